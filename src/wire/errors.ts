@@ -1,0 +1,56 @@
+/**
+ * Errors raised by the wire layer.
+ *
+ * A `DecodeError` means the bytes are structurally broken (a length runs past its parent, a list
+ * leaves trailing bytes, a value is out of range). Odd-but-parseable input is never an error: it
+ * becomes a finding at a higher layer. Codes are stable: `--json` users key on them.
+ */
+
+export type DecodeErrorCode =
+  | 'truncated'
+  | 'trailing-data'
+  | 'length-out-of-range'
+  | 'empty-list'
+  | 'too-large'
+  | 'bad-value'
+  | 'unexpected-message';
+
+export class DecodeError extends Error {
+  override readonly name = 'DecodeError';
+  /** Stable kebab-case code. */
+  readonly code: DecodeErrorCode;
+  /** Absolute byte offset into the outermost input where the problem was found. */
+  readonly offset: number;
+  /** Field path such as `ClientHello/extensions/key_share`. */
+  readonly path: string;
+  /** The message without the location prefix. */
+  readonly detail: string;
+
+  constructor(code: DecodeErrorCode, detail: string, offset: number, path: string) {
+    super(`${path || '<root>'} at offset ${offset}: ${detail} (${code})`);
+    this.code = code;
+    this.offset = offset;
+    this.path = path;
+    this.detail = detail;
+  }
+
+  toJSON(): { code: DecodeErrorCode; offset: number; path: string; message: string } {
+    return { code: this.code, offset: this.offset, path: this.path, message: this.detail };
+  }
+}
+
+export type EncodeErrorCode = 'length-overflow' | 'value-out-of-range';
+
+/** Raised by `Writer` when a value cannot be encoded (a prefixed child too long for its prefix). */
+export class EncodeError extends Error {
+  override readonly name = 'EncodeError';
+  readonly code: EncodeErrorCode;
+  constructor(code: EncodeErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export function isDecodeError(e: unknown): e is DecodeError {
+  return e instanceof DecodeError;
+}

@@ -1,0 +1,164 @@
+import { DecodeError, type DecodeErrorCode } from './errors.js';
+
+/** Width in bytes of a length prefix. */
+export type PrefixWidth = 1 | 2 | 3 | 4;
+
+/**
+ * A bounds-checked cursor over a `Uint8Array`.
+ *
+ * Every read goes through `take(n)`, the single bounds check. `sub()` hands back a child reader over
+ * exactly the length-prefixed bytes, so an inner parser can never read into its parent; `end()`
+ * asserts that a reader was used up. Offsets in errors are absolute (children carry their base) and
+ * paths name the field (`ClientHello/extensions/key_share`).
+ *
+ * Byte reads return `subarray` views: parsed messages alias their input. Copy once, at the boundary
+ * where bytes arrive (socket, file), never here.
+ *
+ * Invariant: `0 <= pos <= limit <= buf.length`.
+ */
+export class Reader {
+  private pos: number;
+  private readonly limit: number;
+
+  /**
+   * @param buf   the bytes (shared, never copied)
+   * @param path  field path of this reader, for errors
+   * @param base  absolute offset of `buf[0]` in the outermost input
+   */
+  constructor(
+    private readonly buf: Uint8Array,
+    readonly path = '',
+    private readonly base = 0,
+    start = 0,
+    end = buf.length,
+  ) {
+    this.pos = start;
+    this.limit = end;
+  }
+
+  /** Absolute offset of the next unread byte. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** Number of unread bytes. */
+  get left(): number {
+    return this.limit - this.pos;
+  }
+
+  /** True when unread bytes remain. */
+  get anyLeft(): boolean {
+    return this.pos < this.limit;
+  }
+
+  /** Throws a `DecodeError` at the current offset, with this reader's path (plus `field`). */
+  fail(code: DecodeErrorCode, message: string, field?: string, at = this.offset): never {
+    throw new DecodeError(code, message, at, field ? joinPath(this.path, field) : this.path);
+  }
+
+  /** Returns the index of the first byte of the next `n` bytes and advances; the one bounds check. */
+  private take(n: number, field: string | undefined): number {
+    if (n > this.limit - this.pos) {
+      this.fail('truncated', `needs ${n} byte${n === 1 ? '' : 's'}, ${this.limit - this.pos} left`, field);
+    }
+    const p = this.pos;
+    this.pos = p + n;
+    return p;
+  }
+
+  u8(field?: string): number {
+    return this.buf[this.take(1, field)]!;
+  }
+
+  u16(field?: string): number {
+    const p = this.take(2, field);
+    return (this.buf[p]! << 8) | this.buf[p + 1]!;
+  }
+
+  u24(field?: string): number {
+    const p = this.take(3, field);
+    return (this.buf[p]! << 16) | (this.buf[p + 1]! << 8) | this.buf[p + 2]!;
+  }
+
+  u32(field?: string): number {
+    const p = this.take(4, field);
+    return ((this.buf[p]! << 24) >>> 0) + ((this.buf[p + 1]! << 16) | (this.buf[p + 2]! << 8) | this.buf[p + 3]!);
+  }
+
+  /** Reads an unsigned big-endian integer of `width` bytes. */
+  uint(width: PrefixWidth, field?: string): number {
+    switch (width) {
+      case 1:
+        return this.u8(field);
+      case 2:
+        return this.u16(field);
+      case 3:
+        return this.u24(field);
+      case 4:
+        return this.u32(field);
+    }
+  }
+
+  /** Returns a view of the next `n` bytes. */
+  bytes(n: number, field?: string): Uint8Array {
+    const p = this.take(n, field);
+    return this.buf.subarray(p, p + n);
+  }
+
+  /** Returns a view of every unread byte and consumes them. */
+  rest(): Uint8Array {
+    const p = this.pos;
+    this.pos = this.limit;
+    return this.buf.subarray(p, this.limit);
+  }
+
+  /** Returns a view of the next `n` bytes without consuming them (`n` clamped to what is left). */
+  peek(n: number): Uint8Array {
+    return this.buf.subarray(this.pos, Math.min(this.limit, this.pos + n));
+  }
+
+  /** Skips `n` bytes. */
+  skip(n: number, field?: string): void {
+    this.take(n, field);
+  }
+
+  /**
+   * Reads a length prefix of `width` bytes and returns a child reader over exactly that many bytes.
+   * `min`/`max` are the RFC's `<min..max>` bounds, checked before the child is made.
+   */
+  sub(width: PrefixWidth, field: string, bounds?: { min?: number; max?: number }): Reader {
+    const at = this.offset;
+    const n = this.uint(width, field);
+    if (bounds) {
+      if (bounds.min !== undefined && n < bounds.min) {
+        this.fail('length-out-of-range', `length ${n} below minimum ${bounds.min}`, field, at);
+      }
+      if (bounds.max !== undefined && n > bounds.max) {
+        this.fail('length-out-of-range', `length ${n} above maximum ${bounds.max}`, field, at);
+      }
+    }
+    return this.fixed(n, field);
+  }
+
+  /** Returns a child reader over the next `n` bytes (no prefix). */
+  fixed(n: number, field: string): Reader {
+    const p = this.take(n, field);
+    return new Reader(this.buf, joinPath(this.path, field), this.base, p, p + n);
+  }
+
+  /** Reads a length-prefixed byte string. */
+  vec(width: PrefixWidth, field: string, bounds?: { min?: number; max?: number }): Uint8Array {
+    return this.sub(width, field, bounds).rest();
+  }
+
+  /** Throws `trailing-data` unless every byte was consumed. */
+  end(): void {
+    if (this.pos !== this.limit) {
+      this.fail('trailing-data', `${this.limit - this.pos} unread byte${this.limit - this.pos === 1 ? '' : 's'}`);
+    }
+  }
+}
+
+export function joinPath(parent: string, child: string): string {
+  return parent ? `${parent}/${child}` : child;
+}
