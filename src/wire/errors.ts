@@ -13,6 +13,7 @@ export type DecodeErrorCode =
   | 'empty-list'
   | 'too-large'
   | 'bad-value'
+  | 'decrypt-failed'
   | 'unexpected-message';
 
 export class DecodeError extends Error {

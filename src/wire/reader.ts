@@ -160,5 +160,6 @@ export class Reader {
 }
 
 export function joinPath(parent: string, child: string): string {
+  if (!child) return parent;
   return parent ? `${parent}/${child}` : child;
 }
