@@ -55,8 +55,11 @@ export type Extension =
   | { readonly kind: 'supported_groups'; readonly type: 0x000a; readonly groups: readonly number[] }
   /** RFC 8422, Section 5.1.2. */
   | { readonly kind: 'ec_point_formats'; readonly type: 0x000b; readonly formats: readonly number[] }
-  /** RFC 8446, Section 4.2.3. */
-  | { readonly kind: 'signature_algorithms'; readonly type: 0x000d | 0x0032; readonly schemes: readonly number[] }
+  /**
+   * RFC 8446, Section 4.2.3: signature_algorithms and signature_algorithms_cert; RFC 9345, Section
+   * 4.1.1: delegated_credential in a ClientHello has the same SignatureSchemeList body.
+   */
+  | { readonly kind: 'signature_algorithms'; readonly type: 0x000d | 0x0032 | 0x0022; readonly schemes: readonly number[] }
   /** RFC 7301, Section 3.1. Protocol names as latin1. */
   | { readonly kind: 'alpn'; readonly type: 0x0010; readonly protocols: readonly string[] }
   /** RFC 7685. Should be all zeros; kept as sent. */
@@ -103,6 +106,9 @@ const FLAG_TYPES: ReadonlySet<number> = new Set([
   ExtensionType.early_data, // RFC 8446, Section 4.2.10 (empty in ClientHello and EncryptedExtensions)
 ]);
 
+/** RFC 9345: delegated_credential. */
+const DELEGATED_CREDENTIAL = 0x0022;
+
 /** The DNS host name of a server_name entry (RFC 6066 name_type 0). */
 export const SNI_HOST_NAME = 0;
 
@@ -145,6 +151,10 @@ function readBody(type: number, body: Reader, ctx: ExtensionContext): Extension 
       const list = body.sub(1, 'ec_point_format_list', { min: 1 });
       return { kind: 'ec_point_formats', type: 0x000b, formats: Array.from(list.rest()) };
     }
+    case DELEGATED_CREDENTIAL:
+      // RFC 9345, Section 4.1.1: in a ClientHello the body is a SignatureSchemeList; elsewhere a credential.
+      if (ctx !== 'client_hello') return { kind: 'raw', type, data: body.rest() };
+      return { kind: 'signature_algorithms', type: 0x0022, schemes: readU16List(body, 2, 'supported_signature_algorithms', { min: 2 }) };
     case ExtensionType.signature_algorithms:
     case ExtensionType.signature_algorithms_cert:
       // RFC 8446, Section 4.2.3: SignatureScheme supported_signature_algorithms<2..2^16-2>;

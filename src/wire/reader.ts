@@ -137,6 +137,9 @@ export class Reader {
         this.fail('length-out-of-range', `length ${n} above maximum ${bounds.max}`, field, at);
       }
     }
+    if (n > this.left) {
+      this.fail('truncated', `length ${n} runs past the ${this.left} byte${this.left === 1 ? '' : 's'} left`, field, at);
+    }
     return this.fixed(n, field);
   }
 

@@ -4,9 +4,11 @@
  */
 
 export interface Segment {
-  /** true: client (10.0.0.1:50000... no: 127.0.0.1:50000) → server (127.0.0.2:443). */
+  /** true: client (127.0.0.1:clientPort) → server (127.0.0.2:443); false: the other way. */
   readonly fromClient: boolean;
   readonly payload: Uint8Array;
+  /** The client's port, which names the TCP stream (default: the makePcap argument). */
+  readonly clientPort?: number;
 }
 
 const CLIENT = [127, 0, 0, 1];
@@ -29,21 +31,23 @@ export function makePcap(segments: readonly Segment[], serverPort = 443, clientP
   gh.writeUInt32LE(262144, 16);
   gh.writeUInt32LE(1, 20); // Ethernet
   parts.push(gh);
-  let cseq = 1000;
-  let sseq = 5000;
+  const seqs = new Map<number, { c: number; s: number }>();
   let t = 0;
   for (const seg of segments) {
+    const cport = seg.clientPort ?? clientPort;
+    const seq = seqs.get(cport) ?? { c: 1000, s: 5000 };
+    seqs.set(cport, seq);
     const payload = Buffer.from(seg.payload);
     const tcp = Buffer.alloc(20);
-    tcp.writeUInt16BE(seg.fromClient ? clientPort : serverPort, 0);
-    tcp.writeUInt16BE(seg.fromClient ? serverPort : clientPort, 2);
-    tcp.writeUInt32BE(seg.fromClient ? cseq : sseq, 4);
-    tcp.writeUInt32BE(seg.fromClient ? sseq : cseq, 8);
+    tcp.writeUInt16BE(seg.fromClient ? cport : serverPort, 0);
+    tcp.writeUInt16BE(seg.fromClient ? serverPort : cport, 2);
+    tcp.writeUInt32BE(seg.fromClient ? seq.c : seq.s, 4);
+    tcp.writeUInt32BE(seg.fromClient ? seq.s : seq.c, 8);
     tcp[12] = 5 << 4;
     tcp[13] = 0x18; // PSH ACK
     tcp.writeUInt16BE(65535, 14);
-    if (seg.fromClient) cseq = (cseq + payload.length) >>> 0;
-    else sseq = (sseq + payload.length) >>> 0;
+    if (seg.fromClient) seq.c = (seq.c + payload.length) >>> 0;
+    else seq.s = (seq.s + payload.length) >>> 0;
     const ip = Buffer.alloc(20);
     ip[0] = 0x45;
     ip.writeUInt16BE(20 + 20 + payload.length, 2);

@@ -47,7 +47,7 @@ export function randomExtension(rng: Rng, kind: (typeof CLIENT_EXTENSION_KINDS)[
     case 'ec_point_formats':
       return { kind, type: 0x000b, formats: Array.from(rng.bytes(1 + rng.int(3))) };
     case 'signature_algorithms':
-      return { kind, type: rng.bool() ? 0x000d : 0x0032, schemes: u16s(rng, 1, 20) };
+      return { kind, type: client ? rng.pick([0x000d, 0x0032, 0x0022] as const) : rng.pick([0x000d, 0x0032] as const), schemes: u16s(rng, 1, 20) };
     case 'alpn':
       return { kind, type: 0x0010, protocols: Array.from({ length: 1 + rng.int(3) }, () => latin1(rng, 1, 12)) };
     case 'padding':

@@ -1,0 +1,59 @@
+/**
+ * tlsprobe's library API. Explicit named exports, no side effects at import.
+ *
+ *     import { decode, DecodeError } from 'tlsprobe';
+ */
+export { decode } from './decode.js';
+export type { DecodeResult, Finding, Json, JsonObject } from './report/decode-view.js';
+export { streamToJson, messageToJson, clientHelloToJson, serverHelloToJson, extensionToJson } from './report/decode-view.js';
+
+// Wire layer
+export { DecodeError, EncodeError, isDecodeError } from './wire/errors.js';
+export type { DecodeErrorCode, EncodeErrorCode } from './wire/errors.js';
+export { Reader } from './wire/reader.js';
+export type { PrefixWidth } from './wire/reader.js';
+export { Writer, encodeWith } from './wire/writer.js';
+export { toHex, fromHex, equalBytes, concatBytes } from './wire/hex.js';
+
+// TLS messages
+export * from './tls/registry.js';
+export { isGrease, GREASE_VALUES } from './tls/grease.js';
+export type { TlsRecord } from './tls/record.js';
+export { readRecord, writeRecord, encodeRecords, MAX_RECORD_FRAGMENT } from './tls/record.js';
+export type { RecordDeframer, HandshakeAssembler, HandshakeFragment } from './tls/deframer.js';
+export { createRecordDeframer, createHandshakeAssembler } from './tls/deframer.js';
+export type { Extension, ExtensionContext, ExtensionKind, KeyShareEntry, ServerNameEntry, PskIdentity } from './tls/extensions.js';
+export { readExtension, readExtensions, writeExtension, writeExtensions, findExtension, findExtensionByType } from './tls/extensions.js';
+export type { ClientHello } from './tls/client-hello.js';
+export {
+  parseClientHello,
+  encodeClientHello,
+  readClientHelloBody,
+  writeClientHelloBody,
+  clientServerName,
+  clientSupportedVersions,
+  highestOfferedVersion,
+} from './tls/client-hello.js';
+export type { ServerHello, DowngradeSentinel } from './tls/server-hello.js';
+export {
+  parseServerHello,
+  encodeServerHello,
+  readServerHelloBody,
+  writeServerHelloBody,
+  negotiatedVersion,
+  isHelloRetryRequest,
+  downgradeSentinel,
+  serverKeyShareGroup,
+  HELLO_RETRY_REQUEST_RANDOM,
+} from './tls/server-hello.js';
+export type { CertificateMessage, CertificateEntry } from './tls/certificate.js';
+export { readCertificateBody, writeCertificateBody } from './tls/certificate.js';
+export type { ServerKeyExchange, EcdheParams, DheParams } from './tls/server-key-exchange.js';
+export { readServerKeyExchangeBody } from './tls/server-key-exchange.js';
+export type { Alert } from './tls/alert.js';
+export { readAlert, writeAlert, alertName } from './tls/alert.js';
+export type { HandshakeMessage, HandshakeContext } from './tls/handshake.js';
+export { readHandshakeMessage, parseHandshakeMessage, encodeHandshakeMessage, writeHandshakeMessage } from './tls/handshake.js';
+export type { SslV2ClientHello } from './tls/sslv2.js';
+export type { StreamItem } from './tls/stream.js';
+export { decodeStream } from './tls/stream.js';
