@@ -1,0 +1,352 @@
+/**
+ * One probe attempt: send our ClientHello over a plain TCP socket, read the answer through the
+ * deframer, and record what happened. For TLS 1.3 it runs the client side of the key schedule
+ * (node:crypto) to decrypt EncryptedExtensions, Certificate and CertificateVerify; it never sends a
+ * Finished. HelloRetryRequest is answered once, with a share for the requested group. Every attempt
+ * closes politely once it has what it needs: user_canceled then close_notify (encrypted under the
+ * client handshake key in TLS 1.3), then FIN.
+ */
+import { DecodeError } from '../wire/errors.js';
+import { toHex } from '../wire/hex.js';
+import { Reader } from '../wire/reader.js';
+import { createHandshakeAssembler, createRecordDeframer } from '../tls/deframer.js';
+import { readHandshakeMessage, type HandshakeMessage } from '../tls/handshake.js';
+import { readAlert, alertName, alertLevelName, type Alert } from '../tls/alert.js';
+import type { ServerHello } from '../tls/server-hello.js';
+import { downgradeSentinel, isHelloRetryRequest, negotiatedVersion, serverKeyShareGroup, type DowngradeSentinel } from '../tls/server-hello.js';
+import { findExtension, type Extension } from '../tls/extensions.js';
+import { AlertDescription, AlertLevel, CIPHER_SUITES, ContentType, PROTOCOL_VERSIONS, ProtocolVersion, displayName } from '../tls/registry.js';
+import { encodeRecords } from '../tls/record.js';
+import {
+  handshakeSecrets,
+  hashForSuite,
+  messageHash,
+  SUPPORTED_KEY_SHARE_GROUPS,
+  trafficKeys,
+  transcriptHash,
+  type KeyShareKeyPair,
+} from '../tls/key-schedule.js';
+import { decryptRecord, encryptRecord, newProtectionState, type ProtectionState } from '../tls/protection.js';
+import { exchange, type EndReason, type ExchangeControl } from './transport.js';
+import { buildClientHello, VERSION_CODE, type HelloOptions, type ProbeVersion } from './profiles.js';
+import { outcomeFromEnd, type OutcomeKind } from './outcome.js';
+
+/** Bytes of a non-TLS reply we keep for the report. */
+export const MALFORMED_PREVIEW_BYTES = 64;
+
+export interface ProbeTarget {
+  /** The name the user gave (for reports). */
+  readonly host: string;
+  /** The resolved IP address we connect to. */
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface AttemptOptions {
+  readonly connectTimeoutMs?: number;
+  readonly readTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface AlertInfo {
+  readonly level: number;
+  readonly description: number;
+  readonly name: string;
+  readonly levelName: string;
+  /** True when the alert arrived encrypted (TLS 1.3, after the ServerHello). */
+  readonly encrypted: boolean;
+}
+
+export interface AttemptResult {
+  readonly version: ProbeVersion;
+  readonly outcome: OutcomeKind;
+  /** The server negotiated exactly the probed version with a suite we offered. */
+  readonly supported: boolean;
+  readonly alert: AlertInfo | null;
+  readonly negotiatedVersion: number | null;
+  readonly cipherSuite: number | null;
+  readonly cipherSuiteName: string | null;
+  /** Key exchange group: the TLS 1.3 key_share group, or the ServerKeyExchange curve. */
+  readonly group: number | null;
+  readonly helloRetryRequest: boolean;
+  /** The group a HelloRetryRequest asked for. */
+  readonly hrrGroup: number | null;
+  readonly downgradeSentinel: DowngradeSentinel;
+  /** Certificates in the order the server sent them (TLS 1.3: decrypted). */
+  readonly certificates: readonly Uint8Array[];
+  readonly serverHello: ServerHello | null;
+  readonly encryptedExtensions: readonly Extension[] | null;
+  readonly certificateVerifyScheme: number | null;
+  /** Handshake message kinds seen, in order (decrypted ones included). */
+  readonly messages: readonly string[];
+  readonly elapsedMs: number;
+  readonly connectMs: number | null;
+  readonly end: EndReason;
+  readonly errorCode: string | null;
+  readonly bytesReceived: number;
+  /** The first bytes received, as hex, when the reply was not usable TLS. */
+  readonly firstBytes: string | null;
+  /** Why the reply could not be read (malformed), or why TLS 1.3 decryption stopped. */
+  readonly error: string | null;
+  /** What we sent first (the ClientHello handshake message). */
+  readonly helloSent: Uint8Array;
+}
+
+interface State {
+  sh: ServerHello | null;
+  hrr: ServerHello | null;
+  alert: AlertInfo | null;
+  error: string | null;
+  malformed: boolean;
+  mismatch: string | null;
+  group: number | null;
+  certificates: Uint8Array[];
+  encryptedExtensions: Extension[] | null;
+  certificateVerifyScheme: number | null;
+  messages: string[];
+  finished: boolean;
+}
+
+/**
+ * Returns the result of one ClientHello sent to `target`; never rejects for network or peer
+ * behaviour (only for caller mistakes, as `exchange` does).
+ */
+export async function attempt(target: ProbeTarget, helloOptions: HelloOptions, opts: AttemptOptions = {}): Promise<AttemptResult> {
+  const version = helloOptions.version;
+  const first = buildClientHello(helloOptions);
+  const offeredSuites = new Set(first.hello.cipherSuites);
+  const probed = VERSION_CODE[version];
+  const st: State = {
+    sh: null, hrr: null, alert: null, error: null, malformed: false, mismatch: null, group: null,
+    certificates: [], encryptedExtensions: null, certificateVerifyScheme: null, messages: [], finished: false,
+  };
+
+  const deframer = createRecordDeframer();
+  const plain = createHandshakeAssembler();
+  const protectedHs = createHandshakeAssembler();
+  let transcript: Uint8Array[] = [first.message];
+  let keyPairs: readonly KeyShareKeyPair[] = first.keyPairs;
+  let serverState: ProtectionState | null = null;
+  let clientState: ProtectionState | null = null;
+  let stopped = false;
+
+  const stop = (ctl: ExchangeControl) => {
+    if (stopped) return;
+    stopped = true;
+    ctl.send(goodbye(st, clientState));
+    ctl.done();
+  };
+
+  const onHandshake = (m: HandshakeMessage, ctl: ExchangeControl, encrypted: boolean): void => {
+    st.messages.push(m.kind === 'other' ? `handshake_${m.msgType}` : m.kind);
+    if (m.kind === 'server_hello') {
+      if (isHelloRetryRequest(m.body)) {
+        onHelloRetry(m, ctl);
+        return;
+      }
+      st.sh = m.body;
+      transcript.push(m.raw);
+      const v = negotiatedVersion(m.body);
+      if (v > probed || (v === ProtocolVersion.TLS1_3 && version !== 'TLS1.3')) st.mismatch = `server chose version ${displayName(PROTOCOL_VERSIONS, v)} above the offered ${version}`;
+      else if (!offeredSuites.has(m.body.cipherSuite)) st.mismatch = `server chose cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
+      if (st.mismatch) return stop(ctl);
+      if (v !== ProtocolVersion.TLS1_3) return; // TLS 1.2 and below: read on to ServerHelloDone.
+      st.group = serverKeyShareGroup(m.body);
+      try {
+        startTls13(m.body);
+      } catch (e) {
+        st.error = `TLS 1.3 key schedule: ${(e as Error).message}`;
+        stop(ctl);
+      }
+      return;
+    }
+    if (encrypted) transcript.push(m.raw);
+    switch (m.kind) {
+      case 'certificate':
+        st.certificates = m.body.entries.map((e) => e.der.slice());
+        return;
+      case 'server_key_exchange':
+        st.group = m.body.ecdhe?.namedGroup ?? null;
+        return;
+      case 'encrypted_extensions':
+        st.encryptedExtensions = [...m.body];
+        return;
+      case 'certificate_verify':
+        st.certificateVerifyScheme = m.scheme;
+        return;
+      case 'server_hello_done':
+      case 'finished':
+        st.finished = true;
+        return stop(ctl);
+      default:
+        return;
+    }
+  };
+
+  const onHelloRetry = (m: Extract<HandshakeMessage, { kind: 'server_hello' }>, ctl: ExchangeControl): void => {
+    const group = serverKeyShareGroup(m.body);
+    if (st.hrr) {
+      // RFC 8446, Section 4.1.4: a second HelloRetryRequest is an error; a server that loops is broken.
+      st.mismatch = 'a second HelloRetryRequest';
+      return stop(ctl);
+    }
+    st.hrr = m.body;
+    st.group = group;
+    if (!offeredSuites.has(m.body.cipherSuite)) {
+      st.mismatch = `HelloRetryRequest names cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
+      return stop(ctl);
+    }
+    // We can retry only with a group we can compute; otherwise the HRR itself is the answer we keep.
+    if (group === null || !SUPPORTED_KEY_SHARE_GROUPS.includes(group)) return stop(ctl);
+    const cookie = findExtension(m.body.extensions, 'cookie')?.cookie;
+    const second = buildClientHello({
+      ...helloOptions,
+      random: first.hello.random,
+      sessionId: first.hello.sessionId,
+      keyShareGroups: [group],
+      ...(cookie ? { cookie } : {}),
+      padTo: null,
+    });
+    keyPairs = second.keyPairs;
+    const hash = hashForSuite(m.body.cipherSuite) ?? 'sha256';
+    // RFC 8446, Section 4.4.1: ClientHello1 is replaced by message_hash when a HelloRetryRequest occurs.
+    transcript = [messageHash(hash, first.message), m.raw, second.message];
+    ctl.send(second.record);
+  };
+
+  const startTls13 = (sh: ServerHello): void => {
+    const hash = hashForSuite(sh.cipherSuite);
+    if (!hash) throw new Error(`no hash for suite ${sh.cipherSuite}`);
+    const share = findExtension(sh.extensions, 'key_share')?.shares?.[0];
+    if (!share) throw new Error('ServerHello has no key_share');
+    const pair = keyPairs.find((p) => p.group === share.group);
+    if (!pair) {
+      st.mismatch = `server key share for group ${share.group}, which we sent no share for`;
+      throw new Error(st.mismatch);
+    }
+    const shared = pair.computeSecret(share.keyExchange);
+    const secrets = handshakeSecrets(hash, shared, transcriptHash(hash, transcript));
+    serverState = newProtectionState(sh.cipherSuite, trafficKeys(hash, sh.cipherSuite, secrets.serverHandshakeTrafficSecret));
+    clientState = newProtectionState(sh.cipherSuite, trafficKeys(hash, sh.cipherSuite, secrets.clientHandshakeTrafficSecret));
+  };
+
+  const onData = (chunk: Uint8Array, ctl: ExchangeControl): void => {
+    if (stopped) return;
+    try {
+      for (const rec of deframer.push(chunk)) {
+        if (stopped) return;
+        if (rec.type === ContentType.application_data && serverState) {
+          const header = Uint8Array.from([rec.type, rec.version >> 8, rec.version & 0xff, rec.fragment.length >> 8, rec.fragment.length & 0xff]);
+          let inner;
+          try {
+            inner = decryptRecord(serverState, header, rec.fragment);
+          } catch (e) {
+            st.error = `TLS 1.3 record ${(e as Error).message}`;
+            return stop(ctl);
+          }
+          if (inner.contentType === ContentType.alert) {
+            st.alert = alertInfo(readAlert(new Reader(inner.content, 'Alert')), true);
+            return stop(ctl);
+          }
+          if (inner.contentType === ContentType.handshake) {
+            for (const f of protectedHs.push(inner.content, rec.offset + 5)) {
+              onHandshake(readHandshakeMessage(new Reader(f.raw, '', f.offset), { version: ProtocolVersion.TLS1_3 }), ctl, true);
+              if (stopped) return;
+            }
+          }
+          continue;
+        }
+        if (rec.type === ContentType.alert) {
+          const r = new Reader(rec.fragment, 'Alert', rec.offset + 5);
+          st.alert = alertInfo(readAlert(r), false);
+          return stop(ctl);
+        }
+        if (rec.type === ContentType.handshake) {
+          for (const f of plain.push(rec.fragment, rec.offset + 5)) {
+            const ctx = st.sh ? { version: negotiatedVersion(st.sh), cipherSuite: st.sh.cipherSuite } : {};
+            onHandshake(readHandshakeMessage(new Reader(f.raw, '', f.offset), ctx), ctl, false);
+            if (stopped) return;
+          }
+        }
+        // change_cipher_spec (TLS 1.3 middlebox compatibility) and anything else: nothing to do.
+      }
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      st.error = e.message;
+      st.malformed = true;
+      stop(ctl);
+    }
+  };
+
+  const ex = await exchange(
+    { address: target.address, port: target.port, connectTimeoutMs: opts.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs, signal: opts.signal },
+    first.record,
+    onData,
+  );
+
+  const sh = st.sh;
+  let outcome: OutcomeKind;
+  if (st.mismatch) outcome = 'mismatch';
+  else if (sh) outcome = 'negotiated';
+  else if (st.alert) outcome = 'alert';
+  else if (st.hrr) outcome = 'negotiated'; // a HelloRetryRequest for a group we cannot compute: TLS 1.3 is there
+  else if (st.malformed) outcome = 'malformed';
+  else outcome = outcomeFromEnd(ex.end, ex.connectMs !== null);
+
+  const negotiated = sh ? negotiatedVersion(sh) : st.hrr ? ProtocolVersion.TLS1_3 : null;
+  const suite = sh?.cipherSuite ?? st.hrr?.cipherSuite ?? null;
+  const usable = outcome === 'negotiated';
+  return {
+    version,
+    outcome,
+    supported: usable && negotiated === probed,
+    alert: st.alert,
+    negotiatedVersion: negotiated,
+    cipherSuite: suite,
+    cipherSuiteName: suite === null ? null : displayName(CIPHER_SUITES, suite),
+    group: st.group,
+    helloRetryRequest: st.hrr !== null,
+    hrrGroup: st.hrr ? serverKeyShareGroup(st.hrr) : null,
+    downgradeSentinel: sh ? downgradeSentinel(sh) : null,
+    certificates: st.certificates,
+    serverHello: sh,
+    encryptedExtensions: st.encryptedExtensions,
+    certificateVerifyScheme: st.certificateVerifyScheme,
+    messages: st.messages,
+    elapsedMs: Math.round(ex.elapsedMs * 100) / 100,
+    connectMs: ex.connectMs === null ? null : Math.round(ex.connectMs * 100) / 100,
+    end: ex.end,
+    errorCode: ex.errorCode,
+    bytesReceived: ex.received.length,
+    firstBytes: outcome === 'malformed' || (ex.received.length > 0 && !usable && !st.alert) ? toHex(ex.received.subarray(0, MALFORMED_PREVIEW_BYTES)) : null,
+    error: st.mismatch ?? st.error,
+    helloSent: first.message,
+  };
+}
+
+function alertInfo(a: Alert, encrypted: boolean): AlertInfo {
+  return { level: a.level, description: a.description, name: alertName(a.description), levelName: alertLevelName(a.level), encrypted };
+}
+
+/**
+ * Returns the records that end an attempt politely: user_canceled then close_notify (RFC 5246,
+ * Section 7.2.1; RFC 8446, Section 6.1), encrypted under the client handshake key once TLS 1.3
+ * keys exist. Nothing when the server already sent a fatal alert.
+ */
+function goodbye(st: State, clientState: ProtectionState | null): Uint8Array {
+  if (st.alert && st.alert.level === AlertLevel.fatal) return new Uint8Array(0);
+  const alerts = [
+    Uint8Array.from([AlertLevel.warning, AlertDescription.user_canceled]),
+    Uint8Array.from([AlertLevel.warning, AlertDescription.close_notify]),
+  ];
+  if (clientState) {
+    const a = encryptRecord(clientState, ContentType.alert, alerts[0]!);
+    const b = encryptRecord(clientState, ContentType.alert, alerts[1]!);
+    const out = new Uint8Array(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  }
+  const version = st.sh ? Math.min(negotiatedVersion(st.sh), ProtocolVersion.TLS1_2) : ProtocolVersion.TLS1_0;
+  return Uint8Array.from([...encodeRecords(ContentType.alert, version, alerts[0]!), ...encodeRecords(ContentType.alert, version, alerts[1]!)]);
+}

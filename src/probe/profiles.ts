@@ -1,0 +1,210 @@
+/**
+ * ClientHello profiles for probing: one per protocol version, every field and extension chosen here
+ * and written in an explicit, deterministic order.
+ *
+ * Choices that matter against real servers:
+ * - TLS_EMPTY_RENEGOTIATION_INFO_SCSV is always offered (RFC 5746): some Windows servers reset TLS 1.2
+ *   hellos that carry neither it nor renegotiation_info.
+ * - SHA-384 signature schemes are offered: a server whose only certificate is P-384 or whose policy
+ *   demands SHA-384 refuses TLS 1.3 hellos that lack them, which looks like "no TLS 1.3".
+ * - Hellos whose record would be 256–511 bytes get a padding extension (RFC 7685) up to 512: some
+ *   F5 load balancers hang on exactly that range.
+ * - SSL 3.0 hellos carry no extensions, as SSL 3.0 servers expect.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ClientHello } from '../tls/client-hello.js';
+import { encodeClientHello } from '../tls/client-hello.js';
+import type { Extension } from '../tls/extensions.js';
+import { encodeRecords } from '../tls/record.js';
+import { CIPHER_SUITES, cipherSuiteInfo, ContentType, NamedGroup, ProtocolVersion, SignatureScheme } from '../tls/registry.js';
+import { generateKeyShare, SUPPORTED_KEY_SHARE_GROUPS, type KeyShareKeyPair } from '../tls/key-schedule.js';
+
+export type ProbeVersion = 'SSL3.0' | 'TLS1.0' | 'TLS1.1' | 'TLS1.2' | 'TLS1.3';
+
+/** Every version we probe, oldest first. */
+export const PROBE_VERSIONS: readonly ProbeVersion[] = ['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'];
+
+export const VERSION_CODE: Readonly<Record<ProbeVersion, number>> = {
+  'SSL3.0': ProtocolVersion.SSL3_0,
+  'TLS1.0': ProtocolVersion.TLS1_0,
+  'TLS1.1': ProtocolVersion.TLS1_1,
+  'TLS1.2': ProtocolVersion.TLS1_2,
+  'TLS1.3': ProtocolVersion.TLS1_3,
+};
+
+/** Returns the probe name of a wire version, or null for versions we do not probe. */
+export function probeVersionOf(code: number): ProbeVersion | null {
+  for (const v of PROBE_VERSIONS) if (VERSION_CODE[v] === code) return v;
+  return null;
+}
+
+export const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
+export const TLS_FALLBACK_SCSV = 0x5600;
+
+/** The five TLS 1.3 suites (RFC 8446, Appendix B.4), most common first. */
+export const TLS13_SUITES: readonly number[] = [0x1301, 0x1302, 0x1303, 0x1304, 0x1305];
+
+/**
+ * Returns every registered suite a client could offer at `version` with a real key exchange and
+ * cipher: (EC)DHE, RSA and static (EC)DH, authenticated, any strength (a probe wants to see weak
+ * suites accepted). PSK, SRP, Kerberos, anonymous and NULL-cipher suites are left out: servers that
+ * accept them are configured for special clients, and offering them confuses some stacks. Order:
+ * forward-secret AEAD first, so the first answer is the one a modern client would get.
+ */
+export function suitesForVersion(version: ProbeVersion): number[] {
+  if (version === 'TLS1.3') return [...TLS13_SUITES];
+  const code = VERSION_CODE[version];
+  const out: { v: number; rank: number }[] = [];
+  for (const [v] of CIPHER_SUITES) {
+    const info = cipherSuiteInfo(v);
+    if (!info || info.tls13 || code < info.minVersion || code > info.maxVersion) continue;
+    if (!['ECDHE', 'DHE', 'RSA', 'ECDH', 'DH'].includes(info.keyExchange)) continue;
+    if (/anon|NULL|_OLD$|OLDFIPS|GOST|_SM4_|PSK/.test(info.name) || info.cipher === 'NULL' || info.cipher === 'unknown') continue;
+    const rank = (info.keyExchange === 'ECDHE' ? 0 : info.keyExchange === 'DHE' ? 1 : 2) + (info.aead ? 0 : 4) + (info.export ? 8 : 0);
+    out.push({ v, rank });
+  }
+  out.sort((a, b) => a.rank - b.rank || a.v - b.v);
+  return out.map((x) => x.v);
+}
+
+/** Named groups offered in supported_groups, by version. X25519MLKEM768 is probed on its own (see scan). */
+export const DEFAULT_GROUPS: readonly number[] = [
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+  NamedGroup.secp521r1,
+  NamedGroup.x448,
+  NamedGroup.ffdhe2048,
+  NamedGroup.ffdhe3072,
+  NamedGroup.ffdhe4096,
+];
+
+/** Signature schemes, SHA-384 included (see the module comment), legacy SHA-1 last. */
+export const DEFAULT_SIGNATURE_SCHEMES: readonly number[] = [
+  SignatureScheme.ecdsa_secp256r1_sha256,
+  SignatureScheme.ecdsa_secp384r1_sha384,
+  SignatureScheme.ecdsa_secp521r1_sha512,
+  SignatureScheme.ed25519,
+  SignatureScheme.ed448,
+  SignatureScheme.rsa_pss_rsae_sha256,
+  SignatureScheme.rsa_pss_rsae_sha384,
+  SignatureScheme.rsa_pss_rsae_sha512,
+  SignatureScheme.rsa_pss_pss_sha256,
+  SignatureScheme.rsa_pss_pss_sha384,
+  SignatureScheme.rsa_pss_pss_sha512,
+  SignatureScheme.rsa_pkcs1_sha256,
+  SignatureScheme.rsa_pkcs1_sha384,
+  SignatureScheme.rsa_pkcs1_sha512,
+  SignatureScheme.rsa_pkcs1_sha1,
+  SignatureScheme.ecdsa_sha1,
+];
+
+export interface HelloOptions {
+  readonly version: ProbeVersion;
+  /** Host name for server_name; null sends no SNI. IP literals must not be sent (RFC 6066, Section 3). */
+  readonly sni: string | null;
+  /** Suites in offer order; default `suitesForVersion(version)`. The SCSV is appended unless disabled. */
+  readonly cipherSuites?: readonly number[];
+  readonly renegotiationScsv?: boolean;
+  readonly groups?: readonly number[];
+  /** TLS 1.3: groups to send key shares for (default the first group we can compute). Empty: no shares. */
+  readonly keyShareGroups?: readonly number[];
+  readonly signatureSchemes?: readonly number[];
+  readonly alpn?: readonly string[] | null;
+  /** Record-layer version; default TLS 1.0 (0x0301) as most clients send, SSL 3.0 for SSL 3.0 hellos. */
+  readonly recordVersion?: number;
+  /** Pad the record to at least this many bytes (RFC 7685); default: pad 256–511 byte hellos to 512. */
+  readonly padTo?: number | null;
+  /** Fixed random and session id (tests, HelloRetryRequest); default fresh random bytes. */
+  readonly random?: Uint8Array;
+  readonly sessionId?: Uint8Array;
+  /** TLS 1.3 cookie echoed from a HelloRetryRequest. */
+  readonly cookie?: Uint8Array;
+  /** Key pairs to reuse instead of generating (a HelloRetryRequest keeps the others). */
+  readonly keyPairs?: readonly KeyShareKeyPair[];
+}
+
+export interface BuiltHello {
+  readonly hello: ClientHello;
+  /** The handshake message (header included): what goes into the transcript. */
+  readonly message: Uint8Array;
+  /** The record(s) to send. */
+  readonly record: Uint8Array;
+  /** Private halves of the key shares sent (TLS 1.3). */
+  readonly keyPairs: readonly KeyShareKeyPair[];
+}
+
+/** Returns a ClientHello for `opts.version`, its handshake message and the record to send. */
+export function buildClientHello(opts: HelloOptions): BuiltHello {
+  const { version } = opts;
+  const code = VERSION_CODE[version];
+  const tls13 = version === 'TLS1.3';
+  const suites = [...(opts.cipherSuites ?? suitesForVersion(version))];
+  if (opts.renegotiationScsv !== false && !suites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV)) suites.push(TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+  const groups = opts.groups ?? DEFAULT_GROUPS;
+  const keyPairs: KeyShareKeyPair[] = [];
+  const exts: Extension[] = [];
+
+  if (version !== 'SSL3.0') {
+    // RFC 6066, Section 3
+    if (opts.sni) exts.push({ kind: 'server_name', type: 0x0000, names: [{ nameType: 0, name: opts.sni }] });
+    // RFC 8422, Section 5.1: only meaningful with ECC suites, harmless otherwise.
+    exts.push({ kind: 'supported_groups', type: 0x000a, groups: [...groups] });
+    exts.push({ kind: 'ec_point_formats', type: 0x000b, formats: [0] });
+    // RFC 5246, Section 7.4.1.4.1: signature_algorithms exists from TLS 1.2 on.
+    if (code >= ProtocolVersion.TLS1_2) {
+      exts.push({ kind: 'signature_algorithms', type: 0x000d, schemes: [...(opts.signatureSchemes ?? DEFAULT_SIGNATURE_SCHEMES)] });
+    }
+    if (opts.alpn && opts.alpn.length > 0) exts.push({ kind: 'alpn', type: 0x0010, protocols: [...opts.alpn] });
+    if (!tls13) {
+      exts.push({ kind: 'flag', type: 0x0017 }); // extended_master_secret, RFC 7627
+      exts.push({ kind: 'session_ticket', type: 0x0023, ticket: new Uint8Array(0) });
+    }
+    if (tls13) {
+      exts.push({ kind: 'supported_versions', type: 0x002b, versions: [ProtocolVersion.TLS1_3], selected: null });
+      exts.push({ kind: 'psk_key_exchange_modes', type: 0x002d, modes: [1] }); // psk_dhe_ke
+      if (opts.cookie) exts.push({ kind: 'cookie', type: 0x002c, cookie: opts.cookie });
+      const shareGroups = opts.keyShareGroups ?? [groups.find(canComputeShare) ?? NamedGroup.x25519];
+      for (const g of shareGroups) {
+        const pair = opts.keyPairs?.find((p) => p.group === g) ?? generateKeyShare(g);
+        keyPairs.push(pair);
+      }
+      exts.push({ kind: 'key_share', type: 0x0033, shares: keyPairs.map((p) => ({ group: p.group, keyExchange: p.publicKey })), selectedGroup: null });
+    }
+  }
+
+  const base: ClientHello = {
+    legacyVersion: tls13 ? ProtocolVersion.TLS1_2 : code, // RFC 8446, Section 4.1.2
+    random: opts.random ?? new Uint8Array(randomBytes(32)),
+    // RFC 8446, Appendix D.4: a non-empty legacy_session_id keeps middleboxes calm.
+    sessionId: opts.sessionId ?? (tls13 ? new Uint8Array(randomBytes(32)) : new Uint8Array(0)),
+    cipherSuites: suites,
+    compressionMethods: [0],
+    extensions: version === 'SSL3.0' ? null : exts,
+  };
+  const hello = pad(base, opts.padTo === undefined ? 'f5' : opts.padTo);
+  const message = encodeClientHello(hello);
+  const recordVersion = opts.recordVersion ?? (version === 'SSL3.0' ? ProtocolVersion.SSL3_0 : ProtocolVersion.TLS1_0);
+  return { hello, message, record: encodeRecords(ContentType.handshake, recordVersion, message), keyPairs };
+}
+
+function canComputeShare(group: number): boolean {
+  return SUPPORTED_KEY_SHARE_GROUPS.includes(group);
+}
+
+/** Returns `ch` with a padding extension so the record reaches `padTo` bytes ('f5': only 256–511 → 512). */
+function pad(ch: ClientHello, padTo: number | 'f5' | null): ClientHello {
+  if (padTo === null || ch.extensions === null) return ch;
+  const size = encodeClientHello(ch).length + 5;
+  let target: number;
+  if (padTo === 'f5') {
+    if (size < 256 || size > 511) return ch;
+    target = 512;
+  } else {
+    target = padTo;
+  }
+  // The padding extension itself costs 4 bytes of header.
+  const need = target - size - 4;
+  if (need < 0) return ch;
+  return { ...ch, extensions: [...ch.extensions, { kind: 'padding', type: 0x0015, data: new Uint8Array(need) }] };
+}
