@@ -28,7 +28,7 @@ import {
 } from '../tls/key-schedule.js';
 import { decryptRecord, encryptRecord, newProtectionState, type ProtectionState } from '../tls/protection.js';
 import { exchange, type EndReason, type ExchangeControl } from './transport.js';
-import { buildClientHello, VERSION_CODE, type HelloOptions, type ProbeVersion } from './profiles.js';
+import { buildClientHello, buildFromPrebuilt, isPrebuilt, retryHello, VERSION_CODE, type HelloSpec, type ProbeVersion } from './profiles.js';
 import { outcomeFromEnd, type OutcomeKind } from './outcome.js';
 
 /** Bytes of a non-TLS reply we keep for the report. */
@@ -111,9 +111,10 @@ interface State {
  * Returns the result of one ClientHello sent to `target`; never rejects for network or peer
  * behaviour (only for caller mistakes, as `exchange` does).
  */
-export async function attempt(target: ProbeTarget, helloOptions: HelloOptions, opts: AttemptOptions = {}): Promise<AttemptResult> {
+export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts: AttemptOptions = {}): Promise<AttemptResult> {
   const version = helloOptions.version;
-  const first = buildClientHello(helloOptions);
+  const first = isPrebuilt(helloOptions) ? buildFromPrebuilt(helloOptions) : buildClientHello(helloOptions);
+  const recordVersion = first.record.length >= 3 ? (first.record[1]! << 8) | first.record[2]! : ProtocolVersion.TLS1_0;
   const offeredSuites = new Set(first.hello.cipherSuites);
   const probed = VERSION_CODE[version];
   const st: State = {
@@ -199,14 +200,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloOptions, o
     // We can retry only with a group we can compute; otherwise the HRR itself is the answer we keep.
     if (group === null || !SUPPORTED_KEY_SHARE_GROUPS.includes(group)) return stop(ctl);
     const cookie = findExtension(m.body.extensions, 'cookie')?.cookie;
-    const second = buildClientHello({
-      ...helloOptions,
-      random: first.hello.random,
-      sessionId: first.hello.sessionId,
-      keyShareGroups: [group],
-      ...(cookie ? { cookie } : {}),
-      padTo: null,
-    });
+    const second = retryHello(first, group, cookie, recordVersion);
     keyPairs = second.keyPairs;
     const hash = hashForSuite(m.body.cipherSuite) ?? 'sha256';
     // RFC 8446, Section 4.4.1: ClientHello1 is replaced by message_hash when a HelloRetryRequest occurs.

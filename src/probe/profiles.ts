@@ -208,3 +208,54 @@ function pad(ch: ClientHello, padTo: number | 'f5' | null): ClientHello {
   if (need < 0) return ch;
   return { ...ch, extensions: [...ch.extensions, { kind: 'padding', type: 0x0015, data: new Uint8Array(need) }] };
 }
+
+/**
+ * A ClientHello made elsewhere (a client profile, a captured hello) to send as it is. `version` is
+ * the version the probe is about (its highest offered version, usually).
+ */
+export interface PrebuiltHello {
+  readonly version: ProbeVersion;
+  readonly hello: ClientHello;
+  /** Private keys of the shares in `hello`, when known (TLS 1.3 decryption needs them). */
+  readonly keyPairs?: readonly KeyShareKeyPair[];
+  /** Record-layer version (default TLS 1.0). */
+  readonly recordVersion?: number;
+}
+
+export type HelloSpec = HelloOptions | PrebuiltHello;
+
+export function isPrebuilt(spec: HelloSpec): spec is PrebuiltHello {
+  return 'hello' in spec;
+}
+
+/** Returns the message and record for a prebuilt hello, byte for byte as given. */
+export function buildFromPrebuilt(spec: PrebuiltHello): BuiltHello {
+  const message = encodeClientHello(spec.hello);
+  return {
+    hello: spec.hello,
+    message,
+    record: encodeRecords(ContentType.handshake, spec.recordVersion ?? ProtocolVersion.TLS1_0, message),
+    keyPairs: spec.keyPairs ?? [],
+  };
+}
+
+/**
+ * Returns the second ClientHello after a HelloRetryRequest (RFC 8446, Section 4.1.2): the same hello
+ * with key_share replaced by one share for `group`, the cookie echoed, and padding dropped.
+ */
+export function retryHello(first: BuiltHello, group: number, cookie: Uint8Array | undefined, recordVersion: number): BuiltHello {
+  const pair = generateKeyShare(group);
+  const exts: Extension[] = [];
+  for (const e of first.hello.extensions ?? []) {
+    if (e.kind === 'padding' || e.kind === 'cookie') continue;
+    if (e.kind === 'key_share') {
+      if (cookie) exts.push({ kind: 'cookie', type: 0x002c, cookie });
+      exts.push({ kind: 'key_share', type: 0x0033, shares: [{ group, keyExchange: pair.publicKey }], selectedGroup: null });
+      continue;
+    }
+    exts.push(e);
+  }
+  const hello: ClientHello = { ...first.hello, extensions: exts };
+  const message = encodeClientHello(hello);
+  return { hello, message, record: encodeRecords(ContentType.handshake, recordVersion, message), keyPairs: [pair] };
+}
