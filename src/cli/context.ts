@@ -8,4 +8,6 @@ export interface CliContext {
   setExitCode(code: number): void;
   /** True when stderr is a terminal (progress lines). */
   readonly isTty: boolean;
+  /** Resolves when a long-running command (the lab) should stop; default: on SIGINT/SIGTERM. */
+  readonly waitForStop?: () => Promise<void>;
 }

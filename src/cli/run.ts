@@ -6,6 +6,23 @@ import yargs from 'yargs';
 import { ExitCode, UserError } from './exit-codes.js';
 import type { CliContext } from './context.js';
 import { decodeCommand } from './commands/decode.js';
+import { probeCommand } from './commands/probe.js';
+import { labCommand } from './commands/lab.js';
+import { chainCommand } from './commands/chain.js';
+import { rootsCommand } from './commands/roots.js';
+
+/** Resolves when the user stops the process (Ctrl-C or SIGTERM). */
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
 
 /** Runs the CLI with `argv` and resolves to the exit code. */
 export async function run(argv: readonly string[], ctx: CliContext): Promise<number> {
@@ -22,6 +39,10 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
     .scriptName('tlsprobe')
     .usage('$0 <command> [options]\n\nLooks at TLS handshakes byte by byte: builds ClientHellos, probes endpoints per version, decodes what comes back.')
     .command(decodeCommand(context))
+    .command(probeCommand(context))
+    .command(chainCommand(context))
+    .command(rootsCommand(context))
+    .command(labCommand(context, ctx.waitForStop ?? waitForSignal))
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()

@@ -171,7 +171,9 @@ function ignore(): void {}
 function createLabTlsServer(spec: LabEndpointSpec, pki: LabPki, profile: TlsProfile, track: (s: Socket) => void): TlsServer {
   const server = createTlsServer({
     key: pki.leaf.keyPem,
-    cert: pki.chainPem,
+    // The lab sends its root too, as TLS-inspecting appliances commonly do: a chain check then sees
+    // the whole path end at a self-signed root outside the documented set, the inspection signature.
+    cert: pki.chainPem + pki.root.pem,
     minVersion: profile.minVersion,
     maxVersion: profile.maxVersion,
     ...(profile.ciphers !== undefined ? { ciphers: profile.ciphers } : {}),

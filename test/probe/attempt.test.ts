@@ -31,7 +31,7 @@ describe('attempt against the lab', () => {
     expect(r.supported).toBe(true);
     expect(r.negotiatedVersion).toBe(0x0304);
     expect(r.messages).toEqual(['server_hello', 'encrypted_extensions', 'certificate', 'certificate_verify', 'finished']);
-    expect(r.certificates.map(sha1)).toEqual([lab.pki.leaf.der, lab.pki.intermediate.der].map(sha1));
+    expect(r.certificates.map(sha1)).toEqual([lab.pki.leaf.der, lab.pki.intermediate.der, lab.pki.root.der].map(sha1));
     expect(r.group).toBe(0x001d);
     expect(r.end).toBe('done');
   });
@@ -41,7 +41,7 @@ describe('attempt against the lab', () => {
     expect(r.outcome).toBe('negotiated');
     expect(r.negotiatedVersion).toBe(0x0303);
     expect(r.messages).toContain('server_hello_done');
-    expect(r.certificates.map(sha1)).toEqual([lab.pki.leaf.der, lab.pki.intermediate.der].map(sha1));
+    expect(r.certificates.map(sha1)).toEqual([lab.pki.leaf.der, lab.pki.intermediate.der, lab.pki.root.der].map(sha1));
     expect(r.group).not.toBeNull();
   });
 
@@ -83,7 +83,7 @@ describe('attempt against the lab', () => {
     expect(forced.helloRetryRequest).toBe(true);
     expect(forced.hrrGroup).toBe(0x0017);
     expect(forced.outcome).toBe('negotiated');
-    expect(forced.certificates.length).toBe(2);
+    expect(forced.certificates.length).toBe(3);
   });
 });
 

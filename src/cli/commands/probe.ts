@@ -1,0 +1,122 @@
+/** `tlsprobe probe HOST[:PORT]...`: which versions, suites and groups an endpoint accepts, and how refusals fail. */
+import type { Argv, CommandModule } from 'yargs';
+import { scan, type ScanOptions } from '../../probe/scan.js';
+import { PROBE_VERSIONS, type ProbeVersion } from '../../probe/profiles.js';
+import { scanToJson, unreachable } from '../../report/probe-view.js';
+import { renderProbeText } from '../../report/probe-text.js';
+import { ExitCode, UserError } from '../exit-codes.js';
+import type { CliContext } from '../context.js';
+import { parseTarget, secondsOption } from '../target.js';
+import { enrichWithChain } from '../chain-enrich.js';
+
+export interface ProbeArgs {
+  targets: string[];
+  json: boolean;
+  ndjson: boolean;
+  /** A name, or false for --no-sni (yargs negation). */
+  sni?: string | false;
+  timeout?: number;
+  'connect-timeout'?: number;
+  versions?: string[];
+  ciphers: boolean;
+  groups: boolean;
+  'max-connections'?: number;
+  rate?: number;
+  concurrency?: number;
+  'all-addresses': boolean;
+  at?: string;
+  roots?: string;
+}
+
+/** Adds the options every connecting command shares (probe, diagnose, chain). */
+export function connectOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('timeout', { type: 'number', describe: 'read timeout in seconds (decimals allowed): how long to wait for an answer', default: undefined })
+    .option('connect-timeout', { type: 'number', describe: 'TCP connect timeout in seconds (decimals allowed)' })
+    .option('sni', { type: 'string', describe: 'server name to send (default: the host name; none for IP addresses); --no-sni sends none' });
+}
+
+/** Returns the scan options shared by connecting commands, validated. */
+export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOptions {
+  if (args.sni === '') throw new UserError('--sni needs a NAME (use --no-sni to send none)');
+  const readTimeoutMs = secondsOption(args.timeout, 'timeout');
+  const connectTimeoutMs = secondsOption(args['connect-timeout'], 'connect-timeout');
+  let versions: ProbeVersion[] | undefined;
+  if (args.versions) {
+    versions = args.versions.flatMap((v) => v.split(',')).map((v) => {
+      const norm = v.trim().toUpperCase().replace(/^TLSV?/, 'TLS').replace(/^SSLV?/, 'SSL');
+      const found = PROBE_VERSIONS.find((p) => p.toUpperCase() === norm || p.replace('.', '').toUpperCase() === norm.replace('.', ''));
+      if (!found) throw new UserError(`unknown version "${v}": use ${PROBE_VERSIONS.join(', ')}`);
+      return found;
+    });
+  }
+  const positive = (v: number | undefined, name: string, integer: boolean) => {
+    if (v === undefined) return undefined;
+    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UserError(`--${name} takes a positive ${integer ? 'whole ' : ''}number (got ${v})`);
+    return v;
+  };
+  return {
+    port,
+    ...(args.sni === false ? { sni: null } : args.sni !== undefined ? { sni: args.sni } : {}),
+    ...(readTimeoutMs !== undefined ? { readTimeoutMs } : {}),
+    ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+    ...(versions ? { versions } : {}),
+    ciphers: Boolean(args.ciphers),
+    groups: Boolean(args.groups),
+    allAddresses: Boolean(args['all-addresses']),
+    ...(positive(args['max-connections'], 'max-connections', true) !== undefined ? { maxConnections: args['max-connections']! } : {}),
+    ...(positive(args.rate, 'rate', false) !== undefined ? { rate: args.rate! } : {}),
+    ...(positive(args.concurrency, 'concurrency', true) !== undefined ? { concurrency: args.concurrency! } : {}),
+  };
+}
+
+export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> {
+  return {
+    command: 'probe <targets..>',
+    describe: 'Probe endpoints per TLS version over raw sockets and report how each attempt ended',
+    builder: (y: Argv) =>
+      connectOptions(
+        y
+          .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON (an array when there are several targets)' })
+          .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON object per line, per target' })
+          .option('versions', { type: 'string', array: true, describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3' })
+          .option('ciphers', { type: 'boolean', default: false, describe: 'enumerate accepted cipher suites per version, in server preference order' })
+          .option('groups', { type: 'boolean', default: false, describe: 'enumerate accepted named groups, post-quantum hybrids included' })
+          .option('max-connections', { type: 'number', describe: 'stop after this many connections per address' })
+          .option('rate', { type: 'number', describe: 'at most this many new connections per second (decimals allowed)' })
+          .option('concurrency', { type: 'number', describe: 'connections in flight per address (default 5)' })
+          .option('all-addresses', { type: 'boolean', default: false, describe: 'probe every address behind the name and flag the ones that answer differently' })
+          .option('at', { type: 'string', describe: 'check certificate validity at this date (ISO 8601; default now)' })
+          .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE, or "system" for Node\'s bundle (default: the documented root set)' }),
+      )
+        .example('$0 probe example.com', 'versions, suites and certificates of example.com:443')
+        .example('$0 probe 10.0.0.5:8443 --no-sni --json', 'an IP endpoint, JSON out')
+        .example('$0 probe backup.example.net --ciphers --groups', 'also enumerate suites and groups')
+        .epilog(
+          'Each version gets one ClientHello of its own, sent over a plain TCP socket. Results: negotiated, ' +
+            'alert (which one), reset (TCP RST: what Windows clients report as error 10054), closed (FIN without ' +
+            'a TLS answer), timeout, connect-refused, connect-timeout, dns-error, malformed (not TLS), mismatch ' +
+            '(the server chose something not offered). Exit code 0 when every probe ran, 1 when a target could ' +
+            'not be reached, 2 on usage errors.',
+        ) as unknown as Argv<ProbeArgs>,
+    handler: async (args) => {
+      const specs = args.targets.map((t) => parseTarget(t));
+      if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
+      const outputs: object[] = [];
+      let done = 0;
+      for (const spec of specs) {
+        const options = scanOptionsFrom(args, spec.port);
+        if (ctx.isTty && specs.length > 1) ctx.err(`[${done + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
+        const result = await scan(spec.host, options);
+        const json = await enrichWithChain(scanToJson(result), result, { host: spec.host, at: args.at, roots: args.roots });
+        done++;
+        if (unreachable(result)) ctx.setExitCode(ExitCode.failure);
+        if (args.ndjson) ctx.out(JSON.stringify(json));
+        else if (args.json) outputs.push(json);
+        else ctx.out(renderProbeText(json) + (done < specs.length ? '\n' : ''));
+      }
+      if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? outputs[0] : outputs, null, 2));
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/** Parsing and validating HOST[:PORT] targets given on the command line. */
+import { isIP } from 'node:net';
+import { UserError } from './exit-codes.js';
+
+export interface TargetSpec {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** RFC 1123 host names: labels of letters, digits and hyphens, 253 characters at most. */
+const HOST_NAME = /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/** Returns the port number in `text`, or throws UserError. */
+export function parsePort(text: string, what = 'port'): number {
+  if (!/^\d{1,5}$/.test(text)) throw new UserError(`${what} "${text}" is not a number from 1 to 65535`);
+  const n = Number(text);
+  if (n < 1 || n > 65535) throw new UserError(`${what} ${n} is out of range (1-65535)`);
+  return n;
+}
+
+/**
+ * Returns host and port from `HOST`, `HOST:PORT`, `[IPv6]:PORT` or a bare IPv6 literal; throws
+ * UserError with a one-line reason for anything else (URLs, paths, spaces, bad ports).
+ */
+export function parseTarget(text: string, defaultPort = 443): TargetSpec {
+  const t = text.trim();
+  if (t === '') throw new UserError('empty target: give HOST or HOST:PORT');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) {
+    throw new UserError(`"${text}" looks like a URL: give HOST or HOST:PORT (for example ${t.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]})`);
+  }
+  let host: string;
+  let port = defaultPort;
+  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(t);
+  if (bracket) {
+    host = bracket[1]!;
+    if (isIP(host) !== 6) throw new UserError(`"${host}" in brackets is not an IPv6 address`);
+    if (bracket[2] !== undefined) port = parsePort(bracket[2]);
+    return { host, port };
+  }
+  if (isIP(t) === 6) return { host: t, port };
+  const colon = t.lastIndexOf(':');
+  if (colon >= 0) {
+    host = t.slice(0, colon);
+    port = parsePort(t.slice(colon + 1));
+  } else {
+    host = t;
+  }
+  if (isIP(host) === 4) return { host, port };
+  if (!HOST_NAME.test(host)) throw new UserError(`"${host}" is not a valid host name or IP address`);
+  return { host: host.toLowerCase(), port };
+}
+
+/** Returns milliseconds from a seconds option (decimals allowed), or throws UserError. */
+export function secondsOption(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new UserError(`--${name} takes seconds, more than 0 and at most 3600 (got ${String(value)})`);
+  return Math.round(n * 1000);
+}

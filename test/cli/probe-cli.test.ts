@@ -1,0 +1,106 @@
+/**
+ * `tlsprobe probe` and `tlsprobe lab`, spawned as a user runs them, against the lab on loopback:
+ * the JSON contract, exit codes, one-line errors.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab } from '../../src/lab/lab.js';
+import { FIXTURES_DIR } from '../helpers/fixtures.js';
+
+const ROOT = join(FIXTURES_DIR, '..');
+const CLI = join(ROOT, 'dist/cli/main.js');
+
+function tlsprobe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let lab: Lab;
+beforeAll(async () => {
+  lab = await startLab({ names: ['modern', 'reset-legacy'] });
+});
+afterAll(async () => {
+  await lab?.close();
+});
+
+describe.skipIf(!existsSync(CLI))('tlsprobe probe (built CLI)', () => {
+  it('prints the JSON contract for one target', async () => {
+    const port = lab.endpoint('reset-legacy').port;
+    const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--json', '--at', '2026-12-01']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.target).toEqual({ host: '127.0.0.1', port, address: '127.0.0.1', sni: 'localhost' });
+    expect(j.versions.map((v: { version: string }) => v.version)).toEqual(['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3']);
+    const byVersion = Object.fromEntries(j.versions.map((v: { version: string }) => [v.version, v]));
+    expect(byVersion['TLS1.0']).toMatchObject({ supported: false, outcome: 'reset', alert: null, cipherSuite: null });
+    expect(byVersion['TLS1.2']).toMatchObject({ supported: true, outcome: 'negotiated' });
+    expect(typeof byVersion['TLS1.2'].cipherSuite).toBe('number');
+    expect(typeof byVersion['TLS1.2'].elapsedMs).toBe('number');
+    expect(j.certificates).toHaveLength(3);
+    expect(j.certificates[0]).toMatchObject({ subject: 'CN=localhost,O=tlsprobe Lab,C=US' });
+    expect(j.certificates[0].sha1).toMatch(/^[0-9a-f]{40}$/);
+    expect(j.chain.anchor).toMatchObject({ name: 'tlsprobe Lab Root CA', documented: false });
+    expect(j.chain.findings.map((f: { code: string }) => f.code)).toContain('likely-tls-inspection');
+  });
+
+  it('prints an array for several targets and NDJSON with --ndjson', async () => {
+    const a = `127.0.0.1:${lab.endpoint('modern').port}`;
+    const b = `127.0.0.1:${lab.endpoint('reset-legacy').port}`;
+    const arr = await tlsprobe(['probe', a, b, '--json', '--versions', 'TLS1.2,TLS1.3']);
+    expect(JSON.parse(arr.stdout)).toHaveLength(2);
+    const nd = await tlsprobe(['probe', a, b, '--ndjson', '--versions', 'TLS1.2']);
+    expect(nd.stdout.trim().split('\n').map((l) => JSON.parse(l).versions.length)).toEqual([1, 1]);
+  });
+
+  it('shows the reset as error 10054 in the table', async () => {
+    const r = await tlsprobe(['probe', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost']);
+    expect(r.stdout).toMatch(/TLS1\.0 .*reset .*Windows clients see error 10054/);
+    expect(r.stdout).toMatch(/Verdict: accepts TLS1\.2, TLS1\.3\. Resets SSL3\.0, TLS1\.0, TLS1\.1/);
+  });
+
+  it('exits 1 when a target cannot be reached, and says why', async () => {
+    const r = await tlsprobe(['probe', '127.0.0.1:1', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).versions.every((v: { outcome: string }) => v.outcome === 'connect-refused')).toBe(true);
+    const dns = await tlsprobe(['probe', 'no-such-host.invalid']);
+    expect(dns.code).toBe(1);
+    expect(dns.stdout).toMatch(/no-such-host\.invalid/);
+  });
+
+  it('rejects bad targets and options with one line and exit code 2', async () => {
+    for (const [args, message] of [
+      [['probe', 'https://example.com/'], /looks like a URL/],
+      [['probe', 'example.com:99999'], /out of range/],
+      [['probe', 'exa mple.com'], /not a valid host name/],
+      [['probe', '127.0.0.1', '--timeout', '-1'], /--timeout takes seconds/],
+      [['probe', '127.0.0.1', '--versions', 'TLS9'], /unknown version "TLS9"/],
+    ] as const) {
+      const r = await tlsprobe([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
+
+describe.skipIf(!existsSync(CLI))('tlsprobe lab --demo (npm start)', () => {
+  it('starts the lab, probes every endpoint and stops by itself', async () => {
+    const r = await tlsprobe(['lab', '--demo', '--json', '--timeout', '0.5']);
+    expect(r.code).toBe(0);
+    const results = JSON.parse(r.stdout) as { endpoint: string; versions: { version: string; outcome: string; supported: boolean }[] }[];
+    const outcome = (e: string, v: string) => results.find((x) => x.endpoint === e)!.versions.find((x) => x.version === v)!;
+    expect(outcome('reset-legacy', 'TLS1.0').outcome).toBe('reset');
+    expect(outcome('alert-legacy', 'TLS1.1').outcome).toBe('alert');
+    expect(outcome('silent-close', 'TLS1.2').outcome).toBe('closed');
+    expect(outcome('black-hole', 'TLS1.2').outcome).toBe('timeout');
+    expect(outcome('tls13-only', 'TLS1.3').supported).toBe(true);
+  });
+});
