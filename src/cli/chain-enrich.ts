@@ -11,6 +11,9 @@ import { certInfoToJson, chainToJson } from '../report/chain-view.js';
 import { certificateToJson } from '../report/probe-view.js';
 import { DecodeError } from '../wire/errors.js';
 import { UserError } from './exit-codes.js';
+import { atOption } from './dates.js';
+
+export { atOption };
 
 /** Returns the trust anchors for `--roots` (FILE, DIR, or `system`); the documented set by default. */
 export function rootsOption(value: string | undefined): TrustedRoot[] {
@@ -26,13 +29,6 @@ export function rootsOption(value: string | undefined): TrustedRoot[] {
   }
 }
 
-/** Returns the Date for `--at`, or throws UserError. */
-export function atOption(value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new UserError(`--at "${value}" is not a date (use ISO 8601, e.g. 2026-01-31 or 2026-01-31T12:00:00Z)`);
-  return d;
-}
 
 /** Returns the certificate JSON with decoded fields when the DER parses, else thumbprints only. */
 export function certificateJson(der: Uint8Array): JsonObject {

@@ -19,10 +19,9 @@ import { encodeRecords } from '../tls/record.js';
 import { CIPHER_SUITES, cipherSuiteInfo, ContentType, NamedGroup, ProtocolVersion, SignatureScheme } from '../tls/registry.js';
 import { generateKeyShare, SUPPORTED_KEY_SHARE_GROUPS, type KeyShareKeyPair } from '../tls/key-schedule.js';
 
-export type ProbeVersion = 'SSL3.0' | 'TLS1.0' | 'TLS1.1' | 'TLS1.2' | 'TLS1.3';
+import { PROBE_VERSIONS, type ProbeVersion } from './versions.js';
 
-/** Every version we probe, oldest first. */
-export const PROBE_VERSIONS: readonly ProbeVersion[] = ['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'];
+export { PROBE_VERSIONS, type ProbeVersion };
 
 export const VERSION_CODE: Readonly<Record<ProbeVersion, number>> = {
   'SSL3.0': ProtocolVersion.SSL3_0,

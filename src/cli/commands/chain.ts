@@ -1,16 +1,11 @@
 /** `tlsprobe chain FILE|HOST[:PORT]`: check a certificate chain against the documented root set. */
 import { existsSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { pemToDer } from '../../x509/pem.js';
-import { scan } from '../../probe/scan.js';
-import { chainToJson } from '../../report/chain-view.js';
-import { renderTable } from '../../report/table.js';
 import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { readInput } from '../io.js';
 import { parseTarget } from '../target.js';
-import { certificateJson, chainReport } from '../chain-enrich.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 
 interface ChainArgs extends Partial<ProbeArgs> {
@@ -22,7 +17,8 @@ interface ChainArgs extends Partial<ProbeArgs> {
 }
 
 /** Returns the DER certificates in a PEM or DER file. */
-function readCertificates(file: string): Uint8Array[] {
+async function readCertificates(file: string): Promise<Uint8Array[]> {
+  const { pemToDer } = await import('../../x509/pem.js');
   const bytes = readInput(file);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (text.includes('-----BEGIN')) {
@@ -56,11 +52,15 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
             'verifies to a documented root with no error finding, 1 otherwise, 2 on usage errors.',
         ) as unknown as Argv<ChainArgs>,
     handler: async (args) => {
+      const { scan } = await import('../../probe/scan.js');
+      const { chainToJson } = await import('../../report/chain-view.js');
+      const { renderTable } = await import('../../report/table.js');
+      const { certificateJson, chainReport } = await import('../chain-enrich.js');
       let ders: Uint8Array[];
       let host = args.host;
       const isFile = args.source === '-' || existsSync(args.source) && statSync(args.source).isFile();
       if (isFile) {
-        ders = readCertificates(args.source);
+        ders = await readCertificates(args.source);
       } else {
         const spec = parseTarget(args.source);
         const result = await scan(spec.host, { ...scanOptionsFrom(args, spec.port), versions: ['TLS1.2', 'TLS1.3'] });

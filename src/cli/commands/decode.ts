@@ -1,8 +1,6 @@
 /** `tlsprobe decode`: decode a TLS record stream or handshake message and print a tree or JSON. */
 import type { Argv, CommandModule } from 'yargs';
-import { decode } from '../../decode.js';
 import { DecodeError } from '../../wire/errors.js';
-import { renderDecodeTree } from '../../report/decode-tree.js';
 import { hexOrBinary, parseHexArgument, readInput } from '../io.js';
 import { UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
@@ -30,7 +28,9 @@ export function decodeCommand(ctx: CliContext): CommandModule<object, DecodeArgs
             'ClientHello. ChangeCipherSpec and encrypted records are listed, not decoded. Broken input prints ' +
             'one line naming the offset and field, and exits with code 2.',
         ) as unknown as Argv<DecodeArgs>,
-    handler: (args) => {
+    handler: async (args) => {
+      const { decode } = await import('../../decode.js');
+      const { renderDecodeTree } = await import('../../report/decode-tree.js');
       if (args.file === undefined && args.hex === undefined) throw new UserError('give a FILE (or - for stdin) or --hex HEX');
       if (args.file !== undefined && args.hex !== undefined) throw new UserError('give either FILE or --hex, not both');
       // yargs hands a lone `-` over as an empty string.

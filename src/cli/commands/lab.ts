@@ -1,12 +1,8 @@
 /** `tlsprobe lab`: local endpoints that behave like real ones, on loopback, for trying the tool and for tests. */
 import type { Argv, CommandModule } from 'yargs';
-import { formatPortMap, LAB_ENDPOINT_NAMES, startLab, type Lab } from '../../lab/lab.js';
-import { scan } from '../../probe/scan.js';
-import { scanToJson } from '../../report/probe-view.js';
-import { renderProbeText } from '../../report/probe-text.js';
+import type { Lab } from '../../lab/lab.js';
 import { UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
-import { enrichWithChain } from '../chain-enrich.js';
 
 interface LabArgs {
   demo: boolean;
@@ -25,12 +21,17 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
         .option('demo', { type: 'boolean', default: false, describe: 'probe every lab endpoint, print the results, and stop (what npm start runs)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the port map (or, with --demo, the probe results) as JSON' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address to listen on: 127.0.0.1 or ::1' })
-        .option('names', { type: 'string', array: true, describe: `endpoints to start (default all): ${LAB_ENDPOINT_NAMES.join(', ')}` })
+        .option('names', { type: 'string', array: true, describe: 'endpoints to start, by name (default all; the port map lists them)' })
         .option('timeout', { type: 'number', default: 1, describe: 'with --demo: read timeout in seconds for each probe' })
         .example('$0 lab', 'start the lab and print the port map; Ctrl-C stops it')
         .example('$0 lab --demo', 'start, probe every endpoint, print, stop')
         .epilog('The lab makes its own root CA, intermediate and leaf at start; it listens only on loopback.') as unknown as Argv<LabArgs>,
     handler: async (args) => {
+      const { formatPortMap, startLab } = await import('../../lab/lab.js');
+      const { scan } = await import('../../probe/scan.js');
+      const { scanToJson } = await import('../../report/probe-view.js');
+      const { renderProbeText } = await import('../../report/probe-text.js');
+      const { enrichWithChain } = await import('../chain-enrich.js');
       let lab: Lab;
       try {
         lab = await startLab({ host: args.host, ...(args.names ? { names: args.names.flatMap((n) => n.split(',')) } : {}) });

@@ -1,13 +1,10 @@
 /** `tlsprobe probe HOST[:PORT]...`: which versions, suites and groups an endpoint accepts, and how refusals fail. */
 import type { Argv, CommandModule } from 'yargs';
-import { scan, type ScanOptions } from '../../probe/scan.js';
-import { PROBE_VERSIONS, type ProbeVersion } from '../../probe/profiles.js';
-import { scanToJson, unreachable } from '../../report/probe-view.js';
-import { renderProbeText } from '../../report/probe-text.js';
+import type { ScanOptions } from '../../probe/scan.js';
+import { PROBE_VERSIONS, type ProbeVersion } from '../../probe/versions.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
-import { enrichWithChain } from '../chain-enrich.js';
 
 export interface ProbeArgs {
   targets: string[];
@@ -102,6 +99,11 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         ) as unknown as Argv<ProbeArgs>,
     handler: async (args) => {
       const specs = args.targets.map((t) => parseTarget(t));
+      // Heavy modules load when a command runs, so `--help` starts fast.
+      const { scan } = await import('../../probe/scan.js');
+      const { scanToJson, unreachable } = await import('../../report/probe-view.js');
+      const { renderProbeText } = await import('../../report/probe-text.js');
+      const { enrichWithChain } = await import('../chain-enrich.js');
       if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
       const outputs: object[] = [];
       let done = 0;

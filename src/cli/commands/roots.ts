@@ -1,10 +1,8 @@
 /** `tlsprobe roots`: the documented root CA set, and which of it a client's trust store holds. */
 import type { Argv, CommandModule } from 'yargs';
-import { compareBundle, loadBundle, loadDocumentedRoots } from '../../x509/roots.js';
-import { renderTable } from '../../report/table.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
-import { atOption } from '../chain-enrich.js';
+import { atOption } from '../dates.js';
 
 interface RootsArgs {
   bundle?: string;
@@ -24,7 +22,9 @@ export function rootsCommand(ctx: CliContext): CommandModule<object, RootsArgs> 
         .example('$0 roots', 'the six documented roots with SHA-1 thumbprints and expiry')
         .example('$0 roots --bundle /etc/ssl/certs', 'which documented roots this machine trusts')
         .epilog('With --bundle, exit code 1 when a documented, unexpired root is missing from the bundle.') as unknown as Argv<RootsArgs>,
-    handler: (args) => {
+    handler: async (args) => {
+      const { compareBundle, loadBundle, loadDocumentedRoots } = await import('../../x509/roots.js');
+      const { renderTable } = await import('../../report/table.js');
       const at = atOption(args.at) ?? new Date();
       const documented = loadDocumentedRoots();
       if (args.bundle === undefined) {
