@@ -9,7 +9,7 @@
 import { isIP } from 'node:net';
 import { attempt, type AttemptOptions, type AttemptResult, type ProbeTarget } from './attempt.js';
 import { PROBE_VERSIONS, VERSION_CODE, suitesForVersion, type ProbeVersion } from './profiles.js';
-import { resolveHost, type ResolvedAddress } from './transport.js';
+import { resolveHost, type LookupAll, type ResolvedAddress } from './transport.js';
 import { createLimiter, isBudgetExhausted, type Limiter } from './limiter.js';
 import {
   enumerateCiphers,
@@ -37,6 +37,8 @@ export interface ScanOptions {
   readonly groups?: boolean;
   readonly allAddresses?: boolean;
   readonly signal?: AbortSignal;
+  /** Name resolution (default the system resolver); tests inject their own. */
+  readonly lookup?: LookupAll;
   /** Called once the plan is known, with the predicted number of connections per address. */
   readonly onPlan?: (plan: { address: string; predictedConnections: number }) => void;
 }
@@ -84,7 +86,7 @@ export function defaultSni(host: string): string | null {
  */
 export async function scan(host: string, opts: ScanOptions): Promise<ScanResult> {
   const sni = opts.sni === undefined ? defaultSni(host) : opts.sni;
-  const resolved = await resolveHost(host);
+  const resolved = await (opts.lookup ? resolveHost(host, opts.lookup) : resolveHost(host));
   if (!resolved.ok) {
     return { host, port: opts.port, sni, dnsError: { code: resolved.errorCode, message: resolved.message }, addresses: [], differences: [] };
   }

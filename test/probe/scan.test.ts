@@ -75,6 +75,20 @@ describe('version matrix against the lab', () => {
     expect(Object.values(m).every((x) => x === 'connect-refused')).toBe(true);
   });
 
+  it('with allAddresses, probes every address behind a name and flags the ones that answer differently', async () => {
+    const port = lab.endpoint('modern').port;
+    // A name behind two loopback addresses: the lab listens on 127.0.0.1 only, nothing on 127.0.0.2.
+    const lookup = ((_h: string, _o: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) =>
+      cb(null, [{ address: '127.0.0.1', family: 4 }, { address: '127.0.0.2', family: 4 }])) as never;
+    const r = await scan('lb.test', { port, sni: 'localhost', allAddresses: true, lookup, versions: ['TLS1.2', 'TLS1.3'] });
+    expect(r.addresses.map((a) => a.address)).toEqual(['127.0.0.1', '127.0.0.2']);
+    expect(matrix(r.addresses[0]!)).toEqual({ 'TLS1.2': 'ok', 'TLS1.3': 'ok' });
+    expect(matrix(r.addresses[1]!)).toEqual({ 'TLS1.2': 'connect-refused', 'TLS1.3': 'connect-refused' });
+    expect(r.differences).toContain('TLS1.2: 127.0.0.1 negotiated, 127.0.0.2 connect-refused');
+    const single = await scan('lb.test', { port, sni: 'localhost', lookup, versions: ['TLS1.2'] });
+    expect(single.addresses).toHaveLength(1);
+  });
+
   it('reports an unresolvable name as a DNS error without connecting', async () => {
     const r = await scan('no-such-host.invalid', { port: 443 });
     expect(r.dnsError).not.toBeNull();

@@ -110,7 +110,11 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
       for (const spec of specs) {
         const options = scanOptionsFrom(args, spec.port);
         if (ctx.isTty && specs.length > 1) ctx.err(`[${done + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
-        const result = await scan(spec.host, options);
+        const announce = (options.ciphers || options.groups) && !args.json && !args.ndjson;
+        const result = await scan(spec.host, {
+          ...options,
+          ...(announce ? { onPlan: (p: { address: string; predictedConnections: number }) => ctx.err(`${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`) } : {}),
+        });
         const json = await enrichWithChain(scanToJson(result), result, { host: spec.host, at: args.at, roots: args.roots });
         done++;
         if (unreachable(result)) ctx.setExitCode(ExitCode.failure);
