@@ -45,6 +45,8 @@ export interface ProbeTarget {
 export interface AttemptOptions {
   readonly connectTimeoutMs?: number;
   readonly readTimeoutMs?: number;
+  /** Keep the bytes each way with times, and the TLS 1.3 secrets (for --pcap and --keylog). */
+  readonly trace?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -90,6 +92,19 @@ export interface AttemptResult {
   readonly error: string | null;
   /** What we sent first (the ClientHello handshake message). */
   readonly helloSent: Uint8Array;
+  /** The conversation, when `trace` was asked for. */
+  readonly trace: AttemptTrace | null;
+}
+
+/** The bytes of one attempt each way, with times, and the secrets that decrypt it. */
+export interface AttemptTrace {
+  /** Wall-clock start (ms since the epoch). */
+  readonly startedAt: number;
+  /** Chunks in the order they crossed the socket; `ms` is relative to `startedAt`. */
+  readonly chunks: readonly { readonly from: 'client' | 'server'; readonly ms: number; readonly bytes: Uint8Array }[];
+  readonly clientRandom: Uint8Array;
+  /** NSS key log labels (CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET) and secrets. */
+  readonly secrets: readonly { readonly label: string; readonly secret: Uint8Array }[];
 }
 
 interface State {
@@ -130,11 +145,23 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
   let serverState: ProtectionState | null = null;
   let clientState: ProtectionState | null = null;
   let stopped = false;
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const chunks: { from: 'client' | 'server'; ms: number; bytes: Uint8Array }[] = [];
+  const secretsKept: { label: string; secret: Uint8Array }[] = [];
+  const note = (from: 'client' | 'server', bytes: Uint8Array) => {
+    if (opts.trace && bytes.length > 0) chunks.push({ from, ms: performance.now() - t0, bytes: bytes.slice() });
+  };
+  note('client', first.record);
+  const send = (ctl: ExchangeControl, bytes: Uint8Array) => {
+    note('client', bytes);
+    ctl.send(bytes);
+  };
 
   const stop = (ctl: ExchangeControl) => {
     if (stopped) return;
     stopped = true;
-    ctl.send(goodbye(st, clientState));
+    send(ctl, goodbye(st, clientState));
     ctl.done();
   };
 
@@ -205,7 +232,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     const hash = hashForSuite(m.body.cipherSuite) ?? 'sha256';
     // RFC 8446, Section 4.4.1: ClientHello1 is replaced by message_hash when a HelloRetryRequest occurs.
     transcript = [messageHash(hash, first.message), m.raw, second.message];
-    ctl.send(second.record);
+    send(ctl, second.record);
   };
 
   const startTls13 = (sh: ServerHello): void => {
@@ -220,11 +247,16 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     }
     const shared = pair.computeSecret(share.keyExchange);
     const secrets = handshakeSecrets(hash, shared, transcriptHash(hash, transcript));
+    if (opts.trace) {
+      secretsKept.push({ label: 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', secret: secrets.clientHandshakeTrafficSecret });
+      secretsKept.push({ label: 'SERVER_HANDSHAKE_TRAFFIC_SECRET', secret: secrets.serverHandshakeTrafficSecret });
+    }
     serverState = newProtectionState(sh.cipherSuite, trafficKeys(hash, sh.cipherSuite, secrets.serverHandshakeTrafficSecret));
     clientState = newProtectionState(sh.cipherSuite, trafficKeys(hash, sh.cipherSuite, secrets.clientHandshakeTrafficSecret));
   };
 
   const onData = (chunk: Uint8Array, ctl: ExchangeControl): void => {
+    note('server', chunk);
     if (stopped) return;
     try {
       for (const rec of deframer.push(chunk)) {
@@ -315,6 +347,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     firstBytes: outcome === 'malformed' || (ex.received.length > 0 && !usable && !st.alert) ? toHex(ex.received.subarray(0, MALFORMED_PREVIEW_BYTES)) : null,
     error: st.mismatch ?? st.error,
     helloSent: first.message,
+    trace: opts.trace ? { startedAt, chunks, clientRandom: first.hello.random, secrets: secretsKept } : null,
   };
 }
 

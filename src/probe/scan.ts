@@ -37,6 +37,8 @@ export interface ScanOptions {
   readonly groups?: boolean;
   readonly allAddresses?: boolean;
   readonly signal?: AbortSignal;
+  /** Keep each version attempt's bytes and TLS 1.3 secrets (`AttemptResult.trace`), for --pcap/--keylog. */
+  readonly trace?: boolean;
   /** Name resolution (default the system resolver); tests inject their own. */
   readonly lookup?: LookupAll;
   /** Called once the plan is known, with the predicted number of connections per address. */
@@ -109,12 +111,13 @@ async function scanAddress(host: string, addr: ResolvedAddress, sni: string | nu
     ...(opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
+  const versionAttemptOpts: AttemptOptions = { ...attemptOpts, ...(opts.trace ? { trace: true } : {}) };
 
   let predicted = versions.length;
   opts.onPlan?.({ address: addr.address, predictedConnections: predicted });
   const results = await Promise.all(
     versions.map(async (version) => {
-      const r = await limiter.run(() => attempt(target, { version, sni }, attemptOpts));
+      const r = await limiter.run(() => attempt(target, { version, sni }, versionAttemptOpts));
       return isBudgetExhausted(r) ? null : r;
     }),
   );
