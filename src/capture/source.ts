@@ -1,0 +1,64 @@
+/**
+ * Returns the bytes of a capture file as an async iterable of chunks (read-only, gzip-aware).
+ *
+ * `openCaptureFile(path)` yields byte chunks of at most `READ_CHUNK_BYTES`
+ * (1 MiB); files that start with the gzip magic (RFC 1952, Section 2.3.1: ID1 = 0x1f, ID2 = 0x8b)
+ * are decompressed through a zlib stream on the way, whatever their name. Memory stays bounded by
+ * one chunk in flight (plus zlib's window): nothing is accumulated here.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+
+/**
+ * Size of each read from disk and of each decompressed chunk. 1 MiB amortises the per-chunk cost
+ * (one event-loop turn, one copy of a partial record at the chunk border) while keeping the
+ * working set small next to a capture of several GB.
+ */
+export const READ_CHUNK_BYTES = 1 << 20;
+
+/** RFC 1952, Section 2.3.1: every gzip member starts with ID1 ID2 = 0x1f 0x8b. */
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/** Returns true when `head` starts with the gzip magic bytes. */
+export function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+}
+
+/**
+ * Returns the bytes of the file at `path` as an async iterable of chunks (each at most
+ * `READ_CHUNK_BYTES`), decompressing gzip input detected by its magic bytes. The file is opened
+ * read-only; errors (missing file, corrupt gzip) are thrown from the iteration.
+ *
+ * Each chunk is a fresh buffer that the reader never reuses, so views into it stay valid; a
+ * consumer that keeps a small view alive keeps the whole chunk alive, so copy what you retain.
+ */
+export async function* openCaptureFile(path: string): AsyncGenerator<Uint8Array, void, undefined> {
+  const head = await readHead(path, GZIP_MAGIC.length);
+  const file = createReadStream(path, { flags: 'r', highWaterMark: READ_CHUNK_BYTES });
+  const stream = isGzip(head) ? file.pipe(createGunzip({ chunkSize: READ_CHUNK_BYTES })) : file;
+  if (stream !== file) {
+    // A read error on the file must surface through the gunzip stream we iterate.
+    file.on('error', (err) => stream.destroy(err));
+  }
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
+  } finally {
+    file.destroy();
+    if (stream !== file) stream.destroy();
+  }
+}
+
+/** Returns up to the first `n` bytes of a file (fewer when the file is shorter). */
+async function readHead(path: string, n: number): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = new Uint8Array(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
