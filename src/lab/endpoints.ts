@@ -15,6 +15,7 @@ import { writeAlert } from '../tls/alert.js';
 import { writeRecord } from '../tls/record.js';
 import { AlertDescription, AlertLevel, ContentType, ProtocolVersion } from '../tls/registry.js';
 import { readClientHello } from './hello-gate.js';
+import { gatePicky } from './picky.js';
 import type { LabPki } from './pki.js';
 
 /** Names of the lab endpoints, in the order they are listed. */
@@ -26,6 +27,9 @@ export const LAB_ENDPOINT_NAMES = [
   'alert-legacy',
   'silent-close',
   'black-hole',
+  'picky-size',
+  'picky-scsv',
+  'picky-sni',
 ] as const;
 
 export type LabEndpointName = (typeof LAB_ENDPOINT_NAMES)[number];
@@ -76,6 +80,21 @@ export const LAB_ENDPOINT_SPECS: Readonly<Record<LabEndpointName, LabEndpointSpe
     name: 'black-hole',
     description: 'accepts the connection and reads everything, never answers',
     versions: [],
+  },
+  'picky-size': {
+    name: 'picky-size',
+    description: 'TCP reset after any ClientHello whose record is 256–511 bytes (the F5 hello-size bug, RFC 7685); others served normally',
+    versions: ['TLS1.2', 'TLS1.3'],
+  },
+  'picky-scsv': {
+    name: 'picky-scsv',
+    description: 'TCP reset after a TLS 1.2 ClientHello with neither the renegotiation SCSV nor renegotiation_info (RFC 5746); others served normally',
+    versions: ['TLS1.2', 'TLS1.3'],
+  },
+  'picky-sni': {
+    name: 'picky-sni',
+    description: 'fatal handshake_failure alert for any ClientHello without SNI; others served by a TLS 1.0–1.3 server (DEFAULT@SECLEVEL=0)',
+    versions: ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'],
   },
 };
 
@@ -135,6 +154,15 @@ export async function startEndpoint(name: LabEndpointName, host: string, pki: La
       break;
     case 'black-hole':
       handle = blackHole;
+      break;
+    case 'picky-size':
+      handle = gatePicky(createLabTlsServer(spec, pki, MODERN, track), 'size');
+      break;
+    case 'picky-scsv':
+      handle = gatePicky(createLabTlsServer(spec, pki, MODERN, track), 'scsv');
+      break;
+    case 'picky-sni':
+      handle = gatePicky(createLabTlsServer(spec, pki, LEGACY, track), 'sni');
       break;
   }
 

@@ -89,6 +89,9 @@ describe('startLab', () => {
       'alert-legacy',
       'silent-close',
       'black-hole',
+      'picky-size',
+      'picky-scsv',
+      'picky-sni',
     ]);
     for (const e of lab.endpoints) {
       expect(e.host).toBe('127.0.0.1');

@@ -1,0 +1,110 @@
+/**
+ * Picky lab endpoints: `gatePicky` returns a connection handler that reads the whole ClientHello,
+ * resets the connection when the hello has the trait a known middlebox bug trips on, and otherwise
+ * hands the socket, bytes put back, to a real Node TLS server. Never throws.
+ *
+ * Three traits, each one a failure seen in the field in front of otherwise healthy servers:
+ * - `size`: the first record is 256–511 bytes long. Some F5 BIG-IP versions hang or drop exactly
+ *   these hellos; RFC 7685 (Section 1) was written for them, and clients pad around the range.
+ * - `scsv`: a TLS 1.2 hello that carries neither TLS_EMPTY_RENEGOTIATION_INFO_SCSV nor the
+ *   renegotiation_info extension (RFC 5746, Section 3.4 says a client MUST send one of them). Some
+ *   hardened Windows front ends reset such hellos.
+ * - `sni`: a hello without server_name (RFC 6066, Section 3). Multi-tenant front ends that pick the
+ *   certificate by name refuse it; this one answers a fatal handshake_failure alert, as CDNs do.
+ *
+ * `size` and `scsv` reset (RST, WSAECONNRESET 10054 on Windows) like the real devices, after the
+ * whole hello has arrived, so the client sees the same thing a reset-legacy endpoint would produce.
+ */
+import type { Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
+import { writeAlert } from '../tls/alert.js';
+import { clientServerName, type ClientHello } from '../tls/client-hello.js';
+import { findExtension } from '../tls/extensions.js';
+import { writeRecord } from '../tls/record.js';
+import { AlertDescription, AlertLevel, ContentType, ProtocolVersion } from '../tls/registry.js';
+import { Writer } from '../wire/writer.js';
+import { readClientHello } from './hello-gate.js';
+
+/** The hello trait a picky endpoint resets. */
+export type PickyTrait = 'size' | 'scsv' | 'sni';
+
+/** RFC 7685, Section 1: ClientHello records of 256–511 bytes (inclusive) hang some servers. */
+export const PICKY_SIZE_MIN = 256;
+export const PICKY_SIZE_MAX = 511;
+
+/** RFC 5746, Section 3.3: the signalling cipher suite value. */
+const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
+
+/**
+ * Returns the length of the first TLS record in `bytes` (5-byte header included), or null when the
+ * bytes do not start with a whole handshake record header.
+ */
+export function firstRecordSize(bytes: Uint8Array): number | null {
+  if (bytes.length < 5 || bytes[0] !== ContentType.handshake) return null;
+  return 5 + ((bytes[3]! << 8) | bytes[4]!);
+}
+
+/** Returns true when a first record of `size` bytes falls in the range the `size` endpoint resets. */
+export function isPickySize(size: number): boolean {
+  return size >= PICKY_SIZE_MIN && size <= PICKY_SIZE_MAX;
+}
+
+/**
+ * Returns true when `hello` offers TLS 1.2 (as its highest version, `highestVersion`) without the
+ * renegotiation SCSV and without renegotiation_info: what the `scsv` endpoint resets.
+ */
+export function lacksRenegotiationSignal(hello: ClientHello, highestVersion: number): boolean {
+  if (highestVersion !== ProtocolVersion.TLS1_2) return false;
+  if (hello.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV)) return false;
+  return findExtension(hello.extensions, 'renegotiation_info') === undefined;
+}
+
+/**
+ * Returns a handler that resets connections whose ClientHello has `trait` and relays every other
+ * connection to `tlsServer` (a non-listening Node tls.Server) with the consumed bytes unshifted.
+ * Bytes that are not a ClientHello go to the TLS stack too, which answers them as a real one would.
+ */
+export function gatePicky(tlsServer: TlsServer, trait: PickyTrait): (socket: Socket) => void {
+  return (socket) => {
+    void readClientHello(socket).then((got) => {
+      if (got.kind === 'gone') {
+        socket.destroy();
+        return;
+      }
+      let refuse = false;
+      if (got.kind === 'hello') {
+        if (trait === 'size') {
+          const size = firstRecordSize(got.consumed);
+          refuse = size !== null && isPickySize(size);
+        } else if (trait === 'scsv') {
+          refuse = lacksRenegotiationSignal(got.hello, got.highestVersion);
+        } else if (clientServerName(got.hello) === null) {
+          socket.end(handshakeFailureAlert(got.hello.legacyVersion));
+          socket.resume(); // drain whatever else the client sends until it closes
+          return;
+        }
+      }
+      if (refuse) {
+        // SO_LINGER 0 then close: the kernel sends RST (ECONNRESET / WSAECONNRESET 10054).
+        socket.resetAndDestroy();
+        return;
+      }
+      socket.unshift(Buffer.from(got.consumed));
+      tlsServer.emit('connection', socket);
+    });
+  };
+}
+
+/**
+ * Returns a fatal handshake_failure alert record (RFC 5246, Section 7.2.2; RFC 8446, Section 6.2)
+ * in the record version a TLS 1.2 stack uses for the refusal: the client's legacy_version, kept
+ * within SSL 3.0 .. TLS 1.2.
+ */
+export function handshakeFailureAlert(clientLegacyVersion: number): Uint8Array {
+  const version = Math.min(Math.max(clientLegacyVersion, ProtocolVersion.SSL3_0), ProtocolVersion.TLS1_2);
+  const body = new Writer(2);
+  writeAlert(body, { level: AlertLevel.fatal, description: AlertDescription.handshake_failure });
+  const w = new Writer(7);
+  writeRecord(w, { type: ContentType.alert, version, fragment: body.finish() });
+  return w.finish();
+}
