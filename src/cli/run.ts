@@ -10,6 +10,9 @@ import { probeCommand } from './commands/probe.js';
 import { labCommand } from './commands/lab.js';
 import { chainCommand } from './commands/chain.js';
 import { rootsCommand } from './commands/roots.js';
+import { diagnoseCommand } from './commands/diagnose.js';
+import { clientsCommand } from './commands/clients.js';
+import { registryCommand } from './commands/registry.js';
 
 /** Resolves when the user stops the process (Ctrl-C or SIGTERM). */
 function waitForSignal(): Promise<void> {
@@ -40,6 +43,9 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
     .usage('$0 <command> [options]\n\nLooks at TLS handshakes byte by byte: builds ClientHellos, probes endpoints per version, decodes what comes back.')
     .command(decodeCommand(context))
     .command(probeCommand(context))
+    .command(diagnoseCommand(context))
+    .command(clientsCommand(context))
+    .command(registryCommand(context))
     .command(chainCommand(context))
     .command(rootsCommand(context))
     .command(labCommand(context, ctx.waitForStop ?? waitForSignal))

@@ -1,0 +1,120 @@
+/**
+ * `tlsprobe diagnose`, `clients` and `registry`, spawned as a user runs them, against the lab on
+ * loopback and the .reg fixtures: verdicts, remediation, client simulation, the fix file.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab } from '../../src/lab/lab.js';
+import { parseRegistryText, checkRegistry } from '../../src/diagnose/registry.js';
+import { FIXTURES_DIR } from '../helpers/fixtures.js';
+
+const ROOT = join(FIXTURES_DIR, '..');
+const CLI = join(ROOT, 'dist/cli/main.js');
+
+function tlsprobe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let lab: Lab;
+let dir: string;
+beforeAll(async () => {
+  lab = await startLab({ names: ['reset-legacy', 'modern', 'legacy'] });
+  dir = mkdtempSync(join(tmpdir(), 'tlsprobe-diag-cli-'));
+});
+afterAll(async () => {
+  await lab?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!existsSync(CLI))('tlsprobe diagnose', () => {
+  it('finds the legacy-version reset with evidence, the Windows 7 client 10054, and the registry remedy', async () => {
+    const port = lab.endpoint('reset-legacy').port;
+    // --roots with the lab root: the chain is then trusted, as on a machine that trusts its issuer.
+    const rootFile = join(dir, 'lab-root.pem');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(rootFile, lab.pki.root.pem);
+    const r = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--os', '2008r2', '--client', 'win7-schannel', '--bisect', '--roots', rootFile, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.verdict.code).toBe('legacy-version-reset');
+    expect(j.evidence.find((e: { attempt: string }) => e.attempt === 'TLS1.0')).toMatchObject({ outcome: 'reset' });
+    expect(j.remediation.map((x: { kind: string }) => x.kind)).toEqual(expect.arrayContaining(['registry', 'update']));
+    expect(JSON.stringify(j.remediation)).toMatch(/KB3140245/);
+    expect(j.client).toMatchObject({ profile: 'win7-schannel', gets10054: true });
+    expect(j.bisect.cause.dimension).toBe('version');
+    expect(j.probe.versions).toHaveLength(5);
+  });
+
+  it('says tls12-ok (exit 0) where every version works, legacy-version-alert where old ones get an alert', async () => {
+    const rootFile = join(dir, 'lab-root2.pem');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(rootFile, lab.pki.root.pem);
+    const ok = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('legacy').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
+    expect(JSON.parse(ok.stdout).verdict.code).toBe('tls12-ok');
+    expect(ok.code).toBe(0);
+    const alert = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('modern').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
+    expect(JSON.parse(alert.stdout).verdict.code).toBe('legacy-version-alert');
+    expect(alert.code).toBe(1);
+  });
+
+  it('calls a closed port unreachable, not a TLS problem', async () => {
+    const r = await tlsprobe(['diagnose', '127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/endpoint-unreachable/);
+  });
+
+  it('rejects an unknown client profile and Windows version with exit 2', async () => {
+    expect((await tlsprobe(['diagnose', '127.0.0.1:1', '--os', 'vista'])).stderr).toMatch(/--os "vista" is not a Windows version/);
+    const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('modern').port}`, '--client', 'netscape']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown client "netscape"/);
+  });
+});
+
+describe.skipIf(!existsSync(CLI))('tlsprobe clients', () => {
+  it('lists the profiles, then tells which would get 10054 from the reset endpoint', async () => {
+    const list = JSON.parse((await tlsprobe(['clients', '--json'])).stdout);
+    expect(list.clients.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['win7-schannel', 'win2012r2', 'dotnet45-default']));
+    const r = await tlsprobe(['clients', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--json']);
+    expect(r.code).toBe(1);
+    const by = Object.fromEntries(JSON.parse(r.stdout).clients.map((c: { profile: string; gets10054: boolean }) => [c.profile, c.gets10054]));
+    expect(by).toMatchObject({ 'win7-schannel': true, 'win7-schannel-tls12': false, win2012r2: false, 'dotnet45-default': true });
+  });
+});
+
+describe.skipIf(!existsSync(CLI))('tlsprobe registry', () => {
+  it('reports the missing TLS 1.2 keys of a Windows 7 export and writes a fix that passes when read back', async () => {
+    const fix = join(dir, 'fix.reg');
+    const r = await tlsprobe(['registry', 'fixtures/reg/7.defaults.utf16.reg', '--os', '7', '--fix', fix, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.tls12).toBe('disabled');
+    expect(j.checks.some((c: { status: string }) => c.status === 'missing')).toBe(true);
+    const fixBytes = new Uint8Array(readFileSync(fix));
+    expect([fixBytes[0], fixBytes[1]]).toEqual([0xff, 0xfe]); // UTF-16LE BOM, as regedit writes
+    const merged = checkRegistry(parseRegistryText(fixBytes), '7');
+    expect(merged.tls12).toBe('enabled');
+    expect(merged.dotnetStrongCrypto).toBe(true);
+  });
+
+  it('passes a configured export (exit 0) and says which line of a broken file is wrong (exit 2)', async () => {
+    const ok = await tlsprobe(['registry', 'fixtures/reg/2012r2.configured.utf8.reg', '--os', '2012r2']);
+    expect(ok.code).toBe(0);
+    const bad = join(dir, 'bad.reg');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(bad, 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n"A"=dword:zz\r\n');
+    const r = await tlsprobe(['registry', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 4/);
+  });
+});
