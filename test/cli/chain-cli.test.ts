@@ -3,30 +3,18 @@
  * Root G2 from the x509-limbo corpus (documented), the lab's chain over TLS 1.3 (likely TLS
  * inspection), Baltimore expired, a trust store missing roots.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
-import { FIXTURES_DIR } from '../helpers/fixtures.js';
+import { HAS_CLI, REPO_ROOT, tlsprobe } from '../helpers/cli.js';
 import { hasLimbo, limboOnlineCases } from '../x509/corpus-certs.js';
 import { pemToDer, derToPem } from '../../src/x509/pem.js';
 import { parseCertificate } from '../../src/x509/der.js';
 
-const ROOT = join(FIXTURES_DIR, '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
+const ROOT = REPO_ROOT;
 
-function tlsprobe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let lab: Lab;
 let dir: string;
@@ -39,7 +27,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!existsSync(CLI))('tlsprobe chain', () => {
+describe.skipIf(!HAS_CLI)('tlsprobe chain', () => {
   it('reads the lab chain over TLS 1.3 and reports it anchored outside the documented set (likely TLS inspection)', async () => {
     const r = await tlsprobe(['chain', `127.0.0.1:${lab.endpoint('tls13-only').port}`, '--sni', 'localhost', '--json']);
     expect(r.code).toBe(1);
@@ -83,7 +71,7 @@ describe.skipIf(!existsSync(CLI))('tlsprobe chain', () => {
   });
 });
 
-describe.skipIf(!existsSync(CLI))('tlsprobe roots', () => {
+describe.skipIf(!HAS_CLI)('tlsprobe roots', () => {
   it('lists the six documented roots with Baltimore expired', async () => {
     const j = JSON.parse((await tlsprobe(['roots', '--json', '--at', '2026-01-01'])).stdout);
     expect(j.roots.map((r: { sha1: string }) => r.sha1)).toEqual([

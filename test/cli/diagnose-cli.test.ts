@@ -2,28 +2,16 @@
  * `tlsprobe diagnose`, `clients` and `registry`, spawned as a user runs them, against the lab on
  * loopback and the .reg fixtures: verdicts, remediation, client simulation, the fix file.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { parseRegistryText, checkRegistry } from '../../src/diagnose/registry.js';
-import { FIXTURES_DIR } from '../helpers/fixtures.js';
+import { HAS_CLI, REPO_ROOT, tlsprobe } from '../helpers/cli.js';
 
-const ROOT = join(FIXTURES_DIR, '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
+const ROOT = REPO_ROOT;
 
-function tlsprobe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let lab: Lab;
 let dir: string;
@@ -36,12 +24,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!existsSync(CLI))('tlsprobe diagnose', () => {
+describe.skipIf(!HAS_CLI)('tlsprobe diagnose', () => {
   it('finds the legacy-version reset with evidence, the Windows 7 client 10054, and the registry remedy', async () => {
     const port = lab.endpoint('reset-legacy').port;
     // --roots with the lab root: the chain is then trusted, as on a machine that trusts its issuer.
     const rootFile = join(dir, 'lab-root.pem');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(rootFile, lab.pki.root.pem);
     const r = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--os', '2008r2', '--client', 'win7-schannel', '--bisect', '--roots', rootFile, '--json']);
     expect(r.code).toBe(1);
@@ -57,7 +44,6 @@ describe.skipIf(!existsSync(CLI))('tlsprobe diagnose', () => {
 
   it('says tls12-ok (exit 0) where every version works, legacy-version-alert where old ones get an alert', async () => {
     const rootFile = join(dir, 'lab-root2.pem');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(rootFile, lab.pki.root.pem);
     const ok = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('legacy').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
     expect(JSON.parse(ok.stdout).verdict.code).toBe('tls12-ok');
@@ -81,7 +67,7 @@ describe.skipIf(!existsSync(CLI))('tlsprobe diagnose', () => {
   });
 });
 
-describe.skipIf(!existsSync(CLI))('tlsprobe clients', () => {
+describe.skipIf(!HAS_CLI)('tlsprobe clients', () => {
   it('lists the profiles, then tells which would get 10054 from the reset endpoint', async () => {
     const list = JSON.parse((await tlsprobe(['clients', '--json'])).stdout);
     expect(list.clients.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['win7-schannel', 'win2012r2', 'dotnet45-default']));
@@ -92,7 +78,7 @@ describe.skipIf(!existsSync(CLI))('tlsprobe clients', () => {
   });
 });
 
-describe.skipIf(!existsSync(CLI))('tlsprobe registry', () => {
+describe.skipIf(!HAS_CLI)('tlsprobe registry', () => {
   it('reports the missing TLS 1.2 keys of a Windows 7 export and writes a fix that passes when read back', async () => {
     const fix = join(dir, 'fix.reg');
     const r = await tlsprobe(['registry', 'fixtures/reg/7.defaults.utf16.reg', '--os', '7', '--fix', fix, '--json']);
@@ -111,7 +97,6 @@ describe.skipIf(!existsSync(CLI))('tlsprobe registry', () => {
     const ok = await tlsprobe(['registry', 'fixtures/reg/2012r2.configured.utf8.reg', '--os', '2012r2']);
     expect(ok.code).toBe(0);
     const bad = join(dir, 'bad.reg');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(bad, 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n"A"=dword:zz\r\n');
     const r = await tlsprobe(['registry', bad]);
     expect(r.code).toBe(2);

@@ -2,26 +2,10 @@
  * `tlsprobe probe` and `tlsprobe lab`, spawned as a user runs them, against the lab on loopback:
  * the JSON contract, exit codes, one-line errors.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
-import { FIXTURES_DIR } from '../helpers/fixtures.js';
+import { HAS_CLI, tlsprobe } from '../helpers/cli.js';
 
-const ROOT = join(FIXTURES_DIR, '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
-
-function tlsprobe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let lab: Lab;
 beforeAll(async () => {
@@ -31,7 +15,7 @@ afterAll(async () => {
   await lab?.close();
 });
 
-describe.skipIf(!existsSync(CLI))('tlsprobe probe (built CLI)', () => {
+describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
   it('prints the JSON contract for one target', async () => {
     const port = lab.endpoint('reset-legacy').port;
     const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--json', '--at', '2026-12-01']);
@@ -91,7 +75,7 @@ describe.skipIf(!existsSync(CLI))('tlsprobe probe (built CLI)', () => {
   });
 });
 
-describe.skipIf(!existsSync(CLI))('tlsprobe lab --demo (npm start)', () => {
+describe.skipIf(!HAS_CLI)('tlsprobe lab --demo (npm start)', () => {
   it('starts the lab, probes every endpoint and stops by itself', async () => {
     const r = await tlsprobe(['lab', '--demo', '--json', '--timeout', '0.5']);
     expect(r.code).toBe(0);

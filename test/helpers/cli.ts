@@ -1,0 +1,30 @@
+/** Runs the built CLI (dist/, made by `npm ci`) as a user would, asynchronously. */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES_DIR } from './fixtures.js';
+
+export const REPO_ROOT = join(FIXTURES_DIR, '..');
+export const CLI = join(REPO_ROOT, 'dist/cli/main.js');
+/** False before the first build: CLI tests skip rather than fail on a missing dist/. */
+export const HAS_CLI = existsSync(CLI);
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Resolves with the exit code and output of `tlsprobe ARGS` run from the repository root. */
+export function tlsprobe(args: readonly string[], input?: string | Uint8Array): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
