@@ -12,6 +12,8 @@
  * - nothing connects → `endpoint-unreachable`: DNS, refused, connect timeout; not a TLS problem.
  * - the certificate chain (from x509/chain's `ChainReport`) decides `chain-untrusted` and
  *   `likely-tls-inspection`; a retry without SNI decides `sni-required`.
+ * - through a proxy, a hello that is reset while the same hello sent directly gets a TLS answer →
+ *   `proxy-resets`: the proxy resets or inspects TLS; the fix is to bypass it for these hosts.
  * Every verdict that holds is reported: the most specific one first, the others in `secondary`.
  */
 import type { AttemptResult } from '../probe/attempt.js';
@@ -28,6 +30,7 @@ export type { Remediation } from './remediation.js';
 export const VERDICT_CODES = [
   'endpoint-unreachable',
   'not-tls',
+  'proxy-resets',
   'reset-always',
   'closed-always',
   'timeout-always',
@@ -81,6 +84,13 @@ export interface VerdictInput {
   readonly withSni: AddressScan | null;
   /** TLS 1.2/1.3 attempts without SNI, when they were run. */
   readonly withoutSni?: AddressScan | null;
+  /**
+   * When `withSni` went through a proxy: the same hellos (some versions) sent directly, to tell the
+   * proxy's doing from the endpoint's.
+   */
+  readonly direct?: AddressScan | null;
+  /** The proxy `withSni` went through, as shown to users (no password: proxy.ts `formatVia`). */
+  readonly via?: string;
   readonly dnsError?: { readonly code: string; readonly message: string } | null;
   readonly chain?: ChainLike | null;
   /** The client's Windows version, to narrow the remediation. */
@@ -161,9 +171,12 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
 
   const attempts = attemptsOf(input.withSni);
   const noSni = attemptsOf(input.withoutSni);
+  const direct = attemptsOf(input.direct);
+  const proxied = input.via !== undefined;
   const evidence: Evidence[] = [
-    ...[...attempts.values()].map((r) => evidenceOf(r)),
-    ...[...noSni.values()].map((r) => evidenceOf(r, `${r.version} without SNI`)),
+    ...[...attempts.values()].map((r) => evidenceOf(r, proxied ? `${r.version} via proxy` : r.version)),
+    ...[...noSni.values()].map((r) => evidenceOf(r, `${r.version} without SNI${proxied ? ' via proxy' : ''}`)),
+    ...[...direct.values()].map((r) => evidenceOf(r, `${r.version} direct`)),
   ];
   const all = [...attempts.values()];
   const connected = all.filter((r) => !isConnectFailure(r.outcome));
@@ -185,6 +198,24 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
       },
     ]);
     return finish(holding, evidence);
+  }
+
+  // The proxy: a reset through it where the direct hello got a TLS answer (a handshake or an alert)
+  // is the proxy's doing. That is the 10054 a client behind the proxy sees.
+  const proxyResets = [...direct.entries()].filter(([v, d]) => attempts.get(v)?.outcome === 'reset' && (d.outcome === 'negotiated' || d.outcome === 'alert'));
+  if (proxyResets.length > 0) {
+    const via = input.via ?? 'the proxy';
+    const directly = proxyResets.map(([v, d]) => `${versionLabel(v)}: ${d.outcome === 'negotiated' ? 'handshake accepted' : `${d.alert?.name ?? 'an'} alert`}`).join('; ');
+    add(
+      'proxy-resets',
+      `Through the proxy ${via}, the ${joinVersions(proxyResets.map(([v]) => v))} ClientHello to ${where} is answered with a TCP reset (error 10054, WSAECONNRESET), while the same hello sent directly gets a TLS answer (${directly}). The proxy resets or inspects this TLS traffic; the endpoint is not the cause.`,
+      [
+        {
+          kind: 'network',
+          text: `The proxy ${via} resets or inspects TLS to ${where}: bypass it for these hosts (add ${input.host ?? 'the endpoint'} to its bypass or no-inspection list, or let the client connect directly), or ask its administrators which rule resets the handshake.`,
+        },
+      ],
+    );
   }
 
   const ok = (v: ProbeVersion): boolean => attempts.get(v)?.supported === true;

@@ -27,7 +27,18 @@ import {
   type KeyShareKeyPair,
 } from '../tls/key-schedule.js';
 import { decryptRecord, encryptRecord, newProtectionState, type ProtectionState } from '../tls/protection.js';
-import { exchange, type EndReason, type ExchangeControl } from './transport.js';
+import {
+  describeSetupFailure,
+  exchange,
+  isSetupEnd,
+  type ExchangeControl,
+  type ExchangeEnd,
+  type ExchangePhase,
+  type ExchangeResult,
+  type SetupEndReason,
+} from './transport.js';
+import type { Via } from './proxy.js';
+import type { StarttlsProtocol } from './starttls.js';
 import { buildClientHello, buildFromPrebuilt, isPrebuilt, retryHello, VERSION_CODE, type HelloSpec, type ProbeVersion } from './profiles.js';
 import { outcomeFromEnd, type OutcomeKind } from './outcome.js';
 
@@ -48,6 +59,10 @@ export interface AttemptOptions {
   /** Keep the bytes each way with times, and the TLS 1.3 secrets (for --pcap and --keylog). */
   readonly trace?: boolean;
   readonly signal?: AbortSignal;
+  /** Go through this proxy (HTTP CONNECT or SOCKS5); the target's name is passed to it. */
+  readonly via?: Via;
+  /** Upgrade the connection with this protocol's STARTTLS dialogue before the ClientHello. */
+  readonly starttls?: StarttlsProtocol;
 }
 
 export interface AlertInfo {
@@ -83,12 +98,14 @@ export interface AttemptResult {
   readonly messages: readonly string[];
   readonly elapsedMs: number;
   readonly connectMs: number | null;
-  readonly end: EndReason;
+  readonly end: ExchangeEnd;
+  /** Where the connection was when it ended; 'hello' once our ClientHello had been sent. */
+  readonly phase: ExchangePhase;
   readonly errorCode: string | null;
   readonly bytesReceived: number;
   /** The first bytes received, as hex, when the reply was not usable TLS. */
   readonly firstBytes: string | null;
-  /** Why the reply could not be read (malformed), or why TLS 1.3 decryption stopped. */
+  /** Why the reply could not be read (malformed), why TLS 1.3 decryption stopped, or why the proxy/STARTTLS stage failed. */
   readonly error: string | null;
   /** What we sent first (the ClientHello handshake message). */
   readonly helloSent: Uint8Array;
@@ -305,7 +322,16 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
   };
 
   const ex = await exchange(
-    { address: target.address, port: target.port, connectTimeoutMs: opts.connectTimeoutMs, readTimeoutMs: opts.readTimeoutMs, signal: opts.signal },
+    {
+      address: target.address,
+      port: target.port,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      readTimeoutMs: opts.readTimeoutMs,
+      signal: opts.signal,
+      via: opts.via,
+      starttls: opts.starttls,
+      serverName: (isPrebuilt(helloOptions) ? null : helloOptions.sni) ?? target.host,
+    },
     first.record,
     onData,
   );
@@ -317,7 +343,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
   else if (st.alert) outcome = 'alert';
   else if (st.hrr) outcome = 'negotiated'; // a HelloRetryRequest for a group we cannot compute: TLS 1.3 is there
   else if (st.malformed) outcome = 'malformed';
-  else outcome = outcomeFromEnd(ex.end, ex.connectMs !== null);
+  else outcome = setupOutcome(ex) ?? outcomeFromEnd(ex.end as Exclude<ExchangeEnd, SetupEndReason>, ex.connectMs !== null);
 
   const negotiated = sh ? negotiatedVersion(sh) : st.hrr ? ProtocolVersion.TLS1_3 : null;
   const suite = sh?.cipherSuite ?? st.hrr?.cipherSuite ?? null;
@@ -342,13 +368,29 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     elapsedMs: Math.round(ex.elapsedMs * 100) / 100,
     connectMs: ex.connectMs === null ? null : Math.round(ex.connectMs * 100) / 100,
     end: ex.end,
+    phase: ex.phase,
     errorCode: ex.errorCode,
     bytesReceived: ex.received.length,
     firstBytes: outcome === 'malformed' || (ex.received.length > 0 && !usable && !st.alert) ? toHex(ex.received.subarray(0, MALFORMED_PREVIEW_BYTES)) : null,
-    error: st.mismatch ?? st.error,
+    error: st.mismatch ?? st.error ?? describeSetupFailure(ex),
     helloSent: first.message,
     trace: opts.trace ? { startedAt, chunks, clientRandom: first.hello.random, secrets: secretsKept } : null,
   };
+}
+
+/**
+ * Returns the outcome of an exchange that ended before our ClientHello went out because of the
+ * proxy or STARTTLS stage, or null when the TCP ending decides (`outcomeFromEnd`). Such attempts
+ * are connect failures: no ClientHello reached the endpoint. A refusal is 'connect-refused' with
+ * `errorCode` saying whose (PROXY_407, SOCKS5_REP_02, STARTTLS_REFUSED…); a reset, close or read
+ * timeout during the stage likewise; the connect limit running out during the tunnel's set-up is
+ * 'connect-timeout'.
+ */
+function setupOutcome(ex: ExchangeResult): OutcomeKind | null {
+  if (isSetupEnd(ex.end)) return 'connect-refused';
+  if (ex.phase !== 'proxy' && ex.phase !== 'starttls') return null;
+  if (ex.end === 'connect-timeout' || ex.end === 'aborted') return null;
+  return 'connect-refused';
 }
 
 function alertInfo(a: Alert, encrypted: boolean): AlertInfo {

@@ -9,7 +9,9 @@
 import { isIP } from 'node:net';
 import { attempt, type AttemptOptions, type AttemptResult, type ProbeTarget } from './attempt.js';
 import { PROBE_VERSIONS, VERSION_CODE, suitesForVersion, type ProbeVersion } from './profiles.js';
-import { resolveHost, type LookupAll, type ResolvedAddress } from './transport.js';
+import { resolveHost, type LookupAll, type ResolvedAddress, type ResolveResult } from './transport.js';
+import type { Via } from './proxy.js';
+import type { StarttlsProtocol } from './starttls.js';
 import { createLimiter, isBudgetExhausted, type Limiter } from './limiter.js';
 import {
   enumerateCiphers,
@@ -39,6 +41,13 @@ export interface ScanOptions {
   readonly signal?: AbortSignal;
   /** Keep each version attempt's bytes and TLS 1.3 secrets (`AttemptResult.trace`), for --pcap/--keylog. */
   readonly trace?: boolean;
+  /**
+   * Reach the host through this proxy: the host is not resolved here but named to the proxy (one
+   * "address", the name itself), as real clients behind a proxy do.
+   */
+  readonly via?: Via;
+  /** Upgrade every connection with this protocol's STARTTLS dialogue before the ClientHello. */
+  readonly starttls?: StarttlsProtocol;
   /** Name resolution (default the system resolver); tests inject their own. */
   readonly lookup?: LookupAll;
   /** Called once the plan is known, with the predicted number of connections per address. */
@@ -88,7 +97,9 @@ export function defaultSni(host: string): string | null {
  */
 export async function scan(host: string, opts: ScanOptions): Promise<ScanResult> {
   const sni = opts.sni === undefined ? defaultSni(host) : opts.sni;
-  const resolved = await (opts.lookup ? resolveHost(host, opts.lookup) : resolveHost(host));
+  const resolved: ResolveResult = opts.via
+    ? { ok: true, host, addresses: [{ address: host, family: isIP(host) === 6 ? 6 : 4 }] }
+    : await (opts.lookup ? resolveHost(host, opts.lookup) : resolveHost(host));
   if (!resolved.ok) {
     return { host, port: opts.port, sni, dnsError: { code: resolved.errorCode, message: resolved.message }, addresses: [], differences: [] };
   }
@@ -110,6 +121,8 @@ async function scanAddress(host: string, addr: ResolvedAddress, sni: string | nu
     ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
     ...(opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.via ? { via: opts.via } : {}),
+    ...(opts.starttls ? { starttls: opts.starttls } : {}),
   };
   const versionAttemptOpts: AttemptOptions = { ...attemptOpts, ...(opts.trace ? { trace: true } : {}) };
 
