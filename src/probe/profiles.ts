@@ -51,6 +51,17 @@ export const TLS13_SUITES: readonly number[] = [0x1301, 0x1302, 0x1303, 0x1304, 
  * forward-secret AEAD first, so the first answer is the one a modern client would get.
  */
 export function suitesForVersion(version: ProbeVersion): number[] {
+  let list = SUITES_BY_VERSION.get(version);
+  if (!list) {
+    list = computeSuites(version);
+    SUITES_BY_VERSION.set(version, list);
+  }
+  return [...list];
+}
+
+const SUITES_BY_VERSION = new Map<ProbeVersion, readonly number[]>();
+
+function computeSuites(version: ProbeVersion): number[] {
   if (version === 'TLS1.3') return [...TLS13_SUITES];
   const code = VERSION_CODE[version];
   const out: { v: number; rank: number }[] = [];

