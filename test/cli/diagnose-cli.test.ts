@@ -103,3 +103,25 @@ describe.skipIf(!HAS_CLI)('tlsprobe registry', () => {
     expect(r.stderr).toMatch(/line 4/);
   });
 });
+
+describe.skipIf(!HAS_CLI)('--proxy on the command line', () => {
+  it('probes the lab through an HTTP CONNECT proxy, and diagnose blames a proxy that resets what goes direct', async () => {
+    const { startHttpConnectProxy } = await import('../helpers/proxies.js');
+    const good = await startHttpConnectProxy();
+    const bad = await startHttpConnectProxy({ mode: 'reset-after-hello' });
+    try {
+      const port = lab.endpoint('modern').port;
+      const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${good.port}`, '--versions', 'TLS1.2,TLS1.3', '--json']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).versions.map((v: { supported: boolean }) => v.supported)).toEqual([true, true]);
+      const d = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${bad.port}`, '--json']);
+      expect(JSON.parse(d.stdout).verdict.code).toBe('proxy-resets');
+      const badUrl = await tlsprobe(['probe', '127.0.0.1', '--proxy', 'ftp://user:secret@host:21']);
+      expect(badUrl.code).toBe(2);
+      expect(badUrl.stderr).not.toMatch(/secret/);
+    } finally {
+      await good.close();
+      await bad.close();
+    }
+  });
+});

@@ -44,7 +44,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         .epilog(
           'Verdict codes (stable): legacy-version-reset, legacy-version-alert, legacy-version-dropped, tls12-ok, ' +
             'no-tls12, endpoint-unreachable, reset-always, closed-always, timeout-always, not-tls, chain-untrusted, ' +
-            'likely-tls-inspection, sni-required. Exit code 0 for tls12-ok, 1 for any other verdict, 2 on usage errors.',
+            'likely-tls-inspection, sni-required, proxy-resets (with --proxy: direct and proxied attempts are compared). Exit code 0 for tls12-ok, 1 for any other verdict, 2 on usage errors.',
         ) as unknown as Argv<DiagnoseArgs>,
     handler: async (args) => {
       const os = osOption(args.os);

@@ -1,7 +1,10 @@
 /** `tlsprobe probe HOST[:PORT]...`: which versions, suites and groups an endpoint accepts, and how refusals fail. */
 import type { Argv, CommandModule } from 'yargs';
 import type { ScanOptions } from '../../probe/scan.js';
+import type { TracedAttempt } from '../../capture/pcapng-writer.js';
 import { PROBE_VERSIONS, type ProbeVersion } from '../../probe/versions.js';
+import { parseProxyUrl, type Via } from '../../probe/proxy.js';
+import { parseStarttlsProtocol, type StarttlsProtocol } from '../../probe/starttls.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
@@ -12,6 +15,8 @@ export interface ProbeArgs {
   ndjson: boolean;
   /** A name, or false for --no-sni (yargs negation). */
   sni?: string | false;
+  proxy?: string;
+  starttls?: string;
   timeout?: number;
   'connect-timeout'?: number;
   versions?: string[];
@@ -23,6 +28,8 @@ export interface ProbeArgs {
   'all-addresses': boolean;
   at?: string;
   roots?: string;
+  pcap?: string;
+  keylog?: string;
 }
 
 /** Adds the options every connecting command shares (probe, diagnose, chain). */
@@ -30,7 +37,9 @@ export function connectOptions<T>(y: Argv<T>): Argv<T> {
   return y
     .option('timeout', { type: 'number', describe: 'read timeout in seconds (decimals allowed): how long to wait for an answer', default: undefined })
     .option('connect-timeout', { type: 'number', describe: 'TCP connect timeout in seconds (decimals allowed)' })
-    .option('sni', { type: 'string', describe: 'server name to send (default: the host name; none for IP addresses); --no-sni sends none' });
+    .option('sni', { type: 'string', describe: 'server name to send (default: the host name; none for IP addresses); --no-sni sends none' })
+    .option('proxy', { type: 'string', describe: 'connect through a proxy: http://[user:pass@]host:port (HTTP CONNECT) or socks5://host:port' })
+    .option('starttls', { type: 'string', describe: 'upgrade a plain connection first: smtp, imap, pop3, ftp, ldap, postgres or xmpp' });
 }
 
 /** Returns the scan options shared by connecting commands, validated. */
@@ -52,8 +61,19 @@ export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOpt
     if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UserError(`--${name} takes a positive ${integer ? 'whole ' : ''}number (got ${v})`);
     return v;
   };
+  let via: Via | undefined;
+  let starttls: StarttlsProtocol | undefined;
+  try {
+    if (args.proxy !== undefined) via = parseProxyUrl(args.proxy);
+    if (args.starttls !== undefined) starttls = parseStarttlsProtocol(args.starttls);
+  } catch (e) {
+    if (e instanceof TypeError) throw new UserError(e.message);
+    throw e;
+  }
   return {
     port,
+    ...(via ? { via } : {}),
+    ...(starttls ? { starttls } : {}),
     ...(args.sni === false ? { sni: null } : args.sni !== undefined ? { sni: args.sni } : {}),
     ...(readTimeoutMs !== undefined ? { readTimeoutMs } : {}),
     ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
@@ -85,7 +105,9 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
           .option('concurrency', { type: 'number', describe: 'connections in flight per address (default 5)' })
           .option('all-addresses', { type: 'boolean', default: false, describe: 'probe every address behind the name and flag the ones that answer differently' })
           .option('at', { type: 'string', describe: 'check certificate validity at this date (ISO 8601; default now)' })
-          .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE, or "system" for Node\'s bundle (default: the documented root set)' }),
+          .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE, or "system" for Node\'s bundle (default: the documented root set)' })
+          .option('pcap', { type: 'string', describe: 'write the version probes as a pcapng FILE (TLS 1.3 secrets embedded: Wireshark opens it decrypted)' })
+          .option('keylog', { type: 'string', describe: 'append the TLS 1.3 secrets to FILE in NSS key log format (SSLKEYLOGFILE)' }),
       )
         .example('$0 probe example.com', 'versions, suites and certificates of example.com:443')
         .example('$0 probe 10.0.0.5:8443 --no-sni --json', 'an IP endpoint, JSON out')
@@ -105,6 +127,10 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
       const { renderProbeText } = await import('../../report/probe-text.js');
       const { enrichWithChain } = await import('../chain-enrich.js');
       if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
+      if (args.pcap === '' || args.keylog === '') throw new UserError('--pcap and --keylog need a FILE');
+      const trace = args.pcap !== undefined || args.keylog !== undefined;
+      const writer = trace ? await import('../../capture/pcapng-writer.js') : null;
+      const traced: TracedAttempt[] = [];
       const outputs: object[] = [];
       let done = 0;
       for (const spec of specs) {
@@ -113,9 +139,11 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         const announce = (options.ciphers || options.groups) && !args.json && !args.ndjson;
         const result = await scan(spec.host, {
           ...options,
+          ...(trace ? { trace } : {}),
           ...(announce ? { onPlan: (p: { address: string; predictedConnections: number }) => ctx.err(`${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`) } : {}),
         });
         const json = await enrichWithChain(scanToJson(result), result, { host: spec.host, at: args.at, roots: args.roots });
+        if (writer) traced.push(...writer.tracedAttempts(result));
         done++;
         if (unreachable(result)) ctx.setExitCode(ExitCode.failure);
         if (args.ndjson) ctx.out(JSON.stringify(json));
@@ -123,6 +151,29 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         else ctx.out(renderProbeText(json) + (done < specs.length ? '\n' : ''));
       }
       if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? outputs[0] : outputs, null, 2));
+      if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);
     },
   };
+}
+
+/** Writes the traced probes to the --pcap and --keylog files (atomically); throws UserError when one cannot be written. */
+async function writeTraces(
+  ctx: CliContext,
+  writer: typeof import('../../capture/pcapng-writer.js'),
+  traced: readonly TracedAttempt[],
+  pcap: string | undefined,
+  keylog: string | undefined,
+): Promise<void> {
+  const { encodeProbeCapture, probeKeyLog, writeFileAtomic, appendFileAtomic } = writer;
+  const attempt = async (file: string, what: string, write: () => Promise<void>) => {
+    try {
+      await write();
+      ctx.err(`${what} written to ${file}`);
+    } catch (e) {
+      throw new UserError(`cannot write ${file}: ${(e as Error).message}`);
+    }
+  };
+  if (pcap !== undefined) await attempt(pcap, `capture of ${traced.length} connections`, () => writeFileAtomic(pcap, encodeProbeCapture(traced)));
+  const secrets = traced.reduce((n, t) => n + t.trace.secrets.length, 0);
+  if (keylog !== undefined) await attempt(keylog, `${secrets} TLS 1.3 secrets`, () => appendFileAtomic(keylog, probeKeyLog(traced)));
 }
