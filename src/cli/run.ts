@@ -10,6 +10,8 @@ import { probeCommand } from './commands/probe.js';
 import { labCommand } from './commands/lab.js';
 import { chainCommand } from './commands/chain.js';
 import { rootsCommand } from './commands/roots.js';
+import { replayCommand } from './commands/replay.js';
+import { captureCommand } from './commands/capture.js';
 import { diagnoseCommand } from './commands/diagnose.js';
 import { clientsCommand } from './commands/clients.js';
 import { registryCommand } from './commands/registry.js';
@@ -48,6 +50,8 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
     .command(registryCommand(context))
     .command(chainCommand(context))
     .command(rootsCommand(context))
+    .command(replayCommand(context))
+    .command(captureCommand(context))
     .command(labCommand(context, ctx.waitForStop ?? waitForSignal))
     .demandCommand(1, 'name a command (see --help)')
     .strict()

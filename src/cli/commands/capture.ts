@@ -1,0 +1,172 @@
+/** `tlsprobe capture FILE` (alias `pcap`): every TLS connection in a pcap/pcapng file, one row or JSON object each. */
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { UserError } from '../exit-codes.js';
+import type { CliContext } from '../context.js';
+
+interface CaptureArgs {
+  file: string;
+  json: boolean;
+  ndjson: boolean;
+  keylog?: string;
+  host?: string;
+  port?: number;
+  sni?: string;
+  failed: boolean;
+  fingerprints: boolean;
+  at?: string;
+  roots?: string;
+}
+
+/**
+ * Files at least this large get a progress bar on a terminal: reading and reassembling runs at
+ * tens of MB per second, so smaller files finish before a bar would tell anything.
+ */
+export const PROGRESS_MIN_BYTES = 32 * 1024 * 1024;
+
+/** Redraws of the progress bar: one per percent at most, so a huge file does not flood the terminal. */
+const PROGRESS_STEPS = 100;
+
+const PROGRESS_WIDTH = 30;
+
+/** Returns the chunks of `source`, calling `onBytes` with the running total after each. */
+async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const chunk of source) {
+    n += chunk.length;
+    onBytes(n);
+    yield chunk;
+  }
+}
+
+export function captureCommand(ctx: CliContext): CommandModule<object, CaptureArgs> {
+  return {
+    command: 'capture <file>',
+    aliases: ['pcap'],
+    describe: 'List the TLS connections in a pcap/pcapng capture: hellos, certificates, alerts, how each ended',
+    builder: (y: Argv) =>
+      y
+        .positional('file', { type: 'string', describe: 'a pcap or pcapng file (gzip-compressed is fine)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print { "connections": [...] } once the file is read' })
+        .option('ndjson', { type: 'boolean', default: false, describe: 'print one connection object per line as each connection ends (memory stays flat)' })
+        .option('keylog', { type: 'string', describe: 'NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 certificates and the Finished messages' })
+        .option('host', { type: 'string', describe: 'only connections with this address at either end, or this SNI' })
+        .option('port', { type: 'number', describe: 'only connections with this port at either end' })
+        .option('sni', { type: 'string', describe: 'only connections whose SNI matches (case-insensitive, * wildcards)' })
+        .option('failed', { type: 'boolean', default: false, describe: 'only connections that did not complete a handshake' })
+        .option('fingerprints', { type: 'boolean', default: false, describe: 'add JA3, JA3S and JA4 columns to the table' })
+        .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default: when the connection was captured)' })
+        .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE or directory, or "system" (default: the documented root set)' })
+        .example('$0 capture backup-failure.pcapng', 'one row per TLS connection')
+        .example('$0 capture dump.pcap --failed --port 443', 'only the handshakes that failed, on port 443')
+        .example('$0 capture dump.pcapng --keylog sslkeys.log --json', 'decrypt TLS 1.3 certificates; JSON out')
+        .epilog(
+          'TLS is recognised by content on any port, after STARTTLS or proxy preambles too. Outcomes: negotiated ' +
+            '(handshake completed), alert, reset (TCP RST: error 10054 on Windows), closed (FIN), timeout (still ' +
+            'open when the capture ends), malformed (not TLS), mismatch (the server chose what was not offered). ' +
+            'A key log embedded in the pcapng file (Decryption Secrets Block) is used as well as --keylog. ' +
+            'Exit code 0 when the file was read, 2 on usage errors or a file that is not a capture.',
+        ) as unknown as Argv<CaptureArgs>,
+    handler: async (args) => {
+      if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
+      if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)) {
+        throw new UserError(`--port takes a port number 0-65535 (got ${args.port})`);
+      }
+      let size: number;
+      try {
+        const st = statSync(args.file);
+        if (!st.isFile()) throw new UserError(`${args.file}: not a file`);
+        size = st.size;
+      } catch (e) {
+        if (e instanceof UserError) throw e;
+        throw new UserError(`cannot read ${args.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      }
+      let keyLog: string | undefined;
+      if (args.keylog !== undefined) {
+        try {
+          keyLog = readFileSync(args.keylog, 'utf8');
+        } catch (e) {
+          throw new UserError(`cannot read --keylog ${args.keylog}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+        }
+      }
+      // Heavy modules load when the command runs, so `--help` starts fast.
+      const { openCaptureFile, isGzip } = await import('../../capture/source.js');
+      const { analyzeCapture } = await import('../../capture/sessions.js');
+      const { connectionToJson, connectionMatches, renderConnectionsTable } = await import('../../report/capture-view.js');
+      const { rootsOption, atOption } = await import('../chain-enrich.js');
+      const { DecodeError } = await import('../../wire/errors.js');
+      const roots = rootsOption(args.roots);
+      const at = atOption(args.at);
+      const filters = {
+        ...(args.host !== undefined ? { host: args.host } : {}),
+        ...(args.port !== undefined ? { port: args.port } : {}),
+        ...(args.sni !== undefined ? { sni: args.sni } : {}),
+        failed: args.failed,
+      };
+
+      let source: AsyncIterable<Uint8Array> = openCaptureFile(args.file);
+      const progress = ctx.isTty && size >= PROGRESS_MIN_BYTES && Boolean(process.stderr.isTTY);
+      if (progress) {
+        const head = new Uint8Array(2);
+        const fd = openSync(args.file, 'r');
+        try {
+          readSync(fd, head, 0, 2, 0);
+        } finally {
+          closeSync(fd);
+        }
+        const gz = isGzip(head);
+        let shown = -1;
+        source = counted(source, (n) => {
+          // A gzip file's decompressed size is unknown up front: show megabytes instead of a bar.
+          const step = gz ? Math.floor(n / (16 << 20)) : Math.floor((n / size) * PROGRESS_STEPS);
+          if (step === shown) return;
+          shown = step;
+          const text = gz
+            ? `reading ${args.file}: ${(n / 1e6).toFixed(0)} MB decompressed`
+            : `[${'#'.repeat(Math.round((n / size) * PROGRESS_WIDTH)).padEnd(PROGRESS_WIDTH)}] ${Math.min(100, Math.round((n / size) * 100))}%`;
+          process.stderr.write(`\r${text}`);
+        });
+      }
+
+      const rows: ReturnType<typeof connectionToJson>[] = [];
+      let result;
+      try {
+        result = await analyzeCapture(source, {
+          ...(keyLog !== undefined ? { keyLog } : {}),
+          onConnection: (c) => {
+            if (!connectionMatches(c, filters)) return;
+            const j = connectionToJson(c, { roots, ...(at ? { at } : {}) });
+            if (args.ndjson) ctx.out(JSON.stringify(j));
+            else rows.push(j);
+          },
+        });
+      } catch (e) {
+        if (e instanceof DecodeError) throw new UserError(`${args.file}: not a readable pcap/pcapng capture: ${e.detail} (${e.code} at offset ${e.offset})`);
+        throw e;
+      } finally {
+        if (progress) process.stderr.write('\n');
+      }
+      if (args.ndjson) return;
+      rows.sort((a, b) => (a.index as number) - (b.index as number));
+      const s = result.stats;
+      if (args.json) {
+        ctx.out(
+          JSON.stringify(
+            {
+              connections: rows,
+              summary: { format: result.meta.format, packets: s.packets, flows: s.flows, tlsConnections: s.connections, shown: rows.length, decrypted: s.decryptedConnections, keyLogErrors: s.keyLogErrors, truncated: result.meta.truncated },
+            },
+            null,
+            2,
+          ),
+        );
+        return;
+      }
+      if (rows.length > 0) ctx.out(renderConnectionsTable(rows, { fingerprints: args.fingerprints }));
+      const filtered = rows.length !== s.connections ? `, ${rows.length} shown` : '';
+      const keyNote = keyLog !== undefined || s.decryptedConnections > 0 ? `; ${s.decryptedConnections} decrypted` : '';
+      ctx.out(`${s.connections} TLS connection${s.connections === 1 ? '' : 's'} in ${s.flows} TCP flow${s.flows === 1 ? '' : 's'} (${s.packets} packets)${filtered}${keyNote}${result.meta.truncated ? '; the file ends mid-record' : ''}`);
+      if (s.keyLogErrors > 0) ctx.err(`${s.keyLogErrors} key log line(s) could not be used`);
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * `tlsprobe capture FILE` (alias `pcap`) through the CLI entry with an injected context: the JSON
+ * contract, NDJSON, filters, the table, key logs, and user errors (exit code 2, one line, no stack).
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/run.js';
+import { FIXTURES_DIR } from '../helpers/fixtures.js';
+
+const pcap = (n: string): string => join(FIXTURES_DIR, 'pcap', n);
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(argv, { out: (t) => out.push(t), err: (t) => err.push(t), setExitCode: () => {}, isTty: false });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+type J = Record<string, unknown>;
+
+describe('tlsprobe capture', () => {
+  it('prints the JSON contract for every connection', async () => {
+    const r = await cli('capture', pcap('tls12-keylog.pcapng'), '--json', '--keylog', pcap('tls12-keylog.keys'));
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { connections: J[]; summary: J };
+    expect(j.connections).toHaveLength(3);
+    for (const c of j.connections) {
+      expect(c).toMatchObject({ index: expect.any(Number), client: expect.stringMatching(/^127\.0\.0\.1:\d+$/), server: expect.stringMatching(/^127\.0\.0\.2:\d+$/), outcome: 'negotiated' });
+      expect(new Date(c.startTime as string).toISOString()).toBe(c.startTime);
+      const ch = c.clientHello as J;
+      expect(ch).toMatchObject({ serverName: 'capture.test', ja3: expect.stringMatching(/^771,/), ja3Hash: expect.stringMatching(/^[0-9a-f]{32}$/), ja4: expect.stringMatching(/^t1[23]d\d{4}\w\w_[0-9a-f]{12}_[0-9a-f]{12}$/) });
+      expect(Array.isArray(ch.cipherSuites)).toBe(true);
+      expect(c.serverHello).toMatchObject({ ja3s: expect.stringMatching(/^771,/), ja3sHash: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      const certs = c.certificates as J[];
+      expect(certs[0]).toMatchObject({ sha1: expect.stringMatching(/^[0-9a-f]{40}$/), subject: 'CN=capture.test', issuer: 'CN=tlsprobe capture fixture CA' });
+      expect(c.alerts).toEqual([
+        expect.objectContaining({ from: 'client', level: 1, description: 0, name: 'close_notify' }),
+        expect.objectContaining({ from: 'server', level: 1, description: 0, name: 'close_notify' }),
+      ]);
+      expect(c.end).toMatchObject({ kind: 'fin', by: 'client', afterMessage: expect.any(String) });
+      expect(c.decryption).toMatchObject({ status: 'decrypted', clientFinished: { verified: true }, serverFinished: { verified: true } });
+      // The chain is judged at capture time, against the documented roots: our fixture CA is not one.
+      expect(c.chainCheckedAt).toBe(c.startTime);
+      expect((c.chain as J).verified).toBe(false);
+    }
+    expect(j.summary).toMatchObject({ format: 'pcapng', tlsConnections: 3, shown: 3, decrypted: 3 });
+  });
+
+  it('streams one object per line with --ndjson', async () => {
+    const r = await cli('pcap', pcap('tls12-keylog.pcapng'), '--ndjson');
+    const lines = r.out.split('\n').filter((l) => l.length > 0);
+    expect(lines).toHaveLength(3);
+    expect(lines.map((l) => (JSON.parse(l) as J).index).sort()).toEqual([0, 1, 2]);
+  });
+
+  it('uses the key log a pcapng file embeds to show TLS 1.3 certificates', async () => {
+    const j = JSON.parse((await cli('capture', pcap('tls13-dsb.pcapng'), '--json')).out) as { connections: J[] };
+    expect(j.connections[0]).toMatchObject({ versionName: 'TLS 1.3', certificatesDecrypted: true, outcome: 'negotiated' });
+    expect((j.connections[0]!.certificates as J[]).map((c) => c.subject)).toEqual(['CN=capture.test', 'CN=tlsprobe capture fixture CA']);
+  });
+
+  it('filters by outcome, port, host and SNI', async () => {
+    const count = async (...args: string[]): Promise<number> => ((JSON.parse((await cli('capture', ...args, '--json')).out) as { connections: J[] }).connections.length);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--failed')).toBe(0);
+    expect(await count(pcap('reset-after-hello.pcapng'), '--failed')).toBe(1);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--sni', 'CAPTURE.*')).toBe(3);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--sni', 'other.test')).toBe(0);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--host', '127.0.0.2')).toBe(3);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--host', 'capture.test')).toBe(3);
+    const first = (JSON.parse((await cli('capture', pcap('tls12-keylog.pcapng'), '--json')).out) as { connections: J[] }).connections[0]!;
+    expect(await count(pcap('tls12-keylog.pcapng'), '--port', (first.client as string).split(':')[1]!)).toBe(1);
+  });
+
+  it('draws a table with the outcome and, on request, the fingerprints', async () => {
+    const r = await cli('capture', pcap('reset-after-hello.pcapng'), '--fingerprints');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Outcome/);
+    expect(r.out).toMatch(/reset \(TCP reset\)/);
+    expect(r.out).toMatch(/RST by server after client client_hello/);
+    expect(r.out).toMatch(/JA4/);
+    expect(r.out).toMatch(/1 TLS connection in 1 TCP flow/);
+  });
+
+  it('refuses a missing file, a file that is not a capture, and --json with --ndjson (exit 2)', async () => {
+    const missing = await cli('capture', pcap('no-such.pcapng'));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/cannot read .*no such file/);
+    const notCapture = await cli('capture', pcap('chain.pem'));
+    expect(notCapture.code).toBe(2);
+    expect(notCapture.err).toMatch(/not a readable pcap\/pcapng capture/);
+    expect(notCapture.err).not.toMatch(/internal error/);
+    expect((await cli('capture', pcap('silent.pcapng'), '--json', '--ndjson')).code).toBe(2);
+    expect((await cli('capture', pcap('silent.pcapng'), '--keylog', pcap('nope.keys'))).code).toBe(2);
+    expect((await cli('capture', pcap('silent.pcapng'), '--at', 'not a date')).code).toBe(2);
+  });
+});
