@@ -57,3 +57,45 @@ export { readHandshakeMessage, parseHandshakeMessage, encodeHandshakeMessage, wr
 export type { SslV2ClientHello } from './tls/sslv2.js';
 export type { StreamItem } from './tls/stream.js';
 export { decodeStream } from './tls/stream.js';
+
+// Probing
+export type { ProbeVersion } from './probe/versions.js';
+export { PROBE_VERSIONS } from './probe/versions.js';
+export type { HelloOptions, PrebuiltHello, HelloSpec, BuiltHello } from './probe/profiles.js';
+export { buildClientHello, suitesForVersion } from './probe/profiles.js';
+export type { OutcomeKind } from './probe/outcome.js';
+export { describeOutcome } from './probe/outcome.js';
+export type { AttemptResult, AttemptOptions, ProbeTarget, AlertInfo } from './probe/attempt.js';
+export { attempt } from './probe/attempt.js';
+export type { ScanOptions, ScanResult, AddressScan } from './probe/scan.js';
+export { scan } from './probe/scan.js';
+export { scanToJson } from './report/probe-view.js';
+export type { Via } from './probe/proxy.js';
+export { parseProxyUrl } from './probe/proxy.js';
+export type { StarttlsProtocol } from './probe/starttls.js';
+
+// TLS 1.3 key schedule and record protection
+export * as keySchedule from './tls/key-schedule.js';
+export { decryptRecord, encryptRecord, newProtectionState } from './tls/protection.js';
+export { parseKeyLog } from './tls/keylog.js';
+
+// Certificates
+export type { CertInfo, DistinguishedName } from './x509/types.js';
+export { parseCertificate } from './x509/der.js';
+export { pemToDer, derToPem } from './x509/pem.js';
+export type { ChainReport, Finding as ChainFinding } from './x509/chain.js';
+export type { TrustedRoot } from './x509/roots.js';
+export { checkChain } from './x509/chain.js';
+export { loadDocumentedRoots, loadBundle, loadSystemRoots, compareBundle, DOCUMENTED_ROOTS } from './x509/roots.js';
+
+// Diagnosis
+export type { Diagnosis, VerdictCode } from './diagnose/verdict.js';
+export { runDiagnosis } from './diagnose/run.js';
+export { CLIENT_PROFILES, findClientProfile, simulateClient } from './diagnose/clients.js';
+export { parseRegistryText, checkRegistry } from './diagnose/registry.js';
+
+// Captures
+export type { ConnectionFacts } from './capture/sessions.js';
+export { analyzeCapture, listClientHellos } from './capture/sessions.js';
+export { openCaptureFile } from './capture/source.js';
+export { ja3, ja3s, ja4 } from './capture/fingerprint.js';
