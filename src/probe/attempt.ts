@@ -13,6 +13,7 @@ import { createHandshakeAssembler, createRecordDeframer } from '../tls/deframer.
 import { readHandshakeMessage, type HandshakeMessage } from '../tls/handshake.js';
 import { readAlert, alertName, alertLevelName, type Alert } from '../tls/alert.js';
 import type { ServerHello } from '../tls/server-hello.js';
+import type { ClientHello } from '../tls/client-hello.js';
 import { downgradeSentinel, isHelloRetryRequest, negotiatedVersion, serverKeyShareGroup, type DowngradeSentinel } from '../tls/server-hello.js';
 import { findExtension, type Extension } from '../tls/extensions.js';
 import { AlertDescription, AlertLevel, CIPHER_SUITES, ContentType, PROTOCOL_VERSIONS, ProtocolVersion, displayName } from '../tls/registry.js';
@@ -137,6 +138,8 @@ interface State {
   certificateVerifyScheme: number | null;
   messages: string[];
   finished: boolean;
+  /** The ClientHello sent after a HelloRetryRequest. */
+  hrrHello?: ClientHello;
 }
 
 /**
@@ -246,6 +249,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     const cookie = findExtension(m.body.extensions, 'cookie')?.cookie;
     const second = retryHello(first, group, cookie, recordVersion);
     keyPairs = second.keyPairs;
+    st.hrrHello = second.hello;
     const hash = hashForSuite(m.body.cipherSuite) ?? 'sha256';
     // RFC 8446, Section 4.4.1: ClientHello1 is replaced by message_hash when a HelloRetryRequest occurs.
     transcript = [messageHash(hash, first.message), m.raw, second.message];
@@ -259,8 +263,12 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     if (!share) throw new Error('ServerHello has no key_share');
     const pair = keyPairs.find((p) => p.group === share.group);
     if (!pair) {
-      st.mismatch = `server key share for group ${share.group}, which we sent no share for`;
-      throw new Error(st.mismatch);
+      const sent = (st.hrrHello ?? first.hello).extensions;
+      const offered = findExtension(sent, 'key_share')?.shares?.some((s) => s.group === share.group) ?? false;
+      // A prebuilt (replayed) hello carries shares whose private keys we do not have: the handshake
+      // is fine, we just cannot decrypt it. A share for a group we never sent is the server's error.
+      if (!offered) st.mismatch = `server key share for group ${share.group}, which we sent no share for`;
+      throw new Error(offered ? `no private key for the ${share.group} share we sent (a prebuilt hello): the encrypted handshake stays unread` : st.mismatch!);
     }
     const shared = pair.computeSecret(share.keyExchange);
     const secrets = handshakeSecrets(hash, shared, transcriptHash(hash, transcript));
