@@ -9,10 +9,14 @@
  * MAX_RECORD_FRAGMENT + 5); `consumed` counts the bytes of the stream already turned into records, so
  * record offsets are absolute. Records are views into the chunk that held them, or into one joined
  * copy when a record spans chunks: the only copy the deframer makes.
+ *
+ * Linear time: pending bytes are kept as a list of pieces and joined only once enough have arrived
+ * for the record or message in progress (`want`), so a peer that sends one byte per chunk, or one
+ * byte of handshake per record, costs each byte a bounded number of copies instead of one copy of
+ * everything held per chunk (which made 1 MiB of 1-byte handshake records cost ~15 s of copying).
  */
 import { Reader } from '../wire/reader.js';
 import { DecodeError } from '../wire/errors.js';
-import { concatBytes } from '../wire/hex.js';
 import { MAX_RECORD_FRAGMENT, RECORD_HEADER_LENGTH, readRecord, type TlsRecord, isKnownContentType } from './record.js';
 import { HANDSHAKE_HEADER_LENGTH, MAX_HANDSHAKE_MESSAGE } from './handshake-header.js';
 
@@ -25,20 +29,41 @@ export interface RecordDeframer {
   readonly totalBytes: number;
 }
 
+/** Bytes held back, as the pieces they arrived in; `offset` is the absolute offset of each piece. */
+interface Piece {
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+}
+
+/** Returns the pieces as one buffer (the piece itself when there is only one). */
+function joinPieces(pieces: readonly Piece[], total: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!.bytes;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of pieces) {
+    out.set(p.bytes, o);
+    o += p.bytes.length;
+  }
+  return out;
+}
+
 /**
  * Returns a deframer for one direction of a TLS stream. A header with an unknown content type or a
  * length over MAX_RECORD_FRAGMENT throws DecodeError; after that the stream cannot be resynchronised
  * and further pushes throw the same error.
  */
 export function createRecordDeframer(baseOffset = 0): RecordDeframer {
-  let pending: Uint8Array = new Uint8Array(0);
-  let pendingStart = baseOffset; // absolute offset of pending[0]
+  let pending: Piece[] = [];
+  let pendingLength = 0;
+  let pendingStart = baseOffset; // absolute offset of the first pending byte
+  /** Pending bytes needed before parsing can make progress: a header, or the record it announced. */
+  let want = RECORD_HEADER_LENGTH;
   let total = 0;
   let broken: DecodeError | null = null;
 
   return {
     get pendingBytes() {
-      return pending.length;
+      return pendingLength;
     },
     get totalBytes() {
       return total;
@@ -46,9 +71,18 @@ export function createRecordDeframer(baseOffset = 0): RecordDeframer {
     push(chunk: Uint8Array): TlsRecord[] {
       if (broken) throw broken;
       total += chunk.length;
-      let buf = pending.length === 0 ? chunk : concatBytes(pending, chunk);
+      if (chunk.length === 0) return [];
+      pendingLength += chunk.length;
+      if (pendingLength < want) {
+        // Held past this call: copy, so a caller may reuse its chunk buffer.
+        pending.push({ bytes: chunk.slice(), offset: pendingStart + pendingLength - chunk.length });
+        return [];
+      }
+      pending.push({ bytes: chunk, offset: pendingStart + pendingLength - chunk.length });
+      const buf = joinPieces(pending, pendingLength);
       const out: TlsRecord[] = [];
       let pos = 0;
+      want = RECORD_HEADER_LENGTH;
       try {
         while (buf.length - pos >= RECORD_HEADER_LENGTH) {
           const type = buf[pos]!;
@@ -59,7 +93,10 @@ export function createRecordDeframer(baseOffset = 0): RecordDeframer {
           if (length > MAX_RECORD_FRAGMENT) {
             throw new DecodeError('too-large', `record length ${length} exceeds ${MAX_RECORD_FRAGMENT}`, pendingStart + pos + 3, 'record/length');
           }
-          if (buf.length - pos < RECORD_HEADER_LENGTH + length) break;
+          if (buf.length - pos < RECORD_HEADER_LENGTH + length) {
+            want = RECORD_HEADER_LENGTH + length;
+            break;
+          }
           const r = new Reader(buf, 'record', pendingStart, pos, pos + RECORD_HEADER_LENGTH + length);
           out.push(readRecord(r));
           pos += RECORD_HEADER_LENGTH + length;
@@ -69,9 +106,9 @@ export function createRecordDeframer(baseOffset = 0): RecordDeframer {
         throw e;
       }
       // Keep the tail; copy it so a caller may reuse its chunk buffer.
-      pending = pos === buf.length ? new Uint8Array(0) : buf.slice(pos);
       pendingStart += pos;
-      buf = pending;
+      pendingLength = buf.length - pos;
+      pending = pendingLength === 0 ? [] : [{ bytes: buf.slice(pos), offset: pendingStart }];
       return out;
     },
   };
@@ -95,27 +132,42 @@ export interface HandshakeAssembler {
 /**
  * Returns an assembler that joins handshake-content fragments (from records, or from decrypted TLS
  * 1.3 records) into whole handshake messages. A message header claiming more than
- * MAX_HANDSHAKE_MESSAGE bytes throws `too-large` before anything is buffered.
+ * MAX_HANDSHAKE_MESSAGE bytes throws `too-large` before anything is buffered. Each message's offset
+ * is the absolute offset of its header's first byte, in whichever fragment that byte arrived.
  */
 export function createHandshakeAssembler(): HandshakeAssembler {
-  let pending: Uint8Array = new Uint8Array(0);
-  let pendingOffset = 0;
+  let pending: Piece[] = [];
+  let pendingLength = 0;
+  /** Pending bytes needed before parsing can make progress: a header, or the message it announced. */
+  let want = HANDSHAKE_HEADER_LENGTH;
   return {
     get pendingBytes() {
-      return pending.length;
+      return pendingLength;
     },
     push(fragment: Uint8Array, fragmentOffset: number): HandshakeFragment[] {
-      let buf: Uint8Array;
-      let bufOffset: number;
-      if (pending.length === 0) {
-        buf = fragment;
-        bufOffset = fragmentOffset;
-      } else {
-        buf = concatBytes(pending, fragment);
-        bufOffset = pendingOffset;
+      if (fragment.length === 0) return [];
+      pendingLength += fragment.length;
+      if (pendingLength < want) {
+        // Held past this call: copy, so a caller may reuse its buffer.
+        pending.push({ bytes: fragment.slice(), offset: fragmentOffset });
+        return [];
       }
+      pending.push({ bytes: fragment, offset: fragmentOffset });
+      const pieces = pending;
+      const buf = joinPieces(pieces, pendingLength);
+      // Maps a position in `buf` to its absolute offset; positions are asked in increasing order.
+      let piece = 0;
+      let pieceStart = 0;
+      const offsetOf = (p: number): number => {
+        while (p >= pieceStart + pieces[piece]!.bytes.length && piece < pieces.length - 1) {
+          pieceStart += pieces[piece]!.bytes.length;
+          piece++;
+        }
+        return pieces[piece]!.offset + (p - pieceStart);
+      };
       const out: HandshakeFragment[] = [];
       let pos = 0;
+      want = HANDSHAKE_HEADER_LENGTH;
       while (buf.length - pos >= HANDSHAKE_HEADER_LENGTH) {
         const length = (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
         if (length > MAX_HANDSHAKE_MESSAGE) {
@@ -125,24 +177,21 @@ export function createHandshakeAssembler(): HandshakeAssembler {
             offsetOf(pos + 1),
             'handshake/length',
           );
-          pending = new Uint8Array(0);
+          pending = [];
+          pendingLength = 0;
           throw err;
         }
         const end = pos + HANDSHAKE_HEADER_LENGTH + length;
-        if (buf.length < end) break;
+        if (buf.length < end) {
+          want = HANDSHAKE_HEADER_LENGTH + length;
+          break;
+        }
         out.push({ msgType: buf[pos]!, raw: buf.subarray(pos, end), offset: offsetOf(pos) });
         pos = end;
       }
-      const rest = buf.subarray(pos);
-      pendingOffset = offsetOf(pos);
-      pending = rest.length === 0 ? new Uint8Array(0) : rest.slice();
+      pendingLength = buf.length - pos;
+      pending = pendingLength === 0 ? [] : [{ bytes: buf.slice(pos), offset: offsetOf(pos) }];
       return out;
-
-      // Offsets within a joined buffer are exact for the first fragment; past a record boundary they
-      // point at the first fragment of the message, which is where a reader should look.
-      function offsetOf(p: number): number {
-        return pending.length !== 0 && p >= pending.length ? fragmentOffset + (p - pending.length) : bufOffset + p;
-      }
     },
   };
 }
