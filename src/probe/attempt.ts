@@ -29,6 +29,7 @@ import {
 } from '../tls/key-schedule.js';
 import { decryptRecord, encryptRecord, newProtectionState, type ProtectionState } from '../tls/protection.js';
 import {
+  DEFAULT_READ_TIMEOUT_MS,
   describeSetupFailure,
   exchange,
   isSetupEnd,
@@ -42,6 +43,9 @@ import type { Via } from './proxy.js';
 import type { StarttlsProtocol } from './starttls.js';
 import { buildClientHello, buildFromPrebuilt, isPrebuilt, retryHello, VERSION_CODE, type HelloSpec, type ProbeVersion } from './profiles.js';
 import { outcomeFromEnd, type OutcomeKind } from './outcome.js';
+
+/** Default handshake deadline, in read timeouts, counted from the server's first byte. */
+export const HANDSHAKE_DEADLINE_FACTOR = 2.5;
 
 /** Bytes of a non-TLS reply we keep for the report. */
 export const MALFORMED_PREVIEW_BYTES = 64;
@@ -60,6 +64,12 @@ export interface AttemptOptions {
   /** Keep the bytes each way with times, and the TLS 1.3 secrets (for --pcap and --keylog). */
   readonly trace?: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * Longest the server may take, once its first byte has arrived, to finish what we wait for (default
+   * HANDSHAKE_DEADLINE_FACTOR × the read timeout). The read timeout restarts at every byte, so without
+   * this a server dribbling empty records would hold the probe for days.
+   */
+  readonly deadlineMs?: number;
   /** Go through this proxy (HTTP CONNECT or SOCKS5); the target's name is passed to it. */
   readonly via?: Via;
   /** Upgrade the connection with this protocol's STARTTLS dialogue before the ClientHello. */
@@ -280,8 +290,18 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     clientState = newProtectionState(sh.cipherSuite, trafficKeys(hash, sh.cipherSuite, secrets.clientHandshakeTrafficSecret));
   };
 
+  const deadlineMs = opts.deadlineMs ?? HANDSHAKE_DEADLINE_FACTOR * (opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
+  const deadline = new AbortController();
+  let deadlineTimer: NodeJS.Timeout | null = null;
+  let deadlineHit = false;
+  const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
+
   const onData = (chunk: Uint8Array, ctl: ExchangeControl): void => {
     note('server', chunk);
+    deadlineTimer ??= setTimeout(() => {
+      deadlineHit = true;
+      deadline.abort();
+    }, deadlineMs);
     if (stopped) return;
     try {
       for (const rec of deframer.push(chunk)) {
@@ -335,7 +355,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       port: target.port,
       connectTimeoutMs: opts.connectTimeoutMs,
       readTimeoutMs: opts.readTimeoutMs,
-      signal: opts.signal,
+      signal,
       via: opts.via,
       starttls: opts.starttls,
       serverName: (isPrebuilt(helloOptions) ? null : helloOptions.sni) ?? target.host,
@@ -343,6 +363,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     first.record,
     onData,
   );
+  if (deadlineTimer) clearTimeout(deadlineTimer);
 
   const sh = st.sh;
   let outcome: OutcomeKind;
@@ -351,6 +372,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
   else if (st.alert) outcome = 'alert';
   else if (st.hrr) outcome = 'negotiated'; // a HelloRetryRequest for a group we cannot compute: TLS 1.3 is there
   else if (st.malformed) outcome = 'malformed';
+  else if (deadlineHit) outcome = 'timeout';
   else outcome = setupOutcome(ex) ?? outcomeFromEnd(ex.end as Exclude<ExchangeEnd, SetupEndReason>, ex.connectMs !== null);
 
   const negotiated = sh ? negotiatedVersion(sh) : st.hrr ? ProtocolVersion.TLS1_3 : null;
@@ -375,12 +397,17 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     messages: st.messages,
     elapsedMs: Math.round(ex.elapsedMs * 100) / 100,
     connectMs: ex.connectMs === null ? null : Math.round(ex.connectMs * 100) / 100,
-    end: ex.end,
+    // Our own deadline is a timeout, not the caller's abort.
+    end: deadlineHit && ex.end === 'aborted' ? 'timeout' : ex.end,
     phase: ex.phase,
     errorCode: ex.errorCode,
     bytesReceived: ex.received.length,
     firstBytes: outcome === 'malformed' || (ex.received.length > 0 && !usable && !st.alert) ? toHex(ex.received.subarray(0, MALFORMED_PREVIEW_BYTES)) : null,
-    error: st.mismatch ?? st.error ?? describeSetupFailure(ex),
+    error:
+      st.mismatch ??
+      st.error ??
+      describeSetupFailure(ex) ??
+      (deadlineHit ? `the server kept the connection busy for ${deadlineMs} ms after its first byte without finishing the handshake (deadline)` : null),
     helloSent: first.message,
     trace: opts.trace ? { startedAt, chunks, clientRandom: first.hello.random, secrets: secretsKept } : null,
   };

@@ -68,9 +68,11 @@ export function outcomeFromEnd(end: EndReason, connected: boolean): OutcomeKind 
       return 'reset';
     case 'fin':
     case 'done':
-    case 'max-bytes':
     case 'aborted':
       return 'closed';
+    case 'max-bytes':
+      // A peer that sends a megabyte without finishing a handshake is not speaking TLS to us.
+      return 'malformed';
     case 'timeout':
       return 'timeout';
     case 'connect-refused':
