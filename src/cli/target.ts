@@ -1,5 +1,6 @@
 /** Parsing and validating HOST[:PORT] targets given on the command line. */
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { UserError } from './exit-codes.js';
 
 export interface TargetSpec {
@@ -23,6 +24,7 @@ export function parsePort(text: string, what = 'port'): number {
  * UserError with a one-line reason for anything else (URLs, paths, spaces, bad ports).
  */
 export function parseTarget(text: string, defaultPort = 443): TargetSpec {
+  // Note: a bare IPv6 literal takes no port (`::1:443` is the address ::1:443); write [::1]:443.
   const t = text.trim();
   if (t === '') throw new UserError('empty target: give HOST or HOST:PORT');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) {
@@ -46,7 +48,19 @@ export function parseTarget(text: string, defaultPort = 443): TargetSpec {
     host = t;
   }
   if (isIP(host) === 4) return { host, port };
+  // Internationalised names go on the wire in their ASCII (xn--) form (RFC 5890): SNI and DNS both.
+  if (/[^\x00-\x7f]/.test(host)) {
+    const ascii = domainToASCII(host);
+    if (ascii === '') throw new UserError(`"${host}" is not a valid host name or IP address`);
+    host = ascii;
+  }
   if (!HOST_NAME.test(host)) throw new UserError(`"${host}" is not a valid host name or IP address`);
+  // A last label of digits (or 0x…) is an IP address in disguise (2130706433, 127.1, 0x7f.1): the
+  // resolver would turn it into an address we did not show, and it would go out as SNI.
+  const last = host.replace(/\.$/, '').split('.').at(-1)!;
+  if (/^(?:\d+|0x[0-9a-f]*)$/i.test(last)) {
+    throw new UserError(`"${host}" is not a valid host name, and not an IP address in dotted form (write IPv4 as a.b.c.d)`);
+  }
   return { host: host.toLowerCase(), port };
 }
 

@@ -15,8 +15,7 @@ import { checkChain } from '../../src/x509/chain.js';
 import { parseCertificate } from '../../src/x509/der.js';
 import { pemToDer } from '../../src/x509/pem.js';
 import { DOCUMENTED_ROOTS, loadSystemRoots } from '../../src/x509/roots.js';
-import { writeFileAtomic as writeProbeFileAtomic, SECRET_FILE_MODE } from '../../src/capture/pcapng-writer.js';
-import { writeFileAtomic as writeRegFileAtomic } from '../../src/cli/commands/registry.js';
+import { writeFileAtomic, SECRET_FILE_MODE } from '../../src/io/atomic-file.js';
 import { hasLimbo, limboOnlineCases } from '../x509/corpus-certs.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -47,6 +46,8 @@ describe('parseTarget', () => {
     ['2001:db8::1', { host: '2001:db8::1', port: 443 }],
     ['::ffff:192.0.2.1', { host: '::ffff:192.0.2.1', port: 443 }],
     [`${'a'.repeat(63)}.example`, { host: `${'a'.repeat(63)}.example`, port: 443 }],
+    ['bücher.example', { host: 'xn--bcher-kva.example', port: 443 }],
+    ['1password.example', { host: '1password.example', port: 443 }],
   ];
   for (const [text, want] of ok) {
     it(`accepts ${JSON.stringify(text)}`, () => {
@@ -78,7 +79,11 @@ describe('parseTarget', () => {
     ['.example.com', /not a valid host name/],
     [`${'a'.repeat(64)}.example`, /not a valid host name/],
     [`${'a.'.repeat(127)}ab`, /not a valid host name/],
-    ['bücher.example', /not a valid host name/],
+    ['2130706433', /not an IP address in dotted form/],
+    ['127.1', /not an IP address in dotted form/],
+    ['0x7f.1', /not an IP address in dotted form/],
+    ['0', /not an IP address in dotted form/],
+    ['192.0.2.300', /not an IP address in dotted form/],
     ['example.com;rm -rf /', /not a valid host name/],
     ['$(id).example.com', /not a valid host name/],
     ['`id`', /not a valid host name/],
@@ -143,7 +148,7 @@ describe('no shell, read-only inputs, atomic outputs', () => {
 
   it('opens files for writing only in the two atomic writers', () => {
     const writers = src.filter((f) => /writeFileSync|appendFileSync|createWriteStream|open\([^)]*'(w|a|r\+|wx)'|openSync\([^)]*'(w|a|r\+)/.test(readFileSync(f, 'utf8')));
-    expect(writers.map((f) => f.slice(ROOT.length + 1)).sort()).toEqual(['src/capture/pcapng-writer.ts', 'src/cli/commands/registry.ts']);
+    expect(writers.map((f) => f.slice(ROOT.length + 1)).sort()).toEqual(['src/io/atomic-file.ts']);
   });
 
   it('writes a probe capture atomically: the whole file or the old one, mode 0600, no temporary left', async () => {
@@ -151,27 +156,25 @@ describe('no shell, read-only inputs, atomic outputs', () => {
     try {
       const path = join(dir, 'out.pcapng');
       writeFileSync(path, 'old');
-      await writeProbeFileAtomic(path, new Uint8Array(1000).fill(7));
+      await writeFileAtomic(path, new Uint8Array(1000).fill(7));
       expect(readFileSync(path).length).toBe(1000);
       expect(statSync(path).mode & 0o777).toBe(SECRET_FILE_MODE);
       expect(readdirSync(dir)).toEqual(['out.pcapng']);
-      await expect(writeProbeFileAtomic(join(dir, 'missing-dir', 'x'), 'x')).rejects.toThrow();
+      await expect(writeFileAtomic(join(dir, 'missing-dir', 'x'), 'x')).rejects.toThrow();
       expect(readdirSync(dir)).toEqual(['out.pcapng']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('writes a registry fix file atomically and leaves no temporary file when it cannot', () => {
+  it('writes a file with the mode asked for (a .reg fix is 0644: it holds no secret)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-atomic-'));
     try {
       const path = join(dir, 'fix.reg');
       writeFileSync(path, 'old');
-      writeRegFileAtomic(path, 'new content');
+      await writeFileAtomic(path, 'new content', 0o644);
       expect(readFileSync(path, 'utf8')).toBe('new content');
-      expect(readdirSync(dir)).toEqual(['fix.reg']);
-      expect(() => writeRegFileAtomic(join(dir, 'no', 'fix.reg'), 'x')).toThrow(UserError);
-      expect(existsSync(join(dir, 'no'))).toBe(false);
+      expect(statSync(path).mode & 0o777).toBe(0o644);
       expect(readdirSync(dir)).toEqual(['fix.reg']);
     } finally {
       rmSync(dir, { recursive: true, force: true });

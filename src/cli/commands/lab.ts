@@ -6,6 +6,7 @@ import type { CliContext } from '../context.js';
 
 interface LabArgs {
   demo: boolean;
+  hostile: boolean;
   json: boolean;
   host: string;
   names?: string[];
@@ -19,14 +20,17 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
     builder: (y: Argv) =>
       y
         .option('demo', { type: 'boolean', default: false, describe: 'probe every lab endpoint, print the results, and stop (what npm start runs)' })
+        .option('hostile', { type: 'boolean', default: false, describe: 'start the hostile lab instead: 26 misbehaving servers (resets mid-message, 16 MB length claims, drip feeds, HRR loops, 10,000 certificates, bad DER, failing TLS 1.3 records, …)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the port map (or, with --demo, the probe results) as JSON' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address to listen on: 127.0.0.1 or ::1' })
         .option('names', { type: 'string', array: true, describe: 'endpoints to start, by name (default all; the port map lists them)' })
         .option('timeout', { type: 'number', default: 1, describe: 'with --demo: read timeout in seconds for each probe' })
         .example('$0 lab', 'start the lab and print the port map; Ctrl-C stops it')
         .example('$0 lab --demo', 'start, probe every endpoint, print, stop')
+        .example('$0 lab --hostile --demo', 'probe every hostile behaviour and show that each gets a classified outcome')
         .epilog('The lab makes its own root CA, intermediate and leaf at start; it listens only on loopback.') as unknown as Argv<LabArgs>,
     handler: async (args) => {
+      if (args.hostile) return hostile(ctx, args, waitForStop);
       const { formatPortMap, startLab } = await import('../../lab/lab.js');
       const { scan } = await import('../../probe/scan.js');
       const { scanToJson } = await import('../../report/probe-view.js');
@@ -67,4 +71,39 @@ function portMapJson(lab: Lab): object {
     endpoints: lab.endpoints.map((e) => ({ name: e.name, host: e.host, port: e.port, description: e.description, versions: [...e.versions] })),
     rootCertificate: lab.pki.root.pem,
   };
+}
+
+/** `lab --hostile`: the misbehaving servers; with --demo, one TLS 1.3 probe each against what it should yield. */
+async function hostile(ctx: CliContext, args: LabArgs, waitForStop: () => Promise<void>): Promise<void> {
+  const { startHostileLab, formatHostileMap } = await import('../../lab/hostile.js');
+  const { attempt } = await import('../../probe/attempt.js');
+  const { renderTable } = await import('../../report/table.js');
+  let lab;
+  try {
+    lab = await startHostileLab({ host: args.host });
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserError(e.message);
+    throw e;
+  }
+  try {
+    if (!args.demo) {
+      ctx.out(args.json ? JSON.stringify({ endpoints: lab.endpoints }, null, 2) : `${formatHostileMap(lab)}\nCtrl-C stops the lab.`);
+      await waitForStop();
+      return;
+    }
+    const readTimeoutMs = Math.round(args.timeout * 1000);
+    const rows = await Promise.all(
+      lab.endpoints.map(async (e) => {
+        const t0 = performance.now();
+        const r = await attempt({ host: 'localhost', address: e.host, port: e.port }, { version: 'TLS1.3', sni: 'localhost' }, { readTimeoutMs, connectTimeoutMs: readTimeoutMs });
+        const expected = Array.isArray(e.expect) ? e.expect : [e.expect];
+        return { name: e.name, outcome: r.outcome, expected, ok: expected.includes(r.outcome), ms: Math.round(performance.now() - t0), detail: r.error ?? r.alert?.name ?? r.end };
+      }),
+    );
+    if (args.json) ctx.out(JSON.stringify({ results: rows }, null, 2));
+    else ctx.out(renderTable(['Behaviour', 'Outcome', 'Expected', 'ms', 'Detail'], rows.map((r) => [r.name, r.outcome, r.expected.join('|'), r.ms, String(r.detail).slice(0, 70)])));
+    if (rows.some((r) => !r.ok)) ctx.setExitCode(1);
+  } finally {
+    await lab.close();
+  }
 }

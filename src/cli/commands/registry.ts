@@ -1,6 +1,5 @@
 /** `tlsprobe registry FILE`: check a Windows registry export for the settings that enable TLS 1.2. */
-import { writeFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { WINDOWS_VERSIONS, parseWindowsVersion, type WindowsVersion } from '../../diagnose/windows-versions.js';
 import { ExitCode, UserError } from '../exit-codes.js';
@@ -20,18 +19,6 @@ export function osOption(value: string | undefined): WindowsVersion | null {
   const v = parseWindowsVersion(value);
   if (!v) throw new UserError(`--os "${value}" is not a Windows version tlsprobe knows: use one of ${WINDOWS_VERSIONS.join(', ')}`);
   return v;
-}
-
-/** Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename. */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, bytes, { flag: 'wx', mode: 0o644 });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
-  }
 }
 
 export function registryCommand(ctx: CliContext): CommandModule<object, RegistryArgs> {
@@ -70,7 +57,15 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
       const report = checkRegistry(snapshot, os);
       if (args.fix !== undefined) {
         if (report.fix === null) ctx.err(`nothing to fix: ${args.fix} not written`);
-        else writeFileAtomic(args.fix, encodeRegFile(report.fix));
+        else {
+          const { writeFileAtomic } = await import('../../io/atomic-file.js');
+          try {
+            // A .reg file holds no secret: the usual 0644.
+            await writeFileAtomic(args.fix, encodeRegFile(report.fix), 0o644);
+          } catch (e) {
+            throw new UserError(`cannot write ${args.fix}: ${(e as Error).message}`);
+          }
+        }
       }
       const ok = report.tls12 === 'enabled' && report.dotnetStrongCrypto;
       if (!ok) ctx.setExitCode(ExitCode.failure);
