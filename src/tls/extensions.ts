@@ -8,7 +8,7 @@
  *
  * Every arm holds exactly what the wire said, so `write(read(bytes))` reproduces the bytes.
  */
-import { Reader, joinPath } from '../wire/reader.js';
+import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import { DecodeError } from '../wire/errors.js';
 import { readU16List, writeU16List } from '../wire/codec.js';
@@ -248,7 +248,11 @@ function hex16(v: number): string {
 }
 
 function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  // Names are short (SNI, ALPN): a char-code loop beats a Buffer view and its decoder.
+  if (b.length > 256) return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
+  return s;
 }
 
 function fromLatin1(s: string): Uint8Array {
@@ -261,16 +265,15 @@ function fromLatin1(s: string): Uint8Array {
  */
 export function readExtension(r: Reader, ctx: ExtensionContext): Extension {
   const type = r.u16('extension_type');
-  // One view of the body; the outer frame's errors (a length past the list) throw from here.
-  const start = r.offset + 2;
-  const data = r.vec(2, 'extension_data');
-  const inner = new Reader(data, joinPath(r.path, nameOf(EXTENSION_TYPES, type) ?? hex16(type)), start);
+  // A child over the body (no copy, no view until one is needed); the outer frame's errors (a
+  // length past the list) throw from here.
+  const inner = r.sub(2, nameOf(EXTENSION_TYPES, type) ?? hex16(type));
   try {
     const ext = readBody(type, inner, ctx);
     inner.end();
     return ext;
   } catch (e) {
-    if (e instanceof DecodeError) return { kind: 'raw', type, data, error: e };
+    if (e instanceof DecodeError) return { kind: 'raw', type, data: inner.whole(), error: e };
     throw e;
   }
 }

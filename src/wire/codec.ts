@@ -35,10 +35,12 @@ export function writeList<T>(w: Writer, width: PrefixWidth, items: readonly T[],
 
 /** Reads a length-prefixed list of u16 values (cipher suites, groups, signature schemes). */
 export function readU16List(r: Reader, width: PrefixWidth, field: string, bounds?: ListBounds): number[] {
-  const body = r.sub(width, field, bounds);
-  if (body.left % 2 !== 0) body.fail('length-out-of-range', `odd length ${body.left} for a list of u16`);
-  const out: number[] = new Array(body.left >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = body.u16();
+  // One view of the body, then plain byte reads: this runs for every suite, group and scheme list.
+  const at = r.offset;
+  const body = r.vec(width, field, bounds);
+  if (body.length % 2 !== 0) r.fail('length-out-of-range', `odd length ${body.length} for a list of u16`, field, at);
+  const out: number[] = new Array(body.length >> 1);
+  for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = (body[j]! << 8) | body[j + 1]!;
   return out;
 }
 

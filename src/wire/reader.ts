@@ -19,6 +19,11 @@ export type PrefixWidth = 1 | 2 | 3 | 4;
 export class Reader {
   private pos: number;
   private readonly limit: number;
+  /** The path, or null until asked for (children join their parent's path lazily). */
+  private pathText: string | null;
+  /** For a lazy path: the parent reader and this reader's field name. */
+  private parent: Reader | null = null;
+  private field = '';
 
   /**
    * @param buf   the bytes (shared, never copied)
@@ -27,13 +32,45 @@ export class Reader {
    */
   constructor(
     private readonly buf: Uint8Array,
-    readonly path = '',
+    path = '',
     private readonly base = 0,
     start = 0,
     end = buf.length,
   ) {
     this.pos = start;
+    this.start = start;
     this.limit = end;
+    this.pathText = path;
+  }
+
+  /** Where this reader began, as an index into `buf`. */
+  private readonly start: number;
+
+  /** Returns a view of every byte this reader covers, read or not (for keeping a field raw). */
+  whole(): Uint8Array {
+    return this.buf.subarray(this.start, this.limit);
+  }
+
+  /**
+   * Field path of this reader (`ClientHello/extensions/key_share`). A child's path is joined only
+   * when asked for: errors need it, the hot path never does.
+   */
+  get path(): string {
+    if (this.pathText === null) this.pathText = joinPath(this.parent!.path, this.field);
+    return this.pathText;
+  }
+
+  /** Returns a reader over `buf` (its own bytes, at absolute offset `base`) whose path is this reader's plus `field`. */
+  childOver(buf: Uint8Array, field: string, base: number): Reader {
+    return Reader.lazyChild(this, field, buf, base, 0, buf.length);
+  }
+
+  private static lazyChild(parent: Reader, field: string, buf: Uint8Array, base: number, start: number, end: number): Reader {
+    const r = new Reader(buf, '', base, start, end);
+    r.pathText = null;
+    r.parent = parent;
+    r.field = field;
+    return r;
   }
 
   /** Absolute offset of the next unread byte. */
@@ -151,7 +188,7 @@ export class Reader {
   /** Returns a child reader over the next `n` bytes (no prefix). */
   fixed(n: number, field: string): Reader {
     const p = this.take(n, field);
-    return new Reader(this.buf, joinPath(this.path, field), this.base, p, p + n);
+    return Reader.lazyChild(this, field, this.buf, this.base, p, p + n);
   }
 
   /**
