@@ -11,6 +11,8 @@
 //   3. 1,000 endpoints (one per loopback address 127.0.x.y, five lab behaviours), scan() each (every
 //      version), peak RSS of the prober process, against a TCP-connect floor.
 // The lab runs in its own process (bench/lib/lab-host.mjs), each workload in a fresh one.
+// Issue 7 targets: 4,000 version probes/s in one process against the lab; a full scan at least 5×
+// faster than nmap and sslscan (whole process, same endpoint).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -21,6 +23,8 @@ import { summarize } from './lib/harness.mjs';
 import { DIST, QUICK, REPO, hasTool, reporter } from './lib/env.mjs';
 
 const r = reporter('probe');
+const PROBES_PER_SECOND_TARGET = 4000;
+const SCAN_SPEEDUP_TARGET = 5;
 const tmp = mkdtempSync(join(tmpdir(), 'tlsprobe-bench-probe-'));
 const children = new Set();
 const ms = (x) => x * 1e6; // the reporter takes ns
@@ -130,7 +134,7 @@ async function wholeProcessScan() {
     { name: 'nmap --script ssl-enum-ciphers', tool: 'nmap', cmd: 'nmap', args: ['-Pn', '-n', '--script', '+ssl-enum-ciphers', '-p', String(relay.port), '127.0.0.1'], suites: nmapSuites },
     { name: 'sslscan', tool: 'sslscan', cmd: 'sslscan', args: ['--no-colour', target], suites: sslscanSuites },
   ].map((t) => ({ ...t, missing: t.tool !== undefined && !hasTool(t.tool), times: [], connections: [], found: null }));
-  const runs = QUICK ? 1 : 3;
+  const runs = QUICK ? 1 : 5;
   try {
     for (let i = 0; i < runs; i++) {
       for (const t of i % 2 ? [...tools].reverse() : tools) {
@@ -164,7 +168,10 @@ async function wholeProcessScan() {
     baselines: others.map((t) =>
       t.missing ? { name: t.name, skipped: `${t.tool} is not installed` } : { name: t.name, median: ms(summarize(t.times).median), ratio: summarize(t.times.map((x, i) => x / ours.times[i])).median },
     ),
-    targets: [],
+    targets: others.map((t) => ({
+      text: `full scan ≥ ${SCAN_SPEEDUP_TARGET}× faster than ${t.tool}`,
+      met: t.missing ? null : summarize(t.times.map((x, i) => x / ours.times[i])).median >= SCAN_SPEEDUP_TARGET,
+    })),
     notes,
     tools: tools.map((t) => ({ name: t.name, missing: t.missing, timesMs: t.times, connections: t.connections, tls12Suites: t.found })),
   });
@@ -200,7 +207,7 @@ async function probesPerSecond() {
     const modern = info.endpoints.find((e) => e.name === 'modern');
     const reset = info.endpoints.find((e) => e.name === 'reset-legacy');
     const versions = ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'];
-    const n = QUICK ? 400 : 1000;
+    const n = QUICK ? 400 : 2000;
     const concurrency = 32;
     const plan = Array.from({ length: n }, (_, i) => {
       const e = i % 2 ? reset : modern;
@@ -218,7 +225,7 @@ async function probesPerSecond() {
         { name: 'Node tls.connect handshake, same plan', median: perProbe(node), ratio: node.wallMs / ours.wallMs },
         { name: 'TCP connect + close only, same plan', median: perProbe(tcp), ratio: tcp.wallMs / ours.wallMs },
       ],
-      targets: [],
+      targets: [{ text: `≥ ${PROBES_PER_SECOND_TARGET} version probes/s (${((ours.items / ours.wallMs) * 1e3).toFixed(0)}/s)`, met: (ours.items / ours.wallMs) * 1e3 >= PROBES_PER_SECOND_TARGET }],
       notes: [
         `ours: ${((ours.items / ours.wallMs) * 1e3).toFixed(0)} probes/s, latency p50 ${ours.latencyMs.p50.toFixed(1)} ms, p99 ${ours.latencyMs.p99.toFixed(1)} ms; peak RSS ${(ours.rssKiB / 1024).toFixed(0)} MiB`,
         `ours outcomes: ${tally(ours.outcomes)}`,

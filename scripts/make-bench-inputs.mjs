@@ -7,12 +7,21 @@
 //   - certs/lab-<alg>-<role>.pem: the lab chain of src/lab/pki.ts (pkijs-built), RSA and ECDSA;
 //   - messages.json: ClientHellos, ServerHellos and record streams lifted from fixtures/hello and
 //     fixtures/server (records split by hand here, not by the code under test), and Certificate
-//     messages (TLS 1.2 and 1.3 forms) carrying the lab chain.
-// Usage: node scripts/make-bench-inputs.mjs [--dist DIR]   (needs openssl; the lab chain needs dist/,
-// i.e. `npm ci` or `npm run build` first). Private keys stay in a temp directory and are deleted.
+//     messages (TLS 1.2 and 1.3 forms) carrying the lab chain;
+//   - handshakes.json: real HTTPS conversations recorded through a TCP relay between Node's TLS
+//     client (OpenSSL) and the lab's `modern` endpoint (src/lab/lab.ts startLab; RSA and ECDSA
+//     chains, root → intermediate → leaf plus the root), TLS 1.2 and TLS 1.3 with several cipher
+//     suites and groups: every chunk each way as the relay read it, with its time, how each side
+//     closed, and the client's key log lines. bench/lib/capture-synth.mjs repeats them into the
+//     large pcapng captures of the capture benchmark (made at bench time, cached in bench/out/).
+// Usage: node scripts/make-bench-inputs.mjs [--dist DIR] [--only certs,messages,handshakes]
+//   (certificates need openssl; the lab chain and the handshakes need dist/, i.e. `npm ci` or
+//   `npm run build` first). Private keys stay in a temp directory (or in memory) and are deleted.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,6 +31,13 @@ const outDir = join(root, 'bench/inputs');
 const certDir = join(outDir, 'certs');
 const distArg = process.argv.indexOf('--dist');
 const dist = resolve(root, distArg > 0 ? process.argv[distArg + 1] : 'dist');
+const ALL_PARTS = ['certs', 'messages', 'handshakes'];
+const onlyArg = process.argv.indexOf('--only');
+const parts = onlyArg > 0 ? (process.argv[onlyArg + 1] ?? '').split(',').filter(Boolean) : ALL_PARTS;
+if (!parts.length || parts.some((p) => !ALL_PARTS.includes(p))) {
+  console.error(`make-bench-inputs: --only takes a list of ${ALL_PARTS.join(', ')}`);
+  process.exit(2);
+}
 
 /** Key types, as `openssl genpkey` arguments; `digest` null for EdDSA (no separate hash). */
 const KEYS = [
@@ -213,18 +229,149 @@ function makeMessages(chains) {
   return { clientHellos, serverFlights, certificateMessages };
 }
 
+// --- recorded handshakes ------------------------------------------------------------------------
+
+/**
+ * What each recorded conversation asks for: the lab's `modern` endpoint (Node's TLS server, TLS 1.2
+ * and 1.3, default ciphers) with an RSA 2048 and an ECDSA P-256 chain, a client limited to one
+ * version and one cipher suite, and the groups a client commonly offers. RSA key exchange is left
+ * out: TLS 1.2 servers pick ECDHE suites first, and the lab's default cipher list has no plain RSA.
+ */
+const HANDSHAKE_PLANS = [
+  { version: 'TLSv1.3', ciphers: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] },
+  { version: 'TLSv1.2', ciphers: { 'rsa-2048': ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE-RSA-AES128-SHA256'], 'ecdsa-p256': ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-AES128-SHA256'] } },
+];
+// A TLS 1.2 ECDSA handshake needs the certificate's curve among the groups (RFC 8422, Section 5.1.1).
+const HANDSHAKE_GROUPS = ['X25519:P-256', 'P-256', 'X25519:P-256:P-384'];
+/** Conversations per (chain, version): 4 × 80 = 320 in all, ~1.5 MB of JSON. */
+const HANDSHAKES_PER_PLAN = 80;
+
+/**
+ * Returns a TCP relay on 127.0.0.1 to `port` that records each connection it carries: every chunk
+ * each way as read (bytes and ms since accept) and the order in which the two sides closed (FIN) or
+ * reset. `take()` returns the finished recordings.
+ */
+async function recordingRelay(port) {
+  const done = [];
+  const server = net.createServer((client) => {
+    const t0 = performance.now();
+    const rec = { chunks: [], ends: [] };
+    const upstream = net.connect({ host: '127.0.0.1', port });
+    let open = 2;
+    const closed = () => {
+      if (--open === 0) done.push(rec);
+    };
+    const pipe = (from, src, dst) => {
+      src.on('data', (d) => {
+        rec.chunks.push({ from, ms: +(performance.now() - t0).toFixed(3), bytes: Buffer.from(d) });
+        dst.write(d);
+      });
+      src.on('end', () => {
+        rec.ends.push({ from, kind: 'fin', ms: +(performance.now() - t0).toFixed(3) });
+        dst.end();
+      });
+      src.on('error', () => {
+        rec.ends.push({ from, kind: 'rst', ms: +(performance.now() - t0).toFixed(3) });
+        dst.destroy();
+      });
+      src.once('close', closed);
+    };
+    pipe('client', client, upstream);
+    pipe('server', upstream, client);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { port: server.address().port, take: () => done.splice(0), close: () => new Promise((r) => server.close(r)) };
+}
+
+/** Runs one HTTPS exchange (handshake, GET, response, close) through the relay; resolves with the client's key log and what was negotiated. */
+function httpsExchange(port, ca, version, cipher, groups) {
+  return new Promise((resolve, reject) => {
+    const keyLog = [];
+    const tls13 = version === 'TLSv1.3';
+    const s = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      ca,
+      minVersion: version,
+      maxVersion: version,
+      ecdhCurve: groups,
+      ...(tls13 ? { ciphersuites: cipher } : { ciphers: cipher }),
+    });
+    s.on('keylog', (line) => keyLog.push(line.toString('latin1').trim()));
+    s.once('secureConnect', () => s.write('GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: tlsprobe-bench\r\n\r\n'));
+    let answer = '';
+    s.on('data', (d) => (answer += d));
+    s.once('error', reject);
+    s.once('close', () => {
+      if (!/^HTTP\/1\.1 200/.test(answer)) reject(new Error(`no HTTP answer over ${version} ${cipher}`));
+      else resolve({ keyLog, protocol: version, cipher });
+    });
+  });
+}
+
+/**
+ * Records HANDSHAKES_PER_PLAN real HTTPS conversations per (chain, version) against the lab and
+ * writes bench/inputs/handshakes.json. The bytes are the real ones; nothing is synthesized here.
+ */
+async function recordHandshakes() {
+  const labPath = join(dist, 'lab/lab.js');
+  if (!existsSync(labPath)) throw new Error(`${labPath} is missing: run npm ci (or npm run build) first`);
+  const { startLab } = await import(pathToFileURL(labPath).href);
+  const conversations = [];
+  for (const alg of ['rsa-2048', 'ecdsa-p256']) {
+    const lab = await startLab({ names: ['modern'], keyAlgorithm: alg });
+    const relay = await recordingRelay(lab.endpoint('modern').port);
+    try {
+      for (const plan of HANDSHAKE_PLANS) {
+        const ciphers = Array.isArray(plan.ciphers) ? plan.ciphers : plan.ciphers[alg];
+        for (let i = 0; i < HANDSHAKES_PER_PLAN; i++) {
+          const cipher = ciphers[i % ciphers.length];
+          const groups = HANDSHAKE_GROUPS[Math.floor(i / ciphers.length) % HANDSHAKE_GROUPS.length];
+          const got = await httpsExchange(relay.port, lab.pki.root.pem, plan.version, cipher, groups);
+          // The relay sees both closes shortly after the client does.
+          let rec;
+          for (let wait = 0; !(rec = relay.take()[0]) && wait < 200; wait++) await new Promise((r) => setTimeout(r, 5));
+          if (!rec) throw new Error('the relay did not see the connection close');
+          conversations.push({
+            chain: alg,
+            version: plan.version,
+            cipher,
+            groups,
+            keyLog: got.keyLog,
+            ends: rec.ends,
+            chunks: rec.chunks.map((c) => ({ from: c.from, ms: c.ms, b64: c.bytes.toString('base64') })),
+          });
+        }
+        console.log(`recorded ${HANDSHAKES_PER_PLAN} ${plan.version} conversations with the lab ${alg} chain`);
+      }
+    } finally {
+      await relay.close();
+      await lab.close();
+    }
+  }
+  writeFileSync(
+    join(outDir, 'handshakes.json'),
+    `${JSON.stringify({ madeBy: 'scripts/make-bench-inputs.mjs', date: new Date().toISOString().slice(0, 10), node: process.version, openssl: process.versions.openssl, conversations })}\n`,
+  );
+  console.log(`wrote bench/inputs/handshakes.json (${conversations.length} conversations)`);
+}
+
 mkdirSync(certDir, { recursive: true });
-const opensslCerts = makeOpensslCerts();
-const { made: labCerts, chains } = await makeLabCerts();
-const messages = makeMessages(chains);
-const opensslVersion = openssl(['version']).trim();
-writeFileSync(
-  join(outDir, 'messages.json'),
-  `${JSON.stringify({ madeBy: 'scripts/make-bench-inputs.mjs', date: new Date().toISOString().slice(0, 10), ...messages }, null, 1)}\n`,
-);
-console.log('wrote bench/inputs/messages.json');
-writeFileSync(
-  join(outDir, 'certs.json'),
-  `${JSON.stringify({ madeBy: 'scripts/make-bench-inputs.mjs', date: new Date().toISOString().slice(0, 10), openssl: opensslVersion, node: process.version, certs: [...opensslCerts, ...labCerts] }, null, 1)}\n`,
-);
-console.log('wrote bench/inputs/certs.json');
+if (parts.includes('certs') || parts.includes('messages')) {
+  const opensslCerts = parts.includes('certs') ? makeOpensslCerts() : JSON.parse(readFileSync(join(outDir, 'certs.json'), 'utf8')).certs.filter((c) => c.tool === 'openssl');
+  const { made: labCerts, chains } = await makeLabCerts();
+  const messages = makeMessages(chains);
+  const opensslVersion = openssl(['version']).trim();
+  writeFileSync(
+    join(outDir, 'messages.json'),
+    `${JSON.stringify({ madeBy: 'scripts/make-bench-inputs.mjs', date: new Date().toISOString().slice(0, 10), ...messages }, null, 1)}\n`,
+  );
+  console.log('wrote bench/inputs/messages.json');
+  writeFileSync(
+    join(outDir, 'certs.json'),
+    `${JSON.stringify({ madeBy: 'scripts/make-bench-inputs.mjs', date: new Date().toISOString().slice(0, 10), openssl: opensslVersion, node: process.version, certs: [...opensslCerts, ...labCerts] }, null, 1)}\n`,
+  );
+  console.log('wrote bench/inputs/certs.json');
+}
+if (parts.includes('handshakes')) await recordHandshakes();

@@ -3,13 +3,14 @@
 // built; nothing is built here), each file in a fresh node process, and prints every figure with its
 // baseline(s) and ratio, then the issue 7 targets as met / not met.
 //
-// Usage: npm run bench -- [--json [FILE]] [--quick] [--only tls,x509,cli,probe] [--dist DIR] [--profile]
+// Usage: npm run bench -- [--json [FILE]] [--quick] [--only tls,x509,cli,probe,capture] [--dist DIR] [--profile]
 //   --json [FILE]  also write every figure as JSON (default bench/out/bench-<date>.json) and print where
 //   --quick        fewer samples, smaller loads: a smoke run (figures less stable)
-//   --only LIST    run only these groups (tls, x509, cli, probe)
+//   --only LIST    run only these groups (tls, x509, cli, probe, capture)
 //   --dist DIR     the compiled library to measure (default dist/)
 //   --profile      instead of the benchmarks: `node --cpu-prof` of the certificate path, the hello
-//                  parse, decodeStream and `tlsprobe --help`; writes .cpuprofile files to
+//                  parse, decodeStream, `tlsprobe --help`, the capture analysis (25 MB, with and
+//                  without key log) and the version-probe loop; writes .cpuprofile files to
 //                  bench/out/profiles/ and prints the functions with the most self time
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const GROUPS = ['tls', 'x509', 'cli', 'probe'];
+const GROUPS = ['tls', 'x509', 'cli', 'probe', 'capture'];
 
 function parseArgs(argv) {
   const opts = { json: null, quick: false, only: GROUPS, dist: 'dist', profile: false };
@@ -74,23 +75,55 @@ function machineInfo() {
   return { cpu, nproc, node: process.version, platform: `${process.platform} ${process.arch}` };
 }
 
+/** Starts bench/lib/lab-host.mjs with `args`; resolves with the child and the endpoints it printed. */
+function startLabHost(dist, args) {
+  const child = spawn(process.execPath, [join(REPO, 'bench/lib/lab-host.mjs'), ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, TLSPROBE_BENCH_DIST: dist } });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line && out.includes('\n')) resolve({ child, info: JSON.parse(line) });
+    });
+    child.once('exit', (code) => reject(new Error(`lab host exited (${code}) before it was ready`)));
+  });
+}
+
 async function profile(dist) {
   const { summarizeProfile } = await import('../bench/lib/cpuprofile.mjs');
+  const { cachedCapture } = await import('../bench/lib/capture-synth.mjs');
   const dir = join(REPO, 'bench/out/profiles');
   mkdirSync(dir, { recursive: true });
+  const tmp = mkdtempSync(join(tmpdir(), 'tlsprobe-bench-profile-'));
+  // The version-probe loop of bench/probe.mjs (1,000 attempts, 32 in flight), against a lab in its own process.
+  const lab = await startLabHost(dist, ['--names', 'modern,reset-legacy']);
+  const versions = ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'];
+  const endpoints = ['modern', 'reset-legacy'].map((n) => lab.info.endpoints.find((e) => e.name === n));
+  const plan = join(tmp, 'plan.json');
+  writeFileSync(plan, JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ host: endpoints[i % 2].host, port: endpoints[i % 2].port, version: versions[(i >> 1) % 4] }))));
   const workloads = [
     ['cert', [join(REPO, 'bench/lib/profile-target.mjs'), 'cert', '3']],
     ['hello', [join(REPO, 'bench/lib/profile-target.mjs'), 'hello', '3']],
     ['stream', [join(REPO, 'bench/lib/profile-target.mjs'), 'stream', '3']],
     ['cli-help', [join(dist, 'cli/main.js'), '--help']],
+    ['capture', [join(REPO, 'bench/lib/capture-worker.mjs'), 'facts', cachedCapture(25).path, '--dist', dist]],
+    ['capture-no-keys', [join(REPO, 'bench/lib/capture-worker.mjs'), 'facts', cachedCapture(25, { secrets: false }).path, '--dist', dist]],
+    ['probe', [join(REPO, 'bench/lib/probe-worker.mjs'), 'attempt', plan, '32', '--dist', dist]],
   ];
-  for (const [w, args] of workloads) {
-    const name = `${w}.cpuprofile`;
-    const code = await run(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name, ...args], { TLSPROBE_BENCH_DIST: dist }, 'ignore');
-    if (code !== 0) throw new Error(`profiling ${w} failed (exit ${code})`);
-    const s = summarizeProfile(join(dir, name), 15);
-    console.log(`\n[profile] ${w}: ${s.totalMs.toFixed(0)} ms sampled, functions by self time (${relative(REPO, join(dir, name))})`);
-    for (const t of s.top) console.log(`  ${t.selfPct.toFixed(1).padStart(5)}%  ${t.fn.padEnd(32)} ${t.where}`);
+  try {
+    for (const [w, args] of workloads) {
+      const name = `${w}.cpuprofile`;
+      const code = await run(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name, ...args], { TLSPROBE_BENCH_DIST: dist }, 'ignore');
+      if (code !== 0) throw new Error(`profiling ${w} failed (exit ${code})`);
+      const s = summarizeProfile(join(dir, name), 20);
+      console.log(`\n[profile] ${w}: ${s.totalMs.toFixed(0)} ms sampled, functions by self time (${relative(REPO, join(dir, name))})`);
+      for (const t of s.top) console.log(`  ${t.selfPct.toFixed(1).padStart(5)}%  ${t.fn.padEnd(32)} ${t.where}`);
+      console.log(`[profile] ${w}: our functions by total time (self + what they call)`);
+      for (const t of s.inclusive.slice(0, 20)) console.log(`  ${t.totalPct.toFixed(1).padStart(5)}%  ${t.fn.padEnd(32)} ${t.where}`);
+    }
+  } finally {
+    lab.child.kill('SIGTERM');
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -466,14 +466,15 @@ export function createCaptureParser(
       capLen = b.end - dataStart;
     }
     let comments: string[] | undefined;
-    if (withOptions) {
+    // Most packet blocks carry no options: skip making the callback for them (packets are the hot path).
+    if (withOptions && b.end - (dataStart + pad4(capLen)) >= 4) {
       readOptions(b, dataStart + pad4(capLen), block, (code, value) => {
         if (code === Option.comment) (comments ??= []).push(utf8(value));
       });
     }
     const intf = meta.interfaces[interfaceId]!;
     const ts = timestamp(intf, tsHigh, tsLow);
-    deliver({
+    const p: Mutable<CapturedPacket> = {
       interfaceId,
       linkType: intf.linkType,
       timestampUs: ts.us,
@@ -482,8 +483,9 @@ export function createCaptureParser(
       originalLength,
       index: meta.packets + 1,
       offset: blockAt,
-      ...(comments ? { comments } : {}),
-    });
+    };
+    if (comments) p.comments = comments;
+    deliver(p);
   };
 
   /** draft-ietf-opsawg-pcapng, Section 4.3. */
@@ -601,14 +603,40 @@ export function createCaptureParser(
     if (chunk.length === 0) return;
     pending.push(chunk);
     pendingLength += chunk.length;
-    if (pendingLength < want) return;
-    const buf = pending.length === 1 ? pending[0]! : join(pending, pendingLength);
+    // A record spans the held pieces: join only its `want` bytes, parse it, and go on from what is
+    // left, so the chunk that completed it is parsed in place instead of being copied whole (joining
+    // every 1 MiB read with the tail before it was 8% of a capture analysis' CPU profile).
+    while (pending.length > 1 && pendingLength >= want) {
+      const head = join(pending, want);
+      want = 0;
+      const used = parse(head);
+      consumed += used;
+      dropFront(used);
+    }
+    if (pending.length !== 1 || pendingLength < want) return;
+    const buf = pending[0]!;
     want = 0;
     const used = parse(buf);
     consumed += used;
     // Keep only the incomplete tail; copy it so the (large) chunk it sits in can be collected.
     pending = used === buf.length ? [] : [buf.slice(used)];
     pendingLength = buf.length - used;
+  };
+
+  /** Drops the first `n` held bytes (whole pieces, then the front of the next one). */
+  const dropFront = (n: number): void => {
+    let left = n;
+    pendingLength -= n;
+    while (left > 0) {
+      const first = pending[0]!;
+      if (first.length <= left) {
+        pending.shift();
+        left -= first.length;
+      } else {
+        pending[0] = first.subarray(left);
+        left = 0;
+      }
+    }
   };
 
   const end = (): CaptureMeta => {
@@ -633,6 +661,8 @@ export function createCaptureParser(
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A block body: `[start, end)` of `buf`, `at` its absolute offset. */
 interface Body {
@@ -662,12 +692,15 @@ function hex32(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
+/** Returns a copy of the first `total` bytes of `parts` (which hold at least that many). */
 function join(parts: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let o = 0;
   for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+    if (o === total) break;
+    const n = Math.min(p.length, total - o);
+    out.set(n === p.length ? p : p.subarray(0, n), o);
+    o += n;
   }
   return out;
 }

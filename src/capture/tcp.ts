@@ -119,6 +119,8 @@ export interface ReassemblerLimits {
   readonly maxBufferedBytesTotal: number;
   readonly maxFlows: number;
   readonly maxFlagEvents: number;
+  /** Closed flows remembered for their late segments (default MAX_CLOSED_FLOWS). */
+  readonly maxClosedFlows: number;
 }
 
 export interface ReassemblerStats {
@@ -181,6 +183,15 @@ export const MAX_FLOWS = 100_000;
 /** Flag events kept per flow: the handshake and close need a handful; a SYN flood should not grow it. */
 export const MAX_FLAG_EVENTS = 32;
 
+/**
+ * Closed flows remembered (see `ClosedFlow`), oldest close forgotten first. Their late segments (the
+ * last ACK, a retransmitted FIN) come within a few round trips of the close, while 8192 other
+ * connections close in that time only on a server taking thousands of handshakes a second; at
+ * ~0.9 KB each this is ~7 MB, so memory stays flat however many connections a capture holds (a
+ * forgotten flow's very late segment only starts a flow of its own, with no data to report).
+ */
+export const MAX_CLOSED_FLOWS = 8192;
+
 // ---------------------------------------------------------------------------------------------
 // Internal state
 // ---------------------------------------------------------------------------------------------
@@ -231,6 +242,29 @@ interface FlowState {
   key: string;
 }
 
+/**
+ * What the table keeps of a flow once it is closed and reported: enough to recognise its late
+ * segments (final ACKs, retransmitted FINs; counted as discarded on the flow's own stats) and a new
+ * connection on the same port pair (a SYN with an ISN the flow did not use), so that neither starts
+ * a flow of its own and the `tcp.stream` numbering stays Wireshark's. The flow's state is released:
+ * ~0.9 KB of heap is kept per closed flow instead of ~1.9 KB (measured after a full GC, every 4,000
+ * connections of a 100 MB capture), and at most `maxClosedFlows` of them, so a long capture's memory
+ * stays flat. The `Flow` the consumer got is not touched.
+ */
+interface ClosedFlow {
+  readonly closed: CloseReason;
+  readonly key: string;
+  readonly client: Endpoint;
+  readonly clientIsns: readonly number[];
+  readonly serverIsns: readonly number[];
+  readonly stats: { readonly client: DirectionStats; readonly server: DirectionStats };
+}
+
+/** A flow table entry: a live flow (has `dirs`), or what is left of a closed one. */
+type TableEntry = FlowState | ClosedFlow;
+
+const isLive = (e: TableEntry): e is FlowState => 'dirs' in e;
+
 function newDirStats(): DirectionStats {
   return { deliveredBytes: 0, gaps: 0, gapBytes: 0, retransmittedBytes: 0, outOfOrderSegments: 0, discardedBytes: 0 };
 }
@@ -242,7 +276,16 @@ function newDir(stats: DirectionStats): DirState {
 /** ISNs remembered per direction: a handshake retried with new ISNs a few times, not a flood. */
 const MAX_ISNS = 4;
 
-const endpointText = (addr: string, port: number): string => `${addr}|${port}`;
+/**
+ * Returns the table key of a segment's flow, the same for both directions: `addr|port>addr|port`
+ * with the lower address (then port) first. One concatenation per segment instead of two endpoint
+ * texts, their comparison and a third string: key and lookup went from 56 to 42 ms per 92k
+ * segments (micro-benchmark, with packet.ts's shared address strings).
+ */
+function flowKey(seg: TcpSegment): string {
+  const srcFirst = seg.src < seg.dst || (seg.src === seg.dst && seg.srcPort <= seg.dstPort);
+  return srcFirst ? `${seg.src}|${seg.srcPort}>${seg.dst}|${seg.dstPort}` : `${seg.dst}|${seg.dstPort}>${seg.src}|${seg.srcPort}`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The reassembler
@@ -256,6 +299,7 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
     maxBufferedBytesTotal: limits.maxBufferedBytesTotal ?? MAX_BUFFERED_BYTES_TOTAL,
     maxFlows: limits.maxFlows ?? MAX_FLOWS,
     maxFlagEvents: limits.maxFlagEvents ?? MAX_FLAG_EVENTS,
+    maxClosedFlows: limits.maxClosedFlows ?? MAX_CLOSED_FLOWS,
   };
   const stats: ReassemblerStats = {
     flows: 0,
@@ -273,7 +317,12 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
     trackedFlows: 0,
   };
   /** Flow table in least-recently-active-first order (re-inserted on every segment). */
-  const table = new Map<string, FlowState>();
+  const table = new Map<string, TableEntry>();
+  /** Closed flows in the order they closed, from `closedHead` (forgotten ones are nulled out). */
+  let closedOrder: (ClosedFlow | null)[] = [];
+  let closedHead = 0;
+  /** Closed flows in the table. */
+  let closedCount = 0;
 
   // --- delivery primitives --------------------------------------------------------------------
 
@@ -358,10 +407,28 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
     f.closed = reason;
     f.closing = false;
     events.onFlowClose?.(f, reason);
+    // Still in the table (closed by its own FINs or RST): keep only what late segments need.
+    if (table.get(f.key) === f) remember({ closed: reason, key: f.key, client: f.client, clientIsns: f.dirs.client.isns, serverIsns: f.dirs.server.isns, stats: f.stats });
   };
 
-  const drop = (f: FlowState): void => {
-    table.delete(f.key);
+  /** Replaces a closed flow's table entry by its `ClosedFlow`, forgetting the oldest beyond the cap. */
+  const remember = (c: ClosedFlow): void => {
+    table.set(c.key, c);
+    closedOrder.push(c);
+    closedCount++;
+    while (closedCount > lim.maxClosedFlows && closedHead < closedOrder.length) {
+      const old = closedOrder[closedHead];
+      closedOrder[closedHead++] = null;
+      if (old && table.get(old.key) === old) drop(old);
+    }
+    if (closedHead > 4096 && closedHead * 2 > closedOrder.length) {
+      closedOrder = closedOrder.slice(closedHead);
+      closedHead = 0;
+    }
+  };
+
+  const drop = (f: TableEntry): void => {
+    if (table.delete(f.key) && !isLive(f)) closedCount--;
     stats.trackedFlows = table.size;
   };
 
@@ -393,6 +460,7 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
     if (stats.bufferedBytes > lim.maxBufferedBytesTotal) {
       let worst: { f: FlowState; dir: Direction; d: DirState } | undefined;
       for (const g of table.values()) {
+        if (!isLive(g)) continue;
         for (const x of ['client', 'server'] as const) {
           const gd = g.dirs[x];
           if (!worst || gd.bufferedBytes > worst.d.bufferedBytes) worst = { f: g, dir: x, d: gd };
@@ -506,9 +574,9 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
       key,
     };
     while (table.size >= lim.maxFlows) {
-      const oldest = table.values().next().value as FlowState;
+      const oldest = table.values().next().value as TableEntry;
       drop(oldest);
-      if (!oldest.closed) {
+      if (isLive(oldest) && !oldest.closed) {
         stats.evictedFlows++;
         close(oldest, 'evicted');
       }
@@ -539,19 +607,31 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
 
   const push = (seg: TcpSegment): void => {
     stats.segments++;
-    const a = endpointText(seg.src, seg.srcPort);
-    const b = endpointText(seg.dst, seg.dstPort);
-    const key = a < b ? `${a}>${b}` : `${b}>${a}`;
-    let f = table.get(key);
+    const key = flowKey(seg);
+    const entry = table.get(key);
+    if (entry !== undefined && !isLive(entry)) {
+      // A closed flow: a new connection on the same port pair (not one of its retransmitted SYNs),
+      // or a late segment of the old one, with nothing to deliver.
+      const fromClient = entry.client.addr === seg.src && entry.client.port === seg.srcPort;
+      if (seg.flags.syn && !(fromClient ? entry.clientIsns : entry.serverIsns).includes(seg.seq)) {
+        drop(entry);
+      } else {
+        const late = fromClient ? entry.stats.client : entry.stats.server;
+        late.discardedBytes += seg.payloadLength;
+        stats.discardedBytes += seg.payloadLength;
+        table.delete(key);
+        table.set(key, entry);
+        return;
+      }
+    }
+    let f = entry !== undefined && isLive(entry) ? entry : undefined;
     if (f && seg.flags.syn) {
       const fromClient = f.client.addr === seg.src && f.client.port === seg.srcPort;
       const c = fromClient ? f.dirs.client : f.dirs.server;
       const pureSyn = !seg.flags.ack;
-      // A new connection on the same port pair: the old one is over and this is not one of its
-      // retransmitted SYNs, or a SYN brings a new ISN to a flow that already carried data.
-      const reused = f.closed !== undefined
-        ? !c.isns.includes(seg.seq)
-        : pureSyn && (c.isn !== undefined ? c.isn !== seg.seq && !untouched(f) : !untouched(f));
+      // A new connection on the same port pair: a SYN brings a new ISN to a flow that already
+      // carried data (the closed case is handled above).
+      const reused = pureSyn && (c.isn !== undefined ? c.isn !== seg.seq && !untouched(f) : !untouched(f));
       if (reused) {
         drop(f);
         close(f, 'replaced');
@@ -559,15 +639,6 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
       } else if (pureSyn && !fromClient && f.roles !== 'syn' && f.roles !== 'syn-ack' && untouched(f)) {
         swapRoles(f, 'syn');
       }
-    }
-    if (f && f.closed) {
-      // A late segment of a finished flow (final ACK, retransmitted FIN): nothing to deliver.
-      const late = f.client.addr === seg.src && f.client.port === seg.srcPort ? f.stats.client : f.stats.server;
-      late.discardedBytes += seg.payloadLength;
-      stats.discardedBytes += seg.payloadLength;
-      table.delete(key);
-      table.set(key, f);
-      return;
     }
     if (!f) f = newFlow(seg, key);
     else {
@@ -650,7 +721,7 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
   const finish = (): void => {
     for (const f of [...table.values()]) {
       drop(f);
-      if (!f.closed) close(f, 'finish');
+      if (isLive(f) && !f.closed) close(f, 'finish');
     }
   };
 

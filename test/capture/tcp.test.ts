@@ -484,3 +484,40 @@ describe('createReassembler', () => {
     expect(r.stats.bufferedBytes).toBe(0);
   });
 });
+
+describe('closed flows', () => {
+  /** A whole connection from client port `port`: handshake, a little data each way, FIN both ways. */
+  function connection(port: number): TcpSegment[] {
+    const onPort = (s: TcpSegment): TcpSegment =>
+      s.srcPort === CLIENT.port ? { ...s, srcPort: port } : { ...s, dstPort: port };
+    return [
+      seg('c', 1000, { flags: 'S' }),
+      seg('s', 5000, { flags: 'SA', ack: 1001 }),
+      seg('c', 1001, { flags: 'AP', payload: data(10, port), ack: 5001 }),
+      seg('s', 5001, { flags: 'AP', payload: data(20, port + 1), ack: 1011 }),
+      seg('c', 1011, { flags: 'AF', ack: 5021 }),
+      seg('s', 5021, { flags: 'AF', ack: 1012 }),
+    ].map(onPort);
+  }
+  const lateAck = (port: number): TcpSegment => ({ ...seg('c', 1012, { flags: 'A', ack: 5022 }), srcPort: port });
+
+  it('remembers at most maxClosedFlows closed flows: a late ACK of a forgotten one starts a flow, of a remembered one does not', () => {
+    const { r, log } = recorder({ maxClosedFlows: 1 });
+    for (const s of [...connection(40001), ...connection(40002)]) r.push(s);
+    expect(log.flows).toHaveLength(2);
+    expect(log.closes).toHaveLength(2);
+    r.push(lateAck(40002)); // still remembered: absorbed by the closed flow
+    expect(log.flows).toHaveLength(2);
+    r.push(lateAck(40001)); // forgotten (the cap is 1): seen as a new flow
+    expect(log.flows).toHaveLength(3);
+    r.finish();
+  });
+
+  it('keeps every closed flow under the default cap, so late ACKs never start flows', () => {
+    const { r, log } = recorder();
+    for (let p = 41000; p < 41050; p++) for (const s of connection(p)) r.push(s);
+    for (let p = 41000; p < 41050; p++) r.push(lateAck(p));
+    expect(log.flows).toHaveLength(50);
+    r.finish();
+  });
+});

@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// Capture analysis against tshark, whole process each, on the same files:
+//   1. throughput on a 100 MB pcapng of real HTTPS conversations recorded against the lab (TLS 1.2
+//      and 1.3, RSA and ECDSA chains of three certificates, a Decryption Secrets Block holding the
+//      client's key log) repeated as distinct TCP connections (bench/lib/capture-synth.mjs, made once
+//      and cached in bench/out/captures/): ours is bench/lib/capture-worker.mjs `facts` (what
+//      `tlsprobe capture` reads: openCaptureFile → analyzeCapture, TLS 1.3 handshakes decrypted with
+//      the key log, and every server certificate through parseCertificate with subject, issuer,
+//      validity, serial, SHA-1 and SHA-256 read), tshark is
+//      `tshark -r FILE -Y 'tls.handshake.type==2 || tls.handshake.type==11' -T fields` with the
+//      ServerHello and certificate fields (suite, version, certificate lengths, names, serials,
+//      validity). Both must find the same number of ServerHellos, Certificate messages and
+//      certificates, and the same certificate serial numbers;
+//   2. peak RSS at 25, 50 and 100 MB, a fresh process each (ours; tshark's at 25 and 100 MB too when
+//      /usr/bin/time is there to measure it);
+//   3. the same on a 25 MB capture without the key log (TLS 1.3 certificates are then unreadable to
+//      both), and what `tlsprobe capture --ndjson` computes (connectionToJson: JA3/JA4, every
+//      certificate, the chain checked with its signatures) on the 25 MB capture.
+// Issue 7 target: at least 15× tshark's throughput, memory flat as the file grows.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { cachedCapture } from './lib/capture-synth.mjs';
+import { DIST, QUICK, REPO, hasTool, reporter } from './lib/env.mjs';
+
+const THROUGHPUT_TARGET = 15;
+/** "Flat": the peak RSS at 100 MB of capture at most this much above the one at 25 MB. */
+const FLAT_RSS_GROWTH = 1.2;
+const r = reporter('capture');
+const TIME = '/usr/bin/time';
+const hasTime = existsSync(TIME);
+
+const TSHARK_FIELDS = [
+  'tcp.stream',
+  'tls.handshake.type',
+  'tls.handshake.ciphersuite',
+  'tls.handshake.extensions.supported_version',
+  'tls.handshake.certificate_length',
+  'x509sat.printableString',
+  'x509sat.uTF8String',
+  'x509af.serialNumber',
+  'x509af.utcTime',
+  'x509af.generalizedTime',
+];
+const TSHARK_FILTER = 'tls.handshake.type==2 || tls.handshake.type==11';
+
+/** Resolves with { wallMs, code, stdout, stderr } of one whole-process run. */
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    let stderr = '';
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ wallMs: Number(process.hrtime.bigint() - t0) / 1e6, code, stdout: Buffer.concat(out).toString('utf8'), stderr }));
+  });
+}
+
+async function ours(mode, file) {
+  const res = await run(process.execPath, [join(REPO, 'bench/lib/capture-worker.mjs'), mode, file, '--dist', DIST]);
+  if (res.code !== 0) throw new Error(`capture-worker ${mode} exited ${res.code}: ${res.stderr.slice(0, 800)}`);
+  return { ...JSON.parse(res.stdout.trim().split('\n').pop()), processMs: res.wallMs };
+}
+
+/** Runs tshark over `file`; returns its wall time, what it found, and its peak RSS when /usr/bin/time is there. */
+async function tshark(file) {
+  const args = ['-r', file, '-Y', TSHARK_FILTER, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', ...TSHARK_FIELDS.flatMap((f) => ['-e', f])];
+  const res = hasTime ? await run(TIME, ['-f', 'tlsprobe-bench-rss %M', 'tshark', ...args]) : await run('tshark', args);
+  if (res.code !== 0) throw new Error(`tshark exited ${res.code}: ${res.stderr.slice(0, 800)}`);
+  const found = { serverHellos: 0, certificateMessages: 0, certificates: 0, serials: new Set() };
+  const col = (name) => TSHARK_FIELDS.indexOf(name);
+  for (const line of res.stdout.split('\n')) {
+    if (!line) continue;
+    const f = line.split('\t');
+    for (const t of (f[col('tls.handshake.type')] ?? '').split(',')) {
+      if (t === '2') found.serverHellos++;
+      if (t === '11') found.certificateMessages++;
+    }
+    const lengths = f[col('tls.handshake.certificate_length')];
+    if (lengths) found.certificates += lengths.split(',').length;
+    for (const s of (f[col('x509af.serialNumber')] ?? '').split(',')) if (s) found.serials.add(s.replace(/:/g, '').toLowerCase());
+  }
+  const rss = /tlsprobe-bench-rss (\d+)/.exec(res.stderr);
+  return { wallMs: res.wallMs, ...found, serials: [...found.serials].sort(), rssKiB: rss ? Number(rss[1]) : null };
+}
+
+function compareCounts(o, t) {
+  const same = o.serverHellos === t.serverHellos && o.certificateMessages === t.certificateMessages && o.certificates === t.certificates && o.serials.join() === t.serials.join();
+  const text = `ServerHellos ${o.serverHellos} / ${t.serverHellos}, Certificate messages ${o.certificateMessages} / ${t.certificateMessages}, certificates ${o.certificates} / ${t.certificates}, distinct serials ${o.serials.length} / ${t.serials.length} (ours / tshark)`;
+  return { same, note: same ? `same counts: ${text}` : `COUNTS DIFFER: ${text}` };
+}
+
+const mb = (bytes) => bytes / 1e6;
+const mbps = (bytes, ms) => mb(bytes) / (ms / 1e3);
+const mib = (kib) => `${(kib / 1024).toFixed(0)} MiB`;
+
+function captureNote(cap) {
+  return `${(mb(cap.bytes)).toFixed(1)} MB, ${cap.packets} packets, ${cap.conversations} TLS connections (${cap.tls12} TLS 1.2, ${cap.tls13} TLS 1.3)${cap.cached ? ', cached' : `, made in ${(cap.madeInMs / 1e3).toFixed(1)} s`}`;
+}
+
+/** One ours-vs-tshark figure on `cap` (ours in `mode`; tshark's run on the same file reused when given), reported as `id`. */
+async function versus(id, title, cap, mode, targets, tsharkRun = null) {
+  const o = await ours(mode, cap.path);
+  const t = tsharkRun ?? (await tshark(cap.path));
+  const counts = compareCounts(o, t);
+  const ratio = t.wallMs / o.processMs;
+  r.report({
+    id,
+    title: `${title} (${captureNote(cap)}; whole process, wall clock)`,
+    bytesPerOp: cap.bytes,
+    ours: { name: mode === 'facts' ? 'analyzeCapture + certificate fields' : 'analyzeCapture + connectionToJson', median: o.processMs * 1e6 },
+    baselines: [{ name: 'tshark -Y … -T fields (hellos, x509)', median: t.wallMs * 1e6, ratio }],
+    targets: targets({ ratio, same: counts.same }),
+    notes: [
+      `ours: ${mbps(cap.bytes, o.processMs).toFixed(1)} MB/s whole process (${(o.processMs / 1e3).toFixed(2)} s, of which the analysis ${(o.wallMs / 1e3).toFixed(2)} s wall, ${(o.cpuMs / 1e3).toFixed(2)} s CPU); peak RSS ${mib(o.rssKiB)}`,
+      `tshark: ${mbps(cap.bytes, t.wallMs).toFixed(1)} MB/s (${(t.wallMs / 1e3).toFixed(2)} s${tsharkRun ? ', the run of the memory figure on this file' : ''})${t.rssKiB ? `; peak RSS ${mib(t.rssKiB)}` : ''}`,
+      counts.note,
+      `ours: ${o.negotiated} handshakes complete, ${o.decrypted} decrypted with the key log, ${o.distinctCertificates} distinct certificates (SHA-256)`,
+    ],
+    workers: { ours: { ...o, serials: o.serials.length }, tshark: { ...t, serials: t.serials.length } },
+  });
+  return { o, t };
+}
+
+if (!hasTool('tshark')) {
+  r.skip('capture/vs-tshark', 'capture analysis vs tshark', 'tshark is not installed (apt-get install tshark)');
+  r.finish();
+  process.exit(0);
+}
+
+const sizes = QUICK ? [25] : [25, 50, 100];
+const caps = Object.fromEntries(sizes.map((s) => [s, cachedCapture(s)]));
+const biggest = caps[sizes[sizes.length - 1]];
+
+// 1. Throughput on the largest capture.
+const head = await versus(
+  'capture/vs-tshark',
+  `capture analysis vs tshark: every handshake, certificates and thumbprints, TLS 1.3 decrypted with the capture's key log`,
+  biggest,
+  'facts',
+  ({ ratio, same }) => [
+    { text: `throughput ≥ ${THROUGHPUT_TARGET}× tshark's`, met: ratio >= THROUGHPUT_TARGET },
+    { text: 'same ServerHello, Certificate and certificate counts as tshark', met: same },
+  ],
+);
+
+// 2. Peak RSS as the file grows.
+const rss = { [sizes[sizes.length - 1]]: { ours: head.o.rssKiB, tshark: head.t.rssKiB, ms: head.o.processMs } };
+// tshark on the smallest capture too (its run is reused by the JSON view figure below); not at
+// the sizes in between, to keep the group within its time budget.
+let tsharkSmallest = sizes.length === 1 ? head.t : null;
+for (const s of sizes.slice(0, -1)) {
+  const o = await ours('facts', caps[s].path);
+  if (s === sizes[0]) tsharkSmallest = await tshark(caps[s].path);
+  rss[s] = { ours: o.rssKiB, tshark: s === sizes[0] ? tsharkSmallest.rssKiB : null, ms: o.processMs };
+}
+const first = rss[sizes[0]].ours;
+const last = rss[sizes[sizes.length - 1]].ours;
+r.report({
+  id: 'capture/memory',
+  title: `peak RSS of the analysis (facts, as above) as the capture grows: ${sizes.map((s) => `${s} MB`).join(', ')} (fresh process each)`,
+  targets: sizes.length > 1 ? [{ text: `memory flat: peak RSS at ${sizes[sizes.length - 1]} MB ≤ ${FLAT_RSS_GROWTH}× the one at ${sizes[0]} MB`, met: last <= FLAT_RSS_GROWTH * first }] : [],
+  notes: [
+    ...sizes.map((s) => `${String(s).padStart(3)} MB: ours ${mib(rss[s].ours)} (${mbps(caps[s].bytes, rss[s].ms).toFixed(1)} MB/s)${rss[s].tshark ? `, tshark ${mib(rss[s].tshark)}` : ''}`),
+    hasTime ? 'tshark RSS from /usr/bin/time -f %M' : `tshark RSS not measured: ${TIME} is missing`,
+  ],
+  rss,
+});
+
+// 3. Without the key log, and the CLI's JSON view, on the smallest capture.
+await versus(
+  'capture/vs-tshark-no-keys',
+  'the same without a key log (TLS 1.3 certificates unreadable to both; TLS 1.2 certificates parsed)',
+  cachedCapture(sizes[0], { secrets: false }),
+  'facts',
+  ({ same }) => [{ text: 'same ServerHello, Certificate and certificate counts as tshark', met: same }],
+);
+await versus(
+  'capture/json-view-vs-tshark',
+  'what `tlsprobe capture --ndjson` computes (connectionToJson: JA3/JA4, every certificate decoded, chain checked with signatures)',
+  caps[sizes[0]],
+  'json',
+  ({ same }) => [{ text: 'same ServerHello, Certificate and certificate counts as tshark', met: same }],
+  tsharkSmallest,
+);
+
+r.finish();
