@@ -47,6 +47,26 @@ const KEY_TYPES_FOR: Readonly<Record<string, readonly string[]>> = {
  * ECDSA and DSA with DER-encoded signatures (RFC 3279), Ed25519/Ed448 (RFC 8410).
  */
 export function verifyCertificateSignature(cert: CertInfo, issuer: CertInfo): SignatureCheck {
+  // The same chains come back again and again (every connection of a capture, every probe of a
+  // scan): remember each (certificate, issuer) verdict by their SHA-256 thumbprints.
+  const key = cert.sha256 + issuer.sha256;
+  const known = verdictCache.get(key);
+  if (known) return known;
+  const verdict = verifyUncached(cert, issuer);
+  if (verdictCache.size >= MAX_VERDICT_CACHE) verdictCache.delete(verdictCache.keys().next().value!);
+  verdictCache.set(key, verdict);
+  return verdict;
+}
+
+/**
+ * Signature verdicts remembered (oldest forgotten first). A capture holds a handful of distinct
+ * chains; 4,096 pairs cover any real one while bounding what a capture of forged chains can make
+ * us keep (about 0.5 MB).
+ */
+export const MAX_VERDICT_CACHE = 4096;
+const verdictCache = new Map<string, SignatureCheck>();
+
+function verifyUncached(cert: CertInfo, issuer: CertInfo): SignatureCheck {
   const alg = SignatureAlgorithm[cert.signatureAlgorithmOid];
   if (!alg) return { status: 'unsupported', detail: `unknown signature algorithm ${cert.signatureAlgorithmOid}` };
   if (!KEY_TYPES_FOR[alg.family]!.includes(issuer.keyType)) {
