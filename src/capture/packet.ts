@@ -15,6 +15,7 @@
  * (RFC 8200, Section 4). Checksums are not verified: captures taken on the sending host carry
  * checksums the NIC fills in later.
  */
+import { formatIp } from '../wire/ip.js';
 import { Reader } from '../wire/reader.js';
 import { isDecodeError } from '../wire/errors.js';
 
@@ -492,30 +493,9 @@ function decodeIpv6(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment
   }
 }
 
-/** RFC 5952, Section 4: lowercase hex, no leading zeros, the longest run (>= 2) of zero groups as "::". */
+/** Returns RFC 5952 text for a 16-octet IPv6 address (see formatIp in src/wire/ip.ts). */
 export function ipv6Text(b: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  // RFC 5952, Section 4.2.2: "::" MUST NOT be used to shorten just one 16-bit 0 field.
-  if (bestLen < 2) return groups.map((g) => g.toString(16)).join(':');
-  const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':');
-  const tail = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':');
-  return `${head}::${tail}`;
+  return formatIp(b.length === 16 ? b : b.subarray(0, 16));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import { DecodeError } from '../wire/errors.js';
 import { toHex } from '../wire/hex.js';
 import { formatRfc4514, type RdnMember } from './dn.js';
 import { DerReader, Tag, contextTag, oidToString, sameRange, type Tlv } from './der-reader.js';
-import { formatIp } from './ip.js';
+import { formatIp } from '../wire/ip.js';
 import { EdKeyBits, KEY_USAGE_BITS, KeyAlgorithm, NamedCurve, attributeTypeName, signatureAlgorithmName } from './oids.js';
 import { thumbprint } from './thumbprint.js';
 import type { BasicConstraints, CertInfo, DistinguishedName, KeyType, NamePart, SubjectAltNames } from './types.js';

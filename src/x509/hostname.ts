@@ -3,7 +3,7 @@
  * name or IP address. Never throws.
  */
 import { OID_COMMON_NAME, lastValueOf } from './dn.js';
-import { parseIp } from './ip.js';
+import { parseIp } from '../wire/ip.js';
 import type { CertInfo } from './types.js';
 
 /**

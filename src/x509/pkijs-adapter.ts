@@ -12,7 +12,7 @@ import * as pkijs from 'pkijs';
 import { DecodeError } from '../wire/errors.js';
 import { toHex } from '../wire/hex.js';
 import { formatRfc4514, type RdnMember } from './dn.js';
-import { formatIp } from './ip.js';
+import { formatIp } from '../wire/ip.js';
 import { EdKeyBits, ExtensionOid, KEY_USAGE_BITS, KeyAlgorithm, NamedCurve, attributeTypeName, signatureAlgorithmName } from './oids.js';
 import { thumbprint } from './thumbprint.js';
 import type { BasicConstraints, CertInfo, DistinguishedName, KeyType, SubjectAltNames } from './types.js';

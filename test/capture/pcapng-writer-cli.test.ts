@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run.js';
+import { runCli } from '../helpers/cli.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { parseKeyLog } from '../../src/tls/keylog.js';
 import { readCapture } from '../../src/capture/pcap.js';
@@ -28,12 +28,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function tlsprobe(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, { out: (t) => (stdout += t + '\n'), err: (t) => (stderr += t + '\n'), setExitCode: () => undefined, isTty: false });
-  return { code, stdout, stderr };
-}
+const tlsprobe = runCli;
 
 function certificateStreams(file: string, extra: string[] = []): string[] {
   const r = spawnSync('tshark', ['-r', file, ...extra, '-Y', 'tls.handshake.type == 11', '-T', 'fields', '-e', 'tcp.stream'], { encoding: 'utf8' });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run.js';
+import { runCli } from '../helpers/cli.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { toHex } from '../../src/wire/hex.js';
 import { FIXTURES_DIR, loadHexFixture } from '../helpers/fixtures.js';
@@ -28,17 +28,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function tlsprobe(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, {
-    out: (t) => (stdout += t + '\n'),
-    err: (t) => (stderr += t + '\n'),
-    setExitCode: () => undefined,
-    isTty: false,
-  });
-  return { code, stdout, stderr };
-}
+const tlsprobe = runCli;
 
 const sha1 = (der: Uint8Array) => createHash('sha1').update(der).digest('hex');
 const at = (name: string) => `127.0.0.1:${lab.endpoint(name).port}`;

@@ -28,3 +28,15 @@ export function tlsprobe(args: readonly string[], input?: string | Uint8Array): 
     else child.stdin.end();
   });
 }
+
+/**
+ * Resolves with the exit code and output of `tlsprobe ARGS` run in this process (no spawn: faster,
+ * and the source is tested without a build).
+ */
+export async function runCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { run } = await import('../../src/cli/run.js');
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, { out: (t) => (stdout += t + '\n'), err: (t) => (stderr += t + '\n'), setExitCode: () => undefined, isTty: false });
+  return { code, stdout, stderr };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchesDnsPattern } from '../../src/x509/hostname.js';
-import { formatIp, parseIp } from '../../src/x509/ip.js';
+import { formatIp, parseIp } from '../../src/wire/ip.js';
 
 describe('matchesDnsPattern', () => {
   // Cases from RFC 6125, Section 6.4.3 and the CA/B Forum rules on wildcards.

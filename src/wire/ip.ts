@@ -1,5 +1,5 @@
 /**
- * IP address text for X.509 iPAddress names: returns the text form of 4- or 16-octet addresses
+ * IP address text (X.509 iPAddress names, packet headers): returns the text form of 4- or 16-octet addresses
  * (dotted IPv4, RFC 5952 IPv6) and parses host strings back to octets (`null` when not an address).
  */
 import { isIPv4, isIPv6 } from 'node:net';
