@@ -5,17 +5,17 @@
  * over frames tshark does not flag as retransmissions, wherever that sum agrees with tshark's own
  * reassembly. Skips cleanly without the corpus or tshark.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCaptureFile } from '../../src/capture/source.js';
 import { reassembleCapture } from '../../src/capture/tcp.js';
 import type { Flow } from '../../src/capture/tcp.js';
 import { CORPUS_DIR, hasCorpus, NO_CORPUS } from '../helpers/corpus.js';
+import { tshark } from './sessions-tshark.js';
 
 const hasTshark = spawnSync('which', ['tshark']).status === 0;
 if (!hasCorpus) console.warn(NO_CORPUS);
@@ -40,34 +40,7 @@ function listCaptures(): string[] {
 
 const captures = listCaptures();
 
-const tsharkVersion = hasTshark ? spawnSync('tshark', ['--version']).stdout.toString().split('\n')[0] ?? '' : '';
-
-/**
- * Where tshark answers are cached between runs (outside the repo), keyed by the tshark version,
- * the arguments and the capture's SHA-256: the oracle is the same, only not re-run every time.
- */
-const CACHE_DIR = join(tmpdir(), 'tlsprobe-tshark-cache');
-
-/** Runs `tshark -r file …args` and returns its stdout (cached, see CACHE_DIR). */
-async function tshark(file: string, args: readonly string[]): Promise<string> {
-  const key = createHash('sha256').update(tsharkVersion).update('\0').update(args.join('\0')).update('\0').update(readFileSync(file)).digest('hex');
-  const cached = join(CACHE_DIR, `${key}.txt`);
-  if (existsSync(cached)) return readFileSync(cached, 'utf8');
-  const text = await new Promise<string>((resolve, reject) => {
-    const child = spawn('tshark', ['-r', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.resume();
-    child.on('error', reject);
-    child.on('close', () => resolve(Buffer.concat(out).toString('utf8')));
-  });
-  mkdirSync(CACHE_DIR, { recursive: true });
-  // Write then rename, so a concurrent or interrupted run never reads half an answer.
-  const tmp = `${cached}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, cached);
-  return text;
-}
+// tshark's answers are cached outside the repo (keyed by its version, the arguments and the file): sessions-tshark.ts.
 
 interface OracleStream {
   /** tcp.stream (tshark) or flow id (ours). */
