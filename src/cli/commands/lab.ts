@@ -51,14 +51,23 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
         }
         if (!args.json) ctx.out(`${formatPortMap(lab)}\n`);
         const results: object[] = [];
+        const overview: string[][] = [];
         for (const e of lab.endpoints) {
           const address = e.host.includes(':') ? `[${e.host}]` : e.host;
           const result = await scan(e.host, { port: e.port, sni: 'localhost', readTimeoutMs: Math.round(args.timeout * 1000) });
           const json = await enrichWithChain(scanToJson(result), result, { host: 'localhost' });
           if (args.json) results.push({ endpoint: e.name, description: e.description, ...json });
           else ctx.out(`== ${e.name}: ${e.description}\n$ tlsprobe probe ${address}:${e.port} --sni localhost\n${renderProbeText(json)}\n`);
+          const versions = (json.versions as { version: string; supported: boolean; outcome: string | null }[]) ?? [];
+          overview.push([e.name, ...versions.map((v) => (v.supported ? 'ok' : String(v.outcome)))]);
         }
         if (args.json) ctx.out(JSON.stringify(results, null, 2));
+        else {
+          const { renderTable } = await import('../../report/table.js');
+          ctx.out('Summary (one ClientHello per version, each endpoint):');
+          ctx.out(renderTable(['Endpoint', 'SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'], overview));
+          ctx.out('Next: tlsprobe diagnose 127.0.0.1:PORT --sni localhost, or tlsprobe probe example.com for a real host.');
+        }
       } finally {
         await lab.close();
       }
