@@ -176,7 +176,7 @@ export function buildClientHello(opts: HelloOptions): BuiltHello {
       if (opts.cookie) exts.push({ kind: 'cookie', type: 0x002c, cookie: opts.cookie });
       const shareGroups = opts.keyShareGroups ?? [groups.find(canComputeShare) ?? NamedGroup.x25519];
       for (const g of shareGroups) {
-        const pair = opts.keyPairs?.find((p) => p.group === g) ?? generateKeyShare(g);
+        const pair = opts.keyPairs?.find((p) => p.group === g) ?? probeKeyShare(g);
         keyPairs.push(pair);
       }
       exts.push({ kind: 'key_share', type: 0x0033, shares: keyPairs.map((p) => ({ group: p.group, keyExchange: p.publicKey })), selectedGroup: null });
@@ -196,6 +196,26 @@ export function buildClientHello(opts: HelloOptions): BuiltHello {
   const message = encodeClientHello(hello);
   const recordVersion = opts.recordVersion ?? (version === 'SSL3.0' ? ProtocolVersion.SSL3_0 : ProtocolVersion.TLS1_0);
   return { hello, message, record: encodeRecords(ContentType.handshake, recordVersion, message), keyPairs };
+}
+
+/**
+ * How many probe hellos share one ephemeral key pair per group. A probe's key only has to let us
+ * decrypt the server's flight; generating a fresh X25519/ECDH pair for every hello was ~9% of a
+ * probe's CPU. Rotating after this many uses keeps a long scan from showing one key forever.
+ */
+export const KEY_SHARE_REUSE = 64;
+
+const sharedPairs = new Map<number, { pair: KeyShareKeyPair; uses: number }>();
+
+/** Returns a key pair for `group` for a probe hello, reused up to KEY_SHARE_REUSE times. */
+function probeKeyShare(group: number): KeyShareKeyPair {
+  let entry = sharedPairs.get(group);
+  if (!entry || entry.uses >= KEY_SHARE_REUSE) {
+    entry = { pair: generateKeyShare(group), uses: 0 };
+    sharedPairs.set(group, entry);
+  }
+  entry.uses++;
+  return entry.pair;
 }
 
 function canComputeShare(group: number): boolean {
