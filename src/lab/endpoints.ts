@@ -8,7 +8,8 @@
  * (`emit('connection')`), or first through the hello gate, which reads the whole ClientHello and
  * then resets, alerts, closes, or hands the socket on with the consumed bytes unshifted.
  */
-import { type AddressInfo, type Server, type Socket, createServer as createNetServer } from 'node:net';
+import { listenOnFreePort } from './listen.js';
+import { type Server, type Socket, createServer as createNetServer } from 'node:net';
 import { type TLSSocket, type SecureVersion, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Writer } from '../wire/writer.js';
 import { writeAlert } from '../tls/alert.js';
@@ -170,14 +171,7 @@ export async function startEndpoint(name: LabEndpointName, host: string, pki: La
     track(socket);
     handle(socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port: 0 }, () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnFreePort(server, host);
 
   let closing: Promise<void> | null = null;
   return {

@@ -18,7 +18,8 @@
  * at the first failed or back-pressured write, and `close()` destroys every socket and resolves once
  * every server has closed, leaving no handle behind. Loopback only, like the main lab.
  */
-import { type AddressInfo, type Server, type Socket, createServer as createNetServer, isIP } from 'node:net';
+import { listenOnFreePort } from './listen.js';
+import { type Server, type Socket, createServer as createNetServer, isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Writer } from '../wire/writer.js';
 import { concatBytes } from '../wire/hex.js';
@@ -298,14 +299,7 @@ async function listen(b: HostileBehaviour, host: '127.0.0.1' | '::1', paceMs: nu
     };
     behave(b.name, conn);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port: 0 }, () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnFreePort(server, host);
   let closing: Promise<void> | null = null;
   return {
     endpoint: { ...b, host, port },
