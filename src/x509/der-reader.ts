@@ -281,7 +281,17 @@ const MAX_OID_CACHE = 512;
  * the first subidentifier packs the first two arcs as 40·X + Y). Never throws; read it with `DerReader.oid()` first
  * to reject malformed bodies. Arcs above 2^53 lose precision; X.509 has none.
  */
+const X500_ATTRIBUTE_OIDS: readonly string[] = Array.from({ length: 128 }, (_, n) => `2.5.4.${n}`);
+const X509_EXTENSION_OIDS: readonly string[] = Array.from({ length: 128 }, (_, n) => `2.5.29.${n}`);
+
 export function oidToString(buf: Uint8Array, start = 0, end = buf.length): string {
+  // Fast path: the X.500 attribute types (2.5.4.n) and certificate extensions (2.5.29.n) are most
+  // of the OIDs in a certificate, and their encodings are three bytes: 0x55, 0x04|0x1d, n < 128.
+  if (end - start === 3 && buf[start] === 0x55 && buf[start + 2]! < 0x80) {
+    const arc = buf[start + 1];
+    if (arc === 0x04) return X500_ATTRIBUTE_OIDS[buf[start + 2]!]!;
+    if (arc === 0x1d) return X509_EXTENSION_OIDS[buf[start + 2]!]!;
+  }
   let key = '';
   for (let i = start; i < end; i++) key += String.fromCharCode(buf[i]!);
   const hit = oidCache.get(key);

@@ -23,15 +23,26 @@ export function formatRfc4514(rdns: readonly (readonly RdnMember[])[]): string {
   return out.join(',');
 }
 
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /["+,;<>\\\x00-\x1f\x7f]|^[ #]| $/;
+/** True when RFC 4514, Section 2.4 asks for an escape anywhere in `value` (a loop: most values need none). */
+function needsEscape(value: string): boolean {
+  const n = value.length;
+  if (n === 0) return false;
+  const first = value.charCodeAt(0);
+  if (first === 0x20 || first === 0x23 || value.charCodeAt(n - 1) === 0x20) return true;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    // " + , ; < > \ and control characters
+    if (c < 0x20 || c === 0x7f || c === 0x22 || c === 0x2b || c === 0x2c || c === 0x3b || c === 0x3c || c === 0x3e || c === 0x5c) return true;
+  }
+  return false;
+}
 
 /**
  * Returns `value` escaped per RFC 4514, Section 2.4: `"+,;<>\` get a backslash, so do a leading
  * `#` or space and a trailing space; NUL and other control characters become `\XX` hex pairs.
  */
 export function escapeValue(value: string): string {
-  if (!NEEDS_ESCAPE.test(value)) return value;
+  if (!needsEscape(value)) return value;
   let s = '';
   const last = value.length - 1;
   for (let i = 0; i <= last; i++) {
