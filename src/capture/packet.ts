@@ -533,12 +533,16 @@ function addFragment(
   if (end > MAX_DATAGRAM_BYTES || d.pieces.length >= limits.maxFragmentsPerDatagram || (d.totalLength !== undefined && end > d.totalLength)) {
     fragments.delete(key);
     stats.fragmentsDropped++;
+    // The datagram is dropped; this packet itself is impossible or hostile: count it as malformed,
+    // so that every packet lands in exactly one of the per-packet counters.
+    refuseFragment(state, info, end > MAX_DATAGRAM_BYTES ? 'fragment reaches past 65,535 bytes' : 'fragment past the datagram end or the fragment cap');
     return undefined;
   }
   if (!more) {
     if (d.totalLength !== undefined && d.totalLength !== end) {
       fragments.delete(key);
       stats.fragmentsDropped++;
+      refuseFragment(state, info, 'last fragment disagrees with the datagram length');
       return undefined;
     }
     d.totalLength = end;
@@ -639,4 +643,10 @@ function decodeTcp(
     frame: info.frame,
     ipVersion,
   };
+}
+
+/** Counts a fragment refused on arrival as a malformed packet, with the reason kept for diagnostics. */
+function refuseFragment(state: DecodeState, info: PacketInfo, reason: string): void {
+  state.stats.malformed++;
+  state.stats.lastMalformed = { frame: info.frame, reason };
 }

@@ -323,3 +323,23 @@ describe('decodePacket on an IPv6 extension header longer than the packet', () =
     expect(state.stats.malformed).toBe(1);
   });
 });
+
+describe('per-packet counters', () => {
+  // A fragment whose offset reaches past 65,535 bytes (found by the fuzzer, issue 8): the datagram
+  // is dropped and the packet itself must still be counted, as malformed.
+  it('counts a fragment refused on arrival as malformed, so every packet lands in one counter', () => {
+    const frame = Uint8Array.from(
+      Buffer.from(
+        'f4c88a77366b00187d39311708004500004ed5abffff7206009c6a0d6b15efac1b071f01bbd4fc3a7d718ec984d69b501882c8a4c400001703030021000000000000001c1bbb044ff510093f93cbc9dc46ab5c786fa6d800fcd67792c3',
+        'hex',
+      ),
+    );
+    const state = createDecodeState();
+    expect(decodePacket(LinkType.ETHERNET, frame, { timestampUs: 1, frame: 1 }, state)).toBeNull();
+    const s = state.stats;
+    expect(s.tcp + s.nonTcp + s.unsupportedLinkType + s.malformed + s.fragments + s.encrypted).toBe(1);
+    expect(s.malformed).toBe(1);
+    expect(s.fragmentsDropped).toBe(1);
+    expect(s.lastMalformed?.reason).toMatch(/65,535/);
+  });
+});
