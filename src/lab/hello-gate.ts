@@ -146,11 +146,23 @@ export function readClientHello(socket: Socket, waitMs = GATE_HELLO_WAIT_MS): Pr
       resolve(r);
     };
 
+    // Scanning everything held on every chunk is quadratic for a client that drips its hello one
+    // byte at a time, so once the headers say how long the hello is at least, wait for that much.
+    let total = 0;
+    let bound = 0;
     const onData = (buf: Buffer): void => {
       chunks.push(buf);
+      total += buf.length;
+      if (total < bound) return;
       const all = consumed();
       const scan = scanClientHello(all);
-      if (scan.kind !== 'need-more') settle({ ...scan, consumed: all });
+      if (scan.kind !== 'need-more') {
+        settle({ ...scan, consumed: all });
+        return;
+      }
+      chunks.length = 0;
+      chunks.push(all);
+      bound = helloLowerBound(all);
     };
     const onGone = (): void => settle({ kind: 'gone', consumed: consumed() });
 
@@ -160,4 +172,17 @@ export function readClientHello(socket: Socket, waitMs = GATE_HELLO_WAIT_MS): Pr
     socket.on('error', onGone);
     socket.on('close', onGone);
   });
+}
+
+/**
+ * Returns the fewest bytes that can hold the whole hello `head` starts (0 when the headers are not
+ * all there yet): an SSLv2 record's 2-byte header plus its length, or a TLS record header plus the
+ * handshake header plus the handshake body (more records only add headers).
+ */
+function helloLowerBound(head: Uint8Array): number {
+  if (head.length >= 2 && (head[0]! & 0x80) !== 0) return 2 + (((head[0]! & 0x7f) << 8) | head[1]!);
+  if (head.length < 9) return 0;
+  // Only when the first record holds the whole handshake header: otherwise bytes 6..8 are not it.
+  if (((head[3]! << 8) | head[4]!) < 4) return 0;
+  return Math.min(MAX_GATE_BYTES, 5 + 4 + ((head[6]! << 16) | (head[7]! << 8) | head[8]!));
 }

@@ -4,6 +4,8 @@ import { MAX_GATE_HELLO, scanClientHello } from '../../src/lab/hello-gate.js';
 import { clientSupportedVersions } from '../../src/tls/client-hello.js';
 import { fromHex } from '../../src/wire/hex.js';
 import { Rng } from '../helpers/random.js';
+import { buildClientHello } from '../../src/probe/profiles.js';
+import { encodeRecords } from '../../src/tls/record.js';
 import { type CapturedHello, captureNodeClientHello } from '../helpers/servers.js';
 
 let tls10: CapturedHello;
@@ -124,5 +126,42 @@ describe('protocolVersionAlert', () => {
   it('keeps the record version within SSL 3.0 .. TLS 1.2', () => {
     expect(Array.from(protocolVersionAlert(0x0200)).slice(1, 3)).toEqual([0x03, 0x00]);
     expect(Array.from(protocolVersionAlert(0x0304)).slice(1, 3)).toEqual([0x03, 0x03]);
+  });
+});
+
+describe('readClientHello on a socket', () => {
+  /** Sends `bytes` to a loopback server in `chunk`-byte writes and returns what its gate read. */
+  async function gateRead(bytes: Uint8Array, chunk: number) {
+    const { createServer, connect } = await import('node:net');
+    const { readClientHello } = await import('../../src/lab/hello-gate.js');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const got = new Promise<Awaited<ReturnType<typeof readClientHello>>>((resolve) =>
+      server.once('connection', (s) => void readClientHello(s, 10_000).then((r) => (s.destroy(), resolve(r)))),
+    );
+    const c = connect(port, '127.0.0.1');
+    c.on('error', () => {});
+    for (let o = 0; o < bytes.length; o += chunk) {
+      c.write(bytes.subarray(o, o + chunk));
+      await new Promise((r) => setImmediate(r));
+    }
+    const r = await got;
+    c.destroy();
+    server.close();
+    return r;
+  }
+
+  it('reads a hello dripped one byte per write, and one split into 1-byte records', async () => {
+    const record = buildClientHello({ version: 'TLS1.3', sni: 'localhost' }).record;
+    const dripped = await gateRead(record, 1);
+    expect(dripped.kind).toBe('hello');
+    expect(dripped.consumed).toEqual(record);
+    // The same handshake bytes re-framed into 1-byte records: the first record cannot hold the
+    // handshake header, so the gate must not trust bytes 6..8 as the length.
+    const message = record.subarray(5);
+    const tiny = encodeRecords(22, 0x0301, message, 1);
+    const split = await gateRead(tiny, 7);
+    expect(split.kind).toBe('hello');
   });
 });
