@@ -153,7 +153,7 @@ describe('predicting connections', () => {
 });
 
 describe('cipher enumeration against the lab', () => {
-  it('finds modern’s TLS 1.2 suites in Node’s own order, as openssl ciphers lists them', async () => {
+  it.skipIf(!HAS_OPENSSL)('finds modern’s TLS 1.2 suites in Node’s own order, as openssl ciphers lists them', async () => {
     const expected = usableWithLabChain(opensslCiphers(['-tls1_2', DEFAULT_CIPHERS]));
     const ctx = labCtx('modern');
     const r = await enumerateCiphers(ctx, 'TLS1.2');
@@ -168,7 +168,7 @@ describe('cipher enumeration against the lab', () => {
     expect(r.connections).toBeLessThanOrEqual(predictCipherConnections('TLS1.2'));
   });
 
-  it('finds modern’s three TLS 1.3 suites in Node’s order', async () => {
+  it.skipIf(!HAS_OPENSSL)('finds modern’s three TLS 1.3 suites in Node’s order', async () => {
     const expected = opensslCiphers(['-tls1_3', DEFAULT_CIPHERS]).map((s) => s.id);
     expect(expected).toHaveLength(3);
     const r = await enumerateCiphers(labCtx('modern'), 'TLS1.3');
@@ -182,7 +182,7 @@ describe('cipher enumeration against the lab', () => {
     expect(r).toMatchObject({ accepted: [], serverPreference: null, connections: 1, complete: true, stoppedBy: 'alert', stopReason: 'alert protocol_version' });
   });
 
-  it('finds legacy’s TLS 1.0 suites (DEFAULT@SECLEVEL=0) as openssl ciphers -tls1 lists them', async () => {
+  it.skipIf(!HAS_OPENSSL)('finds legacy’s TLS 1.0 suites (DEFAULT@SECLEVEL=0) as openssl ciphers -tls1 lists them', async () => {
     const expected = usableWithLabChain(opensslCiphers(['-tls1', 'DEFAULT@SECLEVEL=0']));
     expect(expected.length).toBeGreaterThan(1);
     const r = await enumerateCiphers(labCtx('legacy'), 'TLS1.0');
@@ -199,7 +199,9 @@ describe('cipher enumeration against the lab', () => {
   });
 
   it('stops at maxConnections with complete=false and the suites found so far, in order', async () => {
-    const full = usableWithLabChain(opensslCiphers(['-tls1_2', DEFAULT_CIPHERS]));
+    // The unbounded run is the reference (no openssl needed): the capped one is its first two picks.
+    const full = (await enumerateCiphers(labCtx('modern'), 'TLS1.2')).accepted;
+    expect(full.length).toBeGreaterThan(2);
     const ctx = labCtx('modern', { concurrency: 4, maxConnections: 2 });
     const r = await enumerateCiphers(ctx, 'TLS1.2');
     expect(r.accepted).toEqual(full.slice(0, 2));
