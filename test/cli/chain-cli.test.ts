@@ -67,6 +67,9 @@ describe.skipIf(!HAS_CLI)('tlsprobe chain', () => {
     const junk = join(dir, 'junk.txt');
     writeFileSync(junk, 'hello');
     expect((await tlsprobe(['chain', junk])).stderr).toMatch(/neither PEM .* nor DER/);
+    const missing = await tlsprobe(['chain', join(dir, 'missing.pem')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*missing\.pem: no such file/);
     expect((await tlsprobe(['chain', join(ROOT, 'data/roots/baltimore-cybertrust-root.pem'), '--at', 'yesterday'])).code).toBe(2);
   });
 });

@@ -302,7 +302,7 @@ describe.skipIf(!HAS_OPENSSL)('lab endpoints and openssl s_client hellos', () =>
     expect(Array.from(r.received)).toEqual(Array.from(PROTOCOL_VERSION_ALERT_TLS10));
   });
 });
-if (!HAS_OPENSSL) it.skip(NO_OPENSSL, () => {});
+if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
 
 describe('Lab.close', () => {
   it('leaves no server, socket or timer behind, even with connections open', async () => {

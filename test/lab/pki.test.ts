@@ -155,4 +155,4 @@ describe.skipIf(!HAS_OPENSSL)('generateLabPki checked by openssl', () => {
     expect(hex(aki(files.intermediate))).toBe(rsa.root.subjectKeyIdHex);
   });
 });
-if (!HAS_OPENSSL) it.skip(NO_OPENSSL, () => {});
+if (!HAS_OPENSSL) console.warn(NO_OPENSSL);

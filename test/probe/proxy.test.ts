@@ -299,7 +299,7 @@ describe.skipIf(!HAS_CURL)('our requests match what curl sends', () => {
     }
   });
 });
-if (!HAS_CURL) it.skip(NO_CURL, () => {});
+if (!HAS_CURL) console.warn(NO_CURL);
 
 for (const kind of ['http', 'socks5'] as const) {
   describe(`attempt through the test ${kind === 'http' ? 'HTTP CONNECT' : 'SOCKS5'} proxy`, () => {

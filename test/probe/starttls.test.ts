@@ -337,7 +337,7 @@ for (const protocol of STARTTLS_PROTOCOLS) {
     });
   });
 }
-if (!HAS_OPENSSL) it.skip(NO_OPENSSL, () => {});
+if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
 
 describe('STARTTLS edge cases', () => {
   /** A server that greets (or not) and then does one scripted thing. */

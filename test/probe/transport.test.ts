@@ -204,7 +204,7 @@ describe('exchange', () => {
       }
     });
   });
-  if (!HAS_PYTHON3) it.skip(NO_PYTHON3, () => {});
+  if (!HAS_PYTHON3) console.warn(NO_PYTHON3);
 
   it('reports connect-timeout when the connection was established later than the connect limit', async () => {
     // A loopback connect completes in well under a millisecond of kernel time but is delivered on a
@@ -436,7 +436,7 @@ describe('exchange against real TLS servers', () => {
       expect(toArray(r.received.subarray(9, 11))).toEqual([0x03, 0x03]);
     });
   });
-  if (!HAS_OPENSSL) it.skip(NO_OPENSSL, () => {});
+  if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
 
   describe.skipIf(!HAS_GNUTLS_SERV)('gnutls-serv', () => {
     let server: ExternalServer;
@@ -462,7 +462,7 @@ describe('exchange against real TLS servers', () => {
       if (r.received.length > 0) expect(r.received[0]).toBe(0x15);
     });
   });
-  if (!HAS_GNUTLS_SERV) it.skip(NO_GNUTLS, () => {});
+  if (!HAS_GNUTLS_SERV) console.warn(NO_GNUTLS);
 });
 
 function toArray(b: Uint8Array): number[] {

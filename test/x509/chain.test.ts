@@ -217,7 +217,7 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
     expect(codes(checkChain([], { at }))).toEqual(['empty-chain']);
   });
 });
-if (!hasOpenssl) describe.skip(NO_OPENSSL, () => {});
+if (!hasOpenssl) console.warn(NO_OPENSSL);
 
 describe('checkChain with the documented roots', () => {
   const baltimore = (): TrustedRoot => loadDocumentedRoots().find((r) => r.name === 'Baltimore CyberTrust Root')!;
@@ -265,7 +265,7 @@ describe('checkChain with the documented roots', () => {
       }
     });
   });
-  if (!hasLimbo) describe.skip(NO_CORPUS, () => {});
+  if (!hasLimbo) console.warn(NO_CORPUS);
 
   // A real chain to Baltimore: the certificates an iCloud server sent in a suricata-verify capture.
   const BALTIMORE_PCAP = 'suricata-verify/tests/tls-alpn-log-detect-02/input.pcap';
@@ -288,5 +288,5 @@ describe('checkChain with the documented roots', () => {
       expect(finding(in2026, 'root-expired')).toMatchObject({ certificate: 2, severity: 'error' });
     });
   });
-  if (!hasTshark) describe.skip('tshark not found on PATH: the captured Baltimore chain is skipped', () => {});
+  if (!hasTshark) console.warn('tshark not found on PATH: the captured Baltimore chain is skipped');
 });

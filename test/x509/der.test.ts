@@ -270,7 +270,7 @@ describe.skipIf(!hasLimbo)('parseCertificate on the x509-limbo corpus', () => {
     for (const c of certs) compareWithNode(c);
   });
 });
-if (!hasLimbo) describe.skip(NO_CORPUS, () => {});
+if (!hasLimbo) console.warn(NO_CORPUS);
 
 describe.skipIf(!hasOpenssl)('parseCertificate against openssl x509', () => {
   const EVERY = 12;
@@ -298,4 +298,4 @@ describe.skipIf(!hasOpenssl)('parseCertificate against openssl x509', () => {
     expect(compared).toBeGreaterThan(subset.length / 2);
   });
 });
-if (!hasOpenssl) describe.skip(NO_OPENSSL, () => {});
+if (!hasOpenssl) console.warn(NO_OPENSSL);

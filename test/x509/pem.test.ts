@@ -40,5 +40,5 @@ describe('pemToDer and derToPem', () => {
     const out = opensslBytes(['x509', '-outform', 'DER'], Buffer.from(derToPem(b!)));
     expect(equalBytes(out, b!)).toBe(true);
   });
-  if (!hasOpenssl) it.skip(NO_OPENSSL, () => {});
+  if (!hasOpenssl) console.warn(NO_OPENSSL);
 });

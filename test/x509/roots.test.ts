@@ -65,7 +65,7 @@ describe('loadDocumentedRoots', () => {
       expect(sha256.split('=')[1]!.trim().replace(/:/g, '').toLowerCase()).toBe(r.sha256);
     }
   });
-  if (!hasOpenssl) it.skip(NO_OPENSSL, () => {});
+  if (!hasOpenssl) console.warn(NO_OPENSSL);
 });
 
 describe('loadSystemRoots', () => {

@@ -58,7 +58,9 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       const { certificateJson, chainReport } = await import('../chain-enrich.js');
       let ders: Uint8Array[];
       let host = args.host;
-      const isFile = args.source === '-' || existsSync(args.source) && statSync(args.source).isFile();
+      // A path-looking source that does not exist is a missing file, not a bad host name.
+      const looksLikePath = /[/\\]|\.(pem|crt|cer|der)$/i.test(args.source);
+      const isFile = args.source === '-' || looksLikePath || (existsSync(args.source) && statSync(args.source).isFile());
       if (isFile) {
         ders = await readCertificates(args.source);
       } else {
