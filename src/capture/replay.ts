@@ -498,7 +498,7 @@ export interface ReplayResult {
  */
 export async function replay(captured: CapturedHello, prepared: PreparedReplay, target: ProbeTarget, opts: AttemptOptions = {}): Promise<ReplayResult> {
   const raw = await attempt(target, prepared.spec, { ...opts, trace: true });
-  const live = withUnknownKeys(raw, prepared);
+  const live = withUnknownKeys(raw);
   const liveAnswer = answerFromAttempt(live);
   const first = raw.trace?.chunks.find((c) => c.from === 'client');
   const sent = first?.bytes ?? prepared.record;
@@ -510,12 +510,9 @@ export async function replay(captured: CapturedHello, prepared: PreparedReplay, 
  * Returns the attempt with its note about the unknown private key phrased for replay: `attempt()`
  * negotiates a TLS 1.3 answer to a captured share but cannot decrypt the flight without the key.
  */
-function withUnknownKeys(r: AttemptResult, prepared: PreparedReplay): AttemptResult {
-  const sh = r.serverHello;
-  if (r.outcome !== 'negotiated' || !sh || negotiatedVersion(sh) !== ProtocolVersion.TLS1_3) return r;
-  const group = serverKeyShareGroup(sh);
-  const known = (prepared.spec.keyPairs ?? []).some((p) => p.group === group);
-  if (known || !r.error?.includes('no private key')) return r;
+function withUnknownKeys(r: AttemptResult): AttemptResult {
+  if (!r.missingPrivateKey) return r;
+  const group = r.serverHello ? serverKeyShareGroup(r.serverHello) : null;
   return { ...r, error: `TLS 1.3 flight not decrypted: the private key of the captured ${groupHex(group)} share is unknown (use --fresh-key-share)` };
 }
 

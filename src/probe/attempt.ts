@@ -122,6 +122,11 @@ export interface AttemptResult {
   readonly helloSent: Uint8Array;
   /** The conversation, when `trace` was asked for. */
   readonly trace: AttemptTrace | null;
+  /**
+   * True when the server answered a key share of a prebuilt hello whose private key we lack: the
+   * handshake is fine (negotiated), its encrypted part could not be read.
+   */
+  readonly missingPrivateKey: boolean;
 }
 
 /** The bytes of one attempt each way, with times, and the secrets that decrypt it. */
@@ -150,6 +155,8 @@ interface State {
   finished: boolean;
   /** The ClientHello sent after a HelloRetryRequest. */
   hrrHello?: ClientHello;
+  /** The server chose a share we sent but hold no private key for (a prebuilt hello). */
+  missingPrivateKey?: boolean;
 }
 
 /**
@@ -278,6 +285,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       // A prebuilt (replayed) hello carries shares whose private keys we do not have: the handshake
       // is fine, we just cannot decrypt it. A share for a group we never sent is the server's error.
       if (!offered) st.mismatch = `server key share for group ${share.group}, which we sent no share for`;
+      else st.missingPrivateKey = true;
       throw new Error(offered ? `no private key for the ${share.group} share we sent (a prebuilt hello): the encrypted handshake stays unread` : st.mismatch!);
     }
     const shared = pair.computeSecret(share.keyExchange);
@@ -409,6 +417,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       describeSetupFailure(ex) ??
       (deadlineHit ? `the server kept the connection busy for ${deadlineMs} ms after its first byte without finishing the handshake (deadline)` : null),
     helloSent: first.message,
+    missingPrivateKey: st.missingPrivateKey === true,
     trace: opts.trace ? { startedAt, chunks, clientRandom: first.hello.random, secrets: secretsKept } : null,
   };
 }
