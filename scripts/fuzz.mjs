@@ -14,21 +14,14 @@
 //   --save        write each crasher to fixtures/crashers/<target>-<hash>.hex
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usage as sharedUsage } from './lib/usage.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function usage(problem) {
-  const text = readFileSync(fileURLToPath(import.meta.url), 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('//'))
-    .map((l) => l.slice(3))
-    .join('\n');
-  if (problem) console.error(`fuzz: ${problem}\n`);
-  console.error(text);
-  process.exit(problem ? 2 : 0);
+  sharedUsage(import.meta.url, 'fuzz', problem);
 }
 
 const opts = { runs: 100_000, seed: randomInt(0, 2 ** 31 - 1), only: null, save: false };
@@ -61,6 +54,7 @@ const child = spawn(process.execPath, args, {
   env: {
     ...process.env,
     TLSPROBE_FUZZ_RUNS: String(opts.runs),
+    ...(opts.only ? { TLSPROBE_FUZZ_ONLY: opts.only } : {}),
     TLSPROBE_FUZZ_SEED: String(opts.seed),
     TLSPROBE_FUZZ_SUMMARY: '1',
     ...(opts.save ? { TLSPROBE_FUZZ_SAVE: '1' } : {}),

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usage as sharedUsage } from './lib/usage.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GROUPS = ['tls', 'x509', 'cli', 'probe', 'capture'];
@@ -42,14 +43,7 @@ function parseArgs(argv) {
 }
 
 function usage(problem) {
-  const text = readFileSync(fileURLToPath(import.meta.url), 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('//'))
-    .map((l) => l.slice(3))
-    .join('\n');
-  if (problem) console.error(`run-bench: ${problem}\n`);
-  console.error(text);
-  process.exit(problem ? 2 : 0);
+  sharedUsage(import.meta.url, 'run-bench', problem);
 }
 
 function run(args, env, stdout = 'inherit') {

@@ -15,20 +15,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { usage as sharedUsage } from './lib/usage.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** How long the child may take to exit after its report: it has nothing left to do by then. */
 const EXIT_GRACE_MS = 2000;
 
 function usage(problem) {
-  const text = readFileSync(fileURLToPath(import.meta.url), 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('//'))
-    .map((l) => l.slice(3))
-    .join('\n');
-  if (problem) console.error(`soak: ${problem}\n`);
-  console.error(text);
-  process.exit(problem ? 2 : 0);
+  sharedUsage(import.meta.url, 'soak', problem);
 }
 
 const opts = { probes: 10_000, concurrency: 40, maxMinutes: 15, json: null, child: false };
