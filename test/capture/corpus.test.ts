@@ -8,37 +8,20 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCaptureFile } from '../../src/capture/source.js';
 import { reassembleCapture } from '../../src/capture/tcp.js';
 import type { Flow } from '../../src/capture/tcp.js';
 import { CORPUS_DIR, hasCorpus, NO_CORPUS } from '../helpers/corpus.js';
-import { tshark } from './sessions-tshark.js';
+import { corpusCaptures, tshark } from './sessions-tshark.js';
 
 const hasTshark = spawnSync('which', ['tshark']).status === 0;
 if (!hasCorpus) console.warn(NO_CORPUS);
 if (!hasTshark) console.warn('tshark not found: tshark comparisons in capture corpus tests skipped');
 
-const CAPTURE_NAME = /\.(pcap|pcapng|cap)(\.gz)?$/;
-
-/** Every capture file under the corpus, relative to it, sorted. */
-function listCaptures(): string[] {
-  if (!hasCorpus) return [];
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (CAPTURE_NAME.test(name)) out.push(relative(CORPUS_DIR, p));
-    }
-  };
-  walk(CORPUS_DIR);
-  return out.sort();
-}
-
-const captures = listCaptures();
+const captures = corpusCaptures();
 
 // tshark's answers are cached outside the repo (keyed by its version, the arguments and the file): sessions-tshark.ts.
 
