@@ -53,15 +53,16 @@ export type HandshakeMessage =
 export function readHandshakeMessage(r: Reader, ctx: HandshakeContext = {}): HandshakeMessage {
   const offset = r.offset;
   const ahead = r.peek(r.left);
-  const { msgType, body } = readHandshakeFrame(r, 'Handshake');
+  // The body reader is named after the message, so error paths read `ClientHello/cipher_suites`.
+  const { msgType, body } = readHandshakeFrame(r, MESSAGE_PATH[ahead[0] ?? -1] ?? 'Handshake');
   const raw = ahead.subarray(0, 4 + body.left);
   switch (msgType) {
     case HandshakeType.client_hello:
-      return { kind: 'client_hello', msgType, raw, offset, body: readClientHelloBody(rename(body, 'ClientHello')) };
+      return { kind: 'client_hello', msgType, raw, offset, body: readClientHelloBody(body) };
     case HandshakeType.server_hello:
-      return { kind: 'server_hello', msgType, raw, offset, body: readServerHelloBody(rename(body, 'ServerHello')) };
+      return { kind: 'server_hello', msgType, raw, offset, body: readServerHelloBody(body) };
     case HandshakeType.certificate: {
-      const b = rename(body, 'Certificate');
+      const b = body;
       if (ctx.version !== undefined) {
         return { kind: 'certificate', msgType, raw, offset, body: readCertificateBody(b, ctx.version), version: ctx.version };
       }
@@ -74,21 +75,21 @@ export function readHandshakeMessage(r: Reader, ctx: HandshakeContext = {}): Han
         msgType,
         raw,
         offset,
-        body: readServerKeyExchangeBody(rename(body, 'ServerKeyExchange'), ctx.cipherSuite, ctx.version),
+        body: readServerKeyExchangeBody(body, ctx.cipherSuite, ctx.version),
       };
     case HandshakeType.server_hello_done:
       body.end();
       return { kind: 'server_hello_done', msgType, raw, offset };
     case HandshakeType.encrypted_extensions: {
       // RFC 8446, Section 4.3.1: struct { Extension extensions<0..2^16-1>; } EncryptedExtensions;
-      const b = rename(body, 'EncryptedExtensions');
+      const b = body;
       const exts = readExtensions(b, 'encrypted_extensions');
       b.end();
       return { kind: 'encrypted_extensions', msgType, raw, offset, body: exts };
     }
     case HandshakeType.certificate_verify: {
       // RFC 8446, Section 4.4.3: struct { SignatureScheme algorithm; opaque signature<0..2^16-1>; } CertificateVerify;
-      const b = rename(body, 'CertificateVerify');
+      const b = body;
       const scheme = b.u16('algorithm');
       const signature = b.vec(2, 'signature');
       b.end();
@@ -101,12 +102,15 @@ export function readHandshakeMessage(r: Reader, ctx: HandshakeContext = {}): Han
   }
 }
 
-/** A child reader over the same bytes with the message's own name as its path. */
-function rename(r: Reader, path: string): Reader {
-  const at = r.offset;
-  const bytes = r.rest();
-  return new Reader(bytes, path, at);
-}
+/** Error-path names of the messages we decode, by handshake type. */
+const MESSAGE_PATH: Readonly<Record<number, string>> = {
+  [HandshakeType.client_hello]: 'ClientHello',
+  [HandshakeType.server_hello]: 'ServerHello',
+  [HandshakeType.certificate]: 'Certificate',
+  [HandshakeType.server_key_exchange]: 'ServerKeyExchange',
+  [HandshakeType.encrypted_extensions]: 'EncryptedExtensions',
+  [HandshakeType.certificate_verify]: 'CertificateVerify',
+};
 
 /** Returns the handshake message in `bytes` (one whole message, header included). */
 export function parseHandshakeMessage(bytes: Uint8Array, ctx: HandshakeContext = {}, base = 0): HandshakeMessage {
