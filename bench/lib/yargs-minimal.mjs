@@ -1,9 +1,11 @@
 // The floor under any yargs CLI's start-up: yargs with one command, the same global options as
 // tlsprobe (help, version, strict, wrap), nothing else imported. Timed by bench/cli.mjs.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// Loaded as tlsprobe loads it (src/cli/run.ts): yargs' CommonJS build.
+import { createRequire } from 'node:module';
 
-await yargs(hideBin(process.argv))
+const yargs = createRequire(import.meta.url)('yargs/yargs');
+
+await yargs(process.argv.slice(2))
   .scriptName('minimal')
   .command('run', 'does nothing', () => {}, () => {})
   .demandCommand(1)

@@ -2,19 +2,52 @@
  * The `tlsprobe` command: yargs root, global options, exit codes. User mistakes print one line and
  * exit 2; only bugs print a stack trace.
  */
-import yargs from 'yargs';
+import { createRequire } from 'node:module';
 import { ExitCode, UserError } from './exit-codes.js';
+import type { CommandModule } from 'yargs';
 import type { CliContext } from './context.js';
-import { decodeCommand } from './commands/decode.js';
-import { probeCommand } from './commands/probe.js';
-import { labCommand } from './commands/lab.js';
-import { chainCommand } from './commands/chain.js';
-import { rootsCommand } from './commands/roots.js';
-import { replayCommand } from './commands/replay.js';
-import { captureCommand } from './commands/capture.js';
-import { diagnoseCommand } from './commands/diagnose.js';
-import { clientsCommand } from './commands/clients.js';
-import { registryCommand } from './commands/registry.js';
+
+/**
+ * yargs 17's CommonJS build, loaded with `require`: the ESM entry points of yargs (17's `index.mjs`,
+ * all of 18) load as dozens of ES modules and cost 100–130 ms more at every start on these machines
+ * (BENCHMARKS.md, `tlsprobe --help` start-up).
+ */
+const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof import('yargs/yargs');
+
+/** One command of the CLI: what the top-level help lists, and how to load the whole command. */
+export interface CommandEntry {
+  /** The yargs command string (name and positionals), as the command's module declares it. */
+  readonly command: string;
+  readonly aliases: readonly string[];
+  readonly describe: string;
+  /** Imports the command's module and returns its yargs command (builder, handler). */
+  readonly load: (ctx: CliContext, waitForStop: () => Promise<void>) => Promise<CommandModule<object, any>>;
+}
+
+/**
+ * Every command, in help order. Only the command being run is imported (with what it imports);
+ * the others are registered by name and description, which is all the top-level help and yargs'
+ * "did you mean" need. A test checks that each entry matches its module's own declaration.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { command: 'decode [file]', aliases: [], describe: 'Decode TLS records or handshake messages (raw bytes or hex) into a readable tree', load: async (ctx) => (await import('./commands/decode.js')).decodeCommand(ctx) },
+  { command: 'probe <targets..>', aliases: [], describe: 'Probe endpoints per TLS version over raw sockets and report how each attempt ended', load: async (ctx) => (await import('./commands/probe.js')).probeCommand(ctx) },
+  { command: 'diagnose [targets..]', aliases: [], describe: 'Explain a failing TLS connection (error 10054, resets, alerts) with evidence and the fix', load: async (ctx) => (await import('./commands/diagnose.js')).diagnoseCommand(ctx) },
+  { command: 'clients [target]', aliases: [], describe: "List simulated clients (Windows SChannel, .NET, OpenSSL, browser), or send each one's ClientHello to an endpoint", load: async (ctx) => (await import('./commands/clients.js')).clientsCommand(ctx) },
+  { command: 'registry <file>', aliases: [], describe: 'Check a Windows registry export (.reg or saved `reg query` output) for the SChannel and .NET TLS 1.2 settings', load: async (ctx) => (await import('./commands/registry.js')).registryCommand(ctx) },
+  { command: 'chain <source>', aliases: [], describe: 'Check a certificate chain (PEM/DER file, or the one an endpoint sends) against the documented root CA set', load: async (ctx) => (await import('./commands/chain.js')).chainCommand(ctx) },
+  { command: 'roots', aliases: [], describe: 'List the documented root CA set, or check which of it a trust store holds (--bundle)', load: async (ctx) => (await import('./commands/roots.js')).rootsCommand(ctx) },
+  { command: 'replay <file>', aliases: [], describe: 'Send a captured ClientHello (pcap, pcapng, hex or binary) to a live server and compare the answers', load: async (ctx) => (await import('./commands/replay.js')).replayCommand(ctx) },
+  { command: 'capture <file>', aliases: ['pcap'], describe: 'List the TLS connections in a pcap/pcapng capture: hellos, certificates, alerts, how each ended', load: async (ctx) => (await import('./commands/capture.js')).captureCommand(ctx) },
+  { command: 'lab', aliases: [], describe: 'Start local TLS endpoints on loopback (modern, TLS 1.3-only, legacy, reset/alert/silent misbehaviours)', load: async (ctx, wait) => (await import('./commands/lab.js')).labCommand(ctx, wait) },
+];
+
+/** The entry of the command `argv` names (its first word that is not an option), or null. */
+function chosenCommand(argv: readonly string[]): CommandEntry | null {
+  const word = argv.find((a) => !a.startsWith('-'));
+  if (word === undefined) return null;
+  return COMMANDS.find((c) => c.command.split(' ')[0] === word || c.aliases.includes(word)) ?? null;
+}
 
 /** Resolves when the user stops the process (Ctrl-C or SIGTERM). */
 function waitForSignal(): Promise<void> {
@@ -40,19 +73,15 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
     },
   };
   let failure: unknown = null;
-  const parser = yargs([...argv])
+  const parser = yargs([...argv]);
+  const chosen = chosenCommand(argv);
+  for (const entry of COMMANDS) {
+    if (entry === chosen) parser.command(await entry.load(context, ctx.waitForStop ?? waitForSignal));
+    else parser.command({ command: entry.command, aliases: entry.aliases, describe: entry.describe, handler: () => {} });
+  }
+  parser
     .scriptName('tlsprobe')
     .usage('$0 <command> [options]\n\nLooks at TLS handshakes byte by byte: builds ClientHellos, probes endpoints per version, decodes what comes back.')
-    .command(decodeCommand(context))
-    .command(probeCommand(context))
-    .command(diagnoseCommand(context))
-    .command(clientsCommand(context))
-    .command(registryCommand(context))
-    .command(chainCommand(context))
-    .command(rootsCommand(context))
-    .command(replayCommand(context))
-    .command(captureCommand(context))
-    .command(labCommand(context, ctx.waitForStop ?? waitForSignal))
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .recommendCommands()
