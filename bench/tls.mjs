@@ -13,7 +13,7 @@ import { X509Certificate } from 'node:crypto';
 import { compare, DEFAULT_SAMPLING, warmUp } from './lib/harness.mjs';
 import { QUICK, lib, readMessages, reporter } from './lib/env.mjs';
 
-const { parseClientHello } = await lib('tls/client-hello.js');
+const { parseClientHello, viewClientHello, clientServerName, highestOfferedVersion } = await lib('tls/client-hello.js');
 const { parseServerHello } = await lib('tls/server-hello.js');
 const { decodeStream } = await lib('tls/stream.js');
 const { parseHandshakeMessage } = await lib('tls/handshake.js');
@@ -65,6 +65,29 @@ for (const ch of m.clientHellos) {
     ours,
     baselines: base,
     targets: [helloTarget(ours)],
+  });
+  if (viewClientHello === undefined) continue; // a build from before the lazy view
+  // The lazy view: the same length checks as the parse (it throws what parseClientHello throws), the
+  // fields decoded when read; here the two a server or a filter reads first.
+  const firstLook = (b) => {
+    const v = viewClientHello(b);
+    return (clientServerName(v)?.length ?? 0) + highestOfferedVersion(v);
+  };
+  const [view, ...viewBase] = compare(
+    [
+      { name: 'viewClientHello + SNI + highest version', fn: () => firstLook(ch.message) },
+      { name: 'viewClientHello alone (the length walk)', fn: () => viewClientHello(ch.message).legacyVersion },
+      { name: 'parseClientHello (everything decoded)', fn: () => parseClientHello(ch.message).cipherSuites.length },
+      { name: `Buffer copy of the same ${ch.message.length} B`, fn: () => copy(ch.message) },
+    ],
+    sampling,
+  );
+  r.report({
+    id: `tls/client-hello-view/${ch.name}`,
+    title: `ClientHello lazy view: ${ch.name} (every length prefix checked; server name and highest version decoded)`,
+    ours: view,
+    baselines: viewBase,
+    targets: [helloTarget(view)],
   });
 }
 

@@ -27,6 +27,8 @@ export { readExtension, readExtensions, writeExtension, writeExtensions, findExt
 export type { ClientHello } from './tls/client-hello.js';
 export {
   parseClientHello,
+  viewClientHello,
+  ClientHelloView,
   encodeClientHello,
   readClientHelloBody,
   writeClientHelloBody,

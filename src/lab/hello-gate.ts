@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { isDecodeError } from '../wire/errors.js';
 import { concatBytes } from '../wire/hex.js';
 import { Reader } from '../wire/reader.js';
-import { type ClientHello, highestOfferedVersion, parseClientHello } from '../tls/client-hello.js';
+import { type ClientHello, highestOfferedVersion, viewClientHello } from '../tls/client-hello.js';
 import { HANDSHAKE_HEADER_LENGTH, readHandshakeHeader } from '../tls/handshake-header.js';
 import { readRecord } from '../tls/record.js';
 import { looksLikeSslV2ClientHello, readSslV2ClientHello } from '../tls/sslv2.js';
@@ -105,7 +105,8 @@ export function scanClientHello(buffered: Uint8Array): HelloScan {
     }
   }
   try {
-    const hello = parseClientHello(concatBytes(...fragments).subarray(0, messageLength));
+    // A lazy view (every length prefix checked): the gate's callers read a field or two of it.
+    const hello = viewClientHello(concatBytes(...fragments).subarray(0, messageLength));
     return { kind: 'hello', hello, highestVersion: highestOfferedVersion(hello) };
   } catch (e) {
     if (isDecodeError(e)) return { kind: 'not-a-hello', reason: e.message };

@@ -127,8 +127,7 @@ function readBody(type: number, body: Reader, ctx: ExtensionContext): Extension 
       const names: ServerNameEntry[] = [];
       while (list.anyLeft) {
         const nameType = list.u8('name_type');
-        const name = list.vec(2, 'host_name', { min: 1 });
-        names.push({ nameType, name: latin1(name) });
+        names.push({ nameType, name: list.latin1(2, 'host_name', { min: 1 }) });
       }
       return { kind: 'server_name', type: 0x0000, names };
     }
@@ -148,8 +147,7 @@ function readBody(type: number, body: Reader, ctx: ExtensionContext): Extension 
       return { kind: 'supported_groups', type: 0x000a, groups: readU16List(body, 2, 'named_group_list', { min: 2 }) };
     case ExtensionType.ec_point_formats: {
       // RFC 8422, Section 5.1.2: ECPointFormat ec_point_format_list<1..2^8-1>
-      const list = body.sub(1, 'ec_point_format_list', { min: 1 });
-      return { kind: 'ec_point_formats', type: 0x000b, formats: Array.from(list.rest()) };
+      return { kind: 'ec_point_formats', type: 0x000b, formats: body.u8List(1, 'ec_point_format_list', { min: 1 }) };
     }
     case DELEGATED_CREDENTIAL:
       // RFC 9345, Section 4.1.1: in a ClientHello the body is a SignatureSchemeList; elsewhere a credential.
@@ -167,7 +165,7 @@ function readBody(type: number, body: Reader, ctx: ExtensionContext): Extension 
       // RFC 7301, Section 3.1: ProtocolName protocol_name_list<2..2^16-1>; opaque ProtocolName<1..2^8-1>;
       const list = body.sub(2, 'protocol_name_list', { min: 2 });
       const protocols: string[] = [];
-      while (list.anyLeft) protocols.push(latin1(list.vec(1, 'protocol_name', { min: 1 })));
+      while (list.anyLeft) protocols.push(list.latin1(1, 'protocol_name', { min: 1 }));
       return { kind: 'alpn', type: 0x0010, protocols };
     }
     case ExtensionType.padding:
@@ -211,8 +209,7 @@ function readBody(type: number, body: Reader, ctx: ExtensionContext): Extension 
       return { kind: 'cookie', type: 0x002c, cookie: body.vec(2, 'cookie', { min: 1 }) };
     case ExtensionType.psk_key_exchange_modes: {
       // RFC 8446, Section 4.2.9: PskKeyExchangeMode ke_modes<1..255>;
-      const list = body.sub(1, 'ke_modes', { min: 1 });
-      return { kind: 'psk_key_exchange_modes', type: 0x002d, modes: Array.from(list.rest()) };
+      return { kind: 'psk_key_exchange_modes', type: 0x002d, modes: body.u8List(1, 'ke_modes', { min: 1 }) };
     }
     case ExtensionType.key_share: {
       // RFC 8446, Section 4.2.8
@@ -247,14 +244,6 @@ function hex16(v: number): string {
   return `0x${v.toString(16).padStart(4, '0')}`;
 }
 
-function latin1(b: Uint8Array): string {
-  // Names are short (SNI, ALPN): a char-code loop beats a Buffer view and its decoder.
-  if (b.length > 256) return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
-  return s;
-}
-
 function fromLatin1(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'latin1'));
 }
@@ -267,7 +256,20 @@ export function readExtension(r: Reader, ctx: ExtensionContext): Extension {
   const type = r.u16('extension_type');
   // A child over the body (no copy, no view until one is needed); the outer frame's errors (a
   // length past the list) throw from here.
-  const inner = r.sub(2, nameOf(EXTENSION_TYPES, type) ?? hex16(type));
+  return readExtensionBody(type, r.sub(2, extensionField(type)), ctx);
+}
+
+/** The path segment of an extension body in errors: its registry name, or its type in hex. */
+export function extensionField(type: number): string {
+  return nameOf(EXTENSION_TYPES, type) ?? hex16(type);
+}
+
+/**
+ * Returns the extension of wire type `type` whose body is exactly `inner` (a reader over the bytes
+ * inside its length prefix, named `extensionField(type)`). A body that does not decode becomes the
+ * `raw` arm with `error` set; never throws a DecodeError.
+ */
+export function readExtensionBody(type: number, inner: Reader, ctx: ExtensionContext): Extension {
   try {
     const ext = readBody(type, inner, ctx);
     inner.end();

@@ -35,13 +35,7 @@ export function writeList<T>(w: Writer, width: PrefixWidth, items: readonly T[],
 
 /** Reads a length-prefixed list of u16 values (cipher suites, groups, signature schemes). */
 export function readU16List(r: Reader, width: PrefixWidth, field: string, bounds?: ListBounds): number[] {
-  // One view of the body, then plain byte reads: this runs for every suite, group and scheme list.
-  const at = r.offset;
-  const body = r.vec(width, field, bounds);
-  if (body.length % 2 !== 0) r.fail('length-out-of-range', `odd length ${body.length} for a list of u16`, field, at);
-  const out: number[] = new Array(body.length >> 1);
-  for (let i = 0, j = 0; i < out.length; i++, j += 2) out[i] = (body[j]! << 8) | body[j + 1]!;
-  return out;
+  return r.u16List(width, field, bounds);
 }
 
 export function writeU16List(w: Writer, width: PrefixWidth, items: readonly number[]): void {
