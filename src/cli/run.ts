@@ -49,6 +49,27 @@ function chosenCommand(argv: readonly string[]): CommandEntry | null {
   return COMMANDS.find((c) => c.command.split(' ')[0] === word || c.aliases.includes(word)) ?? null;
 }
 
+/**
+ * Stops yargs from rendering a command's whole help text each time the command runs: yargs 17 does
+ * it after starting the handler (`cacheHelpMessage`), for a later `showHelp()` that tlsprobe never
+ * calls (help is printed only for --help, which does not go through the cache, and failures print
+ * one line). It took ~20 ms of a ~400 ms `probe --ciphers`, blocking the event loop while the first
+ * connections were in flight. Left alone when this yargs has no such method.
+ */
+function skipHelpCache(parser: ReturnType<typeof yargs>): void {
+  const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+}
+
+/** yargs' message for a usage mistake, with option names written as the user types them. */
+function userMessage(msg: string): string {
+  // "Missing required argument: to" names a demanded option: say "--to".
+  const missing = /^Missing required arguments?: ([^\n]*)/.exec(msg);
+  if (missing) return `missing required option ${missing[1]!.split(', ').map((n) => `--${n}`).join(', ')}`;
+  return msg;
+}
+
 /** Resolves when the user stops the process (Ctrl-C or SIGTERM). */
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -90,9 +111,13 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
     .version()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      failure = err ?? new UserError(msg);
+      // Throw, so that yargs stops here: a fail callback that returns lets yargs go on and run the
+      // command's handler with the options it just rejected (a probe with a mistyped option).
+      failure = err ?? new UserError(userMessage(msg));
+      throw failure;
     })
     .exitProcess(false);
+  skipHelpCache(parser);
   try {
     await parser.parseAsync();
   } catch (e) {

@@ -30,9 +30,17 @@ describe('the lazy command table', () => {
     expect(stdout).toContain('--keylog');
   });
 
-  it('rejects an unknown command with exit code 2 and one line', async () => {
+  it('rejects a mistyped command with exit code 2, one line and the command it resembles', async () => {
     const { code, stderr } = await runCli(['prob', 'example.com']);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^tlsprobe: Unknown arguments?: prob, example\.com\nTry --help for usage\.\n$/);
+    expect(stderr).toBe('tlsprobe: Did you mean probe?\nTry --help for usage.\n');
+  });
+
+  it('rejects a mistyped option before the command does anything', async () => {
+    // Were the handler run, the probe of port 1 would print a refused connection to stdout.
+    const { code, stdout, stderr } = await runCli(['probe', '127.0.0.1:1', '--timout', '1', '--json']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^tlsprobe: Unknown arguments?: timout/);
   });
 });
