@@ -256,7 +256,7 @@ export function readExtension(r: Reader, ctx: ExtensionContext): Extension {
   const type = r.u16('extension_type');
   // A child over the body (no copy, no view until one is needed); the outer frame's errors (a
   // length past the list) throw from here.
-  return readExtensionBody(type, r.sub(2, extensionField(type)), ctx);
+  return readExtensionBody(type, r.subNamedLater(2, extensionField, type), ctx);
 }
 
 /** The path segment of an extension body in errors: its registry name, or its type in hex. */

@@ -24,6 +24,9 @@ export class Reader {
   /** For a lazy path: the parent reader and this reader's field name. */
   private parent: Reader | null = null;
   private field = '';
+  /** For a lazy path whose field name costs a lookup: the name is `fieldOf(fieldKey)`, made when asked for. */
+  private fieldOf: ((key: number) => string) | null = null;
+  private fieldKey = 0;
 
   /**
    * @param buf   the bytes (shared, never copied)
@@ -56,7 +59,7 @@ export class Reader {
    * when asked for: errors need it, the hot path never does.
    */
   get path(): string {
-    if (this.pathText === null) this.pathText = joinPath(this.parent!.path, this.field);
+    if (this.pathText === null) this.pathText = joinPath(this.parent!.path, this.fieldOf === null ? this.field : this.fieldOf(this.fieldKey));
     return this.pathText;
   }
 
@@ -259,6 +262,18 @@ export class Reader {
     let s = '';
     for (let i = p; i < p + n; i++) s += String.fromCharCode(b[i]!);
     return s;
+  }
+
+  /**
+   * `sub(width, fieldOf(key))` for a field whose name costs something to make (a registry lookup
+   * per extension): the name is made only when an error needs it, so errors are the same.
+   */
+  subNamedLater(width: PrefixWidth, fieldOf: (key: number) => string, key: number): Reader {
+    const n = this.skipVecNamedLater(width, fieldOf, key);
+    const r = Reader.lazyChild(this, '', this.buf, this.base, this.pos - n, this.pos);
+    r.fieldOf = fieldOf;
+    r.fieldKey = key;
+    return r;
   }
 
   /** Skips the next length-prefixed byte string and returns its length; same checks and errors as `vec()`, no view made. */
