@@ -4,10 +4,11 @@
  * (node:crypto) to decrypt EncryptedExtensions, Certificate and CertificateVerify; it never sends a
  * Finished. HelloRetryRequest is answered once, with a share for the requested group. Every attempt
  * closes politely once it has what it needs: user_canceled then close_notify (encrypted under the
- * client handshake key in TLS 1.3), then FIN.
+ * client handshake key in TLS 1.3), then FIN. With `tls13HelloOnly` a TLS 1.3 attempt ends at the
+ * ServerHello or HelloRetryRequest instead (no keys, so the alerts go in the clear).
  */
 import { DecodeError } from '../wire/errors.js';
-import { toHex } from '../wire/hex.js';
+import { concatBytes, toHex } from '../wire/hex.js';
 import { Reader } from '../wire/reader.js';
 import { createHandshakeAssembler, createRecordDeframer } from '../tls/deframer.js';
 import { readHandshakeMessage, type HandshakeMessage } from '../tls/handshake.js';
@@ -15,7 +16,7 @@ import { readAlert, alertName, alertLevelName, type Alert } from '../tls/alert.j
 import type { ServerHello } from '../tls/server-hello.js';
 import type { ClientHello } from '../tls/client-hello.js';
 import { downgradeSentinel, isHelloRetryRequest, negotiatedVersion, serverKeyShareGroup, type DowngradeSentinel } from '../tls/server-hello.js';
-import { findExtension, type Extension } from '../tls/extensions.js';
+import { findExtension, type Extension, type KeyShareEntry } from '../tls/extensions.js';
 import { AlertDescription, AlertLevel, CIPHER_SUITES, ContentType, PROTOCOL_VERSIONS, ProtocolVersion, displayName } from '../tls/registry.js';
 import { encodeRecords } from '../tls/record.js';
 import {
@@ -25,6 +26,7 @@ import {
   SUPPORTED_KEY_SHARE_GROUPS,
   trafficKeys,
   transcriptHash,
+  type HashName,
   type KeyShareKeyPair,
 } from '../tls/key-schedule.js';
 import { decryptRecord, encryptRecord, newProtectionState, type ProtectionState } from '../tls/protection.js';
@@ -74,6 +76,15 @@ export interface AttemptOptions {
   readonly via?: Via;
   /** Upgrade the connection with this protocol's STARTTLS dialogue before the ClientHello. */
   readonly starttls?: StarttlsProtocol;
+  /**
+   * TLS 1.3: end at the server's first answer (default false). The attempt stops right after the
+   * ServerHello (its key_share still checked) or the HelloRetryRequest (not answered), closing with
+   * clear user_canceled and close_notify as a client that rejects the ServerHello does: no key is
+   * computed and nothing is decrypted, so `certificates`, `encryptedExtensions` and
+   * `certificateVerifyScheme` stay empty. For callers that need only the version, suite and group
+   * (cipher and group enumeration); TLS 1.2 and below are read as always.
+   */
+  readonly tls13HelloOnly?: boolean;
 }
 
 export interface AlertInfo {
@@ -167,7 +178,8 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
   const version = helloOptions.version;
   const first = isPrebuilt(helloOptions) ? buildFromPrebuilt(helloOptions) : buildClientHello(helloOptions);
   const recordVersion = first.record.length >= 3 ? (first.record[1]! << 8) | first.record[2]! : ProtocolVersion.TLS1_0;
-  const offeredSuites = new Set(first.hello.cipherSuites);
+  // Looked up once or twice per attempt: a scan of the list beats building a set of ~190 suites.
+  const offersSuite = (suite: number): boolean => first.hello.cipherSuites.includes(suite);
   const probed = VERSION_CODE[version];
   const st: State = {
     sh: null, hrr: null, alert: null, error: null, malformed: false, mismatch: null, group: null,
@@ -213,12 +225,14 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       transcript.push(m.raw);
       const v = negotiatedVersion(m.body);
       if (v > probed || (v === ProtocolVersion.TLS1_3 && version !== 'TLS1.3')) st.mismatch = `server chose version ${displayName(PROTOCOL_VERSIONS, v)} above the offered ${version}`;
-      else if (!offeredSuites.has(m.body.cipherSuite)) st.mismatch = `server chose cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
+      else if (!offersSuite(m.body.cipherSuite)) st.mismatch = `server chose cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
       if (st.mismatch) return stop(ctl);
       if (v !== ProtocolVersion.TLS1_3) return; // TLS 1.2 and below: read on to ServerHelloDone.
       st.group = serverKeyShareGroup(m.body);
       try {
-        startTls13(m.body);
+        const keys = serverShareKeys(m.body);
+        if (opts.tls13HelloOnly) return stop(ctl);
+        startTls13(m.body, keys);
       } catch (e) {
         st.error = `TLS 1.3 key schedule: ${(e as Error).message}`;
         stop(ctl);
@@ -257,12 +271,13 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     }
     st.hrr = m.body;
     st.group = group;
-    if (!offeredSuites.has(m.body.cipherSuite)) {
+    if (!offersSuite(m.body.cipherSuite)) {
       st.mismatch = `HelloRetryRequest names cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
       return stop(ctl);
     }
-    // We can retry only with a group we can compute; otherwise the HRR itself is the answer we keep.
-    if (group === null || !SUPPORTED_KEY_SHARE_GROUPS.includes(group)) return stop(ctl);
+    // We can retry only with a group we can compute; otherwise the HRR itself is the answer we keep
+    // (as it is for a caller that wants only the server's first answer).
+    if (group === null || !SUPPORTED_KEY_SHARE_GROUPS.includes(group) || opts.tls13HelloOnly) return stop(ctl);
     const cookie = findExtension(m.body.extensions, 'cookie')?.cookie;
     const second = retryHello(first, group, cookie, recordVersion);
     keyPairs = second.keyPairs;
@@ -273,7 +288,11 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     send(ctl, second.record);
   };
 
-  const startTls13 = (sh: ServerHello): void => {
+  /**
+   * Returns the hash, the server's share and our key pair for it; throws (after setting `mismatch`
+   * or `missingPrivateKey`) when the ServerHello's key_share cannot be used.
+   */
+  const serverShareKeys = (sh: ServerHello): { hash: HashName; share: KeyShareEntry; pair: KeyShareKeyPair } => {
     const hash = hashForSuite(sh.cipherSuite);
     if (!hash) throw new Error(`no hash for suite ${sh.cipherSuite}`);
     const share = findExtension(sh.extensions, 'key_share')?.shares?.[0];
@@ -288,6 +307,10 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       else st.missingPrivateKey = true;
       throw new Error(offered ? `no private key for the ${share.group} share we sent (a prebuilt hello): the encrypted handshake stays unread` : st.mismatch!);
     }
+    return { hash, share, pair };
+  };
+
+  const startTls13 = (sh: ServerHello, { hash, share, pair }: { hash: HashName; share: KeyShareEntry; pair: KeyShareKeyPair }): void => {
     const shared = pair.computeSecret(share.keyExchange);
     const secrets = handshakeSecrets(hash, shared, transcriptHash(hash, transcript));
     if (opts.trace) {
@@ -299,23 +322,22 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
   };
 
   const deadlineMs = opts.deadlineMs ?? HANDSHAKE_DEADLINE_FACTOR * (opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
-  const deadline = new AbortController();
   let deadlineTimer: NodeJS.Timeout | null = null;
   let deadlineHit = false;
-  const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
 
   const onData = (chunk: Uint8Array, ctl: ExchangeControl): void => {
     note('server', chunk);
+    // The deadline ends the exchange as the caller's abort would; `deadlineHit` tells the two apart.
     deadlineTimer ??= setTimeout(() => {
       deadlineHit = true;
-      deadline.abort();
+      ctl.abort();
     }, deadlineMs);
     if (stopped) return;
     try {
       for (const rec of deframer.push(chunk)) {
         if (stopped) return;
         if (rec.type === ContentType.application_data && serverState) {
-          const header = Uint8Array.from([rec.type, rec.version >> 8, rec.version & 0xff, rec.fragment.length >> 8, rec.fragment.length & 0xff]);
+          const header = Uint8Array.of(rec.type, rec.version >> 8, rec.version & 0xff, rec.fragment.length >> 8, rec.fragment.length & 0xff);
           let inner;
           try {
             inner = decryptRecord(serverState, header, rec.fragment);
@@ -363,7 +385,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       port: target.port,
       connectTimeoutMs: opts.connectTimeoutMs,
       readTimeoutMs: opts.readTimeoutMs,
-      signal,
+      signal: opts.signal,
       via: opts.via,
       starttls: opts.starttls,
       serverName: (isPrebuilt(helloOptions) ? null : helloOptions.sni) ?? target.host,
@@ -418,7 +440,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       (deadlineHit ? `the server kept the connection busy for ${deadlineMs} ms after its first byte without finishing the handshake (deadline)` : null),
     helloSent: first.message,
     missingPrivateKey: st.missingPrivateKey === true,
-    trace: opts.trace ? { startedAt, chunks, clientRandom: first.hello.random, secrets: secretsKept } : null,
+    trace: opts.trace ? { startedAt, chunks, clientRandom: first.hello.random.slice(), secrets: secretsKept } : null,
   };
 }
 
@@ -447,19 +469,29 @@ function alertInfo(a: Alert, encrypted: boolean): AlertInfo {
  * keys exist. Nothing when the server already sent a fatal alert.
  */
 function goodbye(st: State, clientState: ProtectionState | null): Uint8Array {
-  if (st.alert && st.alert.level === AlertLevel.fatal) return new Uint8Array(0);
-  const alerts = [
-    Uint8Array.from([AlertLevel.warning, AlertDescription.user_canceled]),
-    Uint8Array.from([AlertLevel.warning, AlertDescription.close_notify]),
-  ];
+  if (st.alert && st.alert.level === AlertLevel.fatal) return EMPTY;
   if (clientState) {
-    const a = encryptRecord(clientState, ContentType.alert, alerts[0]!);
-    const b = encryptRecord(clientState, ContentType.alert, alerts[1]!);
+    const a = encryptRecord(clientState, ContentType.alert, USER_CANCELED);
+    const b = encryptRecord(clientState, ContentType.alert, CLOSE_NOTIFY);
     const out = new Uint8Array(a.length + b.length);
     out.set(a);
     out.set(b, a.length);
     return out;
   }
   const version = st.sh ? Math.min(negotiatedVersion(st.sh), ProtocolVersion.TLS1_2) : ProtocolVersion.TLS1_0;
-  return Uint8Array.from([...encodeRecords(ContentType.alert, version, alerts[0]!), ...encodeRecords(ContentType.alert, version, alerts[1]!)]);
+  // The clear records depend on the record version only: made once for SSL 3.0–TLS 1.2, which is
+  // what servers name; a stranger version is encoded each time rather than grow the table.
+  let plain = PLAIN_GOODBYES.get(version);
+  if (plain === undefined) {
+    plain = concatBytes(encodeRecords(ContentType.alert, version, USER_CANCELED), encodeRecords(ContentType.alert, version, CLOSE_NOTIFY));
+    if (version >= ProtocolVersion.SSL3_0 && version <= ProtocolVersion.TLS1_2) PLAIN_GOODBYES.set(version, plain);
+  }
+  return plain;
 }
+
+const EMPTY = new Uint8Array(0);
+const USER_CANCELED = Uint8Array.of(AlertLevel.warning, AlertDescription.user_canceled);
+const CLOSE_NOTIFY = Uint8Array.of(AlertLevel.warning, AlertDescription.close_notify);
+
+/** Clear goodbye records by record version; shared by every attempt and never written to. */
+const PLAIN_GOODBYES = new Map<number, Uint8Array>();

@@ -140,9 +140,13 @@ function stopFor(r: AttemptResult, why?: string): Stop {
   return { kind: r.outcome, reason, inconclusive };
 }
 
-/** Returns the attempt's result, or null when the limiter's budget is spent (no connection made). */
+/**
+ * Returns the attempt's result, or null when the limiter's budget is spent (no connection made).
+ * A pick needs only the server's first answer: TLS 1.3 attempts stop at the ServerHello or
+ * HelloRetryRequest (`tls13HelloOnly`), with no key exchange, decryption or retried hello.
+ */
 async function connect(ctx: EnumerateContext, hello: HelloOptions): Promise<AttemptResult | null> {
-  const r = await ctx.limiter.run(() => attempt(ctx.target, hello, ctx.attempt));
+  const r = await ctx.limiter.run(() => attempt(ctx.target, hello, { ...ctx.attempt, tls13HelloOnly: true }));
   return isBudgetExhausted(r) ? null : r;
 }
 

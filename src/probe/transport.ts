@@ -151,10 +151,12 @@ export interface ExchangeResult {
 
 /** What the `onData` handler may do with the connection. */
 export interface ExchangeControl {
-  /** Sends more bytes (ignored once the exchange has ended). */
+  /** Sends more bytes (ignored once the exchange has ended, and when empty). */
   send(bytes: Uint8Array): void;
   /** We have what we need: send `closeWith` (if any) then FIN, and end with `'done'`. */
   done(): void;
+  /** Ends the exchange now with `'aborted'` (`ABORT_ERR`), as the signal would: for the handler's own deadline. */
+  abort(): void;
 }
 
 export interface ExchangeOptions {
@@ -328,9 +330,12 @@ function run(
     const armIdle = (): void => {
       // Before the tunnel is open, the connect limit is the only clock.
       if (ending !== null || phase === 'connect' || phase === 'proxy') return;
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => finish('timeout', null), readTimeoutMs);
+      // One timer per exchange, restarted in place (a probe restarts it at every write and chunk).
+      if (idleTimer === undefined) idleTimer = setTimeout(onIdle, readTimeoutMs);
+      else idleTimer.refresh();
     };
+
+    const onIdle = (): void => finish('timeout', null);
 
     /** Records the ending (first one wins) and starts closing the socket. */
     const finish = (end: ExchangeEnd, errorCode: string | null): void => {
@@ -352,12 +357,15 @@ function run(
 
     const control: ExchangeControl = {
       send(bytes: Uint8Array): void {
-        if (ending !== null || socket.destroyed) return;
+        if (ending !== null || socket.destroyed || bytes.length === 0) return;
         armIdle();
         socket.write(bytes, onFlushed);
       },
       done(): void {
         finish('done', null);
+      },
+      abort(): void {
+        finish('aborted', 'ABORT_ERR');
       },
     };
 

@@ -3,6 +3,7 @@
  * scripted misbehaviours) and openssl s_server. Each outcome must match what the server does.
  */
 import { createHash } from 'node:crypto';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { attempt } from '../../src/probe/attempt.js';
@@ -84,6 +85,89 @@ describe('attempt against the lab', () => {
     expect(forced.hrrGroup).toBe(0x0017);
     expect(forced.outcome).toBe('negotiated');
     expect(forced.certificates.length).toBe(3);
+  });
+});
+
+describe('attempt with tls13HelloOnly', () => {
+  it('stops at the TLS 1.3 ServerHello with the same version, suite and group as a full attempt', async () => {
+    const full = await attempt(target('modern'), { version: 'TLS1.3', sni: 'localhost' });
+    const r = await attempt(target('modern'), { version: 'TLS1.3', sni: 'localhost' }, { tls13HelloOnly: true });
+    expect(r.outcome).toBe('negotiated');
+    expect(r.supported).toBe(true);
+    expect([r.negotiatedVersion, r.cipherSuite, r.group]).toEqual([full.negotiatedVersion, full.cipherSuite, full.group]);
+    expect(r.messages).toEqual(['server_hello']);
+    expect(r.certificates).toEqual([]);
+    expect(r.encryptedExtensions).toBeNull();
+    expect(r.certificateVerifyScheme).toBeNull();
+    expect(r.error).toBeNull();
+    expect(r.end).toBe('done');
+  });
+
+  it('keeps a HelloRetryRequest as the answer instead of sending a second hello', async () => {
+    const r = await attempt(target('modern'), { version: 'TLS1.3', sni: 'localhost', groups: [0x0017], keyShareGroups: [] }, { tls13HelloOnly: true });
+    expect(r.helloRetryRequest).toBe(true);
+    expect(r.hrrGroup).toBe(0x0017);
+    expect(r.group).toBe(0x0017);
+    expect(r.outcome).toBe('negotiated');
+    expect(r.messages).toEqual(['server_hello']);
+    expect(r.certificates).toEqual([]);
+  });
+
+  it('reads TLS 1.2 to ServerHelloDone as always', async () => {
+    const r = await attempt(target('modern'), { version: 'TLS1.2', sni: 'localhost' }, { tls13HelloOnly: true });
+    expect(r.outcome).toBe('negotiated');
+    expect(r.messages).toContain('server_hello_done');
+    expect(r.certificates.map(sha1)).toEqual([lab.pki.leaf.der, lab.pki.intermediate.der, lab.pki.root.der].map(sha1));
+  });
+});
+
+describe('attempt against a server that dribbles', () => {
+  // Answers the hello with a handshake record header announcing 16 KiB, then one byte every 40 ms:
+  // the read timeout never fires, only the handshake deadline (counted from the first byte) does.
+  let server: Server;
+  let port = 0;
+  const sockets = new Set<Socket>();
+  beforeAll(async () => {
+    server = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      let timer: NodeJS.Timeout | undefined;
+      s.once('data', () => {
+        s.write(Uint8Array.of(0x16, 0x03, 0x03, 0x40, 0x00));
+        timer = setInterval(() => s.write(Uint8Array.of(0)), 40);
+      });
+      s.on('close', () => {
+        clearInterval(timer);
+        sockets.delete(s);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('ends at the handshake deadline as a timeout, not as an abort', async () => {
+    const t0 = performance.now();
+    const r = await attempt({ host: 'dribble', address: '127.0.0.1', port }, { version: 'TLS1.2', sni: null }, { readTimeoutMs: 1000, deadlineMs: 300 });
+    const took = performance.now() - t0;
+    expect(r.outcome).toBe('timeout');
+    expect(r.end).toBe('timeout');
+    expect(r.error).toMatch(/300 ms after its first byte .*\(deadline\)/);
+    expect(r.bytesReceived).toBeGreaterThan(5);
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(1000);
+  });
+
+  it('ends as the caller aborted when the signal fires before the deadline', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 150);
+    const r = await attempt({ host: 'dribble', address: '127.0.0.1', port }, { version: 'TLS1.2', sni: null }, { readTimeoutMs: 1000, deadlineMs: 2000, signal: ac.signal });
+    expect(r.end).toBe('aborted');
+    expect(r.outcome).toBe('closed');
+    expect(r.error).toBeNull();
   });
 });
 

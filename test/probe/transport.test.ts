@@ -255,6 +255,22 @@ describe('exchange', () => {
     await srv.close();
   });
 
+  it('ends with aborted when the handler aborts, and writes nothing for an empty send', async () => {
+    const srv = await rawServer((s) => s.once('data', () => s.write(Uint8Array.of(1))));
+    const r = await exchange({ address: '127.0.0.1', port: srv.port, closeWith: Uint8Array.of(9) }, HELLO, (_chunk, ctl) => {
+      ctl.send(new Uint8Array(0));
+      ctl.abort();
+      ctl.send(Uint8Array.of(7)); // after the ending: ignored
+    });
+    expect(r.end).toBe('aborted');
+    expect(r.errorCode).toBe('ABORT_ERR');
+    expect(toArray(r.received)).toEqual([1]);
+    await srv.idle();
+    // An abort is not a polite close: no closeWith, and nothing after the hello.
+    expect(toArray(srv.received[0]!)).toEqual([...HELLO]);
+    await srv.close();
+  });
+
   it('stops at maxBytes, keeps exactly that many and flags truncation', async () => {
     const srv = await rawServer((s) => s.once('data', () => s.write(Uint8Array.from({ length: 10 }, (_, i) => i))));
     const r = await exchange({ address: '127.0.0.1', port: srv.port, maxBytes: 4 }, HELLO);
