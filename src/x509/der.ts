@@ -5,13 +5,35 @@
  * This is the parser hot path. It never copies the input: every byte field is a `subarray` view of
  * `der`. `parseCertificate` walks and validates the whole structure up front (so only it throws) and
  * records positions; text, hex, key sizes and thumbprints are decoded the first time a field is read
- * (see `DerCertInfo`). `parseCertificateReference` (pkijs-adapter.ts) is the slow reference that the
- * tests compare this with on every certificate.
+ * (see `DerCertInfo`), by walking again the ranges the first walk checked. `parseCertificateReference`
+ * (pkijs-adapter.ts) is the slow reference that the tests compare this with on every certificate.
+ *
+ * The walk calls the allocation-free primitives of der-reader.ts (`readTlv`, `expectTlv`, `readOid`,
+ * `readTime`) on positions held in locals, instead of a `DerReader` and a `Tlv` per element: that
+ * reader costs an object per TLV and per constructed value, which was most of the walk's time. Its
+ * errors are the ones the `DerReader` walk threw (same code, offset, path and text): each call names
+ * the field path a reader would have built (the `*_PATH` constants below).
  */
 import { DecodeError } from '../wire/errors.js';
 import { toHex } from '../wire/hex.js';
-import { formatRfc4514, type RdnMember } from './dn.js';
-import { DerReader, Tag, contextTag, oidToString, sameRange, type Tlv } from './der-reader.js';
+import { escapeValue } from './dn.js';
+import {
+  DerReader,
+  Tag,
+  contentStart,
+  contextTag,
+  derFail,
+  expectTlv,
+  failTrailing,
+  oidToString,
+  readOid,
+  readTime,
+  readTlv,
+  sameBytes,
+  tlvEnd,
+  type DerSite,
+  type Tlv,
+} from './der-reader.js';
 import { formatIp } from '../wire/ip.js';
 import { EdKeyBits, KEY_USAGE_BITS, KeyAlgorithm, NamedCurve, attributeTypeName, signatureAlgorithmName } from './oids.js';
 import { thumbprint } from './thumbprint.js';
@@ -24,21 +46,43 @@ import type { BasicConstraints, CertInfo, DistinguishedName, KeyType, NamePart, 
  */
 export const MAX_CERTIFICATE_BYTES = 1 << 20;
 
-/** One AttributeTypeAndValue as found: positions only, decoded on demand. */
-interface RawAtv {
-  readonly oid: Tlv;
-  readonly value: Tlv;
+// Field paths for errors, as `DerReader` builds them (reader path + '/' + field). The walk's
+// nesting is fixed and at most 7 deep, so `MAX_DER_DEPTH` cannot be reached and is not checked.
+const CERT_PATH = 'Certificate';
+const SIGNATURE_ALGORITHM_PATH = `${CERT_PATH}/signatureAlgorithm`;
+const TBS_PATH = `${CERT_PATH}/tbsCertificate`;
+const VERSION_PATH = `${TBS_PATH}/version`;
+const TBS_SIGNATURE_PATH = `${TBS_PATH}/signature`;
+const VALIDITY_PATH = `${TBS_PATH}/validity`;
+const SPKI_PATH = `${TBS_PATH}/subjectPublicKeyInfo`;
+const SPKI_ALGORITHM_PATH = `${SPKI_PATH}/algorithm`;
+const EXTENSIONS_PATH = `${TBS_PATH}/extensions`;
+const EXTENSION_LIST_PATH = `${EXTENSIONS_PATH}/extensions`;
+const EXTENSION_PATH = `${EXTENSION_LIST_PATH}/extension`;
+const SAN_PATH = `${EXTENSION_PATH}/subjectAltName`;
+const GENERAL_NAMES_PATH = `${SAN_PATH}/GeneralNames`;
+const KEY_USAGE_PATH = `${EXTENSION_PATH}/keyUsage`;
+const BASIC_CONSTRAINTS_PATH = `${EXTENSION_PATH}/basicConstraints`;
+const BASIC_CONSTRAINTS_SEQ_PATH = `${BASIC_CONSTRAINTS_PATH}/BasicConstraints`;
+const AKI_PATH = `${EXTENSION_PATH}/authorityKeyIdentifier`;
+const AKI_SEQ_PATH = `${AKI_PATH}/AuthorityKeyIdentifier`;
+const SKI_PATH = `${EXTENSION_PATH}/subjectKeyIdentifier`;
+
+/** The paths inside one Name field (`issuer` or `subject`). */
+interface NamePaths {
+  readonly field: string;
+  readonly name: string;
+  readonly rdn: string;
+  readonly atv: string;
 }
 
-interface RawName {
-  readonly tlv: Tlv;
-  readonly rdns: readonly (readonly RawAtv[])[];
+function namePaths(field: string): NamePaths {
+  const name = `${TBS_PATH}/${field}`;
+  return { field, name, rdn: `${name}/rdn`, atv: `${name}/rdn/atv` };
 }
 
-interface RawAlgorithm {
-  readonly oid: string;
-  readonly params: Tlv | null;
-}
+const ISSUER_PATHS = namePaths('issuer');
+const SUBJECT_PATHS = namePaths('subject');
 
 /**
  * Returns the facts of the DER certificate `der` (RFC 5280, Section 4.1). Throws `DecodeError` when
@@ -48,91 +92,130 @@ interface RawAlgorithm {
  * "MUST NOT include more than one instance").
  */
 export function parseCertificate(der: Uint8Array): CertInfo {
-  if (der.length > MAX_CERTIFICATE_BYTES) {
-    throw new DecodeError('too-large', `certificate of ${der.length} bytes exceeds ${MAX_CERTIFICATE_BYTES}`, 0, 'Certificate');
+  const size = der.length;
+  if (size > MAX_CERTIFICATE_BYTES) {
+    throw new DecodeError('too-large', `certificate of ${size} bytes exceeds ${MAX_CERTIFICATE_BYTES}`, 0, 'Certificate');
   }
   // Certificate ::= SEQUENCE { tbsCertificate TBSCertificate, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
-  const top = new DerReader(der);
-  const cert = top.enter('Certificate');
-  top.end();
-  const tbsTlv = cert.expect(Tag.SEQUENCE, 'tbsCertificate');
-  const signatureAlgorithm = readAlgorithm(cert, 'signatureAlgorithm');
-  const signatureValue = bitStringBits(cert, cert.expect(Tag.BIT_STRING, 'signatureValue'), 'signatureValue');
-  cert.end();
+  const certEnd = expectTlv(der, 0, size, Tag.SEQUENCE, '', 'Certificate');
+  if (certEnd !== size) failTrailing('', certEnd, size);
+  const tbs = contentStart(der, 0);
+  const tbsEnd = expectTlv(der, tbs, certEnd, Tag.SEQUENCE, CERT_PATH, 'tbsCertificate');
+  const signatureAlgorithm = tbsEnd;
+  let p = readAlgorithm(der, signatureAlgorithm, certEnd, CERT_PATH, 'signatureAlgorithm', SIGNATURE_ALGORITHM_PATH);
+  const signatureValue = p;
+  p = expectTlv(der, p, certEnd, Tag.BIT_STRING, CERT_PATH, 'signatureValue');
+  checkWholeOctets(der, signatureValue, p, CERT_PATH, 'signatureValue');
+  if (p !== certEnd) failTrailing(CERT_PATH, p, certEnd);
 
-  const tbs = cert.into(tbsTlv, 'tbsCertificate');
+  p = contentStart(der, tbs);
   // version [0] EXPLICIT Version DEFAULT v1 -- Version ::= INTEGER { v1(0), v2(1), v3(2) }
   let version = 1;
-  if (tbs.peekTag() === contextTag(0, true)) {
-    const v = tbs.enter('version', contextTag(0, true));
-    const n = v.expect(Tag.INTEGER, 'version');
-    v.end();
-    if (n.end - n.valueStart !== 1 || der[n.valueStart]! > 2) v.fail('bad-value', 'version is not v1, v2 or v3', 'version', n.start);
-    version = der[n.valueStart]! + 1;
+  if (p < tbsEnd && der[p] === contextTag(0, true)) {
+    const versionEnd = expectTlv(der, p, tbsEnd, contextTag(0, true), TBS_PATH, 'version');
+    const n = contentStart(der, p);
+    const nEnd = expectTlv(der, n, versionEnd, Tag.INTEGER, VERSION_PATH, 'version');
+    if (nEnd !== versionEnd) failTrailing(VERSION_PATH, nEnd, versionEnd);
+    const v = contentStart(der, n);
+    if (nEnd - v !== 1 || der[v]! > 2) derFail(VERSION_PATH, 'version', 'bad-value', 'version is not v1, v2 or v3', n);
+    version = der[v]! + 1;
+    p = versionEnd;
   }
   // CertificateSerialNumber ::= INTEGER (RFC 5280, Section 4.1.2.2)
-  const serial = tbs.expect(Tag.INTEGER, 'serialNumber');
-  if (serial.end === serial.valueStart) tbs.fail('bad-value', 'empty INTEGER', 'serialNumber', serial.start);
-  readAlgorithm(tbs, 'signature');
-  const issuer = readName(tbs, 'issuer');
+  const serial = p;
+  p = expectTlv(der, p, tbsEnd, Tag.INTEGER, TBS_PATH, 'serialNumber');
+  if (p === contentStart(der, serial)) derFail(TBS_PATH, 'serialNumber', 'bad-value', 'empty INTEGER', serial);
+  p = readAlgorithm(der, p, tbsEnd, TBS_PATH, 'signature', TBS_SIGNATURE_PATH);
+  const issuer = p;
+  const issuerEnd = readName(der, p, tbsEnd, ISSUER_PATHS);
   // Validity ::= SEQUENCE { notBefore Time, notAfter Time }
-  const validity = tbs.enter('validity');
-  const notBefore = validity.time('notBefore');
-  const notAfter = validity.time('notAfter');
-  validity.end();
-  const subject = readName(tbs, 'subject');
+  const validityEnd = expectTlv(der, issuerEnd, tbsEnd, Tag.SEQUENCE, TBS_PATH, 'validity');
+  p = contentStart(der, issuerEnd);
+  const notBefore = readTime(der, p, validityEnd, VALIDITY_PATH, 'notBefore');
+  p = tlvEnd(der, p);
+  const notAfter = readTime(der, p, validityEnd, VALIDITY_PATH, 'notAfter');
+  p = tlvEnd(der, p);
+  if (p !== validityEnd) failTrailing(VALIDITY_PATH, p, validityEnd);
+  const subject = validityEnd;
+  const subjectEnd = readName(der, subject, tbsEnd, SUBJECT_PATHS);
   // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
-  const spkiTlv = tbs.expect(Tag.SEQUENCE, 'subjectPublicKeyInfo');
-  const spkiReader = tbs.into(spkiTlv, 'subjectPublicKeyInfo');
-  const keyAlgorithm = readAlgorithm(spkiReader, 'algorithm');
-  const publicKey = bitStringBits(spkiReader, spkiReader.expect(Tag.BIT_STRING, 'subjectPublicKey'), 'subjectPublicKey');
-  spkiReader.end();
+  const spki = subjectEnd;
+  const spkiEnd = expectTlv(der, spki, tbsEnd, Tag.SEQUENCE, TBS_PATH, 'subjectPublicKeyInfo');
+  const keyAlgorithm = contentStart(der, spki);
+  const publicKey = readAlgorithm(der, keyAlgorithm, spkiEnd, SPKI_PATH, 'algorithm', SPKI_ALGORITHM_PATH);
+  p = expectTlv(der, publicKey, spkiEnd, Tag.BIT_STRING, SPKI_PATH, 'subjectPublicKey');
+  checkWholeOctets(der, publicKey, p, SPKI_PATH, 'subjectPublicKey');
+  if (p !== spkiEnd) failTrailing(SPKI_PATH, p, spkiEnd);
+  p = spkiEnd;
   // issuerUniqueID [1] IMPLICIT UniqueIdentifier OPTIONAL, subjectUniqueID [2] IMPLICIT UniqueIdentifier OPTIONAL
-  tbs.optional(contextTag(1, false), 'issuerUniqueID');
-  tbs.optional(contextTag(2, false), 'subjectUniqueID');
+  if (p < tbsEnd && der[p] === contextTag(1, false)) p = readTlv(der, p, tbsEnd, TBS_PATH, 'issuerUniqueID');
+  if (p < tbsEnd && der[p] === contextTag(2, false)) p = readTlv(der, p, tbsEnd, TBS_PATH, 'subjectUniqueID');
   // extensions [3] EXPLICIT Extensions OPTIONAL
-  const ext = tbs.peekTag() === contextTag(3, true) ? readExtensions(tbs) : NO_EXTENSIONS;
-  tbs.end();
+  let ext = NO_EXTENSIONS;
+  if (p < tbsEnd && der[p] === contextTag(3, true)) {
+    ext = readExtensions(der, p, tbsEnd);
+    p = tlvEnd(der, p);
+  }
+  if (p !== tbsEnd) failTrailing(TBS_PATH, p, tbsEnd);
 
   return new DerCertInfo({
     der,
     version,
     serial,
     issuer,
+    issuerEnd,
     subject,
+    subjectEnd,
     notBefore,
     notAfter,
     keyAlgorithm,
     publicKey,
-    spki: spkiTlv,
-    tbs: tbsTlv,
+    spki,
+    spkiEnd,
+    tbs,
+    tbsEnd,
     signatureAlgorithm,
     signatureValue,
     ext,
   });
 }
 
-/** Everything `parseCertificate` found, by position; `DerCertInfo` decodes from it on demand. */
+/**
+ * Everything `parseCertificate` found, by position (index of a TLV's identifier octet unless said
+ * otherwise); `DerCertInfo` decodes from it on demand.
+ */
 interface RawCert {
   readonly der: Uint8Array;
   readonly version: number;
-  readonly serial: Tlv;
-  readonly issuer: RawName;
-  readonly subject: RawName;
+  /** serialNumber INTEGER. */
+  readonly serial: number;
+  /** issuer Name, and its end. */
+  readonly issuer: number;
+  readonly issuerEnd: number;
+  /** subject Name, and its end. */
+  readonly subject: number;
+  readonly subjectEnd: number;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  readonly keyAlgorithm: RawAlgorithm;
-  readonly publicKey: { readonly start: number; readonly end: number };
-  readonly spki: Tlv;
-  readonly tbs: Tlv;
-  readonly signatureAlgorithm: RawAlgorithm;
-  readonly signatureValue: { readonly start: number; readonly end: number };
+  /** SubjectPublicKeyInfo.algorithm AlgorithmIdentifier. */
+  readonly keyAlgorithm: number;
+  /** SubjectPublicKeyInfo.subjectPublicKey BIT STRING. */
+  readonly publicKey: number;
+  readonly spki: number;
+  readonly spkiEnd: number;
+  readonly tbs: number;
+  readonly tbsEnd: number;
+  /** Certificate.signatureAlgorithm AlgorithmIdentifier. */
+  readonly signatureAlgorithm: number;
+  /** Certificate.signatureValue BIT STRING. */
+  readonly signatureValue: number;
   readonly ext: RawExtensions;
 }
 
 /**
- * The `CertInfo` the fast path returns: cheap fields are own properties, the rest are memoised
- * getters that decode from positions found by the walk and cannot throw.
+ * The `CertInfo` the fast path returns: fields the walk produced anyway (version, validity, basic
+ * constraints) are own properties, the rest are getters that decode from positions found by the
+ * walk, memoised where they allocate, and cannot throw.
  *
  * A class, against the house rule, for speed: V8 builds an object literal with accessors as a
  * dictionary-mode object at about 10 µs apiece (more than the whole DER walk), while prototype
@@ -144,13 +227,11 @@ class DerCertInfo implements CertInfo {
   readonly version: number;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  readonly keyType: KeyType;
-  readonly keyAlgorithmOid: string;
-  readonly signatureAlgorithm: string;
-  readonly signatureAlgorithmOid: string;
   readonly basicConstraints: BasicConstraints | null;
-  readonly selfIssued: boolean;
   readonly #raw: RawCert;
+  #keyAlgorithmOid: string | undefined;
+  #signatureAlgorithmOid: string | undefined;
+  #selfIssued: boolean | undefined;
   #sha1: string | undefined;
   #sha256: string | undefined;
   #subject: DistinguishedName | undefined;
@@ -168,14 +249,25 @@ class DerCertInfo implements CertInfo {
     this.version = raw.version;
     this.notBefore = raw.notBefore;
     this.notAfter = raw.notAfter;
-    this.keyType = KeyAlgorithm[raw.keyAlgorithm.oid] ?? 'unknown';
-    this.keyAlgorithmOid = raw.keyAlgorithm.oid;
-    this.signatureAlgorithm = signatureAlgorithmName(raw.signatureAlgorithm.oid);
-    this.signatureAlgorithmOid = raw.signatureAlgorithm.oid;
     this.basicConstraints = raw.ext.basicConstraints;
-    this.selfIssued = sameRange(raw.der, raw.subject.tlv, raw.issuer.tlv);
   }
 
+  get keyAlgorithmOid(): string {
+    return (this.#keyAlgorithmOid ??= algorithmOid(this.der, this.#raw.keyAlgorithm));
+  }
+  get keyType(): KeyType {
+    return KeyAlgorithm[this.keyAlgorithmOid] ?? 'unknown';
+  }
+  get signatureAlgorithmOid(): string {
+    return (this.#signatureAlgorithmOid ??= algorithmOid(this.der, this.#raw.signatureAlgorithm));
+  }
+  get signatureAlgorithm(): string {
+    return signatureAlgorithmName(this.signatureAlgorithmOid);
+  }
+  get selfIssued(): boolean {
+    const r = this.#raw;
+    return (this.#selfIssued ??= sameBytes(this.der, r.subject, r.subjectEnd, r.issuer, r.issuerEnd));
+  }
   get sha1(): string {
     return (this.#sha1 ??= thumbprint(this.der, 'sha1'));
   }
@@ -183,14 +275,14 @@ class DerCertInfo implements CertInfo {
     return (this.#sha256 ??= thumbprint(this.der, 'sha256'));
   }
   get subject(): DistinguishedName {
-    return (this.#subject ??= decodeName(this.der, this.#raw.subject));
+    return (this.#subject ??= decodeName(this.der, this.#raw.subject, this.#raw.subjectEnd));
   }
   get issuer(): DistinguishedName {
-    return (this.#issuer ??= decodeName(this.der, this.#raw.issuer));
+    return (this.#issuer ??= decodeName(this.der, this.#raw.issuer, this.#raw.issuerEnd));
   }
   get serialNumber(): string {
     const s = this.#raw.serial;
-    return (this.#serial ??= serialToHex(this.der.subarray(s.valueStart, s.end)));
+    return (this.#serial ??= serialToHex(this.der.subarray(contentStart(this.der, s), tlvEnd(this.der, s))));
   }
   get keyBits(): number | null {
     return this.#keyInfo().bits;
@@ -199,10 +291,10 @@ class DerCertInfo implements CertInfo {
     return this.#keyInfo().curve;
   }
   #keyInfo(): { bits: number | null; curve: string | null } {
-    return (this.#key ??= keySize(this.der, this.keyType, this.#raw.keyAlgorithm, this.#raw.publicKey));
+    return (this.#key ??= keySize(this.der, this.keyType, algorithmParams(this.der, this.#raw.keyAlgorithm), this.#raw.publicKey));
   }
   get signatureAlgorithmParams(): Uint8Array | null {
-    const p = this.#raw.signatureAlgorithm.params;
+    const p = algorithmParams(this.der, this.#raw.signatureAlgorithm);
     return p ? this.der.subarray(p.start, p.end) : null;
   }
   get san(): SubjectAltNames {
@@ -211,32 +303,27 @@ class DerCertInfo implements CertInfo {
   get keyUsage(): readonly string[] | null {
     if (this.#keyUsage === undefined) {
       const ku = this.#raw.ext.keyUsage;
-      this.#keyUsage = ku ? keyUsageNames(this.der, ku) : null;
+      this.#keyUsage = ku >= 0 ? keyUsageNames(this.der, ku) : null;
     }
     return this.#keyUsage;
   }
   get authorityKeyId(): string | null {
-    if (this.#aki === undefined) {
-      const t = this.#raw.ext.authorityKeyId;
-      this.#aki = t ? toHex(this.der.subarray(t.valueStart, t.end)) : null;
-    }
+    if (this.#aki === undefined) this.#aki = contentHex(this.der, this.#raw.ext.authorityKeyId);
     return this.#aki;
   }
   get subjectKeyId(): string | null {
-    if (this.#ski === undefined) {
-      const t = this.#raw.ext.subjectKeyId;
-      this.#ski = t ? toHex(this.der.subarray(t.valueStart, t.end)) : null;
-    }
+    if (this.#ski === undefined) this.#ski = contentHex(this.der, this.#raw.ext.subjectKeyId);
     return this.#ski;
   }
   get spki(): Uint8Array {
-    return this.der.subarray(this.#raw.spki.start, this.#raw.spki.end);
+    return this.der.subarray(this.#raw.spki, this.#raw.spkiEnd);
   }
   get tbs(): Uint8Array {
-    return this.der.subarray(this.#raw.tbs.start, this.#raw.tbs.end);
+    return this.der.subarray(this.#raw.tbs, this.#raw.tbsEnd);
   }
   get signatureValue(): Uint8Array {
-    return this.der.subarray(this.#raw.signatureValue.start, this.#raw.signatureValue.end);
+    const s = this.#raw.signatureValue;
+    return this.der.subarray(contentStart(this.der, s) + 1, tlvEnd(this.der, s));
   }
   /** Returns every field as a plain object, for `JSON.stringify`. */
   toJSON(): CertInfo {
@@ -275,56 +362,117 @@ export function toPlainCertInfo(c: CertInfo): CertInfo {
   };
 }
 
-/** AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY DEFINED BY algorithm OPTIONAL } (RFC 5280, Section 4.1.1.2). */
-function readAlgorithm(r: DerReader, field: string): RawAlgorithm {
-  const a = r.enter(field);
-  const id = a.oid('algorithm');
-  const params = a.anyLeft ? a.any('parameters') : null;
-  a.end();
-  return { oid: oidToString(r.buf, id.valueStart, id.end), params };
+/**
+ * AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY DEFINED BY algorithm OPTIONAL }
+ * (RFC 5280, Section 4.1.1.2). Checks the one at `der[p]` (`path` is its own path) and returns its end.
+ */
+function readAlgorithm(der: Uint8Array, p: number, limit: number, site: DerSite, field: string, path: string): number {
+  const end = expectTlv(der, p, limit, Tag.SEQUENCE, site, field);
+  let q = readOid(der, contentStart(der, p), end, path, 'algorithm');
+  if (q < end) q = readTlv(der, q, end, path, 'parameters');
+  if (q !== end) failTrailing(path, q, end);
+  return end;
 }
 
-/** Returns the position of a BIT STRING's bits; its unused-bits octet must be 0 (X.690, Section 8.6.2). */
-function bitStringBits(r: DerReader, t: Tlv, field: string): { start: number; end: number } {
-  if (t.end === t.valueStart) r.fail('bad-value', 'BIT STRING without its unused-bits octet', field, t.valueStart);
-  const unused = r.buf[t.valueStart]!;
-  if (unused !== 0) r.fail('bad-value', `BIT STRING with ${unused} unused bits where whole octets are required`, field, t.valueStart);
-  return { start: t.valueStart + 1, end: t.end };
+/** Returns the dotted OID of the AlgorithmIdentifier at `der[p]`, which `readAlgorithm` checked. */
+function algorithmOid(der: Uint8Array, p: number): string {
+  const oid = contentStart(der, p);
+  return oidToString(der, contentStart(der, oid), tlvEnd(der, oid));
+}
+
+/** Returns the parameters TLV of the AlgorithmIdentifier at `der[p]`, which `readAlgorithm` checked, or null. */
+function algorithmParams(der: Uint8Array, p: number): Tlv | null {
+  const params = tlvEnd(der, contentStart(der, p));
+  const end = tlvEnd(der, p);
+  return params < end ? { tag: der[params]!, start: params, valueStart: contentStart(der, params), end: tlvEnd(der, params) } : null;
+}
+
+/** Checks that the BIT STRING at `der[p]` (ending at `end`) holds whole octets: its unused-bits octet must be 0 (X.690, Section 8.6.2). */
+function checkWholeOctets(der: Uint8Array, p: number, end: number, site: DerSite, field: string): void {
+  const c = contentStart(der, p);
+  if (end === c) derFail(site, field, 'bad-value', 'BIT STRING without its unused-bits octet', c);
+  const unused = der[c]!;
+  if (unused !== 0) derFail(site, field, 'bad-value', `BIT STRING with ${unused} unused bits where whole octets are required`, c);
 }
 
 /**
  * Name ::= CHOICE { rdnSequence RDNSequence } -- RDNSequence ::= SEQUENCE OF RelativeDistinguishedName
  * RelativeDistinguishedName ::= SET SIZE (1..MAX) OF AttributeTypeAndValue
  * AttributeTypeAndValue ::= SEQUENCE { type AttributeType, value AttributeValue } (RFC 5280, Section 4.1.2.4)
+ * Checks the Name at `der[p]` and returns its end; `decodeName` reads it again without checks.
  */
-function readName(r: DerReader, field: string): RawName {
-  const tlv = r.expect(Tag.SEQUENCE, field);
-  const seq = r.into(tlv, field);
-  const rdns: RawAtv[][] = [];
-  while (seq.anyLeft) {
-    const set = seq.enter('rdn', Tag.SET);
-    const members: RawAtv[] = [];
-    while (set.anyLeft) {
-      const atv = set.enter('atv');
-      const oid = atv.oid('type');
-      const value = atv.any('value');
-      atv.end();
-      members.push({ oid, value });
+function readName(der: Uint8Array, p: number, limit: number, paths: NamePaths): number {
+  const end = expectTlv(der, p, limit, Tag.SEQUENCE, TBS_PATH, paths.field);
+  let q = contentStart(der, p);
+  while (q < end) {
+    const setEnd = expectTlv(der, q, end, Tag.SET, paths.name, 'rdn');
+    let r = contentStart(der, q);
+    if (r === setEnd) derFail(paths.rdn, '', 'empty-list', 'RelativeDistinguishedName has no attribute (SET SIZE (1..MAX))', r);
+    while (r < setEnd) {
+      const atvEnd = expectTlv(der, r, setEnd, Tag.SEQUENCE, paths.rdn, 'atv');
+      let s = readOid(der, contentStart(der, r), atvEnd, paths.atv, 'type');
+      s = readTlv(der, s, atvEnd, paths.atv, 'value');
+      if (s !== atvEnd) failTrailing(paths.atv, s, atvEnd);
+      r = atvEnd;
     }
-    if (members.length === 0) set.fail('empty-list', 'RelativeDistinguishedName has no attribute (SET SIZE (1..MAX))');
-    rdns.push(members);
+    q = setEnd;
   }
-  return { tlv, rdns };
+  return end;
 }
 
+/** `Buffer.prototype.latin1Slice`: one native call that turns a byte range of any Uint8Array into text, one character per octet. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+/** `Buffer.prototype.utf8Slice`: the decoder behind `buffer.toString('utf8')`, on a byte range. */
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
+
+/** Returns `der[start..end)` with one character per octet (Latin-1; T.61 is read so, as OpenSSL does). */
+function latin1(der: Uint8Array, start: number, end: number): string {
+  return latin1Slice.call(der, start, end);
+}
+
+/** The short names of the X.500 attribute types 2.5.4.n (n < 128), or their dotted OIDs. */
+const X500_TYPE: readonly string[] = Array.from({ length: 128 }, (_, n) => attributeTypeName(`2.5.4.${n}`));
+/** `X500_TYPE[n]` followed by `=`, as RFC 4514 writes it before the value. */
+const X500_TYPE_PREFIX: readonly string[] = X500_TYPE.map((t) => `${t}=`);
+
 /**
- * Returns the text of a directory string (X.520 DirectoryString and the other string types X.509
- * names use) held in `der[start..end)`, or `null` for a non-string tag.
+ * ASCII characters RFC 4514, Section 2.4 escapes wherever they are in a value: `"+,;<>\` and the
+ * control characters. (A leading `#` or space and a trailing space are checked apart.)
  */
-function decodeString(tag: number, der: Uint8Array, start: number, end: number): string | null {
+const ESCAPED_ANYWHERE: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 0x20; c++) t[c] = 1;
+  for (const c of '"+,;<>\\') t[c.charCodeAt(0)] = 1;
+  t[0x7f] = 1;
+  return t;
+})();
+
+/** `scanValue` flag: an octet ≥ 0x80 (so not ASCII). */
+const NON_ASCII = 1;
+/** `scanValue` flag: RFC 4514 escapes something in the value read one character per octet. */
+const NEEDS_ESCAPE = 2;
+
+/**
+ * Returns `NON_ASCII | NEEDS_ESCAPE` flags for the value octets `der[start..end)`. The escape flag
+ * holds for the value read one character per octet, and for it read as UTF-8 too: only ASCII octets
+ * can be special, and they decode to themselves.
+ */
+function scanValue(der: Uint8Array, start: number, end: number): number {
+  if (start === end) return 0;
+  let flags = 0;
+  const first = der[start]!;
+  if (first === 0x20 || first === 0x23 || der[end - 1] === 0x20) flags = NEEDS_ESCAPE;
+  for (let i = start; i < end; i++) {
+    const b = der[i]!;
+    if (b >= 0x80) flags |= NON_ASCII;
+    else if (ESCAPED_ANYWHERE[b] === 1) flags |= NEEDS_ESCAPE;
+  }
+  return flags;
+}
+
+/** True for the string types read one character per octet. */
+function isEightBitString(tag: number): boolean {
   switch (tag) {
-    case Tag.UTF8String:
-      return isAscii(der, start, end) ? ascii(der, start, end) : Buffer.from(der.buffer, der.byteOffset + start, end - start).toString('utf8');
     case Tag.PrintableString:
     case Tag.IA5String:
     case Tag.VisibleString:
@@ -333,60 +481,94 @@ function decodeString(tag: number, der: Uint8Array, start: number, end: number):
     case Tag.VideotexString:
     case Tag.GraphicString:
     case Tag.GeneralString:
-      // 8-bit strings: one character per octet (T.61 read as Latin-1, as OpenSSL does).
-      return ascii(der, start, end);
-    case Tag.BMPString: {
-      // UCS-2 big-endian (an odd last octet is dropped).
-      let s = '';
-      for (let i = start; i + 1 < end; i += 2) s += String.fromCharCode((der[i]! << 8) | der[i + 1]!);
-      return s;
-    }
-    case Tag.UniversalString: {
-      // UCS-4 big-endian.
-      let s = '';
-      for (let i = start; i + 3 < end; i += 4) {
-        const cp = ((der[i]! << 24) | (der[i + 1]! << 16) | (der[i + 2]! << 8) | der[i + 3]!) >>> 0;
-        s += cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
-      }
-      return s;
-    }
+      return true;
     default:
-      return null;
+      return false;
   }
 }
 
-/** Short values are decoded by hand: a Buffer per attribute would cost more than the whole walk. */
-const SHORT_STRING = 128;
-
-function isAscii(der: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (der[i]! >= 0x80) return false;
-  return true;
+/**
+ * Returns the Name at `der[start..end)`, checked by `readName`, as text, parts and DER. Directory
+ * strings (X.520 DirectoryString and the other string types X.509 names use) are decoded; any other
+ * type becomes `#` + the hex of its DER (RFC 4514, Section 2.4). The RFC 4514 string is built as it
+ * goes (RDNs last first, `,` between RDNs, `+` between members of one RDN, in encoded order), the
+ * same text `formatRfc4514` writes for these parts.
+ */
+function decodeName(der: Uint8Array, start: number, end: number): DistinguishedName {
+  const first = contentStart(der, start);
+  // The 8-bit values are slices of one Latin-1 string of the whole Name: one native call per Name.
+  const text = latin1(der, first, end);
+  const parts: NamePart[] = [];
+  let rfc4514 = '';
+  for (let q = first; q < end; ) {
+    const setEnd = tlvEnd(der, q);
+    let rdn = '';
+    for (let r = contentStart(der, q); r < setEnd; ) {
+      const atvEnd = tlvEnd(der, r);
+      const oidTlv = contentStart(der, r);
+      const o = contentStart(der, oidTlv);
+      const v = tlvEnd(der, oidTlv);
+      let oid: string;
+      let type: string;
+      let prefix: string;
+      if (v - o === 3 && der[o] === 0x55 && der[o + 1] === 0x04 && der[o + 2]! < 0x80) {
+        // 2.5.4.n, the X.500 attribute types: most names have nothing else.
+        oid = oidToString(der, o, v);
+        type = X500_TYPE[der[o + 2]!]!;
+        prefix = X500_TYPE_PREFIX[der[o + 2]!]!;
+      } else {
+        oid = oidToString(der, o, v);
+        type = attributeTypeName(oid);
+        prefix = `${type}=`;
+      }
+      const tag = der[v]!;
+      const vs = contentStart(der, v);
+      let value: string;
+      let written: string;
+      const flags = tag === Tag.UTF8String || isEightBitString(tag) ? scanValue(der, vs, atvEnd) : 0;
+      if (tag === Tag.UTF8String ? (flags & NON_ASCII) === 0 : isEightBitString(tag)) {
+        // One character per octet: ASCII UTF-8, and the 8-bit strings (T.61 read as Latin-1, as OpenSSL does).
+        value = text.substring(vs - first, atvEnd - first);
+        written = flags & NEEDS_ESCAPE ? escapeValue(value) : value;
+      } else if (tag === Tag.UTF8String) {
+        value = utf8Slice.call(der, vs, atvEnd);
+        written = flags & NEEDS_ESCAPE ? escapeValue(value) : value;
+      } else if (tag === Tag.BMPString) {
+        value = bmpString(der, vs, atvEnd);
+        written = escapeValue(value);
+      } else if (tag === Tag.UniversalString) {
+        value = universalString(der, vs, atvEnd);
+        written = escapeValue(value);
+      } else {
+        // Not a string: `#` and the hex of the value's DER, written unescaped.
+        value = `#${toHex(der.subarray(v, atvEnd))}`;
+        written = value;
+      }
+      parts.push({ type, oid, value });
+      rdn = rdn === '' ? prefix + written : `${rdn}+${prefix}${written}`;
+      r = atvEnd;
+    }
+    rfc4514 = q === first ? rdn : `${rdn},${rfc4514}`;
+    q = setEnd;
+  }
+  return { rfc4514, parts, der: der.subarray(start, end) };
 }
 
-/** Returns `der[start..end)` with one character per octet (Latin-1). */
-function ascii(der: Uint8Array, start: number, end: number): string {
-  if (end - start > SHORT_STRING) return Buffer.from(der.buffer, der.byteOffset + start, end - start).toString('latin1');
+/** UCS-2 big-endian (an odd last octet is dropped). */
+function bmpString(der: Uint8Array, start: number, end: number): string {
   let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(der[i]!);
+  for (let i = start; i + 1 < end; i += 2) s += String.fromCharCode((der[i]! << 8) | der[i + 1]!);
   return s;
 }
 
-function decodeName(der: Uint8Array, n: RawName): DistinguishedName {
-  const rdns: RdnMember[][] = [];
-  const parts: NamePart[] = [];
-  for (const members of n.rdns) {
-    const rdn: RdnMember[] = [];
-    for (const m of members) {
-      const oid = oidToString(der, m.oid.valueStart, m.oid.end);
-      const text = decodeString(m.value.tag, der, m.value.valueStart, m.value.end);
-      const hex = text === null;
-      const part = { type: attributeTypeName(oid), oid, value: hex ? `#${toHex(der.subarray(m.value.start, m.value.end))}` : text };
-      rdn.push({ part, hex });
-      parts.push(part);
-    }
-    rdns.push(rdn);
+/** UCS-4 big-endian; code points above U+10FFFF become U+FFFD. */
+function universalString(der: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i + 3 < end; i += 4) {
+    const cp = ((der[i]! << 24) | (der[i + 1]! << 16) | (der[i + 2]! << 8) | der[i + 3]!) >>> 0;
+    s += cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
   }
-  return { rfc4514: formatRfc4514(rdns), parts, der: der.subarray(n.tlv.start, n.tlv.end) };
+  return s;
 }
 
 /** Returns the serial INTEGER's content as hex without the leading `00` that only keeps it positive. */
@@ -394,72 +576,90 @@ function serialToHex(v: Uint8Array): string {
   return toHex(v.length > 1 && v[0] === 0 ? v.subarray(1) : v);
 }
 
-interface RawExtensions {
-  /** rfc822Name [1], dNSName [2], uniformResourceIdentifier [6] and iPAddress [7] entries, in order. */
-  readonly san: readonly Tlv[];
-  /** KeyUsage BIT STRING. */
-  readonly keyUsage: Tlv | null;
-  readonly basicConstraints: BasicConstraints | null;
-  /** AuthorityKeyIdentifier.keyIdentifier [0]. */
-  readonly authorityKeyId: Tlv | null;
-  /** SubjectKeyIdentifier OCTET STRING. */
-  readonly subjectKeyId: Tlv | null;
+/** Returns the lowercase hex of the content of the TLV at `der[p]`, or null when `p` is -1 (absent). */
+function contentHex(der: Uint8Array, p: number): string | null {
+  return p < 0 ? null : toHex(der.subarray(contentStart(der, p), tlvEnd(der, p)));
 }
 
-const NO_EXTENSIONS: RawExtensions = { san: [], keyUsage: null, basicConstraints: null, authorityKeyId: null, subjectKeyId: null };
+/** The extensions we report, by position (-1: absent). */
+interface RawExtensions {
+  /** SubjectAltName GeneralNames SEQUENCE. */
+  readonly san: number;
+  /** KeyUsage BIT STRING. */
+  readonly keyUsage: number;
+  readonly basicConstraints: BasicConstraints | null;
+  /** AuthorityKeyIdentifier.keyIdentifier [0]. */
+  readonly authorityKeyId: number;
+  /** SubjectKeyIdentifier OCTET STRING. */
+  readonly subjectKeyId: number;
+}
+
+const NO_EXTENSIONS: RawExtensions = { san: -1, keyUsage: -1, basicConstraints: null, authorityKeyId: -1, subjectKeyId: -1 };
+
+/** Marks an extension not seen yet (-1 is "seen, field absent", for AuthorityKeyIdentifier without keyIdentifier). */
+const UNSEEN = -2;
 
 /**
  * Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
  * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
- * (RFC 5280, Section 4.1). Decodes the five extensions we report, the first instance of each.
+ * (RFC 5280, Section 4.1). Checks the `[3]` wrapper at `der[p]` and decodes the five extensions we
+ * report, the first instance of each.
  */
-function readExtensions(tbs: DerReader): RawExtensions {
-  const wrapper = tbs.enter('extensions', contextTag(3, true));
-  const list = wrapper.enter('extensions');
-  wrapper.end();
-  const buf = tbs.buf;
-  let san: readonly Tlv[] | undefined;
-  let keyUsage: Tlv | undefined;
+function readExtensions(der: Uint8Array, p: number, tbsEnd: number): RawExtensions {
+  const wrapperEnd = expectTlv(der, p, tbsEnd, contextTag(3, true), TBS_PATH, 'extensions');
+  const list = contentStart(der, p);
+  const listEnd = expectTlv(der, list, wrapperEnd, Tag.SEQUENCE, EXTENSIONS_PATH, 'extensions');
+  if (listEnd !== wrapperEnd) failTrailing(EXTENSIONS_PATH, listEnd, wrapperEnd);
+  let san = UNSEEN;
+  let keyUsage = UNSEEN;
   let basicConstraints: BasicConstraints | undefined;
-  let authorityKeyId: Tlv | null | undefined;
-  let subjectKeyId: Tlv | undefined;
-  while (list.anyLeft) {
-    const e = list.enter('extension');
-    const id = e.oid('extnID');
-    e.optional(Tag.BOOLEAN, 'critical');
-    const octets = e.expect(Tag.OCTET_STRING, 'extnValue');
-    e.end();
+  let authorityKeyId = UNSEEN;
+  let subjectKeyId = UNSEEN;
+  for (let e = contentStart(der, list); e < listEnd; ) {
+    const end = expectTlv(der, e, listEnd, Tag.SEQUENCE, EXTENSION_LIST_PATH, 'extension');
+    const id = contentStart(der, e);
+    const idEnd = readOid(der, id, end, EXTENSION_PATH, 'extnID');
+    let q = idEnd;
+    if (q < end && der[q] === Tag.BOOLEAN) q = readTlv(der, q, end, EXTENSION_PATH, 'critical');
+    const octets = q;
+    q = expectTlv(der, q, end, Tag.OCTET_STRING, EXTENSION_PATH, 'extnValue');
+    if (q !== end) failTrailing(EXTENSION_PATH, q, end);
+    e = end;
     // Every extension we decode is id-ce (2.5.29 = 55 1d) plus one arc below 128: three octets.
-    if (id.end - id.valueStart !== 3 || buf[id.valueStart] !== 0x55 || buf[id.valueStart + 1] !== 0x1d) continue;
-    switch (buf[id.valueStart + 2]) {
+    const o = contentStart(der, id);
+    if (idEnd - o !== 3 || der[o] !== 0x55 || der[o + 1] !== 0x1d) continue;
+    const value = contentStart(der, octets);
+    switch (der[o + 2]) {
       case 17: // 2.5.29.17 subjectAltName
-        if (san === undefined) san = readGeneralNames(e.into(octets, 'subjectAltName'));
+        if (san === UNSEEN) san = readGeneralNames(der, value, end);
         break;
       case 15: // 2.5.29.15 keyUsage
-        if (keyUsage === undefined) keyUsage = readKeyUsage(e.into(octets, 'keyUsage'));
+        if (keyUsage === UNSEEN) keyUsage = readKeyUsage(der, value, end);
         break;
       case 19: // 2.5.29.19 basicConstraints
-        if (basicConstraints === undefined) basicConstraints = readBasicConstraints(e.into(octets, 'basicConstraints'));
+        if (basicConstraints === undefined) basicConstraints = readBasicConstraints(der, value, end);
         break;
       case 35: // 2.5.29.35 authorityKeyIdentifier
-        if (authorityKeyId === undefined) authorityKeyId = readAuthorityKeyId(e.into(octets, 'authorityKeyIdentifier'));
+        if (authorityKeyId === UNSEEN) authorityKeyId = readAuthorityKeyId(der, value, end);
         break;
-      case 14: // 2.5.29.14 subjectKeyIdentifier
-        if (subjectKeyId === undefined) {
+      case 14: {
+        // 2.5.29.14 subjectKeyIdentifier
+        if (subjectKeyId === UNSEEN) {
           // SubjectKeyIdentifier ::= KeyIdentifier ::= OCTET STRING (RFC 5280, Section 4.2.1.2)
-          const r = e.into(octets, 'subjectKeyIdentifier');
-          subjectKeyId = r.expect(Tag.OCTET_STRING, 'keyIdentifier');
-          r.end();
+          const r = expectTlv(der, value, end, Tag.OCTET_STRING, SKI_PATH, 'keyIdentifier');
+          if (r !== end) failTrailing(SKI_PATH, r, end);
+          subjectKeyId = value;
         }
         break;
+      }
     }
   }
   return {
-    san: san ?? [],
-    keyUsage: keyUsage ?? null,
+    san: san === UNSEEN ? -1 : san,
+    keyUsage: keyUsage === UNSEEN ? -1 : keyUsage,
     basicConstraints: basicConstraints ?? null,
-    authorityKeyId: authorityKeyId ?? null,
-    subjectKeyId: subjectKeyId ?? null,
+    authorityKeyId: authorityKeyId === UNSEEN ? -1 : authorityKeyId,
+    subjectKeyId: subjectKeyId === UNSEEN ? -1 : subjectKeyId,
   };
 }
 
@@ -469,85 +669,111 @@ const URI = contextTag(6, false);
 const IP_ADDRESS = contextTag(7, false);
 
 /**
- * GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (RFC 5280, Section 4.2.1.6); returns the
- * rfc822Name [1], dNSName [2], uniformResourceIdentifier [6] and iPAddress [7] entries.
+ * GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (RFC 5280, Section 4.2.1.6). Checks the
+ * extnValue `der[p..end)` and returns `p`; `decodeSan` reads it again.
  */
-function readGeneralNames(r: DerReader): Tlv[] {
-  const seq = r.enter('GeneralNames');
-  r.end();
-  const out: Tlv[] = [];
-  while (seq.anyLeft) {
-    const name = seq.any('GeneralName');
-    if (name.tag === DNS_NAME || name.tag === IP_ADDRESS || name.tag === RFC822_NAME || name.tag === URI) out.push(name);
-  }
-  return out;
+function readGeneralNames(der: Uint8Array, p: number, end: number): number {
+  const seqEnd = expectTlv(der, p, end, Tag.SEQUENCE, SAN_PATH, 'GeneralNames');
+  if (seqEnd !== end) failTrailing(SAN_PATH, seqEnd, end);
+  for (let q = contentStart(der, p); q < seqEnd; ) q = readTlv(der, q, seqEnd, GENERAL_NAMES_PATH, 'GeneralName');
+  return p;
 }
 
-function decodeSan(der: Uint8Array, entries: readonly Tlv[]): SubjectAltNames {
+/** Returns the rfc822Name [1], dNSName [2], uniformResourceIdentifier [6] and iPAddress [7] entries of the GeneralNames at `der[p]` (-1: none). */
+function decodeSan(der: Uint8Array, p: number): SubjectAltNames {
   const dns: string[] = [];
   const ip: string[] = [];
   const email: string[] = [];
   const uri: string[] = [];
-  for (const e of entries) {
-    if (e.tag === DNS_NAME) dns.push(ascii(der, e.valueStart, e.end));
-    else if (e.tag === IP_ADDRESS) ip.push(formatIp(der.subarray(e.valueStart, e.end)));
-    else if (e.tag === RFC822_NAME) email.push(ascii(der, e.valueStart, e.end));
-    else uri.push(ascii(der, e.valueStart, e.end));
+  if (p >= 0) {
+    const end = tlvEnd(der, p);
+    for (let q = contentStart(der, p); q < end; ) {
+      const tag = der[q]!;
+      const v = contentStart(der, q);
+      const e = tlvEnd(der, q);
+      if (tag === DNS_NAME) dns.push(latin1(der, v, e));
+      else if (tag === IP_ADDRESS) ip.push(formatIp(der.subarray(v, e)));
+      else if (tag === RFC822_NAME) email.push(latin1(der, v, e));
+      else if (tag === URI) uri.push(latin1(der, v, e));
+      q = e;
+    }
   }
   return { dns, ip, email, uri };
 }
 
-/** KeyUsage ::= BIT STRING (RFC 5280, Section 4.2.1.3). */
-function readKeyUsage(r: DerReader): Tlv {
-  const bits = r.expect(Tag.BIT_STRING, 'KeyUsage');
-  r.end();
-  if (bits.end === bits.valueStart || r.buf[bits.valueStart]! > 7) r.fail('bad-value', 'malformed BIT STRING', 'KeyUsage', bits.valueStart);
-  return bits;
+/** KeyUsage ::= BIT STRING (RFC 5280, Section 4.2.1.3). Checks the extnValue `der[p..end)` and returns `p`. */
+function readKeyUsage(der: Uint8Array, p: number, end: number): number {
+  const bitsEnd = expectTlv(der, p, end, Tag.BIT_STRING, KEY_USAGE_PATH, 'KeyUsage');
+  if (bitsEnd !== end) failTrailing(KEY_USAGE_PATH, bitsEnd, end);
+  const c = contentStart(der, p);
+  if (bitsEnd === c || der[c]! > 7) derFail(KEY_USAGE_PATH, 'KeyUsage', 'bad-value', 'malformed BIT STRING', c);
+  return p;
 }
 
-/** Returns the names of the bits set in a KeyUsage BIT STRING. */
-function keyUsageNames(der: Uint8Array, t: Tlv): string[] {
+/** Returns the names of the bits set in the KeyUsage BIT STRING at `der[p]`. */
+function keyUsageNames(der: Uint8Array, p: number): string[] {
   const out: string[] = [];
-  const unused = der[t.valueStart]!;
-  const nbits = (t.end - t.valueStart - 1) * 8 - unused;
+  const c = contentStart(der, p);
+  const unused = der[c]!;
+  const nbits = (tlvEnd(der, p) - c - 1) * 8 - unused;
   for (let i = 0; i < nbits && i < KEY_USAGE_BITS.length; i++) {
-    if (der[t.valueStart + 1 + (i >> 3)]! & (0x80 >> (i & 7))) out.push(KEY_USAGE_BITS[i]!);
+    if (der[c + 1 + (i >> 3)]! & (0x80 >> (i & 7))) out.push(KEY_USAGE_BITS[i]!);
   }
   return out;
 }
 
-/** BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL } (RFC 5280, Section 4.2.1.9). */
-function readBasicConstraints(r: DerReader): BasicConstraints {
-  const seq = r.enter('BasicConstraints');
-  r.end();
-  const buf = r.buf;
-  const ca = seq.optional(Tag.BOOLEAN, 'cA');
-  if (ca && ca.end - ca.valueStart !== 1) seq.fail('bad-value', 'BOOLEAN is not one octet', 'cA', ca.start);
-  const pl = seq.optional(Tag.INTEGER, 'pathLenConstraint');
-  seq.end();
-  let pathLen: number | null = null;
-  if (pl) {
-    // INTEGER (0..MAX): non-negative; more than 4 octets is no real constraint.
-    const n = pl.end - pl.valueStart;
-    if (n === 0 || n > 4 || buf[pl.valueStart]! & 0x80) seq.fail('bad-value', 'pathLenConstraint out of range', 'pathLenConstraint', pl.start);
-    pathLen = 0;
-    for (let i = pl.valueStart; i < pl.end; i++) pathLen = pathLen * 256 + buf[i]!;
+/**
+ * BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL }
+ * (RFC 5280, Section 4.2.1.9), in the extnValue `der[p..end)`.
+ */
+function readBasicConstraints(der: Uint8Array, p: number, end: number): BasicConstraints {
+  const seqEnd = expectTlv(der, p, end, Tag.SEQUENCE, BASIC_CONSTRAINTS_PATH, 'BasicConstraints');
+  if (seqEnd !== end) failTrailing(BASIC_CONSTRAINTS_PATH, seqEnd, end);
+  let q = contentStart(der, p);
+  let ca = false;
+  if (q < seqEnd && der[q] === Tag.BOOLEAN) {
+    const caStart = q;
+    q = readTlv(der, q, seqEnd, BASIC_CONSTRAINTS_SEQ_PATH, 'cA');
+    const c = contentStart(der, caStart);
+    if (q - c !== 1) derFail(BASIC_CONSTRAINTS_SEQ_PATH, 'cA', 'bad-value', 'BOOLEAN is not one octet', caStart);
+    ca = der[c] !== 0;
   }
-  return { ca: ca !== null && buf[ca.valueStart] !== 0, pathLen };
+  let pl = -1;
+  if (q < seqEnd && der[q] === Tag.INTEGER) {
+    pl = q;
+    q = readTlv(der, q, seqEnd, BASIC_CONSTRAINTS_SEQ_PATH, 'pathLenConstraint');
+  }
+  if (q !== seqEnd) failTrailing(BASIC_CONSTRAINTS_SEQ_PATH, q, seqEnd);
+  let pathLen: number | null = null;
+  if (pl >= 0) {
+    // INTEGER (0..MAX): non-negative; more than 4 octets is no real constraint.
+    const c = contentStart(der, pl);
+    const n = q - c;
+    if (n === 0 || n > 4 || der[c]! & 0x80) derFail(BASIC_CONSTRAINTS_SEQ_PATH, 'pathLenConstraint', 'bad-value', 'pathLenConstraint out of range', pl);
+    pathLen = 0;
+    for (let i = c; i < q; i++) pathLen = pathLen * 256 + der[i]!;
+  }
+  return { ca, pathLen };
 }
 
 /**
  * AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] KeyIdentifier OPTIONAL,
  *   authorityCertIssuer [1] GeneralNames OPTIONAL, authorityCertSerialNumber [2] CertificateSerialNumber OPTIONAL }
- * (RFC 5280, Section 4.2.1.1); returns the keyIdentifier or `null`.
+ * (RFC 5280, Section 4.2.1.1), in the extnValue `der[p..end)`; returns the position of the
+ * keyIdentifier, or -1 without one.
  */
-function readAuthorityKeyId(r: DerReader): Tlv | null {
-  const seq = r.enter('AuthorityKeyIdentifier');
-  r.end();
-  const id = seq.optional(contextTag(0, false), 'keyIdentifier');
-  seq.optional(contextTag(1, true), 'authorityCertIssuer');
-  seq.optional(contextTag(2, false), 'authorityCertSerialNumber');
-  seq.end();
+function readAuthorityKeyId(der: Uint8Array, p: number, end: number): number {
+  const seqEnd = expectTlv(der, p, end, Tag.SEQUENCE, AKI_PATH, 'AuthorityKeyIdentifier');
+  if (seqEnd !== end) failTrailing(AKI_PATH, seqEnd, end);
+  let q = contentStart(der, p);
+  let id = -1;
+  if (q < seqEnd && der[q] === contextTag(0, false)) {
+    id = q;
+    q = readTlv(der, q, seqEnd, AKI_SEQ_PATH, 'keyIdentifier');
+  }
+  if (q < seqEnd && der[q] === contextTag(1, true)) q = readTlv(der, q, seqEnd, AKI_SEQ_PATH, 'authorityCertIssuer');
+  if (q < seqEnd && der[q] === contextTag(2, false)) q = readTlv(der, q, seqEnd, AKI_SEQ_PATH, 'authorityCertSerialNumber');
+  if (q !== seqEnd) failTrailing(AKI_SEQ_PATH, q, seqEnd);
   return id;
 }
 
@@ -560,10 +786,12 @@ function bitLength(b: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * Returns the key size and curve of a public key (see `CertInfo.keyBits`). Never throws: a key we
- * cannot read has `bits: null` (the signature check reports it).
+ * Returns the key size and curve of a public key (see `CertInfo.keyBits`): `params` is the key
+ * algorithm's parameters, `publicKey` the position of the subjectPublicKey BIT STRING. Never throws:
+ * a key we cannot read has `bits: null` (the signature check reports it).
  */
-function keySize(der: Uint8Array, type: KeyType, alg: RawAlgorithm, key: { start: number; end: number }): { bits: number | null; curve: string | null } {
+function keySize(der: Uint8Array, type: KeyType, params: Tlv | null, publicKey: number): { bits: number | null; curve: string | null } {
+  const key = { start: contentStart(der, publicKey) + 1, end: tlvEnd(der, publicKey) };
   try {
     switch (type) {
       case 'RSA':
@@ -574,8 +802,8 @@ function keySize(der: Uint8Array, type: KeyType, alg: RawAlgorithm, key: { start
       }
       case 'DSA': {
         // Dss-Parms ::= SEQUENCE { p INTEGER, q INTEGER, g INTEGER } (RFC 3279, Section 2.3.2)
-        if (!alg.params || alg.params.tag !== Tag.SEQUENCE) return { bits: null, curve: null };
-        const p = new DerReader(der, alg.params.start, alg.params.end).enter('Dss-Parms').expect(Tag.INTEGER, 'p');
+        if (!params || params.tag !== Tag.SEQUENCE) return { bits: null, curve: null };
+        const p = new DerReader(der, params.start, params.end).enter('Dss-Parms').expect(Tag.INTEGER, 'p');
         return { bits: bitLength(der, p.valueStart, p.end), curve: null };
       }
       case 'EC': {
@@ -583,12 +811,12 @@ function keySize(der: Uint8Array, type: KeyType, alg: RawAlgorithm, key: { start
         const len = key.end - key.start;
         const form = der[key.start];
         const pointBits = form === 0x04 ? ((len - 1) / 2) * 8 : form === 0x02 || form === 0x03 ? (len - 1) * 8 : null;
-        if (alg.params?.tag === Tag.OBJECT_IDENTIFIER) {
-          const oid = oidToString(der, alg.params.valueStart, alg.params.end);
+        if (params?.tag === Tag.OBJECT_IDENTIFIER) {
+          const oid = oidToString(der, params.valueStart, params.end);
           const named = NamedCurve[oid];
           return named ? { bits: named.bits, curve: named.name } : { bits: pointBits, curve: oid };
         }
-        if (alg.params?.tag === Tag.SEQUENCE) return { bits: pointBits, curve: 'explicit' };
+        if (params?.tag === Tag.SEQUENCE) return { bits: pointBits, curve: 'explicit' };
         return { bits: null, curve: null };
       }
       case 'Ed25519':
