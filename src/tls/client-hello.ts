@@ -174,7 +174,7 @@ export class ClientHelloView implements ClientHello {
       const ranges = this.#extensionRanges;
       // The same reader the eager parse makes for this body: ClientHello/extensions/<name>.
       const list = this.#body.childAt(this.#extensionsAt, this.#body.index, 'extensions');
-      ext = readExtensionBody(type, list.childAt(ranges[2 * i]!, ranges[2 * i + 1]!, extensionField(type)), 'client_hello');
+      ext = readExtensionBody(type, list.childAtNamedLater(ranges[2 * i]!, ranges[2 * i + 1]!, extensionField, type), 'client_hello');
       this.#extensions[i] = ext;
     }
     return ext;

@@ -73,6 +73,14 @@ export class Reader {
     return Reader.lazyChild(this, field, this.buf, this.base, start, end);
   }
 
+  /** `childAt(start, end, fieldOf(key))`, the name made only when an error needs it (see `subNamedLater`). */
+  childAtNamedLater(start: number, end: number, fieldOf: (key: number) => string, key: number): Reader {
+    const r = this.childAt(start, end, '');
+    r.fieldOf = fieldOf;
+    r.fieldKey = key;
+    return r;
+  }
+
   /** Index in this reader's buffer of the next unread byte (for `childAt`). */
   get index(): number {
     return this.pos;
