@@ -19,7 +19,7 @@ import { DecodeError } from '../wire/errors.js';
 import { cipherSuiteInfo } from '../tls/registry.js';
 import type { KeyLog } from '../tls/keylog.js';
 import { KeyLogLabel } from '../tls/keylog.js';
-import { HASH_LENGTH, hashForSuite, trafficKeys } from '../tls/key-schedule.js';
+import { HASH_LENGTH, digestBytes, hashForSuite, trafficKeys } from '../tls/key-schedule.js';
 import type { HashName } from '../tls/key-schedule.js';
 import { newProtectionState } from '../tls/protection.js';
 import type { ProtectionState } from '../tls/protection.js';
@@ -69,17 +69,56 @@ const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.b
 const ascii = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
 /**
+ * Encoded PRF labels: "key expansion" and the two Finished labels serve every connection a capture
+ * decrypts. `prf` is public, so the cache stops growing at this many labels (the rest are encoded
+ * each time).
+ */
+const MAX_CACHED_LABELS = 16;
+const labelBytes = new Map<string, Uint8Array>();
+
+function asciiLabel(label: string): Uint8Array {
+  let b = labelBytes.get(label);
+  if (b === undefined) {
+    b = ascii(label);
+    if (labelBytes.size < MAX_CACHED_LABELS) labelBytes.set(label, b);
+  }
+  return b;
+}
+
+/** Returns `a || b` in a new array. */
+function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
  * Returns P_hash(secret, seed) cut to `length` bytes (RFC 5246, Section 5):
  * `HMAC_hash(secret, A(1) + seed) + HMAC_hash(secret, A(2) + seed) + …` with A(0) = seed and
  * A(i) = HMAC_hash(secret, A(i-1)).
  */
 export function pHash(hash: PrfHash, secret: Uint8Array, seed: Uint8Array, length: number): Uint8Array {
+  return pHashOf(hash, secret, [seed], length);
+}
+
+/**
+ * `pHash` with the seed given as consecutive parts (label, then seed), hashed in turn rather than
+ * joined into a new array first.
+ */
+function pHashOf(hash: PrfHash, secret: Uint8Array, seed: readonly Uint8Array[], length: number): Uint8Array {
   const out = new Uint8Array(length);
-  let a: Uint8Array = seed;
+  let a: Uint8Array | null = null;
+  // Two HMACs per block is the floor: node:crypto cannot reuse a keyed HMAC.
   for (let o = 0; o < length; ) {
-    a = u8(createHmac(hash, secret).update(a).digest());
-    const block = u8(createHmac(hash, secret).update(a).update(seed).digest());
-    out.set(block.subarray(0, Math.min(block.length, length - o)), o);
+    const h = createHmac(hash, secret);
+    if (a === null) for (const part of seed) h.update(part);
+    else h.update(a);
+    a = digestBytes(h);
+    const b = createHmac(hash, secret).update(a);
+    for (const part of seed) b.update(part);
+    const block = digestBytes(b);
+    out.set(block.length <= length - o ? block : block.subarray(0, length - o), o);
     o += block.length;
   }
   return out;
@@ -97,12 +136,12 @@ export function tls12PrfHash(suite: number): 'sha256' | 'sha384' {
  * and anything older, whose key derivation is not a PRF.
  */
 export function prf(version: number, suite: number, secret: Uint8Array, label: string, seed: Uint8Array, length: number): Uint8Array {
-  const labelSeed = new Uint8Array([...ascii(label), ...seed]);
-  if (version >= 0x0303) return pHash(tls12PrfHash(suite), secret, labelSeed, length);
+  const labelSeed = [asciiLabel(label), seed];
+  if (version >= 0x0303) return pHashOf(tls12PrfHash(suite), secret, labelSeed, length);
   if (version < 0x0301) throw new RangeError(`no TLS PRF for version 0x${version.toString(16).padStart(4, '0')} (SSL 3.0 derives keys differently)`);
   const half = Math.ceil(secret.length / 2);
-  const md5 = pHash('md5', secret.subarray(0, half), labelSeed, length);
-  const sha1 = pHash('sha1', secret.subarray(secret.length - half), labelSeed, length);
+  const md5 = pHashOf('md5', secret.subarray(0, half), labelSeed, length);
+  const sha1 = pHashOf('sha1', secret.subarray(secret.length - half), labelSeed, length);
   for (let i = 0; i < length; i++) md5[i] = md5[i]! ^ sha1[i]!;
   return md5;
 }
@@ -116,9 +155,29 @@ export function tls12VerifyData(version: number, suite: number, master: Uint8Arr
   const digest = (h: string): Uint8Array => {
     const x = createHash(h);
     for (const m of messages) x.update(m);
-    return u8(x.digest());
+    return digestBytes(x);
   };
-  const handshakeHash = version >= 0x0303 ? digest(tls12PrfHash(suite)) : new Uint8Array([...digest('md5'), ...digest('sha1')]);
+  const handshakeHash = version >= 0x0303 ? digest(tls12PrfHash(suite)) : concat2(digest('md5'), digest('sha1'));
+  return tls12FinishedVerifyData(version, suite, master, sender, handshakeHash);
+}
+
+/**
+ * Returns the hash algorithms of the TLS 1.0-1.2 handshake hash for `version` and `suite`: the
+ * PRF's hash for TLS 1.2, MD5 then SHA-1 (concatenated) before it (RFC 5246 and RFC 2246,
+ * Section 7.4.9). A caller hashing the messages as they come digests each and concatenates.
+ */
+export function tls12HandshakeHashes(version: number, suite: number): readonly PrfHash[] {
+  return version >= 0x0303 ? [tls12PrfHash(suite)] : MD5_SHA1;
+}
+
+const MD5_SHA1: readonly PrfHash[] = ['md5', 'sha1'];
+
+/**
+ * Returns Finished.verify_data = PRF(master_secret, finished_label, handshakeHash) cut to 12 bytes
+ * (RFC 5246, Section 7.4.9), given the handshake hash already computed (see
+ * `tls12HandshakeHashes`). Throws `RangeError` for SSL 3.0, as `prf` does.
+ */
+export function tls12FinishedVerifyData(version: number, suite: number, master: Uint8Array, sender: 'client' | 'server', handshakeHash: Uint8Array): Uint8Array {
   return prf(version, suite, master, `${sender} finished`, handshakeHash, 12);
 }
 
@@ -157,8 +216,23 @@ const CBC_CIPHERS: Readonly<Record<string, readonly [string, number, number]>> =
   '3DES_EDE_CBC': ['des-ede3-cbc', 24, 8],
 };
 
+/**
+ * Results of `tls12Cipher` by suite: a capture repeats a handful of suites over thousands of
+ * connections. Bounded by the 2^16 suite values.
+ */
+const cipherCache = new Map<number, Tls12Cipher | null>();
+
 /** Returns how `suite` protects TLS 1.0-1.2 records, or null when we cannot open them (RC4, DES, IDEA, GOST, unknown). */
 export function tls12Cipher(suite: number): Tls12Cipher | null {
+  let c = cipherCache.get(suite);
+  if (c === undefined) {
+    c = describeTls12Cipher(suite);
+    cipherCache.set(suite, c);
+  }
+  return c;
+}
+
+function describeTls12Cipher(suite: number): Tls12Cipher | null {
   const info = cipherSuiteInfo(suite);
   if (!info || info.tls13) return null;
   const c = info.cipher;
@@ -220,7 +294,7 @@ export function tls12Protection(
   const macLength = cipher.mac ? MAC_LENGTHS[cipher.mac] : 0;
   const ivLength = cipher.kind === 'cbc' ? (version === 0x0301 ? cipher.blockSize : 0) : cipher.fixedIvLength;
   const total = 2 * (macLength + cipher.keyLength + ivLength);
-  const block = prf(version, suite, master, 'key expansion', new Uint8Array([...serverRandom, ...clientRandom]), total);
+  const block = prf(version, suite, master, 'key expansion', concat2(serverRandom, clientRandom), total);
   let o = 0;
   const take = (n: number): Uint8Array => block.slice(o, (o += n));
   const clientMac = take(macLength);
@@ -236,16 +310,24 @@ export function tls12Protection(
   };
 }
 
-const seqBytes = (seq: bigint): Uint8Array => {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, seq);
-  return b;
-};
+/** Writes the 64-bit sequence number big-endian at `at` (RFC 5246, Section 6.1: uint64 seq_num). */
+function putSeq(out: Uint8Array, at: number, seq: bigint): void {
+  const high = Number((seq >> 32n) & 0xffffffffn);
+  const low = Number(seq & 0xffffffffn);
+  out[at] = high >>> 24;
+  out[at + 1] = (high >>> 16) & 0xff;
+  out[at + 2] = (high >>> 8) & 0xff;
+  out[at + 3] = high & 0xff;
+  out[at + 4] = low >>> 24;
+  out[at + 5] = (low >>> 16) & 0xff;
+  out[at + 6] = (low >>> 8) & 0xff;
+  out[at + 7] = low & 0xff;
+}
 
 /** Returns `seq_num || type || version || length` (RFC 5246, Sections 6.2.3.1 and 6.2.3.3). */
 function additionalData(seq: bigint, type: number, version: number, length: number): Uint8Array {
   const ad = new Uint8Array(13);
-  ad.set(seqBytes(seq));
+  putSeq(ad, 0, seq);
   ad[8] = type;
   ad[9] = version >> 8;
   ad[10] = version & 0xff;
@@ -258,10 +340,15 @@ const failed = (detail: string): DecodeError => new DecodeError('decrypt-failed'
 
 /** Returns HMAC(MAC_write_key, seq_num + type + version + length + content) (RFC 5246, Section 6.2.3.1). */
 function hmac(p: Tls12Protection, type: number, version: number, content: Uint8Array): Uint8Array {
-  return u8(createHmac(p.cipher.mac!, p.macKey).update(additionalData(p.seq, type, version, content.length)).update(content).digest());
+  return digestBytes(createHmac(p.cipher.mac!, p.macKey).update(additionalData(p.seq, type, version, content.length)).update(content));
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
+
+/** Returns the output of a decipher's `update` then `final`, joined only when `final` gave bytes (AEADs give none). */
+function deciphered(head: Buffer, tail: Buffer): Uint8Array {
+  return u8(tail.length === 0 ? head : Buffer.concat([head, tail]));
+}
 
 /** Returns the AEAD plaintext of `sealed` (ciphertext || tag), or null when the tag does not verify. */
 function openAead(c: Tls12Cipher, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null {
@@ -272,12 +359,14 @@ function openAead(c: Tls12Cipher, key: Uint8Array, nonce: Uint8Array, aad: Uint8
       const d = createDecipheriv(c.cipher as 'aes-128-gcm', key, nonce, { authTagLength: c.tagLength });
       d.setAuthTag(tag);
       d.setAAD(aad);
-      return u8(Buffer.concat([d.update(body), d.final()]));
+      const head = d.update(body);
+      return deciphered(head, d.final());
     }
     const d = createDecipheriv(c.cipher as 'aes-128-ccm', key, nonce, { authTagLength: c.tagLength });
     d.setAuthTag(tag);
     d.setAAD(aad, { plaintextLength: body.length });
-    return u8(Buffer.concat([d.update(body), d.final()]));
+    const head = d.update(body);
+    return deciphered(head, d.final());
   } catch {
     return null;
   }
@@ -300,7 +389,7 @@ export function decryptTls12Record(p: Tls12Protection, type: number, version: nu
       if (fragment.length < c.explicitNonceLength + c.tagLength) throw failed('record shorter than nonce and tag');
       const explicit = fragment.subarray(0, c.explicitNonceLength);
       const sealed = fragment.subarray(c.explicitNonceLength);
-      const nonce = new Uint8Array([...p.iv, ...explicit]);
+      const nonce = concat2(p.iv, explicit);
       const aad = additionalData(p.seq, type, version, sealed.length - c.tagLength);
       const plain = openAead(c, p.key, nonce, aad, sealed);
       if (!plain) throw failed(`${c.cipher} authentication failed at sequence number ${p.seq}`);
@@ -311,7 +400,8 @@ export function decryptTls12Record(p: Tls12Protection, type: number, version: nu
       // RFC 7905, Section 2: nonce = the 12-byte IV XOR the sequence number, left-padded with zeros.
       if (fragment.length < c.tagLength) throw failed('record shorter than the tag');
       const nonce = p.iv.slice();
-      const seq = seqBytes(p.seq);
+      const seq = new Uint8Array(8);
+      putSeq(seq, 0, p.seq);
       for (let i = 0; i < 8; i++) nonce[4 + i] = nonce[4 + i]! ^ seq[i]!;
       const aad = additionalData(p.seq, type, version, fragment.length - c.tagLength);
       const body = fragment.subarray(0, fragment.length - c.tagLength);
@@ -319,7 +409,8 @@ export function decryptTls12Record(p: Tls12Protection, type: number, version: nu
         const d = createDecipheriv('chacha20-poly1305', p.key, nonce, { authTagLength: c.tagLength });
         d.setAuthTag(fragment.subarray(fragment.length - c.tagLength));
         d.setAAD(aad, { plaintextLength: body.length });
-        content = u8(Buffer.concat([d.update(body), d.final()]));
+        const head = d.update(body);
+        content = deciphered(head, d.final());
       } catch {
         throw failed(`chacha20-poly1305 authentication failed at sequence number ${p.seq}`);
       }
@@ -350,7 +441,7 @@ function openCbc(p: Tls12Protection, type: number, version: number, fragment: Ui
     // struct { opaque IV; block-ciphered content; opaque MAC; } — the MAC covers IV and ciphertext.
     if (fragment.length < macLength) throw failed('record shorter than its MAC');
     body = fragment.subarray(0, fragment.length - macLength);
-    const mac = u8(createHmac(c.mac!, p.macKey).update(additionalData(p.seq, type, version, body.length)).update(body).digest());
+    const mac = digestBytes(createHmac(c.mac!, p.macKey).update(additionalData(p.seq, type, version, body.length)).update(body));
     if (!sameBytes(mac, fragment.subarray(fragment.length - macLength))) throw failed(`MAC does not verify at sequence number ${p.seq}`);
   }
   // TLS 1.1 and 1.2 send the IV as the first block; TLS 1.0 chains from the previous record.
@@ -362,7 +453,8 @@ function openCbc(p: Tls12Protection, type: number, version: number, fragment: Ui
   try {
     const d = createDecipheriv(c.cipher, p.key, iv);
     d.setAutoPadding(false);
-    plain = u8(Buffer.concat([d.update(ciphertext), d.final()]));
+    const head = d.update(ciphertext);
+    plain = deciphered(head, d.final());
   } catch {
     throw failed(`${c.cipher} decryption failed`);
   }

@@ -224,6 +224,75 @@ export function decodePacket(
   info: PacketInfo,
   state: DecodeState = createDecodeState(),
 ): TcpSegment | null {
+  const common = commonTcpSegment(linkType, data, 0, data.length, info.timestampUs, info.frame, null);
+  if (common) {
+    state.stats.tcp++;
+    return common;
+  }
+  return decodeGeneral(linkType, data, info, state);
+}
+
+/** A `TcpSegment` whose fields `decodePacketInto` overwrites for every packet. */
+export interface ReusedSegment extends Omit<{ -readonly [K in keyof TcpSegment]: TcpSegment[K] }, 'flags'> {
+  flags: { -readonly [K in keyof TcpFlags]: TcpFlags[K] };
+}
+
+/** Returns a segment object for `decodePacketInto` to fill. */
+export function newReusedSegment(): ReusedSegment {
+  return {
+    src: '',
+    dst: '',
+    srcPort: 0,
+    dstPort: 0,
+    seq: 0,
+    ack: 0,
+    flags: { fin: false, syn: false, rst: false, psh: false, ack: false },
+    window: 0,
+    payload: new Uint8Array(0),
+    payloadLength: 0,
+    timestampUs: 0,
+    frame: 0,
+    ipVersion: 4,
+  };
+}
+
+/**
+ * `decodePacket` of the packet `buf[start, end)` for a consumer that does not keep segments (the
+ * capture reader's path): the common packet is read into `into` (returned, overwritten by the next
+ * call), any other is decoded as `decodePacket` does, into a fresh segment. No view, `PacketInfo`
+ * or segment object is made for the common packet.
+ */
+export function decodePacketInto(
+  into: ReusedSegment,
+  linkType: number,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  timestampUs: number,
+  frame: number,
+  state: DecodeState,
+): TcpSegment | null {
+  if (commonTcpSegment(linkType, buf, start, end, timestampUs, frame, into)) {
+    state.stats.tcp++;
+    return into;
+  }
+  return decodeGeneral(linkType, buf.subarray(start, end), { timestampUs, frame }, state);
+}
+
+/**
+ * Returns what `decodePacket` returns, read by the general `Reader`-based decoder alone (without the
+ * index-based reading of the common case): for checking that both agree.
+ */
+export function decodePacketWithReader(
+  linkType: number,
+  data: Uint8Array,
+  info: PacketInfo,
+  state: DecodeState = createDecodeState(),
+): TcpSegment | null {
+  return decodeGeneral(linkType, data, info, state);
+}
+
+function decodeGeneral(linkType: number, data: Uint8Array, info: PacketInfo, state: DecodeState): TcpSegment | null {
   const r = new Reader(data, 'frame');
   try {
     const seg = decodeLink(linkType, r, info, state);
@@ -235,6 +304,116 @@ export function decodePacket(
     state.stats.lastMalformed = { frame: info.frame, reason: e.message };
     return null;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The common case
+// ---------------------------------------------------------------------------------------------
+
+const be16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
+const be32 = (b: Uint8Array, i: number): number => ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+
+/** Returns where the IPv4 header of the frame `b[base, end)` starts for the link layers read here directly, or -1. */
+function ipv4Start(linkType: number, b: Uint8Array, base: number, end: number): number {
+  const n = end - base;
+  switch (linkType) {
+    case LinkType.ETHERNET:
+      return n >= 14 && be16(b, base + 12) === EtherType.ipv4 ? base + 14 : -1;
+    case LinkType.RAW:
+    case LinkType.DLT_RAW_12:
+    case LinkType.DLT_RAW_14:
+    case LinkType.IPV4:
+      return base;
+    case LinkType.NULL:
+    case LinkType.LOOP: {
+      if (n < 4) return -1;
+      // As in `decodeLink`: the family in either byte order.
+      const be = be32(b, base);
+      const family = be > 0xffff ? ((b[base + 3]! << 24) | (b[base + 2]! << 16) | (b[base + 1]! << 8) | b[base]!) >>> 0 : be;
+      return family === AF_INET ? base + 4 : -1;
+    }
+    case LinkType.LINUX_SLL:
+      return n >= 16 && be16(b, base + 14) === EtherType.ipv4 ? base + 16 : -1;
+    case LinkType.LINUX_SLL2:
+      return n >= 20 && be16(b, base) === EtherType.ipv4 ? base + 20 : -1;
+    default:
+      return -1;
+  }
+}
+
+/**
+ * Reads the most common packet by index instead of through `Reader`s: IPv4 with a 20-byte header,
+ * not a fragment, Total Length set, carrying TCP whose 20-byte header was captured and whose data
+ * offset is valid, on Ethernet without tags, raw IP, BSD loopback or Linux cooked capture. The frame
+ * is `b[base, end)`. Returns `into` filled in, or a fresh segment when `into` is null; returns null
+ * for anything else, and for every packet the general decoder would
+ * count as malformed, so that `decodeGeneral` decides those with its own errors and counters. The
+ * segment is field for field what `decodeIpv4` + `decodeTcp` make of the same bytes (the tests
+ * compare both on captures and mutated frames).
+ */
+function commonTcpSegment(linkType: number, b: Uint8Array, base: number, end: number, timestampUs: number, frame: number, into: ReusedSegment | null): TcpSegment | null {
+  const ip = ipv4Start(linkType, b, base, end);
+  if (ip < 0 || end - ip < 20) return null;
+  // RFC 791, Section 3.1: version 4, IHL 5; no More Fragments flag and fragment offset 0; TCP.
+  if (b[ip] !== 0x45 || (be16(b, ip + 6) & 0x3fff) !== 0 || b[ip + 9] !== IpProto.tcp) return null;
+  const totalLength = be16(b, ip + 2);
+  if (totalLength < 20) return null;
+  const segmentLength = totalLength - 20;
+  const t = ip + 20;
+  const captured = Math.min(segmentLength, end - t);
+  if (captured < 20) return null;
+  // RFC 9293, Section 3.1.
+  const offsetFlags = be16(b, t + 12);
+  const headerLength = (offsetFlags >> 12) * 4;
+  if (headerLength < 20 || headerLength > segmentLength) return null;
+  const left = captured - 20;
+  // A snap length may cut the options (see `decodeTcp`).
+  const options = left < segmentLength - 20 ? Math.min(headerLength - 20, left) : headerLength - 20;
+  const start = t + 20 + options;
+  const payloadLength = segmentLength - headerLength;
+  const payload = b.subarray(start, start + Math.min(payloadLength, left - options));
+  if (into === null) {
+    return {
+      src: ipv4Text(be32(b, ip + 12)),
+      dst: ipv4Text(be32(b, ip + 16)),
+      srcPort: be16(b, t),
+      dstPort: be16(b, t + 2),
+      seq: be32(b, t + 4),
+      ack: be32(b, t + 8),
+      flags: {
+        fin: (offsetFlags & 0x01) !== 0,
+        syn: (offsetFlags & 0x02) !== 0,
+        rst: (offsetFlags & 0x04) !== 0,
+        psh: (offsetFlags & 0x08) !== 0,
+        ack: (offsetFlags & 0x10) !== 0,
+      },
+      window: be16(b, t + 14),
+      payload,
+      payloadLength,
+      timestampUs,
+      frame,
+      ipVersion: 4,
+    };
+  }
+  into.src = ipv4Text(be32(b, ip + 12));
+  into.dst = ipv4Text(be32(b, ip + 16));
+  into.srcPort = be16(b, t);
+  into.dstPort = be16(b, t + 2);
+  into.seq = be32(b, t + 4);
+  into.ack = be32(b, t + 8);
+  const flags = into.flags;
+  flags.fin = (offsetFlags & 0x01) !== 0;
+  flags.syn = (offsetFlags & 0x02) !== 0;
+  flags.rst = (offsetFlags & 0x04) !== 0;
+  flags.psh = (offsetFlags & 0x08) !== 0;
+  flags.ack = (offsetFlags & 0x10) !== 0;
+  into.window = be16(b, t + 14);
+  into.payload = payload;
+  into.payloadLength = payloadLength;
+  into.timestampUs = timestampUs;
+  into.frame = frame;
+  into.ipVersion = 4;
+  return into;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,7 +718,8 @@ function addFragment(
     return undefined;
   }
   if (!more) {
-    if (d.totalLength !== undefined && d.totalLength !== end) {
+    // A fragment held already may reach past the end this last fragment declares: inconsistent too.
+    if ((d.totalLength !== undefined && d.totalLength !== end) || d.pieces.some((f) => f.offset + f.bytes.length > end)) {
       fragments.delete(key);
       stats.fragmentsDropped++;
       refuseFragment(state, info, 'last fragment disagrees with the datagram length');

@@ -133,6 +133,21 @@ export interface ReadCaptureOptions {
   readonly strict?: boolean;
 }
 
+/**
+ * A packet as `readCaptureRaw` hands it on: its captured bytes are `buf[start, end)`. One object,
+ * updated in place for every packet: read it during the call and copy what you keep.
+ */
+export interface RawPacket {
+  linkType: number;
+  /** As `CapturedPacket.timestampUs`. */
+  timestampUs: number;
+  /** 1-based frame number. */
+  index: number;
+  buf: Uint8Array;
+  start: number;
+  end: number;
+}
+
 /** A push parser: feed chunks in order, then `end()`. */
 export interface CaptureParser {
   /** Parses every complete record now available; throws `DecodeError` on broken framing. */
@@ -218,7 +233,23 @@ export async function readCapture(
   onPacket: (p: CapturedPacket, meta: CaptureMeta) => void,
   options: ReadCaptureOptions = {},
 ): Promise<CaptureMeta> {
-  const parser = createCaptureParser(onPacket, options);
+  return drive(source, createCaptureParser(onPacket, options));
+}
+
+/**
+ * Returns the file's metadata after streaming every packet of `source` through `onPacket` as a
+ * `RawPacket` (one object reused for every packet, no view per packet): for a consumer that only
+ * reads the packets as they pass, as `reassembleCapture` does. Throws as `readCapture`.
+ */
+export async function readCaptureRaw(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array,
+  onPacket: (p: RawPacket, meta: CaptureMeta) => void,
+  options: ReadCaptureOptions = {},
+): Promise<CaptureMeta> {
+  return drive(source, makeParser({ raw: onPacket }, options));
+}
+
+async function drive(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array, parser: CaptureParser): Promise<CaptureMeta> {
   if (source instanceof Uint8Array) {
     parser.feed(source);
   } else if (Symbol.asyncIterator in source) {
@@ -237,6 +268,13 @@ export function createCaptureParser(
   onPacket: (p: CapturedPacket, meta: CaptureMeta) => void,
   options: ReadCaptureOptions = {},
 ): CaptureParser {
+  return makeParser({ packet: onPacket }, options);
+}
+
+/** Where a parser delivers packets: fresh `CapturedPacket`s, or one reused `RawPacket`. */
+type PacketSink = { readonly packet: (p: CapturedPacket, meta: CaptureMeta) => void; readonly raw?: undefined } | { readonly raw: (p: RawPacket, meta: CaptureMeta) => void; readonly packet?: undefined };
+
+function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParser {
   const meta = {
     format: 'pcap' as 'pcap' | 'pcapng',
     byteOrder: 'big' as 'big' | 'little',
@@ -274,9 +312,22 @@ export function createCaptureParser(
     if (meta.warnings.length < MAX_WARNINGS) meta.warnings.push({ code, message, offset });
   };
 
+  const rawPacket: RawPacket = { linkType: 0, timestampUs: 0, index: 0, buf: new Uint8Array(0), start: 0, end: 0 };
+
   const deliver = (p: CapturedPacket): void => {
     meta.packets++;
-    onPacket(p, meta);
+    if (sink.packet) sink.packet(p, meta);
+    else deliverRaw(p.linkType, p.timestampUs, p.index, p.data, 0, p.data.length);
+  };
+
+  const deliverRaw = (linkType: number, timestampUs: number, index: number, buf: Uint8Array, start: number, end: number): void => {
+    rawPacket.linkType = linkType;
+    rawPacket.timestampUs = timestampUs;
+    rawPacket.index = index;
+    rawPacket.buf = buf;
+    rawPacket.start = start;
+    rawPacket.end = end;
+    sink.raw!(rawPacket, meta);
   };
 
   // --- pcap -----------------------------------------------------------------------------------
@@ -326,6 +377,11 @@ export function createCaptureParser(
     const sec = dv.getUint32(pos, pcapLe);
     const frac = dv.getUint32(pos + 4, pcapLe);
     const start = pos + pcapRecordHeader;
+    if (sink.raw) {
+      meta.packets++;
+      deliverRaw(meta.interfaces[0]!.linkType, sec * 1e6 + (pcapNano ? Math.floor(frac / 1000) : frac), meta.packets, buf, start, start + capLen);
+      return total;
+    }
     deliver({
       interfaceId: 0,
       linkType: meta.interfaces[0]!.linkType,
@@ -372,6 +428,7 @@ export function createCaptureParser(
     if (trailer !== total) {
       throw new DecodeError('bad-value', `trailing block length ${trailer} differs from ${total}`, at + total - 4, 'pcapng/block/length');
     }
+    if (type === BlockType.enhancedPacket && !skippingSection && plainEnhancedPacket(buf, dv, pos, total, at)) return total;
     const body = { buf, dv, start: pos + 8, end: pos + total - 4, at: at + 8 };
     if (type === BlockType.sectionHeader) sectionHeader(body);
     else if (skippingSection) meta.skippedBlocks++;
@@ -496,6 +553,52 @@ export function createCaptureParser(
     const dv = b.dv;
     packet(b, blockAt, 'EPB', id, dv.getUint32(b.start + 4, ngLe), dv.getUint32(b.start + 8, ngLe),
       dv.getUint32(b.start + 12, ngLe), dv.getUint32(b.start + 16, ngLe), b.start + 20, true);
+  };
+
+  /**
+   * Delivers an Enhanced Packet Block of the common kind and returns true: fixed fields present, a
+   * known interface, captured data inside the block, no options. Returns false, having done
+   * nothing, for any other EPB, which `enhancedPacket` then reads with its warnings. Packets are the
+   * hot path: this makes no block body or timestamp object per packet.
+   */
+  const plainEnhancedPacket = (buf: Uint8Array, dv: DataView, pos: number, total: number, at: number): boolean => {
+    const start = pos + 8;
+    const end = pos + total - 4;
+    if (end - start < 20) return false;
+    const id = sectionInterfaces[dv.getUint32(start, ngLe)];
+    if (id === undefined) return false;
+    const capLen = dv.getUint32(start + 12, ngLe);
+    const dataStart = start + 20;
+    if (dataStart + capLen > end || end - (dataStart + pad4(capLen)) >= 4) return false;
+    const intf = meta.interfaces[id]!;
+    const high = dv.getUint32(start + 4, ngLe);
+    const low = dv.getUint32(start + 8, ngLe);
+    let timestampUs: number;
+    let subMicroNs = 0;
+    const res = intf.tsResolution;
+    const ticks = high * TWO_32 + low;
+    if (res.base === 10 && res.exponent === 6 && ticks <= SAFE_TICKS) timestampUs = ticks + (intf.tsOffsetSeconds ?? 0) * 1e6;
+    else {
+      const ts = timestamp(intf, high, low);
+      timestampUs = ts.us;
+      subMicroNs = ts.ns;
+    }
+    if (sink.raw) {
+      meta.packets++;
+      deliverRaw(intf.linkType, timestampUs, meta.packets, buf, dataStart, dataStart + capLen);
+      return true;
+    }
+    deliver({
+      interfaceId: id,
+      linkType: intf.linkType,
+      timestampUs,
+      subMicroNs,
+      data: buf.subarray(dataStart, dataStart + capLen),
+      originalLength: dv.getUint32(start + 16, ngLe),
+      index: meta.packets + 1,
+      offset: at,
+    });
+    return true;
   };
 
   /** draft-ietf-opsawg-pcapng, Section 4.4: no timestamp, interface 0, no captured-length field. */

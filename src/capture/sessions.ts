@@ -18,6 +18,8 @@
  * Layers (STYLE §5.9): this module produces facts only; `src/report/capture-view.ts` turns them into
  * JSON and tables, and judges certificate chains.
  */
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import { reassembleCapture } from './tcp.js';
 import type { DataOrigin, Direction, Endpoint, Flow, ReassemblerLimits, ReassemblerStats } from './tcp.js';
@@ -42,11 +44,11 @@ import { ContentType, ExtensionType, HANDSHAKE_TYPES, HandshakeType, nameOf } fr
 import { parseKeyLog, KeyLogLabel } from '../tls/keylog.js';
 import type { KeyLog } from '../tls/keylog.js';
 import { decryptRecord } from '../tls/protection.js';
-import { messageHash, transcriptHash, finishedVerifyData } from '../tls/key-schedule.js';
+import { digestBytes, finishedVerifyData, hashForSuite, messageHash } from '../tls/key-schedule.js';
 import { findExtensionByType, readExtensions } from '../tls/extensions.js';
 import type { OutcomeKind } from '../probe/outcome.js';
-import { decryptTls12Record, tls12Protection, tls12VerifyData, tls13Protection } from './decrypt.js';
-import type { Tls12Protection, Tls13Protection } from './decrypt.js';
+import { decryptTls12Record, tls12FinishedVerifyData, tls12HandshakeHashes, tls12Protection, tls13Protection } from './decrypt.js';
+import type { Tls12Protection, Tls12Unsupported, Tls13Protection } from './decrypt.js';
 
 // ---------------------------------------------------------------------------------------------
 // Caps
@@ -180,7 +182,12 @@ export interface DecryptionFacts {
   readonly messages: readonly string[];
 }
 
-/** Everything we learnt about one TLS connection. Plain readonly data; bytes are copies. */
+/**
+ * Everything we learnt about one TLS connection. Plain readonly data; bytes are copies, never views
+ * of the capture. The hellos, their records and the certificates are views into 16 KiB blocks
+ * shared with the same facts of the connections reported around it (one allocation for many), so
+ * keeping one connection's facts keeps up to a few such blocks alive.
+ */
 export interface ConnectionFacts {
   /** Wireshark's `tcp.stream` number of the flow (0-based, in order of first appearance). */
   readonly index: number;
@@ -300,14 +307,20 @@ const other = (d: Direction): Direction => (d === 'client' ? 'server' : 'client'
 // Per-connection state
 // ---------------------------------------------------------------------------------------------
 
+/** The record being read on one side; one object per side, reused from record to record. */
 interface RecordInProgress {
   /** The side's header buffer: valid until the record is complete and handled (`onRecord`). */
-  readonly header: Uint8Array;
-  readonly type: number;
-  readonly version: number;
+  header: Uint8Array;
+  type: number;
+  version: number;
   remaining: number;
-  readonly keep: boolean;
-  readonly parts: Uint8Array[];
+  keep: boolean;
+  /** A kept body split across deliveries, gathered here (see `transientBytes`); null until then. */
+  body: Uint8Array | null;
+  /** The slab `body` was carved from, to release once the record is handled. */
+  slab: Slab | null;
+  /** Bytes of `body` filled so far. */
+  filled: number;
 }
 
 interface Side {
@@ -323,9 +336,12 @@ interface Side {
   scanned: number;
   header: Uint8Array;
   headerLength: number;
+  /** The record being read, when `inRecord` (null until the first record). */
   record: RecordInProgress | null;
+  inRecord: boolean;
   readonly assembler: HandshakeAssembler;
-  readonly decryptedAssembler: HandshakeAssembler;
+  /** Made when the side's first record is decrypted. */
+  decryptedAssembler: HandshakeAssembler | null;
   handshakeBytes: number;
   handshakeStopped: boolean;
   /** TLS 1.0-1.2: ChangeCipherSpec sent, so the records that follow are protected. */
@@ -376,13 +392,16 @@ interface Conn {
   problems: ConnectionProblem[];
   serverEvidence: Uint8Array | null;
   clientBroken: boolean;
-  /** Handshake messages in order, kept only while a key log has this connection's secrets. */
-  transcript: Uint8Array[] | null;
-  transcriptBytes: number;
+  /** The handshake transcript, kept only while a key log has this connection's secrets. */
+  transcript: Transcript | null;
   secrets: 'tls13' | 'tls12' | 'none';
   master: Uint8Array | null;
   decryptionUnsupported: string | null;
   decryptedMessages: string[];
+  /** The TLS 1.0-1.2 keys of both directions, once a ChangeCipherSpec needed them (see `startTls12`). */
+  tls12Keys: { readonly client: Tls12Protection; readonly server: Tls12Protection } | Tls12Unsupported | null;
+  /** What the handshake parser needs to know (version, suite), made again when the ServerHello sets them. */
+  context: HandshakeContext | null;
 }
 
 function newSide(dir: Direction): Side {
@@ -397,8 +416,9 @@ function newSide(dir: Direction): Side {
     header: new Uint8Array(RECORD_HEADER_LENGTH),
     headerLength: 0,
     record: null,
+    inRecord: false,
     assembler: createHandshakeAssembler(),
-    decryptedAssembler: createHandshakeAssembler(),
+    decryptedAssembler: null,
     handshakeBytes: 0,
     handshakeStopped: false,
     encrypted: false,
@@ -444,11 +464,12 @@ function newConn(flow: Flow, keySource: KeySource): Conn {
     serverEvidence: null,
     clientBroken: false,
     transcript: null,
-    transcriptBytes: 0,
     secrets: 'none',
     master: null,
     decryptionUnsupported: null,
     decryptedMessages: [],
+    tls12Keys: null,
+    context: null,
   };
 }
 
@@ -524,9 +545,13 @@ export async function analyzeCapture(source: AsyncIterable<Uint8Array> | Uint8Ar
         side.bytes += bytes.length;
         if (side.mode === 'detect') {
           if (side.pendingLength === 0) side.pendingOffset = offset;
-          side.pending.push(bytes.slice());
+          // Held as a view while `detect` looks at it (it usually finds the hello at once and walks
+          // the bytes), and copied only if it is still held afterwards.
+          side.pending.push(bytes);
           side.pendingLength += bytes.length;
           detect(c);
+          ownPending(c.sides.client, bytes);
+          ownPending(c.sides.server, bytes);
           if (isIgnorable(c)) conns.delete(flow);
         } else if (side.mode === 'records') {
           walk(c, side, bytes);
@@ -556,7 +581,7 @@ export async function analyzeCapture(source: AsyncIterable<Uint8Array> | Uint8Ar
     },
     {
       ...(opts.limits ? { limits: opts.limits } : {}),
-      onPacket: (_p, meta) => keys.refresh(meta),
+      onMeta: (meta) => keys.refresh(meta),
     },
   );
   keys.refresh(summary.meta);
@@ -608,6 +633,12 @@ export function endpointText(e: Endpoint): string {
 // ---------------------------------------------------------------------------------------------
 // Detection
 // ---------------------------------------------------------------------------------------------
+
+/** Replaces the view `bytes` by a copy if the side still holds it (see `onData`). */
+function ownPending(s: Side, bytes: Uint8Array): void {
+  const i = s.pending.lastIndexOf(bytes);
+  if (i >= 0) s.pending[i] = bytes.slice();
+}
 
 function joinedPending(s: Side): Uint8Array {
   if (s.pending.length > 1) s.pending = [concatBytes(...s.pending)];
@@ -709,7 +740,7 @@ function maybeSwap(c: Conn): boolean {
 function readSslV2Hello(c: Conn, s: Side, length: number): void {
   const b = joinedPending(s);
   try {
-    const record = b.slice(0, length);
+    const record = factCopy(b.subarray(0, length));
     const hello = readSslV2ClientHello(new Reader(record, 'SSLv2ClientHello'));
     c.clientHello = { format: 'sslv2', hello: { ...hello, raw: record }, message: record, records: record, frame: s.origin.frame, timestampUs: s.origin.timestampUs };
     logMessage(c, s, 'sslv2_client_hello', false);
@@ -763,6 +794,56 @@ function wantBody(c: Conn, s: Side, type: number, length: number): boolean {
   }
 }
 
+/**
+ * Bytes per slab of `transientBytes`: a few dozen split record bodies (a certificate flight spans
+ * two or three segments) per slab; a body too large for a quarter of it gets a buffer of its own.
+ */
+const TRANSIENT_SLAB_BYTES = 64 * 1024;
+
+/**
+ * Empty slabs kept for reuse. Split bodies are released within a connection's lifetime, so a
+ * capture cycles through a handful of slabs; four (256 KiB) cover that and are all that stays
+ * allocated after an analysis.
+ */
+const MAX_FREE_SLABS = 4;
+
+/** A slab of `transientBytes` and how many of the bodies carved from it are still in use. */
+interface Slab {
+  readonly bytes: Uint8Array;
+  used: number;
+  live: number;
+}
+
+const freeSlabs: Slab[] = [];
+let slab: Slab | null = null;
+
+/**
+ * Returns `n` bytes for a record body gathered from several deliveries, and the slab they come
+ * from (null for a large body with a buffer of its own), to hand back with `releaseTransient` once
+ * the record is handled. The bodies are only read while `onRecord` runs (the handlers copy what
+ * they keep: hellos, certificates, partial handshake messages), so a slab whose bodies are all
+ * released is reused: fresh memory for every split body (an ArrayBuffer each, then a new 64 KiB
+ * slab every few connections) showed in the profiles, page faults included.
+ */
+function transientBytes(n: number): { body: Uint8Array; slab: Slab | null } {
+  if (n > TRANSIENT_SLAB_BYTES / 4) return { body: new Uint8Array(n), slab: null };
+  if (slab === null || slab.used + n > slab.bytes.length) {
+    if (slab !== null && slab.live === 0 && freeSlabs.length < MAX_FREE_SLABS) freeSlabs.push(slab);
+    slab = freeSlabs.pop() ?? { bytes: new Uint8Array(TRANSIENT_SLAB_BYTES), used: 0, live: 0 };
+    slab.used = 0;
+  }
+  const body = slab.bytes.subarray(slab.used, slab.used + n);
+  slab.used += n;
+  slab.live++;
+  return { body, slab };
+}
+
+/** Hands back a body of `transientBytes`: its slab is reused once none of its bodies is in use. */
+function releaseTransient(from: Slab): void {
+  from.live--;
+  if (from.live === 0 && from !== slab && freeSlabs.length < MAX_FREE_SLABS) freeSlabs.push(from);
+}
+
 /** Walks records in `bytes`, keeping the bodies we need; stops the side on a header that is not TLS. */
 function walk(c: Conn, s: Side, bytes: Uint8Array): void {
   let p = 0;
@@ -772,7 +853,7 @@ function walk(c: Conn, s: Side, bytes: Uint8Array): void {
       s.mode = 'done';
       return;
     }
-    if (s.record === null) {
+    if (!s.inRecord) {
       const n = Math.min(RECORD_HEADER_LENGTH - s.headerLength, bytes.length - p);
       for (let i = 0; i < n; i++) s.header[s.headerLength + i] = bytes[p + i]!;
       s.headerLength += n;
@@ -788,22 +869,48 @@ function walk(c: Conn, s: Side, bytes: Uint8Array): void {
         s.mode = 'done';
         return;
       }
-      s.record = { header: h, type, version: (h[1]! << 8) | h[2]!, remaining: length, keep: wantBody(c, s, type, length), parts: [] };
+      const keep = wantBody(c, s, type, length);
+      const version = (h[1]! << 8) | h[2]!;
+      const next = s.record;
+      if (next === null) s.record = { header: h, type, version, remaining: length, keep, body: null, slab: null, filled: 0 };
+      else {
+        next.header = h;
+        next.type = type;
+        next.version = version;
+        next.remaining = length;
+        next.keep = keep;
+        next.body = null;
+        next.slab = null;
+        next.filled = 0;
+      }
+      s.inRecord = true;
     }
-    const r = s.record;
+    const r = s.record!;
     const n = Math.min(r.remaining, bytes.length - p);
     // A body wholly inside these bytes is handed on as a view (handlers copy what they keep); only
-    // a body split across deliveries is copied, piece by piece. Copying every body was ~8% of
-    // what a capture analysis allocated (V8 heap sampling).
-    const inPlace = r.parts.length === 0 && n === r.remaining;
-    if (r.keep && n > 0 && !inPlace) r.parts.push(bytes.slice(p, p + n));
+    // a body split across deliveries is copied, into one buffer of the record's size. Copying every
+    // body was ~8% of what a capture analysis allocated (V8 heap sampling).
+    const inPlace = r.filled === 0 && n === r.remaining;
+    if (r.keep && n > 0 && !inPlace) {
+      if (r.body === null) {
+        const t = transientBytes(r.filled + r.remaining);
+        r.body = t.body;
+        r.slab = t.slab;
+      }
+      r.body.set(bytes.subarray(p, p + n), r.filled);
+      r.filled += n;
+    }
     r.remaining -= n;
     p += n;
     if (r.remaining === 0) {
-      s.record = null;
+      s.inRecord = false;
       s.headerLength = 0;
-      const body = !r.keep ? null : inPlace ? bytes.subarray(p - n, p) : r.parts.length === 1 ? r.parts[0]! : concatBytes(...r.parts);
+      const body = !r.keep ? null : inPlace ? bytes.subarray(p - n, p) : r.body!;
+      const from = r.slab;
+      r.body = null;
+      r.slab = null;
       onRecord(c, s, r, body);
+      if (from !== null) releaseTransient(from);
     }
   }
 }
@@ -841,7 +948,7 @@ function onRecord(c: Conn, s: Side, r: RecordInProgress, body: Uint8Array | null
       }
       if (s.handshakeStopped) return;
       s.handshakeBytes += body.length;
-      if (s.helloRecords) s.helloRecords.push(concatBytes(r.header, body));
+      if (s.helloRecords) s.helloRecords.push(factCopy(r.header, body));
       feedHandshake(c, s, s.assembler, body, false);
       return;
     case ContentType.application_data:
@@ -888,11 +995,11 @@ function feedHandshake(c: Conn, s: Side, assembler: HandshakeAssembler, body: Ui
   for (const f of frags) {
     // The hellos are kept, and their parsed fields alias the bytes they are read from, which may be
     // a view of the capture (see `walk`): read them from a copy of their own.
-    const raw = f.msgType === HandshakeType.client_hello || f.msgType === HandshakeType.server_hello ? f.raw.slice() : f.raw;
-    const ctx: HandshakeContext = {
+    const raw = f.msgType === HandshakeType.client_hello || f.msgType === HandshakeType.server_hello ? factCopy(f.raw) : f.raw;
+    const ctx: HandshakeContext = (c.context ??= {
       ...(c.version !== null ? { version: c.version } : {}),
       ...(c.cipherSuite !== null ? { cipherSuite: c.cipherSuite } : {}),
-    };
+    });
     let m: HandshakeMessage | null = null;
     try {
       m = readHandshakeMessage(new Reader(raw, '', 0), ctx);
@@ -939,18 +1046,71 @@ function readDraftServerHello(raw: Uint8Array): HandshakeMessage | null {
 // Handshake messages
 // ---------------------------------------------------------------------------------------------
 
-function pushTranscript(c: Conn, raw: Uint8Array): void {
-  if (!c.transcript) return;
-  c.transcriptBytes += raw.length;
-  if (c.transcriptBytes > MAX_TRANSCRIPT_BYTES) c.transcript = null;
-  else c.transcript.push(raw.slice());
+/**
+ * The handshake messages of a connection whose secrets the key log has, for the Finished checks.
+ * Until the ServerHello names the hash, the messages are held (the hellos, copies of their own);
+ * from then on they go straight into running hashes, which each Finished check copies and digests
+ * (copying every message, then hashing the list at each Finished, was most of `checkFinished`, 8.5%
+ * of a key-log analysis profile).
+ */
+interface Transcript {
+  held: Uint8Array[] | null;
+  /** The running hashes once the ServerHello is in: see `startTranscriptHashes`. */
+  hashes: readonly Hash[] | null;
+  bytes: number;
+}
+
+/** Adds a handshake message; `owned` when `raw` is a copy of its own (the hellos, see `feedHandshake`). */
+function pushTranscript(c: Conn, raw: Uint8Array, owned: boolean): void {
+  const t = c.transcript;
+  if (!t) return;
+  t.bytes += raw.length;
+  if (t.bytes > MAX_TRANSCRIPT_BYTES) c.transcript = null;
+  else if (t.hashes) for (const h of t.hashes) h.update(raw);
+  else t.held!.push(owned ? raw : raw.slice());
+}
+
+/**
+ * Switches the transcript to running hashes once the ServerHello fixed version and suite: the
+ * suite's hash for TLS 1.3 (RFC 8446, Section 4.4.1; after a HelloRetryRequest, ClientHello1 is
+ * replaced by message_hash), the PRF's hash for TLS 1.2, MD5 and SHA-1 for TLS 1.0/1.1 (RFC 5246
+ * and RFC 2246, Section 7.4.9). Without a TLS 1.3 hash for the suite nothing can be checked, and the
+ * transcript is dropped.
+ */
+function startTranscriptHashes(c: Conn): void {
+  const t = c.transcript;
+  if (!t || t.hashes || c.version === null || c.cipherSuite === null) return;
+  const held = t.held!;
+  t.held = null;
+  if (tls13(c)) {
+    const hash = hashForSuite(c.cipherSuite);
+    if (hash === null) {
+      c.transcript = null;
+      return;
+    }
+    const h = createHash(hash);
+    held.forEach((m, i) => h.update(i === 0 && c.helloRetryRequest ? messageHash(hash, m) : m));
+    t.hashes = [h];
+    return;
+  }
+  t.hashes = tls12HandshakeHashes(c.version, c.cipherSuite).map((name) => {
+    const h = createHash(name);
+    for (const m of held) h.update(m);
+    return h;
+  });
+}
+
+/** Returns the transcript hash so far (the digests concatenated for TLS 1.0/1.1), leaving the running hashes going. */
+function transcriptDigest(t: Transcript): Uint8Array {
+  const hashes = t.hashes!;
+  if (hashes.length === 1) return digestBytes(hashes[0]!.copy());
+  return concatBytes(...hashes.map((h) => digestBytes(h.copy())));
 }
 
 function onMessage(c: Conn, s: Side, msgType: number, raw: Uint8Array, m: HandshakeMessage | null, decrypted: boolean): void {
   const hrr = m?.kind === 'server_hello' && isHelloRetryRequest(m.body);
   logMessage(c, s, hrr ? 'hello_retry_request' : handshakeName(msgType), decrypted);
   if (decrypted) c.decryptedMessages.push(handshakeName(msgType));
-  const seen = { frame: s.origin.frame, timestampUs: s.origin.timestampUs };
 
   if (msgType === HandshakeType.finished) {
     if (m?.kind === 'finished' && decrypted) {
@@ -959,16 +1119,18 @@ function onMessage(c: Conn, s: Side, msgType: number, raw: Uint8Array, m: Handsh
     }
   }
   // RFC 5246, Section 7.4.9: HelloRequest is not part of the transcript.
-  if (msgType !== HandshakeType.hello_request) pushTranscript(c, raw);
+  if (msgType !== HandshakeType.hello_request) pushTranscript(c, raw, msgType === HandshakeType.client_hello || msgType === HandshakeType.server_hello);
 
   if (!m) return;
   switch (m.kind) {
     case 'client_hello': {
       if (s.dir !== 'client') return;
-      const records = s.helloRecords ? concatBytes(...s.helloRecords) : raw.slice();
+      const held = s.helloRecords;
+      // Each held record is a copy of its own already; a hello in one record needs no second copy.
+      const records = held ? (held.length === 1 ? held[0]! : factCopy(...held)) : factCopy(raw);
       s.helloRecords = null;
       // `raw` is already a copy of its own (feedHandshake).
-      const fact: ClientHelloFact = { format: 'tls', hello: m.body, message: raw, records, ...seen };
+      const fact: ClientHelloFact = { format: 'tls', hello: m.body, message: raw, records, frame: s.origin.frame, timestampUs: s.origin.timestampUs };
       if (c.clientHello === null) {
         c.clientHello = fact;
         lookUpKeys(c, raw);
@@ -981,7 +1143,7 @@ function onMessage(c: Conn, s: Side, msgType: number, raw: Uint8Array, m: Handsh
     }
     case 'server_hello': {
       if (s.dir !== 'server') return;
-      const fact: ServerHelloFact = { hello: m.body, message: raw, ...seen };
+      const fact: ServerHelloFact = { hello: m.body, message: raw, frame: s.origin.frame, timestampUs: s.origin.timestampUs };
       if (hrr) {
         if (c.helloRetryRequest === null && c.serverHello === null) {
           c.helloRetryRequest = fact;
@@ -994,6 +1156,8 @@ function onMessage(c: Conn, s: Side, msgType: number, raw: Uint8Array, m: Handsh
       c.serverHello = fact;
       c.version = negotiatedVersion(m.body);
       c.cipherSuite = m.body.cipherSuite;
+      c.context = null;
+      startTranscriptHashes(c);
       if (tls13(c)) startTls13(c);
       else if (c.sides.client.encrypted && c.sides.client.recordsAfterCcs === 0) {
         // A ChangeCipherSpec before the ServerHello belongs to no TLS 1.2 handshake: ignore it.
@@ -1003,15 +1167,71 @@ function onMessage(c: Conn, s: Side, msgType: number, raw: Uint8Array, m: Handsh
     }
     case 'certificate':
       if (s.dir === 'server' && c.certificates.length === 0) {
-        c.certificates = m.body.entries.slice(0, MAX_CERTIFICATES).map((e) => e.der.slice());
+        c.certificates = copyAll(m.body.entries.slice(0, MAX_CERTIFICATES).map((e) => e.der));
         c.certificatesDecrypted = decrypted;
       } else if (s.dir === 'client' && c.clientCertificates.length === 0) {
-        c.clientCertificates = m.body.entries.slice(0, MAX_CERTIFICATES).map((e) => e.der.slice());
+        c.clientCertificates = copyAll(m.body.entries.slice(0, MAX_CERTIFICATES).map((e) => e.der));
       }
       return;
     default:
       return;
   }
+}
+
+/**
+ * Bytes per slab of `factBytes`: the hellos, hello records and certificate chain of a few
+ * connections (3-4 KB each in a typical capture), so that a consumer keeping one connection's
+ * facts keeps at most this much with them.
+ */
+const FACT_SLAB_BYTES = 16 * 1024;
+
+let factSlab = new Uint8Array(0);
+let factSlabUsed = 0;
+
+/**
+ * Returns `n` fresh bytes (never handed out before) for a copy that a fact keeps: a view into a
+ * slab shared with the facts of the connections around it, so that the hellos, their records and
+ * the certificates cost no ArrayBuffer each (creating and collecting a few per connection showed in
+ * the profiles). Copies larger than a quarter slab get a buffer of their own.
+ */
+function factBytes(n: number): Uint8Array {
+  if (n > FACT_SLAB_BYTES / 4) return new Uint8Array(n);
+  if (factSlabUsed + n > factSlab.length) {
+    factSlab = new Uint8Array(FACT_SLAB_BYTES);
+    factSlabUsed = 0;
+  }
+  const out = factSlab.subarray(factSlabUsed, factSlabUsed + n);
+  factSlabUsed += n;
+  return out;
+}
+
+/** Returns a copy of `parts` joined, for a fact (see `factBytes`). */
+function factCopy(...parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = factBytes(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Returns copies of `parts`, made in one allocation (see `factBytes`), so none aliases the capture
+ * (a chain is kept whole or not at all; one buffer instead of one per certificate).
+ */
+function copyAll(parts: readonly Uint8Array[]): Uint8Array[] {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const buf = factBytes(total);
+  let o = 0;
+  return parts.map((p) => {
+    buf.set(p, o);
+    o += p.length;
+    return buf.subarray(o - p.length, o);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1094,8 +1314,10 @@ function lookUpKeys(c: Conn, clientHello: Uint8Array): void {
     if (c.secrets === 'none') c.secrets = 'tls12';
   }
   if (c.secrets !== 'none') {
-    c.transcript = [clientHello.slice()];
-    c.transcriptBytes = clientHello.length;
+    // `clientHello` is a copy of its own already (the hello's message, or a view of its own record copy).
+    c.transcript = { held: [clientHello], hashes: null, bytes: clientHello.length };
+    // A ServerHello captured before the ClientHello's last segment already fixed the hash.
+    startTranscriptHashes(c);
   }
 }
 
@@ -1133,7 +1355,7 @@ function onProtectedTls13(c: Conn, s: Side, r: RecordInProgress, body: Uint8Arra
   const inner = attempt(s.handshakeDone ? null : s.tls13);
   if (inner) {
     s.decryptedRecords++;
-    if (inner.contentType === ContentType.handshake) feedHandshake(c, s, s.decryptedAssembler, inner.content, true);
+    if (inner.contentType === ContentType.handshake) feedHandshake(c, s, (s.decryptedAssembler ??= createHandshakeAssembler()), inner.content, true);
     else if (inner.contentType === ContentType.alert && inner.content.length === 2) addAlert(c, s, inner.content[0]!, inner.content[1]!, true, true);
     else logMessage(c, s, 'application_data', true);
     return;
@@ -1142,7 +1364,7 @@ function onProtectedTls13(c: Conn, s: Side, r: RecordInProgress, body: Uint8Arra
   if (early) {
     s.decryptedRecords++;
     // RFC 8446, Section 4.5: EndOfEarlyData is the only handshake message under the early keys.
-    if (early.contentType === ContentType.handshake) feedHandshake(c, s, s.decryptedAssembler, early.content, true);
+    if (early.contentType === ContentType.handshake) feedHandshake(c, s, (s.decryptedAssembler ??= createHandshakeAssembler()), early.content, true);
     else logMessage(c, s, 'early_data', true);
     return;
   }
@@ -1163,7 +1385,9 @@ function startTls12(c: Conn, s: Side): void {
     c.clientHello.format === 'tls' &&
     findExtensionByType(c.clientHello.hello.extensions, ExtensionType.encrypt_then_mac) !== undefined &&
     findExtensionByType(c.serverHello.hello.extensions, ExtensionType.encrypt_then_mac) !== undefined;
-  const made = tls12Protection(c.version, c.cipherSuite, c.master, clientRandom(c.clientHello), c.serverHello.hello.random, etm);
+  // Both directions' keys come from one key block: derived at the first ChangeCipherSpec, kept for
+  // the other side's (deriving it per side doubled the PRF's HMACs).
+  const made = (c.tls12Keys ??= tls12Protection(c.version, c.cipherSuite, c.master, clientRandom(c.clientHello), c.serverHello.hello.random, etm));
   if (made === 'version') {
     c.decryptionUnsupported = `version 0x${c.version.toString(16).padStart(4, '0')} has no TLS PRF (SSL 3.0 is not decrypted)`;
     return;
@@ -1181,7 +1405,7 @@ function onProtectedTls12(c: Conn, s: Side, r: RecordInProgress, body: Uint8Arra
       const plain = decompress(c, s, decryptTls12Record(s.tls12, r.type, r.version, body));
       s.decryptedRecords++;
       if (plain) {
-        feedHandshake(c, s, s.decryptedAssembler, plain, true);
+        feedHandshake(c, s, (s.decryptedAssembler ??= createHandshakeAssembler()), plain, true);
         return;
       }
     } catch (e) {
@@ -1214,18 +1438,18 @@ function decompress(c: Conn, s: Side, content: Uint8Array): Uint8Array | null {
 /** Returns whether a decrypted Finished matches the transcript, or null when it cannot be checked. */
 function checkFinished(c: Conn, s: Side, verifyData: Uint8Array): boolean | null {
   const t = c.transcript;
-  if (!t || c.version === null || c.cipherSuite === null) return null;
+  // The version is set by the ServerHello, which also started the running hashes.
+  if (!t || !t.hashes || c.version === null || c.cipherSuite === null) return null;
   const equal = (a: Uint8Array): boolean => a.length === verifyData.length && a.every((x, i) => x === verifyData[i]);
   if (tls13(c)) {
     const p = s.tls13;
     if (!p || c.sides.client.missed || c.sides.server.missed) return null;
-    // RFC 8446, Section 4.4.1: after a HelloRetryRequest, ClientHello1 is replaced by message_hash.
-    const messages = c.helloRetryRequest ? [messageHash(p.hash, t[0]!), ...t.slice(1)] : t;
-    return equal(finishedVerifyData(p.hash, p.secret, transcriptHash(p.hash, messages)));
+    // The running hash is the suite's, as p.hash is (both from c.cipherSuite).
+    return equal(finishedVerifyData(p.hash, p.secret, transcriptDigest(t)));
   }
   if (c.master === null) return null;
   try {
-    return equal(tls12VerifyData(c.version, c.cipherSuite, c.master, s.dir, t));
+    return equal(tls12FinishedVerifyData(c.version, c.cipherSuite, c.master, s.dir, transcriptDigest(t)));
   } catch {
     return null;
   }
@@ -1284,15 +1508,23 @@ function decryptionOf(c: Conn, keysGiven: boolean): DecryptionFacts | null {
   if (!keysGiven) return null;
   const cs = c.sides.client;
   const ss = c.sides.server;
-  const base = { keys: c.secrets, clientFinished: cs.finished, serverFinished: ss.finished, messages: c.decryptedMessages };
-  if (c.secrets === 'none') return { ...base, status: 'no-keys', detail: c.clientHello ? 'the key log has no secret for this client random' : 'no ClientHello, so no client random to look up' };
-  if (c.decryptionUnsupported) return { ...base, status: 'unsupported', detail: c.decryptionUnsupported };
+  // One literal with the fields in a fixed order (an object spread per connection showed in the profile).
+  const facts = (status: DecryptionFacts['status'], detail: string | null): DecryptionFacts => ({
+    keys: c.secrets,
+    clientFinished: cs.finished,
+    serverFinished: ss.finished,
+    messages: c.decryptedMessages,
+    status,
+    detail,
+  });
+  if (c.secrets === 'none') return facts('no-keys', c.clientHello ? 'the key log has no secret for this client random' : 'no ClientHello, so no client random to look up');
+  if (c.decryptionUnsupported) return facts('unsupported', c.decryptionUnsupported);
   const opened = cs.decryptedRecords + ss.decryptedRecords;
-  if (cs.finished && ss.finished) return { ...base, status: 'decrypted', detail: null };
-  if (opened > 0) return { ...base, status: 'partial', detail: 'some handshake records were not in the capture or did not open' };
+  if (cs.finished && ss.finished) return facts('decrypted', null);
+  if (opened > 0) return facts('partial', 'some handshake records were not in the capture or did not open');
   const tried = cs.tls12Failed || ss.tls12Failed || cs.failedDecrypts + ss.failedDecrypts > 0;
-  if (tried) return { ...base, status: 'failed', detail: 'records did not authenticate with the logged secrets' };
-  return { ...base, status: 'nothing-encrypted', detail: 'no protected handshake record was captured' };
+  if (tried) return facts('failed', 'records did not authenticate with the logged secrets');
+  return facts('nothing-encrypted', 'no protected handshake record was captured');
 }
 
 function finish(c: Conn, keysGiven: boolean): ConnectionFacts {

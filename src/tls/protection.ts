@@ -100,10 +100,13 @@ function checkSequence(seq: bigint): void {
 export function recordNonce(iv: Uint8Array, seq: bigint): Uint8Array {
   checkSequence(seq);
   const nonce = iv.slice();
-  let s = seq;
-  for (let i = nonce.byteLength - 1; i >= nonce.byteLength - 8 && i >= 0; i--) {
-    nonce[i] = nonce[i]! ^ Number(s & 0xffn);
-    s >>= 8n;
+  // The two 32-bit halves of the counter, XORed into the last eight bytes (fewer when the IV is shorter).
+  const high = Number(seq >> 32n);
+  const low = Number(seq & 0xffffffffn);
+  const n = nonce.byteLength;
+  for (let k = 0; k < 8 && k < n; k++) {
+    const byte = k < 4 ? (low >>> (8 * k)) & 0xff : (high >>> (8 * (k - 4))) & 0xff;
+    nonce[n - 1 - k] = nonce[n - 1 - k]! ^ byte;
   }
   return nonce;
 }
@@ -132,25 +135,30 @@ function open(aead: SuiteAead, key: Uint8Array, nonce: Uint8Array, aad: Uint8Arr
   const body = sealed.subarray(0, sealed.byteLength - aead.tagLength);
   const tag = sealed.subarray(sealed.byteLength - aead.tagLength);
   try {
-    let parts: Buffer[];
+    let head: Buffer;
+    let tail: Buffer;
     if (aead.cipher === 'aes-128-ccm') {
       // CCM needs the tag and the plaintext length before any data (Node's CCM contract).
       const d = createDecipheriv(aead.cipher, key, nonce, { authTagLength: aead.tagLength });
       d.setAuthTag(tag);
       d.setAAD(aad, { plaintextLength: body.byteLength });
-      parts = [d.update(body), d.final()];
+      head = d.update(body);
+      tail = d.final();
     } else if (aead.cipher === 'chacha20-poly1305') {
       const d = createDecipheriv(aead.cipher, key, nonce, { authTagLength: aead.tagLength });
       d.setAuthTag(tag);
       d.setAAD(aad, { plaintextLength: body.byteLength });
-      parts = [d.update(body), d.final()];
+      head = d.update(body);
+      tail = d.final();
     } else {
       const d = createDecipheriv(aead.cipher, key, nonce, { authTagLength: aead.tagLength });
       d.setAuthTag(tag);
       d.setAAD(aad);
-      parts = [d.update(body), d.final()];
+      head = d.update(body);
+      tail = d.final();
     }
-    const out = Buffer.concat(parts);
+    // An AEAD's final() only checks the tag and yields no bytes: join only if it ever does.
+    const out = tail.byteLength === 0 ? head : Buffer.concat([head, tail]);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch {
     return null;
@@ -167,6 +175,29 @@ export interface InnerPlaintext {
 }
 
 const PATH = 'TLSCiphertext';
+
+/**
+ * Throws the `DecodeError` for a record header that does not fit its ciphertext (see `decryptRecord`);
+ * only called when a quick look found something wrong, so the common case builds no `Reader`.
+ */
+function checkHeader(header: Uint8Array, ciphertext: Uint8Array, aead: SuiteAead): void {
+  const r = new Reader(header, PATH);
+  const opaqueType = r.u8('opaque_type');
+  if (opaqueType !== OPAQUE_TYPE_APPLICATION_DATA) {
+    r.fail('bad-value', `protected records have opaque_type 23, got ${opaqueType}`, 'opaque_type', 0);
+  }
+  r.u16('legacy_record_version'); // RFC 8446, Section 5.1: ignored, but authenticated as part of the AAD.
+  const length = r.u16('length');
+  if (length !== ciphertext.byteLength) {
+    r.fail('length-out-of-range', `header length ${length} but ${ciphertext.byteLength} ciphertext bytes`, 'length', 3);
+  }
+  if (length > MAX_CIPHERTEXT_LENGTH) {
+    r.fail('too-large', `TLSCiphertext.length ${length} exceeds 2^14+256 (record_overflow)`, 'length', 3);
+  }
+  if (length < aead.tagLength) {
+    r.fail('truncated', `encrypted_record of ${length} bytes is shorter than the ${aead.tagLength}-byte tag`, 'encrypted_record', 5);
+  }
+}
 
 /**
  * Returns the inner plaintext of one protected record and advances `state.seq`.
@@ -186,23 +217,15 @@ export function decryptRecord(state: ProtectionState, header: Uint8Array, cipher
   if (header.byteLength !== RECORD_HEADER_LENGTH) {
     throw new TypeError(`record header must be ${RECORD_HEADER_LENGTH} bytes, got ${header.byteLength}`);
   }
-  const r = new Reader(header, PATH);
-  const opaqueType = r.u8('opaque_type');
-  if (opaqueType !== OPAQUE_TYPE_APPLICATION_DATA) {
-    r.fail('bad-value', `protected records have opaque_type 23, got ${opaqueType}`, 'opaque_type', 0);
+  const headerLength = (header[3]! << 8) | header[4]!;
+  if (
+    header[0] !== OPAQUE_TYPE_APPLICATION_DATA ||
+    headerLength !== ciphertext.byteLength ||
+    headerLength > MAX_CIPHERTEXT_LENGTH ||
+    headerLength < aead.tagLength
+  ) {
+    checkHeader(header, ciphertext, aead);
   }
-  r.u16('legacy_record_version'); // RFC 8446, Section 5.1: ignored, but authenticated as part of the AAD.
-  const length = r.u16('length');
-  if (length !== ciphertext.byteLength) {
-    r.fail('length-out-of-range', `header length ${length} but ${ciphertext.byteLength} ciphertext bytes`, 'length', 3);
-  }
-  if (length > MAX_CIPHERTEXT_LENGTH) {
-    r.fail('too-large', `TLSCiphertext.length ${length} exceeds 2^14+256 (record_overflow)`, 'length', 3);
-  }
-  if (length < aead.tagLength) {
-    r.fail('truncated', `encrypted_record of ${length} bytes is shorter than the ${aead.tagLength}-byte tag`, 'encrypted_record', 5);
-  }
-
   const plaintext = open(aead, state.key, recordNonce(state.iv, state.seq), header, ciphertext);
   if (plaintext === null) {
     throw new DecodeError(

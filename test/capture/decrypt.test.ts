@@ -4,6 +4,7 @@
  * fixtures), each Finished checked against its transcript, and the parameters RFCs fix for the
  * TLS 1.2 ciphers.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture, endpointText } from '../../src/capture/sessions.js';
 import type { ConnectionFacts } from '../../src/capture/sessions.js';
 import { openCaptureFile } from '../../src/capture/source.js';
-import { prf, tls12Cipher, tls12PrfHash, pHash } from '../../src/capture/decrypt.js';
+import { prf, tls12Cipher, tls12FinishedVerifyData, tls12HandshakeHashes, tls12PrfHash, tls12VerifyData, pHash } from '../../src/capture/decrypt.js';
+import { Rng } from '../helpers/random.js';
 import { toHex } from '../../src/wire/hex.js';
 import { CORPUS_DIR, hasCorpus, NO_CORPUS } from '../helpers/corpus.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
@@ -50,6 +52,55 @@ describe('prf', () => {
     const sha = pHash('sha1', secret.subarray(23), Uint8Array.from([...label, ...seed]), 40);
     expect(toHex(prf(0x0301, 0x002f, secret, 'key expansion', seed, 40))).toBe(toHex(md5.map((b, i) => b ^ sha[i]!)));
     expect(() => prf(0x0300, 0x002f, secret, 'x', seed, 8)).toThrow(RangeError);
+  });
+
+  const hasOpenssl = spawnSync('which', ['openssl']).status === 0;
+  it.skipIf(!hasOpenssl)('agrees with openssl kdf TLS1-PRF for TLS 1.2 (SHA-256, SHA-384) and TLS 1.0 (MD5 and SHA-1), over one to several blocks', () => {
+    const rng = new Rng(5);
+    // Suites whose PRF hash is SHA-256 (0xc02f) and SHA-384 (0xc030), and TLS 1.0 (0x002f).
+    for (const [version, suite, digest] of [
+      [0x0303, 0xc02f, 'SHA256'],
+      [0x0303, 0xc030, 'SHA384'],
+      [0x0301, 0x002f, 'MD5-SHA1'],
+    ] as const) {
+      for (const length of [12, 40, 104]) {
+        const secret = rng.bytes(48);
+        const seed = rng.bytes(64);
+        const label = 'key expansion';
+        const r = spawnSync('openssl', ['kdf', '-keylen', String(length), '-kdfopt', `digest:${digest}`, '-kdfopt', `hexsecret:${toHex(secret)}`,
+          '-kdfopt', `hexseed:${Buffer.from(label, 'latin1').toString('hex')}${toHex(seed)}`, 'TLS1-PRF']);
+        expect(r.status, r.stderr.toString()).toBe(0);
+        const theirs = r.stdout.toString().trim().replace(/:/g, '').toLowerCase();
+        expect(toHex(prf(version, suite, secret, label, seed, length))).toBe(theirs);
+      }
+    }
+  });
+});
+
+describe('tls12FinishedVerifyData', () => {
+  it('gives tls12VerifyData from the digests of tls12HandshakeHashes, as a running transcript hash does', () => {
+    const rng = new Rng(9);
+    const messages = [rng.bytes(200), rng.bytes(3000), rng.bytes(4)];
+    const master = rng.bytes(48);
+    for (const [version, suite] of [
+      [0x0303, 0xc02f],
+      [0x0303, 0xc030],
+      [0x0302, 0x002f],
+      [0x0301, 0x002f],
+    ] as const) {
+      const hashes = tls12HandshakeHashes(version, suite);
+      expect(hashes).toEqual(version === 0x0303 ? [tls12PrfHash(suite)] : ['md5', 'sha1']);
+      const running = hashes.map((h) => {
+        const x = createHash(h);
+        for (const m of messages) x.update(m);
+        return x.digest();
+      });
+      for (const sender of ['client', 'server'] as const) {
+        const verifyData = tls12FinishedVerifyData(version, suite, master, sender, Buffer.concat(running));
+        expect(verifyData).toHaveLength(12);
+        expect(toHex(verifyData)).toBe(toHex(tls12VerifyData(version, suite, master, sender, messages)));
+      }
+    }
   });
 });
 

@@ -236,6 +236,19 @@ describe('IP fragment reassembly', () => {
     expect(state.stats.fragmentOverlaps).toBe(1);
   });
 
+  // Found by comparing the two IPv4 readers on mutated frames: the last fragment used to size the
+  // datagram without looking at the fragments held, and copying a longer one threw a RangeError.
+  it('drops a datagram whose last fragment ends before a fragment already held', () => {
+    const state = createDecodeState();
+    const first = ipv4({ src: '10.1.1.1', dst: '10.2.2.2', id: 6, moreFragments: true }, segment.subarray(0, 1600));
+    const last = ipv4({ src: '10.1.1.1', dst: '10.2.2.2', id: 6, fragmentOffset: 1000 }, segment.subarray(1000, 1200));
+    expect(decodePacket(LinkType.RAW, first, { timestampUs: 1, frame: 1 }, state)).toBeNull();
+    expect(decodePacket(LinkType.RAW, last, { timestampUs: 2, frame: 2 }, state)).toBeNull();
+    expect(state.stats).toMatchObject({ fragments: 1, fragmentsDropped: 1, malformed: 1, reassembled: 0 });
+    expect(state.stats.lastMalformed?.reason).toMatch(/disagrees with the datagram length/);
+    expect(state.fragments.size).toBe(0);
+  });
+
   it('reassembles IPv6 fragments', () => {
     const state = createDecodeState();
     const cut = 1232; // multiple of 8

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCaptureParser, readCapture, MAX_PACKET_BYTES } from '../../src/capture/pcap.js';
+import { createCaptureParser, readCapture, readCaptureRaw, MAX_PACKET_BYTES } from '../../src/capture/pcap.js';
 import type { CapturedPacket, CaptureMeta } from '../../src/capture/pcap.js';
 import { openCaptureFile, READ_CHUNK_BYTES } from '../../src/capture/source.js';
 import { DecodeError } from '../../src/wire/errors.js';
@@ -207,6 +207,24 @@ describe('readCapture on pcapng', () => {
     expect(meta.warnings).toEqual([{ code: 'unknown-interface', message: expect.stringContaining('interface 5') as unknown, offset: expect.any(Number) as unknown }]);
   });
 
+  it('adds if_tsoffset to microsecond timestamps of packet blocks without options', async () => {
+    // draft-ietf-opsawg-pcapng, Section 4.2: if_tsoffset seconds are added to every timestamp.
+    const file = concat(shb(true), idb(true, 1, 0, [opt.tsoffset(-60n, true)]), epb(true, 0, 1_700_000_000_000_001n, frame(1)));
+    const { packets } = await readAll(file);
+    expect(packets.map((p) => [p.timestampUs, p.subMicroNs])).toEqual([[(1_700_000_000 - 60) * 1e6 + 1, 0]]);
+  });
+
+  it('warns about a captured length that runs past its block and keeps what the block holds', async () => {
+    const block = epb(true, 0, 5n, frame(1));
+    // Captured Packet Length (body offset 12, after the 8-byte block header) one byte too large.
+    const dv = new DataView(block.buffer, block.byteOffset);
+    const data = frame(1);
+    dv.setUint32(8 + 12, pad4(data.length) + 1, true);
+    const { packets, meta } = await readAll(concat(shb(true), idb(true, 1), block));
+    expect(meta.warnings.map((w) => w.code)).toEqual(['caplen-exceeds-block']);
+    expect(packets.map((p) => p.data.length)).toEqual([pad4(data.length)]);
+  });
+
   it('rejects a block whose trailing length differs from its leading length', async () => {
     const good = concat(shb(true), idb(true, 1));
     const bad = good.slice();
@@ -280,5 +298,54 @@ describe('openCaptureFile', () => {
     const corrupt = gzipSync(file);
     corrupt.fill(0x55, 20, 60);
     await expect(readAll(openCaptureFile(tmpFile(corrupt, 'gz')))).rejects.toThrow();
+  });
+});
+
+function pad4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+describe('readCaptureRaw', () => {
+  /** What readCaptureRaw shows of each packet, in readCapture's terms. */
+  async function rawView(source: Parameters<typeof readCapture>[0]): Promise<{ rows: unknown[]; meta: CaptureMeta }> {
+    const rows: unknown[] = [];
+    const meta = await readCaptureRaw(source, (p) => rows.push([p.index, p.linkType, p.timestampUs, toHex(p.buf.subarray(p.start, p.end))]));
+    return { rows, meta };
+  }
+  const view = (packets: readonly CapturedPacket[]): unknown[] => packets.map((p) => [p.index, p.linkType, p.timestampUs, toHex(p.data)]);
+
+  const pcapng = concat(
+    shb(true, [opt.comment('section')]),
+    idb(true, 1),
+    idb(true, 101, 0, [opt.tsresol(9), opt.tsoffset(10n, true)]),
+    epb(true, 0, 1_700_000_000_000_001n, frame(1)),
+    epb(true, 0, 1_700_000_000_000_002n, frame(2), [opt.comment('with an option')]),
+    epb(true, 1, 1_700_000_000_123_456_789n, frame(3)),
+    epb(true, 7, 1n, frame(4)),
+    spb(true, frame(5)),
+    pb(true, 0, 1_700_000_000_000_006n, frame(6)),
+    shb(false),
+    idb(false, 1),
+    epb(false, 0, 1_700_000_000_000_007n, frame(7)),
+  );
+  const pcap = pcapFile({ le: false, nano: true, linkType: 1, records: [1, 2, 3].map((i) => ({ sec: 1_700_000_000 + i, frac: 999_999_999, data: frame(i) })) });
+
+  it.each([
+    ['pcapng', pcapng],
+    ['pcap', pcap],
+  ])('hands on the packets readCapture reads, with the same metadata (%s)', async (_name, file) => {
+    const whole = await readAll(file);
+    const raw = await rawView(file);
+    expect(raw.rows).toEqual(view(whole.packets));
+    expect(raw.meta).toEqual(whole.meta);
+    // And whatever the chunk sizes.
+    const rng = new Rng(11);
+    const chunks: Uint8Array[] = [];
+    for (let o = 0; o < file.length; ) {
+      const n = 1 + rng.int(90);
+      chunks.push(file.slice(o, o + n));
+      o += n;
+    }
+    expect((await rawView(chunks)).rows).toEqual(view(whole.packets));
   });
 });

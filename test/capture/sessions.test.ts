@@ -158,6 +158,34 @@ describe('analyzeCapture', () => {
     expect(r.stats.connections).toBe(3);
   });
 
+  // The analysis hands record bodies and first segments on as views of the capture while it reads
+  // them, gathers split bodies into reused scratch memory, and packs the bytes it keeps into shared
+  // blocks: none of the facts may alias the input or the scratch memory.
+  it('keeps no view of the capture or of its scratch memory: the facts do not depend on the chunking and survive the input being overwritten', async () => {
+    const keyLog = readFileSync(fixture('tls12-keylog.keys'), 'utf8');
+    const text = (cs: readonly ConnectionFacts[]): string => JSON.stringify(cs, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
+    for (const name of ['tls13-dsb.pcapng', 'tls12-keylog.pcapng']) {
+      const file = readFileSync(fixture(name));
+      let whole: string | null = null;
+      for (const size of [file.length, 1500, 97, 13]) {
+        const chunks: Uint8Array[] = [];
+        for (let o = 0; o < file.length; o += size) chunks.push(new Uint8Array(file.subarray(o, o + size)));
+        const { connections } = await analyzeCapture(
+          (async function* () {
+            yield* chunks;
+          })(),
+          { keyLog },
+        );
+        const before = text(connections!);
+        expect(connections!.some((c) => c.certificates.length > 0 && c.decryption?.status === 'decrypted')).toBe(true);
+        whole ??= before;
+        expect(before).toBe(whole);
+        for (const c of chunks) c.fill(0xa5);
+        expect(text(connections!)).toBe(before);
+      }
+    }
+  });
+
   it('ignores flows that carry no TLS', async () => {
     const pcap = makePcap([
       { fromClient: true, payload: new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n') },

@@ -2,12 +2,17 @@
  * createReassembler: TCP stream reassembly per flow and direction. Segments are built directly
  * (no capture file) from a known byte stream, so every expected byte is the input itself.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TcpSegment } from '../../src/capture/packet.js';
-import { createReassembler } from '../../src/capture/tcp.js';
+import { createReassembler, reassembleCapture } from '../../src/capture/tcp.js';
 import type { CloseReason, Direction, Flow, ReassemblerLimits, StreamEvents } from '../../src/capture/tcp.js';
 import { toHex } from '../../src/wire/hex.js';
 import { Rng } from '../helpers/random.js';
+import { CORPUS_DIR, hasCorpus } from '../helpers/corpus.js';
+import { openCaptureFile } from '../../src/capture/source.js';
+import { concat, epb, ethernet, idb, ipv4, ipv6, shb, tcp as tcpBytes, text } from './build.js';
 
 const CLIENT = { addr: '192.0.2.10', port: 50123 };
 const SERVER = { addr: '198.51.100.20', port: 443 };
@@ -519,5 +524,63 @@ describe('closed flows', () => {
     for (let p = 41000; p < 41050; p++) r.push(lateAck(p));
     expect(log.flows).toHaveLength(50);
     r.finish();
+  });
+});
+
+describe('reassembleCapture', () => {
+  /** Every event of a whole capture as text, with a packet observer or without (the reused-segment path). */
+  async function events(source: Parameters<typeof reassembleCapture>[0], observe: boolean): Promise<string[]> {
+    const out: string[] = [];
+    let seen = 0;
+    const summary = await reassembleCapture(
+      source,
+      {
+        onFlowStart: (f) => out.push(`start ${f.id} ${f.client.addr}:${f.client.port} ${f.server.addr}:${f.server.port} ${f.roles}`),
+        onData: (f, d, b, offset, o) => out.push(`data ${f.id} ${d} ${offset} ${o.frame} ${o.timestampUs} ${toHex(b)}`),
+        onGap: (f, d, offset, length) => out.push(`gap ${f.id} ${d} ${offset} ${length}`),
+        onEnd: (f, d, how, ts, frame) => out.push(`end ${f.id} ${d} ${how} ${ts} ${frame}`),
+        onFlowClose: (f, reason) => out.push(`close ${f.id} ${reason} ${JSON.stringify(f.stats)} ${JSON.stringify(f.flags)}`),
+      },
+      observe ? { onPacket: () => seen++ } : {},
+    );
+    out.push(JSON.stringify(summary));
+    if (observe) expect(seen).toBe(summary.meta.packets);
+    return out;
+  }
+
+  it('reports the same events whether or not a packet observer is given', async () => {
+    const v4 = (from: 'c' | 's', seq: number, flags: string, payload = ''): Uint8Array => {
+      const [a, b, sp, dp] = from === 'c' ? ['192.0.2.1', '192.0.2.2', 50000, 443] : ['192.0.2.2', '192.0.2.1', 443, 50000];
+      return ethernet(0x0800, ipv4({ src: a, dst: b }, tcpBytes({ sport: sp, dport: dp, seq, flags, payload: text(payload) })));
+    };
+    const v6 = ethernet(0x86dd, ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }, tcpBytes({ sport: 40000, dport: 443, seq: 5, flags: 'S' })));
+    const frames = [v4('c', 100, 'S'), v4('s', 900, 'SA'), v4('c', 101, 'AP', 'hello '), v6, v4('c', 113, 'AP', 'later'), v4('c', 107, 'AP', 'world!'), v4('s', 901, 'AF', 'bye'), v4('c', 118, 'AF')];
+    const file = concat(shb(true), idb(true, 1), ...frames.map((f, i) => epb(true, 0, BigInt(1_700_000_000_000_000 + i), f)));
+    const plain = await events(file, false);
+    expect(plain.some((e) => e.startsWith('data 0 client 12 '))).toBe(true); // the out-of-order segment, delivered
+    expect(await events(file, true)).toEqual(plain);
+  });
+
+  describe.skipIf(!hasCorpus)('on the corpus captures', () => {
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir)) {
+        const p = join(dir, e);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/\.(pcap|pcapng|cap)(\.gz)?$/i.test(e)) files.push(p);
+      }
+    };
+    if (hasCorpus) walk(CORPUS_DIR);
+
+    it('reports the same events whether or not a packet observer is given', async () => {
+      let compared = 0;
+      for (const f of files) {
+        const run = (observe: boolean): Promise<string[]> => events(openCaptureFile(f), observe).catch((e: unknown) => [`throws ${String(e)}`]);
+        const [a, b] = [await run(false), await run(true)];
+        if (a.join('\n') !== b.join('\n')) expect(b, f).toEqual(a);
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(50);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import {
   applicationSecrets,
   binderKey,
   deriveSecret,
+  digestBytes,
   earlySecret,
   earlySecrets,
   finishedVerifyData,
@@ -216,6 +217,38 @@ describe('hkdfLabel', () => {
 
   it('rejects a context longer than 255 bytes', () => {
     expect(() => hkdfLabel('key', new Uint8Array(256), 16)).toThrow(EncodeError);
+  });
+
+  it('rejects a label longer than 255 bytes with its prefix, and a length beyond 16 bits', () => {
+    expect(() => hkdfLabel('x'.repeat(250), new Uint8Array(0), 16)).toThrow(EncodeError);
+    expect(() => hkdfLabel('key', new Uint8Array(0), 0x10000)).toThrow(EncodeError);
+  });
+
+  it('lays out length, "tls13 " + label in UTF-8 and context, each after its length (RFC 8446, Section 7.1)', () => {
+    const context = Uint8Array.from({ length: 255 }, (_, i) => i);
+    for (const label of ['key', 'c hs traffic', 'exporter é', 'x'.repeat(249)]) {
+      const full = Buffer.from(`tls13 ${label}`, 'utf8');
+      const want = Buffer.concat([Buffer.from([0x01, 0x02, full.length]), full, Buffer.from([context.length]), context]);
+      const got = hkdfLabel(label, context, 0x0102);
+      expect(toHex(got)).toBe(want.toString('hex'));
+      // Each call returns bytes of its own, even for a label seen before.
+      got.fill(0);
+      expect(toHex(hkdfLabel(label, context, 0x0102))).toBe(want.toString('hex'));
+    }
+  });
+});
+
+describe('digestBytes', () => {
+  it('returns the digest() bytes of HMACs and hashes, every byte value included', () => {
+    const rng = new Rng(31);
+    for (let i = 0; i < 200; i++) {
+      const key = rng.bytes(1 + rng.int(64));
+      const data = rng.bytes(rng.int(300));
+      for (const hash of ['md5', 'sha1', 'sha256', 'sha384'] as const) {
+        expect(toHex(digestBytes(createHmac(hash, key).update(data)))).toBe(createHmac(hash, key).update(data).digest('hex'));
+        expect(toHex(digestBytes(createHash(hash).update(data)))).toBe(createHash(hash).update(data).digest('hex'));
+      }
+    }
   });
 });
 

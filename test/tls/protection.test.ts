@@ -71,6 +71,13 @@ describe('recordNonce', () => {
     expect(toHex(recordNonce(iv, 2n ** 64n - 1n))).toBe('00010203' + 'fbfaf9f8f7f6f5f4');
   });
 
+  it('XORs only the low-order bytes of the sequence number into an IV shorter than 8 bytes, and leaves the IV as it was', () => {
+    const short = fromHex('00000000');
+    expect(toHex(recordNonce(short, 0x0102030405060708n))).toBe('05060708');
+    expect(toHex(recordNonce(iv, 0x8000000000000001n))).toBe('00010203' + '840506070809' + '0a0a');
+    expect(toHex(iv)).toBe('000102030405060708090a0b');
+  });
+
   it('refuses sequence numbers outside 0..2^64-1', () => {
     expect(() => recordNonce(iv, 2n ** 64n)).toThrow(RangeError);
     expect(() => recordNonce(iv, -1n)).toThrow(RangeError);
