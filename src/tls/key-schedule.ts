@@ -422,6 +422,8 @@ export interface KeyShareKeyPair {
 interface MontgomeryParams {
   readonly kind: 'montgomery';
   readonly name: 'x25519' | 'x448';
+  /** The curve's name in a JWK (RFC 8037, Section 2). */
+  readonly jwkCurve: 'X25519' | 'X448';
   readonly length: number;
   /** DER of SubjectPublicKeyInfo up to the raw key (RFC 8410, Section 4). */
   readonly spkiPrefix: Uint8Array;
@@ -452,6 +454,7 @@ const GROUPS: ReadonlyMap<number, GroupParams> = new Map<number, GroupParams>([
     {
       kind: 'montgomery',
       name: 'x25519',
+      jwkCurve: 'X25519',
       length: 32,
       // SEQUENCE { SEQUENCE { OID 1.3.101.110 } BIT STRING (33 bytes, 0 unused bits) }
       spkiPrefix: hexBytes('302a300506032b656e032100'),
@@ -464,6 +467,7 @@ const GROUPS: ReadonlyMap<number, GroupParams> = new Map<number, GroupParams>([
     {
       kind: 'montgomery',
       name: 'x448',
+      jwkCurve: 'X448',
       length: 56,
       // Same shapes with OID 1.3.101.111 and 56-byte keys.
       spkiPrefix: hexBytes('3042300506032b656f033900'),
@@ -512,7 +516,10 @@ function montgomeryPair(group: number, p: MontgomeryParams, privateKey: KeyObjec
       }
       let secret: Uint8Array;
       try {
-        const peer = createPublicKey({ key: Buffer.from(concat(p.spkiPrefix, peerPublic)), format: 'der', type: 'spki' });
+        // As a JWK: OpenSSL 3 decodes a DER SubjectPublicKeyInfo through its decoder framework,
+        // ~85 us against ~8 us for the same key as JWK (13-19% of a TLS 1.3 probe's CPU).
+        const x = Buffer.from(peerPublic.buffer, peerPublic.byteOffset, peerPublic.byteLength).toString('base64url');
+        const peer = createPublicKey({ key: { kty: 'OKP', crv: p.jwkCurve, x }, format: 'jwk' });
         secret = u8(diffieHellman({ privateKey, publicKey: peer }));
       } catch (e) {
         // OpenSSL refuses to derive from a small-order point (all-zero output).
