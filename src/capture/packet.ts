@@ -380,13 +380,7 @@ function commonTcpSegment(linkType: number, b: Uint8Array, base: number, end: nu
       dstPort: be16(b, t + 2),
       seq: be32(b, t + 4),
       ack: be32(b, t + 8),
-      flags: {
-        fin: (offsetFlags & 0x01) !== 0,
-        syn: (offsetFlags & 0x02) !== 0,
-        rst: (offsetFlags & 0x04) !== 0,
-        psh: (offsetFlags & 0x08) !== 0,
-        ack: (offsetFlags & 0x10) !== 0,
-      },
+      flags: tcpFlags(offsetFlags),
       window: be16(b, t + 14),
       payload,
       payloadLength,
@@ -809,13 +803,7 @@ function decodeTcp(
     dstPort,
     seq,
     ack,
-    flags: {
-      fin: (offsetFlags & 0x01) !== 0,
-      syn: (offsetFlags & 0x02) !== 0,
-      rst: (offsetFlags & 0x04) !== 0,
-      psh: (offsetFlags & 0x08) !== 0,
-      ack: (offsetFlags & 0x10) !== 0,
-    },
+    flags: tcpFlags(offsetFlags),
     window,
     payload,
     payloadLength,
@@ -829,4 +817,15 @@ function decodeTcp(
 function refuseFragment(state: DecodeState, info: PacketInfo, reason: string): void {
   state.stats.malformed++;
   state.stats.lastMalformed = { frame: info.frame, reason };
+}
+
+/** The TCP flags the reassembler uses, from the 16-bit data-offset/flags word (RFC 9293, Section 3.1). */
+function tcpFlags(offsetFlags: number): TcpSegment['flags'] {
+  return {
+    fin: (offsetFlags & 0x01) !== 0,
+    syn: (offsetFlags & 0x02) !== 0,
+    rst: (offsetFlags & 0x04) !== 0,
+    psh: (offsetFlags & 0x08) !== 0,
+    ack: (offsetFlags & 0x10) !== 0,
+  };
 }

@@ -417,6 +417,17 @@ function oidBucket(len: number, last: number): number {
   return ((len << 4) ^ last) & (OID_BUCKETS - 1);
 }
 
+/** Every OID the oids.ts tables name, dotted (attribute types, key and signature algorithms, curves, hashes, extensions). */
+export const NAMED_OIDS: ReadonlySet<string> = new Set([
+  ...Object.keys(AttributeTypeName),
+  ...Object.keys(KeyAlgorithm),
+  ...Object.keys(NamedCurve),
+  ...Object.keys(SignatureAlgorithm),
+  ...Object.keys(HashAlgorithm),
+  ...Object.values(ExtensionOid),
+  OID_MGF1,
+]);
+
 /**
  * Every OID the oids.ts tables name, by body octets: the lookup that `oidToString` tries before it
  * decodes arcs, so the OIDs a certificate is made of cost a few byte comparisons and no string
@@ -424,16 +435,7 @@ function oidBucket(len: number, last: number): number {
  */
 const KNOWN_OIDS: readonly (readonly KnownOid[])[] = (() => {
   const buckets: KnownOid[][] = Array.from({ length: OID_BUCKETS }, () => []);
-  const all = new Set([
-    ...Object.keys(AttributeTypeName),
-    ...Object.keys(KeyAlgorithm),
-    ...Object.keys(NamedCurve),
-    ...Object.keys(SignatureAlgorithm),
-    ...Object.keys(HashAlgorithm),
-    ...Object.values(ExtensionOid),
-    OID_MGF1,
-  ]);
-  for (const dotted of all) {
+  for (const dotted of NAMED_OIDS) {
     const body = Uint8Array.from(encodeOid(dotted));
     buckets[oidBucket(body.length, body[body.length - 1]!)]!.push({ body, dotted });
   }

@@ -5,7 +5,6 @@
  * (`decodePacketWithReader`) gives, segment and counters, on hand-made frames of every link type,
  * on every cut and many mutations of them, and on every packet of the corpus captures.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDecodeState, decodePacket, decodePacketInto, decodePacketWithReader, LinkType, newReusedSegment } from '../../src/capture/packet.js';
@@ -13,6 +12,7 @@ import type { DecodeState, TcpSegment } from '../../src/capture/packet.js';
 import { readCapture } from '../../src/capture/pcap.js';
 import { openCaptureFile } from '../../src/capture/source.js';
 import { CORPUS_DIR, hasCorpus } from '../helpers/corpus.js';
+import { corpusCaptures } from './sessions-tshark.js';
 import { Rng } from '../helpers/random.js';
 import { ethernet, ipv4, loopback, sll, sll2, text, tcp } from './build.js';
 
@@ -118,15 +118,7 @@ describe('decodePacket on the common IPv4/TCP packet', () => {
 });
 
 describe.skipIf(!hasCorpus)('decodePacket on the corpus captures', () => {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir)) {
-      const p = join(dir, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(pcap|pcapng|cap)(\.gz)?$/i.test(e)) files.push(p);
-    }
-  };
-  if (hasCorpus) walk(CORPUS_DIR);
+  const files = corpusCaptures().map((f) => join(CORPUS_DIR, f));
 
   it('gives what the Reader-based decoder gives for every packet', async () => {
     let packetsSeen = 0;

@@ -2,7 +2,6 @@
  * createReassembler: TCP stream reassembly per flow and direction. Segments are built directly
  * (no capture file) from a known byte stream, so every expected byte is the input itself.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TcpSegment } from '../../src/capture/packet.js';
@@ -11,6 +10,7 @@ import type { CloseReason, Direction, Flow, ReassemblerLimits, StreamEvents } fr
 import { toHex } from '../../src/wire/hex.js';
 import { Rng } from '../helpers/random.js';
 import { CORPUS_DIR, hasCorpus } from '../helpers/corpus.js';
+import { corpusCaptures } from './sessions-tshark.js';
 import { openCaptureFile } from '../../src/capture/source.js';
 import { concat, epb, ethernet, idb, ipv4, ipv6, shb, tcp as tcpBytes, text } from './build.js';
 
@@ -562,15 +562,7 @@ describe('reassembleCapture', () => {
   });
 
   describe.skipIf(!hasCorpus)('on the corpus captures', () => {
-    const files: string[] = [];
-    const walk = (dir: string): void => {
-      for (const e of readdirSync(dir)) {
-        const p = join(dir, e);
-        if (statSync(p).isDirectory()) walk(p);
-        else if (/\.(pcap|pcapng|cap)(\.gz)?$/i.test(e)) files.push(p);
-      }
-    };
-    if (hasCorpus) walk(CORPUS_DIR);
+    const files = corpusCaptures().map((f) => join(CORPUS_DIR, f));
 
     it('reports the same events whether or not a packet observer is given', async () => {
       let compared = 0;
