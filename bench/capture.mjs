@@ -158,15 +158,19 @@ for (const s of sizes.slice(0, -1)) {
 }
 const first = rss[sizes[0]].ours;
 const last = rss[sizes[sizes.length - 1]].ours;
+// Beyond the target's range: whether the growth keeps going or levels off (ours only).
+const beyond = QUICK ? null : { mb: 200, cap: cachedCapture(200) };
+const beyondRun = beyond ? await ours('facts', beyond.cap.path) : null;
 r.report({
   id: 'capture/memory',
   title: `peak RSS of the analysis (facts, as above) as the capture grows: ${sizes.map((s) => `${s} MB`).join(', ')} (fresh process each)`,
   targets: sizes.length > 1 ? [{ text: `memory flat: peak RSS at ${sizes[sizes.length - 1]} MB ≤ ${FLAT_RSS_GROWTH}× the one at ${sizes[0]} MB`, met: last <= FLAT_RSS_GROWTH * first }] : [],
   notes: [
     ...sizes.map((s) => `${String(s).padStart(3)} MB: ours ${mib(rss[s].ours)} (${mbps(caps[s].bytes, rss[s].ms).toFixed(1)} MB/s)${rss[s].tshark ? `, tshark ${mib(rss[s].tshark)}` : ''}`),
+    ...(beyond && beyondRun ? [`${beyond.mb} MB: ours ${mib(beyondRun.rssKiB)} (${mbps(beyond.cap.bytes, beyondRun.processMs).toFixed(1)} MB/s; beyond the target's range, for the trend)`] : []),
     hasTime ? 'tshark RSS from /usr/bin/time -f %M' : `tshark RSS not measured: ${TIME} is missing`,
   ],
-  rss,
+  rss: beyond && beyondRun ? { ...rss, [beyond.mb]: { ours: beyondRun.rssKiB, tshark: null, ms: beyondRun.processMs } } : rss,
 });
 
 // 3. Without the key log, and the CLI's JSON view, on the smallest capture.
