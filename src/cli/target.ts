@@ -39,7 +39,9 @@ export function parseTarget(text: string, defaultPort = 443): TargetSpec {
     if (bracket[2] !== undefined) port = parsePort(bracket[2]);
     return { host, port };
   }
-  if (isIP(t) === 6) return { host: t, port };
+  // An IPv6 literal has two colons at least; asking isIP only then spares every HOST:PORT the
+  // first-use compile of Node's IPv6 pattern (~9 ms of a whole-process scan).
+  if (t.indexOf(':') !== t.lastIndexOf(':') && isIP(t) === 6) return { host: t, port };
   const colon = t.lastIndexOf(':');
   if (colon >= 0) {
     host = t.slice(0, colon);
