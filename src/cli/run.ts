@@ -6,13 +6,21 @@ import { createRequire } from 'node:module';
 import { ExitCode, UserError } from './exit-codes.js';
 import type { CommandModule } from 'yargs';
 import type { CliContext } from './context.js';
+import { ABOUT, USAGE, helpWidth, packageVersion, renderTopLevelHelp } from './top-help.js';
+
+type Yargs = typeof import('yargs/yargs');
+type Parser = ReturnType<Yargs>;
 
 /**
- * yargs 17's CommonJS build, loaded with `require`: the ESM entry points of yargs (17's `index.mjs`,
+ * yargs 17's CommonJS build, loaded with `require` when a command line needs parsing (the top-level
+ * `--help` and `--version` do not: top-help.ts): the ESM entry points of yargs (17's `index.mjs`,
  * all of 18) load as dozens of ES modules and cost 100–130 ms more at every start on these machines
  * (BENCHMARKS.md, `tlsprobe --help` start-up).
  */
-const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof import('yargs/yargs');
+let yargsModule: Yargs | undefined;
+function loadYargs(): Yargs {
+  return (yargsModule ??= createRequire(import.meta.url)('yargs/yargs') as Yargs);
+}
 
 /** One command of the CLI: what the top-level help lists, and how to load the whole command. */
 export interface CommandEntry {
@@ -56,7 +64,7 @@ function chosenCommand(argv: readonly string[]): CommandEntry | null {
  * one line). It took ~20 ms of a ~400 ms `probe --ciphers`, blocking the event loop while the first
  * connections were in flight. Left alone when this yargs has no such method.
  */
-function skipHelpCache(parser: ReturnType<typeof yargs>): void {
+function skipHelpCache(parser: Parser): void {
   const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
   const usage = internal?.getUsageInstance?.();
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
@@ -68,6 +76,32 @@ function userMessage(msg: string): string {
   const missing = /^Missing required arguments?: ([^\n]*)/.exec(msg);
   if (missing) return `missing required option ${missing[1]!.split(', ').map((n) => `--${n}`).join(', ')}`;
   return msg;
+}
+
+/**
+ * Registers the commands (`chosen` whole, the others by name and description) and the global
+ * options on `parser`; the same set-up serves `run` and the help comparison in the tests.
+ */
+function configure(parser: Parser, width: number, chosen: CommandModule<object, any> | null): Parser {
+  for (const entry of COMMANDS) {
+    if (chosen !== null && entry.command === chosen.command) parser.command(chosen);
+    else parser.command({ command: entry.command, aliases: entry.aliases, describe: entry.describe, handler: () => {} });
+  }
+  return parser
+    .scriptName('tlsprobe')
+    .usage(`${USAGE}\n\n${ABOUT}`)
+    .demandCommand(1, 'name a command (see --help)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(width);
+}
+
+/** Returns the top-level help as yargs renders it at `width` columns (what top-help.ts must match). */
+export async function yargsTopLevelHelp(width: number): Promise<string> {
+  return configure(loadYargs()([]), width, null).getHelp();
 }
 
 /** Resolves when the user stops the process (Ctrl-C or SIGTERM). */
@@ -93,23 +127,21 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
       ctx.setExitCode(code);
     },
   };
-  let failure: unknown = null;
-  const parser = yargs([...argv]);
-  const chosen = chosenCommand(argv);
-  for (const entry of COMMANDS) {
-    if (entry === chosen) parser.command(await entry.load(context, ctx.waitForStop ?? waitForSignal));
-    else parser.command({ command: entry.command, aliases: entry.aliases, describe: entry.describe, handler: () => {} });
+  const width = helpWidth(process.stdout.columns);
+  // The two answers that need no parser: printed without loading yargs (top-help.ts).
+  const help = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? renderTopLevelHelp(COMMANDS, width) : null;
+  if (help !== null) {
+    ctx.out(help);
+    return ExitCode.ok;
   }
+  if (argv.length === 1 && argv[0] === '--version') {
+    ctx.out(packageVersion());
+    return ExitCode.ok;
+  }
+  let failure: unknown = null;
+  const chosen = chosenCommand(argv);
+  const parser = configure(loadYargs()([...argv]), width, chosen === null ? null : await chosen.load(context, ctx.waitForStop ?? waitForSignal));
   parser
-    .scriptName('tlsprobe')
-    .usage('$0 <command> [options]\n\nLooks at TLS handshakes byte by byte: builds ClientHellos, probes endpoints per version, decodes what comes back.')
-    .demandCommand(1, 'name a command (see --help)')
-    .strict()
-    .recommendCommands()
-    .help()
-    .alias('h', 'help')
-    .version()
-    .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       // Throw, so that yargs stops here: a fail callback that returns lets yargs go on and run the
       // command's handler with the options it just rejected (a probe with a mistyped option).

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../src/cli/run.js';
+import { COMMANDS, yargsTopLevelHelp } from '../../src/cli/run.js';
+import { MIN_FAST_HELP_WIDTH, packageVersion, renderTopLevelHelp, wrapWords } from '../../src/cli/top-help.js';
+import { readFileSync } from 'node:fs';
 import type { CliContext } from '../../src/cli/context.js';
 import { HAS_CLI, runCli, tlsprobe } from '../helpers/cli.js';
 
@@ -42,5 +44,47 @@ describe('the lazy command table', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/^tlsprobe: Unknown arguments?: timout/);
+  });
+
+});
+
+describe('the top-level help without yargs', () => {
+  it.each([MIN_FAST_HELP_WIDTH, 90, 100, 104, 110])('is what yargs renders, line for line, at %i columns', async (width) => {
+    expect(renderTopLevelHelp(COMMANDS, width)).toBe(await yargsTopLevelHelp(width));
+  });
+
+  it('still matches yargs when a description wraps differently or a command has several aliases', async () => {
+    // The layout rules (column width from the longest command, hints on the last line or below)
+    // checked on made-up commands against yargs itself, through the same table-driven renderer.
+    const { default: yargs } = await import('yargs/yargs' as string);
+    const commands = [
+      { command: 'x <a>', aliases: ['y', 'z'], describe: 'word '.repeat(40).trim() },
+      { command: 'c', aliases: ['cc'], describe: 'exactly enough words to end close to the right edge of the screen here ok' },
+    ];
+    for (const width of [80, 100, 110]) {
+      const p = (yargs as (a: string[]) => any)([]).scriptName('tlsprobe').usage('$0 <command> [options]\n\nLooks at TLS handshakes byte by byte: builds ClientHellos, probes endpoints per version, decodes what comes back.');
+      for (const c of commands) p.command({ ...c, handler: () => {} });
+      const expected: string = await p.help().alias('h', 'help').version().wrap(width).getHelp();
+      expect(renderTopLevelHelp(commands, width)).toBe(expected);
+    }
+    // A command longer than half the width is wrapped inside its column by yargs: left to yargs.
+    expect(renderTopLevelHelp([...commands, { command: 'a-much-longer-command-name-than-half [b..]', aliases: [], describe: 'short' }], 80)).toBeNull();
+    expect(renderTopLevelHelp(COMMANDS, MIN_FAST_HELP_WIDTH - 1)).toBeNull();
+  });
+
+  it('wraps at spaces and splits a word longer than the line', () => {
+    expect(wrapWords('aa bb cc', 5)).toEqual(['aa bb', 'cc']);
+    expect(wrapWords('abcdefghij k', 4)).toEqual(['abcd', 'efgh', 'ij k']);
+  });
+
+  it('prints --version from package.json, as yargs does', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(packageVersion()).toBe(pkg.version);
+    const { code, stdout } = await runCli(['--version']);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${pkg.version}\n`);
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('tlsprobe capture <file>');
   });
 });
