@@ -65,11 +65,16 @@ export function writeClientHelloBody(w: Writer, ch: ClientHello): void {
  * DecodeError when the bytes are not a ClientHello or are broken.
  */
 export function parseClientHello(bytes: Uint8Array, base = 0): ClientHello {
+  return readClientHelloBody(clientHelloBody(bytes, base));
+}
+
+/** Returns the reader over the body of the one whole ClientHello message in `bytes`; throws DecodeError. */
+function clientHelloBody(bytes: Uint8Array, base: number): Reader {
   const r = new Reader(bytes, 'ClientHello', base);
   const { msgType, body } = readHandshakeFrame(r, '');
   if (msgType !== HandshakeType.client_hello) r.fail('unexpected-message', `handshake type ${msgType} is not client_hello (1)`, 'msg_type', base);
   r.end();
-  return readClientHelloBody(body);
+  return body;
 }
 
 /**
@@ -100,7 +105,10 @@ export class ClientHelloView implements ClientHello {
   #sessionId: Uint8Array | undefined;
   #cipherSuites: readonly number[] | undefined;
   #compressionMethods: readonly number[] | undefined;
+  /** Extensions decoded so far, by wire index. */
   #extensions: (Extension | undefined)[] | undefined;
+  /** Every extension, once all were asked for. */
+  #all: readonly Extension[] | undefined;
 
   constructor(body: Reader) {
     // The walk makes the checks readClientHelloBody makes, in the same order, and no views.
@@ -158,9 +166,7 @@ export class ClientHelloView implements ClientHello {
   /** Every extension, decoded, in wire order; null when the hello has no extension block. */
   get extensions(): readonly Extension[] | null {
     if (this.extensionTypes === null) return null;
-    const out: Extension[] = new Array(this.extensionTypes.length);
-    for (let i = 0; i < out.length; i++) out[i] = this.extensionAt(i);
-    return out;
+    return (this.#all ??= this.extensionTypes.map((_type, i) => this.extensionAt(i)));
   }
 
   /** Returns the `i`th extension (wire order), decoded on first use. */
@@ -218,11 +224,7 @@ export class ClientHelloView implements ClientHello {
  * `parseClientHello` throws for the same bytes.
  */
 export function viewClientHello(bytes: Uint8Array, base = 0): ClientHelloView {
-  const r = new Reader(bytes, 'ClientHello', base);
-  const { msgType, body } = readHandshakeFrame(r, '');
-  if (msgType !== HandshakeType.client_hello) r.fail('unexpected-message', `handshake type ${msgType} is not client_hello (1)`, 'msg_type', base);
-  r.end();
-  return new ClientHelloView(body);
+  return new ClientHelloView(clientHelloBody(bytes, base));
 }
 
 /** Returns the whole handshake message (header included) for `ch`. */
@@ -232,16 +234,23 @@ export function encodeClientHello(ch: ClientHello): Uint8Array {
   return w.finish();
 }
 
+/**
+ * Returns `findExtension(ch.extensions, kind)`; on a view, decoding only the extensions of wire type
+ * `type` (the one type that makes `kind`).
+ */
+function findClientExtension<K extends Extension['kind']>(ch: ClientHello, type: number, kind: K): Extract<Extension, { kind: K }> | undefined {
+  return ch instanceof ClientHelloView ? ch.findOfType(type, kind) : findExtension(ch.extensions, kind);
+}
+
 /** Returns the first host_name in server_name, or null. */
 export function clientServerName(ch: ClientHello): string | null {
-  const sni = ch instanceof ClientHelloView ? ch.findOfType(ExtensionType.server_name, 'server_name') : findExtension(ch.extensions, 'server_name');
+  const sni = findClientExtension(ch, ExtensionType.server_name, 'server_name');
   return sni?.names?.find((n) => n.nameType === SNI_HOST_NAME)?.name ?? null;
 }
 
 /** Returns the versions from supported_versions, or null when absent. */
 export function clientSupportedVersions(ch: ClientHello): readonly number[] | null {
-  const ext = ch instanceof ClientHelloView ? ch.findOfType(ExtensionType.supported_versions, 'supported_versions') : findExtension(ch.extensions, 'supported_versions');
-  return ext?.versions ?? null;
+  return findClientExtension(ch, ExtensionType.supported_versions, 'supported_versions')?.versions ?? null;
 }
 
 /**

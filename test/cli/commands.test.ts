@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, yargsTopLevelHelp } from '../../src/cli/run.js';
-import { MIN_FAST_HELP_WIDTH, packageVersion, renderTopLevelHelp, wrapWords } from '../../src/cli/top-help.js';
+import { ABOUT, MIN_FAST_HELP_WIDTH, USAGE, packageVersion, renderTopLevelHelp, wrapWords } from '../../src/cli/top-help.js';
 import { readFileSync } from 'node:fs';
 import type { CliContext } from '../../src/cli/context.js';
 import { HAS_CLI, runCli, tlsprobe } from '../helpers/cli.js';
@@ -62,7 +62,7 @@ describe('the top-level help without yargs', () => {
       { command: 'c', aliases: ['cc'], describe: 'exactly enough words to end close to the right edge of the screen here ok' },
     ];
     for (const width of [80, 100, 110]) {
-      const p = (yargs as (a: string[]) => any)([]).scriptName('tlsprobe').usage('$0 <command> [options]\n\nLooks at TLS handshakes byte by byte: builds ClientHellos, probes endpoints per version, decodes what comes back.');
+      const p = (yargs as (a: string[]) => any)([]).scriptName('tlsprobe').usage(`${USAGE}\n\n${ABOUT}`);
       for (const c of commands) p.command({ ...c, handler: () => {} });
       const expected: string = await p.help().alias('h', 'help').version().wrap(width).getHelp();
       expect(renderTopLevelHelp(commands, width)).toBe(expected);
