@@ -541,24 +541,8 @@ function run(
 
 const EMPTY = new Uint8Array(0);
 
-/** What `result` needs; `chunks` are the kept pieces of `received`. */
-interface ResultFacts {
-  readonly address: string;
-  readonly port: number;
-  readonly connectMs: number | null;
-  readonly elapsedMs: number;
-  readonly chunks: readonly Uint8Array[];
-  readonly bytesBeforeEnd: number;
-  readonly truncated: boolean;
-  readonly end: ExchangeEnd;
-  readonly errorCode: string | null;
-  readonly firstByteMs: number | null;
-  readonly phase: ExchangePhase;
-  readonly setupReply: string | null;
-  readonly proxy: ProxyHop | null;
-  readonly tunnelMs: number | null;
-  readonly firstSentMs: number | null;
-}
+/** What `result` needs: the result, with the kept pieces of `received` instead of their copy. */
+type ResultFacts = Omit<ExchangeResult, 'received'> & { readonly chunks: readonly Uint8Array[] };
 
 /** The facts of an exchange that never connected. */
 const NOT_CONNECTED = {
