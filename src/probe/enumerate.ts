@@ -199,16 +199,28 @@ export async function enumerateCiphers(ctx: EnumerateContext, version: ProbeVers
 
   let serverPreference: boolean | null = null;
   if (complete && accepted.length >= 2) {
-    const r = await connect(ctx, hello([...accepted].reverse()));
-    if (r === null) complete = false;
-    else {
-      connections++;
-      const pick = suitePick(r, version, accepted);
-      serverPreference = preferenceFrom(pick, accepted);
-      if (r.end === 'aborted' || isConnectFailure(r.outcome)) complete = false;
-    }
+    const order = await orderCheck(ctx, hello([...accepted].reverse()), (r) => suitePick(r, version, accepted), accepted);
+    ({ serverPreference, complete } = order);
+    connections += order.connections;
   }
   return { version, accepted, serverPreference, connections, complete, stoppedBy: stop?.kind ?? null, stopReason: stop?.reason ?? null };
+}
+
+/**
+ * Sends `reversed` (the accepted values in reverse order) once and returns whose order rules
+ * (`preferenceFrom`), the connections made (0 when the limiter's budget is spent), and whether the
+ * enumeration is still complete (not when no connection was made, it was aborted or could not connect).
+ */
+async function orderCheck(
+  ctx: EnumerateContext,
+  reversed: HelloOptions,
+  pickOf: (r: AttemptResult) => number | Stop,
+  accepted: readonly number[],
+): Promise<{ serverPreference: boolean | null; connections: number; complete: boolean }> {
+  const r = await connect(ctx, reversed);
+  if (r === null) return { serverPreference: null, connections: 0, complete: false };
+  const complete = !(r.end === 'aborted' || isConnectFailure(r.outcome));
+  return { serverPreference: preferenceFrom(pickOf(r), accepted), connections: 1, complete };
 }
 
 /**
@@ -323,13 +335,9 @@ export async function enumerateGroups(ctx: EnumerateContext, version: 'TLS1.3' |
 
   let serverPreference: boolean | null = null;
   if (complete && !withShare && accepted.length >= 2) {
-    const r = await connect(ctx, hello([...accepted].reverse(), false));
-    if (r === null) complete = false;
-    else {
-      connections++;
-      serverPreference = preferenceFrom(pickOf(r, accepted), accepted);
-      if (r.end === 'aborted' || isConnectFailure(r.outcome)) complete = false;
-    }
+    const order = await orderCheck(ctx, hello([...accepted].reverse(), false), (r) => pickOf(r, accepted), accepted);
+    ({ serverPreference, complete } = order);
+    connections += order.connections;
   }
   return {
     version,
