@@ -9,7 +9,7 @@ import { rootCertificates } from 'node:tls';
 import { CORPUS_DIR, hasCorpus, hasCorpusFile, readCorpusJson } from '../helpers/corpus.js';
 import { FIXTURES_DIR, listHexFixtures, loadHexFixture } from '../helpers/fixtures.js';
 import { decodeStream } from '../../src/tls/stream.js';
-import type { HandshakeContext } from '../../src/tls/handshake.js';
+import type { HandshakeContext, HandshakeMessage } from '../../src/tls/handshake.js';
 import { writeExtension, type Extension, type ExtensionContext } from '../../src/tls/extensions.js';
 import { isHelloRetryRandom, negotiatedVersion } from '../../src/tls/server-hello.js';
 import { readCapture } from '../../src/capture/pcap.js';
@@ -98,21 +98,27 @@ export const tlsStreamSeeds = once(async (): Promise<Uint8Array[]> => {
   return out;
 });
 
+/** The handshake messages of each TLS seed stream that decodes (one list per stream, in order). */
+const seedHandshakes = once(async (): Promise<HandshakeMessage[][]> => {
+  const out: HandshakeMessage[][] = [];
+  for (const s of await tlsStreamSeeds()) {
+    try {
+      out.push(decodeStream(s).flatMap((it) => (it.kind === 'handshake' ? [it.message] : [])));
+    } catch {
+      // A seed that does not decode as a whole stream gives no messages.
+    }
+  }
+  return out;
+});
+
 /** Whole handshake messages from the TLS seeds, with the context the stream gave them. */
 export const handshakeSeeds = once(async (): Promise<{ raw: Uint8Array; ctx: HandshakeContext }[]> => {
   const out: { raw: Uint8Array; ctx: HandshakeContext }[] = [];
-  for (const s of await tlsStreamSeeds()) {
+  for (const messages of await seedHandshakes()) {
     let ctx: HandshakeContext = {};
-    let items;
-    try {
-      items = decodeStream(s);
-    } catch {
-      continue;
-    }
-    for (const it of items) {
-      if (it.kind !== 'handshake') continue;
-      out.push({ raw: it.message.raw, ctx });
-      if (it.message.kind === 'server_hello') ctx = { version: negotiatedVersion(it.message.body), cipherSuite: it.message.body.cipherSuite };
+    for (const m of messages) {
+      out.push({ raw: m.raw, ctx });
+      if (m.kind === 'server_hello') ctx = { version: negotiatedVersion(m.body), cipherSuite: m.body.cipherSuite };
     }
   }
   return out;
@@ -128,16 +134,8 @@ export const extensionSeeds = once(async (): Promise<{ bytes: Uint8Array; ctx: E
       out.push({ bytes: w.finish(), ctx });
     }
   };
-  for (const s of await tlsStreamSeeds()) {
-    let items;
-    try {
-      items = decodeStream(s);
-    } catch {
-      continue;
-    }
-    for (const it of items) {
-      if (it.kind !== 'handshake') continue;
-      const m = it.message;
+  for (const messages of await seedHandshakes()) {
+    for (const m of messages) {
       if (m.kind === 'client_hello') add(m.body.extensions, 'client_hello');
       else if (m.kind === 'server_hello') add(m.body.extensions, isHelloRetryRandom(m.body.random) ? 'hello_retry_request' : 'server_hello');
       else if (m.kind === 'encrypted_extensions') add(m.body, 'encrypted_extensions');
