@@ -24,7 +24,7 @@ import { checkChain } from '../../src/x509/chain.js';
 import { parseCertificate } from '../../src/x509/der.js';
 import { DecodeError } from '../../src/wire/errors.js';
 import { MAX_CERTIFICATES } from '../../src/tls/certificate.js';
-import { activeHandles, settle } from './resources.js';
+import { activeHandles, settle } from '../helpers/resources.js';
 
 /** Prober timeouts for the suite: short, so the whole file runs in seconds. */
 const READ_TIMEOUT_MS = 800;

@@ -5,6 +5,7 @@ import { type Lab, formatPortMap, startLab } from '../../src/lab/lab.js';
 import { exchange } from '../../src/probe/transport.js';
 import { fromHex } from '../../src/wire/hex.js';
 import { type CapturedHello, HAS_OPENSSL, NO_OPENSSL, captureNodeClientHello, captureOpensslClientHello } from '../helpers/servers.js';
+import { leaked, resources } from '../helpers/resources.js';
 
 // RFC 8446, Section 6 / RFC 5246, Section 7.2: record type alert (21), version, length 2, fatal (2),
 // protocol_version (70).
@@ -306,8 +307,7 @@ if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
 
 describe('Lab.close', () => {
   it('leaves no server, socket or timer behind, even with connections open', async () => {
-    const before = new Map<string, number>();
-    for (const r of process.getActiveResourcesInfo()) before.set(r, (before.get(r) ?? 0) + 1);
+    const before = resources();
     const l = await startLab({ pki: lab.pki });
     // Open connections in every state: mid-handshake at a gate, parked at the black hole, silent.
     const opened = await Promise.all(
@@ -325,10 +325,7 @@ describe('Lab.close', () => {
     await l.close();
     await l.close(); // idempotent
     await Promise.all(closedByLab);
-    const after = new Map<string, number>();
-    for (const r of process.getActiveResourcesInfo()) after.set(r, (after.get(r) ?? 0) + 1);
-    const grown = [...after].filter(([k, v]) => v > (before.get(k) ?? 0)).map(([k, v]) => `${k}: ${before.get(k) ?? 0} → ${v}`);
-    expect(grown).toEqual([]);
+    expect(leaked(before)).toEqual([]);
   });
 
   it('serves the same behaviours on IPv6 loopback', async () => {

@@ -30,6 +30,7 @@ import { exchange, resolveHost } from '../../src/probe/transport.js';
 import { fromHex } from '../../src/wire/hex.js';
 import { type TestProxy, startHttpConnectProxy, startSocks5Proxy } from '../helpers/proxies.js';
 import { hasTool } from '../helpers/tools.js';
+import { leaked, resources } from '../helpers/resources.js';
 
 const HAS_CURL = hasTool('curl');
 const NO_CURL = 'curl not found on PATH (apt install curl): the curl cross-checks are skipped';
@@ -549,15 +550,3 @@ describe('runDiagnosis through a proxy', () => {
   });
 });
 
-/** Counts of active libuv resources by type. */
-function resources(): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) m.set(r, (m.get(r) ?? 0) + 1);
-  return m;
-}
-
-function leaked(before: Map<string, number>): string[] {
-  const out: string[] = [];
-  for (const [k, v] of resources()) if (v > (before.get(k) ?? 0)) out.push(`${k}: ${before.get(k) ?? 0} → ${v}`);
-  return out;
-}

@@ -24,6 +24,7 @@ import {
   startOpensslServer,
   startUnresponsiveListener,
 } from '../helpers/servers.js';
+import { leaked, resources } from '../helpers/resources.js';
 
 /** A tiny raw server for one scripted behaviour; tracks its sockets so a test can wait for them to close. */
 interface RawServer {
@@ -81,19 +82,6 @@ async function rawServer(onConnection: (socket: Socket, index: number) => void, 
 const HELLO = fromHex('16 03 01 00 05 01 00 00 01 00'); // shape of a record; content irrelevant to raw servers
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Counts of active libuv resources by type (sockets, servers, timers, child processes…). */
-function resources(): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) m.set(r, (m.get(r) ?? 0) + 1);
-  return m;
-}
-
-/** Resource types whose count grew between `before` and now. */
-function leaked(before: Map<string, number>): string[] {
-  const out: string[] = [];
-  for (const [k, v] of resources()) if (v > (before.get(k) ?? 0)) out.push(`${k}: ${before.get(k) ?? 0} → ${v}`);
-  return out;
-}
 
 describe('exchange', () => {
   it('reports a reset with no bytes when the peer resets after reading the hello', async () => {
