@@ -421,52 +421,41 @@ describe('exchange against real TLS servers', () => {
     tls12 = await captureNodeClientHello({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
   });
 
-  describe.skipIf(!HAS_OPENSSL)('openssl s_server', () => {
-    let server: ExternalServer;
-    beforeAll(async () => {
-      server = await startOpensslServer(pki);
-    });
-    afterAll(async () => {
-      await server?.stop();
-    });
+  const stacks = [
+    { name: 'openssl s_server', has: HAS_OPENSSL, missing: NO_OPENSSL, start: startOpensslServer, garbage: false },
+    { name: 'gnutls-serv', has: HAS_GNUTLS_SERV, missing: NO_GNUTLS, start: startGnutlsServer, garbage: true },
+  ];
+  for (const stack of stacks) {
+    describe.skipIf(!stack.has)(stack.name, () => {
+      let server: ExternalServer;
+      beforeAll(async () => {
+        server = await stack.start(pki);
+      });
+      afterAll(async () => {
+        await server?.stop();
+      });
 
-    it('answers a TLS 1.2 ClientHello with a handshake record carrying a TLS 1.2 ServerHello', async () => {
-      const r = await exchange({ address: '127.0.0.1', port: server.port }, tls12.record, (_chunk, ctl) => ctl.done());
-      expect(r.end).toBe('done');
-      // RFC 5246, Section 6.2.1 / 7.4.1.3: record type 22, then handshake type 2 (server_hello),
-      // 3-byte length, server_version 3,3.
-      expect(r.received[0]).toBe(0x16);
-      expect(r.received[5]).toBe(0x02);
-      expect(toArray(r.received.subarray(9, 11))).toEqual([0x03, 0x03]);
-    });
-  });
-  if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
+      it('answers a TLS 1.2 ClientHello with a handshake record carrying a TLS 1.2 ServerHello', async () => {
+        const r = await exchange({ address: '127.0.0.1', port: server.port }, tls12.record, (_chunk, ctl) => ctl.done());
+        expect(r.end).toBe('done');
+        // RFC 5246, Section 6.2.1 / 7.4.1.3: record type 22, then handshake type 2 (server_hello),
+        // 3-byte length, server_version 3,3.
+        expect(r.received[0]).toBe(0x16);
+        expect(r.received[5]).toBe(0x02);
+        expect(toArray(r.received.subarray(9, 11))).toEqual([0x03, 0x03]);
+      });
 
-  describe.skipIf(!HAS_GNUTLS_SERV)('gnutls-serv', () => {
-    let server: ExternalServer;
-    beforeAll(async () => {
-      server = await startGnutlsServer(pki);
+      if (stack.garbage) {
+        it('answers garbage with an alert or a close, never a ServerHello', async () => {
+          const r = await exchange({ address: '127.0.0.1', port: server.port, readTimeoutMs: 2_000 }, fromHex('16 03 01 00 04 01 00 00 00'));
+          expect(['fin', 'reset']).toContain(r.end);
+          // RFC 8446, Section 6: a stack that answers a broken hello answers with an alert record (21).
+          if (r.received.length > 0) expect(r.received[0]).toBe(0x15);
+        });
+      }
     });
-    afterAll(async () => {
-      await server?.stop();
-    });
-
-    it('answers a TLS 1.2 ClientHello with a handshake record carrying a TLS 1.2 ServerHello', async () => {
-      const r = await exchange({ address: '127.0.0.1', port: server.port }, tls12.record, (_chunk, ctl) => ctl.done());
-      expect(r.end).toBe('done');
-      expect(r.received[0]).toBe(0x16);
-      expect(r.received[5]).toBe(0x02);
-      expect(toArray(r.received.subarray(9, 11))).toEqual([0x03, 0x03]);
-    });
-
-    it('answers garbage with an alert or a close, never a ServerHello', async () => {
-      const r = await exchange({ address: '127.0.0.1', port: server.port, readTimeoutMs: 2_000 }, fromHex('16 03 01 00 04 01 00 00 00'));
-      expect(['fin', 'reset']).toContain(r.end);
-      // RFC 8446, Section 6: a stack that answers a broken hello answers with an alert record (21).
-      if (r.received.length > 0) expect(r.received[0]).toBe(0x15);
-    });
-  });
-  if (!HAS_GNUTLS_SERV) console.warn(NO_GNUTLS);
+    if (!stack.has) console.warn(stack.missing);
+  }
 });
 
 function toArray(b: Uint8Array): number[] {
