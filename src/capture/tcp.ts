@@ -123,15 +123,10 @@ export interface ReassemblerLimits {
   readonly maxClosedFlows: number;
 }
 
-export interface ReassemblerStats {
+/** Totals over every flow: the per-direction counters summed, and the reassembler's own. */
+export interface ReassemblerStats extends DirectionStats {
   flows: number;
   segments: number;
-  deliveredBytes: number;
-  gaps: number;
-  gapBytes: number;
-  retransmittedBytes: number;
-  outOfOrderSegments: number;
-  discardedBytes: number;
   /** Gaps declared early because a buffer cap was hit (a subset of `gaps`). */
   forcedGaps: number;
   evictedFlows: number;
