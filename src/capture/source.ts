@@ -9,6 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
+import { DecodeError } from '../wire/errors.js';
 
 /**
  * Size of each read from disk and of each decompressed chunk. 1 MiB amortises the per-chunk cost
@@ -28,7 +29,9 @@ export function isGzip(head: Uint8Array): boolean {
 /**
  * Returns the bytes of the file at `path` as an async iterable of chunks (each at most
  * `READ_CHUNK_BYTES`), decompressing gzip input detected by its magic bytes. The file is opened
- * read-only; errors (missing file, corrupt gzip) are thrown from the iteration.
+ * read-only; errors are thrown from the iteration: the file system's error for a file that cannot be
+ * read, a `DecodeError` for a gzip stream that is corrupt or ends early (`offset` counts the
+ * decompressed bytes delivered before it).
  *
  * Each chunk is a fresh buffer that the reader never reuses, so views into it stay valid; a
  * consumer that keeps a small view alive keeps the whole chunk alive, so copy what you retain.
@@ -41,14 +44,30 @@ export async function* openCaptureFile(path: string): AsyncGenerator<Uint8Array,
     // A read error on the file must surface through the gunzip stream we iterate.
     file.on('error', (err) => stream.destroy(err));
   }
+  let delivered = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      delivered += chunk.byteLength;
       yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }
+  } catch (e) {
+    throw stream === file ? e : gzipError(e, delivered);
   } finally {
     file.destroy();
     if (stream !== file) stream.destroy();
   }
+}
+
+/**
+ * Returns zlib's error as a DecodeError (`truncated` when the stream ends early, `bad-value` when it
+ * is corrupt); a file system error (the file itself unreadable) is returned unchanged.
+ */
+function gzipError(e: unknown, offset: number): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== 'string' || !err.code.startsWith('Z_')) return e;
+  // zlib reports a stream cut short as Z_BUF_ERROR "unexpected end of file".
+  if (err.code === 'Z_BUF_ERROR') return new DecodeError('truncated', 'the gzip stream ends early (file cut short)', offset, 'gzip');
+  return new DecodeError('bad-value', `corrupt gzip stream: ${err.message}`, offset, 'gzip');
 }
 
 /** Returns up to the first `n` bytes of a file (fewer when the file is shorter). */

@@ -8,6 +8,12 @@ export interface CliContext {
   setExitCode(code: number): void;
   /** True when stderr is a terminal (progress lines). */
   readonly isTty: boolean;
-  /** Resolves when a long-running command (the lab) should stop; default: on SIGINT/SIGTERM. */
+  /**
+   * Aborts when the user stops the process (SIGINT/SIGTERM; `run` sets it up when absent). A command
+   * that watches it stops starting work, ends what is open and throws `CliError('interrupted')`
+   * with what it finished; one that does not is cut off after `INTERRUPT_GRACE_MS` (run.ts).
+   */
+  readonly signal?: AbortSignal;
+  /** Resolves when a long-running command (the lab) should stop; default: when `signal` aborts. */
   readonly waitForStop?: () => Promise<void>;
 }

@@ -20,14 +20,35 @@ export function readInput(file: string): Uint8Array {
   }
 }
 
+/** ASCII whitespace as `\s` matches it in hex text: tab, LF, VT, FF, CR, space. */
+const isSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
+const isHexDigit = (b: number): boolean => (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x66);
+
+/**
+ * True when `bytes` is hex text: hex digits, whitespace and `:`, with `#` comments to the end of a
+ * line. One pass, no regular expression: a backtracking pattern over a few MB of text overflowed
+ * the stack (issue 14).
+ */
+export function isHexText(bytes: Uint8Array): boolean {
+  let comment = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (comment) {
+      if (b === 0x0a) comment = false;
+    } else if (b === 0x23) comment = true;
+    else if (!isHexDigit(b) && !isSpace(b) && b !== 0x3a) return false;
+  }
+  return true;
+}
+
 /**
  * Returns `bytes` decoded from hex when the input is hex text (hex digits, whitespace, `:` and `#`
  * comments), else the bytes unchanged.
  */
 export function hexOrBinary(bytes: Uint8Array): Uint8Array {
   if (bytes.length === 0) return bytes;
+  if (!isHexText(bytes)) return bytes;
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  if (!/^(?:[0-9a-fA-F\s:]|#[^\n]*)*$/.test(text)) return bytes;
   try {
     return fromHex(text);
   } catch (e) {

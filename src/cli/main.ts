@@ -1,10 +1,29 @@
 #!/usr/bin/env node
-/** The `tlsprobe` executable: runs the CLI on the process's arguments and sets the exit code. */
+/**
+ * The `tlsprobe` executable: runs the CLI on the process's arguments and sets the exit code.
+ *
+ * Standard output that fails: EPIPE (the reader went away, `tlsprobe … | head`) ends the process
+ * quietly with ExitCode.brokenPipe (141, what the shell reports for SIGPIPE); any other write error
+ * (ENOSPC on a full disk, EIO) prints one line on stderr and exits 2.
+ */
+import { ExitCode } from './exit-codes.js';
+import { errnoText } from './failure.js';
 import { run } from './run.js';
 
-process.exitCode = await run(process.argv.slice(2), {
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(ExitCode.brokenPipe);
+  process.stderr.write(`tlsprobe: cannot write standard output: ${errnoText(e)}\n`);
+  process.exit(ExitCode.usage);
+});
+// Nowhere left to report a failing stderr: its errors are dropped, never thrown as a stack trace.
+process.stderr.on('error', () => {});
+
+const code = await run(process.argv.slice(2), {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
   setExitCode: () => {},
   isTty: Boolean(process.stderr.isTTY),
 });
+process.exitCode = code;
+// An interrupted command may leave sockets or timers behind on purpose: end once output is out.
+if (code === ExitCode.interrupted) process.stdout.write('', () => process.exit(code));

@@ -1,9 +1,12 @@
 /**
- * The `tlsprobe` command: yargs root, global options, exit codes. User mistakes print one line and
- * exit 2; only bugs print a stack trace.
+ * The `tlsprobe` command: yargs root, global options, exit codes. Every failure goes through one
+ * path (failure.ts): one line on stderr, or `{ "error": … }` under --json; never a stack trace.
+ * Text output is escaped as a whole (report/escape.ts); SIGINT/SIGTERM abort `ctx.signal`.
  */
 import { createRequire } from 'node:module';
-import { ExitCode, UserError } from './exit-codes.js';
+import { CliError, ExitCode, UsageError } from './exit-codes.js';
+import { outputMode, reportFailure, toCliError } from './failure.js';
+import { escapeJsonText, escapeText } from '../report/escape.js';
 import type { CommandModule } from 'yargs';
 import type { CliContext } from './context.js';
 import { ABOUT, USAGE, helpWidth, packageVersion, renderTopLevelHelp } from './top-help.js';
@@ -104,21 +107,60 @@ export async function yargsTopLevelHelp(width: number): Promise<string> {
   return configure(loadYargs()([]), width, null).getHelp();
 }
 
-/** Resolves when the user stops the process (Ctrl-C or SIGTERM). */
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+/**
+ * How long a command may take to finish or abort its open connections after SIGINT/SIGTERM before
+ * `run` reports the interruption itself (a command that watches `ctx.signal` reports sooner).
+ */
+export const INTERRUPT_GRACE_MS = 1000;
+
+/**
+ * Returns an AbortSignal that fires on the first SIGINT or SIGTERM, and a function that removes the
+ * handlers. A second signal ends the process at once with exit code 130.
+ */
+function processStopSignal(): { signal: AbortSignal; dispose: () => void } {
+  const ctl = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (ctl.signal.aborted) process.exit(ExitCode.interrupted);
+    ctl.abort(new CliError('interrupted', `interrupted (${name})`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: ctl.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Resolves when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+}
+
+/** Resolves `INTERRUPT_GRACE_MS` after `signal` aborts, with the interruption to report. */
+async function graceAfter(signal: AbortSignal): Promise<CliError> {
+  await aborted(signal);
+  await new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS).unref());
+  return signal.reason instanceof CliError ? signal.reason : new CliError('interrupted', 'interrupted');
 }
 
 /** Runs the CLI with `argv` and resolves to the exit code. */
 export async function run(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const mode = outputMode(argv);
+  // Everything printed passes the escaper once more: a renderer that forgot cannot leak ESC or CSI.
+  const out = (t: string) => ctx.out(mode === 'text' ? escapeText(t, { keepNewlines: true }) : escapeJsonText(t));
+  const err = (t: string) => ctx.err(escapeText(t, { keepNewlines: true }));
+  const stop = ctx.signal ? { signal: ctx.signal, dispose: () => {} } : processStopSignal();
+  try {
+    return await runCommand(argv, { ...ctx, out, err, signal: stop.signal, waitForStop: ctx.waitForStop ?? (() => aborted(stop.signal)) }, mode);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runCommand(argv: readonly string[], ctx: CliContext & { signal: AbortSignal }, mode: ReturnType<typeof outputMode>): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const context: CliContext = {
     ...ctx,
@@ -139,31 +181,27 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
     return ExitCode.ok;
   }
   let failure: unknown = null;
-  const chosen = chosenCommand(argv);
-  const parser = configure(loadYargs()([...argv]), width, chosen === null ? null : await chosen.load(context, ctx.waitForStop ?? waitForSignal));
-  parser
-    .fail((msg, err) => {
-      // Throw, so that yargs stops here: a fail callback that returns lets yargs go on and run the
-      // command's handler with the options it just rejected (a probe with a mistyped option).
-      failure = err ?? new UserError(userMessage(msg));
-      throw failure;
-    })
-    .exitProcess(false);
-  skipHelpCache(parser);
   try {
-    await parser.parseAsync();
+    const chosen = chosenCommand(argv);
+    const parser = configure(loadYargs()([...argv]), width, chosen === null ? null : await chosen.load(context, ctx.waitForStop!));
+    parser
+      .fail((msg, e) => {
+        // Throw, so that yargs stops here: a fail callback that returns lets yargs go on and run the
+        // command's handler with the options it just rejected (a probe with a mistyped option).
+        failure = e ?? new UsageError(userMessage(msg));
+        throw failure;
+      })
+      .exitProcess(false);
+    skipHelpCache(parser);
+    // A command that does not watch ctx.signal is cut off INTERRUPT_GRACE_MS after the signal.
+    const interrupted = graceAfter(ctx.signal);
+    const outcome = await Promise.race([parser.parseAsync().then(() => null), interrupted]);
+    if (outcome instanceof CliError) failure = outcome;
   } catch (e) {
     failure = failure ?? e;
   }
-  if (failure !== null) {
-    if (failure instanceof UserError) {
-      ctx.err(`tlsprobe: ${failure.message}`);
-      if (!argv.includes('--help')) ctx.err('Try --help for usage.');
-      return Math.max(exitCode, failure.exitCode);
-    }
-    ctx.err(`tlsprobe: internal error: ${(failure as Error)?.stack ?? String(failure)}`);
-    return ExitCode.internal;
-  }
-  return exitCode;
+  if (failure === null) return exitCode;
+  const error = toCliError(failure);
+  const code = reportFailure(error, mode, ctx, failure);
+  return Math.max(exitCode, code);
 }
-
