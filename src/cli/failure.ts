@@ -7,6 +7,7 @@
  */
 import { DecodeError } from '../wire/errors.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
+import { escapeText } from '../report/escape.js';
 
 /** What a command line asked for the output: JSON (one document), NDJSON (one object a line), or text. */
 export type OutputMode = 'json' | 'ndjson' | 'text';
@@ -86,12 +87,12 @@ export function jsonError(error: CliError): Record<string, unknown> {
  */
 export function reportFailure(error: CliError, mode: OutputMode, io: { out(text: string): void; err(text: string): void }, cause?: unknown): ExitCode {
   if (mode === 'text') {
-    io.err(`tlsprobe: ${firstLine(error.message)}`);
+    io.err(`tlsprobe: ${escapeText(error.message)}`);
     if (error instanceof UsageError || error.code === 'usage') io.err('Try --help for usage.');
   } else {
     io.out(JSON.stringify(jsonError(error), null, mode === 'json' ? 2 : undefined));
     // Scripts read stdout; a person watching still gets the one line.
-    io.err(`tlsprobe: ${firstLine(error.message)}`);
+    io.err(`tlsprobe: ${escapeText(error.message)}`);
   }
   if (error.code === 'internal' && process.env.TLSPROBE_DEBUG && cause instanceof Error && cause.stack) io.err(cause.stack);
   return error.exitCode;

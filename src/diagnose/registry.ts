@@ -29,6 +29,7 @@ import {
   windowsVersionFromNt,
   type WindowsVersion,
 } from './windows-versions.js';
+import { escapeText } from '../report/escape.js';
 
 export { WINDOWS_VERSIONS };
 export type { WindowsVersion };
@@ -929,5 +930,6 @@ export function renderRegistryReport(report: RegistryReport): string {
     out.push(`To fix: set ${toFix.length} value${toFix.length === 1 ? '' : 's'} (--fix OUT.reg writes them as a .reg file to import with regedit, then restart Windows):`);
     for (const c of toFix) out.push(`  ${shortPath(c.path)}\\${c.name} = ${formatDword(c.expected)} (REG_DWORD)`);
   }
-  return `${out.join('\n')}\n`;
+  // Key paths, value names and notes come from the user's file.
+  return `${out.map((l) => escapeText(l)).join('\n')}\n`;
 }

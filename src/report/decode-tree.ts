@@ -3,15 +3,16 @@
  * view, so what a person sees and what a script reads never disagree.
  */
 import type { DecodeResult, Json, JsonObject } from './decode-view.js';
+import { escapeText } from './escape.js';
 
 const INDENT = '  ';
 
-/** Returns the tree text for a decode result. */
+/** Returns the tree text for a decode result; each line escaped (names and messages come from the input). */
 export function renderDecodeTree(result: DecodeResult): string {
   const lines: string[] = [];
   result.messages.forEach((m, i) => renderMessage(m, i, lines));
   if (result.messages.length === 0) lines.push('(no messages)');
-  return lines.join('\n');
+  return lines.map((l) => escapeText(l)).join('\n');
 }
 
 function hex16(v: number): string {

@@ -3,6 +3,7 @@
  * Reads only the JSON view, so what a person sees and what a script reads never disagree.
  */
 import type { Json, JsonObject } from './decode-view.js';
+import { escapeText } from './escape.js';
 import { renderTable } from './table.js';
 
 function s(v: Json | undefined): string {
@@ -52,10 +53,12 @@ function result(v: JsonObject): string {
 export function renderProbeText(j: JsonObject): string {
   const t = j.target as JsonObject;
   const lines: string[] = [];
+  // Lines of ours around strings from the wire: each escaped; tables escape their own cells.
+  const push = (text: string) => lines.push(escapeText(text));
   if (j.error) {
-    return `${s(t.host)}:${s(t.port)}: ${s((j.error as JsonObject).message)}`;
+    return escapeText(`${s(t.host)}:${s(t.port)}: ${s((j.error as JsonObject).message)}`);
   }
-  lines.push(`${s(t.host)}:${s(t.port)} (${s(t.address)})${t.sni ? `, SNI ${s(t.sni)}` : ', no SNI'}`);
+  push(`${s(t.host)}:${s(t.port)} (${s(t.address)})${t.sni ? `, SNI ${s(t.sni)}` : ', no SNI'}`);
   const versions = j.versions as JsonObject[];
   lines.push(
     renderTable(
@@ -68,31 +71,31 @@ export function renderProbeText(j: JsonObject): string {
     const pref = j.serverPreference as Record<string, boolean | null>;
     for (const [version, suites] of Object.entries(names)) {
       const order = pref[version] === true ? 'server preference order' : pref[version] === false ? 'client order (no server preference)' : 'order unknown';
-      lines.push(`${version} cipher suites (${suites.length}, ${order}):`);
-      for (const n of suites) lines.push(`  ${n}`);
+      push(`${version} cipher suites (${suites.length}, ${order}):`);
+      for (const n of suites) push(`  ${n}`);
     }
   }
   if (j.groupNames) {
     for (const [version, groups] of Object.entries(j.groupNames as Record<string, string[]>)) {
-      lines.push(`${version} groups: ${groups.join(', ') || '(none found)'}`);
+      push(`${version} groups: ${groups.join(', ') || '(none found)'}`);
     }
     const hybrid = j.hybridGroups as number[];
-    if (hybrid.length) lines.push(`post-quantum hybrid groups detected: ${hybrid.map((g) => `0x${g.toString(16).padStart(4, '0')}`).join(', ')}`);
+    if (hybrid.length) push(`post-quantum hybrid groups detected: ${hybrid.map((g) => `0x${g.toString(16).padStart(4, '0')}`).join(', ')}`);
   }
   const certs = j.certificates as JsonObject[];
   if (certs.length) {
-    lines.push(`Certificates sent with ${s(j.certificatesFrom)}:`);
+    push(`Certificates sent with ${s(j.certificatesFrom)}:`);
     const chain = j.chain as JsonObject | undefined;
     const rows = certs.map((c, i) => [i, s(c.subject), s(c.issuer), s(c.keyType) + (c.keyBits ? ` ${s(c.keyBits)}` : ''), s(c.notAfter).slice(0, 10), s(c.sha1)]);
     lines.push(renderTable(['#', 'Subject', 'Issuer', 'Key', 'Expires', 'SHA-1'], rows));
-    if (chain) lines.push(`Chain: ${s(chain.verdict)}`);
+    if (chain) push(`Chain: ${s(chain.verdict)}`);
   }
-  if (j.incomplete) lines.push(`Incomplete: ${s(j.incomplete)}`);
+  if (j.incomplete) push(`Incomplete: ${s(j.incomplete)}`);
   if (Array.isArray(j.differences) && j.differences.length) {
-    lines.push('Addresses answer differently:');
-    for (const d of j.differences as string[]) lines.push(`  ${d}`);
+    push('Addresses answer differently:');
+    for (const d of j.differences as string[]) push(`  ${d}`);
   }
-  lines.push(summary(versions));
+  push(summary(versions));
   return lines.join('\n');
 }
 

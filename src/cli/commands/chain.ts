@@ -5,6 +5,7 @@ import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { readInput } from '../io.js';
+import { escapeText } from '../../report/escape.js';
 import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 
@@ -85,8 +86,9 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       const certs = json.certificates as JsonObject[];
       ctx.out(renderTable(['#', 'Subject', 'Issuer', 'Key', 'Expires', 'SHA-1'], certs.map((c, i) => [i, String(c.subject ?? ''), String(c.issuer ?? ''), `${c.keyType ?? ''} ${c.keyBits ?? ''}`.trim(), String(c.notAfter ?? '').slice(0, 10), String(c.sha1)])));
       const chain = json.chain as JsonObject;
-      for (const f of chain.findings as JsonObject[]) ctx.out(`${String(f.severity).padEnd(7)} ${f.code}: ${f.message}`);
-      ctx.out(`Chain: ${chain.verdict}`);
+      // Finding messages quote certificate names: escaped, as every string from the input.
+      for (const f of chain.findings as JsonObject[]) ctx.out(escapeText(`${String(f.severity).padEnd(7)} ${f.code}: ${f.message}`));
+      ctx.out(escapeText(`Chain: ${chain.verdict}`));
     },
   };
 }

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type { CapturedHello, ReplayResult, ServerAnswer } from '../../capture/replay.js';
 import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
+import { escapeText } from '../../report/escape.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
 
@@ -254,7 +255,8 @@ export function renderReplayText(j: JsonObject, extName: (type: number) => strin
   else lines.push(`${(j.differences as JsonObject[]).length} difference(s) between the captured and the live answer.`);
   for (const n of (captured?.notes as string[] | undefined) ?? []) lines.push(`captured: ${n}`);
   for (const n of live.notes as string[]) lines.push(`live: ${n}`);
-  return lines.join('\n');
+  // Names, notes and fields come from the capture and the server: every line escaped.
+  return lines.map((l) => escapeText(l)).join('\n');
 }
 
 function certText(certs: J): string | null {
