@@ -1,5 +1,6 @@
-/** Input helpers shared by commands: read a file or stdin, turn hex text into bytes. */
-import { readFileSync } from 'node:fs';
+/** Input and output helpers shared by commands: read a file or stdin, turn hex text into bytes, check an output path. */
+import { accessSync, constants as fsConstants, readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { fromHex } from '../wire/hex.js';
 import { UserError } from './exit-codes.js';
 
@@ -63,4 +64,58 @@ export function parseHexArgument(hex: string): Uint8Array {
   } catch (e) {
     throw new UserError(`--hex: ${(e as Error).message}`);
   }
+}
+
+/** How an output path may treat a file already there. */
+export type ExistingFile = 'replace' | 'append' | 'refuse';
+
+/**
+ * Checks, before any work, that `path` (given with `option`) can be written: its directory exists
+ * and is writable, it is not a directory, it is none of the command's `inputs` (the same file by
+ * device and inode, links included), and with `existing: 'refuse'` no file is there yet. Throws
+ * UserError naming the option and the path; returns nothing.
+ */
+export function checkOutputPath(path: string, option: string, opts: { readonly existing: ExistingFile; readonly inputs?: readonly string[] }): void {
+  const where = `${option} ${path}`;
+  if (path === '') throw new UserError(`${option} needs a FILE`);
+  let target: Stats | null = null;
+  try {
+    target = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new UserError(`${where}: ${errnoWords(e)}`);
+  }
+  if (target?.isDirectory()) throw new UserError(`${where}: is a directory (give a file name)`);
+  for (const input of opts.inputs ?? []) {
+    if (input === '-' || input === '') continue;
+    const st = statOrNull(input);
+    if (st && target && st.dev === target.dev && st.ino === target.ino) {
+      throw new UserError(`${where}: is the input file ${input}; tlsprobe never writes over its input (choose another name)`);
+    }
+  }
+  if (target && opts.existing === 'refuse') throw new UserError(`${where}: the file exists; give another name, or --force to replace it`);
+  const dir = dirname(resolvePath(path));
+  const dirStat = statOrNull(dir);
+  if (!dirStat) throw new UserError(`${where}: the directory ${dir} does not exist`);
+  if (!dirStat.isDirectory()) throw new UserError(`${where}: ${dir} is not a directory`);
+  try {
+    // The atomic writer creates a temporary file beside the target, then renames it: it needs the directory.
+    accessSync(dir, fsConstants.W_OK);
+    if (target) accessSync(path, fsConstants.W_OK);
+  } catch (e) {
+    throw new UserError(`${where}: ${errnoWords(e)}`);
+  }
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function errnoWords(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : code === 'EROFS' ? 'read-only file system' : (e as Error).message;
 }

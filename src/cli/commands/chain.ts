@@ -50,7 +50,8 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
         .epilog(
           'Findings have stable codes: root-expired, anchor-not-documented, likely-tls-inspection, missing-intermediate, ' +
             'bad-signature, name-mismatch, expired, not-yet-valid, weak-key, sha1-signature, … Exit code 0 when the chain ' +
-            'verifies to a documented root with no error finding, 1 otherwise, 2 on usage errors.',
+            'verifies to a documented root with no error finding, 1 otherwise, 2 on usage errors, 3 when the endpoint ' +
+            'cannot be reached (DNS, refused, unreachable).',
         ) as unknown as Argv<ChainArgs>,
     handler: async (args) => {
       const { scan } = await import('../../probe/scan.js');
@@ -68,6 +69,11 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
         const spec = parseTarget(args.source);
         const result = await scan(spec.host, { ...scanOptionsFrom(args, spec.port), versions: ['TLS1.2', 'TLS1.3'] });
         const a = result.addresses[0];
+        const { unreachable } = await import('../../report/probe-view.js');
+        if (unreachable(result)) {
+          const why = result.dnsError ? result.dnsError.message : (a?.versions.find((v) => v)?.outcome ?? 'no answer');
+          throw new UserError(`${spec.host}:${spec.port}: cannot connect (${why})`, ExitCode.network);
+        }
         if (!a || a.certificates.length === 0) {
           const why = result.dnsError ? result.dnsError.message : a ? a.versions.map((v) => `${v?.version}: ${v?.outcome}`).join(', ') : 'no answer';
           throw new UserError(`${spec.host}:${spec.port}: no certificates received (${why})`, ExitCode.failure);

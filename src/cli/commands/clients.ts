@@ -1,7 +1,7 @@
 /** `tlsprobe clients [HOST[:PORT]]`: the client profiles, or what each would get from an endpoint. */
 import type { Argv, CommandModule } from 'yargs';
 import type { CliContext } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
+import { CliError, ExitCode } from '../exit-codes.js';
 import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 
@@ -22,7 +22,7 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       )
         .example('$0 clients', 'the profiles and what they offer')
         .example('$0 clients backup.example.net', 'which client configurations would get error 10054')
-        .epilog('With a target: exit code 1 when any simulated client would fail, 0 when all connect.') as unknown as Argv<ClientsArgs>,
+        .epilog('With a target: exit code 1 when any simulated client would fail, 0 when all connect, 3 when the target cannot be reached (DNS, refused, unreachable).') as unknown as Argv<ClientsArgs>,
     handler: async (args) => {
       const { CLIENT_PROFILES, simulateClient } = await import('../../diagnose/clients.js');
       const { renderTable } = await import('../../report/table.js');
@@ -40,11 +40,7 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       const { defaultSni } = await import('../../probe/scan.js');
       const options = scanOptionsFrom(args, spec.port);
       const resolved = await resolveHost(spec.host);
-      if (!resolved.ok) {
-        ctx.setExitCode(ExitCode.failure);
-        ctx.out(`${spec.host}: ${resolved.message} (${resolved.errorCode})`);
-        return;
-      }
+      if (!resolved.ok) throw new CliError('network', `${spec.host}: ${resolved.message} (${resolved.errorCode})`);
       const target = { host: spec.host, address: resolved.addresses[0]!.address, port: spec.port };
       const sni = options.sni === undefined ? defaultSni(spec.host) : options.sni;
       const attemptOpts = {
@@ -52,8 +48,14 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
         ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
       };
       const sims = [];
-      for (const p of CLIENT_PROFILES) sims.push(await simulateClient(target, p, sni, attemptOpts));
-      if (sims.some((s) => s.verdict !== 'connects')) ctx.setExitCode(ExitCode.failure);
+      for (const p of CLIENT_PROFILES) {
+        if (ctx.signal?.aborted) break;
+        sims.push(await simulateClient(target, p, sni, { ...attemptOpts, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+      }
+      if (ctx.signal?.aborted) throw new CliError('interrupted', `interrupted after ${sims.filter((s) => s.attempt.end !== 'aborted').length} of ${CLIENT_PROFILES.length} clients`);
+      const { isConnectFailure } = await import('../../probe/outcome.js');
+      if (sims.every((s) => isConnectFailure(s.attempt.outcome))) ctx.setExitCode(ExitCode.network);
+      else if (sims.some((s) => s.verdict !== 'connects')) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
         ctx.out(JSON.stringify({ target: { host: spec.host, port: spec.port, address: target.address, sni }, clients: sims.map((s) => ({ profile: s.profile, verdict: s.verdict, gets10054: s.gets10054, outcome: s.attempt.outcome, cipherSuiteName: s.attempt.cipherSuiteName, negotiatedVersion: s.attempt.negotiatedVersion, summary: s.summary })) }, null, 2));
         return;

@@ -5,7 +5,8 @@ import type { TracedAttempt } from '../../capture/pcapng-writer.js';
 import { PROBE_VERSIONS, type ProbeVersion } from '../../probe/versions.js';
 import { parseProxyUrl, type Via } from '../../probe/proxy.js';
 import { parseStarttlsProtocol, type StarttlsProtocol } from '../../probe/starttls.js';
-import { ExitCode, UserError } from '../exit-codes.js';
+import { CliError, ExitCode, UserError } from '../exit-codes.js';
+import { checkOutputPath } from '../io.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
 
@@ -116,8 +117,9 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
           'Each version gets one ClientHello of its own, sent over a plain TCP socket. Results: negotiated, ' +
             'alert (which one), reset (TCP RST: what Windows clients report as error 10054), closed (FIN without ' +
             'a TLS answer), timeout, connect-refused, connect-timeout, dns-error, malformed (not TLS), mismatch ' +
-            '(the server chose something not offered). Exit code 0 when every probe ran, 1 when a target could ' +
-            'not be reached, 2 on usage errors.',
+            '(the server chose something not offered). Exit code 0 when every probe ran, 3 when a target could ' +
+            'not be reached (DNS, refused, unreachable), 2 on usage errors, 130 when interrupted (what finished ' +
+            'is printed and written to --pcap/--keylog).',
         ) as unknown as Argv<ProbeArgs>,
     handler: async (args) => {
       const specs = args.targets.map((t) => parseTarget(t));
@@ -131,28 +133,47 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         import('../chain-enrich.js'),
         text ? import('../../report/probe-text.js') : null,
       ]);
-      if (args.pcap === '' || args.keylog === '') throw new UserError('--pcap and --keylog need a FILE');
+      // Output paths are checked before any connection: a scan must not run only to fail at the end.
+      if (args.pcap !== undefined) checkOutputPath(args.pcap, '--pcap', { existing: 'replace', inputs: args.roots ? [args.roots] : [] });
+      if (args.keylog !== undefined) checkOutputPath(args.keylog, '--keylog', { existing: 'append' });
       const trace = args.pcap !== undefined || args.keylog !== undefined;
       const writer = trace ? await import('../../capture/pcapng-writer.js') : null;
       const traced: TracedAttempt[] = [];
       const outputs: object[] = [];
       let done = 0;
+      // SIGINT/SIGTERM: no new target starts, open connections end as 'aborted', and what finished is kept.
+      const signal = ctx.signal;
       for (const spec of specs) {
         const options = scanOptionsFrom(args, spec.port);
+        if (signal?.aborted) break;
         if (ctx.isTty && specs.length > 1) ctx.err(`[${done + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
         const announce = (options.ciphers || options.groups) && !args.json && !args.ndjson;
-        const result = await scan(spec.host, {
-          ...options,
-          ...(trace ? { trace } : {}),
-          ...(announce ? { onPlan: (p: { address: string; predictedConnections: number }) => ctx.err(`${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`) } : {}),
-        });
+        let result;
+        try {
+          result = await scan(spec.host, {
+            ...options,
+            ...(trace ? { trace } : {}),
+            ...(signal ? { signal } : {}),
+            ...(announce ? { onPlan: (p: { address: string; predictedConnections: number }) => ctx.err(`${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`) } : {}),
+          });
+        } catch (e) {
+          if (signal?.aborted) break;
+          throw e;
+        }
+        // A scan the signal cut short is not a result: it is left out, as the targets not started.
+        if (signal?.aborted) break;
         const json = await enrichWithChain(scanToJson(result), result, { host: spec.host, at: args.at, roots: args.roots });
         if (writer) traced.push(...writer.tracedAttempts(result));
         done++;
-        if (unreachable(result)) ctx.setExitCode(ExitCode.failure);
+        if (unreachable(result)) ctx.setExitCode(ExitCode.network);
         if (args.ndjson) ctx.out(JSON.stringify(json));
         else if (args.json) outputs.push(json);
         else ctx.out(textView!.renderProbeText(json) + (done < specs.length ? '\n' : ''));
+      }
+      if (signal?.aborted) {
+        if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);
+        const partial = args.json ? { results: outputs } : undefined;
+        throw new CliError('interrupted', `interrupted after ${done} of ${specs.length} target${specs.length === 1 ? '' : 's'}`, partial ? { partial } : {});
       }
       if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? outputs[0] : outputs, null, 2));
       if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);

@@ -4,12 +4,13 @@ import type { Argv, CommandModule } from 'yargs';
 import { WINDOWS_VERSIONS, parseWindowsVersion, type WindowsVersion } from '../../diagnose/windows-versions.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
-import { readInput } from '../io.js';
+import { checkOutputPath, readInput } from '../io.js';
 
 interface RegistryArgs {
   file: string;
   os?: string;
   fix?: string;
+  force: boolean;
   json: boolean;
 }
 
@@ -30,6 +31,7 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
         .positional('file', { type: 'string', describe: '.reg file (UTF-16LE as regedit writes it, or UTF-8) or saved reg query output; - for stdin' })
         .option('os', { type: 'string', describe: `the machine's Windows version: ${WINDOWS_VERSIONS.join(', ')} (decides which missing keys are fine)` })
         .option('fix', { type: 'string', describe: 'write a .reg file that sets what is missing or wrong (UTF-16LE, as regedit expects)' })
+        .option('force', { type: 'boolean', default: false, describe: 'let --fix replace a file that exists (never the input file)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
         .example('reg export "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL" schannel.reg', 'on the Windows machine: export SChannel')
         .example('reg query "HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319" > dotnet32.txt', 'on the Windows machine: the 32-bit .NET key')
@@ -45,6 +47,8 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
         ) as unknown as Argv<RegistryArgs>,
     handler: async (args) => {
       const os = osOption(args.os);
+      // The customer's export is evidence: --fix never writes over it, nor over another file unless --force.
+      if (args.fix !== undefined) checkOutputPath(args.fix, '--fix', { existing: args.force ? 'replace' : 'refuse', inputs: [args.file] });
       const { parseRegistryText, checkRegistry, renderRegistryReport, encodeRegFile, RegistryParseError } = await import('../../diagnose/registry.js');
       const bytes = readInput(args.file === '' ? '-' : args.file);
       let snapshot;

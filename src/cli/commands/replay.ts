@@ -48,7 +48,7 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
           'Without opt-ins the record bytes on the wire equal the captured ones, record-layer version ' +
             'included. A capture keeps what the server answered then; the live answer is compared with it ' +
             'on outcome, version, cipher suite, group, extensions, alert and certificate SHA-1s. Exit code 0 ' +
-            'when the hello was replayed, 1 when the target could not be reached, 2 on usage errors.',
+            'when the hello was replayed, 3 when the target could not be reached (DNS, refused, unreachable), 2 on usage errors.',
         ) as unknown as Argv<ReplayArgs>,
     handler: async (args) => {
       if (typeof args.to !== 'string' || args.to === '') throw new UserError('--to HOST[:PORT] is required: where to send the hello');
@@ -97,14 +97,14 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
         freshKeyShare: args['fresh-key-share'],
       });
       const resolved = await resolveHost(target.host);
-      if (!resolved.ok) throw new UserError(`${target.host}: ${resolved.message} (${resolved.errorCode})`, ExitCode.failure);
+      if (!resolved.ok) throw new UserError(`${target.host}: ${resolved.message} (${resolved.errorCode})`, ExitCode.network);
       const address = resolved.addresses[0]!.address;
       const result = await replay(captured, prepared, { host: target.host, address, port: target.port }, {
         ...(readTimeoutMs !== undefined ? { readTimeoutMs } : {}),
         ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
       });
       const json = await replayToJson(args.file, result);
-      if (result.live.outcome === 'connect-refused' || result.live.outcome === 'connect-timeout') ctx.setExitCode(ExitCode.failure);
+      if (result.live.outcome === 'connect-refused' || result.live.outcome === 'connect-timeout') ctx.setExitCode(ExitCode.network);
       const { EXTENSION_TYPES, displayName } = await import('../../tls/registry.js');
       ctx.out(args.json ? JSON.stringify(json, null, 2) : renderReplayText(json, (t) => displayName(EXTENSION_TYPES, t)));
     },
