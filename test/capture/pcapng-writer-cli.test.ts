@@ -73,10 +73,14 @@ describe('tlsprobe probe --pcap --keylog', () => {
     expect(replaced.packets).toBeLessThan(meta.packets);
   });
 
-  it('exits 2 with one line when the file cannot be written', async () => {
+  it('exits 2 with one line, before any connection, when the file cannot be written', async () => {
+    // Issue 14: the path is checked first (no scan that fails at its end), and the message names the
+    // option and the missing directory, not an internal temporary file.
     const r = await tlsprobe(['probe', `127.0.0.1:${lab.endpoint('modern').port}`, '--versions', 'TLS1.3', '--pcap', join(dir, 'no-such-dir', 'x.pcapng')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^tlsprobe: cannot write .*x\.pcapng: ENOENT/);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^tlsprobe: --pcap .*x\.pcapng: the directory .*no-such-dir does not exist\n$/);
+    expect(r.stderr).not.toMatch(/\.tmp|Try --help/);
     expect(existsSync(join(dir, 'no-such-dir'))).toBe(false);
   });
 });

@@ -39,10 +39,11 @@ describe('the lazy command table', () => {
   });
 
   it('rejects a mistyped option before the command does anything', async () => {
-    // Were the handler run, the probe of port 1 would print a refused connection to stdout.
+    // Were the handler run, the probe of port 1 would print a refused connection to stdout; under
+    // --json the only output is the error object (issue 14: --json always prints JSON).
     const { code, stdout, stderr } = await runCli(['probe', '127.0.0.1:1', '--timout', '1', '--json']);
     expect(code).toBe(2);
-    expect(stdout).toBe('');
+    expect(JSON.parse(stdout)).toEqual({ error: { code: 'usage', message: expect.stringMatching(/^Unknown arguments?: timout/) } });
     expect(stderr).toMatch(/^tlsprobe: Unknown arguments?: timout/);
   });
 

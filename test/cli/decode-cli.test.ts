@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
+import { assertNoStackTrace } from '../helpers/cli.js';
 import { decode as libraryDecode, DecodeError } from '../../src/index.js';
 import { fromHex } from '../../src/wire/hex.js';
 
@@ -15,6 +16,7 @@ const CLI = join(ROOT, 'dist/cli/main.js');
 
 function tlsprobe(args: string[], input?: string | Buffer) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, input, encoding: 'utf8' });
+  assertNoStackTrace(r.stderr, args);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

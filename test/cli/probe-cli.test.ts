@@ -50,12 +50,12 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     expect(r.stdout).toMatch(/Verdict: accepts TLS1\.2, TLS1\.3\. Resets SSL3\.0, TLS1\.0, TLS1\.1/);
   });
 
-  it('exits 1 when a target cannot be reached, and says why', async () => {
+  it('exits 3 when a target cannot be reached (network failed before TLS), and says why', async () => {
     const r = await tlsprobe(['probe', '127.0.0.1:1', '--json']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout).versions.every((v: { outcome: string }) => v.outcome === 'connect-refused')).toBe(true);
     const dns = await tlsprobe(['probe', 'no-such-host.invalid']);
-    expect(dns.code).toBe(1);
+    expect(dns.code).toBe(3);
     expect(dns.stdout).toMatch(/no-such-host\.invalid/);
   });
 

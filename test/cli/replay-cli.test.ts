@@ -1,6 +1,6 @@
 /**
  * `tlsprobe replay`, run in-process through `run()` with captured output: the JSON contract, the
- * side-by-side text, exit codes (0 replayed, 1 unreachable, 2 usage) and one-line errors.
+ * side-by-side text, exit codes (0 replayed, 3 unreachable, 2 usage) and one-line errors.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -80,13 +80,13 @@ describe('tlsprobe replay', () => {
     expect(text.stdout).toMatch(/difference\(s\) between the captured and the live answer/);
   });
 
-  it('exits 1 when the target cannot be reached', async () => {
+  it('exits 3 when the target cannot be reached', async () => {
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
     const r = await tlsprobe(['replay', HELLO12, '--to', `127.0.0.1:${port}`, '--json']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout).live.outcome).toBe('connect-refused');
   });
 

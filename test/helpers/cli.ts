@@ -15,15 +15,31 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+/**
+ * Throws when `stderr` holds a stack trace: whatever a test makes the CLI do, a user, a file or a
+ * server caused it, and the CLI answers those with one line (issue 14). Every run through these
+ * helpers is checked, so no CLI test can pass with a stack trace on stderr.
+ */
+export function assertNoStackTrace(stderr: string, args: readonly string[]): void {
+  if (/^\s{4}at /m.test(stderr)) throw new Error(`tlsprobe ${args.join(' ')} printed a stack trace:\n${stderr}`);
+}
+
 /** Resolves with the exit code and output of `tlsprobe ARGS` run from the repository root. */
 export function tlsprobe(args: readonly string[], input?: string | Uint8Array): Promise<CliRun> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      try {
+        assertNoStackTrace(stderr, args);
+        resolve({ code, stdout, stderr });
+      } catch (e) {
+        reject(e);
+      }
+    });
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
   });
@@ -33,10 +49,11 @@ export function tlsprobe(args: readonly string[], input?: string | Uint8Array): 
  * Resolves with the exit code and output of `tlsprobe ARGS` run in this process (no spawn: faster,
  * and the source is tested without a build).
  */
-export async function runCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(args: readonly string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
   const { run } = await import('../../src/cli/run.js');
   let stdout = '';
   let stderr = '';
-  const code = await run(args, { out: (t) => (stdout += t + '\n'), err: (t) => (stderr += t + '\n'), setExitCode: () => undefined, isTty: false });
+  const code = await run(args, { out: (t) => (stdout += t + '\n'), err: (t) => (stderr += t + '\n'), setExitCode: () => undefined, isTty: false, ...(signal ? { signal } : {}) });
+  assertNoStackTrace(stderr, args);
   return { code, stdout, stderr };
 }
