@@ -16,7 +16,8 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/wire/hex.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { FUZZ_SEED, LONG_RUN, fuzzRuns, inputArb } from './mutate.js';
-import { FUZZ_TARGETS, fuzzTarget, isAllowed, type FuzzTarget } from './targets.js';
+import { FUZZ_TARGETS, isAllowed, type FuzzTarget } from './targets.js';
+import { OUTSIDE_PLAN, OUTSIDE_TARGETS } from './outside-targets.js';
 import {
   captureSeeds,
   certificateSeeds,
@@ -48,7 +49,22 @@ const PLAN: Record<string, { seeds: () => Promise<Uint8Array[]> | Uint8Array[]; 
   parseRegistryText: { seeds: registrySeeds, ciRuns: 600 },
   parseKeyLog: { seeds: keyLogSeeds, ciRuns: 500 },
   scanClientHello: { seeds: tlsStreamSeeds, ciRuns: 3000 },
+  // Issue 14: proxy replies, STARTTLS dialogues, analyzeCapture end to end, the captured-hello reader.
+  ...OUTSIDE_PLAN,
 };
+
+/** Every target: the parsers of issue 8 and the outside-input ones of issue 14. */
+const ALL_TARGETS: readonly FuzzTarget[] = [...FUZZ_TARGETS, ...OUTSIDE_TARGETS];
+
+/** Returns the target called `name`; throws for an unknown name (a crasher file naming no target). */
+function fuzzTarget(name: string): FuzzTarget {
+  const t = ALL_TARGETS.find((x) => x.name === name);
+  if (!t) throw new Error(`unknown fuzz target ${name}`);
+  return t;
+}
+
+/** Inputs per second of each target in this process, for the summary. */
+const elapsedMs = new Map<string, number>();
 
 /** Inputs run per target in this process, for the summary `npm run fuzz` prints. */
 const ran = new Map<string, number>();
@@ -73,9 +89,20 @@ function saveCrasher(t: FuzzTarget, input: Uint8Array, knobs: readonly number[],
 }
 
 /** Runs `t` once and returns the escaping error that its contract forbids, or null. */
-function forbidden(t: FuzzTarget, input: Uint8Array, knobs: readonly number[]): unknown {
+async function forbidden(t: FuzzTarget, input: Uint8Array, knobs: readonly number[]): Promise<unknown> {
   try {
-    t.run(input, knobs);
+    await t.run(input, knobs);
+    return null;
+  } catch (e) {
+    return isAllowed(t.allowed, e) ? null : (e ?? new Error('threw a nullish value'));
+  }
+}
+
+/** `forbidden` for a synchronous target, without a promise per input (the long runs make millions). */
+function forbiddenSync(t: FuzzTarget, input: Uint8Array, knobs: readonly number[]): unknown {
+  try {
+    const r = t.run(input, knobs);
+    if (r instanceof Promise) throw new Error(`${t.name} returned a promise: mark it async`);
     return null;
   } catch (e) {
     return isAllowed(t.allowed, e) ? null : (e ?? new Error('threw a nullish value'));
@@ -103,14 +130,14 @@ describe('crasher regressions (fixtures/crashers)', () => {
     expect(files.length).toBeGreaterThanOrEqual(3);
   });
   for (const f of files) {
-    it(`no longer breaks its parser: ${f}`, () => {
+    it(`no longer breaks its parser: ${f}`, async () => {
       const text = readFileSync(join(CRASHERS_DIR, f), 'utf8');
       const header = (name: string) => new RegExp(`^# ${name}: (.*)$`, 'm').exec(text)?.[1]?.trim();
       const t = fuzzTarget(header('target')!);
       const knobs = (header('knobs') ?? '').split(',').filter(Boolean).map(Number);
       const input = crasherBytes(text, Number(header('repeat') ?? '1'));
       const t0 = cpuMs();
-      const err = forbidden(t, input, knobs);
+      const err = await forbidden(t, input, knobs);
       const spent = cpuMs() - t0;
       expect(err === null ? null : String((err as Error).stack ?? err)).toBeNull();
       const budget = header('max-cpu-ms');
@@ -141,7 +168,7 @@ function crasherBytes(text: string, repeat: number): Uint8Array {
 }
 
 describe('every parser under random and mutated input', () => {
-  for (const t of FUZZ_TARGETS) {
+  for (const t of ALL_TARGETS) {
     const plan = PLAN[t.name];
     if (!plan) throw new Error(`no fuzz plan for ${t.name}`);
     it(`${t.name} lets only ${t.allowed === 'nothing' ? 'no exception' : t.allowed} escape`, async () => {
@@ -149,18 +176,29 @@ describe('every parser under random and mutated input', () => {
       const numRuns = fuzzRuns(plan.ciRuns);
       let count = 0;
       const arb = fc.tuple(inputArb(seeds, plan.maxRandom), fc.array(fc.nat(), { maxLength: 6 }));
-      const details = fc.check(
-        fc.property(arb, ([input, knobs]) => {
-          count++;
-          const err = forbidden(t, input, knobs);
-          if (err !== null) throw err;
-        }),
-        { seed: FUZZ_SEED, numRuns, endOnFailure: false },
-      );
+      const t0 = performance.now();
+      const details = t.async
+        ? await fc.check(
+            fc.asyncProperty(arb, async ([input, knobs]) => {
+              count++;
+              const err = await forbidden(t, input, knobs);
+              if (err !== null) throw err;
+            }),
+            { seed: FUZZ_SEED, numRuns, endOnFailure: false },
+          )
+        : fc.check(
+            fc.property(arb, ([input, knobs]) => {
+              count++;
+              const err = forbiddenSync(t, input, knobs);
+              if (err !== null) throw err;
+            }),
+            { seed: FUZZ_SEED, numRuns, endOnFailure: false },
+          );
+      elapsedMs.set(t.name, (elapsedMs.get(t.name) ?? 0) + performance.now() - t0);
       ran.set(t.name, (ran.get(t.name) ?? 0) + count);
       if (details.failed) {
         const [input, knobs] = details.counterexample?.[0] ?? [new Uint8Array(0), []];
-        const err = forbidden(t, input, knobs);
+        const err = await forbidden(t, input, knobs);
         const saved = process.env.TLSPROBE_FUZZ_SAVE === '1' ? `\nsaved as ${saveCrasher(t, input, knobs, err)}` : '';
         throw new Error(
           `${t.entry}: ${String((err as Error)?.stack ?? err)}\ninput (${input.length} bytes): ${toHex(input)}\nknobs: ${knobs.join(',')}\nseed ${FUZZ_SEED}, path ${details.counterexamplePath}${saved}`,
@@ -173,10 +211,14 @@ describe('every parser under random and mutated input', () => {
   }
 
   it('ran every target (summary for npm run fuzz)', () => {
-    const rows = FUZZ_TARGETS.map((t) => `${t.name.padEnd(22)} ${String(ran.get(t.name) ?? 0).padStart(9)}  ${t.entry}`);
+    const rate = (name: string) => {
+      const ms = elapsedMs.get(name) ?? 0;
+      return ms > 0 ? Math.round(((ran.get(name) ?? 0) * 1000) / ms) : 0;
+    };
+    const rows = ALL_TARGETS.map((t) => `${t.name.padEnd(24)} ${String(ran.get(t.name) ?? 0).padStart(9)} inputs ${String(rate(t.name)).padStart(8)} inputs/s  ${t.entry}`);
     if (LONG_RUN || process.env.TLSPROBE_FUZZ_SUMMARY === '1') console.log(`fuzz seed ${FUZZ_SEED}\n${rows.join('\n')}`);
     // `npm run fuzz -- --only NAME` runs one target: the summary then checks that one.
     const only = process.env.TLSPROBE_FUZZ_ONLY;
-    for (const t of FUZZ_TARGETS) if (!only || t.name === only) expect(ran.get(t.name) ?? 0, t.name).toBeGreaterThan(0);
+    for (const t of ALL_TARGETS) if (!only || t.name === only) expect(ran.get(t.name) ?? 0, t.name).toBeGreaterThan(0);
   });
 });

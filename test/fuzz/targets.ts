@@ -37,11 +37,13 @@ export interface FuzzTarget {
   /** The source of the parser under test (for reports). */
   readonly entry: string;
   readonly allowed: Allowed;
+  /** True when `run` returns a promise (the parser reads a stream: analyzeCapture). */
+  readonly async?: boolean;
   /**
    * Runs the parser on `bytes`; `knobs` are extra random numbers the target may use (chunk cuts, a
    * context choice). Throws what the parser throws, or an `InvariantError` when a success is wrong.
    */
-  run(bytes: Uint8Array, knobs: readonly number[]): void;
+  run(bytes: Uint8Array, knobs: readonly number[]): void | Promise<void>;
 }
 
 /** A successful parse whose result breaks an invariant (never an allowed error). */
