@@ -125,7 +125,7 @@ describe.skipIf(!hasCorpus || captures.length === 0)('readCapture and reassembly
     expect(captures.length).toBeGreaterThan(50);
   });
 
-  it.each(captures)('reads %s like tshark does', async (rel) => {
+  it.for(captures)('reads %s like tshark does', async (rel, ctx) => {
     const file = join(CORPUS_DIR, rel);
     const flows: Flow[] = [];
     const hashes = new Map<Flow, { client: Hash; server: Hash }>();
@@ -139,7 +139,8 @@ describe.skipIf(!hasCorpus || captures.length === 0)('readCapture and reassembly
       },
     });
     expect(summary.meta.packets).toBeGreaterThan(0);
-    if (!hasTshark) return;
+    // Issue 14: skipped visibly (not passed) when the oracle is missing.
+    if (!hasTshark) ctx.skip('tshark not found (Debian package tshark): our reading ran, the comparison with tshark is skipped');
     const o = await oracle(file);
     expect(summary.meta.packets).toBe(o.frames);
 

@@ -197,7 +197,8 @@ async function compare(file: string, keyFile: string | null): Promise<{ compared
         const f = side === 'client' ? d?.clientFinished : d?.serverFinished;
         if (c!.version !== null && c!.version < 0x0304 && !c!.decryption) continue; // NULL-cipher Finished read in clear by tshark
         expect(f ? toHex(f.verifyData) : null, `${side} Finished of ${k}`).toBe(tf.verifyData);
-        expect(f!.verified, `${side} Finished of ${k} checked against the transcript`).not.toBe(false);
+        // Issue 14: verified, not merely "not refuted" (null = could not be checked, a failure here).
+        expect(f!.verified, `${side} Finished of ${k} checked against the transcript`).toBe(true);
         compared++;
       }
       if (t.certs && c!.certificatesDecrypted) expect(c!.certificates.map((d) => createHash('sha1').update(d).digest('hex')), `certificates of ${k}`).toEqual(t.certs);

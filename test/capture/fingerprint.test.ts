@@ -160,9 +160,10 @@ describe.skipIf(!hasCorpus)('fingerprints that suricata-verify asserts', () => {
       .filter((m) => ['tls.ja3.string', 'tls.ja3s.string', 'tls.ja4', 'tls.fingerprint'].some((k) => k in m))
       .map((m) => [t.pcap[0]!, m] as const),
   );
-  it.each(cases)('%s has a connection with %j', async (pcap, m) => {
+  it.for(cases)('%s has a connection with %j', async ([pcap, m], ctx) => {
     const rel = `suricata-verify/${pcap}`;
-    if (!existsSync(join(CORPUS_DIR, rel))) return;
+    // Issue 14: a capture the corpus lacks is a visible skip, not a pass.
+    if (!existsSync(join(CORPUS_DIR, rel))) ctx.skip(`${rel} is not in the corpus`);
     const conns = await connectionsOf(rel);
     const raws = new Map<string, string>();
     suricataJa4 = (ours) => {

@@ -51,7 +51,7 @@ describe('readCapture on pcap', () => {
     { le: true, nano: true },
     { le: false, nano: true },
   ];
-  it.each(cases)('reads every record of a file (little-endian $le, nanoseconds $nano)', async ({ le, nano }) => {
+  it.for(cases)('reads every record of a file (little-endian $le, nanoseconds $nano)', async ({ le, nano }, ctx) => {
     const records = [1, 2, 3].map((i) => ({ sec: 1_700_000_000 + i, frac: nano ? 123_456_789 + i : 654_321 + i, data: frame(i) }));
     // Third record: cut by the snap length (captured 40 of 200 bytes).
     const cut = { sec: 1_700_000_010, frac: 7, data: frame(4).subarray(0, 40), originalLength: 200 };
@@ -69,7 +69,8 @@ describe('readCapture on pcap', () => {
     expect(packets[3]!.subMicroNs).toBe(nano ? 7 : 0);
     expect(meta.truncated).toBe(false);
 
-    if (!hasTshark) return;
+    // Issue 14: without the oracle the test is skipped visibly (our own checks above have run).
+    if (!hasTshark) ctx.skip('tshark not found (Debian package tshark): the comparison with tshark is skipped');
     const rows = tsharkRows(tmpFile(file, 'pcap'), ['frame.number', 'frame.time_epoch', 'frame.cap_len', 'frame.len']);
     expect(rows.map((r) => r[0])).toEqual(packets.map((p) => String(p.index)));
     expect(rows.map((r) => [Number(r[2]), Number(r[3])])).toEqual(packets.map((p) => [p.data.length, p.originalLength]));
@@ -129,7 +130,7 @@ describe('readCapture on pcapng', () => {
     return { file, frames };
   }
 
-  it.each([true, false])('reads sections, interfaces, packet blocks and secrets (little-endian first section %s)', async (le) => {
+  it.for([true, false])('reads sections, interfaces, packet blocks and secrets (little-endian first section %s)', async (le, ctx) => {
     const { file, frames } = build(le);
     const { packets, meta } = await readAll(file);
     expect(meta.format).toBe('pcapng');
@@ -163,7 +164,8 @@ describe('readCapture on pcapng', () => {
       [1_700_000_004_000_000, 0],
     ]);
 
-    if (!hasTshark) return;
+    // Issue 14: without the oracle the test is skipped visibly (our own checks above have run).
+    if (!hasTshark) ctx.skip('tshark not found (Debian package tshark): the comparison with tshark is skipped');
     const rows = tsharkRows(tmpFile(file, 'pcapng'), ['frame.number', 'frame.interface_id', 'frame.time_epoch', 'frame.comment', 'tcp.payload']);
     expect(rows.map((r) => Number(r[0]))).toEqual(packets.map((p) => p.index));
     // tshark numbers interfaces per section; ours index meta.interfaces across sections.

@@ -25,6 +25,7 @@ import { reassembleCapture } from '../../src/capture/tcp.js';
 import { parseKeyLog } from '../../src/tls/keylog.js';
 import { concatBytes, toHex } from '../../src/wire/hex.js';
 import { hasTool, missingTool } from '../helpers/tools.js';
+import { HAS_IPV6_LOOPBACK, NO_IPV6_LOOPBACK } from '../helpers/servers.js';
 
 const HAS_TSHARK = hasTool('tshark');
 if (!HAS_TSHARK) console.warn(missingTool('tshark', 'tshark'));
@@ -34,7 +35,7 @@ let lab6: Lab;
 let dir: string;
 beforeAll(async () => {
   lab = await startLab({ names: ['modern', 'reset-legacy'] });
-  lab6 = await startLab({ host: '::1', names: ['modern'], pki: lab.pki });
+  if (HAS_IPV6_LOOPBACK) lab6 = await startLab({ host: '::1', names: ['modern'], pki: lab.pki });
   dir = mkdtempSync(join(tmpdir(), 'tlsprobe-pcapng-'));
 });
 afterAll(async () => {
@@ -195,7 +196,7 @@ describe('encodeProbeCapture endings', () => {
     expect(Number(last('1')![2])).not.toBe(port);
   });
 
-  it.skipIf(!HAS_TSHARK)('frames IPv6 attempts with IPv6 headers and valid checksums, decrypted as well', async () => {
+  it.skipIf(!HAS_TSHARK || !HAS_IPV6_LOOPBACK)(`frames IPv6 attempts with IPv6 headers and valid checksums, decrypted as well${HAS_IPV6_LOOPBACK ? '' : ` (${NO_IPV6_LOOPBACK})`}`, async () => {
     const result = await probe('::1', lab6.endpoint('modern').port, ['TLS1.3']);
     const attempts = tracedAttempts(result);
     const file = join(dir, 'v6.pcapng');

@@ -17,7 +17,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, type Socket, connect as netConnect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { LabPki } from '../../src/lab/pki.js';
@@ -30,6 +30,10 @@ export function hasTool(tool: string): boolean {
 export const HAS_OPENSSL = hasTool('openssl');
 export const HAS_GNUTLS_SERV = hasTool('gnutls-serv');
 export const HAS_PYTHON3 = hasTool('python3');
+
+/** True when this machine has the IPv6 loopback address (containers often have none). */
+export const HAS_IPV6_LOOPBACK = Object.values(networkInterfaces()).some((addrs) => addrs?.some((a) => a.address === '::1'));
+export const NO_IPV6_LOOPBACK = 'no ::1 on this machine: IPv6 loopback tests skipped';
 
 /** Messages for skipped suites. */
 export const NO_OPENSSL = 'openssl not found on PATH: tests that need openssl skipped';

@@ -464,9 +464,9 @@ describe('exchange through a proxy', () => {
     expect(r.connectMs).toBeNull();
   });
 
-  it('resolves a proxy given by name', async () => {
+  it('resolves a proxy given by name', async (ctx) => {
     const first = await resolveHost('localhost');
-    if (!first.ok || first.addresses[0]?.address !== '127.0.0.1') return; // localhost is not 127.0.0.1 first here
+    if (!first.ok || first.addresses[0]?.address !== '127.0.0.1') ctx.skip('localhost does not resolve to 127.0.0.1 first on this machine');
     const p = await proxy('http');
     const r = await attempt(labTarget('modern', '127.0.0.1'), { version: 'TLS1.2', sni: 'localhost' }, { via: { ...p.via(), host: 'localhost' } });
     expect(r.outcome).toBe('negotiated');

@@ -19,6 +19,8 @@ import {
   NO_GNUTLS,
   NO_OPENSSL,
   NO_PYTHON3,
+  HAS_IPV6_LOOPBACK,
+  NO_IPV6_LOOPBACK,
   captureNodeClientHello,
   startGnutlsServer,
   startOpensslServer,
@@ -322,13 +324,8 @@ describe('exchange', () => {
     await srv.close();
   });
 
-  it('connects over IPv6 loopback', async () => {
-    let srv: RawServer;
-    try {
-      srv = await rawServer((s) => s.once('data', () => s.end(Uint8Array.of(6))), '::1');
-    } catch {
-      return; // no ::1 on this machine
-    }
+  it.skipIf(!HAS_IPV6_LOOPBACK)(`connects over IPv6 loopback${HAS_IPV6_LOOPBACK ? '' : ` (${NO_IPV6_LOOPBACK})`}`, async () => {
+    const srv = await rawServer((s) => s.once('data', () => s.end(Uint8Array.of(6))), '::1');
     const r = await exchange({ address: '::1', port: srv.port }, HELLO);
     expect(r.address).toBe('::1');
     expect(r.end).toBe('fin');
