@@ -7,8 +7,9 @@
  * (ENOSPC on a full disk, EIO) prints one line on stderr and exits 2.
  */
 import { ExitCode } from './exit-codes.js';
-import { errnoText } from './failure.js';
+import { errnoText, outputMode, reportFailure, toCliError } from './failure.js';
 import { run } from './run.js';
+import { escapeJsonText } from '../report/escape.js';
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(ExitCode.brokenPipe);
@@ -17,6 +18,16 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 // Nowhere left to report a failing stderr: its errors are dropped, never thrown as a stack trace.
 process.stderr.on('error', () => {});
+
+// An error no command caught (an 'error' event on a stream nobody listened to, a stray rejection)
+// still ends as one line through the CLI's error path, typed when it is a file or network error.
+const lastResort = (e: unknown): void => {
+  const mode = outputMode(process.argv.slice(2));
+  const code = reportFailure(toCliError(e), mode, { out: (t) => process.stdout.write(`${escapeJsonText(t)}\n`), err: (t) => process.stderr.write(`${t}\n`) }, e);
+  process.stdout.write('', () => process.exit(code));
+};
+process.on('uncaughtException', lastResort);
+process.on('unhandledRejection', lastResort);
 
 const code = await run(process.argv.slice(2), {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
