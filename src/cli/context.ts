@@ -14,6 +14,12 @@ export interface CliContext {
    * with what it finished; one that does not is cut off after `INTERRUPT_GRACE_MS` (run.ts).
    */
   readonly signal?: AbortSignal;
+  /**
+   * Declares that the command watches `signal` and reports the interruption itself (after writing
+   * what it finished), so `run` does not cut it off after `INTERRUPT_GRACE_MS`. A second signal
+   * still ends the process at once.
+   */
+  readonly watchesSignal?: () => void;
   /** Resolves when a long-running command (the lab) should stop; default: when `signal` aborts. */
   readonly waitForStop?: () => Promise<void>;
 }

@@ -139,10 +139,14 @@ function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
 
-/** Resolves `INTERRUPT_GRACE_MS` after `signal` aborts, with the interruption to report. */
-async function graceAfter(signal: AbortSignal): Promise<CliError> {
+/**
+ * Resolves `INTERRUPT_GRACE_MS` after `signal` aborts, with the interruption to report; never when
+ * the command said it watches the signal (`watching()`): it reports for itself.
+ */
+async function graceAfter(signal: AbortSignal, watching: () => boolean): Promise<CliError> {
   await aborted(signal);
   await new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS).unref());
+  if (watching()) await new Promise(() => {});
   return signal.reason instanceof CliError ? signal.reason : new CliError('interrupted', 'interrupted');
 }
 
@@ -162,8 +166,12 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
 
 async function runCommand(argv: readonly string[], ctx: CliContext & { signal: AbortSignal }, mode: ReturnType<typeof outputMode>): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  let watching = false;
   const context: CliContext = {
     ...ctx,
+    watchesSignal: () => {
+      watching = true;
+    },
     setExitCode(code) {
       exitCode = Math.max(exitCode, code);
       ctx.setExitCode(code);
@@ -194,7 +202,7 @@ async function runCommand(argv: readonly string[], ctx: CliContext & { signal: A
       .exitProcess(false);
     skipHelpCache(parser);
     // A command that does not watch ctx.signal is cut off INTERRUPT_GRACE_MS after the signal.
-    const interrupted = graceAfter(ctx.signal);
+    const interrupted = graceAfter(ctx.signal, () => watching);
     const outcome = await Promise.race([parser.parseAsync().then(() => null), interrupted]);
     if (outcome instanceof CliError) failure = outcome;
   } catch (e) {

@@ -36,6 +36,7 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
         return;
       }
       const spec = parseTarget(args.target);
+      ctx.watchesSignal?.();
       const { resolveHost } = await import('../../probe/transport.js');
       const { defaultSni } = await import('../../probe/scan.js');
       const options = scanOptionsFrom(args, spec.port);

@@ -143,6 +143,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
       let done = 0;
       // SIGINT/SIGTERM: no new target starts, open connections end as 'aborted', and what finished is kept.
       const signal = ctx.signal;
+      ctx.watchesSignal?.();
       for (const spec of specs) {
         const options = scanOptionsFrom(args, spec.port);
         if (signal?.aborted) break;
