@@ -6,6 +6,8 @@ export const ExitCode = {
   failure: 1,
   /** The user's input was wrong: bad arguments, unreadable file, undecodable bytes. */
   usage: 2,
+  /** The network failed before any TLS: DNS, connection refused, unreachable (a proxy included). */
+  network: 3,
   /** A bug in tlsprobe (an exception nobody expected). */
   internal: 70,
 } as const;
