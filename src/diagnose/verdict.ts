@@ -450,9 +450,11 @@ function finish(holding: readonly { verdict: Verdict; remediation: Remediation[]
   const fine = sorted.every((h) => h.verdict.information === true);
   const remediation: Remediation[] = [];
   const seen = new Set<string>();
+  const clientRejected = sorted.some((h) => h.verdict.code === 'client-hello-rejected');
   for (const h of sorted) {
-    // Information does not dilute the fix for a problem (e.g. no TLS 1.2 registry keys for a client that has TLS 1.2).
-    if (!fine && h.verdict.information) continue;
+    // A client that offers TLS 1.2 and is refused for its hello gets that cause's fix only: the TLS 1.2
+    // registry keys of the (informational) legacy verdicts change nothing for it.
+    if (clientRejected && h.verdict.information) continue;
     for (const r of h.remediation) {
       if (seen.has(r.text)) continue;
       seen.add(r.text);

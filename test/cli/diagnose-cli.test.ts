@@ -113,7 +113,9 @@ describe.skipIf(!HAS_CLI)('--proxy on the command line', () => {
     const bad = await startHttpConnectProxy({ mode: 'reset-after-hello' });
     try {
       const port = lab.endpoint('modern').port;
-      const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${good.port}`, '--versions', 'TLS1.2,TLS1.3', '--json']);
+      const rootFile = join(dir, 'lab-root-proxy.pem');
+      writeFileSync(rootFile, lab.pki.root.pem);
+      const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${good.port}`, '--versions', 'TLS1.2,TLS1.3', '--roots', rootFile, '--json']);
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout).versions.map((v: { supported: boolean }) => v.supported)).toEqual([true, true]);
       const d = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${bad.port}`, '--json']);
