@@ -45,6 +45,8 @@ export function connectOptions<T>(y: Argv<T>): Argv<T> {
 
 /** Returns the scan options shared by connecting commands, validated. */
 export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOptions {
+  // yargs makes a repeated string option an array: one hello carries one server name here.
+  if (Array.isArray(args.sni)) throw new UserError(`--sni given ${args.sni.length} times: give one NAME (or --no-sni)`);
   if (args.sni === '') throw new UserError('--sni needs a NAME (use --no-sni to send none)');
   const readTimeoutMs = secondsOption(args.timeout, 'timeout');
   const connectTimeoutMs = secondsOption(args['connect-timeout'], 'connect-timeout');
