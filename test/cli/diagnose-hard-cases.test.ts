@@ -122,3 +122,50 @@ describe.skipIf(!HAS_CLI)('diagnose: proxy verdicts', () => {
     }
   }, T);
 });
+
+describe.skipIf(!HAS_CLI)('diagnose --client-hello FILE: the client asked about, by its own hello', () => {
+  it('a TLS 1.2 client without any renegotiation signal against picky-scsv: renegotiation-scsv (RFC 5746 remedy)', async () => {
+    const { buildHelloFromShape } = await import('../../src/diagnose/clients.js');
+    const { encodeClientHello } = await import('../../src/tls/client-hello.js');
+    const { encodeRecords } = await import('../../src/tls/record.js');
+    const { ExtensionType: ET, NamedGroup: NG, SignatureScheme: SS } = await import('../../src/tls/registry.js');
+    const { hello } = buildHelloFromShape(
+      {
+        legacyVersion: 0x0303,
+        recordVersion: 0x0301,
+        supportedVersions: null,
+        cipherSuites: [0xc02f, 0xc030, 0xc02b, 0xc02c, 0x009c, 0x009d],
+        groups: [NG.x25519, NG.secp256r1],
+        pointFormats: [0],
+        signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.rsa_pkcs1_sha256, SS.ecdsa_secp256r1_sha256],
+        keyShareGroups: [],
+        alpn: null,
+        extensions: [ET.server_name, ET.supported_groups, ET.ec_point_formats, ET.signature_algorithms, ET.extended_master_secret],
+        sessionIdLength: 0,
+        grease: false,
+      },
+      'client.example',
+    );
+    const file = join(dir, 'no-renegotiation-signal.hex');
+    writeFileSync(file, Buffer.from(encodeRecords(22, 0x0301, encodeClientHello(hello))).toString('hex'));
+    const { code, json } = await diagnose('picky-scsv', '--client-hello', file, '--bisect');
+    expect(code).toBe(1);
+    expect(json.verdict.code).toBe('client-hello-rejected');
+    expect(json.verdict.cause.code).toBe('renegotiation-scsv');
+    expect(JSON.stringify(json.remediation)).toMatch(/RFC 5746/);
+    expect(JSON.stringify(json.remediation)).not.toMatch(REGISTRY_KEYS);
+    expect(json.bisect.cause.code).toBe('renegotiation-scsv');
+    // The same hello is fine where nothing in front of the server minds.
+    const fine = await diagnose('modern', '--client-hello', file);
+    expect(fine.json.client.connects).toBe(true);
+    expect(fine.code).toBe(0);
+  }, T);
+
+  it('a file that holds no ClientHello is a usage error (exit 2)', async () => {
+    const file = join(dir, 'not-a-hello.hex');
+    writeFileSync(file, '15030300020228');
+    const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('modern').port}`, '--client-hello', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--client-hello/);
+  }, T);
+});

@@ -19,6 +19,20 @@ export function diagnosisExitCode(d: { readonly verdict: { readonly code: string
   return d.fine ? ExitCode.ok : ExitCode.failure;
 }
 
+/** Returns the client whose ClientHello is in FILE (`--client-hello`); UserError when it holds none. */
+async function clientHelloOption(file: string): Promise<import('../../diagnose/run.js').ClientLike> {
+  if (file === '') throw new UserError('--client-hello needs a FILE');
+  const { hexOrBinary, readInput } = await import('../io.js');
+  const { clientFromHello } = await import('../../diagnose/client-from-hello.js');
+  const { DecodeError } = await import('../../wire/errors.js');
+  try {
+    return clientFromHello(hexOrBinary(readInput(file)), `the client whose ClientHello is in ${file === '-' ? 'standard input' : file}`);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new UserError(`--client-hello ${file}: ${e.path || 'input'} at offset ${e.offset}: ${e.detail} (${e.code})`);
+    throw e;
+  }
+}
+
 /** Returns the JSON of the client asked about, as tried. */
 function clientJson(c: import('../../diagnose/client-verdict.js').ClientFacts): JsonObject {
   const a = c.attempt;
@@ -40,6 +54,7 @@ interface DiagnoseArgs extends Partial<ProbeArgs> {
   os?: string;
   bisect: boolean;
   client?: string;
+  'client-hello'?: string;
   profile?: string;
   at?: string;
   roots?: string;
@@ -56,7 +71,8 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           .option('json', { type: 'boolean', default: false, describe: 'print JSON: { target, verdict, evidence, remediation, probe }' })
           .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11): narrows the fix" })
           .option('bisect', { type: 'boolean', default: false, describe: 'find the smallest ClientHello change that turns the failure into success' })
-          .option('client', { type: 'string', describe: 'also send the ClientHello of a client profile (see `tlsprobe clients`), e.g. win7-schannel' })
+          .option('client', { type: 'string', describe: 'the client asked about: a client profile (see `tlsprobe clients`), e.g. win7-schannel or win2022' })
+          .option('client-hello', { type: 'string', describe: "the client asked about, by its own ClientHello: a FILE of raw bytes or hex (a record as captured, or the handshake message); - reads standard input" })
           .option('profile', { type: 'string', describe: 'diagnose every endpoint of a service profile, e.g. azure-backup, plus control endpoints' })
           .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default now)' })
           .option('roots', { type: 'string', describe: 'trust anchors: PEM bundle FILE/DIR or "system" (default: the documented root set)' }),
@@ -115,7 +131,9 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
 
       const spec = parseTarget(targets[0]!);
       const options = scanOptionsFrom(args, spec.port);
-      let profile;
+      let profile: import('../../diagnose/run.js').ClientLike | undefined;
+      if (args.client !== undefined && args['client-hello'] !== undefined) throw new UserError('give --client or --client-hello, not both');
+      if (args['client-hello'] !== undefined) profile = await clientHelloOption(args['client-hello']);
       if (args.client !== undefined) {
         const { findClientProfile, CLIENT_PROFILES } = await import('../../diagnose/clients.js');
         profile = findClientProfile(args.client);
