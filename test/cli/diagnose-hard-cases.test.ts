@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { HAS_CLI, tlsprobe } from '../helpers/cli.js';
 import { startHttpConnectProxy, startSocks5Proxy } from '../helpers/proxies.js';
+import { captureGnutlsClientHello, HAS_GNUTLS_CLI, NO_GNUTLS_CLI } from '../helpers/servers.js';
+
+if (!HAS_GNUTLS_CLI) console.warn(NO_GNUTLS_CLI);
 
 let lab: Lab;
 let dir: string;
@@ -167,5 +170,18 @@ describe.skipIf(!HAS_CLI)('diagnose --client-hello FILE: the client asked about,
     const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('modern').port}`, '--client-hello', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--client-hello/);
+  }, T);
+});
+
+describe.skipIf(!HAS_CLI || !HAS_GNUTLS_CLI)('diagnose --client-hello with a real client (GnuTLS, gnutls-bin)', () => {
+  it('GnuTLS with %DISABLE_SAFE_RENEGOTIATION against picky-scsv: renegotiation-scsv', async () => {
+    const captured = await captureGnutlsClientHello('NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION');
+    const file = join(dir, 'gnutls-hello.bin');
+    writeFileSync(file, captured.record);
+    const { code, json } = await diagnose('picky-scsv', '--client-hello', file);
+    expect(json.client.gets10054).toBe(true);
+    expect(json.verdict.code).toBe('client-hello-rejected');
+    expect(json.verdict.cause.code).toBe('renegotiation-scsv');
+    expect(code).toBe(1);
   }, T);
 });
