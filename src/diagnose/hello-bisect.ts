@@ -67,14 +67,12 @@ const MAX_SINGLE_GROUP_TRIES = 12;
 /** Extensions removed one by one at most (a hello carries about twenty). */
 const MAX_SINGLE_EXTENSION_TRIES = 24;
 
-/** Extensions other steps already vary (or that bisection itself adds). */
-const VARIED_ELSEWHERE: ReadonlySet<number> = new Set([
-  ExtensionType.server_name,
-  ExtensionType.padding,
-  ExtensionType.supported_groups,
-  ExtensionType.key_share,
-  ExtensionType.signature_algorithms,
-]);
+/**
+ * Extensions other steps vary (SNI, size). The group, key share and signature extensions are
+ * varied by their own steps when the reference sends them too; when it does not, removing them is
+ * the extension step's to try.
+ */
+const VARIED_ELSEWHERE: ReadonlySet<number> = new Set([ExtensionType.server_name, ExtensionType.padding]);
 
 export interface HelloCause {
   readonly code: HelloCauseCode;

@@ -12,7 +12,8 @@ import { scan, defaultSni, type ScanOptions, type ScanResult } from '../probe/sc
 import { formatVia, type Via } from '../probe/proxy.js';
 import type { StarttlsProtocol } from '../probe/starttls.js';
 import { attempt, type AttemptOptions, type AttemptResult } from '../probe/attempt.js';
-import { buildClientHello, type PrebuiltHello, type ProbeVersion } from '../probe/profiles.js';
+import { buildClientHello, type HelloOptions, type PrebuiltHello, type ProbeVersion } from '../probe/profiles.js';
+import { NamedGroup, SignatureScheme } from '../tls/registry.js';
 import type { AddressScan } from '../probe/scan.js';
 import type { ClientFacts } from './client-verdict.js';
 import { bisectClientHello } from './hello-bisect.js';
@@ -129,37 +130,64 @@ function scanned(s: AddressScan, v: ProbeVersion): AttemptResult | undefined {
  */
 async function tryClient(host: string, port: number, first: AddressScan, sni: string | null, profile: ClientLike | undefined, opts: AttemptOptions): Promise<ClientFacts | null> {
   const target = { host, address: first.address, port };
-  const refVersion = REFERENCE_ORDER.find((v) => scanned(first, v)?.outcome === 'negotiated') ?? null;
-  const reference = (): PrebuiltHello => {
-    const b = buildClientHello({ version: refVersion!, sni });
-    return { version: refVersion!, hello: b.hello, keyPairs: b.keyPairs };
+  let ref: HelloOptions | null | undefined; // undefined: not looked for yet
+  const reference = async (): Promise<HelloOptions | null> => (ref === undefined ? (ref = await findReference(target, first, sni, opts)) : ref);
+  const prebuilt = (o: HelloOptions): PrebuiltHello => {
+    const b = buildClientHello(o);
+    return { version: o.version, hello: b.hello, keyPairs: b.keyPairs };
   };
   if (profile) {
     const hello = profile.build(sni);
     const a = await attempt(target, hello, opts);
     const modern = profile.versions.includes('TLS1.2') || profile.versions.includes('TLS1.3');
     const legacyRefusedToo = !modern && profile.versions.some((v) => scanned(first, v) !== undefined && scanned(first, v)?.outcome !== 'negotiated');
-    const bisection = a.outcome !== 'negotiated' && refVersion !== null && !legacyRefusedToo ? await bisectClientHello(target, hello, reference(), opts) : null;
-    return { name: profile.name, title: profile.title, versions: profile.versions, attempt: a, bisection, referenceVersion: refVersion };
+    const r = a.outcome !== 'negotiated' && !legacyRefusedToo && !isConnectFailureOutcome(a.outcome) ? await reference() : null;
+    const bisection = r ? await bisectClientHello(target, hello, prebuilt(r), opts) : null;
+    return { name: profile.name, title: profile.title, versions: profile.versions, attempt: a, bisection, referenceVersion: r?.version ?? null };
   }
   // The default client: a current client offering TLS 1.3 and 1.2. Only when neither of the scan's
-  // hellos worked but an older one did is there a hello of its own to bisect.
+  // hellos worked but another hello does is there a hello of its own to bisect.
   const modern = scanned(first, 'TLS1.3') ?? scanned(first, 'TLS1.2');
   if (!modern) return null;
   const failed = ['TLS1.2', 'TLS1.3'].every((v) => scanned(first, v as ProbeVersion)?.outcome !== 'negotiated');
   let bisection = null;
-  if (failed && refVersion !== null && !isConnectFailureOutcome(modern.outcome)) {
-    const b = buildClientHello({ version: 'TLS1.2', sni });
-    bisection = await bisectClientHello(target, { version: 'TLS1.2', hello: b.hello, keyPairs: b.keyPairs }, reference(), opts);
-  }
+  const r = failed && !isConnectFailureOutcome(modern.outcome) ? await reference() : null;
+  if (r) bisection = await bisectClientHello(target, prebuilt({ version: 'TLS1.2', sni }), prebuilt(r), opts);
   return {
     name: 'default',
-    title: 'A current TLS 1.2+ client (tlsprobe\'s TLS 1.2 hello)',
+    title: "A current TLS 1.2+ client (tlsprobe's TLS 1.2 hello)",
     versions: ['TLS1.2', 'TLS1.3'],
     attempt: scanned(first, 'TLS1.2') ?? modern,
     bisection,
-    referenceVersion: refVersion,
+    referenceVersion: r?.version ?? null,
   };
+}
+
+/**
+ * Smaller hellos tried, one connection each, when none of the scan's hellos completed a handshake
+ * yet the endpoint took connections: a device that refuses one group or scheme every full hello
+ * carries lets one of these through, and it becomes the reference to bisect towards.
+ */
+const FALLBACK_REFERENCES: readonly Omit<HelloOptions, 'sni'>[] = [
+  { version: 'TLS1.2', groups: [NamedGroup.x25519] },
+  { version: 'TLS1.2', groups: [NamedGroup.secp256r1] },
+  { version: 'TLS1.2', groups: [NamedGroup.x25519, NamedGroup.secp256r1], signatureSchemes: [SignatureScheme.rsa_pss_rsae_sha256, SignatureScheme.rsa_pkcs1_sha256, SignatureScheme.ecdsa_secp256r1_sha256] },
+  { version: 'TLS1.3', groups: [NamedGroup.x25519] },
+];
+
+/**
+ * Returns the options of a hello the endpoint accepts: the scan's best that negotiated, else the
+ * first of `FALLBACK_REFERENCES` that does when the endpoint took connections; null when none does.
+ */
+async function findReference(target: { host: string; address: string; port: number }, first: AddressScan, sni: string | null, opts: AttemptOptions): Promise<HelloOptions | null> {
+  const v = REFERENCE_ORDER.find((x) => scanned(first, x)?.outcome === 'negotiated');
+  if (v) return { version: v, sni };
+  if (!first.versions.some((r) => r && !isConnectFailureOutcome(r.outcome))) return null;
+  for (const f of FALLBACK_REFERENCES) {
+    const o: HelloOptions = { ...f, sni };
+    if ((await attempt(target, o, opts)).outcome === 'negotiated') return o;
+  }
+  return null;
 }
 
 function isConnectFailureOutcome(o: AttemptResult['outcome']): boolean {

@@ -329,13 +329,6 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
       );
     }
 
-    // The client asked about: its own hello, refused where other hellos succeed.
-    if (client && client.name !== 'default') {
-      const legacyRefused = client.versions.some((v) => attempts.get(v) !== undefined && !ok(v));
-      const cv = clientHelloVerdict(client, where, legacyRefused);
-      if (cv) add('client-hello-rejected', cv.summary, cv.remediation, { cause: cv.cause });
-    }
-
     // SNI: the same modern hellos without server_name.
     if (noSni.size > 0) {
       const noSniOk = MODERN_VERSIONS.filter((v) => noSni.get(v)?.supported === true);
@@ -379,6 +372,14 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
     }
   }
 
+  // The client asked about: its own hello, refused where other hellos succeed (the scan's, or a
+  // smaller one found when every full hello failed).
+  const bisected = client?.bisection?.cause !== undefined && client.bisection.cause !== null;
+  if (client && client.name !== 'default' && (modernOk.length > 0 || bisected)) {
+    const legacyRefused = client.versions.some((v) => attempts.get(v) !== undefined && !ok(v));
+    const cv = clientHelloVerdict(client, where, legacyRefused);
+    if (cv) add('client-hello-rejected', cv.summary, cv.remediation, { cause: cv.cause });
+  }
   if (client && client.name === 'default' && client.bisection?.cause && client.bisection.cause.code !== 'unknown' && modernOk.length === 0) {
     // tlsprobe's own TLS 1.2/1.3 hellos fail while an older one works, for a reason bisection named.
     const cv = clientHelloVerdict(client, where, false);
