@@ -372,20 +372,33 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
     }
   }
 
-  // The client asked about: its own hello, refused where other hellos succeed (the scan's, or a
-  // smaller one found when every full hello failed).
-  const bisected = client?.bisection?.cause !== undefined && client.bisection.cause !== null;
-  if (client && client.name !== 'default' && (modernOk.length > 0 || bisected)) {
-    const legacyRefused = client.versions.some((v) => attempts.get(v) !== undefined && !ok(v));
-    const cv = clientHelloVerdict(client, where, legacyRefused);
-    if (cv) add('client-hello-rejected', cv.summary, cv.remediation, { cause: cv.cause });
-  }
-  if (client && client.name === 'default' && client.bisection?.cause && client.bisection.cause.code !== 'unknown' && modernOk.length === 0) {
-    // tlsprobe's own TLS 1.2/1.3 hellos fail while an older one works, for a reason bisection named.
-    const cv = clientHelloVerdict(client, where, false);
-    if (cv) add('client-hello-rejected', cv.summary, cv.remediation, { cause: cv.cause });
-  }
+  if (client) addClientVerdict(client, where, modernOk.length > 0, (v) => attempts.get(v) !== undefined && !ok(v), add);
   return finish(holding, evidence, client);
+}
+
+/**
+ * Adds client-hello-rejected when the client asked about fails for its hello: an explicit client
+ * when the endpoint accepts modern hellos or a smaller reference was found; the default client only
+ * when bisection named a cause while no TLS 1.2/1.3 hello of the scan worked.
+ */
+function addClientVerdict(
+  client: ClientFacts,
+  where: string,
+  modernWorks: boolean,
+  refused: (v: ProbeVersion) => boolean,
+  add: (code: VerdictCode, summary: string, remediation: Remediation[], extra: { cause?: HelloCause }) => void,
+): void {
+  const cause = client.bisection?.cause ?? null;
+  if (client.name !== 'default') {
+    if (!modernWorks && cause === null) return;
+    const cv = clientHelloVerdict(client, where, client.versions.some(refused));
+    if (cv) add('client-hello-rejected', cv.summary, cv.remediation, { cause: cv.cause });
+    return;
+  }
+  // tlsprobe's own TLS 1.2/1.3 hellos fail while another hello works, for a reason bisection named.
+  if (modernWorks || cause === null || cause.code === 'unknown') return;
+  const cv = clientHelloVerdict(client, where, false);
+  if (cv) add('client-hello-rejected', cv.summary, cv.remediation, { cause: cv.cause });
 }
 
 /** Verdicts that are information for a current TLS 1.2+ client, not a problem it has. */
