@@ -30,7 +30,7 @@ import { DecodeError } from '../wire/errors.js';
 import { concatBytes } from '../wire/hex.js';
 import { createHandshakeAssembler } from '../tls/deframer.js';
 import type { HandshakeAssembler } from '../tls/deframer.js';
-import { readHandshakeMessage } from '../tls/handshake.js';
+import { readDraftServerHello, readHandshakeMessage } from '../tls/handshake.js';
 import type { HandshakeContext, HandshakeMessage } from '../tls/handshake.js';
 import type { ClientHello } from '../tls/client-hello.js';
 import { clientSupportedVersions } from '../tls/client-hello.js';
@@ -1013,32 +1013,6 @@ function feedHandshake(c: Conn, s: Side, assembler: HandshakeAssembler, body: Ui
       }
     }
     onMessage(c, s, f.msgType, raw, m, decrypted);
-  }
-}
-
-/**
- * Returns the ServerHello of a TLS 1.3 draft before draft 22, or null when `raw` is not one. Those
- * drafts had no legacy fields (draft-ietf-tls-tls13-21, Section 4.1.3):
- *
- *     struct { ProtocolVersion version; Random random; CipherSuite cipher_suite;
- *              Extension extensions<6..2^16-1>; } ServerHello;
- *
- * The session id is then empty and the compression method null.
- */
-function readDraftServerHello(raw: Uint8Array): HandshakeMessage | null {
-  // Drafts put 0x7f00 + draft in the version field; the early ones (draft 14) put 0x0304 there.
-  if (raw.length < 6 || !((raw[4] === 0x7f && raw[5]! < 22) || (raw[4] === 0x03 && raw[5] === 0x04))) return null;
-  try {
-    const r = new Reader(raw, 'ServerHello', 0, 4);
-    const legacyVersion = r.u16('version');
-    const random = r.bytes(32, 'random');
-    const cipherSuite = r.u16('cipher_suite');
-    const extensions = r.anyLeft ? readExtensions(r, 'server_hello') : null;
-    r.end();
-    return { kind: 'server_hello', msgType: 2, raw, offset: 0, body: { legacyVersion, random, sessionId: new Uint8Array(0), cipherSuite, compressionMethod: 0, extensions } };
-  } catch (e) {
-    if (!(e instanceof DecodeError)) throw e;
-    return null;
   }
 }
 

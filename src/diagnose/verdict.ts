@@ -18,6 +18,9 @@
  */
 import type { AttemptResult } from '../probe/attempt.js';
 import { describeOutcome, isConnectFailure, type OutcomeKind } from '../probe/outcome.js';
+import { isSetupEnd } from '../probe/transport.js';
+import { clientHelloVerdict, isLegacyLimited, type ClientFacts } from './client-verdict.js';
+import type { HelloCause } from './hello-bisect.js';
 import type { ProbeVersion } from '../probe/profiles.js';
 import type { AddressScan } from '../probe/scan.js';
 import { displayName, PROTOCOL_VERSIONS } from '../tls/registry.js';
@@ -29,8 +32,11 @@ export type { Remediation } from './remediation.js';
 /** Stable verdict codes (`--json` users key on them), most specific first. */
 export const VERDICT_CODES = [
   'endpoint-unreachable',
+  'proxy-unreachable',
+  'proxy-refused',
   'not-tls',
   'proxy-resets',
+  'client-hello-rejected',
   'reset-always',
   'closed-always',
   'timeout-always',
@@ -62,6 +68,10 @@ export interface Evidence {
 export interface Verdict {
   readonly code: VerdictCode;
   readonly summary: string;
+  /** client-hello-rejected: what in the client's hello is refused (from bisecting that hello). */
+  readonly cause?: HelloCause;
+  /** True for a verdict that is information for the client asked about, not a problem it has. */
+  readonly information?: boolean;
 }
 
 export interface Diagnosis {
@@ -70,6 +80,11 @@ export interface Diagnosis {
   readonly remediation: readonly Remediation[];
   /** Other verdicts that also hold, most specific first. */
   readonly secondary: readonly Verdict[];
+  /**
+   * True when the endpoint is fine for the client asked about (the `client`, or by default a current
+   * TLS 1.2+ client): every verdict that holds is information. Exit code 0 when true.
+   */
+  readonly fine: boolean;
 }
 
 /** What the verdict needs from a chain check (x509/chain's `ChainReport` fits). */
@@ -95,6 +110,8 @@ export interface VerdictInput {
   readonly chain?: ChainLike | null;
   /** The client's Windows version, to narrow the remediation. */
   readonly os?: WindowsVersion | null;
+  /** The client asked about (a profile's own hello, or tlsprobe's default hellos), when it was tried. */
+  readonly client?: ClientFacts | null;
   /** Host and port, for the summaries (default: unnamed). */
   readonly host?: string;
   readonly port?: number;
@@ -155,9 +172,10 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
   const where = input.host ? `${input.host}${input.port !== undefined ? `:${input.port}` : ''}` : 'the endpoint';
   const os = input.os ?? null;
   const holding: { verdict: Verdict; remediation: Remediation[] }[] = [];
-  const add = (code: VerdictCode, summary: string, remediation: Remediation[] = []): void => {
-    holding.push({ verdict: { code, summary }, remediation });
+  const add = (code: VerdictCode, summary: string, remediation: Remediation[] = [], extra: { cause?: HelloCause } = {}): void => {
+    holding.push({ verdict: { code, summary, ...extra }, remediation });
   };
+  const client = input.client ?? null;
 
   if (input.dnsError) {
     add(
@@ -165,7 +183,7 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
       `${input.host ? `The name ${input.host}` : 'The host name'} did not resolve (${input.dnsError.code}): no connection was made, so this is not a TLS problem.`,
       [{ kind: 'network', text: `Check the DNS server this machine uses (and split DNS or private endpoints for cloud names): ${input.dnsError.message}.` }],
     );
-    return finish(holding, []);
+    return finish(holding, [], client);
   }
   if (!input.withSni) throw new TypeError('decideVerdict needs a scan (withSni) or a DNS error');
 
@@ -177,11 +195,19 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
     ...[...attempts.values()].map((r) => evidenceOf(r, proxied ? `${r.version} via proxy` : r.version)),
     ...[...noSni.values()].map((r) => evidenceOf(r, `${r.version} without SNI${proxied ? ' via proxy' : ''}`)),
     ...[...direct.values()].map((r) => evidenceOf(r, `${r.version} direct`)),
+    ...(client && client.name !== 'default' ? [evidenceOf(client.attempt, `client ${client.name}${proxied ? ' via proxy' : ''}`)] : []),
   ];
   const all = [...attempts.values()];
   const connected = all.filter((r) => !isConnectFailure(r.outcome));
   if (all.length === 0) throw new TypeError('decideVerdict was given a scan in which no attempt ran');
 
+  if (connected.length === 0 && proxied) {
+    const pv = proxyPathVerdict(all[0]!, direct, input.via ?? 'the proxy', where);
+    if (pv) {
+      add(pv.code, pv.summary, pv.remediation);
+      return finish(holding, evidence, client);
+    }
+  }
   if (connected.length === 0) {
     const first = all[0]!;
     const how =
@@ -197,7 +223,7 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
             : `Nothing accepted the connection on ${where}: check the address and port, and whether a firewall rejects the port outbound.`,
       },
     ]);
-    return finish(holding, evidence);
+    return finish(holding, evidence, client);
   }
 
   // The proxy: a reset through it where the direct hello got a TLS answer (a handshake or an alert)
@@ -346,22 +372,108 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
     }
   }
 
-  return finish(holding, evidence);
+  if (client) addClientVerdict(client, where, modernOk.length > 0, (v) => attempts.get(v) !== undefined && !ok(v), add);
+  return finish(holding, evidence, client);
 }
 
-function finish(holding: readonly { verdict: Verdict; remediation: Remediation[] }[], evidence: Evidence[]): Diagnosis {
+/**
+ * Adds client-hello-rejected when the client asked about fails for its hello: an explicit client
+ * when the endpoint accepts modern hellos or a smaller reference was found; the default client only
+ * when bisection named a cause while no TLS 1.2/1.3 hello of the scan worked.
+ */
+function addClientVerdict(
+  client: ClientFacts,
+  where: string,
+  modernWorks: boolean,
+  refused: (v: ProbeVersion) => boolean,
+  add: (code: VerdictCode, summary: string, remediation: Remediation[], extra: { cause?: HelloCause }) => void,
+): void {
+  const cause = client.bisection?.cause ?? null;
+  if (client.name !== 'default') {
+    if (!modernWorks && cause === null) return;
+    const cv = clientHelloVerdict(client, where, client.versions.some(refused));
+    if (cv) add('client-hello-rejected', cv.summary, cv.remediation, { cause: cv.cause });
+    return;
+  }
+  // tlsprobe's own TLS 1.2/1.3 hellos fail while another hello works, for a reason bisection named.
+  if (modernWorks || cause === null || cause.code === 'unknown') return;
+  const cv = clientHelloVerdict(client, where, false);
+  if (cv) add('client-hello-rejected', cv.summary, cv.remediation, { cause: cv.cause });
+}
+
+/** Verdicts that are information for a current TLS 1.2+ client, not a problem it has. */
+const INFORMATION_CODES: ReadonlySet<VerdictCode> = new Set(['tls12-ok', 'legacy-version-reset', 'legacy-version-alert', 'legacy-version-dropped', 'sni-required']);
+
+/**
+ * Returns true when `code` is information for `client`: the legacy-version verdicts are problems only
+ * for a client limited to TLS 1.0/1.1 that does not connect.
+ */
+function isInformation(code: VerdictCode, client: ClientFacts | null): boolean {
+  if (!INFORMATION_CODES.has(code)) return false;
+  if (code.startsWith('legacy-version-') && client && client.name !== 'default' && isLegacyLimited(client) && client.attempt.outcome !== 'negotiated') return false;
+  return true;
+}
+
+/**
+ * Returns proxy-unreachable or proxy-refused when the proxied attempt `first` ended before the proxy
+ * opened a tunnel, with the direct attempts beside it; null when the proxy is not to blame.
+ */
+function proxyPathVerdict(
+  first: AttemptResult,
+  direct: Map<ProbeVersion, AttemptResult>,
+  via: string,
+  where: string,
+): { code: VerdictCode; summary: string; remediation: Remediation[] } | null {
+  const directText = direct.size
+    ? [...direct.values()].map((d) => `${versionLabel(d.version)}: ${evidenceOf(d).detail}`).join('; ')
+    : 'not tried';
+  const directOk = [...direct.values()].some((d) => d.outcome === 'negotiated' || d.outcome === 'alert');
+  const paths = directOk
+    ? `The proxy path fails; the direct path to ${where} works (${directText}).`
+    : `The direct path to ${where} fails too (${directText}).`;
+  if (isSetupEnd(first.end) || (first.phase === 'proxy' && first.end !== 'dns-error')) {
+    const reply = first.error ?? `the proxy ended the connection (${first.end})`;
+    return {
+      code: 'proxy-refused',
+      summary: `The proxy ${via} refused to open a tunnel to ${where}${first.errorCode ? ` (${first.errorCode})` : ''}: ${reply}. No ClientHello reached the endpoint. ${paths}`,
+      remediation: [
+        {
+          kind: 'network',
+          text: `Ask the administrators of ${via} to allow CONNECT to ${where} (or give the credentials it asks for)${directOk ? ', or let the client connect directly, as the direct attempts show it can' : ''}.`,
+        },
+      ],
+    };
+  }
+  if (first.phase === 'connect' || first.phase === 'proxy') {
+    const how = first.outcome === 'connect-timeout' ? 'the TCP connection to it timed out' : `${describeOutcome(first.outcome, first.errorCode)}${first.error ? ` — ${first.error}` : ''}`;
+    return {
+      code: 'proxy-unreachable',
+      summary: `The proxy ${via} could not be reached: ${how}. No ClientHello reached ${where} through it; this is not a TLS problem. ${paths}`,
+      remediation: [{ kind: 'network', text: `Check the proxy address and port (${via}), and that it runs and is reachable from this machine${directOk ? '; or connect directly, which works' : ''}.` }],
+    };
+  }
+  return null;
+}
+
+function finish(holding: readonly { verdict: Verdict; remediation: Remediation[] }[], evidence: Evidence[], client: ClientFacts | null = null): Diagnosis {
   const rank = (c: VerdictCode): number => VERDICT_CODES.indexOf(c);
-  const sorted = [...holding].sort((a, b) => rank(a.verdict.code) - rank(b.verdict.code));
+  const marked = holding.map((h) => (isInformation(h.verdict.code, client) ? { ...h, verdict: { ...h.verdict, information: true } } : h));
+  const sorted = [...marked].sort((a, b) => rank(a.verdict.code) - rank(b.verdict.code));
   const primary = sorted[0];
   if (!primary) throw new TypeError('no verdict holds: decideVerdict was given a scan without attempts');
+  const fine = sorted.every((h) => h.verdict.information === true);
   const remediation: Remediation[] = [];
   const seen = new Set<string>();
+  const clientRejected = sorted.some((h) => h.verdict.code === 'client-hello-rejected');
   for (const h of sorted) {
+    // A client that offers TLS 1.2 and is refused for its hello gets that cause's fix only: the TLS 1.2
+    // registry keys of the (informational) legacy verdicts change nothing for it.
+    if (clientRejected && h.verdict.information) continue;
     for (const r of h.remediation) {
       if (seen.has(r.text)) continue;
       seen.add(r.text);
       remediation.push(r);
     }
   }
-  return { verdict: primary.verdict, evidence, remediation, secondary: sorted.slice(1).map((h) => h.verdict) };
+  return { verdict: primary.verdict, evidence, remediation, secondary: sorted.slice(1).map((h) => h.verdict), fine };
 }

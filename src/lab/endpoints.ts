@@ -14,9 +14,9 @@ import { type TLSSocket, type SecureVersion, createServer as createTlsServer, ty
 import { Writer } from '../wire/writer.js';
 import { writeAlert } from '../tls/alert.js';
 import { writeRecord } from '../tls/record.js';
-import { AlertDescription, AlertLevel, ContentType, ProtocolVersion } from '../tls/registry.js';
+import { AlertDescription, AlertLevel, ContentType, ExtensionType, NamedGroup, ProtocolVersion } from '../tls/registry.js';
 import { readClientHello } from './hello-gate.js';
-import { gatePicky } from './picky.js';
+import { gatePicky, type PickyRule } from './picky.js';
 import type { LabPki } from './pki.js';
 
 /** Names of the lab endpoints, in the order they are listed. */
@@ -31,9 +31,18 @@ export const LAB_ENDPOINT_NAMES = [
   'picky-size',
   'picky-scsv',
   'picky-sni',
+  'picky-large',
+  'picky-group',
+  'picky-extension',
 ] as const;
 
 export type LabEndpointName = (typeof LAB_ENDPOINT_NAMES)[number];
+
+/**
+ * The first record size the `picky-large` endpoint resets: a hello larger than one TCP segment of a
+ * 1,500-byte MTU path (1,460 bytes of payload, less room for TCP options) arrives in two segments.
+ */
+export const PICKY_LARGE_MIN = 1401;
 
 /** Version labels used in `versions`. */
 export type LabVersion = 'TLS1.0' | 'TLS1.1' | 'TLS1.2' | 'TLS1.3';
@@ -97,7 +106,29 @@ export const LAB_ENDPOINT_SPECS: Readonly<Record<LabEndpointName, LabEndpointSpe
     description: 'fatal handshake_failure alert for any ClientHello without SNI; others served by a TLS 1.0–1.3 server (DEFAULT@SECLEVEL=0)',
     versions: ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'],
   },
+  'picky-large': {
+    name: 'picky-large',
+    description: `TCP reset after any ClientHello record over ${PICKY_LARGE_MIN - 1} bytes (more than one TCP segment: devices that mishandle split hellos); others served normally`,
+    versions: ['TLS1.2', 'TLS1.3'],
+  },
+  'picky-group': {
+    name: 'picky-group',
+    description: 'TCP reset after any ClientHello that offers X25519MLKEM768 (0x11ec) in supported_groups or key_share (middleboxes that broke on post-quantum hellos); others served normally',
+    versions: ['TLS1.2', 'TLS1.3'],
+  },
+  'picky-extension': {
+    name: 'picky-extension',
+    description: 'TCP reset after any ClientHello carrying status_request (extension 5, OCSP stapling request); others served normally',
+    versions: ['TLS1.2', 'TLS1.3'],
+  },
 };
+
+/** The rules of the parameterised picky endpoints. */
+export const PICKY_ENDPOINT_RULES = {
+  'picky-large': { kind: 'size', min: PICKY_LARGE_MIN, max: Number.POSITIVE_INFINITY },
+  'picky-group': { kind: 'group', group: NamedGroup.X25519MLKEM768 },
+  'picky-extension': { kind: 'extension', type: ExtensionType.status_request },
+} as const satisfies Record<string, PickyRule>;
 
 /** A started endpoint. */
 export interface RunningEndpoint {
@@ -164,6 +195,11 @@ export async function startEndpoint(name: LabEndpointName, host: string, pki: La
       break;
     case 'picky-sni':
       handle = gatePicky(createLabTlsServer(spec, pki, LEGACY, track), 'sni');
+      break;
+    case 'picky-large':
+    case 'picky-group':
+    case 'picky-extension':
+      handle = gatePicky(createLabTlsServer(spec, pki, MODERN, track), PICKY_ENDPOINT_RULES[name]);
       break;
   }
 

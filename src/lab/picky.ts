@@ -25,8 +25,71 @@ import { AlertDescription, AlertLevel, ContentType, ProtocolVersion } from '../t
 import { Writer } from '../wire/writer.js';
 import { readClientHello } from './hello-gate.js';
 
-/** The hello trait a picky endpoint resets. */
+/** The hello trait a picky endpoint resets (the three named lab traits). */
 export type PickyTrait = 'size' | 'scsv' | 'sni';
+
+/**
+ * A hello trait, parameterised, that a picky endpoint refuses. Each is a middlebox or front-end
+ * failure seen in the field; the parameters let one gate stand for devices with other thresholds.
+ * - `size`: the first record is `min`..`max` bytes (inclusive; `max` Infinity: and larger, e.g. a
+ *   device that drops hellos spanning more than one TCP segment, about 1,400 bytes).
+ * - `scsv`: a TLS 1.2 hello without any renegotiation signal (RFC 5746, Section 3.4).
+ * - `sni`: a hello without server_name; answered with a handshake_failure alert, not a reset.
+ * - `extension`: a hello carrying extension `type`.
+ * - `group`: a hello listing `group` in supported_groups or key_share.
+ * - `key-share-size`: a key_share extension whose body exceeds `maxBytes`.
+ * - `cipher-suite`: a hello offering `suite`.
+ * - `signature-scheme`: a hello listing `scheme` in signature_algorithms.
+ */
+export type PickyRule =
+  | { readonly kind: 'size'; readonly min: number; readonly max: number }
+  | { readonly kind: 'scsv' }
+  | { readonly kind: 'sni' }
+  | { readonly kind: 'extension'; readonly type: number }
+  | { readonly kind: 'group'; readonly group: number }
+  | { readonly kind: 'key-share-size'; readonly maxBytes: number }
+  | { readonly kind: 'cipher-suite'; readonly suite: number }
+  | { readonly kind: 'signature-scheme'; readonly scheme: number };
+
+/** Returns the rule a named trait stands for. */
+export function ruleOfTrait(trait: PickyTrait): PickyRule {
+  if (trait === 'size') return { kind: 'size', min: PICKY_SIZE_MIN, max: PICKY_SIZE_MAX };
+  return { kind: trait };
+}
+
+/**
+ * Returns true when `hello` (whose first record, header included, is `recordBytes` long, and whose
+ * highest offered version is `highestVersion`) has the trait `rule` refuses. `sni` is not a reset
+ * trait and is answered by `gatePicky` itself.
+ */
+export function helloHasTrait(rule: PickyRule, hello: ClientHello, highestVersion: number, recordBytes: number): boolean {
+  const exts = hello.extensions ?? [];
+  switch (rule.kind) {
+    case 'size':
+      return recordBytes >= rule.min && recordBytes <= rule.max;
+    case 'scsv':
+      return lacksRenegotiationSignal(hello, highestVersion);
+    case 'sni':
+      return clientServerName(hello) === null;
+    case 'extension':
+      return exts.some((e) => e.type === rule.type);
+    case 'group': {
+      const groups = findExtension(exts, 'supported_groups');
+      const shares = findExtension(exts, 'key_share');
+      return (groups?.groups.includes(rule.group) ?? false) || (shares?.shares?.some((s) => s.group === rule.group) ?? false);
+    }
+    case 'key-share-size': {
+      const shares = findExtension(exts, 'key_share');
+      // RFC 8446, Section 4.2.8: client_shares<0..2^16-1>, each entry group(2) + key_exchange<1..2^16-1>.
+      const body = shares?.shares ? 2 + shares.shares.reduce((n, s) => n + 4 + s.keyExchange.length, 0) : 0;
+      return body > rule.maxBytes;
+    }
+    case 'cipher-suite':
+      return hello.cipherSuites.includes(rule.suite);
+    case 'signature-scheme':
+      return findExtension(exts, 'signature_algorithms')?.schemes.includes(rule.scheme) ?? false;
+  }
+}
 
 /** RFC 7685, Section 1: ClientHello records of 256–511 bytes (inclusive) hang some servers. */
 export const PICKY_SIZE_MIN = 256;
@@ -64,7 +127,8 @@ export function lacksRenegotiationSignal(hello: ClientHello, highestVersion: num
  * connection to `tlsServer` (a non-listening Node tls.Server) with the consumed bytes unshifted.
  * Bytes that are not a ClientHello go to the TLS stack too, which answers them as a real one would.
  */
-export function gatePicky(tlsServer: TlsServer, trait: PickyTrait): (socket: Socket) => void {
+export function gatePicky(tlsServer: TlsServer, trait: PickyTrait | PickyRule): (socket: Socket) => void {
+  const rule = typeof trait === 'string' ? ruleOfTrait(trait) : trait;
   return (socket) => {
     void readClientHello(socket).then((got) => {
       if (got.kind === 'gone') {
@@ -73,15 +137,15 @@ export function gatePicky(tlsServer: TlsServer, trait: PickyTrait): (socket: Soc
       }
       let refuse = false;
       if (got.kind === 'hello') {
-        if (trait === 'size') {
-          const size = firstRecordSize(got.consumed);
-          refuse = size !== null && isPickySize(size);
-        } else if (trait === 'scsv') {
-          refuse = lacksRenegotiationSignal(got.hello, got.highestVersion);
-        } else if (clientServerName(got.hello) === null) {
-          socket.end(handshakeFailureAlert(got.hello.legacyVersion));
-          socket.resume(); // drain whatever else the client sends until it closes
-          return;
+        const size = firstRecordSize(got.consumed) ?? got.consumed.length;
+        if (rule.kind === 'sni') {
+          if (clientServerName(got.hello) === null) {
+            socket.end(handshakeFailureAlert(got.hello.legacyVersion));
+            socket.resume(); // drain whatever else the client sends until it closes
+            return;
+          }
+        } else {
+          refuse = helloHasTrait(rule, got.hello, got.highestVersion, size);
         }
       }
       if (refuse) {

@@ -10,7 +10,7 @@ import { DecodeError } from '../wire/errors.js';
 import { ContentType, HANDSHAKE_TYPES } from './registry.js';
 import { type TlsRecord, looksLikeRecordHeader, RECORD_HEADER_LENGTH } from './record.js';
 import { createHandshakeAssembler, createRecordDeframer } from './deframer.js';
-import { type HandshakeContext, type HandshakeMessage, readHandshakeMessage } from './handshake.js';
+import { type HandshakeContext, type HandshakeMessage, readDraftServerHello, readHandshakeMessage } from './handshake.js';
 import { type Alert, readAlert } from './alert.js';
 import { type SslV2ClientHello, looksLikeSslV2ClientHello, readSslV2ClientHello } from './sslv2.js';
 import { negotiatedVersion } from './server-hello.js';
@@ -101,8 +101,7 @@ function walkRecords(records: readonly TlsRecord[], items: StreamItem[], ctx: { 
         }
         lastHandshakeRecord = rec;
         for (const frag of assembler.push(rec.fragment, fragmentOffset)) {
-          const r = new Reader(frag.raw, '', frag.offset);
-          const message = readHandshakeMessage(r, ctx as HandshakeContext);
+          const message = readMessage(frag.raw, frag.offset, ctx as HandshakeContext);
           noteContext(message, ctx);
           push(items, { kind: 'handshake', message, recordVersion: rec.version });
         }
@@ -114,10 +113,15 @@ function walkRecords(records: readonly TlsRecord[], items: StreamItem[], ctx: { 
           push(items, { kind: 'encrypted_record', offset: rec.offset, contentType: rec.type, recordVersion: rec.version, length: rec.fragment.length });
           break;
         }
+        if (!isPlaintextAlert(rec.fragment)) {
+          // A protected alert (e.g. the close_notify that ends a TLS 1.2 session, 26 bytes or more
+          // under AES-GCM) seen without the ChangeCipherSpec before it: opaque, as `capture` lists it.
+          push(items, { kind: 'encrypted_record', offset: rec.offset, contentType: rec.type, recordVersion: rec.version, length: rec.fragment.length });
+          break;
+        }
+        // RFC 5246, Section 6.2.1: alerts may share a record; each is two bytes.
         const r = new Reader(rec.fragment, 'Alert', fragmentOffset);
-        const alert = readAlert(r);
-        r.end();
-        push(items, { kind: 'alert', alert, offset: rec.offset, recordVersion: rec.version });
+        while (r.anyLeft) push(items, { kind: 'alert', alert: readAlert(r), offset: rec.offset, recordVersion: rec.version });
         break;
       }
       case ContentType.change_cipher_spec: {
@@ -142,6 +146,39 @@ function walkRecords(records: readonly TlsRecord[], items: StreamItem[], ctx: { 
       lastHandshakeRecord.offset + RECORD_HEADER_LENGTH + lastHandshakeRecord.fragment.length,
       'Handshake',
     );
+  }
+}
+
+/**
+ * Returns true when an alert record's fragment can be plaintext: a whole number of two-byte alerts
+ * (RFC 5246, Section 7.2: AlertLevel level, AlertDescription description), each with level warning(1)
+ * or fatal(2). Anything else is a protected record (any AEAD or MAC adds at least 16 bytes).
+ */
+export function isPlaintextAlert(fragment: Uint8Array): boolean {
+  if (fragment.length === 0 || fragment.length % 2 !== 0 || fragment.length > MAX_PLAINTEXT_ALERTS * 2) return false;
+  for (let i = 0; i < fragment.length; i += 2) if (fragment[i] !== 1 && fragment[i] !== 2) return false;
+  return true;
+}
+
+/**
+ * Alerts one plaintext record may carry before we call it protected: a peer sends one alert and
+ * closes; a record of sixteen or more two-byte "alerts" is an AEAD's ciphertext and tag.
+ */
+const MAX_PLAINTEXT_ALERTS = 4;
+
+/**
+ * Returns the handshake message in `raw` (at absolute `offset`); a ServerHello of a TLS 1.3 draft
+ * before 22 (no legacy fields) is read in that draft's layout, as `capture` reads it. Throws
+ * DecodeError for anything else that does not parse.
+ */
+function readMessage(raw: Uint8Array, offset: number, ctx: HandshakeContext): HandshakeMessage {
+  try {
+    return readHandshakeMessage(new Reader(raw, '', offset), ctx);
+  } catch (e) {
+    if (!(e instanceof DecodeError) || raw[0] !== 2) throw e;
+    const draft = readDraftServerHello(raw);
+    if (draft === null) throw e;
+    return { ...draft, offset } as HandshakeMessage;
   }
 }
 

@@ -4,7 +4,7 @@
  * second run appends to the key log and replaces the capture.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,13 +19,20 @@ if (!HAS_TSHARK) console.warn(missingTool('tshark', 'tshark'));
 
 let lab: Lab;
 let dir: string;
+/** The lab root, outside `dir`: with it as --roots the chain verifies and a good probe exits 0 (issue 12). */
+let rootsDir: string;
+let roots: string;
 beforeAll(async () => {
   lab = await startLab({ names: ['modern'] });
   dir = mkdtempSync(join(tmpdir(), 'tlsprobe-probe-pcap-'));
+  rootsDir = mkdtempSync(join(tmpdir(), 'tlsprobe-probe-roots-'));
+  roots = join(rootsDir, 'root.pem');
+  writeFileSync(roots, lab.pki.root.pem);
 });
 afterAll(async () => {
   await lab?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
+  if (rootsDir) rmSync(rootsDir, { recursive: true, force: true });
 });
 
 const tlsprobe = runCli;
@@ -41,7 +48,7 @@ describe('tlsprobe probe --pcap --keylog', () => {
     const pcap = join(dir, 'probe.pcapng');
     const keylog = join(dir, 'keys.log');
     const target = `127.0.0.1:${lab.endpoint('modern').port}`;
-    const r = await tlsprobe(['probe', target, '--sni', 'localhost', '--versions', 'TLS1.2,TLS1.3', '--json', '--pcap', pcap, '--keylog', keylog]);
+    const r = await tlsprobe(['probe', target, '--sni', 'localhost', '--versions', 'TLS1.2,TLS1.3', '--json', '--pcap', pcap, '--keylog', keylog, '--roots', roots]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).versions.map((v: { outcome: string }) => v.outcome)).toEqual(['negotiated', 'negotiated']);
     expect(r.stderr).toMatch(/capture of 2 connections written to .*probe\.pcapng/);
@@ -65,7 +72,7 @@ describe('tlsprobe probe --pcap --keylog', () => {
       rmSync(bare);
     }
 
-    const again = await tlsprobe(['probe', target, '--sni', 'localhost', '--versions', 'TLS1.3', '--pcap', pcap, '--keylog', keylog]);
+    const again = await tlsprobe(['probe', target, '--sni', 'localhost', '--versions', 'TLS1.3', '--pcap', pcap, '--keylog', keylog, '--roots', roots]);
     expect(again.code).toBe(0);
     expect(parseKeyLog(readFileSync(keylog, 'utf8')).size).toBe(4);
     const replaced = await readCapture(readFileSync(pcap), () => undefined);

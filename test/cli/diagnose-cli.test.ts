@@ -42,20 +42,22 @@ describe.skipIf(!HAS_CLI)('tlsprobe diagnose', () => {
     expect(j.probe.versions).toHaveLength(5);
   });
 
-  it('says tls12-ok (exit 0) where every version works, legacy-version-alert where old ones get an alert', async () => {
+  it('says tls12-ok (exit 0) where every version works, legacy-version-alert as information (exit 0) where old ones get an alert', async () => {
     const rootFile = join(dir, 'lab-root2.pem');
     writeFileSync(rootFile, lab.pki.root.pem);
     const ok = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('legacy').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
     expect(JSON.parse(ok.stdout).verdict.code).toBe('tls12-ok');
     expect(ok.code).toBe(0);
     const alert = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('modern').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
-    expect(JSON.parse(alert.stdout).verdict.code).toBe('legacy-version-alert');
-    expect(alert.code).toBe(1);
+    expect(JSON.parse(alert.stdout).verdict).toMatchObject({ code: 'legacy-version-alert', information: true });
+    expect(JSON.parse(alert.stdout).fine).toBe(true);
+    // Issue 12: a healthy TLS 1.2+1.3 endpoint that refuses TLS 1.0 is fine for a current client.
+    expect(alert.code).toBe(0);
   });
 
-  it('calls a closed port unreachable, not a TLS problem', async () => {
+  it('calls a closed port unreachable, not a TLS problem (exit 3: the network failed before TLS)', async () => {
     const r = await tlsprobe(['diagnose', '127.0.0.1:1']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/endpoint-unreachable/);
   });
 
@@ -111,7 +113,9 @@ describe.skipIf(!HAS_CLI)('--proxy on the command line', () => {
     const bad = await startHttpConnectProxy({ mode: 'reset-after-hello' });
     try {
       const port = lab.endpoint('modern').port;
-      const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${good.port}`, '--versions', 'TLS1.2,TLS1.3', '--json']);
+      const rootFile = join(dir, 'lab-root-proxy.pem');
+      writeFileSync(rootFile, lab.pki.root.pem);
+      const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${good.port}`, '--versions', 'TLS1.2,TLS1.3', '--roots', rootFile, '--json']);
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout).versions.map((v: { supported: boolean }) => v.supported)).toEqual([true, true]);
       const d = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${bad.port}`, '--json']);

@@ -19,7 +19,8 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
   it('prints the JSON contract for one target', async () => {
     const port = lab.endpoint('reset-legacy').port;
     const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--json', '--at', '2026-12-01']);
-    expect(r.code).toBe(0);
+    // Issue 12: without --roots the lab chain ends at a root outside the documented set: a problem (exit 1).
+    expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(j.target).toEqual({ host: '127.0.0.1', port, address: '127.0.0.1', sni: 'localhost' });
     expect(j.versions.map((v: { version: string }) => v.version)).toEqual(['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3']);
@@ -50,7 +51,22 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     expect(r.stdout).toMatch(/Verdict: accepts TLS1\.2, TLS1\.3\. Resets SSL3\.0, TLS1\.0, TLS1\.1/);
   });
 
-  it('exits 3 when a target cannot be reached (network failed before TLS), and says why', async () => {
+  it('exits 0 for an endpoint a current client connects to, with its anchor given as --roots', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const d = mkdtempSync(join(tmpdir(), 'tlsprobe-probe-roots-'));
+    try {
+      writeFileSync(join(d, 'root.pem'), lab.pki.root.pem);
+      const ok = await tlsprobe(['probe', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--roots', join(d, 'root.pem'), '--json']);
+      expect(JSON.parse(ok.stdout).chain.verified).toBe(true);
+      expect(ok.code).toBe(0); // TLS 1.0 is reset: information, not a problem for a current client
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 3 when a target cannot be reached before any TLS, and says why', async () => {
     const r = await tlsprobe(['probe', '127.0.0.1:1', '--json']);
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout).versions.every((v: { outcome: string }) => v.outcome === 'connect-refused')).toBe(true);

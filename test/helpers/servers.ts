@@ -198,6 +198,23 @@ export function captureOpensslClientHello(flags: readonly string[]): Promise<Cap
   });
 }
 
+export const HAS_GNUTLS_CLI = hasTool('gnutls-cli');
+export const NO_GNUTLS_CLI = 'gnutls-cli not found on PATH (apt install gnutls-bin): tests that need it skipped';
+
+/** Returns the first TLS record `gnutls-cli --priority PRIORITY` sends (e.g. with `%DISABLE_SAFE_RENEGOTIATION`). */
+export function captureGnutlsClientHello(priority: string): Promise<CapturedHello> {
+  return captureFirstRecord((port) => {
+    const child = spawn('gnutls-cli', ['--priority', priority, '--insecure', '--sni-hostname', 'localhost', '-p', String(port), '127.0.0.1'], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    const out = collectOutput(child);
+    return {
+      stop: () => kill(child),
+      describe: () => out.text,
+    };
+  });
+}
+
 /** Returns the first TLS record Node's `tls.connect(options)` sends (e.g. `{ minVersion: 'TLSv1', maxVersion: 'TLSv1' }`). */
 export function captureNodeClientHello(options: ConnectionOptions): Promise<CapturedHello> {
   return captureFirstRecord((port) => {

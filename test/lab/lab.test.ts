@@ -93,6 +93,9 @@ describe('startLab', () => {
       'picky-size',
       'picky-scsv',
       'picky-sni',
+      'picky-large',
+      'picky-group',
+      'picky-extension',
     ]);
     for (const e of lab.endpoints) {
       expect(e.host).toBe('127.0.0.1');

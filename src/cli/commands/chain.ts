@@ -50,8 +50,8 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
         .epilog(
           'Findings have stable codes: root-expired, anchor-not-documented, likely-tls-inspection, missing-intermediate, ' +
             'bad-signature, name-mismatch, expired, not-yet-valid, weak-key, sha1-signature, … Exit code 0 when the chain ' +
-            'verifies to a documented root with no error finding, 1 otherwise, 2 on usage errors, 3 when the endpoint ' +
-            'cannot be reached (DNS, refused, unreachable).',
+            'verifies with no error finding to a documented root or to an anchor given with --roots, 1 otherwise, 2 on usage ' +
+            'errors, 3 when the endpoint could not be reached before any TLS.',
         ) as unknown as Argv<ChainArgs>,
     handler: async (args) => {
       const { scan } = await import('../../probe/scan.js');
@@ -76,14 +76,17 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
         }
         if (!a || a.certificates.length === 0) {
           const why = result.dnsError ? result.dnsError.message : a ? a.versions.map((v) => `${v?.version}: ${v?.outcome}`).join(', ') : 'no answer';
-          throw new UserError(`${spec.host}:${spec.port}: no certificates received (${why})`, ExitCode.failure);
+          // No TLS at all (DNS, refused, unreachable) is the network's failure: exit 3.
+          const noTls = result.dnsError !== null || !a || a.versions.every((v) => !v || ['connect-refused', 'connect-timeout', 'dns-error'].includes(v.outcome));
+          throw new UserError(`${spec.host}:${spec.port}: no certificates received (${why})`, noTls ? ExitCode.network : ExitCode.failure);
         }
         ders = [...a.certificates];
         host ??= result.sni ?? spec.host;
       }
       const report = chainReport(ders, host, args);
       const json: JsonObject = { certificates: ders.map(certificateJson), chain: chainToJson(report) };
-      const ok = report.verified && report.anchor?.documented === true && !report.findings.some((f) => f.severity === 'error');
+      // Fine when it verifies to a documented root, or to one of the anchors the user gave (--roots).
+      const ok = report.verified && (report.anchor?.documented === true || args.roots !== undefined) && !report.findings.some((f) => f.severity === 'error');
       if (!ok) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
         ctx.out(JSON.stringify(json, null, 2));

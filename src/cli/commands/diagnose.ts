@@ -10,12 +10,51 @@ import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
 
+/** Verdicts that mean the network failed before any TLS: exit code 3. */
+const NETWORK_VERDICTS: ReadonlySet<string> = new Set(['endpoint-unreachable', 'proxy-unreachable', 'proxy-refused']);
+
+/** Returns the exit code of a diagnosis: 3 when no TLS happened, 0 when fine for the client asked about, else 1. */
+export function diagnosisExitCode(d: { readonly verdict: { readonly code: string }; readonly fine: boolean }): ExitCode {
+  if (NETWORK_VERDICTS.has(d.verdict.code)) return ExitCode.network;
+  return d.fine ? ExitCode.ok : ExitCode.failure;
+}
+
+/** Returns the client whose ClientHello is in FILE (`--client-hello`); UserError when it holds none. */
+async function clientHelloOption(file: string): Promise<import('../../diagnose/run.js').ClientLike> {
+  if (file === '') throw new UserError('--client-hello needs a FILE');
+  const { hexOrBinary, readInput } = await import('../io.js');
+  const { clientFromHello } = await import('../../diagnose/client-from-hello.js');
+  const { DecodeError } = await import('../../wire/errors.js');
+  try {
+    return clientFromHello(hexOrBinary(readInput(file)), `the client whose ClientHello is in ${file === '-' ? 'standard input' : file}`);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new UserError(`--client-hello ${file}: ${e.path || 'input'} at offset ${e.offset}: ${e.detail} (${e.code})`);
+    throw e;
+  }
+}
+
+/** Returns the JSON of the client asked about, as tried. */
+function clientJson(c: import('../../diagnose/client-verdict.js').ClientFacts): JsonObject {
+  const a = c.attempt;
+  return {
+    profile: c.name,
+    title: c.title,
+    outcome: a.outcome,
+    connects: a.outcome === 'negotiated',
+    gets10054: a.outcome === 'reset',
+    verdict: a.outcome === 'negotiated' ? 'connects' : a.outcome === 'reset' ? 'gets-10054' : 'fails-otherwise',
+    helloBytes: c.bisection?.failingBytes ?? null,
+    alert: a.alert?.name ?? null,
+  };
+}
+
 interface DiagnoseArgs extends Partial<ProbeArgs> {
   targets?: string[];
   json: boolean;
   os?: string;
   bisect: boolean;
   client?: string;
+  'client-hello'?: string;
   profile?: string;
   at?: string;
   roots?: string;
@@ -32,7 +71,8 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           .option('json', { type: 'boolean', default: false, describe: 'print JSON: { target, verdict, evidence, remediation, probe }' })
           .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11): narrows the fix" })
           .option('bisect', { type: 'boolean', default: false, describe: 'find the smallest ClientHello change that turns the failure into success' })
-          .option('client', { type: 'string', describe: 'also send the ClientHello of a client profile (see `tlsprobe clients`), e.g. win7-schannel' })
+          .option('client', { type: 'string', describe: 'the client asked about: a client profile (see `tlsprobe clients`), e.g. win7-schannel or win2022' })
+          .option('client-hello', { type: 'string', describe: "the client asked about, by its own ClientHello: a FILE of raw bytes or hex (a record as captured, or the handshake message); - reads standard input" })
           .option('profile', { type: 'string', describe: 'diagnose every endpoint of a service profile, e.g. azure-backup, plus control endpoints' })
           .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default now)' })
           .option('roots', { type: 'string', describe: 'trust anchors: PEM bundle FILE/DIR or "system" (default: the documented root set)' }),
@@ -44,7 +84,10 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         .epilog(
           'Verdict codes (stable): legacy-version-reset, legacy-version-alert, legacy-version-dropped, tls12-ok, ' +
             'no-tls12, endpoint-unreachable, reset-always, closed-always, timeout-always, not-tls, chain-untrusted, ' +
-            'likely-tls-inspection, sni-required, proxy-resets (with --proxy: direct and proxied attempts are compared). Exit code 0 for tls12-ok, 1 for any other verdict, 2 on usage errors.',
+            'likely-tls-inspection, sni-required, proxy-resets, proxy-unreachable, proxy-refused (with --proxy: direct and proxied attempts are compared), ' +
+            'client-hello-rejected (with verdict.cause: hello-size, renegotiation-scsv, sni, cipher-suites, groups, signature-algorithms, key-share-size, extension, unknown). ' +
+            'Exit code 0 when the endpoint is fine for the client asked about (--client, or a current TLS 1.2+ client: legacy-version-* verdicts are then information), ' +
+            '1 when a problem was found, 2 on usage errors, 3 when the network failed before any TLS (DNS, refused, unreachable, proxy).',
         ) as unknown as Argv<DiagnoseArgs>,
     handler: async (args) => {
       const os = osOption(args.os);
@@ -88,66 +131,71 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
 
       const spec = parseTarget(targets[0]!);
       const options = scanOptionsFrom(args, spec.port);
-      const run = await runDiagnosis(spec.host, { ...options, os, chainCheck });
+      let profile: import('../../diagnose/run.js').ClientLike | undefined;
+      if (args.client !== undefined && args['client-hello'] !== undefined) throw new UserError('give --client or --client-hello, not both');
+      if (args['client-hello'] !== undefined) profile = await clientHelloOption(args['client-hello']);
+      if (args.client !== undefined) {
+        const { findClientProfile, CLIENT_PROFILES } = await import('../../diagnose/clients.js');
+        profile = findClientProfile(args.client);
+        if (!profile) throw new UserError(`unknown client "${args.client}": known are ${CLIENT_PROFILES.map((p) => p.name).join(', ')}`);
+      }
+      const run = await runDiagnosis(spec.host, { ...options, os, chainCheck, ...(profile ? { client: profile } : {}) });
       const d = run.diagnosis;
       const probe = scanToJson(run.scan);
       const out: JsonObject = {
         target: probe.target as JsonObject,
-        verdict: { ...d.verdict },
+        verdict: { ...d.verdict } as unknown as JsonObject,
+        fine: d.fine,
         evidence: d.evidence.map((e) => ({ ...e })) as unknown as JsonObject[],
         remediation: d.remediation.map((r) => ({ ...r })) as unknown as JsonObject[],
         secondary: d.secondary.map((v) => ({ ...v })) as unknown as JsonObject[],
         probe,
       };
+      if (run.client && profile) out.client = clientJson(run.client);
       const first = run.scan.addresses[0];
-      if (first && (args.bisect || args.client !== undefined)) {
-        const target = { host: spec.host, address: first.address, port: spec.port };
-        const sni = run.scan.sni;
-        const attemptOpts = {
-          ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-          ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
-        };
-        if (args.client !== undefined) {
-          const { findClientProfile, simulateClient, CLIENT_PROFILES } = await import('../../diagnose/clients.js');
-          const profile = findClientProfile(args.client);
-          if (!profile) throw new UserError(`unknown client "${args.client}": known are ${CLIENT_PROFILES.map((p) => p.name).join(', ')}`);
-          const sim = await simulateClient(target, profile, sni, attemptOpts);
-          out.client = { profile: profile.name, title: profile.title, verdict: sim.verdict, gets10054: sim.gets10054, summary: sim.summary, outcome: sim.attempt.outcome };
-        }
-        if (args.bisect) {
+      if (first && args.bisect) {
+        if (run.client?.bisection) {
+          // The hello that failed is the client's own: its bisection is the one the verdict used.
+          out.bisect = run.client.bisection as unknown as JsonObject;
+        } else {
+          const target = { host: spec.host, address: first.address, port: spec.port };
+          const attemptOpts = {
+            ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+            ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
+            ...(options.via ? { via: options.via } : {}),
+          };
           const { bisectHello } = await import('../../diagnose/bisect.js');
           const failing = first.versions.find((r) => r && (r.version === 'TLS1.0' || r.version === 'TLS1.1') && !r.supported);
           const working = first.versions.find((r) => r?.supported && (r.version === 'TLS1.2' || r.version === 'TLS1.3'));
           if (!failing || !working) {
-            out.bisect = { note: !failing ? 'no legacy attempt failed: nothing to bisect' : 'no modern attempt worked: no working hello to bisect towards' };
+            out.bisect = { note: !failing ? 'no hello failed: nothing to bisect' : 'no modern attempt worked: no working hello to bisect towards' };
           } else {
-            const b = await bisectHello(target, { version: failing.version, sni }, { version: working.version, sni }, attemptOpts);
-            out.bisect = b as unknown as JsonObject;
+            out.bisect = (await bisectHello(target, { version: failing.version, sni: run.scan.sni }, { version: working.version, sni: run.scan.sni }, attemptOpts)) as unknown as JsonObject;
           }
         }
       }
-      if (d.verdict.code !== 'tls12-ok') ctx.setExitCode(ExitCode.failure);
+      ctx.setExitCode(diagnosisExitCode(d));
       if (args.json) {
         ctx.out(JSON.stringify(out, null, 2));
         return;
       }
       const lines: string[] = [];
-      lines.push(`${spec.host}:${spec.port}: ${d.verdict.code}`);
-      lines.push(d.verdict.summary);
-      for (const v of d.secondary) lines.push(`Also: ${v.code}: ${v.summary}`);
+      lines.push(`${spec.host}:${spec.port}: ${d.verdict.code}${d.verdict.cause ? ` (cause: ${d.verdict.cause.code})` : ''}${d.fine ? ' — fine for a current TLS 1.2+ client' : ''}`);
+      lines.push(`${d.verdict.information && !d.fine ? 'Information: ' : ''}${d.verdict.summary}`);
+      for (const v of d.secondary) lines.push(`${v.information ? 'Information' : 'Also'}: ${v.code}: ${v.summary}`);
       lines.push('Evidence:');
       lines.push(renderTable(['Attempt', 'Outcome', 'Detail', 'ms', 'Bytes'], d.evidence.map((e) => [e.attempt, e.outcome, e.detail, e.elapsedMs === null ? '' : e.elapsedMs.toFixed(1), e.bytesReceived])));
       if (out.client) {
         const c = out.client as JsonObject;
-        lines.push(`Client ${String(c.title)}: ${String(c.summary)}`);
+        lines.push(`Client ${String(c.title)}: ${c.connects ? 'connects' : `fails (${String(c.outcome)}${c.alert ? `, ${String(c.alert)}` : ''})`}.`);
       }
       if (out.bisect) {
-        const b = out.bisect as { note?: string | null; cause?: { dimension: string; change: string } | null; steps?: { dimension: string; change: string; outcome: string; success: boolean }[]; connections?: number };
+        const b = out.bisect as { note?: string | null; cause?: { dimension?: string; code?: string; change?: string; detail?: string } | null; steps?: { dimension: string; change: string; outcome: string; success: boolean }[]; connections?: number };
         if (b.steps) {
           lines.push('Bisection (one change at a time to the failing hello):');
           lines.push(renderTable(['Dimension', 'Change', 'Outcome'], b.steps.map((s) => [s.dimension, s.change, `${s.outcome}${s.success ? ' (works)' : ''}`])));
         }
-        lines.push(b.cause ? `Smallest change that works: ${b.cause.change} (${b.cause.dimension}).` : `Bisection: ${b.note ?? 'no single change made it work'}`);
+        lines.push(b.cause ? `Bisection: ${b.cause.change ?? b.cause.detail} (${b.cause.dimension ?? b.cause.code}).` : `Bisection: ${b.note ?? 'no single change made it work'}`);
       }
       if (d.remediation.length) {
         lines.push('What to change:');

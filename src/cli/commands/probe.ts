@@ -1,6 +1,7 @@
 /** `tlsprobe probe HOST[:PORT]...`: which versions, suites and groups an endpoint accepts, and how refusals fail. */
 import type { Argv, CommandModule } from 'yargs';
-import type { ScanOptions } from '../../probe/scan.js';
+import type { ScanOptions, ScanResult } from '../../probe/scan.js';
+import type { JsonObject } from '../../report/decode-view.js';
 import type { TracedAttempt } from '../../capture/pcapng-writer.js';
 import { PROBE_VERSIONS, type ProbeVersion } from '../../probe/versions.js';
 import { parseProxyUrl, type Via } from '../../probe/proxy.js';
@@ -45,6 +46,8 @@ export function connectOptions<T>(y: Argv<T>): Argv<T> {
 
 /** Returns the scan options shared by connecting commands, validated. */
 export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOptions {
+  // yargs makes a repeated string option an array: one hello carries one server name here.
+  if (Array.isArray(args.sni)) throw new UserError(`--sni given ${args.sni.length} times: give one NAME (or --no-sni)`);
   if (args.sni === '') throw new UserError('--sni needs a NAME (use --no-sni to send none)');
   const readTimeoutMs = secondsOption(args.timeout, 'timeout');
   const connectTimeoutMs = secondsOption(args['connect-timeout'], 'connect-timeout');
@@ -117,9 +120,10 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
           'Each version gets one ClientHello of its own, sent over a plain TCP socket. Results: negotiated, ' +
             'alert (which one), reset (TCP RST: what Windows clients report as error 10054), closed (FIN without ' +
             'a TLS answer), timeout, connect-refused, connect-timeout, dns-error, malformed (not TLS), mismatch ' +
-            '(the server chose something not offered). Exit code 0 when every probe ran, 3 when a target could ' +
-            'not be reached (DNS, refused, unreachable), 2 on usage errors, 130 when interrupted (what finished ' +
-            'is printed and written to --pcap/--keylog).',
+            '(the server chose something not offered). Exit code 0 when a current TLS 1.2+ client would connect ' +
+            '(TLS 1.2 or 1.3 negotiated, the chain verified against the documented roots or --roots), 1 when a problem ' +
+            'was found, 2 on usage errors, 3 when a target could not be reached before any TLS (DNS, refused, unreachable), ' +
+            '130 when interrupted (what finished is printed and written to --pcap/--keylog).',
         ) as unknown as Argv<ProbeArgs>,
     handler: async (args) => {
       const specs = args.targets.map((t) => parseTarget(t));
@@ -144,6 +148,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
       // SIGINT/SIGTERM: no new target starts, open connections end as 'aborted', and what finished is kept.
       const signal = ctx.signal;
       ctx.watchesSignal?.();
+      let worst: ExitCode = ExitCode.ok;
       for (const spec of specs) {
         const options = scanOptionsFrom(args, spec.port);
         if (signal?.aborted) break;
@@ -167,6 +172,8 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         if (writer) traced.push(...writer.tracedAttempts(result));
         done++;
         if (unreachable(result)) ctx.setExitCode(ExitCode.network);
+        const code = probeExitCode(result, json, args.roots !== undefined, unreachable(result));
+        if (code > worst) ctx.setExitCode((worst = code));
         if (args.ndjson) ctx.out(JSON.stringify(json));
         else if (args.json) outputs.push(json);
         else ctx.out(textView!.renderProbeText(json) + (done < specs.length ? '\n' : ''));
@@ -180,6 +187,32 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
       if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);
     },
   };
+}
+
+/** Versions a current client offers: one of them negotiated means a current client connects. */
+const CURRENT_VERSIONS: readonly string[] = ['TLS1.2', 'TLS1.3'];
+
+/**
+ * Returns the exit code of one probed target: 3 when nothing connected (`unreachable`), 1 when no
+ * current version (of those probed; any version when none was) negotiated, or the chain sent does not
+ * verify (against the documented roots, or any anchor of `--roots` when `rootsGiven`), else 0.
+ */
+export function probeExitCode(result: ScanResult, json: JsonObject, rootsGiven: boolean, unreachable: boolean): ExitCode {
+  if (unreachable) return ExitCode.network;
+  const attempts = result.addresses.flatMap((a) => a.versions.filter((r): r is NonNullable<typeof r> => r !== null && r !== undefined));
+  const current = attempts.filter((r) => CURRENT_VERSIONS.includes(r.version));
+  const judged = current.length > 0 ? current : attempts;
+  if (!judged.some((r) => r.outcome === 'negotiated')) return ExitCode.failure;
+  const chain = json.chain as { verified?: boolean; anchor?: { documented?: boolean } | null; findings?: { severity?: string }[] } | undefined;
+  if (chain && !chainIsFine(chain, rootsGiven)) return ExitCode.failure;
+  return ExitCode.ok;
+}
+
+/** Returns true when a chain (its JSON) verifies with no error finding, to a documented root or to one of the `--roots` given. */
+export function chainIsFine(chain: { verified?: boolean; anchor?: { documented?: boolean } | null; findings?: readonly { severity?: string }[] }, rootsGiven: boolean): boolean {
+  if (chain.verified !== true) return false;
+  if ((chain.findings ?? []).some((f) => f.severity === 'error')) return false;
+  return rootsGiven || chain.anchor?.documented === true;
 }
 
 /** Writes the traced probes to the --pcap and --keylog files (atomically); throws UserError when one cannot be written. */
