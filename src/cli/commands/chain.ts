@@ -55,7 +55,7 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       const { scan } = await import('../../probe/scan.js');
       const { chainToJson } = await import('../../report/chain-view.js');
       const { renderTable } = await import('../../report/table.js');
-      const { certificateJson, chainReport } = await import('../chain-enrich.js');
+      const { certificateJson, chainOk, chainReport } = await import('../chain-enrich.js');
       let ders: Uint8Array[];
       let host = args.host;
       // A path-looking source that does not exist is a missing file, not a bad host name.
@@ -76,7 +76,7 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       }
       const report = chainReport(ders, host, args);
       const json: JsonObject = { certificates: ders.map(certificateJson), chain: chainToJson(report) };
-      const ok = report.verified && report.anchor?.documented === true && !report.findings.some((f) => f.severity === 'error');
+      const ok = chainOk(report, args);
       if (!ok) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
         ctx.out(JSON.stringify(json, null, 2));
