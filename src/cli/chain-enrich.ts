@@ -6,7 +6,7 @@ import type { JsonObject } from '../report/decode-view.js';
 import type { ScanResult } from '../probe/scan.js';
 import { parseCertificate } from '../x509/der.js';
 import { checkChain, type ChainReport } from '../x509/chain.js';
-import { loadBundle, loadDocumentedRoots, loadSystemRoots, type TrustedRoot } from '../x509/roots.js';
+import { loadBundle, loadDocumentedRoots, loadOsRoots, loadSystemRoots, type TrustedRoot } from '../x509/roots.js';
 import { certInfoToJson, chainToJson } from '../report/chain-view.js';
 import { certificateToJson } from '../report/probe-view.js';
 import { DecodeError } from '../wire/errors.js';
@@ -18,7 +18,12 @@ export { atOption };
 /** Returns the trust anchors for `--roots` (FILE, DIR, or `system`); the documented set by default. */
 export function rootsOption(value: string | undefined): TrustedRoot[] {
   if (value === undefined) return loadDocumentedRoots();
-  if (value === 'system') return loadSystemRoots();
+  // `system`: Node's bundled public roots and the operating system's store (issue 12).
+  if (value === 'system') {
+    const node = loadSystemRoots();
+    const known = new Set(node.map((r) => r.sha1));
+    return [...node, ...loadOsRoots().filter((r) => !known.has(r.sha1))];
+  }
   try {
     const roots = loadBundle(value);
     if (roots.length === 0) throw new UserError(`--roots ${value}: no certificates found`);

@@ -17,9 +17,10 @@ import { DecodeError } from '../wire/errors.js';
 import { parseCertificate } from './der.js';
 import { displayName } from './dn.js';
 import type { ChainFindingCode, Finding, Severity } from './chain-findings.js';
-import { MAX_PATH_LENGTH, buildPaths, type AnchorEntry, type BuildStats, type CandidatePath } from './path-builder.js';
+import type { CertExtras } from './extensions.js';
+import { MAX_PATH_LENGTH, buildPaths, indexAnchors, mapAnchors, nameKey, type AnchorEntry, type AnchorIndex, type AnchorMaps, type BuildStats, type CandidatePath } from './path-builder.js';
 import { validatePath } from './path-validation.js';
-import { loadDocumentedRoots, loadSystemRoots, type TrustedRoot } from './roots.js';
+import { loadDocumentedRoots, nodeRoots, type TrustedRoot } from './roots.js';
 import type { CertInfo } from './types.js';
 
 export type { ChainFindingCode, Finding, Severity } from './chain-findings.js';
@@ -116,37 +117,52 @@ interface Evaluated {
 
 /** Anchors for a check, each with whether it is trusted and public. */
 interface AnchorSet {
-  readonly entries: readonly AnchorEntry[];
-  readonly trusted: ReadonlySet<AnchorEntry>;
-  readonly public: ReadonlySet<AnchorEntry>;
+  readonly index: AnchorIndex;
+  readonly isTrusted: (e: AnchorEntry) => boolean;
+  readonly isPublic: (e: AnchorEntry) => boolean;
+}
+
+const entryCache = new WeakMap<TrustedRoot, AnchorEntry>();
+
+/** Returns the anchor entry of `root` (decoded once per TrustedRoot: root sets are long-lived). */
+function anchorEntry(root: TrustedRoot): AnchorEntry {
+  let e = entryCache.get(root);
+  if (!e) {
+    const cert = rootCert(root);
+    e = { root, cert, subjectKey: cert ? nameKey(cert.subject) : '' };
+    entryCache.set(root, e);
+  }
+  return e;
+}
+
+/** The public tier's entries and maps, built once per root list (Node's roots: one shared array). */
+interface PublicTier {
+  readonly maps: AnchorMaps;
+  readonly sha1s: ReadonlySet<string>;
+}
+
+const publicTierCache = new WeakMap<readonly TrustedRoot[], PublicTier>();
+
+function publicTier(roots: readonly TrustedRoot[]): PublicTier {
+  let t = publicTierCache.get(roots);
+  if (!t) {
+    t = { maps: mapAnchors(roots.map(anchorEntry)), sha1s: new Set(roots.map((r) => r.sha1)) };
+    publicTierCache.set(roots, t);
+  }
+  return t;
 }
 
 function anchorSet(opts: CheckChainOptions): AnchorSet {
-  const roots = opts.roots ?? loadDocumentedRoots();
-  const publicRoots = opts.publicRoots ?? loadSystemRoots();
+  const trustedEntries = (opts.roots ?? loadDocumentedRoots()).map(anchorEntry);
+  const pub = publicTier(opts.publicRoots ?? nodeRoots());
   const trustPublic = opts.roots === undefined;
-  const entries: AnchorEntry[] = [];
-  const trusted = new Set<AnchorEntry>();
-  const pub = new Set<AnchorEntry>();
-  const bySha1 = new Map<string, AnchorEntry>();
-  for (const root of roots) {
-    const e = { root, cert: rootCert(root) };
-    entries.push(e);
-    trusted.add(e);
-    bySha1.set(root.sha1, e);
-  }
-  for (const root of publicRoots) {
-    const known = bySha1.get(root.sha1);
-    if (known) {
-      pub.add(known);
-      continue;
-    }
-    const e = { root, cert: rootCert(root) };
-    entries.push(e);
-    pub.add(e);
-    if (trustPublic) trusted.add(e);
-  }
-  return { entries, trusted, public: pub };
+  const trustedSha1 = new Set(trustedEntries.map((e) => e.root.sha1));
+  const publicSha1 = pub.sha1s;
+  return {
+    index: indexAnchors(trustedEntries, pub.maps),
+    isTrusted: (e) => trustedSha1.has(e.root.sha1) || (trustPublic && publicSha1.has(e.root.sha1)),
+    isPublic: (e) => publicSha1.has(e.root.sha1),
+  };
 }
 
 /**
@@ -199,8 +215,9 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
   const anchors = anchorSet(opts);
   const stats: BuildStats = { steps: 0, truncated: false };
   const evaluated: Evaluated[] = [];
-  for (const candidate of buildPaths(leaf, sent.slice(1).map((s) => s.cert), anchors.entries, stats)) {
-    const ev = evaluate(candidate, anchors, sent, at, opts);
+  const memo = new Map<CertInfo, CertExtras>();
+  for (const candidate of buildPaths(leaf, sent.slice(1).map((s) => s.cert), anchors.index, stats)) {
+    const ev = evaluate(candidate, anchors, sent, at, opts, memo);
     evaluated.push(ev);
     if (ev.valid) break;
   }
@@ -241,7 +258,7 @@ function rank(a: Evaluated, b: Evaluated): number {
 }
 
 /** Returns the anchor, path-level findings and `validatePath` findings of one candidate. */
-function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly { cert: CertInfo }[], at: Date, opts: CheckChainOptions): Evaluated {
+function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly { cert: CertInfo }[], at: Date, opts: CheckChainOptions, memo: Map<CertInfo, CertExtras>): Evaluated {
   const findings: Finding[] = [];
   const add = (code: ChainFindingCode, severity: Severity, message: string, certificate?: number): void => {
     findings.push(certificate === undefined ? { code, severity, message } : { code, severity, message, certificate });
@@ -261,9 +278,9 @@ function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly {
       sha1: entry.root.sha1,
       documented: entry.root.documented,
       expired: at.getTime() >= notAfter.getTime() + 1000,
-      trusted: anchors.trusted.has(entry),
+      trusted: anchors.isTrusted(entry),
       sent: sent.some((s) => s.cert.sha256 === top.sha256),
-      public: anchors.public.has(entry),
+      public: anchors.isPublic(entry),
     };
   } else if (candidate.selfSignedTop && !selfSignedLeaf) {
     anchor = { name: displayName(top.subject), sha1: top.sha1, documented: false, expired: at.getTime() >= top.notAfter.getTime() + 1000, trusted: false, sent: true, public: false };
@@ -305,7 +322,7 @@ function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly {
     );
   }
   const anchorIndex = complete && !selfSignedLeaf ? topIndex : entry && path.length === 1 ? 0 : -1;
-  findings.push(...validatePath(path, { at, anchorIndex, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.maxIntermediates !== undefined ? { maxIntermediates: opts.maxIntermediates } : {}) }));
+  findings.push(...validatePath(path, { at, anchorIndex, memo, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.maxIntermediates !== undefined ? { maxIntermediates: opts.maxIntermediates } : {}) }));
   if (anchor?.expired && !findings.some((f) => f.code === 'root-expired' || (f.code === 'expired' && f.certificate === topIndex))) {
     add('root-expired', 'error', `the root ${anchor.name} expired on ${(entry?.root.notAfter ?? top.notAfter).toISOString()}`, topIndex);
   }

@@ -98,14 +98,15 @@ export interface CertExtras {
   readonly subjectRdns: readonly Rdn[];
 }
 
-const cache = new WeakMap<CertInfo, CertExtras>();
-
-/** Returns the extra facts of `cert` (memoised per CertInfo). */
-export function certExtras(cert: CertInfo): CertExtras {
-  let x = cache.get(cert);
+/**
+ * Returns the extra facts of `cert`, from `memo` when it has them (a per-check Map: a WeakMap over
+ * every parsed certificate costs more in garbage collection than the walk it saves).
+ */
+export function certExtras(cert: CertInfo, memo?: Map<CertInfo, CertExtras>): CertExtras {
+  let x = memo?.get(cert);
   if (!x) {
     x = readExtras(cert);
-    cache.set(cert, x);
+    memo?.set(cert, x);
   }
   return x;
 }
@@ -235,31 +236,38 @@ function readGeneralNames(r: DerReader): GeneralName[] {
   return out;
 }
 
+const IA5_TAGS = new Map<number, 'email' | 'dns' | 'uri'>([
+  [contextTag(1, false), 'email'],
+  [contextTag(2, false), 'dns'],
+  [contextTag(6, false), 'uri'],
+]);
+
 /**
  * GeneralName ::= CHOICE { otherName [0], rfc822Name [1] IA5String, dNSName [2] IA5String,
  *   x400Address [3], directoryName [4] Name, ediPartyName [5], uniformResourceIdentifier [6] IA5String,
  *   iPAddress [7] OCTET STRING, registeredID [8] OBJECT IDENTIFIER }   (RFC 5280, Section 4.2.1.6)
+ * The string and address forms, thousands of them in hostile certificates, are read without a
+ * child reader.
  */
 function readGeneralName(r: DerReader): GeneralName {
   const t: Tlv = r.any('GeneralName');
-  const text = (): string => Buffer.from(r.buf.buffer, r.buf.byteOffset + t.valueStart, t.end - t.valueStart).toString('latin1');
-  switch (t.tag) {
-    case contextTag(1, false):
-      return { kind: 'email', value: text() };
-    case contextTag(2, false):
-      return { kind: 'dns', value: text() };
-    case contextTag(6, false):
-      return { kind: 'uri', value: text() };
-    case contextTag(7, false):
-      return { kind: 'ip', bytes: r.value(t) };
-    case contextTag(4, true): {
-      const name = r.into(t, 'directoryName').enter('Name');
-      return { kind: 'dn', rdns: readRdns(name) };
-    }
-    default:
-      if ((t.tag & 0xc0) !== 0x80) r.fail('bad-value', `GeneralName with tag 0x${t.tag.toString(16)}`, 'GeneralName', t.start);
-      return { kind: 'other', tag: t.tag & 0x1f };
+  const buf = r.buf;
+  const ia5 = IA5_TAGS.get(t.tag);
+  if (ia5) return { kind: ia5, value: latin1(buf, t.valueStart, t.end) };
+  if (t.tag === contextTag(7, false)) return { kind: 'ip', bytes: buf.subarray(t.valueStart, t.end) };
+  if (t.tag === contextTag(4, true)) {
+    const name = r.into(t, 'directoryName').enter('Name');
+    return { kind: 'dn', rdns: readRdns(name) };
   }
+  if ((t.tag & 0xc0) !== 0x80) r.fail('bad-value', `GeneralName with tag 0x${t.tag.toString(16)}`, 'GeneralName', t.start);
+  return { kind: 'other', tag: t.tag & 0x1f };
+}
+
+/** Returns `buf[start..end)` as Latin-1 text (IA5String octets kept one char each). */
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
 }
 
 /** Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET OF AttributeTypeAndValue (RFC 5280, Section 4.1.2.4). */

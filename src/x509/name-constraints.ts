@@ -86,24 +86,56 @@ export function checkNameConstraints(names: ConstrainedNames, nc: NameConstraint
   const all: GeneralName[] = [...names.san];
   if (names.subject.length > 0) all.push({ kind: 'dn', rdns: names.subject });
   for (const e of names.subjectEmails) all.push({ kind: 'email', value: e });
+  const forms = subtreesByForm(nc);
+  // Pay for every comparison up front, so a hostile product of names and subtrees costs nothing.
+  let cost = 0;
   for (const name of all) {
-    const form = formOf(name);
-    const permitted = (nc.permitted ?? []).filter((b) => formOf(b) === form);
-    const excluded = (nc.excluded ?? []).filter((b) => formOf(b) === form);
-    if (permitted.length + excluded.length === 0) continue;
+    const f = forms.get(formOf(name));
+    if (f) cost += f.permitted.length + f.excluded.length;
+  }
+  budget.remaining -= cost;
+  if (budget.remaining < 0) return { ok: false, code: 'name-constraints-too-complex', detail: `more than ${MAX_NAME_CONSTRAINT_CHECKS} name-constraint comparisons` };
+  for (const name of all) {
+    const f = forms.get(formOf(name));
+    if (!f) continue;
     if (name.kind === 'other' || name.kind === 'uri') {
       return { ok: false, code: 'name-constraints-unsupported-form', detail: `a ${FORM_NAME[name.kind === 'uri' ? 6 : name.tag] ?? 'GeneralName'} is constrained, and tlsprobe does not process that form` };
     }
-    budget.remaining -= permitted.length + excluded.length;
-    if (budget.remaining < 0) return { ok: false, code: 'name-constraints-too-complex', detail: `more than ${MAX_NAME_CONSTRAINT_CHECKS} name-constraint comparisons` };
-    for (const base of excluded) {
-      if (within(name, base, 'excluded')) return { ok: false, code: 'name-constraints-violation', detail: `${describe(name)} is in the excluded subtree ${describe(base)}` };
+    const n = name.kind === 'dns' ? { kind: 'dns' as const, value: normalizeDns(name.value) } : name;
+    for (const base of f.excluded) {
+      if (within(n, base, 'excluded')) return { ok: false, code: 'name-constraints-violation', detail: `${describe(name)} is in the excluded subtree ${describe(base)}` };
     }
-    if (permitted.length > 0 && !permitted.some((base) => within(name, base, 'permitted'))) {
-      return { ok: false, code: 'name-constraints-violation', detail: `${describe(name)} is outside every permitted ${form} subtree` };
+    if (f.permitted.length > 0 && !f.permitted.some((base) => within(n, base, 'permitted'))) {
+      return { ok: false, code: 'name-constraints-violation', detail: `${describe(name)} is outside every permitted ${formOf(name)} subtree` };
     }
   }
   return { ok: true };
+}
+
+/** The subtrees of one name form, dNSName bases already lowercased without a trailing dot. */
+interface FormSubtrees {
+  readonly permitted: GeneralName[];
+  readonly excluded: GeneralName[];
+}
+
+function subtreesByForm(nc: NameConstraints): Map<string, FormSubtrees> {
+  const out = new Map<string, FormSubtrees>();
+  const put = (list: readonly GeneralName[] | null, which: 'permitted' | 'excluded'): void => {
+    for (const b of list ?? []) {
+      const form = formOf(b);
+      let f = out.get(form);
+      if (!f) out.set(form, (f = { permitted: [], excluded: [] }));
+      f[which].push(b.kind === 'dns' ? { kind: 'dns', value: normalizeDns(b.value) } : b);
+    }
+  };
+  put(nc.permitted, 'permitted');
+  put(nc.excluded, 'excluded');
+  return out;
+}
+
+function normalizeDns(s: string): string {
+  const l = s.toLowerCase();
+  return l.endsWith('.') ? l.slice(0, -1) : l;
 }
 
 function formOf(n: GeneralName): string {
@@ -142,9 +174,8 @@ function within(name: GeneralName, base: GeneralName, mode: 'permitted' | 'exclu
  * or more labels to the left-hand side of the name satisfies the name constraint". The empty
  * constraint is every name.
  */
-function dnsWithin(name: string, constraint: string, mode: 'permitted' | 'excluded'): boolean {
-  const n = stripDot(name.toLowerCase());
-  const c = stripDot(constraint.toLowerCase());
+function dnsWithin(n: string, c: string, mode: 'permitted' | 'excluded'): boolean {
+  // Both already normalized (lowercase, no trailing dot).
   if (c === '') return true;
   const inside = (x: string): boolean => x === c || x.endsWith(`.${c}`);
   if (n.startsWith('*.')) {
@@ -153,10 +184,6 @@ function dnsWithin(name: string, constraint: string, mode: 'permitted' | 'exclud
     return inside(base) || (mode === 'excluded' && c.endsWith(`.${base}`));
   }
   return inside(n);
-}
-
-function stripDot(s: string): string {
-  return s.endsWith('.') ? s.slice(0, -1) : s;
 }
 
 /** iPAddress subtrees: address and mask of the same family (Section 4.2.1.10). */

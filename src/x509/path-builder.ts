@@ -14,17 +14,17 @@ import { equalBytes } from '../wire/hex.js';
 import { sameName } from './dn.js';
 import type { TrustedRoot } from './roots.js';
 import { verifyCertificateSignature, type SignatureCheck } from './signature.js';
-import type { CertInfo } from './types.js';
+import type { CertInfo, DistinguishedName } from './types.js';
 
 /** Longest path we build, leaf and anchor included (Web PKI paths have 2–4 certificates). */
 export const MAX_PATH_LENGTH = 10;
 
 /**
- * Most issuer candidates the search examines (each costs a signature check, ~0.05–0.5 ms). Real
- * chains need a handful; x509-limbo's pathological chains of same-named CAs would otherwise need
- * exponentially many.
+ * Most issuer candidates the search examines (each costs a signature check, ~0.05–1 ms cold). Real
+ * chains need a handful (a cross-signed chain of pain, under ten); x509-limbo's pathological chains
+ * of same-named CAs would otherwise need exponentially many. 64 keeps the worst case near 50 ms.
  */
-export const MAX_BUILD_STEPS = 200;
+export const MAX_BUILD_STEPS = 64;
 
 /** Most complete or dead-end paths yielded; a real server offers at most a few alternatives. */
 export const MAX_CANDIDATE_PATHS = 24;
@@ -33,6 +33,72 @@ export const MAX_CANDIDATE_PATHS = 24;
 export interface AnchorEntry {
   readonly root: TrustedRoot;
   readonly cert: CertInfo | null;
+  /** `nameKey` of the certificate's subject ('' without a certificate). */
+  readonly subjectKey: string;
+}
+
+/** Trust anchors by subject and by thumbprint, so a step costs a lookup rather than a scan of ~150 roots. */
+export interface AnchorIndex {
+  /** Anchors whose subject has this `nameKey`, in preference order. */
+  bySubject(key: string): readonly AnchorEntry[];
+  /** The anchor with this SHA-1 or SHA-256 thumbprint. */
+  byThumbprint(hash: string): AnchorEntry | undefined;
+}
+
+/** The maps of one list of anchors. */
+interface AnchorMaps {
+  readonly bySubject: ReadonlyMap<string, readonly AnchorEntry[]>;
+  readonly byThumbprint: ReadonlyMap<string, AnchorEntry>;
+}
+
+function mapAnchors(entries: readonly AnchorEntry[]): AnchorMaps {
+  const bySubject = new Map<string, AnchorEntry[]>();
+  const byThumbprint = new Map<string, AnchorEntry>();
+  for (const e of entries) {
+    if (e.cert) {
+      const list = bySubject.get(e.subjectKey);
+      if (list) list.push(e);
+      else bySubject.set(e.subjectKey, [e]);
+    }
+    if (!byThumbprint.has(e.root.sha1)) byThumbprint.set(e.root.sha1, e);
+    if (e.root.sha256 !== null && !byThumbprint.has(e.root.sha256)) byThumbprint.set(e.root.sha256, e);
+  }
+  return { bySubject, byThumbprint };
+}
+
+const NONE: readonly AnchorEntry[] = [];
+
+/**
+ * Returns the index of two tiers of anchors: `first` (a check's own roots, few, mapped per call)
+ * before `second` (a large shared set such as Node's public roots, mapped once by the caller with
+ * `mapAnchors` and passed in); a `second` entry that is also in `first` is found as the `first` one.
+ */
+export function indexAnchors(first: readonly AnchorEntry[], second: AnchorMaps | null = null): AnchorIndex {
+  const a = mapAnchors(first);
+  const inFirst = (e: AnchorEntry): boolean => a.byThumbprint.has(e.root.sha1);
+  return {
+    bySubject(key) {
+      const x = a.bySubject.get(key) ?? NONE;
+      const y = second?.bySubject.get(key)?.filter((e) => !inFirst(e)) ?? NONE;
+      return y.length === 0 ? x : [...x, ...y];
+    },
+    byThumbprint(hash) {
+      return a.byThumbprint.get(hash) ?? second?.byThumbprint.get(hash);
+    },
+  };
+}
+
+export { mapAnchors, type AnchorMaps };
+
+/**
+ * Returns a key equal for two Names exactly when `sameName` holds (RFC 5280, Section 7.1 as dn.ts
+ * implements it: same attribute types in order, values equal after trimming, collapsing spaces and
+ * case folding).
+ */
+export function nameKey(name: DistinguishedName): string {
+  let k = '';
+  for (const p of name.parts) k += `${p.oid}\u0000${p.value.trim().replace(/\s+/g, ' ').toLowerCase()}\u0001`;
+  return k;
 }
 
 /** One candidate path, leaf first. */
@@ -68,8 +134,8 @@ export function couldIssue(issuer: CertInfo, cert: CertInfo): boolean {
 }
 
 /** Returns the anchor `cert` is, by thumbprint (the same certificate as a root of the set). */
-function anchorByThumbprint(cert: CertInfo, anchors: readonly AnchorEntry[]): AnchorEntry | undefined {
-  return anchors.find((a) => a.root.sha1 === cert.sha1 || (a.root.sha256 !== null && a.root.sha256 === cert.sha256));
+function anchorByThumbprint(cert: CertInfo, anchors: AnchorIndex): AnchorEntry | undefined {
+  return anchors.byThumbprint(cert.sha1) ?? anchors.byThumbprint(cert.sha256);
 }
 
 /**
@@ -78,7 +144,7 @@ function anchorByThumbprint(cert: CertInfo, anchors: readonly AnchorEntry[]): An
  * ones whose signature fails. A path that cannot be extended is yielded as it is (incomplete, or
  * ending at a self-signed certificate outside the set).
  */
-export function* buildPaths(leaf: CertInfo, pool: readonly CertInfo[], anchors: readonly AnchorEntry[], stats: BuildStats): Generator<CandidatePath> {
+export function* buildPaths(leaf: CertInfo, pool: readonly CertInfo[], anchors: AnchorIndex, stats: BuildStats): Generator<CandidatePath> {
   let yielded = 0;
   const path: CertInfo[] = [leaf];
   const links: SignatureCheck[] = [];
@@ -106,7 +172,7 @@ export function* buildPaths(leaf: CertInfo, pool: readonly CertInfo[], anchors: 
       return true;
     };
     let capped = false;
-    for (const a of anchors) if (a.cert && !consider(a.cert, a)) capped = true;
+    for (const a of anchors.bySubject(nameKey(current.issuer))) if (!consider(a.cert!, a)) capped = true;
     for (const c of pool) if (!capped && !consider(c, null)) capped = true;
     if (capped) stats.truncated = true;
     // Verifying issuers first (stable: anchors, then sent order); a failing one only when none verifies.

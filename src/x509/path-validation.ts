@@ -47,6 +47,8 @@ export interface PathContext {
   readonly anchorIndex: number;
   /** Most intermediates (certificates between leaf and anchor) allowed, when the caller limits it. */
   readonly maxIntermediates?: number;
+  /** Extra facts already read for these certificates (shared by the candidate paths of one check). */
+  readonly memo?: Map<CertInfo, CertExtras>;
 }
 
 /** Returns the findings for `path` (leaf first); see the file comment. */
@@ -55,7 +57,7 @@ export function validatePath(path: readonly CertInfo[], ctx: PathContext): Findi
   const add = (code: ChainFindingCode, severity: Severity, message: string, certificate?: number): void => {
     out.push(certificate === undefined ? { code, severity, message } : { code, severity, message, certificate });
   };
-  const extras = path.map(certExtras);
+  const extras = path.map((c) => certExtras(c, ctx.memo));
   const at = ctx.at.getTime();
   path.forEach((cert, i) => {
     const x = extras[i]!;
