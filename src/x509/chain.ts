@@ -17,7 +17,7 @@ import { DecodeError } from '../wire/errors.js';
 import { parseCertificate } from './der.js';
 import { displayName } from './dn.js';
 import type { ChainFindingCode, Finding, Severity } from './chain-findings.js';
-import type { CertExtras } from './extensions.js';
+import { certExtras, type CertExtras } from './extensions.js';
 import { MAX_PATH_LENGTH, buildPaths, indexAnchors, mapAnchors, nameKey, type AnchorEntry, type AnchorIndex, type AnchorMaps, type BuildStats, type CandidatePath } from './path-builder.js';
 import { validatePath } from './path-validation.js';
 import { loadDocumentedRoots, nodeRoots, type TrustedRoot } from './roots.js';
@@ -123,6 +123,9 @@ interface AnchorSet {
 }
 
 const entryCache = new WeakMap<TrustedRoot, AnchorEntry>();
+
+/** Extras of root certificates (few, long-lived objects: a WeakMap is cheap here, unlike per-check certificates). */
+const anchorExtras = new WeakMap<CertInfo, CertExtras>();
 
 /** Returns the anchor entry of `root` (decoded once per TrustedRoot: root sets are long-lived). */
 function anchorEntry(root: TrustedRoot): AnchorEntry {
@@ -322,6 +325,12 @@ function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly {
     );
   }
   const anchorIndex = complete && !selfSignedLeaf ? topIndex : entry && path.length === 1 ? 0 : -1;
+  // A root of a store is long-lived: its extras are read once, not once per check.
+  if (entry?.cert && entry.cert === top && !memo.has(top)) {
+    let x = anchorExtras.get(top);
+    if (!x) anchorExtras.set(top, (x = certExtras(top)));
+    memo.set(top, x);
+  }
   findings.push(...validatePath(path, { at, anchorIndex, memo, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.maxIntermediates !== undefined ? { maxIntermediates: opts.maxIntermediates } : {}) }));
   if (anchor?.expired && !findings.some((f) => f.code === 'root-expired' || (f.code === 'expired' && f.certificate === topIndex))) {
     add('root-expired', 'error', `the root ${anchor.name} expired on ${(entry?.root.notAfter ?? top.notAfter).toISOString()}`, topIndex);

@@ -97,7 +97,12 @@ export { mapAnchors, type AnchorMaps };
  */
 export function nameKey(name: DistinguishedName): string {
   let k = '';
-  for (const p of name.parts) k += `${p.oid}\u0000${p.value.trim().replace(/\s+/g, ' ').toLowerCase()}\u0001`;
+  for (const p of name.parts) {
+    const v = p.value;
+    // Most values have no outer or doubled whitespace: skip the regex for them.
+    const plain = v.length === 0 || (v.charCodeAt(0) > 0x20 && v.charCodeAt(v.length - 1) > 0x20 && !/\s\s|[\t\n\r\f\v]/.test(v));
+    k += `${p.oid}\u0000${(plain ? v : v.trim().replace(/\s+/g, ' ')).toLowerCase()}\u0001`;
+  }
   return k;
 }
 
