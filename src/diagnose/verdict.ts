@@ -91,7 +91,9 @@ export interface Diagnosis {
 export interface ChainLike {
   readonly anchor: { readonly name: string } | null;
   readonly verified: boolean;
-  readonly findings: readonly { readonly code: string; readonly message?: string }[];
+  /** False when a strict RFC 5280 + CA/B Forum validator rejects the chain although it verifies (issue 18). */
+  readonly valid?: boolean;
+  readonly findings: readonly { readonly code: string; readonly message?: string; readonly severity?: string }[];
 }
 
 export interface VerdictInput {
@@ -354,9 +356,12 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
           { kind: 'trust-store', text: 'If inspection must stay, the inspecting root must be in the machine store (Local Computer\\Trusted Root Certification Authorities), not only the user store.' },
         ],
       );
-    } else if (!chain.verified) {
+    } else if (!chain.verified || chain.valid === false) {
       const codes = chain.findings.map((f) => f.code);
-      const why = codes.includes('missing-intermediate')
+      const rejected = chain.verified ? chain.findings.find((f) => f.severity === 'error') : undefined;
+      const why = rejected
+        ? `a strict validator rejects it (${rejected.code}${rejected.message ? `: ${rejected.message}` : ''})`
+        : codes.includes('missing-intermediate')
         ? 'an intermediate certificate is missing'
         : codes.includes('root-expired')
           ? 'the root it ends at has expired'

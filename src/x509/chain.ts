@@ -1,59 +1,31 @@
 /**
- * Chain building and checking: returns a `ChainReport` for the certificates a server sent — the
- * path from the leaf to a root, whether every signature on it verifies, where it is anchored, and
- * findings for everything odd. Never throws: undecodable certificates become findings.
+ * Chain checking: returns a `ChainReport` for the certificates a server sent — the path from the
+ * leaf to a root, whether every signature on it verifies, where it is anchored, whether it passes
+ * RFC 5280 path validation and the CA/B Forum server profile, and findings for everything odd.
+ * Never throws: undecodable certificates become findings.
  *
- * The path builder follows PeculiarVentures/x509's X509ChainBuilder: for each certificate, find an
- * issuer whose subject matches its issuer name (RFC 5280, Section 7.1), whose SubjectKeyIdentifier
- * agrees with its AuthorityKeyIdentifier (Section 4.2.1.1), and whose key verifies its signature;
- * stop at a root of the trusted set (by thumbprint, or by name and key when the server did not send
- * it) or at a self-signed certificate; stop cycles by thumbprint.
+ * Paths come from `buildPaths` (path-builder.ts: depth first, trusted roots before sent copies,
+ * bounded), each is validated by `validatePath` (path-validation.ts), and the first valid one is
+ * the answer; when none is valid, the best-anchored one with the fewest errors is reported and the
+ * others are listed as `alternative-path-rejected`. Roots come in three kinds: the trusted set
+ * (`roots`: the documented roots by default), public roots the check recognises (`publicRoots`:
+ * Node's bundled Mozilla store by default; trusted too when `roots` is the default, so that a chain
+ * to a public root outside the documented set says so by name instead of `missing-intermediate`),
+ * and self-signed certificates the server sent (never trusted: `likely-tls-inspection`).
  */
 import { DecodeError } from '../wire/errors.js';
-import { equalBytes } from '../wire/hex.js';
 import { parseCertificate } from './der.js';
-import { displayName, sameName } from './dn.js';
-import { matchesHostname } from './hostname.js';
-import { SignatureAlgorithm } from './oids.js';
-import { loadDocumentedRoots, type TrustedRoot } from './roots.js';
-import { verifyCertificateSignature, type SignatureCheck } from './signature.js';
+import { displayName } from './dn.js';
+import type { ChainFindingCode, Finding, Severity } from './chain-findings.js';
+import { certExtras, type CertExtras } from './extensions.js';
+import { MAX_PATH_LENGTH, buildPaths, indexAnchors, mapAnchors, nameKey, type AnchorEntry, type AnchorIndex, type AnchorMaps, type BuildStats, type CandidatePath } from './path-builder.js';
+import { validatePath } from './path-validation.js';
+import { loadDocumentedRoots, nodeRoots, type TrustedRoot } from './roots.js';
 import type { CertInfo } from './types.js';
 
-/** Stable finding codes (`--json` users key on them). */
-export type ChainFindingCode =
-  | 'empty-chain'
-  | 'too-many-certificates'
-  | 'unparseable-certificate'
-  | 'duplicate-certificate'
-  | 'extra-certificates'
-  | 'out-of-order'
-  | 'missing-intermediate'
-  | 'bad-signature'
-  | 'unsupported-signature'
-  | 'self-signed-leaf'
-  | 'anchor-not-documented'
-  | 'likely-tls-inspection'
-  | 'root-expired'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'not-a-ca'
-  | 'path-length-exceeded'
-  | 'weak-key'
-  | 'sha1-signature'
-  | 'md5-signature'
-  | 'name-mismatch';
-
-/** How bad a finding is: `error` breaks trust or the connection, `warning` deserves attention, `info` is a remark. */
-export type Severity = 'error' | 'warning' | 'info';
-
-/** Something worth telling about a chain. */
-export interface Finding {
-  readonly code: ChainFindingCode;
-  readonly severity: Severity;
-  readonly message: string;
-  /** Index into `ChainReport.certificates` of the certificate concerned, when there is one. */
-  readonly certificate?: number;
-}
+export type { ChainFindingCode, Finding, Severity } from './chain-findings.js';
+export { MAX_PATH_LENGTH } from './path-builder.js';
+export { MIN_RSA_BITS } from './web-pki.js';
 
 /** The root a path ends at. */
 export interface ChainAnchor {
@@ -63,26 +35,32 @@ export interface ChainAnchor {
   readonly documented: boolean;
   /** True when the root is past its notAfter at the check time. */
   readonly expired: boolean;
-  /** True when the root is in the `roots` the check was given; false for a self-signed root found only in what the server sent. */
+  /** True when the root is trusted for this check (in `roots`, or a public root when `roots` is the default). */
   readonly trusted: boolean;
-  /** True when the server sent the root; false when it came from `roots`. */
+  /** True when the server sent the root; false when it came from a root store. */
   readonly sent: boolean;
+  /** True when the root is one of the recognised public roots (`publicRoots`). */
+  readonly public: boolean;
 }
 
 /** What `checkChain` found: the path, its anchor, the verdicts and the findings. */
 export interface ChainReport {
-  /** Where the path ends: a root of `roots`, or a self-signed certificate the server sent; `null` when it ends elsewhere. */
+  /** Where the path ends: a root of a store, or a self-signed certificate the server sent; `null` when it ends elsewhere. */
   readonly anchor: ChainAnchor | null;
-  /** True when the path is complete, anchored in `roots`, and every signature on it verifies. Validity dates, names and key strength are findings, not part of this. */
+  /** True when the path is complete, anchored in a trusted root, and every signature on it verifies. */
   readonly verified: boolean;
-  /** True when the path reaches a root of `roots` or a self-signed certificate (no missing intermediate). */
+  /** True when `verified` and no finding is an error: the verdict of a strict RFC 5280 + CA/B Forum validator. */
+  readonly valid: boolean;
+  /** True when the path reaches a root or a self-signed certificate (no missing intermediate). */
   readonly complete: boolean;
-  /** Whether the leaf names `opts.host` (RFC 6125); `null` when no host was given. */
+  /** Whether the leaf's subjectAltName names `opts.host`; `null` when no host was given. */
   readonly hostnameMatch: boolean | null;
-  /** The path in chain order, leaf first; ends with the anchor's certificate when it is known (sent or from `roots`). */
+  /** The path in chain order, leaf first; ends with the anchor's certificate when it is known. */
   readonly certificates: CertInfo[];
   /** Certificates the server sent that are not on the path (unrelated extras, duplicates excluded). */
   readonly unused: CertInfo[];
+  /** How many candidate paths were examined (1 for an ordinary chain). */
+  readonly pathsExamined: number;
   readonly findings: Finding[];
 }
 
@@ -92,24 +70,22 @@ export interface CheckChainOptions {
   readonly host?: string;
   /** Time at which validity is judged; defaults to now. */
   readonly at?: Date;
-  /** Roots a path may be anchored in; defaults to the documented roots. */
+  /** Trusted roots; defaults to the documented roots. */
   readonly roots?: readonly TrustedRoot[];
+  /**
+   * Public roots recognised by name (default: Node's bundled store, `tls.rootCertificates`). They
+   * are trusted when `roots` is left to its default, and only recognised when `roots` is given.
+   */
+  readonly publicRoots?: readonly TrustedRoot[];
+  /** Most intermediates a path may have (x509-limbo's max_chain_depth); unlimited by default. */
+  readonly maxIntermediates?: number;
 }
 
 /**
- * Most certificates we look at from one server. TLS servers send 1–5; the path search verifies up
- * to n² signatures, so a hostile list must not be long.
+ * Most certificates we look at from one server. TLS servers send 1–5; the path search verifies a
+ * signature per issuer candidate, so a hostile list must not be long.
  */
 export const MAX_CHAIN_CERTIFICATES = 32;
-
-/** Longest path we build, leaf and root included (real Web PKI paths have 2–4 certificates). */
-export const MAX_PATH_LENGTH = 10;
-
-/** Smallest RSA/DSA modulus we call strong (CA/B Forum Baseline Requirements, Section 6.1.5). */
-export const MIN_RSA_BITS = 2048;
-
-/** Smallest EC key we call strong (CA/B Forum Baseline Requirements, Section 6.1.5: P-256). */
-export const MIN_EC_BITS = 256;
 
 const rootCertCache = new WeakMap<TrustedRoot, CertInfo | null>();
 
@@ -129,6 +105,69 @@ function rootCert(root: TrustedRoot): CertInfo | null {
   return c;
 }
 
+/** One evaluated candidate. */
+interface Evaluated {
+  readonly candidate: CandidatePath;
+  readonly anchor: ChainAnchor | null;
+  readonly findings: Finding[];
+  readonly complete: boolean;
+  readonly verified: boolean;
+  readonly valid: boolean;
+}
+
+/** Anchors for a check, each with whether it is trusted and public. */
+interface AnchorSet {
+  readonly index: AnchorIndex;
+  readonly isTrusted: (e: AnchorEntry) => boolean;
+  readonly isPublic: (e: AnchorEntry) => boolean;
+}
+
+const entryCache = new WeakMap<TrustedRoot, AnchorEntry>();
+
+/** Extras of root certificates (few, long-lived objects: a WeakMap is cheap here, unlike per-check certificates). */
+const anchorExtras = new WeakMap<CertInfo, CertExtras>();
+
+/** Returns the anchor entry of `root` (decoded once per TrustedRoot: root sets are long-lived). */
+function anchorEntry(root: TrustedRoot): AnchorEntry {
+  let e = entryCache.get(root);
+  if (!e) {
+    const cert = rootCert(root);
+    e = { root, cert, subjectKey: cert ? nameKey(cert.subject) : '' };
+    entryCache.set(root, e);
+  }
+  return e;
+}
+
+/** The public tier's entries and maps, built once per root list (Node's roots: one shared array). */
+interface PublicTier {
+  readonly maps: AnchorMaps;
+  readonly sha1s: ReadonlySet<string>;
+}
+
+const publicTierCache = new WeakMap<readonly TrustedRoot[], PublicTier>();
+
+function publicTier(roots: readonly TrustedRoot[]): PublicTier {
+  let t = publicTierCache.get(roots);
+  if (!t) {
+    t = { maps: mapAnchors(roots.map(anchorEntry)), sha1s: new Set(roots.map((r) => r.sha1)) };
+    publicTierCache.set(roots, t);
+  }
+  return t;
+}
+
+function anchorSet(opts: CheckChainOptions): AnchorSet {
+  const trustedEntries = (opts.roots ?? loadDocumentedRoots()).map(anchorEntry);
+  const pub = publicTier(opts.publicRoots ?? nodeRoots());
+  const trustPublic = opts.roots === undefined;
+  const trustedSha1 = new Set(trustedEntries.map((e) => e.root.sha1));
+  const publicSha1 = pub.sha1s;
+  return {
+    index: indexAnchors(trustedEntries, pub.maps),
+    isTrusted: (e) => trustedSha1.has(e.root.sha1) || (trustPublic && publicSha1.has(e.root.sha1)),
+    isPublic: (e) => publicSha1.has(e.root.sha1),
+  };
+}
+
 /**
  * Returns the report for the certificates `ders` a server sent (leaf first, as in the TLS
  * Certificate message: RFC 8446, Section 4.4.2; RFC 5246, Section 7.4.2). The rest may come in
@@ -136,15 +175,17 @@ function rootCert(root: TrustedRoot): CertInfo | null {
  */
 export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions = {}): ChainReport {
   const at = opts.at ?? new Date();
-  const roots = opts.roots ?? loadDocumentedRoots();
   const findings: Finding[] = [];
   const add = (code: ChainFindingCode, severity: Severity, message: string, certificate?: number): void => {
     findings.push(certificate === undefined ? { code, severity, message } : { code, severity, message, certificate });
   };
+  const empty = (unused: CertInfo[]): ChainReport => ({
+    anchor: null, verified: false, valid: false, complete: false, hostnameMatch: opts.host === undefined ? null : false, certificates: [], unused, pathsExamined: 0, findings,
+  });
 
   if (ders.length === 0) {
     add('empty-chain', 'error', 'the server sent no certificate');
-    return { anchor: null, verified: false, complete: false, hostnameMatch: opts.host === undefined ? null : false, certificates: [], unused: [], findings };
+    return empty([]);
   }
   if (ders.length > MAX_CHAIN_CERTIFICATES) {
     add('too-many-certificates', 'error', `the server sent ${ders.length} certificates; only the first ${MAX_CHAIN_CERTIFICATES} were examined`);
@@ -170,153 +211,33 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
     sent.push({ cert, index });
   });
   const leafEntry = sent[0];
-  if (!leafEntry || leafEntry.index !== 0) {
-    return { anchor: null, verified: false, complete: false, hostnameMatch: opts.host === undefined ? null : false, certificates: [], unused: sent.map((s) => s.cert), findings };
-  }
+  if (!leafEntry || leafEntry.index !== 0) return empty(sent.map((s) => s.cert));
+  const leaf = leafEntry.cert;
 
-  const trustedByThumbprint = (c: CertInfo): TrustedRoot | undefined =>
-    roots.find((r) => r.sha1 === c.sha1 || (r.sha256 !== null && r.sha256 === c.sha256)) ??
-    roots.find((r) => {
-      // Same name and same key is the same trust anchor (RFC 5280, Section 6.1.1 (d)): a re-issued or cross-signed copy.
-      const rc = rootCert(r);
-      return rc !== null && sameName(rc.subject, c.subject) && equalBytes(rc.spki, c.spki);
-    });
-
-  // Build the path.
-  const path: CertInfo[] = [leafEntry.cert];
-  const links: SignatureCheck[] = []; // links[i]: path[i] checked with path[i + 1]'s key
-  const used = new Set<string>([leafEntry.cert.sha256]);
-  let anchorRoot: TrustedRoot | undefined;
-  let anchorSent = true;
-  let selfSignedTop = false;
-  for (;;) {
-    const current = path[path.length - 1]!;
-    const trusted = trustedByThumbprint(current);
-    if (trusted) {
-      anchorRoot = trusted;
-      break;
-    }
-    if (path.length >= MAX_PATH_LENGTH) break;
-    // Issuer candidates: sent certificates first (in the order sent), then roots not sent.
-    const candidates: { cert: CertInfo; root?: TrustedRoot }[] = [];
-    for (const s of sent) if (!used.has(s.cert.sha256) && couldIssue(s.cert, current)) candidates.push({ cert: s.cert });
-    for (const r of roots) {
-      const rc = rootCert(r);
-      if (rc && !used.has(rc.sha256) && couldIssue(rc, current)) candidates.push({ cert: rc, root: r });
-    }
-    let chosen: { cert: CertInfo; root?: TrustedRoot; check: SignatureCheck } | undefined;
-    for (const c of candidates) {
-      const check = verifyCertificateSignature(current, c.cert);
-      if (check.status === 'valid') {
-        chosen = { ...c, check };
-        break;
-      }
-      chosen ??= { ...c, check };
-    }
-    if (!chosen) {
-      if (current.selfIssued && verifyCertificateSignature(current, current).status === 'valid') selfSignedTop = true;
-      break;
-    }
-    path.push(chosen.cert);
-    links.push(chosen.check);
-    used.add(chosen.cert.sha256);
-    if (chosen.root) {
-      anchorRoot = chosen.root;
-      anchorSent = false;
-      break;
-    }
+  // Build and validate candidate paths until one is valid.
+  const anchors = anchorSet(opts);
+  const stats: BuildStats = { steps: 0, truncated: false };
+  const evaluated: Evaluated[] = [];
+  const memo = new Map<CertInfo, CertExtras>();
+  for (const candidate of buildPaths(leaf, sent.slice(1).map((s) => s.cert), anchors.index, stats)) {
+    const ev = evaluate(candidate, anchors, sent, at, opts, memo);
+    evaluated.push(ev);
+    if (ev.valid) break;
   }
-
-  const top = path[path.length - 1]!;
-  const topIndex = path.length - 1;
-  const complete = anchorRoot !== undefined || selfSignedTop;
-  const selfSignedLeaf = selfSignedTop && path.length === 1;
-  const isAnchorPosition = (i: number): boolean => i === topIndex && complete && !selfSignedLeaf;
-
-  // Anchor.
-  let anchor: ChainAnchor | null = null;
-  if (anchorRoot) {
-    const notAfter = anchorRoot.notAfter ?? top.notAfter;
-    anchor = {
-      name: anchorRoot.name,
-      sha1: anchorRoot.sha1,
-      documented: anchorRoot.documented,
-      expired: at.getTime() > notAfter.getTime(),
-      trusted: true,
-      sent: anchorSent,
-    };
-  } else if (selfSignedTop && !selfSignedLeaf) {
-    anchor = { name: displayName(top.subject), sha1: top.sha1, documented: false, expired: at.getTime() > top.notAfter.getTime(), trusted: false, sent: true };
+  const chosen = evaluated.find((e) => e.valid) ?? [...evaluated].sort(rank)[0]!;
+  findings.push(...chosen.findings);
+  for (const other of evaluated) {
+    if (other === chosen) continue;
+    const why = other.findings.find((f) => f.severity === 'error');
+    const names = other.candidate.certs.map((c) => displayName(c.subject)).join(' <- ');
+    add('alternative-path-rejected', 'info', `another path was rejected: ${names}${why ? ` (${why.code}: ${why.message})` : ''}`);
   }
-
-  // Path-level findings.
-  if (selfSignedLeaf) {
-    add('self-signed-leaf', 'error', `the leaf ${displayName(top.subject)} is self-signed and not a root of the set`, 0);
-  } else if (!complete) {
-    add(
-      'missing-intermediate',
-      'error',
-      path.length >= MAX_PATH_LENGTH
-        ? `no root reached within ${MAX_PATH_LENGTH} certificates`
-        : `the issuer of ${displayName(top.subject)} (${top.issuer.rfc4514}) was not sent and is not a root of the set`,
-      topIndex,
-    );
+  if (stats.truncated && !chosen.valid) {
+    add('path-search-truncated', 'warning', `the path search stopped after ${stats.steps} issuer candidates and ${evaluated.length} paths (caps against hostile chains); a valid path may exist beyond them`);
   }
-  if (anchor && !anchor.documented) {
-    add('anchor-not-documented', 'warning', `the chain ends at ${anchor.name} (SHA-1 ${anchor.sha1}), which is not a documented root`, topIndex);
-  }
-  links.forEach((check, i) => {
-    if (check.status === 'invalid') add('bad-signature', 'error', `${displayName(path[i]!.subject)}: ${check.detail}`, i);
-    else if (check.status === 'unsupported') add('unsupported-signature', 'warning', `${displayName(path[i]!.subject)}: ${check.detail}`, i);
-  });
-  const signaturesValid = links.every((c) => c.status === 'valid');
-  if (anchor && !anchor.trusted && signaturesValid) {
-    add(
-      'likely-tls-inspection',
-      'warning',
-      `the chain verifies up to ${anchor.name}, a self-signed root that is not in the root set: this is what a TLS-inspecting proxy presents`,
-      topIndex,
-    );
-  }
-
-  // Per-certificate findings.
-  let nonSelfIssuedBelow = 0; // RFC 5280, Section 6.1.4 (l): intermediates counted toward pathLenConstraint
-  path.forEach((cert, i) => {
-    const name = displayName(cert.subject);
-    const anchorHere = isAnchorPosition(i);
-    if (at.getTime() > cert.notAfter.getTime()) {
-      if (anchorHere) add('root-expired', 'error', `the root ${anchor?.name ?? name} expired on ${cert.notAfter.toISOString()}`, i);
-      else add('expired', 'error', `${name} expired on ${cert.notAfter.toISOString()}`, i);
-    } else if (anchorHere && anchorRoot?.notAfter && at.getTime() > anchorRoot.notAfter.getTime()) {
-      add('root-expired', 'error', `the root ${anchorRoot.name} expired on ${anchorRoot.notAfter.toISOString()}`, i);
-    }
-    if (at.getTime() < cert.notBefore.getTime()) add('not-yet-valid', 'error', `${name} is not valid before ${cert.notBefore.toISOString()}`, i);
-    const weak = weakKey(cert);
-    if (weak) add('weak-key', 'error', `${name} has a ${weak}`, i);
-    // The anchor's own signature is not part of the path (RFC 5280, Section 6.1: trust anchors are inputs).
-    if (i < topIndex || (!complete && i === topIndex)) {
-      const hash = SignatureAlgorithm[cert.signatureAlgorithmOid]?.hash;
-      if (hash === 'sha1') add('sha1-signature', 'error', `${name} is signed with ${cert.signatureAlgorithm}`, i);
-      else if (hash === 'md5' || hash === 'md2') add('md5-signature', 'error', `${name} is signed with ${cert.signatureAlgorithm}`, i);
-    }
-    if (i > 0) {
-      // RFC 5280, Section 6.1.4 (k) and (n): an intermediate must be a CA allowed to sign
-      // certificates. A trust anchor is an input, not a path certificate (Section 6.1.1 (d)): only
-      // an explicit cA=false is reported for it.
-      const bc = cert.basicConstraints;
-      if (bc ? !bc.ca : !anchorHere) {
-        add('not-a-ca', 'error', `${name} issues ${displayName(path[i - 1]!.subject)} but is not a CA (basicConstraints ${bc ? 'cA=false' : 'absent'})`, i);
-      } else if (!anchorHere && cert.keyUsage && !cert.keyUsage.includes('keyCertSign')) {
-        add('not-a-ca', 'error', `${name} issues ${displayName(path[i - 1]!.subject)} but its keyUsage lacks keyCertSign (RFC 5280, Section 4.2.1.3)`, i);
-      }
-      if (bc?.pathLen !== null && bc?.pathLen !== undefined && nonSelfIssuedBelow > bc.pathLen) {
-        add('path-length-exceeded', 'error', `${name} allows ${bc.pathLen} intermediate CA(s) below it, the path has ${nonSelfIssuedBelow}`, i);
-      }
-      if (!cert.selfIssued) nonSelfIssuedBelow++;
-    }
-  });
 
   // What the server sent versus the path.
+  const path = chosen.candidate.certs;
   const onPath = new Set(path.map((c) => c.sha256));
   const unused = sent.filter((s) => !onPath.has(s.cert.sha256)).map((s) => s.cert);
   if (unused.length > 0) {
@@ -327,46 +248,94 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
     add('out-of-order', 'warning', `the server sent the chain out of order (sent positions in path order: ${sentOrder.join(', ')}); RFC 5246, Section 7.4.2 requires each certificate to certify the one before`);
   }
 
-  // The name check.
-  let hostnameMatch: boolean | null = null;
-  if (opts.host !== undefined) {
-    hostnameMatch = matchesHostname(leafEntry.cert, opts.host);
-    if (!hostnameMatch) {
-      const leaf = leafEntry.cert;
-      const names = leaf.san.dns.length + leaf.san.ip.length > 0 ? [...leaf.san.dns, ...leaf.san.ip].join(', ') : `CN ${displayName(leaf.subject)}`;
-      add('name-mismatch', 'error', `the certificate is not valid for ${opts.host} (it names ${names})`, 0);
-    }
-  }
+  const hostnameMatch = opts.host === undefined ? null : !chosen.findings.some((f) => f.code === 'name-mismatch');
+  const valid = chosen.valid && !findings.some((f) => f.severity === 'error');
+  return { anchor: chosen.anchor, verified: chosen.verified, valid, complete: chosen.complete, hostnameMatch, certificates: [...path], unused, pathsExamined: evaluated.length, findings };
+}
 
-  return {
-    anchor,
-    verified: complete && anchor !== null && anchor.trusted && signaturesValid,
-    complete,
-    hostnameMatch,
-    certificates: path,
-    unused,
-    findings,
+/** Orders rejected candidates: trusted and complete first, then fewer errors, then shorter. */
+function rank(a: Evaluated, b: Evaluated): number {
+  const tier = (e: Evaluated): number => (e.verified ? 0 : e.anchor?.trusted ? 1 : e.complete ? 2 : 3);
+  const errors = (e: Evaluated): number => e.findings.filter((f) => f.severity === 'error').length;
+  return tier(a) - tier(b) || errors(a) - errors(b) || a.candidate.certs.length - b.candidate.certs.length;
+}
+
+/** Returns the anchor, path-level findings and `validatePath` findings of one candidate. */
+function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly { cert: CertInfo }[], at: Date, opts: CheckChainOptions, memo: Map<CertInfo, CertExtras>): Evaluated {
+  const findings: Finding[] = [];
+  const add = (code: ChainFindingCode, severity: Severity, message: string, certificate?: number): void => {
+    findings.push(certificate === undefined ? { code, severity, message } : { code, severity, message, certificate });
   };
-}
+  const path = candidate.certs;
+  const top = path[path.length - 1]!;
+  const topIndex = path.length - 1;
+  const selfSignedLeaf = candidate.selfSignedTop && path.length === 1;
+  const complete = candidate.anchor !== null || candidate.selfSignedTop;
 
-/**
- * True when `issuer` may have issued `cert`: its subject is `cert`'s issuer name and, when both key
- * identifiers are present, its SubjectKeyIdentifier equals `cert`'s AuthorityKeyIdentifier.
- */
-function couldIssue(issuer: CertInfo, cert: CertInfo): boolean {
-  if (!sameName(issuer.subject, cert.issuer)) return false;
-  const aki = cert.authorityKeyId;
-  const ski = issuer.subjectKeyId;
-  return aki === null || ski === null || aki === ski;
-}
-
-/** Returns a description of a key below `MIN_RSA_BITS`/`MIN_EC_BITS`, or `null` when the key is strong enough or its size unknown. */
-function weakKey(cert: CertInfo): string | null {
-  const bits = cert.keyBits;
-  if (bits === null) return null;
-  if ((cert.keyType === 'RSA' || cert.keyType === 'RSA-PSS' || cert.keyType === 'DSA') && bits < MIN_RSA_BITS) {
-    return `${bits}-bit ${cert.keyType} key (minimum ${MIN_RSA_BITS})`;
+  let anchor: ChainAnchor | null = null;
+  const entry = candidate.anchor;
+  if (entry) {
+    const notAfter = entry.root.notAfter ?? top.notAfter;
+    anchor = {
+      name: entry.root.name,
+      sha1: entry.root.sha1,
+      documented: entry.root.documented,
+      expired: at.getTime() >= notAfter.getTime() + 1000,
+      trusted: anchors.isTrusted(entry),
+      sent: sent.some((s) => s.cert.sha256 === top.sha256),
+      public: anchors.isPublic(entry),
+    };
+  } else if (candidate.selfSignedTop && !selfSignedLeaf) {
+    anchor = { name: displayName(top.subject), sha1: top.sha1, documented: false, expired: at.getTime() >= top.notAfter.getTime() + 1000, trusted: false, sent: true, public: false };
   }
-  if (cert.keyType === 'EC' && bits < MIN_EC_BITS) return `${bits}-bit EC key (minimum ${MIN_EC_BITS})`;
-  return null;
+
+  if (selfSignedLeaf) {
+    add('self-signed-leaf', 'error', `the leaf ${displayName(top.subject)} is self-signed and not a root of the set`, 0);
+  } else if (!complete) {
+    add(
+      'missing-intermediate',
+      'error',
+      candidate.tooLong
+        ? `no root reached within ${MAX_PATH_LENGTH} certificates`
+        : `the issuer of ${displayName(top.subject)} (${top.issuer.rfc4514}) was not sent and is in no root store (documented, Node's public roots${opts.roots ? ', the given roots' : ''})`,
+      topIndex,
+    );
+  }
+  if (anchor && !anchor.documented) {
+    const what = anchor.public
+      ? anchor.trusted
+        ? 'a public root (Node\'s bundled store) but not a documented one'
+        : 'a public root (Node\'s bundled store) that is not among the given roots'
+      : anchor.trusted
+        ? 'a root of the given set but not a documented one'
+        : 'a self-signed certificate the server sent, in no root store';
+    add('anchor-not-documented', anchor.public && !anchor.trusted ? 'error' : 'warning', `the chain ends at ${anchor.name} (subject ${top.subject.rfc4514 || '(empty)'}, SHA-1 ${anchor.sha1}): ${what}`, topIndex);
+  }
+  candidate.links.forEach((check, i) => {
+    if (check.status === 'invalid') add('bad-signature', 'error', `${displayName(path[i]!.subject)}: ${check.detail}`, i);
+    else if (check.status === 'unsupported') add('unsupported-signature', 'warning', `${displayName(path[i]!.subject)}: ${check.detail}`, i);
+  });
+  const signaturesValid = candidate.links.every((c) => c.status === 'valid');
+  if (anchor && !anchor.trusted && !anchor.public && signaturesValid) {
+    add(
+      'likely-tls-inspection',
+      'warning',
+      `the chain verifies up to ${anchor.name}, a self-signed root that is in no root store: this is what a TLS-inspecting proxy presents`,
+      topIndex,
+    );
+  }
+  const anchorIndex = complete && !selfSignedLeaf ? topIndex : entry && path.length === 1 ? 0 : -1;
+  // A root of a store is long-lived: its extras are read once, not once per check.
+  if (entry?.cert && entry.cert === top && !memo.has(top)) {
+    let x = anchorExtras.get(top);
+    if (!x) anchorExtras.set(top, (x = certExtras(top)));
+    memo.set(top, x);
+  }
+  findings.push(...validatePath(path, { at, anchorIndex, memo, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.maxIntermediates !== undefined ? { maxIntermediates: opts.maxIntermediates } : {}) }));
+  if (anchor?.expired && !findings.some((f) => f.code === 'root-expired' || (f.code === 'expired' && f.certificate === topIndex))) {
+    add('root-expired', 'error', `the root ${anchor.name} expired on ${(entry?.root.notAfter ?? top.notAfter).toISOString()}`, topIndex);
+  }
+  const verified = complete && anchor !== null && anchor.trusted && signaturesValid;
+  const valid = verified && !findings.some((f) => f.severity === 'error');
+  return { candidate, anchor, findings, complete, verified, valid };
 }

@@ -239,3 +239,37 @@ function keySize(type: KeyType, spki: pkijs.PublicKeyInfo): { bits: number | nul
       return { bits: null, curve: null };
   }
 }
+
+/** What pkijs's `CertificateChainValidationEngine` concluded about one chain. */
+export interface ReferenceChainVerdict {
+  readonly valid: boolean;
+  /** pkijs's `resultMessage` when the chain is rejected, `''` otherwise. */
+  readonly message: string;
+}
+
+/**
+ * Returns pkijs's `CertificateChainValidationEngine` verdict on `leaf` with `intermediates` against
+ * `trusted` at `at` (WebCrypto signatures, pkijs's own path building and RFC 5280 checks; it has no
+ * name check). Never throws: decoding or engine errors are a rejection with their message. Used to
+ * measure the engine against the x509-limbo suite (bench/limbo-pkijs.mjs), not on any verdict path.
+ */
+export async function validateChainReference(
+  leaf: Uint8Array,
+  intermediates: readonly Uint8Array[],
+  trusted: readonly Uint8Array[],
+  at: Date,
+): Promise<ReferenceChainVerdict> {
+  try {
+    const load = (der: Uint8Array): pkijs.Certificate => pkijs.Certificate.fromBER(der);
+    const engine = new pkijs.CertificateChainValidationEngine({
+      trustedCerts: trusted.map(load),
+      certs: [load(leaf), ...intermediates.map(load)],
+      checkDate: at,
+    });
+    const r = await engine.verify();
+    return { valid: r.result, message: r.result ? '' : r.resultMessage };
+  } catch (e) {
+    const m = e instanceof Error ? e.message : typeof e === 'object' && e && 'resultMessage' in e ? String((e as { resultMessage: unknown }).resultMessage) : String(e);
+    return { valid: false, message: m };
+  }
+}

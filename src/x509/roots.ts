@@ -3,7 +3,7 @@
  * from Node's bundled store or from a file/directory bundle, and compares a bundle with the
  * documented set. Loaders throw `DecodeError` for malformed certificates and `Error` for I/O.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -111,9 +111,51 @@ export function loadRootsFromPem(text: string): TrustedRoot[] {
   return dedupe(pemToDer(text).map((der) => toTrustedRoot(parseCertificate(der))));
 }
 
+let nodeRootsCache: readonly TrustedRoot[] | undefined;
+
 /** Returns Node's bundled root store (`tls.rootCertificates`, Mozilla's set at Node's build time). */
 export function loadSystemRoots(): TrustedRoot[] {
-  return loadRootsFromPem(rootCertificates.join('\n'));
+  return [...nodeRoots()];
+}
+
+/** Returns Node's bundled roots, parsed once and shared (the same array and objects every call). */
+export function nodeRoots(): readonly TrustedRoot[] {
+  nodeRootsCache ??= loadRootsFromPem(rootCertificates.join('\n'));
+  return nodeRootsCache;
+}
+
+/**
+ * Where operating systems keep their CA bundle: Debian/Ubuntu/Alpine, Fedora/RHEL, openSUSE, macOS
+ * and FreeBSD (OpenSSL's own default). The first that exists is read.
+ */
+export const OS_BUNDLE_PATHS: readonly string[] = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+  '/usr/local/share/certs/ca-root-nss.crt',
+];
+
+/**
+ * Returns the operating system's root store: `tls.getCACertificates('system')` where Node has it
+ * (22.15+, which reads the Windows and macOS stores too), else the first CA bundle file of
+ * `OS_BUNDLE_PATHS`; empty when there is none. Certificates that do not decode are skipped.
+ */
+export function loadOsRoots(): TrustedRoot[] {
+  const tlsModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:tls') as
+    | { getCACertificates?: (kind: string) => string[] }
+    | undefined;
+  const fromNode = tlsModule?.getCACertificates?.('system');
+  const pems = fromNode ?? OS_BUNDLE_PATHS.filter((p) => existsSync(p)).slice(0, 1).map((p) => readFileSync(p, 'latin1'));
+  const out: TrustedRoot[] = [];
+  for (const der of pemToDer(pems.join('\n'))) {
+    try {
+      out.push(toTrustedRoot(parseCertificate(der)));
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+    }
+  }
+  return dedupe(out);
 }
 
 /**

@@ -54,6 +54,51 @@ describe.skipIf(!HAS_CLI)('tlsprobe chain', () => {
     expect(text.stdout).toMatch(/Chain: verified, anchored in DigiCert Global Root G2 .*\(documented root\)/);
   });
 
+  // Issue 12, item 4: anchors that know the public roots.
+  it.skipIf(!hasLimbo)('names a public root outside the documented set (anchor-not-documented), and exits 0 with --roots that verify', async () => {
+    const google = limboOnlineCases().get('google.com.limbo.json')!;
+    const file = join(dir, 'google.pem');
+    writeFileSync(file, [google.peer_certificate, ...google.untrusted_intermediates].join('\n'));
+    const root = parseCertificate(pemToDer(google.trusted_certs[0]!)[0]!);
+    const args = ['chain', file, '--host', google.expected_peer_name!.value, '--at', google.validation_time!, '--json'];
+    const r = await tlsprobe(args);
+    const j = JSON.parse(r.stdout);
+    const codes = j.chain.findings.map((f: { code: string }) => f.code);
+    expect(codes).not.toContain('missing-intermediate');
+    const f = j.chain.findings.find((x: { code: string }) => x.code === 'anchor-not-documented');
+    expect(f.message).toContain(root.subject.rfc4514);
+    expect(f.message).toContain(root.sha1);
+    expect(j.chain.anchor).toMatchObject({ sha1: root.sha1, documented: false, public: true, trusted: true });
+    expect(r.code).toBe(1); // fine only with the documented roots, which it does not end at
+    const rootFile = join(dir, 'gts-root-r1.pem');
+    writeFileSync(rootFile, google.trusted_certs.join('\n'));
+    const given = await tlsprobe([...args, '--roots', rootFile]);
+    expect(JSON.parse(given.stdout).chain).toMatchObject({ verified: true, valid: true });
+    expect(given.code).toBe(0);
+    // --roots system holds Node's public roots (GTS Root R1 among them) and the OS store.
+    const system = await tlsprobe([...args, '--roots', 'system']);
+    expect(JSON.parse(system.stdout).chain.anchor).toMatchObject({ sha1: root.sha1, trusted: true, public: true });
+    expect(system.code).toBe(0);
+    // --max-depth 0 allows no intermediate: WR2 is one.
+    const shallow = await tlsprobe([...args, '--roots', rootFile, '--max-depth', '0']);
+    expect(JSON.parse(shallow.stdout).chain.findings.map((x: { code: string }) => x.code)).toContain('max-depth-exceeded');
+    expect(shallow.code).toBe(1);
+  });
+
+  it('reports missing-intermediate only when the issuer is in no store, and trusts the lab root given with --roots (exit 0)', async () => {
+    const leafOnly = join(dir, 'lab-leaf.pem');
+    writeFileSync(leafOnly, lab.pki.leaf.pem);
+    const missing = JSON.parse((await tlsprobe(['chain', leafOnly, '--json'])).stdout);
+    expect(missing.chain.findings.map((f: { code: string }) => f.code)).toContain('missing-intermediate');
+    const rootFile = join(dir, 'lab-root.pem');
+    writeFileSync(rootFile, lab.pki.root.pem);
+    const r = await tlsprobe(['chain', `127.0.0.1:${lab.endpoint('tls13-only').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
+    const j = JSON.parse(r.stdout);
+    expect(j.chain).toMatchObject({ verified: true, valid: true, hostnameMatch: true });
+    expect(j.chain.findings.map((f: { code: string }) => f.code)).not.toContain('likely-tls-inspection');
+    expect(r.code).toBe(0);
+  });
+
   it('reports Baltimore CyberTrust Root as expired in 2026 and valid in 2024', async () => {
     const file = join(ROOT, 'data/roots/baltimore-cybertrust-root.pem');
     const late = JSON.parse((await tlsprobe(['chain', file, '--at', '2026-01-01', '--json'])).stdout);

@@ -42,23 +42,23 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
     // RSA: root → intermediate → leaf, plus leaves that each break one rule.
     put(pki.root('rootR', 'rsa2048', '/O=tlsprobe tests/CN=Test Root R'));
     put(pki.issue('intR', 'rsa2048', '/O=tlsprobe tests/CN=Test Intermediate R', 'rootR', { extensions: 'ca_ext', days: 1825 }));
-    put(pki.issue('leafR', 'rsa2048', '/CN=leaf.example.test', 'intR'));
-    put(pki.issue('leafShort', 'ec256', '/CN=short.example.test', 'intR', { days: 1 }));
-    put(pki.issue('leafSha1', 'ec256', '/CN=sha1.example.test', 'intR', { digest: 'sha1' }));
-    put(pki.issue('leafWeak', 'rsa1024', '/CN=weak.example.test', 'intR'));
-    put(pki.issue('leafPss', 'ec256', '/CN=pss.example.test', 'intR', { sigopts: ['rsa_padding_mode:pss', 'rsa_pss_saltlen:32'] }));
+    put(pki.issue('leafR', 'rsa2048', '/O=leaf/CN=example.test', 'intR'));
+    put(pki.issue('leafShort', 'ec256', '/O=short/CN=example.test', 'intR', { days: 1 }));
+    put(pki.issue('leafSha1', 'ec256', '/O=sha1/CN=example.test', 'intR', { digest: 'sha1' }));
+    put(pki.issue('leafWeak', 'rsa1024', '/O=weak/CN=example.test', 'intR'));
+    put(pki.issue('leafPss', 'ec256', '/O=pss/CN=example.test', 'intR', { sigopts: ['rsa_padding_mode:pss', 'rsa_pss_saltlen:32'] }));
     put(pki.issue('leafCn', 'ec256', '/CN=cn-only.example.test', 'intR', { extensions: 'cn_only_ext' }));
     put(pki.issue('notCa', 'ec256', '/CN=Not A CA', 'rootR', { extensions: 'noca_ext' }));
-    put(pki.issue('leafNotCa', 'ec256', '/CN=under-not-ca.example.test', 'notCa'));
+    put(pki.issue('leafNotCa', 'ec256', '/O=under-not-ca/CN=example.test', 'notCa'));
     put(pki.issue('int0', 'ec256', '/CN=Pathlen Zero CA', 'rootR', { extensions: 'ca0_ext' }));
     put(pki.issue('int0b', 'ec256', '/CN=Below Pathlen Zero CA', 'int0', { extensions: 'ca_ext' }));
-    put(pki.issue('leafDeep', 'ec256', '/CN=deep.example.test', 'int0b'));
+    put(pki.issue('leafDeep', 'ec256', '/O=deep/CN=example.test', 'int0b'));
     // EC: P-384 root → P-256 intermediate → P-256 leaf; and an Ed25519 intermediate and leaf.
     put(pki.root('rootE', 'ec384', '/O=tlsprobe tests/CN=Test Root E'));
     put(pki.issue('intE', 'ec256', '/O=tlsprobe tests/CN=Test Intermediate E', 'rootE', { extensions: 'ca_ext' }));
-    put(pki.issue('leafE', 'ec256', '/CN=leaf-e.example.test', 'intE'));
+    put(pki.issue('leafE', 'ec256', '/O=leaf-e/CN=example.test', 'intE'));
     put(pki.issue('intEd', 'ed25519', '/CN=Test Intermediate Ed25519', 'rootE', { extensions: 'ca_ext' }));
-    put(pki.issue('leafEd', 'ed25519', '/CN=leaf-ed.example.test', 'intEd', { digest: null }));
+    put(pki.issue('leafEd', 'ed25519', '/O=leaf-ed/CN=example.test', 'intEd', { digest: null }));
     // Unrelated and self-signed certificates.
     put(pki.root('other', 'ec256', '/CN=Unrelated Root'));
     put(pki.root('selfLeaf', 'ec256', '/CN=self.example.test'));
@@ -74,8 +74,8 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
     const r = checkChain([c.leafR!, c.intR!, c.rootR!], { roots: [rootR], at, host: 'www.example.test' });
     expect(r.findings).toEqual([]);
     expect(r).toMatchObject({ verified: true, complete: true, hostnameMatch: true });
-    expect(r.anchor).toEqual({ name: 'Test Root R', sha1: rootR.sha1, documented: true, expired: false, trusted: true, sent: true });
-    expect(r.certificates.map((x) => x.subject.rfc4514)).toEqual(['CN=leaf.example.test', 'CN=Test Intermediate R,O=tlsprobe tests', 'CN=Test Root R,O=tlsprobe tests']);
+    expect(r.anchor).toEqual({ name: 'Test Root R', sha1: rootR.sha1, documented: true, expired: false, trusted: true, sent: true, public: false });
+    expect(r.certificates.map((x) => x.subject.rfc4514)).toEqual(['CN=example.test,O=leaf', 'CN=Test Intermediate R,O=tlsprobe tests', 'CN=Test Root R,O=tlsprobe tests']);
   });
 
   it('anchors by issuer name and key when the server does not send the root', () => {
@@ -93,8 +93,10 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
       [c.leafPss!, c.intR!],
     ]) {
       const r = checkChain(chain, { roots: [rootR, rootE], at });
-      expect(r.findings).toEqual([]);
-      expect(r.verified).toBe(true);
+      // Ed25519 keys verify, but the Web PKI does not issue them (CA/B BR 6.1.5): a warning per key.
+      const ed = chain[0] === c.leafEd;
+      expect(r.findings.map((f) => `${f.code}/${f.severity}/${f.certificate}`)).toEqual(ed ? ['key-algorithm-not-allowed/warning/0', 'key-algorithm-not-allowed/warning/1'] : []);
+      expect(r).toMatchObject({ verified: true, valid: true });
     }
     expect(parseCertificate(c.leafEd!).signatureAlgorithm).toBe('Ed25519');
     expect(parseCertificate(c.leafPss!).signatureAlgorithm).toBe('RSASSA-PSS');
@@ -129,8 +131,14 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
     expect(check('0:0:0:0:0:0:0:1')).toBe(true);
     expect(check('127.0.0.2')).toBe(false);
     // The subject CN is ignored when the certificate has dNSName entries (RFC 6125, Section 6.4.4).
-    expect(check('leaf.example.test')).toBe(false);
-    expect(checkChain([c.leafCn!, c.intR!], { roots: [rootR], at, host: 'cn-only.example.test' }).hostnameMatch).toBe(true);
+    expect(check('example.test')).toBe(false);
+    // ... and when it has none (RFC 9525, Section 6.3; issue 18: CN-only names were accepted before):
+    // the finding says Windows CryptoAPI still falls back to it.
+    const cnOnly = checkChain([c.leafCn!, c.intR!], { roots: [rootR], at, host: 'cn-only.example.test' });
+    expect(cnOnly.hostnameMatch).toBe(false);
+    expect(finding(cnOnly, 'name-mismatch')).toMatchObject({ certificate: 0, severity: 'error' });
+    expect(cnOnly.findings.find((f) => f.code === 'name-mismatch')!.message).toMatch(/Windows CryptoAPI/);
+    expect(codes(cnOnly)).toContain('san-missing');
     expect(checkChain([c.leafCn!, c.intR!], { roots: [rootR], at }).hostnameMatch).toBeNull();
   });
 
@@ -193,7 +201,8 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
 
   it('reports a self-signed leaf', () => {
     const r = checkChain([c.selfLeaf!], { roots: [rootR], at });
-    expect(codes(r)).toEqual(['self-signed-leaf']);
+    // A CA certificate without subjectAltName as a server certificate (issue 18: profile checks).
+    expect(codes(r)).toEqual(['self-signed-leaf', 'leaf-is-ca', 'eku-absent', 'san-missing']);
     expect(r).toMatchObject({ verified: false, complete: true, anchor: null });
   });
 
@@ -282,7 +291,7 @@ describe('checkChain with the documented roots', () => {
       const in2024 = checkChain(ders, { at: new Date('2024-06-01T00:00:00Z'), host: 'p127-contacts.icloud.com' });
       expect(in2024.findings).toEqual([]);
       expect(in2024).toMatchObject({ verified: true, hostnameMatch: true });
-      expect(in2024.anchor).toEqual({ name: 'Baltimore CyberTrust Root', sha1: baltimore().sha1, documented: true, expired: false, trusted: true, sent: false });
+      expect(in2024.anchor).toEqual({ name: 'Baltimore CyberTrust Root', sha1: baltimore().sha1, documented: true, expired: false, trusted: true, sent: false, public: false });
       const in2026 = checkChain(ders, { at: new Date('2026-01-01T00:00:00Z') });
       expect(in2026.anchor).toMatchObject({ expired: true });
       expect(finding(in2026, 'root-expired')).toMatchObject({ certificate: 2, severity: 'error' });

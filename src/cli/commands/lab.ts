@@ -36,6 +36,8 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
       const { scanToJson } = await import('../../report/probe-view.js');
       const { renderProbeText } = await import('../../report/probe-text.js');
       const { enrichWithChain } = await import('../chain-enrich.js');
+      const { parseCertificate } = await import('../../x509/der.js');
+      const { toTrustedRoot } = await import('../../x509/roots.js');
       let lab: Lab;
       try {
         lab = await startLab({ host: args.host, ...(args.names ? { names: args.names.flatMap((n) => n.split(',')) } : {}) });
@@ -45,17 +47,36 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
       }
       try {
         if (!args.demo) {
-          ctx.out(args.json ? JSON.stringify(portMapJson(lab), null, 2) : `${formatPortMap(lab)}\n\nProbe them with: tlsprobe probe ${lab.endpoints[0]?.host}:PORT --sni localhost\nCtrl-C stops the lab.`);
-          await waitForStop();
+          // The lab's root as a file for --roots, so probes of the lab trust it (removed at stop).
+          const { mkdtempSync, rmSync } = await import('node:fs');
+          const { tmpdir } = await import('node:os');
+          const { join } = await import('node:path');
+          const { writeFileAtomic } = await import('../../io/atomic-file.js');
+          const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-lab-'));
+          const rootFile = join(dir, 'lab-root.pem');
+          try {
+            await writeFileAtomic(rootFile, lab.pki.root.pem, 0o644);
+            ctx.out(
+              args.json
+                ? JSON.stringify({ ...portMapJson(lab), rootPem: rootFile }, null, 2)
+                : `${formatPortMap(lab)}\n\nProbe them with: tlsprobe probe ${lab.endpoints[0]?.host}:PORT --sni localhost --roots ${rootFile}\nCtrl-C stops the lab.`,
+            );
+            await waitForStop();
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
           return;
         }
         if (!args.json) ctx.out(`${formatPortMap(lab)}\n`);
+        // The lab's chain is checked against the lab's own root (issue 12): a client of the lab
+        // trusts it, so each endpoint's headline is its behaviour, not an untrusted root.
+        const labRoots = [toTrustedRoot(parseCertificate(lab.pki.root.der))];
         const results: object[] = [];
         const overview: string[][] = [];
         for (const e of lab.endpoints) {
           const address = e.host.includes(':') ? `[${e.host}]` : e.host;
           const result = await scan(e.host, { port: e.port, sni: 'localhost', readTimeoutMs: Math.round(args.timeout * 1000) });
-          const json = await enrichWithChain(scanToJson(result), result, { host: 'localhost' });
+          const json = await enrichWithChain(scanToJson(result), result, { host: 'localhost', rootSet: labRoots });
           if (args.json) results.push({ endpoint: e.name, description: e.description, ...json });
           else ctx.out(`== ${e.name}: ${e.description}\n$ tlsprobe probe ${address}:${e.port} --sni localhost\n${renderProbeText(json)}\n`);
           const versions = (json.versions as { version: string; supported: boolean; outcome: string | null }[]) ?? [];
