@@ -31,6 +31,8 @@ export const LAB_ENDPOINT_NAMES = [
   'picky-size',
   'picky-scsv',
   'picky-sni',
+  'revoked',
+  'revocation-offline',
 ] as const;
 
 export type LabEndpointName = (typeof LAB_ENDPOINT_NAMES)[number];
@@ -97,6 +99,16 @@ export const LAB_ENDPOINT_SPECS: Readonly<Record<LabEndpointName, LabEndpointSpe
     description: 'fatal handshake_failure alert for any ClientHello without SNI; others served by a TLS 1.0–1.3 server (DEFAULT@SECLEVEL=0)',
     versions: ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'],
   },
+  revoked: {
+    name: 'revoked',
+    description: 'Node tls server, TLS 1.2 and 1.3, a chain whose leaf the lab CRL and OCSP responder list as revoked (keyCompromise)',
+    versions: ['TLS1.2', 'TLS1.3'],
+  },
+  'revocation-offline': {
+    name: 'revocation-offline',
+    description: 'Node tls server, TLS 1.2 and 1.3, a chain whose CRL and OCSP URLs point at a loopback port where nothing listens',
+    versions: ['TLS1.2', 'TLS1.3'],
+  },
 };
 
 /** A started endpoint. */
@@ -136,6 +148,8 @@ export async function startEndpoint(name: LabEndpointName, host: string, pki: La
   let handle: (socket: Socket) => void;
   switch (name) {
     case 'modern':
+    case 'revoked': // the lab hands these two their own chains (lab.ts)
+    case 'revocation-offline':
       handle = serveTls(createLabTlsServer(spec, pki, MODERN, track));
       break;
     case 'tls13-only':

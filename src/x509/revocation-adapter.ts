@@ -366,14 +366,8 @@ function certStatusOf(block: asn1js.BaseBlock, path: string): Pick<OcspSingleRes
   if (tag === 2) return { status: 'unknown', revocationTime: null, revocationReason: null };
   const parts = (block as asn1js.Constructed).valueBlock.value ?? [];
   const time = parts[0];
-  let revocationTime: Date | null = null;
-  if (time && time.idBlock.tagClass === 1 && time.idBlock.tagNumber === 24) {
-    // GeneralizedTime; asn1js did not type the IMPLICIT-tagged content, so read its text.
-    const text = Buffer.from(time.valueBlock.valueBeforeDecodeView).toString('latin1');
-    revocationTime = new asn1js.GeneralizedTime({ value: text }).toDate();
-  } else {
-    fail(path, 'RevokedInfo.revocationTime is not a GeneralizedTime');
-  }
+  if (!(time instanceof asn1js.GeneralizedTime)) fail(path, 'RevokedInfo.revocationTime is not a GeneralizedTime');
+  const revocationTime = time.toDate();
   let revocationReason: number | null = null;
   const reason = parts[1] as asn1js.Constructed | undefined;
   if (reason) {

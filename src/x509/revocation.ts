@@ -48,7 +48,7 @@ export interface GivenCrl {
 const NO_URLS: RevocationUrls = { crl: [], ocsp: [], caIssuers: [] };
 
 /** Returns the revocation URLs of `cert`, or none when its extensions cannot be read (the chain check reports undecodable certificates). */
-export function urlsOf(cert: CertInfo): RevocationUrls {
+export function urlsOf(cert: Pick<CertInfo, 'der'>): RevocationUrls {
   try {
     return readRevocationUrls(cert.der);
   } catch (e) {

@@ -6,9 +6,10 @@ import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { readInput } from '../io.js';
 import { parseTarget } from '../target.js';
+import { revocationOptions, type RevocationArgs } from '../revocation-options.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 
-interface ChainArgs extends Partial<ProbeArgs> {
+interface ChainArgs extends Partial<ProbeArgs>, RevocationArgs {
   source: string;
   host?: string;
   json: boolean;
@@ -35,20 +36,22 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
     command: 'chain <source>',
     describe: 'Check a certificate chain (PEM/DER file, or the one an endpoint sends) against the documented root CA set',
     builder: (y: Argv) =>
-      connectOptions(
+      revocationOptions(connectOptions(
         y
           .positional('source', { type: 'string', describe: 'a PEM/DER file (leaf first), or HOST[:PORT] to fetch the chain over TLS 1.3 or 1.2' })
           .option('host', { type: 'string', describe: 'host name to match against the leaf (default: the target host; none for files)' })
           .option('json', { type: 'boolean', default: false, describe: 'print { "certificates": [...], "chain": {...} }' })
           .option('at', { type: 'string', describe: 'judge validity at this date (ISO 8601; default now)' })
           .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE or directory, or "system" (default: the documented root set)' }),
-      )
+      ))
         .example('$0 chain server-chain.pem --host backup.example.net', 'check a saved chain')
+        .example('$0 chain chain.pem --crl issuing-ca.crl', 'is a certificate revoked by this CRL?')
+        .example('$0 chain example.com --check-revocation --proxy http://proxy:3128', 'can a client behind the proxy reach the CRL and OCSP URLs?')
         .example('$0 chain example.com', 'fetch and check what example.com:443 sends')
         .example('$0 chain chain.pem --at 2025-06-01', 'judge validity on a given date')
         .epilog(
           'Findings have stable codes: root-expired, anchor-not-documented, likely-tls-inspection, missing-intermediate, ' +
-            'bad-signature, name-mismatch, expired, not-yet-valid, weak-key, sha1-signature, … Exit code 0 when the chain ' +
+            'bad-signature, name-mismatch, expired, not-yet-valid, weak-key, sha1-signature, revoked, crl-*, revocation-offline, … Exit code 0 when the chain ' +
             'verifies to a documented root with no error finding, 1 otherwise, 2 on usage errors.',
         ) as unknown as Argv<ChainArgs>,
     handler: async (args) => {
@@ -75,8 +78,14 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
         host ??= result.sni ?? spec.host;
       }
       const report = chainReport(ders, host, args);
-      const json: JsonObject = { certificates: ders.map(certificateJson), chain: chainToJson(report) };
-      const ok = report.verified && report.anchor?.documented === true && !report.findings.some((f) => f.severity === 'error');
+      const { atOption } = await import('../dates.js');
+      const { mergeRevocation, revocationSection, withRevocationUrls } = await import('../revocation-options.js');
+      const revocation = await revocationSection(report, args, atOption(args.at) ?? new Date());
+      const json: JsonObject = {
+        certificates: await Promise.all(ders.map((der) => withRevocationUrls(certificateJson(der), der))),
+        chain: mergeRevocation(chainToJson(report), revocation.json),
+      };
+      const ok = report.verified && report.anchor?.documented === true && !report.findings.some((f) => f.severity === 'error') && !revocation.error;
       if (!ok) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
         ctx.out(JSON.stringify(json, null, 2));
@@ -85,8 +94,10 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       const certs = json.certificates as JsonObject[];
       ctx.out(renderTable(['#', 'Subject', 'Issuer', 'Key', 'Expires', 'SHA-1'], certs.map((c, i) => [i, String(c.subject ?? ''), String(c.issuer ?? ''), `${c.keyType ?? ''} ${c.keyBits ?? ''}`.trim(), String(c.notAfter ?? '').slice(0, 10), String(c.sha1)])));
       const chain = json.chain as JsonObject;
-      for (const f of chain.findings as JsonObject[]) ctx.out(`${String(f.severity).padEnd(7)} ${f.code}: ${f.message}`);
-      ctx.out(`Chain: ${chain.verdict}`);
+      const { revocationText, terminalSafe } = await import('../../report/revocation-view.js');
+      for (const f of chain.findings as JsonObject[]) ctx.out(`${String(f.severity).padEnd(7)} ${f.code}: ${terminalSafe(String(f.message))}`);
+      for (const line of revocationText(chain.revocation as JsonObject)) ctx.out(line);
+      ctx.out(`Chain: ${terminalSafe(String(chain.verdict))}`);
     },
   };
 }
