@@ -110,7 +110,8 @@ export function httpFetch(url: string, opts: FetchOptions): Promise<FetchResult>
       openSocksTunnel(via, host, port, (s) => (tunnel = s))
         .then((socket) => {
           if (done) return;
-          send(httpRequest({ method: opts.method, path: `${u.pathname}${u.search}`, headers, agent: false, createConnection: () => socket }));
+          // No agent: node:http uses createConnection only when no agent is given.
+          send(httpRequest({ method: opts.method, path: `${u.pathname}${u.search}`, headers, createConnection: () => socket }));
         })
         .catch((e: Error & { failure?: FetchFailure }) => fail(e.failure ?? classify(e), e.message));
     } else {

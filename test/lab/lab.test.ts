@@ -93,6 +93,8 @@ describe('startLab', () => {
       'picky-size',
       'picky-scsv',
       'picky-sni',
+      'revoked',
+      'revocation-offline',
     ]);
     for (const e of lab.endpoints) {
       expect(e.host).toBe('127.0.0.1');
