@@ -4,6 +4,7 @@
  * critical extensions, bad signatures, a CA without cRLSign, delegated OCSP responders with and
  * without id-kp-OCSPSigning. Skips visibly when openssl (Debian package openssl) is missing.
  */
+import { sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,47 @@ authorityKeyIdentifier = keyid:always
 `;
 
 const DAY = 86_400_000;
+
+/** Returns a DER TLV (X.690, Section 8.1): tag, definite length, contents. */
+function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
+  const body = Buffer.concat(parts);
+  const n = body.length;
+  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return new Uint8Array(Buffer.concat([Buffer.from([tag, ...len]), body]));
+}
+
+/** Returns the DER of an OBJECT IDENTIFIER in dotted form (X.690, Section 8.19). */
+function oid(dotted: string): Uint8Array {
+  const [a, b, ...rest] = dotted.split('.').map(Number);
+  const out = [a! * 40 + b!];
+  for (const v of rest) {
+    const groups = [v & 0x7f];
+    for (let x = v >>> 7; x > 0; x >>>= 7) groups.unshift((x & 0x7f) | 0x80);
+    out.push(...groups);
+  }
+  return tlv(0x06, Buffer.from(out));
+}
+
+/** UTCTime YYMMDDHHMMSSZ (RFC 5280, Section 4.1.2.5.1). */
+function utc(d: Date): Uint8Array {
+  return tlv(0x17, Buffer.from(d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z', 'latin1'));
+}
+
+/**
+ * Returns a v2 CRL by `issuerName` (DER) signed with `keyPem` (sha256WithRSAEncryption), listing
+ * `serialHex` with one entry extension `entryExtOid` marked critical: the CRL openssl cannot make.
+ */
+function crlWithCriticalEntryExtension(issuerName: Uint8Array, keyPem: string, serialHex: string, entryExtOid: string): Uint8Array {
+  const now = Date.now();
+  const alg = tlv(0x30, oid('1.2.840.113549.1.1.11'), tlv(0x05));
+  const serial = Buffer.from(serialHex.length % 2 ? `0${serialHex}` : serialHex, 'hex');
+  const entryExt = tlv(0x30, oid(entryExtOid), tlv(0x01, Buffer.from([0xff])), tlv(0x04, tlv(0x05)));
+  const entry = tlv(0x30, tlv(0x02, serial[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), serial]) : serial), utc(new Date(now - DAY)), tlv(0x30, entryExt));
+  const crlNumber = tlv(0x30, oid('2.5.29.20'), tlv(0x04, tlv(0x02, Buffer.from([7]))));
+  const tbs = tlv(0x30, tlv(0x02, Buffer.from([1])), alg, issuerName, utc(new Date(now - DAY)), utc(new Date(now + 7 * DAY)), tlv(0x30, entry), tlv(0xa0, tlv(0x30, crlNumber)));
+  const signature = sign('sha256', tbs, keyPem);
+  return tlv(0x30, tbs, alg, tlv(0x03, Buffer.from([0]), signature));
+}
 
 describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
   let dir: string;
@@ -147,6 +189,20 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
 
     const noSign = revocationOf(chain('bad', 'nocrlsign'), [crlFile('crl.pem')], new Date());
     expect(noSign.findings.map((f) => f.code)).toEqual(['crl-issuer-not-crl-signer']);
+  });
+
+  it('refuses a CRL with an unknown critical entry extension (RFC 5280, Section 5.3), and uses one whose entry extension is known', () => {
+    const issuerName = cert('root').subject.der;
+    const key = readFileSync(p('root.key'), 'utf8');
+    const bytes = crlWithCriticalEntryExtension(issuerName, key, cert('good').serialNumber, '1.3.6.1.4.1.99999.2');
+    writeFileSync(p('crl-entry.der'), bytes);
+    expect(openssl(['crl', '-inform', 'DER', '-in', p('crl-entry.der'), '-noout', '-text'])).toContain('1.3.6.1.4.1.99999.2: critical');
+    const r = revocationOf(chain('good'), [parseCrl(bytes)], new Date());
+    expect(r.findings.map((f) => f.code)).toEqual(['crl-entry-unknown-critical-extension']);
+    expect(r.certificates[0]!.status).toBe('unknown');
+    // invalidityDate (2.5.29.24) is known: marked critical it does not stop the CRL, and the serial is revoked.
+    const known = crlWithCriticalEntryExtension(issuerName, key, cert('good').serialNumber, '2.5.29.24');
+    expect(revocationOf(chain('good'), [parseCrl(known)], new Date()).certificates[0]!.status).toBe('revoked');
   });
 
   it('makes an OCSP request openssl reads as a SHA-1 CertID for the serial', () => {
