@@ -189,9 +189,14 @@ function summarize(c: CertificateRevocation, mine: readonly RevocationEndpoint[]
     });
     return { ...c, windowsError: err };
   }
+  if (mine.length > 0 && fetched.length === 0) {
+    // ldap:, https:, … only (or OCSP without the issuer): a Windows client may well fetch these, so no Windows error is claimed.
+    add({ code: 'revocation-unchecked', severity: 'warning', message: `the revocation status of ${name} was not checked: ${mine.map((e) => `${e.url}: ${e.detail}`).join('; ')}` });
+    return { ...c, windowsError: null };
+  }
   const err = WINDOWS_REVOCATION_ERRORS.CRYPT_E_NO_REVOCATION_CHECK;
-  const why = fetched.length === 0 ? (mine.length === 0 ? 'it names no CRL distribution point and no OCSP URL' : 'none of its revocation URLs can be fetched over http') : 'no endpoint gave a usable answer';
-  add({ code: 'revocation-unchecked', severity: fetched.length === 0 ? 'warning' : 'error', message: `the revocation status of ${name} cannot be checked: ${why}; a Windows client checking revocation reports ${fmt(err)}` });
+  const why = mine.length === 0 ? 'it names no CRL distribution point and no OCSP URL' : 'no endpoint gave a usable answer';
+  add({ code: 'revocation-unchecked', severity: mine.length === 0 ? 'warning' : 'error', message: `the revocation status of ${name} cannot be checked: ${why}; a Windows client checking revocation reports ${fmt(err)}` });
   return { ...c, windowsError: c.status === 'unknown' ? err : null };
 }
 

@@ -7,6 +7,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabPki } from '../../src/lab/lab.js';
+import { generateLabPki } from '../../src/lab/pki.js';
 import { LAB_REVOKED_REASON } from '../../src/lab/revocation-server.js';
 import { checkRevocationOnline, type OnlineRevocation } from '../../src/probe/revocation-check.js';
 import { httpFetch } from '../../src/probe/revocation-fetch.js';
@@ -147,6 +148,26 @@ describe('checkRevocationOnline against the lab responder', () => {
     } finally {
       ok.server.close();
       refusing.server.close();
+    }
+  });
+
+  it('reports a responder that answers 200 with something else as reachable, with CRYPT_E_NO_REVOCATION_CHECK', async () => {
+    const junk = createServer((req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>captive portal</html>'));
+    await new Promise<void>((r) => junk.listen(0, '127.0.0.1', () => r()));
+    try {
+      const pki = await generateLabPki({ keyAlgorithm: 'ecdsa-p256', revocationBaseUrl: `http://127.0.0.1:${(junk.address() as AddressInfo).port}/portal` });
+      const { on } = await online(pki);
+      expect(on.endpoints.map((e) => [e.state, e.windowsError?.name])).toEqual(Array(4).fill(['reachable', 'CRYPT_E_NO_REVOCATION_CHECK']));
+      expect(on.endpoints[0]!.detail).toContain('not a CRL');
+      expect(on.endpoints[1]!.detail).toContain('not an OCSP response');
+      expect(on.certificates[0]!.windowsError?.hresult).toBe('0x80092012');
+      expect(on.findings.filter((f) => f.certificate === 0).map((f) => [f.code, f.severity])).toEqual([
+        ['revocation-response-invalid', 'warning'],
+        ['revocation-response-invalid', 'warning'],
+        ['revocation-unchecked', 'error'],
+      ]);
+    } finally {
+      junk.close();
     }
   });
 

@@ -16,6 +16,7 @@ import { checkOcspResponse, ocspRequestFor } from '../../src/x509/ocsp.js';
 import { pemToDer } from '../../src/x509/pem.js';
 import { parseCrl, type CrlInfo } from '../../src/x509/revocation-adapter.js';
 import { revocationOf } from '../../src/x509/revocation.js';
+import { checkRevocationOnline } from '../../src/probe/revocation-check.js';
 import { loadRootsFromPem } from '../../src/x509/roots.js';
 import type { CertInfo } from '../../src/x509/types.js';
 import { missingTool } from '../helpers/tools.js';
@@ -203,6 +204,14 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
     // invalidityDate (2.5.29.24) is known: marked critical it does not stop the CRL, and the serial is revoked.
     const known = crlWithCriticalEntryExtension(issuerName, key, cert('good').serialNumber, '2.5.29.24');
     expect(revocationOf(chain('good'), [parseCrl(known)], new Date()).certificates[0]!.status).toBe('revoked');
+  });
+
+  it('--check-revocation on certificates that name no CRL or OCSP URL: nothing fetched, CRYPT_E_NO_REVOCATION_CHECK', async () => {
+    const c = chain('good');
+    const on = await checkRevocationOnline(c, revocationOf(c, [], new Date()), { at: new Date() });
+    expect(on.endpoints).toEqual([]);
+    expect(on.findings.map((f) => [f.code, f.severity])).toEqual([['revocation-unchecked', 'warning']]);
+    expect(on.certificates[0]!.windowsError?.name).toBe('CRYPT_E_NO_REVOCATION_CHECK');
   });
 
   it('makes an OCSP request openssl reads as a SHA-1 CertID for the serial', () => {

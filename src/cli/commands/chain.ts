@@ -79,7 +79,7 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       }
       const report = chainReport(ders, host, args);
       const { atOption } = await import('../dates.js');
-      const { mergeRevocation, revocationSection, withRevocationUrls } = await import('../revocation-options.js');
+      const { mergeRevocation, revocationSection, wantsRevocation, withRevocationUrls } = await import('../revocation-options.js');
       const revocation = await revocationSection(report, args, atOption(args.at) ?? new Date());
       const json: JsonObject = {
         certificates: await Promise.all(ders.map((der) => withRevocationUrls(certificateJson(der), der))),
@@ -96,7 +96,7 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       const chain = json.chain as JsonObject;
       const { revocationText, terminalSafe } = await import('../../report/revocation-view.js');
       for (const f of chain.findings as JsonObject[]) ctx.out(`${String(f.severity).padEnd(7)} ${f.code}: ${terminalSafe(String(f.message))}`);
-      for (const line of revocationText(chain.revocation as JsonObject)) ctx.out(line);
+      if (wantsRevocation(args)) for (const line of revocationText(chain.revocation as JsonObject)) ctx.out(line);
       ctx.out(`Chain: ${terminalSafe(String(chain.verdict))}`);
     },
   };
