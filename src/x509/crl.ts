@@ -71,6 +71,7 @@ export function applyCrls(path: readonly CertInfo[], crls: readonly CrlInfo[], a
     const cert = path[i]!;
     const issuer = path[i + 1] ?? null;
     let status: CrlStatus = { certificate: i, status: 'unknown', crl: null, revocationDate: null, reason: null };
+    const usable: number[] = [];
     crls.forEach((crl, k) => {
       if (!sameName(crl.issuer, cert.issuer)) return;
       const add = (code: RevocationFindingCode, severity: RevocationSeverity, message: string): void => {
@@ -90,21 +91,32 @@ export function applyCrls(path: readonly CertInfo[], crls: readonly CrlInfo[], a
         add(scope.code, scope.code === 'crl-not-applicable' ? 'info' : 'warning', scope.message);
         return;
       }
-      if (!crlUsable(crl, issuer, at, add)) return;
-      usage[k]!.used = true;
+      if (crlUsable(crl, issuer, at, add)) usable.push(k);
+    });
+    // RFC 5280, Section 5.2.3: the CRL number increases with each CRL of an issuer; of several usable
+    // CRLs of the same issuer, the newest (highest number) decides and the others are superseded.
+    if (usable.length > 0) {
+      const newest = usable.reduce((a, b) => (crlNumberOf(crls[b]!) > crlNumberOf(crls[a]!) ? b : a));
+      for (const k of usable) {
+        if (k === newest) continue;
+        usage[k]!.problems.push('crl-superseded');
+        findings.push({ code: 'crl-superseded', severity: 'info', message: `CRL #${k} (number ${crls[k]!.crlNumber}) is superseded by CRL #${newest} (number ${crls[newest]!.crlNumber}) for ${displayName(cert.subject)}`, certificate: i });
+      }
+      const crl = crls[newest]!;
+      usage[newest]!.used = true;
       const entry = crl.entries.find((e) => e.serialNumber === cert.serialNumber);
       if (entry && entry.reason !== REASON_REMOVE_FROM_CRL) {
         status = { certificate: i, status: 'revoked', crl: crl.sha256, revocationDate: entry.revocationDate, reason: entry.reason };
         findings.push({
           code: 'revoked',
           severity: 'error',
-          message: `${displayName(cert.subject)} (serial ${cert.serialNumber}) is revoked since ${entry.revocationDate.toISOString()} (${reasonName(entry.reason)}), by CRL #${k} number ${crl.crlNumber ?? '(none)'} of ${displayName(crl.issuer)}`,
+          message: `${displayName(cert.subject)} (serial ${cert.serialNumber}) is revoked since ${entry.revocationDate.toISOString()} (${reasonName(entry.reason)}), by CRL #${newest} number ${crl.crlNumber ?? '(none)'} of ${displayName(crl.issuer)}`,
           certificate: i,
         });
-      } else if (status.status === 'unknown') {
+      } else {
         status = { certificate: i, status: 'good', crl: crl.sha256, revocationDate: null, reason: null };
       }
-    });
+    }
     statuses.push(status);
   }
   crls.forEach((crl, k) => {
@@ -113,6 +125,11 @@ export function applyCrls(path: readonly CertInfo[], crls: readonly CrlInfo[], a
     findings.push({ code: 'crl-not-applicable', severity: 'info', message: `CRL #${k} (${displayName(crl.issuer)}) is not issued by an issuer of a certificate on the path` });
   });
   return { statuses, crls: usage, findings };
+}
+
+/** Returns the cRLNumber of a usable CRL as a number to compare (usable CRLs always have one). */
+function crlNumberOf(crl: CrlInfo): bigint {
+  return BigInt(`0x${crl.crlNumber ?? '0'}`);
 }
 
 /** Returns why a CRL of the right issuer does not cover `cert`, or is one we do not process (RFC 5280, Sections 5.2.4 and 5.2.5). */

@@ -24,6 +24,8 @@ export type RevocationFindingCode =
   | 'crl-no-next-update'
   | 'crl-unknown-critical-extension'
   | 'crl-entry-unknown-critical-extension'
+  /** A newer CRL (higher cRLNumber) of the same issuer was given: this one was not used. */
+  | 'crl-superseded'
   /** Delta, indirect, reason-partitioned or attribute-certificate CRLs: not processed. */
   | 'crl-unsupported-scope'
   /** `--check-revocation`: every CRL and OCSP URL of the certificate failed to answer. */

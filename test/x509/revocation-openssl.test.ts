@@ -142,6 +142,8 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
     issue('bad', 'leaf_ext');
     issue('responder', 'ocsp_ext');
     issue('notresponder', 'leaf_ext');
+    // A CRL from before the revocation (number 2a), then the one after it (2b).
+    openssl(['ca', '-batch', '-config', cfg, '-cert', p('root.pem'), '-keyfile', p('root.key'), '-gencrl', '-crlexts', 'crl_ext', '-out', p('crl-before.pem')]);
     openssl(['ca', '-batch', '-config', cfg, '-cert', p('root.pem'), '-keyfile', p('root.key'), '-revoke', p('bad.pem'), '-crl_reason', 'keyCompromise']);
     openssl(['ca', '-batch', '-config', cfg, '-cert', p('root.pem'), '-keyfile', p('root.key'), '-gencrl', '-crlexts', 'crl_ext', '-out', p('crl.pem')]);
     openssl(['crl', '-in', p('crl.pem'), '-outform', 'DER', '-out', p('crl.der')]);
@@ -155,7 +157,7 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
 
   it('finds the revoked certificate with its reason in a PEM CRL, and the other one good; DER reads the same', () => {
     const crl = crlFile('crl.pem');
-    expect(crl.crlNumber).toBe('2a');
+    expect(crl.crlNumber).toBe('2b');
     expect(crlFile('crl.der').sha256).toBe(crl.sha256);
     const bad = revocationOf(chain('bad'), [crl], new Date());
     expect(bad.certificates[0]!.status).toBe('revoked');
@@ -165,7 +167,19 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
     const good = revocationOf(chain('good'), [crl], new Date());
     expect(good.certificates[0]!.status).toBe('good');
     expect(good.findings).toEqual([]);
-    expect(good.crls[0]).toMatchObject({ used: true, problems: [], entries: 1, crlNumber: '2a' });
+    expect(good.crls[0]).toMatchObject({ used: true, problems: [], entries: 1, crlNumber: '2b' });
+  });
+
+  it('lets the newest CRL of an issuer decide (highest cRLNumber), in whatever order they are given', () => {
+    const before = crlFile('crl-before.pem');
+    expect([before.crlNumber, before.entries.length]).toEqual(['2a', 0]);
+    expect(revocationOf(chain('bad'), [before], new Date()).certificates[0]!.status).toBe('good');
+    for (const order of [[before, crlFile('crl.pem')], [crlFile('crl.pem'), before]]) {
+      const r = revocationOf(chain('bad'), order, new Date());
+      expect(r.certificates[0]!.status).toBe('revoked');
+      expect(r.findings.map((f) => f.code).sort()).toEqual(['crl-superseded', 'revoked']);
+      expect(r.crls.find((c) => c.crlNumber === '2a')).toMatchObject({ used: false, problems: ['crl-superseded'] });
+    }
   });
 
   it('refuses a stale CRL (after nextUpdate) and one not yet valid', () => {
