@@ -21,7 +21,7 @@ export interface RevocationArgs {
 /** Adds `--crl` and `--check-revocation`. */
 export function revocationOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('crl', { type: 'string', array: true, describe: 'apply this CRL (DER or PEM; repeatable): issuer, signature, CRL number, dates and critical extensions are checked' })
+    .option('crl', { type: 'string', array: true, nargs: 1, describe: 'apply this CRL (DER or PEM; repeatable): issuer, signature, CRL number, dates and critical extensions are checked' })
     .option('check-revocation', {
       type: 'boolean',
       default: false,

@@ -129,7 +129,7 @@ export function applyCrls(path: readonly CertInfo[], crls: readonly CrlInfo[], a
 
 /** Returns the cRLNumber of a usable CRL as a number to compare (usable CRLs always have one). */
 function crlNumberOf(crl: CrlInfo): bigint {
-  return BigInt(`0x${crl.crlNumber ?? '0'}`);
+  return BigInt(crl.crlNumber ?? '0');
 }
 
 /** Returns why a CRL of the right issuer does not cover `cert`, or is one we do not process (RFC 5280, Sections 5.2.4 and 5.2.5). */

@@ -67,7 +67,7 @@ export interface CrlInfo extends SignedFacts {
   readonly nextUpdate: Date | null;
   readonly entries: readonly CrlEntry[];
   readonly extensions: readonly ExtensionFact[];
-  /** cRLNumber (Section 5.2.3) as lowercase hex, `null` when absent or unreadable. */
+  /** cRLNumber (Section 5.2.3) in decimal (as `openssl crl -text` prints small ones), `null` when absent. */
   readonly crlNumber: string | null;
   /** AuthorityKeyIdentifier.keyIdentifier (Section 5.2.1) as lowercase hex, `null` when absent. */
   readonly authorityKeyId: string | null;
@@ -207,7 +207,7 @@ export function parseCrl(der: Uint8Array): CrlInfo {
       if ((parsed as { parsingError?: string } | undefined)?.parsingError) fail(path, `malformed CRL extension ${ext.extnID}`);
       if (ext.extnID === EXT.cRLNumber && crlNumber === null) {
         if (!(parsed instanceof asn1js.Integer)) fail(path, 'malformed cRLNumber');
-        crlNumber = serialHex(parsed);
+        crlNumber = BigInt(`0x${serialHex(parsed)}`).toString();
       } else if (ext.extnID === EXT.authorityKeyIdentifier && authorityKeyId === null) {
         if (!(parsed instanceof pkijs.AuthorityKeyIdentifier)) fail(path, 'malformed AuthorityKeyIdentifier');
         authorityKeyId = parsed.keyIdentifier ? toHex(parsed.keyIdentifier.valueBlock.valueHexView) : null;
