@@ -151,7 +151,8 @@ function fail(path: string, message: string): never {
 }
 
 function decode(der: Uint8Array, path: string): asn1js.AsnType {
-  const asn1 = asn1js.fromBER(der, { maxDepth: ASN1JS_MAX_DEPTH });
+  // asn1js throws (not only reports) for some malformed contents, e.g. a time string it cannot convert.
+  const asn1 = guarded(path, () => asn1js.fromBER(der, { maxDepth: ASN1JS_MAX_DEPTH }));
   if (asn1.offset === -1 || asn1.result.error) fail(path, `asn1js: ${asn1.result.error || 'cannot decode'}`);
   if (asn1.offset !== der.length) throw new DecodeError('trailing-data', `${der.length - asn1.offset} bytes after the ${path}`, asn1.offset, path);
   return asn1.result;
