@@ -55,6 +55,9 @@ export interface RevocationEndpoint {
   readonly elapsedMs: number;
   /** The Windows error for this endpoint alone: offline when unreachable, no-check when the answer is unusable. */
   readonly windowsError: WindowsRevocationError | null;
+  /** When `revoked`: the date and CRLReason the CRL or OCSP answer gave. */
+  readonly revocationDate: Date | null;
+  readonly reason: number | null;
 }
 
 /** The result of `--check-revocation`. */
@@ -92,25 +95,25 @@ export async function checkRevocationOnline(chain: ChainReport, rev: RevocationR
     for (const url of c.urls.crl) {
       const base = { certificate: c.certificate, kind: 'crl' as const, url };
       if (!/^http:/i.test(url)) {
-        mine.push({ ...base, state: 'not-fetched', detail: 'only http: URLs are fetched', httpStatus: null, elapsedMs: 0, windowsError: null });
+        mine.push({ ...base, state: 'not-fetched', detail: 'only http: URLs are fetched', httpStatus: null, elapsedMs: 0, windowsError: null, revocationDate: null, reason: null });
         continue;
       }
       const got = await httpFetch(url, { method: 'GET', accept: 'application/pkix-crl', maxBytes: MAX_CRL_BYTES, ...fetchOpts });
-      mine.push({ ...base, ...judgeCrl(got, path, c.certificate, opts.at) });
+      mine.push({ ...base, revocationDate: null, reason: null, ...judgeCrl(got, path, c.certificate, opts.at) });
     }
     for (const url of c.urls.ocsp) {
       const base = { certificate: c.certificate, kind: 'ocsp' as const, url };
       if (!/^http:/i.test(url)) {
-        mine.push({ ...base, state: 'not-fetched', detail: 'only http: URLs are fetched', httpStatus: null, elapsedMs: 0, windowsError: null });
+        mine.push({ ...base, state: 'not-fetched', detail: 'only http: URLs are fetched', httpStatus: null, elapsedMs: 0, windowsError: null, revocationDate: null, reason: null });
         continue;
       }
       if (issuer === null) {
-        mine.push({ ...base, state: 'not-fetched', detail: 'the issuer certificate is not on the path, so no OCSP request can be made', httpStatus: null, elapsedMs: 0, windowsError: null });
+        mine.push({ ...base, state: 'not-fetched', detail: 'the issuer certificate is not on the path, so no OCSP request can be made', httpStatus: null, elapsedMs: 0, windowsError: null, revocationDate: null, reason: null });
         continue;
       }
       // RFC 6960, Appendix A.1: POST with Content-Type application/ocsp-request.
       const got = await httpFetch(url, { method: 'POST', body: ocspRequestFor(cert, issuer), contentType: 'application/ocsp-request', accept: 'application/ocsp-response', maxBytes: MAX_OCSP_RESPONSE_BYTES, ...fetchOpts });
-      mine.push({ ...base, ...judgeOcsp(got, cert, issuer, opts.at) });
+      mine.push({ ...base, revocationDate: null, reason: null, ...judgeOcsp(got, cert, issuer, opts.at) });
     }
     endpoints.push(...mine);
     certificates.push(summarize(c, mine, displayName(cert.subject), findings));
@@ -118,7 +121,7 @@ export async function checkRevocationOnline(chain: ChainReport, rev: RevocationR
   return { endpoints, certificates, findings };
 }
 
-type Judged = Pick<RevocationEndpoint, 'state' | 'detail' | 'httpStatus' | 'elapsedMs' | 'windowsError'>;
+type Judged = Pick<RevocationEndpoint, 'state' | 'detail' | 'httpStatus' | 'elapsedMs' | 'windowsError'> & Partial<Pick<RevocationEndpoint, 'revocationDate' | 'reason'>>;
 
 function unreachable(got: Extract<FetchResult, { ok: false }>): Judged {
   return { state: 'unreachable', detail: `${got.failure}: ${got.detail}`, httpStatus: got.status, elapsedMs: got.elapsedMs, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOCATION_OFFLINE };
@@ -144,7 +147,7 @@ function judgeCrl(got: FetchResult, path: ChainReport['certificates'], i: number
   const st = applied.statuses[0]!;
   const problems = applied.findings.filter((f) => f.code !== 'revoked');
   const base = { httpStatus: got.status, elapsedMs: got.elapsedMs };
-  if (st.status === 'revoked') return { ...base, state: 'revoked', detail: `listed since ${st.revocationDate?.toISOString()} (${reasonName(st.reason)}), CRL number ${crl.crlNumber ?? '(none)'}`, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED };
+  if (st.status === 'revoked') return { ...base, revocationDate: st.revocationDate, reason: st.reason, state: 'revoked', detail: `listed since ${st.revocationDate?.toISOString()} (${reasonName(st.reason)}), CRL number ${crl.crlNumber ?? '(none)'}`, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED };
   if (st.status === 'good') return { ...base, state: 'good', detail: `not listed in CRL number ${crl.crlNumber ?? '(none)'} (${crl.entries.length} entries, next update ${crl.nextUpdate?.toISOString() ?? 'none'})`, windowsError: null };
   return unusable(got, `the CRL cannot be used: ${problems.map((f) => f.message).join('; ') || 'no applicable CRL'}`);
 }
@@ -155,7 +158,7 @@ function judgeOcsp(got: FetchResult, cert: ChainReport['certificates'][number], 
   const v = checkOcspResponse(got.body, cert, issuer, at);
   const base = { httpStatus: got.status, elapsedMs: got.elapsedMs };
   const signer = v.signer === 'delegated' ? ', signed by a delegated responder' : v.signer === 'issuer' ? ', signed by the issuing CA' : '';
-  if (v.status === 'revoked') return { ...base, state: 'revoked', detail: `${v.detail}${signer}`, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED };
+  if (v.status === 'revoked') return { ...base, revocationDate: v.revocationTime, reason: v.reason, state: 'revoked', detail: `${v.detail}${signer}`, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED };
   if (v.status === 'good') return { ...base, state: 'good', detail: `good${signer}, next update ${v.nextUpdate?.toISOString() ?? 'none'}`, windowsError: null };
   return unusable(got, v.status === 'unknown' ? `the responder does not know this certificate${signer}` : `the response cannot be used: ${v.detail}`);
 }
@@ -171,7 +174,7 @@ function summarize(c: CertificateRevocation, mine: readonly RevocationEndpoint[]
   const down = fetched.filter((e) => e.state === 'unreachable');
   if (revoked) {
     add({ code: 'revoked', severity: 'error', message: `${name} is revoked according to ${revoked.url}: ${revoked.detail} (Windows: ${fmt(WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED)})` });
-    return { ...c, status: 'revoked', source: revoked.kind === 'ocsp' ? 'ocsp' : 'crl-fetched', windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED };
+    return { ...c, status: 'revoked', source: revoked.kind === 'ocsp' ? 'ocsp' : 'crl-fetched', revocationDate: revoked.revocationDate, reason: revoked.reason, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED };
   }
   for (const e of fetched.filter((x) => x.state === 'reachable')) {
     add({ code: 'revocation-response-invalid', severity: 'warning', message: `${e.kind.toUpperCase()} ${e.url} for ${name}: ${e.detail}` });

@@ -5,7 +5,17 @@
 import type { OnlineRevocation } from '../probe/revocation-check.js';
 import type { RevocationUrls } from '../x509/revocation-adapter.js';
 import type { RevocationReport } from '../x509/revocation.js';
+import { reasonName } from '../x509/revocation-types.js';
 import type { JsonObject } from './decode-view.js';
+
+/** Returns the revocation date and reason fields (`null` unless revoked): the reason as CRLReason code and name. */
+function revokedJson(x: { readonly revocationDate: Date | null; readonly reason: number | null }, revoked: boolean): JsonObject {
+  return {
+    revocationDate: revoked && x.revocationDate ? x.revocationDate.toISOString() : null,
+    reasonCode: revoked ? x.reason : null,
+    reason: revoked && x.reason !== null ? reasonName(x.reason) : null,
+  };
+}
 
 /** Returns the URL fields of one certificate: `crlDistributionPoints`, `ocspUrls`, `caIssuersUrls`. */
 export function revocationUrlsToJson(u: RevocationUrls): JsonObject {
@@ -25,6 +35,7 @@ export function revocationToJson(r: RevocationReport, online: OnlineRevocation |
       anchor: c.anchor,
       status: c.status,
       source: c.source,
+      ...revokedJson(c, c.status === 'revoked'),
       ...('windowsError' in c ? { windowsError: c.windowsError ? { ...c.windowsError } : null } : {}),
     })),
     crls: r.crls.map((c) => ({
@@ -46,6 +57,7 @@ export function revocationToJson(r: RevocationReport, online: OnlineRevocation |
           detail: e.detail,
           httpStatus: e.httpStatus,
           elapsedMs: Math.round(e.elapsedMs),
+          ...revokedJson(e, e.state === 'revoked'),
           windowsError: e.windowsError ? { ...e.windowsError } : null,
         }))
       : null,

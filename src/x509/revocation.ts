@@ -23,6 +23,9 @@ export interface CertificateRevocation {
   readonly status: RevocationStatus;
   /** What decided `status`: `crl` (a given CRL), `crl-fetched`, `ocsp`, or null while unknown. */
   readonly source: 'crl' | 'crl-fetched' | 'ocsp' | null;
+  /** When `revoked`: the revocation date and CRLReason (RFC 5280, Section 5.3.1; `null` when none was given). */
+  readonly revocationDate: Date | null;
+  readonly reason: number | null;
 }
 
 /** The `"revocation"` part of a chain check. */
@@ -75,6 +78,8 @@ export function revocationOf(report: ChainReport, crls: readonly CrlInfo[], at: 
       anchor: anchored && i === path.length - 1,
       status: st?.status ?? 'unknown',
       source: st && st.status !== 'unknown' ? 'crl' : null,
+      revocationDate: st?.revocationDate ?? null,
+      reason: st?.reason ?? null,
     };
   });
   return {

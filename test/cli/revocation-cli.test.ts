@@ -85,7 +85,8 @@ describe.skipIf(!HAS_CLI)('tlsprobe chain --crl', () => {
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(codes(j.chain.findings)).toContain('revoked');
-    expect(j.chain.revocation.certificates[0]).toMatchObject({ status: 'revoked', source: 'crl' });
+    expect(j.chain.revocation.certificates[0]).toMatchObject({ status: 'revoked', source: 'crl', reasonCode: 1, reason: 'keyCompromise', revocationDate: expect.stringMatching(/^\d{4}-/) });
+    expect(j.chain.revocation.certificates[1]).toMatchObject({ status: 'unknown', reasonCode: null, reason: null });
     expect(j.chain.revocation.crls).toEqual([expect.objectContaining({ used: true, entries: 1, crlNumber: '1', problems: [] })]);
     expect(j.chain.revocation.endpoints).toBeNull();
     expect(lab.revocation.responder.requests.length).toBe(before);

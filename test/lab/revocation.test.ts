@@ -103,6 +103,8 @@ describe('checkRevocationOnline against the lab responder', () => {
     for (const e of leafEndpoints) expect(e.detail).toContain('keyCompromise');
     expect(LAB_REVOKED_REASON).toBe(1);
     expect(on.certificates[0]!.status).toBe('revoked');
+    expect(on.certificates[0]!.reason).toBe(LAB_REVOKED_REASON);
+    expect(leafEndpoints.map((e) => e.reason)).toEqual([LAB_REVOKED_REASON, LAB_REVOKED_REASON]);
     expect(on.certificates[0]!.windowsError?.hresult).toBe('0x80092010');
     expect(on.certificates[1]!.status).toBe('good');
     expect(on.findings.map((f) => [f.code, f.severity, f.certificate])).toEqual([['revoked', 'error', 0]]);
