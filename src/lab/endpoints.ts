@@ -34,6 +34,8 @@ export const LAB_ENDPOINT_NAMES = [
   'picky-large',
   'picky-group',
   'picky-extension',
+  'revoked',
+  'revocation-offline',
 ] as const;
 
 export type LabEndpointName = (typeof LAB_ENDPOINT_NAMES)[number];
@@ -121,6 +123,16 @@ export const LAB_ENDPOINT_SPECS: Readonly<Record<LabEndpointName, LabEndpointSpe
     description: 'TCP reset after any ClientHello carrying status_request (extension 5, OCSP stapling request); others served normally',
     versions: ['TLS1.2', 'TLS1.3'],
   },
+  revoked: {
+    name: 'revoked',
+    description: 'Node tls server, TLS 1.2 and 1.3, a chain whose leaf the lab CRL and OCSP responder list as revoked (keyCompromise)',
+    versions: ['TLS1.2', 'TLS1.3'],
+  },
+  'revocation-offline': {
+    name: 'revocation-offline',
+    description: 'Node tls server, TLS 1.2 and 1.3, a chain whose CRL and OCSP URLs point at a loopback port where nothing listens',
+    versions: ['TLS1.2', 'TLS1.3'],
+  },
 };
 
 /** The rules of the parameterised picky endpoints. */
@@ -167,6 +179,8 @@ export async function startEndpoint(name: LabEndpointName, host: string, pki: La
   let handle: (socket: Socket) => void;
   switch (name) {
     case 'modern':
+    case 'revoked': // the lab hands these two their own chains (lab.ts)
+    case 'revocation-offline':
       handle = serveTls(createLabTlsServer(spec, pki, MODERN, track));
       break;
     case 'tls13-only':

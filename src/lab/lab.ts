@@ -16,6 +16,7 @@ import {
   startEndpoint,
 } from './endpoints.js';
 import { type LabKeyAlgorithm, type LabPki, fingerprintSha256, generateLabPki } from './pki.js';
+import { deadRevocationUrl, startRevocationResponder, type RevocationResponder } from './revocation-server.js';
 
 export { LAB_ENDPOINT_NAMES, LAB_ENDPOINT_SPECS, type LabEndpointName, type LabEndpointSpec, type LabVersion } from './endpoints.js';
 export type { LabCertificate, LabKeyAlgorithm, LabPki } from './pki.js';
@@ -37,6 +38,16 @@ export interface LabEndpoint {
 export interface Lab {
   readonly endpoints: readonly LabEndpoint[];
   readonly pki: LabPki;
+  /**
+   * The loopback CRL/OCSP responder every lab certificate points at (CRL distribution point and AIA
+   * OCSP URL), and the chains of the `revoked` and `revocation-offline` endpoints (null when those
+   * endpoints were not started). A `pki` passed in is served too, but its certificates name no URL.
+   */
+  readonly revocation: {
+    readonly responder: RevocationResponder;
+    readonly revokedPki: LabPki | null;
+    readonly offlinePki: LabPki | null;
+  };
   /** Returns the endpoint called `name`; throws RangeError when this lab has none by that name. */
   endpoint(name: string): LabEndpoint;
   /** Closes every server and connection; resolves when all are closed. Safe to call twice. */
@@ -62,13 +73,26 @@ export interface StartLabOptions {
 export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
   const host = checkHost(opts.host ?? DEFAULT_LAB_HOST);
   const names = checkNames(opts.names ?? LAB_ENDPOINT_NAMES);
-  const pki = opts.pki ?? (await generateLabPki(opts.keyAlgorithm !== undefined ? { keyAlgorithm: opts.keyAlgorithm } : {}));
+  const responder = await startRevocationResponder(host);
+  const base = responder.allocateBase();
+  const pki = opts.pki ?? (await generateLabPki({ ...(opts.keyAlgorithm !== undefined ? { keyAlgorithm: opts.keyAlgorithm } : {}), revocationBaseUrl: base }));
+  await responder.serve(base, pki);
+  // The revocation endpoints get chains of their own (ECDSA: key generation is fast).
+  let revokedPki: LabPki | null = null;
+  let offlinePki: LabPki | null = null;
+  if (names.includes('revoked')) {
+    const revokedBase = responder.allocateBase();
+    revokedPki = await generateLabPki({ keyAlgorithm: 'ecdsa-p256', revocationBaseUrl: revokedBase });
+    await responder.serve(revokedBase, revokedPki, { revokeLeaf: true });
+  }
+  if (names.includes('revocation-offline')) offlinePki = await generateLabPki({ keyAlgorithm: 'ecdsa-p256', revocationBaseUrl: await deadRevocationUrl(host) });
+  const pkiFor = (n: LabEndpointName): LabPki => (n === 'revoked' && revokedPki) || (n === 'revocation-offline' && offlinePki) || pki;
 
-  const started = await Promise.allSettled(names.map((n) => startEndpoint(n, host, pki)));
+  const started = await Promise.allSettled(names.map((n) => startEndpoint(n, host, pkiFor(n))));
   const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed !== undefined) {
-    await Promise.all(running.map((r) => r.close()));
+    await Promise.all([...running.map((r) => r.close()), responder.close()]);
     throw failed.reason;
   }
 
@@ -83,6 +107,7 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
   return {
     endpoints,
     pki,
+    revocation: { responder, revokedPki, offlinePki },
     endpoint(name: string): LabEndpoint {
       const e = endpoints.find((x) => x.name === name);
       if (e === undefined) {
@@ -91,7 +116,7 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
       return e;
     },
     close(): Promise<void> {
-      closing ??= Promise.all(running.map((r) => r.close())).then(() => undefined);
+      closing ??= Promise.all([...running.map((r) => r.close()), responder.close()]).then(() => undefined);
       return closing;
     },
   };
@@ -114,6 +139,7 @@ export function formatPortMap(lab: Lab): string {
     `Trust anchor: ${lab.pki.root.subject}`,
     `  SHA-256 ${fingerprintSha256(lab.pki.root.der)}`,
     `Leaf: ${lab.pki.leaf.subject} (SAN DNS:localhost, IP:127.0.0.1, IP:::1), issued by ${lab.pki.intermediate.subject}`,
+    `CRL and OCSP responder: http://${hostPort(lab.revocation.responder.host, lab.revocation.responder.port)}/ (tlsprobe chain HOST:PORT --check-revocation)`,
     '',
   ].join('\n');
 }

@@ -54,7 +54,15 @@ export interface LabPkiOptions {
   readonly keyAlgorithm?: LabKeyAlgorithm;
   /** Clock for validity periods (default: now). */
   readonly now?: Date;
+  /**
+   * Base URL (`http://127.0.0.1:PORT/PREFIX`) of a revocation responder: the intermediate and the
+   * leaf then carry a CRL distribution point and an AIA OCSP URL under it (`LAB_REVOCATION_PATHS`).
+   */
+  readonly revocationBaseUrl?: string;
 }
+
+/** Paths under `revocationBaseUrl`: the root's CRL (covers the intermediate), the issuing CA's CRL (covers the leaf), the OCSP responder. */
+export const LAB_REVOCATION_PATHS = { rootCrl: '/root.crl', issuingCrl: '/issuing.crl', ocsp: '/ocsp' } as const;
 
 /** Names of the lab, realistic in shape (C, O, CN) so name printing and matching are exercised. */
 export const LAB_NAMES = {
@@ -91,6 +99,9 @@ const OID = {
   basicConstraints: '2.5.29.19',
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
+  cRLDistributionPoints: '2.5.29.31',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  adOcsp: '1.3.6.1.5.5.7.48.1',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
@@ -133,6 +144,7 @@ export async function generateLabPki(opts: LabPkiOptions = {}): Promise<LabPki> 
     issuerSki: null,
     keyAlgorithm,
     now,
+    revocationBaseUrl: opts.revocationBaseUrl,
   });
   const intermediate = await issue(engine, {
     role: 'intermediate',
@@ -143,6 +155,7 @@ export async function generateLabPki(opts: LabPkiOptions = {}): Promise<LabPki> 
     issuerSki: root.ski,
     keyAlgorithm,
     now,
+    revocationBaseUrl: opts.revocationBaseUrl,
   });
   const leaf = await issue(engine, {
     role: 'leaf',
@@ -153,6 +166,7 @@ export async function generateLabPki(opts: LabPkiOptions = {}): Promise<LabPki> 
     issuerSki: intermediate.ski,
     keyAlgorithm,
     now,
+    revocationBaseUrl: opts.revocationBaseUrl,
   });
 
   return {
@@ -219,6 +233,7 @@ interface IssueParams {
   readonly issuerSki: Uint8Array | null;
   readonly keyAlgorithm: LabKeyAlgorithm;
   readonly now: Date;
+  readonly revocationBaseUrl?: string | undefined;
 }
 
 async function issue(engine: pkijs.ICryptoEngine, p: IssueParams): Promise<{ cert: LabCertificate; ski: Uint8Array }> {
@@ -296,6 +311,15 @@ async function issue(engine: pkijs.ICryptoEngine, p: IssueParams): Promise<{ cer
         new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: p.issuerSki }) }).toSchema(),
       ),
     );
+  }
+  if (p.revocationBaseUrl !== undefined && p.role !== 'root') {
+    // RFC 5280, Sections 4.2.1.13 and 4.2.2.1: where the issuer publishes its CRL, and its OCSP responder.
+    const crlUrl = p.revocationBaseUrl + (p.role === 'intermediate' ? LAB_REVOCATION_PATHS.rootCrl : LAB_REVOCATION_PATHS.issuingCrl);
+    const uri = (value: string): pkijs.GeneralName => new pkijs.GeneralName({ type: 6, value });
+    const dp = new pkijs.DistributionPoint({ distributionPoint: [uri(crlUrl)] });
+    extensions.push(extension(OID.cRLDistributionPoints, false, new pkijs.CRLDistributionPoints({ distributionPoints: [dp] }).toSchema()));
+    const ocsp = new pkijs.AccessDescription({ accessMethod: OID.adOcsp, accessLocation: uri(p.revocationBaseUrl + LAB_REVOCATION_PATHS.ocsp) });
+    extensions.push(extension(OID.authorityInfoAccess, false, new pkijs.InfoAccess({ accessDescriptions: [ocsp] }).toSchema()));
   }
   cert.extensions = extensions;
 

@@ -150,7 +150,7 @@ function convert(der: Uint8Array, root: asn1js.AsnType, cert: pkijs.Certificate)
   };
 }
 
-function decodeName(seq: asn1js.Sequence): DistinguishedName {
+export function decodeName(seq: asn1js.Sequence): DistinguishedName {
   const rdns: RdnMember[][] = [];
   for (const set of seq.valueBlock.value) {
     if (!(set instanceof asn1js.Set)) fail('RDN is not a SET');

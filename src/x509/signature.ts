@@ -66,7 +66,15 @@ export function verifyCertificateSignature(cert: CertInfo, issuer: CertInfo): Si
 export const MAX_VERDICT_CACHE = 4096;
 const verdictCache = new Map<string, SignatureCheck>();
 
-function verifyUncached(cert: CertInfo, issuer: CertInfo): SignatureCheck {
+/** The fields of a signed structure (certificate, CRL, OCSP response) a signature check reads. */
+export type SignedData = Pick<CertInfo, 'signatureAlgorithmOid' | 'signatureAlgorithmParams' | 'tbs' | 'signatureValue'>;
+
+/** Returns whether `issuer`'s key verifies the signature of `signed` (a CRL or OCSP response), by the rules of `verifyCertificateSignature`; not cached. */
+export function verifySignedData(signed: SignedData, issuer: CertInfo): SignatureCheck {
+  return verifyUncached(signed, issuer);
+}
+
+function verifyUncached(cert: SignedData, issuer: CertInfo): SignatureCheck {
   const alg = SignatureAlgorithm[cert.signatureAlgorithmOid];
   if (!alg) return { status: 'unsupported', detail: `unknown signature algorithm ${cert.signatureAlgorithmOid}` };
   if (!KEY_TYPES_FOR[alg.family]!.includes(issuer.keyType)) {

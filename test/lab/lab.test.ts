@@ -96,6 +96,8 @@ describe('startLab', () => {
       'picky-large',
       'picky-group',
       'picky-extension',
+      'revoked',
+      'revocation-offline',
     ]);
     for (const e of lab.endpoints) {
       expect(e.host).toBe('127.0.0.1');

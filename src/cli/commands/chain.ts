@@ -7,9 +7,10 @@ import type { CliContext } from '../context.js';
 import { readInput } from '../io.js';
 import { escapeText } from '../../report/escape.js';
 import { parseTarget } from '../target.js';
+import { revocationOptions, type RevocationArgs } from '../revocation-options.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 
-interface ChainArgs extends Partial<ProbeArgs> {
+interface ChainArgs extends Partial<ProbeArgs>, RevocationArgs {
   source: string;
   host?: string;
   json: boolean;
@@ -37,7 +38,7 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
     command: 'chain <source>',
     describe: 'Check a certificate chain (PEM/DER file, or the one an endpoint sends) against the documented root CA set',
     builder: (y: Argv) =>
-      connectOptions(
+      revocationOptions(connectOptions(
         y
           .positional('source', { type: 'string', describe: 'a PEM/DER file (leaf first), or HOST[:PORT] to fetch the chain over TLS 1.3 or 1.2' })
           .option('host', { type: 'string', describe: 'host name to match against the leaf (default: the target host; none for files)' })
@@ -45,16 +46,18 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
           .option('at', { type: 'string', describe: 'judge validity at this date (ISO 8601; default now)' })
           .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE or directory, or "system" (Node\'s public roots and the OS store); default: the documented root set, with Node\'s public roots named when a chain ends there' })
           .option('max-depth', { type: 'number', describe: 'most intermediate CAs a path may have (default: no limit besides the builder\'s cap of 10 certificates)' }),
-      )
+      ))
         .example('$0 chain server-chain.pem --host backup.example.net', 'check a saved chain')
+        .example('$0 chain chain.pem --crl issuing-ca.crl', 'is a certificate revoked by this CRL?')
+        .example('$0 chain example.com --check-revocation --proxy http://proxy:3128', 'can a client behind the proxy reach the CRL and OCSP URLs?')
         .example('$0 chain example.com', 'fetch and check what example.com:443 sends')
         .example('$0 chain chain.pem --at 2025-06-01', 'judge validity on a given date')
         .epilog(
           'Every candidate path is built and validated (RFC 5280 Section 6 and the CA/B Forum server profile); findings have ' +
             'stable codes: root-expired, anchor-not-documented, likely-tls-inspection, missing-intermediate, bad-signature, ' +
-            'name-mismatch, name-constraints-violation, eku-not-server-auth, not-a-ca, … Exit code 0 when the chain validates ' +
-            '(to a documented root, or to the --roots given), 1 otherwise, 2 on usage errors, 3 when the endpoint could not be ' +
-            'reached before any TLS.',
+            'name-mismatch, name-constraints-violation, eku-not-server-auth, not-a-ca, revoked, crl-*, revocation-offline, … ' +
+            'Exit code 0 when the chain validates (to a documented root, or to the --roots given) and no certificate is revoked, ' +
+            '1 otherwise, 2 on usage errors, 3 when the endpoint could not be reached before any TLS.',
         ) as unknown as Argv<ChainArgs>,
     handler: async (args) => {
       const { scan } = await import('../../probe/scan.js');
@@ -89,18 +92,26 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       if (args.maxDepth !== undefined && !(Number.isInteger(args.maxDepth) && args.maxDepth >= 0)) throw new UserError(`--max-depth ${args.maxDepth}: a whole number of intermediates (0 or more)`);
       const chainOpts = { at: args.at, roots: args.roots, maxIntermediates: args.maxDepth };
       const report = chainReport(ders, host, chainOpts);
-      const json: JsonObject = { certificates: ders.map(certificateJson), chain: chainToJson(report) };
-      const ok = chainOk(report, chainOpts);
+      const { atOption } = await import('../dates.js');
+      const { mergeRevocation, revocationSection, wantsRevocation, withRevocationUrls } = await import('../revocation-options.js');
+      const revocation = await revocationSection(report, args, atOption(args.at) ?? new Date());
+      const json: JsonObject = {
+        certificates: await Promise.all(ders.map((der) => withRevocationUrls(certificateJson(der), der))),
+        chain: mergeRevocation(chainToJson(report), revocation.json),
+      };
+      const ok = chainOk(report, chainOpts) && !revocation.error;
       if (!ok) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
         ctx.out(JSON.stringify(json, null, 2));
         return;
       }
       const certs = json.certificates as JsonObject[];
+      const { revocationText } = await import('../../report/revocation-view.js');
       ctx.out(renderTable(['#', 'Subject', 'Issuer', 'Key', 'Expires', 'SHA-1'], certs.map((c, i) => [i, String(c.subject ?? ''), String(c.issuer ?? ''), `${c.keyType ?? ''} ${c.keyBits ?? ''}`.trim(), String(c.notAfter ?? '').slice(0, 10), String(c.sha1)])));
       const chain = json.chain as JsonObject;
       // Finding messages quote certificate names: escaped, as every string from the input.
       for (const f of chain.findings as JsonObject[]) ctx.out(escapeText(`${String(f.severity).padEnd(7)} ${f.code}: ${f.message}`));
+      if (wantsRevocation(args)) for (const line of revocationText(chain.revocation as JsonObject)) ctx.out(escapeText(line));
       ctx.out(escapeText(`Chain: ${chain.verdict}`));
     },
   };

@@ -9,6 +9,7 @@ import type { CliContext } from '../context.js';
 import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
+import { revocationOptions, type RevocationArgs } from '../revocation-options.js';
 
 /** Verdicts that mean the network failed before any TLS: exit code 3. */
 const NETWORK_VERDICTS: ReadonlySet<string> = new Set(['endpoint-unreachable', 'proxy-unreachable', 'proxy-refused']);
@@ -48,7 +49,7 @@ function clientJson(c: import('../../diagnose/client-verdict.js').ClientFacts): 
   };
 }
 
-interface DiagnoseArgs extends Partial<ProbeArgs> {
+interface DiagnoseArgs extends Partial<ProbeArgs>, RevocationArgs {
   targets?: string[];
   json: boolean;
   os?: string;
@@ -65,7 +66,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
     command: 'diagnose [targets..]',
     describe: 'Explain a failing TLS connection (error 10054, resets, alerts) with evidence and the fix',
     builder: (y: Argv) =>
-      connectOptions(
+      revocationOptions(connectOptions(
         y
           .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); with --profile, concrete names for its wildcards' })
           .option('json', { type: 'boolean', default: false, describe: 'print JSON: { target, verdict, evidence, remediation, probe }' })
@@ -76,7 +77,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           .option('profile', { type: 'string', describe: 'diagnose every endpoint of a service profile, e.g. azure-backup, plus control endpoints' })
           .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default now)' })
           .option('roots', { type: 'string', describe: 'trust anchors: PEM bundle FILE/DIR or "system" (default: the documented root set)' }),
-      )
+      ))
         .example('$0 diagnose backup.example.net', 'verdict, evidence and remediation')
         .example('$0 diagnose backup.example.net --os 2008r2 --client win7-schannel', 'would a Windows 7 / 2008 R2 client get 10054?')
         .example('$0 diagnose backup.example.net --bisect', 'which ClientHello change makes the reset go away')
@@ -153,6 +154,14 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       };
       if (run.client && profile) out.client = clientJson(run.client);
       const first = run.scan.addresses[0];
+      if (first && first.certificates.length > 0 && (args['check-revocation'] || (args.crl?.length ?? 0) > 0)) {
+        // The chain the diagnosis judged, with its revocation endpoints checked as a Windows client would.
+        const { atOption } = await import('../dates.js');
+        const { revocationSection } = await import('../revocation-options.js');
+        const revocation = await revocationSection(chainCheck([...first.certificates], run.scan.sni ?? spec.host), args, atOption(args.at) ?? new Date());
+        out.revocation = revocation.json;
+        if (revocation.error) ctx.setExitCode(ExitCode.failure);
+      }
       if (first && args.bisect) {
         if (run.client?.bisection) {
           // The hello that failed is the client's own: its bisection is the one the verdict used.
@@ -196,6 +205,13 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           lines.push(renderTable(['Dimension', 'Change', 'Outcome'], b.steps.map((s) => [s.dimension, s.change, `${s.outcome}${s.success ? ' (works)' : ''}`])));
         }
         lines.push(b.cause ? `Bisection: ${b.cause.change ?? b.cause.detail} (${b.cause.dimension ?? b.cause.code}).` : `Bisection: ${b.note ?? 'no single change made it work'}`);
+      }
+      if (out.revocation) {
+        const { revocationText } = await import('../../report/revocation-view.js');
+        const { escapeText } = await import('../../report/escape.js');
+        const rev = out.revocation as JsonObject;
+        for (const f of rev.findings as JsonObject[]) lines.push(`Revocation ${String(f.severity)} ${String(f.code)}: ${escapeText(String(f.message))}`);
+        lines.push(...revocationText(rev));
       }
       if (d.remediation.length) {
         lines.push('What to change:');

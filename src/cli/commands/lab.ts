@@ -100,6 +100,8 @@ function portMapJson(lab: Lab): object {
   return {
     endpoints: lab.endpoints.map((e) => ({ name: e.name, host: e.host, port: e.port, description: e.description, versions: [...e.versions] })),
     rootCertificate: lab.pki.root.pem,
+    // The CRL/OCSP responder the lab certificates name (the revoked and revocation-offline endpoints send chains of their own roots).
+    revocationResponder: { host: lab.revocation.responder.host, port: lab.revocation.responder.port },
   };
 }
 
