@@ -9,6 +9,7 @@ import type { CliContext } from '../context.js';
 import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
+import { parseWindowsVersion } from '../../diagnose/windows-versions.js';
 
 interface DiagnoseArgs extends Partial<ProbeArgs> {
   targets?: string[];
@@ -30,7 +31,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         y
           .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); with --profile, concrete names for its wildcards' })
           .option('json', { type: 'boolean', default: false, describe: 'print JSON: { target, verdict, evidence, remediation, probe }' })
-          .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11): narrows the fix" })
+          .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11), or a client configuration from `tlsprobe clients` (e.g. win2008-kb4019276): narrows the fix" })
           .option('bisect', { type: 'boolean', default: false, describe: 'find the smallest ClientHello change that turns the failure into success' })
           .option('client', { type: 'string', describe: 'also send the ClientHello of a client profile (see `tlsprobe clients`), e.g. win7-schannel' })
           .option('profile', { type: 'string', describe: 'diagnose every endpoint of a service profile, e.g. azure-backup, plus control endpoints' })
@@ -47,7 +48,18 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
             'likely-tls-inspection, sni-required, proxy-resets (with --proxy: direct and proxied attempts are compared). Exit code 0 for tls12-ok, 1 for any other verdict, 2 on usage errors.',
         ) as unknown as Argv<DiagnoseArgs>,
     handler: async (args) => {
-      const os = osOption(args.os);
+      // --os names a Windows version, or a client configuration (which implies --client).
+      let osArg = args.os;
+      let clientArg = args.client;
+      if (osArg !== undefined && parseWindowsVersion(osArg) === null) {
+        const { findClientProfile } = await import('../../diagnose/clients.js');
+        const configured = findClientProfile(osArg);
+        if (configured?.configuration) {
+          clientArg ??= configured.name;
+          osArg = configured.configuration.os;
+        }
+      }
+      const os = osOption(osArg);
       const targets = args.targets ?? [];
       if (args.profile === undefined && targets.length !== 1) throw new UserError('give one HOST[:PORT] to diagnose (or --profile NAME)');
       const { runDiagnosis } = await import('../../diagnose/run.js');
@@ -100,19 +112,30 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         probe,
       };
       const first = run.scan.addresses[0];
-      if (first && (args.bisect || args.client !== undefined)) {
+      if (first && (args.bisect || clientArg !== undefined)) {
         const target = { host: spec.host, address: first.address, port: spec.port };
         const sni = run.scan.sni;
         const attemptOpts = {
           ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
           ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
         };
-        if (args.client !== undefined) {
-          const { findClientProfile, simulateClient, CLIENT_PROFILES } = await import('../../diagnose/clients.js');
-          const profile = findClientProfile(args.client);
-          if (!profile) throw new UserError(`unknown client "${args.client}": known are ${CLIENT_PROFILES.map((p) => p.name).join(', ')}`);
+        if (clientArg !== undefined) {
+          const { findClientProfile, simulateClient, profileRemediation, CLIENT_PROFILES } = await import('../../diagnose/clients.js');
+          const profile = findClientProfile(clientArg);
+          if (!profile) throw new UserError(`unknown client "${clientArg}": known are ${CLIENT_PROFILES.map((p) => p.name).join(', ')}`);
           const sim = await simulateClient(target, profile, sni, attemptOpts);
-          out.client = { profile: profile.name, title: profile.title, verdict: sim.verdict, gets10054: sim.gets10054, summary: sim.summary, outcome: sim.attempt.outcome };
+          const remediation = sim.verdict === 'connects' ? [] : profileRemediation(profile);
+          out.client = {
+            profile: profile.name,
+            title: profile.title,
+            fidelity: profile.fidelity,
+            state: profile.configuration?.state ?? null,
+            verdict: sim.verdict,
+            gets10054: sim.gets10054,
+            summary: sim.summary,
+            outcome: sim.attempt.outcome,
+            remediation: remediation.map((r) => ({ ...r })) as unknown as JsonObject[],
+          };
         }
         if (args.bisect) {
           const { bisectHello } = await import('../../diagnose/bisect.js');
@@ -140,6 +163,12 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       if (out.client) {
         const c = out.client as JsonObject;
         lines.push(`Client ${String(c.title)}: ${String(c.summary)}`);
+        if (c.state) lines.push(`It stands for: ${String(c.state)}.`);
+        const needs = c.remediation as unknown as { kind: string; text: string }[];
+        if (needs.length) {
+          lines.push('What this client needs:');
+          for (const r of needs) lines.push(`- [${r.kind}] ${r.text}`);
+        }
       }
       if (out.bisect) {
         const b = out.bisect as { note?: string | null; cause?: { dimension: string; change: string } | null; steps?: { dimension: string; change: string; outcome: string; success: boolean }[]; connections?: number };
