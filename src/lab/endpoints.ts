@@ -31,6 +31,7 @@ export const LAB_ENDPOINT_NAMES = [
   'picky-size',
   'picky-scsv',
   'picky-sni',
+  'reset-large-hello',
 ] as const;
 
 export type LabEndpointName = (typeof LAB_ENDPOINT_NAMES)[number];
@@ -96,6 +97,11 @@ export const LAB_ENDPOINT_SPECS: Readonly<Record<LabEndpointName, LabEndpointSpe
     name: 'picky-sni',
     description: 'fatal handshake_failure alert for any ClientHello without SNI; others served by a TLS 1.0–1.3 server (DEFAULT@SECLEVEL=0)',
     versions: ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'],
+  },
+  'reset-large-hello': {
+    name: 'reset-large-hello',
+    description: 'TCP reset after any ClientHello larger than one TCP segment (over 1,460 bytes, e.g. a post-quantum X25519MLKEM768 hello); others served normally',
+    versions: ['TLS1.2', 'TLS1.3'],
   },
 };
 
@@ -164,6 +170,9 @@ export async function startEndpoint(name: LabEndpointName, host: string, pki: La
       break;
     case 'picky-sni':
       handle = gatePicky(createLabTlsServer(spec, pki, LEGACY, track), 'sni');
+      break;
+    case 'reset-large-hello':
+      handle = gatePicky(createLabTlsServer(spec, pki, MODERN, track), 'large');
       break;
   }
 

@@ -9,7 +9,8 @@ import { encodeClientHello } from '../../tls/client-hello.js';
 import type { Extension } from '../../tls/extensions.js';
 import { GREASE_VALUES } from '../../tls/grease.js';
 import { generateKeyShare, type KeyShareKeyPair } from '../../tls/key-schedule.js';
-import { ExtensionType as ET } from '../../tls/registry.js';
+import { generateX25519MlKem768KeyShare } from '../../tls/hybrid-key-share.js';
+import { ExtensionType as ET, NamedGroup as NG } from '../../tls/registry.js';
 import { probeVersionOf, type PrebuiltHello } from '../../probe/profiles.js';
 import type { ClientProfile, HelloShape, ProfileSpec } from './types.js';
 
@@ -22,6 +23,29 @@ const ALPS_H2 = Uint8Array.from([0x00, 0x03, 0x02, 0x68, 0x32]);
 
 /** Chrome's certificate compression algorithm: brotli (RFC 8879, Section 3). */
 const BROTLI = 2;
+
+/** ALPS under the codepoint Chrome moved to in 2024 (draft-vvv-tls-alps; 0x4469 before). */
+export const APPLICATION_SETTINGS_NEW = 0x44cd;
+/** encrypted_client_hello (draft-ietf-tls-esni, Section 5). */
+export const ENCRYPTED_CLIENT_HELLO = 0xfe0d;
+/** Payload length of Chrome's GREASE ECH for a short name (Chromium 137's hello: 144 bytes). */
+const ECH_GREASE_PAYLOAD_BYTES = 144;
+
+/**
+ * Returns a GREASE ECH extension body (draft-ietf-tls-esni, Section 6.2): an outer
+ * ECHClientHello { type 0; HKDF-SHA256 0x0001; AES-128-GCM 0x0001; random config_id; a random
+ * 32-byte enc; a random payload }, as Chrome sends when it has no ECH config.
+ */
+function echGrease(): Uint8Array {
+  const enc = randomBytes(32);
+  const payload = randomBytes(ECH_GREASE_PAYLOAD_BYTES);
+  return Uint8Array.from([0x00, 0x00, 0x01, 0x00, 0x01, randomBytes(1)[0]!, 0x00, enc.length, ...enc, ECH_GREASE_PAYLOAD_BYTES >> 8, ECH_GREASE_PAYLOAD_BYTES & 0xff, ...payload]);
+}
+
+/** Returns a fresh key pair for `group`, X25519MLKEM768 included. */
+function keyShareFor(group: number): KeyShareKeyPair {
+  return group === NG.X25519MLKEM768 ? generateX25519MlKem768KeyShare() : generateKeyShare(group);
+}
 
 function randomGrease(): number {
   return GREASE_VALUES[randomBytes(1)[0]! & 0x0f]!;
@@ -43,7 +67,7 @@ export function buildHelloFromShape(shape: HelloShape, sni: string | null): { he
   const g1 = randomGrease();
   let g2 = randomGrease();
   while (g2 === g1) g2 = randomGrease();
-  const keyPairs = shape.keyShareGroups.map((g) => generateKeyShare(g));
+  const keyPairs = shape.keyShareGroups.map((g) => keyShareFor(g));
   const grease = shape.grease ? [randomGrease()] : [];
   const exts: Extension[] = [];
   let padding = false;
@@ -108,6 +132,12 @@ export function buildHelloFromShape(shape: HelloShape, sni: string | null): { he
         break;
       case ET.renegotiation_info: // RFC 5746, Section 3.4: empty on the initial handshake
         exts.push({ kind: 'renegotiation_info', type: 0xff01, renegotiatedConnection: new Uint8Array(0) });
+        break;
+      case APPLICATION_SETTINGS_NEW:
+        exts.push({ kind: 'raw', type: APPLICATION_SETTINGS_NEW, data: ALPS_H2 });
+        break;
+      case ENCRYPTED_CLIENT_HELLO:
+        exts.push({ kind: 'raw', type: ENCRYPTED_CLIENT_HELLO, data: echGrease() });
         break;
       case ET.padding:
         padding = true;

@@ -3,7 +3,7 @@
  * hellos of the same clients.
  */
 import { CipherSuite as CS, ExtensionType as ET, NamedGroup as NG, ProtocolVersion as PV, SignatureScheme as SS } from '../../tls/registry.js';
-import { profile } from './build.js';
+import { APPLICATION_SETTINGS_NEW, ENCRYPTED_CLIENT_HELLO, profile } from './build.js';
 import type { ClientProfile } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -109,6 +109,34 @@ export const OTHER_PROFILES: readonly ClientProfile[] = [
         'grease', ET.server_name, ET.extended_master_secret, ET.renegotiation_info, ET.supported_groups, ET.ec_point_formats, ET.session_ticket,
         ET.application_layer_protocol_negotiation, ET.status_request, ET.signature_algorithms, ET.signed_certificate_timestamp, ET.key_share,
         ET.psk_key_exchange_modes, ET.supported_versions, ET.compress_certificate, ET.application_settings, 'grease-1', ET.padding,
+      ],
+      sessionIdLength: 32,
+      grease: true,
+    },
+  }),
+  profile({
+    name: 'chrome-current',
+    aliases: ['chrome-pq', 'edge-current'],
+    title: 'Chrome / Edge (current desktop, post-quantum key share)',
+    description: 'GREASE, TLS 1.3 and 1.2, a real X25519MLKEM768 key share (ML-KEM-768 encapsulation key and X25519, 1,216 bytes) beside x25519, GREASE ECH, ALPS: a ClientHello of about 1.7 KB, larger than one TCP segment of a 1,500-byte MTU path, which some middleboxes reset.',
+    source: 'SSL Labs / testssl.sh raw hello of Chromium 137 on Windows 11 (extension order as that connection sent it: Chrome permutes it per connection since Chrome 110); draft-ietf-tls-ecdhe-mlkem for the key share; ML-KEM-768 from @noble/post-quantum',
+    fidelity: 'captured',
+    reference: { kind: 'testssl', id: 'Chromium 137 (Win 11)', label: 'SSL Labs / testssl.sh: Chromium 137 on Windows 11, raw bytes (1,720-byte record)' },
+    versions: ['TLS1.2', 'TLS1.3'],
+    shape: {
+      legacyVersion: PV.TLS1_2,
+      recordVersion: PV.TLS1_0,
+      supportedVersions: [PV.TLS1_3, PV.TLS1_2],
+      cipherSuites: CHROME_SUITES,
+      groups: [NG.X25519MLKEM768, NG.x25519, NG.secp256r1, NG.secp384r1],
+      pointFormats: [0],
+      signatureSchemes: CHROME_SCHEMES,
+      keyShareGroups: [NG.X25519MLKEM768, NG.x25519],
+      alpn: ['h2', 'http/1.1'],
+      extensions: [
+        'grease', ET.session_ticket, ENCRYPTED_CLIENT_HELLO, ET.key_share, ET.psk_key_exchange_modes, ET.status_request, ET.signature_algorithms, ET.server_name,
+        ET.application_layer_protocol_negotiation, ET.supported_versions, ET.extended_master_secret, ET.signed_certificate_timestamp, APPLICATION_SETTINGS_NEW,
+        ET.ec_point_formats, ET.compress_certificate, ET.supported_groups, ET.renegotiation_info, 'grease-1',
       ],
       sessionIdLength: 32,
       grease: true,
