@@ -137,3 +137,33 @@ describe.skipIf(!HAS_CLI)('tlsprobe registry --live', () => {
     expect((await cli(['registry'], process.env)).code).toBe(2);
   });
 });
+
+describe.skipIf(!HAS_CLI)('tlsprobe diagnose on "Windows"', () => {
+  it('reads this machine\'s registry and narrows the fix to the version it names', async () => {
+    const { startLab } = await import('../../src/lab/lab.js');
+    const lab = await startLab({ names: ['reset-legacy'] });
+    try {
+      const port = lab.endpoint('reset-legacy').port;
+      const env = standinEnv('diag-2012r2', SERVER_2012R2_AGENT32, { TLSPROBE_PLATFORM: 'win32' });
+      // The lab root as trust anchor, as on a machine that trusts its issuer.
+      const roots = join(dir, 'lab-root.pem');
+      writeFileSync(roots, lab.pki.root.pem);
+      const r = await cli(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--roots', roots, '--json'], env);
+      expect(r.code).toBe(1);
+      const j = JSON.parse(r.stdout);
+      expect(j.verdict.code).toBe('legacy-version-reset');
+      expect(j.localRegistry).toMatchObject({ os: '2012r2', tls12: 'enabled', dotnetStrongCrypto: false });
+      expect(j.localRegistry.summary).toMatch(/WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SystemDefaultTlsVersions/);
+      // The version came from the registry: the fix speaks of 2012 R2 and asks for no update.
+      expect(JSON.stringify(j.remediation)).toMatch(/Windows Server 2012 R2/);
+      expect(j.remediation.some((x: { kind: string }) => x.kind === 'update')).toBe(false);
+      // Off Windows nothing is read.
+      const env2 = { ...process.env };
+      delete env2.TLSPROBE_PLATFORM;
+      const plain = JSON.parse((await cli(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--roots', roots, '--json'], env2)).stdout);
+      expect(plain.localRegistry).toBeUndefined();
+    } finally {
+      await lab.close();
+    }
+  }, 60_000);
+});

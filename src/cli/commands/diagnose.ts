@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
 import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
-import { parseWindowsVersion } from '../../diagnose/windows-versions.js';
+import { parseWindowsVersion, type WindowsVersion } from '../../diagnose/windows-versions.js';
 
 interface DiagnoseArgs extends Partial<ProbeArgs> {
   targets?: string[];
@@ -100,7 +100,9 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
 
       const spec = parseTarget(targets[0]!);
       const options = scanOptionsFrom(args, spec.port);
-      const run = await runDiagnosis(spec.host, { ...options, os, chainCheck });
+      // On Windows, this machine's registry is the client's: read it, and take its version unless --os says.
+      const local = await readLocalRegistry(os);
+      const run = await runDiagnosis(spec.host, { ...options, os: os ?? local?.os ?? null, chainCheck });
       const d = run.diagnosis;
       const probe = scanToJson(run.scan);
       const out: JsonObject = {
@@ -111,6 +113,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         secondary: d.secondary.map((v) => ({ ...v })) as unknown as JsonObject[],
         probe,
       };
+      if (local) out.localRegistry = local as unknown as JsonObject;
       const first = run.scan.addresses[0];
       if (first && (args.bisect || clientArg !== undefined)) {
         const target = { host: spec.host, address: first.address, port: spec.port };
@@ -178,6 +181,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         }
         lines.push(b.cause ? `Smallest change that works: ${b.cause.change} (${b.cause.dimension}).` : `Bisection: ${b.note ?? 'no single change made it work'}`);
       }
+      if (local) lines.push(`This machine's registry: ${local.summary}`);
       if (d.remediation.length) {
         lines.push('What to change:');
         for (const r of d.remediation) lines.push(`- [${r.kind}] ${r.text}`);
@@ -185,4 +189,37 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       ctx.out(lines.join('\n'));
     },
   };
+}
+
+/** What `diagnose` says about the registry of the Windows machine it runs on. */
+interface LocalRegistry {
+  readonly os: WindowsVersion | null;
+  readonly tls12: string | null;
+  readonly dotnetStrongCrypto: boolean | null;
+  readonly winhttp: readonly { path: string; status: string }[];
+  readonly summary: string;
+}
+
+/**
+ * Returns the live registry's verdict when running on Windows (see live-registry.ts), null
+ * elsewhere; a registry that cannot be read becomes a summary, never an error of the diagnosis.
+ */
+async function readLocalRegistry(os: WindowsVersion | null): Promise<LocalRegistry | null> {
+  const { effectivePlatform, readLiveRegistry, checkWinHttp, LiveRegistryError } = await import('../../diagnose/live-registry.js');
+  if (effectivePlatform() !== 'win32') return null;
+  try {
+    const live = await readLiveRegistry();
+    const { checkRegistry } = await import('../../diagnose/registry.js');
+    const version = os ?? live.detected?.version ?? null;
+    const report = checkRegistry(live.snapshot, version);
+    const winhttp = checkWinHttp(live.snapshot, version).map((c) => ({ path: c.path, status: c.status }));
+    const bad = report.checks.filter((c) => c.status === 'missing' || c.status === 'wrong').map((c) => `${c.path}\\${c.name}`);
+    const badHttp = winhttp.filter((c) => c.status === 'missing' || c.status === 'wrong').map((c) => `${c.path}\\DefaultSecureProtocols`);
+    const all = [...bad, ...badHttp];
+    const summary = `${version ?? 'unknown Windows version'}; SChannel TLS 1.2 client ${report.tls12}; ${all.length ? `to set: ${all.join(', ')}` : 'every TLS 1.2 value in place'} (tlsprobe registry --live for the fix).`;
+    return { os: version, tls12: report.tls12, dotnetStrongCrypto: report.dotnetStrongCrypto, winhttp, summary };
+  } catch (e) {
+    if (!(e instanceof LiveRegistryError)) throw e;
+    return { os: null, tls12: null, dotnetStrongCrypto: null, winhttp: [], summary: `not read: ${e.message}` };
+  }
 }
