@@ -93,6 +93,7 @@ describe('startLab', () => {
       'picky-size',
       'picky-scsv',
       'picky-sni',
+      'reset-large-hello',
     ]);
     for (const e of lab.endpoints) {
       expect(e.host).toBe('127.0.0.1');

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
-import { firstRecordSize, handshakeFailureAlert, isPickySize, lacksRenegotiationSignal } from '../../src/lab/picky.js';
+import { firstRecordSize, handshakeFailureAlert, hasSizeTrait, isPickySize, lacksRenegotiationSignal, ONE_SEGMENT_BYTES, SIZE_TRAITS } from '../../src/lab/picky.js';
 import { attempt } from '../../src/probe/attempt.js';
 import { buildClientHello, suitesForVersion, type HelloOptions } from '../../src/probe/profiles.js';
 import { highestOfferedVersion, parseClientHello } from '../../src/tls/client-hello.js';
@@ -46,6 +46,19 @@ describe('picky-size predicates', () => {
     const built = buildClientHello(helloInHangRange());
     expect(firstRecordSize(built.record)).toBe(built.record.length);
     expect(firstRecordSize(Uint8Array.from([0x17, 3, 3, 0, 1]))).toBeNull();
+  });
+});
+
+describe('size traits', () => {
+  it('measures the first record for size and the whole hello for large (over one 1,460-byte segment)', () => {
+    const hello = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i === 0 ? 0x16 : i === 3 ? ((n - 5) >> 8) & 0xff : i === 4 ? (n - 5) & 0xff : 0));
+    expect(ONE_SEGMENT_BYTES).toBe(1460);
+    expect([1460, 1461, 1725].map((n) => hasSizeTrait(hello(n), SIZE_TRAITS.large))).toEqual([false, true, true]);
+    expect([255, 256, 511, 512].map((n) => hasSizeTrait(hello(n), SIZE_TRAITS.size))).toEqual([false, true, true, false]);
+    // Two records of 300 bytes: the first record is in the size range, the whole hello is not large.
+    const two = Uint8Array.from([...hello(300), ...hello(300)]);
+    expect(hasSizeTrait(two, SIZE_TRAITS.size)).toBe(true);
+    expect(hasSizeTrait(two, SIZE_TRAITS.large)).toBe(false);
   });
 });
 
