@@ -17,7 +17,6 @@ import { ProtocolVersion as PV } from '../../tls/registry.js';
 import { profile } from './build.js';
 import {
   configuration,
-  DOTNET2_KEY_32,
   DOTNET2_KEY_64,
   DOTNET4_KEY_32,
   DOTNET4_KEY_64,

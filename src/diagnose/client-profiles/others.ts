@@ -86,7 +86,7 @@ export const OTHER_PROFILES: readonly ClientProfile[] = [
   profile({
     name: 'chrome',
     aliases: ['browser'],
-    title: 'Chrome (current desktop)',
+    title: 'Chrome 101-style hello (X25519MLKEM768 advertised without its share, padded to 512 bytes)',
     description: 'GREASE, TLS 1.3 and 1.2, ALPN h2/http1.1, BoringSSL padding. X25519MLKEM768 is advertised but its key share is not sent (node:crypto has no ML-KEM), so the hello is about 1.2 KB smaller than the real one; encrypted_client_hello GREASE is left out.',
     fidelity: 'derived',
     reference: { kind: 'testssl', id: 'Chrome 101 (Win 10)', label: 'SSL Labs / testssl.sh: Chrome 101 on Windows 10, raw bytes' },
