@@ -31,7 +31,7 @@ export interface RegistrySetting {
   readonly name: string;
   readonly type: 'dword';
   readonly value: number;
-  readonly component: 'schannel' | 'dotnet';
+  readonly component: 'schannel' | 'dotnet' | 'winhttp';
 }
 
 /** The SChannel values, in the order reports list them. */

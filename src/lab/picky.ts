@@ -3,9 +3,13 @@
  * resets the connection when the hello has the trait a known middlebox bug trips on, and otherwise
  * hands the socket, bytes put back, to a real Node TLS server. Never throws.
  *
- * Three traits, each one a failure seen in the field in front of otherwise healthy servers:
+ * Four traits, each one a failure seen in the field in front of otherwise healthy servers:
  * - `size`: the first record is 256–511 bytes long. Some F5 BIG-IP versions hang or drop exactly
  *   these hellos; RFC 7685 (Section 1) was written for them, and clients pad around the range.
+ * - `large`: the hello is larger than one TCP segment (1,460 bytes on a 1,500-byte MTU path).
+ *   Since browsers send X25519MLKEM768 key shares (2024), hellos of ~1.7 KB span two segments, and
+ *   middleboxes that inspect only the first segment, or expect the whole hello in it, reset them.
+ *   `size` and `large` are one mechanism with two byte ranges (`SIZE_TRAITS`).
  * - `scsv`: a TLS 1.2 hello that carries neither TLS_EMPTY_RENEGOTIATION_INFO_SCSV nor the
  *   renegotiation_info extension (RFC 5746, Section 3.4 says a client MUST send one of them). Some
  *   hardened Windows front ends reset such hellos.
@@ -94,6 +98,28 @@ export function helloHasTrait(rule: PickyRule, hello: ClientHello, highestVersio
 /** RFC 7685, Section 1: ClientHello records of 256–511 bytes (inclusive) hang some servers. */
 export const PICKY_SIZE_MIN = 256;
 export const PICKY_SIZE_MAX = 511;
+
+/** One TCP segment on an Ethernet path: MSS = 1,500-byte MTU − 20 (IPv4) − 20 (TCP) = 1,460 bytes. */
+export const ONE_SEGMENT_BYTES = 1460;
+
+/** A size trait: which bytes it measures and the inclusive range it resets. */
+export interface SizeTrait {
+  /** `first-record`: the first record, header included; `hello`: every byte up to the end of the ClientHello. */
+  readonly measure: 'first-record' | 'hello';
+  readonly min: number;
+  readonly max: number;
+}
+
+export const SIZE_TRAITS: { readonly size: SizeTrait; readonly large: SizeTrait } = {
+  size: { measure: 'first-record', min: PICKY_SIZE_MIN, max: PICKY_SIZE_MAX },
+  large: { measure: 'hello', min: ONE_SEGMENT_BYTES + 1, max: Number.POSITIVE_INFINITY },
+};
+
+/** Returns true when the hello in `consumed` (its bytes as read) falls in `trait`'s range. */
+export function hasSizeTrait(consumed: Uint8Array, trait: SizeTrait): boolean {
+  const size = trait.measure === 'hello' ? consumed.length : firstRecordSize(consumed);
+  return size !== null && size >= trait.min && size <= trait.max;
+}
 
 /** RFC 5746, Section 3.3: the signalling cipher suite value. */
 const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;

@@ -77,6 +77,46 @@ describe.skipIf(!HAS_CLI)('tlsprobe clients', () => {
     expect(r.code).toBe(1);
     const by = Object.fromEntries(JSON.parse(r.stdout).clients.map((c: { profile: string; gets10054: boolean }) => [c.profile, c.gets10054]));
     expect(by).toMatchObject({ 'win7-schannel': true, 'win7-schannel-tls12': false, win2012r2: false, 'dotnet45-default': true });
+    const agent = JSON.parse(r.stdout).clients.find((c: { profile: string }) => c.profile === 'agent32-no-wow64-keys');
+    expect(agent.state).toMatch(/32-bit .*Server 2012 R2.*WOW6432Node.*absent/);
+    expect(agent.remediation.flatMap((x: { keys?: { path: string }[] }) => x.keys ?? []).every((k: { path: string }) => k.path.includes('WOW6432Node'))).toBe(true);
+    const ok = JSON.parse(r.stdout).clients.find((c: { profile: string }) => c.profile === 'dotnet47-systemdefault');
+    expect(ok).toMatchObject({ verdict: 'connects', remediation: [] });
+  });
+
+  it('prints name, title, fidelity and source for every profile, and states each configuration in the table', async () => {
+    const list = JSON.parse((await tlsprobe(['clients', '--json'])).stdout);
+    for (const c of list.clients) {
+      expect(typeof c.name).toBe('string');
+      expect(typeof c.title).toBe('string');
+      expect(['captured', 'derived', 'modelled']).toContain(c.fidelity);
+      expect(c.source.length).toBeGreaterThan(20);
+    }
+    const text = await tlsprobe(['clients', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/win2008-kb4019276/);
+    expect(text.stdout).toMatch(/KB4019276 installed/);
+    expect(text.stdout).toMatch(/What each failing configuration needs:/);
+  });
+});
+
+describe.skipIf(!HAS_CLI)('diagnose --client / --os with a guidance configuration', () => {
+  it('--os win2008-kb4019276 simulates that configuration and gives it the SChannel keys, not the update it has', async () => {
+    const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--os', 'win2008-kb4019276', '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.client).toMatchObject({ profile: 'win2008-kb4019276', verdict: 'gets-10054', fidelity: 'captured' });
+    expect(j.client.state).toMatch(/KB4019276 installed/);
+    expect(j.client.remediation.map((x: { kind: string }) => x.kind)).toEqual(['registry']);
+    expect(JSON.stringify(j.client.remediation)).toMatch(/TLS 1\.2\\\\Client/);
+  });
+
+  it('--client agent32-no-wow64-keys names the WOW6432Node values; a connecting profile needs nothing', async () => {
+    const port = lab.endpoint('reset-legacy').port;
+    const r = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--client', 'agent32-no-wow64-keys']);
+    expect(r.stdout).toMatch(/What this client needs:\n- \[registry\] Set SystemDefaultTlsVersions=1 \(REG_DWORD\) and SchUseStrongCrypto=1 \(REG_DWORD\) under HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node/);
+    const ok = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--client', 'dotnet46-default', '--json']);
+    expect(JSON.parse(ok.stdout).client).toMatchObject({ verdict: 'connects', remediation: [] });
   });
 });
 

@@ -1,18 +1,16 @@
 /**
- * Client profiles: their shape (fresh randomness, SNI, versions), how they compare with real
- * ClientHellos (the SSL Labs / testssl.sh captures in ../shared/corpus, and a local `openssl
- * s_client`), and what they get from the lab: the Windows 7 default gets 10054 from reset-legacy,
- * Windows Server 2012 R2 does not.
+ * Client profiles: their shape (fresh randomness, SNI, versions), how openssl-3 compares with a local
+ * `openssl s_client`, and what they get from the lab: exactly the configurations limited to TLS
+ * 1.0/1.1 get 10054 from reset-legacy. The field-by-field comparison with the corpus references is
+ * in client-fidelity.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_PROFILES, findClientProfile, simulateClient, type ClientProfile } from '../../src/diagnose/clients.js';
+import { CLIENT_PROFILES, findClientProfile, highestVersion, profileRemediation, simulateClient, type ClientProfile } from '../../src/diagnose/clients.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { buildFromPrebuilt } from '../../src/probe/profiles.js';
 import { encodeClientHello, parseClientHello, type ClientHello } from '../../src/tls/client-hello.js';
 import { findExtension } from '../../src/tls/extensions.js';
-import { isGrease } from '../../src/tls/grease.js';
 import { toHex } from '../../src/wire/hex.js';
-import { hasCorpusFile, NO_CORPUS, readCorpusJson } from '../helpers/corpus.js';
 import { captureOpensslClientHello, HAS_OPENSSL, NO_OPENSSL } from '../helpers/servers.js';
 
 function profile(name: string): ClientProfile {
@@ -22,20 +20,21 @@ function profile(name: string): ClientProfile {
 }
 
 const types = (h: ClientHello): number[] => (h.extensions ?? []).map((e) => e.type);
-const noGrease = (xs: readonly number[]): number[] => xs.filter((x) => !isGrease(x));
-
-/** True when `sub` appears in `list` in the same relative order (other entries may sit between). */
-function isSubsequence(sub: readonly number[], list: readonly number[]): boolean {
-  let i = 0;
-  for (const x of list) if (i < sub.length && x === sub[i]) i++;
-  return i === sub.length;
-}
 
 describe('CLIENT_PROFILES', () => {
   it('has the clients the issue names, with unique kebab-case ids', () => {
     const names = CLIENT_PROFILES.map((p) => p.name);
     expect(new Set(names).size).toBe(names.length);
     for (const n of names) expect(n).toMatch(/^[a-z0-9]+(-[a-z0-9.]+)*$/);
+    for (const n of [
+      'win2008', 'win2008-kb4019276', 'win2008-tls12', 'winhttp-win7', 'winhttp-win7-kb3140245', 'winhttp-win7-tls12',
+      'dotnet35', 'dotnet46-default', 'dotnet47-systemdefault', 'dotnet-strongcrypto-only', 'agent32-no-wow64-keys',
+    ]) {
+      expect(names).toContain(n);
+      const c = profile(n).configuration;
+      expect(c, n).not.toBeNull();
+      expect(c!.state, n).toMatch(/Windows/);
+    }
     for (const n of ['win7-schannel', 'win7-schannel-tls12', 'win2012', 'win2012r2', 'win2016', 'win2019', 'win2022', 'dotnet45-default', 'dotnet-strongcrypto', 'openssl-3', 'chrome']) {
       expect(names).toContain(n);
     }
@@ -78,115 +77,6 @@ describe('CLIENT_PROFILES', () => {
   });
 });
 
-interface CorpusClient {
-  names: string;
-  handshakebytes: string;
-}
-
-const CORPUS_FILE = 'client-hellos/testssl-client-simulation.json';
-const hasClients = hasCorpusFile(CORPUS_FILE);
-
-/** Extensions that IE/Edge add above SChannel (ALPN, NPN, token binding drafts): a backup agent sends none. */
-const APP_LEVEL = new Set([0x0010, 0x3374, 0x0018, 0x5500]);
-
-describe.skipIf(!hasClients)('SChannel and other profiles against real captured ClientHellos', () => {
-  let clients: Map<string, ClientHello>;
-  let records: Map<string, Uint8Array>;
-  beforeAll(() => {
-    const json = readCorpusJson<{ clients: CorpusClient[] }>(CORPUS_FILE);
-    clients = new Map();
-    records = new Map();
-    for (const c of json.clients) {
-      const bytes = Buffer.from(c.handshakebytes, 'hex');
-      if (bytes[0] !== 0x16) continue; // SSLv2-format hellos
-      records.set(c.names, Uint8Array.from(bytes));
-      clients.set(c.names, parseClientHello(bytes.subarray(5)));
-    }
-  });
-  const real = (name: string): ClientHello => {
-    const h = clients.get(name);
-    if (!h) throw new Error(`corpus has no ${name}`);
-    return h;
-  };
-  const groups = (h: ClientHello) => noGrease(findExtension(h.extensions, 'supported_groups')?.groups ?? []);
-  const schemes = (h: ClientHello) => findExtension(h.extensions, 'signature_algorithms')?.schemes ?? null;
-
-  it('win7-schannel matches IE 8-10 on Windows 7 (TLS 1.0) up to later updates', () => {
-    const ours = profile('win7-schannel').build('x.example').hello;
-    const ie = real('IE 8-10 Win 7');
-    expect(ours.legacyVersion).toBe(ie.legacyVersion);
-    expect(isSubsequence(ie.cipherSuites, ours.cipherSuites)).toBe(true);
-    // Update 3042058 added the DHE_RSA CBC suites; extended_master_secret (RFC 7627) came with a later update.
-    expect(ours.cipherSuites.filter((s) => !ie.cipherSuites.includes(s))).toEqual([0x0039, 0x0033]);
-    expect(types(ours).filter((t) => t !== 0x0017)).toEqual(types(ie));
-    // The capture predates 3042058, when the _P521 suites were still on.
-    expect(isSubsequence(groups(ours), groups(ie))).toBe(true);
-  });
-
-  it('win7-schannel-tls12 matches IE 11 on Windows 7 (TLS 1.2 enabled)', () => {
-    const ours = profile('win7-schannel-tls12').build('x.example');
-    const ie = real('IE 11 Win 7');
-    expect(ours.hello.legacyVersion).toBe(ie.legacyVersion);
-    expect(buildFromPrebuilt(ours).record.subarray(1, 3)).toEqual(records.get('IE 11 Win 7')!.subarray(1, 3));
-    expect(isSubsequence(ie.cipherSuites, ours.hello.cipherSuites)).toBe(true);
-    expect(types(ours.hello)).toEqual(types(ie));
-    expect(schemes(ours.hello)).toEqual(schemes(ie));
-    expect(groups(ours.hello)).toEqual(groups(ie));
-  });
-
-  it('win2012r2 matches IE 11 on Windows 8.1, app-level extensions aside', () => {
-    const ours = profile('win2012r2').build('x.example').hello;
-    const ie = real('IE 11 Win 8.1');
-    expect(isSubsequence(ie.cipherSuites, ours.cipherSuites)).toBe(true);
-    // IE dropped RC4 on its own; SChannel still offers it last.
-    expect(ours.cipherSuites.filter((s) => !ie.cipherSuites.includes(s))).toEqual([0x0005, 0x0004]);
-    expect(types(ours)).toEqual(types(ie).filter((t) => !APP_LEVEL.has(t)));
-    expect(schemes(ours)).toEqual(schemes(ie));
-    expect(groups(ours)).toEqual(groups(ie));
-  });
-
-  it('win2016 matches Edge 13 on Windows 10, curve25519 (1607) aside', () => {
-    const ours = profile('win2016').build('x.example').hello;
-    const edge = real('Edge 13 Win 10');
-    expect(isSubsequence(edge.cipherSuites, ours.cipherSuites)).toBe(true);
-    expect(types(ours)).toEqual(types(edge).filter((t) => !APP_LEVEL.has(t)));
-    expect(schemes(ours)).toEqual(schemes(edge));
-    expect(groups(ours).filter((g) => g !== 0x001d)).toEqual(groups(edge));
-  });
-
-  it('win2019 matches Edge 17 on Windows 10', () => {
-    const ours = profile('win2019').build('x.example').hello;
-    const edge = real('Edge 17 (Win 10)');
-    expect(isSubsequence(edge.cipherSuites, ours.cipherSuites)).toBe(true);
-    expect(types(ours)).toEqual(types(edge).filter((t) => !APP_LEVEL.has(t)));
-    expect(schemes(ours)).toEqual(schemes(edge));
-    expect(groups(ours)).toEqual(groups(edge));
-  });
-
-  it('chrome matches Chrome 101, X25519MLKEM768 aside, down to the padded length', () => {
-    const c101 = real('Chrome 101 (Win 10)');
-    const sni = findExtension(c101.extensions, 'server_name')?.names?.[0]?.name ?? null;
-    const ours = profile('chrome').build(sni);
-    expect(noGrease(ours.hello.cipherSuites)).toEqual(noGrease(c101.cipherSuites));
-    expect(isGrease(ours.hello.cipherSuites[0]!)).toBe(true);
-    expect(noGrease(types(ours.hello))).toEqual(noGrease(types(c101)));
-    expect(schemes(ours.hello)).toEqual(schemes(c101));
-    expect(groups(ours.hello).filter((g) => g !== 0x11ec)).toEqual(groups(c101));
-    expect(buildFromPrebuilt(ours).record.length).toBe(records.get('Chrome 101 (Win 10)')!.length);
-  });
-
-  it('openssl-3 matches OpenSSL 3.0.15', () => {
-    const ours = profile('openssl-3').build('x.example').hello;
-    const o = real('OpenSSL 3.0.15 (Debian)');
-    expect(ours.cipherSuites).toEqual(o.cipherSuites);
-    expect(types(ours)).toEqual(types(o));
-    expect(groups(ours)).toEqual(groups(o));
-    expect(schemes(ours)).toEqual(schemes(o));
-    expect(findExtension(ours.extensions, 'supported_versions')?.versions).toEqual(findExtension(o.extensions, 'supported_versions')?.versions);
-  });
-});
-if (!hasClients) console.warn(NO_CORPUS);
-
 describe.skipIf(!HAS_OPENSSL)('openssl-3 against the local openssl s_client', () => {
   it('offers the same suites, extensions, groups and signature schemes', async () => {
     const captured = await captureOpensslClientHello([]);
@@ -201,6 +91,38 @@ describe.skipIf(!HAS_OPENSSL)('openssl-3 against the local openssl s_client', ()
 });
 if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
 
+const GUIDANCE = ['win2008', 'win2008-kb4019276', 'win2008-tls12', 'winhttp-win7', 'winhttp-win7-kb3140245', 'winhttp-win7-tls12', 'dotnet35', 'dotnet46-default', 'dotnet47-systemdefault', 'dotnet-strongcrypto-only', 'agent32-no-wow64-keys'];
+
+describe('profileRemediation', () => {
+  const keysOf = (n: string) => profileRemediation(profile(n)).flatMap((r) => (r.keys ?? []).map((k) => `${k.path}\\${k.name}=${k.value}`));
+  const kbsOf = (n: string) => profileRemediation(profile(n)).flatMap((r) => (r.kb ? [r.kb] : []));
+
+  it('gives each failing configuration what it lacks, and nothing to one that offers TLS 1.2', () => {
+    for (const p of CLIENT_PROFILES) {
+      if (p.configuration === null) continue;
+      const needs = profileRemediation(p);
+      expect(needs.length > 0, p.name).toBe(highestVersion(p.shape) < 0x0303);
+    }
+    expect(kbsOf('win2008')).toEqual(['KB4019276']);
+    expect(kbsOf('win2008-kb4019276')).toEqual([]);
+    expect(keysOf('win2008-kb4019276')).toEqual([expect.stringMatching(/TLS 1\.2\\Client\\Enabled=1$/), expect.stringMatching(/DisabledByDefault=0$/)]);
+    expect(kbsOf('winhttp-win7')).toEqual(['KB3140245']);
+    expect(kbsOf('winhttp-win7-kb3140245')).toEqual([]);
+    expect(keysOf('winhttp-win7-kb3140245').filter((k) => k.includes('DefaultSecureProtocols'))).toEqual([
+      expect.stringMatching(/^HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp\\DefaultSecureProtocols=2560$/),
+      expect.stringMatching(/WOW6432Node.*DefaultSecureProtocols=2560$/),
+    ]);
+    // The 32-bit agent already has the 64-bit values: it needs exactly the WOW6432Node ones.
+    expect(keysOf('agent32-no-wow64-keys')).toEqual([
+      'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SystemDefaultTlsVersions=1',
+      'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto=1',
+    ]);
+    expect(profileRemediation(profile('agent32-no-wow64-keys'))[0]!.text).toMatch(/32-bit.*WOW6432Node/);
+    expect(keysOf('dotnet35')).toEqual([expect.stringMatching(/v2\.0\.50727\\SystemDefaultTlsVersions=1$/), expect.stringMatching(/v2\.0\.50727\\SchUseStrongCrypto=1$/)]);
+    expect(kbsOf('dotnet35')).toEqual(['KB3154520']);
+  });
+});
+
 describe('simulateClient against the lab', () => {
   let lab: Lab;
   beforeAll(async () => {
@@ -213,6 +135,20 @@ describe('simulateClient against the lab', () => {
     const e = lab.endpoint(name);
     return { host: 'localhost', address: e.host, port: e.port };
   };
+
+  it('gets exactly the configurations limited to TLS 1.0/1.1 a 10054 from reset-legacy', async () => {
+    const names = [...GUIDANCE, ...CLIENT_PROFILES.filter((p) => p.configuration !== null && !GUIDANCE.includes(p.name)).map((p) => p.name)];
+    const got: Record<string, string> = {};
+    const want: Record<string, string> = {};
+    for (const n of names) {
+      const p = profile(n);
+      const s = await simulateClient(target('reset-legacy'), p, 'localhost', { readTimeoutMs: 5000 });
+      got[n] = s.verdict;
+      want[n] = highestVersion(p.shape) < 0x0303 ? 'gets-10054' : 'connects';
+    }
+    expect(got).toEqual(want);
+    expect(Object.values(got).filter((v) => v === 'gets-10054').length).toBeGreaterThanOrEqual(6);
+  }, 120_000);
 
   it('Windows 7 without TLS 1.2 gets 10054 from reset-legacy', async () => {
     const s = await simulateClient(target('reset-legacy'), profile('win7-schannel'), 'localhost', { readTimeoutMs: 3000 });

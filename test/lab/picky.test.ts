@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
-import { firstRecordSize, handshakeFailureAlert, isPickySize, lacksRenegotiationSignal } from '../../src/lab/picky.js';
+import { firstRecordSize, handshakeFailureAlert, helloHasTrait, isPickySize, lacksRenegotiationSignal, ruleOfTrait, type PickyRule } from '../../src/lab/picky.js';
+import { PICKY_LARGE_MIN } from '../../src/lab/endpoints.js';
 import { attempt } from '../../src/probe/attempt.js';
 import { buildClientHello, suitesForVersion, type HelloOptions } from '../../src/probe/profiles.js';
 import { highestOfferedVersion, parseClientHello } from '../../src/tls/client-hello.js';
@@ -46,6 +47,15 @@ describe('picky-size predicates', () => {
     const built = buildClientHello(helloInHangRange());
     expect(firstRecordSize(built.record)).toBe(built.record.length);
     expect(firstRecordSize(Uint8Array.from([0x17, 3, 3, 0, 1]))).toBeNull();
+  });
+});
+
+describe('size rules', () => {
+  it('measure the first record: picky-size takes 256–511 bytes, picky-large anything past one segment (from PICKY_LARGE_MIN)', () => {
+    const h = parseClientHello(buildClientHello(helloInHangRange()).record.subarray(9));
+    const large: PickyRule = { kind: 'size', min: PICKY_LARGE_MIN, max: Number.POSITIVE_INFINITY };
+    expect([PICKY_LARGE_MIN - 1, PICKY_LARGE_MIN, 1725].map((n) => helloHasTrait(large, h, 0x0303, n))).toEqual([false, true, true]);
+    expect([255, 256, 511, 512].map((n) => helloHasTrait(ruleOfTrait('size'), h, 0x0303, n))).toEqual([false, true, true, false]);
   });
 });
 

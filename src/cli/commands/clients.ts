@@ -24,13 +24,24 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
         .example('$0 clients backup.example.net', 'which client configurations would get error 10054')
         .epilog('With a target: exit code 1 when any simulated client would fail, 0 when all connect, 3 when the target cannot be reached (DNS, refused, unreachable).') as unknown as Argv<ClientsArgs>,
     handler: async (args) => {
-      const { CLIENT_PROFILES, simulateClient } = await import('../../diagnose/clients.js');
+      const { CLIENT_PROFILES, simulateClient, profileRemediation } = await import('../../diagnose/clients.js');
       const { renderTable } = await import('../../report/table.js');
       if (args.target === undefined) {
         if (args.json) {
-          ctx.out(JSON.stringify({ clients: CLIENT_PROFILES.map((p) => ({ name: p.name, aliases: p.aliases, title: p.title, description: p.description, versions: p.versions, source: p.source })) }, null, 2));
+          const clients = CLIENT_PROFILES.map((p) => ({
+            name: p.name,
+            title: p.title,
+            fidelity: p.fidelity,
+            source: p.source,
+            reference: p.reference,
+            aliases: p.aliases,
+            description: p.description,
+            versions: p.versions,
+            configuration: p.configuration,
+          }));
+          ctx.out(JSON.stringify({ clients }, null, 2));
         } else {
-          ctx.out(renderTable(['Name', 'Client', 'Offers'], CLIENT_PROFILES.map((p) => [p.name, p.title, p.versions.join(' ')])));
+          ctx.out(renderTable(['Name', 'Client', 'Fidelity', 'Offers'], CLIENT_PROFILES.map((p) => [p.name, p.title, p.fidelity, p.versions.join(' ')])));
           ctx.out('Use: tlsprobe clients HOST[:PORT], or tlsprobe diagnose HOST --client NAME');
         }
         return;
@@ -51,17 +62,41 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       const sims = [];
       for (const p of CLIENT_PROFILES) {
         if (ctx.signal?.aborted) break;
-        sims.push(await simulateClient(target, p, sni, { ...attemptOpts, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+        const sim = await simulateClient(target, p, sni, { ...attemptOpts, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        sims.push({ sim, profile: p, remediation: sim.verdict === 'connects' ? [] : profileRemediation(p) });
       }
-      if (ctx.signal?.aborted) throw new CliError('interrupted', `interrupted after ${sims.filter((s) => s.attempt.end !== 'aborted').length} of ${CLIENT_PROFILES.length} clients`);
+      if (ctx.signal?.aborted) throw new CliError('interrupted', `interrupted after ${sims.filter(({ sim }) => sim.attempt.end !== 'aborted').length} of ${CLIENT_PROFILES.length} clients`);
       const { isConnectFailure } = await import('../../probe/outcome.js');
-      if (sims.every((s) => isConnectFailure(s.attempt.outcome))) ctx.setExitCode(ExitCode.network);
-      else if (sims.some((s) => s.verdict !== 'connects')) ctx.setExitCode(ExitCode.failure);
+      if (sims.every(({ sim }) => isConnectFailure(sim.attempt.outcome))) ctx.setExitCode(ExitCode.network);
+      else if (sims.some(({ sim }) => sim.verdict !== 'connects')) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
-        ctx.out(JSON.stringify({ target: { host: spec.host, port: spec.port, address: target.address, sni }, clients: sims.map((s) => ({ profile: s.profile, verdict: s.verdict, gets10054: s.gets10054, outcome: s.attempt.outcome, cipherSuiteName: s.attempt.cipherSuiteName, negotiatedVersion: s.attempt.negotiatedVersion, summary: s.summary })) }, null, 2));
+        const clients = sims.map(({ sim: s, profile: p, remediation }) => ({
+          profile: s.profile,
+          title: p.title,
+          fidelity: p.fidelity,
+          verdict: s.verdict,
+          gets10054: s.gets10054,
+          outcome: s.attempt.outcome,
+          cipherSuiteName: s.attempt.cipherSuiteName,
+          negotiatedVersion: s.attempt.negotiatedVersion,
+          summary: s.summary,
+          state: p.configuration?.state ?? null,
+          remediation,
+        }));
+        ctx.out(JSON.stringify({ target: { host: spec.host, port: spec.port, address: target.address, sni }, clients }, null, 2));
         return;
       }
-      ctx.out(renderTable(['Client', 'Result', 'Error 10054?', 'Detail'], sims.map((s) => [s.profile, s.verdict, s.gets10054 ? 'YES' : 'no', s.summary])));
+      ctx.out(
+        renderTable(
+          ['Client', 'Result', 'Error 10054?', 'Stands for', 'Detail'],
+          sims.map(({ sim: s, profile: p }) => [s.profile, s.verdict, s.gets10054 ? 'YES' : 'no', p.configuration?.state ?? p.title, s.summary]),
+        ),
+      );
+      const failing = sims.filter((x) => x.remediation.length > 0);
+      if (failing.length) {
+        ctx.out('What each failing configuration needs:');
+        for (const { profile: p, remediation } of failing) for (const r of remediation) ctx.out(`- ${p.name} [${r.kind}] ${r.text}`);
+      }
     },
   };
 }

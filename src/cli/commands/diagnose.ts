@@ -10,6 +10,7 @@ import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
 import { revocationOptions, type RevocationArgs } from '../revocation-options.js';
+import { parseWindowsVersion, type WindowsVersion } from '../../diagnose/windows-versions.js';
 
 /** Verdicts that mean the network failed before any TLS: exit code 3. */
 const NETWORK_VERDICTS: ReadonlySet<string> = new Set(['endpoint-unreachable', 'proxy-unreachable', 'proxy-refused']);
@@ -70,7 +71,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         y
           .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); with --profile, concrete names for its wildcards' })
           .option('json', { type: 'boolean', default: false, describe: 'print JSON: { target, verdict, evidence, remediation, probe }' })
-          .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11): narrows the fix" })
+          .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11), or a client configuration from `tlsprobe clients` (e.g. win2008-kb4019276): narrows the fix" })
           .option('bisect', { type: 'boolean', default: false, describe: 'find the smallest ClientHello change that turns the failure into success' })
           .option('client', { type: 'string', describe: 'the client asked about: a client profile (see `tlsprobe clients`), e.g. win7-schannel or win2022' })
           .option('client-hello', { type: 'string', describe: "the client asked about, by its own ClientHello: a FILE of raw bytes or hex (a record as captured, or the handshake message); - reads standard input" })
@@ -91,7 +92,18 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
             '1 when a problem was found, 2 on usage errors, 3 when the network failed before any TLS (DNS, refused, unreachable, proxy).',
         ) as unknown as Argv<DiagnoseArgs>,
     handler: async (args) => {
-      const os = osOption(args.os);
+      // --os names a Windows version, or a client configuration (which implies --client).
+      let osArg = args.os;
+      let clientArg = args.client;
+      if (osArg !== undefined && parseWindowsVersion(osArg) === null) {
+        const { findClientProfile } = await import('../../diagnose/clients.js');
+        const configured = findClientProfile(osArg);
+        if (configured?.configuration) {
+          clientArg ??= configured.name;
+          osArg = configured.configuration.os;
+        }
+      }
+      const os = osOption(osArg);
       const targets = args.targets ?? [];
       if (args.profile === undefined && targets.length !== 1) throw new UserError('give one HOST[:PORT] to diagnose (or --profile NAME)');
       const { runDiagnosis } = await import('../../diagnose/run.js');
@@ -133,14 +145,17 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       const spec = parseTarget(targets[0]!);
       const options = scanOptionsFrom(args, spec.port);
       let profile: import('../../diagnose/run.js').ClientLike | undefined;
-      if (args.client !== undefined && args['client-hello'] !== undefined) throw new UserError('give --client or --client-hello, not both');
+      if (clientArg !== undefined && args['client-hello'] !== undefined) throw new UserError('give --client or --client-hello, not both');
       if (args['client-hello'] !== undefined) profile = await clientHelloOption(args['client-hello']);
-      if (args.client !== undefined) {
+      let named: import('../../diagnose/clients.js').ClientProfile | undefined;
+      if (clientArg !== undefined) {
         const { findClientProfile, CLIENT_PROFILES } = await import('../../diagnose/clients.js');
-        profile = findClientProfile(args.client);
-        if (!profile) throw new UserError(`unknown client "${args.client}": known are ${CLIENT_PROFILES.map((p) => p.name).join(', ')}`);
+        profile = named = findClientProfile(clientArg);
+        if (!profile) throw new UserError(`unknown client "${clientArg}": known are ${CLIENT_PROFILES.map((p) => p.name).join(', ')}`);
       }
-      const run = await runDiagnosis(spec.host, { ...options, os, chainCheck, ...(profile ? { client: profile } : {}) });
+      // On Windows, this machine's registry is the client's: read it, and take its version unless --os says.
+      const local = await readLocalRegistry(os);
+      const run = await runDiagnosis(spec.host, { ...options, os: os ?? local?.os ?? null, chainCheck, ...(profile ? { client: profile } : {}) });
       const d = run.diagnosis;
       const probe = scanToJson(run.scan);
       const out: JsonObject = {
@@ -152,7 +167,18 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         secondary: d.secondary.map((v) => ({ ...v })) as unknown as JsonObject[],
         probe,
       };
-      if (run.client && profile) out.client = clientJson(run.client);
+      if (run.client && profile) {
+        const client = clientJson(run.client);
+        if (named) {
+          // A named profile stands for a configuration of the guidance: say which, and what it needs when it fails.
+          const { profileRemediation } = await import('../../diagnose/clients.js');
+          client.fidelity = named.fidelity;
+          client.state = named.configuration?.state ?? null;
+          client.remediation = (client.connects ? [] : profileRemediation(named)).map((r) => ({ ...r })) as unknown as JsonObject[];
+        }
+        out.client = client;
+      }
+      if (local) out.localRegistry = local as unknown as JsonObject;
       const first = run.scan.addresses[0];
       if (first && first.certificates.length > 0 && (args['check-revocation'] || (args.crl?.length ?? 0) > 0)) {
         // The chain the diagnosis judged, with its revocation endpoints checked as a Windows client would.
@@ -197,6 +223,12 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       if (out.client) {
         const c = out.client as JsonObject;
         lines.push(`Client ${String(c.title)}: ${c.connects ? 'connects' : `fails (${String(c.outcome)}${c.alert ? `, ${String(c.alert)}` : ''})`}.`);
+        if (c.state) lines.push(`It stands for: ${String(c.state)}.`);
+        const needs = (c.remediation ?? []) as unknown as { kind: string; text: string }[];
+        if (needs.length) {
+          lines.push('What this client needs:');
+          for (const r of needs) lines.push(`- [${r.kind}] ${r.text}`);
+        }
       }
       if (out.bisect) {
         const b = out.bisect as { note?: string | null; cause?: { dimension?: string; code?: string; change?: string; detail?: string } | null; steps?: { dimension: string; change: string; outcome: string; success: boolean }[]; connections?: number };
@@ -213,6 +245,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         for (const f of rev.findings as JsonObject[]) lines.push(`Revocation ${String(f.severity)} ${String(f.code)}: ${escapeText(String(f.message))}`);
         lines.push(...revocationText(rev));
       }
+      if (local) lines.push(`This machine's registry: ${local.summary}`);
       if (d.remediation.length) {
         lines.push('What to change:');
         for (const r of d.remediation) lines.push(`- [${r.kind}] ${r.text}`);
@@ -220,4 +253,37 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       ctx.out(lines.join('\n'));
     },
   };
+}
+
+/** What `diagnose` says about the registry of the Windows machine it runs on. */
+interface LocalRegistry {
+  readonly os: WindowsVersion | null;
+  readonly tls12: string | null;
+  readonly dotnetStrongCrypto: boolean | null;
+  readonly winhttp: readonly { path: string; status: string }[];
+  readonly summary: string;
+}
+
+/**
+ * Returns the live registry's verdict when running on Windows (see live-registry.ts), null
+ * elsewhere; a registry that cannot be read becomes a summary, never an error of the diagnosis.
+ */
+async function readLocalRegistry(os: WindowsVersion | null): Promise<LocalRegistry | null> {
+  const { effectivePlatform, readLiveRegistry, checkWinHttp, LiveRegistryError } = await import('../../diagnose/live-registry.js');
+  if (effectivePlatform() !== 'win32') return null;
+  try {
+    const live = await readLiveRegistry();
+    const { checkRegistry } = await import('../../diagnose/registry.js');
+    const version = os ?? live.detected?.version ?? null;
+    const report = checkRegistry(live.snapshot, version);
+    const winhttp = checkWinHttp(live.snapshot, version).map((c) => ({ path: c.path, status: c.status }));
+    const bad = report.checks.filter((c) => c.status === 'missing' || c.status === 'wrong').map((c) => `${c.path}\\${c.name}`);
+    const badHttp = winhttp.filter((c) => c.status === 'missing' || c.status === 'wrong').map((c) => `${c.path}\\DefaultSecureProtocols`);
+    const all = [...bad, ...badHttp];
+    const summary = `${version ?? 'unknown Windows version'}; SChannel TLS 1.2 client ${report.tls12}; ${all.length ? `to set: ${all.join(', ')}` : 'every TLS 1.2 value in place'} (tlsprobe registry --live for the fix).`;
+    return { os: version, tls12: report.tls12, dotnetStrongCrypto: report.dotnetStrongCrypto, winhttp, summary };
+  } catch (e) {
+    if (!(e instanceof LiveRegistryError)) throw e;
+    return { os: null, tls12: null, dotnetStrongCrypto: null, winhttp: [], summary: `not read: ${e.message}` };
+  }
 }
