@@ -7,10 +7,11 @@ import { parseProxyUrl, type Via } from '../../probe/proxy.js';
 import { parseStarttlsProtocol, type StarttlsProtocol } from '../../probe/starttls.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
-import { parseTarget, secondsOption } from '../target.js';
+import { parseTarget, secondsOption, type TargetSpec } from '../target.js';
+import { performance } from 'node:perf_hooks';
 
+/** The options of `probe` that other connecting commands share (their own positionals apart). */
 export interface ProbeArgs {
-  targets: string[];
   json: boolean;
   ndjson: boolean;
   /** A name, or false for --no-sni (yargs negation). */
@@ -87,14 +88,27 @@ export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOpt
   };
 }
 
-export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> {
+/** The arguments of `probe` itself. */
+interface ProbeCommandArgs extends ProbeArgs {
+  hosts?: string[];
+  /** A file of HOST[:PORT] lines (`--targets FILE`, as sslscan takes). */
+  targets?: string;
+  parallel?: number;
+}
+
+/** Targets probed at once by default: a fleet's scans overlap their round trips; each target keeps its own per-host limits. */
+export const DEFAULT_PARALLEL_TARGETS = 16;
+
+export function probeCommand(ctx: CliContext): CommandModule<object, ProbeCommandArgs> {
   return {
-    command: 'probe <targets..>',
+    command: 'probe [hosts..]',
     describe: 'Probe endpoints per TLS version over raw sockets and report how each attempt ended',
     builder: (y: Argv) =>
       connectOptions(
         y
-          .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT' })
+          .positional('hosts', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT' })
+          .option('targets', { type: 'string', describe: 'also probe the targets in FILE: one HOST[:PORT] a line, # comments and blank lines ignored (- for stdin)' })
+          .option('parallel', { type: 'number', describe: `targets probed at once (default ${DEFAULT_PARALLEL_TARGETS})` })
           .option('json', { type: 'boolean', default: false, describe: 'print JSON (an array when there are several targets)' })
           .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON object per line, per target' })
           .option('versions', { type: 'string', array: true, describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3' })
@@ -112,16 +126,30 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         .example('$0 probe example.com', 'versions, suites and certificates of example.com:443')
         .example('$0 probe 10.0.0.5:8443 --no-sni --json', 'an IP endpoint, JSON out')
         .example('$0 probe backup.example.net --ciphers --groups', 'also enumerate suites and groups')
+        .example('$0 probe --targets hosts.txt --ndjson', 'a fleet: one JSON line per target as each finishes, then a summary line')
         .epilog(
           'Each version gets one ClientHello of its own, sent over a plain TCP socket. Results: negotiated, ' +
             'alert (which one), reset (TCP RST: what Windows clients report as error 10054), closed (FIN without ' +
             'a TLS answer), timeout, connect-refused, connect-timeout, dns-error, malformed (not TLS), mismatch ' +
             '(the server chose something not offered). Exit code 0 when every probe ran, 1 when a target could ' +
             'not be reached, 2 on usage errors.',
-        ) as unknown as Argv<ProbeArgs>,
+        ) as unknown as Argv<ProbeCommandArgs>,
     handler: async (args) => {
-      const specs = args.targets.map((t) => parseTarget(t));
       if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
+      const specs: TargetSpec[] = (args.hosts ?? []).map((t) => parseTarget(t));
+      if (args.targets !== undefined) {
+        if (args.targets === '') throw new UserError('--targets needs a FILE');
+        const { readTargetList, describeTargetListError } = await import('../target-list.js');
+        const list = await readTargetList(args.targets);
+        if (!list.ok) throw new UserError(describeTargetListError(list.error));
+        specs.push(...list.targets.map((t) => ({ host: t.host, port: t.port })));
+      }
+      if (specs.length === 0) throw new UserError('name a HOST[:PORT] to probe, or --targets FILE');
+      const parallel = args.parallel ?? DEFAULT_PARALLEL_TARGETS;
+      if (!Number.isInteger(parallel) || parallel < 1) throw new UserError(`--parallel takes a positive whole number (got ${parallel})`);
+      // Checked once, before any connection: a bad option fails the run, not the first target.
+      const optionsFor = (port: number) => scanOptionsFrom(args, port);
+      const announce = optionsFor(443);
       // Heavy modules load when a command runs, so `--help` starts fast; together, so their file
       // reads overlap; the tables (cli-table3, ~20 ms to load) only for text output.
       const text = !args.json && !args.ndjson;
@@ -134,29 +162,79 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
       if (args.pcap === '' || args.keylog === '') throw new UserError('--pcap and --keylog need a FILE');
       const trace = args.pcap !== undefined || args.keylog !== undefined;
       const writer = trace ? await import('../../capture/pcapng-writer.js') : null;
-      const traced: TracedAttempt[] = [];
-      const outputs: object[] = [];
-      let done = 0;
-      for (const spec of specs) {
-        const options = scanOptionsFrom(args, spec.port);
-        if (ctx.isTty && specs.length > 1) ctx.err(`[${done + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
-        const announce = (options.ciphers || options.groups) && !args.json && !args.ndjson;
+      const planned = (announce.ciphers || announce.groups) && text;
+      const started = performance.now();
+
+      /** Scans one target: its JSON, its traced attempts, and whether it was unreachable. */
+      const probeOne = async (spec: TargetSpec) => {
+        const options = optionsFor(spec.port);
         const result = await scan(spec.host, {
           ...options,
           ...(trace ? { trace } : {}),
-          ...(announce ? { onPlan: (p: { address: string; predictedConnections: number }) => ctx.err(`${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`) } : {}),
+          ...(planned ? { onPlan: (p: { address: string; predictedConnections: number }) => ctx.err(`${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`) } : {}),
         });
         const json = await enrichWithChain(scanToJson(result), result, { host: spec.host, at: args.at, roots: args.roots });
-        if (writer) traced.push(...writer.tracedAttempts(result));
-        done++;
-        if (unreachable(result)) ctx.setExitCode(ExitCode.failure);
-        if (args.ndjson) ctx.out(JSON.stringify(json));
-        else if (args.json) outputs.push(json);
-        else ctx.out(textView!.renderProbeText(json) + (done < specs.length ? '\n' : ''));
+        const connections = result.addresses.reduce((n, a) => n + a.connections, 0);
+        return { json, traced: writer ? writer.tracedAttempts(result) : [], down: unreachable(result), connections };
+      };
+
+      // Up to `parallel` targets at once. NDJSON lines are written as each target finishes (a
+      // fleet streams); JSON and text keep the order of the targets.
+      const outcomes: (Awaited<ReturnType<typeof probeOne>> | undefined)[] = new Array(specs.length);
+      let printed = 0;
+      let next = 0;
+      let finished = 0;
+      const flushInOrder = (): void => {
+        while (printed < specs.length && outcomes[printed] !== undefined) {
+          const o = outcomes[printed]!;
+          if (text) ctx.out(textView!.renderProbeText(o.json) + (printed < specs.length - 1 ? '\n' : ''));
+          printed++;
+        }
+      };
+      const lane = async (): Promise<void> => {
+        while (next < specs.length) {
+          const i = next++;
+          const spec = specs[i]!;
+          if (ctx.isTty && specs.length > 1) ctx.err(`[${finished + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
+          const o = await probeOne(spec);
+          outcomes[i] = o;
+          finished++;
+          if (o.down) ctx.setExitCode(ExitCode.failure);
+          if (args.ndjson) ctx.out(JSON.stringify(o.json));
+          else if (text) flushInOrder();
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(parallel, specs.length) }, lane));
+
+      const done = outcomes as Awaited<ReturnType<typeof probeOne>>[];
+      if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? done[0]!.json : done.map((o) => o.json), null, 2));
+      if (specs.length > 1 && !args.json) {
+        const summary = fleetSummary(done, performance.now() - started);
+        if (args.ndjson) ctx.out(JSON.stringify({ summary }));
+        else ctx.out(`\n${summary.targets} targets: ${summary.reachable} reachable, ${summary.unreachable} unreachable; ${summary.connections} connections in ${(summary.elapsedMs / 1000).toFixed(2)} s`);
       }
-      if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? outputs[0] : outputs, null, 2));
-      if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);
+      if (writer) await writeTraces(ctx, writer, done.flatMap((o) => o.traced), args.pcap, args.keylog);
     },
+  };
+}
+
+/** What a fleet run ends with: how many targets answered, the connections made and the time taken. */
+export interface FleetSummary {
+  readonly targets: number;
+  readonly reachable: number;
+  readonly unreachable: number;
+  readonly connections: number;
+  readonly elapsedMs: number;
+}
+
+function fleetSummary(done: readonly { readonly down: boolean; readonly connections: number }[], elapsedMs: number): FleetSummary {
+  const unreachable = done.filter((o) => o.down).length;
+  return {
+    targets: done.length,
+    reachable: done.length - unreachable,
+    unreachable,
+    connections: done.reduce((n, o) => n + o.connections, 0),
+    elapsedMs: Math.round(elapsedMs),
   };
 }
 
