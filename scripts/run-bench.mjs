@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: runs the benchmarks in bench/ over the compiled library in dist/ (what `npm ci`
 // built; nothing is built here), each file in a fresh node process, and prints every figure with its
-// baseline(s) and ratio, then the issue 7 targets as met / not met.
+// baseline(s) and ratio, then the targets of issues 7 and 16 as met / not met.
 //
 // Usage: npm run bench -- [--json [FILE]] [--quick] [--only tls,x509,cli,probe,capture] [--dist DIR] [--profile]
 //   --json [FILE]  also write every figure as JSON (default bench/out/bench-<date>.json) and print where
