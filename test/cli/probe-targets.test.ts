@@ -104,6 +104,15 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe --targets (built CLI)', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('rejects --parallel that is not a positive whole number before connecting', async () => {
+    const list = file('one.txt', `127.0.0.1:${labs[0]!.endpoint('modern').port}\n`);
+    for (const bad of ['0', '1.5', '-2']) {
+      const r = await tlsprobe(['probe', '--targets', list, '--parallel', bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--parallel takes a positive whole number/);
+    }
+  });
+
   it('rejects a missing list and no target at all with exit 2', async () => {
     const missing = await tlsprobe(['probe', '--targets', join(dir, 'nope.txt')]);
     expect(missing.code).toBe(2);
