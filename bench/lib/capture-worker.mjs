@@ -14,11 +14,16 @@ import { statSync } from 'node:fs';
 import { lib } from './env.mjs';
 
 const [mode, file] = process.argv.slice(2);
+// --no-verdict-cache: every chain's signatures checked again (src/x509/signature.ts caches the
+// verdict per (certificate, issuer) pair for the whole process: a capture of a few distinct chains
+// is otherwise checked a few times in all).
+const noVerdictCache = process.argv.includes('--no-verdict-cache');
 if (mode !== 'facts' && mode !== 'json') throw new Error(`unknown mode ${mode}: use facts or json`);
 const { openCaptureFile } = await lib('capture/source.js');
 const { analyzeCapture } = await lib('capture/sessions.js');
 const { parseCertificate } = await lib('x509/der.js');
 const { connectionToJson } = await lib('report/capture-view.js');
+if (noVerdictCache) (await lib('x509/signature.js')).setSignatureVerdictCache(false);
 const rssIdleKiB = process.resourceUsage().maxRSS;
 
 const counts = { connections: 0, serverHellos: 0, negotiated: 0, certificateMessages: 0, certificates: 0, decrypted: 0 };

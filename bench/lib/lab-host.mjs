@@ -35,7 +35,7 @@ for (let i = 0; i < many; i += 50) {
   }
   extra.push(...(await Promise.all(batch)));
 }
-for (const { run, name, host } of extra) endpoints.push({ name, host, port: run.port });
+for (const { run, name, host } of extra) endpoints.push({ name, host, port: run.port, versions: run.spec.versions });
 
 let closing = false;
 async function shutdown() {

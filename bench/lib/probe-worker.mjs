@@ -54,6 +54,11 @@ const run = {
   scan: async (item) => {
     const res = await scan(item.host, { port: item.port });
     const a = res.addresses[0];
+    if (a && item.expect) {
+      // The versions the endpoint accepted must be the ones its behaviour is configured to accept.
+      const accepted = a.versions.filter((v) => v?.supported).map((v) => v.version);
+      if (accepted.join() !== item.expect.join()) mismatches.push(`${item.host}:${item.port} (${item.name}): accepted [${accepted}], configured [${item.expect}]`);
+    }
     return a ? a.versions.map((v) => (v ? `${v.version}:${v.outcome}` : 'skipped')).join(' ') : 'dns-error';
   },
   'tcp-scan': async (item) => (await Promise.all([0, 1, 2, 3, 4].map(() => tcpOnce(item.host, item.port)))).join(' '),
@@ -61,6 +66,7 @@ const run = {
 if (!run) throw new Error(`unknown mode ${mode}`);
 
 const outcomes = {};
+const mismatches = [];
 const latencies = [];
 let next = 0;
 const t0 = performance.now();
@@ -78,5 +84,5 @@ const wallMs = performance.now() - t0;
 latencies.sort((a, b) => a - b);
 const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
 process.stdout.write(
-  `${JSON.stringify({ mode, wallMs, items: plan.length, outcomes, latencyMs: { p50: q(0.5), p99: q(0.99) }, rssKiB: process.resourceUsage().maxRSS, rssIdleKiB })}\n`,
+  `${JSON.stringify({ mode, wallMs, items: plan.length, outcomes, latencyMs: { p50: q(0.5), p99: q(0.99) }, mismatches, rssKiB: process.resourceUsage().maxRSS, rssIdleKiB })}\n`,
 );

@@ -42,7 +42,7 @@ export interface CommandEntry {
  */
 export const COMMANDS: readonly CommandEntry[] = [
   { command: 'decode [file]', aliases: [], describe: 'Decode TLS records or handshake messages (raw bytes or hex) into a readable tree', load: async (ctx) => (await import('./commands/decode.js')).decodeCommand(ctx) },
-  { command: 'probe <targets..>', aliases: [], describe: 'Probe endpoints per TLS version over raw sockets and report how each attempt ended', load: async (ctx) => (await import('./commands/probe.js')).probeCommand(ctx) },
+  { command: 'probe [hosts..]', aliases: [], describe: 'Probe endpoints per TLS version over raw sockets and report how each attempt ended', load: async (ctx) => (await import('./commands/probe.js')).probeCommand(ctx) },
   { command: 'diagnose [targets..]', aliases: [], describe: 'Explain a failing TLS connection (error 10054, resets, alerts) with evidence and the fix', load: async (ctx) => (await import('./commands/diagnose.js')).diagnoseCommand(ctx) },
   { command: 'clients [target]', aliases: [], describe: "List simulated clients (Windows SChannel, .NET, OpenSSL, browser), or send each one's ClientHello to an endpoint", load: async (ctx) => (await import('./commands/clients.js')).clientsCommand(ctx) },
   { command: 'registry [file]', aliases: [], describe: 'Check a Windows registry export (.reg or saved `reg query` output), or with --live this machine\'s registry, for the SChannel, .NET and WinHTTP TLS 1.2 settings', load: async (ctx) => (await import('./commands/registry.js')).registryCommand(ctx) },

@@ -85,6 +85,25 @@ export interface AttemptOptions {
    * (cipher and group enumeration); TLS 1.2 and below are read as always.
    */
   readonly tls13HelloOnly?: boolean;
+  /**
+   * Every version: end at the ServerHello (default false). What `tls13HelloOnly` does for TLS 1.3,
+   * and for TLS 1.2 and below the attempt stops at the ServerHello instead of reading on to
+   * ServerHelloDone: the ServerHello alone says whether the suite was accepted (RFC 5246, Section
+   * 7.4.1.3), so `certificates` stay empty and `group` stays null (no ServerKeyExchange read). For
+   * cipher enumeration.
+   */
+  readonly serverHelloOnly?: boolean;
+}
+
+/**
+ * When an attempt's bytes moved, in ms from the start of connect (`transport.ts`): TCP established,
+ * first and last byte of the server's answer, the socket closed (the attempt's whole cost).
+ */
+export interface AttemptTiming {
+  readonly connectMs: number | null;
+  readonly firstByteMs: number | null;
+  readonly lastByteMs: number | null;
+  readonly closedMs: number;
 }
 
 export interface AlertInfo {
@@ -120,6 +139,8 @@ export interface AttemptResult {
   readonly messages: readonly string[];
   readonly elapsedMs: number;
   readonly connectMs: number | null;
+  /** Where the attempt's time went: connect, first byte, last byte, close. */
+  readonly timing: AttemptTiming;
   readonly end: ExchangeEnd;
   /** Where the connection was when it ended; 'hello' once our ClientHello had been sent. */
   readonly phase: ExchangePhase;
@@ -181,6 +202,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
   // Looked up once or twice per attempt: a scan of the list beats building a set of ~190 suites.
   const offersSuite = (suite: number): boolean => first.hello.cipherSuites.includes(suite);
   const probed = VERSION_CODE[version];
+  const helloOnly13 = opts.tls13HelloOnly === true || opts.serverHelloOnly === true;
   const st: State = {
     sh: null, hrr: null, alert: null, error: null, malformed: false, mismatch: null, group: null,
     certificates: [], encryptedExtensions: null, certificateVerifyScheme: null, messages: [], finished: false,
@@ -227,11 +249,12 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       if (v > probed || (v === ProtocolVersion.TLS1_3 && version !== 'TLS1.3')) st.mismatch = `server chose version ${displayName(PROTOCOL_VERSIONS, v)} above the offered ${version}`;
       else if (!offersSuite(m.body.cipherSuite)) st.mismatch = `server chose cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
       if (st.mismatch) return stop(ctl);
-      if (v !== ProtocolVersion.TLS1_3) return; // TLS 1.2 and below: read on to ServerHelloDone.
+      // TLS 1.2 and below: read on to ServerHelloDone, unless the ServerHello is all that was asked for.
+      if (v !== ProtocolVersion.TLS1_3) return opts.serverHelloOnly ? stop(ctl) : undefined;
       st.group = serverKeyShareGroup(m.body);
       try {
         const keys = serverShareKeys(m.body);
-        if (opts.tls13HelloOnly) return stop(ctl);
+        if (helloOnly13) return stop(ctl);
         startTls13(m.body, keys);
       } catch (e) {
         st.error = `TLS 1.3 key schedule: ${(e as Error).message}`;
@@ -277,7 +300,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     }
     // We can retry only with a group we can compute; otherwise the HRR itself is the answer we keep
     // (as it is for a caller that wants only the server's first answer).
-    if (group === null || !SUPPORTED_KEY_SHARE_GROUPS.includes(group) || opts.tls13HelloOnly) return stop(ctl);
+    if (group === null || !SUPPORTED_KEY_SHARE_GROUPS.includes(group) || helloOnly13) return stop(ctl);
     const cookie = findExtension(m.body.extensions, 'cookie')?.cookie;
     const second = retryHello(first, group, cookie, recordVersion);
     keyPairs = second.keyPairs;
@@ -427,6 +450,7 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     messages: st.messages,
     elapsedMs: Math.round(ex.elapsedMs * 100) / 100,
     connectMs: ex.connectMs === null ? null : Math.round(ex.connectMs * 100) / 100,
+    timing: { connectMs: round2(ex.connectMs), firstByteMs: round2(ex.firstByteMs), lastByteMs: round2(ex.lastByteMs), closedMs: round2(ex.closedMs) },
     // Our own deadline is a timeout, not the caller's abort.
     end: deadlineHit && ex.end === 'aborted' ? 'timeout' : ex.end,
     phase: ex.phase,
@@ -457,6 +481,10 @@ function setupOutcome(ex: ExchangeResult): OutcomeKind | null {
   if (ex.phase !== 'proxy' && ex.phase !== 'starttls') return null;
   if (ex.end === 'connect-timeout' || ex.end === 'aborted') return null;
   return 'connect-refused';
+}
+
+function round2<T extends number | null>(ms: T): T {
+  return (ms === null ? null : Math.round(ms * 100) / 100) as T;
 }
 
 function alertInfo(a: Alert, encrypted: boolean): AlertInfo {

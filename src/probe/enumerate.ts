@@ -7,10 +7,11 @@
  *
  * Remove-and-retry: offer the whole list, the server picks one (its favourite when it has a
  * preference, else the first of ours it supports), remove that one and offer the rest, until the
- * server refuses. That costs accepted+1 connections instead of one per candidate. Then, with two or
- * more found, one more hello offers the found ones in reverse: a server that still picks the first
- * one found has its own preference (and the loop order is that preference); one that picks our new
- * first follows the client.
+ * server refuses. That costs accepted+1 connections instead of one per candidate. Whose order rules
+ * is checked with the found values (groups: afterwards) or the whole list (suites: at the start, so
+ * that a server following the client's order is enumerated in parallel, see `enumerateCiphers`)
+ * offered in reverse: a server that still picks the same one has its own preference; one that picks
+ * our new first follows the client.
  *
  * Every connection goes through the scan's `Limiter`, so `--max-connections` and `--rate` hold; the
  * `predict*` functions give the upper bound to announce before starting.
@@ -36,6 +37,8 @@ export interface EnumerateContext {
   readonly sni: string | null;
   readonly attempt?: AttemptOptions;
   readonly limiter: Limiter;
+  /** Offers run in parallel when the order does not matter (default the limiter's concurrency). */
+  readonly ways?: number;
 }
 
 export interface CipherEnumeration {
@@ -143,10 +146,13 @@ function stopFor(r: AttemptResult, why?: string): Stop {
 /**
  * Returns the attempt's result, or null when the limiter's budget is spent (no connection made).
  * A pick needs only the server's first answer: TLS 1.3 attempts stop at the ServerHello or
- * HelloRetryRequest (`tls13HelloOnly`), with no key exchange, decryption or retried hello.
+ * HelloRetryRequest (`tls13HelloOnly`), with no key exchange, decryption or retried hello; with
+ * `serverHelloOnly` (suites: the ServerHello names it) TLS 1.2 and below stop there too, while the
+ * TLS 1.2 group pick needs the ServerKeyExchange after it.
  */
-async function connect(ctx: EnumerateContext, hello: HelloOptions): Promise<AttemptResult | null> {
-  const r = await ctx.limiter.run(() => attempt(ctx.target, hello, { ...ctx.attempt, tls13HelloOnly: true }));
+async function connect(ctx: EnumerateContext, hello: HelloOptions, serverHelloOnly = true): Promise<AttemptResult | null> {
+  const only = serverHelloOnly ? { serverHelloOnly: true } : { tls13HelloOnly: true };
+  const r = await ctx.limiter.run(() => attempt(ctx.target, hello, { ...ctx.attempt, ...only }));
   return isBudgetExhausted(r) ? null : r;
 }
 
@@ -167,43 +173,110 @@ function suitePick(r: AttemptResult, version: ProbeVersion, offered: readonly nu
 }
 
 /**
- * Returns the suites the server accepts at `version` among `offered` (default: the five TLS 1.3
- * suites, or `suitesForVersion(version)`), by remove-and-retry, then checks whose order rules.
- * Signalling values (the renegotiation SCSV that every hello carries, TLS_FALLBACK_SCSV) are never
- * candidates.
+ * The answer to a hello that offered exactly `offered` (in that order) at the enumerated version,
+ * already made by the caller: the scan's version probe sends the default suites, so its ServerHello
+ * is the enumeration's first pick and costs no connection of its own.
  */
-export async function enumerateCiphers(ctx: EnumerateContext, version: ProbeVersion, offered?: readonly number[]): Promise<CipherEnumeration> {
-  const remaining = cleanSuites(offered ?? defaultCipherCandidates(version));
+export interface KnownAnswer {
+  readonly offered: readonly number[];
+  readonly result: AttemptResult;
+}
+
+/**
+ * Returns the suites the server accepts at `version` among `offered` (default: the five TLS 1.3
+ * suites, or `suitesForVersion(version)`), and whose order rules. Signalling values (the
+ * renegotiation SCSV that every hello carries, TLS_FALLBACK_SCSV) are never candidates.
+ *
+ * 1. The whole list (or `known`), then, if it picked one, the whole list reversed. The same pick both times, with two or more suites accepted, is the server's own preference: the
+ *    rest is found by remove-and-retry, one connection after another, so that the order found is
+ *    that preference. That is the preference-order check, made up front.
+ * 2. Two different picks: the server follows the client's order, so the order carries no
+ *    information and the remaining candidates are split round-robin into `ctx.ways` (default the
+ *    limiter's concurrency) offers, each enumerated by remove-and-retry in parallel; the union is
+ *    reported in our offer order. This rests on what remove-and-retry already assumes: whether a
+ *    suite is accepted does not depend on which other suites are offered.
+ *
+ * At most `predictCipherConnections` connections either way (the known answer not counted).
+ */
+export async function enumerateCiphers(ctx: EnumerateContext, version: ProbeVersion, offered?: readonly number[], known?: KnownAnswer): Promise<CipherEnumeration> {
+  const candidates = cleanSuites(offered ?? defaultCipherCandidates(version));
+  const hello = (suites: readonly number[]): HelloOptions => ({ version, sni: ctx.sni, cipherSuites: suites });
+  const pickOf = (r: AttemptResult, list: readonly number[]): number | Stop => suitePick(r, version, list);
+  const done = (accepted: number[], serverPreference: boolean | null, connections: number, complete: boolean, stop: Stop | null): CipherEnumeration => ({
+    version, accepted, serverPreference, connections, complete, stoppedBy: stop?.kind ?? null, stopReason: stop?.reason ?? null,
+  });
+  if (candidates.length === 0) return done([], null, 0, true, null);
+
+  const reuse = known !== undefined && sameList(cleanSuites(known.offered), candidates) ? known.result : undefined;
+  const reversedHello = hello([...candidates].reverse());
+  // The reversed offer is made once the first answer picked something: a refusal costs one connection.
+  const first = reuse ?? (await connect(ctx, hello(candidates)));
+  let connections = first !== null && reuse === undefined ? 1 : 0;
+  const reversed = first !== null && candidates.length >= 2 && typeof pickOf(first, candidates) === 'number' ? await connect(ctx, reversedHello) : undefined;
+  if (reversed) connections++;
+  if (first === null) return done([], null, connections, false, null);
+  const pa = pickOf(first, candidates);
+  if (typeof pa !== 'number') return done([], null, connections, !pa.inconclusive, pa);
+  if (candidates.length === 1) return done([pa], null, connections, true, null);
+  if (reversed === null) return done([pa], null, connections, false, null); // the budget ran out
+  const rest = candidates.filter((s) => s !== pa);
+  const pb = reversed === undefined ? null : pickOf(reversed, candidates);
+
+  if (typeof pb === 'number' && pb !== pa) {
+    // The client's order rules: the rest in parallel, reported in our offer order.
+    const others = rest.filter((s) => s !== pb);
+    const ways = Math.max(1, Math.min(ctx.ways ?? ctx.limiter.concurrency, others.length));
+    const parts = Array.from({ length: ways }, (_, w) => others.filter((_, i) => i % ways === w)).filter((p) => p.length > 0);
+    const chains = await Promise.all(parts.map((p) => removeAndRetry(ctx, p, hello, pickOf)));
+    const rank = new Map(candidates.map((c, i) => [c, i]));
+    const accepted = [pa, pb, ...chains.flatMap((c) => c.accepted)].sort((a, b) => rank.get(a)! - rank.get(b)!);
+    const stop = chains.find((c) => c.stop !== null && c.stop.inconclusive)?.stop ?? chains.find((c) => c.stop !== null)?.stop ?? null;
+    return done(accepted, false, connections + chains.reduce((n, c) => n + c.connections, 0), chains.every((c) => c.complete), stop);
+  }
+  // The same pick both ways (the server's order rules), or no usable answer to the reversed offer
+  // (then whose order rules stays unknown): the rest one after another, in the server's order.
+  const chain = await removeAndRetry(ctx, rest, hello, pickOf);
+  const accepted = [pa, ...chain.accepted];
+  const serverPreference = pb === pa && accepted.length >= 2 ? true : null;
+  return done(accepted, serverPreference, connections + chain.connections, chain.complete, chain.stop);
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** What one remove-and-retry loop found. */
+interface Chain {
+  readonly accepted: number[];
+  readonly stop: Stop | null;
+  readonly connections: number;
+  /** False when the budget ran out or an answer was inconclusive. */
+  readonly complete: boolean;
+}
+
+/**
+ * Returns what remove-and-retry finds among `list`: offer it, take the pick out, offer the rest,
+ * until the server refuses or nothing is left; the picks come in the server's order.
+ */
+async function removeAndRetry(
+  ctx: EnumerateContext,
+  list: readonly number[],
+  hello: (values: readonly number[]) => HelloOptions,
+  pickOf: (r: AttemptResult, offered: readonly number[]) => number | Stop,
+): Promise<Chain> {
+  const remaining = [...list];
   const accepted: number[] = [];
   let connections = 0;
-  let complete = true;
-  let stop: Stop | null = null;
-  const hello = (suites: readonly number[]): HelloOptions => ({ version, sni: ctx.sni, cipherSuites: suites });
-
   while (remaining.length > 0) {
     const r = await connect(ctx, hello(remaining));
-    if (r === null) {
-      complete = false;
-      break;
-    }
+    if (r === null) return { accepted, stop: null, connections, complete: false };
     connections++;
-    const pick = suitePick(r, version, remaining);
-    if (typeof pick !== 'number') {
-      stop = pick;
-      if (pick.inconclusive) complete = false;
-      break;
-    }
+    const pick = pickOf(r, remaining);
+    if (typeof pick !== 'number') return { accepted, stop: pick, connections, complete: !pick.inconclusive };
     accepted.push(pick);
     remaining.splice(remaining.indexOf(pick), 1);
   }
-
-  let serverPreference: boolean | null = null;
-  if (complete && accepted.length >= 2) {
-    const order = await orderCheck(ctx, hello([...accepted].reverse()), (r) => suitePick(r, version, accepted), accepted);
-    ({ serverPreference, complete } = order);
-    connections += order.connections;
-  }
-  return { version, accepted, serverPreference, connections, complete, stoppedBy: stop?.kind ?? null, stopReason: stop?.reason ?? null };
+  return { accepted, stop: null, connections, complete: true };
 }
 
 /**
@@ -217,7 +290,7 @@ async function orderCheck(
   pickOf: (r: AttemptResult) => number | Stop,
   accepted: readonly number[],
 ): Promise<{ serverPreference: boolean | null; connections: number; complete: boolean }> {
-  const r = await connect(ctx, reversed);
+  const r = await connect(ctx, reversed, false);
   if (r === null) return { serverPreference: null, connections: 0, complete: false };
   const complete = !(r.end === 'aborted' || isConnectFailure(r.outcome));
   return { serverPreference: preferenceFrom(pickOf(r), accepted), connections: 1, complete };
@@ -302,7 +375,7 @@ export async function enumerateGroups(ctx: EnumerateContext, version: 'TLS1.3' |
       complete = false;
       break;
     }
-    let r = await connect(ctx, hello(remaining, withShare));
+    let r = await connect(ctx, hello(remaining, withShare), false);
     if (r === null) {
       complete = false;
       break;
@@ -311,7 +384,7 @@ export async function enumerateGroups(ctx: EnumerateContext, version: 'TLS1.3' |
     let pick = pickOf(r, remaining);
     if (typeof pick !== 'number' && version === 'TLS1.3' && !withShare && accepted.length === 0 && !pick.inconclusive) {
       // A server that never saw our shareless hellos work: maybe it refuses hellos without a share.
-      const retry = remaining.some((g) => SUPPORTED_KEY_SHARE_GROUPS.includes(g)) ? await connect(ctx, hello(remaining, true)) : undefined;
+      const retry = remaining.some((g) => SUPPORTED_KEY_SHARE_GROUPS.includes(g)) ? await connect(ctx, hello(remaining, true), false) : undefined;
       if (retry === null) {
         complete = false;
         break;

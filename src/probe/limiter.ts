@@ -41,6 +41,8 @@ export interface Limiter {
   readonly used: number;
   /** True once `used` has reached `maxConnections`. */
   readonly exhausted: boolean;
+  /** The most calls in flight at once (`LimiterOptions.concurrency`): how many ways work can usefully be split. */
+  readonly concurrency: number;
 }
 
 const BUDGET_EXHAUSTED: BudgetExhausted = Object.freeze({ budgetExhausted: true as const });
@@ -117,6 +119,7 @@ export function createLimiter(opts: LimiterOptions): Limiter {
     get exhausted(): boolean {
       return max !== undefined && used >= max;
     },
+    concurrency,
     run<T>(fn: () => Promise<T>): Promise<T | BudgetExhausted> {
       if (signal?.aborted) return Promise.reject(signal.reason);
       if (max !== undefined && used >= max) return Promise.resolve(BUDGET_EXHAUSTED);

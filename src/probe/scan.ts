@@ -126,12 +126,25 @@ async function scanAddress(host: string, addr: ResolvedAddress, sni: string | nu
   };
   const versionAttemptOpts: AttemptOptions = { ...attemptOpts, ...(opts.trace ? { trace: true } : {}) };
 
-  let predicted = versions.length;
-  opts.onPlan?.({ address: addr.address, predictedConnections: predicted });
+  // Each version's enumerations start as soon as its own probe says it is accepted, not once every
+  // version probe has ended (a silent or slow version would hold the rest). Announced up front: the
+  // most connections possible, as if every version were accepted.
+  const enumerating = opts.ciphers || opts.groups;
+  const groupVersion = (v: ProbeVersion): v is 'TLS1.3' | 'TLS1.2' => v === 'TLS1.3' || v === 'TLS1.2';
+  const plan = (vs: readonly ProbeVersion[]): number =>
+    (opts.ciphers ? vs.reduce((n, v) => n + predictCipherConnections(v, suitesForVersion(v)), 0) : 0) +
+    (opts.groups ? vs.filter(groupVersion).reduce((n, v) => n + predictGroupConnections(v), 0) : 0);
+  opts.onPlan?.({ address: addr.address, predictedConnections: versions.length + (enumerating ? plan(versions) : 0) });
+  const ctx = { target, sni, attempt: attemptOpts, limiter };
+  const cipherRuns = new Map<ProbeVersion, Promise<CipherEnumeration>>();
+  const groupRuns = new Map<ProbeVersion, Promise<GroupEnumeration>>();
   const results = await Promise.all(
     versions.map(async (version) => {
       const r = await limiter.run(() => attempt(target, { version, sni }, versionAttemptOpts));
-      return isBudgetExhausted(r) ? null : r;
+      if (isBudgetExhausted(r)) return null;
+      if (r.supported && opts.ciphers) cipherRuns.set(version, enumerateCiphers(ctx, version, undefined, { offered: suitesForVersion(version), result: r }));
+      if (r.supported && opts.groups && groupVersion(version)) groupRuns.set(version, enumerateGroups(ctx, version));
+      return r;
     }),
   );
   let incomplete: string | null = results.some((r) => r === null) ? 'the connection budget ran out during the version probes' : null;
@@ -139,19 +152,15 @@ async function scanAddress(host: string, addr: ResolvedAddress, sni: string | nu
   const accepted = versions.filter((_, i) => results[i]?.supported);
   const highest = accepted.length ? accepted.reduce((a, b) => (VERSION_CODE[b] > VERSION_CODE[a] ? b : a)) : null;
   const highestResult = highest ? results[versions.indexOf(highest)]! : null;
+  const predicted = versions.length + (enumerating ? plan(accepted) : 0);
 
   let ciphers: CipherEnumeration[] | null = null;
   let groups: GroupEnumeration[] | null = null;
-  if ((opts.ciphers || opts.groups) && accepted.length > 0 && !incomplete) {
-    const ctx = { target, sni, attempt: attemptOpts, limiter };
-    const groupVersions = (['TLS1.3', 'TLS1.2'] as const).filter((v) => accepted.includes(v));
-    predicted +=
-      (opts.ciphers ? accepted.reduce((n, v) => n + predictCipherConnections(v, suitesForVersion(v)), 0) : 0) +
-      (opts.groups ? groupVersions.reduce((n, v) => n + predictGroupConnections(v), 0) : 0);
-    opts.onPlan?.({ address: addr.address, predictedConnections: predicted });
-    if (opts.ciphers) ciphers = await Promise.all(accepted.map((v) => enumerateCiphers(ctx, v)));
-    if (opts.groups) groups = await Promise.all(groupVersions.map((v) => enumerateGroups(ctx, v)));
-    if ([...(ciphers ?? []), ...(groups ?? [])].some((e) => !e.complete)) {
+  if (enumerating && accepted.length > 0) {
+    if (opts.ciphers) ciphers = await Promise.all(accepted.map((v) => cipherRuns.get(v)!));
+    // Reported TLS 1.3 first, as before.
+    if (opts.groups) groups = await Promise.all((['TLS1.3', 'TLS1.2'] as const).filter((v) => groupRuns.has(v)).map((v) => groupRuns.get(v)!));
+    if (incomplete === null && [...(ciphers ?? []), ...(groups ?? [])].some((e) => !e.complete)) {
       incomplete = `stopped at the connection limit (${opts.maxConnections}): enumeration is partial`;
     }
   }

@@ -137,6 +137,10 @@ export interface ExchangeResult {
   readonly bytesBeforeEnd: number;
   /** Milliseconds from the start of connect to the first byte of `received`; null when none arrived. */
   readonly firstByteMs: number | null;
+  /** Milliseconds from the start of connect to the last byte kept in `received` (before the ending); null when none arrived. */
+  readonly lastByteMs: number | null;
+  /** Milliseconds from the start of connect to the socket's 'close' (when the promise resolves); 0 when it never opened one. */
+  readonly closedMs: number;
   /** The stage the exchange was in when it ended. */
   readonly phase: ExchangePhase;
   /** The proxy's or STARTTLS server's answer when that stage refused (printable, never credentials), else null. */
@@ -207,9 +211,11 @@ export const DEFAULT_READ_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_BYTES = 1 << 20;
 
 /**
- * After `done()`, how long we wait for the peer's own FIN before destroying the socket: 200 ms.
- * Waiting lets a TLS server answer our close_notify and close first (a clean four-way close instead
- * of a RST from our side); the cap keeps a peer that ignores our FIN from stalling a scan.
+ * After `done()`, the longest we wait for our closing bytes and FIN to reach the kernel before
+ * destroying the socket: 200 ms. We do not wait for the peer's own FIN: once our close_notify and
+ * FIN are handed to the kernel the answer is known, and a server that is slow to close (or never
+ * does) would otherwise hold every probe (issue 16: the wait for the peer's close was most of an
+ * attempt against some servers). The cap only matters when the peer's receive window is full.
  */
 export const DONE_LINGER_MS = 200;
 
@@ -305,6 +311,7 @@ function run(
     let truncated = false;
     let connectMs: number | null = null;
     let firstByteMs: number | null = null;
+    let lastByteMs: number | null = null;
     let tunnelMs: number | null = null;
     let firstSentMs: number | null = null;
     let phase: ExchangePhase = 'connect';
@@ -348,7 +355,9 @@ function run(
         // closeWith) first; then our FIN. We give the peer a moment to close in turn. A refused
         // proxy or STARTTLS stage is closed the same way, without TLS bytes.
         if (end === 'done' && opts.closeWith !== undefined && opts.closeWith.length > 0) socket.write(opts.closeWith);
-        socket.end();
+        // Destroyed as soon as the FIN is handed to the kernel ('finish'): the peer still gets our
+        // bytes and FIN, and anything it sends afterwards is answered by the kernel with a RST.
+        socket.end(() => socket.destroy());
         lingerTimer = setTimeout(() => socket.destroy(), DONE_LINGER_MS);
       } else {
         socket.destroy();
@@ -456,6 +465,7 @@ function run(
       if (chunk.length > 0) {
         chunks.push(chunk);
         kept += chunk.length;
+        lastByteMs = since();
       }
       if (buf.length > room) truncated = true;
       armIdle();
@@ -519,6 +529,8 @@ function run(
           end: e.end,
           errorCode: e.errorCode,
           firstByteMs,
+          lastByteMs,
+          closedMs: since(),
           phase: e.phase,
           setupReply,
           proxy: hop,
@@ -552,6 +564,8 @@ const NOT_CONNECTED = {
   bytesBeforeEnd: 0,
   truncated: false,
   firstByteMs: null,
+  lastByteMs: null,
+  closedMs: 0,
   phase: 'connect',
   setupReply: null,
   proxy: null,
@@ -581,6 +595,8 @@ function result(f: ResultFacts): ExchangeResult {
     errorCode: f.errorCode,
     bytesBeforeEnd: f.bytesBeforeEnd,
     firstByteMs: f.firstByteMs,
+    lastByteMs: f.lastByteMs,
+    closedMs: f.closedMs,
     phase: f.phase,
     setupReply: f.setupReply,
     proxy: f.proxy,

@@ -27,6 +27,7 @@ export function attemptToJson(version: ProbeVersion, r: AttemptResult | null): J
     group: r.group,
     groupName: r.group === null ? null : displayName(NAMED_GROUPS, r.group),
     elapsedMs: r.elapsedMs,
+    timing: { connectMs: r.timing.connectMs, firstByteMs: r.timing.firstByteMs, lastByteMs: r.timing.lastByteMs, closedMs: r.timing.closedMs },
     negotiatedVersion: r.negotiatedVersion,
     negotiatedVersionName: r.negotiatedVersion === null ? null : displayName(PROTOCOL_VERSIONS, r.negotiatedVersion),
     helloRetryRequest: r.helloRetryRequest,

@@ -49,6 +49,7 @@ const KEY_TYPES_FOR: Readonly<Record<string, readonly string[]>> = {
 export function verifyCertificateSignature(cert: CertInfo, issuer: CertInfo): SignatureCheck {
   // The same chains come back again and again (every connection of a capture, every probe of a
   // scan): remember each (certificate, issuer) verdict by their SHA-256 thumbprints.
+  if (!verdictCacheOn) return verifyUncached(cert, issuer);
   const key = cert.sha256 + issuer.sha256;
   const known = verdictCache.get(key);
   if (known) return known;
@@ -65,6 +66,17 @@ export function verifyCertificateSignature(cert: CertInfo, issuer: CertInfo): Si
  */
 export const MAX_VERDICT_CACHE = 4096;
 const verdictCache = new Map<string, SignatureCheck>();
+let verdictCacheOn = true;
+
+/**
+ * Turns the process-wide verdict cache on (the default) or off, and forgets every verdict. For
+ * measurements: a capture of a few distinct chains is served mostly from the cache, and a figure
+ * without it shows what the signature checks themselves cost (BENCHMARKS.md).
+ */
+export function setSignatureVerdictCache(on: boolean): void {
+  verdictCacheOn = on;
+  verdictCache.clear();
+}
 
 /** The fields of a signed structure (certificate, CRL, OCSP response) a signature check reads. */
 export type SignedData = Pick<CertInfo, 'signatureAlgorithmOid' | 'signatureAlgorithmParams' | 'tbs' | 'signatureValue'>;

@@ -42,7 +42,10 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     const arr = await tlsprobe(['probe', a, b, '--json', '--versions', 'TLS1.2,TLS1.3']);
     expect(JSON.parse(arr.stdout)).toHaveLength(2);
     const nd = await tlsprobe(['probe', a, b, '--ndjson', '--versions', 'TLS1.2']);
-    expect(nd.stdout.trim().split('\n').map((l) => JSON.parse(l).versions.length)).toEqual([1, 1]);
+    const lines = nd.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    // One line per target, then the fleet's summary line.
+    expect(lines.slice(0, -1).map((l) => l.versions.length)).toEqual([1, 1]);
+    expect(lines.at(-1).summary).toMatchObject({ targets: 2, reachable: 2, unreachable: 0, connections: 2 });
   });
 
   it('shows the reset as error 10054 in the table', async () => {

@@ -121,6 +121,48 @@ describe('attempt with tls13HelloOnly', () => {
   });
 });
 
+describe('attempt with serverHelloOnly', () => {
+  it('stops TLS 1.2 at the ServerHello with the suite a full attempt negotiates, and nothing after it', async () => {
+    const full = await attempt(target('modern'), { version: 'TLS1.2', sni: 'localhost' });
+    const r = await attempt(target('modern'), { version: 'TLS1.2', sni: 'localhost' }, { serverHelloOnly: true });
+    expect(r.outcome).toBe('negotiated');
+    expect(r.supported).toBe(true);
+    expect([r.negotiatedVersion, r.cipherSuite]).toEqual([full.negotiatedVersion, full.cipherSuite]);
+    expect(full.messages).toContain('server_hello_done');
+    expect(r.messages).toEqual(['server_hello']);
+    expect(r.certificates).toEqual([]);
+    expect(r.end).toBe('done');
+  });
+
+  it('stops TLS 1.3 at the ServerHello as tls13HelloOnly does', async () => {
+    const r = await attempt(target('modern'), { version: 'TLS1.3', sni: 'localhost' }, { serverHelloOnly: true });
+    expect(r.outcome).toBe('negotiated');
+    expect(r.messages).toEqual(['server_hello']);
+    expect(r.encryptedExtensions).toBeNull();
+  });
+});
+
+describe('attempt timing', () => {
+  it('orders connect, first byte, last byte and close, and keeps them in the result', async () => {
+    for (const version of ['TLS1.2', 'TLS1.3', 'TLS1.0'] as const) {
+      const r = await attempt(target('modern'), { version, sni: 'localhost' });
+      const t = r.timing;
+      expect(t.connectMs).not.toBeNull();
+      expect(t.firstByteMs).not.toBeNull();
+      expect(t.connectMs!).toBeLessThanOrEqual(t.firstByteMs!);
+      expect(t.firstByteMs!).toBeLessThanOrEqual(t.lastByteMs!);
+      expect(t.lastByteMs!).toBeLessThanOrEqual(t.closedMs);
+      expect(r.elapsedMs).toBeLessThanOrEqual(t.closedMs);
+    }
+  });
+
+  it('has no byte times when nothing listens', async () => {
+    const r = await attempt({ host: 'localhost', address: '127.0.0.1', port: await freePort() }, { version: 'TLS1.2', sni: null });
+    expect(r.outcome).toBe('connect-refused');
+    expect([r.timing.connectMs, r.timing.firstByteMs, r.timing.lastByteMs]).toEqual([null, null, null]);
+  });
+});
+
 describe('attempt against a server that dribbles', () => {
   // Answers the hello with a handshake record header announcing 16 KiB, then one byte every 40 ms:
   // the read timeout never fires, only the handshake deadline (counted from the first byte) does.
@@ -190,3 +232,14 @@ describe.skipIf(!HAS_OPENSSL)('attempt against openssl s_server', () => {
   });
 });
 if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
+
+/** Returns a port on 127.0.0.1 that nothing listens on (bound, then closed). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}

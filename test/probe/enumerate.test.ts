@@ -46,8 +46,31 @@ function ctxFor(port: number, limiter: LimiterOptions = { concurrency: 4 }): Enu
 
 const labCtx = (name: string, limiter?: LimiterOptions) => ctxFor(lab.endpoint(name).port, limiter);
 
-/** Connections remove-and-retry must make: one per accepted suite, one refusal unless all were accepted, one preference check for ≥ 2. */
-const expectedConnections = (accepted: number, offered: number) => accepted + (accepted < offered ? 1 : 0) + (accepted >= 2 ? 1 : 0);
+/**
+ * Connections remove-and-retry must make: one per accepted value, one refusal unless all were
+ * accepted, one preference check (the reversed offer) once something was accepted out of two or more
+ * offered (groups: once two were found, which is the same count for two or more).
+ */
+const expectedConnections = (accepted: number, offered: number) => accepted + (accepted < offered ? 1 : 0) + (accepted >= 1 && offered >= 2 ? 1 : 0);
+
+/**
+ * Connections enumerateCiphers makes against a server that follows the client's order: the whole
+ * offer and its reverse (the first and last accepted in our order), then the other candidates split
+ * round-robin `ways` ways, each part costing its accepted suites plus one refusal unless it was
+ * accepted whole.
+ */
+function clientOrderConnections(offered: readonly number[], accepted: readonly number[], ways = 4): number {
+  const inOrder = offered.filter((s) => accepted.includes(s));
+  const others = offered.filter((s) => s !== inOrder[0] && s !== inOrder.at(-1));
+  const k = Math.max(1, Math.min(ways, others.length));
+  let n = 2;
+  for (let w = 0; w < k; w++) {
+    const part = others.filter((_, i) => i % k === w);
+    const a = part.filter((s) => accepted.includes(s)).length;
+    if (part.length > 0) n += a + (a < part.length ? 1 : 0);
+  }
+  return n;
+}
 
 interface OpensslSuite {
   readonly id: number;
@@ -199,15 +222,17 @@ describe('cipher enumeration against the lab', () => {
   });
 
   it('stops at maxConnections with complete=false and the suites found so far, in order', async () => {
-    // The unbounded run is the reference (no openssl needed): the capped one is its first two picks.
+    // The unbounded run is the reference (no openssl needed): the capped one is its first two picks
+    // (three connections: the whole offer, its reverse, the offer without the first pick).
     const full = (await enumerateCiphers(labCtx('modern'), 'TLS1.2')).accepted;
     expect(full.length).toBeGreaterThan(2);
-    const ctx = labCtx('modern', { concurrency: 4, maxConnections: 2 });
+    const ctx = labCtx('modern', { concurrency: 4, maxConnections: 3 });
     const r = await enumerateCiphers(ctx, 'TLS1.2');
     expect(r.accepted).toEqual(full.slice(0, 2));
     expect(r.complete).toBe(false);
-    expect(r.connections).toBe(2);
-    expect(r.serverPreference).toBeNull();
+    expect(r.connections).toBe(3);
+    // The reversed offer (the second connection) already showed that the server's order rules.
+    expect(r.serverPreference).toBe(true);
     expect(r.stoppedBy).toBeNull();
     expect(ctx.limiter.exhausted).toBe(true);
   });
@@ -284,7 +309,8 @@ describe.skipIf(!HAS_OPENSSL)('enumeration against openssl s_server', () => {
     // Client order: the order of our offer.
     const offer = suitesForVersion('TLS1.2');
     expect(r.accepted).toEqual([...r.accepted].sort((a, b) => offer.indexOf(a) - offer.indexOf(b)));
-    expect(r.connections).toBe(5);
+    expect(r.connections).toBe(clientOrderConnections(offer, [0x009c, 0xc013, 0xc030]));
+    expect(ctx.limiter.used).toBe(r.connections);
   });
 
   it('finds exactly the two configured TLS 1.3 suites', async () => {
@@ -294,7 +320,7 @@ describe.skipIf(!HAS_OPENSSL)('enumeration against openssl s_server', () => {
     const r = await enumerateCiphers(ctx, 'TLS1.3');
     expect([...r.accepted].sort()).toEqual([...expected].sort());
     expect(r.serverPreference).toBe(false);
-    expect(r.connections).toBe(2 + 1 + 1);
+    expect(r.connections).toBe(clientOrderConnections(TLS13_SUITES, expected));
     const pref = await enumerateCiphers(await start(['-tls1_3', '-ciphersuites', TLS13_LIST, '-serverpref']), 'TLS1.3');
     expect(pref.accepted).toEqual(expected);
     expect(pref.serverPreference).toBe(true);
@@ -354,7 +380,8 @@ describe.skipIf(!HAS_GNUTLS)('enumeration against gnutls-serv', () => {
     servers.push(plain);
     const r = await enumerateCiphers(ctxFor(plain.port), 'TLS1.2');
     expect([...r.accepted].sort((a, b) => a - b)).toEqual([...expected].sort((a, b) => a - b));
-    expect(r.connections).toBe(expected.length + 2);
+    expect(r.connections).toBe(clientOrderConnections(suitesForVersion('TLS1.2'), expected));
+    expect(r.serverPreference).toBe(false);
     expect(r.complete).toBe(true);
 
     const ordered = await startGnutlsServer(lab.pki, ['--http', '--priority', `${PRIORITY}:%SERVER_PRECEDENCE`]);

@@ -9,10 +9,11 @@ import { parseStarttlsProtocol, type StarttlsProtocol } from '../../probe/startt
 import { CliError, ExitCode, UserError } from '../exit-codes.js';
 import { checkOutputPath } from '../io.js';
 import type { CliContext } from '../context.js';
-import { parseTarget, secondsOption } from '../target.js';
+import { parseTarget, secondsOption, type TargetSpec } from '../target.js';
+import { performance } from 'node:perf_hooks';
 
+/** The options of `probe` that other connecting commands share (their own positionals apart). */
 export interface ProbeArgs {
-  targets: string[];
   json: boolean;
   ndjson: boolean;
   /** A name, or false for --no-sni (yargs negation). */
@@ -91,14 +92,27 @@ export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOpt
   };
 }
 
-export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> {
+/** The arguments of `probe` itself. */
+interface ProbeCommandArgs extends ProbeArgs {
+  hosts?: string[];
+  /** A file of HOST[:PORT] lines (`--targets FILE`, as sslscan takes). */
+  targets?: string;
+  parallel?: number;
+}
+
+/** Targets probed at once by default: a fleet's scans overlap their round trips; each target keeps its own per-host limits. */
+export const DEFAULT_PARALLEL_TARGETS = 16;
+
+export function probeCommand(ctx: CliContext): CommandModule<object, ProbeCommandArgs> {
   return {
-    command: 'probe <targets..>',
+    command: 'probe [hosts..]',
     describe: 'Probe endpoints per TLS version over raw sockets and report how each attempt ended',
     builder: (y: Argv) =>
       connectOptions(
         y
-          .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT' })
+          .positional('hosts', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT' })
+          .option('targets', { type: 'string', describe: 'also probe the targets in FILE: one HOST[:PORT] a line, # comments and blank lines ignored (- for stdin)' })
+          .option('parallel', { type: 'number', describe: `targets probed at once (default ${DEFAULT_PARALLEL_TARGETS})` })
           .option('json', { type: 'boolean', default: false, describe: 'print JSON (an array when there are several targets)' })
           .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON object per line, per target' })
           .option('versions', { type: 'string', array: true, describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3' })
@@ -116,6 +130,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         .example('$0 probe example.com', 'versions, suites and certificates of example.com:443')
         .example('$0 probe 10.0.0.5:8443 --no-sni --json', 'an IP endpoint, JSON out')
         .example('$0 probe backup.example.net --ciphers --groups', 'also enumerate suites and groups')
+        .example('$0 probe --targets hosts.txt --ndjson', 'a fleet: one JSON line per target as each finishes, then a summary line')
         .epilog(
           'Each version gets one ClientHello of its own, sent over a plain TCP socket. Results: negotiated, ' +
             'alert (which one), reset (TCP RST: what Windows clients report as error 10054), closed (FIN without ' +
@@ -124,10 +139,23 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
             '(TLS 1.2 or 1.3 negotiated, the chain verified against the documented roots or --roots), 1 when a problem ' +
             'was found, 2 on usage errors, 3 when a target could not be reached before any TLS (DNS, refused, unreachable), ' +
             '130 when interrupted (what finished is printed and written to --pcap/--keylog).',
-        ) as unknown as Argv<ProbeArgs>,
+        ) as unknown as Argv<ProbeCommandArgs>,
     handler: async (args) => {
-      const specs = args.targets.map((t) => parseTarget(t));
       if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
+      const specs: TargetSpec[] = (args.hosts ?? []).map((t) => parseTarget(t));
+      if (args.targets !== undefined) {
+        if (args.targets === '') throw new UserError('--targets needs a FILE');
+        const { readTargetList, describeTargetListError } = await import('../target-list.js');
+        const list = await readTargetList(args.targets);
+        if (!list.ok) throw new UserError(describeTargetListError(list.error));
+        specs.push(...list.targets.map((t) => ({ host: t.host, port: t.port })));
+      }
+      if (specs.length === 0) throw new UserError('name a HOST[:PORT] to probe, or --targets FILE');
+      const parallel = args.parallel ?? DEFAULT_PARALLEL_TARGETS;
+      if (!Number.isInteger(parallel) || parallel < 1) throw new UserError(`--parallel takes a positive whole number (got ${parallel})`);
+      // Checked once, before any connection: a bad option fails the run, not the first target.
+      const optionsFor = (port: number) => scanOptionsFrom(args, port);
+      const announce = optionsFor(443);
       // Heavy modules load when a command runs, so `--help` starts fast; together, so their file
       // reads overlap; the tables (cli-table3, ~20 ms to load) only for text output.
       const text = !args.json && !args.ndjson;
@@ -142,49 +170,79 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
       if (args.keylog !== undefined) checkOutputPath(args.keylog, '--keylog', { existing: 'append' });
       const trace = args.pcap !== undefined || args.keylog !== undefined;
       const writer = trace ? await import('../../capture/pcapng-writer.js') : null;
-      const traced: TracedAttempt[] = [];
-      const outputs: object[] = [];
-      let done = 0;
+      const planned = (announce.ciphers || announce.groups) && text;
+      const started = performance.now();
       // SIGINT/SIGTERM: no new target starts, open connections end as 'aborted', and what finished is kept.
       const signal = ctx.signal;
       ctx.watchesSignal?.();
-      let worst: ExitCode = ExitCode.ok;
-      for (const spec of specs) {
-        const options = scanOptionsFrom(args, spec.port);
-        if (signal?.aborted) break;
-        if (ctx.isTty && specs.length > 1) ctx.err(`[${done + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
-        const announce = (options.ciphers || options.groups) && !args.json && !args.ndjson;
+
+      /** Scans one target: its JSON, its traced attempts, its exit code; null when the signal cut it short. */
+      const probeOne = async (spec: TargetSpec) => {
+        const options = optionsFor(spec.port);
         let result;
         try {
           result = await scan(spec.host, {
             ...options,
             ...(trace ? { trace } : {}),
             ...(signal ? { signal } : {}),
-            ...(announce ? { onPlan: (p: { address: string; predictedConnections: number }) => ctx.err(`${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`) } : {}),
+            ...(planned ? { onPlan: (p: { address: string; predictedConnections: number }) => ctx.err(`${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`) } : {}),
           });
         } catch (e) {
-          if (signal?.aborted) break;
+          if (signal?.aborted) return null;
           throw e;
         }
         // A scan the signal cut short is not a result: it is left out, as the targets not started.
-        if (signal?.aborted) break;
+        if (signal?.aborted) return null;
         const json = await enrichWithChain(scanToJson(result), result, { host: spec.host, at: args.at, roots: args.roots });
-        if (writer) traced.push(...writer.tracedAttempts(result));
-        done++;
-        if (unreachable(result)) ctx.setExitCode(ExitCode.network);
-        const code = probeExitCode(result, json, args.roots !== undefined, unreachable(result));
-        if (code > worst) ctx.setExitCode((worst = code));
-        if (args.ndjson) ctx.out(JSON.stringify(json));
-        else if (args.json) outputs.push(json);
-        else ctx.out(textView!.renderProbeText(json) + (done < specs.length ? '\n' : ''));
-      }
+        const connections = result.addresses.reduce((n, a) => n + a.connections, 0);
+        const down = unreachable(result);
+        return { json, traced: writer ? writer.tracedAttempts(result) : [], down, connections, code: probeExitCode(result, json, args.roots !== undefined, down) };
+      };
+      type Outcome = NonNullable<Awaited<ReturnType<typeof probeOne>>>;
+
+      // Up to `parallel` targets at once. NDJSON lines are written as each target finishes (a
+      // fleet streams); JSON and text keep the order of the targets.
+      const outcomes: (Outcome | undefined)[] = new Array(specs.length);
+      let printed = 0;
+      let next = 0;
+      let finished = 0;
+      let worst: ExitCode = ExitCode.ok;
+      const flushInOrder = (): void => {
+        while (printed < specs.length && outcomes[printed] !== undefined) {
+          const o = outcomes[printed]!;
+          if (text) ctx.out(textView!.renderProbeText(o.json) + (printed < specs.length - 1 ? '\n' : ''));
+          printed++;
+        }
+      };
+      const lane = async (): Promise<void> => {
+        while (next < specs.length && !signal?.aborted) {
+          const i = next++;
+          const spec = specs[i]!;
+          if (ctx.isTty && specs.length > 1) ctx.err(`[${finished + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
+          const o = await probeOne(spec);
+          if (o === null) return;
+          outcomes[i] = o;
+          finished++;
+          if (o.code > worst) ctx.setExitCode((worst = o.code));
+          if (args.ndjson) ctx.out(JSON.stringify(o.json));
+          else if (text) flushInOrder();
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(parallel, specs.length) }, lane));
+
+      const done = outcomes.filter((o): o is Outcome => o !== undefined);
       if (signal?.aborted) {
-        if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);
-        const partial = args.json ? { results: outputs } : undefined;
-        throw new CliError('interrupted', `interrupted after ${done} of ${specs.length} target${specs.length === 1 ? '' : 's'}`, partial ? { partial } : {});
+        if (writer) await writeTraces(ctx, writer, done.flatMap((o) => o.traced), args.pcap, args.keylog);
+        const partial = args.json ? { results: done.map((o) => o.json) } : undefined;
+        throw new CliError('interrupted', `interrupted after ${done.length} of ${specs.length} target${specs.length === 1 ? '' : 's'}`, partial ? { partial } : {});
       }
-      if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? outputs[0] : outputs, null, 2));
-      if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);
+      if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? done[0]!.json : done.map((o) => o.json), null, 2));
+      if (specs.length > 1 && !args.json) {
+        const summary = fleetSummary(done, performance.now() - started);
+        if (args.ndjson) ctx.out(JSON.stringify({ summary }));
+        else ctx.out(`\n${summary.targets} targets: ${summary.reachable} reachable, ${summary.unreachable} unreachable; ${summary.connections} connections in ${(summary.elapsedMs / 1000).toFixed(2)} s`);
+      }
+      if (writer) await writeTraces(ctx, writer, done.flatMap((o) => o.traced), args.pcap, args.keylog);
     },
   };
 }
@@ -203,16 +261,39 @@ export function probeExitCode(result: ScanResult, json: JsonObject, rootsGiven: 
   const current = attempts.filter((r) => CURRENT_VERSIONS.includes(r.version));
   const judged = current.length > 0 ? current : attempts;
   if (!judged.some((r) => r.outcome === 'negotiated')) return ExitCode.failure;
-  const chain = json.chain as { verified?: boolean; anchor?: { documented?: boolean } | null; findings?: { severity?: string }[] } | undefined;
+  const chain = json.chain as Parameters<typeof chainIsFine>[0] | undefined;
   if (chain && !chainIsFine(chain, rootsGiven)) return ExitCode.failure;
   return ExitCode.ok;
 }
 
-/** Returns true when a chain (its JSON) verifies with no error finding, to a documented root or to one of the `--roots` given. */
-export function chainIsFine(chain: { verified?: boolean; anchor?: { documented?: boolean } | null; findings?: readonly { severity?: string }[] }, rootsGiven: boolean): boolean {
-  if (chain.verified !== true) return false;
+/**
+ * Returns true when a chain (its JSON) passes path validation (`valid`: signatures and RFC 5280
+ * checks) with no error finding, to a documented root or to one of the `--roots` given.
+ */
+export function chainIsFine(chain: { verified?: boolean; valid?: boolean; anchor?: { documented?: boolean } | null; findings?: readonly { severity?: string }[] }, rootsGiven: boolean): boolean {
+  if (chain.verified !== true || chain.valid === false) return false;
   if ((chain.findings ?? []).some((f) => f.severity === 'error')) return false;
   return rootsGiven || chain.anchor?.documented === true;
+}
+
+/** What a fleet run ends with: how many targets answered, the connections made and the time taken. */
+export interface FleetSummary {
+  readonly targets: number;
+  readonly reachable: number;
+  readonly unreachable: number;
+  readonly connections: number;
+  readonly elapsedMs: number;
+}
+
+function fleetSummary(done: readonly { readonly down: boolean; readonly connections: number }[], elapsedMs: number): FleetSummary {
+  const unreachable = done.filter((o) => o.down).length;
+  return {
+    targets: done.length,
+    reachable: done.length - unreachable,
+    unreachable,
+    connections: done.reduce((n, o) => n + o.connections, 0),
+    elapsedMs: Math.round(elapsedMs),
+  };
 }
 
 /** Writes the traced probes to the --pcap and --keylog files (atomically); throws UserError when one cannot be written. */
