@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { ExitCode, UserError } from './exit-codes.js';
 import type { CommandModule } from 'yargs';
 import type { CliContext } from './context.js';
-import { ABOUT, USAGE, helpWidth, packageVersion, renderTopLevelHelp } from './top-help.js';
+import { ABOUT, USAGE, examplesEpilog, helpWidth, packageVersion, renderTopLevelHelp } from './top-help.js';
 
 type Yargs = typeof import('yargs/yargs');
 type Parser = ReturnType<Yargs>;
@@ -87,6 +87,7 @@ function configure(parser: Parser, width: number, chosen: CommandModule<object, 
     if (chosen !== null && entry.command === chosen.command) parser.command(chosen);
     else parser.command({ command: entry.command, aliases: entry.aliases, describe: entry.describe, handler: () => {} });
   }
+  if (chosen === null) parser.epilog(examplesEpilog());
   return parser
     .scriptName('tlsprobe')
     .usage(`${USAGE}\n\n${ABOUT}`)
@@ -129,7 +130,7 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
   };
   const width = helpWidth(process.stdout.columns);
   // The two answers that need no parser: printed without loading yargs (top-help.ts).
-  const help = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? renderTopLevelHelp(COMMANDS, width) : null;
+  const help = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? renderTopLevelHelp(COMMANDS, width, examplesEpilog()) : null;
   if (help !== null) {
     ctx.out(help);
     return ExitCode.ok;
