@@ -58,3 +58,11 @@ export function wrapProse(text: string, width: number, indent = 0): string {
     })
     .join('\n');
 }
+
+/**
+ * Returns `blocks` joined by newlines, each one-line block (prose) wrapped to `width` with its
+ * continuation lines indented by `indent`; blocks of several lines (drawn tables) are left as they are.
+ */
+export function fitBlocks(blocks: readonly string[], width: number = outputWidth(), indent = 2): string {
+  return blocks.map((b) => (b.includes('\n') ? b : wrapProse(b, width, indent))).join('\n');
+}

@@ -63,12 +63,22 @@ describe('tlsprobe capture', () => {
     const count = async (...args: string[]): Promise<number> => ((JSON.parse((await cli('capture', ...args, '--json')).out) as { connections: J[] }).connections.length);
     expect(await count(pcap('tls12-keylog.pcapng'), '--failed')).toBe(0);
     expect(await count(pcap('reset-after-hello.pcapng'), '--failed')).toBe(1);
-    expect(await count(pcap('tls12-keylog.pcapng'), '--sni', 'CAPTURE.*')).toBe(3);
-    expect(await count(pcap('tls12-keylog.pcapng'), '--sni', 'other.test')).toBe(0);
-    expect(await count(pcap('tls12-keylog.pcapng'), '--host', '127.0.0.2')).toBe(3);
-    expect(await count(pcap('tls12-keylog.pcapng'), '--host', 'capture.test')).toBe(3);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--filter-sni', 'CAPTURE.*')).toBe(3);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--filter-sni', 'other.test')).toBe(0);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--filter-host', '127.0.0.2')).toBe(3);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--filter-host', 'capture.test')).toBe(3);
     const first = (JSON.parse((await cli('capture', pcap('tls12-keylog.pcapng'), '--json')).out) as { connections: J[] }).connections[0]!;
     expect(await count(pcap('tls12-keylog.pcapng'), '--port', (first.client as string).split(':')[1]!)).toBe(1);
+  });
+
+  it('still takes the old filter spellings --host and --sni, with a warning naming the new ones', async () => {
+    const old = await cli('capture', pcap('tls12-keylog.pcapng'), '--sni', 'capture.*', '--host', '127.0.0.2', '--json');
+    expect(old.code).toBe(0);
+    expect((JSON.parse(old.out) as { connections: J[] }).connections.length).toBe(3);
+    expect(old.err).toContain('--sni is deprecated here, use --filter-sni');
+    expect(old.err).toContain('--host is deprecated here, use --filter-host');
+    const both = await cli('capture', pcap('tls12-keylog.pcapng'), '--sni', 'a', '--filter-sni', 'b');
+    expect(both.code).toBe(2);
   });
 
   it('draws a table with the outcome and, on request, the fingerprints', async () => {

@@ -47,7 +47,7 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
   it('shows the reset as error 10054 in the table', async () => {
     const r = await tlsprobe(['probe', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost']);
     expect(r.stdout).toMatch(/TLS1\.0 .*reset .*Windows clients see error 10054/);
-    expect(r.stdout).toMatch(/Verdict: accepts TLS1\.2, TLS1\.3\. Resets SSL3\.0, TLS1\.0, TLS1\.1/);
+    expect(r.stdout).toMatch(/Verdict: negotiated TLS1\.2, TLS1\.3\. Resets SSL3\.0, TLS1\.0, TLS1\.1/);
   });
 
   it('exits 1 when a target cannot be reached, and says why', async () => {

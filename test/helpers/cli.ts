@@ -15,10 +15,16 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+/** Where and with what environment `tlsprobe()` runs (default: the repository root, this environment). */
+export interface SpawnOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /** Resolves with the exit code and output of `tlsprobe ARGS` run from the repository root. */
-export function tlsprobe(args: readonly string[], input?: string | Uint8Array): Promise<CliRun> {
+export function tlsprobe(args: readonly string[], input?: string | Uint8Array, opts: SpawnOptions = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -2,6 +2,7 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../exit-codes.js';
+import { deprecatedAlias } from '../deprecated.js';
 import type { CliContext } from '../context.js';
 
 interface CaptureArgs {
@@ -9,8 +10,11 @@ interface CaptureArgs {
   json: boolean;
   ndjson: boolean;
   keylog?: string;
-  host?: string;
+  'filter-host'?: string;
   port?: number;
+  'filter-sni'?: string;
+  /** Deprecated spellings of --filter-host and --filter-sni (hidden, they warn). */
+  host?: string;
   sni?: string;
   failed: boolean;
   fingerprints: boolean;
@@ -50,9 +54,12 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         .option('json', { type: 'boolean', default: false, describe: 'print { "connections": [...] } once the file is read' })
         .option('ndjson', { type: 'boolean', default: false, describe: 'print one connection object per line as each connection ends (memory stays flat)' })
         .option('keylog', { type: 'string', describe: 'NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 certificates and the Finished messages' })
-        .option('host', { type: 'string', describe: 'only connections with this address at either end, or this SNI' })
+        .option('filter-host', { type: 'string', describe: 'only connections with this address at either end, or this SNI' })
         .option('port', { type: 'number', describe: 'only connections with this port at either end' })
-        .option('sni', { type: 'string', describe: 'only connections whose SNI matches (case-insensitive, * wildcards)' })
+        .option('filter-sni', { type: 'string', describe: 'only connections whose SNI matches (case-insensitive, * wildcards)' })
+        // Before 0.2 these filters were --host and --sni, which elsewhere mean "send this name".
+        .option('host', { type: 'string', hidden: true })
+        .option('sni', { type: 'string', hidden: true })
         .option('failed', { type: 'boolean', default: false, describe: 'only connections that did not complete a handshake' })
         .option('fingerprints', { type: 'boolean', default: false, describe: 'add JA3, JA3S and JA4 columns to the table' })
         .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default: when the connection was captured)' })
@@ -68,6 +75,8 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
             'Exit code 0 when the file was read, 2 on usage errors or a file that is not a capture.',
         ) as unknown as Argv<CaptureArgs>,
     handler: async (args) => {
+      const filterHost = deprecatedAlias(ctx, args['filter-host'], args.host, '--host', '--filter-host');
+      const filterSni = deprecatedAlias(ctx, args['filter-sni'], args.sni, '--sni', '--filter-sni');
       if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
       if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)) {
         throw new UserError(`--port takes a port number 0-65535 (got ${args.port})`);
@@ -98,9 +107,9 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       const roots = rootsOption(args.roots);
       const at = atOption(args.at);
       const filters = {
-        ...(args.host !== undefined ? { host: args.host } : {}),
+        ...(filterHost !== undefined ? { host: filterHost } : {}),
         ...(args.port !== undefined ? { port: args.port } : {}),
-        ...(args.sni !== undefined ? { sni: args.sni } : {}),
+        ...(filterSni !== undefined ? { sni: filterSni } : {}),
         failed: args.failed,
       };
 
@@ -165,7 +174,8 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       if (rows.length > 0) ctx.out(renderConnectionsTable(rows, { fingerprints: args.fingerprints }));
       const filtered = rows.length !== s.connections ? `, ${rows.length} shown` : '';
       const keyNote = keyLog !== undefined || s.decryptedConnections > 0 ? `; ${s.decryptedConnections} decrypted` : '';
-      ctx.out(`${s.connections} TLS connection${s.connections === 1 ? '' : 's'} in ${s.flows} TCP flow${s.flows === 1 ? '' : 's'} (${s.packets} packets)${filtered}${keyNote}${result.meta.truncated ? '; the file ends mid-record' : ''}`);
+      const { fitBlocks } = await import('../../report/fit.js');
+      ctx.out(fitBlocks([`${s.connections} TLS connection${s.connections === 1 ? '' : 's'} in ${s.flows} TCP flow${s.flows === 1 ? '' : 's'} (${s.packets} packets)${filtered}${keyNote}${result.meta.truncated ? '; the file ends mid-record' : ''}`]));
       if (s.keyLogErrors > 0) ctx.err(`${s.keyLogErrors} key log line(s) could not be used`);
     },
   };

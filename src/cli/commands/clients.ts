@@ -31,7 +31,8 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
           ctx.out(JSON.stringify({ clients: CLIENT_PROFILES.map((p) => ({ name: p.name, aliases: p.aliases, title: p.title, description: p.description, versions: p.versions, source: p.source })) }, null, 2));
         } else {
           ctx.out(renderTable(['Name', 'Client', 'Offers'], CLIENT_PROFILES.map((p) => [p.name, p.title, p.versions.join(' ')])));
-          ctx.out('Use: tlsprobe clients HOST[:PORT], or tlsprobe diagnose HOST --client NAME');
+          const { fitBlocks } = await import('../../report/fit.js');
+          ctx.out(fitBlocks(['Use: tlsprobe clients HOST[:PORT], or tlsprobe diagnose HOST --client NAME']));
         }
         return;
       }

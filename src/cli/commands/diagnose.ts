@@ -7,7 +7,7 @@ import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { parseTarget } from '../target.js';
-import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
+import { LADDER_OPTION, connectOptions, ladderText, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
 
 interface DiagnoseArgs extends Partial<ProbeArgs> {
@@ -31,6 +31,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); with --profile, concrete names for its wildcards' })
           .option('json', { type: 'boolean', default: false, describe: 'print JSON: { target, verdict, evidence, remediation, probe }' })
           .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11): narrows the fix" })
+          .option('ladder', LADDER_OPTION)
           .option('bisect', { type: 'boolean', default: false, describe: 'find the smallest ClientHello change that turns the failure into success' })
           .option('client', { type: 'string', describe: 'also send the ClientHello of a client profile (see `tlsprobe clients`), e.g. win7-schannel' })
           .option('profile', { type: 'string', describe: 'diagnose every endpoint of a service profile, e.g. azure-backup, plus control endpoints' })
@@ -80,9 +81,11 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           ctx.out(JSON.stringify({ profile: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion }, null, 2));
           return;
         }
-        ctx.out(renderTable(['Endpoint', 'Role', 'Verdict', 'Summary'], rows));
-        if (needs.length) ctx.out(`Wildcards without a concrete name (give them as arguments): ${needs.join(', ')}`);
-        ctx.out(`Conclusion (${conclusion.code}): ${conclusion.summary}`);
+        const { fitBlocks } = await import('../../report/fit.js');
+        const blocks = [renderTable(['Endpoint', 'Role', 'Verdict', 'Summary'], rows)];
+        if (needs.length) blocks.push(`Wildcards without a concrete name (give them as arguments): ${needs.join(', ')}`);
+        blocks.push(`Conclusion (${conclusion.code}): ${conclusion.summary}`);
+        ctx.out(fitBlocks(blocks));
         return;
       }
 
@@ -153,7 +156,9 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         lines.push('What to change:');
         for (const r of d.remediation) lines.push(`- [${r.kind}] ${r.text}`);
       }
-      ctx.out(lines.join('\n'));
+      if (args.ladder) lines.push(await ladderText(probe));
+      const { fitBlocks } = await import('../../report/fit.js');
+      ctx.out(fitBlocks(lines));
     },
   };
 }

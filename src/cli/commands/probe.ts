@@ -30,6 +30,8 @@ export interface ProbeArgs {
   roots?: string;
   pcap?: string;
   keylog?: string;
+  ladder?: boolean;
+  html?: string;
 }
 
 /** Adds the options every connecting command shares (probe, diagnose, chain). */
@@ -41,6 +43,9 @@ export function connectOptions<T>(y: Argv<T>): Argv<T> {
     .option('proxy', { type: 'string', describe: 'connect through a proxy: http://[user:pass@]host:port (HTTP CONNECT) or socks5://host:port' })
     .option('starttls', { type: 'string', describe: 'upgrade a plain connection first: smtp, imap, pop3, ftp, ldap, postgres or xmpp' });
 }
+
+/** The option `--ladder` of probe, diagnose and replay. */
+export const LADDER_OPTION = { type: 'boolean', default: false, describe: 'also draw each attempt as a ladder: ClientHello out; ServerHello, alert, RST, FIN or nothing back; milliseconds' } as const;
 
 /** Returns the scan options shared by connecting commands, validated. */
 export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOptions {
@@ -97,6 +102,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
           .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT' })
           .option('json', { type: 'boolean', default: false, describe: 'print JSON (an array when there are several targets)' })
           .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON object per line, per target' })
+          .option('ladder', LADDER_OPTION)
           .option('versions', { type: 'string', array: true, describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3' })
           .option('ciphers', { type: 'boolean', default: false, describe: 'enumerate accepted cipher suites per version, in server preference order' })
           .option('groups', { type: 'boolean', default: false, describe: 'enumerate accepted named groups, post-quantum hybrids included' })
@@ -152,12 +158,18 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         if (unreachable(result)) ctx.setExitCode(ExitCode.failure);
         if (args.ndjson) ctx.out(JSON.stringify(json));
         else if (args.json) outputs.push(json);
-        else ctx.out(textView!.renderProbeText(json) + (done < specs.length ? '\n' : ''));
+        else ctx.out(textView!.renderProbeText(json) + (args.ladder ? `\n${await ladderText(json)}` : '') + (done < specs.length ? '\n' : ''));
       }
       if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? outputs[0] : outputs, null, 2));
       if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);
     },
   };
+}
+
+/** Returns the text ladder of a probe's JSON view, fitted to the output width. */
+export async function ladderText(probe: object): Promise<string> {
+  const [{ probeLadders, renderLadderText }, { outputWidth }] = await Promise.all([import('../../report/ladder.js'), import('../../report/fit.js')]);
+  return `Handshake ladder:\n${renderLadderText(probeLadders(probe as never), outputWidth())}`;
 }
 
 /** Writes the traced probes to the --pcap and --keylog files (atomically); throws UserError when one cannot be written. */
