@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../exit-codes.js';
 import { deprecatedAlias } from '../deprecated.js';
+import { HTML_OPTION } from '../report-options.js';
 import type { CliContext } from '../context.js';
 
 interface CaptureArgs {
@@ -20,6 +21,7 @@ interface CaptureArgs {
   fingerprints: boolean;
   at?: string;
   roots?: string;
+  html?: string;
 }
 
 /**
@@ -64,6 +66,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         .option('fingerprints', { type: 'boolean', default: false, describe: 'add JA3, JA3S and JA4 columns to the table' })
         .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default: when the connection was captured)' })
         .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE or directory, or "system" (default: the documented root set)' })
+        .option('html', HTML_OPTION)
         .example('$0 capture backup-failure.pcapng', 'one row per TLS connection')
         .example('$0 capture dump.pcap --failed --port 443', 'only the handshakes that failed, on port 443')
         .example('$0 capture dump.pcapng --keylog sslkeys.log --json', 'decrypt TLS 1.3 certificates; JSON out')
@@ -146,7 +149,8 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
             if (!connectionMatches(c, filters)) return;
             const j = connectionToJson(c, { roots, ...(at ? { at } : {}) });
             if (args.ndjson) ctx.out(JSON.stringify(j));
-            else rows.push(j);
+            // --ndjson keeps memory flat; with --html too, the rows are kept for the report.
+            if (!args.ndjson || args.html !== undefined) rows.push(j);
           },
         });
       } catch (e) {
@@ -155,20 +159,20 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       } finally {
         if (progress) process.stderr.write('\n');
       }
-      if (args.ndjson) return;
+      if (args.ndjson && args.html === undefined) return;
       rows.sort((a, b) => (a.index as number) - (b.index as number));
       const s = result.stats;
+      const json = {
+        connections: rows,
+        summary: { format: result.meta.format, packets: s.packets, flows: s.flows, tlsConnections: s.connections, shown: rows.length, decrypted: s.decryptedConnections, keyLogErrors: s.keyLogErrors, truncated: result.meta.truncated },
+      };
+      if (args.html !== undefined) {
+        const html = await import('../html-out.js');
+        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe capture: ${args.file}`, command: html.commandLine(), generatedAt: new Date(), sections: [html.captureSection(args.file, json as never)], raw: json }, [args.file, args.keylog, args.roots]);
+      }
+      if (args.ndjson) return;
       if (args.json) {
-        ctx.out(
-          JSON.stringify(
-            {
-              connections: rows,
-              summary: { format: result.meta.format, packets: s.packets, flows: s.flows, tlsConnections: s.connections, shown: rows.length, decrypted: s.decryptedConnections, keyLogErrors: s.keyLogErrors, truncated: result.meta.truncated },
-            },
-            null,
-            2,
-          ),
-        );
+        ctx.out(JSON.stringify(json, null, 2));
         return;
       }
       if (rows.length > 0) ctx.out(renderConnectionsTable(rows, { fingerprints: args.fingerprints }));

@@ -4,10 +4,12 @@ import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
+import { HTML_OPTION } from '../report-options.js';
 
 interface ClientsArgs extends Partial<ProbeArgs> {
   target?: string;
   json: boolean;
+  html?: string;
 }
 
 export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsArgs> {
@@ -18,7 +20,8 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       connectOptions(
         y
           .positional('target', { type: 'string', describe: 'HOST[:PORT]: simulate every client against it' })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+          .option('html', HTML_OPTION),
       )
         .example('$0 clients', 'the profiles and what they offer')
         .example('$0 clients backup.example.net', 'which client configurations would get error 10054')
@@ -27,8 +30,13 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       const { CLIENT_PROFILES, simulateClient } = await import('../../diagnose/clients.js');
       const { renderTable } = await import('../../report/table.js');
       if (args.target === undefined) {
+        const list = { clients: CLIENT_PROFILES.map((p) => ({ name: p.name, aliases: p.aliases, title: p.title, description: p.description, versions: p.versions, source: p.source })) };
+        if (args.html !== undefined) {
+          const html = await import('../html-out.js');
+          await html.writeHtmlReport(ctx, args.html, { title: 'tlsprobe clients', command: html.commandLine(), generatedAt: new Date(), sections: [html.clientsSection(list as never)], raw: list }, []);
+        }
         if (args.json) {
-          ctx.out(JSON.stringify({ clients: CLIENT_PROFILES.map((p) => ({ name: p.name, aliases: p.aliases, title: p.title, description: p.description, versions: p.versions, source: p.source })) }, null, 2));
+          ctx.out(JSON.stringify(list, null, 2));
         } else {
           ctx.out(renderTable(['Name', 'Client', 'Offers'], CLIENT_PROFILES.map((p) => [p.name, p.title, p.versions.join(' ')])));
           const { fitBlocks } = await import('../../report/fit.js');
@@ -55,8 +63,14 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       const sims = [];
       for (const p of CLIENT_PROFILES) sims.push(await simulateClient(target, p, sni, attemptOpts));
       if (sims.some((s) => s.verdict !== 'connects')) ctx.setExitCode(ExitCode.failure);
+      const json = { target: { host: spec.host, port: spec.port, address: target.address, sni }, clients: sims.map((s) => ({ profile: s.profile, verdict: s.verdict, gets10054: s.gets10054, outcome: s.attempt.outcome, cipherSuiteName: s.attempt.cipherSuiteName, negotiatedVersion: s.attempt.negotiatedVersion, summary: s.summary })) };
+      if (args.html !== undefined) {
+        const [html, { attemptToJson }] = await Promise.all([import('../html-out.js'), import('../../report/probe-view.js')]);
+        const attempts = sims.map((s) => attemptToJson(s.attempt.version, s.attempt));
+        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe clients: ${spec.host}:${spec.port}`, command: html.commandLine(), generatedAt: new Date(), sections: [html.clientsSection(json as never, attempts)], raw: json }, []);
+      }
       if (args.json) {
-        ctx.out(JSON.stringify({ target: { host: spec.host, port: spec.port, address: target.address, sni }, clients: sims.map((s) => ({ profile: s.profile, verdict: s.verdict, gets10054: s.gets10054, outcome: s.attempt.outcome, cipherSuiteName: s.attempt.cipherSuiteName, negotiatedVersion: s.attempt.negotiatedVersion, summary: s.summary })) }, null, 2));
+        ctx.out(JSON.stringify(json, null, 2));
         return;
       }
       ctx.out(renderTable(['Client', 'Result', 'Error 10054?', 'Detail'], sims.map((s) => [s.profile, s.verdict, s.gets10054 ? 'YES' : 'no', s.summary])));

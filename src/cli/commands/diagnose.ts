@@ -7,8 +7,9 @@ import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { parseTarget } from '../target.js';
-import { LADDER_OPTION, connectOptions, ladderText, scanOptionsFrom, type ProbeArgs } from './probe.js';
+import { connectOptions, ladderText, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
+import { HTML_OPTION, LADDER_OPTION } from '../report-options.js';
 
 interface DiagnoseArgs extends Partial<ProbeArgs> {
   targets?: string[];
@@ -32,6 +33,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           .option('json', { type: 'boolean', default: false, describe: 'print JSON: { target, verdict, evidence, remediation, probe }' })
           .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11): narrows the fix" })
           .option('ladder', LADDER_OPTION)
+          .option('html', HTML_OPTION)
           .option('bisect', { type: 'boolean', default: false, describe: 'find the smallest ClientHello change that turns the failure into success' })
           .option('client', { type: 'string', describe: 'also send the ClientHello of a client profile (see `tlsprobe clients`), e.g. win7-schannel' })
           .option('profile', { type: 'string', describe: 'diagnose every endpoint of a service profile, e.g. azure-backup, plus control endpoints' })
@@ -77,6 +79,11 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         const conclusion = concludeEndpoints(results);
         if (conclusion.code !== 'all-ok') ctx.setExitCode(ExitCode.failure);
         const needs = expanded.needsConcreteName.map((e) => e.pattern);
+        if (args.html !== undefined) {
+          const html = await import('../html-out.js');
+          const section = { heading: `Profile ${expanded.profile.name}`, verdict: { code: conclusion.code, summary: conclusion.summary, ok: conclusion.code === 'all-ok' }, remediation: [], regFix: null, ladders: [], certificates: [], chain: null, tables: [{ caption: 'Endpoints', head: ['Endpoint', 'Role', 'Verdict', 'Summary'], rows: rows.map((r) => r.map(String)) }] };
+          await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe diagnose --profile ${expanded.profile.name}`, command: html.commandLine(), generatedAt: new Date(), sections: [section], raw: { profile: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion } }, [args.roots]);
+        }
         if (args.json) {
           ctx.out(JSON.stringify({ profile: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion }, null, 2));
           return;
@@ -130,6 +137,12 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         }
       }
       if (d.verdict.code !== 'tls12-ok') ctx.setExitCode(ExitCode.failure);
+      if (args.html !== undefined) {
+        const html = await import('../html-out.js');
+        const { enrichWithChain } = await import('../chain-enrich.js');
+        const section = html.diagnoseSection(out, await enrichWithChain(scanToJson(run.scan), run.scan, { host: spec.host, at: args.at, roots: args.roots }));
+        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe diagnose: ${spec.host}:${spec.port}`, command: html.commandLine(), generatedAt: new Date(), sections: [section], raw: out }, [args.roots]);
+      }
       if (args.json) {
         ctx.out(JSON.stringify(out, null, 2));
         return;

@@ -8,6 +8,7 @@ import { parseStarttlsProtocol, type StarttlsProtocol } from '../../probe/startt
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
+import { HTML_OPTION, LADDER_OPTION } from '../report-options.js';
 
 export interface ProbeArgs {
   targets: string[];
@@ -43,9 +44,6 @@ export function connectOptions<T>(y: Argv<T>): Argv<T> {
     .option('proxy', { type: 'string', describe: 'connect through a proxy: http://[user:pass@]host:port (HTTP CONNECT) or socks5://host:port' })
     .option('starttls', { type: 'string', describe: 'upgrade a plain connection first: smtp, imap, pop3, ftp, ldap, postgres or xmpp' });
 }
-
-/** The option `--ladder` of probe, diagnose and replay. */
-export const LADDER_OPTION = { type: 'boolean', default: false, describe: 'also draw each attempt as a ladder: ClientHello out; ServerHello, alert, RST, FIN or nothing back; milliseconds' } as const;
 
 /** Returns the scan options shared by connecting commands, validated. */
 export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOptions {
@@ -103,6 +101,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
           .option('json', { type: 'boolean', default: false, describe: 'print JSON (an array when there are several targets)' })
           .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON object per line, per target' })
           .option('ladder', LADDER_OPTION)
+          .option('html', HTML_OPTION)
           .option('versions', { type: 'string', array: true, describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3' })
           .option('ciphers', { type: 'boolean', default: false, describe: 'enumerate accepted cipher suites per version, in server preference order' })
           .option('groups', { type: 'boolean', default: false, describe: 'enumerate accepted named groups, post-quantum hybrids included' })
@@ -142,6 +141,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
       const writer = trace ? await import('../../capture/pcapng-writer.js') : null;
       const traced: TracedAttempt[] = [];
       const outputs: object[] = [];
+      const htmlSections: object[] = [];
       let done = 0;
       for (const spec of specs) {
         const options = scanOptionsFrom(args, spec.port);
@@ -156,12 +156,18 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         if (writer) traced.push(...writer.tracedAttempts(result));
         done++;
         if (unreachable(result)) ctx.setExitCode(ExitCode.failure);
+        if (args.html !== undefined) htmlSections.push(json);
         if (args.ndjson) ctx.out(JSON.stringify(json));
         else if (args.json) outputs.push(json);
         else ctx.out(textView!.renderProbeText(json) + (args.ladder ? `\n${await ladderText(json)}` : '') + (done < specs.length ? '\n' : ''));
       }
       if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? outputs[0] : outputs, null, 2));
       if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);
+      if (args.html !== undefined) {
+        const html = await import('../html-out.js');
+        const sections = htmlSections.map((j) => html.probeSection(j as never));
+        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`, command: html.commandLine(), generatedAt: new Date(), sections, raw: specs.length === 1 ? htmlSections[0] : htmlSections }, [args.roots, args.pcap, args.keylog]);
+      }
     },
   };
 }

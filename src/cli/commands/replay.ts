@@ -10,7 +10,7 @@ import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
-import { LADDER_OPTION } from './probe.js';
+import { LADDER_OPTION } from '../report-options.js';
 
 interface ReplayArgs {
   file: string;
