@@ -47,6 +47,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { command: 'roots', aliases: [], describe: 'List the documented root CA set, or check which of it a trust store holds (--bundle)', load: async (ctx) => (await import('./commands/roots.js')).rootsCommand(ctx) },
   { command: 'replay <file>', aliases: [], describe: 'Send a captured ClientHello (pcap, pcapng, hex or binary) to a live server and compare the answers', load: async (ctx) => (await import('./commands/replay.js')).replayCommand(ctx) },
   { command: 'capture <file>', aliases: ['pcap'], describe: 'List the TLS connections in a pcap/pcapng capture: hellos, certificates, alerts, how each ended', load: async (ctx) => (await import('./commands/capture.js')).captureCommand(ctx) },
+  { command: 'schema [command]', aliases: [], describe: "Print the JSON Schema (draft 2020-12) of a command's --json/--ndjson output", load: async (ctx) => (await import('./commands/schema.js')).schemaCommand(ctx) },
   { command: 'lab', aliases: [], describe: 'Start local TLS endpoints on loopback (modern, TLS 1.3-only, legacy, reset/alert/silent misbehaviours)', load: async (ctx, wait) => (await import('./commands/lab.js')).labCommand(ctx, wait) },
 ];
 

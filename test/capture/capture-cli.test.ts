@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
+import { validateCliOutput } from '../helpers/schema.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 
 const pcap = (n: string): string => join(FIXTURES_DIR, 'pcap', n);
@@ -13,6 +14,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const out: string[] = [];
   const err: string[] = [];
   const code = await run(argv, { out: (t) => out.push(t), err: (t) => err.push(t), setExitCode: () => {}, isTty: false });
+  validateCliOutput(argv, out.join('\n'));
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -50,7 +52,9 @@ describe('tlsprobe capture', () => {
     const r = await cli('pcap', pcap('tls12-keylog.pcapng'), '--ndjson');
     const lines = r.out.split('\n').filter((l) => l.length > 0);
     expect(lines).toHaveLength(3);
-    expect(lines.map((l) => (JSON.parse(l) as J).index).sort()).toEqual([0, 1, 2]);
+    const envelopes = lines.map((l) => JSON.parse(l) as { schemaVersion: string; connections: J[] });
+    expect(envelopes.every((e) => e.schemaVersion === '1.0' && e.connections.length === 1)).toBe(true);
+    expect(envelopes.map((e) => e.connections[0]!.index).sort()).toEqual([0, 1, 2]);
   });
 
   it('uses the key log a pcapng file embeds to show TLS 1.3 certificates', async () => {

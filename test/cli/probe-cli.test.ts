@@ -20,7 +20,10 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     const port = lab.endpoint('reset-legacy').port;
     const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--json', '--at', '2026-12-01']);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ schemaVersion: '1.0', command: 'probe' });
+    expect(out.results).toHaveLength(1);
+    const j = out.results[0];
     expect(j.target).toEqual({ host: '127.0.0.1', port, address: '127.0.0.1', sni: 'localhost' });
     expect(j.versions.map((v: { version: string }) => v.version)).toEqual(['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3']);
     const byVersion = Object.fromEntries(j.versions.map((v: { version: string }) => [v.version, v]));
@@ -35,13 +38,13 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     expect(j.chain.findings.map((f: { code: string }) => f.code)).toContain('likely-tls-inspection');
   });
 
-  it('prints an array for several targets and NDJSON with --ndjson', async () => {
+  it('prints one envelope with a result per target, and one envelope per line with --ndjson', async () => {
     const a = `127.0.0.1:${lab.endpoint('modern').port}`;
     const b = `127.0.0.1:${lab.endpoint('reset-legacy').port}`;
     const arr = await tlsprobe(['probe', a, b, '--json', '--versions', 'TLS1.2,TLS1.3']);
-    expect(JSON.parse(arr.stdout)).toHaveLength(2);
+    expect(JSON.parse(arr.stdout).results.map((t: { target: { port: number } }) => t.target.port)).toEqual([a, b].map((x) => Number(x.split(':')[1])));
     const nd = await tlsprobe(['probe', a, b, '--ndjson', '--versions', 'TLS1.2']);
-    expect(nd.stdout.trim().split('\n').map((l) => JSON.parse(l).versions.length)).toEqual([1, 1]);
+    expect(nd.stdout.trim().split('\n').map((l) => JSON.parse(l).results[0].versions.length)).toEqual([1, 1]);
   });
 
   it('shows the reset as error 10054 in the table', async () => {
@@ -53,7 +56,7 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
   it('exits 1 when a target cannot be reached, and says why', async () => {
     const r = await tlsprobe(['probe', '127.0.0.1:1', '--json']);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).versions.every((v: { outcome: string }) => v.outcome === 'connect-refused')).toBe(true);
+    expect(JSON.parse(r.stdout).results[0].versions.every((v: { outcome: string }) => v.outcome === 'connect-refused')).toBe(true);
     const dns = await tlsprobe(['probe', 'no-such-host.invalid']);
     expect(dns.code).toBe(1);
     expect(dns.stdout).toMatch(/no-such-host\.invalid/);

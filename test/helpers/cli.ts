@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from './fixtures.js';
+import { validateCliOutput } from './schema.js';
 
 export const REPO_ROOT = join(FIXTURES_DIR, '..');
 export const CLI = join(REPO_ROOT, 'dist/cli/main.js');
@@ -23,13 +24,22 @@ export interface SpawnOptions {
 
 /** Resolves with the exit code and output of `tlsprobe ARGS` run from the repository root. */
 export function tlsprobe(args: readonly string[], input?: string | Uint8Array, opts: SpawnOptions = {}): Promise<CliRun> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      // Every JSON output a test produces is checked against its command's schema.
+      try {
+        validateCliOutput(args, stdout);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      resolve({ code, stdout, stderr });
+    });
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
   });
@@ -44,5 +54,6 @@ export async function runCli(args: readonly string[]): Promise<{ code: number; s
   let stdout = '';
   let stderr = '';
   const code = await run(args, { out: (t) => (stdout += t + '\n'), err: (t) => (stderr += t + '\n'), setExitCode: () => undefined, isTty: false });
+  validateCliOutput(args, stdout);
   return { code, stdout, stderr };
 }

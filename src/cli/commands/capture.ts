@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../exit-codes.js';
 import { deprecatedAlias } from '../deprecated.js';
 import { HTML_OPTION } from '../report-options.js';
+import { envelope } from '../../report/envelope.js';
 import type { CliContext } from '../context.js';
 
 interface CaptureArgs {
@@ -148,7 +149,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
           onConnection: (c) => {
             if (!connectionMatches(c, filters)) return;
             const j = connectionToJson(c, { roots, ...(at ? { at } : {}) });
-            if (args.ndjson) ctx.out(JSON.stringify(j));
+            if (args.ndjson) ctx.out(JSON.stringify(envelope('capture', { connections: [j] })));
             // --ndjson keeps memory flat; with --html too, the rows are kept for the report.
             if (!args.ndjson || args.html !== undefined) rows.push(j);
           },
@@ -172,7 +173,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       }
       if (args.ndjson) return;
       if (args.json) {
-        ctx.out(JSON.stringify(json, null, 2));
+        ctx.out(JSON.stringify(envelope('capture', json), null, 2));
         return;
       }
       if (rows.length > 0) ctx.out(renderConnectionsTable(rows, { fingerprints: args.fingerprints }));

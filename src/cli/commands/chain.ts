@@ -6,6 +6,7 @@ import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { readInput } from '../io.js';
 import { parseTarget } from '../target.js';
+import { envelope } from '../../report/envelope.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 
 interface ChainArgs extends Partial<ProbeArgs> {
@@ -79,7 +80,7 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       const ok = report.verified && report.anchor?.documented === true && !report.findings.some((f) => f.severity === 'error');
       if (!ok) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
-        ctx.out(JSON.stringify(json, null, 2));
+        ctx.out(JSON.stringify(envelope('chain', json), null, 2));
         return;
       }
       const certs = json.certificates as JsonObject[];

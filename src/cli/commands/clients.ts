@@ -5,6 +5,7 @@ import { ExitCode } from '../exit-codes.js';
 import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { HTML_OPTION } from '../report-options.js';
+import { envelope } from '../../report/envelope.js';
 
 interface ClientsArgs extends Partial<ProbeArgs> {
   target?: string;
@@ -36,7 +37,7 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
           await html.writeHtmlReport(ctx, args.html, { title: 'tlsprobe clients', command: html.commandLine(), generatedAt: new Date(), sections: [html.clientsSection(list as never)], raw: list }, []);
         }
         if (args.json) {
-          ctx.out(JSON.stringify(list, null, 2));
+          ctx.out(JSON.stringify(envelope('clients', list), null, 2));
         } else {
           ctx.out(renderTable(['Name', 'Client', 'Offers'], CLIENT_PROFILES.map((p) => [p.name, p.title, p.versions.join(' ')])));
           const { fitBlocks } = await import('../../report/fit.js');
@@ -70,7 +71,7 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
         await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe clients: ${spec.host}:${spec.port}`, command: html.commandLine(), generatedAt: new Date(), sections: [html.clientsSection(json as never, attempts)], raw: json }, []);
       }
       if (args.json) {
-        ctx.out(JSON.stringify(json, null, 2));
+        ctx.out(JSON.stringify(envelope('clients', json), null, 2));
         return;
       }
       ctx.out(renderTable(['Client', 'Result', 'Error 10054?', 'Detail'], sims.map((s) => [s.profile, s.verdict, s.gets10054 ? 'YES' : 'no', s.summary])));

@@ -4,6 +4,7 @@ import { DecodeError } from '../../wire/errors.js';
 import { hexOrBinary, parseHexArgument, readInput } from '../io.js';
 import { UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
+import { envelope } from '../../report/envelope.js';
 
 interface DecodeArgs {
   file?: string;
@@ -45,7 +46,7 @@ export function decodeCommand(ctx: CliContext): CommandModule<object, DecodeArgs
         }
         throw e;
       }
-      ctx.out(args.json ? JSON.stringify(result, null, 2) : renderDecodeTree(result));
+      ctx.out(args.json ? JSON.stringify(envelope('decode', result), null, 2) : renderDecodeTree(result));
     },
   };
 }

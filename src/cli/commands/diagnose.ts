@@ -9,6 +9,8 @@ import type { CliContext } from '../context.js';
 import { parseTarget } from '../target.js';
 import { connectOptions, ladderText, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
+import type { Diagnosis } from '../../diagnose/verdict.js';
+import { envelope } from '../../report/envelope.js';
 import { HTML_OPTION, LADDER_OPTION } from '../report-options.js';
 
 interface DiagnoseArgs extends Partial<ProbeArgs> {
@@ -22,6 +24,18 @@ interface DiagnoseArgs extends Partial<ProbeArgs> {
   roots?: string;
 }
 
+/** Returns one diagnosis as `results[]` of diagnose --json holds it. */
+function diagnosisJson(d: Diagnosis, probe: JsonObject): JsonObject {
+  return {
+    target: probe.target as JsonObject,
+    verdict: { ...d.verdict },
+    evidence: d.evidence.map((e) => ({ ...e })) as unknown as JsonObject[],
+    remediation: d.remediation.map((r) => ({ ...r })) as unknown as JsonObject[],
+    secondary: d.secondary.map((v) => ({ ...v })) as unknown as JsonObject[],
+    probe,
+  };
+}
+
 export function diagnoseCommand(ctx: CliContext): CommandModule<object, DiagnoseArgs> {
   return {
     command: 'diagnose [targets..]',
@@ -30,7 +44,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       connectOptions(
         y
           .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); with --profile, concrete names for its wildcards' })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON: { target, verdict, evidence, remediation, probe }' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON: { schemaVersion, command, results: [{ target, verdict, evidence, remediation, probe }] }' })
           .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11): narrows the fix" })
           .option('ladder', LADDER_OPTION)
           .option('html', HTML_OPTION)
@@ -69,11 +83,13 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           throw e;
         }
         const results = [];
+        const diagnoses: JsonObject[] = [];
         const rows: (string | number)[][] = [];
         for (const p of expanded.probes) {
           if (ctx.isTty) ctx.err(`diagnosing ${p.host}:${p.port}…`);
           const run = await runDiagnosis(p.host, { ...scanOptionsFrom(args, p.port), os, chainCheck });
           results.push({ host: p.host, port: p.port, role: p.role, verdict: run.diagnosis.verdict.code });
+          diagnoses.push(diagnosisJson(run.diagnosis, scanToJson(run.scan)));
           rows.push([`${p.host}:${p.port}`, p.role, run.diagnosis.verdict.code, run.diagnosis.verdict.summary]);
         }
         const conclusion = concludeEndpoints(results);
@@ -85,7 +101,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe diagnose --profile ${expanded.profile.name}`, command: html.commandLine(), generatedAt: new Date(), sections: [section], raw: { profile: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion } }, [args.roots]);
         }
         if (args.json) {
-          ctx.out(JSON.stringify({ profile: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion }, null, 2));
+          ctx.out(JSON.stringify(envelope('diagnose', { results: diagnoses, profile: { name: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion } }), null, 2));
           return;
         }
         const { fitBlocks } = await import('../../report/fit.js');
@@ -101,14 +117,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       const run = await runDiagnosis(spec.host, { ...options, os, chainCheck });
       const d = run.diagnosis;
       const probe = scanToJson(run.scan);
-      const out: JsonObject = {
-        target: probe.target as JsonObject,
-        verdict: { ...d.verdict },
-        evidence: d.evidence.map((e) => ({ ...e })) as unknown as JsonObject[],
-        remediation: d.remediation.map((r) => ({ ...r })) as unknown as JsonObject[],
-        secondary: d.secondary.map((v) => ({ ...v })) as unknown as JsonObject[],
-        probe,
-      };
+      const out = diagnosisJson(d, probe);
       const first = run.scan.addresses[0];
       if (first && (args.bisect || args.client !== undefined)) {
         const target = { host: spec.host, address: first.address, port: spec.port };
@@ -144,7 +153,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe diagnose: ${spec.host}:${spec.port}`, command: html.commandLine(), generatedAt: new Date(), sections: [section], raw: out }, [args.roots]);
       }
       if (args.json) {
-        ctx.out(JSON.stringify(out, null, 2));
+        ctx.out(JSON.stringify(envelope('diagnose', { results: [out] }), null, 2));
         return;
       }
       const lines: string[] = [];

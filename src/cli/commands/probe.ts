@@ -9,6 +9,7 @@ import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
 import { HTML_OPTION, LADDER_OPTION } from '../report-options.js';
+import { envelope } from '../../report/envelope.js';
 
 export interface ProbeArgs {
   targets: string[];
@@ -98,8 +99,8 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
       connectOptions(
         y
           .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT' })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON (an array when there are several targets)' })
-          .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON object per line, per target' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON: { schemaVersion, command, results: [one per target] } (tlsprobe schema probe)' })
+          .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON envelope per line, one target in each' })
           .option('ladder', LADDER_OPTION)
           .option('html', HTML_OPTION)
           .option('versions', { type: 'string', array: true, describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3' })
@@ -157,11 +158,11 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeArgs> 
         done++;
         if (unreachable(result)) ctx.setExitCode(ExitCode.failure);
         if (args.html !== undefined) htmlSections.push(json);
-        if (args.ndjson) ctx.out(JSON.stringify(json));
+        if (args.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [json] })));
         else if (args.json) outputs.push(json);
         else ctx.out(textView!.renderProbeText(json) + (args.ladder ? `\n${await ladderText(json)}` : '') + (done < specs.length ? '\n' : ''));
       }
-      if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? outputs[0] : outputs, null, 2));
+      if (args.json) ctx.out(JSON.stringify(envelope('probe', { results: outputs }), null, 2));
       if (writer) await writeTraces(ctx, writer, traced, args.pcap, args.keylog);
       if (args.html !== undefined) {
         const html = await import('../html-out.js');

@@ -5,6 +5,7 @@ import { WINDOWS_VERSIONS, parseWindowsVersion, type WindowsVersion } from '../.
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { readInput } from '../io.js';
+import { envelope } from '../../report/envelope.js';
 
 interface RegistryArgs {
   file: string;
@@ -69,7 +70,7 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
       }
       const ok = report.tls12 === 'enabled' && report.dotnetStrongCrypto;
       if (!ok) ctx.setExitCode(ExitCode.failure);
-      if (args.json) ctx.out(JSON.stringify(report, null, 2));
+      if (args.json) ctx.out(JSON.stringify(envelope('registry', report), null, 2));
       else ctx.out(renderRegistryReport(report) + (args.fix !== undefined && report.fix !== null ? `\nWrote ${args.fix}: import it with regedit or \`reg import ${basename(args.fix)}\`, then restart the backup services.` : ''));
     },
   };

@@ -11,6 +11,7 @@ import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
 import { LADDER_OPTION } from '../report-options.js';
+import { envelope } from '../../report/envelope.js';
 
 interface ReplayArgs {
   file: string;
@@ -108,7 +109,7 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
       const json = await replayToJson(args.file, result);
       if (result.live.outcome === 'connect-refused' || result.live.outcome === 'connect-timeout') ctx.setExitCode(ExitCode.failure);
       const { EXTENSION_TYPES, displayName } = await import('../../tls/registry.js');
-      if (args.json) ctx.out(JSON.stringify(json, null, 2));
+      if (args.json) ctx.out(JSON.stringify(envelope('replay', json), null, 2));
       else ctx.out(renderReplayText(json, (t) => displayName(EXTENSION_TYPES, t)) + (args.ladder ? `\n${await replayLadderText(json)}` : ''));
     },
   };
