@@ -22,8 +22,8 @@ export function decodeCommand(ctx: CliContext): CommandModule<object, DecodeArgs
         .option('hex', { type: 'string', describe: 'the bytes as a hex string instead of a file' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON ({ "messages": [...] })' })
         .example('$0 decode hello.bin', 'decode a raw ClientHello record')
-        .example('$0 decode --hex 160301002f0100002b0303...', 'decode bytes given as hex')
-        .example('tcpdump-extract | $0 decode - --json', 'decode hex or bytes from standard input as JSON')
+        .example('$0 decode --hex 15030300020228', 'decode bytes given as hex (here: a fatal handshake_failure alert)')
+        .example('$0 decode - --json < hello.hex', 'decode hex or bytes from standard input as JSON')
         .epilog(
           'Input is a TLS record stream (as sent on the wire), bare handshake messages, or an SSLv2-compatible ' +
             'ClientHello. ChangeCipherSpec and encrypted records are listed, not decoded. Broken input prints ' +

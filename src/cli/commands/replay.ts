@@ -45,7 +45,7 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
         .option('ladder', LADDER_OPTION)
         .option('timeout', { type: 'number', describe: 'read timeout in seconds (decimals allowed)' })
         .option('connect-timeout', { type: 'number', describe: 'TCP connect timeout in seconds (decimals allowed)' })
-        .example('$0 replay backup.pcapng --to 10.0.0.5:443 --connection 3', 'resend what the backup agent sent in tcp.stream 3')
+        .example('$0 replay backup.pcapng --to 10.0.0.5:443 --connection 2', 'resend what the backup agent sent in tcp.stream 2')
         .example('$0 replay hello.hex --to example.com --fix-sni example.com --fresh-key-share', 'a hello from a hex dump, SNI fixed, chain decrypted')
         .epilog(
           'Without opt-ins the record bytes on the wire equal the captured ones, record-layer version ' +
