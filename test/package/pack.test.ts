@@ -7,8 +7,8 @@
  * The install uses npm's cache first (`--prefer-offline`): offline once the dependencies have been
  * installed on this machine (CI's `npm ci` puts them there), the npm registry otherwise.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,31 @@ import { validateCliJson } from '../helpers/schema.js';
 
 const NPM_TIMEOUT_MS = 240_000;
 
-function npm(args: readonly string[], cwd: string) {
-  // npm is a JavaScript program: run it with this Node, so the test needs no shell to find it.
-  const npmCli = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
-  return spawnSync(process.execPath, [npmCli, ...args], { cwd, encoding: 'utf8', timeout: NPM_TIMEOUT_MS, env: { ...process.env, npm_config_update_notifier: 'false' } });
+/** npm's own JavaScript entry points beside this Node (the usual install layout), when there. */
+const NPM_BIN = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin');
+
+/** Runs an npm tool (`npm-cli.js`, `npx-cli.js`) with this Node, or the one on PATH when npm lives elsewhere. */
+function npmTool(tool: 'npm' | 'npx', args: readonly string[], cwd: string) {
+  const script = join(NPM_BIN, `${tool}-cli.js`);
+  const env = { ...process.env, npm_config_update_notifier: 'false' };
+  return existsSync(script)
+    ? spawnSync(process.execPath, [script, ...args], { cwd, encoding: 'utf8', timeout: NPM_TIMEOUT_MS, env })
+    : spawnSync(tool, [...args], { cwd, encoding: 'utf8', timeout: NPM_TIMEOUT_MS, env });
+}
+
+const npm = (args: readonly string[], cwd: string) => npmTool('npm', args, cwd);
+
+/** Runs `node ARGS` without blocking this process (the lab answers from it). */
+function node(args: readonly string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...args], { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end();
+  });
 }
 
 describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () => {
@@ -63,21 +84,20 @@ describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () =
   });
 
   it('npx tlsprobe --help answers from the installed package', () => {
-    const npxCli = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npx-cli.js');
-    const r = spawnSync(process.execPath, [npxCli, '--no-install', 'tlsprobe', '--help'], { cwd: app, encoding: 'utf8', timeout: NPM_TIMEOUT_MS });
+    const r = npmTool('npx', ['--no-install', 'tlsprobe', '--help'], app);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^tlsprobe <command> \[options\]/);
     expect(r.stdout).toContain('Examples:');
   }, NPM_TIMEOUT_MS);
 
-  it('tlsprobe probe reaches the lab, and its JSON matches the schema the package prints', () => {
+  it('tlsprobe probe reaches the lab, and its JSON matches the schema the package prints', async () => {
     const bin = join(app, 'node_modules', 'tlsprobe', 'dist', 'cli', 'main.js');
     const port = lab.endpoint('modern').port;
-    const probe = spawnSync(process.execPath, [bin, 'probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--versions', 'TLS1.2', 'TLS1.3', '--json'], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+    const probe = await node([bin, 'probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--versions', 'TLS1.2', 'TLS1.3', '--json'], app);
     expect(probe.status, probe.stderr).toBe(0);
     const out = JSON.parse(probe.stdout);
-    expect(out.results[0].versions.map((v: { supported: boolean }) => v.supported)).toEqual([true, true]);
-    const schema = spawnSync(process.execPath, [bin, 'schema', 'probe'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    expect(out.results[0].versions.map((v: { supported: boolean; outcome: string; error: string | null }) => `${v.outcome} ${v.supported} ${v.error}`)).toEqual(['negotiated true null', 'negotiated true null']);
+    const schema = await node([bin, 'schema', 'probe'], app);
     expect(schema.status, schema.stderr).toBe(0);
     const printed = JSON.parse(schema.stdout);
     expect(printed.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
