@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Json, JsonObject } from '../report/decode-view.js';
 import type { HtmlReport, HtmlSection } from '../report/html-report.js';
-import { attemptLadder, probeLadders } from '../report/ladder.js';
+import { MAX_CAPTURE_RUNGS, attemptLadder, captureLadder, probeLadders } from '../report/ladder.js';
 import { summary as probeSummary } from '../report/probe-text.js';
 import { renderFixReg, type RegistryCheck } from '../diagnose/registry.js';
 import { UserError } from './exit-codes.js';
@@ -89,7 +89,8 @@ export function captureSection(file: string, j: JsonObject): HtmlSection {
     verdict: { code: failed.length ? 'failed-handshakes' : 'all-negotiated', summary: `${rows.length} TLS connection(s), ${failed.length} without a completed handshake${failed.length ? `: ${failed.map((c) => `#${s(c.index)} ${s(c.outcome)}`).join(', ')}` : ''}.`, ok: failed.length === 0 },
     remediation: [],
     regFix: null,
-    ladders: [],
+    // The failed connections first: they are what the report is for; a bounded number of ladders.
+    ladders: [...failed, ...rows.filter((c) => c.outcome === 'negotiated')].slice(0, MAX_CAPTURE_RUNGS).map(captureLadder),
     certificates: firstCerts ? (firstCerts.certificates as JsonObject[]) : [],
     chain: firstCerts ? ((firstCerts.chain as JsonObject | undefined) ?? null) : null,
     tables: [{ caption: 'Connections', head: ['#', 'Client', 'Server', 'SNI', 'Version', 'Cipher suite', 'Outcome'], rows: rows.map((c) => [s(c.index), s(c.client), s(c.server), s(c.sni), s(c.versionName), s(c.cipherSuiteName), s(c.outcome)]) }],

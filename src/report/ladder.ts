@@ -90,6 +90,41 @@ export function probeLadders(probe: JsonObject): Ladder[] {
   return ((probe.versions as JsonObject[] | undefined) ?? []).map((v) => attemptLadder(str(v.version), v));
 }
 
+/** Most messages one captured connection's ladder draws (a long session is cut, with a note rung). */
+export const MAX_CAPTURE_RUNGS = 24;
+
+/**
+ * Returns the ladder of one captured connection (capture --json's connection object): each
+ * handshake message and alert in capture order, then how the TCP connection ended and when.
+ */
+export function captureLadder(c: JsonObject): Ladder {
+  const messages = (c.messages as JsonObject[] | undefined) ?? [];
+  const alerts = (c.alerts as JsonObject[] | undefined) ?? [];
+  const rungs: Rung[] = [];
+  let alertIndex = 0;
+  for (const m of messages.slice(0, MAX_CAPTURE_RUNGS)) {
+    const direction: RungDirection = m.from === 'client' ? 'to-server' : 'to-client';
+    if (m.type === 'alert') {
+      const a = alerts[alertIndex++];
+      const name = a && a.name !== null && a.name !== undefined ? `${a.levelName === 'fatal' ? 'fatal ' : ''}${str(a.name)}` : 'encrypted';
+      rungs.push({ direction, kind: 'alert', label: `Alert ${name}`, ms: null });
+    } else {
+      const kind: RungKind = m.type === 'client_hello' ? 'hello' : m.type === 'server_hello' ? 'server-hello' : 'connect';
+      rungs.push({ direction, kind, label: `${str(m.type)}${m.decrypted ? ' (decrypted)' : ''}`, ms: null });
+    }
+  }
+  if (messages.length > MAX_CAPTURE_RUNGS) rungs.push({ direction: 'none', kind: 'nothing', label: `${messages.length - MAX_CAPTURE_RUNGS} more messages`, ms: null });
+  const end = c.end as JsonObject | undefined;
+  if (end) {
+    const ms = num(end.msSinceStart);
+    const dir: RungDirection = end.by === 'client' ? 'to-server' : end.by === 'server' ? 'to-client' : 'none';
+    if (end.kind === 'rst') rungs.push({ direction: dir, kind: 'rst', label: `TCP RST by ${str(end.by)}${end.by === 'server' ? ' (Windows: error 10054)' : ''}`, ms });
+    else if (end.kind === 'fin') rungs.push({ direction: dir, kind: 'fin', label: `TCP FIN by ${str(end.by)}`, ms });
+    else rungs.push({ direction: 'none', kind: 'nothing', label: 'still open when the capture ends', ms });
+  }
+  return { title: `#${str(c.index)} ${str(c.client)} → ${str(c.server)}`, outcome: c.outcome === undefined ? null : str(c.outcome), rungs };
+}
+
 /** Width of the time column ("  1234.5 ms"). */
 const MS_WIDTH = 11;
 

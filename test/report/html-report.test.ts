@@ -75,7 +75,7 @@ describe.skipIf(!HAS_CLI)('the HTML report of a lab diagnose', () => {
     const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--os', '2008r2', '--roots', rootFile, '--html', file, '--json']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`HTML report written to ${file}`);
-    diag = JSON.parse(r.stdout);
+    diag = JSON.parse(r.stdout).results[0];
   }, 120_000);
   afterAll(async () => {
     await lab?.close();
@@ -99,7 +99,10 @@ describe.skipIf(!HAS_CLI)('the HTML report of a lab diagnose', () => {
     const k = await tlsprobe(['capture', pcap, '--html', captureFile, '--ndjson']);
     expect(k.code).toBe(0);
     expect(k.stdout.trim().split('\n')).toHaveLength(1);
-    expect(readFileSync(captureFile, 'utf8')).toContain('failed-handshakes');
+    const captureHtml = readFileSync(captureFile, 'utf8');
+    expect(captureHtml).toContain('failed-handshakes');
+    expect(captureHtml).toMatch(/client_hello<\/text>/);
+    expect(captureHtml).toMatch(/TCP RST by server \(Windows: error 10054\)/);
     const before = readFileSync(pcap);
     const over = await tlsprobe(['capture', pcap, '--html', pcap]);
     expect(over.code).toBe(2);
