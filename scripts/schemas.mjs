@@ -156,7 +156,11 @@ function envelope(command, title, body, optional = []) {
     $id: `${ID_BASE}${command}.schema.json`,
     title,
     description: `Output of \`tlsprobe ${command} --json\`${command === 'probe' || command === 'capture' ? ' (and each line of --ndjson: the same envelope with one item)' : ''}.`,
-    ...obj(props, optional),
+    anyOf: [
+      obj(props, optional),
+      // A command that fails before it has a result prints only the error (usage, unreadable input).
+      obj({ schemaVersion: { const: SCHEMA_VERSION }, command: { const: command }, error: ref('error') }, ['schemaVersion', 'command']),
+    ],
     $defs: defs,
   };
 }

@@ -65,6 +65,10 @@ describe('outputs against the schemas', () => {
     retyped.results[0].versions[0].outcome = 'accepted';
     expect(() => validateCliJson(['probe', '--json'], retyped)).toThrow(/outcome/);
     expect(() => validateCliJson(['probe', '--json'], { ...out, schemaVersion: '0.9' })).toThrow(/schemaVersion/);
+    // The error form (a command that fails before it has a result) is described too, and closed.
+    const failed = { schemaVersion: '1.0', command: 'probe', error: { code: 'usage', message: 'bad target' } };
+    expect(() => validateCliJson(['probe', '--json'], failed)).not.toThrow();
+    expect(() => validateCliJson(['probe', '--json'], { ...failed, error: { code: 'usage' } })).toThrow();
   }, 120_000);
 
   // Each run below is validated by runCli; the assertions say the mode was really exercised.
