@@ -9,7 +9,7 @@ import { outputMode, reportFailure, toCliError } from './failure.js';
 import { escapeJsonText, escapeText } from '../report/escape.js';
 import type { CommandModule } from 'yargs';
 import type { CliContext } from './context.js';
-import { ABOUT, USAGE, helpWidth, packageVersion, renderTopLevelHelp } from './top-help.js';
+import { ABOUT, USAGE, examplesEpilog, helpWidth, packageVersion, renderTopLevelHelp } from './top-help.js';
 
 type Yargs = typeof import('yargs/yargs');
 type Parser = ReturnType<Yargs>;
@@ -50,6 +50,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { command: 'roots', aliases: [], describe: 'List the documented root CA set, or check which of it a trust store holds (--bundle)', load: async (ctx) => (await import('./commands/roots.js')).rootsCommand(ctx) },
   { command: 'replay <file>', aliases: [], describe: 'Send a captured ClientHello (pcap, pcapng, hex or binary) to a live server and compare the answers', load: async (ctx) => (await import('./commands/replay.js')).replayCommand(ctx) },
   { command: 'capture <file>', aliases: ['pcap'], describe: 'List the TLS connections in a pcap/pcapng capture: hellos, certificates, alerts, how each ended', load: async (ctx) => (await import('./commands/capture.js')).captureCommand(ctx) },
+  { command: 'schema [command]', aliases: [], describe: "Print the JSON Schema (draft 2020-12) of a command's --json/--ndjson output", load: async (ctx) => (await import('./commands/schema.js')).schemaCommand(ctx) },
   { command: 'lab', aliases: [], describe: 'Start local TLS endpoints on loopback (modern, TLS 1.3-only, legacy, reset/alert/silent misbehaviours)', load: async (ctx, wait) => (await import('./commands/lab.js')).labCommand(ctx, wait) },
 ];
 
@@ -90,6 +91,7 @@ function configure(parser: Parser, width: number, chosen: CommandModule<object, 
     if (chosen !== null && entry.command === chosen.command) parser.command(chosen);
     else parser.command({ command: entry.command, aliases: entry.aliases, describe: entry.describe, handler: () => {} });
   }
+  if (chosen === null) parser.epilog(examplesEpilog());
   return parser
     .scriptName('tlsprobe')
     .usage(`${USAGE}\n\n${ABOUT}`)
@@ -179,7 +181,7 @@ async function runCommand(argv: readonly string[], ctx: CliContext & { signal: A
   };
   const width = helpWidth(process.stdout.columns);
   // The two answers that need no parser: printed without loading yargs (top-help.ts).
-  const help = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? renderTopLevelHelp(COMMANDS, width) : null;
+  const help = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? renderTopLevelHelp(COMMANDS, width, examplesEpilog()) : null;
   if (help !== null) {
     ctx.out(help);
     return ExitCode.ok;

@@ -6,6 +6,9 @@
  * `MIN_FAST_HELP_WIDTH` go through yargs.
  */
 import { readFileSync } from 'node:fs';
+import { wrapWords } from '../report/fit.js';
+
+export { wrapWords };
 
 /** What the top-level help needs of a command. */
 export interface HelpCommand {
@@ -17,34 +20,36 @@ export interface HelpCommand {
 export const USAGE = '$0 <command> [options]';
 export const ABOUT = 'Looks at TLS handshakes byte by byte: builds ClientHellos, probes endpoints per version, decodes what comes back.';
 
+/**
+ * The top-level examples, one per line (yargs prints an epilog as given, lines under 80 columns);
+ * a test runs each of them against the lab (test/cli/help-examples.test.ts).
+ */
+export const EXAMPLES: readonly (readonly [string, string])[] = [
+  ['tlsprobe probe example.com', 'how each TLS version ends'],
+  ['tlsprobe probe example.com --ladder', 'each attempt as an exchange'],
+  ['tlsprobe diagnose example.com --os 2012r2', 'why Windows gets 10054'],
+  ['tlsprobe diagnose example.com --html case.html', 'a report to attach to a case'],
+  ['tlsprobe capture dump.pcapng --failed', 'the handshakes that failed'],
+  ['tlsprobe schema probe', 'JSON Schema of probe --json'],
+];
+
+/** The examples block printed after the options (and how to read exit codes). */
+export function examplesEpilog(): string {
+  const left = Math.max(...EXAMPLES.map(([c]) => c.length)) + 2;
+  return [
+    'Examples:',
+    ...EXAMPLES.map(([c, d]) => `  ${c.padEnd(left)}${d}`),
+    '',
+    'Exit codes: 0 fine, 1 problem found, 2 usage or input error (README.md).',
+  ].join('\n');
+}
+
 /** Below this width yargs' layout changes shape (columns squeezed); the fast path leaves it to yargs. */
 export const MIN_FAST_HELP_WIDTH = 80;
 
 /** The help width the CLI uses: the terminal's, at most 110; 100 when not a terminal. */
 export function helpWidth(columns: number | undefined): number {
   return Math.min(110, columns || 100);
-}
-
-/** Returns `text` broken into lines of at most `width` characters, at spaces (greedy), words longer than a line split. */
-export function wrapWords(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (let word of text.split(' ')) {
-    while (word.length > width) {
-      if (line !== '') lines.push(line);
-      lines.push(word.slice(0, width));
-      word = word.slice(width);
-      line = '';
-    }
-    if (line === '') line = word;
-    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
-    else {
-      lines.push(line);
-      line = word;
-    }
-  }
-  if (line !== '') lines.push(line);
-  return lines;
 }
 
 /** A row with `left` padded to `leftWidth`, `text` wrapped in the rest, and `hint` right-aligned on its last line. */
@@ -65,7 +70,7 @@ function row(left: string, leftWidth: number, text: string, hint: string | null,
  * for a layout this renderer does not draw (narrower than MIN_FAST_HELP_WIDTH, or a command longer
  * than half the width, which yargs wraps inside its column): the caller then asks yargs.
  */
-export function renderTopLevelHelp(commands: readonly HelpCommand[], width: number): string | null {
+export function renderTopLevelHelp(commands: readonly HelpCommand[], width: number, epilog: string | null = null): string | null {
   const name = 'tlsprobe';
   const longest = Math.max(...commands.map((c) => `${name} ${c.command}`.length));
   // yargs caps the command column at half the width (usage.js maxWidth) and wraps longer commands in it.
@@ -82,6 +87,12 @@ export function renderTopLevelHelp(commands: readonly HelpCommand[], width: numb
   ];
   const optionWidth = Math.max(...options.map(([o]) => o.length)) + 2;
   lines.push('', 'Options:', ...options.flatMap(([o, d]) => row(o, optionWidth, d, '[boolean]', width)));
+  // yargs prints the epilog's lines as they are when they fit (examplesEpilog keeps them under 80).
+  if (epilog !== null) {
+    const long = epilog.split('\n').find((l) => l.length > width);
+    if (long !== undefined) return null;
+    lines.push('', ...epilog.split('\n'));
+  }
   return lines.join('\n');
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Json, JsonObject } from './decode-view.js';
 import { escapeText } from './escape.js';
+import { fitBlocks } from './fit.js';
 import { renderTable } from './table.js';
 
 function s(v: Json | undefined): string {
@@ -43,10 +44,15 @@ function asciiPreview(hex: string): string {
   return [...b].map((c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.')).join('');
 }
 
+/**
+ * Returns the Result cell: the JSON's own `outcome` word (`negotiated`, `alert`, `reset`, …), so a
+ * person and a script read the same word; a ServerHello for another version than the one probed
+ * is `negotiated` with "supported: no" in the JSON, and says so here.
+ */
 function result(v: JsonObject): string {
   if (v.outcome === null) return 'not run';
-  if (v.supported) return 'accepted';
-  return v.outcome === 'negotiated' ? 'not accepted' : s(v.outcome);
+  if (v.outcome === 'negotiated' && !v.supported) return 'negotiated (other version)';
+  return s(v.outcome);
 }
 
 /** Returns the text report for one target's JSON view. */
@@ -96,7 +102,7 @@ export function renderProbeText(j: JsonObject): string {
     for (const d of j.differences as string[]) push(`  ${d}`);
   }
   push(summary(versions));
-  return lines.join('\n');
+  return fitBlocks(lines);
 }
 
 /** Returns the one-line verdict on versions. */
@@ -106,7 +112,7 @@ export function summary(versions: readonly JsonObject[]): string {
   if (versions.every((v) => ['connect-refused', 'connect-timeout', 'dns-error'].includes(String(v.outcome)))) {
     return `Verdict: unreachable (${s(versions[0]?.outcome)}): not a TLS problem.`;
   }
-  let line = ok.length ? `Verdict: accepts ${ok.join(', ')}.` : 'Verdict: no version accepted.';
+  let line = ok.length ? `Verdict: negotiated ${ok.join(', ')}.` : 'Verdict: no version negotiated.';
   if (resets.length) line += ` Resets ${resets.join(', ')}: a client offering only ${resets.at(-1)} gets error 10054 (connection reset).`;
   return line;
 }

@@ -15,7 +15,7 @@ export const WINDOWS_RESET = '10054 (WSAECONNRESET: an existing connection was f
 /** Returns the JSON of one version attempt (the contract's fields plus evidence). */
 export function attemptToJson(version: ProbeVersion, r: AttemptResult | null): JsonObject {
   if (!r) {
-    return { version, supported: false, outcome: null, notRun: 'connection budget exhausted', alert: null, cipherSuite: null, cipherSuiteName: null, group: null, elapsedMs: null };
+    return { version, supported: false, outcome: null, notRun: 'connection budget exhausted', alert: null, cipherSuite: null, cipherSuiteName: null, group: null, elapsedMs: null, connectMs: null, helloBytes: null };
   }
   return {
     version,
@@ -28,6 +28,8 @@ export function attemptToJson(version: ProbeVersion, r: AttemptResult | null): J
     groupName: r.group === null ? null : displayName(NAMED_GROUPS, r.group),
     elapsedMs: r.elapsedMs,
     timing: { connectMs: r.timing.connectMs, firstByteMs: r.timing.firstByteMs, lastByteMs: r.timing.lastByteMs, closedMs: r.timing.closedMs },
+    // The ClientHello as sent: its handshake message plus the 5-byte record header.
+    helloBytes: r.helloSent.length + 5,
     negotiatedVersion: r.negotiatedVersion,
     negotiatedVersionName: r.negotiatedVersion === null ? null : displayName(PROTOCOL_VERSIONS, r.negotiatedVersion),
     helloRetryRequest: r.helloRetryRequest,

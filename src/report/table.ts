@@ -1,16 +1,71 @@
 /**
  * Tables for people, drawn with cli-table3 (its only import in tlsprobe). Colours off: output goes
- * to logs and tickets as often as to terminals.
+ * to logs and tickets as often as to terminals. A table fits the output width (fit.ts): when the
+ * cells' natural widths do not fit, the widest columns give up space first and their cells wrap at
+ * spaces (long words such as thumbprints are split), so no line is longer than the width.
  */
 import Table from 'cli-table3';
 import { escapeText } from './escape.js';
+import { outputWidth, wrapWords } from './fit.js';
+
+/** Narrowest a column is squeezed to before headers' words are split (content plus padding). */
+const MIN_COLUMN = 8;
+
+/** Narrowest a column is ever squeezed to: one character and its padding. */
+const LAST_RESORT_COLUMN = 3;
 
 /**
- * Returns a drawn table with `head` and `rows`. Every cell is escaped (escape.ts) before it is
- * measured: cli-table3 would otherwise count an ESC sequence as zero width and pass it through.
+ * Returns column widths (padding included) whose table fits `width`, or the natural ones when they
+ * fit. The widest column gives up space first, down to `floors` (the header's longest word, so
+ * headers stay whole); only a table that still does not fit goes below them.
  */
-export function renderTable(head: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
-  const t = new Table({ head: head.map((h) => escapeText(h)), style: { head: [], border: [], compact: true }, wordWrap: true });
-  for (const r of rows) t.push(r.map((c) => (c === null ? '' : escapeText(String(c)))));
+export function fitColumns(natural: readonly number[], width: number, floors: readonly number[] = natural.map(() => MIN_COLUMN)): number[] {
+  const widths = [...natural];
+  let excess = widths.reduce((a, b) => a + b, 0) + widths.length + 1 - width;
+  for (const floor of [(i: number) => Math.min(natural[i]!, Math.max(MIN_COLUMN, floors[i]!)), () => LAST_RESORT_COLUMN]) {
+    while (excess > 0) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++) if (widths[i]! > floor(i) && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      if (widest < 0) break;
+      widths[widest]!--;
+      excess--;
+    }
+  }
+  return widths;
+}
+
+/**
+ * Returns a drawn table with `head` and `rows`, at most `width` columns wide (default: the output
+ * width). A table whose headers cannot all stay whole at that width (many columns on a narrow
+ * terminal) is printed as one block per row instead, a "Header  value" line per cell. Every cell is
+ * escaped (escape.ts) before it is measured: an ESC sequence would otherwise count as zero width
+ * and reach the terminal.
+ */
+export function renderTable(head: readonly string[], rows: readonly (readonly (string | number | null)[])[], width: number = outputWidth()): string {
+  const cells = rows.map((r) => r.map((c) => (c === null ? '' : escapeText(String(c)))));
+  head = head.map((h) => escapeText(h));
+  const natural = head.map((h, i) => 2 + Math.max(...[h, ...cells.map((r) => r[i] ?? '')].flatMap((c) => c.split('\n')).map((l) => l.length)));
+  const floors = head.map((h, i) => Math.min(natural[i]!, Math.max(MIN_COLUMN, 2 + Math.max(...h.split(/\s+/).map((w) => w.length)))));
+  if (floors.reduce((a, b) => a + b, 0) + head.length + 1 > width) return renderRecords(head, cells, width);
+  const widths = fitColumns(natural, width, floors);
+  const wrap = (c: string, i: number) => c.split('\n').flatMap((l) => (l === '' ? [''] : wrapWords(l, widths[i]! - 2))).join('\n');
+  const t = new Table({ head: head.map(wrap), colWidths: widths, style: { head: [], border: [], compact: true }, wordWrap: false });
+  for (const r of cells) t.push(r.map(wrap));
   return t.toString();
+}
+
+/** Returns the rows as blocks: the first cell as a title, then each other cell under its header, wrapped to `width`. */
+function renderRecords(head: readonly string[], cells: readonly (readonly string[])[], width: number): string {
+  const label = Math.min(Math.floor(width / 3), 2 + Math.max(...head.map((h) => h.length)));
+  const blocks = cells.map((r) => {
+    const lines = [`${head[0]} ${r[0] ?? ''}`];
+    for (let i = 1; i < head.length; i++) {
+      const value = (r[i] ?? '').split('\n').flatMap((l) => wrapWords(l, width - label - 2));
+      const name = head[i]!.length > label - 2 ? `${head[i]!.slice(0, label - 3)}…` : head[i]!;
+      value.forEach((v, k) => lines.push(`  ${(k === 0 ? name : '').padEnd(label)}${v}`));
+      if (value.length === 0) lines.push(`  ${name}`);
+    }
+    return lines.join('\n');
+  });
+  return blocks.join('\n\n');
 }

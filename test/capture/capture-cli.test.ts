@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
+import { validateCliOutput } from '../helpers/schema.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 
 const pcap = (n: string): string => join(FIXTURES_DIR, 'pcap', n);
@@ -13,6 +14,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const out: string[] = [];
   const err: string[] = [];
   const code = await run(argv, { out: (t) => out.push(t), err: (t) => err.push(t), setExitCode: () => {}, isTty: false });
+  validateCliOutput(argv, out.join('\n'));
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -50,7 +52,9 @@ describe('tlsprobe capture', () => {
     const r = await cli('pcap', pcap('tls12-keylog.pcapng'), '--ndjson');
     const lines = r.out.split('\n').filter((l) => l.length > 0);
     expect(lines).toHaveLength(3);
-    expect(lines.map((l) => (JSON.parse(l) as J).index).sort()).toEqual([0, 1, 2]);
+    const envelopes = lines.map((l) => JSON.parse(l) as { schemaVersion: string; connections: J[] });
+    expect(envelopes.every((e) => e.schemaVersion === '1.0' && e.connections.length === 1)).toBe(true);
+    expect(envelopes.map((e) => e.connections[0]!.index).sort()).toEqual([0, 1, 2]);
   });
 
   it('uses the key log a pcapng file embeds to show TLS 1.3 certificates', async () => {
@@ -63,12 +67,22 @@ describe('tlsprobe capture', () => {
     const count = async (...args: string[]): Promise<number> => ((JSON.parse((await cli('capture', ...args, '--json')).out) as { connections: J[] }).connections.length);
     expect(await count(pcap('tls12-keylog.pcapng'), '--failed')).toBe(0);
     expect(await count(pcap('reset-after-hello.pcapng'), '--failed')).toBe(1);
-    expect(await count(pcap('tls12-keylog.pcapng'), '--sni', 'CAPTURE.*')).toBe(3);
-    expect(await count(pcap('tls12-keylog.pcapng'), '--sni', 'other.test')).toBe(0);
-    expect(await count(pcap('tls12-keylog.pcapng'), '--host', '127.0.0.2')).toBe(3);
-    expect(await count(pcap('tls12-keylog.pcapng'), '--host', 'capture.test')).toBe(3);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--filter-sni', 'CAPTURE.*')).toBe(3);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--filter-sni', 'other.test')).toBe(0);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--filter-host', '127.0.0.2')).toBe(3);
+    expect(await count(pcap('tls12-keylog.pcapng'), '--filter-host', 'capture.test')).toBe(3);
     const first = (JSON.parse((await cli('capture', pcap('tls12-keylog.pcapng'), '--json')).out) as { connections: J[] }).connections[0]!;
     expect(await count(pcap('tls12-keylog.pcapng'), '--port', (first.client as string).split(':')[1]!)).toBe(1);
+  });
+
+  it('still takes the old filter spellings --host and --sni, with a warning naming the new ones', async () => {
+    const old = await cli('capture', pcap('tls12-keylog.pcapng'), '--sni', 'capture.*', '--host', '127.0.0.2', '--json');
+    expect(old.code).toBe(0);
+    expect((JSON.parse(old.out) as { connections: J[] }).connections.length).toBe(3);
+    expect(old.err).toContain('--sni is deprecated here, use --filter-sni');
+    expect(old.err).toContain('--host is deprecated here, use --filter-host');
+    const both = await cli('capture', pcap('tls12-keylog.pcapng'), '--sni', 'a', '--filter-sni', 'b');
+    expect(both.code).toBe(2);
   });
 
   it('draws a table with the outcome and, on request, the fingerprints', async () => {

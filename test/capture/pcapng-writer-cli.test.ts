@@ -50,7 +50,7 @@ describe('tlsprobe probe --pcap --keylog', () => {
     const target = `127.0.0.1:${lab.endpoint('modern').port}`;
     const r = await tlsprobe(['probe', target, '--sni', 'localhost', '--versions', 'TLS1.2,TLS1.3', '--json', '--pcap', pcap, '--keylog', keylog, '--roots', roots]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).versions.map((v: { outcome: string }) => v.outcome)).toEqual(['negotiated', 'negotiated']);
+    expect(JSON.parse(r.stdout).results[0].versions.map((v: { outcome: string }) => v.outcome)).toEqual(['negotiated', 'negotiated']);
     expect(r.stderr).toMatch(/capture of 2 connections written to .*probe\.pcapng/);
     expect(r.stderr).toMatch(/2 TLS 1\.3 secrets written to .*keys\.log/);
     expect(readdirSync(dir).sort()).toEqual(['keys.log', 'probe.pcapng']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, yargsTopLevelHelp } from '../../src/cli/run.js';
-import { ABOUT, MIN_FAST_HELP_WIDTH, USAGE, packageVersion, renderTopLevelHelp, wrapWords } from '../../src/cli/top-help.js';
+import { ABOUT, MIN_FAST_HELP_WIDTH, USAGE, examplesEpilog, packageVersion, renderTopLevelHelp, wrapWords } from '../../src/cli/top-help.js';
 import { readFileSync } from 'node:fs';
 import type { CliContext } from '../../src/cli/context.js';
 import { HAS_CLI, runCli, tlsprobe } from '../helpers/cli.js';
@@ -51,7 +51,7 @@ describe('the lazy command table', () => {
 
 describe('the top-level help without yargs', () => {
   it.each([MIN_FAST_HELP_WIDTH, 90, 100, 104, 110])('is what yargs renders, line for line, at %i columns', async (width) => {
-    expect(renderTopLevelHelp(COMMANDS, width)).toBe(await yargsTopLevelHelp(width));
+    expect(renderTopLevelHelp(COMMANDS, width, examplesEpilog())).toBe(await yargsTopLevelHelp(width));
   });
 
   it('still matches yargs when a description wraps differently or a command has several aliases', async () => {

@@ -10,6 +10,7 @@ import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { assertNoStackTrace } from '../helpers/cli.js';
 import { decode as libraryDecode, DecodeError } from '../../src/index.js';
 import { fromHex } from '../../src/wire/hex.js';
+import { validateCliOutput } from '../helpers/schema.js';
 
 const ROOT = join(FIXTURES_DIR, '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -17,6 +18,7 @@ const CLI = join(ROOT, 'dist/cli/main.js');
 function tlsprobe(args: string[], input?: string | Buffer) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, input, encoding: 'utf8' });
   assertNoStackTrace(r.stderr, args);
+  validateCliOutput(args, r.stdout);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,12 +36,12 @@ describe.skipIf(!existsSync(CLI))('tlsprobe decode (built CLI)', () => {
     const r = tlsprobe(['decode', file, '--json']);
     expect(r.code).toBe(0);
     const lib = libraryDecode(fromHex(readFileSync(join(ROOT, file), 'utf8')));
-    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(JSON.stringify(lib)));
+    expect(JSON.parse(r.stdout)).toEqual({ schemaVersion: '1.0', command: 'decode', ...JSON.parse(JSON.stringify(lib)) });
   });
 
   it('reads hex from --hex and bytes from standard input', () => {
     const alert = tlsprobe(['decode', '--hex', '15 03 01 00 02 02 46', '--json']);
-    expect(JSON.parse(alert.stdout)).toEqual({ messages: [{ type: 'alert', offset: 0, level: 2, levelName: 'fatal', description: 70, name: 'protocol_version' }] });
+    expect(JSON.parse(alert.stdout)).toEqual({ schemaVersion: '1.0', command: 'decode', messages: [{ type: 'alert', offset: 0, level: 2, levelName: 'fatal', description: 70, name: 'protocol_version' }] });
     const raw = Buffer.from('150303000201 00'.replace(/ /g, ''), 'hex');
     const stdin = tlsprobe(['decode', '-', '--json'], raw);
     expect(stdin.code).toBe(0);

@@ -32,7 +32,7 @@ describe.skipIf(!HAS_CLI)('tlsprobe diagnose', () => {
     writeFileSync(rootFile, lab.pki.root.pem);
     const r = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--os', '2008r2', '--client', 'win7-schannel', '--bisect', '--roots', rootFile, '--json']);
     expect(r.code).toBe(1);
-    const j = JSON.parse(r.stdout);
+    const j = JSON.parse(r.stdout).results[0];
     expect(j.verdict.code).toBe('legacy-version-reset');
     expect(j.evidence.find((e: { attempt: string }) => e.attempt === 'TLS1.0')).toMatchObject({ outcome: 'reset' });
     expect(j.remediation.map((x: { kind: string }) => x.kind)).toEqual(expect.arrayContaining(['registry', 'update']));
@@ -46,11 +46,11 @@ describe.skipIf(!HAS_CLI)('tlsprobe diagnose', () => {
     const rootFile = join(dir, 'lab-root2.pem');
     writeFileSync(rootFile, lab.pki.root.pem);
     const ok = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('legacy').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
-    expect(JSON.parse(ok.stdout).verdict.code).toBe('tls12-ok');
+    expect(JSON.parse(ok.stdout).results[0].verdict.code).toBe('tls12-ok');
     expect(ok.code).toBe(0);
     const alert = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('modern').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
-    expect(JSON.parse(alert.stdout).verdict).toMatchObject({ code: 'legacy-version-alert', information: true });
-    expect(JSON.parse(alert.stdout).fine).toBe(true);
+    expect(JSON.parse(alert.stdout).results[0].verdict).toMatchObject({ code: 'legacy-version-alert', information: true });
+    expect(JSON.parse(alert.stdout).results[0].fine).toBe(true);
     // Issue 12: a healthy TLS 1.2+1.3 endpoint that refuses TLS 1.0 is fine for a current client.
     expect(alert.code).toBe(0);
   });
@@ -157,9 +157,9 @@ describe.skipIf(!HAS_CLI)('--proxy on the command line', () => {
       writeFileSync(rootFile, lab.pki.root.pem);
       const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${good.port}`, '--versions', 'TLS1.2,TLS1.3', '--roots', rootFile, '--json']);
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout).versions.map((v: { supported: boolean }) => v.supported)).toEqual([true, true]);
+      expect(JSON.parse(r.stdout).results[0].versions.map((v: { supported: boolean }) => v.supported)).toEqual([true, true]);
       const d = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${bad.port}`, '--json']);
-      expect(JSON.parse(d.stdout).verdict.code).toBe('proxy-resets');
+      expect(JSON.parse(d.stdout).results[0].verdict.code).toBe('proxy-resets');
       const badUrl = await tlsprobe(['probe', '127.0.0.1', '--proxy', 'ftp://user:secret@host:21']);
       expect(badUrl.code).toBe(2);
       expect(badUrl.stderr).not.toMatch(/secret/);

@@ -21,7 +21,10 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--json', '--at', '2026-12-01']);
     // Issue 12: without --roots the lab chain ends at a root outside the documented set: a problem (exit 1).
     expect(r.code).toBe(1);
-    const j = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ schemaVersion: '1.0', command: 'probe' });
+    expect(out.results).toHaveLength(1);
+    const j = out.results[0];
     expect(j.target).toEqual({ host: '127.0.0.1', port, address: '127.0.0.1', sni: 'localhost' });
     expect(j.versions.map((v: { version: string }) => v.version)).toEqual(['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3']);
     const byVersion = Object.fromEntries(j.versions.map((v: { version: string }) => [v.version, v]));
@@ -36,22 +39,22 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     expect(j.chain.findings.map((f: { code: string }) => f.code)).toContain('likely-tls-inspection');
   });
 
-  it('prints an array for several targets and NDJSON with --ndjson', async () => {
+  it('prints one envelope with a result per target, and one envelope per line with --ndjson', async () => {
     const a = `127.0.0.1:${lab.endpoint('modern').port}`;
     const b = `127.0.0.1:${lab.endpoint('reset-legacy').port}`;
     const arr = await tlsprobe(['probe', a, b, '--json', '--versions', 'TLS1.2,TLS1.3']);
-    expect(JSON.parse(arr.stdout)).toHaveLength(2);
+    expect(JSON.parse(arr.stdout).results.map((t: { target: { port: number } }) => t.target.port)).toEqual([a, b].map((x) => Number(x.split(':')[1])));
     const nd = await tlsprobe(['probe', a, b, '--ndjson', '--versions', 'TLS1.2']);
     const lines = nd.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    // One line per target, then the fleet's summary line.
-    expect(lines.slice(0, -1).map((l) => l.versions.length)).toEqual([1, 1]);
+    // One envelope per target, then the fleet's summary line.
+    expect(lines.slice(0, -1).map((l) => l.results[0].versions.length)).toEqual([1, 1]);
     expect(lines.at(-1).summary).toMatchObject({ targets: 2, reachable: 2, unreachable: 0, connections: 2 });
   });
 
   it('shows the reset as error 10054 in the table', async () => {
     const r = await tlsprobe(['probe', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost']);
     expect(r.stdout).toMatch(/TLS1\.0 .*reset .*Windows clients see error 10054/);
-    expect(r.stdout).toMatch(/Verdict: accepts TLS1\.2, TLS1\.3\. Resets SSL3\.0, TLS1\.0, TLS1\.1/);
+    expect(r.stdout).toMatch(/Verdict: negotiated TLS1\.2, TLS1\.3\. Resets SSL3\.0, TLS1\.0, TLS1\.1/);
   });
 
   it('exits 0 for an endpoint a current client connects to, with its anchor given as --roots', async () => {
@@ -72,7 +75,7 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
   it('exits 3 when a target cannot be reached before any TLS, and says why', async () => {
     const r = await tlsprobe(['probe', '127.0.0.1:1', '--json']);
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout).versions.every((v: { outcome: string }) => v.outcome === 'connect-refused')).toBe(true);
+    expect(JSON.parse(r.stdout).results[0].versions.every((v: { outcome: string }) => v.outcome === 'connect-refused')).toBe(true);
     const dns = await tlsprobe(['probe', 'no-such-host.invalid']);
     expect(dns.code).toBe(3);
     expect(dns.stdout).toMatch(/no-such-host\.invalid/);

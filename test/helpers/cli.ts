@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from './fixtures.js';
+import { validateCliOutput } from './schema.js';
 
 export const REPO_ROOT = join(FIXTURES_DIR, '..');
 export const CLI = join(REPO_ROOT, 'dist/cli/main.js');
@@ -24,21 +25,30 @@ export function assertNoStackTrace(stderr: string, args: readonly string[]): voi
   if (/^\s{4}at /m.test(stderr)) throw new Error(`tlsprobe ${args.join(' ')} printed a stack trace:\n${stderr}`);
 }
 
+/** Where and with what environment `tlsprobe()` runs (default: the repository root, this environment). */
+export interface SpawnOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /** Resolves with the exit code and output of `tlsprobe ARGS` run from the repository root. */
-export function tlsprobe(args: readonly string[], input?: string | Uint8Array): Promise<CliRun> {
+export function tlsprobe(args: readonly string[], input?: string | Uint8Array, opts: SpawnOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => {
+      // No stack trace on stderr, and every JSON output a test produces is checked against its command's schema.
       try {
         assertNoStackTrace(stderr, args);
-        resolve({ code, stdout, stderr });
+        validateCliOutput(args, stdout);
       } catch (e) {
         reject(e);
+        return;
       }
+      resolve({ code, stdout, stderr });
     });
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
@@ -55,5 +65,6 @@ export async function runCli(args: readonly string[], signal?: AbortSignal): Pro
   let stderr = '';
   const code = await run(args, { out: (t) => (stdout += t + '\n'), err: (t) => (stderr += t + '\n'), setExitCode: () => undefined, isTty: false, ...(signal ? { signal } : {}) });
   assertNoStackTrace(stderr, args);
+  validateCliOutput(args, stdout);
   return { code, stdout, stderr };
 }

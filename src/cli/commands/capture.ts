@@ -2,6 +2,9 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../exit-codes.js';
+import { deprecatedAlias } from '../deprecated.js';
+import { HTML_OPTION } from '../report-options.js';
+import { envelope } from '../../report/envelope.js';
 import type { CliContext } from '../context.js';
 
 interface CaptureArgs {
@@ -9,13 +12,17 @@ interface CaptureArgs {
   json: boolean;
   ndjson: boolean;
   keylog?: string;
-  host?: string;
+  'filter-host'?: string;
   port?: number;
+  'filter-sni'?: string;
+  /** Deprecated spellings of --filter-host and --filter-sni (hidden, they warn). */
+  host?: string;
   sni?: string;
   failed: boolean;
   fingerprints: boolean;
   at?: string;
   roots?: string;
+  html?: string;
 }
 
 /**
@@ -50,13 +57,17 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         .option('json', { type: 'boolean', default: false, describe: 'print { "connections": [...] } once the file is read' })
         .option('ndjson', { type: 'boolean', default: false, describe: 'print one connection object per line as each connection ends (memory stays flat)' })
         .option('keylog', { type: 'string', describe: 'NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 certificates and the Finished messages' })
-        .option('host', { type: 'string', describe: 'only connections with this address at either end, or this SNI' })
+        .option('filter-host', { type: 'string', describe: 'only connections with this address at either end, or this SNI' })
         .option('port', { type: 'number', describe: 'only connections with this port at either end' })
-        .option('sni', { type: 'string', describe: 'only connections whose SNI matches (case-insensitive, * wildcards)' })
+        .option('filter-sni', { type: 'string', describe: 'only connections whose SNI matches (case-insensitive, * wildcards)' })
+        // Before 0.2 these filters were --host and --sni, which elsewhere mean "send this name".
+        .option('host', { type: 'string', hidden: true })
+        .option('sni', { type: 'string', hidden: true })
         .option('failed', { type: 'boolean', default: false, describe: 'only connections that did not complete a handshake' })
         .option('fingerprints', { type: 'boolean', default: false, describe: 'add JA3, JA3S and JA4 columns to the table' })
         .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default: when the connection was captured)' })
         .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE or directory, or "system" (default: the documented root set)' })
+        .option('html', HTML_OPTION)
         .example('$0 capture backup-failure.pcapng', 'one row per TLS connection')
         .example('$0 capture dump.pcap --failed --port 443', 'only the handshakes that failed, on port 443')
         .example('$0 capture dump.pcapng --keylog sslkeys.log --json', 'decrypt TLS 1.3 certificates; JSON out')
@@ -68,6 +79,8 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
             'Exit code 0 when the file was read, 2 on usage errors or a file that is not a capture.',
         ) as unknown as Argv<CaptureArgs>,
     handler: async (args) => {
+      const filterHost = deprecatedAlias(ctx, args['filter-host'], args.host, '--host', '--filter-host');
+      const filterSni = deprecatedAlias(ctx, args['filter-sni'], args.sni, '--sni', '--filter-sni');
       if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
       if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)) {
         throw new UserError(`--port takes a port number 0-65535 (got ${args.port})`);
@@ -98,9 +111,9 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       const roots = rootsOption(args.roots);
       const at = atOption(args.at);
       const filters = {
-        ...(args.host !== undefined ? { host: args.host } : {}),
+        ...(filterHost !== undefined ? { host: filterHost } : {}),
         ...(args.port !== undefined ? { port: args.port } : {}),
-        ...(args.sni !== undefined ? { sni: args.sni } : {}),
+        ...(filterSni !== undefined ? { sni: filterSni } : {}),
         failed: args.failed,
       };
 
@@ -136,8 +149,9 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
           onConnection: (c) => {
             if (!connectionMatches(c, filters)) return;
             const j = connectionToJson(c, { roots, ...(at ? { at } : {}) });
-            if (args.ndjson) ctx.out(JSON.stringify(j));
-            else rows.push(j);
+            if (args.ndjson) ctx.out(JSON.stringify(envelope('capture', { connections: [j] })));
+            // --ndjson keeps memory flat; with --html too, the rows are kept for the report.
+            if (!args.ndjson || args.html !== undefined) rows.push(j);
           },
         });
       } catch (e) {
@@ -146,26 +160,27 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       } finally {
         if (progress) process.stderr.write('\n');
       }
-      if (args.ndjson) return;
+      if (args.ndjson && args.html === undefined) return;
       rows.sort((a, b) => (a.index as number) - (b.index as number));
       const s = result.stats;
+      const json = {
+        connections: rows,
+        summary: { format: result.meta.format, packets: s.packets, flows: s.flows, tlsConnections: s.connections, shown: rows.length, decrypted: s.decryptedConnections, keyLogErrors: s.keyLogErrors, truncated: result.meta.truncated },
+      };
+      if (args.html !== undefined) {
+        const html = await import('../html-out.js');
+        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe capture: ${args.file}`, command: html.commandLine(), generatedAt: new Date(), sections: [html.captureSection(args.file, json as never)], raw: json }, [args.file, args.keylog, args.roots]);
+      }
+      if (args.ndjson) return;
       if (args.json) {
-        ctx.out(
-          JSON.stringify(
-            {
-              connections: rows,
-              summary: { format: result.meta.format, packets: s.packets, flows: s.flows, tlsConnections: s.connections, shown: rows.length, decrypted: s.decryptedConnections, keyLogErrors: s.keyLogErrors, truncated: result.meta.truncated },
-            },
-            null,
-            2,
-          ),
-        );
+        ctx.out(JSON.stringify(envelope('capture', json), null, 2));
         return;
       }
       if (rows.length > 0) ctx.out(renderConnectionsTable(rows, { fingerprints: args.fingerprints }));
       const filtered = rows.length !== s.connections ? `, ${rows.length} shown` : '';
       const keyNote = keyLog !== undefined || s.decryptedConnections > 0 ? `; ${s.decryptedConnections} decrypted` : '';
-      ctx.out(`${s.connections} TLS connection${s.connections === 1 ? '' : 's'} in ${s.flows} TCP flow${s.flows === 1 ? '' : 's'} (${s.packets} packets)${filtered}${keyNote}${result.meta.truncated ? '; the file ends mid-record' : ''}`);
+      const { fitBlocks } = await import('../../report/fit.js');
+      ctx.out(fitBlocks([`${s.connections} TLS connection${s.connections === 1 ? '' : 's'} in ${s.flows} TCP flow${s.flows === 1 ? '' : 's'} (${s.packets} packets)${filtered}${keyNote}${result.meta.truncated ? '; the file ends mid-record' : ''}`]));
       if (s.keyLogErrors > 0) ctx.err(`${s.keyLogErrors} key log line(s) could not be used`);
     },
   };

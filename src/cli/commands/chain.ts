@@ -8,6 +8,7 @@ import { readInput } from '../io.js';
 import { escapeText } from '../../report/escape.js';
 import { parseTarget } from '../target.js';
 import { revocationOptions, type RevocationArgs } from '../revocation-options.js';
+import { envelope } from '../../report/envelope.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
 
 interface ChainArgs extends Partial<ProbeArgs>, RevocationArgs {
@@ -102,7 +103,7 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
       const ok = chainOk(report, chainOpts) && !revocation.error;
       if (!ok) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
-        ctx.out(JSON.stringify(json, null, 2));
+        ctx.out(JSON.stringify(envelope('chain', json), null, 2));
         return;
       }
       const certs = json.certificates as JsonObject[];

@@ -4,10 +4,13 @@ import type { CliContext } from '../context.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { parseTarget } from '../target.js';
 import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
+import { HTML_OPTION } from '../report-options.js';
+import { envelope } from '../../report/envelope.js';
 
 interface ClientsArgs extends Partial<ProbeArgs> {
   target?: string;
   json: boolean;
+  html?: string;
 }
 
 export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsArgs> {
@@ -18,7 +21,8 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       connectOptions(
         y
           .positional('target', { type: 'string', describe: 'HOST[:PORT]: simulate every client against it' })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+          .option('html', HTML_OPTION),
       )
         .example('$0 clients', 'the profiles and what they offer')
         .example('$0 clients backup.example.net', 'which client configurations would get error 10054')
@@ -27,8 +31,8 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       const { CLIENT_PROFILES, simulateClient, profileRemediation } = await import('../../diagnose/clients.js');
       const { renderTable } = await import('../../report/table.js');
       if (args.target === undefined) {
-        if (args.json) {
-          const clients = CLIENT_PROFILES.map((p) => ({
+        const list = {
+          clients: CLIENT_PROFILES.map((p) => ({
             name: p.name,
             title: p.title,
             fidelity: p.fidelity,
@@ -38,11 +42,18 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
             description: p.description,
             versions: p.versions,
             configuration: p.configuration,
-          }));
-          ctx.out(JSON.stringify({ clients }, null, 2));
+          })),
+        };
+        if (args.html !== undefined) {
+          const html = await import('../html-out.js');
+          await html.writeHtmlReport(ctx, args.html, { title: 'tlsprobe clients', command: html.commandLine(), generatedAt: new Date(), sections: [html.clientsSection(list as never)], raw: list }, []);
+        }
+        if (args.json) {
+          ctx.out(JSON.stringify(envelope('clients', list), null, 2));
         } else {
           ctx.out(renderTable(['Name', 'Client', 'Fidelity', 'Offers'], CLIENT_PROFILES.map((p) => [p.name, p.title, p.fidelity, p.versions.join(' ')])));
-          ctx.out('Use: tlsprobe clients HOST[:PORT], or tlsprobe diagnose HOST --client NAME');
+          const { fitBlocks } = await import('../../report/fit.js');
+          ctx.out(fitBlocks(['Use: tlsprobe clients HOST[:PORT], or tlsprobe diagnose HOST --client NAME']));
         }
         return;
       }
@@ -69,21 +80,27 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       const { isConnectFailure } = await import('../../probe/outcome.js');
       if (sims.every(({ sim }) => isConnectFailure(sim.attempt.outcome))) ctx.setExitCode(ExitCode.network);
       else if (sims.some(({ sim }) => sim.verdict !== 'connects')) ctx.setExitCode(ExitCode.failure);
+      const clients = sims.map(({ sim: s, profile: p, remediation }) => ({
+        profile: s.profile,
+        title: p.title,
+        fidelity: p.fidelity,
+        verdict: s.verdict,
+        gets10054: s.gets10054,
+        outcome: s.attempt.outcome,
+        cipherSuiteName: s.attempt.cipherSuiteName,
+        negotiatedVersion: s.attempt.negotiatedVersion,
+        summary: s.summary,
+        state: p.configuration?.state ?? null,
+        remediation,
+      }));
+      const json = { target: { host: spec.host, port: spec.port, address: target.address, sni }, clients };
+      if (args.html !== undefined) {
+        const [html, { attemptToJson }] = await Promise.all([import('../html-out.js'), import('../../report/probe-view.js')]);
+        const attempts = sims.map(({ sim: s }) => attemptToJson(s.attempt.version, s.attempt));
+        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe clients: ${spec.host}:${spec.port}`, command: html.commandLine(), generatedAt: new Date(), sections: [html.clientsSection(json as never, attempts)], raw: json }, []);
+      }
       if (args.json) {
-        const clients = sims.map(({ sim: s, profile: p, remediation }) => ({
-          profile: s.profile,
-          title: p.title,
-          fidelity: p.fidelity,
-          verdict: s.verdict,
-          gets10054: s.gets10054,
-          outcome: s.attempt.outcome,
-          cipherSuiteName: s.attempt.cipherSuiteName,
-          negotiatedVersion: s.attempt.negotiatedVersion,
-          summary: s.summary,
-          state: p.configuration?.state ?? null,
-          remediation,
-        }));
-        ctx.out(JSON.stringify({ target: { host: spec.host, port: spec.port, address: target.address, sni }, clients }, null, 2));
+        ctx.out(JSON.stringify(envelope('clients', json), null, 2));
         return;
       }
       ctx.out(

@@ -4,6 +4,7 @@ import { DecodeError } from '../../wire/errors.js';
 import { hexOrBinary, parseHexArgument, readInput } from '../io.js';
 import { UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
+import { envelope } from '../../report/envelope.js';
 
 interface DecodeArgs {
   file?: string;
@@ -21,8 +22,8 @@ export function decodeCommand(ctx: CliContext): CommandModule<object, DecodeArgs
         .option('hex', { type: 'string', describe: 'the bytes as a hex string instead of a file' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON ({ "messages": [...] })' })
         .example('$0 decode hello.bin', 'decode a raw ClientHello record')
-        .example('$0 decode --hex 160301002f0100002b0303...', 'decode bytes given as hex')
-        .example('tcpdump-extract | $0 decode - --json', 'decode hex or bytes from standard input as JSON')
+        .example('$0 decode --hex 15030300020228', 'decode bytes given as hex (here: a fatal handshake_failure alert)')
+        .example('$0 decode - --json < hello.hex', 'decode hex or bytes from standard input as JSON')
         .epilog(
           'Input is a TLS record stream (as sent on the wire), bare handshake messages, or an SSLv2-compatible ' +
             'ClientHello. ChangeCipherSpec and encrypted records are listed, not decoded. Broken input prints ' +
@@ -45,7 +46,7 @@ export function decodeCommand(ctx: CliContext): CommandModule<object, DecodeArgs
         }
         throw e;
       }
-      ctx.out(args.json ? JSON.stringify(result, null, 2) : renderDecodeTree(result));
+      ctx.out(args.json ? JSON.stringify(envelope('decode', result), null, 2) : renderDecodeTree(result));
     },
   };
 }

@@ -7,10 +7,13 @@ import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { parseTarget } from '../target.js';
-import { connectOptions, scanOptionsFrom, type ProbeArgs } from './probe.js';
+import { connectOptions, ladderText, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
 import { revocationOptions, type RevocationArgs } from '../revocation-options.js';
 import { parseWindowsVersion, type WindowsVersion } from '../../diagnose/windows-versions.js';
+import type { Diagnosis } from '../../diagnose/verdict.js';
+import { envelope } from '../../report/envelope.js';
+import { HTML_OPTION, LADDER_OPTION } from '../report-options.js';
 
 /** Verdicts that mean the network failed before any TLS: exit code 3. */
 const NETWORK_VERDICTS: ReadonlySet<string> = new Set(['endpoint-unreachable', 'proxy-unreachable', 'proxy-refused']);
@@ -62,6 +65,19 @@ interface DiagnoseArgs extends Partial<ProbeArgs>, RevocationArgs {
   roots?: string;
 }
 
+/** Returns one diagnosis as `results[]` of diagnose --json holds it. */
+function diagnosisJson(d: Diagnosis, probe: JsonObject): JsonObject {
+  return {
+    target: probe.target as JsonObject,
+    verdict: { ...d.verdict } as unknown as JsonObject,
+    fine: d.fine,
+    evidence: d.evidence.map((e) => ({ ...e })) as unknown as JsonObject[],
+    remediation: d.remediation.map((r) => ({ ...r })) as unknown as JsonObject[],
+    secondary: d.secondary.map((v) => ({ ...v })) as unknown as JsonObject[],
+    probe,
+  };
+}
+
 export function diagnoseCommand(ctx: CliContext): CommandModule<object, DiagnoseArgs> {
   return {
     command: 'diagnose [targets..]',
@@ -70,8 +86,10 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       revocationOptions(connectOptions(
         y
           .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); with --profile, concrete names for its wildcards' })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON: { target, verdict, evidence, remediation, probe }' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON: { schemaVersion, command, results: [{ target, verdict, fine, evidence, remediation, probe }] }' })
           .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11), or a client configuration from `tlsprobe clients` (e.g. win2008-kb4019276): narrows the fix" })
+          .option('ladder', LADDER_OPTION)
+          .option('html', HTML_OPTION)
           .option('bisect', { type: 'boolean', default: false, describe: 'find the smallest ClientHello change that turns the failure into success' })
           .option('client', { type: 'string', describe: 'the client asked about: a client profile (see `tlsprobe clients`), e.g. win7-schannel or win2022' })
           .option('client-hello', { type: 'string', describe: "the client asked about, by its own ClientHello: a FILE of raw bytes or hex (a record as captured, or the handshake message); - reads standard input" })
@@ -122,23 +140,32 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           throw e;
         }
         const results = [];
+        const diagnoses: JsonObject[] = [];
         const rows: (string | number)[][] = [];
         for (const p of expanded.probes) {
           if (ctx.isTty) ctx.err(`diagnosing ${p.host}:${p.port}…`);
           const run = await runDiagnosis(p.host, { ...scanOptionsFrom(args, p.port), os, chainCheck });
           results.push({ host: p.host, port: p.port, role: p.role, verdict: run.diagnosis.verdict.code });
+          diagnoses.push(diagnosisJson(run.diagnosis, scanToJson(run.scan)));
           rows.push([`${p.host}:${p.port}`, p.role, run.diagnosis.verdict.code, run.diagnosis.verdict.summary]);
         }
         const conclusion = concludeEndpoints(results);
         if (conclusion.code !== 'all-ok') ctx.setExitCode(ExitCode.failure);
         const needs = expanded.needsConcreteName.map((e) => e.pattern);
+        if (args.html !== undefined) {
+          const html = await import('../html-out.js');
+          const section = { heading: `Profile ${expanded.profile.name}`, verdict: { code: conclusion.code, summary: conclusion.summary, ok: conclusion.code === 'all-ok' }, remediation: [], regFix: null, ladders: [], certificates: [], chain: null, tables: [{ caption: 'Endpoints', head: ['Endpoint', 'Role', 'Verdict', 'Summary'], rows: rows.map((r) => r.map(String)) }] };
+          await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe diagnose --profile ${expanded.profile.name}`, command: html.commandLine(), generatedAt: new Date(), sections: [section], raw: { profile: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion } }, [args.roots]);
+        }
         if (args.json) {
-          ctx.out(JSON.stringify({ profile: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion }, null, 2));
+          ctx.out(JSON.stringify(envelope('diagnose', { results: diagnoses, profile: { name: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion } }), null, 2));
           return;
         }
-        ctx.out(renderTable(['Endpoint', 'Role', 'Verdict', 'Summary'], rows));
-        if (needs.length) ctx.out(`Wildcards without a concrete name (give them as arguments): ${needs.join(', ')}`);
-        ctx.out(`Conclusion (${conclusion.code}): ${conclusion.summary}`);
+        const { fitBlocks } = await import('../../report/fit.js');
+        const blocks = [renderTable(['Endpoint', 'Role', 'Verdict', 'Summary'], rows)];
+        if (needs.length) blocks.push(`Wildcards without a concrete name (give them as arguments): ${needs.join(', ')}`);
+        blocks.push(`Conclusion (${conclusion.code}): ${conclusion.summary}`);
+        ctx.out(fitBlocks(blocks));
         return;
       }
 
@@ -158,15 +185,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       const run = await runDiagnosis(spec.host, { ...options, os: os ?? local?.os ?? null, chainCheck, ...(profile ? { client: profile } : {}) });
       const d = run.diagnosis;
       const probe = scanToJson(run.scan);
-      const out: JsonObject = {
-        target: probe.target as JsonObject,
-        verdict: { ...d.verdict } as unknown as JsonObject,
-        fine: d.fine,
-        evidence: d.evidence.map((e) => ({ ...e })) as unknown as JsonObject[],
-        remediation: d.remediation.map((r) => ({ ...r })) as unknown as JsonObject[],
-        secondary: d.secondary.map((v) => ({ ...v })) as unknown as JsonObject[],
-        probe,
-      };
+      const out = diagnosisJson(d, probe);
       if (run.client && profile) {
         const client = clientJson(run.client);
         if (named) {
@@ -210,8 +229,14 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         }
       }
       ctx.setExitCode(diagnosisExitCode(d));
+      if (args.html !== undefined) {
+        const html = await import('../html-out.js');
+        const { enrichWithChain } = await import('../chain-enrich.js');
+        const section = html.diagnoseSection(out, await enrichWithChain(scanToJson(run.scan), run.scan, { host: spec.host, at: args.at, roots: args.roots }));
+        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe diagnose: ${spec.host}:${spec.port}`, command: html.commandLine(), generatedAt: new Date(), sections: [section], raw: out }, [args.roots, args['client-hello']]);
+      }
       if (args.json) {
-        ctx.out(JSON.stringify(out, null, 2));
+        ctx.out(JSON.stringify(envelope('diagnose', { results: [out] }), null, 2));
         return;
       }
       const lines: string[] = [];
@@ -250,7 +275,9 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         lines.push('What to change:');
         for (const r of d.remediation) lines.push(`- [${r.kind}] ${r.text}`);
       }
-      ctx.out(lines.join('\n'));
+      if (args.ladder) lines.push(await ladderText(probe));
+      const { fitBlocks } = await import('../../report/fit.js');
+      ctx.out(fitBlocks(lines));
     },
   };
 }

@@ -3,12 +3,15 @@ import type { Argv, CommandModule } from 'yargs';
 import type { Lab } from '../../lab/lab.js';
 import { UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
+import { deprecatedAlias } from '../deprecated.js';
 
 interface LabArgs {
   demo: boolean;
   hostile: boolean;
   json: boolean;
-  host: string;
+  listen?: string;
+  /** Deprecated spelling of --listen (hidden, warns). */
+  host?: string;
   names?: string[];
   timeout: number;
 }
@@ -22,7 +25,9 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
         .option('demo', { type: 'boolean', default: false, describe: 'probe every lab endpoint, print the results, and stop (what npm start runs)' })
         .option('hostile', { type: 'boolean', default: false, describe: 'start the hostile lab instead: 26 misbehaving servers (resets mid-message, 16 MB length claims, drip feeds, HRR loops, 10,000 certificates, bad DER, failing TLS 1.3 records, …)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the port map (or, with --demo, the probe results) as JSON' })
-        .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address to listen on: 127.0.0.1 or ::1' })
+        .option('listen', { type: 'string', describe: 'loopback address to listen on: 127.0.0.1 (default) or ::1' })
+        // Before 0.2 this was --host, which elsewhere names the host to check a certificate against.
+        .option('host', { type: 'string', hidden: true })
         .option('names', { type: 'string', array: true, describe: 'endpoints to start, by name (default all; the port map lists them)' })
         .option('timeout', { type: 'number', default: 1, describe: 'with --demo: read timeout in seconds for each probe' })
         .example('$0 lab', 'start the lab and print the port map; Ctrl-C stops it')
@@ -30,6 +35,7 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
         .example('$0 lab --hostile --demo', 'probe every hostile behaviour and show that each gets a classified outcome')
         .epilog('The lab makes its own root CA, intermediate and leaf at start; it listens only on loopback.') as unknown as Argv<LabArgs>,
     handler: async (args) => {
+      args.listen = deprecatedAlias(ctx, args.listen, args.host, '--host', '--listen') ?? '127.0.0.1';
       if (args.hostile) return hostile(ctx, args, waitForStop);
       const { formatPortMap, startLab } = await import('../../lab/lab.js');
       const { scan } = await import('../../probe/scan.js');
@@ -40,7 +46,7 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
       const { toTrustedRoot } = await import('../../x509/roots.js');
       let lab: Lab;
       try {
-        lab = await startLab({ host: args.host, ...(args.names ? { names: args.names.flatMap((n) => n.split(',')) } : {}) });
+        lab = await startLab({ host: args.listen, ...(args.names ? { names: args.names.flatMap((n) => n.split(',')) } : {}) });
       } catch (e) {
         if (e instanceof RangeError) throw new UserError(e.message);
         throw e;
@@ -112,7 +118,7 @@ async function hostile(ctx: CliContext, args: LabArgs, waitForStop: () => Promis
   const { renderTable } = await import('../../report/table.js');
   let lab;
   try {
-    lab = await startHostileLab({ host: args.host });
+    lab = await startHostileLab({ host: args.listen! });
   } catch (e) {
     if (e instanceof RangeError) throw new UserError(e.message);
     throw e;

@@ -11,6 +11,8 @@ import { checkOutputPath } from '../io.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption, type TargetSpec } from '../target.js';
 import { performance } from 'node:perf_hooks';
+import { HTML_OPTION, LADDER_OPTION } from '../report-options.js';
+import { envelope } from '../../report/envelope.js';
 
 /** The options of `probe` that other connecting commands share (their own positionals apart). */
 export interface ProbeArgs {
@@ -33,6 +35,8 @@ export interface ProbeArgs {
   roots?: string;
   pcap?: string;
   keylog?: string;
+  ladder?: boolean;
+  html?: string;
 }
 
 /** Adds the options every connecting command shares (probe, diagnose, chain). */
@@ -113,8 +117,10 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
           .positional('hosts', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT' })
           .option('targets', { type: 'string', describe: 'also probe the targets in FILE: one HOST[:PORT] a line, # comments and blank lines ignored (- for stdin)' })
           .option('parallel', { type: 'number', describe: `targets probed at once (default ${DEFAULT_PARALLEL_TARGETS})` })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON (an array when there are several targets)' })
-          .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON object per line, per target' })
+          .option('json', { type: 'boolean', default: false, describe: 'print JSON: { schemaVersion, command, results: [one per target] } (tlsprobe schema probe)' })
+          .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON envelope per line, one target in each; with several targets a last line { summary }' })
+          .option('ladder', LADDER_OPTION)
+          .option('html', HTML_OPTION)
           .option('versions', { type: 'string', array: true, describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3' })
           .option('ciphers', { type: 'boolean', default: false, describe: 'enumerate accepted cipher suites per version, in server preference order' })
           .option('groups', { type: 'boolean', default: false, describe: 'enumerate accepted named groups, post-quantum hybrids included' })
@@ -196,7 +202,8 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
         const json = await enrichWithChain(scanToJson(result), result, { host: spec.host, at: args.at, roots: args.roots });
         const connections = result.addresses.reduce((n, a) => n + a.connections, 0);
         const down = unreachable(result);
-        return { json, traced: writer ? writer.tracedAttempts(result) : [], down, connections, code: probeExitCode(result, json, args.roots !== undefined, down) };
+        const ladder = text && args.ladder ? await ladderText(json) : null;
+        return { json, ladder, traced: writer ? writer.tracedAttempts(result) : [], down, connections, code: probeExitCode(result, json, args.roots !== undefined, down) };
       };
       type Outcome = NonNullable<Awaited<ReturnType<typeof probeOne>>>;
 
@@ -210,7 +217,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
       const flushInOrder = (): void => {
         while (printed < specs.length && outcomes[printed] !== undefined) {
           const o = outcomes[printed]!;
-          if (text) ctx.out(textView!.renderProbeText(o.json) + (printed < specs.length - 1 ? '\n' : ''));
+          if (text) ctx.out(textView!.renderProbeText(o.json) + (o.ladder ? `\n${o.ladder}` : '') + (printed < specs.length - 1 ? '\n' : ''));
           printed++;
         }
       };
@@ -224,7 +231,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
           outcomes[i] = o;
           finished++;
           if (o.code > worst) ctx.setExitCode((worst = o.code));
-          if (args.ndjson) ctx.out(JSON.stringify(o.json));
+          if (args.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [o.json] })));
           else if (text) flushInOrder();
         }
       };
@@ -233,16 +240,26 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
       const done = outcomes.filter((o): o is Outcome => o !== undefined);
       if (signal?.aborted) {
         if (writer) await writeTraces(ctx, writer, done.flatMap((o) => o.traced), args.pcap, args.keylog);
+      if (args.html !== undefined) {
+        const html = await import('../html-out.js');
+        const sections = done.map((o) => html.probeSection(o.json as never));
+        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`, command: html.commandLine(), generatedAt: new Date(), sections, raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json) }, [args.roots, args.pcap, args.keylog, args.targets]);
+      }
         const partial = args.json ? { results: done.map((o) => o.json) } : undefined;
         throw new CliError('interrupted', `interrupted after ${done.length} of ${specs.length} target${specs.length === 1 ? '' : 's'}`, partial ? { partial } : {});
       }
-      if (args.json) ctx.out(JSON.stringify(specs.length === 1 ? done[0]!.json : done.map((o) => o.json), null, 2));
+      if (args.json) ctx.out(JSON.stringify(envelope('probe', { results: done.map((o) => o.json) }), null, 2));
       if (specs.length > 1 && !args.json) {
         const summary = fleetSummary(done, performance.now() - started);
-        if (args.ndjson) ctx.out(JSON.stringify({ summary }));
+        if (args.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [], summary })));
         else ctx.out(`\n${summary.targets} targets: ${summary.reachable} reachable, ${summary.unreachable} unreachable; ${summary.connections} connections in ${(summary.elapsedMs / 1000).toFixed(2)} s`);
       }
       if (writer) await writeTraces(ctx, writer, done.flatMap((o) => o.traced), args.pcap, args.keylog);
+      if (args.html !== undefined) {
+        const html = await import('../html-out.js');
+        const sections = done.map((o) => html.probeSection(o.json as never));
+        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`, command: html.commandLine(), generatedAt: new Date(), sections, raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json) }, [args.roots, args.pcap, args.keylog, args.targets]);
+      }
     },
   };
 }
@@ -294,6 +311,12 @@ function fleetSummary(done: readonly { readonly down: boolean; readonly connecti
     connections: done.reduce((n, o) => n + o.connections, 0),
     elapsedMs: Math.round(elapsedMs),
   };
+}
+
+/** Returns the text ladder of a probe's JSON view, fitted to the output width. */
+export async function ladderText(probe: object): Promise<string> {
+  const [{ probeLadders, renderLadderText }, { outputWidth }] = await Promise.all([import('../../report/ladder.js'), import('../../report/fit.js')]);
+  return `Handshake ladder:\n${renderLadderText(probeLadders(probe as never), outputWidth())}`;
 }
 
 /** Writes the traced probes to the --pcap and --keylog files (atomically); throws UserError when one cannot be written. */

@@ -5,6 +5,7 @@ import { WINDOWS_VERSIONS, parseWindowsVersion, type WindowsVersion } from '../.
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { checkOutputPath, readInput } from '../io.js';
+import { envelope } from '../../report/envelope.js';
 
 interface RegistryArgs {
   file?: string;
@@ -103,7 +104,7 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
         ok &&= winhttp.every((c) => c.status === 'ok' || c.status === 'missing-ok');
         if (!ok) ctx.setExitCode(ExitCode.failure);
         const machine = { detected: live.detected, missingKeys: live.missingKeys };
-        if (args.json) ctx.out(JSON.stringify({ ...report, live: machine, winhttp }, null, 2));
+        if (args.json) ctx.out(JSON.stringify(envelope('registry', { ...report, live: machine, winhttp }), null, 2));
         else {
           const seen = live.detected ? `This machine: ${live.detected.version} (${live.detected.evidence}).` : 'This machine: Windows version not recognised from Windows NT\\CurrentVersion.';
           ctx.out(`${escapeForTerminal(seen)}\n${renderRegistryReport(report)}\n${describeWinHttp(winhttp, os)}${wrote}`);
@@ -111,7 +112,7 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
         return;
       }
       if (!ok) ctx.setExitCode(ExitCode.failure);
-      if (args.json) ctx.out(JSON.stringify(report, null, 2));
+      if (args.json) ctx.out(JSON.stringify(envelope('registry', report), null, 2));
       else ctx.out(renderRegistryReport(report) + wrote);
     },
   };

@@ -11,6 +11,8 @@ import { ExitCode, UserError } from '../exit-codes.js';
 import { escapeText } from '../../report/escape.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
+import { LADDER_OPTION } from '../report-options.js';
+import { envelope } from '../../report/envelope.js';
 
 interface ReplayArgs {
   file: string;
@@ -20,6 +22,7 @@ interface ReplayArgs {
   'fresh-random': boolean;
   'fresh-key-share': boolean;
   json: boolean;
+  ladder: boolean;
   timeout?: number;
   'connect-timeout'?: number;
 }
@@ -40,9 +43,10 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
         .option('fresh-random', { type: 'boolean', default: false, describe: 'opt-in change: send a new ClientHello.random' })
         .option('fresh-key-share', { type: 'boolean', default: false, describe: 'opt-in change: new key shares (their private keys let TLS 1.3 decrypt the chain)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+        .option('ladder', LADDER_OPTION)
         .option('timeout', { type: 'number', describe: 'read timeout in seconds (decimals allowed)' })
         .option('connect-timeout', { type: 'number', describe: 'TCP connect timeout in seconds (decimals allowed)' })
-        .example('$0 replay backup.pcapng --to 10.0.0.5:443 --connection 3', 'resend what the backup agent sent in tcp.stream 3')
+        .example('$0 replay backup.pcapng --to 10.0.0.5:443 --connection 2', 'resend what the backup agent sent in tcp.stream 2')
         .example('$0 replay hello.hex --to example.com --fix-sni example.com --fresh-key-share', 'a hello from a hex dump, SNI fixed, chain decrypted')
         .epilog(
           'Without opt-ins the record bytes on the wire equal the captured ones, record-layer version ' +
@@ -106,9 +110,17 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
       const json = await replayToJson(args.file, result);
       if (result.live.outcome === 'connect-refused' || result.live.outcome === 'connect-timeout') ctx.setExitCode(ExitCode.network);
       const { EXTENSION_TYPES, displayName } = await import('../../tls/registry.js');
-      ctx.out(args.json ? JSON.stringify(json, null, 2) : renderReplayText(json, (t) => displayName(EXTENSION_TYPES, t)));
+      if (args.json) ctx.out(JSON.stringify(envelope('replay', json), null, 2));
+      else ctx.out(renderReplayText(json, (t) => displayName(EXTENSION_TYPES, t)) + (args.ladder ? `\n${await replayLadderText(json)}` : ''));
     },
   };
+}
+
+/** Returns the text ladder of the live attempt of a replay's JSON view, fitted to the output width. */
+async function replayLadderText(json: JsonObject): Promise<string> {
+  const [{ attemptLadder, renderLadderText }, { outputWidth }] = await Promise.all([import('../../report/ladder.js'), import('../../report/fit.js')]);
+  const live = json.live as JsonObject;
+  return `Handshake ladder (live):\n${renderLadderText([attemptLadder(`replayed ${String(live.version)} hello`, live)], outputWidth())}`;
 }
 
 /** Returns the first bytes of FILE; throws UserError when it cannot be read. */

@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { ExitCode, UserError } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 import { atOption } from '../dates.js';
+import { envelope } from '../../report/envelope.js';
 
 interface RootsArgs {
   bundle?: string;
@@ -36,7 +37,7 @@ export function rootsCommand(ctx: CliContext): CommandModule<object, RootsArgs> 
           notAfter: r.notAfter?.toISOString() ?? null,
           expired: r.notAfter ? r.notAfter < at : null,
         }));
-        if (args.json) ctx.out(JSON.stringify({ roots }, null, 2));
+        if (args.json) ctx.out(JSON.stringify(envelope('roots', { roots }), null, 2));
         else ctx.out(renderTable(['Root', 'SHA-1', 'Expires', 'Status'], roots.map((r) => [r.name, r.sha1, (r.notAfter ?? '').slice(0, 10), r.expired ? 'EXPIRED' : 'valid'])));
         return;
       }
@@ -49,7 +50,7 @@ export function rootsCommand(ctx: CliContext): CommandModule<object, RootsArgs> 
       const rows = compareBundle(bundle, at);
       if (rows.some((r) => !r.present && r.expired !== true)) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
-        ctx.out(JSON.stringify({ bundle: args.bundle, certificates: bundle.length, roots: rows }, null, 2));
+        ctx.out(JSON.stringify(envelope('roots', { bundle: args.bundle, certificates: bundle.length, roots: rows }), null, 2));
         return;
       }
       ctx.out(`${args.bundle}: ${bundle.length} certificates`);
