@@ -19,6 +19,7 @@ const { openCaptureFile } = await lib('capture/source.js');
 const { analyzeCapture } = await lib('capture/sessions.js');
 const { parseCertificate } = await lib('x509/der.js');
 const { connectionToJson } = await lib('report/capture-view.js');
+const { assessConnection } = await lib('capture/assess.js');
 const rssIdleKiB = process.resourceUsage().maxRSS;
 
 const counts = { connections: 0, serverHellos: 0, negotiated: 0, certificateMessages: 0, certificates: 0, decrypted: 0 };
@@ -36,7 +37,7 @@ function facts(c) {
 }
 
 function json(c) {
-  const j = connectionToJson(c);
+  const j = connectionToJson(c, assessConnection(c));
   sink += JSON.stringify(j).length;
   for (const cert of j.certificates) {
     thumbprints.add(cert.sha256);

@@ -8,6 +8,8 @@ export interface CliContext {
   setExitCode(code: number): void;
   /** True when stderr is a terminal (progress lines). */
   readonly isTty: boolean;
+  /** Resolves once what `out` wrote has been taken by the reader (default: at once). */
+  readonly outputDrained?: () => Promise<void>;
   /** Resolves when a long-running command (the lab) should stop; default: on SIGINT/SIGTERM. */
   readonly waitForStop?: () => Promise<void>;
 }

@@ -32,7 +32,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientHello } from '../tls/client-hello.js';
 import { encodeClientHello } from '../tls/client-hello.js';
 import type { Extension } from '../tls/extensions.js';
-import { GREASE_VALUES } from '../tls/grease.js';
+import { GREASE_VALUES, isGrease } from '../tls/grease.js';
 import { generateKeyShare, type KeyShareKeyPair } from '../tls/key-schedule.js';
 import {
   CipherSuite as CS,
@@ -45,7 +45,7 @@ import {
   SignatureScheme as SS,
 } from '../tls/registry.js';
 import { attempt, type AttemptOptions, type AttemptResult, type ProbeTarget } from '../probe/attempt.js';
-import { describeOutcome } from '../probe/outcome.js';
+import { describeOutcome } from '../tls/outcome.js';
 import { probeVersionOf, type PrebuiltHello, type ProbeVersion } from '../probe/profiles.js';
 
 /** A position in a profile's extension list: an IANA extension type, or a GREASE extension (RFC 8701). */
@@ -334,7 +334,7 @@ function randomGrease(): number {
 
 /** Returns the highest version `shape` offers. */
 function highestVersion(shape: HelloShape): number {
-  const real = (shape.supportedVersions ?? []).filter((v) => (v & 0x0f0f) !== 0x0a0a);
+  const real = (shape.supportedVersions ?? []).filter((v) => !isGrease(v));
   return real.length ? Math.max(...real) : shape.legacyVersion;
 }
 
