@@ -72,7 +72,11 @@ export function judgeChain(c: ConnectionFacts, opts: AssessOptions = {}): ChainJ
   if (c.certificates.length === 0) return null;
   const sni = connectionSni(c);
   const at = opts.at ?? new Date(Math.floor(c.startTimestampUs / 1000));
-  const report = checkChain(c.certificates, { ...(sni ? { host: sni } : {}), at, ...(opts.roots ? { roots: opts.roots } : {}) });
+  const report = checkChain(c.certificates, {
+    ...(sni ? { host: sni } : {}),
+    at,
+    ...(opts.roots ? { roots: opts.roots } : {}),
+  });
   return { report, at };
 }
 

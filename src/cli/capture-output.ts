@@ -8,7 +8,12 @@
 import { assessConnection, fingerprintConnection } from '../capture/assess.js';
 import type { AssessOptions } from '../capture/assess.js';
 import type { CaptureOutcome, ConnectionFacts } from '../capture/facts.js';
-import { connectionRow, connectionToJson, renderConnectionsTable, streamedConnectionsTable } from '../report/capture-view.js';
+import {
+  connectionRow,
+  connectionToJson,
+  renderConnectionsTable,
+  streamedConnectionsTable,
+} from '../report/capture-view.js';
 import type { ConnectionRow } from '../report/capture-view.js';
 import { createRowWindow } from '../report/row-window.js';
 import type { CliContext } from './context.js';
@@ -100,7 +105,8 @@ const ORDER: readonly CaptureOutcome[] = ['negotiated', 'alert', 'reset', 'close
 
 /** The table: a bounded window of rows drawn at the end, or (`rows` 0) every row as it comes. */
 function tableView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
-  const row = (c: ConnectionFacts): ConnectionRow => connectionRow(c, settings.fingerprints ? fingerprintConnection(c) : null);
+  const row = (c: ConnectionFacts): ConnectionRow =>
+    connectionRow(c, settings.fingerprints ? fingerprintConnection(c) : null);
   const window = settings.rows > 0 ? createRowWindow<ConnectionRow>(settings.rows) : null;
   const streamed = settings.rows > 0 ? null : streamedConnectionsTable({ fingerprints: settings.fingerprints });
   const outcomes = new Map<CaptureOutcome, number>();
@@ -134,7 +140,8 @@ function tableView(ctx: CliContext, settings: CaptureViewSettings): CaptureView 
         `${plural(s.tlsConnections, 'TLS connection')} in ${plural(s.flows, 'TCP flow')} (${s.packets} packets)` +
           `${filtered}${keyNote}${s.truncated ? '; the file ends mid-record' : ''}`,
       );
-      if (cut) ctx.out(`outcomes: ${ORDER.filter((o) => outcomes.has(o)).map((o) => `${o} ${outcomes.get(o)}`).join(', ')}`);
+      const counts = ORDER.filter((o) => outcomes.has(o)).map((o) => `${o} ${outcomes.get(o)}`);
+      if (cut) ctx.out(`outcomes: ${counts.join(', ')}`);
     },
     abort: () => undefined,
   };

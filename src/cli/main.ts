@@ -9,5 +9,6 @@ process.exitCode = await run(process.argv.slice(2), {
   setExitCode: () => {},
   isTty: Boolean(process.stderr.isTTY),
   // A pipe to a slower reader buffers what `out` writes: long outputs wait for it to drain.
-  outputDrained: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : Promise.resolve()),
+  outputDrained: () =>
+    process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : Promise.resolve(),
 });

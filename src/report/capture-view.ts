@@ -63,7 +63,13 @@ export function clientHelloFactToJson(f: ClientHelloFact, prints: ClientHelloFin
 
 /** Returns the JSON of a ServerHello fact: decode's ServerHello object plus `ja3s`, `ja3sHash`. */
 export function serverHelloFactToJson(f: ServerHelloFact, j: Ja3 | null): JsonObject {
-  return { ...serverHelloToJson(f.hello), ja3s: j?.text ?? null, ja3sHash: j?.hash ?? null, frame: f.frame, time: iso(f.timestampUs) };
+  return {
+    ...serverHelloToJson(f.hello),
+    ja3s: j?.text ?? null,
+    ja3sHash: j?.hash ?? null,
+    frame: f.frame,
+    time: iso(f.timestampUs),
+  };
 }
 
 function alertToJson(a: AlertFact): JsonObject {
@@ -103,7 +109,8 @@ export function connectionToJson(c: ConnectionFacts, a: ConnectionAssessment): J
   const fp: ConnectionFingerprints = a.fingerprints;
   const chain = a.chain ? chainToJson(a.chain.report) : null;
   const d = c.decryption;
-  const finished = (f: { verifyData: Uint8Array; verified: boolean | null } | null): Json => (f ? { verifyData: toHex(f.verifyData), verified: f.verified } : null);
+  const finished = (f: { verifyData: Uint8Array; verified: boolean | null } | null): Json =>
+    f ? { verifyData: toHex(f.verifyData), verified: f.verified } : null;
   return {
     index: c.index,
     client: endpointText(c.client),
@@ -140,7 +147,14 @@ export function connectionToJson(c: ConnectionFacts, a: ConnectionAssessment): J
     problems: c.problems.map((p) => ({ from: p.from, code: p.code, message: p.message })),
     serverFirstBytes: c.serverEvidence ? toHex(c.serverEvidence) : null,
     decryption: d
-      ? { keys: d.keys, status: d.status, detail: d.detail, clientFinished: finished(d.clientFinished), serverFinished: finished(d.serverFinished), messages: [...d.messages] }
+      ? {
+          keys: d.keys,
+          status: d.status,
+          detail: d.detail,
+          clientFinished: finished(d.clientFinished),
+          serverFinished: finished(d.serverFinished),
+          messages: [...d.messages],
+        }
       : null,
     tlsOffset: { client: c.tlsOffset.client, server: c.tlsOffset.server },
     bytes: { client: c.bytes.client, server: c.bytes.server },
@@ -214,7 +228,8 @@ function endText(e: ConnectionFacts['end']): string {
 }
 
 function alertsText(alerts: readonly AlertFact[]): string {
-  return alerts.map((a) => `${a.from === 'client' ? 'C' : 'S'}:${(a.description === null ? null : alertName(a.description)) ?? 'encrypted'}`).join(' ');
+  const name = (a: AlertFact): string => (a.description === null ? null : alertName(a.description)) ?? 'encrypted';
+  return alerts.map((a) => `${a.from === 'client' ? 'C' : 'S'}:${name(a)}`).join(' ');
 }
 
 /**
@@ -235,7 +250,9 @@ export function connectionRow(c: ConnectionFacts, prints: ConnectionFingerprints
     endText(c.end),
     `${c.outcome} (${OUTCOME_NOTES[c.outcome]})`,
   ];
-  if (prints) row.push(prints.clientHello?.ja3?.hash ?? '', prints.serverHello?.hash ?? '', prints.clientHello?.ja4?.fingerprint ?? '');
+  if (prints) {
+    row.push(prints.clientHello?.ja3?.hash ?? '', prints.serverHello?.hash ?? '', prints.clientHello?.ja4?.fingerprint ?? '');
+  }
   return row;
 }
 
@@ -246,5 +263,6 @@ export function renderConnectionsTable(rows: readonly ConnectionRow[], opts: { f
 
 /** Returns the per-connection table drawn a row at a time, for rows printed as connections end. */
 export function streamedConnectionsTable(opts: { fingerprints?: boolean } = {}): StreamedTable {
-  return streamedTable(connectionTableHead(opts.fingerprints), opts.fingerprints ? [...TABLE_WIDTHS, ...FINGERPRINT_WIDTHS] : TABLE_WIDTHS);
+  const widths = opts.fingerprints ? [...TABLE_WIDTHS, ...FINGERPRINT_WIDTHS] : TABLE_WIDTHS;
+  return streamedTable(connectionTableHead(opts.fingerprints), widths);
 }

@@ -39,7 +39,8 @@ export interface StreamedTable {
  * cell wraps within its column, at a space when there is one. Drawn with cli-table3's compact border.
  */
 export function streamedTable(head: readonly string[], widths: readonly number[]): StreamedTable {
-  const rule = (l: string, m: string, r: string): string => `${l}${widths.map((w) => '─'.repeat(w + 2)).join(m)}${r}`;
+  const rule = (l: string, m: string, r: string): string =>
+    `${l}${widths.map((w) => '─'.repeat(w + 2)).join(m)}${r}`;
   const lines = (cells: readonly Cell[]): string => {
     const wrapped = widths.map((w, i) => wrap(cells[i] === null || cells[i] === undefined ? '' : String(cells[i]), w));
     const height = Math.max(...wrapped.map((w) => w.length));

@@ -51,9 +51,12 @@ const alert = Uint8Array.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
  * RFC 5246, Section 7.1: ChangeCipherSpec, then a protected record (the Finished, 40 opaque bytes):
  * the end of each side's handshake, so the connection counts as negotiated.
  */
-const finish = Uint8Array.from([0x14, 0x03, 0x03, 0x00, 0x01, 0x01, 0x16, 0x03, 0x03, 0x00, 0x28, ...new Array<number>(40).fill(7)]);
+const finish = Uint8Array.from([
+  ...[0x14, 0x03, 0x03, 0x00, 0x01, 0x01],
+  ...[0x16, 0x03, 0x03, 0x00, 0x28, ...new Array<number>(40).fill(7)],
+]);
 
-/** Returns a capture of `n` connections (client ports 1024…): one in four refused by an alert, the rest negotiated. */
+/** Returns a capture of `n` connections (client ports 1024…): one in four refused by an alert, the rest complete. */
 function captureOf(n: number): Uint8Array {
   const segs: Segment[] = [];
   for (let i = 0; i < n; i++) {
@@ -76,7 +79,8 @@ async function capture(file: Uint8Array, ...args: string[]): Promise<{ code: num
   const path = join(mkdtempSync(join(tmpdir(), 'tlsprobe-scale-')), 'flows.pcap');
   writeFileSync(path, file);
   const out: string[] = [];
-  const code = await run(['capture', path, ...args], { out: (t) => out.push(t), err: () => {}, setExitCode: () => {}, isTty: false });
+  const ctx = { out: (t: string) => void out.push(t), err: () => {}, setExitCode: () => {}, isTty: false };
+  const code = await run(['capture', path, ...args], ctx);
   return { code, out: out.join('\n') };
 }
 
@@ -115,7 +119,8 @@ describe('tlsprobe capture at scale', { timeout: 300_000 }, () => {
   it('streams --json as the text JSON.stringify makes of the whole document', async () => {
     const r = await capture(captureOf(5), '--json');
     expect(r.out).toBe(JSON.stringify(JSON.parse(r.out), null, 2));
-    expect((JSON.parse(r.out) as { connections: { index: number }[] }).connections.map((c) => c.index)).toEqual([0, 1, 2, 3, 4]);
+    const j = JSON.parse(r.out) as { connections: { index: number }[] };
+    expect(j.connections.map((c) => c.index)).toEqual([0, 1, 2, 3, 4]);
   });
 });
 
