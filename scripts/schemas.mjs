@@ -158,8 +158,9 @@ function envelope(command, title, body, optional = []) {
     description: `Output of \`tlsprobe ${command} --json\`${command === 'probe' || command === 'capture' ? ' (and each line of --ndjson: the same envelope with one item)' : ''}.`,
     anyOf: [
       obj(props, optional),
-      // A command that fails before it has a result prints only the error (usage, unreadable input).
-      obj({ schemaVersion: { const: SCHEMA_VERSION }, command: { const: command }, error: ref('error') }, ['schemaVersion', 'command']),
+      // A command that fails prints the error, with what it finished before (an interrupted probe's
+      // results); one that fails before it knows its command (usage) has no `command`.
+      obj({ ...props, error: ref('error') }, Object.keys(props)),
     ],
     $defs: defs,
   };

@@ -52,7 +52,7 @@ export function readConversations() {
 }
 
 /** Sum of the 16-bit big-endian words of `b` (RFC 1071), not folded. */
-function wordSum(b, start = 0, end = b.length) {
+export function wordSum(b, start = 0, end = b.length) {
   let s = 0;
   let i = start;
   for (; i + 1 < end; i += 2) s += (b[i] << 8) | b[i + 1];
@@ -98,7 +98,7 @@ function template(conv) {
 }
 
 /** Buffered little-endian pcapng writer (draft-ietf-opsawg-pcapng). */
-function pcapngFile(path) {
+export function pcapngFile(path) {
   const fd = openSync(path, 'w');
   const buf = Buffer.alloc(8 << 20);
   let used = 0;
@@ -213,7 +213,7 @@ function pcapngFile(path) {
 }
 
 /** Per-copy TCP facts: client address 127.1.x.y and port, initial sequence numbers. */
-function copyFacts(k) {
+export function copyFacts(k) {
   const n = k + 1;
   const h = createHash('sha256').update(`copy ${k}`).digest();
   return {

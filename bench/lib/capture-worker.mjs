@@ -24,6 +24,7 @@ const { analyzeCapture } = await lib('capture/sessions.js');
 const { parseCertificate } = await lib('x509/der.js');
 const { connectionToJson } = await lib('report/capture-view.js');
 if (noVerdictCache) (await lib('x509/signature.js')).setSignatureVerdictCache(false);
+const { assessConnection } = await lib('capture/assess.js');
 const rssIdleKiB = process.resourceUsage().maxRSS;
 
 const counts = { connections: 0, serverHellos: 0, negotiated: 0, certificateMessages: 0, certificates: 0, decrypted: 0 };
@@ -41,7 +42,7 @@ function facts(c) {
 }
 
 function json(c) {
-  const j = connectionToJson(c);
+  const j = connectionToJson(c, assessConnection(c));
   sink += JSON.stringify(j).length;
   for (const cert of j.certificates) {
     thumbprints.add(cert.sha256);

@@ -14,7 +14,8 @@
  * Connections are numbered like Wireshark's `tcp.stream` (0-based, in order of first appearance),
  * so `--connection 3` is the flow `tcp.stream == 3` shows.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { thumbprint } from '../x509/thumbprint.js';
 import { DecodeError } from '../wire/errors.js';
 import { equalBytes } from '../wire/hex.js';
 import { Reader } from '../wire/reader.js';
@@ -33,7 +34,7 @@ import type { Endpoint } from './tcp.js';
 import { analyzeCapture, type ConnectionFacts } from './sessions.js';
 import { attempt, type AttemptOptions, type AttemptResult, type ProbeTarget } from '../probe/attempt.js';
 import { buildFromPrebuilt, probeVersionOf, type PrebuiltHello, type ProbeVersion } from '../probe/profiles.js';
-import type { OutcomeKind } from '../probe/outcome.js';
+import type { OutcomeKind } from '../tls/outcome.js';
 
 /** Where a hello came from. */
 export type HelloInputFormat = 'pcap' | 'pcapng' | 'records' | 'handshake';
@@ -541,7 +542,7 @@ export function answerFromAttempt(r: AttemptResult): ServerAnswer {
 
 /** Returns the SHA-1 thumbprint (hex) of a DER certificate. */
 export function sha1Hex(der: Uint8Array): string {
-  return createHash('sha1').update(der).digest('hex');
+  return thumbprint(der, 'sha1');
 }
 
 /**

@@ -20,6 +20,8 @@ export interface CliContext {
    * still ends the process at once.
    */
   readonly watchesSignal?: () => void;
+  /** Resolves once what `out` wrote has been taken by the reader (default: at once). */
+  readonly outputDrained?: () => Promise<void>;
   /** Resolves when a long-running command (the lab) should stop; default: when `signal` aborts. */
   readonly waitForStop?: () => Promise<void>;
 }

@@ -38,6 +38,8 @@ export interface CliErrorOptions {
   readonly exitCode?: ExitCode;
   /** What the command finished before failing; under --json it is printed beside `error`. */
   readonly partial?: Readonly<Record<string, unknown>>;
+  /** The command already ended its JSON output with this error (a streamed document): nothing more goes to stdout. */
+  readonly jsonPrinted?: boolean;
 }
 
 /** A failure the CLI reports as one line (never a stack trace) and ends with `exitCode`. */
@@ -45,6 +47,7 @@ export class CliError extends Error {
   override readonly name: string = 'CliError';
   readonly exitCode: ExitCode;
   readonly partial: Readonly<Record<string, unknown>> | undefined;
+  readonly jsonPrinted: boolean;
   constructor(
     readonly code: CliErrorCode,
     message: string,
@@ -53,6 +56,7 @@ export class CliError extends Error {
     super(message);
     this.exitCode = opts.exitCode ?? defaultExit(code);
     this.partial = opts.partial;
+    this.jsonPrinted = opts.jsonPrinted ?? false;
   }
 }
 

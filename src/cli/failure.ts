@@ -1,13 +1,14 @@
 /**
  * The CLI's one error path: whatever a command throws becomes a `CliError`, printed as one line on
  * stderr (`tlsprobe: MESSAGE`, "Try --help for usage." only after a usage error) or, under --json or
- * --ndjson, as `{ "error": { "code", "message" } }` on stdout, plus what the command finished
+ * --ndjson, as `{ "schemaVersion", "command", "error": { "code", "message" } }` on stdout, plus what the command finished
  * before failing. Never a stack trace for anything a user, a file or a server can cause; a bug
  * prints one line too (and its stack only with TLSPROBE_DEBUG=1).
  */
 import { DecodeError } from '../wire/errors.js';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { escapeText } from '../report/escape.js';
+import { SCHEMA_VERSION } from '../report/envelope.js';
 
 /** What a command line asked for the output: JSON (one document), NDJSON (one object a line), or text. */
 export type OutputMode = 'json' | 'ndjson' | 'text';
@@ -76,21 +77,24 @@ function firstLine(text: string): string {
   return nl < 0 ? text : `${text.slice(0, nl)} …`;
 }
 
-/** Returns the `{ "error": { "code", "message" }, …partial }` object of a failure. */
-export function jsonError(error: CliError): Record<string, unknown> {
-  return { ...(error.partial ?? {}), error: { code: error.code, message: error.message } };
+/**
+ * Returns the JSON of a failure: the command's envelope (`schemaVersion`, `command` when known)
+ * with what it finished (`partial`) and `error: { code, message }`.
+ */
+export function jsonError(error: CliError, command: string | null = null): Record<string, unknown> {
+  return { schemaVersion: SCHEMA_VERSION, ...(command !== null ? { command } : {}), ...(error.partial ?? {}), error: { code: error.code, message: error.message } };
 }
 
 /**
  * Prints `error` the one way the CLI prints failures (see the module comment) through `out`/`err`,
  * and returns its exit code.
  */
-export function reportFailure(error: CliError, mode: OutputMode, io: { out(text: string): void; err(text: string): void }, cause?: unknown): ExitCode {
+export function reportFailure(error: CliError, mode: OutputMode, io: { out(text: string): void; err(text: string): void }, cause?: unknown, command: string | null = null): ExitCode {
   if (mode === 'text') {
     io.err(`tlsprobe: ${escapeText(error.message)}`);
     if (error instanceof UsageError || error.code === 'usage') io.err('Try --help for usage.');
   } else {
-    io.out(JSON.stringify(jsonError(error), null, mode === 'json' ? 2 : undefined));
+    if (!error.jsonPrinted) io.out(JSON.stringify(jsonError(error, command), null, mode === 'json' ? 2 : undefined));
     // Scripts read stdout; a person watching still gets the one line.
     io.err(`tlsprobe: ${escapeText(error.message)}`);
   }

@@ -8,6 +8,7 @@
  */
 import { ExitCode } from './exit-codes.js';
 import { errnoText, outputMode, reportFailure, toCliError } from './failure.js';
+import { once } from 'node:events';
 import { run } from './run.js';
 import { escapeJsonText } from '../report/escape.js';
 
@@ -34,6 +35,9 @@ const code = await run(process.argv.slice(2), {
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
   setExitCode: () => {},
   isTty: Boolean(process.stderr.isTTY),
+  // A pipe to a slower reader buffers what `out` writes: long outputs wait for it to drain.
+  outputDrained: () =>
+    process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : Promise.resolve(),
 });
 process.exitCode = code;
 // An interrupted command may leave sockets or timers behind on purpose: end once output is out.

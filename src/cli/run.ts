@@ -212,6 +212,6 @@ async function runCommand(argv: readonly string[], ctx: CliContext & { signal: A
   }
   if (failure === null) return exitCode;
   const error = toCliError(failure);
-  const code = reportFailure(error, mode, ctx, failure);
+  const code = reportFailure(error, mode, ctx, failure, chosenCommand(argv)?.command.split(' ')[0] ?? null);
   return Math.max(exitCode, code);
 }

@@ -17,7 +17,7 @@ import { concatBytes } from '../wire/hex.js';
 import { DecodeError } from '../wire/errors.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
-import type { Dialogue, DialogueStep } from './transport.js';
+import type { Dialogue, DialogueStep } from './dialogue.js';
 
 /** An HTTP proxy reached with CONNECT (RFC 9110, Section 9.3.6). */
 export interface HttpConnectVia {

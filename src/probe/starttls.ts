@@ -14,7 +14,7 @@ import { DecodeError } from '../wire/errors.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import { printable } from './proxy.js';
-import type { Dialogue, DialogueStep } from './transport.js';
+import type { Dialogue, DialogueStep } from './dialogue.js';
 
 /** The protocols with a STARTTLS dialogue, as the `--starttls` option spells them. */
 export const STARTTLS_PROTOCOLS = ['smtp', 'imap', 'pop3', 'ftp', 'ldap', 'postgres', 'xmpp'] as const;

@@ -1,44 +1,35 @@
 /**
  * Returns the JSON and table views of captured TLS connections: what `tlsprobe capture --json`,
  * `--ndjson` and the default table print. Field names are a contract (other tools read them);
- * bytes become lowercase hex and registry values stay numbers with a `…Name` sibling. Certificate
- * chains are judged here (a view needs the roots and the date; the facts do not).
+ * bytes become lowercase hex and registry values stay numbers with a `…Name` sibling. Nothing is
+ * judged here: fingerprints and the chain check come in as a `ConnectionAssessment`
+ * (src/capture/assess.ts).
  */
-import { createHash } from 'node:crypto';
-import type { ConnectionFacts, ClientHelloFact, ServerHelloFact, AlertFact, CaptureOutcome } from '../capture/sessions.js';
-import { endpointText } from '../capture/sessions.js';
-import { ja3, ja3s, ja4 } from '../capture/fingerprint.js';
-import { clientServerName } from '../tls/client-hello.js';
+import type { ConnectionFacts, ClientHelloFact, ServerHelloFact, AlertFact, CaptureOutcome } from '../capture/facts.js';
+import { endpointText } from '../capture/facts.js';
+import { connectionSni } from '../capture/assess.js';
+import type { ClientHelloFingerprints, ConnectionAssessment, ConnectionFingerprints } from '../capture/assess.js';
+import type { Ja3 } from '../capture/fingerprint.js';
 import { alertLevelName, alertName } from '../tls/alert.js';
 import { CIPHER_SUITES, PROTOCOL_VERSIONS, displayName } from '../tls/registry.js';
 import { toHex } from '../wire/hex.js';
 import { DecodeError } from '../wire/errors.js';
 import { parseCertificate } from '../x509/der.js';
-import { checkChain } from '../x509/chain.js';
-import type { TrustedRoot } from '../x509/roots.js';
+import { thumbprint } from '../x509/thumbprint.js';
 import { certInfoToJson, chainToJson } from './chain-view.js';
 import { clientHelloToJson, serverHelloToJson } from './decode-view.js';
 import type { Json, JsonObject } from './decode-view.js';
-import { renderTable } from './table.js';
+import { drawTable, streamedTable } from './table.js';
+import type { StreamedTable } from './table.js';
 
-export interface CaptureViewOptions {
-  /** Trust anchors for the chain check (default: the documented root set). */
-  readonly roots?: readonly TrustedRoot[];
-  /** Date at which certificate validity is judged (default: the connection's start time). */
-  readonly at?: Date;
-}
+export { connectionSni };
 
 const iso = (us: number): string => new Date(Math.floor(us / 1000)).toISOString();
 
 const hex4 = (v: number): string => `0x${v.toString(16).padStart(4, '0')}`;
 
-/** Returns the SNI host name of the first ClientHello, or null. */
-export function connectionSni(c: ConnectionFacts): string | null {
-  return c.clientHello?.format === 'tls' ? clientServerName(c.clientHello.hello) : null;
-}
-
 /** Returns the JSON of a ClientHello fact: decode's ClientHello object plus `ja3`, `ja3Hash`, `ja4`. */
-export function clientHelloFactToJson(f: ClientHelloFact): JsonObject {
+export function clientHelloFactToJson(f: ClientHelloFact, prints: ClientHelloFingerprints | null): JsonObject {
   const seen = { frame: f.frame, time: iso(f.timestampUs) };
   if (f.format === 'sslv2') {
     const h = f.hello;
@@ -57,15 +48,28 @@ export function clientHelloFactToJson(f: ClientHelloFact): JsonObject {
       ...seen,
     };
   }
-  const j3 = ja3(f.hello);
-  const j4 = ja4(f.hello);
-  return { format: 'tls', ...clientHelloToJson(f.hello), ja3: j3.text, ja3Hash: j3.hash, ja4: j4.fingerprint, ja4Raw: j4.raw, ...seen };
+  const j3 = prints?.ja3 ?? null;
+  const j4 = prints?.ja4 ?? null;
+  return {
+    format: 'tls',
+    ...clientHelloToJson(f.hello),
+    ja3: j3?.text ?? null,
+    ja3Hash: j3?.hash ?? null,
+    ja4: j4?.fingerprint ?? null,
+    ja4Raw: j4?.raw ?? null,
+    ...seen,
+  };
 }
 
 /** Returns the JSON of a ServerHello fact: decode's ServerHello object plus `ja3s`, `ja3sHash`. */
-export function serverHelloFactToJson(f: ServerHelloFact): JsonObject {
-  const j = ja3s(f.hello);
-  return { ...serverHelloToJson(f.hello), ja3s: j.text, ja3sHash: j.hash, frame: f.frame, time: iso(f.timestampUs) };
+export function serverHelloFactToJson(f: ServerHelloFact, j: Ja3 | null): JsonObject {
+  return {
+    ...serverHelloToJson(f.hello),
+    ja3s: j?.text ?? null,
+    ja3sHash: j?.hash ?? null,
+    frame: f.frame,
+    time: iso(f.timestampUs),
+  };
 }
 
 function alertToJson(a: AlertFact): JsonObject {
@@ -90,8 +94,8 @@ export function capturedCertificateToJson(der: Uint8Array): JsonObject {
     if (!(e instanceof DecodeError)) throw e;
     return {
       der: toHex(der),
-      sha1: createHash('sha1').update(der).digest('hex'),
-      sha256: createHash('sha256').update(der).digest('hex'),
+      sha1: thumbprint(der, 'sha1'),
+      sha256: thumbprint(der, 'sha256'),
       subject: null,
       issuer: null,
       error: e.toJSON(),
@@ -100,25 +104,23 @@ export function capturedCertificateToJson(der: Uint8Array): JsonObject {
 }
 
 /** Returns the JSON of one connection (the `connections[]` element of the contract). */
-export function connectionToJson(c: ConnectionFacts, opts: CaptureViewOptions = {}): JsonObject {
+export function connectionToJson(c: ConnectionFacts, a: ConnectionAssessment): JsonObject {
   const sni = connectionSni(c);
-  const at = opts.at ?? new Date(Math.floor(c.startTimestampUs / 1000));
-  const chain =
-    c.certificates.length > 0
-      ? chainToJson(checkChain(c.certificates, { ...(sni ? { host: sni } : {}), at, ...(opts.roots ? { roots: opts.roots } : {}) }))
-      : null;
+  const fp: ConnectionFingerprints = a.fingerprints;
+  const chain = a.chain ? chainToJson(a.chain.report) : null;
   const d = c.decryption;
-  const finished = (f: { verifyData: Uint8Array; verified: boolean | null } | null): Json => (f ? { verifyData: toHex(f.verifyData), verified: f.verified } : null);
+  const finished = (f: { verifyData: Uint8Array; verified: boolean | null } | null): Json =>
+    f ? { verifyData: toHex(f.verifyData), verified: f.verified } : null;
   return {
     index: c.index,
     client: endpointText(c.client),
     server: endpointText(c.server),
     startTime: iso(c.startTimestampUs),
     sni,
-    clientHello: c.clientHello ? clientHelloFactToJson(c.clientHello) : null,
-    helloRetryRequest: c.helloRetryRequest ? serverHelloFactToJson(c.helloRetryRequest) : null,
-    retryClientHello: c.retryClientHello ? clientHelloFactToJson(c.retryClientHello) : null,
-    serverHello: c.serverHello ? serverHelloFactToJson(c.serverHello) : null,
+    clientHello: c.clientHello ? clientHelloFactToJson(c.clientHello, fp.clientHello) : null,
+    helloRetryRequest: c.helloRetryRequest ? serverHelloFactToJson(c.helloRetryRequest, fp.helloRetryRequest) : null,
+    retryClientHello: c.retryClientHello ? clientHelloFactToJson(c.retryClientHello, fp.retryClientHello) : null,
+    serverHello: c.serverHello ? serverHelloFactToJson(c.serverHello, fp.serverHello) : null,
     sslv2ServerHello: c.sslv2ServerHello,
     version: c.version,
     versionName: c.version === null ? null : displayName(PROTOCOL_VERSIONS, c.version),
@@ -127,7 +129,7 @@ export function connectionToJson(c: ConnectionFacts, opts: CaptureViewOptions = 
     certificates: c.certificates.map(capturedCertificateToJson),
     certificatesDecrypted: c.certificatesDecrypted,
     chain,
-    chainCheckedAt: chain ? at.toISOString() : null,
+    chainCheckedAt: a.chain ? a.chain.at.toISOString() : null,
     clientCertificates: c.clientCertificates.map(capturedCertificateToJson),
     alerts: c.alerts.map(alertToJson),
     end: {
@@ -145,7 +147,14 @@ export function connectionToJson(c: ConnectionFacts, opts: CaptureViewOptions = 
     problems: c.problems.map((p) => ({ from: p.from, code: p.code, message: p.message })),
     serverFirstBytes: c.serverEvidence ? toHex(c.serverEvidence) : null,
     decryption: d
-      ? { keys: d.keys, status: d.status, detail: d.detail, clientFinished: finished(d.clientFinished), serverFinished: finished(d.serverFinished), messages: [...d.messages] }
+      ? {
+          keys: d.keys,
+          status: d.status,
+          detail: d.detail,
+          clientFinished: finished(d.clientFinished),
+          serverFinished: finished(d.serverFinished),
+          messages: [...d.messages],
+        }
       : null,
     tlsOffset: { client: c.tlsOffset.client, server: c.tlsOffset.server },
     bytes: { client: c.bytes.client, server: c.bytes.server },
@@ -196,42 +205,64 @@ const OUTCOME_NOTES: Readonly<Record<CaptureOutcome, string>> = {
   mismatch: 'server chose what was not offered',
 };
 
-function endText(j: JsonObject): string {
-  const e = j.end as JsonObject;
+/** One row of the connection table, cells in `connectionTableHead` order. */
+export type ConnectionRow = readonly (string | number)[];
+
+const TABLE_HEAD = ['#', 'Client', 'Server', 'SNI', 'Version', 'Cipher suite', 'Certs', 'Alerts', 'End', 'Outcome'];
+const FINGERPRINT_HEAD = ['JA3', 'JA3S', 'JA4'];
+
+/** Column widths of the streamed table: an IPv4 endpoint, a long suite name, a 36-character JA4. */
+const TABLE_WIDTHS = [7, 21, 21, 30, 9, 45, 5, 24, 52, 34];
+const FINGERPRINT_WIDTHS = [32, 32, 36];
+
+/** Returns the table's column titles (the fingerprint columns on request). */
+export function connectionTableHead(fingerprints = false): string[] {
+  return fingerprints ? [...TABLE_HEAD, ...FINGERPRINT_HEAD] : [...TABLE_HEAD];
+}
+
+function endText(e: ConnectionFacts['end']): string {
   if (e.kind === 'open') return 'open';
   const after = e.afterMessage ? ` after ${e.afterMessageFrom} ${e.afterMessage}` : '';
   const ms = typeof e.msAfterMessage === 'number' ? ` (+${Math.round(e.msAfterMessage)} ms)` : '';
-  return `${String(e.kind).toUpperCase()} by ${e.by}${after}${ms}`;
+  return `${e.kind.toUpperCase()} by ${e.by}${after}${ms}`;
 }
 
-function alertsText(j: JsonObject): string {
-  return (j.alerts as JsonObject[]).map((a) => `${a.from === 'client' ? 'C' : 'S'}:${a.name ?? 'encrypted'}`).join(' ');
+function alertsText(alerts: readonly AlertFact[]): string {
+  const name = (a: AlertFact): string => (a.description === null ? null : alertName(a.description)) ?? 'encrypted';
+  return alerts.map((a) => `${a.from === 'client' ? 'C' : 'S'}:${name(a)}`).join(' ');
 }
 
-/** Returns the per-connection table (one row per connection JSON), fingerprints as extra columns on request. */
-export function renderConnectionsTable(rows: readonly JsonObject[], opts: { fingerprints?: boolean } = {}): string {
-  const head = ['#', 'Client', 'Server', 'SNI', 'Version', 'Cipher suite', 'Certs', 'Alerts', 'End', 'Outcome'];
-  if (opts.fingerprints) head.push('JA3', 'JA3S', 'JA4');
-  return renderTable(
-    head,
-    rows.map((j) => {
-      const ch = j.clientHello as JsonObject | null;
-      const sh = j.serverHello as JsonObject | null;
-      const suite = typeof j.cipherSuite === 'number' ? String(j.cipherSuiteName ?? hex4(j.cipherSuite)) : '';
-      const row: (string | number | null)[] = [
-        j.index as number,
-        j.client as string,
-        j.server as string,
-        (j.sni as string | null) ?? '',
-        (j.versionName as string | null) ?? '',
-        suite,
-        (j.certificates as Json[]).length,
-        alertsText(j),
-        endText(j),
-        `${j.outcome as string} (${OUTCOME_NOTES[j.outcome as CaptureOutcome]})`,
-      ];
-      if (opts.fingerprints) row.push((ch?.ja3Hash as string | null) ?? '', (sh?.ja3sHash as string | null) ?? '', (ch?.ja4 as string | null) ?? '');
-      return row;
-    }),
-  );
+/**
+ * Returns the table row of a connection, straight from its facts (the table shows none of what
+ * the JSON view decodes); the fingerprint columns when `prints` is given.
+ */
+export function connectionRow(c: ConnectionFacts, prints: ConnectionFingerprints | null = null): ConnectionRow {
+  const suite = c.cipherSuite === null ? '' : String(displayName(CIPHER_SUITES, c.cipherSuite) ?? hex4(c.cipherSuite));
+  const row: (string | number)[] = [
+    c.index,
+    endpointText(c.client),
+    endpointText(c.server),
+    connectionSni(c) ?? '',
+    c.version === null ? '' : displayName(PROTOCOL_VERSIONS, c.version),
+    suite,
+    c.certificates.length,
+    alertsText(c.alerts),
+    endText(c.end),
+    `${c.outcome} (${OUTCOME_NOTES[c.outcome]})`,
+  ];
+  if (prints) {
+    row.push(prints.clientHello?.ja3?.hash ?? '', prints.serverHello?.hash ?? '', prints.clientHello?.ja4?.fingerprint ?? '');
+  }
+  return row;
+}
+
+/** Returns the per-connection table of `rows` (from `connectionRow`), drawn whole in linear time. */
+export function renderConnectionsTable(rows: readonly ConnectionRow[], opts: { fingerprints?: boolean } = {}): string {
+  return drawTable(connectionTableHead(opts.fingerprints), rows);
+}
+
+/** Returns the per-connection table drawn a row at a time, for rows printed as connections end. */
+export function streamedConnectionsTable(opts: { fingerprints?: boolean } = {}): StreamedTable {
+  const widths = opts.fingerprints ? [...TABLE_WIDTHS, ...FINGERPRINT_WIDTHS] : TABLE_WIDTHS;
+  return streamedTable(connectionTableHead(opts.fingerprints), widths);
 }

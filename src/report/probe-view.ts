@@ -1,8 +1,8 @@
 /**
  * The JSON view of a scan: what `tlsprobe probe --json` prints. Field names are a contract.
  */
-import { createHash } from 'node:crypto';
 import { toHex } from '../wire/hex.js';
+import { thumbprint } from '../x509/thumbprint.js';
 import type { AttemptResult } from '../probe/attempt.js';
 import type { AddressScan, ScanResult } from '../probe/scan.js';
 import type { ProbeVersion } from '../probe/profiles.js';
@@ -47,8 +47,8 @@ export function attemptToJson(version: ProbeVersion, r: AttemptResult | null): J
 export function certificateToJson(der: Uint8Array): JsonObject {
   return {
     der: toHex(der),
-    sha1: createHash('sha1').update(der).digest('hex'),
-    sha256: createHash('sha256').update(der).digest('hex'),
+    sha1: thumbprint(der, 'sha1'),
+    sha256: thumbprint(der, 'sha256'),
   };
 }
 

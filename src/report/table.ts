@@ -3,6 +3,8 @@
  * to logs and tickets as often as to terminals. A table fits the output width (fit.ts): when the
  * cells' natural widths do not fit, the widest columns give up space first and their cells wrap at
  * spaces (long words such as thumbprints are split), so no line is longer than the width.
+ * Tables too long to hold are streamed row by row with fixed column widths (`streamedTable`):
+ * cli-table3 lays a table out in time quadratic in its rows.
  */
 import Table from 'cli-table3';
 import { escapeText } from './escape.js';
@@ -68,4 +70,46 @@ function renderRecords(head: readonly string[], cells: readonly (readonly string
     return lines.join('\n');
   });
   return blocks.join('\n\n');
+}
+
+type Cell = string | number | null;
+
+/**
+ * Returns a drawn table with `head` and `rows`, each column as wide as its widest cell: the layout
+ * of `renderTable` (for cells without wide characters) in time linear in the rows.
+ */
+export function drawTable(head: readonly string[], rows: readonly (readonly Cell[])[]): string {
+  const text = (c: Cell | undefined): string => (c === null || c === undefined ? '' : escapeText(String(c)));
+  const widths = head.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, text(r[i]).length);
+  const t = streamedTable(head, widths);
+  return [t.top(), ...rows.map((r) => t.row(r)), t.bottom()].join('\n');
+}
+
+/** A table drawn a row at a time: `top()` once, `row()` per row, `bottom()` once. */
+export interface StreamedTable {
+  top(): string;
+  row(cells: readonly Cell[]): string;
+  bottom(): string;
+}
+
+/**
+ * Returns a streamed table with `head` and fixed column `widths` (characters of content); a longer
+ * cell wraps within its column, at a space when there is one. Drawn with cli-table3's compact border.
+ */
+export function streamedTable(head: readonly string[], widths: readonly number[]): StreamedTable {
+  const rule = (l: string, m: string, r: string): string =>
+    `${l}${widths.map((w) => '─'.repeat(w + 2)).join(m)}${r}`;
+  const lines = (cells: readonly Cell[]): string => {
+    const wrapped = widths.map((w, i) => wrapWords(cells[i] === null || cells[i] === undefined ? '' : escapeText(String(cells[i])), w));
+    const height = Math.max(1, ...wrapped.map((w) => w.length));
+    const out: string[] = [];
+    for (let k = 0; k < height; k++) out.push(`│${wrapped.map((w, i) => ` ${(w[k] ?? '').padEnd(widths[i]!)} `).join('│')}│`);
+    return out.join('\n');
+  };
+  return {
+    top: () => `${rule('┌', '┬', '┐')}\n${lines(head.map((h) => escapeText(h)))}\n${rule('├', '┼', '┤')}`,
+    row: lines,
+    bottom: () => rule('└', '┴', '┘'),
+  };
 }

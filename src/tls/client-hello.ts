@@ -13,6 +13,7 @@
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import { readU16List, writeU16List } from '../wire/codec.js';
+import { isGrease } from './grease.js';
 import { HandshakeType } from './registry.js';
 import { readHandshakeFrame, writeHandshake } from './handshake-header.js';
 import { ExtensionType } from './registry.js';
@@ -261,7 +262,7 @@ export function highestOfferedVersion(ch: ClientHello): number {
   const versions = clientSupportedVersions(ch);
   if (versions) {
     let best = -1;
-    for (const v of versions) if ((v & 0x0f0f) !== 0x0a0a && v > best) best = v;
+    for (const v of versions) if (!isGrease(v) && v > best) best = v;
     if (best >= 0) return best;
   }
   return ch.legacyVersion;

@@ -1,11 +1,12 @@
 /** `tlsprobe capture FILE` (alias `pcap`): every TLS connection in a pcap/pcapng file, one row or JSON object each. */
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { UserError } from '../exit-codes.js';
+import { CliError, UserError } from '../exit-codes.js';
+import type { JsonObject } from '../../report/decode-view.js';
 import { deprecatedAlias } from '../deprecated.js';
 import { HTML_OPTION } from '../report-options.js';
-import { envelope } from '../../report/envelope.js';
 import type { CliContext } from '../context.js';
+import { DEFAULT_TABLE_ROWS } from '../../report/row-window.js';
 
 interface CaptureArgs {
   file: string;
@@ -20,6 +21,7 @@ interface CaptureArgs {
   sni?: string;
   failed: boolean;
   fingerprints: boolean;
+  rows: number;
   at?: string;
   roots?: string;
   html?: string;
@@ -46,6 +48,18 @@ async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) 
   }
 }
 
+/**
+ * Returns the chunks of `source`, each once the output written so far has drained: rows and JSON
+ * are written as connections end, and a reader slower than the analysis must not make them pile
+ * up in memory.
+ */
+async function* paced(source: AsyncIterable<Uint8Array>, ctx: CliContext): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    if (ctx.outputDrained) await ctx.outputDrained();
+    yield chunk;
+  }
+}
+
 export function captureCommand(ctx: CliContext): CommandModule<object, CaptureArgs> {
   return {
     command: 'capture <file>',
@@ -64,6 +78,13 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         .option('host', { type: 'string', hidden: true })
         .option('sni', { type: 'string', hidden: true })
         .option('failed', { type: 'boolean', default: false, describe: 'only connections that did not complete a handshake' })
+        .option('rows', {
+          type: 'number',
+          default: DEFAULT_TABLE_ROWS,
+          describe:
+            'table rows shown, failed connections first, with a summary of the rest; 0: every connection, ' +
+            'a row printed as each ends',
+        })
         .option('fingerprints', { type: 'boolean', default: false, describe: 'add JA3, JA3S and JA4 columns to the table' })
         .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default: when the connection was captured)' })
         .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE or directory, or "system" (default: the documented root set)' })
@@ -82,6 +103,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       const filterHost = deprecatedAlias(ctx, args['filter-host'], args.host, '--host', '--filter-host');
       const filterSni = deprecatedAlias(ctx, args['filter-sni'], args.sni, '--sni', '--filter-sni');
       if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
+      if (!Number.isInteger(args.rows) || args.rows < 0) throw new UserError(`--rows takes a whole number, 0 for all (got ${args.rows})`);
       if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)) {
         throw new UserError(`--port takes a port number 0-65535 (got ${args.port})`);
       }
@@ -105,7 +127,8 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       // Heavy modules load when the command runs, so `--help` starts fast.
       const { openCaptureFile, isGzip } = await import('../../capture/source.js');
       const { analyzeCapture } = await import('../../capture/sessions.js');
-      const { connectionToJson, connectionMatches, renderConnectionsTable } = await import('../../report/capture-view.js');
+      const { connectionMatches } = await import('../../report/capture-view.js');
+      const { createCaptureView } = await import('../capture-output.js');
       const { rootsOption, atOption } = await import('../chain-enrich.js');
       const { DecodeError } = await import('../../wire/errors.js');
       const roots = rootsOption(args.roots);
@@ -117,7 +140,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         failed: args.failed,
       };
 
-      let source: AsyncIterable<Uint8Array> = openCaptureFile(args.file);
+      let source: AsyncIterable<Uint8Array> = paced(openCaptureFile(args.file), ctx);
       const progress = ctx.isTty && size >= PROGRESS_MIN_BYTES && Boolean(process.stderr.isTTY);
       if (progress) {
         const head = new Uint8Array(2);
@@ -141,46 +164,57 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         });
       }
 
-      const rows: ReturnType<typeof connectionToJson>[] = [];
+      const assess = { roots, ...(at ? { at } : {}) };
+      const view = createCaptureView(ctx, {
+        mode: args.ndjson ? 'ndjson' : args.json ? 'json' : 'table',
+        rows: args.rows,
+        fingerprints: args.fingerprints,
+        assess,
+      });
+      // --html keeps every shown connection for the report (the other outputs stream and keep none).
+      const htmlRows: JsonObject[] | null = args.html !== undefined ? [] : null;
+      const htmlJson = htmlRows ? (await import('../capture-output.js')).connectionJson : null;
       let result;
       try {
         result = await analyzeCapture(source, {
           ...(keyLog !== undefined ? { keyLog } : {}),
+          // --ndjson prints connections as they end; the JSON array and the table go by index.
+          order: args.ndjson ? 'end' : 'index',
           onConnection: (c) => {
             if (!connectionMatches(c, filters)) return;
-            const j = connectionToJson(c, { roots, ...(at ? { at } : {}) });
-            if (args.ndjson) ctx.out(JSON.stringify(envelope('capture', { connections: [j] })));
-            // --ndjson keeps memory flat; with --html too, the rows are kept for the report.
-            if (!args.ndjson || args.html !== undefined) rows.push(j);
+            view.add(c);
+            if (htmlRows) htmlRows.push(htmlJson!(c, assess));
           },
         });
       } catch (e) {
-        if (e instanceof DecodeError) throw new UserError(`${args.file}: not a readable pcap/pcapng capture: ${e.detail} (${e.code} at offset ${e.offset})`);
+        if (e instanceof DecodeError) {
+          const problem = `${args.file}: not a readable pcap/pcapng capture: ${e.detail} (${e.code} at offset ${e.offset})`;
+          const printed = view.abort(problem);
+          throw new CliError('bad-input', problem, { jsonPrinted: printed });
+        }
         throw e;
       } finally {
         if (progress) process.stderr.write('\n');
       }
-      if (args.ndjson && args.html === undefined) return;
-      rows.sort((a, b) => (a.index as number) - (b.index as number));
       const s = result.stats;
-      const json = {
-        connections: rows,
-        summary: { format: result.meta.format, packets: s.packets, flows: s.flows, tlsConnections: s.connections, shown: rows.length, decrypted: s.decryptedConnections, keyLogErrors: s.keyLogErrors, truncated: result.meta.truncated },
-      };
-      if (args.html !== undefined) {
+      view.finish({
+        format: result.meta.format,
+        packets: s.packets,
+        flows: s.flows,
+        tlsConnections: s.connections,
+        decrypted: s.decryptedConnections,
+        keyLogErrors: s.keyLogErrors,
+        truncated: result.meta.truncated,
+        keyLogGiven: keyLog !== undefined,
+      });
+      if (htmlRows) {
+        const json = {
+          connections: htmlRows,
+          summary: { format: result.meta.format, packets: s.packets, flows: s.flows, tlsConnections: s.connections, shown: htmlRows.length, decrypted: s.decryptedConnections, keyLogErrors: s.keyLogErrors, truncated: result.meta.truncated },
+        };
         const html = await import('../html-out.js');
-        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe capture: ${args.file}`, command: html.commandLine(), generatedAt: new Date(), sections: [html.captureSection(args.file, json as never)], raw: json }, [args.file, args.keylog, args.roots]);
+        await html.writeHtmlReport(ctx, args.html!, { title: `tlsprobe capture: ${args.file}`, command: html.commandLine(), generatedAt: new Date(), sections: [html.captureSection(args.file, json as never)], raw: json }, [args.file, args.keylog, args.roots]);
       }
-      if (args.ndjson) return;
-      if (args.json) {
-        ctx.out(JSON.stringify(envelope('capture', json), null, 2));
-        return;
-      }
-      if (rows.length > 0) ctx.out(renderConnectionsTable(rows, { fingerprints: args.fingerprints }));
-      const filtered = rows.length !== s.connections ? `, ${rows.length} shown` : '';
-      const keyNote = keyLog !== undefined || s.decryptedConnections > 0 ? `; ${s.decryptedConnections} decrypted` : '';
-      const { fitBlocks } = await import('../../report/fit.js');
-      ctx.out(fitBlocks([`${s.connections} TLS connection${s.connections === 1 ? '' : 's'} in ${s.flows} TCP flow${s.flows === 1 ? '' : 's'} (${s.packets} packets)${filtered}${keyNote}${result.meta.truncated ? '; the file ends mid-record' : ''}`]));
       if (s.keyLogErrors > 0) ctx.err(`${s.keyLogErrors} key log line(s) could not be used`);
     },
   };

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientHello } from '../../tls/client-hello.js';
 import { encodeClientHello } from '../../tls/client-hello.js';
 import type { Extension } from '../../tls/extensions.js';
-import { GREASE_VALUES } from '../../tls/grease.js';
+import { GREASE_VALUES, isGrease } from '../../tls/grease.js';
 import { generateKeyShare, type KeyShareKeyPair } from '../../tls/key-schedule.js';
 import { generateX25519MlKem768KeyShare } from '../../tls/hybrid-key-share.js';
 import { ExtensionType as ET, NamedGroup as NG } from '../../tls/registry.js';
@@ -53,7 +53,7 @@ function randomGrease(): number {
 
 /** Returns the highest version `shape` offers. */
 export function highestVersion(shape: HelloShape): number {
-  const real = (shape.supportedVersions ?? []).filter((v) => (v & 0x0f0f) !== 0x0a0a);
+  const real = (shape.supportedVersions ?? []).filter((v) => !isGrease(v));
   return real.length ? Math.max(...real) : shape.legacyVersion;
 }
 

@@ -1,0 +1,160 @@
+/**
+ * Returns the output side of `tlsprobe capture`: connections written as the analysis hands them
+ * on, so memory stays flat and time linear whatever the number of connections. `--ndjson` writes
+ * a line per connection; `--json` streams its `connections` array (one element held, for the comma)
+ * and ends with the summary; the table keeps a bounded window of rows (failed connections first)
+ * and draws it at the end with a summary, or with `--rows 0` draws every row as it comes.
+ */
+import { assessConnection, fingerprintConnection } from '../capture/assess.js';
+import type { AssessOptions } from '../capture/assess.js';
+import type { CaptureOutcome, ConnectionFacts } from '../capture/facts.js';
+import {
+  connectionRow,
+  connectionToJson,
+  renderConnectionsTable,
+  streamedConnectionsTable,
+} from '../report/capture-view.js';
+import type { ConnectionRow } from '../report/capture-view.js';
+import { createRowWindow } from '../report/row-window.js';
+import type { CliContext } from './context.js';
+import { SCHEMA_VERSION, envelope } from '../report/envelope.js';
+import type { JsonObject } from '../report/decode-view.js';
+
+/** Returns the JSON of one connection as every capture output shows it. */
+export function connectionJson(c: ConnectionFacts, assess: AssessOptions): JsonObject {
+  return connectionToJson(c, assessConnection(c, assess));
+}
+
+export interface CaptureViewSettings {
+  readonly mode: 'table' | 'json' | 'ndjson';
+  /** Table rows kept (0: every row, streamed). */
+  readonly rows: number;
+  readonly fingerprints: boolean;
+  readonly assess: AssessOptions;
+}
+
+export interface CaptureSummary {
+  readonly format: string;
+  readonly packets: number;
+  readonly flows: number;
+  readonly tlsConnections: number;
+  readonly decrypted: number;
+  readonly keyLogErrors: number;
+  readonly truncated: boolean;
+  readonly keyLogGiven: boolean;
+}
+
+export interface CaptureView {
+  add(c: ConnectionFacts): void;
+  finish(s: CaptureSummary): void;
+  /**
+   * The capture turned out unreadable: closes a JSON document already begun with `error` and
+   * returns true, or returns false when nothing was begun (the CLI's error path prints the error).
+   */
+  abort(problem: string): boolean;
+}
+
+/** Returns `text` with every line but the first indented by `n` spaces, the first too when `first`. */
+function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n);
+  return `${pad}${text.replaceAll('\n', `\n${pad}`)}`;
+}
+
+/** Returns the view for `settings.mode` (see the file comment). */
+export function createCaptureView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
+  if (settings.mode === 'ndjson') {
+    return {
+      add: (c) => ctx.out(JSON.stringify(envelope('capture', { connections: [connectionJson(c, settings.assess)] }))),
+      finish: () => undefined,
+      abort: () => false,
+    };
+  }
+  if (settings.mode === 'json') return jsonView(ctx, settings);
+  return tableView(ctx, settings);
+}
+
+/** `--json`: the text of JSON.stringify(envelope('capture', { connections, summary }), null, 2), written as it goes. */
+function jsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
+  let held: string | null = null;
+  let shown = 0;
+  const head = `{\n  "schemaVersion": ${JSON.stringify(SCHEMA_VERSION)},\n  "command": "capture",\n  "connections": [`;
+  const close = (): void => {
+    if (held === null) ctx.out(`${head}],`);
+    else ctx.out(`${held}\n  ],`);
+    held = null;
+  };
+  return {
+    add(c) {
+      const text = indent(JSON.stringify(connectionJson(c, settings.assess), null, 2), 4);
+      ctx.out(held === null ? head : `${held},`);
+      held = text;
+      shown++;
+    },
+    finish(s) {
+      close();
+      const summary = {
+        format: s.format,
+        packets: s.packets,
+        flows: s.flows,
+        tlsConnections: s.tlsConnections,
+        shown,
+        decrypted: s.decrypted,
+        keyLogErrors: s.keyLogErrors,
+        truncated: s.truncated,
+      };
+      ctx.out(`  "summary": ${indent(JSON.stringify(summary, null, 2), 2).trimStart()}\n}`);
+    },
+    abort(problem) {
+      if (shown === 0) return false;
+      close();
+      ctx.out(`  "error": ${JSON.stringify({ code: 'bad-input', message: problem })}\n}`);
+      return true;
+    },
+  };
+}
+
+const ORDER: readonly CaptureOutcome[] = ['negotiated', 'alert', 'reset', 'closed', 'timeout', 'malformed', 'mismatch'];
+
+/** The table: a bounded window of rows drawn at the end, or (`rows` 0) every row as it comes. */
+function tableView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
+  const row = (c: ConnectionFacts): ConnectionRow =>
+    connectionRow(c, settings.fingerprints ? fingerprintConnection(c) : null);
+  const window = settings.rows > 0 ? createRowWindow<ConnectionRow>(settings.rows) : null;
+  const streamed = settings.rows > 0 ? null : streamedConnectionsTable({ fingerprints: settings.fingerprints });
+  const outcomes = new Map<CaptureOutcome, number>();
+  let matched = 0;
+  return {
+    add(c) {
+      matched++;
+      outcomes.set(c.outcome, (outcomes.get(c.outcome) ?? 0) + 1);
+      if (window) window.add(c.index, c.outcome !== 'negotiated', row(c));
+      else {
+        if (matched === 1) ctx.out(streamed!.top());
+        ctx.out(streamed!.row(row(c)));
+      }
+    },
+    finish(s) {
+      let shown = matched;
+      if (window) {
+        const rows = window.rows();
+        shown = rows.length;
+        if (rows.length > 0) ctx.out(renderConnectionsTable(rows, { fingerprints: settings.fingerprints }));
+      } else if (matched > 0) ctx.out(streamed!.bottom());
+      const cut = shown < matched;
+      const filtered = cut
+        ? `, ${shown} of ${matched} shown (failed connections first; --rows N or --rows 0 for more)`
+        : matched !== s.tlsConnections
+          ? `, ${shown} shown`
+          : '';
+      const keyNote = s.keyLogGiven || s.decrypted > 0 ? `; ${s.decrypted} decrypted` : '';
+      const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+      ctx.out(
+        `${plural(s.tlsConnections, 'TLS connection')} in ${plural(s.flows, 'TCP flow')} (${s.packets} packets)` +
+          `${filtered}${keyNote}${s.truncated ? '; the file ends mid-record' : ''}`,
+      );
+      const counts = ORDER.filter((o) => outcomes.has(o)).map((o) => `${o} ${outcomes.get(o)}`);
+      if (cut) ctx.out(`outcomes: ${counts.join(', ')}`);
+    },
+    abort: () => false,
+  };
+}
