@@ -129,7 +129,8 @@ function tableView(ctx: CliContext, settings: CaptureViewSettings): CaptureView 
       outcomes.set(c.outcome, (outcomes.get(c.outcome) ?? 0) + 1);
       if (window) window.add(c.index, c.outcome !== 'negotiated', row(c));
       else {
-        if (matched === 1) ctx.out(streamed!.top());
+        const top = matched === 1 ? streamed!.top() : '';
+        if (top !== '') ctx.out(top);
         ctx.out(streamed!.row(row(c)));
       }
     },
@@ -139,7 +140,7 @@ function tableView(ctx: CliContext, settings: CaptureViewSettings): CaptureView 
         const rows = window.rows();
         shown = rows.length;
         if (rows.length > 0) ctx.out(renderConnectionsTable(rows, { fingerprints: settings.fingerprints }));
-      } else if (matched > 0) ctx.out(streamed!.bottom());
+      } else if (matched > 0 && streamed!.bottom() !== '') ctx.out(streamed!.bottom());
       const cut = shown < matched;
       const filtered = cut
         ? `, ${shown} of ${matched} shown (failed connections first; --rows N or --rows 0 for more)`

@@ -43,7 +43,7 @@ describe('the lazy command table', () => {
     // --json the only output is the error object (issue 14: --json always prints JSON).
     const { code, stdout, stderr } = await runCli(['probe', '127.0.0.1:1', '--timout', '1', '--json']);
     expect(code).toBe(2);
-    expect(JSON.parse(stdout)).toEqual({ error: { code: 'usage', message: expect.stringMatching(/^Unknown arguments?: timout/) } });
+    expect(JSON.parse(stdout)).toEqual({ schemaVersion: '1.0', command: 'probe', error: { code: 'usage', message: expect.stringMatching(/^Unknown arguments?: timout/) } });
     expect(stderr).toMatch(/^tlsprobe: Unknown arguments?: timout/);
   });
 

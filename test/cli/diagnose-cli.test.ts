@@ -104,7 +104,7 @@ describe.skipIf(!HAS_CLI)('diagnose --client / --os with a guidance configuratio
   it('--os win2008-kb4019276 simulates that configuration and gives it the SChannel keys, not the update it has', async () => {
     const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--os', 'win2008-kb4019276', '--json']);
     expect(r.code).toBe(1);
-    const j = JSON.parse(r.stdout);
+    const j = JSON.parse(r.stdout).results[0];
     expect(j.client).toMatchObject({ profile: 'win2008-kb4019276', verdict: 'gets-10054', fidelity: 'captured' });
     expect(j.client.state).toMatch(/KB4019276 installed/);
     expect(j.client.remediation.map((x: { kind: string }) => x.kind)).toEqual(['registry']);
@@ -114,9 +114,10 @@ describe.skipIf(!HAS_CLI)('diagnose --client / --os with a guidance configuratio
   it('--client agent32-no-wow64-keys names the WOW6432Node values; a connecting profile needs nothing', async () => {
     const port = lab.endpoint('reset-legacy').port;
     const r = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--client', 'agent32-no-wow64-keys']);
-    expect(r.stdout).toMatch(/What this client needs:\n- \[registry\] Set SystemDefaultTlsVersions=1 \(REG_DWORD\) and SchUseStrongCrypto=1 \(REG_DWORD\) under HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node/);
+    // Prose wraps to the output width: lines joined again before matching.
+    expect(r.stdout.replace(/\n {2,}/g, ' ')).toMatch(/What this client needs:\n- \[registry\] Set SystemDefaultTlsVersions=1 \(REG_DWORD\) and SchUseStrongCrypto=1 \(REG_DWORD\) under HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node/);
     const ok = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--client', 'dotnet46-default', '--json']);
-    expect(JSON.parse(ok.stdout).client).toMatchObject({ verdict: 'connects', remediation: [] });
+    expect(JSON.parse(ok.stdout).results[0].client).toMatchObject({ verdict: 'connects', remediation: [] });
   });
 });
 

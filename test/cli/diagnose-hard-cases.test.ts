@@ -33,7 +33,8 @@ afterAll(async () => {
 const T = 120_000;
 async function diagnose(endpoint: string, ...extra: string[]) {
   const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint(endpoint).port}`, '--sni', 'localhost', '--roots', roots, '--json', ...extra]);
-  return { code: r.code, json: JSON.parse(r.stdout), stderr: r.stderr };
+  const out = JSON.parse(r.stdout);
+  return { code: r.code, json: out.results?.[0] ?? out, stderr: r.stderr };
 }
 const REGISTRY_KEYS = /SCHANNEL|DisabledByDefault|SchUseStrongCrypto|KB3140245/;
 
@@ -88,7 +89,7 @@ describe.skipIf(!HAS_CLI)('diagnose: exit codes', () => {
   it('3 when the name does not resolve', async () => {
     const r = await tlsprobe(['diagnose', 'no-such-host.invalid', '--json']);
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout).verdict.code).toBe('endpoint-unreachable');
+    expect(JSON.parse(r.stdout).results[0].verdict.code).toBe('endpoint-unreachable');
   }, T);
 });
 

@@ -227,6 +227,8 @@ function interrupt(args: readonly string[], signal: NodeJS.Signals, afterMs: num
     let stdout = '';
     let stderr = '';
     let sentAt = 0;
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     setTimeout(() => {

@@ -68,7 +68,7 @@ describe.skipIf(!HAS_CLI)('diagnose exit codes', () => {
   }, T);
   it('1: fine for a current client but not for the Windows 7 client asked about', async () => {
     const r = await tlsprobe(['diagnose', modern(), '--sni', 'localhost', '--roots', roots, '--client', 'win7-schannel', '--json']);
-    expect(JSON.parse(r.stdout).fine).toBe(false);
+    expect(JSON.parse(r.stdout).results[0].fine).toBe(false);
     expect(r.code).toBe(1);
   }, T);
   it('1: the chain does not verify against the documented roots', async () => {

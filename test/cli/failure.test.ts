@@ -74,7 +74,7 @@ describe('reportFailure', () => {
     const e = new CliError('interrupted', 'interrupted after 1 of 2 targets', { partial: { results: [{ a: 1 }] } });
     const p = printed(e, 'json');
     expect(p.code).toBe(130);
-    expect(JSON.parse(p.out.join(''))).toEqual({ results: [{ a: 1 }], error: { code: 'interrupted', message: 'interrupted after 1 of 2 targets' } });
+    expect(JSON.parse(p.out.join(''))).toEqual({ schemaVersion: '1.0', results: [{ a: 1 }], error: { code: 'interrupted', message: 'interrupted after 1 of 2 targets' } });
     expect(jsonError(e)).toEqual(JSON.parse(p.out.join('')));
     expect(printed(e, 'ndjson').out).toHaveLength(1);
   });

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/run.js';
 import { EXAMPLES } from '../../src/cli/top-help.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
+import { LAB_REVOCATION_PATHS } from '../../src/lab/pki.js';
 import { FIXTURES_DIR, loadHexFixture } from '../helpers/fixtures.js';
 import { CLI, HAS_CLI } from '../helpers/cli.js';
 
@@ -55,6 +56,8 @@ function runIn(dir: string, argv: readonly string[], stdin: string | null, until
     const child = spawn(process.execPath, [CLI, ...argv], { cwd: dir, env: { ...process.env, COLUMNS: '100' } });
     let stdout = '';
     let stderr = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => {
       stdout += d;
       // A long-running example (the lab) is stopped as its help says: Ctrl-C.
@@ -82,6 +85,12 @@ describe.skipIf(!HAS_CLI)('every help example, run as printed', () => {
     for (const name of ['backup.pcapng', 'backup-failure.pcapng', 'dump.pcapng', 'dump.pcap']) copyFileSync(pcap('tls12-keylog.pcapng'), join(dir, name));
     copyFileSync(pcap('tls12-keylog.keys'), join(dir, 'sslkeys.log'));
     if (!existsSync('/etc/ssl/certs')) mkdirSync(join(dir, 'etc-ssl-certs'));
+    // A fleet list naming the lab endpoint, and the lab issuing CA's CRL as its responder serves it.
+    writeFileSync(join(dir, 'hosts.txt'), `# the fleet\n127.0.0.1:${lab.endpoint('reset-legacy').port}\n`);
+    const { host, port } = lab.revocation.responder;
+    const crl = await fetch(`http://${host}:${port}${LAB_REVOCATION_PATHS.issuingCrl}`);
+    expect(crl.status).toBe(200);
+    writeFileSync(join(dir, 'issuing-ca.crl'), new Uint8Array(await crl.arrayBuffer()));
     examples = [...EXAMPLES.map(([c]) => c), ...(await commandExamples())];
   }, 120_000);
   afterAll(async () => {
@@ -110,6 +119,14 @@ describe.skipIf(!HAS_CLI)('every help example, run as printed', () => {
         if (w === '/etc/ssl/certs' && !existsSync(w)) return join(dir, 'etc-ssl-certs');
         return w;
       });
+      // `registry --live` reads the registry of the Windows machine it runs on: elsewhere it must
+      // refuse with one line (exit 2), which is what it is checked for here.
+      if (args[0] === 'registry' && args.includes('--live') && process.platform !== 'win32') {
+        const r = await runIn(dir, args, stdin);
+        expect(r.code, line).toBe(2);
+        expect(r.stderr.trim().split('\n'), line).toEqual([expect.stringMatching(/^tlsprobe: .*needs Windows/)]);
+        continue;
+      }
       const lab = args[0] === 'lab' && !args.includes('--demo');
       const r = await runIn(dir, args, stdin, lab ? 'Ctrl-C stops the lab' : undefined);
       ran++;

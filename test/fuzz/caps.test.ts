@@ -46,7 +46,7 @@ const CAPS: readonly { file: string; name: string; value: number; bounds: string
   { file: 'capture/packet.ts', name: 'MAX_FRAGMENT_DATAGRAMS', value: MAX_FRAGMENT_DATAGRAMS, bounds: 'IP datagrams reassembled at once' },
   { file: 'capture/tcp.ts', name: 'MAX_FLOWS', value: MAX_FLOWS, bounds: 'flows per capture held at once' },
   { file: 'capture/tcp.ts', name: 'MAX_BUFFERED_SEGMENTS_PER_DIRECTION', value: MAX_BUFFERED_SEGMENTS_PER_DIRECTION, bounds: 'out-of-order segments' },
-  { file: 'diagnose/registry.ts', name: 'MAX_REGISTRY_FILE_BYTES', value: MAX_REGISTRY_FILE_BYTES, bounds: '.reg file size' },
+  { file: 'diagnose/registry-parse.ts', name: 'MAX_REGISTRY_FILE_BYTES', value: MAX_REGISTRY_FILE_BYTES, bounds: '.reg file size' },
   { file: 'probe/transport.ts', name: 'DEFAULT_MAX_BYTES', value: DEFAULT_MAX_BYTES, bounds: 'bytes (so records) kept per probe' },
   { file: 'lab/hello-gate.ts', name: 'MAX_GATE_HELLO', value: MAX_GATE_HELLO, bounds: 'ClientHello size the lab buffers' },
 ];

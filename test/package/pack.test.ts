@@ -8,7 +8,7 @@
  * installed on this machine (CI's `npm ci` puts them there), the npm registry otherwise.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,8 @@ function node(args: readonly string[], cwd: string): Promise<{ status: number | 
     const child = spawn(process.execPath, [...args], { cwd });
     let stdout = '';
     let stderr = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (status) => resolve({ status, stdout, stderr }));
@@ -93,7 +95,9 @@ describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () =
   it('tlsprobe probe reaches the lab, and its JSON matches the schema the package prints', async () => {
     const bin = join(app, 'node_modules', 'tlsprobe', 'dist', 'cli', 'main.js');
     const port = lab.endpoint('modern').port;
-    const probe = await node([bin, 'probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--versions', 'TLS1.2', 'TLS1.3', '--json'], app);
+    // The lab's own root is the anchor to trust (it is not among the documented roots: exit 1 without it).
+    writeFileSync(join(dir, 'lab-root.pem'), lab.pki.root.pem);
+    const probe = await node([bin, 'probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--versions', 'TLS1.2', 'TLS1.3', '--roots', join(dir, 'lab-root.pem'), '--json'], app);
     expect(probe.status, probe.stderr).toBe(0);
     const out = JSON.parse(probe.stdout);
     expect(out.results[0].versions.map((v: { supported: boolean; outcome: string; error: string | null }) => `${v.outcome} ${v.supported} ${v.error}`)).toEqual(['negotiated true null', 'negotiated true null']);

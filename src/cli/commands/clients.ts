@@ -111,8 +111,8 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       );
       const failing = sims.filter((x) => x.remediation.length > 0);
       if (failing.length) {
-        ctx.out('What each failing configuration needs:');
-        for (const { profile: p, remediation } of failing) for (const r of remediation) ctx.out(`- ${p.name} [${r.kind}] ${r.text}`);
+        const { fitBlocks } = await import('../../report/fit.js');
+        ctx.out(fitBlocks(['What each failing configuration needs:', ...failing.flatMap(({ profile: p, remediation }) => remediation.map((r) => `- ${p.name} [${r.kind}] ${r.text}`))]));
       }
     },
   };

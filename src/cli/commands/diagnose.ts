@@ -228,7 +228,11 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           }
         }
       }
-      ctx.setExitCode(diagnosisExitCode(d));
+      // On Windows this machine is the client: a legacy-version verdict is its problem when its own
+      // registry leaves TLS 1.2 off for SChannel or .NET (issue 13), whatever a current client would do.
+      const machineFails = local !== null && local.tls12 !== null && d.verdict.code.startsWith('legacy-version') && (local.tls12 !== 'enabled' || local.dotnetStrongCrypto === false);
+      if (machineFails) out.fine = false;
+      ctx.setExitCode(diagnosisExitCode({ verdict: d.verdict, fine: d.fine && !machineFails }));
       if (args.html !== undefined) {
         const html = await import('../html-out.js');
         const { enrichWithChain } = await import('../chain-enrich.js');

@@ -76,7 +76,9 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
         if (!args.json) ctx.out(`${formatPortMap(lab)}\n`);
         // The lab's chain is checked against the lab's own root (issue 12): a client of the lab
         // trusts it, so each endpoint's headline is its behaviour, not an untrusted root.
-        const labRoots = [toTrustedRoot(parseCertificate(lab.pki.root.der))];
+        // The revocation endpoints have PKIs of their own (same names, other keys): their roots too.
+        const { revokedPki, offlinePki } = lab.revocation;
+        const labRoots = [lab.pki, revokedPki, offlinePki].flatMap((p) => (p ? [toTrustedRoot(parseCertificate(p.root.der))] : []));
         const results: object[] = [];
         const overview: string[][] = [];
         for (const e of lab.endpoints) {
