@@ -3,6 +3,7 @@
  * path (failure.ts): one line on stderr, or `{ "error": … }` under --json; never a stack trace.
  * Text output is escaped as a whole (report/escape.ts); SIGINT/SIGTERM abort `ctx.signal`.
  */
+import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { outputMode, reportFailure, toCliError } from './failure.js';
@@ -121,6 +122,9 @@ export const INTERRUPT_GRACE_MS = 1000;
  */
 function processStopSignal(): { signal: AbortSignal; dispose: () => void } {
   const ctl = new AbortController();
+  // Every connection in flight listens for the stop (a fleet of parallel scans holds hundreds):
+  // listeners are removed as connections end, so there is no leak for Node's warning to guard against.
+  setMaxListeners(0, ctl.signal);
   const onSignal = (name: NodeJS.Signals) => {
     if (ctl.signal.aborted) process.exit(ExitCode.interrupted);
     ctl.abort(new CliError('interrupted', `interrupted (${name})`));

@@ -92,7 +92,8 @@ describe.skipIf(!HAS_CLI)('tlsprobe clients', () => {
       expect(['captured', 'derived', 'modelled']).toContain(c.fidelity);
       expect(c.source.length).toBeGreaterThan(20);
     }
-    const text = await tlsprobe(['clients', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost']);
+    // Wide enough that the "Stands for" cells are not wrapped mid-phrase.
+    const text = await tlsprobe(['clients', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost'], undefined, { env: { ...process.env, COLUMNS: '400' } });
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/win2008-kb4019276/);
     expect(text.stdout).toMatch(/KB4019276 installed/);

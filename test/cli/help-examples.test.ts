@@ -87,8 +87,10 @@ describe.skipIf(!HAS_CLI)('every help example, run as printed', () => {
     if (!existsSync('/etc/ssl/certs')) mkdirSync(join(dir, 'etc-ssl-certs'));
     // A fleet list naming the lab endpoint, and the lab issuing CA's CRL as its responder serves it.
     writeFileSync(join(dir, 'hosts.txt'), `# the fleet\n127.0.0.1:${lab.endpoint('reset-legacy').port}\n`);
-    const { host, port } = lab.revocation.responder;
-    const crl = await fetch(`http://${host}:${port}${LAB_REVOCATION_PATHS.issuingCrl}`);
+    // The leaf names its CRL (CRL distribution point, an http:// URL in its DER) on the lab responder.
+    const crlUrl = Buffer.from(lab.pki.leaf.der).toString('latin1').match(new RegExp(`http://[\\x21-\\x7e]*?${LAB_REVOCATION_PATHS.issuingCrl.replace('.', '\\.')}`))?.[0];
+    expect(crlUrl).toBeDefined();
+    const crl = await fetch(crlUrl!);
     expect(crl.status).toBe(200);
     writeFileSync(join(dir, 'issuing-ca.crl'), new Uint8Array(await crl.arrayBuffer()));
     examples = [...EXAMPLES.map(([c]) => c), ...(await commandExamples())];

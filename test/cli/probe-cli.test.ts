@@ -65,7 +65,7 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     try {
       writeFileSync(join(d, 'root.pem'), lab.pki.root.pem);
       const ok = await tlsprobe(['probe', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--roots', join(d, 'root.pem'), '--json']);
-      expect(JSON.parse(ok.stdout).chain.verified).toBe(true);
+      expect(JSON.parse(ok.stdout).results[0].chain.verified).toBe(true);
       expect(ok.code).toBe(0); // TLS 1.0 is reset: information, not a problem for a current client
     } finally {
       rmSync(d, { recursive: true, force: true });

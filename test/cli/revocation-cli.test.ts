@@ -106,7 +106,7 @@ describe.skipIf(!HAS_CLI)('tlsprobe diagnose --check-revocation', () => {
   it('adds the revocation of the chain it judged, and fails on unreachable endpoints', async () => {
     const r = await tlsprobe(['diagnose', endpoint('revocation-offline'), '--sni', 'localhost', '--roots', join(dir, 'offline-root.pem'), '--check-revocation', '--json', '--timeout', '20']);
     expect(r.code).toBe(1);
-    const j = JSON.parse(r.stdout);
+    const j = JSON.parse(r.stdout).results[0];
     expect(codes(j.revocation.findings)).toEqual(['revocation-offline', 'revocation-offline']);
     expect(j.revocation.certificates[0].windowsError.name).toBe('CRYPT_E_REVOCATION_OFFLINE');
   });

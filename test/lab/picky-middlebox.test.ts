@@ -42,7 +42,7 @@ async function behind(server: ExternalServer, rule: PickyRule): Promise<PickyMid
 
 async function diagnose(port: number, ...extra: string[]) {
   const r = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--roots', roots, '--json', ...extra]);
-  return { code: r.code, json: JSON.parse(r.stdout) };
+  return { code: r.code, json: JSON.parse(r.stdout).results[0] };
 }
 
 describe.skipIf(!HAS_CLI || !HAS_OPENSSL)('picky middlebox in front of openssl s_server', () => {

@@ -85,7 +85,7 @@ describe.skipIf(!HAS_CLI)('the HTML report of a lab diagnose', () => {
   it('is written by probe, clients and capture too, never over an input file', async () => {
     const port = lab.endpoint('reset-legacy').port;
     const probeFile = join(dir, 'probe.html');
-    const p = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--html', probeFile]);
+    const p = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--roots', join(dir, 'lab-root.pem'), '--html', probeFile]);
     expect(p.code, p.stderr).toBe(0);
     expect(readFileSync(probeFile, 'utf8').match(/<svg /g)?.length).toBe(5);
     const clientsFile = join(dir, 'clients.html');

@@ -4,8 +4,9 @@
  * The validation itself runs in the CLI test helpers (test/helpers/schema.ts) on every JSON output;
  * here it is shown to catch a field the schema does not describe.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ES module script without types
 import { SCHEMA_COMMANDS as SCRIPT_COMMANDS, SCHEMA_VERSION as SCRIPT_VERSION, buildSchemas, schemaText } from '../../scripts/schemas.mjs';
@@ -13,7 +14,8 @@ import { SCHEMA_COMMANDS } from '../../src/cli/commands/schema.js';
 import { SCHEMA_VERSION } from '../../src/report/envelope.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
-import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { HAS_CLI, REPO_ROOT, runCli, tlsprobe } from '../helpers/cli.js';
+import { server2008r2, SERVER_2012R2_AGENT32 } from '../helpers/reg-query-fixtures.js';
 import { validateCliJson } from '../helpers/schema.js';
 
 const SCHEMAS_DIR = join(REPO_ROOT, 'schemas');
@@ -79,8 +81,10 @@ describe('outputs against the schemas', () => {
     expect(budget.results[0].versions.some((v: { notRun?: string }) => v.notRun)).toBe(true);
     const both = JSON.parse((await runCli(['probe', `localhost:${lab.endpoint('modern').port}`, '--all-addresses', '--versions', 'TLS1.3', '--json'])).stdout);
     expect(both.results[0].target.host).toBe('localhost');
-    const nd = await runCli(['probe', 'no-such-host.invalid', at('legacy'), '--ndjson', '--versions', 'TLS1.0']);
-    expect(nd.stdout.trim().split('\n').map((l) => Object.keys(JSON.parse(l).results[0]).includes('error'))).toEqual([true, false]);
+    // Lines come as targets finish, then (several targets) the fleet summary with no result.
+    const nd = (await runCli(['probe', 'no-such-host.invalid', at('legacy'), '--ndjson', '--versions', 'TLS1.0'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(nd.slice(0, -1).map((l) => 'error' in l.results[0]).sort()).toEqual([false, true]);
+    expect(nd.at(-1)).toMatchObject({ results: [], summary: { targets: 2, reachable: 1, unreachable: 1 } });
   }, 300_000);
 
   it('diagnose, clients, chain and roots in their other modes', async () => {
@@ -105,9 +109,10 @@ describe('outputs against the schemas', () => {
   it('registry for every .reg fixture, decode for every hello, capture for every pcap (--json and --ndjson)', async () => {
     for (const f of readdirSync(join(FIXTURES_DIR, 'reg')).filter((x) => x.endsWith('.reg') || x.endsWith('.txt'))) {
       const r = await runCli(['registry', join(FIXTURES_DIR, 'reg', f), '--json']);
-      // Malformed fixtures are refused (exit 2, nothing on stdout); the others print a report.
-      expect(r.code === 2 ? r.stdout : 'report', f).toBe(r.code === 2 ? '' : 'report');
-      if (r.code !== 2) expect(JSON.parse(r.stdout).command).toBe('registry');
+      // Malformed fixtures are refused (exit 2, the error form on stdout); the others print a report.
+      const out = JSON.parse(r.stdout);
+      expect(out.command, f).toBe('registry');
+      expect('error' in out, f).toBe(r.code === 2);
     }
     for (const f of readdirSync(join(FIXTURES_DIR, 'hello'))) {
       expect(JSON.parse((await runCli(['decode', join(FIXTURES_DIR, 'hello', f), '--json'])).stdout).messages.length).toBeGreaterThan(0);
@@ -120,4 +125,40 @@ describe('outputs against the schemas', () => {
     const keyed = JSON.parse((await runCli(['capture', join(FIXTURES_DIR, 'pcap', 'tls12-keylog.pcapng'), '--keylog', join(FIXTURES_DIR, 'pcap', 'tls12-keylog.keys'), '--json'])).stdout);
     expect(keyed.summary.decrypted).toBeGreaterThan(0);
   }, 300_000);
+});
+
+// The Windows-only outputs (registry --live, diagnose's localRegistry), run by the built CLI on "Windows"
+// (TLSPROBE_PLATFORM=win32) with the stand-in `reg` of test/helpers/reg-standin; `tlsprobe()` validates them.
+describe.skipIf(!HAS_CLI)('Windows-only outputs against the schemas', () => {
+  const standin = join(REPO_ROOT, 'test/helpers/reg-standin');
+  let dir: string;
+  let lab: Lab;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tlsprobe-schema-reg-'));
+    chmodSync(join(standin, 'reg'), 0o755);
+    lab = await startLab({ names: ['reset-legacy'] });
+  });
+  afterAll(async () => {
+    await lab?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const windows = (name: string, keys: Readonly<Record<string, string>> | null): NodeJS.ProcessEnv => {
+    const file = join(dir, `${name}.json`);
+    // No keys file: the stand-in fails, as a reg.exe that cannot be run does.
+    if (keys) writeFileSync(file, JSON.stringify(keys));
+    return { ...process.env, TLSPROBE_PLATFORM: 'win32', PATH: `${standin}${delimiter}${process.env.PATH ?? ''}`, REG_STANDIN_KEYS: file };
+  };
+
+  it('registry --live, and diagnose with this machine\'s registry read or not readable', async () => {
+    const live = JSON.parse((await tlsprobe(['registry', '--live', '--json'], undefined, { env: windows('2012r2', SERVER_2012R2_AGENT32) })).stdout);
+    expect(live.live.detected.version).toBe('2012r2');
+    expect(live.winhttp).toHaveLength(2);
+    const configured = JSON.parse((await tlsprobe(['registry', '--live', '--json'], undefined, { env: windows('2008r2', server2008r2({ winhttp: true })) })).stdout);
+    expect(configured.winhttp.map((c: { status: string }) => c.status)).toEqual(['ok', 'ok']);
+    const target = `127.0.0.1:${lab.endpoint('reset-legacy').port}`;
+    const read = JSON.parse((await tlsprobe(['diagnose', target, '--sni', 'localhost', '--json'], undefined, { env: windows('diag', SERVER_2012R2_AGENT32) })).stdout);
+    expect(read.results[0].localRegistry.os).toBe('2012r2');
+    const unread = JSON.parse((await tlsprobe(['diagnose', target, '--sni', 'localhost', '--json'], undefined, { env: windows('no-keys', null) })).stdout);
+    expect(unread.results[0].localRegistry).toMatchObject({ os: null, tls12: null, dotnetStrongCrypto: null, winhttp: [] });
+  }, 120_000);
 });

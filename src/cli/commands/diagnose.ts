@@ -10,7 +10,7 @@ import { parseTarget } from '../target.js';
 import { connectOptions, ladderText, scanOptionsFrom, type ProbeArgs } from './probe.js';
 import { osOption } from './registry.js';
 import { revocationOptions, type RevocationArgs } from '../revocation-options.js';
-import { parseWindowsVersion, type WindowsVersion } from '../../diagnose/windows-versions.js';
+import { parseWindowsVersion, WINDOWS_VERSION_INFO, type WindowsVersion } from '../../diagnose/windows-versions.js';
 import type { Diagnosis } from '../../diagnose/verdict.js';
 import { envelope } from '../../report/envelope.js';
 import { HTML_OPTION, LADDER_OPTION } from '../report-options.js';
@@ -230,7 +230,11 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       }
       // On Windows this machine is the client: a legacy-version verdict is its problem when its own
       // registry leaves TLS 1.2 off for SChannel or .NET (issue 13), whatever a current client would do.
-      const machineFails = local !== null && local.tls12 !== null && d.verdict.code.startsWith('legacy-version') && (local.tls12 !== 'enabled' || local.dotnetStrongCrypto === false);
+      // Likewise `--os` alone names the client's Windows: one whose TLS 1.2 client is off by default.
+      const legacy = d.verdict.code.startsWith('legacy-version');
+      const registryFails = local !== null && local.tls12 !== null && (local.tls12 !== 'enabled' || local.dotnetStrongCrypto === false);
+      const osFails = profile === undefined && os !== null && WINDOWS_VERSION_INFO[os].tls12ClientDefault !== 'enabled';
+      const machineFails = legacy && (registryFails || osFails);
       if (machineFails) out.fine = false;
       ctx.setExitCode(diagnosisExitCode({ verdict: d.verdict, fine: d.fine && !machineFails }));
       if (args.html !== undefined) {
