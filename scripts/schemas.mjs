@@ -5,8 +5,9 @@
  * equal what this script builds, and the CLI test helpers validate every JSON output against them.
  *
  * Layout: small builders (obj, nullable, arrayOf), then the shared parts ($defs: attempt,
- * certificate, chain, probeTarget, …), then one schema per command. Every output is an envelope
- * `{ schemaVersion, command, … }`; NDJSON lines are the same envelope holding one item. Objects
+ * certificate, chain, probeTarget, …; each schema carries the ones it uses), then one schema per
+ * command. Every output is an envelope `{ schemaVersion, command, … }`; NDJSON lines are the
+ * same envelope holding one item (probe's fleet summary line holds none). Objects
  * list their properties and forbid others (`additionalProperties: false`), so a field added to an
  * output without being added here fails the tests. A few parts are open on purpose and say so
  * (decoded handshake messages, capture's hello facts): their shape follows the TLS message.
@@ -50,93 +51,220 @@ function obj(props, optional = [], description) {
 
 const OUTCOMES = ['negotiated', 'alert', 'reset', 'closed', 'timeout', 'connect-refused', 'connect-timeout', 'dns-error', 'malformed', 'mismatch'];
 const END_REASONS = ['reset', 'fin', 'timeout', 'done', 'max-bytes', 'connect-refused', 'connect-timeout', 'dns-error', 'aborted', 'error', 'proxy-refused', 'proxy-auth-required', 'proxy-error', 'starttls-refused', 'starttls-error'];
+/** src/probe/versions.ts PROBE_VERSIONS. */
+const PROBE_VERSIONS = ['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'];
+/** src/diagnose/windows-versions.ts WINDOWS_VERSIONS (`--os`). */
+const WINDOWS_VERSIONS = ['2008', '2008r2', '7', '2012', '2012r2', '8.1', '2016', '2019', '2022', '10', '11'];
+/** src/diagnose/verdict.ts VERDICT_CODES. */
+const VERDICT_CODES = [
+  'endpoint-unreachable', 'proxy-unreachable', 'proxy-refused', 'not-tls', 'proxy-resets', 'client-hello-rejected', 'reset-always', 'closed-always', 'timeout-always',
+  'likely-tls-inspection', 'legacy-version-reset', 'legacy-version-alert', 'legacy-version-dropped', 'no-tls12', 'chain-untrusted', 'sni-required', 'tls12-ok',
+];
+/** src/diagnose/hello-bisect.ts HELLO_CAUSES. */
+const HELLO_CAUSES = ['hello-size', 'renegotiation-scsv', 'sni', 'cipher-suites', 'groups', 'signature-algorithms', 'key-share-size', 'extension', 'unknown'];
+/** src/diagnose/bisect.ts BisectDimension (the legacy bisection of tlsprobe's own hellos). */
+const BISECT_DIMENSIONS = ['sni', 'renegotiation-scsv', 'record-version', 'size', 'signature-schemes', 'groups', 'cipher-suite-count', 'cipher-suites', 'version'];
+const SEVERITIES = ['error', 'warning', 'info'];
 
-const ATTEMPT_OPTIONAL = ['notRun', 'groupName', 'negotiatedVersion', 'negotiatedVersionName', 'helloRetryRequest', 'downgradeSentinel', 'end', 'errorCode', 'windowsError', 'bytesReceived', 'firstBytes', 'error'];
+const probeVersion = { enum: PROBE_VERSIONS };
+const windowsVersion = { enum: WINDOWS_VERSIONS };
+/** An object keyed by probe version ("TLS1.2"), as probe --ciphers / --groups write them. */
+const perVersion = (value) => ({ type: 'object', propertyNames: probeVersion, additionalProperties: value });
+
+/** The fields of an attempt that ran (src/report/probe-view.ts attemptToJson); replay's `live` adds to them. */
+const attemptRunProps = {
+  version: probeVersion,
+  supported: bool,
+  outcome: ref('outcome'),
+  alert: nullable(obj({ level: int, description: int, name: str })),
+  cipherSuite: nullable(int),
+  cipherSuiteName: nullable(str),
+  group: nullable(int),
+  groupName: nullable(str),
+  elapsedMs: num,
+  timing: ref('timing'),
+  helloBytes: int,
+  negotiatedVersion: nullable(int),
+  negotiatedVersionName: nullable(str),
+  helloRetryRequest: bool,
+  downgradeSentinel: nullable(oneOfStrings('tls12', 'tls11')),
+  end: { enum: END_REASONS },
+  errorCode: nullable(str),
+  windowsError: nullable(str),
+  bytesReceived: int,
+  firstBytes: nullable(hex),
+  error: nullable(str),
+};
+
+const certificateProps = {
+  der: hex,
+  sha1: hex,
+  sha256: hex,
+  subject: str,
+  issuer: str,
+  notBefore: str,
+  notAfter: str,
+  serialNumber: str,
+  keyType: str,
+  keyBits: nullable(int),
+  curve: nullable(str),
+  signatureAlgorithm: str,
+  san: arrayOf(str),
+  selfIssued: bool,
+  error: ref('decodeError'),
+};
+const CERTIFICATE_OPTIONAL = ['subject', 'issuer', 'notBefore', 'notAfter', 'serialNumber', 'keyType', 'keyBits', 'curve', 'signatureAlgorithm', 'san', 'selfIssued', 'error'];
+/** The URL fields `chain` adds to each certificate (src/report/revocation-view.ts revocationUrlsToJson). */
+const revocationUrlProps = { crlDistributionPoints: arrayOf(str), ocspUrls: arrayOf(str), caIssuersUrls: arrayOf(str) };
+
+const finding = (codeDescription) => obj({ code: { type: 'string', description: codeDescription }, severity: { enum: SEVERITIES }, message: str, certificate: int }, ['certificate']);
+const chainProps = {
+  anchor: nullable(obj({ name: str, sha1: hex, documented: bool, expired: bool, trusted: bool, sent: bool, public: bool })),
+  verified: bool,
+  valid: bool,
+  pathsExamined: int,
+  complete: bool,
+  hostnameMatch: nullable(bool),
+  findings: arrayOf(finding('A chain finding code (src/x509/chain-findings.ts), or with revocation a revocation finding code (src/x509/revocation-types.ts).')),
+  path: arrayOf(hex),
+  verdict: str,
+};
+
+const windowsRevocationError = obj(
+  { name: oneOfStrings('CRYPT_E_REVOKED', 'CRYPT_E_NO_REVOCATION_CHECK', 'CRYPT_E_REVOCATION_OFFLINE'), hresult: str, message: str },
+  [],
+  'The error a Windows client reports for this revocation status.',
+);
+const revokedProps = { revocationDate: nullable(str), reasonCode: nullable(int), reason: nullable(str) };
 
 const defs = {
   error: obj({ code: str, message: str }, [], 'Why the command or this target failed.'),
-  outcome: { enum: OUTCOMES, description: 'How an attempt ended (src/probe/outcome.ts).' },
+  outcome: { enum: OUTCOMES, description: 'How an attempt ended (src/tls/outcome.ts).' },
   decodeError: obj({ code: str, offset: int, path: str, message: str }),
-  attempt: obj(
-    {
-      version: str,
-      supported: bool,
-      outcome: nullable(ref('outcome')),
-      notRun: str,
-      alert: nullable(obj({ level: int, description: int, name: str })),
-      cipherSuite: nullable(int),
-      cipherSuiteName: nullable(str),
-      group: nullable(int),
-      groupName: nullable(str),
-      elapsedMs: nullable(num),
-      connectMs: nullable(num),
-      helloBytes: nullable(int),
-      negotiatedVersion: nullable(int),
-      negotiatedVersionName: nullable(str),
-      helloRetryRequest: bool,
-      downgradeSentinel: nullable(oneOfStrings('tls12', 'tls11')),
-      end: { enum: END_REASONS },
-      errorCode: nullable(str),
-      windowsError: nullable(str),
-      bytesReceived: int,
-      firstBytes: nullable(hex),
-      error: nullable(str),
-    },
-    ATTEMPT_OPTIONAL,
-    'One ClientHello sent and how it ended; `outcome` null and `notRun` set when the connection budget ran out first.',
+  timing: obj(
+    { connectMs: nullable(num), firstByteMs: nullable(num), lastByteMs: nullable(num), closedMs: num },
+    [],
+    'Milliseconds from the start of the attempt: TCP connected, first and last byte received (null when none), connection closed.',
   ),
-  certificate: obj(
-    {
-      der: hex,
-      sha1: hex,
-      sha256: hex,
-      subject: str,
-      issuer: str,
-      notBefore: str,
-      notAfter: str,
-      serialNumber: str,
-      keyType: str,
-      keyBits: nullable(int),
-      curve: nullable(str),
-      signatureAlgorithm: str,
-      san: arrayOf(str),
-      selfIssued: bool,
-      error: ref('decodeError'),
-    },
-    ['subject', 'issuer', 'notBefore', 'notAfter', 'serialNumber', 'keyType', 'keyBits', 'curve', 'signatureAlgorithm', 'san', 'selfIssued', 'error'],
-    'A certificate as sent: DER and thumbprints, the decoded fields when it parses, else `error`.',
+  attempt: {
+    description: 'One ClientHello sent and how it ended; `outcome` null and `notRun` set when the connection budget ran out first.',
+    anyOf: [
+      obj(attemptRunProps),
+      // The not-run form still carries the pre-`timing` field `connectMs` (always null) and no `timing`
+      // (src/report/probe-view.ts attemptToJson with no result): described as it is printed.
+      obj(
+        {
+          version: probeVersion,
+          supported: { const: false },
+          outcome: { type: 'null' },
+          notRun: str,
+          alert: { type: 'null' },
+          cipherSuite: { type: 'null' },
+          cipherSuiteName: { type: 'null' },
+          group: { type: 'null' },
+          elapsedMs: { type: 'null' },
+          connectMs: { type: 'null' },
+          helloBytes: { type: 'null' },
+        },
+        [],
+        'A version not probed: the connection budget ran out first.',
+      ),
+    ],
+  },
+  certificate: obj(certificateProps, CERTIFICATE_OPTIONAL, 'A certificate as sent: DER and thumbprints, the decoded fields when it parses, else `error`.'),
+  chainCertificate: obj(
+    { ...certificateProps, ...revocationUrlProps },
+    CERTIFICATE_OPTIONAL,
+    'A certificate as `chain` prints it: $defs/certificate plus the CRL distribution points, OCSP and caIssuers URLs it names (empty when it names none or does not parse).',
   ),
-  chain: obj({
-    anchor: nullable(obj({ name: str, sha1: hex, documented: bool, expired: nullable(bool), trusted: bool, sent: bool })),
-    verified: bool,
-    complete: bool,
-    hostnameMatch: nullable(bool),
-    findings: arrayOf(obj({ code: str, severity: oneOfStrings('error', 'warning', 'info'), message: str, certificate: int }, ['certificate'])),
-    path: arrayOf(hex),
-    verdict: str,
-  }),
+  chain: obj(chainProps, [], 'The chain check: anchor, signatures (`verified`), path validation (`valid`), findings and a one-line verdict.'),
+  revocation: obj(
+    {
+      checkedOnline: bool,
+      certificates: arrayOf(
+        obj(
+          {
+            certificate: int,
+            sha1: hex,
+            serialNumber: str,
+            ...revocationUrlProps,
+            anchor: bool,
+            status: oneOfStrings('good', 'revoked', 'unknown'),
+            source: nullable(oneOfStrings('crl', 'crl-fetched', 'ocsp')),
+            ...revokedProps,
+            windowsError: nullable(windowsRevocationError),
+          },
+          ['windowsError'],
+          'One certificate of the path (by index); `windowsError` only when checked online.',
+        ),
+      ),
+      crls: arrayOf(
+        obj({ sha256: hex, issuer: str, crlNumber: nullable(str), thisUpdate: str, nextUpdate: nullable(str), entries: int, used: bool, problems: arrayOf(str) }, [], 'A CRL given with --crl.'),
+      ),
+      endpoints: nullable(
+        arrayOf(
+          obj({
+            certificate: int,
+            kind: oneOfStrings('crl', 'ocsp'),
+            url: str,
+            state: oneOfStrings('reachable', 'unreachable', 'revoked', 'good', 'not-fetched'),
+            detail: str,
+            httpStatus: nullable(int),
+            elapsedMs: int,
+            ...revokedProps,
+            windowsError: nullable(windowsRevocationError),
+          }),
+        ),
+      ),
+      findings: arrayOf(finding('A revocation finding code (src/x509/revocation-types.ts).')),
+    },
+    [],
+    'Revocation of the path certificates: the CRLs given, and with --check-revocation every CRL and OCSP URL fetched (`endpoints`, null otherwise).',
+  ),
   target: obj({ host: str, port: int, address: nullable(str), sni: nullable(str) }),
+  remediation: obj(
+    {
+      kind: oneOfStrings('registry', 'update', 'network', 'trust-store'),
+      text: str,
+      keys: arrayOf(obj({ path: str, name: str, type: { const: 'dword' }, value: int, component: oneOfStrings('schannel', 'dotnet', 'winhttp') })),
+      kb: str,
+      appliesTo: arrayOf(windowsVersion),
+    },
+    ['keys', 'kb', 'appliesTo'],
+    'One thing to change.',
+  ),
+  helloCause: {
+    description: 'What in the client\'s own ClientHello is refused (src/diagnose/hello-bisect.ts HelloCause), by `code`.',
+    anyOf: [
+      obj({ code: { const: 'hello-size' }, detail: str, sizeRange: obj({ min: int, max: nullable(int), minExact: bool }, [], 'Record sizes (header included) that fail; `max` null: every larger size tried fails too.') }),
+      obj({ code: { const: 'groups' }, detail: str, group: obj({ code: int, name: str }) }, ['group'], '`group` when removing one group alone made the hello succeed.'),
+      obj({ code: { const: 'extension' }, detail: str, extension: obj({ type: int, name: str }) }),
+      obj({ code: { const: 'unknown' }, detail: str, tried: arrayOf(str) }),
+      obj({ code: oneOfStrings('renegotiation-scsv', 'sni', 'cipher-suites', 'signature-algorithms', 'key-share-size'), detail: str }),
+    ],
+  },
 };
 
-/** Per-version maps of probe --ciphers / --groups (keys are versions such as "TLS1.2"). */
 const probeAddressProps = {
   target: ref('target'),
   versions: arrayOf(ref('attempt')),
   certificates: arrayOf(ref('certificate')),
-  certificatesFrom: nullable(str),
+  certificatesFrom: nullable(probeVersion),
   connections: int,
   predictedConnections: int,
   incomplete: nullable(str),
-  cipherSuites: mapOf(arrayOf(int)),
-  cipherSuiteNames: mapOf(arrayOf(str)),
-  serverPreference: mapOf(nullable(bool)),
-  groups: mapOf(arrayOf(int)),
-  groupNames: mapOf(arrayOf(str)),
+  /** probe --ciphers: per version, the suites accepted (server preference order when it has one). */
+  cipherSuites: perVersion(arrayOf(int)),
+  cipherSuiteNames: perVersion(arrayOf(str)),
+  serverPreference: perVersion(nullable(bool)),
+  /** probe --groups. */
+  groups: perVersion(arrayOf(int)),
+  groupNames: perVersion(arrayOf(str)),
   hybridGroups: arrayOf(int),
   chain: ref('chain'),
 };
 const probeOptional = ['cipherSuites', 'cipherSuiteNames', 'serverPreference', 'groups', 'groupNames', 'hybridGroups', 'chain'];
-defs.probeAddress = obj(probeAddressProps, probeOptional, 'One address of a target.');
+defs.probeAddress = obj(probeAddressProps, probeOptional, 'One address of a target (thumbprints only: the decoded certificates and `chain` are on the target).');
 defs.probeTarget = {
   description: 'One target: the first address\'s result (with `addresses` and `differences` when several were probed), or `error` when the name did not resolve.',
   anyOf: [
@@ -148,65 +276,218 @@ defs.probeTarget = {
 // ---------------------------------------------------------------------------------------------
 // Per command
 
-/** Returns a command's schema: the envelope with `body` properties (and the error form). */
-function envelope(command, title, body, optional = []) {
-  const props = { schemaVersion: { const: SCHEMA_VERSION }, command: { const: command }, ...body };
+/**
+ * Returns a command's schema: the envelope with `body` properties (those in `optional` not always
+ * present), any `more` forms ({ body, optional }) the output also takes, and the error form.
+ */
+function envelope(command, title, body, optional = [], more = []) {
+  const head = { schemaVersion: { const: SCHEMA_VERSION }, command: { const: command } };
+  const forms = [{ body, optional }, ...more];
+  const all = Object.assign({}, ...forms.map((f) => f.body));
+  const anyOf = [
+    ...forms.map((f) => obj({ ...head, ...f.body }, f.optional)),
+    // A command that fails prints the error, with what it finished before (an interrupted probe's
+    // results); one that fails before it knows its command (usage) has no `command`.
+    obj({ ...head, ...all, error: ref('error') }, [...Object.keys(head), ...Object.keys(all)]),
+  ];
   return {
     $schema: DRAFT,
     $id: `${ID_BASE}${command}.schema.json`,
     title,
     description: `Output of \`tlsprobe ${command} --json\`${command === 'probe' || command === 'capture' ? ' (and each line of --ndjson: the same envelope with one item)' : ''}.`,
-    anyOf: [
-      obj(props, optional),
-      // A command that fails prints the error, with what it finished before (an interrupted probe's
-      // results); one that fails before it knows its command (usage) has no `command`.
-      obj({ ...props, error: ref('error') }, Object.keys(props)),
-    ],
-    $defs: defs,
+    anyOf,
+    $defs: usedDefs(anyOf),
   };
 }
 
-const evidence = obj({ attempt: str, outcome: ref('outcome'), detail: str, elapsedMs: nullable(num), bytesReceived: int, alert: nullable(str), errorCode: nullable(str) }, ['alert', 'errorCode']);
-const verdict = obj({ code: str, summary: str });
-const registrySetting = obj({ path: str, name: str, type: { const: 'dword' }, value: int, component: oneOfStrings('schannel', 'dotnet') });
-const remediation = obj({ kind: oneOfStrings('registry', 'update', 'network', 'trust-store'), text: str, keys: arrayOf(registrySetting), kb: str, appliesTo: arrayOf(str) }, ['keys', 'kb', 'appliesTo']);
-const bisectStep = obj({ dimension: str, change: str, outcome: ref('outcome'), success: bool, helloBytes: int, alert: nullable(str) }, ['alert'], 'One change tried.');
+/** Returns the $defs that `schema` refers to, directly or through other $defs, in `defs` order. */
+function usedDefs(schema) {
+  const used = new Set();
+  const walk = (node) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node === null || typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) {
+        const name = v.slice('#/$defs/'.length);
+        if (!used.has(name)) {
+          used.add(name);
+          walk(defs[name]);
+        }
+      } else walk(v);
+    }
+  };
+  walk(schema);
+  return Object.fromEntries(Object.entries(defs).filter(([name]) => used.has(name)));
+}
+
+const verdict = obj(
+  {
+    code: { enum: VERDICT_CODES },
+    summary: str,
+    cause: ref('helloCause'),
+    information: { const: true },
+  },
+  ['cause', 'information'],
+  '`cause` with client-hello-rejected; `information` (true) when the verdict is information for the client asked about, not a problem it has.',
+);
+const evidence = obj({ attempt: str, outcome: ref('outcome'), detail: str, elapsedMs: nullable(num), bytesReceived: int, alert: nullable(str), errorCode: nullable(str) });
+
+/** diagnose --bisect: the client's own hello bisected (src/diagnose/hello-bisect.ts HelloBisection). */
+const helloBisection = obj(
+  {
+    failingBytes: int,
+    failingOutcome: ref('outcome'),
+    referenceBytes: int,
+    referenceOutcome: ref('outcome'),
+    steps: arrayOf(obj({ dimension: { enum: HELLO_CAUSES }, change: str, helloBytes: int, outcome: ref('outcome'), success: bool, alert: nullable(str) }, [], 'One change tried.')),
+    cause: nullable(ref('helloCause')),
+    connections: int,
+    note: nullable(str),
+  },
+  [],
+  'The client\'s own ClientHello bisected against one the endpoint accepts (with --client / --client-hello when it failed).',
+);
+/** diagnose --bisect without a failing client hello: tlsprobe's legacy hello against its modern one (src/diagnose/bisect.ts BisectResult). */
+const legacyBisection = obj(
+  {
+    failing: ref('outcome'),
+    working: ref('outcome'),
+    failingBytes: int,
+    workingBytes: int,
+    steps: arrayOf(obj({ dimension: { enum: BISECT_DIMENSIONS }, change: str, outcome: ref('outcome'), success: bool, helloBytes: int, alert: nullable(str) }, [], 'One change tried.')),
+    cause: nullable(obj({ dimension: { enum: BISECT_DIMENSIONS }, change: str })),
+    connections: int,
+    note: nullable(str),
+  },
+  [],
+  'tlsprobe\'s failing TLS 1.0/1.1 hello bisected towards its working TLS 1.2/1.3 hello.',
+);
+
+const clientVerdict = oneOfStrings('connects', 'gets-10054', 'fails-otherwise');
+const diagnoseClient = obj(
+  {
+    profile: str,
+    title: str,
+    outcome: ref('outcome'),
+    connects: bool,
+    gets10054: bool,
+    verdict: clientVerdict,
+    helloBytes: nullable(int),
+    alert: nullable(str),
+    fidelity: oneOfStrings('captured', 'derived', 'modelled'),
+    state: nullable(str),
+    remediation: arrayOf(ref('remediation')),
+  },
+  ['fidelity', 'state', 'remediation'],
+  'The client asked about (--client, --client-hello) as tried; a named profile (--client) adds its fidelity, the configuration it stands for and what it needs.',
+);
+const localRegistry = obj(
+  {
+    os: nullable(windowsVersion),
+    tls12: nullable(oneOfStrings('enabled', 'disabled', 'unknown')),
+    dotnetStrongCrypto: nullable(bool),
+    winhttp: arrayOf(obj({ path: str, status: oneOfStrings('ok', 'missing', 'missing-ok', 'wrong') })),
+    summary: str,
+  },
+  [],
+  'On Windows: this machine\'s registry, read live (nulls and a `summary` saying why when it could not be read).',
+);
 
 const diagnosis = obj(
   {
     target: ref('target'),
     verdict,
+    fine: bool,
     evidence: arrayOf(evidence),
-    remediation: arrayOf(remediation),
+    remediation: arrayOf(ref('remediation')),
     secondary: arrayOf(verdict),
     probe: ref('probeTarget'),
-    client: obj({ profile: str, title: str, verdict: str, gets10054: bool, summary: str, outcome: ref('outcome') }),
+    client: diagnoseClient,
+    localRegistry,
+    revocation: ref('revocation'),
     bisect: {
-      description: 'With --bisect: the steps tried and the smallest change that works, or a note saying why nothing was bisected.',
-      anyOf: [
-        obj({ note: str }),
-        obj({
-          failing: ref('outcome'),
-          working: ref('outcome'),
-          failingBytes: int,
-          workingBytes: int,
-          steps: arrayOf(bisectStep),
-          cause: nullable(obj({ dimension: str, change: str })),
-          connections: int,
-          note: nullable(str),
-        }),
-      ],
+      description: 'With --bisect: the client\'s own hello bisected, or tlsprobe\'s legacy hello bisected, or a note saying why nothing was bisected.',
+      anyOf: [obj({ note: str }), helloBisection, legacyBisection],
     },
   },
-  ['client', 'bisect'],
+  ['client', 'localRegistry', 'revocation', 'bisect'],
 );
 
 const profileRun = obj({
   name: str,
-  endpoints: arrayOf(obj({ host: str, port: int, role: str, verdict: str })),
+  endpoints: arrayOf(obj({ host: str, port: int, role: oneOfStrings('target', 'control'), verdict: { enum: VERDICT_CODES } })),
   needsConcreteName: arrayOf(str),
-  conclusion: obj({ code: str, summary: str }, [], undefined),
+  conclusion: obj({
+    code: oneOfStrings('network-unreachable', 'network-blocks-tls', 'tls-inspection', 'endpoint-refuses', 'client-needs-tls12', 'all-ok', 'inconclusive'),
+    summary: str,
+    failing: arrayOf(str),
+  }),
 });
+
+const clientProfile = obj(
+  {
+    name: str,
+    title: str,
+    fidelity: oneOfStrings('captured', 'derived', 'modelled'),
+    source: str,
+    reference: nullable(obj({ kind: oneOfStrings('testssl', 'joy', 'lee', 'rgl'), id: str, label: str }, [], 'The real hello or fingerprint the profile is compared with.')),
+    aliases: arrayOf(str),
+    description: str,
+    versions: arrayOf(probeVersion),
+    configuration: nullable(
+      obj(
+        {
+          os: windowsVersion,
+          stack: oneOfStrings('schannel', 'winhttp', 'dotnet', 'other'),
+          wow64: bool,
+          dotnet: oneOfStrings('3.5', '4.0', '4.5', '4.6', '4.7+'),
+          updates: arrayOf(obj({ kb: str, installed: bool })),
+          registry: arrayOf(obj({ path: str, name: str, value: nullable(int) })),
+          state: str,
+        },
+        ['dotnet'],
+        'The Windows configuration the profile stands for.',
+      ),
+    ),
+  },
+  [],
+  'One client profile.',
+);
+const clientRun = obj(
+  {
+    profile: str,
+    title: str,
+    fidelity: oneOfStrings('captured', 'derived', 'modelled'),
+    verdict: clientVerdict,
+    gets10054: bool,
+    outcome: ref('outcome'),
+    cipherSuiteName: nullable(str),
+    negotiatedVersion: nullable(int),
+    summary: str,
+    state: nullable(str),
+    remediation: arrayOf(ref('remediation')),
+  },
+  [],
+  'What one profile got from the target, and what its configuration needs when it fails.',
+);
+
+const registryReport = {
+  os: nullable(windowsVersion),
+  checks: arrayOf(obj({ path: str, name: str, expected: int, actual: nullable(int), status: oneOfStrings('ok', 'missing', 'missing-ok', 'wrong') })),
+  tls12: oneOfStrings('enabled', 'disabled', 'unknown'),
+  dotnetStrongCrypto: bool,
+  fix: nullable(str),
+  prerequisites: arrayOf(obj({ kb: str, appliesTo: arrayOf(windowsVersion), note: str })),
+  notes: arrayOf(str),
+};
+const registryLive = {
+  live: obj(
+    { detected: nullable(obj({ version: windowsVersion, evidence: str })), missingKeys: arrayOf(str) },
+    [],
+    'registry --live: the Windows version the machine\'s keys name, and the keys reg said do not exist.',
+  ),
+  winhttp: arrayOf(obj({ path: str, name: { const: 'DefaultSecureProtocols' }, actual: nullable(int), status: oneOfStrings('ok', 'missing', 'missing-ok', 'wrong') })),
+};
 
 const captureConnection = obj(
   {
@@ -259,26 +540,31 @@ const replayAnswer = obj({
   notes: arrayOf(str),
 });
 const replayLive = obj(
-  { ...defs.attempt.properties, serverHelloExtensions: nullable(arrayOf(int)), encryptedExtensions: nullable(arrayOf(int)), certificates: arrayOf(ref('certificate')), notes: arrayOf(str) },
-  ATTEMPT_OPTIONAL,
-  'The live attempt (the fields of $defs/attempt) and what its answer held.',
+  { ...attemptRunProps, serverHelloExtensions: nullable(arrayOf(int)), encryptedExtensions: nullable(arrayOf(int)), certificates: arrayOf(ref('certificate')), notes: arrayOf(str) },
+  [],
+  'The live attempt (the fields of an attempt that ran, $defs/attempt) and what its answer held.',
 );
 
 export function buildSchemas() {
   return {
-    probe: envelope('probe', 'tlsprobe probe', { results: arrayOf(ref('probeTarget')) }),
-    diagnose: envelope('diagnose', 'tlsprobe diagnose', { results: arrayOf(diagnosis), profile: profileRun }, ['profile']),
-    clients: envelope('clients', 'tlsprobe clients', {
-      target: ref('target'),
-      clients: {
-        description: 'Without a target: the profiles; with one: what each profile got.',
-        anyOf: [
-          arrayOf(obj({ name: str, aliases: arrayOf(str), title: str, description: str, versions: arrayOf(str), source: str })),
-          arrayOf(obj({ profile: str, verdict: oneOfStrings('connects', 'gets-10054', 'fails-otherwise'), gets10054: bool, outcome: ref('outcome'), cipherSuiteName: nullable(str), negotiatedVersion: nullable(int), summary: str })),
-        ],
+    probe: envelope('probe', 'tlsprobe probe', { results: arrayOf(ref('probeTarget')) }, [], [
+      {
+        // --ndjson with several targets ends with this line.
+        body: {
+          results: { type: 'array', maxItems: 0 },
+          summary: obj({ targets: int, reachable: int, unreachable: int, connections: int, elapsedMs: int }, [], 'The last --ndjson line of a run over several targets.'),
+        },
+        optional: [],
       },
-    }, ['target']),
-    chain: envelope('chain', 'tlsprobe chain', { certificates: arrayOf(ref('certificate')), chain: ref('chain') }),
+    ]),
+    diagnose: envelope('diagnose', 'tlsprobe diagnose', { results: arrayOf(diagnosis), profile: profileRun }, ['profile']),
+    clients: envelope('clients', 'tlsprobe clients', { clients: arrayOf(clientProfile) }, [], [
+      { body: { target: ref('target'), clients: arrayOf(clientRun) }, optional: [] },
+    ]),
+    chain: envelope('chain', 'tlsprobe chain', {
+      certificates: arrayOf(ref('chainCertificate')),
+      chain: obj({ ...chainProps, revocation: ref('revocation') }, [], 'The chain check ($defs/chain) with its revocation; revocation findings are appended to `findings`.'),
+    }),
     roots: envelope('roots', 'tlsprobe roots', {
       bundle: str,
       certificates: int,
@@ -289,15 +575,7 @@ export function buildSchemas() {
         ],
       },
     }, ['bundle', 'certificates']),
-    registry: envelope('registry', 'tlsprobe registry', {
-      os: nullable(str),
-      checks: arrayOf(obj({ path: str, name: str, expected: int, actual: nullable(int), status: oneOfStrings('ok', 'missing', 'missing-ok', 'wrong') })),
-      tls12: oneOfStrings('enabled', 'disabled', 'unknown'),
-      dotnetStrongCrypto: bool,
-      fix: nullable(str),
-      prerequisites: arrayOf(obj({ kb: str, appliesTo: arrayOf(str), note: str })),
-      notes: arrayOf(str),
-    }),
+    registry: envelope('registry', 'tlsprobe registry', registryReport, [], [{ body: { ...registryReport, ...registryLive }, optional: [] }]),
     capture: envelope('capture', 'tlsprobe capture', {
       connections: arrayOf(captureConnection),
       summary: obj({ format: str, packets: int, flows: int, tlsConnections: int, shown: int, decrypted: int, keyLogErrors: int, truncated: bool }),
