@@ -150,8 +150,7 @@ const defs = {
     description: 'One ClientHello sent and how it ended; `outcome` null and `notRun` set when the connection budget ran out first.',
     anyOf: [
       obj(attemptRunProps),
-      // The not-run form still carries the pre-`timing` field `connectMs` (always null) and no `timing`
-      // (src/report/probe-view.ts attemptToJson with no result): described as it is printed.
+      // The not-run form: every field of a run attempt, null (src/report/probe-view.ts attemptToJson).
       obj(
         {
           version: probeVersion,
@@ -162,8 +161,9 @@ const defs = {
           cipherSuite: { type: 'null' },
           cipherSuiteName: { type: 'null' },
           group: { type: 'null' },
+          groupName: { type: 'null' },
           elapsedMs: { type: 'null' },
-          connectMs: { type: 'null' },
+          timing: { type: 'null' },
           helloBytes: { type: 'null' },
         },
         [],
@@ -372,7 +372,7 @@ const diagnoseClient = obj(
     connects: bool,
     gets10054: bool,
     verdict: clientVerdict,
-    helloBytes: nullable(int),
+    helloBytes: int,
     alert: nullable(str),
     fidelity: oneOfStrings('captured', 'derived', 'modelled'),
     state: nullable(str),

@@ -8,7 +8,7 @@
  * With a proxy (`via`), those go through the proxy, and two more go direct (TLS 1.0 and TLS 1.2),
  * so that a proxy that resets or inspects TLS — a common cause of 10054 — shows as the difference.
  */
-import { scan, defaultSni, type ScanOptions, type ScanResult } from '../probe/scan.js';
+import { attemptOptionsOf, scan, defaultSni, type ScanOptions, type ScanResult } from '../probe/scan.js';
 import { formatVia, type Via } from '../probe/proxy.js';
 import type { StarttlsProtocol } from '../probe/starttls.js';
 import { attempt, type AttemptOptions, type AttemptResult } from '../probe/attempt.js';
@@ -95,13 +95,7 @@ export async function runDiagnosis(host: string, opts: RunDiagnosisOptions): Pro
   }
 
   const chain = first && first.certificates.length > 0 && opts.chainCheck ? opts.chainCheck([...first.certificates], sni ?? host) : null;
-  const attemptOpts: AttemptOptions = {
-    ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
-    ...(opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.via ? { via: opts.via } : {}),
-    ...(opts.starttls ? { starttls: opts.starttls } : {}),
-  };
+  const attemptOpts = attemptOptionsOf(opts);
   const client = first ? await tryClient(host, opts.port, first, sni, opts.client, attemptOpts) : null;
   const diagnosis = decideVerdict({
     ...base,

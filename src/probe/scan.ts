@@ -117,13 +117,7 @@ async function scanAddress(host: string, addr: ResolvedAddress, sni: string | nu
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const target: ProbeTarget = { host, address: addr.address, port: opts.port };
-  const attemptOpts: AttemptOptions = {
-    ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
-    ...(opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.via ? { via: opts.via } : {}),
-    ...(opts.starttls ? { starttls: opts.starttls } : {}),
-  };
+  const attemptOpts = attemptOptionsOf(opts);
   const versionAttemptOpts: AttemptOptions = { ...attemptOpts, ...(opts.trace ? { trace: true } : {}) };
 
   // Each version's enumerations start as soon as its own probe says it is accepted, not once every
@@ -198,4 +192,15 @@ function compareAddresses(scans: readonly AddressScan[]): string[] {
   const certs = scans.map((s) => s.certificates.map((c) => Buffer.from(c).toString('base64')).join(','));
   if (new Set(certs).size > 1) out.push('certificate chains differ between addresses');
   return out;
+}
+
+/** Returns the options of one attempt that a scan's options carry (timeouts, stop signal, proxy, STARTTLS). */
+export function attemptOptionsOf(opts: Pick<ScanOptions, 'connectTimeoutMs' | 'readTimeoutMs' | 'signal' | 'via' | 'starttls'>): AttemptOptions {
+  return {
+    ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+    ...(opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.via ? { via: opts.via } : {}),
+    ...(opts.starttls ? { starttls: opts.starttls } : {}),
+  };
 }

@@ -15,7 +15,7 @@ export const WINDOWS_RESET = '10054 (WSAECONNRESET: an existing connection was f
 /** Returns the JSON of one version attempt (the contract's fields plus evidence). */
 export function attemptToJson(version: ProbeVersion, r: AttemptResult | null): JsonObject {
   if (!r) {
-    return { version, supported: false, outcome: null, notRun: 'connection budget exhausted', alert: null, cipherSuite: null, cipherSuiteName: null, group: null, elapsedMs: null, connectMs: null, helloBytes: null };
+    return { version, supported: false, outcome: null, notRun: 'connection budget exhausted', alert: null, cipherSuite: null, cipherSuiteName: null, group: null, groupName: null, elapsedMs: null, timing: null, helloBytes: null };
   }
   return {
     version,

@@ -12,6 +12,7 @@
  */
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { DecodeError } from '../wire/errors.js';
+import { concatBytes } from '../wire/hex.js';
 import { generateKeyShare, type KeyShareKeyPair } from './key-schedule.js';
 import { NamedGroup } from './registry.js';
 
@@ -29,12 +30,6 @@ function bad(detail: string): never {
   throw new DecodeError('bad-value', detail, 0, PATH);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 /** Returns a fresh X25519MLKEM768 client key pair; `computeSecret` takes the server's share. */
 export function generateX25519MlKem768KeyShare(): KeyShareKeyPair {
@@ -42,11 +37,11 @@ export function generateX25519MlKem768KeyShare(): KeyShareKeyPair {
   const ecdh = generateKeyShare(NamedGroup.x25519);
   return {
     group: NamedGroup.X25519MLKEM768,
-    publicKey: concat(ek, ecdh.publicKey),
+    publicKey: concatBytes(ek, ecdh.publicKey),
     computeSecret(peer: Uint8Array): Uint8Array {
       if (peer.length !== X25519MLKEM768_SERVER_SHARE_BYTES) bad(`X25519MLKEM768 server share must be ${X25519MLKEM768_SERVER_SHARE_BYTES} bytes, got ${peer.length}`);
       const kem = ml_kem768.decapsulate(peer.subarray(0, MLKEM768_CIPHERTEXT_BYTES), dk);
-      return concat(kem, ecdh.computeSecret(peer.subarray(MLKEM768_CIPHERTEXT_BYTES)));
+      return concatBytes(kem, ecdh.computeSecret(peer.subarray(MLKEM768_CIPHERTEXT_BYTES)));
     },
   };
 }
@@ -72,5 +67,5 @@ export function encapsulateX25519MlKem768(clientShare: Uint8Array): { serverShar
   }
   const ecdh = generateKeyShare(NamedGroup.x25519);
   const ss = ecdh.computeSecret(x25519);
-  return { serverShare: concat(kem.cipherText, ecdh.publicKey), sharedSecret: concat(kem.sharedSecret, ss) };
+  return { serverShare: concatBytes(kem.cipherText, ecdh.publicKey), sharedSecret: concatBytes(kem.sharedSecret, ss) };
 }

@@ -33,6 +33,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { DecodeError } from '../wire/errors.js';
+import { concatBytes } from '../wire/hex.js';
 import { encodeWith } from '../wire/writer.js';
 import { CipherSuite, HandshakeType, NamedGroup } from './registry.js';
 
@@ -497,12 +498,6 @@ function badPeerKey(detail: string): never {
   throw new DecodeError('bad-value', detail, 0, KEY_EXCHANGE_PATH);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
-}
 
 function montgomeryPair(group: number, p: MontgomeryParams, privateKey: KeyObject): KeyShareKeyPair {
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
@@ -579,6 +574,6 @@ export function keyShareFromPrivateKey(group: number, privateKey: Uint8Array): K
     throw new TypeError(`${p.name} private key must be ${want} bytes, got ${privateKey.byteLength}`);
   }
   if (p.kind === 'weierstrass') return weierstrassPair(group, p, privateKey);
-  const key = createPrivateKey({ key: Buffer.from(concat(p.pkcs8Prefix, privateKey)), format: 'der', type: 'pkcs8' });
+  const key = createPrivateKey({ key: Buffer.from(concatBytes(p.pkcs8Prefix, privateKey)), format: 'der', type: 'pkcs8' });
   return montgomeryPair(group, p, key);
 }

@@ -3,14 +3,13 @@
  * reg.exe's output on Linux), parsed and checked as `registry FILE` does, with the Windows version
  * detected; off Windows it says it needs Windows (exit 2).
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkWinHttp, effectivePlatform, LIVE_REGISTRY_QUERIES, LiveRegistryError, readLiveRegistry, runReg } from '../../src/diagnose/live-registry.js';
 import { checkRegistry } from '../../src/diagnose/registry.js';
-import { CLI, HAS_CLI, REPO_ROOT } from '../helpers/cli.js';
+import { HAS_CLI, REPO_ROOT, tlsprobe, type CliRun } from '../helpers/cli.js';
 import { server2008r2, SERVER_2012R2_AGENT32 } from '../helpers/reg-query-fixtures.js';
 
 const STANDIN_DIR = join(REPO_ROOT, 'test/helpers/reg-standin');
@@ -80,18 +79,8 @@ describe('readLiveRegistry', () => {
   });
 });
 
-function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  return tlsprobe(args, undefined, { env });
 }
 
 describe.skipIf(!HAS_CLI)('tlsprobe registry --live', () => {

@@ -31,30 +31,31 @@ export interface SpawnOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Resolves with the exit code and output of `tlsprobe ARGS` run from the repository root. */
-export function tlsprobe(args: readonly string[], input?: string | Uint8Array, opts: SpawnOptions = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env });
+/** Resolves with the exit code and output (decoded as UTF-8) of `node ARGV`, stdin given `input` or closed. */
+export function runNode(argv: readonly string[], input?: string | Uint8Array, opts: SpawnOptions = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...argv], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => {
-      // No stack trace on stderr, and every JSON output a test produces is checked against its command's schema.
-      try {
-        assertNoStackTrace(stderr, args);
-        validateCliOutput(args, stdout);
-      } catch (e) {
-        reject(e);
-        return;
-      }
-      resolve({ code, stdout, stderr });
-    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
   });
+}
+
+/**
+ * Resolves with the exit code and output of `tlsprobe ARGS` run from the repository root; rejects
+ * when stderr holds a stack trace or a JSON output does not match its command's schema.
+ */
+export async function tlsprobe(args: readonly string[], input?: string | Uint8Array, opts: SpawnOptions = {}): Promise<CliRun> {
+  const r = await runNode([CLI, ...args], input, opts);
+  assertNoStackTrace(r.stderr, args);
+  validateCliOutput(args, r.stdout);
+  return r;
 }
 
 /**

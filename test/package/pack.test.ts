@@ -7,13 +7,13 @@
  * The install uses npm's cache first (`--prefer-offline`): offline once the dependencies have been
  * installed on this machine (CI's `npm ci` puts them there), the npm registry otherwise.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
-import { HAS_CLI, REPO_ROOT } from '../helpers/cli.js';
+import { HAS_CLI, REPO_ROOT, runNode } from '../helpers/cli.js';
 import { validateCliJson } from '../helpers/schema.js';
 
 const NPM_TIMEOUT_MS = 240_000;
@@ -33,18 +33,9 @@ function npmTool(tool: 'npm' | 'npx', args: readonly string[], cwd: string) {
 const npm = (args: readonly string[], cwd: string) => npmTool('npm', args, cwd);
 
 /** Runs `node ARGS` without blocking this process (the lab answers from it). */
-function node(args: readonly string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...args], { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end();
-  });
+async function node(args: readonly string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await runNode(args, undefined, { cwd });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () => {

@@ -48,7 +48,8 @@ function clientJson(c: import('../../diagnose/client-verdict.js').ClientFacts): 
     connects: a.outcome === 'negotiated',
     gets10054: a.outcome === 'reset',
     verdict: a.outcome === 'negotiated' ? 'connects' : a.outcome === 'reset' ? 'gets-10054' : 'fails-otherwise',
-    helloBytes: c.bisection?.failingBytes ?? null,
+    // The hello as sent: its handshake message plus the 5-byte record header (as probe's attempts say it).
+    helloBytes: a.helloSent.length + 5,
     alert: a.alert?.name ?? null,
   };
 }
