@@ -28,7 +28,7 @@ function timeRun(args) {
 function interleaved(commands) {
   for (const c of commands) timeRun(c.args); // warm the file cache
   const times = commands.map(() => []);
-  for (let i = 0; i < RUNS; i++) commands.forEach((c, k) => times[k].push(timeRun(c.args)));
+  for (let i = 0; i < RUNS; i++) commands.forEach((c, k) => { times[k].push(timeRun(c.args)); });
   return commands.map((c, k) => ({ name: c.name, ...summarize(times[k]), runs: times[k], ratioToFirst: summarize(times[k].map((t, i) => t / times[0][i])).median }));
 }
 

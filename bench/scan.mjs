@@ -81,7 +81,7 @@ function check(tools, endpoints) {
     else if (d.length === 0) notes.push(`suites per version equal to ${peer.name.split(' ')[0]}'s on ${endpoints.length} endpoint(s) (computed)`);
     else notes.push(`DIFFERENT from ${peer.name.split(' ')[0]}: ${d.join('; ')}`);
   }
-  if (peersAgree !== null && peersAgree.length) notes.push(`sslscan and nmap differ from each other: ${peersAgree.join('; ')}`);
+  if (peersAgree?.length) notes.push(`sslscan and nmap differ from each other: ${peersAgree.join('; ')}`);
   // Ours is wrong when every peer that ran disagrees with it and the peers agree with each other.
   const against = [dS, dN].filter((d) => d !== null);
   const oursOdd = against.length > 0 && against.every((d) => d.length > 0) && (peersAgree === null || peersAgree.length === 0);
@@ -143,7 +143,15 @@ function pick(s) {
 /** Starts bench/lib/lab-host.mjs with `args`; resolves its endpoints. */
 function startLabHost(args) {
   const child = spawn(process.execPath, [join(REPO, 'bench/lib/lab-host.mjs'), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, TLSPROBE_BENCH_DIST: DIST } });
-  stops.push(() => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.stdin.end(), child.kill('SIGTERM')))));
+  stops.push(
+    () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.stdin.end();
+        child.kill('SIGTERM');
+      }),
+  );
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.startsWith('{')) resolve(JSON.parse(line));
@@ -190,7 +198,6 @@ async function fleet(files) {
   const loads = await measure(tools);
   const [ours, sslscan, nmap, node0] = tools;
   const peers = [sslscan, nmap].filter((t) => !t.missing);
-  const oursMed = summarize(ours.times).median;
   const fastest = peers.length ? peers.reduce((a, b) => (summarize(a.times).median <= summarize(b.times).median ? a : b)) : null;
   const { notes } = check(tools, endpoints);
   // As every ratio of the reporter: the median over rounds of peer / ours, measured side by side.

@@ -330,8 +330,11 @@ async function recordHandshakes() {
           const groups = HANDSHAKE_GROUPS[Math.floor(i / ciphers.length) % HANDSHAKE_GROUPS.length];
           const got = await httpsExchange(relay.port, lab.pki.root.pem, plan.version, cipher, groups);
           // The relay sees both closes shortly after the client does.
-          let rec;
-          for (let wait = 0; !(rec = relay.take()[0]) && wait < 200; wait++) await new Promise((r) => setTimeout(r, 5));
+          let rec = relay.take()[0];
+          for (let wait = 0; !rec && wait < 200; wait++) {
+            await new Promise((r) => setTimeout(r, 5));
+            rec = relay.take()[0];
+          }
           if (!rec) throw new Error('the relay did not see the connection close');
           conversations.push({
             chain: alg,

@@ -279,7 +279,7 @@ async function tlsExchange(serverOpts, clientOpts, { data = true } = {}) {
   await sleep(100);
   await r.close();
   await new Promise((res) => server.close(res));
-  return { recordings: r.recordings, keyLog: keyLines.join('\n') + '\n' };
+  return { recordings: r.recordings, keyLog: `${keyLines.join('\n')}\n` };
 }
 
 /** Sends a real ClientHello from Node's TLS client to a scripted raw server; resolves to the recordings. */

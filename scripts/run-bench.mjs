@@ -28,7 +28,10 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === '--json') {
       const next = argv[i + 1];
-      opts.json = next !== undefined && !next.startsWith('--') ? (i++, next) : join('bench/out', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      if (next !== undefined && !next.startsWith('--')) {
+        opts.json = next;
+        i++;
+      } else opts.json = join('bench/out', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     } else if (a === '--quick') opts.quick = true;
     else if (a === '--profile') opts.profile = true;
     else if (a === '--only') {

@@ -12,7 +12,7 @@
 //   --max-minutes M  the child is killed and the run fails past this (default 15)
 //   --json FILE      also write the report as JSON
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { usage as sharedUsage } from './lib/usage.mjs';
@@ -101,8 +101,7 @@ async function parent() {
   proc.stdout.setEncoding('utf8');
   proc.stdout.on('data', (text) => {
     buffered += text;
-    let nl;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
       if (line.startsWith('SOAK-REPORT ')) {

@@ -36,7 +36,6 @@ const FIN = 0x01;
 const SYN = 0x02;
 const PSH = 0x08;
 const ACK = 0x10;
-const HEADERS = 14 + 20 + 20;
 const CAPTURE_DIR = join(REPO, 'bench/out/captures');
 
 /** Returns the recorded conversations with their chunks as bytes, and the input's hash. */
@@ -251,7 +250,8 @@ export function makeCapture(path, targetBytes, { conversations } = readConversat
   while (slots.length > 0) {
     for (let i = 0; i < slots.length; ) {
       const s = slots[i];
-      bytes += file.packet((ts += TICK_US), s.t[s.next++], s.c);
+      ts += TICK_US;
+      bytes += file.packet(ts, s.t[s.next++], s.c);
       packets++;
       if (s.next < s.t.length) i++;
       else if (bytes < targetBytes) slots[i++] = start();

@@ -31,7 +31,7 @@ function where(frame) {
   if (url.startsWith('/')) {
     const map = sourceMapOf(url);
     const entry = map?.sm.findEntry(frame.lineNumber, frame.columnNumber);
-    if (entry && entry.originalSource) {
+    if (entry?.originalSource) {
       const src = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(map.dir, entry.originalSource);
       return `${relative(REPO, src)}:${entry.originalLine + 1}`;
     }

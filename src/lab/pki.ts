@@ -114,7 +114,6 @@ const KU = {
   cRLSign: 6,
 } as const;
 
-type CryptoKey = webcrypto.CryptoKey;
 /** The WebCrypto type pkijs' engine expects (the DOM `Crypto`, which Node's `webcrypto` implements). */
 type EngineCrypto = pkijs.CryptoEngineParameters['crypto'];
 type CryptoKeyPair = webcrypto.CryptoKeyPair;

@@ -172,7 +172,7 @@ describe('bounded work per input byte, by time at 10× the size', () => {
   });
 
   it('pemToDer: BEGIN lines of both labels, one END at the very end', () => {
-    const make = (n: number) => '-----BEGIN X509 CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n'.repeat(n) + '-----END CERTIFICATE-----\n';
+    const make = (n: number) => `${'-----BEGIN X509 CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n'.repeat(n)}-----END CERTIFICATE-----\n`;
     expect(growth(make, (t) => expect(() => pemToDer(t)).toThrow(), 2000)).toBeLessThan(MAX_GROWTH);
   });
 

@@ -230,7 +230,10 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
           if (o === null) return;
           outcomes[i] = o;
           finished++;
-          if (o.code > worst) ctx.setExitCode((worst = o.code));
+          if (o.code > worst) {
+            worst = o.code;
+            ctx.setExitCode(worst);
+          }
           if (args.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [o.json] })));
           else if (text) flushInOrder();
         }
