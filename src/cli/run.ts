@@ -72,6 +72,7 @@ function chosenCommand(argv: readonly string[]): CommandEntry | null {
  * connections were in flight. Left alone when this yargs has no such method.
  */
 function skipHelpCache(parser: Parser): void {
+  // yargs' internal methods are not in its types; every step below is optional-chained
   const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
   const usage = internal?.getUsageInstance?.();
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};

@@ -185,6 +185,7 @@ export function clientHelloToJson(ch: ClientHello): JsonObject {
     signatureAlgorithms: sigs ? [...sigs.schemes] : null,
     keyShares: ks?.shares ? ks.shares.map((s) => ({ group: s.group, length: s.keyExchange.length })) : null,
     alpn: alpn ? [...alpn.protocols] : null,
+    // Finding is an interface: no index signature, so TS will not take its all-JSON fields as Json
     findings: clientHelloFindings(ch) as unknown as Json,
   };
 }
@@ -218,6 +219,7 @@ export function serverHelloToJson(sh: ServerHello): JsonObject {
     helloRetryRequest: hrr,
     downgradeSentinel: sentinel,
     keyShareGroup: serverKeyShareGroup(sh),
+    // Finding is an interface: no index signature, so TS will not take its all-JSON fields as Json
     findings: findings as unknown as Json,
   };
 }

@@ -431,8 +431,10 @@ function readName(der: Uint8Array, p: number, limit: number, paths: NamePaths): 
 }
 
 /** `Buffer.prototype.latin1Slice`: one native call that turns a byte range of any Uint8Array into text, one character per octet. */
+// latin1Slice is Buffer's undocumented native method, missing from @types/node
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
 /** `Buffer.prototype.utf8Slice`: the decoder behind `buffer.toString('utf8')`, on a byte range. */
+// utf8Slice is Buffer's undocumented native method, missing from @types/node
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
 
 /** Returns `der[start..end)` with one character per octet (Latin-1; T.61 is read so, as OpenSSL does). */

@@ -31,6 +31,7 @@ const MAX_GROWTH = 30;
 
 // --- exact counters ---------------------------------------------------------------------------
 
+// to wrap its methods for counting: the prototype typed as a writable record
 const proto = Uint8Array.prototype as unknown as {
   set: (src: ArrayLike<number>, offset?: number) => void;
   slice: (start?: number, end?: number) => Uint8Array;
@@ -67,6 +68,7 @@ afterEach(() => {
 
 /** Counts the Reader's bounds checks (`take`, through which every read goes) while `fn` runs. */
 function countReads(fn: () => void): number {
+  // Reader's private `take`, wrapped to count reads
   const r = Reader.prototype as unknown as { take: (n: number, field?: string) => number };
   const take = r.take;
   let n = 0;
