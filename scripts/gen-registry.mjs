@@ -193,7 +193,9 @@ const REGISTRIES = [
 const isGrease16 = (v) => (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
 
 /** RFC 5246 §7.4.1.4.1 HashAlgorithm and SignatureAlgorithm (anonymous and none are never signed). */
+/** @type {[number, string][]} */
 const LEGACY_HASHES = [[1, 'md5'], [2, 'sha1'], [3, 'sha224'], [4, 'sha256'], [5, 'sha384'], [6, 'sha512']];
+/** @type {[number, string][]} */
 const LEGACY_SIGS = [[1, 'rsa_pkcs1'], [2, 'dsa'], [3, 'ecdsa']];
 
 // ---------------------------------------------------------------------------------------------------
@@ -245,6 +247,7 @@ function readTsharkValues(fields) {
  * SSLv3+, prints two value_strings back to back; a block ends where a value repeats).
  */
 function blocks(list) {
+  /** @type {any[][]} */
   const result = [[]];
   let seen = new Set();
   for (const entry of list) {

@@ -340,7 +340,7 @@ const malformed = [
   ['malformed-value-before-key.reg', 'utf16', ['Windows Registry Editor Version 5.00', '', '"Enabled"=dword:00000001', ''], 3, 'value line before any [key] line'],
 ];
 for (const [name, enc, lines, line, what] of malformed) {
-  const text = lines.join('\r\n');
+  const text = /** @type {string[]} */ (lines).join('\r\n');
   write(name, enc === 'utf16' ? asUtf16(text) : asUtf8(text, false), `MALFORMED at line ${line}: ${what}`);
 }
 

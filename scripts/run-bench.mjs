@@ -23,6 +23,7 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GROUPS = ['tls', 'x509', 'chain', 'cli', 'probe', 'scan', 'capture', 'scale'];
 
 function parseArgs(argv) {
+  /** @type {{ json: string | null, quick: boolean, only: string[], dist: string, profile: boolean }} */
   const opts = { json: null, quick: false, only: GROUPS, dist: 'dist', profile: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -49,6 +50,7 @@ function usage(problem) {
   sharedUsage(import.meta.url, 'run-bench', problem);
 }
 
+/** @param {string[]} args @param {Record<string, string>} env @param {'inherit' | 'pipe' | 'ignore' | number} stdout @returns {Promise<number>} */
 function run(args, env, stdout = 'inherit') {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...env } });

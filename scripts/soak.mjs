@@ -25,6 +25,7 @@ function usage(problem) {
   sharedUsage(import.meta.url, 'soak', problem);
 }
 
+/** @type {{ probes: number, concurrency: number, maxMinutes: number, json: string | null, child: boolean }} */
 const opts = { probes: 10_000, concurrency: 40, maxMinutes: 15, json: null, child: false };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -92,6 +93,7 @@ async function parent() {
   console.log(`soak: ${opts.probes} probes, ${opts.concurrency} at a time, loopback only, at most ${opts.maxMinutes} min`);
   const t0 = Date.now();
   let reportAt = null;
+  /** @type {any} the child's SOAK-REPORT line, parsed */
   let report = null;
   const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--probes', String(opts.probes), '--concurrency', String(opts.concurrency)], {
     cwd: REPO,

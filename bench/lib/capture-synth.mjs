@@ -41,7 +41,7 @@ const CAPTURE_DIR = join(REPO, 'bench/out/captures');
 /** Returns the recorded conversations with their chunks as bytes, and the input's hash. */
 export function readConversations() {
   const text = readFileSync(join(INPUTS, 'handshakes.json'));
-  const recorded = JSON.parse(text).conversations.map((c) => ({ ...c, chunks: c.chunks.map((x) => ({ ...x, bytes: new Uint8Array(Buffer.from(x.b64, 'base64')) })) }));
+  const recorded = JSON.parse(text.toString('utf8')).conversations.map((c) => ({ ...c, chunks: c.chunks.map((x) => ({ ...x, bytes: new Uint8Array(Buffer.from(x.b64, 'base64')) })) }));
   // Recorded by (chain, version); taken here in turn from each, so any prefix of the copies mixes them.
   const groups = new Map();
   for (const c of recorded) groups.set(`${c.chain} ${c.version}`, [...(groups.get(`${c.chain} ${c.version}`) ?? []), c]);
@@ -73,6 +73,7 @@ function template(conv) {
   const seq = { client: 0, server: 0 };
   const out = [];
   const other = (d) => (d === 'client' ? 'server' : 'client');
+  /** @param {'client' | 'server'} from @param {number} flags @param {Uint8Array | null} payload */
   const push = (from, flags, payload = null) => {
     const to = other(from);
     out.push({ client: from === 'client', flags, payload, payloadSum: payload ? wordSum(payload) : 0, seq: seq[from], ack: flags & ACK ? seq[to] : 0 });

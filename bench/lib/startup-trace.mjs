@@ -32,8 +32,8 @@ Module._load = function (request, parent, isMain) {
 
 let first = null;
 const connect = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function (...args) {
+net.Socket.prototype.connect = /** @type {typeof connect} */ function (/** @type {any[]} */ ...args) {
   first ??= { firstConnectMs: performance.now(), esmBeforeConnect: esm, cjsBeforeConnect: cjs };
-  return connect.apply(this, args);
+  return connect.apply(this, /** @type {any} */ (args));
 };
 process.on('exit', () => process.stderr.write(`${JSON.stringify({ ...first, ...(counting ? { esm } : {}), cjs })}\n`));
