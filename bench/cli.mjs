@@ -27,8 +27,8 @@ function timeRun(args) {
 /** Runs each command RUNS times, interleaved; returns per-command summaries (ms) and per-run ratios to the first. */
 function interleaved(commands) {
   for (const c of commands) timeRun(c.args); // warm the file cache
-  const times = commands.map(() => []);
-  for (let i = 0; i < RUNS; i++) commands.forEach((c, k) => times[k].push(timeRun(c.args)));
+  const times = commands.map(() => /** @type {number[]} */ ([]));
+  for (let i = 0; i < RUNS; i++) commands.forEach((c, k) => { times[k].push(timeRun(c.args)); });
   return commands.map((c, k) => ({ name: c.name, ...summarize(times[k]), runs: times[k], ratioToFirst: summarize(times[k].map((t, i) => t / times[0][i])).median }));
 }
 
@@ -69,7 +69,7 @@ const modules = [
   ['dist/cli/commands/lab.js', pathToFileURL(join(DIST, 'cli/commands/lab.js')).href],
 ];
 const importRuns = QUICK ? 1 : 2;
-const importTimes = modules.map(() => []);
+const importTimes = modules.map(() => /** @type {number[]} */ ([]));
 // Round-robin, so that a burst of load on the machine hits every module alike.
 for (let i = 0; i < importRuns; i++) {
   modules.forEach(([, spec], k) => {

@@ -48,7 +48,7 @@ function worker(args) {
     child.once('error', reject);
     child.once('exit', () => {
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop()));
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? ''));
       } catch (e) {
         reject(new Error(`cli-worker ${args.join(' ')}: ${out.slice(0, 400)} ${e}`));
       }

@@ -81,7 +81,7 @@ function check(tools, endpoints) {
     else if (d.length === 0) notes.push(`suites per version equal to ${peer.name.split(' ')[0]}'s on ${endpoints.length} endpoint(s) (computed)`);
     else notes.push(`DIFFERENT from ${peer.name.split(' ')[0]}: ${d.join('; ')}`);
   }
-  if (peersAgree !== null && peersAgree.length) notes.push(`sslscan and nmap differ from each other: ${peersAgree.join('; ')}`);
+  if (peersAgree?.length) notes.push(`sslscan and nmap differ from each other: ${peersAgree.join('; ')}`);
   // Ours is wrong when every peer that ran disagrees with it and the peers agree with each other.
   const against = [dS, dN].filter((d) => d !== null);
   const oursOdd = against.length > 0 && against.every((d) => d.length > 0) && (peersAgree === null || peersAgree.length === 0);
@@ -143,7 +143,16 @@ function pick(s) {
 /** Starts bench/lib/lab-host.mjs with `args`; resolves its endpoints. */
 function startLabHost(args) {
   const child = spawn(process.execPath, [join(REPO, 'bench/lib/lab-host.mjs'), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, TLSPROBE_BENCH_DIST: DIST } });
-  stops.push(() => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.stdin.end(), child.kill('SIGTERM')))));
+  stops.push(
+    () =>
+      /** @type {Promise<void>} */ (
+        new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.stdin.end();
+        child.kill('SIGTERM');
+      })),
+  );
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.startsWith('{')) resolve(JSON.parse(line));
@@ -152,13 +161,14 @@ function startLabHost(args) {
   });
 }
 
+/** @param {string} id @param {string} title @param {() => Promise<any>} start @param {string | null} why */
 async function oneEndpoint(id, title, start, why = null) {
   if (why) return r.skip(id, title, why);
   let ep;
   try {
     ep = await start();
   } catch (e) {
-    return r.skip(id, title, `could not start the endpoint: ${e.message}`);
+    return r.skip(id, title, `could not start the endpoint: ${/** @type {Error} */ (e).message}`);
   }
   stops.push(ep.stop);
   const target = `${ep.host}:${ep.port}`;
@@ -173,13 +183,14 @@ async function fleet(files) {
   const title = `a fleet of ${FLEET_SIZE} nginx endpoints (127.0.0.2–${FLEET_SIZE + 1}, one port, ${FLEET_KINDS.length} configurations in turn)`;
   if (!HAVE.nginx) return r.skip(id, title, 'nginx is not installed (apt-get install nginx)');
   const hosts = Array.from({ length: FLEET_SIZE }, (_, i) => `127.0.0.${i + 2}`);
+  /** @type {any} */
   let nginx = null;
   for (let attempt = 0; attempt < 3 && nginx === null; attempt++) {
     const port = await freePort();
     try {
       nginx = await startNginx(join(tmp, `fleet-${attempt}`), files, hosts.map((host, i) => ({ host, kind: FLEET_KINDS[i % FLEET_KINDS.length] })), port);
     } catch (e) {
-      if (attempt === 2) return r.skip(id, title, `nginx could not start: ${e.message}`);
+      if (attempt === 2) return r.skip(id, title, `nginx could not start: ${/** @type {Error} */ (e).message}`);
     }
   }
   stops.push(nginx.stop);
@@ -190,7 +201,6 @@ async function fleet(files) {
   const loads = await measure(tools);
   const [ours, sslscan, nmap, node0] = tools;
   const peers = [sslscan, nmap].filter((t) => !t.missing);
-  const oursMed = summarize(ours.times).median;
   const fastest = peers.length ? peers.reduce((a, b) => (summarize(a.times).median <= summarize(b.times).median ? a : b)) : null;
   const { notes } = check(tools, endpoints);
   // As every ratio of the reporter: the median over rounds of peer / ours, measured side by side.

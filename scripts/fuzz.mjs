@@ -30,6 +30,7 @@ function usage(problem) {
   sharedUsage(import.meta.url, 'fuzz', problem);
 }
 
+/** @type {{ runs: number, seed: number, only: string | null, save: boolean }} */
 const opts = { runs: 100_000, seed: randomInt(0, 2 ** 31 - 1), only: null, save: false };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {

@@ -34,7 +34,7 @@ function* candidates() {
     if (!existsSync(dir)) continue;
     const stack = [dir];
     while (stack.length) {
-      const d = stack.pop();
+      const d = /** @type {string} */ (stack.pop());
       for (const name of readdirSync(d)) {
         const p = join(d, name);
         let st;

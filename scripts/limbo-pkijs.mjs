@@ -34,7 +34,7 @@ if (!isMainThread) {
         nameOk = false;
       }
     }
-    parentPort.postMessage({ id: t.id, valid: v.valid, message: v.message, nameOk, ms: performance.now() - started });
+    parentPort?.postMessage({ id: t.id, valid: v.valid, message: v.message, nameOk, ms: performance.now() - started });
   }
 } else {
   const args = process.argv.slice(2);
@@ -65,7 +65,7 @@ if (!isMainThread) {
       });
       w.on('exit', () => {
         clearTimeout(timer);
-        done();
+        done(undefined);
       });
       w.on('error', (e) => {
         results.set(cases[next].id, { id: cases[next].id, valid: false, message: String(e), nameOk: true });

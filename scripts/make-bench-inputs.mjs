@@ -255,6 +255,7 @@ async function recordingRelay(port) {
   const done = [];
   const server = net.createServer((client) => {
     const t0 = performance.now();
+    /** @type {{ chunks: { from: string, ms: number, bytes: Buffer }[], ends: { from: string, kind: string, ms: number }[] }} */
     const rec = { chunks: [], ends: [] };
     const upstream = net.connect({ host: '127.0.0.1', port });
     let open = 2;
@@ -279,8 +280,8 @@ async function recordingRelay(port) {
     pipe('client', client, upstream);
     pipe('server', upstream, client);
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { port: server.address().port, take: () => done.splice(0), close: () => new Promise((r) => server.close(r)) };
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  return { port: /** @type {import('node:net').AddressInfo} */ (server.address()).port, take: () => done.splice(0), close: () => new Promise((r) => server.close(r)) };
 }
 
 /** Runs one HTTPS exchange (handshake, GET, response, close) through the relay; resolves with the client's key log and what was negotiated. */
@@ -330,8 +331,11 @@ async function recordHandshakes() {
           const groups = HANDSHAKE_GROUPS[Math.floor(i / ciphers.length) % HANDSHAKE_GROUPS.length];
           const got = await httpsExchange(relay.port, lab.pki.root.pem, plan.version, cipher, groups);
           // The relay sees both closes shortly after the client does.
-          let rec;
-          for (let wait = 0; !(rec = relay.take()[0]) && wait < 200; wait++) await new Promise((r) => setTimeout(r, 5));
+          let rec = relay.take()[0];
+          for (let wait = 0; !rec && wait < 200; wait++) {
+            await new Promise((r) => setTimeout(r, 5));
+            rec = relay.take()[0];
+          }
           if (!rec) throw new Error('the relay did not see the connection close');
           conversations.push({
             chain: alg,

@@ -72,7 +72,7 @@ function newRecording(clientPort, serverPort) {
 async function relay(upstreamPort) {
   const recordings = [];
   const server = net.createServer((down) => {
-    const rec = newRecording(down.remotePort, server.address().port);
+    const rec = newRecording(down.remotePort, /** @type {import('node:net').AddressInfo} */ (server.address()).port);
     recordings.push(rec);
     const up = net.connect(upstreamPort, '127.0.0.1');
     down.on('data', (d) => {
@@ -92,16 +92,16 @@ async function relay(upstreamPort) {
       down.end();
     });
     up.on('error', (e) => {
-      if (e.code === 'ECONNRESET') rec.events.push({ kind: 'rst', from: 'server', t: nowUs() });
+      if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ECONNRESET') rec.events.push({ kind: 'rst', from: 'server', t: nowUs() });
       down.resetAndDestroy();
     });
     down.on('error', (e) => {
-      if (e.code === 'ECONNRESET') rec.events.push({ kind: 'rst', from: 'client', t: nowUs() });
+      if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ECONNRESET') rec.events.push({ kind: 'rst', from: 'client', t: nowUs() });
       up.destroy();
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { port: server.address().port, recordings, close: () => new Promise((r) => server.close(r)) };
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  return { port: /** @type {import('node:net').AddressInfo} */ (server.address()).port, recordings, close: () => new Promise((r) => server.close(r)) };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -241,6 +241,7 @@ function framesOf(rec, mss) {
   return out;
 }
 
+/** @param {string} name @param {any[]} recordings @param {{ mss?: number, keyLog?: string | null }} [options] */
 function writeCapture(name, recordings, { mss = 1400, keyLog = null } = {}) {
   const frames = recordings.flatMap((r) => framesOf(r, mss)).sort((a, b) => a.t - b.t);
   const parts = [shb(), idb()];
@@ -263,8 +264,8 @@ async function tlsExchange(serverOpts, clientOpts, { data = true } = {}) {
     sock.on('error', () => {});
   });
   server.on('tlsClientError', () => {});
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const r = await relay(server.address().port);
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const r = await relay(/** @type {import('node:net').AddressInfo} */ (server.address()).port);
   await new Promise((resolve) => {
     const sock = tls.connect({ port: r.port, host: '127.0.0.1', ...clientOpts });
     sock.on('keylog', (line) => keyLines.push(line.toString().trim()));
@@ -273,13 +274,13 @@ async function tlsExchange(serverOpts, clientOpts, { data = true } = {}) {
       sock.write('ping');
       sock.once('data', () => sock.end());
     });
-    sock.on('error', () => resolve());
-    sock.on('close', () => resolve());
+    sock.on('error', () => resolve(undefined));
+    sock.on('close', () => resolve(undefined));
   });
   await sleep(100);
   await r.close();
   await new Promise((res) => server.close(res));
-  return { recordings: r.recordings, keyLog: keyLines.join('\n') + '\n' };
+  return { recordings: r.recordings, keyLog: `${keyLines.join('\n')}\n` };
 }
 
 /** Sends a real ClientHello from Node's TLS client to a scripted raw server; resolves to the recordings. */
@@ -288,8 +289,8 @@ async function scriptedServer(onFirstData, { clientOpts = {}, waitMs = 300 } = {
     sock.once('data', (d) => onFirstData(sock, d));
     sock.on('error', () => {});
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const r = await relay(server.address().port);
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const r = await relay(/** @type {import('node:net').AddressInfo} */ (server.address()).port);
   const sock = tls.connect({ port: r.port, host: '127.0.0.1', servername: 'capture.test', rejectUnauthorized: false, ...clientOpts });
   sock.on('error', () => {});
   await sleep(waitMs);

@@ -23,7 +23,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function hexLines(bytes) {
   const hex = Buffer.from(bytes).toString('hex');
-  return hex.match(/.{1,64}/g).join('\n');
+  return (hex.match(/.{1,64}/g) ?? []).join('\n');
 }
 
 function writeFixture(path, header, bytes) {
@@ -34,8 +34,8 @@ function writeFixture(path, header, bytes) {
 /** Starts a raw server that records the first flight of each connection (until 300 ms of silence). */
 async function catchFirstFlight(connect) {
   const server = net.createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   const got = new Promise((resolve) => {
     server.once('connection', (sock) => {
       const chunks = [];
@@ -118,7 +118,7 @@ async function waitForPort(port) {
 /** Relays one Node TLS client connection to `serverPort`, recording server→client bytes. */
 async function recordServerFlight(serverPort, clientOptions) {
   const relay = net.createServer();
-  await new Promise((r) => relay.listen(0, '127.0.0.1', r));
+  await new Promise((r) => relay.listen(0, '127.0.0.1', () => r(undefined)));
   const serverBytes = [];
   relay.once('connection', (c) => {
     const s = net.connect(serverPort, '127.0.0.1');
@@ -128,9 +128,9 @@ async function recordServerFlight(serverPort, clientOptions) {
     c.on('close', () => s.destroy()); s.on('close', () => c.destroy());
   });
   await new Promise((resolve) => {
-    const t = tls.connect({ host: '127.0.0.1', port: relay.address().port, rejectUnauthorized: false, servername: 'localhost', ...clientOptions });
-    t.on('secureConnect', () => setTimeout(() => { t.destroy(); resolve(); }, 200));
-    t.on('error', () => resolve());
+    const t = tls.connect({ host: '127.0.0.1', port: /** @type {import('node:net').AddressInfo} */ (relay.address()).port, rejectUnauthorized: false, servername: 'localhost', ...clientOptions });
+    t.on('secureConnect', () => setTimeout(() => { t.destroy(); resolve(undefined); }, 200));
+    t.on('error', () => resolve(undefined));
   });
   relay.close();
   return Buffer.concat(serverBytes);

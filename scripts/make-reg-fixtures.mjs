@@ -323,8 +323,10 @@ write('syntax-hand-written.utf16.reg', asUtf16(handWritten), 'same as syntax-han
 
 const injection = regText([
   { path: TLS12_CLIENT, values: [sz('Enabled', '$(rm -rf /)'), dword('DisabledByDefault', 0), sz('Backtick', '`reboot`'), sz('Semicolon', 'x"; rm -rf ~; echo "'), sz('Cmd', '%COMSPEC% /c del /q C:\\*'), expand('Expand', '%SystemRoot%\\$(id)')] },
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: hostile fixture data: the literal text must reach the .reg file
   { path: `${HKLM}\\SOFTWARE\\$(touch pwned)\\x`, values: [sz('', '${process.exit(1)}')] },
 ]);
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the description quotes the hostile `${...}` text
 write('shell-injection.reg', asUtf16(injection), 'values that look like shell / template code ("$(rm -rf /)", backticks, %COMSPEC%, ${...}); Enabled is the string "$(rm -rf /)"; every one must stay a plain string');
 
 // Malformed files; the README gives the line of each problem.
@@ -338,7 +340,7 @@ const malformed = [
   ['malformed-value-before-key.reg', 'utf16', ['Windows Registry Editor Version 5.00', '', '"Enabled"=dword:00000001', ''], 3, 'value line before any [key] line'],
 ];
 for (const [name, enc, lines, line, what] of malformed) {
-  const text = lines.join('\r\n');
+  const text = /** @type {string[]} */ (lines).join('\r\n');
   write(name, enc === 'utf16' ? asUtf16(text) : asUtf8(text, false), `MALFORMED at line ${line}: ${what}`);
 }
 

@@ -23,12 +23,16 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GROUPS = ['tls', 'x509', 'chain', 'cli', 'probe', 'scan', 'capture', 'scale'];
 
 function parseArgs(argv) {
+  /** @type {{ json: string | null, quick: boolean, only: string[], dist: string, profile: boolean }} */
   const opts = { json: null, quick: false, only: GROUPS, dist: 'dist', profile: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') {
       const next = argv[i + 1];
-      opts.json = next !== undefined && !next.startsWith('--') ? (i++, next) : join('bench/out', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      if (next !== undefined && !next.startsWith('--')) {
+        opts.json = next;
+        i++;
+      } else opts.json = join('bench/out', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     } else if (a === '--quick') opts.quick = true;
     else if (a === '--profile') opts.profile = true;
     else if (a === '--only') {
@@ -46,6 +50,7 @@ function usage(problem) {
   sharedUsage(import.meta.url, 'run-bench', problem);
 }
 
+/** @param {string[]} args @param {Record<string, string>} env @param {'inherit' | 'pipe' | 'ignore' | number} stdout @returns {Promise<number>} */
 function run(args, env, stdout = 'inherit') {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...env } });

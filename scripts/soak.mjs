@@ -12,7 +12,7 @@
 //   --max-minutes M  the child is killed and the run fails past this (default 15)
 //   --json FILE      also write the report as JSON
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { usage as sharedUsage } from './lib/usage.mjs';
@@ -25,6 +25,7 @@ function usage(problem) {
   sharedUsage(import.meta.url, 'soak', problem);
 }
 
+/** @type {{ probes: number, concurrency: number, maxMinutes: number, json: string | null, child: boolean }} */
 const opts = { probes: 10_000, concurrency: 40, maxMinutes: 15, json: null, child: false };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -92,6 +93,7 @@ async function parent() {
   console.log(`soak: ${opts.probes} probes, ${opts.concurrency} at a time, loopback only, at most ${opts.maxMinutes} min`);
   const t0 = Date.now();
   let reportAt = null;
+  /** @type {any} the child's SOAK-REPORT line, parsed */
   let report = null;
   const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--probes', String(opts.probes), '--concurrency', String(opts.concurrency)], {
     cwd: REPO,
@@ -101,8 +103,7 @@ async function parent() {
   proc.stdout.setEncoding('utf8');
   proc.stdout.on('data', (text) => {
     buffered += text;
-    let nl;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
       if (line.startsWith('SOAK-REPORT ')) {

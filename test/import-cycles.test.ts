@@ -21,7 +21,7 @@ function modules(dir: string): string[] {
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm;
 
 /** Returns each module's relative imports, resolved to the .ts files of src/. */
-export function importGraph(root: string): Map<string, string[]> {
+function importGraph(root: string): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of modules(root)) {
     const text = readFileSync(file, 'utf8');
@@ -32,7 +32,7 @@ export function importGraph(root: string): Map<string, string[]> {
 }
 
 /** Returns one cycle of `graph` as a list of modules (first repeated last), or null. */
-export function findCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | null {
+function findCycle(graph: ReadonlyMap<string, readonly string[]>): string[] | null {
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
   const visit = (m: string): string[] | null => {

@@ -36,13 +36,12 @@ const FIN = 0x01;
 const SYN = 0x02;
 const PSH = 0x08;
 const ACK = 0x10;
-const HEADERS = 14 + 20 + 20;
 const CAPTURE_DIR = join(REPO, 'bench/out/captures');
 
 /** Returns the recorded conversations with their chunks as bytes, and the input's hash. */
 export function readConversations() {
   const text = readFileSync(join(INPUTS, 'handshakes.json'));
-  const recorded = JSON.parse(text).conversations.map((c) => ({ ...c, chunks: c.chunks.map((x) => ({ ...x, bytes: new Uint8Array(Buffer.from(x.b64, 'base64')) })) }));
+  const recorded = JSON.parse(text.toString('utf8')).conversations.map((c) => ({ ...c, chunks: c.chunks.map((x) => ({ ...x, bytes: new Uint8Array(Buffer.from(x.b64, 'base64')) })) }));
   // Recorded by (chain, version); taken here in turn from each, so any prefix of the copies mixes them.
   const groups = new Map();
   for (const c of recorded) groups.set(`${c.chain} ${c.version}`, [...(groups.get(`${c.chain} ${c.version}`) ?? []), c]);
@@ -74,6 +73,7 @@ function template(conv) {
   const seq = { client: 0, server: 0 };
   const out = [];
   const other = (d) => (d === 'client' ? 'server' : 'client');
+  /** @param {'client' | 'server'} from @param {number} flags @param {Uint8Array | null} payload */
   const push = (from, flags, payload = null) => {
     const to = other(from);
     out.push({ client: from === 'client', flags, payload, payloadSum: payload ? wordSum(payload) : 0, seq: seq[from], ack: flags & ACK ? seq[to] : 0 });
@@ -251,7 +251,8 @@ export function makeCapture(path, targetBytes, { conversations } = readConversat
   while (slots.length > 0) {
     for (let i = 0; i < slots.length; ) {
       const s = slots[i];
-      bytes += file.packet((ts += TICK_US), s.t[s.next++], s.c);
+      ts += TICK_US;
+      bytes += file.packet(ts, s.t[s.next++], s.c);
       packets++;
       if (s.next < s.t.length) i++;
       else if (bytes < targetBytes) slots[i++] = start();

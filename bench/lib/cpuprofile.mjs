@@ -31,7 +31,7 @@ function where(frame) {
   if (url.startsWith('/')) {
     const map = sourceMapOf(url);
     const entry = map?.sm.findEntry(frame.lineNumber, frame.columnNumber);
-    if (entry && entry.originalSource) {
+    if (entry?.originalSource) {
       const src = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(map.dir, entry.originalSource);
       return `${relative(REPO, src)}:${entry.originalLine + 1}`;
     }
@@ -70,7 +70,8 @@ export function summarizeProfile(path, limit = 12) {
       incl.set(k, (incl.get(k) ?? 0) + dt);
     }
   }
-  const rows = (m, n, filter = () => true) =>
+  /** @param {Map<string, number>} m @param {number} n @param {(k: string) => boolean} filter */
+  const rows = (m, n, filter = (_k) => true) =>
     [...m.entries()]
       .filter(([k]) => filter(k))
       .sort((a, b) => b[1] - a[1])

@@ -93,7 +93,8 @@ export function makeFlowCapture(path, connections) {
   while (slots.length > 0) {
     for (let i = 0; i < slots.length; ) {
       const s = slots[i];
-      file.packet((ts += TICK_US), s.t[s.next++], s.c);
+      ts += TICK_US;
+      file.packet(ts, s.t[s.next++], s.c);
       packets++;
       if (s.next < s.t.length) i++;
       else if (started < connections) slots[i++] = start();

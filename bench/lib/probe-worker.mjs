@@ -30,7 +30,7 @@ function tcpOnce(host, port) {
       s.end();
       resolve('connected');
     });
-    s.once('error', (e) => resolve(e.code ?? e.message));
+    s.once('error', (/** @type {NodeJS.ErrnoException} */ e) => resolve(e.code ?? e.message));
   });
 }
 
@@ -43,7 +43,7 @@ function nodeTlsOnce(item) {
       s.end();
       resolve(`handshake ${s.getProtocol()}`);
     });
-    s.once('error', (e) => resolve(e.code ?? e.message));
+    s.once('error', (/** @type {NodeJS.ErrnoException} */ e) => resolve(e.code ?? e.message));
   });
 }
 

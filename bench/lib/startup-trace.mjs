@@ -15,11 +15,11 @@ if (counting) {
 const { port1, port2 } = new MessageChannel();
 port1.on('message', () => esm++);
 port1.unref();
-register('data:text/javascript,' + encodeURIComponent(`
+register(`data:text/javascript,${encodeURIComponent(`
 let port;
 export function initialize(data) { port = data.port; }
 export async function load(url, context, next) { if (url.startsWith('file:')) port.postMessage(1); return next(url, context); }
-`), import.meta.url, { data: { port: port2 }, transferList: [port2] });
+`)}`, import.meta.url, { data: { port: port2 }, transferList: [port2] });
 }
 
 const Module = createRequire(import.meta.url)('node:module');
@@ -32,8 +32,8 @@ Module._load = function (request, parent, isMain) {
 
 let first = null;
 const connect = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function (...args) {
+net.Socket.prototype.connect = /** @type {typeof connect} */ function (/** @type {any[]} */ ...args) {
   first ??= { firstConnectMs: performance.now(), esmBeforeConnect: esm, cjsBeforeConnect: cjs };
-  return connect.apply(this, args);
+  return connect.apply(this, /** @type {any} */ (args));
 };
 process.on('exit', () => process.stderr.write(`${JSON.stringify({ ...first, ...(counting ? { esm } : {}), cjs })}\n`));

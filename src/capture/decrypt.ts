@@ -296,7 +296,11 @@ export function tls12Protection(
   const total = 2 * (macLength + cipher.keyLength + ivLength);
   const block = prf(version, suite, master, 'key expansion', concat2(serverRandom, clientRandom), total);
   let o = 0;
-  const take = (n: number): Uint8Array => block.slice(o, (o += n));
+  const take = (n: number): Uint8Array => {
+    const start = o;
+    o += n;
+    return block.slice(start, o);
+  };
   const clientMac = take(macLength);
   const serverMac = take(macLength);
   const clientKey = take(cipher.keyLength);

@@ -109,7 +109,10 @@ export function detect(c: Conn): void {
   const cs = c.sides.client;
   const ss = c.sides.server;
   if (cs.mode === 'detect' && cs.pendingLength > 0) {
-    if (maybeSwap(c)) return detect(c);
+    if (maybeSwap(c)) {
+      detect(c);
+      return;
+    }
     const b = joinedPending(cs);
     if (cs.pendingOffset === 0 && sslv2HelloAt(b, 1)) {
       const length = ((b[0]! & 0x7f) << 8) | b[1]!;

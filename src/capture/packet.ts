@@ -657,7 +657,7 @@ function decodeIpv6(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment
       case IpProto.esp:
         state.stats.encrypted++;
         return null;
-      case IpProto.noNext:
+      // IpProto.noNext (RFC 8200, Section 4.7) ends the chain without TCP, as every other protocol does.
       default:
         state.stats.nonTcp++;
         return null;

@@ -526,7 +526,10 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
     // Most packet blocks carry no options: skip making the callback for them (packets are the hot path).
     if (withOptions && b.end - (dataStart + pad4(capLen)) >= 4) {
       readOptions(b, dataStart + pad4(capLen), block, (code, value) => {
-        if (code === Option.comment) (comments ??= []).push(utf8(value));
+        if (code === Option.comment) {
+          comments ??= [];
+          comments.push(utf8(value));
+        }
       });
     }
     const intf = meta.interfaces[interfaceId]!;

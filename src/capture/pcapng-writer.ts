@@ -123,7 +123,7 @@ export function tracedAttempts(scan: ScanResult): TracedAttempt[] {
 export function probeKeyLog(attempts: readonly TracedAttempt[]): string {
   let text = '';
   for (const a of attempts) {
-    for (const s of a.trace.secrets) text += formatKeyLogLine(s.label, a.trace.clientRandom, s.secret) + '\n';
+    for (const s of a.trace.secrets) text += `${formatKeyLogLine(s.label, a.trace.clientRandom, s.secret)}\n`;
   }
   return text;
 }
@@ -138,7 +138,7 @@ export function encodeProbeCapture(attempts: readonly TracedAttempt[], opts: Enc
     throw new RangeError(`${attempts.length} attempts do not fit one capture: at most ${MAX_CAPTURE_ATTEMPTS} client ports`);
   }
   const packets: SyntheticPacket[] = [];
-  attempts.forEach((a, i) => packets.push(...streamPackets(a, FIRST_CLIENT_PORT + i)));
+  attempts.forEach((a, i) => { packets.push(...streamPackets(a, FIRST_CLIENT_PORT + i)); });
   // Interleave the streams by time, as a real capture of parallel attempts would; sort is stable.
   packets.sort((x, y) => x.timestampUs - y.timestampUs);
 
@@ -335,7 +335,7 @@ export function ipBytes(address: string): Uint8Array {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4) {
     const b = v4[1]!.split('.').map(Number);
-    text = text.slice(0, v4.index) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+    text = `${text.slice(0, v4.index)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
   }
   const [head, tail] = text.split('::') as [string, string | undefined];
   const groups = (s: string | undefined): number[] => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);

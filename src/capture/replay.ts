@@ -18,7 +18,6 @@ import { randomBytes } from 'node:crypto';
 import { thumbprint } from '../x509/thumbprint.js';
 import { DecodeError } from '../wire/errors.js';
 import { equalBytes } from '../wire/hex.js';
-import { Reader } from '../wire/reader.js';
 import { createHandshakeAssembler, createRecordDeframer } from '../tls/deframer.js';
 import { alertName } from '../tls/alert.js';
 import { type ClientHello, clientServerName, encodeClientHello, highestOfferedVersion, parseClientHello } from '../tls/client-hello.js';

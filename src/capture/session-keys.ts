@@ -10,6 +10,7 @@ import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import { DecodeError } from '../wire/errors.js';
 import { concatBytes } from '../wire/hex.js';
 import { createHandshakeAssembler } from '../tls/deframer.js';
+import type { HandshakeAssembler } from '../tls/deframer.js';
 import { ContentType, ExtensionType } from '../tls/registry.js';
 import { parseKeyLog, KeyLogLabel } from '../tls/keylog.js';
 import type { KeyLog } from '../tls/keylog.js';
@@ -88,7 +89,7 @@ export function startTranscriptHashes(c: Conn): void {
       return;
     }
     const h = createHash(hash);
-    held.forEach((m, i) => h.update(i === 0 && c.helloRetryRequest ? messageHash(hash, m) : m));
+    held.forEach((m, i) => { h.update(i === 0 && c.helloRetryRequest ? messageHash(hash, m) : m); });
     t.hashes = [h];
     return;
   }
@@ -199,7 +200,7 @@ export function onProtectedTls13(c: Conn, s: Side, r: RecordInProgress, body: Ui
   const inner = attempt(s.handshakeDone ? null : s.tls13);
   if (inner) {
     s.decryptedRecords++;
-    if (inner.contentType === ContentType.handshake) c.layers.feedHandshake(c, s, (s.decryptedAssembler ??= createHandshakeAssembler()), inner.content, true);
+    if (inner.contentType === ContentType.handshake) c.layers.feedHandshake(c, s, decryptedAssembler(s), inner.content, true);
     else if (inner.contentType === ContentType.alert && inner.content.length === 2) addAlert(c, s, inner.content[0]!, inner.content[1]!, true, true);
     else logMessage(c, s, 'application_data', true);
     return;
@@ -208,7 +209,7 @@ export function onProtectedTls13(c: Conn, s: Side, r: RecordInProgress, body: Ui
   if (early) {
     s.decryptedRecords++;
     // RFC 8446, Section 4.5: EndOfEarlyData is the only handshake message under the early keys.
-    if (early.contentType === ContentType.handshake) c.layers.feedHandshake(c, s, (s.decryptedAssembler ??= createHandshakeAssembler()), early.content, true);
+    if (early.contentType === ContentType.handshake) c.layers.feedHandshake(c, s, decryptedAssembler(s), early.content, true);
     else logMessage(c, s, 'early_data', true);
     return;
   }
@@ -231,7 +232,8 @@ export function startTls12(c: Conn, s: Side): void {
     findExtensionByType(c.serverHello.hello.extensions, ExtensionType.encrypt_then_mac) !== undefined;
   // Both directions' keys come from one key block: derived at the first ChangeCipherSpec, kept for
   // the other side's (deriving it per side doubled the PRF's HMACs).
-  const made = (c.tls12Keys ??= tls12Protection(c.version, c.cipherSuite, c.master, clientRandom(c.clientHello), c.serverHello.hello.random, etm));
+  c.tls12Keys ??= tls12Protection(c.version, c.cipherSuite, c.master, clientRandom(c.clientHello), c.serverHello.hello.random, etm);
+  const made = c.tls12Keys;
   if (made === 'version') {
     c.decryptionUnsupported = `version 0x${c.version.toString(16).padStart(4, '0')} has no TLS PRF (SSL 3.0 is not decrypted)`;
     return;
@@ -249,7 +251,7 @@ export function onProtectedTls12(c: Conn, s: Side, r: RecordInProgress, body: Ui
       const plain = decompress(c, s, decryptTls12Record(s.tls12, r.type, r.version, body));
       s.decryptedRecords++;
       if (plain) {
-        c.layers.feedHandshake(c, s, (s.decryptedAssembler ??= createHandshakeAssembler()), plain, true);
+        c.layers.feedHandshake(c, s, decryptedAssembler(s), plain, true);
         return;
       }
     } catch (e) {
@@ -283,7 +285,7 @@ export function decompress(c: Conn, s: Side, content: Uint8Array): Uint8Array | 
 export function checkFinished(c: Conn, s: Side, verifyData: Uint8Array): boolean | null {
   const t = c.transcript;
   // The version is set by the ServerHello, which also started the running hashes.
-  if (!t || !t.hashes || c.version === null || c.cipherSuite === null) return null;
+  if (!t?.hashes || c.version === null || c.cipherSuite === null) return null;
   const equal = (a: Uint8Array): boolean => a.length === verifyData.length && a.every((x, i) => x === verifyData[i]);
   if (tls13(c)) {
     const p = s.tls13;
@@ -297,4 +299,10 @@ export function checkFinished(c: Conn, s: Side, verifyData: Uint8Array): boolean
   } catch {
     return null;
   }
+}
+
+/** The side's assembler for decrypted handshake bytes, made at the first one. */
+function decryptedAssembler(s: Side): HandshakeAssembler {
+  s.decryptedAssembler ??= createHandshakeAssembler();
+  return s.decryptedAssembler;
 }

@@ -30,7 +30,6 @@ import { isHelloRetryRequest, negotiatedVersion } from '../tls/server-hello.js';
 import { MAX_CERTIFICATES } from '../tls/certificate.js';
 import { MAX_RECORD_FRAGMENT, RECORD_HEADER_LENGTH, isKnownContentType } from '../tls/record.js';
 import { ContentType, HandshakeType } from '../tls/registry.js';
-import { readExtensions } from '../tls/extensions.js';
 import { createReportOrder } from './report-order.js';
 import type { OrderTicket } from './report-order.js';
 import { finish } from './classify.js';
@@ -348,10 +347,11 @@ export function feedHandshake(c: Conn, s: Side, assembler: HandshakeAssembler, b
     // The hellos are kept, and their parsed fields alias the bytes they are read from, which may be
     // a view of the capture (see `walk`): read them from a copy of their own.
     const raw = f.msgType === HandshakeType.client_hello || f.msgType === HandshakeType.server_hello ? factCopy(f.raw) : f.raw;
-    const ctx: HandshakeContext = (c.context ??= {
+    c.context ??= {
       ...(c.version !== null ? { version: c.version } : {}),
       ...(c.cipherSuite !== null ? { cipherSuite: c.cipherSuite } : {}),
-    });
+    };
+    const ctx: HandshakeContext = c.context;
     let m: HandshakeMessage | null = null;
     try {
       m = readHandshakeMessage(new Reader(raw, '', 0), ctx);

@@ -362,9 +362,15 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
   const tableAdd = (e: TableEntry): void => {
     const { lo, hi, ports } = e.key;
     let byHi = index.get(lo);
-    if (!byHi) index.set(lo, (byHi = new Map()));
+    if (!byHi) {
+      byHi = new Map();
+      index.set(lo, byHi);
+    }
     let byPorts = byHi.get(hi);
-    if (!byPorts) byHi.set(hi, (byPorts = new Map()));
+    if (!byPorts) {
+      byPorts = new Map();
+      byHi.set(hi, byPorts);
+    }
     const slot: Slot = { entry: e, older: null, newer: null };
     byPorts.set(ports, slot);
     append(slot);

@@ -23,7 +23,8 @@ type Parser = ReturnType<Yargs>;
  */
 let yargsModule: Yargs | undefined;
 function loadYargs(): Yargs {
-  return (yargsModule ??= createRequire(import.meta.url)('yargs/yargs') as Yargs);
+  yargsModule ??= createRequire(import.meta.url)('yargs/yargs') as Yargs;
+  return yargsModule;
 }
 
 /** One command of the CLI: what the top-level help lists, and how to load the whole command. */
@@ -33,6 +34,7 @@ export interface CommandEntry {
   readonly aliases: readonly string[];
   readonly describe: string;
   /** Imports the command's module and returns its yargs command (builder, handler). */
+  // biome-ignore lint/suspicious/noExplicitAny: each command's parsed-argument type differs; yargs' CommandModule is invariant in it
   readonly load: (ctx: CliContext, waitForStop: () => Promise<void>) => Promise<CommandModule<object, any>>;
 }
 
@@ -70,6 +72,7 @@ function chosenCommand(argv: readonly string[]): CommandEntry | null {
  * connections were in flight. Left alone when this yargs has no such method.
  */
 function skipHelpCache(parser: Parser): void {
+  // yargs' internal methods are not in its types; every step below is optional-chained
   const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
   const usage = internal?.getUsageInstance?.();
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
@@ -87,6 +90,7 @@ function userMessage(msg: string): string {
  * Registers the commands (`chosen` whole, the others by name and description) and the global
  * options on `parser`; the same set-up serves `run` and the help comparison in the tests.
  */
+// biome-ignore lint/suspicious/noExplicitAny: as CommandEntry.load: any command's module
 function configure(parser: Parser, width: number, chosen: CommandModule<object, any> | null): Parser {
   for (const entry of COMMANDS) {
     if (chosen !== null && entry.command === chosen.command) parser.command(chosen);

@@ -22,7 +22,7 @@ import { serverNameOf } from './hello-variants.js';
  */
 export function clientFromHello(bytes: Uint8Array, title: string): ClientLike {
   const first = decodeStream(bytes).find((i) => i.kind === 'handshake');
-  if (!first || first.kind !== 'handshake' || first.message.kind !== 'client_hello') {
+  if (first?.kind !== 'handshake' || first.message.kind !== 'client_hello') {
     throw new DecodeError('bad-value', 'the input does not start with a ClientHello', 0, 'ClientHello');
   }
   const hello: ClientHello = first.message.body;

@@ -20,8 +20,6 @@ export const RENEGOTIATION_SCSV = 0x00ff;
  */
 export const MAX_SINGLE_RECORD_BYTES = 5 + (1 << 14);
 
-/** RFC 7685, Section 3: the padding extension's own header (type and length). */
-const PADDING_HEADER_BYTES = 4;
 
 /** Returns the bytes `hello` takes on the wire: its record(s), headers included. */
 export function recordBytes(hello: ClientHello, recordVersion: number = ProtocolVersion.TLS1_0): number {

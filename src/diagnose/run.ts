@@ -125,7 +125,10 @@ function scanned(s: AddressScan, v: ProbeVersion): AttemptResult | undefined {
 async function tryClient(host: string, port: number, first: AddressScan, sni: string | null, profile: ClientLike | undefined, opts: AttemptOptions): Promise<ClientFacts | null> {
   const target = { host, address: first.address, port };
   let ref: HelloOptions | null | undefined; // undefined: not looked for yet
-  const reference = async (): Promise<HelloOptions | null> => (ref === undefined ? (ref = await findReference(target, first, sni, opts)) : ref);
+  const reference = async (): Promise<HelloOptions | null> => {
+    if (ref === undefined) ref = await findReference(target, first, sni, opts);
+    return ref;
+  };
   const prebuilt = (o: HelloOptions): PrebuiltHello => {
     const b = buildClientHello(o);
     return { version: o.version, hello: b.hello, keyPairs: b.keyPairs };

@@ -348,60 +348,77 @@ function onHello(c: Conn, fn: (ch: ClientHello) => void): void {
 function behave(name: string, c: Conn): void {
   switch (name) {
     case 'rst-on-accept':
-      return reset(c);
+      reset(c);
+      return;
     case 'rst-after-client-hello':
-      return onHello(c, () => reset(c));
+      onHello(c, () => reset(c));
+      return;
     case 'rst-mid-server-hello':
-      return onHello(c, (ch) => {
+      onHello(c, (ch) => {
         const sh = answer(ch).serverHelloRecord;
         send(c, sh.subarray(0, sh.length >> 1), () => c.after(50, () => reset(c)));
       });
+      return;
     case 'rst-after-server-hello':
-      return onHello(c, (ch) => send(c, answer(ch).serverHelloRecord, () => c.after(100, () => reset(c))));
+      onHello(c, (ch) => send(c, answer(ch).serverHelloRecord, () => c.after(100, () => reset(c))));
+      return;
     case 'fin-on-accept':
-      return fin(c);
+      fin(c);
+      return;
     case 'fin-after-client-hello':
-      return onHello(c, () => fin(c));
+      onHello(c, () => fin(c));
+      return;
     case 'fin-mid-server-hello':
-      return onHello(c, (ch) => {
+      onHello(c, (ch) => {
         const sh = answer(ch).serverHelloRecord;
         send(c, sh.subarray(0, sh.length >> 1), () => fin(c));
       });
+      return;
     case 'fin-after-server-hello':
-      return onHello(c, (ch) => send(c, answer(ch).serverHelloRecord, () => fin(c)));
+      onHello(c, (ch) => send(c, answer(ch).serverHelloRecord, () => fin(c)));
+      return;
     case 'fin-mid-certificate':
-      return onHello(c, (ch) => {
+      onHello(c, (ch) => {
         const a = answer(ch);
         const cert = a.handshake(encodeHandshakeBody(HandshakeType.certificate, (w) => writeCertificate(w, a.tls13, [fakeCertificate(600)])));
         send(c, concatBytes(a.serverHelloRecord, a.tls13 ? a.handshake(encryptedExtensionsMessage()) : new Uint8Array(0), cert.subarray(0, cert.length >> 1)), () => fin(c));
       });
+      return;
     case 'claims-16mb':
       // RFC 8446, Section 4: uint24 length. 0xffffff = 16 MiB - 1, far past MAX_HANDSHAKE_MESSAGE.
-      return onHello(c, () => send(c, record(ContentType.handshake, ProtocolVersion.TLS1_2, Uint8Array.from([HandshakeType.server_hello, 0xff, 0xff, 0xff, 0x03, 0x03]))));
+      onHello(c, () => send(c, record(ContentType.handshake, ProtocolVersion.TLS1_2, Uint8Array.from([HandshakeType.server_hello, 0xff, 0xff, 0xff, 0x03, 0x03]))));
+      return;
     case 'record-claims-64k':
-      return onHello(c, () => send(c, Uint8Array.from([ContentType.handshake, 0x03, 0x03, 0xff, 0xff, HandshakeType.server_hello, 0x00, 0x00])));
+      onHello(c, () => send(c, Uint8Array.from([ContentType.handshake, 0x03, 0x03, 0xff, 0xff, HandshakeType.server_hello, 0x00, 0x00])));
+      return;
     case 'stalled-record':
-      return onHello(c, () => {
+      onHello(c, () => {
         const head = Uint8Array.from([ContentType.handshake, 0x03, 0x03, 0x40, 0x00]);
         send(c, concatBytes(head, new Uint8Array(100)));
       });
+      return;
     case 'drip-server-hello':
-      return onHello(c, (ch) => {
+      onHello(c, (ch) => {
         const a = answer(ch);
         const bytes = a.tls13 ? a.serverHelloRecord : concatBytes(a.serverHelloRecord, a.handshake(encodeHandshakeBody(HandshakeType.server_hello_done, () => {})));
         let i = 0;
         const step = (): void => {
-          if (i >= bytes.length) return fin(c);
+          if (i >= bytes.length) {
+            fin(c);
+            return;
+          }
           send(c, bytes.subarray(i, i + 1));
           i++;
           c.after(c.paceMs, step);
         };
         step();
       });
+      return;
     case 'empty-records-flood':
-      return onHello(c, () => flood(c, record(ContentType.handshake, ProtocolVersion.TLS1_2, new Uint8Array(0))));
+      onHello(c, () => flood(c, record(ContentType.handshake, ProtocolVersion.TLS1_2, new Uint8Array(0))));
+      return;
     case 'empty-records-trickle':
-      return onHello(c, () => {
+      onHello(c, () => {
         const empty = record(ContentType.handshake, ProtocolVersion.TLS1_2, new Uint8Array(0));
         const step = (): void => {
           send(c, empty);
@@ -409,8 +426,9 @@ function behave(name: string, c: Conn): void {
         };
         step();
       });
+      return;
     case 'alert-interleaved':
-      return onHello(c, (ch) => {
+      onHello(c, (ch) => {
         const msg = answer(ch).serverHelloMessage;
         const half = msg.length >> 1;
         send(
@@ -422,40 +440,51 @@ function behave(name: string, c: Conn): void {
           ),
         );
       });
+      return;
     case 'unoffered-suite':
-      return onHello(c, (ch) => send(c, answer(ch, { suite: 0x0000 }).serverHelloRecord, () => fin(c)));
+      onHello(c, (ch) => send(c, answer(ch, { suite: 0x0000 }).serverHelloRecord, () => fin(c)));
+      return;
     case 'unoffered-version':
-      return onHello(c, (ch) => send(c, answer(ch, { versionAbove: true }).serverHelloRecord, () => fin(c)));
+      onHello(c, (ch) => send(c, answer(ch, { versionAbove: true }).serverHelloRecord, () => fin(c)));
+      return;
     case 'hrr-loop':
-      return helloRetryLoop(c);
+      helloRetryLoop(c);
+      return;
     case 'certificate-flood': {
       const entries = Array.from({ length: FLOOD_CERTIFICATES }, () => Uint8Array.from([0x30]));
-      return onHello(c, (ch) => sendWholeFlight(c, answer(ch), entries));
+      onHello(c, (ch) => sendWholeFlight(c, answer(ch), entries));
+      return;
     }
     case 'deep-der':
-      return onHello(c, (ch) => sendWholeFlight(c, answer(ch), [deepDer(DEEP_DER_LEVELS)]));
+      onHello(c, (ch) => sendWholeFlight(c, answer(ch), [deepDer(DEEP_DER_LEVELS)]));
+      return;
     case 'inconsistent-der':
-      return onHello(c, (ch) => sendWholeFlight(c, answer(ch), inconsistentDer()));
+      onHello(c, (ch) => sendWholeFlight(c, answer(ch), inconsistentDer()));
+      return;
     case 'http-reply':
-      return onHello(c, () =>
+      onHello(c, () =>
         send(c, new TextEncoder().encode('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request'), () => fin(c)),
       );
+      return;
     case 'garbage':
-      return onHello(c, () => {
+      onHello(c, () => {
         const g = randomBytes(512);
         g[0] = 0xff;
         send(c, g, () => fin(c));
       });
+      return;
     case 'tls13-bad-records':
-      return onHello(c, (ch) => {
+      onHello(c, (ch) => {
         const a = answer(ch);
         // Well-formed application_data records (RFC 8446, Section 5.2) whose ciphertext is random:
         // the AEAD tag cannot verify under any key.
         const bad = concatBytes(...[40, 300, 17].map((n) => record(ContentType.application_data, ProtocolVersion.TLS1_2, randomBytes(n))));
         send(c, concatBytes(a.serverHelloRecord, bad), () => fin(c));
       });
+      return;
     case 'tls13-bad-key-share':
-      return onHello(c, (ch) => send(c, answer(ch, { badShare: true }).serverHelloRecord, () => fin(c)));
+      onHello(c, (ch) => send(c, answer(ch, { badShare: true }).serverHelloRecord, () => fin(c)));
+      return;
     default:
       throw new RangeError(`unknown hostile behaviour ${name}`);
   }
@@ -542,7 +571,7 @@ function answer(ch: ClientHello, tweaks: AnswerTweaks = {}): Answer {
   const highest = highestOfferedVersion(ch);
   const share = findExtension(ch.extensions, 'key_share')?.shares?.find((s) => SUPPORTED_KEY_SHARE_GROUPS.includes(s.group) && !isGrease(s.group));
   const suite13 = ch.cipherSuites.find((s) => TLS13_SUITES.includes(s));
-  const tls13 = offered !== null && offered.includes(ProtocolVersion.TLS1_3) && share !== undefined && suite13 !== undefined;
+  const tls13 = offered?.includes(ProtocolVersion.TLS1_3) === true && share !== undefined && suite13 !== undefined;
   const random = randomBytes(32);
   if (tls13) {
     const suite = tweaks.suite ?? suite13;

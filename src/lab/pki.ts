@@ -114,7 +114,6 @@ const KU = {
   cRLSign: 6,
 } as const;
 
-type CryptoKey = webcrypto.CryptoKey;
 /** The WebCrypto type pkijs' engine expects (the DOM `Crypto`, which Node's `webcrypto` implements). */
 type EngineCrypto = pkijs.CryptoEngineParameters['crypto'];
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -123,6 +122,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 export async function generateLabPki(opts: LabPkiOptions = {}): Promise<LabPki> {
   const keyAlgorithm = opts.keyAlgorithm ?? 'rsa-2048';
   const now = opts.now ?? new Date();
+  // Node's webcrypto implements the DOM Crypto pkijs expects, but @types/node does not declare it as that type
   const engine = new pkijs.CryptoEngine({ name: 'node-webcrypto', crypto: webcrypto as unknown as EngineCrypto });
 
   const [rootKeys, intermediateKeys, leafKeys] = await Promise.all([

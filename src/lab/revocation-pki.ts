@@ -47,6 +47,7 @@ const OID = {
 } as const;
 
 function engine(): pkijs.ICryptoEngine {
+  // Node's webcrypto implements the DOM Crypto pkijs expects, but @types/node does not declare it as that type
   return new pkijs.CryptoEngine({ name: 'node-webcrypto', crypto: webcrypto as unknown as EngineCrypto });
 }
 

@@ -248,13 +248,22 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       const v = negotiatedVersion(m.body);
       if (v > probed || (v === ProtocolVersion.TLS1_3 && version !== 'TLS1.3')) st.mismatch = `server chose version ${displayName(PROTOCOL_VERSIONS, v)} above the offered ${version}`;
       else if (!offersSuite(m.body.cipherSuite)) st.mismatch = `server chose cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
-      if (st.mismatch) return stop(ctl);
+      if (st.mismatch) {
+        stop(ctl);
+        return;
+      }
       // TLS 1.2 and below: read on to ServerHelloDone, unless the ServerHello is all that was asked for.
-      if (v !== ProtocolVersion.TLS1_3) return opts.serverHelloOnly ? stop(ctl) : undefined;
+      if (v !== ProtocolVersion.TLS1_3) {
+        if (opts.serverHelloOnly) stop(ctl);
+        return;
+      }
       st.group = serverKeyShareGroup(m.body);
       try {
         const keys = serverShareKeys(m.body);
-        if (helloOnly13) return stop(ctl);
+        if (helloOnly13) {
+          stop(ctl);
+          return;
+        }
         startTls13(m.body, keys);
       } catch (e) {
         st.error = `TLS 1.3 key schedule: ${(e as Error).message}`;
@@ -279,7 +288,8 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       case 'server_hello_done':
       case 'finished':
         st.finished = true;
-        return stop(ctl);
+        stop(ctl);
+        return;
       default:
         return;
     }
@@ -290,17 +300,22 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     if (st.hrr) {
       // RFC 8446, Section 4.1.4: a second HelloRetryRequest is an error; a server that loops is broken.
       st.mismatch = 'a second HelloRetryRequest';
-      return stop(ctl);
+      stop(ctl);
+      return;
     }
     st.hrr = m.body;
     st.group = group;
     if (!offersSuite(m.body.cipherSuite)) {
       st.mismatch = `HelloRetryRequest names cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
-      return stop(ctl);
+      stop(ctl);
+      return;
     }
     // We can retry only with a group we can compute; otherwise the HRR itself is the answer we keep
     // (as it is for a caller that wants only the server's first answer).
-    if (group === null || !SUPPORTED_KEY_SHARE_GROUPS.includes(group) || helloOnly13) return stop(ctl);
+    if (group === null || !SUPPORTED_KEY_SHARE_GROUPS.includes(group) || helloOnly13) {
+      stop(ctl);
+      return;
+    }
     const cookie = findExtension(m.body.extensions, 'cookie')?.cookie;
     const second = retryHello(first, group, cookie, recordVersion);
     keyPairs = second.keyPairs;
@@ -366,11 +381,13 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
             inner = decryptRecord(serverState, header, rec.fragment);
           } catch (e) {
             st.error = `TLS 1.3 record ${(e as Error).message}`;
-            return stop(ctl);
+            stop(ctl);
+            return;
           }
           if (inner.contentType === ContentType.alert) {
             st.alert = alertInfo(readAlert(new Reader(inner.content, 'Alert')), true);
-            return stop(ctl);
+            stop(ctl);
+            return;
           }
           if (inner.contentType === ContentType.handshake) {
             for (const f of protectedHs.push(inner.content, rec.offset + 5)) {
@@ -383,7 +400,8 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
         if (rec.type === ContentType.alert) {
           const r = new Reader(rec.fragment, 'Alert', rec.offset + 5);
           st.alert = alertInfo(readAlert(r), false);
-          return stop(ctl);
+          stop(ctl);
+          return;
         }
         if (rec.type === ContentType.handshake) {
           for (const f of plain.push(rec.fragment, rec.offset + 5)) {

@@ -230,7 +230,7 @@ export async function enumerateCiphers(ctx: EnumerateContext, version: ProbeVers
     const chains = await Promise.all(parts.map((p) => removeAndRetry(ctx, p, hello, pickOf)));
     const rank = new Map(candidates.map((c, i) => [c, i]));
     const accepted = [pa, pb, ...chains.flatMap((c) => c.accepted)].sort((a, b) => rank.get(a)! - rank.get(b)!);
-    const stop = chains.find((c) => c.stop !== null && c.stop.inconclusive)?.stop ?? chains.find((c) => c.stop !== null)?.stop ?? null;
+    const stop = chains.find((c) => c.stop?.inconclusive)?.stop ?? chains.find((c) => c.stop !== null)?.stop ?? null;
     return done(accepted, false, connections + chains.reduce((n, c) => n + c.connections, 0), chains.every((c) => c.complete), stop);
   }
   // The same pick both ways (the server's order rules), or no usable answer to the reversed offer

@@ -161,7 +161,7 @@ export function buildClientHello(opts: HelloOptions): BuiltHello {
   const keyPairs = keyPairsFor(opts, groups);
   const key = templateKey(opts);
   const template = key === null ? undefined : helloTemplates.get(key);
-  if (template !== undefined && template.shareLengths.every((n, i) => keyPairs[i]!.publicKey.length === n)) {
+  if (template?.shareLengths.every((n, i) => keyPairs[i]!.publicKey.length === n)) {
     return fromTemplate(template, opts, keyPairs);
   }
   const built = encodeHello(opts, groups, keyPairs);
@@ -333,7 +333,7 @@ function fromTemplate(t: HelloTemplate, opts: HelloOptions, keyPairs: readonly K
   const sidLength = t.hello.sessionId.length;
   if (opts.sessionId) record.set(opts.sessionId, SESSION_ID_AT);
   else fillRandom(record, SESSION_ID_AT, sidLength);
-  keyPairs.forEach((p, i) => record.set(p.publicKey, t.shareOffsets[i]));
+  keyPairs.forEach((p, i) => { record.set(p.publicKey, t.shareOffsets[i]); });
   let extensions = t.hello.extensions;
   if (extensions !== null && t.keyShareIndex >= 0) {
     const withShares = extensions.slice();

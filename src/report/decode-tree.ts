@@ -10,7 +10,7 @@ const INDENT = '  ';
 /** Returns the tree text for a decode result; each line escaped (names and messages come from the input). */
 export function renderDecodeTree(result: DecodeResult): string {
   const lines: string[] = [];
-  result.messages.forEach((m, i) => renderMessage(m, i, lines));
+  result.messages.forEach((m, i) => { renderMessage(m, i, lines); });
   if (result.messages.length === 0) lines.push('(no messages)');
   return lines.map((l) => escapeText(l)).join('\n');
 }
@@ -36,7 +36,7 @@ function renderMessage(m: JsonObject, index: number, lines: string[]): void {
       const suites = m.cipherSuites as number[];
       const names = m.cipherSuiteNames as string[];
       add(1, `cipher_suites (${suites.length}):`);
-      suites.forEach((c, i) => add(2, `${hex16(c)} ${names[i]}`));
+      suites.forEach((c, i) => { add(2, `${hex16(c)} ${names[i]}`); });
       add(1, `compression_methods: ${(m.compressionMethods as number[]).join(', ')}`);
       renderExtensions(m.extensions as JsonObject[], add);
       renderFindings(m.findings as JsonObject[] | undefined, add);
@@ -59,7 +59,7 @@ function renderMessage(m: JsonObject, index: number, lines: string[]): void {
       const certs = m.certificates as JsonObject[];
       add(1, `form: ${str(m.form)}${m.context ? `, context ${m.context}` : ''}`);
       add(1, `certificates (${certs.length}):`);
-      certs.forEach((c, i) => add(2, `[${i}] ${c.length} bytes DER`));
+      certs.forEach((c, i) => { add(2, `[${i}] ${c.length} bytes DER`); });
       break;
     }
     case 'server_key_exchange': {

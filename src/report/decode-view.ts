@@ -185,6 +185,7 @@ export function clientHelloToJson(ch: ClientHello): JsonObject {
     signatureAlgorithms: sigs ? [...sigs.schemes] : null,
     keyShares: ks?.shares ? ks.shares.map((s) => ({ group: s.group, length: s.keyExchange.length })) : null,
     alpn: alpn ? [...alpn.protocols] : null,
+    // Finding is an interface: no index signature, so TS will not take its all-JSON fields as Json
     findings: clientHelloFindings(ch) as unknown as Json,
   };
 }
@@ -218,6 +219,7 @@ export function serverHelloToJson(sh: ServerHello): JsonObject {
     helloRetryRequest: hrr,
     downgradeSentinel: sentinel,
     keyShareGroup: serverKeyShareGroup(sh),
+    // Finding is an interface: no index signature, so TS will not take its all-JSON fields as Json
     findings: findings as unknown as Json,
   };
 }
@@ -243,7 +245,7 @@ export function clientHelloFindings(ch: ClientHello): Finding[] {
     }
   }
   const sni = clientServerName(ch);
-  if (sni !== null && sni.endsWith('.')) out.push({ severity: 'warning', code: 'sni-trailing-dot', message: `server_name "${sni}" ends with a dot (RFC 6066 forbids it)` });
+  if (sni?.endsWith('.')) out.push({ severity: 'warning', code: 'sni-trailing-dot', message: `server_name "${sni}" ends with a dot (RFC 6066 forbids it)` });
   if (ch.compressionMethods.some((m) => m !== 0)) out.push({ severity: 'warning', code: 'non-null-compression', message: 'offers compression (CRIME)' });
   if (ch.extensions === null) out.push({ severity: 'info', code: 'no-extensions', message: 'no extensions block (SSL 3.0 style hello)' });
   if (ch.cipherSuites.includes(0x5600)) out.push({ severity: 'info', code: 'fallback-scsv', message: 'TLS_FALLBACK_SCSV present: this is a fallback retry (RFC 7507)' });

@@ -73,7 +73,7 @@ function renderRecord(head: readonly string[], r: readonly string[], width: numb
   for (let i = 1; i < head.length; i++) {
     const value = (r[i] ?? '').split('\n').flatMap((l) => wrapWords(l, width - label - 2));
     const name = head[i]!.length > label - 2 ? `${head[i]!.slice(0, label - 3)}…` : head[i]!;
-    value.forEach((v, k) => lines.push(`  ${(k === 0 ? name : '').padEnd(label)}${v}`));
+    value.forEach((v, k) => { lines.push(`  ${(k === 0 ? name : '').padEnd(label)}${v}`); });
     if (value.length === 0) lines.push(`  ${name}`);
   }
   return lines.join('\n');

@@ -5,8 +5,8 @@
  *
  * The alert is the error: its name comes from the registry, unknown values print as hex.
  */
-import { Reader } from '../wire/reader.js';
-import { Writer } from '../wire/writer.js';
+import type { Reader } from '../wire/reader.js';
+import type { Writer } from '../wire/writer.js';
 import { ALERT_DESCRIPTIONS, ALERT_LEVELS, nameOf } from './registry.js';
 
 export interface Alert {

@@ -14,7 +14,7 @@
  * Which form applies depends on the negotiated version, so it comes in as a parameter.
  */
 import { Reader } from '../wire/reader.js';
-import { Writer } from '../wire/writer.js';
+import type { Writer } from '../wire/writer.js';
 import { DecodeError } from '../wire/errors.js';
 import { type Extension, readExtensions, writeExtensions } from './extensions.js';
 import { ProtocolVersion } from './registry.js';

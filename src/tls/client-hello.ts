@@ -145,15 +145,18 @@ export class ClientHelloView implements ClientHello {
   }
 
   get random(): Uint8Array {
-    return (this.#random ??= this.#body.childAt(this.#sessionIdAt - 32, this.#sessionIdAt, 'random').whole());
+    this.#random ??= this.#body.childAt(this.#sessionIdAt - 32, this.#sessionIdAt, 'random').whole();
+    return this.#random;
   }
 
   get sessionId(): Uint8Array {
-    return (this.#sessionId ??= this.#body.childAt(this.#sessionIdAt, this.#suitesAt, 'legacy_session_id').vec(1, 'legacy_session_id'));
+    this.#sessionId ??= this.#body.childAt(this.#sessionIdAt, this.#suitesAt, 'legacy_session_id').vec(1, 'legacy_session_id');
+    return this.#sessionId;
   }
 
   get cipherSuites(): readonly number[] {
-    return (this.#cipherSuites ??= this.#body.childAt(this.#suitesAt, this.#compressionAt, 'cipher_suites').u16List(2, 'cipher_suites'));
+    this.#cipherSuites ??= this.#body.childAt(this.#suitesAt, this.#compressionAt, 'cipher_suites').u16List(2, 'cipher_suites');
+    return this.#cipherSuites;
   }
 
   get compressionMethods(): readonly number[] {
@@ -167,7 +170,8 @@ export class ClientHelloView implements ClientHello {
   /** Every extension, decoded, in wire order; null when the hello has no extension block. */
   get extensions(): readonly Extension[] | null {
     if (this.extensionTypes === null) return null;
-    return (this.#all ??= this.extensionTypes.map((_type, i) => this.extensionAt(i)));
+    this.#all ??= this.extensionTypes.map((_type, i) => this.extensionAt(i));
+    return this.#all;
   }
 
   /** Returns the `i`th extension (wire order), decoded on first use. */

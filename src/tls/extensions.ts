@@ -8,8 +8,8 @@
  *
  * Every arm holds exactly what the wire said, so `write(read(bytes))` reproduces the bytes.
  */
-import { Reader } from '../wire/reader.js';
-import { Writer } from '../wire/writer.js';
+import type { Reader } from '../wire/reader.js';
+import type { Writer } from '../wire/writer.js';
 import { DecodeError } from '../wire/errors.js';
 import { readU16List, writeU16List } from '../wire/codec.js';
 import { EXTENSION_TYPES, ExtensionType, nameOf } from './registry.js';

@@ -3,8 +3,8 @@
  *
  *     struct { HandshakeType msg_type; uint24 length; select (msg_type) { ... } body; } Handshake;
  */
-import { Reader } from '../wire/reader.js';
-import { Writer } from '../wire/writer.js';
+import type { Reader } from '../wire/reader.js';
+import type { Writer } from '../wire/writer.js';
 
 /**
  * Largest handshake message body we buffer. A peer controls the 24-bit length, so without a cap one

@@ -8,7 +8,7 @@
  *         opaque fragment[TLSPlaintext.length];
  *     } TLSPlaintext;
  */
-import { Reader } from '../wire/reader.js';
+import type { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 
 export const RECORD_HEADER_LENGTH = 5;

@@ -9,7 +9,7 @@
  *     TLS 1.0/1.1: opaque signature<0..2^16-1>)
  */
 import { Reader } from '../wire/reader.js';
-import { Writer } from '../wire/writer.js';
+import type { Writer } from '../wire/writer.js';
 import { DecodeError } from '../wire/errors.js';
 import { cipherSuiteInfo, ProtocolVersion } from './registry.js';
 

@@ -13,7 +13,7 @@
  *         opaque challenge[challenge_length];
  *     } V2ClientHello;
  */
-import { Reader } from '../wire/reader.js';
+import type { Reader } from '../wire/reader.js';
 
 export interface SslV2ClientHello {
   readonly version: number;

@@ -211,7 +211,7 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
     sent.push({ cert, index });
   });
   const leafEntry = sent[0];
-  if (!leafEntry || leafEntry.index !== 0) return empty(sent.map((s) => s.cert));
+  if (leafEntry?.index !== 0) return empty(sent.map((s) => s.cert));
   const leaf = leafEntry.cert;
 
   // Build and validate candidate paths until one is valid.
@@ -328,14 +328,17 @@ function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly {
   // A root of a store is long-lived: its extras are read once, not once per check.
   if (entry?.cert && entry.cert === top && !memo.has(top)) {
     let x = anchorExtras.get(top);
-    if (!x) anchorExtras.set(top, (x = certExtras(top)));
+    if (!x) {
+      x = certExtras(top);
+      anchorExtras.set(top, x);
+    }
     memo.set(top, x);
   }
   findings.push(...validatePath(path, { at, anchorIndex, memo, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.maxIntermediates !== undefined ? { maxIntermediates: opts.maxIntermediates } : {}) }));
   if (anchor?.expired && !findings.some((f) => f.code === 'root-expired' || (f.code === 'expired' && f.certificate === topIndex))) {
     add('root-expired', 'error', `the root ${anchor.name} expired on ${(entry?.root.notAfter ?? top.notAfter).toISOString()}`, topIndex);
   }
-  const verified = complete && anchor !== null && anchor.trusted && signaturesValid;
+  const verified = complete && anchor?.trusted === true && signaturesValid;
   const valid = verified && !findings.some((f) => f.severity === 'error');
   return { candidate, anchor, findings, complete, verified, valid };
 }

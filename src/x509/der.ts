@@ -253,36 +253,44 @@ class DerCertInfo implements CertInfo {
   }
 
   get keyAlgorithmOid(): string {
-    return (this.#keyAlgorithmOid ??= algorithmOid(this.der, this.#raw.keyAlgorithm));
+    this.#keyAlgorithmOid ??= algorithmOid(this.der, this.#raw.keyAlgorithm);
+    return this.#keyAlgorithmOid;
   }
   get keyType(): KeyType {
     return KeyAlgorithm[this.keyAlgorithmOid] ?? 'unknown';
   }
   get signatureAlgorithmOid(): string {
-    return (this.#signatureAlgorithmOid ??= algorithmOid(this.der, this.#raw.signatureAlgorithm));
+    this.#signatureAlgorithmOid ??= algorithmOid(this.der, this.#raw.signatureAlgorithm);
+    return this.#signatureAlgorithmOid;
   }
   get signatureAlgorithm(): string {
     return signatureAlgorithmName(this.signatureAlgorithmOid);
   }
   get selfIssued(): boolean {
     const r = this.#raw;
-    return (this.#selfIssued ??= sameBytes(this.der, r.subject, r.subjectEnd, r.issuer, r.issuerEnd));
+    this.#selfIssued ??= sameBytes(this.der, r.subject, r.subjectEnd, r.issuer, r.issuerEnd);
+    return this.#selfIssued;
   }
   get sha1(): string {
-    return (this.#sha1 ??= thumbprint(this.der, 'sha1'));
+    this.#sha1 ??= thumbprint(this.der, 'sha1');
+    return this.#sha1;
   }
   get sha256(): string {
-    return (this.#sha256 ??= thumbprint(this.der, 'sha256'));
+    this.#sha256 ??= thumbprint(this.der, 'sha256');
+    return this.#sha256;
   }
   get subject(): DistinguishedName {
-    return (this.#subject ??= decodeName(this.der, this.#raw.subject, this.#raw.subjectEnd));
+    this.#subject ??= decodeName(this.der, this.#raw.subject, this.#raw.subjectEnd);
+    return this.#subject;
   }
   get issuer(): DistinguishedName {
-    return (this.#issuer ??= decodeName(this.der, this.#raw.issuer, this.#raw.issuerEnd));
+    this.#issuer ??= decodeName(this.der, this.#raw.issuer, this.#raw.issuerEnd);
+    return this.#issuer;
   }
   get serialNumber(): string {
     const s = this.#raw.serial;
-    return (this.#serial ??= serialToHex(this.der.subarray(contentStart(this.der, s), tlvEnd(this.der, s))));
+    this.#serial ??= serialToHex(this.der.subarray(contentStart(this.der, s), tlvEnd(this.der, s)));
+    return this.#serial;
   }
   get keyBits(): number | null {
     return this.#keyInfo().bits;
@@ -291,14 +299,16 @@ class DerCertInfo implements CertInfo {
     return this.#keyInfo().curve;
   }
   #keyInfo(): { bits: number | null; curve: string | null } {
-    return (this.#key ??= keySize(this.der, this.keyType, algorithmParams(this.der, this.#raw.keyAlgorithm), this.#raw.publicKey));
+    this.#key ??= keySize(this.der, this.keyType, algorithmParams(this.der, this.#raw.keyAlgorithm), this.#raw.publicKey);
+    return this.#key;
   }
   get signatureAlgorithmParams(): Uint8Array | null {
     const p = algorithmParams(this.der, this.#raw.signatureAlgorithm);
     return p ? this.der.subarray(p.start, p.end) : null;
   }
   get san(): SubjectAltNames {
-    return (this.#san ??= decodeSan(this.der, this.#raw.ext.san));
+    this.#san ??= decodeSan(this.der, this.#raw.ext.san);
+    return this.#san;
   }
   get keyUsage(): readonly string[] | null {
     if (this.#keyUsage === undefined) {
@@ -421,8 +431,10 @@ function readName(der: Uint8Array, p: number, limit: number, paths: NamePaths): 
 }
 
 /** `Buffer.prototype.latin1Slice`: one native call that turns a byte range of any Uint8Array into text, one character per octet. */
+// latin1Slice is Buffer's undocumented native method, missing from @types/node
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
 /** `Buffer.prototype.utf8Slice`: the decoder behind `buffer.toString('utf8')`, on a byte range. */
+// utf8Slice is Buffer's undocumented native method, missing from @types/node
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
 
 /** Returns `der[start..end)` with one character per octet (Latin-1; T.61 is read so, as OpenSSL does). */

@@ -124,7 +124,10 @@ function subtreesByForm(nc: NameConstraints): Map<string, FormSubtrees> {
     for (const b of list ?? []) {
       const form = formOf(b);
       let f = out.get(form);
-      if (!f) out.set(form, (f = { permitted: [], excluded: [] }));
+      if (!f) {
+        f = { permitted: [], excluded: [] };
+        out.set(form, f);
+      }
       f[which].push(b.kind === 'dns' ? { kind: 'dns', value: normalizeDns(b.value) } : b);
     }
   };

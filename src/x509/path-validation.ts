@@ -139,7 +139,7 @@ function checkCa(cert: CertInfo, x: CertExtras, i: number, isAnchor: boolean, na
   if (cert.subject.parts.length === 0) add('empty-subject', 'error', `a CA certificate has an empty subject (RFC 5280, Section 4.1.2.6)`, i);
   const bc = cert.basicConstraints;
   const bcExt = extensionOf(x, Ext.basicConstraints);
-  if (!bc || !bc.ca) add('not-a-ca', 'error', `${issues} is not a CA (basicConstraints ${bc ? 'cA=false' : 'absent'}; RFC 5280, Section 6.1.4 (k))`, i);
+  if (!bc?.ca) add('not-a-ca', 'error', `${issues} is not a CA (basicConstraints ${bc ? 'cA=false' : 'absent'}; RFC 5280, Section 6.1.4 (k))`, i);
   else if (bcExt && !bcExt.critical) add('basic-constraints-not-critical', 'error', `${name}: basicConstraints is not critical (RFC 5280, Section 4.2.1.9: MUST be critical in CA certificates)`, i);
   if (cert.keyUsage && !cert.keyUsage.includes('keyCertSign')) add('not-a-ca', 'error', `${issues} its keyUsage lacks keyCertSign (RFC 5280, Section 4.2.1.3)`, i);
   if (x.eku) {

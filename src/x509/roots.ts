@@ -200,7 +200,11 @@ function readCertificateFile(path: string): TrustedRoot[] {
 
 function dedupe(roots: readonly TrustedRoot[]): TrustedRoot[] {
   const seen = new Set<string>();
-  return roots.filter((r) => !seen.has(r.sha1) && (seen.add(r.sha1), true));
+  return roots.filter((r) => {
+    if (seen.has(r.sha1)) return false;
+    seen.add(r.sha1);
+    return true;
+  });
 }
 
 /** One documented root and whether a bundle holds it. */

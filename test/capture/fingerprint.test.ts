@@ -168,7 +168,7 @@ describe.skipIf(!hasCorpus)('fingerprints that suricata-verify asserts', () => {
     const raws = new Map<string, string>();
     suricataJa4 = (ours) => {
       const r = raws.get(ours);
-      if (!r || r.split('_').length !== 3) return null;
+      if (r?.split('_').length !== 3) return null;
       const c = r.split('_')[2]!;
       return `${ours.slice(0, 24)}${c.length ? createHash('sha256').update(`${c}_`).digest('hex').slice(0, 12) : '000000000000'}`;
     };

@@ -61,7 +61,10 @@ const intoStates = new WeakMap<DecodeState, DecodeState>();
 function expectSame(linkType: number, data: Uint8Array, a: DecodeState, b: DecodeState, frame = 3, countersAtEnd = false): void {
   const info = { timestampUs: 1_700_000_000_000_000 + frame, frame };
   let c = intoStates.get(a);
-  if (!c) intoStates.set(a, (c = createDecodeState()));
+  if (!c) {
+    c = createDecodeState();
+    intoStates.set(a, c);
+  }
   const ours = decodePacket(linkType, data, info, a);
   const reference = decodePacketWithReader(linkType, data, info, b);
   const padded = new Uint8Array(data.length + 13).fill(0xee);
@@ -112,7 +115,7 @@ describe('decodePacket on the common IPv4/TCP packet', () => {
     const first = ipv4({ src: '10.1.1.1', dst: '10.2.2.2', id: 5, moreFragments: true }, whole.subarray(0, 40));
     const last = ipv4({ src: '10.1.1.1', dst: '10.2.2.2', id: 5, fragmentOffset: 40 }, whole.subarray(40));
     const plain = ipv4({ src: '10.1.1.1', dst: '10.2.2.2' }, whole);
-    [first, plain, last, plain].forEach((p, i) => expectSame(LinkType.RAW, p, a, b, i + 1));
+    [first, plain, last, plain].forEach((p, i) => { expectSame(LinkType.RAW, p, a, b, i + 1); });
     expect(a.stats).toMatchObject({ tcp: 3, reassembled: 1 });
   });
 });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDecodeState, decodePacket, ipv6Text, LinkType } from '../../src/capture/packet.js';
 import type { TcpSegment } from '../../src/capture/packet.js';
 import { readCapture } from '../../src/capture/pcap.js';
@@ -72,7 +72,7 @@ describe('decodePacket', () => {
     const le = true;
     const types = [...new Set(FRAMES.map((f) => f.linkType))];
     const blocks = [shb(le), ...types.map((t) => idb(le, t))];
-    FRAMES.forEach((f, i) => blocks.push(epb(le, types.indexOf(f.linkType), BigInt(i), f.data)));
+    FRAMES.forEach((f, i) => { blocks.push(epb(le, types.indexOf(f.linkType), BigInt(i), f.data)); });
     const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-link-'));
     try {
       const path = join(dir, 'links.pcapng');

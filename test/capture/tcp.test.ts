@@ -58,7 +58,10 @@ function recorder(limits?: Partial<ReassemblerLimits>): { r: ReturnType<typeof c
   const stream = (f: Flow, dir: Direction) => {
     const k = `${f.id}/${dir}`;
     let s = log.streams.get(k);
-    if (!s) log.streams.set(k, (s = { next: 0, chunks: [] }));
+    if (!s) {
+      s = { next: 0, chunks: [] };
+      log.streams.set(k, s);
+    }
     return s;
   };
   const events: StreamEvents = {

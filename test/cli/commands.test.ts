@@ -63,6 +63,7 @@ describe('the top-level help without yargs', () => {
       { command: 'c', aliases: ['cc'], describe: 'exactly enough words to end close to the right edge of the screen here ok' },
     ];
     for (const width of [80, 100, 110]) {
+      // biome-ignore lint/suspicious/noExplicitAny: the bare yargs factory, as src/cli/run.ts loads it
       const p = (yargs as (a: string[]) => any)([]).scriptName('tlsprobe').usage(`${USAGE}\n\n${ABOUT}`);
       for (const c of commands) p.command({ ...c, handler: () => {} });
       const expected: string = await p.help().alias('h', 'help').version().wrap(width).getHelp();

@@ -65,7 +65,7 @@ describe.skipIf(!existsSync(CLI))('tlsprobe decode (built CLI)', () => {
 
   it('names a broken extension inside a ClientHello by its path', () => {
     // A ClientHello whose extensions block claims 0x20 bytes but holds 4.
-    const body = '0303' + '00'.repeat(32) + '00' + '0002' + '1301' + '0100' + '0020' + '00000000';
+    const body = ['0303', '00'.repeat(32), '00', '0002', '1301', '0100', '0020', '00000000'].join('');
     const len = (body.length / 2).toString(16).padStart(6, '0');
     const r = tlsprobe(['decode', '--hex', `01${len}${body}`]);
     expect(r.code).toBe(2);

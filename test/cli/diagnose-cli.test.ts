@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { parseRegistryText, checkRegistry } from '../../src/diagnose/registry.js';
-import { HAS_CLI, REPO_ROOT, tlsprobe } from '../helpers/cli.js';
+import { HAS_CLI, tlsprobe } from '../helpers/cli.js';
 
-const ROOT = REPO_ROOT;
 
 
 let lab: Lab;

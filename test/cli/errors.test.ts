@@ -78,7 +78,7 @@ describe.skipIf(!HAS_CLI)('input errors: one line, exit 2, never "Try --help"', 
 
   it('decodes a few MB of hex text (comments, spaces, colons) without recursing (was: stack overflow)', async () => {
     const file = join(dir, 'big.hex');
-    writeFileSync(file, '# many alerts\n' + '15 03 03 00 02 02 28 # alert\n'.repeat(200_000));
+    writeFileSync(file, `# many alerts\n${'15 03 03 00 02 02 28 # alert\n'.repeat(200_000)}`);
     const r = await tlsprobe(['decode', file]);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(/too-large|more than/);
@@ -122,7 +122,7 @@ describe.skipIf(!HAS_CLI)('--json always prints JSON, failures included, with th
     ['decode (usage)', ['decode', '--json'], 2, 'bad-input'],
     ['probe', ['probe', 'http://example.com/', '--json'], 2, 'bad-input'],
     ['probe --ndjson', ['probe', 'a b', '--ndjson'], 2, 'bad-input'],
-    ['chain (file)', ['chain', notThere + '.pem', '--json'], 2, 'bad-input'],
+    ['chain (file)', ['chain', `${notThere}.pem`, '--json'], 2, 'bad-input'],
     ['chain (network)', ['chain', '127.0.0.1:1', '--json'], 3, 'network'],
     ['clients', ['clients', 'no-such-host.invalid', '--json'], 3, 'network'],
     ['registry', ['registry', notThere, '--json'], 2, 'bad-input'],

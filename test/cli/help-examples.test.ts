@@ -27,7 +27,7 @@ const NAME_OPTIONS = new Set(['--fix-sni', '--host', '--sni']);
 async function commandExamples(): Promise<string[]> {
   const found: string[] = [];
   const recorder: object = new Proxy({}, {
-    get: (_t, key) => (key === 'example' ? (cmd: string) => (found.push(cmd.replace(/\$0/g, 'tlsprobe')), recorder) : () => recorder),
+    get: (_t, key) => (key === 'example' ? (cmd: string) => { found.push(cmd.replace(/\$0/g, 'tlsprobe')); return recorder; } : () => recorder),
   });
   const ctx = { out: () => {}, err: () => {}, setExitCode: () => {}, isTty: false };
   for (const entry of COMMANDS) {

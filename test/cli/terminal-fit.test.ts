@@ -36,7 +36,7 @@ describe('fitting', () => {
   });
 
   it('wraps prose with an indent after the first line', () => {
-    expect(wrapProse('- [registry] ' + 'word '.repeat(30).trim(), 40, 2).split('\n').slice(1).every((l) => l.startsWith('  ') && l.length <= 40)).toBe(true);
+    expect(wrapProse(`- [registry] ${'word '.repeat(30).trim()}`, 40, 2).split('\n').slice(1).every((l) => l.startsWith('  ') && l.length <= 40)).toBe(true);
   });
 });
 

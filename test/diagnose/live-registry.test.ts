@@ -40,7 +40,10 @@ function withEnv<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
 describe('readLiveRegistry', () => {
   it('refuses off Windows without running reg', async () => {
     let ran = false;
-    const err = await readLiveRegistry({ platform: 'linux', run: async () => ((ran = true), { code: 0, stdout: new Uint8Array(), stderr: '' }) }).catch((e: unknown) => e);
+    const err = await readLiveRegistry({ platform: 'linux', run: async () => {
+        ran = true;
+        return { code: 0, stdout: new Uint8Array(), stderr: '' };
+      } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LiveRegistryError);
     expect((err as LiveRegistryError).code).toBe('not-windows');
     expect((err as Error).message).toMatch(/needs Windows/);

@@ -31,6 +31,7 @@ const MAX_GROWTH = 30;
 
 // --- exact counters ---------------------------------------------------------------------------
 
+// to wrap its methods for counting: the prototype typed as a writable record
 const proto = Uint8Array.prototype as unknown as {
   set: (src: ArrayLike<number>, offset?: number) => void;
   slice: (start?: number, end?: number) => Uint8Array;
@@ -67,6 +68,7 @@ afterEach(() => {
 
 /** Counts the Reader's bounds checks (`take`, through which every read goes) while `fn` runs. */
 function countReads(fn: () => void): number {
+  // Reader's private `take`, wrapped to count reads
   const r = Reader.prototype as unknown as { take: (n: number, field?: string) => number };
   const take = r.take;
   let n = 0;
@@ -172,7 +174,7 @@ describe('bounded work per input byte, by time at 10× the size', () => {
   });
 
   it('pemToDer: BEGIN lines of both labels, one END at the very end', () => {
-    const make = (n: number) => '-----BEGIN X509 CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n'.repeat(n) + '-----END CERTIFICATE-----\n';
+    const make = (n: number) => `${'-----BEGIN X509 CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n'.repeat(n)}-----END CERTIFICATE-----\n`;
     expect(growth(make, (t) => expect(() => pemToDer(t)).toThrow(), 2000)).toBeLessThan(MAX_GROWTH);
   });
 

@@ -66,7 +66,7 @@ export async function runCli(args: readonly string[], signal?: AbortSignal): Pro
   const { run } = await import('../../src/cli/run.js');
   let stdout = '';
   let stderr = '';
-  const code = await run(args, { out: (t) => (stdout += t + '\n'), err: (t) => (stderr += t + '\n'), setExitCode: () => undefined, isTty: false, ...(signal ? { signal } : {}) });
+  const code = await run(args, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`), setExitCode: () => undefined, isTty: false, ...(signal ? { signal } : {}) });
   assertNoStackTrace(stderr, args);
   validateCliOutput(args, stdout);
   return { code, stdout, stderr };

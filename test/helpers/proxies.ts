@@ -97,11 +97,20 @@ export function startHttpConnectProxy(opts: TestProxyOptions = {}): Promise<Test
         authorized = headers['proxy-authorization'] === expected;
       }
       requests.push({ target: target ?? '', headers, authorized });
-      if (method !== 'CONNECT' || !/^HTTP\/1\.[01]$/.test(version ?? '')) return answer('405 Method Not Allowed');
-      if (authorized === false) return answer('407 Proxy Authentication Required', 'Proxy-Authenticate: Basic realm="tlsprobe test proxy"\r\n');
+      if (method !== 'CONNECT' || !/^HTTP\/1\.[01]$/.test(version ?? '')) {
+        answer('405 Method Not Allowed');
+        return;
+      }
+      if (authorized === false) {
+        answer('407 Proxy Authentication Required', 'Proxy-Authenticate: Basic realm="tlsprobe test proxy"\r\n');
+        return;
+      }
       const parsed = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(target ?? '');
       const host = parsed?.[1] ?? parsed?.[2];
-      if (!parsed || host === undefined || !LOOPBACK_TARGETS.has(host) || opts.mode === 'refuse') return answer('403 Forbidden');
+      if (!parsed || host === undefined || !LOOPBACK_TARGETS.has(host) || opts.mode === 'refuse') {
+        answer('403 Forbidden');
+        return;
+      }
       openUpstream(host, Number(parsed[3]), (upstream, err) => {
         if (err !== null) return answer('502 Bad Gateway');
         client.write('HTTP/1.1 200 Connection established\r\n\r\n');
@@ -135,7 +144,8 @@ export function startSocks5Proxy(opts: TestProxyOptions = {}): Promise<TestProxy
           const want = opts.auth ? 0x02 : 0x00;
           if (!methods.includes(want)) {
             requests.push({ target: '', methods, authorized: opts.auth ? false : null });
-            return fail(Buffer.from([5, 0xff]));
+            fail(Buffer.from([5, 0xff]));
+            return;
           }
           client.write(Buffer.from([5, want]));
           state = opts.auth ? 'auth' : 'request';
@@ -153,7 +163,8 @@ export function startSocks5Proxy(opts: TestProxyOptions = {}): Promise<TestProxy
           authorized = user === opts.auth!.username && pass === opts.auth!.password;
           if (!authorized) {
             requests.push({ target: '', methods, authorized });
-            return fail(Buffer.from([1, 1]));
+            fail(Buffer.from([1, 1]));
+            return;
           }
           client.write(Buffer.from([1, 0]));
           state = 'request';
@@ -163,7 +174,10 @@ export function startSocks5Proxy(opts: TestProxyOptions = {}): Promise<TestProxy
         if (buf.length < 5) return;
         const atyp = buf[3]!;
         const addrLength = atyp === 1 ? 4 : atyp === 4 ? 16 : atyp === 3 ? 1 + buf[4]! : -1;
-        if (addrLength < 0) return fail(Buffer.from([5, 8, 0, 1, 0, 0, 0, 0, 0, 0]));
+        if (addrLength < 0) {
+          fail(Buffer.from([5, 8, 0, 1, 0, 0, 0, 0, 0, 0]));
+          return;
+        }
         if (buf.length < 4 + addrLength + 2) return;
         const addr = buf.subarray(4, 4 + addrLength);
         const host =
@@ -177,14 +191,20 @@ export function startSocks5Proxy(opts: TestProxyOptions = {}): Promise<TestProxy
         client.removeListener('data', onData);
         client.pause();
         requests.push({ target: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`, methods, addressType: atyp, authorized });
-        if (buf[1] !== 1) return fail(Buffer.from([5, 7, 0, 1, 0, 0, 0, 0, 0, 0]));
-        if (!LOOPBACK_TARGETS.has(host) || opts.mode === 'refuse') return fail(Buffer.from([5, 2, 0, 1, 0, 0, 0, 0, 0, 0]));
+        if (buf[1] !== 1) {
+          fail(Buffer.from([5, 7, 0, 1, 0, 0, 0, 0, 0, 0]));
+          return;
+        }
+        if (!LOOPBACK_TARGETS.has(host) || opts.mode === 'refuse') {
+          fail(Buffer.from([5, 2, 0, 1, 0, 0, 0, 0, 0, 0]));
+          return;
+        }
         openUpstream(host, port, (upstream, err) => {
           if (err !== null) return fail(Buffer.from([5, err.code === 'ECONNREFUSED' ? 5 : 1, 0, 1, 0, 0, 0, 0, 0, 0]));
           // BND.ADDR/BND.PORT: the proxy's address towards the target (RFC 1928, Section 6).
           const bound = Buffer.alloc(10);
           bound.set([5, 0, 0, 1]);
-          (upstream!.localAddress ?? '0.0.0.0').split('.').forEach((o, i) => (bound[4 + i] = Number(o) || 0));
+          (upstream!.localAddress ?? '0.0.0.0').split('.').forEach((o, i) => { bound[4 + i] = Number(o) || 0; });
           bound.writeUInt16BE(upstream!.localPort ?? 0, 8);
           client.write(bound);
           relay(client, upstream!, early, opts.mode ?? 'tunnel');
@@ -256,7 +276,7 @@ function relay(client: Socket, upstream: Socket, early: Buffer, mode: ProxyMode)
 
 function startProxy(
   kind: Via['kind'],
-  opts: TestProxyOptions,
+  _opts: TestProxyOptions,
   handle: (client: Socket, requests: ProxyRequest[]) => void,
 ): Promise<TestProxy> {
   const sockets = new Set<Socket>();

@@ -57,7 +57,7 @@ function handshake(name: string, options: ConnectionOptions): Promise<
     s.once('secureConnect', () => {
       const chain: string[] = [];
       let c: PeerCertificate | undefined = s.getPeerCertificate(true);
-      while (c && c.subject && !chain.includes(c.subject.CN)) {
+      while (c?.subject && !chain.includes(c.subject.CN)) {
         chain.push(c.subject.CN);
         c = (c as PeerCertificate & { issuerCertificate?: PeerCertificate }).issuerCertificate;
       }
@@ -206,7 +206,7 @@ describe('lab endpoints answering raw ClientHellos', () => {
   it('reset-legacy resets an SSL 2.0-format hello, alert-legacy alerts in its version', async () => {
     // RFC 5246, Appendix E.2: 2-byte header (high bit set, 28 bytes follow), client-hello, version
     // 3,1, one cipher spec 00 00 2f, no session id, 16-byte challenge.
-    const v2 = fromHex('80 1c 01 03 01 00 03 00 00 00 10 00 00 2f' + ' 42'.repeat(16));
+    const v2 = fromHex(`80 1c 01 03 01 00 03 00 00 00 10 00 00 2f${' 42'.repeat(16)}`);
     const reset = lab.endpoint('reset-legacy');
     expect((await exchange({ address: reset.host, port: reset.port }, v2)).end).toBe('reset');
     const alert = lab.endpoint('alert-legacy');

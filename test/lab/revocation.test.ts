@@ -154,7 +154,7 @@ describe('checkRevocationOnline against the lab responder', () => {
   });
 
   it('reports a responder that answers 200 with something else as reachable, with CRYPT_E_NO_REVOCATION_CHECK', async () => {
-    const junk = createServer((req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>captive portal</html>'));
+    const junk = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>captive portal</html>'));
     await new Promise<void>((r) => junk.listen(0, '127.0.0.1', () => r()));
     try {
       const pki = await generateLabPki({ keyAlgorithm: 'ecdsa-p256', revocationBaseUrl: `http://127.0.0.1:${(junk.address() as AddressInfo).port}/portal` });

@@ -150,6 +150,6 @@ describe('a scan with --ciphers against a server that follows the client order',
     await settled(r, n);
     // The k-th connection may start no earlier than (k-1)/rate s after the scan began, and the
     // relay accepts it after it started.
-    r.accepts.forEach((at, k) => expect(at - t0).toBeGreaterThanOrEqual((k * 1000) / rate - 1));
+    r.accepts.forEach((at, k) => { expect(at - t0).toBeGreaterThanOrEqual((k * 1000) / rate - 1); });
   });
 });

@@ -104,7 +104,7 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
       socket.resume();
     };
     /** Takes complete lines off `buf` and answers each. */
-    const lines = (answer: (line: string, rest: Buffer) => boolean | void): void => {
+    const lines = (answer: (line: string, rest: Buffer) => boolean | undefined): void => {
       for (;;) {
         const nl = buf.indexOf('\n');
         if (nl < 0) return;
@@ -119,7 +119,7 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
       switch (protocol) {
         case 'smtp':
           // RFC 5321, Section 4.1.1.1 (EHLO) and RFC 3207, Section 4 (STARTTLS).
-          return lines((line, rest) => {
+          lines((line, rest) => {
             if (/^EHLO /i.test(line)) socket.write('250-mail.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n');
             else if (/^STARTTLS$/i.test(line)) {
               if (behaviour === 'accept') handOff('220 2.0.0 Ready to start TLS\r\n', rest);
@@ -127,9 +127,10 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
               return true;
             } else socket.write('500 5.5.2 Error: command not recognized\r\n');
           });
+          return;
         case 'ftp':
           // RFC 4217, Section 4.
-          return lines((line, rest) => {
+          lines((line, rest) => {
             if (/^AUTH TLS$/i.test(line)) {
               if (behaviour === 'accept') handOff('234 AUTH TLS successful\r\n', rest);
               else refuse(`${REFUSALS.ftp}\r\n`);
@@ -137,9 +138,10 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
             }
             socket.write('500 Unknown command\r\n');
           });
+          return;
         case 'imap':
           // RFC 9051, Section 6.1.1 (CAPABILITY) and 6.2.1 (STARTTLS).
-          return lines((line, rest) => {
+          lines((line, rest) => {
             const [tag, command] = line.split(' ');
             if (/^CAPABILITY$/i.test(command ?? '')) socket.write(`* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n${tag} OK CAPABILITY completed\r\n`);
             else if (/^STARTTLS$/i.test(command ?? '')) {
@@ -148,9 +150,10 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
               return true;
             } else socket.write(`${tag} BAD unknown command\r\n`);
           });
+          return;
         case 'pop3':
           // RFC 2449, Section 5 (CAPA) and RFC 2595, Section 4 (STLS).
-          return lines((line, rest) => {
+          lines((line, rest) => {
             if (/^CAPA$/i.test(line)) socket.write('+OK Capability list follows\r\nSTLS\r\nUSER\r\n.\r\n');
             else if (/^STLS$/i.test(line)) {
               if (behaviour === 'accept') handOff('+OK Begin TLS negotiation\r\n', rest);
@@ -158,6 +161,7 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
               return true;
             } else socket.write('-ERR unknown command\r\n');
           });
+          return;
         case 'ldap': {
           // RFC 4511, Section 4.14: a whole LDAPMessage (short-form lengths from these clients).
           if (buf.length < 2 || buf.length < 2 + buf[1]!) return;

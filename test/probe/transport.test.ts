@@ -425,6 +425,7 @@ describe('exchange against real TLS servers', () => {
   for (const stack of stacks) {
     describe.skipIf(!stack.has)(stack.name, () => {
       let server: ExternalServer;
+      // biome-ignore lint/suspicious/noDuplicateTestHooks: one hook per stack's own describe (a loop Biome reads as one block)
       beforeAll(async () => {
         server = await stack.start(pki);
       });

@@ -18,7 +18,7 @@ import { hasTool } from '../helpers/servers.js';
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_CHROMIUM = hasTool('chromium');
 const NO_CHROMIUM = 'chromium not found on PATH (apt install chromium): the HTML report browser test is skipped';
-export const TEST_OUTPUT = join(REPO_ROOT, 'test-output');
+const TEST_OUTPUT = join(REPO_ROOT, 'test-output');
 
 describe('the HTML page', () => {
   const hostile = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'`&';
@@ -143,6 +143,7 @@ describe.skipIf(!HAS_CLI)('the HTML report of a lab diagnose', () => {
         if (r.url() !== url && !r.url().startsWith('data:')) requests.push(r.url());
       });
       await page.goto(url, { waitUntil: 'load' });
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText (the rendered text a reader sees), not the DOM property
       expect(await page.locator('#verdict').innerText()).toContain('legacy-version-reset');
       expect(await page.locator('svg.ladder').count()).toBe(5);
       expect(await page.locator('svg.ladder').first().getAttribute('aria-label')).toBe('SSL3.0: reset');

@@ -54,7 +54,10 @@ async function streamsOf(file: string): Promise<{ name: string; bytes: Uint8Arra
     onData(flow, dir, bytes) {
       const k = key(flow, dir);
       let s = dirs.get(k);
-      if (!s) dirs.set(k, (s = { chunks: [], length: 0, cut: false }));
+      if (!s) {
+        s = { chunks: [], length: 0, cut: false };
+        dirs.set(k, s);
+      }
       if (s.cut || s.length + bytes.length > MAX_STREAM_BYTES) {
         s.cut = true;
         return;

@@ -40,9 +40,6 @@ const SUITES = [
   { name: 'TLS_AES_128_CCM_8_SHA256', value: 0x1305, keyLength: 16, tagLength: 8 },
 ] as const;
 
-function randomState(rng: Rng, suite: number, keyLength: number): ProtectionState {
-  return newProtectionState(suite, { key: rng.bytes(keyLength), iv: rng.bytes(12) });
-}
 
 function split(record: Uint8Array): [Uint8Array, Uint8Array] {
   return [record.subarray(0, 5), record.subarray(5)];
@@ -490,8 +487,14 @@ async function recordSession(suite: string, key: Buffer, cert: Buffer, sent: Buf
     const closed = (): void => {
       if (--open === 0) relayClosed();
     };
-    down.on('data', (d: Buffer) => (c2s.push(d), up.write(d)));
-    up.on('data', (d: Buffer) => (s2c.push(d), down.write(d)));
+    down.on('data', (d: Buffer) => {
+      c2s.push(d);
+      up.write(d);
+    });
+    up.on('data', (d: Buffer) => {
+      s2c.push(d);
+      down.write(d);
+    });
     down.on('end', () => up.end());
     up.on('end', () => down.end());
     down.on('close', closed);

@@ -60,14 +60,16 @@ function tshark(samples: readonly { bytes: Uint8Array; fromClient: boolean }[]):
   return packets.map((p) => p._source.layers);
 }
 
-const num = (xs: string[] | undefined) => (xs ?? []).map((x) => Number(x));
 const hex = (v: number, w = 4) => `0x${v.toString(16).padStart(w, '0')}`;
 
 /** Returns what tshark would report for our decode of the same bytes, field by field. */
 function ours(messages: JsonObject[]): Layers {
   const hs = messages.filter((m) => !['alert', 'change_cipher_spec', 'encrypted_record'].includes(String(m.type)));
   const out: Record<string, string[]> = {};
-  const add = (k: string, v: string) => (out[k] ??= []).push(v);
+  const add = (k: string, v: string) => {
+    out[k] ??= [];
+    out[k].push(v);
+  };
   const msgTypes: Record<string, number> = { client_hello: 1, server_hello: 2, new_session_ticket: 4, certificate: 11, server_key_exchange: 12, server_hello_done: 14 };
   for (const m of hs) {
     add('tls.handshake.type', String(msgTypes[String(m.type)] ?? m.msgType));

@@ -10,7 +10,7 @@ import { toHex } from '../../src/wire/hex.js';
 import { DerReader, NAMED_OIDS, Tag, contentStart, contextTag, daysFromCivil, expectTlv, oidToString, readTime, readTlv, tlvEnd, type Tlv } from '../../src/x509/der-reader.js';
 import { parseCertificate, toPlainCertInfo } from '../../src/x509/der.js';
 import { formatRfc4514, type RdnMember } from '../../src/x509/dn.js';
-import { AttributeTypeName, ExtensionOid, HashAlgorithm, KeyAlgorithm, NamedCurve, OID_MGF1, SignatureAlgorithm, attributeTypeName } from '../../src/x509/oids.js';
+import { attributeTypeName } from '../../src/x509/oids.js';
 import { parseCertificateReference } from '../../src/x509/pkijs-adapter.js';
 import { Rng } from '../helpers/random.js';
 import { nodeRootCertificates } from './corpus-certs.js';
@@ -345,7 +345,7 @@ function randomAtv(rng: Rng): ModelAtv {
     const text = pick(WIDE_POOL);
     const cps = Array.from(text, (c) => c.codePointAt(0)!);
     const b = Buffer.alloc(cps.length * 4);
-    cps.forEach((cp, i) => b.writeUInt32BE(cp, i * 4));
+    cps.forEach((cp, i) => { b.writeUInt32BE(cp, i * 4); });
     return { oid, der: tlv(Tag.UniversalString, b), text };
   }
   return { oid, der: tlv(rng.bool() ? Tag.OCTET_STRING : Tag.INTEGER, rng.bytes(1 + rng.int(4))), text: null };

@@ -13,6 +13,7 @@ import { NO_OPENSSL, hasOpenssl, openssl } from './openssl-pki.js';
 
 /** Returns every CertInfo field as comparable plain data (bytes as hex, dates as ISO strings). */
 function snapshot(c: CertInfo): Record<string, unknown> {
+  // PlainCertInfo is an interface: no index signature to index by key
   const plain = toPlainCertInfo(c) as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(plain)) {

@@ -51,6 +51,7 @@ async function loadRevocation(): Promise<Revocation | null> {
   if (!existsSync(src('revocation.ts'))) return null;
   const load = (f: string): Promise<Record<string, unknown>> => import(/* @vite-ignore */ src(f).href);
   const [rev, adapter, pem] = await Promise.all([load('revocation.ts'), load('revocation-adapter.ts'), load('crl-pem.ts')]);
+  // three dynamically imported modules merged: their union type is not known statically
   return { ...rev, ...adapter, ...pem } as unknown as Revocation;
 }
 

@@ -98,7 +98,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
             'open when the capture ends), malformed (not TLS), mismatch (the server chose what was not offered). ' +
             'A key log embedded in the pcapng file (Decryption Secrets Block) is used as well as --keylog. ' +
             'Exit code 0 when the file was read, 2 on usage errors or a file that is not a capture.',
-        ) as unknown as Argv<CaptureArgs>,
+        ) as unknown as Argv<CaptureArgs>, // the chain's inferred options type is not assignable to CaptureArgs, the shape the handler reads
     handler: async (args) => {
       const filterHost = deprecatedAlias(ctx, args['filter-host'], args.host, '--host', '--filter-host');
       const filterSni = deprecatedAlias(ctx, args['filter-sni'], args.sni, '--sni', '--filter-sni');

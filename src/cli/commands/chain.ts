@@ -59,7 +59,7 @@ export function chainCommand(ctx: CliContext): CommandModule<object, ChainArgs> 
             'name-mismatch, name-constraints-violation, eku-not-server-auth, not-a-ca, revoked, crl-*, revocation-offline, … ' +
             'Exit code 0 when the chain validates (to a documented root, or to the --roots given) and no certificate is revoked, ' +
             '1 otherwise, 2 on usage errors, 3 when the endpoint could not be reached before any TLS.',
-        ) as unknown as Argv<ChainArgs>,
+        ) as unknown as Argv<ChainArgs>, // the chain's inferred options type is not assignable to ChainArgs, the shape the handler reads
     handler: async (args) => {
       const { scan } = await import('../../probe/scan.js');
       const { chainToJson } = await import('../../report/chain-view.js');

@@ -26,7 +26,7 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       )
         .example('$0 clients', 'the profiles and what they offer')
         .example('$0 clients backup.example.net', 'which client configurations would get error 10054')
-        .epilog('With a target: exit code 1 when any simulated client would fail, 0 when all connect, 3 when the target cannot be reached (DNS, refused, unreachable).') as unknown as Argv<ClientsArgs>,
+        .epilog('With a target: exit code 1 when any simulated client would fail, 0 when all connect, 3 when the target cannot be reached (DNS, refused, unreachable).') as unknown as Argv<ClientsArgs>, // the chain's inferred options type is not assignable to ClientsArgs, the shape the handler reads
     handler: async (args) => {
       const { CLIENT_PROFILES, simulateClient, profileRemediation } = await import('../../diagnose/clients.js');
       const { renderTable } = await import('../../report/table.js');

@@ -28,7 +28,7 @@ export function decodeCommand(ctx: CliContext): CommandModule<object, DecodeArgs
           'Input is a TLS record stream (as sent on the wire), bare handshake messages, or an SSLv2-compatible ' +
             'ClientHello. ChangeCipherSpec and encrypted records are listed, not decoded. Broken input prints ' +
             'one line naming the offset and field, and exits with code 2.',
-        ) as unknown as Argv<DecodeArgs>,
+        ) as unknown as Argv<DecodeArgs>, // the chain's inferred options type is not assignable to DecodeArgs, the shape the handler reads
     handler: async (args) => {
       const { decode } = await import('../../decode.js');
       const { renderDecodeTree } = await import('../../report/decode-tree.js');

@@ -70,11 +70,12 @@ interface DiagnoseArgs extends Partial<ProbeArgs>, RevocationArgs {
 function diagnosisJson(d: Diagnosis, probe: JsonObject): JsonObject {
   return {
     target: probe.target as JsonObject,
+    // the diagnosis types are interfaces: no index signature, so TS will not take them as JsonObject
     verdict: { ...d.verdict } as unknown as JsonObject,
     fine: d.fine,
-    evidence: d.evidence.map((e) => ({ ...e })) as unknown as JsonObject[],
-    remediation: d.remediation.map((r) => ({ ...r })) as unknown as JsonObject[],
-    secondary: d.secondary.map((v) => ({ ...v })) as unknown as JsonObject[],
+    evidence: d.evidence.map((e) => ({ ...e })) as unknown as JsonObject[], // as verdict
+    remediation: d.remediation.map((r) => ({ ...r })) as unknown as JsonObject[], // as verdict
+    secondary: d.secondary.map((v) => ({ ...v })) as unknown as JsonObject[], // as verdict
     probe,
   };
 }
@@ -109,7 +110,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
             'client-hello-rejected (with verdict.cause: hello-size, renegotiation-scsv, sni, cipher-suites, groups, signature-algorithms, key-share-size, extension, unknown). ' +
             'Exit code 0 when the endpoint is fine for the client asked about (--client, or a current TLS 1.2+ client: legacy-version-* verdicts are then information), ' +
             '1 when a problem was found, 2 on usage errors, 3 when the network failed before any TLS (DNS, refused, unreachable, proxy).',
-        ) as unknown as Argv<DiagnoseArgs>,
+        ) as unknown as Argv<DiagnoseArgs>, // the chain's inferred options type is not assignable to DiagnoseArgs, the shape the handler reads
     handler: async (args) => {
       // --os names a Windows version, or a client configuration (which implies --client).
       let osArg = args.os;
@@ -194,11 +195,11 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           const { profileRemediation } = await import('../../diagnose/clients.js');
           client.fidelity = named.fidelity;
           client.state = named.configuration?.state ?? null;
-          client.remediation = (client.connects ? [] : profileRemediation(named)).map((r) => ({ ...r })) as unknown as JsonObject[];
+          client.remediation = (client.connects ? [] : profileRemediation(named)).map((r) => ({ ...r })) as unknown as JsonObject[]; // Remediation is an interface (no index signature)
         }
         out.client = client;
       }
-      if (local) out.localRegistry = local as unknown as JsonObject;
+      if (local) out.localRegistry = local as unknown as JsonObject; // an interface (no index signature)
       const first = run.scan.addresses[0];
       if (first && first.certificates.length > 0 && (args['check-revocation'] || (args.crl?.length ?? 0) > 0)) {
         // The chain the diagnosis judged, with its revocation endpoints checked as a Windows client would.
@@ -211,7 +212,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       if (first && args.bisect) {
         if (run.client?.bisection) {
           // The hello that failed is the client's own: its bisection is the one the verdict used.
-          out.bisect = run.client.bisection as unknown as JsonObject;
+          out.bisect = run.client.bisection as unknown as JsonObject; // an interface (no index signature)
         } else {
           const target = { host: spec.host, address: first.address, port: spec.port };
           const attemptOpts = {
@@ -225,7 +226,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           if (!failing || !working) {
             out.bisect = { note: !failing ? 'no hello failed: nothing to bisect' : 'no modern attempt worked: no working hello to bisect towards' };
           } else {
-            out.bisect = (await bisectHello(target, { version: failing.version, sni: run.scan.sni }, { version: working.version, sni: run.scan.sni }, attemptOpts)) as unknown as JsonObject;
+            out.bisect = (await bisectHello(target, { version: failing.version, sni: run.scan.sni }, { version: working.version, sni: run.scan.sni }, attemptOpts)) as unknown as JsonObject; // an interface (no index signature)
           }
         }
       }
@@ -258,6 +259,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         const c = out.client as JsonObject;
         lines.push(`Client ${String(c.title)}: ${c.connects ? 'connects' : `fails (${String(c.outcome)}${c.alert ? `, ${String(c.alert)}` : ''})`}.`);
         if (c.state) lines.push(`It stands for: ${String(c.state)}.`);
+        // read back from the JSON built above: remediation entries are { kind, text }
         const needs = (c.remediation ?? []) as unknown as { kind: string; text: string }[];
         if (needs.length) {
           lines.push('What this client needs:');

@@ -33,7 +33,7 @@ export function labCommand(ctx: CliContext, waitForStop: () => Promise<void>): C
         .example('$0 lab', 'start the lab and print the port map; Ctrl-C stops it')
         .example('$0 lab --demo', 'start, probe every endpoint, print, stop')
         .example('$0 lab --hostile --demo', 'probe every hostile behaviour and show that each gets a classified outcome')
-        .epilog('The lab makes its own root CA, intermediate and leaf at start; it listens only on loopback.') as unknown as Argv<LabArgs>,
+        .epilog('The lab makes its own root CA, intermediate and leaf at start; it listens only on loopback.') as unknown as Argv<LabArgs>, // the chain's inferred options type is not assignable to LabArgs, the shape the handler reads
     handler: async (args) => {
       args.listen = deprecatedAlias(ctx, args.listen, args.host, '--host', '--listen') ?? '127.0.0.1';
       if (args.hostile) return hostile(ctx, args, waitForStop);

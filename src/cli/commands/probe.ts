@@ -145,7 +145,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
             '(TLS 1.2 or 1.3 negotiated, the chain verified against the documented roots or --roots), 1 when a problem ' +
             'was found, 2 on usage errors, 3 when a target could not be reached before any TLS (DNS, refused, unreachable), ' +
             '130 when interrupted (what finished is printed and written to --pcap/--keylog).',
-        ) as unknown as Argv<ProbeCommandArgs>,
+        ) as unknown as Argv<ProbeCommandArgs>, // the chain's inferred options type is not assignable to ProbeCommandArgs, the shape the handler reads
     handler: async (args) => {
       if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
       const specs: TargetSpec[] = (args.hosts ?? []).map((t) => parseTarget(t));
@@ -230,7 +230,10 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
           if (o === null) return;
           outcomes[i] = o;
           finished++;
-          if (o.code > worst) ctx.setExitCode((worst = o.code));
+          if (o.code > worst) {
+            worst = o.code;
+            ctx.setExitCode(worst);
+          }
           if (args.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [o.json] })));
           else if (text) flushInOrder();
         }

@@ -53,7 +53,7 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
             'effect. Query the WOW6432Node path by name: `reg query /reg:32` prints it without WOW6432Node. ' +
             'The file is read as data, never run. Exit code 0 when TLS 1.2 is enabled for SChannel and .NET, 1 when ' +
             'something must change, 2 when the file cannot be read.',
-        ) as unknown as Argv<RegistryArgs>,
+        ) as unknown as Argv<RegistryArgs>, // the chain's inferred options type is not assignable to RegistryArgs, the shape the handler reads
     handler: async (args) => {
       let os = osOption(args.os);
       // The customer's export is evidence: --fix never writes over it, nor over another file unless --force.

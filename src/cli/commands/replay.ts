@@ -53,7 +53,7 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
             'included. A capture keeps what the server answered then; the live answer is compared with it ' +
             'on outcome, version, cipher suite, group, extensions, alert and certificate SHA-1s. Exit code 0 ' +
             'when the hello was replayed, 3 when the target could not be reached (DNS, refused, unreachable), 2 on usage errors.',
-        ) as unknown as Argv<ReplayArgs>,
+        ) as unknown as Argv<ReplayArgs>, // the chain's inferred options type is not assignable to ReplayArgs, the shape the handler reads
     handler: async (args) => {
       if (typeof args.to !== 'string' || args.to === '') throw new UserError('--to HOST[:PORT] is required: where to send the hello');
       const target = parseTarget(args.to);

@@ -22,7 +22,7 @@ export function rootsCommand(ctx: CliContext): CommandModule<object, RootsArgs> 
         .option('at', { type: 'string', describe: 'judge expiry at this date (ISO 8601; default now)' })
         .example('$0 roots', 'the six documented roots with SHA-1 thumbprints and expiry')
         .example('$0 roots --bundle /etc/ssl/certs', 'which documented roots this machine trusts')
-        .epilog('With --bundle, exit code 1 when a documented, unexpired root is missing from the bundle.') as unknown as Argv<RootsArgs>,
+        .epilog('With --bundle, exit code 1 when a documented, unexpired root is missing from the bundle.') as unknown as Argv<RootsArgs>, // the chain's inferred options type is not assignable to RootsArgs, the shape the handler reads
     handler: async (args) => {
       const { compareBundle, loadBundle, loadDocumentedRoots } = await import('../../x509/roots.js');
       const { renderTable } = await import('../../report/table.js');

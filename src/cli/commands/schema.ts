@@ -24,7 +24,7 @@ export function schemaCommand(ctx: CliContext): CommandModule<object, SchemaArgs
       y
         .positional('command', { type: 'string', describe: `one of ${SCHEMA_COMMANDS.join(', ')}; without it, the list` })
         .example('$0 schema probe', 'the schema of probe --json and of each --ndjson line')
-        .epilog('Every JSON output is an envelope { "schemaVersion", "command", … } with one shape per command; NDJSON lines are the same envelope holding one item.') as unknown as Argv<SchemaArgs>,
+        .epilog('Every JSON output is an envelope { "schemaVersion", "command", … } with one shape per command; NDJSON lines are the same envelope holding one item.') as unknown as Argv<SchemaArgs>, // the chain's inferred options type is not assignable to SchemaArgs, the shape the handler reads
     handler: (args) => {
       if (args.command === undefined || args.command === '') {
         ctx.out(SCHEMA_COMMANDS.join('\n'));

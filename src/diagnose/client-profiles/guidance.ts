@@ -56,7 +56,7 @@ const DOTNET_DOC = '"Transport Layer Security (TLS) best practices with the .NET
 const RECORD_FROM_JOY = { field: 'recordVersion', because: 'joy does not record it; SChannel writes its client_version, as in SSL Labs\' raw IE hellos' } as const;
 
 const NO_RC4 = (why: string): HelloDifference => ({ field: 'cipherSuites', added: [], removed: RC4_SUITES, reordered: false, because: why });
-const STRONG = 'SCH_USE_STRONG_CRYPTO removes RC4 (SchUseStrongCrypto=1, the default for apps on .NET 4.6 and later; ' + DOTNET_DOC + ')';
+const STRONG = `SCH_USE_STRONG_CRYPTO removes RC4 (SchUseStrongCrypto=1, the default for apps on .NET 4.6 and later; ${DOTNET_DOC})`;
 
 const win2008Config = (kb: boolean, keys: boolean) =>
   configuration({ os: '2008', stack: 'schannel', updates: [{ kb: 'KB4019276', installed: kb }], registry: schannelTls12(keys ? true : null), process: 'an SChannel client' });
