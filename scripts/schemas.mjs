@@ -38,7 +38,6 @@ const ref = (name) => ({ $ref: `#/$defs/${name}` });
 const nullable = (s) => ({ anyOf: [s, { type: 'null' }] });
 const arrayOf = (items) => ({ type: 'array', items });
 const oneOfStrings = (...values) => ({ enum: values });
-const mapOf = (value) => ({ type: 'object', additionalProperties: value });
 
 /** A closed object: every key of `props` required except those in `optional`. */
 function obj(props, optional = [], description) {
