@@ -55,19 +55,45 @@ function run(cmd, args) {
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => (stderr += d));
     child.once('error', reject);
-    child.once('exit', (code) => resolve({ wallMs: Number(process.hrtime.bigint() - t0) / 1e6, code, stdout: Buffer.concat(out).toString('utf8'), stderr }));
+    child.once('exit', (code) =>
+      resolve({
+        wallMs: Number(process.hrtime.bigint() - t0) / 1e6,
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr,
+      }),
+    );
   });
 }
 
 async function ours(mode, file, extra = []) {
-  const res = await run(process.execPath, [join(REPO, 'bench/lib/capture-worker.mjs'), mode, file, '--dist', DIST, ...extra]);
+  const res = await run(process.execPath, [
+    join(REPO, 'bench/lib/capture-worker.mjs'),
+    mode,
+    file,
+    '--dist',
+    DIST,
+    ...extra,
+  ]);
   if (res.code !== 0) throw new Error(`capture-worker ${mode} exited ${res.code}: ${res.stderr.slice(0, 800)}`);
   return { ...JSON.parse(res.stdout.trim().split('\n').pop()), processMs: res.wallMs };
 }
 
 /** Runs tshark over `file`; returns its wall time, what it found, and its peak RSS when /usr/bin/time is there. */
 async function tshark(file) {
-  const args = ['-r', file, '-Y', TSHARK_FILTER, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', ...TSHARK_FIELDS.flatMap((f) => ['-e', f])];
+  const args = [
+    '-r',
+    file,
+    '-Y',
+    TSHARK_FILTER,
+    '-T',
+    'fields',
+    '-E',
+    'occurrence=a',
+    '-E',
+    'aggregator=,',
+    ...TSHARK_FIELDS.flatMap((f) => ['-e', f]),
+  ];
   const res = hasTime ? await run(TIME, ['-f', 'tlsprobe-bench-rss %M', 'tshark', ...args]) : await run('tshark', args);
   if (res.code !== 0) throw new Error(`tshark exited ${res.code}: ${res.stderr.slice(0, 800)}`);
   const found = { serverHellos: 0, certificateMessages: 0, certificates: 0, serials: new Set() };
@@ -81,14 +107,19 @@ async function tshark(file) {
     }
     const lengths = f[col('tls.handshake.certificate_length')];
     if (lengths) found.certificates += lengths.split(',').length;
-    for (const s of (f[col('x509af.serialNumber')] ?? '').split(',')) if (s) found.serials.add(s.replace(/:/g, '').toLowerCase());
+    for (const s of (f[col('x509af.serialNumber')] ?? '').split(','))
+      if (s) found.serials.add(s.replace(/:/g, '').toLowerCase());
   }
   const rss = /tlsprobe-bench-rss (\d+)/.exec(res.stderr);
   return { wallMs: res.wallMs, ...found, serials: [...found.serials].sort(), rssKiB: rss ? Number(rss[1]) : null };
 }
 
 function compareCounts(o, t) {
-  const same = o.serverHellos === t.serverHellos && o.certificateMessages === t.certificateMessages && o.certificates === t.certificates && o.serials.join() === t.serials.join();
+  const same =
+    o.serverHellos === t.serverHellos &&
+    o.certificateMessages === t.certificateMessages &&
+    o.certificates === t.certificates &&
+    o.serials.join() === t.serials.join();
   const text = `ServerHellos ${o.serverHellos} / ${t.serverHellos}, Certificate messages ${o.certificateMessages} / ${t.certificateMessages}, certificates ${o.certificates} / ${t.certificates}, distinct serials ${o.serials.length} / ${t.serials.length} (ours / tshark)`;
   return { same, note: same ? `same counts: ${text}` : `COUNTS DIFFER: ${text}` };
 }
@@ -124,7 +155,11 @@ const median = (xs) => summarize(xs).median;
  * Returns the median runs (by time) of each side.
  */
 async function versus(id, title, cap, mode, targets, { noCache = false } = {}) {
-  const cands = [() => ours(mode, cap.path), () => tshark(cap.path), ...(noCache ? [() => ours(mode, cap.path, ['--no-verdict-cache'])] : [])];
+  const cands = [
+    () => ours(mode, cap.path),
+    () => tshark(cap.path),
+    ...(noCache ? [() => ours(mode, cap.path, ['--no-verdict-cache'])] : []),
+  ];
   const [os, ts, ns] = await interleaved(cands);
   const oMs = median(os.map((o) => o.processMs));
   const tMs = median(ts.map((t) => t.wallMs));
@@ -138,7 +173,11 @@ async function versus(id, title, cap, mode, targets, { noCache = false } = {}) {
   const notes = [];
   if (ns) {
     const nMs = median(ns.map((x) => x.processMs));
-    baselines.push({ name: 'ours without the signature verdict cache', median: nMs * 1e6, ratio: median(ns.map((x, i) => x.processMs / os[i].processMs)) });
+    baselines.push({
+      name: 'ours without the signature verdict cache',
+      median: nMs * 1e6,
+      ratio: median(ns.map((x, i) => x.processMs / os[i].processMs)),
+    });
     notes.push(
       `the process-wide signature verdict cache (src/x509/signature.ts, keyed by certificate and issuer SHA-256) serves all but the first check of each of this capture's ${o.distinctCertificates} distinct certificates; without it: ${mbps(cap.bytes, nMs).toFixed(1)} MB/s, ${(tMs / nMs).toFixed(2)}× tshark`,
     );
@@ -147,7 +186,10 @@ async function versus(id, title, cap, mode, targets, { noCache = false } = {}) {
     id,
     title: `${title} (${captureNote(cap)}; whole process, wall clock, median of ${RUNS} interleaved runs)`,
     bytesPerOp: cap.bytes,
-    ours: { name: mode === 'facts' ? 'analyzeCapture + certificate fields' : 'analyzeCapture + connectionToJson', median: oMs * 1e6 },
+    ours: {
+      name: mode === 'facts' ? 'analyzeCapture + certificate fields' : 'analyzeCapture + connectionToJson',
+      median: oMs * 1e6,
+    },
     baselines,
     targets: targets({ ratio, same: counts.same }),
     notes: [
@@ -201,13 +243,29 @@ const beyondRun = beyond ? await ours('facts', beyond.cap.path) : null;
 r.report({
   id: 'capture/memory',
   title: `peak RSS of the analysis (facts, as above) as the capture grows: ${sizes.map((s) => `${s} MB`).join(', ')} (fresh process each)`,
-  targets: sizes.length > 1 ? [{ text: `memory flat: peak RSS at ${sizes[sizes.length - 1]} MB ≤ ${FLAT_RSS_GROWTH}× the one at ${sizes[0]} MB`, met: last <= FLAT_RSS_GROWTH * first }] : [],
+  targets:
+    sizes.length > 1
+      ? [
+          {
+            text: `memory flat: peak RSS at ${sizes[sizes.length - 1]} MB ≤ ${FLAT_RSS_GROWTH}× the one at ${sizes[0]} MB`,
+            met: last <= FLAT_RSS_GROWTH * first,
+          },
+        ]
+      : [],
   notes: [
-    ...sizes.map((s) => `${String(s).padStart(3)} MB: ours ${mib(rss[s].ours)}${rss[s].tshark ? `, tshark ${mib(rss[s].tshark)}` : ''}`),
-    ...(beyond && beyondRun ? [`${beyond.mb} MB: ours ${mib(beyondRun.rssKiB)} (beyond the target's range, for the trend)`] : []),
+    ...sizes.map(
+      (s) =>
+        `${String(s).padStart(3)} MB: ours ${mib(rss[s].ours)}${rss[s].tshark ? `, tshark ${mib(rss[s].tshark)}` : ''}`,
+    ),
+    ...(beyond && beyondRun
+      ? [`${beyond.mb} MB: ours ${mib(beyondRun.rssKiB)} (beyond the target's range, for the trend)`]
+      : []),
     hasTime ? 'tshark RSS from /usr/bin/time -f %M' : `tshark RSS not measured: ${TIME} is missing`,
   ],
-  rss: beyond && beyondRun ? { ...rss, [beyond.mb]: { ours: beyondRun.rssKiB, tshark: null, ms: beyondRun.processMs } } : rss,
+  rss:
+    beyond && beyondRun
+      ? { ...rss, [beyond.mb]: { ours: beyondRun.rssKiB, tshark: null, ms: beyondRun.processMs } }
+      : rss,
 });
 
 // 3. Without the key log, and the CLI's JSON view, on the smallest capture.

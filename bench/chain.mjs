@@ -30,12 +30,16 @@ const r = reporter('chain');
   const at = new Date(pki.leaf.notBefore.getTime() + 86_400_000);
   const check = () => checkChain(ders, { roots, at, host: 'localhost' });
   const first = check();
-  if (!first.verified || first.findings.some((f) => f.severity === 'error')) throw new Error(`the lab chain does not validate: ${JSON.stringify(first.findings)}`);
+  if (!first.verified || first.findings.some((f) => f.severity === 'error'))
+    throw new Error(`the lab chain does not validate: ${JSON.stringify(first.findings)}`);
   warmUp(QUICK ? 200 : 500, () => check().certificates.length);
   const [ours, parse] = compare(
     [
       { name: 'checkChain (parse, build, validate, name)', fn: () => check().certificates.length },
-      { name: 'parseCertificate of the same two DERs', fn: () => ders.reduce((n, d) => n + parseCertificate(d).version, 0) },
+      {
+        name: 'parseCertificate of the same two DERs',
+        fn: () => ders.reduce((n, d) => n + parseCertificate(d).version, 0),
+      },
     ],
     sampling,
   );
@@ -45,7 +49,9 @@ const r = reporter('chain');
     ours,
     baselines: [parse],
     targets: [],
-    notes: ['run with --dist on a pre-issue-18 build for the "before" figure; the baseline is the parse alone (the ratio is parse / check)'],
+    notes: [
+      'run with --dist on a pre-issue-18 build for the "before" figure; the baseline is the parse alone (the ratio is parse / check)',
+    ],
   });
 }
 
@@ -55,13 +61,18 @@ if (!existsSync(LIMBO)) {
   r.skip('chain/pathological', 'x509-limbo pathological cases', `${LIMBO} not found`);
 } else {
   const cases = JSON.parse(readFileSync(LIMBO, 'utf8')).testcases.filter(
-    (t) => t.validation_kind === 'SERVER' && (t.id.startsWith('pathological::') || t.features.includes('denial-of-service')),
+    (t) =>
+      t.validation_kind === 'SERVER' && (t.id.startsWith('pathological::') || t.features.includes('denial-of-service')),
   );
   const rows = [];
   for (const t of cases) {
     const roots = t.trusted_certs.flatMap((p) => pemToDer(p)).map((d) => toTrustedRoot(parseCertificate(d)));
     const ders = [...pemToDer(t.peer_certificate), ...t.untrusted_intermediates.flatMap((p) => pemToDer(p))];
-    const opts = { roots, ...(t.validation_time ? { at: new Date(t.validation_time) } : {}), ...(t.expected_peer_name ? { host: t.expected_peer_name.value } : {}) };
+    const opts = {
+      roots,
+      ...(t.validation_time ? { at: new Date(t.validation_time) } : {}),
+      ...(t.expected_peer_name ? { host: t.expected_peer_name.value } : {}),
+    };
     // CPU time (this process), as the harness measures: on a shared machine the wall clock also
     // counts the time other processes held the cores.
     const cpuMs = (fn) => {
@@ -83,7 +94,10 @@ if (!existsSync(LIMBO)) {
     ours: { name: 'slowest case, first call (CPU)', median: worst * 1e6 },
     baselines: [],
     targets: [{ text: `every case < ${PATHOLOGICAL_TARGET_MS} ms (first call)`, met: worst < PATHOLOGICAL_TARGET_MS }],
-    notes: rows.map((x) => `${x.id.padEnd(64)} ${String(x.sent).padStart(3)} sent  first ${fmtNs(x.coldMs * 1e6).padStart(9)} (wall ${fmtNs(x.coldWallMs * 1e6).padStart(9)})  later ${fmtNs(x.warmMs * 1e6).padStart(9)}`),
+    notes: rows.map(
+      (x) =>
+        `${x.id.padEnd(64)} ${String(x.sent).padStart(3)} sent  first ${fmtNs(x.coldMs * 1e6).padStart(9)} (wall ${fmtNs(x.coldWallMs * 1e6).padStart(9)})  later ${fmtNs(x.warmMs * 1e6).padStart(9)}`,
+    ),
   });
 }
 

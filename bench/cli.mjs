@@ -18,7 +18,11 @@ const main = join(DIST, 'cli/main.js');
 /** Returns the wall-clock ms of one `node ...args` run (exit code checked). */
 function timeRun(args) {
   const t0 = process.hrtime.bigint();
-  const res = spawnSync(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const res = spawnSync(process.execPath, args, {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (res.status !== 0) throw new Error(`node ${args.join(' ')} exited ${res.status}: ${res.stderr}`);
   return ms;
@@ -28,8 +32,16 @@ function timeRun(args) {
 function interleaved(commands) {
   for (const c of commands) timeRun(c.args); // warm the file cache
   const times = commands.map(() => /** @type {number[]} */ ([]));
-  for (let i = 0; i < RUNS; i++) commands.forEach((c, k) => { times[k].push(timeRun(c.args)); });
-  return commands.map((c, k) => ({ name: c.name, ...summarize(times[k]), runs: times[k], ratioToFirst: summarize(times[k].map((t, i) => t / times[0][i])).median }));
+  for (let i = 0; i < RUNS; i++)
+    commands.forEach((c, k) => {
+      times[k].push(timeRun(c.args));
+    });
+  return commands.map((c, k) => ({
+    name: c.name,
+    ...summarize(times[k]),
+    runs: times[k],
+    ratioToFirst: summarize(times[k].map((t, i) => t / times[0][i])).median,
+  }));
 }
 
 const ms = (x) => x * 1e6; // reporter takes ns
@@ -37,7 +49,10 @@ const ms = (x) => x * 1e6; // reporter takes ns
 const [help, version, yargsOnly, floor] = interleaved([
   { name: 'node dist/cli/main.js --help', args: [main, '--help'] },
   { name: 'node dist/cli/main.js --version', args: [main, '--version'] },
-  { name: 'one-command yargs CLI --help (the parser alone)', args: [join(REPO, 'bench/lib/yargs-minimal.mjs'), '--help'] },
+  {
+    name: 'one-command yargs CLI --help (the parser alone)',
+    args: [join(REPO, 'bench/lib/yargs-minimal.mjs'), '--help'],
+  },
   { name: 'node -e 0', args: ['-e', '0'] },
 ]);
 const helpMet = help.median < HELP_TARGET_MS;
@@ -50,7 +65,12 @@ r.report({
     { name: yargsOnly.name, median: ms(yargsOnly.median), ratio: yargsOnly.ratioToFirst },
     { name: version.name, median: ms(version.median), ratio: version.ratioToFirst },
   ],
-  targets: [{ text: `--help under ${HELP_TARGET_MS} ms (median ${help.median.toFixed(0)} ms; Node itself ${floor.median.toFixed(0)} ms)`, met: helpMet }],
+  targets: [
+    {
+      text: `--help under ${HELP_TARGET_MS} ms (median ${help.median.toFixed(0)} ms; Node itself ${floor.median.toFixed(0)} ms)`,
+      met: helpMet,
+    },
+  ],
   notes: [
     `tlsprobe's own share: ${(help.median - floor.median).toFixed(0)} ms over \`node -e 0\` (the top-level help is drawn without loading yargs: src/cli/top-help.ts); a one-command yargs CLI pays ${(yargsOnly.median - floor.median).toFixed(0)} ms for its --help`,
   ],
@@ -75,15 +95,21 @@ for (let i = 0; i < importRuns; i++) {
   modules.forEach(([, spec], k) => {
     const res = spawnSync(
       process.execPath,
-      ['--input-type=module', '-e', spec.startsWith('require:')
-        ? `import { createRequire } from 'node:module'; const t = performance.now(); createRequire(${JSON.stringify(pathToFileURL(join(REPO, 'x.js')).href)})(${JSON.stringify(spec.slice(8))}); console.log(performance.now() - t);`
-        : `const t = performance.now(); await import(${JSON.stringify(spec)}); console.log(performance.now() - t);`],
+      [
+        '--input-type=module',
+        '-e',
+        spec.startsWith('require:')
+          ? `import { createRequire } from 'node:module'; const t = performance.now(); createRequire(${JSON.stringify(pathToFileURL(join(REPO, 'x.js')).href)})(${JSON.stringify(spec.slice(8))}); console.log(performance.now() - t);`
+          : `const t = performance.now(); await import(${JSON.stringify(spec)}); console.log(performance.now() - t);`,
+      ],
       { cwd: REPO, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
     );
     if (res.status === 0) importTimes[k].push(Number(res.stdout.trim()));
   });
 }
-const costs = modules.flatMap(([name], k) => (importTimes[k].length ? [{ name, ms: summarize(importTimes[k]).median }] : []));
+const costs = modules.flatMap(([name], k) =>
+  importTimes[k].length ? [{ name, ms: summarize(importTimes[k]).median }] : [],
+);
 costs.sort((a, b) => b.ms - a.ms);
 r.report({
   id: 'cli/start/imports',

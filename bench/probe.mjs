@@ -69,16 +69,28 @@ function timed(cmd, args) {
 // --- 2 and 3: lab workloads ---------------------------------------------------------------------
 
 async function startLabHost(args) {
-  const { child, match } = await startAndWaitFor(process.execPath, [join(REPO, 'bench/lib/lab-host.mjs'), ...args], /^(\{.*\})$/, {
-    env: { ...process.env, TLSPROBE_BENCH_DIST: DIST },
-  });
+  const { child, match } = await startAndWaitFor(
+    process.execPath,
+    [join(REPO, 'bench/lib/lab-host.mjs'), ...args],
+    /^(\{.*\})$/,
+    {
+      env: { ...process.env, TLSPROBE_BENCH_DIST: DIST },
+    },
+  );
   return { child, info: JSON.parse(match[1]) };
 }
 
 async function worker(mode, plan, concurrency) {
   const file = join(tmp, `plan-${mode}.json`);
   writeFileSync(file, JSON.stringify(plan));
-  const res = await timed(process.execPath, [join(REPO, 'bench/lib/probe-worker.mjs'), mode, file, String(concurrency), '--dist', DIST]);
+  const res = await timed(process.execPath, [
+    join(REPO, 'bench/lib/probe-worker.mjs'),
+    mode,
+    file,
+    String(concurrency),
+    '--dist',
+    DIST,
+  ]);
   if (res.code !== 0) throw new Error(`probe-worker ${mode} exited ${res.code}: ${res.stderr.slice(0, 800)}`);
   return JSON.parse(res.stdout.trim().split('\n').pop());
 }
@@ -122,7 +134,11 @@ async function probesPerSecond() {
       const e = i % 2 ? reset : modern;
       return { host: e.host, port: e.port, version: versions[(i >> 1) % versions.length] };
     });
-    const runs = await interleaved([() => worker('attempt', plan, concurrency), () => worker('node-tls', plan, concurrency), () => worker('tcp', plan, concurrency)]);
+    const runs = await interleaved([
+      () => worker('attempt', plan, concurrency),
+      () => worker('node-tls', plan, concurrency),
+      () => worker('tcp', plan, concurrency),
+    ]);
     const [ours, node, tcp] = runs.map(medianRun);
     const perProbe = (w) => ms(w.wallMs / w.items);
     const ratioOf = (k) => summarize(runs[k].map((w, i) => w.wallMs / runs[0][i].wallMs)).median;
@@ -131,10 +147,19 @@ async function probesPerSecond() {
       title: `${n} version probes in one process, ${concurrency} in flight: TLS 1.0–1.3 × lab modern + reset-legacy (wall clock per probe)`,
       ours: { name: 'attempt() (src/probe/attempt.ts)', median: perProbe(ours) },
       baselines: [
-        { name: 'Node tls.connect handshake, same plan (does more: a full handshake to Finished)', median: perProbe(node), ratio: ratioOf(1) },
+        {
+          name: 'Node tls.connect handshake, same plan (does more: a full handshake to Finished)',
+          median: perProbe(node),
+          ratio: ratioOf(1),
+        },
         { name: 'TCP connect + close only, same plan', median: perProbe(tcp), ratio: ratioOf(2) },
       ],
-      targets: [{ text: `≥ ${PROBES_PER_SECOND_TARGET} version probes/s (${((ours.items / ours.wallMs) * 1e3).toFixed(0)}/s)`, met: (ours.items / ours.wallMs) * 1e3 >= PROBES_PER_SECOND_TARGET }],
+      targets: [
+        {
+          text: `≥ ${PROBES_PER_SECOND_TARGET} version probes/s (${((ours.items / ours.wallMs) * 1e3).toFixed(0)}/s)`,
+          met: (ours.items / ours.wallMs) * 1e3 >= PROBES_PER_SECOND_TARGET,
+        },
+      ],
       notes: [
         `work differs: tls.connect completes the handshake (client key exchange, Finished both ways) where attempt() stops once the server's flight is read (TLS 1.3: decrypted, no Finished sent), so the ratio overstates ours by that part of the handshake`,
         `median of ${RUNS} runs interleaved with the baselines; runs (ms): ours ${runs[0].map((w) => w.wallMs.toFixed(0)).join(' ')}, node ${runs[1].map((w) => w.wallMs.toFixed(0)).join(' ')}, tcp ${runs[2].map((w) => w.wallMs.toFixed(0)).join(' ')}`,
@@ -154,9 +179,14 @@ async function thousandEndpoints() {
   const count = QUICK ? 200 : 1000;
   const { child, info } = await startLabHost(['--names', 'modern', '--many', String(count)]);
   try {
-    const plan = info.endpoints.filter((e) => e.host !== '127.0.0.1').map((e) => ({ host: e.host, port: e.port, name: e.name, expect: e.versions }));
+    const plan = info.endpoints
+      .filter((e) => e.host !== '127.0.0.1')
+      .map((e) => ({ host: e.host, port: e.port, name: e.name, expect: e.versions }));
     const targetsInFlight = 50;
-    const runs = await interleaved([() => worker('scan', plan, targetsInFlight), () => worker('tcp-scan', plan, targetsInFlight)]);
+    const runs = await interleaved([
+      () => worker('scan', plan, targetsInFlight),
+      () => worker('tcp-scan', plan, targetsInFlight),
+    ]);
     const [ours, floor] = runs.map(medianRun);
     const mismatches = runs[0].flatMap((w) => w.mismatches);
     // A correctness statement of this figure, computed: the bench fails when it is false.
@@ -166,7 +196,13 @@ async function thousandEndpoints() {
       id: 'probe/many-endpoints',
       title: `${plan.length} endpoints (127.0.x.y, 5 lab behaviours), scan() of every version each, ${targetsInFlight} targets in flight (wall clock per endpoint)`,
       ours: { name: 'scan() (src/probe/scan.ts)', median: perEndpoint(ours) },
-      baselines: [{ name: '5 TCP connects per endpoint (the floor)', median: perEndpoint(floor), ratio: summarize(runs[1].map((w, i) => w.wallMs / runs[0][i].wallMs)).median }],
+      baselines: [
+        {
+          name: '5 TCP connects per endpoint (the floor)',
+          median: perEndpoint(floor),
+          ratio: summarize(runs[1].map((w, i) => w.wallMs / runs[0][i].wallMs)).median,
+        },
+      ],
       targets: [],
       notes: [
         `ours: ${(ours.wallMs / 1e3).toFixed(1)} s for ${plan.length} endpoints (${((plan.length * 5 * 1e3) / ours.wallMs).toFixed(0)} connections/s); peak RSS ${(ours.rssKiB / 1024).toFixed(0)} MiB (after imports, before scanning: ${(ours.rssIdleKiB / 1024).toFixed(0)} MiB)`,

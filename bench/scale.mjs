@@ -33,7 +33,8 @@ function capture(n) {
   const dir = join(REPO, 'bench/out/captures');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `flows-${n}-v${FLOW_SYNTH_VERSION}.pcapng`);
-  if (existsSync(path) && existsSync(`${path}.json`)) return { path, ...JSON.parse(readFileSync(`${path}.json`, 'utf8')) };
+  if (existsSync(path) && existsSync(`${path}.json`))
+    return { path, ...JSON.parse(readFileSync(`${path}.json`, 'utf8')) };
   const facts = makeFlowCapture(`${path}.tmp`, n);
   renameSync(`${path}.tmp`, path);
   writeFileSync(`${path}.json`, JSON.stringify(facts));
@@ -42,7 +43,10 @@ function capture(n) {
 
 function worker(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'bench/lib/cli-worker.mjs'), '--dist', DIST, '--', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(REPO, 'bench/lib/cli-worker.mjs'), '--dist', DIST, '--', ...args], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.once('error', reject);
@@ -59,7 +63,8 @@ function worker(args) {
 const caps = SIZES.map(capture);
 for (const mode of MODES) {
   const runs = [];
-  for (const cap of caps.filter((c) => c.connections <= mode.max)) runs.push({ cap, res: await worker(['capture', cap.path, ...mode.args]) });
+  for (const cap of caps.filter((c) => c.connections <= mode.max))
+    runs.push({ cap, res: await worker(['capture', cap.path, ...mode.args]) });
   const per = runs.map(({ cap, res }) => res.cpuMs / cap.connections);
   const growth = per[per.length - 1] / per[0];
   const rssGrowth = runs[runs.length - 1].res.rssKiB / runs[0].res.rssKiB;

@@ -19,7 +19,15 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { summarize } from './lib/harness.mjs';
 import { DIST, QUICK, REPO, hasTool, lib, reporter } from './lib/env.mjs';
-import { FLEET_KINDS, GNUTLS_PRIORITY, freePort, makeCertificates, startGnutls, startNginx, startOpenssl } from './lib/scan-endpoints.mjs';
+import {
+  FLEET_KINDS,
+  GNUTLS_PRIORITY,
+  freePort,
+  makeCertificates,
+  startGnutls,
+  startNginx,
+  startOpenssl,
+} from './lib/scan-endpoints.mjs';
 import { differences, nmapFound, oursFound, sslscanFound, timed } from './lib/scan-peers.mjs';
 
 const r = reporter('scan');
@@ -38,14 +46,37 @@ const SUITE_ID = new Map([...CIPHER_SUITES].map(([v, name]) => [name, v]));
 /** nmap names TLS 1.3 suites TLS_AKE_WITH_…; the registry, TLS_…. */
 const idOf = (name) => SUITE_ID.get(name) ?? SUITE_ID.get(name.replace(/^TLS_AKE_WITH_/, 'TLS_')) ?? null;
 
-const HAVE = { sslscan: hasTool('sslscan'), nmap: hasTool('nmap'), openssl: hasTool('openssl'), gnutls: hasTool('gnutls-serv'), nginx: hasTool('nginx') };
+const HAVE = {
+  sslscan: hasTool('sslscan'),
+  nmap: hasTool('nmap'),
+  openssl: hasTool('openssl'),
+  gnutls: hasTool('gnutls-serv'),
+  nginx: hasTool('nginx'),
+};
 
 /** The tools of one endpoint comparison (ours first), each with how to run it and read it. */
 function toolsFor(targetArgs, nmapArgs, sslscanArgs) {
   return [
-    { name: 'tlsprobe probe --ciphers', cmd: process.execPath, args: [join(DIST, 'cli/main.js'), 'probe', ...targetArgs, '--ciphers'], read: oursFound },
-    { name: 'sslscan', tool: 'sslscan', cmd: 'sslscan', args: ['--no-colour', '--xml=-', ...sslscanArgs], read: sslscanFound },
-    { name: 'nmap --script ssl-enum-ciphers', tool: 'nmap', cmd: 'nmap', args: ['-Pn', '-n', '--script', 'ssl-enum-ciphers', ...nmapArgs], read: (out) => nmapFound(out, idOf) },
+    {
+      name: 'tlsprobe probe --ciphers',
+      cmd: process.execPath,
+      args: [join(DIST, 'cli/main.js'), 'probe', ...targetArgs, '--ciphers'],
+      read: oursFound,
+    },
+    {
+      name: 'sslscan',
+      tool: 'sslscan',
+      cmd: 'sslscan',
+      args: ['--no-colour', '--xml=-', ...sslscanArgs],
+      read: sslscanFound,
+    },
+    {
+      name: 'nmap --script ssl-enum-ciphers',
+      tool: 'nmap',
+      cmd: 'nmap',
+      args: ['-Pn', '-n', '--script', 'ssl-enum-ciphers', ...nmapArgs],
+      read: (out) => nmapFound(out, idOf),
+    },
     { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'], read: null },
   ].map((t) => ({ ...t, missing: t.tool !== undefined && !HAVE[t.tool], times: [], found: null }));
 }
@@ -72,19 +103,30 @@ async function measure(tools) {
 function check(tools, endpoints) {
   const [ours, sslscan, nmap] = tools;
   const notes = [];
-  const diff = (peer) => (peer.missing ? null : differences(endpoints, ours.found, 'tlsprobe', peer.found, peer.name.split(' ')[0], VERSIONS));
+  const diff = (peer) =>
+    peer.missing ? null : differences(endpoints, ours.found, 'tlsprobe', peer.found, peer.name.split(' ')[0], VERSIONS);
   const dS = diff(sslscan);
   const dN = diff(nmap);
-  const peersAgree = !sslscan.missing && !nmap.missing ? differences(endpoints, sslscan.found, 'sslscan', nmap.found, 'nmap', VERSIONS) : null;
-  for (const [peer, d] of [[sslscan, dS], [nmap, dN]]) {
+  const peersAgree =
+    !sslscan.missing && !nmap.missing
+      ? differences(endpoints, sslscan.found, 'sslscan', nmap.found, 'nmap', VERSIONS)
+      : null;
+  for (const [peer, d] of [
+    [sslscan, dS],
+    [nmap, dN],
+  ]) {
     if (d === null) notes.push(`${peer.name}: not installed, no comparison`);
-    else if (d.length === 0) notes.push(`suites per version equal to ${peer.name.split(' ')[0]}'s on ${endpoints.length} endpoint(s) (computed)`);
+    else if (d.length === 0)
+      notes.push(
+        `suites per version equal to ${peer.name.split(' ')[0]}'s on ${endpoints.length} endpoint(s) (computed)`,
+      );
     else notes.push(`DIFFERENT from ${peer.name.split(' ')[0]}: ${d.join('; ')}`);
   }
   if (peersAgree?.length) notes.push(`sslscan and nmap differ from each other: ${peersAgree.join('; ')}`);
   // Ours is wrong when every peer that ran disagrees with it and the peers agree with each other.
   const against = [dS, dN].filter((d) => d !== null);
-  const oursOdd = against.length > 0 && against.every((d) => d.length > 0) && (peersAgree === null || peersAgree.length === 0);
+  const oursOdd =
+    against.length > 0 && against.every((d) => d.length > 0) && (peersAgree === null || peersAgree.length === 0);
   if (oursOdd) {
     failed = true;
     notes.push('FAILED: tlsprobe disagrees with every peer, and the peers agree');
@@ -102,7 +144,9 @@ function reportEndpoint(id, title, tools, loads, endpoints, extraNotes = []) {
   const own = ours.times.map((t, i) => t - node0.times[i]);
   const ownMed = summarize(own).median;
   const peers = [sslscan, nmap].filter((t) => !t.missing);
-  const fastest = peers.length ? peers.reduce((a, b) => (summarize(a.times).median <= summarize(b.times).median ? a : b)) : null;
+  const fastest = peers.length
+    ? peers.reduce((a, b) => (summarize(a.times).median <= summarize(b.times).median ? a : b))
+    : null;
   const { notes } = check(tools, endpoints);
   const targets = [];
   if (fastest) {
@@ -118,11 +162,25 @@ function reportEndpoint(id, title, tools, loads, endpoints, extraNotes = []) {
     title: `${title}; median of ${ROUNDS} interleaved rounds (wall clock)`,
     ours: { name: `${ours.name} (whole process)`, ...pick(summarize(ours.times)) },
     baselines: [
-      { name: 'tlsprobe own time (whole − node -e 0, same round)', median: ms(ownMed), ratio: summarize(ours.times).median / ownMed },
+      {
+        name: 'tlsprobe own time (whole − node -e 0, same round)',
+        median: ms(ownMed),
+        ratio: summarize(ours.times).median / ownMed,
+      },
       ...[sslscan, nmap].map((t) =>
-        t.missing ? { name: t.name, skipped: `${t.tool} is not installed` } : { name: `${t.name} (whole process)`, median: ms(summarize(t.times).median), ratio: summarize(t.times.map((x, i) => x / ours.times[i])).median },
+        t.missing
+          ? { name: t.name, skipped: `${t.tool} is not installed` }
+          : {
+              name: `${t.name} (whole process)`,
+              median: ms(summarize(t.times).median),
+              ratio: summarize(t.times.map((x, i) => x / ours.times[i])).median,
+            },
       ),
-      { name: 'node -e 0', median: ms(summarize(node0.times).median), ratio: summarize(node0.times.map((x, i) => x / ours.times[i])).median },
+      {
+        name: 'node -e 0',
+        median: ms(summarize(node0.times).median),
+        ratio: summarize(node0.times.map((x, i) => x / ours.times[i])).median,
+      },
     ],
     targets,
     notes: [
@@ -142,16 +200,20 @@ function pick(s) {
 
 /** Starts bench/lib/lab-host.mjs with `args`; resolves its endpoints. */
 function startLabHost(args) {
-  const child = spawn(process.execPath, [join(REPO, 'bench/lib/lab-host.mjs'), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, TLSPROBE_BENCH_DIST: DIST } });
+  const child = spawn(process.execPath, [join(REPO, 'bench/lib/lab-host.mjs'), ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TLSPROBE_BENCH_DIST: DIST },
+  });
   stops.push(
     () =>
       /** @type {Promise<void>} */ (
         new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.stdin.end();
-        child.kill('SIGTERM');
-      })),
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', resolve);
+          child.stdin.end();
+          child.kill('SIGTERM');
+        })
+      ),
   );
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -188,7 +250,12 @@ async function fleet(files) {
   for (let attempt = 0; attempt < 3 && nginx === null; attempt++) {
     const port = await freePort();
     try {
-      nginx = await startNginx(join(tmp, `fleet-${attempt}`), files, hosts.map((host, i) => ({ host, kind: FLEET_KINDS[i % FLEET_KINDS.length] })), port);
+      nginx = await startNginx(
+        join(tmp, `fleet-${attempt}`),
+        files,
+        hosts.map((host, i) => ({ host, kind: FLEET_KINDS[i % FLEET_KINDS.length] })),
+        port,
+      );
     } catch (e) {
       if (attempt === 2) return r.skip(id, title, `nginx could not start: ${/** @type {Error} */ (e).message}`);
     }
@@ -197,11 +264,17 @@ async function fleet(files) {
   const list = join(tmp, 'fleet.txt');
   writeFileSync(list, `# ${title}\n${hosts.map((h) => `${h}:${nginx.port}`).join('\n')}\n`);
   const endpoints = hosts.map((h) => `${h}:${nginx.port}`);
-  const tools = toolsFor(['--targets', list, '--ndjson'], ['-p', String(nginx.port), `127.0.0.2-${FLEET_SIZE + 1}`], [`--targets=${list}`]);
+  const tools = toolsFor(
+    ['--targets', list, '--ndjson'],
+    ['-p', String(nginx.port), `127.0.0.2-${FLEET_SIZE + 1}`],
+    [`--targets=${list}`],
+  );
   const loads = await measure(tools);
   const [ours, sslscan, nmap, node0] = tools;
   const peers = [sslscan, nmap].filter((t) => !t.missing);
-  const fastest = peers.length ? peers.reduce((a, b) => (summarize(a.times).median <= summarize(b.times).median ? a : b)) : null;
+  const fastest = peers.length
+    ? peers.reduce((a, b) => (summarize(a.times).median <= summarize(b.times).median ? a : b))
+    : null;
   const { notes } = check(tools, endpoints);
   // As every ratio of the reporter: the median over rounds of peer / ours, measured side by side.
   const ratio = fastest ? summarize(fastest.times.map((x, i) => x / ours.times[i])).median : null;
@@ -211,13 +284,26 @@ async function fleet(files) {
     ours: { name: `${ours.name} --targets (whole process)`, ...pick(summarize(ours.times)) },
     baselines: [
       ...[sslscan, nmap].map((t) =>
-        t.missing ? { name: t.name, skipped: `${t.tool} is not installed` } : { name: `${t.name} (whole process)`, median: ms(summarize(t.times).median), ratio: summarize(t.times.map((x, i) => x / ours.times[i])).median },
+        t.missing
+          ? { name: t.name, skipped: `${t.tool} is not installed` }
+          : {
+              name: `${t.name} (whole process)`,
+              median: ms(summarize(t.times).median),
+              ratio: summarize(t.times.map((x, i) => x / ours.times[i])).median,
+            },
       ),
-      { name: 'node -e 0', median: ms(summarize(node0.times).median), ratio: summarize(node0.times.map((x, i) => x / ours.times[i])).median },
+      {
+        name: 'node -e 0',
+        median: ms(summarize(node0.times).median),
+        ratio: summarize(node0.times.map((x, i) => x / ours.times[i])).median,
+      },
     ],
     targets: [
       fastest
-        ? { text: `≥ ${FLEET_TARGET}× faster than ${fastest.name.split(' ')[0]}: ${ratio.toFixed(2)}×${ratio >= FLEET_TARGET ? '' : ` (short by ${(FLEET_TARGET / ratio).toFixed(2)}×)`}`, met: ratio >= FLEET_TARGET }
+        ? {
+            text: `≥ ${FLEET_TARGET}× faster than ${fastest.name.split(' ')[0]}: ${ratio.toFixed(2)}×${ratio >= FLEET_TARGET ? '' : ` (short by ${(FLEET_TARGET / ratio).toFixed(2)}×)`}`,
+            met: ratio >= FLEET_TARGET,
+          }
         : { text: `≥ ${FLEET_TARGET}× faster than the faster peer: no peer installed`, met: null },
     ],
     notes: [...notes, `fleet kinds: ${FLEET_KINDS.map((k) => k.name).join(', ')}`, loadNote(loads)],
@@ -228,12 +314,29 @@ async function fleet(files) {
 }
 
 try {
-  console.log(`scan bench: sslscan ${HAVE.sslscan ? 'found' : 'MISSING (skipped)'}, nmap ${HAVE.nmap ? 'found' : 'MISSING (skipped)'}; ${ROUNDS} rounds each${QUICK ? ' (--quick does not shorten this group)' : ''}`);
+  console.log(
+    `scan bench: sslscan ${HAVE.sslscan ? 'found' : 'MISSING (skipped)'}, nmap ${HAVE.nmap ? 'found' : 'MISSING (skipped)'}; ${ROUNDS} rounds each${QUICK ? ' (--quick does not shorten this group)' : ''}`,
+  );
   const files = HAVE.openssl ? makeCertificates(tmp) : null;
   const noOpenssl = HAVE.openssl ? null : 'openssl is not installed (it makes the certificates and runs s_server)';
-  await oneEndpoint('scan/openssl-tls12', 'openssl s_server -tls1_2, default suites', () => startOpenssl(files, ['-tls1_2']), noOpenssl);
-  await oneEndpoint('scan/openssl-tls10-13', 'openssl s_server TLS 1.0–1.3, DEFAULT@SECLEVEL=0', () => startOpenssl(files, ['-cipher', 'DEFAULT@SECLEVEL=0', '-min_protocol', 'TLSv1']), noOpenssl);
-  await oneEndpoint('scan/gnutls-tls12', `gnutls-serv TLS 1.2, 4 suites (${GNUTLS_PRIORITY})`, () => startGnutls(files), noOpenssl ?? (HAVE.gnutls ? null : 'gnutls-serv is not installed (apt-get install gnutls-bin)'));
+  await oneEndpoint(
+    'scan/openssl-tls12',
+    'openssl s_server -tls1_2, default suites',
+    () => startOpenssl(files, ['-tls1_2']),
+    noOpenssl,
+  );
+  await oneEndpoint(
+    'scan/openssl-tls10-13',
+    'openssl s_server TLS 1.0–1.3, DEFAULT@SECLEVEL=0',
+    () => startOpenssl(files, ['-cipher', 'DEFAULT@SECLEVEL=0', '-min_protocol', 'TLSv1']),
+    noOpenssl,
+  );
+  await oneEndpoint(
+    'scan/gnutls-tls12',
+    `gnutls-serv TLS 1.2, 4 suites (${GNUTLS_PRIORITY})`,
+    () => startGnutls(files),
+    noOpenssl ?? (HAVE.gnutls ? null : 'gnutls-serv is not installed (apt-get install gnutls-bin)'),
+  );
   await oneEndpoint(
     'scan/nginx-rsa-ecdsa',
     'nginx TLS 1.2+1.3, RSA and ECDSA certificates, default suites',
@@ -244,11 +347,15 @@ try {
     },
     noOpenssl ?? (HAVE.nginx ? null : 'nginx is not installed (apt-get install nginx)'),
   );
-  await oneEndpoint('scan/reset-legacy', 'a gate that resets hellos below TLS 1.2 (lab reset-legacy: Node TLS behind src/lab/hello-gate.ts)', async () => {
-    const info = await startLabHost(['--names', 'reset-legacy']);
-    const e = info.endpoints.find((x) => x.name === 'reset-legacy');
-    return { host: e.host, port: e.port, stop: async () => {} };
-  });
+  await oneEndpoint(
+    'scan/reset-legacy',
+    'a gate that resets hellos below TLS 1.2 (lab reset-legacy: Node TLS behind src/lab/hello-gate.ts)',
+    async () => {
+      const info = await startLabHost(['--names', 'reset-legacy']);
+      const e = info.endpoints.find((x) => x.name === 'reset-legacy');
+      return { host: e.host, port: e.port, stop: async () => {} };
+    },
+  );
   if (files) await fleet(files);
 } finally {
   await Promise.all(stops.map((s) => s().catch(() => {})));
@@ -256,6 +363,6 @@ try {
 }
 r.finish();
 if (failed) {
-  console.error('scan bench: tlsprobe\'s results differ from the peers\' (see FAILED above)');
+  console.error("scan bench: tlsprobe's results differ from the peers' (see FAILED above)");
   process.exitCode = 1;
 }

@@ -31,13 +31,16 @@ warmUp(QUICK ? 300 : 600, () => {
   let n = 0;
   for (const x of m.clientHellos) n += parseClientHello(x.message).cipherSuites.length + decodeStream(x.records).length;
   for (const x of m.serverFlights) n += parseServerHello(x.serverHello).cipherSuite + decodeStream(x.records).length;
-  for (const x of m.certificateMessages) n += parseHandshakeMessage(x.message, { version: x.version }).body.entries.length;
+  for (const x of m.certificateMessages)
+    n += parseHandshakeMessage(x.message, { version: x.version }).body.entries.length;
   return n;
 });
 
 /** JSON text of a value with byte arrays as hex: the "same facts from a JSON API" baseline. */
 function factsJson(v) {
-  return JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x instanceof Error ? x.message : x));
+  return JSON.stringify(v, (_k, x) =>
+    x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x instanceof Error ? x.message : x,
+  );
 }
 
 function copy(bytes) {
@@ -52,13 +55,22 @@ function baselines(bytes, json) {
 }
 
 function helloTarget(ours) {
-  return { text: `under ${HELLO_TARGET_NS / 1000} µs per message (median CPU time ${(ours.median / 1000).toFixed(2)} µs)`, met: ours.median < HELLO_TARGET_NS };
+  return {
+    text: `under ${HELLO_TARGET_NS / 1000} µs per message (median CPU time ${(ours.median / 1000).toFixed(2)} µs)`,
+    met: ours.median < HELLO_TARGET_NS,
+  };
 }
 
 // ClientHello
 for (const ch of m.clientHellos) {
   const json = factsJson(parseClientHello(ch.message));
-  const [ours, ...base] = compare([{ name: 'parseClientHello', fn: () => parseClientHello(ch.message).cipherSuites.length }, ...baselines(ch.message, json)], sampling);
+  const [ours, ...base] = compare(
+    [
+      { name: 'parseClientHello', fn: () => parseClientHello(ch.message).cipherSuites.length },
+      ...baselines(ch.message, json),
+    ],
+    sampling,
+  );
   r.report({
     id: `tls/client-hello/${ch.name}`,
     title: `ClientHello parse: ${ch.name} (${ch.message.length} B, ${parseClientHello(ch.message).extensions?.length ?? 0} extensions; ${ch.source})`,
@@ -94,7 +106,13 @@ for (const ch of m.clientHellos) {
 // ServerHello
 for (const f of m.serverFlights) {
   const json = factsJson(parseServerHello(f.serverHello));
-  const [ours, ...base] = compare([{ name: 'parseServerHello', fn: () => parseServerHello(f.serverHello).cipherSuite }, ...baselines(f.serverHello, json)], sampling);
+  const [ours, ...base] = compare(
+    [
+      { name: 'parseServerHello', fn: () => parseServerHello(f.serverHello).cipherSuite },
+      ...baselines(f.serverHello, json),
+    ],
+    sampling,
+  );
   r.report({
     id: `tls/server-hello/${f.name}`,
     title: `ServerHello parse: ${f.name} (${f.serverHello.length} B, ${parseServerHello(f.serverHello).extensions?.length ?? 0} extensions; ${f.source})`,
@@ -108,7 +126,10 @@ for (const f of m.serverFlights) {
 for (const s of [...m.clientHellos.slice(0, QUICK ? 1 : 2), ...m.serverFlights]) {
   const items = decodeStream(s.records);
   const json = factsJson(items);
-  const [ours, ...base] = compare([{ name: 'decodeStream', fn: () => decodeStream(s.records).length }, ...baselines(s.records, json)], sampling);
+  const [ours, ...base] = compare(
+    [{ name: 'decodeStream', fn: () => decodeStream(s.records).length }, ...baselines(s.records, json)],
+    sampling,
+  );
   r.report({
     id: `tls/decode-stream/${s.name}`,
     title: `decodeStream: ${s.name} records (${s.records.length} B → ${items.length} items: ${items.map((i) => (i.kind === 'handshake' ? i.message.kind : i.kind)).join(', ')})`,
@@ -121,14 +142,22 @@ for (const s of [...m.clientHellos.slice(0, QUICK ? 1 : 2), ...m.serverFlights])
 // Certificate message: the message alone, then message → chain facts.
 const certMessages = [
   ...m.certificateMessages,
-  ...m.serverFlights.filter((f) => f.certificate).map((f) => ({ name: `${f.name}-certificate`, source: f.source, version: 0x0303, message: f.certificate })),
+  ...m.serverFlights
+    .filter((f) => f.certificate)
+    .map((f) => ({ name: `${f.name}-certificate`, source: f.source, version: 0x0303, message: f.certificate })),
 ];
 for (const cm of QUICK ? certMessages.slice(0, 2) : certMessages) {
   const ctx = { version: cm.version };
   const parsed = parseHandshakeMessage(cm.message, ctx);
   const json = factsJson(parsed.body);
   const [ours, ...base] = compare(
-    [{ name: 'parseHandshakeMessage (Certificate)', fn: () => parseHandshakeMessage(cm.message, ctx).body.entries.length }, ...baselines(cm.message, json)],
+    [
+      {
+        name: 'parseHandshakeMessage (Certificate)',
+        fn: () => parseHandshakeMessage(cm.message, ctx).body.entries.length,
+      },
+      ...baselines(cm.message, json),
+    ],
     sampling,
   );
   r.report({
@@ -150,7 +179,12 @@ for (const cm of QUICK ? certMessages.slice(0, 2) : certMessages) {
           let n = 0;
           for (const e of parseHandshakeMessage(cm.message, ctx).body.entries) {
             const c = parseCertificate(e.der);
-            n += c.subject.rfc4514.length + c.issuer.rfc4514.length + (c.notBefore < c.notAfter ? 1 : 0) + c.sha1.length + c.sha256.length;
+            n +=
+              c.subject.rfc4514.length +
+              c.issuer.rfc4514.length +
+              (c.notBefore < c.notAfter ? 1 : 0) +
+              c.sha1.length +
+              c.sha256.length;
           }
           return n;
         },
@@ -161,7 +195,13 @@ for (const cm of QUICK ? certMessages.slice(0, 2) : certMessages) {
           let n = 0;
           for (const e of parseHandshakeMessage(cm.message, ctx).body.entries) {
             const x = new X509Certificate(e.der);
-            n += x.subject.length + x.issuer.length + x.validFrom.length + x.validTo.length + x.fingerprint.length + x.fingerprint256.length;
+            n +=
+              x.subject.length +
+              x.issuer.length +
+              x.validFrom.length +
+              x.validTo.length +
+              x.fingerprint.length +
+              x.fingerprint256.length;
           }
           return n;
         },
@@ -223,8 +263,18 @@ function minimalWalk(stream) {
 
 const MiB = 1 << 20;
 const deframeCases = [
-  { name: 'bulk: 16 KiB records (TLS 1.3 full size), 64 KiB reads', total: (QUICK ? 2 : 8) * MiB, size: () => 16384 + 17, chunk: 65536 },
-  { name: 'small: 64–1,024 B records, 1,448 B reads (TCP segments), records span reads', total: (QUICK ? 1 : 2) * MiB, size: (rnd) => 64 + Math.floor(rnd() * 961), chunk: 1448 },
+  {
+    name: 'bulk: 16 KiB records (TLS 1.3 full size), 64 KiB reads',
+    total: (QUICK ? 2 : 8) * MiB,
+    size: () => 16384 + 17,
+    chunk: 65536,
+  },
+  {
+    name: 'small: 64–1,024 B records, 1,448 B reads (TCP segments), records span reads',
+    total: (QUICK ? 1 : 2) * MiB,
+    size: (rnd) => 64 + Math.floor(rnd() * 961),
+    chunk: 1448,
+  },
 ];
 for (const d of deframeCases) {
   const stream = recordStream(d.total, d.size);

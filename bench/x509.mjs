@@ -20,13 +20,26 @@ const r = reporter('x509');
 /** The fields the issue names, read from our CertInfo. */
 function oursFields(der) {
   const c = parseCertificate(der);
-  return c.subject.rfc4514.length + c.issuer.rfc4514.length + (c.notBefore.getTime() < c.notAfter.getTime() ? 1 : 0) + c.sha1.length + c.sha256.length;
+  return (
+    c.subject.rfc4514.length +
+    c.issuer.rfc4514.length +
+    (c.notBefore.getTime() < c.notAfter.getTime() ? 1 : 0) +
+    c.sha1.length +
+    c.sha256.length
+  );
 }
 
 /** The same fields through node:crypto (OpenSSL d2i_X509 + X509_NAME_print + X509_digest). */
 function nodeFields(der) {
   const x = new X509Certificate(der);
-  return x.subject.length + x.issuer.length + x.validFrom.length + x.validTo.length + x.fingerprint.length + x.fingerprint256.length;
+  return (
+    x.subject.length +
+    x.issuer.length +
+    x.validFrom.length +
+    x.validTo.length +
+    x.fingerprint.length +
+    x.fingerprint256.length
+  );
 }
 
 function pkijsName(name) {
@@ -36,13 +49,25 @@ function pkijsName(name) {
 /** The same fields through pkijs directly: fromBER, names as type=value text, validity, node:crypto hashes. */
 function pkijsFields(der) {
   const c = pkijs.Certificate.fromBER(der);
-  return pkijsName(c.subject).length + pkijsName(c.issuer).length + (c.notBefore.value < c.notAfter.value ? 1 : 0) + hash('sha1', der, 'hex').length + hash('sha256', der, 'hex').length;
+  return (
+    pkijsName(c.subject).length +
+    pkijsName(c.issuer).length +
+    (c.notBefore.value < c.notAfter.value ? 1 : 0) +
+    hash('sha1', der, 'hex').length +
+    hash('sha256', der, 'hex').length
+  );
 }
 
 /** The same fields through our pkijs adapter (it decodes every CertInfo field eagerly). */
 function adapterFields(der) {
   const c = parseCertificateReference(der);
-  return c.subject.rfc4514.length + c.issuer.rfc4514.length + (c.notBefore.getTime() < c.notAfter.getTime() ? 1 : 0) + c.sha1.length + c.sha256.length;
+  return (
+    c.subject.rfc4514.length +
+    c.issuer.rfc4514.length +
+    (c.notBefore.getTime() < c.notAfter.getTime() ? 1 : 0) +
+    c.sha1.length +
+    c.sha256.length
+  );
 }
 
 /** Returns disagreements between the decoders on this certificate (the figures mean nothing if they disagree). */
@@ -51,16 +76,20 @@ function crossCheck(der) {
   const x = new X509Certificate(der);
   const ref = parseCertificateReference(der);
   const problems = [];
-  if (ours.sha256 !== x.fingerprint256.replace(/:/g, '').toLowerCase()) problems.push('sha256 differs from node:crypto');
+  if (ours.sha256 !== x.fingerprint256.replace(/:/g, '').toLowerCase())
+    problems.push('sha256 differs from node:crypto');
   if (ours.sha1 !== x.fingerprint.replace(/:/g, '').toLowerCase()) problems.push('sha1 differs from node:crypto');
   if (ours.notAfter.getTime() !== new Date(x.validTo).getTime()) problems.push('notAfter differs from node:crypto');
   if (ours.subject.rfc4514 !== ref.subject.rfc4514) problems.push('subject differs from the pkijs adapter');
   if (ours.issuer.rfc4514 !== ref.issuer.rfc4514) problems.push('issuer differs from the pkijs adapter');
-  if (pkijs.Certificate.fromBER(der).notAfter.value.getTime() !== ours.notAfter.getTime()) problems.push('notAfter differs from pkijs');
+  if (pkijs.Certificate.fromBER(der).notAfter.value.getTime() !== ours.notAfter.getTime())
+    problems.push('notAfter differs from pkijs');
   return problems;
 }
 
-const certs = readCertList().filter((c) => c.tool === 'openssl' || c.role === 'leaf' || (QUICK ? false : c.role === 'intermediate'));
+const certs = readCertList().filter(
+  (c) => c.tool === 'openssl' || c.role === 'leaf' || (QUICK ? false : c.role === 'intermediate'),
+);
 // Warm the JIT on every certificate first, so no figure is taken on cold code (see tls.mjs).
 {
   const ders = certs.map((c) => readPemDer(c.file));
@@ -68,7 +97,9 @@ const certs = readCertList().filter((c) => c.tool === 'openssl' || c.role === 'l
 }
 const nodeRatios = [];
 const pkijsRatios = [];
-for (const c of QUICK ? certs.filter((x) => ['rsa-2048', 'ec-p256', 'ed25519'].includes(x.keyType) && x.tool === 'openssl' && x.sans === 2) : certs) {
+for (const c of QUICK
+  ? certs.filter((x) => ['rsa-2048', 'ec-p256', 'ed25519'].includes(x.keyType) && x.tool === 'openssl' && x.sans === 2)
+  : certs) {
   const der = readPemDer(c.file);
   const label = `${c.file.replace(/^certs\/|\.pem$/g, '')} (${der.length} B)`;
   const problems = crossCheck(der);
@@ -102,10 +133,21 @@ r.report({
   id: 'x509/fields/summary',
   title: `summary over ${nodeRatios.length} certificates (ratios: geometric mean, worst)`,
   targets: [
-    { text: `≥ ${NODE_TARGET}× node:crypto on every certificate (worst ${Math.min(...nodeRatios).toFixed(1)}×, geomean ${geomean(nodeRatios).toFixed(1)}×)`, met: Math.min(...nodeRatios) >= NODE_TARGET },
-    { text: `≥ ${PKIJS_TARGET}× pkijs on every certificate (worst ${Math.min(...pkijsRatios).toFixed(0)}×, geomean ${geomean(pkijsRatios).toFixed(0)}×)`, met: Math.min(...pkijsRatios) >= PKIJS_TARGET },
+    {
+      text: `≥ ${NODE_TARGET}× node:crypto on every certificate (worst ${Math.min(...nodeRatios).toFixed(1)}×, geomean ${geomean(nodeRatios).toFixed(1)}×)`,
+      met: Math.min(...nodeRatios) >= NODE_TARGET,
+    },
+    {
+      text: `≥ ${PKIJS_TARGET}× pkijs on every certificate (worst ${Math.min(...pkijsRatios).toFixed(0)}×, geomean ${geomean(pkijsRatios).toFixed(0)}×)`,
+      met: Math.min(...pkijsRatios) >= PKIJS_TARGET,
+    },
   ],
-  summary: { nodeWorst: Math.min(...nodeRatios), nodeGeomean: geomean(nodeRatios), pkijsWorst: Math.min(...pkijsRatios), pkijsGeomean: geomean(pkijsRatios) },
+  summary: {
+    nodeWorst: Math.min(...nodeRatios),
+    nodeGeomean: geomean(nodeRatios),
+    pkijsWorst: Math.min(...pkijsRatios),
+    pkijsGeomean: geomean(pkijsRatios),
+  },
 });
 
 // Where the time goes on one typical leaf: the walk alone, the walk + names, the hashes alone, and
@@ -125,8 +167,14 @@ r.report({
           return c.subject.rfc4514.length + c.issuer.rfc4514.length;
         },
       },
-      { name: 'SHA-1 + SHA-256 of the DER (node:crypto)', fn: () => hash('sha1', der, 'hex').length + hash('sha256', der, 'hex').length },
-      { name: 'parseCertificate + every CertInfo field', fn: () => Object.keys(toPlainCertInfo(parseCertificate(der))).length },
+      {
+        name: 'SHA-1 + SHA-256 of the DER (node:crypto)',
+        fn: () => hash('sha1', der, 'hex').length + hash('sha256', der, 'hex').length,
+      },
+      {
+        name: 'parseCertificate + every CertInfo field',
+        fn: () => Object.keys(toPlainCertInfo(parseCertificate(der))).length,
+      },
       { name: 'parseCertificateReference (every field)', fn: () => Object.keys(parseCertificateReference(der)).length },
     ],
     sampling,

@@ -50,8 +50,16 @@ for (let i = 0; i < argv.length; i++) {
 if (opts.runs < 1) usage('--runs must be at least 1');
 
 console.log(`fuzz: ${opts.runs} inputs per parser, seed ${opts.seed}${opts.only ? `, only ${opts.only}` : ''}`);
-console.log(`fuzz: replay with: npm run fuzz -- --runs ${opts.runs} --seed ${opts.seed}${opts.only ? ` --only ${opts.only}` : ''}`);
-const args = [join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', 'test/fuzz/parsers.test.ts', '--reporter=verbose', '--testTimeout=0'];
+console.log(
+  `fuzz: replay with: npm run fuzz -- --runs ${opts.runs} --seed ${opts.seed}${opts.only ? ` --only ${opts.only}` : ''}`,
+);
+const args = [
+  join(REPO, 'node_modules/vitest/vitest.mjs'),
+  'run',
+  'test/fuzz/parsers.test.ts',
+  '--reporter=verbose',
+  '--testTimeout=0',
+];
 // The crasher regressions always run first; --only narrows the fuzzing to one target plus the summary.
 if (opts.only) args.push('-t', `crasher|${opts.only} lets|summary`);
 const t0 = Date.now();
@@ -68,6 +76,8 @@ const child = spawn(process.execPath, args, {
   },
 });
 child.once('exit', (code, signal) => {
-  console.log(`fuzz: ${code === 0 ? 'no crasher' : 'FAILED'} after ${((Date.now() - t0) / 1000).toFixed(0)} s (seed ${opts.seed})`);
+  console.log(
+    `fuzz: ${code === 0 ? 'no crasher' : 'FAILED'} after ${((Date.now() - t0) / 1000).toFixed(0)} s (seed ${opts.seed})`,
+  );
   process.exitCode = code ?? (signal ? 1 : 0);
 });

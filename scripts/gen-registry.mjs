@@ -48,9 +48,21 @@ const SUPPLEMENT = {
     [0x1307, 'TLS_AEGIS_128L_SHA256', 'IANA tls-parameters-4; draft-irtf-cfrg-aegis-aead'],
     // Not IANA: tshark gives these pre-standard code points the same names as their IANA successors
     // (0xcca8-0xccaa, 0xfefe/0xfeff), so they are renamed to keep CipherSuite keys unique.
-    [0xcc13, 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256_OLD', 'draft-agl-tls-chacha20poly1305-04 (pre-RFC 7905 code point)'],
-    [0xcc14, 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256_OLD', 'draft-agl-tls-chacha20poly1305-04 (pre-RFC 7905 code point)'],
-    [0xcc15, 'TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256_OLD', 'draft-agl-tls-chacha20poly1305-04 (pre-RFC 7905 code point)'],
+    [
+      0xcc13,
+      'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256_OLD',
+      'draft-agl-tls-chacha20poly1305-04 (pre-RFC 7905 code point)',
+    ],
+    [
+      0xcc14,
+      'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256_OLD',
+      'draft-agl-tls-chacha20poly1305-04 (pre-RFC 7905 code point)',
+    ],
+    [
+      0xcc15,
+      'TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256_OLD',
+      'draft-agl-tls-chacha20poly1305-04 (pre-RFC 7905 code point)',
+    ],
     [0xffe0, 'SSL_RSA_OLDFIPS_WITH_3DES_EDE_CBC_SHA', 'Netscape private use (NSS sslproto.h name)'],
     [0xffe1, 'SSL_RSA_OLDFIPS_WITH_DES_CBC_SHA', 'Netscape private use (NSS sslproto.h name)'],
   ],
@@ -136,9 +148,7 @@ const SUPPLEMENT = {
     [25, 'tls12_cid', 'IANA; RFC 9146'],
     [26, 'ack', 'IANA; RFC 9147'],
   ],
-  PROTOCOL_VERSION: [
-    [0xfefc, 'DTLS 1.3', 'RFC 9147 §5.3'],
-  ],
+  PROTOCOL_VERSION: [[0xfefc, 'DTLS 1.3', 'RFC 9147 §5.3']],
   COMPRESSION_METHOD: [
     // IANA TLS Compression Method Identifiers (comp-meth-ids-2).
     [0, 'NULL', 'IANA; RFC 5246'],
@@ -150,7 +160,12 @@ const SUPPLEMENT = {
 // ---------------------------------------------------------------------------------------------------
 
 /** "Close Notify" → close_notify, "No application Protocol" → no_application_protocol. */
-const snake = (s) => s.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+const snake = (s) =>
+  s
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
 const same = (s) => s;
 
 /**
@@ -159,34 +174,99 @@ const same = (s) => s;
  */
 /** @type {RegistrySpec[]} */
 const REGISTRIES = [
-  { id: 'CIPHER_SUITE', field: 'tls.handshake.ciphersuite', width: 2, normalize: same,
-    doc: 'TLS Cipher Suites (RFC 8446 §B.4, RFC 5246 §A.5; IANA tls-parameters-4).' },
-  { id: 'EXTENSION_TYPE', field: 'tls.handshake.extension.type', width: 2, normalize: same,
-    doc: 'TLS ExtensionType values (RFC 8446 §4.2; IANA tls-extensiontype-values-1).' },
-  { id: 'NAMED_GROUP', field: 'tls.handshake.extensions_supported_group', width: 2, normalize: same,
-    doc: 'TLS Supported Groups (RFC 8446 §4.2.7, RFC 8422 §5.1.1; IANA tls-parameters-8).' },
-  { id: 'SIGNATURE_SCHEME', field: 'tls.handshake.sig_hash_alg', width: 2, normalize: same, legacySigAlgs: true,
-    doc: 'TLS SignatureScheme values and TLS 1.2 (hash, signature) pairs (RFC 8446 §4.2.3, RFC 5246 §7.4.1.4.1).' },
-  { id: 'ALERT_DESCRIPTION', field: 'tls.alert_message.desc', width: 1, normalize: snake,
-    doc: 'TLS Alert descriptions (RFC 8446 §6, RFC 5246 §7.2; IANA tls-parameters-6).' },
-  { id: 'HANDSHAKE_TYPE', field: 'tls.handshake.type', width: 1, normalize: snake, block: 'last',
-    doc: 'TLS HandshakeType values (RFC 8446 §4, RFC 5246 §7.4; IANA tls-parameters-7).' },
-  { id: 'CONTENT_TYPE', field: 'tls.record.content_type', width: 1, normalize: snake,
-    doc: 'TLS ContentType values (RFC 8446 §5.1; IANA tls-parameters-5).' },
-  { id: 'PROTOCOL_VERSION', field: 'tls.record.version', width: 2,
+  {
+    id: 'CIPHER_SUITE',
+    field: 'tls.handshake.ciphersuite',
+    width: 2,
+    normalize: same,
+    doc: 'TLS Cipher Suites (RFC 8446 §B.4, RFC 5246 §A.5; IANA tls-parameters-4).',
+  },
+  {
+    id: 'EXTENSION_TYPE',
+    field: 'tls.handshake.extension.type',
+    width: 2,
+    normalize: same,
+    doc: 'TLS ExtensionType values (RFC 8446 §4.2; IANA tls-extensiontype-values-1).',
+  },
+  {
+    id: 'NAMED_GROUP',
+    field: 'tls.handshake.extensions_supported_group',
+    width: 2,
+    normalize: same,
+    doc: 'TLS Supported Groups (RFC 8446 §4.2.7, RFC 8422 §5.1.1; IANA tls-parameters-8).',
+  },
+  {
+    id: 'SIGNATURE_SCHEME',
+    field: 'tls.handshake.sig_hash_alg',
+    width: 2,
+    normalize: same,
+    legacySigAlgs: true,
+    doc: 'TLS SignatureScheme values and TLS 1.2 (hash, signature) pairs (RFC 8446 §4.2.3, RFC 5246 §7.4.1.4.1).',
+  },
+  {
+    id: 'ALERT_DESCRIPTION',
+    field: 'tls.alert_message.desc',
+    width: 1,
+    normalize: snake,
+    doc: 'TLS Alert descriptions (RFC 8446 §6, RFC 5246 §7.2; IANA tls-parameters-6).',
+  },
+  {
+    id: 'HANDSHAKE_TYPE',
+    field: 'tls.handshake.type',
+    width: 1,
+    normalize: snake,
+    block: 'last',
+    doc: 'TLS HandshakeType values (RFC 8446 §4, RFC 5246 §7.4; IANA tls-parameters-7).',
+  },
+  {
+    id: 'CONTENT_TYPE',
+    field: 'tls.record.content_type',
+    width: 1,
+    normalize: snake,
+    doc: 'TLS ContentType values (RFC 8446 §5.1; IANA tls-parameters-5).',
+  },
+  {
+    id: 'PROTOCOL_VERSION',
+    field: 'tls.record.version',
+    width: 2,
     normalize: (s) => s.replace(/ \(((?:[A-Za-z]+ )?draft \d+)\)$/, ' $1'),
-    doc: 'Protocol versions as display strings (RFC 8446 §5.1, §4.2.1; draft versions 0x7fNN).' },
-  { id: 'ALERT_LEVEL', field: 'tls.alert_message.level', width: 1, normalize: snake,
-    doc: 'TLS AlertLevel values (RFC 8446 §6, RFC 5246 §7.2).' },
-  { id: 'EC_POINT_FORMAT', field: 'tls.handshake.extensions_ec_point_format', width: 1, normalize: same,
-    doc: 'TLS EC Point Formats (RFC 8422 §5.1.2; IANA tls-parameters-9).' },
-  { id: 'PSK_KEY_EXCHANGE_MODE', field: 'tls.extension.psk_ke_mode', width: 1,
+    doc: 'Protocol versions as display strings (RFC 8446 §5.1, §4.2.1; draft versions 0x7fNN).',
+  },
+  {
+    id: 'ALERT_LEVEL',
+    field: 'tls.alert_message.level',
+    width: 1,
+    normalize: snake,
+    doc: 'TLS AlertLevel values (RFC 8446 §6, RFC 5246 §7.2).',
+  },
+  {
+    id: 'EC_POINT_FORMAT',
+    field: 'tls.handshake.extensions_ec_point_format',
+    width: 1,
+    normalize: same,
+    doc: 'TLS EC Point Formats (RFC 8422 §5.1.2; IANA tls-parameters-9).',
+  },
+  {
+    id: 'PSK_KEY_EXCHANGE_MODE',
+    field: 'tls.extension.psk_ke_mode',
+    width: 1,
     normalize: (s) => /\(([a-z_]+)\)$/.exec(s)?.[1] ?? snake(s),
-    doc: 'TLS PskKeyExchangeMode values (RFC 8446 §4.2.9; IANA tls-pskkeyexchangemode).' },
-  { id: 'CERTIFICATE_STATUS_TYPE', field: 'tls.handshake.extensions_status_request_type', width: 1, normalize: snake,
-    doc: 'TLS Certificate Status Types (RFC 6066 §8, RFC 6961; IANA pkix-parameters / tls-extensiontype-values-3).' },
-  { id: 'COMPRESSION_METHOD', field: 'tls.handshake.comp_method', width: 1, normalize: same,
-    doc: 'TLS Compression Method Identifiers (RFC 5246 §7.4.1.2, RFC 3749; IANA comp-meth-ids-2).' },
+    doc: 'TLS PskKeyExchangeMode values (RFC 8446 §4.2.9; IANA tls-pskkeyexchangemode).',
+  },
+  {
+    id: 'CERTIFICATE_STATUS_TYPE',
+    field: 'tls.handshake.extensions_status_request_type',
+    width: 1,
+    normalize: snake,
+    doc: 'TLS Certificate Status Types (RFC 6066 §8, RFC 6961; IANA pkix-parameters / tls-extensiontype-values-3).',
+  },
+  {
+    id: 'COMPRESSION_METHOD',
+    field: 'tls.handshake.comp_method',
+    width: 1,
+    normalize: same,
+    doc: 'TLS Compression Method Identifiers (RFC 5246 §7.4.1.2, RFC 3749; IANA comp-meth-ids-2).',
+  },
 ];
 
 /** RFC 8701 §2: the sixteen 16-bit GREASE values 0x0a0a, 0x1a1a, … 0xfafa. */
@@ -194,9 +274,20 @@ const isGrease16 = (v) => (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
 
 /** RFC 5246 §7.4.1.4.1 HashAlgorithm and SignatureAlgorithm (anonymous and none are never signed). */
 /** @type {[number, string][]} */
-const LEGACY_HASHES = [[1, 'md5'], [2, 'sha1'], [3, 'sha224'], [4, 'sha256'], [5, 'sha384'], [6, 'sha512']];
+const LEGACY_HASHES = [
+  [1, 'md5'],
+  [2, 'sha1'],
+  [3, 'sha224'],
+  [4, 'sha256'],
+  [5, 'sha384'],
+  [6, 'sha512'],
+];
 /** @type {[number, string][]} */
-const LEGACY_SIGS = [[1, 'rsa_pkcs1'], [2, 'dsa'], [3, 'ecdsa']];
+const LEGACY_SIGS = [
+  [1, 'rsa_pkcs1'],
+  [2, 'dsa'],
+  [3, 'ecdsa'],
+];
 
 // ---------------------------------------------------------------------------------------------------
 // tshark
@@ -285,13 +376,20 @@ function buildRegistry(spec, tsharkList) {
     for (const [h, hash] of LEGACY_HASHES) {
       for (const [s, sig] of LEGACY_SIGS) {
         const value = (h << 8) | s;
-        if (!byValue.has(value)) byValue.set(value, { value, name: `${sig}_${hash}`, label: null, source: 'RFC 5246 §7.4.1.4.1 pair' });
+        if (!byValue.has(value))
+          byValue.set(value, { value, name: `${sig}_${hash}`, label: null, source: 'RFC 5246 §7.4.1.4.1 pair' });
       }
     }
   }
   for (const [value, name, ref] of SUPPLEMENT[spec.id] ?? []) {
     const old = byValue.get(value);
-    const source = !old ? ref : old.label === null ? `${ref}; ${old.source}` : old.name === name ? `tshark; ${ref}` : `${ref}; tshark: ${JSON.stringify(old.label)}`;
+    const source = !old
+      ? ref
+      : old.label === null
+        ? `${ref}; ${old.source}`
+        : old.name === name
+          ? `tshark; ${ref}`
+          : `${ref}; tshark: ${JSON.stringify(old.label)}`;
     byValue.set(value, { value, name, label: null, source });
   }
   const entries = [...byValue.values()].sort((a, b) => a.value - b.value);
@@ -300,7 +398,8 @@ function buildRegistry(spec, tsharkList) {
     if (e.value < 0 || e.value >= 1 << (8 * spec.width)) throw new Error(`${spec.id}: value ${e.value} out of range`);
     if (e.name === '') throw new Error(`${spec.id}: empty name for ${e.value}`);
     const prev = names.get(e.name);
-    if (prev !== undefined) throw new Error(`${spec.id}: name ${e.name} used for ${hex(prev, spec.width)} and ${hex(e.value, spec.width)}`);
+    if (prev !== undefined)
+      throw new Error(`${spec.id}: name ${e.name} used for ${hex(prev, spec.width)} and ${hex(e.value, spec.width)}`);
     names.set(e.name, e.value);
   }
   return entries;
@@ -333,7 +432,11 @@ function render(version, registries) {
   );
   for (const { spec, entries } of registries) {
     if (spec.id === 'CIPHER_SUITE') {
-      lines.push('', `/** ${spec.doc} Every suite, IANA spelling where IANA has one. */`, 'export const CipherSuite = {');
+      lines.push(
+        '',
+        `/** ${spec.doc} Every suite, IANA spelling where IANA has one. */`,
+        'export const CipherSuite = {',
+      );
       for (const e of entries) {
         if (!IDENT.test(e.name)) throw new Error(`cipher suite name ${JSON.stringify(e.name)} is not an identifier`);
         lines.push(`  ${e.name}: ${hex(e.value, 2)}, // ${e.source}`);
@@ -356,7 +459,9 @@ async function main() {
   const out = fileIdx >= 0 ? resolve(process.cwd(), args[fileIdx + 1] ?? '') : DEFAULT_OUT;
   const unknown = args.filter((a, i) => a !== '--check' && a !== '--file' && !(fileIdx >= 0 && i === fileIdx + 1));
   if (unknown.length > 0) {
-    console.error(`gen-registry: unknown argument ${unknown[0]}\nusage: node scripts/gen-registry.mjs [--check] [--file PATH]`);
+    console.error(
+      `gen-registry: unknown argument ${unknown[0]}\nusage: node scripts/gen-registry.mjs [--check] [--file PATH]`,
+    );
     return 2;
   }
   const rel = relative(process.cwd(), out) || out;
@@ -367,13 +472,17 @@ async function main() {
       console.warn(`gen-registry: WARNING: ${TSHARK} not found; cannot check ${rel} (skipped, exit 0)`);
       return 0;
     }
-    console.error(`gen-registry: ${TSHARK} not found; install tshark (Debian: apt-get install tshark) to generate ${rel}`);
+    console.error(
+      `gen-registry: ${TSHARK} not found; install tshark (Debian: apt-get install tshark) to generate ${rel}`,
+    );
     return 1;
   }
   if (check && existsSync(out)) {
     const committed = /TShark \(Wireshark\) (\d+\.\d+\.\d+)/.exec(readFileSync(out, 'utf8'))?.[1];
     if (committed && committed !== version) {
-      console.warn(`gen-registry: WARNING: ${rel} was generated with tshark ${committed}, this machine has ${version}; cannot check (skipped, exit 0)`);
+      console.warn(
+        `gen-registry: WARNING: ${rel} was generated with tshark ${committed}, this machine has ${version}; cannot check (skipped, exit 0)`,
+      );
       return 0;
     }
   }
@@ -388,7 +497,9 @@ async function main() {
       console.log(`gen-registry: ${rel} is up to date (tshark ${version})`);
       return 0;
     }
-    console.error(`gen-registry: ${rel} ${current === null ? 'is missing' : 'differs from the generated tables'}; run: node scripts/gen-registry.mjs`);
+    console.error(
+      `gen-registry: ${rel} ${current === null ? 'is missing' : 'differs from the generated tables'}; run: node scripts/gen-registry.mjs`,
+    );
     return 1;
   }
   writeFileSync(out, text);

@@ -20,8 +20,16 @@ const DOCUMENTED = [
   ['DigiCert Global Root CA', 'a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436', 'digicert-global-root-ca.pem'],
   ['Baltimore CyberTrust Root', 'd4de20d05e66fc53fe1a50882c78db2852cae474', 'baltimore-cybertrust-root.pem'],
   ['D-TRUST Root Class 3 CA 2 2009', '58e8abb0361533fb80f79b1b6d29d3ff8d5f00f0', 'd-trust-root-class-3-ca-2-2009.pem'],
-  ['Microsoft RSA Root Certificate Authority 2017', '73a5e64a3bff8316ff0edccc618a906e4eae4d74', 'microsoft-rsa-root-certificate-authority-2017.pem'],
-  ['Microsoft ECC Root Certificate Authority 2017', '999a64c37ff47d9fab95f14769891460eec4c3c5', 'microsoft-ecc-root-certificate-authority-2017.pem'],
+  [
+    'Microsoft RSA Root Certificate Authority 2017',
+    '73a5e64a3bff8316ff0edccc618a906e4eae4d74',
+    'microsoft-rsa-root-certificate-authority-2017.pem',
+  ],
+  [
+    'Microsoft ECC Root Certificate Authority 2017',
+    '999a64c37ff47d9fab95f14769891460eec4c3c5',
+    'microsoft-ecc-root-certificate-authority-2017.pem',
+  ],
 ];
 
 const OUT = join(process.cwd(), 'data', 'roots');

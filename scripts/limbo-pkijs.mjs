@@ -40,7 +40,9 @@ if (!isMainThread) {
   const args = process.argv.slice(2);
   const ti = args.indexOf('--timeout-ms');
   const timeoutMs = ti >= 0 ? Number(args[ti + 1]) : 20_000;
-  const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--timeout-ms') ?? resolve(REPO, '../shared/corpus/x509-limbo/generated/limbo.json');
+  const file =
+    args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--timeout-ms') ??
+    resolve(REPO, '../shared/corpus/x509-limbo/generated/limbo.json');
   const cases = JSON.parse(readFileSync(file, 'utf8')).testcases.filter((t) => t.validation_kind === 'SERVER');
   const results = new Map();
   let next = 0;
@@ -52,7 +54,12 @@ if (!isMainThread) {
       const arm = () => {
         clearTimeout(timer);
         timer = setTimeout(() => {
-          results.set(cases[next].id, { id: cases[next].id, valid: null, message: `no answer within ${timeoutMs} ms`, nameOk: true });
+          results.set(cases[next].id, {
+            id: cases[next].id,
+            valid: null,
+            message: `no answer within ${timeoutMs} ms`,
+            nameOk: true,
+          });
           next++;
           w.terminate();
         }, timeoutMs);
@@ -82,12 +89,19 @@ if (!isMainThread) {
     if (m.valid === expected) engineAgree++;
     const combined = m.valid === null ? null : m.valid && m.nameOk;
     if (combined === expected) combinedAgree++;
-    else wrong.push(`${combined === null ? 'timeout' : combined ? 'false accept' : 'false reject'} ${t.id}${combined === false ? `: ${m.message || 'name'}` : combined === null ? `: ${m.message}` : ''}`);
+    else
+      wrong.push(
+        `${combined === null ? 'timeout' : combined ? 'false accept' : 'false reject'} ${t.id}${combined === false ? `: ${m.message || 'name'}` : combined === null ? `: ${m.message}` : ''}`,
+      );
   }
   const pct = (n) => `${((100 * n) / cases.length).toFixed(1)}%`;
   const count = (p) => wrong.filter((w) => w.startsWith(p)).length;
-  console.log(`pkijs CertificateChainValidationEngine on ${cases.length} server cases (${((performance.now() - t0) / 1000).toFixed(1)} s, ${timeoutMs} ms limit per case)`);
+  console.log(
+    `pkijs CertificateChainValidationEngine on ${cases.length} server cases (${((performance.now() - t0) / 1000).toFixed(1)} s, ${timeoutMs} ms limit per case)`,
+  );
   console.log(`  engine alone:            ${engineAgree}/${cases.length} agree (${pct(engineAgree)})`);
-  console.log(`  engine + our name check: ${combinedAgree}/${cases.length} agree (${pct(combinedAgree)}): ${count('false accept')} false accepts, ${count('false reject')} false rejects, ${count('timeout')} past the time limit`);
+  console.log(
+    `  engine + our name check: ${combinedAgree}/${cases.length} agree (${pct(combinedAgree)}): ${count('false accept')} false accepts, ${count('false reject')} false rejects, ${count('timeout')} past the time limit`,
+  );
   if (args.includes('--list')) for (const w of wrong) console.log(`  ${w}`);
 }

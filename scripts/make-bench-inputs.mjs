@@ -64,7 +64,19 @@ function genKey(tmp, key, file) {
   }
   // DSA: parameters first (FIPS 186-4, L=2048, N=256), then the key.
   const params = join(tmp, 'dsa-params.pem');
-  if (!existsSync(params)) openssl(['genpkey', '-genparam', '-algorithm', 'DSA', '-pkeyopt', 'dsa_paramgen_bits:2048', '-pkeyopt', 'dsa_paramgen_q_bits:256', '-out', params]);
+  if (!existsSync(params))
+    openssl([
+      'genpkey',
+      '-genparam',
+      '-algorithm',
+      'DSA',
+      '-pkeyopt',
+      'dsa_paramgen_bits:2048',
+      '-pkeyopt',
+      'dsa_paramgen_q_bits:256',
+      '-out',
+      params,
+    ]);
   openssl(['genpkey', '-paramfile', params, '-out', file]);
 }
 
@@ -95,7 +107,10 @@ function makeOpensslCerts() {
   const tmp = mkdtempSync(join(tmpdir(), 'tlsprobe-bench-inputs-'));
   const made = [];
   try {
-    const jobs = [...KEYS.map((k) => ({ key: k, file: k.name, sans: 2 })), { key: KEYS[0], file: 'rsa-2048-san100', sans: 100 }];
+    const jobs = [
+      ...KEYS.map((k) => ({ key: k, file: k.name, sans: 2 })),
+      { key: KEYS[0], file: 'rsa-2048-san100', sans: 100 },
+    ];
     for (const { key, file, sans } of jobs) {
       const caKey = join(tmp, `${file}-ca.key`);
       const caCert = join(tmp, `${file}-ca.pem`);
@@ -105,14 +120,58 @@ function makeOpensslCerts() {
       const out = join(certDir, `${file}.pem`);
       genKey(tmp, key, caKey);
       genKey(tmp, key, leafKey);
-      openssl(['req', '-x509', '-new', '-key', caKey, ...digestArgs(key), '-days', '3650',
-        '-subj', `/C=US/O=tlsprobe Bench/OU=Benchmarks/CN=tlsprobe Bench Issuing CA ${key.name}`,
-        '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', caCert]);
-      openssl(['req', '-new', '-key', leafKey, '-subj', '/C=US/ST=California/L=San Francisco/O=tlsprobe Bench/CN=bench.example', '-out', csr]);
+      openssl([
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        caKey,
+        ...digestArgs(key),
+        '-days',
+        '3650',
+        '-subj',
+        `/C=US/O=tlsprobe Bench/OU=Benchmarks/CN=tlsprobe Bench Issuing CA ${key.name}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE,pathlen:0',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+        '-out',
+        caCert,
+      ]);
+      openssl([
+        'req',
+        '-new',
+        '-key',
+        leafKey,
+        '-subj',
+        '/C=US/ST=California/L=San Francisco/O=tlsprobe Bench/CN=bench.example',
+        '-out',
+        csr,
+      ]);
       writeFileSync(ext, leafExtensions(sans));
-      openssl(['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, ...digestArgs(key),
-        '-set_serial', `0x${randomBytes(16).toString('hex').replace(/^[89a-f]/, '4')}`, '-days', '90',
-        '-extfile', ext, '-extensions', 'v3', '-out', out]);
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        caCert,
+        '-CAkey',
+        caKey,
+        ...digestArgs(key),
+        '-set_serial',
+        `0x${randomBytes(16)
+          .toString('hex')
+          .replace(/^[89a-f]/, '4')}`,
+        '-days',
+        '90',
+        '-extfile',
+        ext,
+        '-extensions',
+        'v3',
+        '-out',
+        out,
+      ]);
       made.push({ file: `certs/${file}.pem`, keyType: key.name, sans, tool: 'openssl' });
       console.log(`wrote bench/inputs/certs/${file}.pem`);
     }
@@ -144,7 +203,14 @@ async function makeLabCerts() {
 /** Returns the bytes of a fixture hex file (`#` lines are comments). */
 function readHexFixture(path) {
   const text = readFileSync(join(root, path), 'utf8');
-  return Buffer.from(text.split('\n').filter((l) => !l.startsWith('#')).join('').replace(/\s+/g, ''), 'hex');
+  return Buffer.from(
+    text
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('')
+      .replace(/\s+/g, ''),
+    'hex',
+  );
 }
 
 /**
@@ -191,15 +257,24 @@ function certificateMessage(ders, tls13) {
 
 function makeMessages(chains) {
   const clientHellos = [];
-  for (const f of readdirSync(join(root, 'fixtures/hello')).filter((n) => n.endsWith('.hex')).sort()) {
+  for (const f of readdirSync(join(root, 'fixtures/hello'))
+    .filter((n) => n.endsWith('.hex'))
+    .sort()) {
     const source = `fixtures/hello/${f}`;
     const records = readHexFixture(source);
     const ch = plaintextHandshakes(records).find((m) => m.type === 1);
     if (!ch) throw new Error(`${source}: no ClientHello`);
-    clientHellos.push({ name: f.replace(/\.hex$/, ''), source, records: records.toString('hex'), message: ch.bytes.toString('hex') });
+    clientHellos.push({
+      name: f.replace(/\.hex$/, ''),
+      source,
+      records: records.toString('hex'),
+      message: ch.bytes.toString('hex'),
+    });
   }
   const serverFlights = [];
-  for (const f of readdirSync(join(root, 'fixtures/server')).filter((n) => n.endsWith('.hex')).sort()) {
+  for (const f of readdirSync(join(root, 'fixtures/server'))
+    .filter((n) => n.endsWith('.hex'))
+    .sort()) {
     const source = `fixtures/server/${f}`;
     const records = readHexFixture(source);
     const msgs = plaintextHandshakes(records);
@@ -239,7 +314,23 @@ function makeMessages(chains) {
  */
 const HANDSHAKE_PLANS = [
   { version: 'TLSv1.3', ciphers: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] },
-  { version: 'TLSv1.2', ciphers: { 'rsa-2048': ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE-RSA-AES128-SHA256'], 'ecdsa-p256': ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-AES128-SHA256'] } },
+  {
+    version: 'TLSv1.2',
+    ciphers: {
+      'rsa-2048': [
+        'ECDHE-RSA-AES128-GCM-SHA256',
+        'ECDHE-RSA-AES256-GCM-SHA384',
+        'ECDHE-RSA-CHACHA20-POLY1305',
+        'ECDHE-RSA-AES128-SHA256',
+      ],
+      'ecdsa-p256': [
+        'ECDHE-ECDSA-AES128-GCM-SHA256',
+        'ECDHE-ECDSA-AES256-GCM-SHA384',
+        'ECDHE-ECDSA-CHACHA20-POLY1305',
+        'ECDHE-ECDSA-AES128-SHA256',
+      ],
+    },
+  },
 ];
 // A TLS 1.2 ECDSA handshake needs the certificate's curve among the groups (RFC 8422, Section 5.1.1).
 const HANDSHAKE_GROUPS = ['X25519:P-256', 'P-256', 'X25519:P-256:P-384'];
@@ -281,7 +372,11 @@ async function recordingRelay(port) {
     pipe('server', upstream, client);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
-  return { port: /** @type {import('node:net').AddressInfo} */ (server.address()).port, take: () => done.splice(0), close: () => new Promise((r) => server.close(r)) };
+  return {
+    port: /** @type {import('node:net').AddressInfo} */ (server.address()).port,
+    take: () => done.splice(0),
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 /** Runs one HTTPS exchange (handshake, GET, response, close) through the relay; resolves with the client's key log and what was negotiated. */
@@ -363,7 +458,9 @@ async function recordHandshakes() {
 
 mkdirSync(certDir, { recursive: true });
 if (parts.includes('certs') || parts.includes('messages')) {
-  const opensslCerts = parts.includes('certs') ? makeOpensslCerts() : JSON.parse(readFileSync(join(outDir, 'certs.json'), 'utf8')).certs.filter((c) => c.tool === 'openssl');
+  const opensslCerts = parts.includes('certs')
+    ? makeOpensslCerts()
+    : JSON.parse(readFileSync(join(outDir, 'certs.json'), 'utf8')).certs.filter((c) => c.tool === 'openssl');
   const { made: labCerts, chains } = await makeLabCerts();
   const messages = makeMessages(chains);
   const opensslVersion = openssl(['version']).trim();

@@ -41,11 +41,47 @@ function makePki() {
     const r = spawnSync('openssl', args, { cwd: dir });
     if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
   };
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=tlsprobe capture fixture CA', '-keyout', 'ca.key', '-out', 'ca.pem',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=tlsprobe capture fixture CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=capture.test', '-keyout', 'leaf.key', '-out', 'leaf.csr']);
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:capture.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  run(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3650', '-extfile', 'ext.cnf', '-out', 'leaf.pem']);
+  writeFileSync(
+    join(dir, 'ext.cnf'),
+    'subjectAltName=DNS:capture.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'leaf.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '3650',
+    '-extfile',
+    'ext.cnf',
+    '-out',
+    'leaf.pem',
+  ]);
   const pki = {
     key: readFileSync(join(dir, 'leaf.key')),
     cert: Buffer.concat([readFileSync(join(dir, 'leaf.pem')), readFileSync(join(dir, 'ca.pem'))]),
@@ -92,16 +128,22 @@ async function relay(upstreamPort) {
       down.end();
     });
     up.on('error', (e) => {
-      if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ECONNRESET') rec.events.push({ kind: 'rst', from: 'server', t: nowUs() });
+      if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ECONNRESET')
+        rec.events.push({ kind: 'rst', from: 'server', t: nowUs() });
       down.resetAndDestroy();
     });
     down.on('error', (e) => {
-      if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ECONNRESET') rec.events.push({ kind: 'rst', from: 'client', t: nowUs() });
+      if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ECONNRESET')
+        rec.events.push({ kind: 'rst', from: 'client', t: nowUs() });
       up.destroy();
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
-  return { port: /** @type {import('node:net').AddressInfo} */ (server.address()).port, recordings, close: () => new Promise((r) => server.close(r)) };
+  return {
+    port: /** @type {import('node:net').AddressInfo} */ (server.address()).port,
+    recordings,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -176,7 +218,12 @@ function tcpFrame(src, dst, sport, dport, seq, ack, flags, payload) {
   tcp[13] = flags;
   tcp.writeUInt16BE(65535, 14);
   payload.copy(tcp, 20);
-  const pseudo = Buffer.concat([Buffer.from(src), Buffer.from(dst), Buffer.from([0, 6, tcp.length >> 8, tcp.length & 0xff]), tcp]);
+  const pseudo = Buffer.concat([
+    Buffer.from(src),
+    Buffer.from(dst),
+    Buffer.from([0, 6, tcp.length >> 8, tcp.length & 0xff]),
+    tcp,
+  ]);
   tcp.writeUInt16BE(checksum(pseudo), 16);
   const ip = Buffer.alloc(20);
   ip[0] = 0x45;
@@ -202,8 +249,10 @@ function framesOf(rec, mss) {
   let cseq = 0x1000_0000 + rec.clientPort * 7;
   let sseq = 0x5000_0000 + rec.serverPort * 13;
   const t0 = rec.events[0].t;
-  const c = (t, flags, payload = Buffer.alloc(0)) => out.push({ t, frame: tcpFrame(C, S, rec.clientPort, rec.serverPort, cseq, sseq, flags, payload) });
-  const s = (t, flags, payload = Buffer.alloc(0)) => out.push({ t, frame: tcpFrame(S, C, rec.serverPort, rec.clientPort, sseq, cseq, flags, payload) });
+  const c = (t, flags, payload = Buffer.alloc(0)) =>
+    out.push({ t, frame: tcpFrame(C, S, rec.clientPort, rec.serverPort, cseq, sseq, flags, payload) });
+  const s = (t, flags, payload = Buffer.alloc(0)) =>
+    out.push({ t, frame: tcpFrame(S, C, rec.serverPort, rec.clientPort, sseq, cseq, flags, payload) });
   c(t0, FLAGS.syn);
   cseq++;
   s(t0 + 20, FLAGS.syn | FLAGS.ack);
@@ -291,7 +340,13 @@ async function scriptedServer(onFirstData, { clientOpts = {}, waitMs = 300 } = {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
   const r = await relay(/** @type {import('node:net').AddressInfo} */ (server.address()).port);
-  const sock = tls.connect({ port: r.port, host: '127.0.0.1', servername: 'capture.test', rejectUnauthorized: false, ...clientOpts });
+  const sock = tls.connect({
+    port: r.port,
+    host: '127.0.0.1',
+    servername: 'capture.test',
+    rejectUnauthorized: false,
+    ...clientOpts,
+  });
   sock.on('error', () => {});
   await sleep(waitMs);
   sock.destroy();
@@ -328,7 +383,10 @@ const serverOpts = { key: pki.key, cert: pki.cert };
   console.log('wrote fixtures/pcap/tls12-keylog.keys');
 }
 {
-  const { recordings } = await tlsExchange({ ...serverOpts, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' }, { servername: 'capture.test', maxVersion: 'TLSv1.2', ciphers: 'AES128-SHA', rejectUnauthorized: false });
+  const { recordings } = await tlsExchange(
+    { ...serverOpts, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' },
+    { servername: 'capture.test', maxVersion: 'TLSv1.2', ciphers: 'AES128-SHA', rejectUnauthorized: false },
+  );
   writeCapture('alert.pcapng', recordings);
 }
 writeCapture('reset-after-hello.pcapng', await scriptedServer((sock) => sock.resetAndDestroy()));
@@ -339,8 +397,15 @@ writeCapture('closed-after-hello.pcapng', await scriptedServer((sock) => sock.en
   for (const r of recs) r.events = r.events.filter((e) => e.kind === 'open' || e.kind === 'data');
   writeCapture('silent.pcapng', recs);
 }
-writeCapture('http-answer.pcapng', await scriptedServer((sock) => sock.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')));
+writeCapture(
+  'http-answer.pcapng',
+  await scriptedServer((sock) =>
+    sock.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'),
+  ),
+);
 {
-  const recs = await scriptedServer((sock) => sock.resetAndDestroy(), { clientOpts: { servername: `${'a'.repeat(60)}.${'b'.repeat(60)}.capture.test` } });
+  const recs = await scriptedServer((sock) => sock.resetAndDestroy(), {
+    clientOpts: { servername: `${'a'.repeat(60)}.${'b'.repeat(60)}.capture.test` },
+  });
   writeCapture('segmented-hello.pcapng', recs, { mss: 100 });
 }

@@ -18,7 +18,9 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const has = (cmd) => spawnSync('which', [cmd]).status === 0;
 const opensslVersion = spawnSync('openssl', ['version']).stdout?.toString().trim();
-const gnutlsVersion = has('gnutls-cli') ? spawnSync('gnutls-cli', ['--version']).stdout.toString().split('\n')[0] : null;
+const gnutlsVersion = has('gnutls-cli')
+  ? spawnSync('gnutls-cli', ['--version']).stdout.toString().split('\n')[0]
+  : null;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function hexLines(bytes) {
@@ -77,7 +79,9 @@ async function clientHellos() {
     out.push([name, bytes, `openssl s_client -connect 127.0.0.1:PORT -servername localhost ${flag}`, opensslVersion]);
   }
   if (gnutlsVersion) {
-    const bytes = await catchFirstFlight((port) => spawnQuiet('gnutls-cli', ['--insecure', '-p', String(port), 'localhost']));
+    const bytes = await catchFirstFlight((port) =>
+      spawnQuiet('gnutls-cli', ['--insecure', '-p', String(port), 'localhost']),
+    );
     out.push(['gnutls-cli', bytes, 'gnutls-cli --insecure -p PORT localhost', gnutlsVersion]);
   } else {
     console.warn('gnutls-cli not found: skipping its ClientHello');
@@ -87,17 +91,44 @@ async function clientHellos() {
     s.on('error', () => {});
     return { kill: () => s.destroy() };
   });
-  out.push(['node-tls-connect', nodeBytes, "tls.connect({ servername: 'example.com', ALPNProtocols: ['h2', 'http/1.1'] })", `Node.js ${process.version}`]);
+  out.push([
+    'node-tls-connect',
+    nodeBytes,
+    "tls.connect({ servername: 'example.com', ALPNProtocols: ['h2', 'http/1.1'] })",
+    `Node.js ${process.version}`,
+  ]);
   for (const [name, bytes, cmd, ver] of out) {
-    writeFixture(`fixtures/hello/${name}.hex`, [`ClientHello record(s) sent by: ${cmd}`, `tool: ${ver}`, `made by scripts/make-fixtures.mjs on loopback, ${new Date().toISOString().slice(0, 10)}`], bytes);
+    writeFixture(
+      `fixtures/hello/${name}.hex`,
+      [
+        `ClientHello record(s) sent by: ${cmd}`,
+        `tool: ${ver}`,
+        `made by scripts/make-fixtures.mjs on loopback, ${new Date().toISOString().slice(0, 10)}`,
+      ],
+      bytes,
+    );
   }
 }
 
 function makeCert(dir) {
   const r = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
   ]);
   if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
 }
@@ -106,7 +137,10 @@ async function waitForPort(port) {
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.on('connect', () => { s.destroy(); resolve(true); });
+      s.on('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -123,13 +157,29 @@ async function recordServerFlight(serverPort, clientOptions) {
   relay.once('connection', (c) => {
     const s = net.connect(serverPort, '127.0.0.1');
     c.on('data', (d) => s.write(d));
-    s.on('data', (d) => { serverBytes.push(d); c.write(d); });
-    c.on('error', () => {}); s.on('error', () => {});
-    c.on('close', () => s.destroy()); s.on('close', () => c.destroy());
+    s.on('data', (d) => {
+      serverBytes.push(d);
+      c.write(d);
+    });
+    c.on('error', () => {});
+    s.on('error', () => {});
+    c.on('close', () => s.destroy());
+    s.on('close', () => c.destroy());
   });
   await new Promise((resolve) => {
-    const t = tls.connect({ host: '127.0.0.1', port: /** @type {import('node:net').AddressInfo} */ (relay.address()).port, rejectUnauthorized: false, servername: 'localhost', ...clientOptions });
-    t.on('secureConnect', () => setTimeout(() => { t.destroy(); resolve(undefined); }, 200));
+    const t = tls.connect({
+      host: '127.0.0.1',
+      port: /** @type {import('node:net').AddressInfo} */ (relay.address()).port,
+      rejectUnauthorized: false,
+      servername: 'localhost',
+      ...clientOptions,
+    });
+    t.on('secureConnect', () =>
+      setTimeout(() => {
+        t.destroy();
+        resolve(undefined);
+      }, 200),
+    );
     t.on('error', () => resolve(undefined));
   });
   relay.close();
@@ -140,14 +190,40 @@ async function serverFlights() {
   const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-fixtures-'));
   try {
     makeCert(dir);
-    for (const [ver, name] of [['TLSv1.2', 'openssl-s_server-tls12'], ['TLSv1.3', 'openssl-s_server-tls13']]) {
+    for (const [ver, name] of [
+      ['TLSv1.2', 'openssl-s_server-tls12'],
+      ['TLSv1.3', 'openssl-s_server-tls13'],
+    ]) {
       const port = 20000 + Math.floor(Math.random() * 20000);
       const flag = ver === 'TLSv1.2' ? '-tls1_2' : '-tls1_3';
-      const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', join(dir, 'cert.pem'), '-key', join(dir, 'key.pem'), flag, '-quiet'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      const child = spawn(
+        'openssl',
+        [
+          's_server',
+          '-accept',
+          `127.0.0.1:${port}`,
+          '-cert',
+          join(dir, 'cert.pem'),
+          '-key',
+          join(dir, 'key.pem'),
+          flag,
+          '-quiet',
+        ],
+        { stdio: ['pipe', 'ignore', 'ignore'] },
+      );
       try {
         await waitForPort(port);
         const bytes = await recordServerFlight(port, { minVersion: ver, maxVersion: ver });
-        writeFixture(`fixtures/server/${name}.hex`, [`server flight (records) of: openssl s_server ${flag} -cert <EC P-256 self-signed CN=localhost>`, `answering Node ${process.version} tls.connect({ minVersion: '${ver}', maxVersion: '${ver}' })`, `tool: ${opensslVersion}`, `made by scripts/make-fixtures.mjs on loopback, ${new Date().toISOString().slice(0, 10)}`], bytes);
+        writeFixture(
+          `fixtures/server/${name}.hex`,
+          [
+            `server flight (records) of: openssl s_server ${flag} -cert <EC P-256 self-signed CN=localhost>`,
+            `answering Node ${process.version} tls.connect({ minVersion: '${ver}', maxVersion: '${ver}' })`,
+            `tool: ${opensslVersion}`,
+            `made by scripts/make-fixtures.mjs on loopback, ${new Date().toISOString().slice(0, 10)}`,
+          ],
+          bytes,
+        );
       } finally {
         child.kill();
       }

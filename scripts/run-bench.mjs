@@ -53,7 +53,11 @@ function usage(problem) {
 /** @param {string[]} args @param {Record<string, string>} env @param {'inherit' | 'pipe' | 'ignore' | number} stdout @returns {Promise<number>} */
 function run(args, env, stdout = 'inherit') {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, args, {
+      cwd: REPO,
+      stdio: ['ignore', stdout, 'inherit'],
+      env: { ...process.env, ...env },
+    });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
@@ -67,7 +71,10 @@ function machineInfo() {
   }
   let nproc = null;
   try {
-    nproc = readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length || null;
+    nproc =
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('processor')).length || null;
   } catch {
     // not Linux
   }
@@ -76,7 +83,11 @@ function machineInfo() {
 
 /** Starts bench/lib/lab-host.mjs with `args`; resolves with the child and the endpoints it printed. */
 function startLabHost(dist, args) {
-  const child = spawn(process.execPath, [join(REPO, 'bench/lib/lab-host.mjs'), ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, TLSPROBE_BENCH_DIST: dist } });
+  const child = spawn(process.execPath, [join(REPO, 'bench/lib/lab-host.mjs'), ...args], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TLSPROBE_BENCH_DIST: dist },
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -99,26 +110,45 @@ async function profile(dist) {
   const versions = ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'];
   const endpoints = ['modern', 'reset-legacy'].map((n) => lab.info.endpoints.find((e) => e.name === n));
   const plan = join(tmp, 'plan.json');
-  writeFileSync(plan, JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ host: endpoints[i % 2].host, port: endpoints[i % 2].port, version: versions[(i >> 1) % 4] }))));
+  writeFileSync(
+    plan,
+    JSON.stringify(
+      Array.from({ length: 1000 }, (_, i) => ({
+        host: endpoints[i % 2].host,
+        port: endpoints[i % 2].port,
+        version: versions[(i >> 1) % 4],
+      })),
+    ),
+  );
   const workloads = [
     ['cert', [join(REPO, 'bench/lib/profile-target.mjs'), 'cert', '3']],
     ['hello', [join(REPO, 'bench/lib/profile-target.mjs'), 'hello', '3']],
     ['stream', [join(REPO, 'bench/lib/profile-target.mjs'), 'stream', '3']],
     ['cli-help', [join(dist, 'cli/main.js'), '--help']],
     ['capture', [join(REPO, 'bench/lib/capture-worker.mjs'), 'facts', cachedCapture(25).path, '--dist', dist]],
-    ['capture-no-keys', [join(REPO, 'bench/lib/capture-worker.mjs'), 'facts', cachedCapture(25, { secrets: false }).path, '--dist', dist]],
+    [
+      'capture-no-keys',
+      [join(REPO, 'bench/lib/capture-worker.mjs'), 'facts', cachedCapture(25, { secrets: false }).path, '--dist', dist],
+    ],
     ['probe', [join(REPO, 'bench/lib/probe-worker.mjs'), 'attempt', plan, '32', '--dist', dist]],
   ];
   try {
     for (const [w, args] of workloads) {
       const name = `${w}.cpuprofile`;
-      const code = await run(['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name, ...args], { TLSPROBE_BENCH_DIST: dist }, 'ignore');
+      const code = await run(
+        ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name, ...args],
+        { TLSPROBE_BENCH_DIST: dist },
+        'ignore',
+      );
       if (code !== 0) throw new Error(`profiling ${w} failed (exit ${code})`);
       const s = summarizeProfile(join(dir, name), 20);
-      console.log(`\n[profile] ${w}: ${s.totalMs.toFixed(0)} ms sampled, functions by self time (${relative(REPO, join(dir, name))})`);
+      console.log(
+        `\n[profile] ${w}: ${s.totalMs.toFixed(0)} ms sampled, functions by self time (${relative(REPO, join(dir, name))})`,
+      );
       for (const t of s.top) console.log(`  ${t.selfPct.toFixed(1).padStart(5)}%  ${t.fn.padEnd(32)} ${t.where}`);
       console.log(`[profile] ${w}: our functions by total time (self + what they call)`);
-      for (const t of s.inclusive.slice(0, 20)) console.log(`  ${t.totalPct.toFixed(1).padStart(5)}%  ${t.fn.padEnd(32)} ${t.where}`);
+      for (const t of s.inclusive.slice(0, 20))
+        console.log(`  ${t.totalPct.toFixed(1).padStart(5)}%  ${t.fn.padEnd(32)} ${t.where}`);
     }
   } finally {
     lab.child.kill('SIGTERM');
@@ -138,8 +168,14 @@ if (!existsSync(join(REPO, 'bench/inputs/messages.json'))) {
 }
 
 const machine = machineInfo();
-console.log(`tlsprobe benchmarks — ${machine.cpu}, ${machine.nproc} cores, node ${machine.node}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`measuring ${relative(REPO, dist) || '.'}/; micro-benchmarks are median CPU time per op, ratios = baseline / ours from interleaved samples of the same run`);
+console.log(
+  `tlsprobe benchmarks — ${machine.cpu}, ${machine.nproc} cores, node ${machine.node}, load ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  `measuring ${relative(REPO, dist) || '.'}/; micro-benchmarks are median CPU time per op, ratios = baseline / ours from interleaved samples of the same run`,
+);
 
 if (opts.profile) {
   await profile(dist);
@@ -153,7 +189,15 @@ const failures = [];
 try {
   for (const g of opts.only) {
     const out = join(tmp, `${g}.json`);
-    const args = ['--expose-gc', join(REPO, `bench/${g}.mjs`), '--results', out, '--dist', dist, ...(opts.quick ? ['--quick'] : [])];
+    const args = [
+      '--expose-gc',
+      join(REPO, `bench/${g}.mjs`),
+      '--results',
+      out,
+      '--dist',
+      dist,
+      ...(opts.quick ? ['--quick'] : []),
+    ];
     const t0 = performance.now();
     const code = await run(args, {});
     const secs = ((performance.now() - t0) / 1e3).toFixed(1);
@@ -173,11 +217,16 @@ try {
 
 console.log('\n=== targets (issues 7 and 16) ===');
 for (const e of results) {
-  for (const t of e.targets ?? []) console.log(`  ${t.met === null ? 'n/a    ' : t.met ? 'MET    ' : 'NOT MET'}  ${e.id}: ${t.text}`);
+  for (const t of e.targets ?? [])
+    console.log(`  ${t.met === null ? 'n/a    ' : t.met ? 'MET    ' : 'NOT MET'}  ${e.id}: ${t.text}`);
   if (e.skipped) console.log(`  SKIPPED  ${e.id}: ${e.skipped}`);
 }
 const seconds = (Date.now() - started.getTime()) / 1e3;
-console.log(`\n${results.length} figures in ${seconds.toFixed(0)} s; load at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `\n${results.length} figures in ${seconds.toFixed(0)} s; load at the end ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 
 if (opts.json) {
   const file = resolve(REPO, opts.json);

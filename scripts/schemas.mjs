@@ -42,27 +42,95 @@ const oneOfStrings = (...values) => ({ enum: values });
 /** A closed object: every key of `props` required except those in `optional`. */
 function obj(props, optional = [], description) {
   const required = Object.keys(props).filter((k) => !optional.includes(k));
-  return { type: 'object', ...(description ? { description } : {}), properties: props, required, additionalProperties: false };
+  return {
+    type: 'object',
+    ...(description ? { description } : {}),
+    properties: props,
+    required,
+    additionalProperties: false,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Shared parts
 
-const OUTCOMES = ['negotiated', 'alert', 'reset', 'closed', 'timeout', 'connect-refused', 'connect-timeout', 'dns-error', 'malformed', 'mismatch'];
-const END_REASONS = ['reset', 'fin', 'timeout', 'done', 'max-bytes', 'connect-refused', 'connect-timeout', 'dns-error', 'aborted', 'error', 'proxy-refused', 'proxy-auth-required', 'proxy-error', 'starttls-refused', 'starttls-error'];
+const OUTCOMES = [
+  'negotiated',
+  'alert',
+  'reset',
+  'closed',
+  'timeout',
+  'connect-refused',
+  'connect-timeout',
+  'dns-error',
+  'malformed',
+  'mismatch',
+];
+const END_REASONS = [
+  'reset',
+  'fin',
+  'timeout',
+  'done',
+  'max-bytes',
+  'connect-refused',
+  'connect-timeout',
+  'dns-error',
+  'aborted',
+  'error',
+  'proxy-refused',
+  'proxy-auth-required',
+  'proxy-error',
+  'starttls-refused',
+  'starttls-error',
+];
 /** src/probe/versions.ts PROBE_VERSIONS. */
 const PROBE_VERSIONS = ['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'];
 /** src/diagnose/windows-versions.ts WINDOWS_VERSIONS (`--os`). */
 const WINDOWS_VERSIONS = ['2008', '2008r2', '7', '2012', '2012r2', '8.1', '2016', '2019', '2022', '10', '11'];
 /** src/diagnose/verdict.ts VERDICT_CODES. */
 const VERDICT_CODES = [
-  'endpoint-unreachable', 'proxy-unreachable', 'proxy-refused', 'not-tls', 'proxy-resets', 'client-hello-rejected', 'reset-always', 'closed-always', 'timeout-always',
-  'likely-tls-inspection', 'legacy-version-reset', 'legacy-version-alert', 'legacy-version-dropped', 'no-tls12', 'chain-untrusted', 'sni-required', 'tls12-ok',
+  'endpoint-unreachable',
+  'proxy-unreachable',
+  'proxy-refused',
+  'not-tls',
+  'proxy-resets',
+  'client-hello-rejected',
+  'reset-always',
+  'closed-always',
+  'timeout-always',
+  'likely-tls-inspection',
+  'legacy-version-reset',
+  'legacy-version-alert',
+  'legacy-version-dropped',
+  'no-tls12',
+  'chain-untrusted',
+  'sni-required',
+  'tls12-ok',
 ];
 /** src/diagnose/hello-bisect.ts HELLO_CAUSES. */
-const HELLO_CAUSES = ['hello-size', 'renegotiation-scsv', 'sni', 'cipher-suites', 'groups', 'signature-algorithms', 'key-share-size', 'extension', 'unknown'];
+const HELLO_CAUSES = [
+  'hello-size',
+  'renegotiation-scsv',
+  'sni',
+  'cipher-suites',
+  'groups',
+  'signature-algorithms',
+  'key-share-size',
+  'extension',
+  'unknown',
+];
 /** src/diagnose/bisect.ts BisectDimension (the legacy bisection of tlsprobe's own hellos). */
-const BISECT_DIMENSIONS = ['sni', 'renegotiation-scsv', 'record-version', 'size', 'signature-schemes', 'groups', 'cipher-suite-count', 'cipher-suites', 'version'];
+const BISECT_DIMENSIONS = [
+  'sni',
+  'renegotiation-scsv',
+  'record-version',
+  'size',
+  'signature-schemes',
+  'groups',
+  'cipher-suite-count',
+  'cipher-suites',
+  'version',
+];
 const SEVERITIES = ['error', 'warning', 'info'];
 
 const probeVersion = { enum: PROBE_VERSIONS };
@@ -112,25 +180,57 @@ const certificateProps = {
   selfIssued: bool,
   error: ref('decodeError'),
 };
-const CERTIFICATE_OPTIONAL = ['subject', 'issuer', 'notBefore', 'notAfter', 'serialNumber', 'keyType', 'keyBits', 'curve', 'signatureAlgorithm', 'san', 'selfIssued', 'error'];
+const CERTIFICATE_OPTIONAL = [
+  'subject',
+  'issuer',
+  'notBefore',
+  'notAfter',
+  'serialNumber',
+  'keyType',
+  'keyBits',
+  'curve',
+  'signatureAlgorithm',
+  'san',
+  'selfIssued',
+  'error',
+];
 /** The URL fields `chain` adds to each certificate (src/report/revocation-view.ts revocationUrlsToJson). */
 const revocationUrlProps = { crlDistributionPoints: arrayOf(str), ocspUrls: arrayOf(str), caIssuersUrls: arrayOf(str) };
 
-const finding = (codeDescription) => obj({ code: { type: 'string', description: codeDescription }, severity: { enum: SEVERITIES }, message: str, certificate: int }, ['certificate']);
+const finding = (codeDescription) =>
+  obj(
+    {
+      code: { type: 'string', description: codeDescription },
+      severity: { enum: SEVERITIES },
+      message: str,
+      certificate: int,
+    },
+    ['certificate'],
+  );
 const chainProps = {
-  anchor: nullable(obj({ name: str, sha1: hex, documented: bool, expired: bool, trusted: bool, sent: bool, public: bool })),
+  anchor: nullable(
+    obj({ name: str, sha1: hex, documented: bool, expired: bool, trusted: bool, sent: bool, public: bool }),
+  ),
   verified: bool,
   valid: bool,
   pathsExamined: int,
   complete: bool,
   hostnameMatch: nullable(bool),
-  findings: arrayOf(finding('A chain finding code (src/x509/chain-findings.ts), or with revocation a revocation finding code (src/x509/revocation-types.ts).')),
+  findings: arrayOf(
+    finding(
+      'A chain finding code (src/x509/chain-findings.ts), or with revocation a revocation finding code (src/x509/revocation-types.ts).',
+    ),
+  ),
   path: arrayOf(hex),
   verdict: str,
 };
 
 const windowsRevocationError = obj(
-  { name: oneOfStrings('CRYPT_E_REVOKED', 'CRYPT_E_NO_REVOCATION_CHECK', 'CRYPT_E_REVOCATION_OFFLINE'), hresult: str, message: str },
+  {
+    name: oneOfStrings('CRYPT_E_REVOKED', 'CRYPT_E_NO_REVOCATION_CHECK', 'CRYPT_E_REVOCATION_OFFLINE'),
+    hresult: str,
+    message: str,
+  },
   [],
   'The error a Windows client reports for this revocation status.',
 );
@@ -146,7 +246,8 @@ const defs = {
     'Milliseconds from the start of the attempt: TCP connected, first and last byte received (null when none), connection closed.',
   ),
   attempt: {
-    description: 'One ClientHello sent and how it ended; `outcome` null and `notRun` set when the connection budget ran out first.',
+    description:
+      'One ClientHello sent and how it ended; `outcome` null and `notRun` set when the connection budget ran out first.',
     anyOf: [
       obj(attemptRunProps),
       // The not-run form: every field of a run attempt, null (src/report/probe-view.ts attemptToJson).
@@ -170,13 +271,21 @@ const defs = {
       ),
     ],
   },
-  certificate: obj(certificateProps, CERTIFICATE_OPTIONAL, 'A certificate as sent: DER and thumbprints, the decoded fields when it parses, else `error`.'),
+  certificate: obj(
+    certificateProps,
+    CERTIFICATE_OPTIONAL,
+    'A certificate as sent: DER and thumbprints, the decoded fields when it parses, else `error`.',
+  ),
   chainCertificate: obj(
     { ...certificateProps, ...revocationUrlProps },
     CERTIFICATE_OPTIONAL,
     'A certificate as `chain` prints it: $defs/certificate plus the CRL distribution points, OCSP and caIssuers URLs it names (empty when it names none or does not parse).',
   ),
-  chain: obj(chainProps, [], 'The chain check: anchor, signatures (`verified`), path validation (`valid`), findings and a one-line verdict.'),
+  chain: obj(
+    chainProps,
+    [],
+    'The chain check: anchor, signatures (`verified`), path validation (`valid`), findings and a one-line verdict.',
+  ),
   revocation: obj(
     {
       checkedOnline: bool,
@@ -198,7 +307,20 @@ const defs = {
         ),
       ),
       crls: arrayOf(
-        obj({ sha256: hex, issuer: str, crlNumber: nullable(str), thisUpdate: str, nextUpdate: nullable(str), entries: int, used: bool, problems: arrayOf(str) }, [], 'A CRL given with --crl.'),
+        obj(
+          {
+            sha256: hex,
+            issuer: str,
+            crlNumber: nullable(str),
+            thisUpdate: str,
+            nextUpdate: nullable(str),
+            entries: int,
+            used: bool,
+            problems: arrayOf(str),
+          },
+          [],
+          'A CRL given with --crl.',
+        ),
       ),
       endpoints: nullable(
         arrayOf(
@@ -225,7 +347,15 @@ const defs = {
     {
       kind: oneOfStrings('registry', 'update', 'network', 'trust-store'),
       text: str,
-      keys: arrayOf(obj({ path: str, name: str, type: { const: 'dword' }, value: int, component: oneOfStrings('schannel', 'dotnet', 'winhttp') })),
+      keys: arrayOf(
+        obj({
+          path: str,
+          name: str,
+          type: { const: 'dword' },
+          value: int,
+          component: oneOfStrings('schannel', 'dotnet', 'winhttp'),
+        }),
+      ),
       kb: str,
       appliesTo: arrayOf(windowsVersion),
     },
@@ -233,13 +363,29 @@ const defs = {
     'One thing to change.',
   ),
   helloCause: {
-    description: 'What in the client\'s own ClientHello is refused (src/diagnose/hello-bisect.ts HelloCause), by `code`.',
+    description:
+      "What in the client's own ClientHello is refused (src/diagnose/hello-bisect.ts HelloCause), by `code`.",
     anyOf: [
-      obj({ code: { const: 'hello-size' }, detail: str, sizeRange: obj({ min: int, max: nullable(int), minExact: bool }, [], 'Record sizes (header included) that fail; `max` null: every larger size tried fails too.') }),
-      obj({ code: { const: 'groups' }, detail: str, group: obj({ code: int, name: str }) }, ['group'], '`group` when removing one group alone made the hello succeed.'),
+      obj({
+        code: { const: 'hello-size' },
+        detail: str,
+        sizeRange: obj(
+          { min: int, max: nullable(int), minExact: bool },
+          [],
+          'Record sizes (header included) that fail; `max` null: every larger size tried fails too.',
+        ),
+      }),
+      obj(
+        { code: { const: 'groups' }, detail: str, group: obj({ code: int, name: str }) },
+        ['group'],
+        '`group` when removing one group alone made the hello succeed.',
+      ),
       obj({ code: { const: 'extension' }, detail: str, extension: obj({ type: int, name: str }) }),
       obj({ code: { const: 'unknown' }, detail: str, tried: arrayOf(str) }),
-      obj({ code: oneOfStrings('renegotiation-scsv', 'sni', 'cipher-suites', 'signature-algorithms', 'key-share-size'), detail: str }),
+      obj({
+        code: oneOfStrings('renegotiation-scsv', 'sni', 'cipher-suites', 'signature-algorithms', 'key-share-size'),
+        detail: str,
+      }),
     ],
   },
 };
@@ -262,13 +408,35 @@ const probeAddressProps = {
   hybridGroups: arrayOf(int),
   chain: ref('chain'),
 };
-const probeOptional = ['cipherSuites', 'cipherSuiteNames', 'serverPreference', 'groups', 'groupNames', 'hybridGroups', 'chain'];
-defs.probeAddress = obj(probeAddressProps, probeOptional, 'One address of a target (thumbprints only: the decoded certificates and `chain` are on the target).');
+const probeOptional = [
+  'cipherSuites',
+  'cipherSuiteNames',
+  'serverPreference',
+  'groups',
+  'groupNames',
+  'hybridGroups',
+  'chain',
+];
+defs.probeAddress = obj(
+  probeAddressProps,
+  probeOptional,
+  'One address of a target (thumbprints only: the decoded certificates and `chain` are on the target).',
+);
 defs.probeTarget = {
-  description: 'One target: the first address\'s result (with `addresses` and `differences` when several were probed), or `error` when the name did not resolve.',
+  description:
+    "One target: the first address's result (with `addresses` and `differences` when several were probed), or `error` when the name did not resolve.",
   anyOf: [
-    obj({ ...probeAddressProps, addresses: arrayOf(ref('probeAddress')), differences: arrayOf(str) }, [...probeOptional, 'addresses', 'differences']),
-    obj({ target: ref('target'), versions: { type: 'array', maxItems: 0 }, certificates: { type: 'array', maxItems: 0 }, error: ref('error') }),
+    obj({ ...probeAddressProps, addresses: arrayOf(ref('probeAddress')), differences: arrayOf(str) }, [
+      ...probeOptional,
+      'addresses',
+      'differences',
+    ]),
+    obj({
+      target: ref('target'),
+      versions: { type: 'array', maxItems: 0 },
+      certificates: { type: 'array', maxItems: 0 },
+      error: ref('error'),
+    }),
   ],
 };
 
@@ -329,7 +497,15 @@ const verdict = obj(
   ['cause', 'information'],
   '`cause` with client-hello-rejected; `information` (true) when the verdict is information for the client asked about, not a problem it has.',
 );
-const evidence = obj({ attempt: str, outcome: ref('outcome'), detail: str, elapsedMs: nullable(num), bytesReceived: int, alert: nullable(str), errorCode: nullable(str) });
+const evidence = obj({
+  attempt: str,
+  outcome: ref('outcome'),
+  detail: str,
+  elapsedMs: nullable(num),
+  bytesReceived: int,
+  alert: nullable(str),
+  errorCode: nullable(str),
+});
 
 /** diagnose --bisect: the client's own hello bisected (src/diagnose/hello-bisect.ts HelloBisection). */
 const helloBisection = obj(
@@ -338,13 +514,26 @@ const helloBisection = obj(
     failingOutcome: ref('outcome'),
     referenceBytes: int,
     referenceOutcome: ref('outcome'),
-    steps: arrayOf(obj({ dimension: { enum: HELLO_CAUSES }, change: str, helloBytes: int, outcome: ref('outcome'), success: bool, alert: nullable(str) }, [], 'One change tried.')),
+    steps: arrayOf(
+      obj(
+        {
+          dimension: { enum: HELLO_CAUSES },
+          change: str,
+          helloBytes: int,
+          outcome: ref('outcome'),
+          success: bool,
+          alert: nullable(str),
+        },
+        [],
+        'One change tried.',
+      ),
+    ),
     cause: nullable(ref('helloCause')),
     connections: int,
     note: nullable(str),
   },
   [],
-  'The client\'s own ClientHello bisected against one the endpoint accepts (with --client / --client-hello when it failed).',
+  "The client's own ClientHello bisected against one the endpoint accepts (with --client / --client-hello when it failed).",
 );
 /** diagnose --bisect without a failing client hello: tlsprobe's legacy hello against its modern one (src/diagnose/bisect.ts BisectResult). */
 const legacyBisection = obj(
@@ -353,13 +542,26 @@ const legacyBisection = obj(
     working: ref('outcome'),
     failingBytes: int,
     workingBytes: int,
-    steps: arrayOf(obj({ dimension: { enum: BISECT_DIMENSIONS }, change: str, outcome: ref('outcome'), success: bool, helloBytes: int, alert: nullable(str) }, [], 'One change tried.')),
+    steps: arrayOf(
+      obj(
+        {
+          dimension: { enum: BISECT_DIMENSIONS },
+          change: str,
+          outcome: ref('outcome'),
+          success: bool,
+          helloBytes: int,
+          alert: nullable(str),
+        },
+        [],
+        'One change tried.',
+      ),
+    ),
     cause: nullable(obj({ dimension: { enum: BISECT_DIMENSIONS }, change: str })),
     connections: int,
     note: nullable(str),
   },
   [],
-  'tlsprobe\'s failing TLS 1.0/1.1 hello bisected towards its working TLS 1.2/1.3 hello.',
+  "tlsprobe's failing TLS 1.0/1.1 hello bisected towards its working TLS 1.2/1.3 hello.",
 );
 
 const clientVerdict = oneOfStrings('connects', 'gets-10054', 'fails-otherwise');
@@ -389,7 +591,7 @@ const localRegistry = obj(
     summary: str,
   },
   [],
-  'On Windows: this machine\'s registry, read live (nulls and a `summary` saying why when it could not be read).',
+  "On Windows: this machine's registry, read live (nulls and a `summary` saying why when it could not be read).",
 );
 
 const diagnosis = obj(
@@ -405,7 +607,8 @@ const diagnosis = obj(
     localRegistry,
     revocation: ref('revocation'),
     bisect: {
-      description: 'With --bisect: the client\'s own hello bisected, or tlsprobe\'s legacy hello bisected, or a note saying why nothing was bisected.',
+      description:
+        "With --bisect: the client's own hello bisected, or tlsprobe's legacy hello bisected, or a note saying why nothing was bisected.",
       anyOf: [obj({ note: str }), helloBisection, legacyBisection],
     },
   },
@@ -414,10 +617,20 @@ const diagnosis = obj(
 
 const profileRun = obj({
   name: str,
-  endpoints: arrayOf(obj({ host: str, port: int, role: oneOfStrings('target', 'control'), verdict: { enum: VERDICT_CODES } })),
+  endpoints: arrayOf(
+    obj({ host: str, port: int, role: oneOfStrings('target', 'control'), verdict: { enum: VERDICT_CODES } }),
+  ),
   needsConcreteName: arrayOf(str),
   conclusion: obj({
-    code: oneOfStrings('network-unreachable', 'network-blocks-tls', 'tls-inspection', 'endpoint-refuses', 'client-needs-tls12', 'all-ok', 'inconclusive'),
+    code: oneOfStrings(
+      'network-unreachable',
+      'network-blocks-tls',
+      'tls-inspection',
+      'endpoint-refuses',
+      'client-needs-tls12',
+      'all-ok',
+      'inconclusive',
+    ),
     summary: str,
     failing: arrayOf(str),
   }),
@@ -429,7 +642,13 @@ const clientProfile = obj(
     title: str,
     fidelity: oneOfStrings('captured', 'derived', 'modelled'),
     source: str,
-    reference: nullable(obj({ kind: oneOfStrings('testssl', 'joy', 'lee', 'rgl'), id: str, label: str }, [], 'The real hello or fingerprint the profile is compared with.')),
+    reference: nullable(
+      obj(
+        { kind: oneOfStrings('testssl', 'joy', 'lee', 'rgl'), id: str, label: str },
+        [],
+        'The real hello or fingerprint the profile is compared with.',
+      ),
+    ),
     aliases: arrayOf(str),
     description: str,
     versions: arrayOf(probeVersion),
@@ -472,7 +691,15 @@ const clientRun = obj(
 
 const registryReport = {
   os: nullable(windowsVersion),
-  checks: arrayOf(obj({ path: str, name: str, expected: int, actual: nullable(int), status: oneOfStrings('ok', 'missing', 'missing-ok', 'wrong') })),
+  checks: arrayOf(
+    obj({
+      path: str,
+      name: str,
+      expected: int,
+      actual: nullable(int),
+      status: oneOfStrings('ok', 'missing', 'missing-ok', 'wrong'),
+    }),
+  ),
   tls12: oneOfStrings('enabled', 'disabled', 'unknown'),
   dotnetStrongCrypto: bool,
   fix: nullable(str),
@@ -483,9 +710,16 @@ const registryLive = {
   live: obj(
     { detected: nullable(obj({ version: windowsVersion, evidence: str })), missingKeys: arrayOf(str) },
     [],
-    'registry --live: the Windows version the machine\'s keys name, and the keys reg said do not exist.',
+    "registry --live: the Windows version the machine's keys name, and the keys reg said do not exist.",
   ),
-  winhttp: arrayOf(obj({ path: str, name: { const: 'DefaultSecureProtocols' }, actual: nullable(int), status: oneOfStrings('ok', 'missing', 'missing-ok', 'wrong') })),
+  winhttp: arrayOf(
+    obj({
+      path: str,
+      name: { const: 'DefaultSecureProtocols' },
+      actual: nullable(int),
+      status: oneOfStrings('ok', 'missing', 'missing-ok', 'wrong'),
+    }),
+  ),
 };
 
 const captureConnection = obj(
@@ -510,7 +744,15 @@ const captureConnection = obj(
     chainCheckedAt: nullable(str),
     clientCertificates: arrayOf(open('A client certificate.')),
     alerts: arrayOf(open('An alert seen, with who sent it and whether it was encrypted.')),
-    end: obj({ kind: oneOfStrings('fin', 'rst', 'open'), by: nullable(oneOfStrings('client', 'server')), afterMessage: nullable(str), afterMessageFrom: nullable(oneOfStrings('client', 'server')), msAfterMessage: nullable(num), msSinceStart: num, frame: nullable(int) }),
+    end: obj({
+      kind: oneOfStrings('fin', 'rst', 'open'),
+      by: nullable(oneOfStrings('client', 'server')),
+      afterMessage: nullable(str),
+      afterMessageFrom: nullable(oneOfStrings('client', 'server')),
+      msAfterMessage: nullable(num),
+      msSinceStart: num,
+      frame: nullable(int),
+    }),
     handshakeComplete: bool,
     outcome: ref('outcome'),
     messages: arrayOf(obj({ from: oneOfStrings('client', 'server'), type: str, frame: int, decrypted: bool })),
@@ -539,46 +781,106 @@ const replayAnswer = obj({
   notes: arrayOf(str),
 });
 const replayLive = obj(
-  { ...attemptRunProps, serverHelloExtensions: nullable(arrayOf(int)), encryptedExtensions: nullable(arrayOf(int)), certificates: arrayOf(ref('certificate')), notes: arrayOf(str) },
+  {
+    ...attemptRunProps,
+    serverHelloExtensions: nullable(arrayOf(int)),
+    encryptedExtensions: nullable(arrayOf(int)),
+    certificates: arrayOf(ref('certificate')),
+    notes: arrayOf(str),
+  },
   [],
   'The live attempt (the fields of an attempt that ran, $defs/attempt) and what its answer held.',
 );
 
 export function buildSchemas() {
   return {
-    probe: envelope('probe', 'tlsprobe probe', { results: arrayOf(ref('probeTarget')) }, [], [
-      {
-        // --ndjson with several targets ends with this line.
-        body: {
-          results: { type: 'array', maxItems: 0 },
-          summary: obj({ targets: int, reachable: int, unreachable: int, connections: int, elapsedMs: int }, [], 'The last --ndjson line of a run over several targets.'),
+    probe: envelope(
+      'probe',
+      'tlsprobe probe',
+      { results: arrayOf(ref('probeTarget')) },
+      [],
+      [
+        {
+          // --ndjson with several targets ends with this line.
+          body: {
+            results: { type: 'array', maxItems: 0 },
+            summary: obj(
+              { targets: int, reachable: int, unreachable: int, connections: int, elapsedMs: int },
+              [],
+              'The last --ndjson line of a run over several targets.',
+            ),
+          },
+          optional: [],
         },
-        optional: [],
-      },
+      ],
+    ),
+    diagnose: envelope('diagnose', 'tlsprobe diagnose', { results: arrayOf(diagnosis), profile: profileRun }, [
+      'profile',
     ]),
-    diagnose: envelope('diagnose', 'tlsprobe diagnose', { results: arrayOf(diagnosis), profile: profileRun }, ['profile']),
-    clients: envelope('clients', 'tlsprobe clients', { clients: arrayOf(clientProfile) }, [], [
-      { body: { target: ref('target'), clients: arrayOf(clientRun) }, optional: [] },
-    ]),
+    clients: envelope(
+      'clients',
+      'tlsprobe clients',
+      { clients: arrayOf(clientProfile) },
+      [],
+      [{ body: { target: ref('target'), clients: arrayOf(clientRun) }, optional: [] }],
+    ),
     chain: envelope('chain', 'tlsprobe chain', {
       certificates: arrayOf(ref('chainCertificate')),
-      chain: obj({ ...chainProps, revocation: ref('revocation') }, [], 'The chain check ($defs/chain) with its revocation; revocation findings are appended to `findings`.'),
+      chain: obj(
+        { ...chainProps, revocation: ref('revocation') },
+        [],
+        'The chain check ($defs/chain) with its revocation; revocation findings are appended to `findings`.',
+      ),
     }),
-    roots: envelope('roots', 'tlsprobe roots', {
-      bundle: str,
-      certificates: int,
-      roots: {
-        anyOf: [
-          arrayOf(obj({ name: str, sha1: hex, sha256: nullable(hex), notBefore: nullable(str), notAfter: nullable(str), expired: nullable(bool) })),
-          arrayOf(obj({ name: str, sha1: hex, present: bool, expired: nullable(bool) })),
-        ],
+    roots: envelope(
+      'roots',
+      'tlsprobe roots',
+      {
+        bundle: str,
+        certificates: int,
+        roots: {
+          anyOf: [
+            arrayOf(
+              obj({
+                name: str,
+                sha1: hex,
+                sha256: nullable(hex),
+                notBefore: nullable(str),
+                notAfter: nullable(str),
+                expired: nullable(bool),
+              }),
+            ),
+            arrayOf(obj({ name: str, sha1: hex, present: bool, expired: nullable(bool) })),
+          ],
+        },
       },
-    }, ['bundle', 'certificates']),
-    registry: envelope('registry', 'tlsprobe registry', registryReport, [], [{ body: { ...registryReport, ...registryLive }, optional: [] }]),
-    capture: envelope('capture', 'tlsprobe capture', {
-      connections: arrayOf(captureConnection),
-      summary: obj({ format: str, packets: int, flows: int, tlsConnections: int, shown: int, decrypted: int, keyLogErrors: int, truncated: bool }),
-    }, ['summary']),
+      ['bundle', 'certificates'],
+    ),
+    registry: envelope(
+      'registry',
+      'tlsprobe registry',
+      registryReport,
+      [],
+      [{ body: { ...registryReport, ...registryLive }, optional: [] }],
+    ),
+    capture: envelope(
+      'capture',
+      'tlsprobe capture',
+      {
+        connections: arrayOf(captureConnection),
+        summary: obj({
+          format: str,
+          packets: int,
+          flows: int,
+          tlsConnections: int,
+          shown: int,
+          decrypted: int,
+          keyLogErrors: int,
+          truncated: bool,
+        }),
+      },
+      ['summary'],
+    ),
     replay: envelope('replay', 'tlsprobe replay', {
       source: str,
       format: str,
@@ -589,7 +891,13 @@ export function buildSchemas() {
       modified: arrayOf(str),
       byteExact: bool,
       notes: arrayOf(str),
-      hello: obj({ sni: nullable(str), highestVersion: nullable(int), recordVersion: nullable(int), captured: hex, sent: hex }),
+      hello: obj({
+        sni: nullable(str),
+        highestVersion: nullable(int),
+        recordVersion: nullable(int),
+        captured: hex,
+        sent: hex,
+      }),
       captured: nullable(replayAnswer),
       live: replayLive,
       differences: arrayOf(obj({ field: str, captured: {}, live: {} })),
@@ -606,7 +914,17 @@ export function buildSchemas() {
 }
 
 /** The commands that have a schema, in `tlsprobe schema` order. */
-export const SCHEMA_COMMANDS = ['probe', 'diagnose', 'clients', 'chain', 'roots', 'registry', 'capture', 'replay', 'decode'];
+export const SCHEMA_COMMANDS = [
+  'probe',
+  'diagnose',
+  'clients',
+  'chain',
+  'roots',
+  'registry',
+  'capture',
+  'replay',
+  'decode',
+];
 
 /** Returns the file text of one schema (2-space JSON, final newline). */
 export function schemaText(schema) {
@@ -616,6 +934,7 @@ export function schemaText(schema) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas');
   mkdirSync(dir, { recursive: true });
-  for (const [name, schema] of Object.entries(buildSchemas())) writeFileSync(join(dir, `${name}.schema.json`), schemaText(schema));
+  for (const [name, schema] of Object.entries(buildSchemas()))
+    writeFileSync(join(dir, `${name}.schema.json`), schemaText(schema));
   console.log(`wrote ${Object.keys(buildSchemas()).length} schemas to ${dir}`);
 }

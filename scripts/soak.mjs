@@ -76,7 +76,10 @@ function ensureBuilt() {
   const built = join(REPO, 'dist/lab/hostile.js');
   if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(REPO, 'src'))) return;
   console.log('soak: dist/ is older than src/: building (tsc -p tsconfig.build.json)');
-  const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: REPO,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     // tsc still emits on type errors (another change in progress elsewhere); what matters here is
     // that the library was compiled.
@@ -90,15 +93,28 @@ function ensureBuilt() {
 
 async function parent() {
   ensureBuilt();
-  console.log(`soak: ${opts.probes} probes, ${opts.concurrency} at a time, loopback only, at most ${opts.maxMinutes} min`);
+  console.log(
+    `soak: ${opts.probes} probes, ${opts.concurrency} at a time, loopback only, at most ${opts.maxMinutes} min`,
+  );
   const t0 = Date.now();
   let reportAt = null;
   /** @type {any} the child's SOAK-REPORT line, parsed */
   let report = null;
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--probes', String(opts.probes), '--concurrency', String(opts.concurrency)], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      fileURLToPath(import.meta.url),
+      '--child',
+      '--probes',
+      String(opts.probes),
+      '--concurrency',
+      String(opts.concurrency),
+    ],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let buffered = '';
   proc.stdout.setEncoding('utf8');
   proc.stdout.on('data', (text) => {
@@ -126,21 +142,35 @@ async function parent() {
     problems.push('no report from the child');
   } else {
     if (report.probes !== opts.probes) problems.push(`${report.probes} probes ran of ${opts.probes}`);
-    if (report.unexpectedCount > 0) problems.push(`${report.unexpectedCount} unexpected outcomes, e.g. ${report.unexpected.slice(0, 5).join('; ')}`);
+    if (report.unexpectedCount > 0)
+      problems.push(`${report.unexpectedCount} unexpected outcomes, e.g. ${report.unexpected.slice(0, 5).join('; ')}`);
     const leaked = Object.entries(report.handlesAfter).filter(([k, n]) => n > (report.handlesBefore[k] ?? 0));
-    if (leaked.length > 0) problems.push(`handles left after closing: ${leaked.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    if (leaked.length > 0)
+      problems.push(`handles left after closing: ${leaked.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
   const exitMs = reportAt === null ? null : exitedAt - reportAt;
-  if (exitMs !== null && exitMs > EXIT_GRACE_MS) problems.push(`the child took ${exitMs} ms to exit after its report (something kept it alive)`);
+  if (exitMs !== null && exitMs > EXIT_GRACE_MS)
+    problems.push(`the child took ${exitMs} ms to exit after its report (something kept it alive)`);
 
   if (report) {
     const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-    console.log(`soak: ${report.probes} probes in ${(report.elapsedMs / 1000).toFixed(1)} s (${((report.probes / report.elapsedMs) * 1000).toFixed(0)}/s), slowest probe ${report.maxProbeMs.toFixed(0)} ms`);
-    console.log(`soak: outcomes ${Object.entries(report.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    console.log(`soak: RSS before ${mib(report.rssBefore)}, peak ${mib(Math.max(report.rssPeak, report.maxRssBytes))}, after ${mib(report.rssAfter)}`);
-    console.log(`soak: handles before ${JSON.stringify(report.handlesBefore)}, after ${JSON.stringify(report.handlesAfter)}; exited ${exitMs} ms after its report`);
+    console.log(
+      `soak: ${report.probes} probes in ${(report.elapsedMs / 1000).toFixed(1)} s (${((report.probes / report.elapsedMs) * 1000).toFixed(0)}/s), slowest probe ${report.maxProbeMs.toFixed(0)} ms`,
+    );
+    console.log(
+      `soak: outcomes ${Object.entries(report.outcomes)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `soak: RSS before ${mib(report.rssBefore)}, peak ${mib(Math.max(report.rssPeak, report.maxRssBytes))}, after ${mib(report.rssAfter)}`,
+    );
+    console.log(
+      `soak: handles before ${JSON.stringify(report.handlesBefore)}, after ${JSON.stringify(report.handlesAfter)}; exited ${exitMs} ms after its report`,
+    );
   }
-  if (opts.json && report) writeFileSync(opts.json, `${JSON.stringify({ ...report, exitMs, wallMs: exitedAt - t0, problems }, null, 2)}\n`);
+  if (opts.json && report)
+    writeFileSync(opts.json, `${JSON.stringify({ ...report, exitMs, wallMs: exitedAt - t0, problems }, null, 2)}\n`);
   if (problems.length > 0) {
     for (const p of problems) console.error(`soak: FAIL: ${p}`);
     process.exitCode = 1;

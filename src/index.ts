@@ -5,7 +5,13 @@
  */
 export { decode } from './decode.js';
 export type { DecodeResult, Finding, Json, JsonObject } from './report/decode-view.js';
-export { streamToJson, messageToJson, clientHelloToJson, serverHelloToJson, extensionToJson } from './report/decode-view.js';
+export {
+  streamToJson,
+  messageToJson,
+  clientHelloToJson,
+  serverHelloToJson,
+  extensionToJson,
+} from './report/decode-view.js';
 
 // Wire layer
 export { DecodeError, EncodeError, isDecodeError } from './wire/errors.js';
@@ -22,8 +28,22 @@ export type { TlsRecord } from './tls/record.js';
 export { readRecord, writeRecord, encodeRecords, MAX_RECORD_FRAGMENT } from './tls/record.js';
 export type { RecordDeframer, HandshakeAssembler, HandshakeFragment } from './tls/deframer.js';
 export { createRecordDeframer, createHandshakeAssembler } from './tls/deframer.js';
-export type { Extension, ExtensionContext, ExtensionKind, KeyShareEntry, ServerNameEntry, PskIdentity } from './tls/extensions.js';
-export { readExtension, readExtensions, writeExtension, writeExtensions, findExtension, findExtensionByType } from './tls/extensions.js';
+export type {
+  Extension,
+  ExtensionContext,
+  ExtensionKind,
+  KeyShareEntry,
+  ServerNameEntry,
+  PskIdentity,
+} from './tls/extensions.js';
+export {
+  readExtension,
+  readExtensions,
+  writeExtension,
+  writeExtensions,
+  findExtension,
+  findExtensionByType,
+} from './tls/extensions.js';
 export type { ClientHello } from './tls/client-hello.js';
 export {
   parseClientHello,
@@ -55,7 +75,12 @@ export { readServerKeyExchangeBody } from './tls/server-key-exchange.js';
 export type { Alert } from './tls/alert.js';
 export { readAlert, writeAlert, alertName } from './tls/alert.js';
 export type { HandshakeMessage, HandshakeContext } from './tls/handshake.js';
-export { readHandshakeMessage, parseHandshakeMessage, encodeHandshakeMessage, writeHandshakeMessage } from './tls/handshake.js';
+export {
+  readHandshakeMessage,
+  parseHandshakeMessage,
+  encodeHandshakeMessage,
+  writeHandshakeMessage,
+} from './tls/handshake.js';
 export type { SslV2ClientHello } from './tls/sslv2.js';
 export type { StreamItem } from './tls/stream.js';
 export { decodeStream } from './tls/stream.js';

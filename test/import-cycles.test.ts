@@ -26,7 +26,10 @@ function importGraph(root: string): Map<string, string[]> {
   for (const file of modules(root)) {
     const text = readFileSync(file, 'utf8');
     const deps = [...text.matchAll(SPECIFIER)].map((m) => resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts')));
-    graph.set(file, deps.filter((d) => d.startsWith(root)));
+    graph.set(
+      file,
+      deps.filter((d) => d.startsWith(root)),
+    );
   }
   return graph;
 }
@@ -66,7 +69,14 @@ describe('import graph of src/', () => {
       ['d', ['a']],
     ]);
     expect(findCycle(g)).toEqual(['a', 'b', 'c', 'a']);
-    expect(findCycle(new Map([['a', ['b']], ['b', []]]))).toBeNull();
+    expect(
+      findCycle(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+        ]),
+      ),
+    ).toBeNull();
   });
 
   it('reads type-only imports and re-exports as edges', () => {

@@ -70,7 +70,8 @@ describe('double casts through unknown say why', () => {
     for (const root of ROOTS) {
       for (const file of codeFiles(join(REPO_ROOT, root))) {
         files++;
-        for (const at of uncommentedCasts(readFileSync(file, 'utf8'))) missing.push(`${relative(REPO_ROOT, file)}:${at}`);
+        for (const at of uncommentedCasts(readFileSync(file, 'utf8')))
+          missing.push(`${relative(REPO_ROOT, file)}:${at}`);
       }
     }
     expect(files).toBeGreaterThan(100);

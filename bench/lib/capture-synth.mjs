@@ -15,7 +15,18 @@
 // connections in flight, and returns { bytes, conversations, packets }; cachedCapture() keeps the
 // result under bench/out/captures/, keyed by the input's hash, the target size and SYNTH_VERSION.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { INPUTS, REPO } from './env.mjs';
 
@@ -41,12 +52,17 @@ const CAPTURE_DIR = join(REPO, 'bench/out/captures');
 /** Returns the recorded conversations with their chunks as bytes, and the input's hash. */
 export function readConversations() {
   const text = readFileSync(join(INPUTS, 'handshakes.json'));
-  const recorded = JSON.parse(text.toString('utf8')).conversations.map((c) => ({ ...c, chunks: c.chunks.map((x) => ({ ...x, bytes: new Uint8Array(Buffer.from(x.b64, 'base64')) })) }));
+  const recorded = JSON.parse(text.toString('utf8')).conversations.map((c) => ({
+    ...c,
+    chunks: c.chunks.map((x) => ({ ...x, bytes: new Uint8Array(Buffer.from(x.b64, 'base64')) })),
+  }));
   // Recorded by (chain, version); taken here in turn from each, so any prefix of the copies mixes them.
   const groups = new Map();
-  for (const c of recorded) groups.set(`${c.chain} ${c.version}`, [...(groups.get(`${c.chain} ${c.version}`) ?? []), c]);
+  for (const c of recorded)
+    groups.set(`${c.chain} ${c.version}`, [...(groups.get(`${c.chain} ${c.version}`) ?? []), c]);
   const conversations = [];
-  for (let i = 0; conversations.length < recorded.length; i++) for (const g of groups.values()) if (i < g.length) conversations.push(g[i]);
+  for (let i = 0; conversations.length < recorded.length; i++)
+    for (const g of groups.values()) if (i < g.length) conversations.push(g[i]);
   return { conversations, hash: createHash('sha256').update(text).digest('hex').slice(0, 12) };
 }
 
@@ -76,18 +92,29 @@ function template(conv) {
   /** @param {'client' | 'server'} from @param {number} flags @param {Uint8Array | null} payload */
   const push = (from, flags, payload = null) => {
     const to = other(from);
-    out.push({ client: from === 'client', flags, payload, payloadSum: payload ? wordSum(payload) : 0, seq: seq[from], ack: flags & ACK ? seq[to] : 0 });
+    out.push({
+      client: from === 'client',
+      flags,
+      payload,
+      payloadSum: payload ? wordSum(payload) : 0,
+      seq: seq[from],
+      ack: flags & ACK ? seq[to] : 0,
+    });
     seq[from] += (payload?.length ?? 0) + (flags & (SYN | FIN) ? 1 : 0);
   };
   push('client', SYN);
   push('server', SYN | ACK);
   push('client', ACK);
-  const events = [...conv.chunks.map((c) => ({ ms: c.ms, chunk: c })), ...conv.ends.filter((e) => e.kind === 'fin').map((e) => ({ ms: e.ms, fin: e.from }))];
+  const events = [
+    ...conv.chunks.map((c) => ({ ms: c.ms, chunk: c })),
+    ...conv.ends.filter((e) => e.kind === 'fin').map((e) => ({ ms: e.ms, fin: e.from })),
+  ];
   events.sort((a, b) => a.ms - b.ms);
   for (const e of events) {
     if (e.chunk) {
       const b = e.chunk.bytes;
-      for (let off = 0; off < b.length; off += SEGMENT_BYTES) push(e.chunk.from, ACK | (off + SEGMENT_BYTES >= b.length ? PSH : 0), b.subarray(off, off + SEGMENT_BYTES));
+      for (let off = 0; off < b.length; off += SEGMENT_BYTES)
+        push(e.chunk.from, ACK | (off + SEGMENT_BYTES >= b.length ? PSH : 0), b.subarray(off, off + SEGMENT_BYTES));
       push(other(e.chunk.from), ACK);
     } else {
       push(e.fin, FIN | ACK);
@@ -275,8 +302,10 @@ export function cachedCapture(mb, { secrets = true } = {}) {
   const base = `${kind}-${mb}MB-v${SYNTH_VERSION}-${input.hash}`;
   const path = join(CAPTURE_DIR, `${base}.pcapng`);
   const factsPath = join(CAPTURE_DIR, `${base}.json`);
-  if (existsSync(path) && existsSync(factsPath)) return { path, cached: true, ...JSON.parse(readFileSync(factsPath, 'utf8')) };
-  for (const f of readdirSync(CAPTURE_DIR)) if (f.startsWith(`${kind}-${mb}MB-`)) rmSync(join(CAPTURE_DIR, f), { force: true });
+  if (existsSync(path) && existsSync(factsPath))
+    return { path, cached: true, ...JSON.parse(readFileSync(factsPath, 'utf8')) };
+  for (const f of readdirSync(CAPTURE_DIR))
+    if (f.startsWith(`${kind}-${mb}MB-`)) rmSync(join(CAPTURE_DIR, f), { force: true });
   const t0 = performance.now();
   const facts = makeCapture(`${path}.tmp`, mb * 1e6, input, { secrets });
   renameSync(`${path}.tmp`, path);

@@ -27,7 +27,14 @@ if (noVerdictCache) (await lib('x509/signature.js')).setSignatureVerdictCache(fa
 const { assessConnection } = await lib('capture/assess.js');
 const rssIdleKiB = process.resourceUsage().maxRSS;
 
-const counts = { connections: 0, serverHellos: 0, negotiated: 0, certificateMessages: 0, certificates: 0, decrypted: 0 };
+const counts = {
+  connections: 0,
+  serverHellos: 0,
+  negotiated: 0,
+  certificateMessages: 0,
+  certificates: 0,
+  decrypted: 0,
+};
 const thumbprints = new Set();
 const serials = new Set();
 let sink = 0;
@@ -35,7 +42,11 @@ let sink = 0;
 function facts(c) {
   for (const der of c.certificates) {
     const cert = parseCertificate(der);
-    sink += cert.subject.rfc4514.length + cert.issuer.rfc4514.length + (cert.notBefore < cert.notAfter ? 1 : 0) + cert.sha1.length;
+    sink +=
+      cert.subject.rfc4514.length +
+      cert.issuer.rfc4514.length +
+      (cert.notBefore < cert.notAfter ? 1 : 0) +
+      cert.sha1.length;
     thumbprints.add(cert.sha256);
     serials.add(cert.serialNumber);
   }

@@ -32,7 +32,9 @@ function where(frame) {
     const map = sourceMapOf(url);
     const entry = map?.sm.findEntry(frame.lineNumber, frame.columnNumber);
     if (entry?.originalSource) {
-      const src = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(map.dir, entry.originalSource);
+      const src = entry.originalSource.startsWith('file://')
+        ? fileURLToPath(entry.originalSource)
+        : resolve(map.dir, entry.originalSource);
       return `${relative(REPO, src)}:${entry.originalLine + 1}`;
     }
     url = relative(REPO, url) || url;
@@ -83,7 +85,12 @@ export function summarizeProfile(path, limit = 12) {
   const top = rows(self, limit).map((x) => ({ fn: x.fn, where: x.where, selfMs: x.ms, selfPct: x.pct }));
   const ours = (k) => {
     const at = k.split('\u0000')[1];
-    return at !== '(native)' && !at.startsWith('node:') && !(at.startsWith('bench/') && !at.startsWith('bench/out/')) && !at.startsWith(':');
+    return (
+      at !== '(native)' &&
+      !at.startsWith('node:') &&
+      !(at.startsWith('bench/') && !at.startsWith('bench/out/')) &&
+      !at.startsWith(':')
+    );
   };
   const inclusive = rows(incl, limit, ours).map((x) => ({ fn: x.fn, where: x.where, totalMs: x.ms, totalPct: x.pct }));
   return { totalMs: total / 1e3, top, inclusive };

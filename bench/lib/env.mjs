@@ -45,7 +45,12 @@ export function readMessages() {
   const bytes = (h) => (h === null ? null : new Uint8Array(Buffer.from(h, 'hex')));
   return {
     clientHellos: m.clientHellos.map((x) => ({ ...x, records: bytes(x.records), message: bytes(x.message) })),
-    serverFlights: m.serverFlights.map((x) => ({ ...x, records: bytes(x.records), serverHello: bytes(x.serverHello), certificate: bytes(x.certificate) })),
+    serverFlights: m.serverFlights.map((x) => ({
+      ...x,
+      records: bytes(x.records),
+      serverHello: bytes(x.serverHello),
+      certificate: bytes(x.certificate),
+    })),
     certificateMessages: m.certificateMessages.map((x) => ({ ...x, message: bytes(x.message) })),
   };
 }
@@ -75,16 +80,22 @@ export function reporter(group) {
       entries.push(e);
       const lines = [`\n[${group}] ${e.title}`];
       const o = e.ours;
-      if (o) lines.push(`  ours      ${pad(o.name, 44)} ${pad(fmtNs(o.median), 10)}${o.p25 !== undefined ? ` (p25 ${fmtNs(o.p25)}, p75 ${fmtNs(o.p75)}${o.wall !== undefined ? `; wall ${fmtNs(o.wall)}` : ''})` : ''}${rate(e, o.median)}`);
+      if (o)
+        lines.push(
+          `  ours      ${pad(o.name, 44)} ${pad(fmtNs(o.median), 10)}${o.p25 !== undefined ? ` (p25 ${fmtNs(o.p25)}, p75 ${fmtNs(o.p75)}${o.wall !== undefined ? `; wall ${fmtNs(o.wall)}` : ''})` : ''}${rate(e, o.median)}`,
+        );
       for (const b of e.baselines ?? []) {
         if (b.skipped) {
           lines.push(`  baseline  ${pad(b.name, 44)} skipped: ${b.skipped}`);
           continue;
         }
         const rel = b.ratio >= 1 ? `ours ${fmtRatio(b.ratio)} faster` : `ours ${fmtRatio(1 / b.ratio)} slower`;
-        lines.push(`  baseline  ${pad(b.name, 44)} ${pad(fmtNs(b.median), 10)} ratio ${pad(fmtRatio(b.ratio), 7)} (${rel})${rate(e, b.median)}`);
+        lines.push(
+          `  baseline  ${pad(b.name, 44)} ${pad(fmtNs(b.median), 10)} ratio ${pad(fmtRatio(b.ratio), 7)} (${rel})${rate(e, b.median)}`,
+        );
       }
-      for (const t of e.targets ?? []) lines.push(`  target    ${pad(t.text, 60)} ${t.met === null ? 'n/a' : t.met ? 'MET' : 'NOT MET'}`);
+      for (const t of e.targets ?? [])
+        lines.push(`  target    ${pad(t.text, 60)} ${t.met === null ? 'n/a' : t.met ? 'MET' : 'NOT MET'}`);
       for (const n of e.notes ?? []) lines.push(`  note      ${n}`);
       console.log(lines.join('\n'));
     },

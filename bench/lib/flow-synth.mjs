@@ -50,12 +50,22 @@ function shapes() {
     const out = [];
     for (const [from, flags, payload] of steps) {
       const to = from === 'client' ? 'server' : 'client';
-      out.push({ client: from === 'client', flags, payload, payloadSum: payload ? wordSum(payload) : 0, seq: seq[from], ack: flags & ACK ? seq[to] : 0 });
+      out.push({
+        client: from === 'client',
+        flags,
+        payload,
+        payloadSum: payload ? wordSum(payload) : 0,
+        seq: seq[from],
+        ack: flags & ACK ? seq[to] : 0,
+      });
       seq[from] += (payload?.length ?? 0) + (flags & (SYN | FIN) ? 1 : 0);
     }
     return out;
   };
-  const open = [['client', SYN], ['server', SYN | ACK]];
+  const open = [
+    ['client', SYN],
+    ['server', SYN | ACK],
+  ];
   const done = packets([
     ...open,
     ['client', ACK | PSH, hello13],
@@ -64,8 +74,19 @@ function shapes() {
     ['server', FIN | ACK],
     ['client', FIN | ACK],
   ]);
-  const reset = packets([...open, ['client', ACK | PSH, v12.chunks[0].bytes], ['server', ACK | PSH, v12.chunks[1].bytes], ['client', RST | ACK]]);
-  const alert = packets([...open, ['client', ACK | PSH, hello13], ['server', ACK | PSH, ALERT], ['server', FIN | ACK], ['client', FIN | ACK]]);
+  const reset = packets([
+    ...open,
+    ['client', ACK | PSH, v12.chunks[0].bytes],
+    ['server', ACK | PSH, v12.chunks[1].bytes],
+    ['client', RST | ACK],
+  ]);
+  const alert = packets([
+    ...open,
+    ['client', ACK | PSH, hello13],
+    ['server', ACK | PSH, ALERT],
+    ['server', FIN | ACK],
+    ['client', FIN | ACK],
+  ]);
   for (let i = 0; i < 8; i++) flows.push(i < 6 ? done : i === 6 ? reset : alert);
   return { flows, outcomes: { negotiated: 6, reset: 1, alert: 1 } };
 }

@@ -37,7 +37,14 @@ function tcpOnce(host, port) {
 function nodeTlsOnce(item) {
   return new Promise((resolve) => {
     const v = NODE_VERSION[item.version];
-    const s = tls.connect({ host: item.host, port: item.port, minVersion: v, maxVersion: v, ciphers: 'DEFAULT@SECLEVEL=0', rejectUnauthorized: false });
+    const s = tls.connect({
+      host: item.host,
+      port: item.port,
+      minVersion: v,
+      maxVersion: v,
+      ciphers: 'DEFAULT@SECLEVEL=0',
+      rejectUnauthorized: false,
+    });
     s.setTimeout(TIMEOUT_MS, () => s.destroy(new Error('timeout')));
     s.once('secureConnect', () => {
       s.end();
@@ -48,7 +55,9 @@ function nodeTlsOnce(item) {
 }
 
 const run = {
-  attempt: async (item) => (await attempt({ host: item.host, address: item.host, port: item.port }, { version: item.version, sni: null })).outcome,
+  attempt: async (item) =>
+    (await attempt({ host: item.host, address: item.host, port: item.port }, { version: item.version, sni: null }))
+      .outcome,
   'node-tls': nodeTlsOnce,
   tcp: (item) => tcpOnce(item.host, item.port),
   scan: async (item) => {
@@ -57,7 +66,10 @@ const run = {
     if (a && item.expect) {
       // The versions the endpoint accepted must be the ones its behaviour is configured to accept.
       const accepted = a.versions.filter((v) => v?.supported).map((v) => v.version);
-      if (accepted.join() !== item.expect.join()) mismatches.push(`${item.host}:${item.port} (${item.name}): accepted [${accepted}], configured [${item.expect}]`);
+      if (accepted.join() !== item.expect.join())
+        mismatches.push(
+          `${item.host}:${item.port} (${item.name}): accepted [${accepted}], configured [${item.expect}]`,
+        );
     }
     return a ? a.versions.map((v) => (v ? `${v.version}:${v.outcome}` : 'skipped')).join(' ') : 'dns-error';
   },

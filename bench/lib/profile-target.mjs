@@ -14,7 +14,12 @@ async function makeLoop() {
       let n = 0;
       for (const der of ders) {
         const c = parseCertificate(der);
-        n += c.subject.rfc4514.length + c.issuer.rfc4514.length + (c.notBefore < c.notAfter ? 1 : 0) + c.sha1.length + c.sha256.length;
+        n +=
+          c.subject.rfc4514.length +
+          c.issuer.rfc4514.length +
+          (c.notBefore < c.notAfter ? 1 : 0) +
+          c.sha1.length +
+          c.sha256.length;
       }
       return n;
     };

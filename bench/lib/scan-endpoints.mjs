@@ -10,15 +10,27 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** The gnutls-serv priority: TLS 1.2, AES-128/256-GCM, ECDHE-RSA and RSA key exchange: 4 suites. */
-export const GNUTLS_PRIORITY = 'NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:-KX-ALL:+ECDHE-RSA:+RSA';
+export const GNUTLS_PRIORITY =
+  'NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:-KX-ALL:+ECDHE-RSA:+RSA';
 
 /** Writes an RSA 2048 and an ECDSA P-256 self-signed certificate into `dir`; returns their paths. */
 export function makeCertificates(dir) {
-  const files = { rsaKey: join(dir, 'rsa.key'), rsaCert: join(dir, 'rsa.pem'), ecKey: join(dir, 'ec.key'), ecCert: join(dir, 'ec.pem') };
+  const files = {
+    rsaKey: join(dir, 'rsa.key'),
+    rsaCert: join(dir, 'rsa.pem'),
+    ecKey: join(dir, 'ec.key'),
+    ecCert: join(dir, 'ec.pem'),
+  };
   const req = (extra, key, cert) =>
-    spawnSync('openssl', ['req', '-x509', ...extra, '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '2'], { stdio: 'ignore' }).status === 0;
-  if (!req(['-newkey', 'rsa:2048'], files.rsaKey, files.rsaCert)) throw new Error('openssl could not make the RSA certificate');
-  if (!req(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], files.ecKey, files.ecCert)) throw new Error('openssl could not make the ECDSA certificate');
+    spawnSync(
+      'openssl',
+      ['req', '-x509', ...extra, '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '2'],
+      { stdio: 'ignore' },
+    ).status === 0;
+  if (!req(['-newkey', 'rsa:2048'], files.rsaKey, files.rsaCert))
+    throw new Error('openssl could not make the RSA certificate');
+  if (!req(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], files.ecKey, files.ecCert))
+    throw new Error('openssl could not make the ECDSA certificate');
   return files;
 }
 
@@ -65,7 +77,11 @@ export function freePort(host = '127.0.0.1') {
 
 /** openssl s_server with `args` on 127.0.0.1 (port chosen by openssl), serving the RSA certificate. */
 export function startOpenssl(files, args) {
-  const child = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', files.rsaCert, '-key', files.rsaKey, '-www', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    'openssl',
+    ['s_server', '-accept', '127.0.0.1:0', '-cert', files.rsaCert, '-key', files.rsaKey, '-www', ...args],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   return new Promise((resolve, reject) => {
     let err = '';
     child.stderr.on('data', (d) => (err += d));
@@ -80,7 +96,22 @@ export function startOpenssl(files, args) {
 /** gnutls-serv (it binds every address; we connect to 127.0.0.1) with `priority`. */
 export async function startGnutls(files, priority = GNUTLS_PRIORITY) {
   const port = await freePort();
-  const child = spawn('gnutls-serv', ['--http', '--quiet', '-p', String(port), '--x509certfile', files.rsaCert, '--x509keyfile', files.rsaKey, '--priority', priority], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'gnutls-serv',
+    [
+      '--http',
+      '--quiet',
+      '-p',
+      String(port),
+      '--x509certfile',
+      files.rsaCert,
+      '--x509keyfile',
+      files.rsaKey,
+      '--priority',
+      priority,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let exited = null;
   child.once('exit', (code) => (exited = code));
   await waitForPort('127.0.0.1', port);
@@ -93,12 +124,27 @@ export const FLEET_KINDS = [
   { name: 'tls12-default-rsa', protocols: 'TLSv1.2', certs: ['rsa'] },
   { name: 'tls12-13-rsa-ecdsa', protocols: 'TLSv1.2 TLSv1.3', certs: ['rsa', 'ec'] },
   { name: 'tls13-ecdsa', protocols: 'TLSv1.3', certs: ['ec'] },
-  { name: 'tls12-three-suites', protocols: 'TLSv1.2', certs: ['rsa'], ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA' },
-  { name: 'tls10-13-seclevel0', protocols: 'TLSv1 TLSv1.1 TLSv1.2 TLSv1.3', certs: ['rsa'], ciphers: 'DEFAULT@SECLEVEL=0' },
+  {
+    name: 'tls12-three-suites',
+    protocols: 'TLSv1.2',
+    certs: ['rsa'],
+    ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA',
+  },
+  {
+    name: 'tls10-13-seclevel0',
+    protocols: 'TLSv1 TLSv1.1 TLSv1.2 TLSv1.3',
+    certs: ['rsa'],
+    ciphers: 'DEFAULT@SECLEVEL=0',
+  },
 ];
 
 function serverBlock(listen, kind, files) {
-  const certs = kind.certs.map((c) => `    ssl_certificate ${c === 'rsa' ? files.rsaCert : files.ecCert};\n    ssl_certificate_key ${c === 'rsa' ? files.rsaKey : files.ecKey};`).join('\n');
+  const certs = kind.certs
+    .map(
+      (c) =>
+        `    ssl_certificate ${c === 'rsa' ? files.rsaCert : files.ecCert};\n    ssl_certificate_key ${c === 'rsa' ? files.rsaKey : files.ecKey};`,
+    )
+    .join('\n');
   return `  server {
     listen ${listen} ssl;
 ${certs}

@@ -4,8 +4,21 @@
 import { spawn } from 'node:child_process';
 
 /** Version labels of each tool, mapped to ours. */
-const SSLSCAN_VERSIONS = { SSLv2: 'SSL2.0', SSLv3: 'SSL3.0', 'TLSv1.0': 'TLS1.0', 'TLSv1.1': 'TLS1.1', 'TLSv1.2': 'TLS1.2', 'TLSv1.3': 'TLS1.3' };
-const NMAP_VERSIONS = { SSLv3: 'SSL3.0', 'TLSv1.0': 'TLS1.0', 'TLSv1.1': 'TLS1.1', 'TLSv1.2': 'TLS1.2', 'TLSv1.3': 'TLS1.3' };
+const SSLSCAN_VERSIONS = {
+  SSLv2: 'SSL2.0',
+  SSLv3: 'SSL3.0',
+  'TLSv1.0': 'TLS1.0',
+  'TLSv1.1': 'TLS1.1',
+  'TLSv1.2': 'TLS1.2',
+  'TLSv1.3': 'TLS1.3',
+};
+const NMAP_VERSIONS = {
+  SSLv3: 'SSL3.0',
+  'TLSv1.0': 'TLS1.0',
+  'TLSv1.1': 'TLS1.1',
+  'TLSv1.2': 'TLS1.2',
+  'TLSv1.3': 'TLS1.3',
+};
 
 /** Resolves with { ms, code, stdout, stderr } of one whole-process run of `cmd args`. */
 export function timed(cmd, args, opts = {}) {
@@ -32,12 +45,17 @@ function add(found, endpoint, version, id) {
 export function oursFound(stdout) {
   const found = new Map();
   const text = stdout.trim();
-  const objects = text.startsWith('[') ? JSON.parse(text) : text.startsWith('{') && !text.includes('\n{') ? [JSON.parse(text)] : text.split('\n').map((l) => JSON.parse(l));
+  const objects = text.startsWith('[')
+    ? JSON.parse(text)
+    : text.startsWith('{') && !text.includes('\n{')
+      ? [JSON.parse(text)]
+      : text.split('\n').map((l) => JSON.parse(l));
   for (const j of objects) {
     if (!j.target) continue; // the NDJSON summary line
     const endpoint = `${j.target.host}:${j.target.port}`;
     found.set(endpoint, found.get(endpoint) ?? new Map());
-    for (const [version, ids] of Object.entries(j.cipherSuites ?? {})) for (const id of ids) add(found, endpoint, version, id);
+    for (const [version, ids] of Object.entries(j.cipherSuites ?? {}))
+      for (const id of ids) add(found, endpoint, version, id);
   }
   return found;
 }
@@ -50,7 +68,9 @@ export function sslscanFound(stdout) {
     const port = /port="(\d+)"/.exec(test)?.[1];
     const endpoint = `${host}:${port}`;
     found.set(endpoint, found.get(endpoint) ?? new Map());
-    for (const m of test.matchAll(/<cipher status="(?:accepted|preferred)" sslversion="([^"]+)"[^>]* id="0x([0-9A-Fa-f]+)"/g)) {
+    for (const m of test.matchAll(
+      /<cipher status="(?:accepted|preferred)" sslversion="([^"]+)"[^>]* id="0x([0-9A-Fa-f]+)"/g,
+    )) {
       const version = SSLSCAN_VERSIONS[m[1]];
       if (version) add(found, endpoint, version, parseInt(m[2], 16));
     }

@@ -12,14 +12,18 @@ import { MessageChannel } from 'node:worker_threads';
 const counting = process.env.TLSPROBE_TRACE_MODULES === '1';
 let esm = 0;
 if (counting) {
-const { port1, port2 } = new MessageChannel();
-port1.on('message', () => esm++);
-port1.unref();
-register(`data:text/javascript,${encodeURIComponent(`
+  const { port1, port2 } = new MessageChannel();
+  port1.on('message', () => esm++);
+  port1.unref();
+  register(
+    `data:text/javascript,${encodeURIComponent(`
 let port;
 export function initialize(data) { port = data.port; }
 export async function load(url, context, next) { if (url.startsWith('file:')) port.postMessage(1); return next(url, context); }
-`)}`, import.meta.url, { data: { port: port2 }, transferList: [port2] });
+`)}`,
+    import.meta.url,
+    { data: { port: port2 }, transferList: [port2] },
+  );
 }
 
 const Module = createRequire(import.meta.url)('node:module');

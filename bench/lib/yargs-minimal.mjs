@@ -7,7 +7,12 @@ const yargs = createRequire(import.meta.url)('yargs/yargs');
 
 await yargs(process.argv.slice(2))
   .scriptName('minimal')
-  .command('run', 'does nothing', () => {}, () => {})
+  .command(
+    'run',
+    'does nothing',
+    () => {},
+    () => {},
+  )
   .demandCommand(1)
   .strict()
   .help()

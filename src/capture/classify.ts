@@ -68,7 +68,13 @@ export function decryptionOf(c: Conn, keysGiven: boolean): DecryptionFacts | nul
     status,
     detail,
   });
-  if (c.secrets === 'none') return facts('no-keys', c.clientHello ? 'the key log has no secret for this client random' : 'no ClientHello, so no client random to look up');
+  if (c.secrets === 'none')
+    return facts(
+      'no-keys',
+      c.clientHello
+        ? 'the key log has no secret for this client random'
+        : 'no ClientHello, so no client random to look up',
+    );
   if (c.decryptionUnsupported) return facts('unsupported', c.decryptionUnsupported);
   const opened = cs.decryptedRecords + ss.decryptedRecords;
   if (cs.finished && ss.finished) return facts('decrypted', null);

@@ -4,7 +4,14 @@
  * (`Conn`), the caps on what a connection may accumulate, and the small helpers that record what
  * was seen (messages, problems, alerts) within those caps.
  */
-import type { AlertFact, ClientHelloFact, ConnectionProblem, FinishedFact, MessageEvent, ServerHelloFact } from './facts.js';
+import type {
+  AlertFact,
+  ClientHelloFact,
+  ConnectionProblem,
+  FinishedFact,
+  MessageEvent,
+  ServerHelloFact,
+} from './facts.js';
 import type { Hash } from 'node:crypto';
 import type { DataOrigin, Direction, Flow } from './tcp.js';
 import type { CaptureMeta } from './pcap.js';
@@ -55,7 +62,8 @@ export const MAX_TRANSCRIPT_BYTES = 256 * 1024;
 /** First bytes kept from a server answer that is not TLS (an HTTP error page, a banner), as evidence. */
 export const MAX_EVIDENCE_BYTES = 64;
 
-export const handshakeName = (t: number): string => nameOf(HANDSHAKE_TYPES, t) ?? `handshake_0x${t.toString(16).padStart(2, '0')}`;
+export const handshakeName = (t: number): string =>
+  nameOf(HANDSHAKE_TYPES, t) ?? `handshake_0x${t.toString(16).padStart(2, '0')}`;
 
 export const other = (d: Direction): Direction => (d === 'client' ? 'server' : 'client');
 
@@ -250,7 +258,8 @@ export function problem(c: Conn, from: Direction, code: ConnectionProblem['code'
 }
 
 export function logMessage(c: Conn, s: Side, type: string, decrypted: boolean): void {
-  if (c.messages.length < MAX_MESSAGES_PER_CONNECTION) c.messages.push({ from: s.dir, type, decrypted, frame: s.origin.frame, timestampUs: s.origin.timestampUs });
+  if (c.messages.length < MAX_MESSAGES_PER_CONNECTION)
+    c.messages.push({ from: s.dir, type, decrypted, frame: s.origin.frame, timestampUs: s.origin.timestampUs });
 }
 
 export const tls13 = (c: Conn): boolean => c.version !== null && isTls13Version(c.version);
@@ -288,8 +297,23 @@ export function handshakeComplete(c: Conn): boolean {
   return cs.encrypted && ss.encrypted && cs.recordsAfterCcs > 0 && ss.recordsAfterCcs > 0;
 }
 
-export function addAlert(c: Conn, s: Side, level: number | null, description: number | null, encrypted: boolean, decrypted: boolean): void {
-  const a: AlertFact = { from: s.dir, level, description, encrypted, decrypted, frame: s.origin.frame, timestampUs: s.origin.timestampUs };
+export function addAlert(
+  c: Conn,
+  s: Side,
+  level: number | null,
+  description: number | null,
+  encrypted: boolean,
+  decrypted: boolean,
+): void {
+  const a: AlertFact = {
+    from: s.dir,
+    level,
+    description,
+    encrypted,
+    decrypted,
+    frame: s.origin.frame,
+    timestampUs: s.origin.timestampUs,
+  };
   if (c.alerts.length < MAX_ALERTS_PER_CONNECTION) c.alerts.push(a);
   if (c.failureAlert === null && !handshakeComplete(c)) c.failureAlert = a;
   logMessage(c, s, 'alert', decrypted);

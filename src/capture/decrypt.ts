@@ -50,7 +50,12 @@ export interface Tls13Protection {
  * when the key log has no such secret, the suite is not a TLS 1.3 AEAD suite, or the secret's
  * length is not the suite's hash length.
  */
-export function tls13Protection(keyLog: Pick<KeyLog, 'lookup'>, clientRandom: Uint8Array, suite: number, epoch: Tls13Epoch): Tls13Protection | null {
+export function tls13Protection(
+  keyLog: Pick<KeyLog, 'lookup'>,
+  clientRandom: Uint8Array,
+  suite: number,
+  epoch: Tls13Epoch,
+): Tls13Protection | null {
   const hash = hashForSuite(suite);
   if (hash === null) return null;
   const secret = keyLog.lookup(clientRandom, TLS13_LABELS[epoch]);
@@ -135,10 +140,20 @@ export function tls12PrfHash(suite: number): 'sha256' | 'sha384' {
  * (overlapping when odd) halves of the secret (RFC 2246, Section 5). Throws `RangeError` for SSL 3.0
  * and anything older, whose key derivation is not a PRF.
  */
-export function prf(version: number, suite: number, secret: Uint8Array, label: string, seed: Uint8Array, length: number): Uint8Array {
+export function prf(
+  version: number,
+  suite: number,
+  secret: Uint8Array,
+  label: string,
+  seed: Uint8Array,
+  length: number,
+): Uint8Array {
   const labelSeed = [asciiLabel(label), seed];
   if (version >= 0x0303) return pHashOf(tls12PrfHash(suite), secret, labelSeed, length);
-  if (version < 0x0301) throw new RangeError(`no TLS PRF for version 0x${version.toString(16).padStart(4, '0')} (SSL 3.0 derives keys differently)`);
+  if (version < 0x0301)
+    throw new RangeError(
+      `no TLS PRF for version 0x${version.toString(16).padStart(4, '0')} (SSL 3.0 derives keys differently)`,
+    );
   const half = Math.ceil(secret.length / 2);
   const md5 = pHashOf('md5', secret.subarray(0, half), labelSeed, length);
   const sha1 = pHashOf('sha1', secret.subarray(secret.length - half), labelSeed, length);
@@ -151,7 +166,13 @@ export function prf(version: number, suite: number, secret: Uint8Array, label: s
  * Hash(handshake_messages)) (RFC 5246, Section 7.4.9); for TLS 1.0/1.1 the hash is MD5 || SHA-1
  * (RFC 2246, Section 7.4.9). `messages` are the handshake messages with their headers, in order.
  */
-export function tls12VerifyData(version: number, suite: number, master: Uint8Array, sender: 'client' | 'server', messages: readonly Uint8Array[]): Uint8Array {
+export function tls12VerifyData(
+  version: number,
+  suite: number,
+  master: Uint8Array,
+  sender: 'client' | 'server',
+  messages: readonly Uint8Array[],
+): Uint8Array {
   const digest = (h: string): Uint8Array => {
     const x = createHash(h);
     for (const m of messages) x.update(m);
@@ -177,7 +198,13 @@ const MD5_SHA1: readonly PrfHash[] = ['md5', 'sha1'];
  * (RFC 5246, Section 7.4.9), given the handshake hash already computed (see
  * `tls12HandshakeHashes`). Throws `RangeError` for SSL 3.0, as `prf` does.
  */
-export function tls12FinishedVerifyData(version: number, suite: number, master: Uint8Array, sender: 'client' | 'server', handshakeHash: Uint8Array): Uint8Array {
+export function tls12FinishedVerifyData(
+  version: number,
+  suite: number,
+  master: Uint8Array,
+  sender: 'client' | 'server',
+  handshakeHash: Uint8Array,
+): Uint8Array {
   return prf(version, suite, master, `${sender} finished`, handshakeHash, 12);
 }
 
@@ -239,21 +266,68 @@ function describeTls12Cipher(suite: number): Tls12Cipher | null {
   const gcm = /^(AES|ARIA)_(128|256)_GCM$/.exec(c);
   if (gcm) {
     const bits = Number(gcm[2]);
-    return { kind: 'gcm', cipher: `${gcm[1]!.toLowerCase()}-${bits}-gcm`, keyLength: bits / 8, fixedIvLength: 4, explicitNonceLength: 8, tagLength: 16, blockSize: 0, mac: null };
+    return {
+      kind: 'gcm',
+      cipher: `${gcm[1]!.toLowerCase()}-${bits}-gcm`,
+      keyLength: bits / 8,
+      fixedIvLength: 4,
+      explicitNonceLength: 8,
+      tagLength: 16,
+      blockSize: 0,
+      mac: null,
+    };
   }
   const ccm = /^AES_(128|256)_CCM(_8)?$/.exec(c);
   if (ccm) {
     const bits = Number(ccm[1]);
-    return { kind: 'ccm', cipher: `aes-${bits}-ccm`, keyLength: bits / 8, fixedIvLength: 4, explicitNonceLength: 8, tagLength: ccm[2] ? 8 : 16, blockSize: 0, mac: null };
+    return {
+      kind: 'ccm',
+      cipher: `aes-${bits}-ccm`,
+      keyLength: bits / 8,
+      fixedIvLength: 4,
+      explicitNonceLength: 8,
+      tagLength: ccm[2] ? 8 : 16,
+      blockSize: 0,
+      mac: null,
+    };
   }
   if (c === 'CHACHA20_POLY1305') {
-    return { kind: 'chacha20', cipher: 'chacha20-poly1305', keyLength: 32, fixedIvLength: 12, explicitNonceLength: 0, tagLength: 16, blockSize: 0, mac: null };
+    return {
+      kind: 'chacha20',
+      cipher: 'chacha20-poly1305',
+      keyLength: 32,
+      fixedIvLength: 12,
+      explicitNonceLength: 0,
+      tagLength: 16,
+      blockSize: 0,
+      mac: null,
+    };
   }
   const mac = MAC_HASHES[info.mac];
   if (!mac) return null;
-  if (c === 'NULL') return { kind: 'null', cipher: '', keyLength: 0, fixedIvLength: 0, explicitNonceLength: 0, tagLength: 0, blockSize: 0, mac };
+  if (c === 'NULL')
+    return {
+      kind: 'null',
+      cipher: '',
+      keyLength: 0,
+      fixedIvLength: 0,
+      explicitNonceLength: 0,
+      tagLength: 0,
+      blockSize: 0,
+      mac,
+    };
   const cbc = CBC_CIPHERS[c];
-  if (cbc) return { kind: 'cbc', cipher: cbc[0], keyLength: cbc[1], fixedIvLength: 0, explicitNonceLength: 0, tagLength: 0, blockSize: cbc[2], mac };
+  if (cbc)
+    return {
+      kind: 'cbc',
+      cipher: cbc[0],
+      keyLength: cbc[1],
+      fixedIvLength: 0,
+      explicitNonceLength: 0,
+      tagLength: 0,
+      blockSize: cbc[2],
+      mac,
+    };
   return null;
 }
 
@@ -344,7 +418,11 @@ const failed = (detail: string): DecodeError => new DecodeError('decrypt-failed'
 
 /** Returns HMAC(MAC_write_key, seq_num + type + version + length + content) (RFC 5246, Section 6.2.3.1). */
 function hmac(p: Tls12Protection, type: number, version: number, content: Uint8Array): Uint8Array {
-  return digestBytes(createHmac(p.cipher.mac!, p.macKey).update(additionalData(p.seq, type, version, content.length)).update(content));
+  return digestBytes(
+    createHmac(p.cipher.mac!, p.macKey)
+      .update(additionalData(p.seq, type, version, content.length))
+      .update(content),
+  );
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
@@ -355,7 +433,13 @@ function deciphered(head: Buffer, tail: Buffer): Uint8Array {
 }
 
 /** Returns the AEAD plaintext of `sealed` (ciphertext || tag), or null when the tag does not verify. */
-function openAead(c: Tls12Cipher, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+function openAead(
+  c: Tls12Cipher,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+): Uint8Array | null {
   const body = sealed.subarray(0, sealed.length - c.tagLength);
   const tag = sealed.subarray(sealed.length - c.tagLength);
   try {
@@ -382,7 +466,12 @@ function openAead(c: Tls12Cipher, key: Uint8Array, nonce: Uint8Array, aad: Uint8
  * MAC or CBC padding does not verify (wrong key, or a record from another epoch), and leaves
  * `p.seq` unchanged then.
  */
-export function decryptTls12Record(p: Tls12Protection, type: number, version: number, fragment: Uint8Array): Uint8Array {
+export function decryptTls12Record(
+  p: Tls12Protection,
+  type: number,
+  version: number,
+  fragment: Uint8Array,
+): Uint8Array {
   const c = p.cipher;
   let content: Uint8Array;
   switch (c.kind) {
@@ -425,7 +514,8 @@ export function decryptTls12Record(p: Tls12Protection, type: number, version: nu
       const macLength = MAC_LENGTHS[c.mac!];
       if (fragment.length < macLength) throw failed('record shorter than its MAC');
       content = fragment.subarray(0, fragment.length - macLength);
-      if (!sameBytes(hmac(p, type, version, content), fragment.subarray(fragment.length - macLength))) throw failed(`MAC does not verify at sequence number ${p.seq}`);
+      if (!sameBytes(hmac(p, type, version, content), fragment.subarray(fragment.length - macLength)))
+        throw failed(`MAC does not verify at sequence number ${p.seq}`);
       break;
     }
     case 'cbc':
@@ -445,14 +535,20 @@ function openCbc(p: Tls12Protection, type: number, version: number, fragment: Ui
     // struct { opaque IV; block-ciphered content; opaque MAC; } — the MAC covers IV and ciphertext.
     if (fragment.length < macLength) throw failed('record shorter than its MAC');
     body = fragment.subarray(0, fragment.length - macLength);
-    const mac = digestBytes(createHmac(c.mac!, p.macKey).update(additionalData(p.seq, type, version, body.length)).update(body));
-    if (!sameBytes(mac, fragment.subarray(fragment.length - macLength))) throw failed(`MAC does not verify at sequence number ${p.seq}`);
+    const mac = digestBytes(
+      createHmac(c.mac!, p.macKey)
+        .update(additionalData(p.seq, type, version, body.length))
+        .update(body),
+    );
+    if (!sameBytes(mac, fragment.subarray(fragment.length - macLength)))
+      throw failed(`MAC does not verify at sequence number ${p.seq}`);
   }
   // TLS 1.1 and 1.2 send the IV as the first block; TLS 1.0 chains from the previous record.
   const explicitIv = p.version >= 0x0302;
   const iv = explicitIv ? body.subarray(0, c.blockSize) : p.iv;
   const ciphertext = explicitIv ? body.subarray(c.blockSize) : body;
-  if (ciphertext.length === 0 || ciphertext.length % c.blockSize !== 0 || iv.length !== c.blockSize) throw failed('CBC ciphertext is not a whole number of blocks');
+  if (ciphertext.length === 0 || ciphertext.length % c.blockSize !== 0 || iv.length !== c.blockSize)
+    throw failed('CBC ciphertext is not a whole number of blocks');
   let plain: Uint8Array;
   try {
     const d = createDecipheriv(c.cipher, p.key, iv);
@@ -465,10 +561,14 @@ function openCbc(p: Tls12Protection, type: number, version: number, fragment: Ui
   const padLength = plain[plain.length - 1]!;
   const macHere = p.encryptThenMac ? 0 : macLength;
   if (padLength + 1 + macHere > plain.length) throw failed('CBC padding longer than the record');
-  for (let i = plain.length - 1 - padLength; i < plain.length; i++) if (plain[i] !== padLength) throw failed('CBC padding bytes are not all equal to its length');
+  for (let i = plain.length - 1 - padLength; i < plain.length; i++)
+    if (plain[i] !== padLength) throw failed('CBC padding bytes are not all equal to its length');
   const unpadded = plain.subarray(0, plain.length - padLength - 1);
   const content = unpadded.subarray(0, unpadded.length - macHere);
-  if (!p.encryptThenMac && !sameBytes(hmac(p, type, version, content), unpadded.subarray(unpadded.length - macLength))) {
+  if (
+    !p.encryptThenMac &&
+    !sameBytes(hmac(p, type, version, content), unpadded.subarray(unpadded.length - macLength))
+  ) {
     throw failed(`MAC does not verify at sequence number ${p.seq}`);
   }
   if (!explicitIv) p.iv = ciphertext.slice(ciphertext.length - c.blockSize);

@@ -29,7 +29,14 @@ export const MAX_TLS_SEARCH_BYTES = 16 * 1024;
 export function handshakeRecordAt(b: Uint8Array, i: number, msgType: number): boolean {
   if (b.length - i < 6) return false;
   const len = (b[i + 3]! << 8) | b[i + 4]!;
-  return b[i] === ContentType.handshake && b[i + 1] === 3 && b[i + 2]! <= 4 && len >= 4 && len <= MAX_RECORD_FRAGMENT && b[i + 5] === msgType;
+  return (
+    b[i] === ContentType.handshake &&
+    b[i + 1] === 3 &&
+    b[i + 2]! <= 4 &&
+    len >= 4 &&
+    len <= MAX_RECORD_FRAGMENT &&
+    b[i + 5] === msgType
+  );
 }
 
 /** A ClientHello record: its legacy_version's major byte must be 3 too (RFC 5246, Appendix E.1). */
@@ -44,12 +51,27 @@ export function clientHelloRecordAt(b: Uint8Array, i: number): boolean {
 export function clientHelloStart(b: Uint8Array): boolean {
   if (b.length < 6) return false;
   const len = (b[3]! << 8) | b[4]!;
-  return b[0] === ContentType.handshake && b[1] === 3 && b[2]! <= 4 && len >= 1 && len <= MAX_RECORD_FRAGMENT && b[5] === HandshakeType.client_hello;
+  return (
+    b[0] === ContentType.handshake &&
+    b[1] === 3 &&
+    b[2]! <= 4 &&
+    len >= 1 &&
+    len <= MAX_RECORD_FRAGMENT &&
+    b[5] === HandshakeType.client_hello
+  );
 }
 
 /** An alert record (two-byte body, level warning or fatal). */
 export function alertRecordAt(b: Uint8Array, i: number): boolean {
-  return b.length - i >= 7 && b[i] === ContentType.alert && b[i + 1] === 3 && b[i + 2]! <= 4 && b[i + 3] === 0 && b[i + 4] === 2 && (b[i + 5] === 1 || b[i + 5] === 2);
+  return (
+    b.length - i >= 7 &&
+    b[i] === ContentType.alert &&
+    b[i + 1] === 3 &&
+    b[i + 2]! <= 4 &&
+    b[i + 3] === 0 &&
+    b[i + 4] === 2 &&
+    (b[i + 5] === 1 || b[i + 5] === 2)
+  );
 }
 
 /**
@@ -86,7 +108,12 @@ export function isIgnorable(c: Conn): boolean {
 
 /** The connection is reported: TLS was seen on either side. */
 export function isTls(c: Conn): boolean {
-  return c.clientHello !== null || c.serverHello !== null || c.sides.client.tlsStart !== null || c.sides.server.tlsStart !== null;
+  return (
+    c.clientHello !== null ||
+    c.serverHello !== null ||
+    c.sides.client.tlsStart !== null ||
+    c.sides.server.tlsStart !== null
+  );
 }
 
 export function startRecords(c: Conn, s: Side, at: number): void {
@@ -121,7 +148,10 @@ export function detect(c: Conn): void {
     } else {
       // At offset 0, or after a plaintext preamble (STARTTLS, HTTP CONNECT, SOCKS). A match needs
       // ten bytes, so the last nine are looked at again when more arrive.
-      const at = cs.pendingOffset === 0 && clientHelloStart(b) ? 0 : indexOf(b, Math.max(0, cs.scanned - 9), clientHelloRecordAt);
+      const at =
+        cs.pendingOffset === 0 && clientHelloStart(b)
+          ? 0
+          : indexOf(b, Math.max(0, cs.scanned - 9), clientHelloRecordAt);
       cs.scanned = b.length;
       if (at >= 0) startRecords(c, cs, at);
       else if (b.length >= MAX_TLS_SEARCH_BYTES) ignoreSide(cs);
@@ -147,7 +177,11 @@ export function detect(c: Conn): void {
     } else {
       // After a preamble, or with no ClientHello seen: the server's TLS starts with its ServerHello
       // or an alert (the capture may also have missed the client's first segment).
-      const at = indexOf(b, Math.max(0, ss.scanned - 6), (x, i) => handshakeRecordAt(x, i, HandshakeType.server_hello) || (cs.tlsStart !== null && alertRecordAt(x, i)));
+      const at = indexOf(
+        b,
+        Math.max(0, ss.scanned - 6),
+        (x, i) => handshakeRecordAt(x, i, HandshakeType.server_hello) || (cs.tlsStart !== null && alertRecordAt(x, i)),
+      );
       ss.scanned = b.length;
       if (at >= 0 && (cs.tlsStart !== null || at === 0)) startRecords(c, ss, at);
       else if (b.length >= MAX_TLS_SEARCH_BYTES || (cs.mode === 'ignore' && b.length >= 6)) ignoreSide(ss);
@@ -164,8 +198,19 @@ export function maybeSwap(c: Conn): boolean {
   if (c.swap || f.roles === 'syn' || f.roles === 'syn-ack') return false;
   const cs = c.sides.client;
   const ss = c.sides.server;
-  if (ss.mode !== 'detect' || ss.pendingOffset !== 0 || ss.pendingLength < 10 || cs.pendingOffset !== 0 || cs.pendingLength < 6) return false;
-  if (!clientHelloRecordAt(joinedPending(ss), 0) || !handshakeRecordAt(joinedPending(cs), 0, HandshakeType.server_hello)) return false;
+  if (
+    ss.mode !== 'detect' ||
+    ss.pendingOffset !== 0 ||
+    ss.pendingLength < 10 ||
+    cs.pendingOffset !== 0 ||
+    cs.pendingLength < 6
+  )
+    return false;
+  if (
+    !clientHelloRecordAt(joinedPending(ss), 0) ||
+    !handshakeRecordAt(joinedPending(cs), 0, HandshakeType.server_hello)
+  )
+    return false;
   c.swap = true;
   c.sides.client = { ...ss, dir: 'client', helloRecords: [], scanned: 0 };
   c.sides.server = { ...cs, dir: 'server', helloRecords: null, scanned: 0 };
@@ -178,7 +223,14 @@ export function readSslV2Hello(c: Conn, s: Side, length: number): void {
   try {
     const record = factCopy(b.subarray(0, length));
     const hello = readSslV2ClientHello(new Reader(record, 'SSLv2ClientHello'));
-    c.clientHello = { format: 'sslv2', hello: { ...hello, raw: record }, message: record, records: record, frame: s.origin.frame, timestampUs: s.origin.timestampUs };
+    c.clientHello = {
+      format: 'sslv2',
+      hello: { ...hello, raw: record },
+      message: record,
+      records: record,
+      frame: s.origin.frame,
+      timestampUs: s.origin.timestampUs,
+    };
     logMessage(c, s, 'sslv2_client_hello', false);
     lookUpKeys(c, record.subarray(2));
   } catch (e) {

@@ -11,7 +11,10 @@ import type { DecodeStats } from './packet.js';
 import type { Direction, Endpoint, ReassemblerLimits, ReassemblerStats } from './tcp.js';
 
 /** The outcomes a captured connection can have (the probe taxonomy minus the connect failures). */
-export type CaptureOutcome = Extract<OutcomeKind, 'negotiated' | 'alert' | 'reset' | 'closed' | 'timeout' | 'malformed' | 'mismatch'>;
+export type CaptureOutcome = Extract<
+  OutcomeKind,
+  'negotiated' | 'alert' | 'reset' | 'closed' | 'timeout' | 'malformed' | 'mismatch'
+>;
 
 interface Seen {
   /** Frame (1-based) whose bytes completed it. */
@@ -28,7 +31,12 @@ export type ClientHelloFact =
       /** The exact bytes of the record(s) that carried it, headers included. */
       readonly records: Uint8Array;
     })
-  | (Seen & { readonly format: 'sslv2'; readonly hello: SslV2ClientHello; readonly message: Uint8Array; readonly records: Uint8Array });
+  | (Seen & {
+      readonly format: 'sslv2';
+      readonly hello: SslV2ClientHello;
+      readonly message: Uint8Array;
+      readonly records: Uint8Array;
+    });
 
 export interface ServerHelloFact extends Seen {
   readonly hello: ServerHello;
@@ -68,7 +76,13 @@ export interface EndFact {
 
 export interface ConnectionProblem {
   readonly from: Direction;
-  readonly code: 'capture-gap' | 'bad-record' | 'handshake-decode-error' | 'handshake-too-large' | 'not-tls' | 'decrypt-failed';
+  readonly code:
+    | 'capture-gap'
+    | 'bad-record'
+    | 'handshake-decode-error'
+    | 'handshake-too-large'
+    | 'not-tls'
+    | 'decrypt-failed';
   readonly message: string;
 }
 

@@ -58,7 +58,9 @@ export function ja3(ch: ClientHello): Ja3 {
 /** Returns the JA3S of a ServerHello (HelloRetryRequests included: they are ServerHellos on the wire). */
 export function ja3s(sh: ServerHello): Ja3 {
   const exts = sh.extensions ?? [];
-  const text = [String(sh.legacyVersion), String(sh.cipherSuite), noGrease(exts.map((e) => e.type)).join('-')].join(',');
+  const text = [String(sh.legacyVersion), String(sh.cipherSuite), noGrease(exts.map((e) => e.type)).join('-')].join(
+    ',',
+  );
   return { text, hash: md5(text) };
 }
 
@@ -80,7 +82,8 @@ const EMPTY_HASH = '000000000000';
 
 const hex4 = (v: number): string => v.toString(16).padStart(4, '0');
 
-const isAlnum = (b: number): boolean => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+const isAlnum = (b: number): boolean =>
+  (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
 
 /**
  * JA4.md "ALPN Extension Value": first and last character of the first protocol; "00" when there is

@@ -311,7 +311,8 @@ function decodeGeneral(linkType: number, data: Uint8Array, info: PacketInfo, sta
 // ---------------------------------------------------------------------------------------------
 
 const be16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
-const be32 = (b: Uint8Array, i: number): number => ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+const be32 = (b: Uint8Array, i: number): number =>
+  ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
 
 /** Returns where the IPv4 header of the frame `b[base, end)` starts for the link layers read here directly, or -1. */
 function ipv4Start(linkType: number, b: Uint8Array, base: number, end: number): number {
@@ -329,7 +330,8 @@ function ipv4Start(linkType: number, b: Uint8Array, base: number, end: number): 
       if (n < 4) return -1;
       // As in `decodeLink`: the family in either byte order.
       const be = be32(b, base);
-      const family = be > 0xffff ? ((b[base + 3]! << 24) | (b[base + 2]! << 16) | (b[base + 1]! << 8) | b[base]!) >>> 0 : be;
+      const family =
+        be > 0xffff ? ((b[base + 3]! << 24) | (b[base + 2]! << 16) | (b[base + 1]! << 8) | b[base]!) >>> 0 : be;
       return family === AF_INET ? base + 4 : -1;
     }
     case LinkType.LINUX_SLL:
@@ -351,7 +353,15 @@ function ipv4Start(linkType: number, b: Uint8Array, base: number, end: number): 
  * segment is field for field what `decodeIpv4` + `decodeTcp` make of the same bytes (the tests
  * compare both on captures and mutated frames).
  */
-function commonTcpSegment(linkType: number, b: Uint8Array, base: number, end: number, timestampUs: number, frame: number, into: ReusedSegment | null): TcpSegment | null {
+function commonTcpSegment(
+  linkType: number,
+  b: Uint8Array,
+  base: number,
+  end: number,
+  timestampUs: number,
+  frame: number,
+  into: ReusedSegment | null,
+): TcpSegment | null {
   const ip = ipv4Start(linkType, b, base, end);
   if (ip < 0 || end - ip < 20) return null;
   // RFC 791, Section 3.1: version 4, IHL 5; no More Fragments flag and fragment offset 0; TCP.
@@ -528,7 +538,12 @@ function decodeIpv4(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment
   // before the NIC splits them; Wireshark then trusts the captured length, and so do we.
   let payloadLength: number;
   if (totalLength === 0) payloadLength = available;
-  else if (totalLength < ihl) return r.fail('length-out-of-range', `IPv4 total length ${totalLength} below header length ${ihl}`, 'ipv4/total_length');
+  else if (totalLength < ihl)
+    return r.fail(
+      'length-out-of-range',
+      `IPv4 total length ${totalLength} below header length ${ihl}`,
+      'ipv4/total_length',
+    );
   else payloadLength = totalLength - ihl;
   // Trailing bytes past Total Length (Ethernet padding, an FCS) are not IP payload.
   const payload = r.bytes(Math.min(payloadLength, available), 'ipv4/payload');
@@ -638,14 +653,23 @@ function decodeIpv6(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment
           next = fragNext;
           break;
         }
-        if (remaining < 0) return p.fail('length-out-of-range', 'IPv6 fragment header exceeds the payload length', 'ipv6/fragment');
+        if (remaining < 0)
+          return p.fail('length-out-of-range', 'IPv6 fragment header exceeds the payload length', 'ipv6/fragment');
         const bytes = p.rest();
         if (bytes.length < remaining) {
           // A fragment cut by the snap length cannot be reassembled faithfully.
           state.stats.fragmentsDropped++;
           return null;
         }
-        const whole = addFragment(state, `6|${src}|${dst}|${id}`, offset === 0 ? fragNext : undefined, offset, more, bytes.subarray(0, remaining), info);
+        const whole = addFragment(
+          state,
+          `6|${src}|${dst}|${id}`,
+          offset === 0 ? fragNext : undefined,
+          offset,
+          more,
+          bytes.subarray(0, remaining),
+          info,
+        );
         if (!whole || whole.nextHeader === undefined) return null;
         // Continue with the headers of the reassembled fragmentable part.
         p = new Reader(whole.bytes, 'ipv6-reassembled');
@@ -662,7 +686,8 @@ function decodeIpv6(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment
         state.stats.nonTcp++;
         return null;
     }
-    if (remaining < 0) return p.fail('length-out-of-range', 'IPv6 extension headers exceed the payload length', 'ipv6/ext');
+    if (remaining < 0)
+      return p.fail('length-out-of-range', 'IPv6 extension headers exceed the payload length', 'ipv6/ext');
   }
 }
 
@@ -703,17 +728,30 @@ function addFragment(
   }
   if (nextHeader !== undefined && offset === 0) d.nextHeader = nextHeader;
   const end = offset + bytes.length;
-  if (end > MAX_DATAGRAM_BYTES || d.pieces.length >= limits.maxFragmentsPerDatagram || (d.totalLength !== undefined && end > d.totalLength)) {
+  if (
+    end > MAX_DATAGRAM_BYTES ||
+    d.pieces.length >= limits.maxFragmentsPerDatagram ||
+    (d.totalLength !== undefined && end > d.totalLength)
+  ) {
     fragments.delete(key);
     stats.fragmentsDropped++;
     // The datagram is dropped; this packet itself is impossible or hostile: count it as malformed,
     // so that every packet lands in exactly one of the per-packet counters.
-    refuseFragment(state, info, end > MAX_DATAGRAM_BYTES ? 'fragment reaches past 65,535 bytes' : 'fragment past the datagram end or the fragment cap');
+    refuseFragment(
+      state,
+      info,
+      end > MAX_DATAGRAM_BYTES
+        ? 'fragment reaches past 65,535 bytes'
+        : 'fragment past the datagram end or the fragment cap',
+    );
     return undefined;
   }
   if (!more) {
     // A fragment held already may reach past the end this last fragment declares: inconsistent too.
-    if ((d.totalLength !== undefined && d.totalLength !== end) || d.pieces.some((f) => f.offset + f.bytes.length > end)) {
+    if (
+      (d.totalLength !== undefined && d.totalLength !== end) ||
+      d.pieces.some((f) => f.offset + f.bytes.length > end)
+    ) {
       fragments.delete(key);
       stats.fragmentsDropped++;
       refuseFragment(state, info, 'last fragment disagrees with the datagram length');
@@ -790,7 +828,12 @@ function decodeTcp(
   r.skip(4, 'tcp/checksum_urgent');
   const headerLength = (offsetFlags >> 12) * 4;
   if (headerLength < 20) r.fail('bad-value', `TCP data offset ${headerLength} below 20`, 'tcp/data_offset');
-  if (headerLength > segmentLength) r.fail('length-out-of-range', `TCP header length ${headerLength} above segment length ${segmentLength}`, 'tcp/data_offset');
+  if (headerLength > segmentLength)
+    r.fail(
+      'length-out-of-range',
+      `TCP header length ${headerLength} above segment length ${segmentLength}`,
+      'tcp/data_offset',
+    );
   // A snap length may cut the options; the header fields above are still good, so keep them.
   const cut = r.left < segmentLength - 20;
   r.skip(cut ? Math.min(headerLength - 20, r.left) : headerLength - 20, 'tcp/options');

@@ -249,7 +249,10 @@ export async function readCaptureRaw(
   return drive(source, makeParser({ raw: onPacket }, options));
 }
 
-async function drive(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array, parser: CaptureParser): Promise<CaptureMeta> {
+async function drive(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array,
+  parser: CaptureParser,
+): Promise<CaptureMeta> {
   if (source instanceof Uint8Array) {
     parser.feed(source);
   } else if (Symbol.asyncIterator in source) {
@@ -272,7 +275,9 @@ export function createCaptureParser(
 }
 
 /** Where a parser delivers packets: fresh `CapturedPacket`s, or one reused `RawPacket`. */
-type PacketSink = { readonly packet: (p: CapturedPacket, meta: CaptureMeta) => void; readonly raw?: undefined } | { readonly raw: (p: RawPacket, meta: CaptureMeta) => void; readonly packet?: undefined };
+type PacketSink =
+  | { readonly packet: (p: CapturedPacket, meta: CaptureMeta) => void; readonly raw?: undefined }
+  | { readonly raw: (p: RawPacket, meta: CaptureMeta) => void; readonly packet?: undefined };
 
 function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParser {
   const meta = {
@@ -320,7 +325,14 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
     else deliverRaw(p.linkType, p.timestampUs, p.index, p.data, 0, p.data.length);
   };
 
-  const deliverRaw = (linkType: number, timestampUs: number, index: number, buf: Uint8Array, start: number, end: number): void => {
+  const deliverRaw = (
+    linkType: number,
+    timestampUs: number,
+    index: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+  ): void => {
     rawPacket.linkType = linkType;
     rawPacket.timestampUs = timestampUs;
     rawPacket.index = index;
@@ -367,7 +379,12 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
     const capLen = dv.getUint32(pos + 8, pcapLe);
     const at = consumed + pos;
     if (capLen > MAX_PACKET_BYTES) {
-      throw new DecodeError('too-large', `captured length ${capLen} above ${MAX_PACKET_BYTES}`, at + 8, 'pcap/record/incl_len');
+      throw new DecodeError(
+        'too-large',
+        `captured length ${capLen} above ${MAX_PACKET_BYTES}`,
+        at + 8,
+        'pcap/record/incl_len',
+      );
     }
     const total = pcapRecordHeader + capLen;
     if (end - pos < total) {
@@ -379,7 +396,14 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
     const start = pos + pcapRecordHeader;
     if (sink.raw) {
       meta.packets++;
-      deliverRaw(meta.interfaces[0]!.linkType, sec * 1e6 + (pcapNano ? Math.floor(frac / 1000) : frac), meta.packets, buf, start, start + capLen);
+      deliverRaw(
+        meta.interfaces[0]!.linkType,
+        sec * 1e6 + (pcapNano ? Math.floor(frac / 1000) : frac),
+        meta.packets,
+        buf,
+        start,
+        start + capLen,
+      );
       return total;
     }
     deliver({
@@ -410,15 +434,26 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
       const bom = dv.getUint32(pos + 8, false);
       if (bom === BYTE_ORDER_MAGIC) ngLe = false;
       else if (dv.getUint32(pos + 8, true) === BYTE_ORDER_MAGIC) ngLe = true;
-      else throw new DecodeError('bad-value', `byte-order magic 0x${hex32(bom)}`, at + 8, 'pcapng/SHB/byte_order_magic');
+      else
+        throw new DecodeError('bad-value', `byte-order magic 0x${hex32(bom)}`, at + 8, 'pcapng/SHB/byte_order_magic');
     }
     const type = typeBe === BlockType.sectionHeader ? typeBe : dv.getUint32(pos, ngLe);
     const total = dv.getUint32(pos + 4, ngLe);
     if (total < 12 || total % 4 !== 0) {
-      throw new DecodeError('bad-value', `block total length ${total} (type 0x${hex32(type)})`, at + 4, 'pcapng/block/length');
+      throw new DecodeError(
+        'bad-value',
+        `block total length ${total} (type 0x${hex32(type)})`,
+        at + 4,
+        'pcapng/block/length',
+      );
     }
     if (total > MAX_BLOCK_BYTES) {
-      throw new DecodeError('too-large', `block total length ${total} above ${MAX_BLOCK_BYTES}`, at + 4, 'pcapng/block/length');
+      throw new DecodeError(
+        'too-large',
+        `block total length ${total} above ${MAX_BLOCK_BYTES}`,
+        at + 4,
+        'pcapng/block/length',
+      );
     }
     if (end - pos < total) {
       want = total;
@@ -426,9 +461,15 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
     }
     const trailer = dv.getUint32(pos + total - 4, ngLe);
     if (trailer !== total) {
-      throw new DecodeError('bad-value', `trailing block length ${trailer} differs from ${total}`, at + total - 4, 'pcapng/block/length');
+      throw new DecodeError(
+        'bad-value',
+        `trailing block length ${trailer} differs from ${total}`,
+        at + total - 4,
+        'pcapng/block/length',
+      );
     }
-    if (type === BlockType.enhancedPacket && !skippingSection && plainEnhancedPacket(buf, dv, pos, total, at)) return total;
+    if (type === BlockType.enhancedPacket && !skippingSection && plainEnhancedPacket(buf, dv, pos, total, at))
+      return total;
     const body = { buf, dv, start: pos + 8, end: pos + total - 4, at: at + 8 };
     if (type === BlockType.sectionHeader) sectionHeader(body);
     else if (skippingSection) meta.skippedBlocks++;
@@ -500,7 +541,8 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
   /** Returns the global interface for a section-local id, or undefined (with a warning). */
   const iface = (localId: number, at: number, block: string): number | undefined => {
     const global = sectionInterfaces[localId];
-    if (global === undefined) warn('unknown-interface', `${block} refers to interface ${localId}, section has ${sectionInterfaces.length}`, at);
+    if (global === undefined)
+      warn('unknown-interface', `${block} refers to interface ${localId}, section has ${sectionInterfaces.length}`, at);
     return global;
   };
 
@@ -519,7 +561,11 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
   ): void => {
     let capLen = capLenField;
     if (dataStart + capLen > b.end) {
-      warn('caplen-exceeds-block', `${block} captured length ${capLen} runs past its block`, b.at + (dataStart - b.start));
+      warn(
+        'caplen-exceeds-block',
+        `${block} captured length ${capLen} runs past its block`,
+        b.at + (dataStart - b.start),
+      );
       capLen = b.end - dataStart;
     }
     let comments: string[] | undefined;
@@ -554,8 +600,18 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
     const id = iface(b.dv.getUint32(b.start, ngLe), b.at, 'EPB');
     if (id === undefined) return;
     const dv = b.dv;
-    packet(b, blockAt, 'EPB', id, dv.getUint32(b.start + 4, ngLe), dv.getUint32(b.start + 8, ngLe),
-      dv.getUint32(b.start + 12, ngLe), dv.getUint32(b.start + 16, ngLe), b.start + 20, true);
+    packet(
+      b,
+      blockAt,
+      'EPB',
+      id,
+      dv.getUint32(b.start + 4, ngLe),
+      dv.getUint32(b.start + 8, ngLe),
+      dv.getUint32(b.start + 12, ngLe),
+      dv.getUint32(b.start + 16, ngLe),
+      b.start + 20,
+      true,
+    );
   };
 
   /**
@@ -580,7 +636,8 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
     let subMicroNs = 0;
     const res = intf.tsResolution;
     const ticks = high * TWO_32 + low;
-    if (res.base === 10 && res.exponent === 6 && ticks <= SAFE_TICKS) timestampUs = ticks + (intf.tsOffsetSeconds ?? 0) * 1e6;
+    if (res.base === 10 && res.exponent === 6 && ticks <= SAFE_TICKS)
+      timestampUs = ticks + (intf.tsOffsetSeconds ?? 0) * 1e6;
     else {
       const ts = timestamp(intf, high, low);
       timestampUs = ts.us;
@@ -634,8 +691,18 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
     const id = iface(b.dv.getUint16(b.start, ngLe), b.at, 'PB');
     if (id === undefined) return;
     const dv = b.dv;
-    packet(b, blockAt, 'PB', id, dv.getUint32(b.start + 4, ngLe), dv.getUint32(b.start + 8, ngLe),
-      dv.getUint32(b.start + 12, ngLe), dv.getUint32(b.start + 16, ngLe), b.start + 20, true);
+    packet(
+      b,
+      blockAt,
+      'PB',
+      id,
+      dv.getUint32(b.start + 4, ngLe),
+      dv.getUint32(b.start + 8, ngLe),
+      dv.getUint32(b.start + 12, ngLe),
+      dv.getUint32(b.start + 16, ngLe),
+      b.start + 20,
+      true,
+    );
   };
 
   /** draft-ietf-opsawg-pcapng, Section 4.7. */
@@ -692,7 +759,12 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
         meta.format = 'pcap';
         pos = pcapHeader(dv, 0);
       } else {
-        throw new DecodeError('bad-value', `not a pcap or pcapng file (magic 0x${hex32(m)})`, consumed, 'capture/magic');
+        throw new DecodeError(
+          'bad-value',
+          `not a pcap or pcapng file (magic 0x${hex32(m)})`,
+          consumed,
+          'capture/magic',
+        );
       }
       started = true;
     }
@@ -749,11 +821,21 @@ function makeParser(sink: PacketSink, options: ReadCaptureOptions): CaptureParse
     if (ended) return meta;
     ended = true;
     if (!started) {
-      throw new DecodeError('truncated', `input ends after ${pendingLength} bytes, before a complete capture file header`, 0, 'capture/header');
+      throw new DecodeError(
+        'truncated',
+        `input ends after ${pendingLength} bytes, before a complete capture file header`,
+        0,
+        'capture/header',
+      );
     }
     if (pendingLength > 0) {
       if (options.strict) {
-        throw new DecodeError('truncated', `input ends inside a record (${pendingLength} of ${want} bytes)`, consumed, 'capture/record');
+        throw new DecodeError(
+          'truncated',
+          `input ends inside a record (${pendingLength} of ${want} bytes)`,
+          consumed,
+          'capture/record',
+        );
       }
       meta.truncated = true;
       warn('truncated-file', `input ends inside a record (${pendingLength} of ${want} bytes)`, consumed);
@@ -782,7 +864,12 @@ interface Body {
 /** Throws `truncated` unless the body holds at least `n` bytes of fixed fields. */
 function need(b: Body, n: number, block: string): void {
   if (b.end - b.start < n) {
-    throw new DecodeError('truncated', `${block} body has ${b.end - b.start} bytes, needs ${n}`, b.at, `pcapng/${block}`);
+    throw new DecodeError(
+      'truncated',
+      `${block} body has ${b.end - b.start} bytes, needs ${n}`,
+      b.at,
+      `pcapng/${block}`,
+    );
   }
 }
 

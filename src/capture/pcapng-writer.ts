@@ -135,10 +135,14 @@ export function probeKeyLog(attempts: readonly TracedAttempt[]): string {
  */
 export function encodeProbeCapture(attempts: readonly TracedAttempt[], opts: EncodeCaptureOptions = {}): Uint8Array {
   if (attempts.length > MAX_CAPTURE_ATTEMPTS) {
-    throw new RangeError(`${attempts.length} attempts do not fit one capture: at most ${MAX_CAPTURE_ATTEMPTS} client ports`);
+    throw new RangeError(
+      `${attempts.length} attempts do not fit one capture: at most ${MAX_CAPTURE_ATTEMPTS} client ports`,
+    );
   }
   const packets: SyntheticPacket[] = [];
-  attempts.forEach((a, i) => { packets.push(...streamPackets(a, FIRST_CLIENT_PORT + i)); });
+  attempts.forEach((a, i) => {
+    packets.push(...streamPackets(a, FIRST_CLIENT_PORT + i));
+  });
   // Interleave the streams by time, as a real capture of parallel attempts would; sort is stable.
   packets.sort((x, y) => x.timestampUs - y.timestampUs);
 
@@ -184,7 +188,14 @@ function streamPackets(a: TracedAttempt, clientPort: number): SyntheticPacket[] 
     lastUs = Math.max(startUs + Math.round(ms * 1000), lastUs + 1);
     return lastUs;
   };
-  const emit = (from: Side, to: Side, flags: number, payload: Uint8Array, timestampUs: number, comment?: string): void => {
+  const emit = (
+    from: Side,
+    to: Side,
+    flags: number,
+    payload: Uint8Array,
+    timestampUs: number,
+    comment?: string,
+  ): void => {
     const ack = flags & ACK ? to.seq : 0;
     const frame = ethernetFrame(from, to, tcpSegment(from, to, from.seq, ack, flags, payload));
     out.push(comment === undefined ? { timestampUs, frame } : { timestampUs, frame, comment });
@@ -261,7 +272,8 @@ function initialSequenceNumbers(a: TracedAttempt, clientPort: number): { client:
 }
 
 function syntheticClientIp(serverAddress: string, length: number): Uint8Array {
-  const loopback = length === 4 ? serverAddress.startsWith('127.') : ipBytes(serverAddress).every((b, i) => b === (i === 15 ? 1 : 0));
+  const loopback =
+    length === 4 ? serverAddress.startsWith('127.') : ipBytes(serverAddress).every((b, i) => b === (i === 15 ? 1 : 0));
   if (loopback) return ipBytes(serverAddress);
   return ipBytes(length === 4 ? '192.0.2.1' : '2001:db8::1');
 }
@@ -273,7 +285,17 @@ function ethernetFrame(from: Side, to: Side, tcp: Uint8Array): Uint8Array {
   if (from.ip.length === 4) {
     // RFC 791, Section 3.1: version 4, IHL 5 (20 bytes), Don't Fragment set.
     const header = new Writer(20);
-    header.u8(0x45).u8(0).u16(20 + tcp.length).u16(from.ipId).u16(0x4000).u8(HOP_LIMIT).u8(IPPROTO_TCP).u16(0).bytes(from.ip).bytes(to.ip);
+    header
+      .u8(0x45)
+      .u8(0)
+      .u16(20 + tcp.length)
+      .u16(from.ipId)
+      .u16(0x4000)
+      .u8(HOP_LIMIT)
+      .u8(IPPROTO_TCP)
+      .u16(0)
+      .bytes(from.ip)
+      .bytes(to.ip);
     const h = header.finish();
     const sum = internetChecksum([h]);
     h[10] = sum >>> 8;
@@ -293,7 +315,15 @@ function tcpSegment(from: Side, to: Side, seq: number, ack: number, flags: numbe
   const syn = (flags & SYN) !== 0;
   const headerWords = syn ? 6 : 5;
   const w = new Writer(headerWords * 4 + payload.length);
-  w.u16(from.port).u16(to.port).u32(seq).u32(ack).u8(headerWords << 4).u8(flags).u16(TCP_WINDOW).u16(0).u16(0);
+  w.u16(from.port)
+    .u16(to.port)
+    .u32(seq)
+    .u32(ack)
+    .u8(headerWords << 4)
+    .u8(flags)
+    .u16(TCP_WINDOW)
+    .u16(0)
+    .u16(0);
   if (syn) w.u8(2).u8(4).u16(SEGMENT_PAYLOAD_BYTES);
   const seg = w.bytes(payload).finish();
   // RFC 9293, Section 3.1 (IPv4 pseudo-header) and RFC 8200, Section 8.1 (IPv6 pseudo-header).
@@ -359,13 +389,20 @@ function block(type: number, body: Uint8Array): Uint8Array {
   const padded = (body.length + 3) & ~3;
   const total = 12 + padded;
   const w = new Writer(total);
-  w.u32(type).u32(total).bytes(body).bytes(new Uint8Array(padded - body.length)).u32(total);
+  w.u32(type)
+    .u32(total)
+    .bytes(body)
+    .bytes(new Uint8Array(padded - body.length))
+    .u32(total);
   return w.finish();
 }
 
 /** Writes one option: code, length, value padded to 32 bits (Section 3.5). */
 function option(w: Writer, code: number, value: Uint8Array): void {
-  w.u16(code).u16(value.length).bytes(value).bytes(new Uint8Array(((value.length + 3) & ~3) - value.length));
+  w.u16(code)
+    .u16(value.length)
+    .bytes(value)
+    .bytes(new Uint8Array(((value.length + 3) & ~3) - value.length));
 }
 
 function endOfOptions(w: Writer): void {
@@ -395,7 +432,10 @@ function interfaceBlock(): Uint8Array {
 /** Section 4.7: secrets type, length, data padded to 32 bits, no options. */
 function secretsBlock(keyLog: Uint8Array): Uint8Array {
   const w = new Writer(keyLog.length + 16);
-  w.u32(SECRETS_TYPE_TLS_KEY_LOG).u32(keyLog.length).bytes(keyLog).bytes(new Uint8Array(((keyLog.length + 3) & ~3) - keyLog.length));
+  w.u32(SECRETS_TYPE_TLS_KEY_LOG)
+    .u32(keyLog.length)
+    .bytes(keyLog)
+    .bytes(new Uint8Array(((keyLog.length + 3) & ~3) - keyLog.length));
   return block(BlockType.decryptionSecrets, w.finish());
 }
 

@@ -20,7 +20,13 @@ import { DecodeError } from '../wire/errors.js';
 import { equalBytes } from '../wire/hex.js';
 import { createHandshakeAssembler, createRecordDeframer } from '../tls/deframer.js';
 import { alertName } from '../tls/alert.js';
-import { type ClientHello, clientServerName, encodeClientHello, highestOfferedVersion, parseClientHello } from '../tls/client-hello.js';
+import {
+  type ClientHello,
+  clientServerName,
+  encodeClientHello,
+  highestOfferedVersion,
+  parseClientHello,
+} from '../tls/client-hello.js';
 import { type Extension, findExtension } from '../tls/extensions.js';
 import { negotiatedVersion, serverKeyShareGroup } from '../tls/server-hello.js';
 import { ContentType, HandshakeType, ProtocolVersion } from '../tls/registry.js';
@@ -101,7 +107,14 @@ export function detectReplayInput(head: Uint8Array): 'capture' | 'hello' {
 // ---------------------------------------------------------------------------------------------
 
 type StreamHello =
-  | { readonly kind: 'hello'; readonly records: Uint8Array; readonly recordVersion: number; readonly message: Uint8Array; readonly hello: ClientHello; readonly after: number }
+  | {
+      readonly kind: 'hello';
+      readonly records: Uint8Array;
+      readonly recordVersion: number;
+      readonly message: Uint8Array;
+      readonly hello: ClientHello;
+      readonly after: number;
+    }
   | { readonly kind: 'need-more' }
   | { readonly kind: 'sslv2' }
   | { readonly kind: 'not-a-hello'; readonly reason: string };
@@ -117,7 +130,11 @@ function helloFromStream(bytes: Uint8Array): StreamHello {
     if (bytes.length < 3) return { kind: 'need-more' };
     if (looksLikeSslV2ClientHello(bytes)) return { kind: 'sslv2' };
   }
-  if (bytes[0] !== ContentType.handshake) return { kind: 'not-a-hello', reason: `first byte 0x${bytes[0]!.toString(16).padStart(2, '0')} is not a handshake record` };
+  if (bytes[0] !== ContentType.handshake)
+    return {
+      kind: 'not-a-hello',
+      reason: `first byte 0x${bytes[0]!.toString(16).padStart(2, '0')} is not a handshake record`,
+    };
   const deframer = createRecordDeframer();
   const assembler = createHandshakeAssembler();
   let records;
@@ -128,11 +145,13 @@ function helloFromStream(bytes: Uint8Array): StreamHello {
     throw e;
   }
   for (const rec of records) {
-    if (rec.type !== ContentType.handshake) return { kind: 'not-a-hello', reason: `record of type ${rec.type} before the ClientHello was complete` };
+    if (rec.type !== ContentType.handshake)
+      return { kind: 'not-a-hello', reason: `record of type ${rec.type} before the ClientHello was complete` };
     const done = assembler.push(rec.fragment, rec.offset + RECORD_HEADER_LENGTH);
     const first = done[0];
     if (first === undefined) continue;
-    if (first.raw[0] !== HandshakeType.client_hello) return { kind: 'not-a-hello', reason: `first handshake message has type ${first.raw[0]}` };
+    if (first.raw[0] !== HandshakeType.client_hello)
+      return { kind: 'not-a-hello', reason: `first handshake message has type ${first.raw[0]}` };
     const end = rec.offset + RECORD_HEADER_LENGTH + rec.fragment.length;
     const message = first.raw.slice();
     return {
@@ -156,16 +175,43 @@ export function capturedHelloFromBytes(bytes: Uint8Array): CapturedHello {
   if (bytes.length === 0) throw new DecodeError('truncated', 'empty input', 0, '');
   if (bytes[0] === HandshakeType.client_hello) {
     const message = bytes;
-    return { format: 'handshake', connection: null, client: null, server: null, records: null, recordVersion: ProtocolVersion.TLS1_0, message, hello: parseClientHello(message), bytesAfterHello: 0, answer: null };
+    return {
+      format: 'handshake',
+      connection: null,
+      client: null,
+      server: null,
+      records: null,
+      recordVersion: ProtocolVersion.TLS1_0,
+      message,
+      hello: parseClientHello(message),
+      bytesAfterHello: 0,
+      answer: null,
+    };
   }
   const s = helloFromStream(bytes);
   switch (s.kind) {
     case 'hello':
-      return { format: 'records', connection: null, client: null, server: null, records: s.records, recordVersion: s.recordVersion, message: s.message, hello: s.hello, bytesAfterHello: s.after, answer: null };
+      return {
+        format: 'records',
+        connection: null,
+        client: null,
+        server: null,
+        records: s.records,
+        recordVersion: s.recordVersion,
+        message: s.message,
+        hello: s.hello,
+        bytesAfterHello: s.after,
+        answer: null,
+      };
     case 'need-more':
       throw new DecodeError('truncated', 'the input ends before the ClientHello does', bytes.length, 'ClientHello');
     case 'sslv2':
-      throw new DecodeError('unexpected-message', 'an SSL 2.0-format ClientHello cannot be replayed as TLS records', 0, '');
+      throw new DecodeError(
+        'unexpected-message',
+        'an SSL 2.0-format ClientHello cannot be replayed as TLS records',
+        0,
+        '',
+      );
     case 'not-a-hello':
       throw new DecodeError('unexpected-message', `not a ClientHello: ${s.reason}`, 0, '');
   }
@@ -191,7 +237,10 @@ export interface FindHelloOptions {
  * is none. The connection analysis is `analyzeCapture`'s (src/capture/sessions.ts). Throws what the
  * capture reader throws for a broken container.
  */
-export async function findCapturedHello(source: string | Uint8Array, opts: FindHelloOptions = {}): Promise<HelloLookup> {
+export async function findCapturedHello(
+  source: string | Uint8Array,
+  opts: FindHelloOptions = {},
+): Promise<HelloLookup> {
   const wanted = opts.connection;
   let best: ConnectionFacts | null = null;
   let sslv2: number | null = null;
@@ -217,18 +266,45 @@ export async function findCapturedHello(source: string | Uint8Array, opts: FindH
   }
   const c = best as ConnectionFacts | null;
   if (c === null) {
-    if (wanted !== undefined) return { ok: false, code: 'no-such-connection', message: `connection ${wanted} is not a TLS connection of this capture (connections are numbered from 0, as tcp.stream in Wireshark)` };
-    if (sslv2 !== null) return { ok: false, code: 'sslv2-hello', message: `connection ${sslv2} starts with an SSL 2.0-format ClientHello, which cannot be replayed as TLS records` };
-    return { ok: false, code: 'no-client-hello', message: 'no connection in the capture starts with a TLS ClientHello' };
+    if (wanted !== undefined)
+      return {
+        ok: false,
+        code: 'no-such-connection',
+        message: `connection ${wanted} is not a TLS connection of this capture (connections are numbered from 0, as tcp.stream in Wireshark)`,
+      };
+    if (sslv2 !== null)
+      return {
+        ok: false,
+        code: 'sslv2-hello',
+        message: `connection ${sslv2} starts with an SSL 2.0-format ClientHello, which cannot be replayed as TLS records`,
+      };
+    return {
+      ok: false,
+      code: 'no-client-hello',
+      message: 'no connection in the capture starts with a TLS ClientHello',
+    };
   }
   const ch = c.clientHello;
   if (ch === null) {
     const gap = c.problems.some((p) => p.from === 'client' && p.code === 'capture-gap');
     return gap
-      ? { ok: false, code: 'incomplete-hello', message: `connection ${c.index}: the capture misses part of the ClientHello (a gap in the TCP stream)` }
-      : { ok: false, code: 'no-client-hello', message: `connection ${c.index} has no whole ClientHello in the capture` };
+      ? {
+          ok: false,
+          code: 'incomplete-hello',
+          message: `connection ${c.index}: the capture misses part of the ClientHello (a gap in the TCP stream)`,
+        }
+      : {
+          ok: false,
+          code: 'no-client-hello',
+          message: `connection ${c.index} has no whole ClientHello in the capture`,
+        };
   }
-  if (ch.format === 'sslv2') return { ok: false, code: 'sslv2-hello', message: `connection ${c.index} starts with an SSL 2.0-format ClientHello, which cannot be replayed as TLS records` };
+  if (ch.format === 'sslv2')
+    return {
+      ok: false,
+      code: 'sslv2-hello',
+      message: `connection ${c.index} starts with an SSL 2.0-format ClientHello, which cannot be replayed as TLS records`,
+    };
   const records = ch.records;
   return {
     ok: true,
@@ -270,7 +346,8 @@ async function captureFormat(source: string | Uint8Array): Promise<'pcap' | 'pca
 function answerAlert(c: ConnectionFacts): ConnectionFacts['alerts'][number] | undefined {
   for (const m of c.messages) {
     if (m.from === 'client' && m.type !== 'client_hello' && m.type !== 'change_cipher_spec') return undefined;
-    if (m.from === 'server' && m.type === 'alert') return c.alerts.find((a) => a.from === 'server' && a.frame === m.frame);
+    if (m.from === 'server' && m.type === 'alert')
+      return c.alerts.find((a) => a.from === 'server' && a.frame === m.frame);
   }
   return undefined;
 }
@@ -294,17 +371,26 @@ function answerFromFacts(c: ConnectionFacts): ServerAnswer {
   const tls13 = sh !== null && negotiatedVersion(sh) === ProtocolVersion.TLS1_3;
   let outcome: OutcomeKind;
   if (sh) outcome = c.outcome === 'mismatch' ? 'mismatch' : 'negotiated';
-  else if (hrr) outcome = 'negotiated'; // as attempt(): a HelloRetryRequest shows TLS 1.3 is there
+  else if (hrr)
+    outcome = 'negotiated'; // as attempt(): a HelloRetryRequest shows TLS 1.3 is there
   else if (serverAlert) outcome = 'alert';
   else if (c.outcome === 'malformed') outcome = 'malformed';
   else if (c.end.by === 'server' && c.end.kind === 'rst') outcome = 'reset';
   else if (c.end.by === 'server' && c.end.kind === 'fin') outcome = 'closed';
   else {
     outcome = 'timeout';
-    notes.push(c.end.by === 'client' ? 'the client closed before the server answered' : 'no answer from the server in the capture');
+    notes.push(
+      c.end.by === 'client'
+        ? 'the client closed before the server answered'
+        : 'no answer from the server in the capture',
+    );
   }
   if (serverAlert && alert === null) notes.push('the server sent an encrypted alert that no key log opens');
-  if (tls13 && !c.certificatesDecrypted) notes.push(c.decryption?.detail ?? 'the TLS 1.3 flight is encrypted and no key log has this connection\'s secrets: certificates unknown');
+  if (tls13 && !c.certificatesDecrypted)
+    notes.push(
+      c.decryption?.detail ??
+        "the TLS 1.3 flight is encrypted and no key log has this connection's secrets: certificates unknown",
+    );
   return {
     outcome,
     negotiatedVersion: c.version,
@@ -374,7 +460,9 @@ export function prepareReplay(captured: CapturedHello, changes: ReplayChanges = 
     notes.push(...fresh.notes);
   }
   if (modified.length > 0 && findExtension(hello.extensions, 'pre_shared_key')) {
-    notes.push('the hello carries pre_shared_key, whose binders cover the hello: a server that knows the ticket will refuse the changed hello');
+    notes.push(
+      'the hello carries pre_shared_key, whose binders cover the hello: a server that knows the ticket will refuse the changed hello',
+    );
   }
 
   const version: ProbeVersion = probeVersionFor(highestOfferedVersion(hello));
@@ -382,13 +470,16 @@ export function prepareReplay(captured: CapturedHello, changes: ReplayChanges = 
   const built = buildFromPrebuilt(spec);
   let byteExact = false;
   if (captured.records === null) {
-    notes.push(`the input had no record header: the hello goes out in a record with version 0x${captured.recordVersion.toString(16).padStart(4, '0')}`);
+    notes.push(
+      `the input had no record header: the hello goes out in a record with version 0x${captured.recordVersion.toString(16).padStart(4, '0')}`,
+    );
   } else {
     byteExact = equalBytes(built.record, captured.records);
     if (!byteExact && modified.length === 0) notes.push(whyNotExact(captured.records, captured.message, built.record));
   }
   // In a capture the client's later flights (Finished, data) naturally follow; in a dump they are a surprise.
-  if (captured.connection === null && captured.bytesAfterHello > 0) notes.push(`the client sent ${captured.bytesAfterHello} more bytes after the hello in the capture (not replayed)`);
+  if (captured.connection === null && captured.bytesAfterHello > 0)
+    notes.push(`the client sent ${captured.bytesAfterHello} more bytes after the hello in the capture (not replayed)`);
   return { spec, hello, message: built.message, record: built.record, modified, byteExact, notes };
 }
 
@@ -412,7 +503,8 @@ function withServerName(hello: ClientHello, name: string, modified: string[], no
   if (pad?.kind === 'padding') {
     const delta = encodeClientHello(out).length - before;
     const size = Math.max(0, pad.data.length - delta);
-    if (size !== pad.data.length - delta) notes.push('the padding extension could not absorb the longer name: the hello grew');
+    if (size !== pad.data.length - delta)
+      notes.push('the padding extension could not absorb the longer name: the hello grew');
     exts[padAt] = { kind: 'padding', type: 0x0015, data: new Uint8Array(size) };
     out = { ...hello, extensions: exts };
     modified.push('padding');
@@ -436,14 +528,20 @@ function withFreshKeyShares(hello: ClientHello): { hello: ClientHello; keyPairs:
     keyPairs.push(pair);
     return { group: s.group, keyExchange: pair.publicKey };
   });
-  if (kept.length > 0) notes.push(`key shares kept as captured for groups we cannot compute: ${kept.map((g) => `0x${g.toString(16).padStart(4, '0')}`).join(', ')}`);
+  if (kept.length > 0)
+    notes.push(
+      `key shares kept as captured for groups we cannot compute: ${kept.map((g) => `0x${g.toString(16).padStart(4, '0')}`).join(', ')}`,
+    );
   const extensions = (hello.extensions ?? []).map((e): Extension => (e.kind === 'key_share' ? { ...e, shares } : e));
   return { hello: { ...hello, extensions }, keyPairs, notes };
 }
 
 /** Returns the probe version a hello is about: its highest offered version, clamped to SSL 3.0–TLS 1.3. */
 function probeVersionFor(code: number): ProbeVersion {
-  return probeVersionOf(code) ?? (code > ProtocolVersion.TLS1_3 ? 'TLS1.3' : code < ProtocolVersion.SSL3_0 ? 'SSL3.0' : 'TLS1.3');
+  return (
+    probeVersionOf(code) ??
+    (code > ProtocolVersion.TLS1_3 ? 'TLS1.3' : code < ProtocolVersion.SSL3_0 ? 'SSL3.0' : 'TLS1.3')
+  );
 }
 
 /** Returns the payload length of each record in `bytes` (whole records, as the deframer cut them). */
@@ -464,7 +562,8 @@ function whyNotExact(captured: Uint8Array, message: Uint8Array, built: Uint8Arra
   if (payload > message.length) {
     return `the captured record${lengths.length > 1 ? 's' : ''} also carr${lengths.length > 1 ? 'y' : 'ies'} ${payload - message.length} bytes of other handshake data after the hello; the replay sends the hello alone`;
   }
-  if (lengths.length > 1) return `the client split its hello over ${lengths.length} records; the replay sends it in ${recordLengths(built).length}`;
+  if (lengths.length > 1)
+    return `the client split its hello over ${lengths.length} records; the replay sends it in ${recordLengths(built).length}`;
   return 'the hello does not re-encode to the captured bytes';
 }
 
@@ -496,14 +595,27 @@ export interface ReplayResult {
  * Returns the replay of `prepared` to `target`, the live answer and its differences from the
  * captured one; never rejects for network or server behaviour (as `attempt`).
  */
-export async function replay(captured: CapturedHello, prepared: PreparedReplay, target: ProbeTarget, opts: AttemptOptions = {}): Promise<ReplayResult> {
+export async function replay(
+  captured: CapturedHello,
+  prepared: PreparedReplay,
+  target: ProbeTarget,
+  opts: AttemptOptions = {},
+): Promise<ReplayResult> {
   const raw = await attempt(target, prepared.spec, { ...opts, trace: true });
   const live = withUnknownKeys(raw);
   const liveAnswer = answerFromAttempt(live);
   const first = raw.trace?.chunks.find((c) => c.from === 'client');
   const sent = first?.bytes ?? prepared.record;
   const differences = captured.answer ? compareAnswers(captured.answer, liveAnswer) : [];
-  return { captured, prepared, target, live: opts.trace ? live : { ...live, trace: null }, liveAnswer, sent, differences };
+  return {
+    captured,
+    prepared,
+    target,
+    live: opts.trace ? live : { ...live, trace: null },
+    liveAnswer,
+    sent,
+    differences,
+  };
 }
 
 /**
@@ -513,7 +625,10 @@ export async function replay(captured: CapturedHello, prepared: PreparedReplay, 
 function withUnknownKeys(r: AttemptResult): AttemptResult {
   if (!r.missingPrivateKey) return r;
   const group = r.serverHello ? serverKeyShareGroup(r.serverHello) : null;
-  return { ...r, error: `TLS 1.3 flight not decrypted: the private key of the captured ${groupHex(group)} share is unknown (use --fresh-key-share)` };
+  return {
+    ...r,
+    error: `TLS 1.3 flight not decrypted: the private key of the captured ${groupHex(group)} share is unknown (use --fresh-key-share)`,
+  };
 }
 
 function groupHex(g: number | null): string {

@@ -17,7 +17,13 @@ import type { KeyLog } from '../tls/keylog.js';
 import { decryptRecord } from '../tls/protection.js';
 import { digestBytes, finishedVerifyData, hashForSuite, messageHash } from '../tls/key-schedule.js';
 import { findExtensionByType } from '../tls/extensions.js';
-import { decryptTls12Record, tls12FinishedVerifyData, tls12HandshakeHashes, tls12Protection, tls13Protection } from './decrypt.js';
+import {
+  decryptTls12Record,
+  tls12FinishedVerifyData,
+  tls12HandshakeHashes,
+  tls12Protection,
+  tls13Protection,
+} from './decrypt.js';
 import type { Tls13Protection } from './decrypt.js';
 import { MAX_TRANSCRIPT_BYTES, problem, logMessage, tls13, addAlert } from './connection.js';
 import type { RecordInProgress, Side, Conn, KeySource, Transcript } from './connection.js';
@@ -38,7 +44,9 @@ export function keySource(text: string | undefined): KeySource {
       commentCount = meta.comments.length;
       // Decryption Secrets Blocks (draft-ietf-opsawg-pcapng, Section 4.7), and key log lines some
       // tools leave in the section comment; lines that are not key log lines are skipped.
-      const commentLines = meta.comments.flatMap((c) => c.split(/\r?\n/)).filter((l) => /^[A-Z_0-9]+ [0-9a-fA-F]{64} [0-9a-fA-F]+\s*$/.test(l.trim()));
+      const commentLines = meta.comments
+        .flatMap((c) => c.split(/\r?\n/))
+        .filter((l) => /^[A-Z_0-9]+ [0-9a-fA-F]{64} [0-9a-fA-F]+\s*$/.test(l.trim()));
       embedded = parseKeyLog(`${meta.keyLog}\n${commentLines.join('\n')}`);
       src.given = fromOption !== null || embedded.size > 0;
     },
@@ -89,7 +97,9 @@ export function startTranscriptHashes(c: Conn): void {
       return;
     }
     const h = createHash(hash);
-    held.forEach((m, i) => { h.update(i === 0 && c.helloRetryRequest ? messageHash(hash, m) : m); });
+    held.forEach((m, i) => {
+      h.update(i === 0 && c.helloRetryRequest ? messageHash(hash, m) : m);
+    });
     t.hashes = [h];
     return;
   }
@@ -152,7 +162,11 @@ export function lookUpKeys(c: Conn, clientHello: Uint8Array): void {
   const keys = c.keySource;
   if (!keys.given || c.clientHello === null) return;
   const cr = clientRandom(c.clientHello);
-  if (keys.lookup(cr, KeyLogLabel.CLIENT_HANDSHAKE_TRAFFIC_SECRET) || keys.lookup(cr, KeyLogLabel.SERVER_HANDSHAKE_TRAFFIC_SECRET)) c.secrets = 'tls13';
+  if (
+    keys.lookup(cr, KeyLogLabel.CLIENT_HANDSHAKE_TRAFFIC_SECRET) ||
+    keys.lookup(cr, KeyLogLabel.SERVER_HANDSHAKE_TRAFFIC_SECRET)
+  )
+    c.secrets = 'tls13';
   const master = keys.lookup(cr, KeyLogLabel.CLIENT_RANDOM);
   if (master) {
     c.master = master;
@@ -200,8 +214,10 @@ export function onProtectedTls13(c: Conn, s: Side, r: RecordInProgress, body: Ui
   const inner = attempt(s.handshakeDone ? null : s.tls13);
   if (inner) {
     s.decryptedRecords++;
-    if (inner.contentType === ContentType.handshake) c.layers.feedHandshake(c, s, decryptedAssembler(s), inner.content, true);
-    else if (inner.contentType === ContentType.alert && inner.content.length === 2) addAlert(c, s, inner.content[0]!, inner.content[1]!, true, true);
+    if (inner.contentType === ContentType.handshake)
+      c.layers.feedHandshake(c, s, decryptedAssembler(s), inner.content, true);
+    else if (inner.contentType === ContentType.alert && inner.content.length === 2)
+      addAlert(c, s, inner.content[0]!, inner.content[1]!, true, true);
     else logMessage(c, s, 'application_data', true);
     return;
   }
@@ -209,7 +225,8 @@ export function onProtectedTls13(c: Conn, s: Side, r: RecordInProgress, body: Ui
   if (early) {
     s.decryptedRecords++;
     // RFC 8446, Section 4.5: EndOfEarlyData is the only handshake message under the early keys.
-    if (early.contentType === ContentType.handshake) c.layers.feedHandshake(c, s, decryptedAssembler(s), early.content, true);
+    if (early.contentType === ContentType.handshake)
+      c.layers.feedHandshake(c, s, decryptedAssembler(s), early.content, true);
     else logMessage(c, s, 'early_data', true);
     return;
   }
@@ -224,7 +241,8 @@ export function onProtectedTls13(c: Conn, s: Side, r: RecordInProgress, body: Ui
 }
 
 export function startTls12(c: Conn, s: Side): void {
-  if (c.master === null || c.version === null || c.cipherSuite === null || c.clientHello === null || !c.serverHello) return;
+  if (c.master === null || c.version === null || c.cipherSuite === null || c.clientHello === null || !c.serverHello)
+    return;
   // RFC 7366, Section 2: encrypt-then-MAC applies when both hellos carry the extension.
   const etm =
     c.clientHello.format === 'tls' &&
@@ -232,7 +250,14 @@ export function startTls12(c: Conn, s: Side): void {
     findExtensionByType(c.serverHello.hello.extensions, ExtensionType.encrypt_then_mac) !== undefined;
   // Both directions' keys come from one key block: derived at the first ChangeCipherSpec, kept for
   // the other side's (deriving it per side doubled the PRF's HMACs).
-  c.tls12Keys ??= tls12Protection(c.version, c.cipherSuite, c.master, clientRandom(c.clientHello), c.serverHello.hello.random, etm);
+  c.tls12Keys ??= tls12Protection(
+    c.version,
+    c.cipherSuite,
+    c.master,
+    clientRandom(c.clientHello),
+    c.serverHello.hello.random,
+    etm,
+  );
   const made = c.tls12Keys;
   if (made === 'version') {
     c.decryptionUnsupported = `version 0x${c.version.toString(16).padStart(4, '0')} has no TLS PRF (SSL 3.0 is not decrypted)`;
@@ -257,7 +282,12 @@ export function onProtectedTls12(c: Conn, s: Side, r: RecordInProgress, body: Ui
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       s.tls12Failed = true;
-      problem(c, s.dir, 'decrypt-failed', `the key log's master secret does not open this connection's records: ${e.message}`);
+      problem(
+        c,
+        s.dir,
+        'decrypt-failed',
+        `the key log's master secret does not open this connection's records: ${e.message}`,
+      );
     }
   }
   logMessage(c, s, 'encrypted_handshake', false);

@@ -33,10 +33,33 @@ import { ContentType, HandshakeType } from '../tls/registry.js';
 import { createReportOrder } from './report-order.js';
 import type { OrderTicket } from './report-order.js';
 import { finish } from './classify.js';
-import { MAX_HANDSHAKE_BYTES_PER_DIRECTION, MAX_FAILED_DECRYPTS_PER_DIRECTION, MAX_EVIDENCE_BYTES, handshakeName, other, newConn, problem, logMessage, tls13, offersTls13 } from './connection.js';
+import {
+  MAX_HANDSHAKE_BYTES_PER_DIRECTION,
+  MAX_FAILED_DECRYPTS_PER_DIRECTION,
+  MAX_EVIDENCE_BYTES,
+  handshakeName,
+  other,
+  newConn,
+  problem,
+  logMessage,
+  tls13,
+  offersTls13,
+} from './connection.js';
 import type { RecordInProgress, Side, Conn } from './connection.js';
 import { ownPending, isIgnorable, isTls, detect } from './detect.js';
-import { keySource, lookUpKeys, pushTranscript, startTranscriptHashes, startTls13, onProtectedTls13, startTls12, onProtectedTls12, checkFinished, onAlertRecord, advanceTls12 } from './session-keys.js';
+import {
+  keySource,
+  lookUpKeys,
+  pushTranscript,
+  startTranscriptHashes,
+  startTls13,
+  onProtectedTls13,
+  startTls12,
+  onProtectedTls12,
+  checkFinished,
+  onAlertRecord,
+  advanceTls12,
+} from './session-keys.js';
 import { transientBytes, releaseTransient, factCopy, copyAll } from './slabs.js';
 import type { ConnectionLayers } from './connection.js';
 
@@ -64,7 +87,10 @@ const LAYERS: ConnectionLayers = {
  * they complete) and counters. `source` is a whole capture file or its chunks (see
  * `openCaptureFile`). Throws `DecodeError` when the container (pcap/pcapng) itself is broken.
  */
-export async function analyzeCapture(source: AsyncIterable<Uint8Array> | Uint8Array, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+export async function analyzeCapture(
+  source: AsyncIterable<Uint8Array> | Uint8Array,
+  opts: AnalyzeOptions = {},
+): Promise<AnalyzeResult> {
   const keys = keySource(opts.keyLog);
   const conns = new Map<Flow, Conn>();
   const collected: ConnectionFacts[] = [];
@@ -123,7 +149,12 @@ export async function analyzeCapture(source: AsyncIterable<Uint8Array> | Uint8Ar
         const side = c.sides[c.swap ? other(tcpDir) : tcpDir];
         if (side.mode === 'records' || side.mode === 'detect') {
           if (side.mode === 'records' || side.pendingLength > 0) {
-            problem(c, side.dir, 'capture-gap', `${length} bytes missing from the capture at stream offset ${offset}: the rest of this direction cannot be parsed`);
+            problem(
+              c,
+              side.dir,
+              'capture-gap',
+              `${length} bytes missing from the capture at stream offset ${offset}: the rest of this direction cannot be parsed`,
+            );
           }
           side.mode = side.mode === 'records' ? 'done' : 'ignore';
           side.pending = [];
@@ -182,7 +213,13 @@ export async function listClientHellos(source: AsyncIterable<Uint8Array> | Uint8
   await analyzeCapture(source, {
     onConnection(c) {
       if (!c.clientHello) return;
-      out.push({ index: c.index, client: endpointText(c.client), server: endpointText(c.server), helloRecord: c.clientHello.records, helloMessage: c.clientHello.message });
+      out.push({
+        index: c.index,
+        client: endpointText(c.client),
+        server: endpointText(c.server),
+        helloRecord: c.clientHello.records,
+        helloMessage: c.clientHello.message,
+      });
     },
   });
   return out.sort((a, b) => a.index - b.index);
@@ -198,7 +235,12 @@ export function wantBody(c: Conn, s: Side, type: number, length: number): boolea
       if (s.encrypted) return s.tls12 !== null && !s.tls12Failed;
       return !s.handshakeStopped && s.handshakeBytes + length <= MAX_HANDSHAKE_BYTES_PER_DIRECTION;
     case ContentType.application_data:
-      if (tls13(c)) return !s.handshakeDone && (s.tls13 !== null || s.early !== null) && s.failedDecrypts < MAX_FAILED_DECRYPTS_PER_DIRECTION;
+      if (tls13(c))
+        return (
+          !s.handshakeDone &&
+          (s.tls13 !== null || s.early !== null) &&
+          s.failedDecrypts < MAX_FAILED_DECRYPTS_PER_DIRECTION
+        );
       // TLS 1.0 CBC chains each record's IV from the previous record's last block.
       return s.tls12 !== null && !s.tls12Failed && s.tls12.cipher.kind === 'cbc' && s.tls12.version === 0x0301;
     default:
@@ -225,7 +267,12 @@ export function walk(c: Conn, s: Side, bytes: Uint8Array): void {
       const type = h[0]!;
       const length = (h[3]! << 8) | h[4]!;
       if (!isKnownContentType(type) || h[1] !== 3 || length > MAX_RECORD_FRAGMENT) {
-        problem(c, s.dir, 'bad-record', `bytes ${Buffer.from(h).toString('hex')} are not a TLS record header (type ${type}, length ${length})`);
+        problem(
+          c,
+          s.dir,
+          'bad-record',
+          `bytes ${Buffer.from(h).toString('hex')} are not a TLS record header (type ${type}, length ${length})`,
+        );
         if (s.dir === 'client' && c.clientHello === null) c.clientBroken = true;
         if (s.dir === 'server' && c.serverHello === null && c.serverEvidence === null) c.serverEvidence = h.slice();
         s.mode = 'done';
@@ -234,7 +281,8 @@ export function walk(c: Conn, s: Side, bytes: Uint8Array): void {
       const keep = wantBody(c, s, type, length);
       const version = (h[1]! << 8) | h[2]!;
       const next = s.record;
-      if (next === null) s.record = { header: h, type, version, remaining: length, keep, body: null, slab: null, filled: 0 };
+      if (next === null)
+        s.record = { header: h, type, version, remaining: length, keep, body: null, slab: null, filled: 0 };
       else {
         next.header = h;
         next.type = type;
@@ -304,7 +352,12 @@ export function onRecord(c: Conn, s: Side, r: RecordInProgress, body: Uint8Array
       if (body === null) {
         if (!s.handshakeStopped) {
           s.handshakeStopped = true;
-          problem(c, s.dir, 'handshake-too-large', `more than ${MAX_HANDSHAKE_BYTES_PER_DIRECTION} handshake bytes: the rest is not parsed`);
+          problem(
+            c,
+            s.dir,
+            'handshake-too-large',
+            `more than ${MAX_HANDSHAKE_BYTES_PER_DIRECTION} handshake bytes: the rest is not parsed`,
+          );
         }
         return;
       }
@@ -333,7 +386,13 @@ export function onRecord(c: Conn, s: Side, r: RecordInProgress, body: Uint8Array
   }
 }
 
-export function feedHandshake(c: Conn, s: Side, assembler: HandshakeAssembler, body: Uint8Array, decrypted: boolean): void {
+export function feedHandshake(
+  c: Conn,
+  s: Side,
+  assembler: HandshakeAssembler,
+  body: Uint8Array,
+  decrypted: boolean,
+): void {
   let frags;
   try {
     frags = assembler.push(body, 0);
@@ -346,7 +405,8 @@ export function feedHandshake(c: Conn, s: Side, assembler: HandshakeAssembler, b
   for (const f of frags) {
     // The hellos are kept, and their parsed fields alias the bytes they are read from, which may be
     // a view of the capture (see `walk`): read them from a copy of their own.
-    const raw = f.msgType === HandshakeType.client_hello || f.msgType === HandshakeType.server_hello ? factCopy(f.raw) : f.raw;
+    const raw =
+      f.msgType === HandshakeType.client_hello || f.msgType === HandshakeType.server_hello ? factCopy(f.raw) : f.raw;
     c.context ??= {
       ...(c.version !== null ? { version: c.version } : {}),
       ...(c.cipherSuite !== null ? { cipherSuite: c.cipherSuite } : {}),
@@ -360,15 +420,29 @@ export function feedHandshake(c: Conn, s: Side, assembler: HandshakeAssembler, b
       m = f.msgType === HandshakeType.server_hello ? readDraftServerHello(raw) : null;
       if (m === null) {
         problem(c, s.dir, 'handshake-decode-error', `${handshakeName(f.msgType)}: ${e.message}`);
-        if (s.dir === 'client' && f.msgType === HandshakeType.client_hello && c.clientHello === null) c.clientBroken = true;
-        if (s.dir === 'server' && f.msgType === HandshakeType.server_hello && c.serverHello === null && c.serverEvidence === null) c.serverEvidence = raw.slice(0, MAX_EVIDENCE_BYTES);
+        if (s.dir === 'client' && f.msgType === HandshakeType.client_hello && c.clientHello === null)
+          c.clientBroken = true;
+        if (
+          s.dir === 'server' &&
+          f.msgType === HandshakeType.server_hello &&
+          c.serverHello === null &&
+          c.serverEvidence === null
+        )
+          c.serverEvidence = raw.slice(0, MAX_EVIDENCE_BYTES);
       }
     }
     onMessage(c, s, f.msgType, raw, m, decrypted);
   }
 }
 
-export function onMessage(c: Conn, s: Side, msgType: number, raw: Uint8Array, m: HandshakeMessage | null, decrypted: boolean): void {
+export function onMessage(
+  c: Conn,
+  s: Side,
+  msgType: number,
+  raw: Uint8Array,
+  m: HandshakeMessage | null,
+  decrypted: boolean,
+): void {
   const hrr = m?.kind === 'server_hello' && isHelloRetryRequest(m.body);
   logMessage(c, s, hrr ? 'hello_retry_request' : handshakeName(msgType), decrypted);
   if (decrypted) c.decryptedMessages.push(handshakeName(msgType));
@@ -380,7 +454,8 @@ export function onMessage(c: Conn, s: Side, msgType: number, raw: Uint8Array, m:
     }
   }
   // RFC 5246, Section 7.4.9: HelloRequest is not part of the transcript.
-  if (msgType !== HandshakeType.hello_request) pushTranscript(c, raw, msgType === HandshakeType.client_hello || msgType === HandshakeType.server_hello);
+  if (msgType !== HandshakeType.hello_request)
+    pushTranscript(c, raw, msgType === HandshakeType.client_hello || msgType === HandshakeType.server_hello);
 
   if (!m) return;
   switch (m.kind) {
@@ -391,7 +466,14 @@ export function onMessage(c: Conn, s: Side, msgType: number, raw: Uint8Array, m:
       const records = held ? (held.length === 1 ? held[0]! : factCopy(...held)) : factCopy(raw);
       s.helloRecords = null;
       // `raw` is already a copy of its own (feedHandshake).
-      const fact: ClientHelloFact = { format: 'tls', hello: m.body, message: raw, records, frame: s.origin.frame, timestampUs: s.origin.timestampUs };
+      const fact: ClientHelloFact = {
+        format: 'tls',
+        hello: m.body,
+        message: raw,
+        records,
+        frame: s.origin.frame,
+        timestampUs: s.origin.timestampUs,
+      };
       if (c.clientHello === null) {
         c.clientHello = fact;
         lookUpKeys(c, raw);
@@ -404,7 +486,12 @@ export function onMessage(c: Conn, s: Side, msgType: number, raw: Uint8Array, m:
     }
     case 'server_hello': {
       if (s.dir !== 'server') return;
-      const fact: ServerHelloFact = { hello: m.body, message: raw, frame: s.origin.frame, timestampUs: s.origin.timestampUs };
+      const fact: ServerHelloFact = {
+        hello: m.body,
+        message: raw,
+        frame: s.origin.frame,
+        timestampUs: s.origin.timestampUs,
+      };
       if (hrr) {
         if (c.helloRetryRequest === null && c.serverHello === null) {
           c.helloRetryRequest = fact;

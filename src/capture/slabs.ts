@@ -5,7 +5,6 @@
  * connection's facts keep (hellos, their records, certificates).
  */
 
-
 /**
  * Bytes per slab of `transientBytes`: a few dozen split record bodies (a certificate flight spans
  * two or three segments) per slab; a body too large for a quarter of it gets a buffer of its own.

@@ -66,7 +66,8 @@ function gzipError(e: unknown, offset: number): unknown {
   const err = e as NodeJS.ErrnoException;
   if (typeof err?.code !== 'string' || !err.code.startsWith('Z_')) return e;
   // zlib reports a stream cut short as Z_BUF_ERROR "unexpected end of file".
-  if (err.code === 'Z_BUF_ERROR') return new DecodeError('truncated', 'the gzip stream ends early (file cut short)', offset, 'gzip');
+  if (err.code === 'Z_BUF_ERROR')
+    return new DecodeError('truncated', 'the gzip stream ends early (file cut short)', offset, 'gzip');
   return new DecodeError('bad-value', `corrupt gzip stream: ${err.message}`, offset, 'gzip');
 }
 

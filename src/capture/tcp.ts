@@ -265,7 +265,17 @@ function newDirStats(): DirectionStats {
 }
 
 function newDir(stats: DirectionStats): DirState {
-  return { base: undefined, isn: undefined, isns: [], next: 0, pieces: [], bufferedBytes: 0, fin: undefined, ended: undefined, stats };
+  return {
+    base: undefined,
+    isn: undefined,
+    isns: [],
+    next: 0,
+    pieces: [],
+    bufferedBytes: 0,
+    fin: undefined,
+    ended: undefined,
+    stats,
+  };
 }
 
 /** ISNs remembered per direction: a handshake retried with new ISNs a few times, not a flood. */
@@ -430,7 +440,15 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
   };
 
   /** Delivers a run that starts exactly at `d.next` (captured part, then the cut tail as a gap). */
-  const deliverRun = (f: FlowState, dir: Direction, d: DirState, bytes: Uint8Array, length: number, frame: number, ts: number): void => {
+  const deliverRun = (
+    f: FlowState,
+    dir: Direction,
+    d: DirState,
+    bytes: Uint8Array,
+    length: number,
+    frame: number,
+    ts: number,
+  ): void => {
     deliver(f, dir, d, bytes, frame, ts);
     gap(f, dir, d, length - bytes.length, false);
   };
@@ -491,7 +509,15 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
     events.onFlowClose?.(f, reason);
     // Still in the table (closed by its own FINs or RST): keep only what late segments need.
     const slot = slotOf(f);
-    if (slot) remember(slot, { closed: reason, key: f.key, client: f.client, clientIsns: f.dirs.client.isns, serverIsns: f.dirs.server.isns, stats: f.stats });
+    if (slot)
+      remember(slot, {
+        closed: reason,
+        key: f.key,
+        client: f.client,
+        clientIsns: f.dirs.client.isns,
+        serverIsns: f.dirs.server.isns,
+        stats: f.stats,
+      });
   };
 
   /**
@@ -539,7 +565,10 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
 
   /** Enforces the per-direction and global caps by declaring the oldest holes gaps. */
   const enforceCaps = (f: FlowState, dir: Direction, d: DirState): void => {
-    while (d.pieces.length > 0 && (d.bufferedBytes > lim.maxBufferedBytesPerDirection || d.pieces.length > lim.maxBufferedSegmentsPerDirection)) {
+    while (
+      d.pieces.length > 0 &&
+      (d.bufferedBytes > lim.maxBufferedBytesPerDirection || d.pieces.length > lim.maxBufferedSegmentsPerDirection)
+    ) {
       gap(f, dir, d, d.pieces[0]!.offset - d.next, true);
       drain(f, dir, d);
     }
@@ -561,10 +590,26 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
    * Takes in the run `[start, start + length)` (captured prefix `bytes`): drops what was delivered,
    * keeps first arrivals where it overlaps buffered runs, delivers what is contiguous, buffers the rest.
    */
-  const accept = (f: FlowState, dir: Direction, d: DirState, start: number, bytes: Uint8Array, length: number, seg: TcpSegment): void => {
+  const accept = (
+    f: FlowState,
+    dir: Direction,
+    d: DirState,
+    start: number,
+    bytes: Uint8Array,
+    length: number,
+    seg: TcpSegment,
+  ): void => {
     if (start === d.next && d.pieces.length === 0) {
       // The common case, in order with nothing buffered: what the loop below does, without its views.
-      deliverRun(f, dir, d, bytes.length <= length ? bytes : bytes.subarray(0, length), length, seg.frame, seg.timestampUs);
+      deliverRun(
+        f,
+        dir,
+        d,
+        bytes.length <= length ? bytes : bytes.subarray(0, length),
+        length,
+        seg.frame,
+        seg.timestampUs,
+      );
       drain(f, dir, d);
       return;
     }
@@ -616,7 +661,13 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
         continue;
       }
       const stop = p ? Math.min(len, p.offset - s) : len;
-      buffer(d, { offset: s, length: stop, bytes: b.subarray(0, Math.min(stop, b.length)), frame: seg.frame, timestampUs: seg.timestampUs });
+      buffer(d, {
+        offset: s,
+        length: stop,
+        bytes: b.subarray(0, Math.min(stop, b.length)),
+        frame: seg.frame,
+        timestampUs: seg.timestampUs,
+      });
       buffered = true;
       i++;
       trimFront(stop);
@@ -690,12 +741,18 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
   };
 
   const untouched = (f: FlowState): boolean =>
-    f.dirs.client.stats.deliveredBytes + f.dirs.server.stats.deliveredBytes + f.dirs.client.stats.gapBytes + f.dirs.server.stats.gapBytes === 0 &&
+    f.dirs.client.stats.deliveredBytes +
+      f.dirs.server.stats.deliveredBytes +
+      f.dirs.client.stats.gapBytes +
+      f.dirs.server.stats.gapBytes ===
+      0 &&
     f.dirs.client.pieces.length + f.dirs.server.pieces.length === 0 &&
-    !f.dirs.client.ended && !f.dirs.server.ended;
+    !f.dirs.client.ended &&
+    !f.dirs.server.ended;
 
   const record = (f: FlowState, kind: FlagEvent['kind'], from: Direction, seg: TcpSegment): void => {
-    if (f.flags.length < lim.maxFlagEvents) f.flags.push({ kind, from, timestampUs: seg.timestampUs, frame: seg.frame, seq: seg.seq });
+    if (f.flags.length < lim.maxFlagEvents)
+      f.flags.push({ kind, from, timestampUs: seg.timestampUs, frame: seg.frame, seq: seg.seq });
   };
 
   const push = (seg: TcpSegment): void => {
@@ -764,7 +821,13 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
 
     const dataSeq = seg.flags.syn ? (seg.seq + 1) >>> 0 : seg.seq;
     if (d.base === undefined && (seg.payloadLength > 0 || seg.flags.fin)) d.base = dataSeq;
-    if (d.base !== dataSeq && d.next === 0 && d.pieces.length === 0 && d.isns.length > 1 && d.isns.includes((dataSeq - 1) >>> 0)) {
+    if (
+      d.base !== dataSeq &&
+      d.next === 0 &&
+      d.pieces.length === 0 &&
+      d.isns.length > 1 &&
+      d.isns.includes((dataSeq - 1) >>> 0)
+    ) {
       // The handshake was retried with another ISN and the data follows that one: re-anchor.
       d.isn = (dataSeq - 1) >>> 0;
       d.base = dataSeq;

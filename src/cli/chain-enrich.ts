@@ -34,7 +34,6 @@ export function rootsOption(value: string | undefined): TrustedRoot[] {
   }
 }
 
-
 /** Returns the certificate JSON with decoded fields when the DER parses, else thumbprints only. */
 export function certificateJson(der: Uint8Array): JsonObject {
   try {
@@ -81,7 +80,11 @@ export function chainOk(report: ChainReport, opts: ChainOptions): boolean {
 }
 
 /** Returns `json` (a probe target object) with decoded certificates and `"chain"` added. */
-export async function enrichWithChain(json: JsonObject, scan: ScanResult, opts: ChainOptions & { host: string }): Promise<JsonObject> {
+export async function enrichWithChain(
+  json: JsonObject,
+  scan: ScanResult,
+  opts: ChainOptions & { host: string },
+): Promise<JsonObject> {
   const first = scan.addresses[0];
   if (!first || first.certificates.length === 0) return json;
   const report = chainReport(first.certificates, scan.sni ?? opts.host, opts);

@@ -32,7 +32,14 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  * (nothing reached TLS), `not-found` (the thing asked for is not there: no certificates, no
  * ClientHello), `interrupted`, `internal`.
  */
-export type CliErrorCode = 'usage' | 'bad-input' | 'output-unwritable' | 'network' | 'not-found' | 'interrupted' | 'internal';
+export type CliErrorCode =
+  | 'usage'
+  | 'bad-input'
+  | 'output-unwritable'
+  | 'network'
+  | 'not-found'
+  | 'interrupted'
+  | 'internal';
 
 export interface CliErrorOptions {
   readonly exitCode?: ExitCode;
@@ -83,7 +90,11 @@ function defaultExit(code: CliErrorCode): ExitCode {
 export class UserError extends CliError {
   override readonly name: string = 'UserError';
   constructor(message: string, exitCode: ExitCode = ExitCode.usage) {
-    super(exitCode === ExitCode.network ? 'network' : exitCode === ExitCode.failure ? 'not-found' : 'bad-input', message, { exitCode });
+    super(
+      exitCode === ExitCode.network ? 'network' : exitCode === ExitCode.failure ? 'not-found' : 'bad-input',
+      message,
+      { exitCode },
+    );
   }
 }
 

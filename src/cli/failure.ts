@@ -18,7 +18,8 @@ export function outputMode(argv: readonly string[]): OutputMode {
   const end = argv.indexOf('--');
   const opts = end < 0 ? argv : argv.slice(0, end);
   if (opts.includes('--ndjson')) return 'ndjson';
-  if (opts.includes('--json') || opts.some((a) => a.startsWith('--json='))) return opts.includes('--json=false') ? 'text' : 'json';
+  if (opts.includes('--json') || opts.some((a) => a.startsWith('--json=')))
+    return opts.includes('--json=false') ? 'text' : 'json';
   return 'text';
 }
 
@@ -50,7 +51,12 @@ export function errnoText(e: unknown): string {
 /** True for an error a Node system call raised (it has an `E…` code and a syscall). */
 function isSystemError(e: unknown): e is NodeJS.ErrnoException {
   const err = e as NodeJS.ErrnoException;
-  return err instanceof Error && typeof err.code === 'string' && /^E[A-Z0-9]+$/.test(err.code) && typeof err.syscall === 'string';
+  return (
+    err instanceof Error &&
+    typeof err.code === 'string' &&
+    /^E[A-Z0-9]+$/.test(err.code) &&
+    typeof err.syscall === 'string'
+  );
 }
 
 /**
@@ -63,13 +69,20 @@ export function toCliError(e: unknown): CliError {
   if (e instanceof DecodeError) return new CliError('bad-input', `cannot decode the input: ${e.message}`);
   if (isSystemError(e)) {
     const path = typeof e.path === 'string' ? ` ${e.path}` : '';
-    const writing = e.syscall === 'write' || e.syscall === 'rename' || e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === 'EROFS';
+    const writing =
+      e.syscall === 'write' ||
+      e.syscall === 'rename' ||
+      e.code === 'ENOSPC' ||
+      e.code === 'EDQUOT' ||
+      e.code === 'EROFS';
     return writing
       ? new CliError('output-unwritable', `cannot write${path || ' output'}: ${errnoText(e)}`)
       : new CliError('bad-input', `cannot ${e.syscall ?? 'read'}${path}: ${errnoText(e)}`);
   }
   const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return new CliError('internal', `internal error (a bug in tlsprobe, please report it): ${firstLine(message)}`, { exitCode: ExitCode.internal });
+  return new CliError('internal', `internal error (a bug in tlsprobe, please report it): ${firstLine(message)}`, {
+    exitCode: ExitCode.internal,
+  });
 }
 
 function firstLine(text: string): string {
@@ -82,14 +95,25 @@ function firstLine(text: string): string {
  * with what it finished (`partial`) and `error: { code, message }`.
  */
 export function jsonError(error: CliError, command: string | null = null): Record<string, unknown> {
-  return { schemaVersion: SCHEMA_VERSION, ...(command !== null ? { command } : {}), ...(error.partial ?? {}), error: { code: error.code, message: error.message } };
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    ...(command !== null ? { command } : {}),
+    ...(error.partial ?? {}),
+    error: { code: error.code, message: error.message },
+  };
 }
 
 /**
  * Prints `error` the one way the CLI prints failures (see the module comment) through `out`/`err`,
  * and returns its exit code.
  */
-export function reportFailure(error: CliError, mode: OutputMode, io: { out(text: string): void; err(text: string): void }, cause?: unknown, command: string | null = null): ExitCode {
+export function reportFailure(
+  error: CliError,
+  mode: OutputMode,
+  io: { out(text: string): void; err(text: string): void },
+  cause?: unknown,
+  command: string | null = null,
+): ExitCode {
   if (mode === 'text') {
     io.err(`tlsprobe: ${escapeText(error.message)}`);
     if (error instanceof UsageError || error.code === 'usage') io.err('Try --help for usage.');
@@ -98,6 +122,7 @@ export function reportFailure(error: CliError, mode: OutputMode, io: { out(text:
     // Scripts read stdout; a person watching still gets the one line.
     io.err(`tlsprobe: ${escapeText(error.message)}`);
   }
-  if (error.code === 'internal' && process.env.TLSPROBE_DEBUG && cause instanceof Error && cause.stack) io.err(cause.stack);
+  if (error.code === 'internal' && process.env.TLSPROBE_DEBUG && cause instanceof Error && cause.stack)
+    io.err(cause.stack);
   return error.exitCode;
 }

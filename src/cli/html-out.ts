@@ -23,7 +23,9 @@ export function probeSection(j: JsonObject): HtmlSection {
   const ok = versions.some((v) => v.supported === true && (v.version === 'TLS1.2' || v.version === 'TLS1.3'));
   return {
     heading: `${s(t.host)}:${s(t.port)}${t.address ? ` (${s(t.address)})` : ''}`,
-    verdict: error ? { code: s(error.code), summary: s(error.message), ok: false } : { code: ok ? 'tls12-or-later' : 'no-modern-tls', summary: probeSummary(versions), ok },
+    verdict: error
+      ? { code: s(error.code), summary: s(error.message), ok: false }
+      : { code: ok ? 'tls12-or-later' : 'no-modern-tls', summary: probeSummary(versions), ok },
     remediation: [],
     regFix: null,
     ladders: probeLadders(j),
@@ -36,7 +38,13 @@ export function probeSection(j: JsonObject): HtmlSection {
 /** Returns the .reg text that sets every registry value the remediation names, or null when it names none. */
 export function remediationReg(remediation: readonly JsonObject[]): string | null {
   const checks: RegistryCheck[] = remediation.flatMap((r) =>
-    ((r.keys as JsonObject[] | undefined) ?? []).map((k) => ({ path: s(k.path), name: s(k.name), expected: Number(k.value), actual: null, status: 'missing' as const })),
+    ((r.keys as JsonObject[] | undefined) ?? []).map((k) => ({
+      path: s(k.path),
+      name: s(k.name),
+      expected: Number(k.value),
+      actual: null,
+      status: 'missing' as const,
+    })),
   );
   return checks.length === 0 ? null : renderFixReg(checks);
 }
@@ -54,7 +62,13 @@ export function diagnoseSection(d: JsonObject, probe: JsonObject = d.probe as Js
     verdict: { code: s(verdict.code), summary: s(verdict.summary), ok: verdict.code === 'tls12-ok' },
     remediation: remediation.map((r) => ({ kind: s(r.kind), text: s(r.text) })),
     regFix: remediationReg(remediation),
-    tables: [{ caption: 'Evidence', head: ['Attempt', 'Outcome', 'Detail', 'ms', 'Bytes'], rows: evidence.map((e) => [s(e.attempt), s(e.outcome), s(e.detail), s(e.elapsedMs), s(e.bytesReceived)]) }],
+    tables: [
+      {
+        caption: 'Evidence',
+        head: ['Attempt', 'Outcome', 'Detail', 'ms', 'Bytes'],
+        rows: evidence.map((e) => [s(e.attempt), s(e.outcome), s(e.detail), s(e.elapsedMs), s(e.bytesReceived)]),
+      },
+    ],
   };
 }
 
@@ -65,7 +79,15 @@ export function clientsSection(j: JsonObject, attempts: readonly JsonObject[] = 
   const failing = clients.filter((c) => c.verdict !== undefined && c.verdict !== 'connects');
   return {
     heading: t ? `${s(t.host)}:${s(t.port)}` : 'Client profiles',
-    verdict: t ? { code: failing.length ? 'clients-fail' : 'all-clients-connect', summary: failing.length ? `${failing.length} of ${clients.length} simulated clients would fail: ${failing.map((c) => s(c.profile)).join(', ')}` : `All ${clients.length} simulated clients connect.`, ok: failing.length === 0 } : null,
+    verdict: t
+      ? {
+          code: failing.length ? 'clients-fail' : 'all-clients-connect',
+          summary: failing.length
+            ? `${failing.length} of ${clients.length} simulated clients would fail: ${failing.map((c) => s(c.profile)).join(', ')}`
+            : `All ${clients.length} simulated clients connect.`,
+          ok: failing.length === 0,
+        }
+      : null,
     remediation: [],
     regFix: null,
     ladders: attempts.map((a, i) => attemptLadder(s(clients[i]?.profile), a)),
@@ -73,8 +95,16 @@ export function clientsSection(j: JsonObject, attempts: readonly JsonObject[] = 
     chain: null,
     tables: [
       t
-        ? { caption: 'Simulated clients', head: ['Client', 'Result', 'Error 10054?', 'Detail'], rows: clients.map((c) => [s(c.profile), s(c.verdict), c.gets10054 ? 'YES' : 'no', s(c.summary)]) }
-        : { caption: 'Client profiles', head: ['Name', 'Client', 'Offers'], rows: clients.map((c) => [s(c.name), s(c.title), ((c.versions as string[]) ?? []).join(' ')]) },
+        ? {
+            caption: 'Simulated clients',
+            head: ['Client', 'Result', 'Error 10054?', 'Detail'],
+            rows: clients.map((c) => [s(c.profile), s(c.verdict), c.gets10054 ? 'YES' : 'no', s(c.summary)]),
+          }
+        : {
+            caption: 'Client profiles',
+            head: ['Name', 'Client', 'Offers'],
+            rows: clients.map((c) => [s(c.name), s(c.title), ((c.versions as string[]) ?? []).join(' ')]),
+          },
     ],
   };
 }
@@ -86,14 +116,34 @@ export function captureSection(file: string, j: JsonObject): HtmlSection {
   const firstCerts = rows.find((c) => Array.isArray(c.certificates) && (c.certificates as JsonObject[]).length > 0);
   return {
     heading: file,
-    verdict: { code: failed.length ? 'failed-handshakes' : 'all-negotiated', summary: `${rows.length} TLS connection(s), ${failed.length} without a completed handshake${failed.length ? `: ${failed.map((c) => `#${s(c.index)} ${s(c.outcome)}`).join(', ')}` : ''}.`, ok: failed.length === 0 },
+    verdict: {
+      code: failed.length ? 'failed-handshakes' : 'all-negotiated',
+      summary: `${rows.length} TLS connection(s), ${failed.length} without a completed handshake${failed.length ? `: ${failed.map((c) => `#${s(c.index)} ${s(c.outcome)}`).join(', ')}` : ''}.`,
+      ok: failed.length === 0,
+    },
     remediation: [],
     regFix: null,
     // The failed connections first: they are what the report is for; a bounded number of ladders.
-    ladders: [...failed, ...rows.filter((c) => c.outcome === 'negotiated')].slice(0, MAX_CAPTURE_RUNGS).map(captureLadder),
+    ladders: [...failed, ...rows.filter((c) => c.outcome === 'negotiated')]
+      .slice(0, MAX_CAPTURE_RUNGS)
+      .map(captureLadder),
     certificates: firstCerts ? (firstCerts.certificates as JsonObject[]) : [],
     chain: firstCerts ? ((firstCerts.chain as JsonObject | undefined) ?? null) : null,
-    tables: [{ caption: 'Connections', head: ['#', 'Client', 'Server', 'SNI', 'Version', 'Cipher suite', 'Outcome'], rows: rows.map((c) => [s(c.index), s(c.client), s(c.server), s(c.sni), s(c.versionName), s(c.cipherSuiteName), s(c.outcome)]) }],
+    tables: [
+      {
+        caption: 'Connections',
+        head: ['#', 'Client', 'Server', 'SNI', 'Version', 'Cipher suite', 'Outcome'],
+        rows: rows.map((c) => [
+          s(c.index),
+          s(c.client),
+          s(c.server),
+          s(c.sni),
+          s(c.versionName),
+          s(c.cipherSuiteName),
+          s(c.outcome),
+        ]),
+      },
+    ],
   };
 }
 
@@ -122,10 +172,18 @@ export function refuseInputAsOutput(out: string, inputs: readonly (string | unde
 }
 
 /** Writes the report to `file` (atomically, 0644: it holds no secret) and says so on stderr; throws UserError when it cannot. */
-export async function writeHtmlReport(ctx: CliContext, file: string, report: HtmlReport, inputs: readonly (string | undefined)[]): Promise<void> {
+export async function writeHtmlReport(
+  ctx: CliContext,
+  file: string,
+  report: HtmlReport,
+  inputs: readonly (string | undefined)[],
+): Promise<void> {
   if (file === '') throw new UserError('--html needs a FILE');
   refuseInputAsOutput(file, inputs);
-  const [{ renderHtmlReport }, { writeFileAtomic }] = await Promise.all([import('../report/html-report.js'), import('../io/atomic-file.js')]);
+  const [{ renderHtmlReport }, { writeFileAtomic }] = await Promise.all([
+    import('../report/html-report.js'),
+    import('../io/atomic-file.js'),
+  ]);
   try {
     await writeFileAtomic(file, renderHtmlReport(report), 0o644);
   } catch (e) {

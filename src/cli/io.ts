@@ -16,7 +16,14 @@ export function readInput(file: string): Uint8Array {
   } catch (e) {
     if (e instanceof UserError) throw e;
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message;
+    const why =
+      err.code === 'ENOENT'
+        ? 'no such file'
+        : err.code === 'EACCES'
+          ? 'permission denied'
+          : err.code === 'EISDIR'
+            ? 'is a directory'
+            : err.message;
     throw new UserError(`cannot read ${file === '-' ? 'standard input' : file}: ${why}`);
   }
 }
@@ -75,7 +82,11 @@ export type ExistingFile = 'replace' | 'append' | 'refuse';
  * device and inode, links included), and with `existing: 'refuse'` no file is there yet. Throws
  * UserError naming the option and the path; returns nothing.
  */
-export function checkOutputPath(path: string, option: string, opts: { readonly existing: ExistingFile; readonly inputs?: readonly string[] }): void {
+export function checkOutputPath(
+  path: string,
+  option: string,
+  opts: { readonly existing: ExistingFile; readonly inputs?: readonly string[] },
+): void {
   const where = `${option} ${path}`;
   if (path === '') throw new UserError(`${option} needs a FILE`);
   let target: Stats | null = null;
@@ -90,10 +101,13 @@ export function checkOutputPath(path: string, option: string, opts: { readonly e
     if (input === '-' || input === '') continue;
     const st = statOrNull(input);
     if (st && target && st.dev === target.dev && st.ino === target.ino) {
-      throw new UserError(`${where}: is the input file ${input}; tlsprobe never writes over its input (choose another name)`);
+      throw new UserError(
+        `${where}: is the input file ${input}; tlsprobe never writes over its input (choose another name)`,
+      );
     }
   }
-  if (target && opts.existing === 'refuse') throw new UserError(`${where}: the file exists; give another name, or --force to replace it`);
+  if (target && opts.existing === 'refuse')
+    throw new UserError(`${where}: the file exists; give another name, or --force to replace it`);
   const dir = dirname(resolvePath(path));
   const dirStat = statOrNull(dir);
   if (!dirStat) throw new UserError(`${where}: the directory ${dir} does not exist`);
@@ -117,5 +131,11 @@ function statOrNull(path: string): Stats | null {
 
 function errnoWords(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : code === 'EROFS' ? 'read-only file system' : (e as Error).message;
+  return code === 'EACCES' || code === 'EPERM'
+    ? 'permission denied'
+    : code === 'ENOTDIR'
+      ? 'a part of the path is not a directory'
+      : code === 'EROFS'
+        ? 'read-only file system'
+        : (e as Error).message;
 }

@@ -24,7 +24,12 @@ process.stderr.on('error', () => {});
 // still ends as one line through the CLI's error path, typed when it is a file or network error.
 const lastResort = (e: unknown): void => {
   const mode = outputMode(process.argv.slice(2));
-  const code = reportFailure(toCliError(e), mode, { out: (t) => process.stdout.write(`${escapeJsonText(t)}\n`), err: (t) => process.stderr.write(`${t}\n`) }, e);
+  const code = reportFailure(
+    toCliError(e),
+    mode,
+    { out: (t) => process.stdout.write(`${escapeJsonText(t)}\n`), err: (t) => process.stderr.write(`${t}\n`) },
+    e,
+  );
   process.stdout.write('', () => process.exit(code));
 };
 process.on('uncaughtException', lastResort);

@@ -21,11 +21,18 @@ export interface RevocationArgs {
 /** Adds `--crl` and `--check-revocation`. */
 export function revocationOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('crl', { type: 'string', array: true, nargs: 1, describe: 'apply this CRL (DER or PEM; repeatable): issuer, signature, CRL number, dates and critical extensions are checked' })
+    .option('crl', {
+      type: 'string',
+      array: true,
+      nargs: 1,
+      describe:
+        'apply this CRL (DER or PEM; repeatable): issuer, signature, CRL number, dates and critical extensions are checked',
+    })
     .option('check-revocation', {
       type: 'boolean',
       default: false,
-      describe: 'fetch the CRL distribution points and OCSP URLs the certificates name (http only, through --proxy when given) and report each',
+      describe:
+        'fetch the CRL distribution points and OCSP URLs the certificates name (http only, through --proxy when given) and report each',
     });
 }
 
@@ -54,7 +61,11 @@ export async function readCrlFiles(files: readonly string[]): Promise<CrlInfo[]>
  * Returns the `"revocation"` JSON for `report` (URLs of every path certificate, the given CRLs applied,
  * and with `--check-revocation` every URL fetched) and whether it holds an error finding.
  */
-export async function revocationSection(report: ChainReport, args: RevocationArgs, at: Date): Promise<{ json: JsonObject; error: boolean }> {
+export async function revocationSection(
+  report: ChainReport,
+  args: RevocationArgs,
+  at: Date,
+): Promise<{ json: JsonObject; error: boolean }> {
   const { revocationOf } = await import('../x509/revocation.js');
   const { revocationToJson } = await import('../report/revocation-view.js');
   const rev = revocationOf(report, await readCrlFiles(args.crl ?? []), at);
@@ -69,8 +80,13 @@ export async function revocationSection(report: ChainReport, args: RevocationArg
       if (e instanceof TypeError) throw new UserError(e.message);
       throw e;
     }
-    const timeoutMs = args.timeout !== undefined && Number.isFinite(args.timeout) && args.timeout > 0 ? args.timeout * 1000 : undefined;
-    online = await checkRevocationOnline(report, rev, { at, ...(via ? { via } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    const timeoutMs =
+      args.timeout !== undefined && Number.isFinite(args.timeout) && args.timeout > 0 ? args.timeout * 1000 : undefined;
+    online = await checkRevocationOnline(report, rev, {
+      at,
+      ...(via ? { via } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
   }
   const json = revocationToJson(rev, online);
   return { json, error: (json.findings as JsonObject[]).some((f) => f.severity === 'error') };
@@ -88,6 +104,15 @@ export function mergeRevocation(chain: JsonObject, revocation: JsonObject): Json
   const findings = revocation.findings as JsonObject[];
   const revoked = findings.find((f) => f.code === 'revoked');
   const firstError = findings.find((f) => f.severity === 'error');
-  const verdict = revoked ? `REVOKED: ${String(revoked.message)}` : firstError ? `${String(chain.verdict)}; revocation: ${String(firstError.message)}` : chain.verdict;
-  return { ...chain, findings: [...(chain.findings as JsonObject[]), ...findings], verdict: verdict ?? null, revocation };
+  const verdict = revoked
+    ? `REVOKED: ${String(revoked.message)}`
+    : firstError
+      ? `${String(chain.verdict)}; revocation: ${String(firstError.message)}`
+      : chain.verdict;
+  return {
+    ...chain,
+    findings: [...(chain.findings as JsonObject[]), ...findings],
+    verdict: verdict ?? null,
+    revocation,
+  };
 }

@@ -44,17 +44,75 @@ export interface CommandEntry {
  * "did you mean" need. A test checks that each entry matches its module's own declaration.
  */
 export const COMMANDS: readonly CommandEntry[] = [
-  { command: 'decode [file]', aliases: [], describe: 'Decode TLS records or handshake messages (raw bytes or hex) into a readable tree', load: async (ctx) => (await import('./commands/decode.js')).decodeCommand(ctx) },
-  { command: 'probe [hosts..]', aliases: [], describe: 'Probe endpoints per TLS version over raw sockets and report how each attempt ended', load: async (ctx) => (await import('./commands/probe.js')).probeCommand(ctx) },
-  { command: 'diagnose [targets..]', aliases: [], describe: 'Explain a failing TLS connection (error 10054, resets, alerts) with evidence and the fix', load: async (ctx) => (await import('./commands/diagnose.js')).diagnoseCommand(ctx) },
-  { command: 'clients [target]', aliases: [], describe: "List simulated clients (Windows SChannel, .NET, OpenSSL, browser), or send each one's ClientHello to an endpoint", load: async (ctx) => (await import('./commands/clients.js')).clientsCommand(ctx) },
-  { command: 'registry [file]', aliases: [], describe: 'Check a Windows registry export (.reg or saved `reg query` output), or with --live this machine\'s registry, for the SChannel, .NET and WinHTTP TLS 1.2 settings', load: async (ctx) => (await import('./commands/registry.js')).registryCommand(ctx) },
-  { command: 'chain <source>', aliases: [], describe: 'Check a certificate chain (PEM/DER file, or the one an endpoint sends) against the documented root CA set', load: async (ctx) => (await import('./commands/chain.js')).chainCommand(ctx) },
-  { command: 'roots', aliases: [], describe: 'List the documented root CA set, or check which of it a trust store holds (--bundle)', load: async (ctx) => (await import('./commands/roots.js')).rootsCommand(ctx) },
-  { command: 'replay <file>', aliases: [], describe: 'Send a captured ClientHello (pcap, pcapng, hex or binary) to a live server and compare the answers', load: async (ctx) => (await import('./commands/replay.js')).replayCommand(ctx) },
-  { command: 'capture <file>', aliases: ['pcap'], describe: 'List the TLS connections in a pcap/pcapng capture: hellos, certificates, alerts, how each ended', load: async (ctx) => (await import('./commands/capture.js')).captureCommand(ctx) },
-  { command: 'schema [command]', aliases: [], describe: "Print the JSON Schema (draft 2020-12) of a command's --json/--ndjson output", load: async (ctx) => (await import('./commands/schema.js')).schemaCommand(ctx) },
-  { command: 'lab', aliases: [], describe: 'Start local TLS endpoints on loopback (modern, TLS 1.3-only, legacy, reset/alert/silent misbehaviours)', load: async (ctx, wait) => (await import('./commands/lab.js')).labCommand(ctx, wait) },
+  {
+    command: 'decode [file]',
+    aliases: [],
+    describe: 'Decode TLS records or handshake messages (raw bytes or hex) into a readable tree',
+    load: async (ctx) => (await import('./commands/decode.js')).decodeCommand(ctx),
+  },
+  {
+    command: 'probe [hosts..]',
+    aliases: [],
+    describe: 'Probe endpoints per TLS version over raw sockets and report how each attempt ended',
+    load: async (ctx) => (await import('./commands/probe.js')).probeCommand(ctx),
+  },
+  {
+    command: 'diagnose [targets..]',
+    aliases: [],
+    describe: 'Explain a failing TLS connection (error 10054, resets, alerts) with evidence and the fix',
+    load: async (ctx) => (await import('./commands/diagnose.js')).diagnoseCommand(ctx),
+  },
+  {
+    command: 'clients [target]',
+    aliases: [],
+    describe:
+      "List simulated clients (Windows SChannel, .NET, OpenSSL, browser), or send each one's ClientHello to an endpoint",
+    load: async (ctx) => (await import('./commands/clients.js')).clientsCommand(ctx),
+  },
+  {
+    command: 'registry [file]',
+    aliases: [],
+    describe:
+      "Check a Windows registry export (.reg or saved `reg query` output), or with --live this machine's registry, for the SChannel, .NET and WinHTTP TLS 1.2 settings",
+    load: async (ctx) => (await import('./commands/registry.js')).registryCommand(ctx),
+  },
+  {
+    command: 'chain <source>',
+    aliases: [],
+    describe:
+      'Check a certificate chain (PEM/DER file, or the one an endpoint sends) against the documented root CA set',
+    load: async (ctx) => (await import('./commands/chain.js')).chainCommand(ctx),
+  },
+  {
+    command: 'roots',
+    aliases: [],
+    describe: 'List the documented root CA set, or check which of it a trust store holds (--bundle)',
+    load: async (ctx) => (await import('./commands/roots.js')).rootsCommand(ctx),
+  },
+  {
+    command: 'replay <file>',
+    aliases: [],
+    describe: 'Send a captured ClientHello (pcap, pcapng, hex or binary) to a live server and compare the answers',
+    load: async (ctx) => (await import('./commands/replay.js')).replayCommand(ctx),
+  },
+  {
+    command: 'capture <file>',
+    aliases: ['pcap'],
+    describe: 'List the TLS connections in a pcap/pcapng capture: hellos, certificates, alerts, how each ended',
+    load: async (ctx) => (await import('./commands/capture.js')).captureCommand(ctx),
+  },
+  {
+    command: 'schema [command]',
+    aliases: [],
+    describe: "Print the JSON Schema (draft 2020-12) of a command's --json/--ndjson output",
+    load: async (ctx) => (await import('./commands/schema.js')).schemaCommand(ctx),
+  },
+  {
+    command: 'lab',
+    aliases: [],
+    describe: 'Start local TLS endpoints on loopback (modern, TLS 1.3-only, legacy, reset/alert/silent misbehaviours)',
+    load: async (ctx, wait) => (await import('./commands/lab.js')).labCommand(ctx, wait),
+  },
 ];
 
 /** The entry of the command `argv` names (its first word that is not an option), or null. */
@@ -73,7 +131,9 @@ function chosenCommand(argv: readonly string[]): CommandEntry | null {
  */
 function skipHelpCache(parser: Parser): void {
   // yargs' internal methods are not in its types; every step below is optional-chained
-  const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
+  const internal = (
+    parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }
+  ).getInternalMethods?.();
   const usage = internal?.getUsageInstance?.();
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
@@ -82,7 +142,11 @@ function skipHelpCache(parser: Parser): void {
 function userMessage(msg: string): string {
   // "Missing required argument: to" names a demanded option: say "--to".
   const missing = /^Missing required arguments?: ([^\n]*)/.exec(msg);
-  if (missing) return `missing required option ${missing[1]!.split(', ').map((n) => `--${n}`).join(', ')}`;
+  if (missing)
+    return `missing required option ${missing[1]!
+      .split(', ')
+      .map((n) => `--${n}`)
+      .join(', ')}`;
   return msg;
 }
 
@@ -94,7 +158,8 @@ function userMessage(msg: string): string {
 function configure(parser: Parser, width: number, chosen: CommandModule<object, any> | null): Parser {
   for (const entry of COMMANDS) {
     if (chosen !== null && entry.command === chosen.command) parser.command(chosen);
-    else parser.command({ command: entry.command, aliases: entry.aliases, describe: entry.describe, handler: () => {} });
+    else
+      parser.command({ command: entry.command, aliases: entry.aliases, describe: entry.describe, handler: () => {} });
   }
   if (chosen === null) parser.epilog(examplesEpilog());
   return parser
@@ -146,7 +211,9 @@ function processStopSignal(): { signal: AbortSignal; dispose: () => void } {
 
 /** Resolves when `signal` aborts. */
 function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  return new Promise((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
 }
 
 /**
@@ -168,13 +235,21 @@ export async function run(argv: readonly string[], ctx: CliContext): Promise<num
   const err = (t: string) => ctx.err(escapeText(t, { keepNewlines: true }));
   const stop = ctx.signal ? { signal: ctx.signal, dispose: () => {} } : processStopSignal();
   try {
-    return await runCommand(argv, { ...ctx, out, err, signal: stop.signal, waitForStop: ctx.waitForStop ?? (() => aborted(stop.signal)) }, mode);
+    return await runCommand(
+      argv,
+      { ...ctx, out, err, signal: stop.signal, waitForStop: ctx.waitForStop ?? (() => aborted(stop.signal)) },
+      mode,
+    );
   } finally {
     stop.dispose();
   }
 }
 
-async function runCommand(argv: readonly string[], ctx: CliContext & { signal: AbortSignal }, mode: ReturnType<typeof outputMode>): Promise<number> {
+async function runCommand(
+  argv: readonly string[],
+  ctx: CliContext & { signal: AbortSignal },
+  mode: ReturnType<typeof outputMode>,
+): Promise<number> {
   let exitCode: number = ExitCode.ok;
   let watching = false;
   const context: CliContext = {
@@ -189,7 +264,10 @@ async function runCommand(argv: readonly string[], ctx: CliContext & { signal: A
   };
   const width = helpWidth(process.stdout.columns);
   // The two answers that need no parser: printed without loading yargs (top-help.ts).
-  const help = argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') ? renderTopLevelHelp(COMMANDS, width, examplesEpilog()) : null;
+  const help =
+    argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')
+      ? renderTopLevelHelp(COMMANDS, width, examplesEpilog())
+      : null;
   if (help !== null) {
     ctx.out(help);
     return ExitCode.ok;
@@ -201,7 +279,11 @@ async function runCommand(argv: readonly string[], ctx: CliContext & { signal: A
   let failure: unknown = null;
   try {
     const chosen = chosenCommand(argv);
-    const parser = configure(loadYargs()([...argv]), width, chosen === null ? null : await chosen.load(context, ctx.waitForStop!));
+    const parser = configure(
+      loadYargs()([...argv]),
+      width,
+      chosen === null ? null : await chosen.load(context, ctx.waitForStop!),
+    );
     parser
       .fail((msg, e) => {
         // Throw, so that yargs stops here: a fail callback that returns lets yargs go on and run the

@@ -33,7 +33,9 @@ export type TargetListError =
   /** No target at all (only comments and blank lines). */
   | { readonly kind: 'empty'; readonly path: string };
 
-export type TargetListResult = { readonly ok: true; readonly targets: readonly ListedTarget[] } | { readonly ok: false; readonly error: TargetListError };
+export type TargetListResult =
+  | { readonly ok: true; readonly targets: readonly ListedTarget[] }
+  | { readonly ok: false; readonly error: TargetListError };
 
 /** Returns the targets in `text` (the contents of `path`), or every bad line with its number. */
 export function parseTargetList(text: string, path: string, defaultPort = 443): TargetListResult {
@@ -89,14 +91,24 @@ async function readStdin(): Promise<Buffer> {
 /** Returns one line saying what is wrong with the list (the first bad line, and how many more), control characters escaped. */
 export function describeTargetListError(e: TargetListError): string {
   // The text came from a file: C0/C1 controls and DEL are shown as \xNN, never sent to a terminal.
-  return describe(e).replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return describe(e).replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 function describe(e: TargetListError): string {
   const name = e.path === '-' ? 'standard input' : e.path;
   switch (e.kind) {
     case 'unreadable': {
-      const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.code;
+      const why =
+        e.code === 'ENOENT'
+          ? 'no such file'
+          : e.code === 'EACCES'
+            ? 'permission denied'
+            : e.code === 'EISDIR'
+              ? 'is a directory'
+              : e.code;
       return `cannot read the target list ${name}: ${why}`;
     }
     case 'too-large':
@@ -105,7 +117,13 @@ function describe(e: TargetListError): string {
       return `the target list ${name} names no target (only blank lines and comments)`;
     case 'bad-lines': {
       const [first, ...more] = e.lines;
-      const also = more.length > 0 ? ` (and ${more.length} more bad line${more.length > 1 ? 's' : ''}: ${more.slice(0, 5).map((l) => l.line).join(', ')}${more.length > 5 ? ', …' : ''})` : '';
+      const also =
+        more.length > 0
+          ? ` (and ${more.length} more bad line${more.length > 1 ? 's' : ''}: ${more
+              .slice(0, 5)
+              .map((l) => l.line)
+              .join(', ')}${more.length > 5 ? ', …' : ''})`
+          : '';
       return `${name}:${first!.line}: ${JSON.stringify(first!.text.trim())}: ${first!.message}${also}`;
     }
   }

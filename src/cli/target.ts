@@ -9,7 +9,8 @@ export interface TargetSpec {
 }
 
 /** RFC 1123 host names: labels of letters, digits and hyphens, 253 characters at most. */
-const HOST_NAME = /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 /** Returns the port number in `text`, or throws UserError. */
 export function parsePort(text: string, what = 'port'): number {
@@ -28,7 +29,9 @@ export function parseTarget(text: string, defaultPort = 443): TargetSpec {
   const t = text.trim();
   if (t === '') throw new UserError('empty target: give HOST or HOST:PORT');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) {
-    throw new UserError(`"${text}" looks like a URL: give HOST or HOST:PORT (for example ${t.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]})`);
+    throw new UserError(
+      `"${text}" looks like a URL: give HOST or HOST:PORT (for example ${t.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]})`,
+    );
   }
   let host: string;
   let port = defaultPort;
@@ -61,7 +64,9 @@ export function parseTarget(text: string, defaultPort = 443): TargetSpec {
   // resolver would turn it into an address we did not show, and it would go out as SNI.
   const last = host.replace(/\.$/, '').split('.').at(-1)!;
   if (/^(?:\d+|0x[0-9a-f]*)$/i.test(last)) {
-    throw new UserError(`"${host}" is not a valid host name, and not an IP address in dotted form (write IPv4 as a.b.c.d)`);
+    throw new UserError(
+      `"${host}" is not a valid host name, and not an IP address in dotted form (write IPv4 as a.b.c.d)`,
+    );
   }
   return { host: host.toLowerCase(), port };
 }
@@ -70,6 +75,7 @@ export function parseTarget(text: string, defaultPort = 443): TargetSpec {
 export function secondsOption(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new UserError(`--${name} takes seconds, more than 0 and at most 3600 (got ${String(value)})`);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600)
+    throw new UserError(`--${name} takes seconds, more than 0 and at most 3600 (got ${String(value)})`);
   return Math.round(n * 1000);
 }

@@ -18,7 +18,8 @@ export interface HelpCommand {
 }
 
 export const USAGE = '$0 <command> [options]';
-export const ABOUT = 'Looks at TLS handshakes byte by byte: builds ClientHellos, probes endpoints per version, decodes what comes back.';
+export const ABOUT =
+  'Looks at TLS handshakes byte by byte: builds ClientHellos, probes endpoints per version, decodes what comes back.';
 
 /**
  * The top-level examples, one per line (yargs prints an epilog as given, lines under 80 columns);
@@ -59,7 +60,8 @@ function row(left: string, leftWidth: number, text: string, hint: string | null,
   if (hint !== null) {
     const last = rows[rows.length - 1]!;
     // yargs puts the hint after two spaces of padding, on the last line when it fits.
-    if (last.length + 2 + hint.length <= width) rows[rows.length - 1] = last + ' '.repeat(width - last.length - hint.length) + hint;
+    if (last.length + 2 + hint.length <= width)
+      rows[rows.length - 1] = last + ' '.repeat(width - last.length - hint.length) + hint;
     else rows.push(' '.repeat(width - hint.length) + hint);
   }
   return rows;
@@ -70,7 +72,11 @@ function row(left: string, leftWidth: number, text: string, hint: string | null,
  * for a layout this renderer does not draw (narrower than MIN_FAST_HELP_WIDTH, or a command longer
  * than half the width, which yargs wraps inside its column): the caller then asks yargs.
  */
-export function renderTopLevelHelp(commands: readonly HelpCommand[], width: number, epilog: string | null = null): string | null {
+export function renderTopLevelHelp(
+  commands: readonly HelpCommand[],
+  width: number,
+  epilog: string | null = null,
+): string | null {
   const name = 'tlsprobe';
   const longest = Math.max(...commands.map((c) => `${name} ${c.command}`.length));
   // yargs caps the command column at half the width (usage.js maxWidth) and wraps longer commands in it.

@@ -117,7 +117,8 @@ function recordSize(opts: HelloOptions): number {
   return buildClientHello(opts).record.length;
 }
 
-const sameList = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+const sameList = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
 const hex4 = (v: number): string => `0x${v.toString(16).padStart(4, '0')}`;
 
 interface Candidate {
@@ -129,7 +130,12 @@ interface Candidate {
 /** Returns the single-dimension variants of `f` towards `w`, smallest change first. */
 function candidates(f: Resolved, w: Resolved, fBytes: number, wBytes: number, base: HelloOptions): Candidate[] {
   const out: Candidate[] = [];
-  if (f.sni !== w.sni) out.push({ dimension: 'sni', change: `SNI ${f.sni ?? '(none)'} → ${w.sni ?? '(none)'}`, hello: { ...f, sni: w.sni } });
+  if (f.sni !== w.sni)
+    out.push({
+      dimension: 'sni',
+      change: `SNI ${f.sni ?? '(none)'} → ${w.sni ?? '(none)'}`,
+      hello: { ...f, sni: w.sni },
+    });
   if (f.renegotiationScsv !== w.renegotiationScsv) {
     out.push({
       dimension: 'renegotiation-scsv',
@@ -138,18 +144,27 @@ function candidates(f: Resolved, w: Resolved, fBytes: number, wBytes: number, ba
     });
   }
   if (f.recordVersion !== w.recordVersion) {
-    out.push({ dimension: 'record-version', change: `record-layer version ${hex4(f.recordVersion)} → ${hex4(w.recordVersion)}`, hello: { ...f, recordVersion: w.recordVersion } });
+    out.push({
+      dimension: 'record-version',
+      change: `record-layer version ${hex4(f.recordVersion)} → ${hex4(w.recordVersion)}`,
+      hello: { ...f, recordVersion: w.recordVersion },
+    });
   }
   // Size: padding can only grow a hello. Try the working hello's size when it is larger, and 512
   // bytes when the failing hello sits in the 256–511 range some middleboxes hang on.
   const targets: number[] = [];
   if (wBytes > fBytes) targets.push(wBytes);
-  if (fBytes >= HANG_RANGE_MIN && fBytes <= HANG_RANGE_MAX && !targets.includes(HANG_RANGE_MAX + 1)) targets.push(HANG_RANGE_MAX + 1);
+  if (fBytes >= HANG_RANGE_MIN && fBytes <= HANG_RANGE_MAX && !targets.includes(HANG_RANGE_MAX + 1))
+    targets.push(HANG_RANGE_MAX + 1);
   for (const t of targets) {
     const padded: Resolved = { ...f, padTo: t };
     // The padding extension needs 4 bytes of header: a hello within 4 bytes of the target cannot reach it exactly.
     if (recordSize(toOptions(padded, base)) === fBytes) continue;
-    out.push({ dimension: 'size', change: `pad the hello from ${fBytes} to ${t} bytes (RFC 7685 padding)`, hello: padded });
+    out.push({
+      dimension: 'size',
+      change: `pad the hello from ${fBytes} to ${t} bytes (RFC 7685 padding)`,
+      hello: padded,
+    });
   }
   if (!sameList(f.signatureSchemes, w.signatureSchemes)) {
     out.push({
@@ -158,7 +173,12 @@ function candidates(f: Resolved, w: Resolved, fBytes: number, wBytes: number, ba
       hello: { ...f, signatureSchemes: w.signatureSchemes },
     });
   }
-  if (!sameList(f.groups, w.groups)) out.push({ dimension: 'groups', change: `groups: ${f.groups.length} → the working hello's ${w.groups.length}`, hello: { ...f, groups: w.groups } });
+  if (!sameList(f.groups, w.groups))
+    out.push({
+      dimension: 'groups',
+      change: `groups: ${f.groups.length} → the working hello's ${w.groups.length}`,
+      hello: { ...f, groups: w.groups },
+    });
   if (f.cipherSuites.length !== w.cipherSuites.length) {
     const n = w.cipherSuites.length;
     const resized =
@@ -166,11 +186,19 @@ function candidates(f: Resolved, w: Resolved, fBytes: number, wBytes: number, ba
         ? f.cipherSuites.slice(0, n)
         : [...f.cipherSuites, ...w.cipherSuites.filter((s) => !f.cipherSuites.includes(s))].slice(0, n);
     if (resized.length === n && !sameList(resized, f.cipherSuites)) {
-      out.push({ dimension: 'cipher-suite-count', change: `${f.cipherSuites.length} → ${n} cipher suites (same order)`, hello: { ...f, cipherSuites: resized } });
+      out.push({
+        dimension: 'cipher-suite-count',
+        change: `${f.cipherSuites.length} → ${n} cipher suites (same order)`,
+        hello: { ...f, cipherSuites: resized },
+      });
     }
   }
   if (!sameList(f.cipherSuites, w.cipherSuites)) {
-    out.push({ dimension: 'cipher-suites', change: `the working hello's cipher suite list (${w.cipherSuites.length} suites)`, hello: { ...f, cipherSuites: w.cipherSuites } });
+    out.push({
+      dimension: 'cipher-suites',
+      change: `the working hello's cipher suite list (${w.cipherSuites.length} suites)`,
+      hello: { ...f, cipherSuites: w.cipherSuites },
+    });
   }
   if (f.version !== w.version) {
     // A TLS 1.3 hello without a TLS 1.3 suite cannot succeed: the suites come along (RFC 8446, Section 4.1.2).
@@ -178,7 +206,11 @@ function candidates(f: Resolved, w: Resolved, fBytes: number, wBytes: number, ba
     out.push({
       dimension: 'version',
       change: `offer ${w.version} instead of ${f.version}${needs13 ? ' (with the TLS 1.3 suites)' : ''}`,
-      hello: { ...f, version: w.version, cipherSuites: needs13 ? [...TLS13_SUITES, ...f.cipherSuites] : f.cipherSuites },
+      hello: {
+        ...f,
+        version: w.version,
+        cipherSuites: needs13 ? [...TLS13_SUITES, ...f.cipherSuites] : f.cipherSuites,
+      },
     });
   }
   return out;
@@ -191,7 +223,12 @@ const succeeded = (r: AttemptResult): boolean => r.outcome === 'negotiated';
  * first and the working one second; when the failing one succeeds or the working one fails there is
  * nothing to bisect, and `note` says so.
  */
-export async function bisectHello(target: ProbeTarget, failing: HelloOptions, working: HelloOptions, opts: AttemptOptions = {}): Promise<BisectResult> {
+export async function bisectHello(
+  target: ProbeTarget,
+  failing: HelloOptions,
+  working: HelloOptions,
+  opts: AttemptOptions = {},
+): Promise<BisectResult> {
   const f = resolve(failing);
   const w = resolve(working);
   const fOpts = toOptions(f, failing);
@@ -206,14 +243,29 @@ export async function bisectHello(target: ProbeTarget, failing: HelloOptions, wo
   const fr = await send(fOpts);
   const wr = await send(toOptions(w, working));
   const base = { failing: fr.outcome, working: wr.outcome, failingBytes: fBytes, workingBytes: wBytes };
-  if (succeeded(fr)) return { ...base, steps: [], cause: null, connections, note: 'the failing hello succeeded: nothing to bisect' };
-  if (!succeeded(wr)) return { ...base, steps: [], cause: null, connections, note: `the working hello failed too (${wr.outcome}): nothing to bisect towards` };
+  if (succeeded(fr))
+    return { ...base, steps: [], cause: null, connections, note: 'the failing hello succeeded: nothing to bisect' };
+  if (!succeeded(wr))
+    return {
+      ...base,
+      steps: [],
+      cause: null,
+      connections,
+      note: `the working hello failed too (${wr.outcome}): nothing to bisect towards`,
+    };
 
   const steps: BisectStep[] = [];
   for (const c of candidates(f, w, fBytes, wBytes, failing)) {
     const h = toOptions(c.hello, failing);
     const r = await send(h);
-    steps.push({ dimension: c.dimension, change: c.change, outcome: r.outcome, success: succeeded(r), helloBytes: recordSize(h), alert: r.alert?.name ?? null });
+    steps.push({
+      dimension: c.dimension,
+      change: c.change,
+      outcome: r.outcome,
+      success: succeeded(r),
+      helloBytes: recordSize(h),
+      alert: r.alert?.name ?? null,
+    });
   }
   const first = steps.find((s) => s.success);
   return {
@@ -221,6 +273,10 @@ export async function bisectHello(target: ProbeTarget, failing: HelloOptions, wo
     steps,
     cause: first ? { dimension: first.dimension, change: first.change } : null,
     connections,
-    note: first ? null : steps.length === 0 ? 'the two hellos differ in no dimension bisection varies' : 'no single change made the failing hello succeed',
+    note: first
+      ? null
+      : steps.length === 0
+        ? 'the two hellos differ in no dimension bisection varies'
+        : 'no single change made the failing hello succeed',
   };
 }

@@ -28,9 +28,20 @@ export function clientFromHello(bytes: Uint8Array, title: string): ClientLike {
   const hello: ClientHello = first.message.body;
   const recordVersion = first.recordVersion ?? ProtocolVersion.TLS1_0;
   const highest = probeVersionOf(highestOfferedVersion(hello));
-  if (highest === null) throw new DecodeError('bad-value', `the ClientHello offers no version tlsprobe probes (highest 0x${highestOfferedVersion(hello).toString(16)})`, 0, 'ClientHello');
+  if (highest === null)
+    throw new DecodeError(
+      'bad-value',
+      `the ClientHello offers no version tlsprobe probes (highest 0x${highestOfferedVersion(hello).toString(16)})`,
+      0,
+      'ClientHello',
+    );
   const offered = clientSupportedVersions(hello) ?? [];
-  const versions: ProbeVersion[] = PROBE_VERSIONS.filter((v) => (offered.length ? offered.includes(VERSION_CODE[v]) : VERSION_CODE[v] <= VERSION_CODE[highest] && VERSION_CODE[v] >= ProtocolVersion.TLS1_0) || v === highest);
+  const versions: ProbeVersion[] = PROBE_VERSIONS.filter(
+    (v) =>
+      (offered.length
+        ? offered.includes(VERSION_CODE[v])
+        : VERSION_CODE[v] <= VERSION_CODE[highest] && VERSION_CODE[v] >= ProtocolVersion.TLS1_0) || v === highest,
+  );
   return {
     name: 'hello-file',
     title,
@@ -39,7 +50,14 @@ export function clientFromHello(bytes: Uint8Array, title: string): ClientLike {
       const named = serverNameOf(hello) !== undefined && sni !== null;
       // The name replaced in place: the captured extension order is part of what is diagnosed.
       const h: ClientHello = named
-        ? { ...hello, extensions: (hello.extensions ?? []).map((e) => (e.type === 0 ? { kind: 'server_name' as const, type: 0x0000 as const, names: [{ nameType: 0, name: sni }] } : e)) }
+        ? {
+            ...hello,
+            extensions: (hello.extensions ?? []).map((e) =>
+              e.type === 0
+                ? { kind: 'server_name' as const, type: 0x0000 as const, names: [{ nameType: 0, name: sni }] }
+                : e,
+            ),
+          }
         : hello;
       return { version: highest, hello: h, recordVersion };
     },

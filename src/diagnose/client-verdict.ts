@@ -56,14 +56,15 @@ export function clientHelloVerdict(client: ClientFacts, where: string, legacyRef
         ? `a fatal ${a.alert.name} alert`
         : describeOutcome(a.outcome, a.errorCode);
   const b = client.bisection;
-  const cause: HelloCause =
-    b?.cause ?? {
-      code: 'unknown',
-      detail: b?.note ?? 'no hello the endpoint accepts was at hand to compare with',
-      tried: b?.steps.map((s) => s.change) ?? [],
-    };
+  const cause: HelloCause = b?.cause ?? {
+    code: 'unknown',
+    detail: b?.note ?? 'no hello the endpoint accepts was at hand to compare with',
+    tried: b?.steps.map((s) => s.change) ?? [],
+  };
   const offered = client.versions.map((v) => v.replace(/^(TLS|SSL)/, '$1 ')).join(', ');
-  const ref = client.referenceVersion ? ` (a ${client.referenceVersion.replace(/^(TLS|SSL)/, '$1 ')} hello from tlsprobe completes a handshake)` : '';
+  const ref = client.referenceVersion
+    ? ` (a ${client.referenceVersion.replace(/^(TLS|SSL)/, '$1 ')} hello from tlsprobe completes a handshake)`
+    : '';
   const summary =
     `${client.title} (offering ${offered}) gets ${how} from ${where}, although the endpoint accepts other hellos${ref}: ` +
     `the refusal is about this client's ClientHello, not its TLS version, so the TLS 1.2 registry keys change nothing. ` +
@@ -90,7 +91,10 @@ export function remediationFor(cause: HelloCause, where: string): Remediation[] 
         ];
       }
       return [
-        { kind: 'update', text: `Keep the client's ClientHello under ${min} bytes: offer fewer cipher suites, groups or key shares (a post-quantum key share alone adds over 1,100 bytes).` },
+        {
+          kind: 'update',
+          text: `Keep the client's ClientHello under ${min} bytes: offer fewer cipher suites, groups or key shares (a post-quantum key share alone adds over 1,100 bytes).`,
+        },
         {
           kind: 'network',
           text: `A device in front of ${where} refuses ClientHellos of ${min} bytes and more (a hello larger than one TCP segment): check MSS clamping and path MTU, and the firewall or IPS's handling of hellos split across segments; update it.`,
@@ -101,42 +105,71 @@ export function remediationFor(cause: HelloCause, where: string): Remediation[] 
       return [
         {
           kind: 'update',
-          text: 'Make the client signal secure renegotiation (RFC 5746): send the renegotiation_info extension or the TLS_EMPTY_RENEGOTIATION_INFO_SCSV cipher suite in its ClientHello; current TLS libraries do by default, so update the client\'s TLS library or remove the setting that suppresses it.',
+          text: "Make the client signal secure renegotiation (RFC 5746): send the renegotiation_info extension or the TLS_EMPTY_RENEGOTIATION_INFO_SCSV cipher suite in its ClientHello; current TLS libraries do by default, so update the client's TLS library or remove the setting that suppresses it.",
         },
-        { kind: 'network', text: `Or relax the rule on ${where}'s front end that resets ClientHellos without a renegotiation signal.` },
+        {
+          kind: 'network',
+          text: `Or relax the rule on ${where}'s front end that resets ClientHellos without a renegotiation signal.`,
+        },
       ];
     case 'sni':
       return [
-        { kind: 'update', text: 'Connect by host name so the client sends the name the endpoint expects in server_name (RFC 6066, Section 3); SChannel sends SNI from Windows Vista / Server 2008 on.' },
-        { kind: 'network', text: `Or check the firewall or front end of ${where} for rules that filter on the server name.` },
+        {
+          kind: 'update',
+          text: 'Connect by host name so the client sends the name the endpoint expects in server_name (RFC 6066, Section 3); SChannel sends SNI from Windows Vista / Server 2008 on.',
+        },
+        {
+          kind: 'network',
+          text: `Or check the firewall or front end of ${where} for rules that filter on the server name.`,
+        },
       ];
     case 'cipher-suites':
       return [
-        { kind: 'update', text: 'Enable on the client at least one cipher suite the endpoint accepts (on Windows: the "SSL Cipher Suite Order" group policy or Enable-TlsCipherSuite; the evidence lists what the endpoint negotiated with tlsprobe).' },
+        {
+          kind: 'update',
+          text: 'Enable on the client at least one cipher suite the endpoint accepts (on Windows: the "SSL Cipher Suite Order" group policy or Enable-TlsCipherSuite; the evidence lists what the endpoint negotiated with tlsprobe).',
+        },
         { kind: 'network', text: `Or ask the owner of ${where} to accept one of the client's suites.` },
       ];
     case 'groups': {
-      const g = cause.group ? `${cause.group.name} (0x${cause.group.code.toString(16).padStart(4, '0')})` : 'the groups the client offers';
+      const g = cause.group
+        ? `${cause.group.name} (0x${cause.group.code.toString(16).padStart(4, '0')})`
+        : 'the groups the client offers';
       return [
-        { kind: 'update', text: `Stop the client offering ${g} (on Windows: Disable-TlsEccCurve or the "ECC Curve Order" policy; Chrome and Edge: the PostQuantumKeyAgreementEnabled policy for post-quantum groups).` },
-        { kind: 'network', text: `A device in front of ${where} refuses ClientHellos offering ${g}: update it (many middleboxes broke on post-quantum hellos).` },
+        {
+          kind: 'update',
+          text: `Stop the client offering ${g} (on Windows: Disable-TlsEccCurve or the "ECC Curve Order" policy; Chrome and Edge: the PostQuantumKeyAgreementEnabled policy for post-quantum groups).`,
+        },
+        {
+          kind: 'network',
+          text: `A device in front of ${where} refuses ClientHellos offering ${g}: update it (many middleboxes broke on post-quantum hellos).`,
+        },
       ];
     }
     case 'signature-algorithms':
       return [
-        { kind: 'update', text: 'Change the signature schemes the client offers to ones the endpoint accepts (on Windows: the signature algorithm order in HKLM\\SYSTEM\\CurrentControlSet\\Control\\Cryptography\\Configuration\\Local\\SSL\\00010003).' },
+        {
+          kind: 'update',
+          text: 'Change the signature schemes the client offers to ones the endpoint accepts (on Windows: the signature algorithm order in HKLM\\SYSTEM\\CurrentControlSet\\Control\\Cryptography\\Configuration\\Local\\SSL\\00010003).',
+        },
         { kind: 'network', text: `Or ask the owner of ${where} which certificate signature schemes it needs.` },
       ];
     case 'key-share-size':
       return [
-        { kind: 'update', text: 'Make the client send one small key share (x25519) first instead of large or several key shares; the server asks for another group with a HelloRetryRequest if it needs one (RFC 8446, Section 4.1.4).' },
+        {
+          kind: 'update',
+          text: 'Make the client send one small key share (x25519) first instead of large or several key shares; the server asks for another group with a HelloRetryRequest if it needs one (RFC 8446, Section 4.1.4).',
+        },
         { kind: 'network', text: `A device in front of ${where} refuses large key_share extensions: update it.` },
       ];
     case 'extension': {
       const e = cause.extension ? `${cause.extension.name} (extension ${cause.extension.type})` : 'the extension named';
       return [
         { kind: 'update', text: `Stop the client sending ${e}, or update the client so it no longer needs to.` },
-        { kind: 'network', text: `A device in front of ${where} resets ClientHellos carrying ${e}: update it or exempt this traffic from its TLS inspection.` },
+        {
+          kind: 'network',
+          text: `A device in front of ${where} resets ClientHellos carrying ${e}: update it or exempt this traffic from its TLS inspection.`,
+        },
       ];
     }
     case 'unknown':

@@ -32,7 +32,13 @@ export type {
 } from './client-profiles/types.js';
 
 /** Every client profile: Windows defaults oldest first, the guidance's configurations, .NET, others. */
-export const CLIENT_PROFILES: readonly ClientProfile[] = [...GUIDANCE_PROFILES.slice(0, 3), ...WINDOWS_DEFAULT_PROFILES, ...GUIDANCE_PROFILES.slice(3), ...DOTNET_PROFILES, ...OTHER_PROFILES];
+export const CLIENT_PROFILES: readonly ClientProfile[] = [
+  ...GUIDANCE_PROFILES.slice(0, 3),
+  ...WINDOWS_DEFAULT_PROFILES,
+  ...GUIDANCE_PROFILES.slice(3),
+  ...DOTNET_PROFILES,
+  ...OTHER_PROFILES,
+];
 
 /** Returns the profile called `name` (or one of its aliases, case-insensitive), or undefined. */
 export function findClientProfile(name: string): ClientProfile | undefined {
@@ -55,7 +61,12 @@ export interface Simulation {
  * Returns what happens when `profile`'s ClientHello (naming `sni`) is sent to `target`: the attempt,
  * whether the client would report error 10054 (the server reset the connection), and a sentence.
  */
-export async function simulateClient(target: ProbeTarget, profile: ClientProfile, sni: string | null, opts: AttemptOptions = {}): Promise<Simulation> {
+export async function simulateClient(
+  target: ProbeTarget,
+  profile: ClientProfile,
+  sni: string | null,
+  opts: AttemptOptions = {},
+): Promise<Simulation> {
   const r = await attempt(target, profile.build(sni), opts);
   const offered = profile.versions.map((v) => v.replace(/^(TLS|SSL)/, '$1 ')).join(', ');
   let verdict: SimulationVerdict;

@@ -53,20 +53,41 @@ export const ENDPOINT_PROFILES: readonly EndpointProfile[] = [
     title: 'Azure Backup (MARS agent)',
     description:
       'The names the Microsoft Azure Recovery Services agent must reach over HTTPS (port 443) for backup and restore. A backup agent that cannot offer TLS 1.2 fails to reach them (error 10054 where they reset older hellos).',
-    source: 'Azure Backup documentation (MicrosoftDocs/azure-docs, includes/backup-network-connectivity.md, "URL and IP access"): the MARS agent needs these FQDNs over HTTPS on port 443; the OS connectivity checks (www.msftconnecttest.com, www.msftncsi.com) are plain HTTP and not probed here',
+    source:
+      'Azure Backup documentation (MicrosoftDocs/azure-docs, includes/backup-network-connectivity.md, "URL and IP access"): the MARS agent needs these FQDNs over HTTPS on port 443; the OS connectivity checks (www.msftconnecttest.com, www.msftncsi.com) are plain HTTP and not probed here',
     endpoints: [
       pattern('*.microsoft.com', 'Microsoft services used by the agent', 'e.g. www.microsoft.com'),
-      pattern('*.windowsazure.com', 'the Recovery Services vault (backup service)', 'the backup service name from the agent\'s logs'),
+      pattern(
+        '*.windowsazure.com',
+        'the Recovery Services vault (backup service)',
+        "the backup service name from the agent's logs",
+      ),
       pattern('*.microsoftonline.com', 'Microsoft Entra ID sign-in', 'login.microsoftonline.com'),
       pattern('*.windows.net', 'Microsoft Entra ID and Azure service endpoints', 'login.windows.net'),
-      pattern('*.blob.core.windows.net', 'the vault\'s storage (backup data)', '<storage account>.blob.core.windows.net from the agent\'s logs'),
-      pattern('*.queue.core.windows.net', 'the vault\'s storage queues', '<storage account>.queue.core.windows.net from the agent\'s logs'),
-      pattern('*.blob.storage.azure.net', 'storage (newer storage domain)', 'the storage name from the agent\'s logs'),
+      pattern(
+        '*.blob.core.windows.net',
+        "the vault's storage (backup data)",
+        "<storage account>.blob.core.windows.net from the agent's logs",
+      ),
+      pattern(
+        '*.queue.core.windows.net',
+        "the vault's storage queues",
+        "<storage account>.queue.core.windows.net from the agent's logs",
+      ),
+      pattern('*.blob.storage.azure.net', 'storage (newer storage domain)', "the storage name from the agent's logs"),
     ],
     controls: [
-      { host: 'www.microsoft.com', port: HTTPS, purpose: 'a large Microsoft site that accepts TLS 1.2: if it fails too, the network is the problem' },
+      {
+        host: 'www.microsoft.com',
+        port: HTTPS,
+        purpose: 'a large Microsoft site that accepts TLS 1.2: if it fails too, the network is the problem',
+      },
       { host: 'login.microsoftonline.com', port: HTTPS, purpose: 'Entra ID sign-in, which the agent needs anyway' },
-      { host: 'www.google.com', port: HTTPS, purpose: 'a non-Microsoft control: if only Microsoft names fail, suspect filtering by name' },
+      {
+        host: 'www.google.com',
+        port: HTTPS,
+        purpose: 'a non-Microsoft control: if only Microsoft names fail, suspect filtering by name',
+      },
     ],
   },
 ];
@@ -111,11 +132,16 @@ export interface ExpandedProfile {
  */
 export function expandEndpointProfile(name: string, names: readonly string[] = []): ExpandedProfile {
   const profile = findEndpointProfile(name);
-  if (!profile) throw new RangeError(`unknown endpoint profile ${JSON.stringify(name)}; known: ${ENDPOINT_PROFILES.map((p) => p.name).join(', ')}`);
+  if (!profile)
+    throw new RangeError(
+      `unknown endpoint profile ${JSON.stringify(name)}; known: ${ENDPOINT_PROFILES.map((p) => p.name).join(', ')}`,
+    );
   const covered = new Set<string>();
   const probes: ProbeTargetSpec[] = [];
   for (const host of names) {
-    const matching = profile.endpoints.filter((e) => matchesPattern(host, e.pattern)).sort((a, b) => b.pattern.length - a.pattern.length);
+    const matching = profile.endpoints
+      .filter((e) => matchesPattern(host, e.pattern))
+      .sort((a, b) => b.pattern.length - a.pattern.length);
     const best = matching[0] ?? null;
     if (best) covered.add(best.pattern);
     probes.push({ host, port: best?.port ?? HTTPS, role: 'target', pattern: best?.pattern ?? null });
@@ -172,7 +198,11 @@ const TLS12_WORKED: ReadonlySet<VerdictCode> = new Set<VerdictCode>([
   'likely-tls-inspection',
 ]);
 
-const REFUSES_LEGACY: ReadonlySet<VerdictCode> = new Set<VerdictCode>(['legacy-version-reset', 'legacy-version-alert', 'legacy-version-dropped']);
+const REFUSES_LEGACY: ReadonlySet<VerdictCode> = new Set<VerdictCode>([
+  'legacy-version-reset',
+  'legacy-version-alert',
+  'legacy-version-dropped',
+]);
 
 const hostPort = (r: EndpointResult): string => `${r.host}:${r.port}`;
 
@@ -185,14 +215,18 @@ export function concludeEndpoints(results: readonly EndpointResult[]): NetworkCo
   if (controls.length === 0) {
     return {
       code: 'inconclusive',
-      summary: 'No control endpoint was probed, so a network that blocks TLS cannot be told apart from an endpoint that refuses.',
+      summary:
+        'No control endpoint was probed, so a network that blocks TLS cannot be told apart from an endpoint that refuses.',
       failing: failingTargets.map(hostPort),
     };
   }
   if (controls.some((c) => c.verdict === 'likely-tls-inspection')) {
     return {
       code: 'tls-inspection',
-      summary: `A TLS-inspecting proxy answers in place of ${controls.filter((c) => c.verdict === 'likely-tls-inspection').map(hostPort).join(', ')}: results for every endpoint are the proxy's. Bypass inspection for the product's names.`,
+      summary: `A TLS-inspecting proxy answers in place of ${controls
+        .filter((c) => c.verdict === 'likely-tls-inspection')
+        .map(hostPort)
+        .join(', ')}: results for every endpoint are the proxy's. Bypass inspection for the product's names.`,
       failing: failingTargets.map(hostPort),
     };
   }
@@ -226,5 +260,9 @@ export function concludeEndpoints(results: readonly EndpointResult[]): NetworkCo
       failing: [],
     };
   }
-  return { code: 'all-ok', summary: 'Every endpoint, controls included, completes TLS 1.2 from this machine.', failing: [] };
+  return {
+    code: 'all-ok',
+    summary: 'Every endpoint, controls included, completes TLS 1.2 from this machine.',
+    failing: [],
+  };
 }

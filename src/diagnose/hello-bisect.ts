@@ -129,12 +129,25 @@ interface Ctx {
  * accepts), both sent to `target` first; when the failing hello succeeds or the reference fails there
  * is nothing to bisect and `note` says so.
  */
-export async function bisectClientHello(target: ProbeTarget, failing: PrebuiltHello, reference: PrebuiltHello, opts: AttemptOptions = {}): Promise<HelloBisection> {
+export async function bisectClientHello(
+  target: ProbeTarget,
+  failing: PrebuiltHello,
+  reference: PrebuiltHello,
+  opts: AttemptOptions = {},
+): Promise<HelloBisection> {
   let connections = 0;
   const steps: HelloStep[] = [];
-  const raw = async (h: KeyedHello, version: PrebuiltHello['version'], recordVersion: number | undefined): Promise<AttemptResult> => {
+  const raw = async (
+    h: KeyedHello,
+    version: PrebuiltHello['version'],
+    recordVersion: number | undefined,
+  ): Promise<AttemptResult> => {
     connections++;
-    return attempt(target, { version, hello: h.hello, keyPairs: h.keyPairs, ...(recordVersion !== undefined ? { recordVersion } : {}) }, opts);
+    return attempt(
+      target,
+      { version, hello: h.hello, keyPairs: h.keyPairs, ...(recordVersion !== undefined ? { recordVersion } : {}) },
+      opts,
+    );
   };
   const f: KeyedHello = { hello: failing.hello, keyPairs: failing.keyPairs ?? [] };
   const r: KeyedHello = { hello: reference.hello, keyPairs: reference.keyPairs ?? [] };
@@ -143,8 +156,22 @@ export async function bisectClientHello(target: ProbeTarget, failing: PrebuiltHe
   const fr = await raw(f, failing.version, failing.recordVersion);
   const rr = await raw(r, reference.version, reference.recordVersion);
   const base = { failingBytes, failingOutcome: fr.outcome, referenceBytes, referenceOutcome: rr.outcome };
-  if (fr.outcome === 'negotiated') return { ...base, steps, cause: null, connections, note: 'the failing hello succeeded when sent again: nothing to bisect' };
-  if (rr.outcome !== 'negotiated') return { ...base, steps, cause: null, connections, note: `the reference hello failed too (${rr.outcome}): nothing to bisect towards` };
+  if (fr.outcome === 'negotiated')
+    return {
+      ...base,
+      steps,
+      cause: null,
+      connections,
+      note: 'the failing hello succeeded when sent again: nothing to bisect',
+    };
+  if (rr.outcome !== 'negotiated')
+    return {
+      ...base,
+      steps,
+      cause: null,
+      connections,
+      note: `the reference hello failed too (${rr.outcome}): nothing to bisect towards`,
+    };
 
   const ctx: Ctx = {
     failing: f,
@@ -156,7 +183,14 @@ export async function bisectClientHello(target: ProbeTarget, failing: PrebuiltHe
     async send(h, dimension, change) {
       const res = await raw(h, failing.version, failing.recordVersion);
       const success = res.outcome === 'negotiated';
-      steps.push({ dimension, change, helloBytes: recordBytes(h.hello, failing.recordVersion), outcome: res.outcome, success, alert: res.alert?.name ?? null });
+      steps.push({
+        dimension,
+        change,
+        helloBytes: recordBytes(h.hello, failing.recordVersion),
+        outcome: res.outcome,
+        success,
+        alert: res.alert?.name ?? null,
+      });
       return success;
     },
   };
@@ -174,7 +208,9 @@ export async function bisectClientHello(target: ProbeTarget, failing: PrebuiltHe
     steps,
     cause: cause ?? {
       code: 'unknown',
-      detail: tried.length ? `no single change made the hello succeed; tried: ${tried.join('; ')}` : 'the client hello and the reference differ in no dimension bisection varies',
+      detail: tried.length
+        ? `no single change made the hello succeed; tried: ${tried.join('; ')}`
+        : 'the client hello and the reference differ in no dimension bisection varies',
       tried,
     },
     connections,
@@ -189,16 +225,24 @@ async function sniStep(c: Ctx): Promise<HelloCause | null> {
   if (have === ref) return null;
   const change = `server_name ${have ?? '(none)'} → ${ref ?? '(none)'}`;
   if (!(await c.send({ ...c.failing, hello: withServerName(c.failing.hello, want) }, 'sni', change))) return null;
-  return { code: 'sni', detail: `the hello succeeds with ${ref === null ? 'no server_name' : `server_name ${ref}`} instead of ${have === null ? 'none' : have}` };
+  return {
+    code: 'sni',
+    detail: `the hello succeeds with ${ref === null ? 'no server_name' : `server_name ${ref}`} instead of ${have === null ? 'none' : have}`,
+  };
 }
 
 async function scsvStep(c: Ctx): Promise<HelloCause | null> {
   if (hasRenegotiationSignal(c.failing.hello)) return null;
-  const ok = await c.send({ ...c.failing, hello: withScsv(c.failing.hello) }, 'renegotiation-scsv', 'add TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746)');
+  const ok = await c.send(
+    { ...c.failing, hello: withScsv(c.failing.hello) },
+    'renegotiation-scsv',
+    'add TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746)',
+  );
   if (!ok) return null;
   return {
     code: 'renegotiation-scsv',
-    detail: 'the hello carries neither TLS_EMPTY_RENEGOTIATION_INFO_SCSV nor the renegotiation_info extension (RFC 5746, Section 3.4); with the SCSV added it succeeds',
+    detail:
+      'the hello carries neither TLS_EMPTY_RENEGOTIATION_INFO_SCSV nor the renegotiation_info extension (RFC 5746, Section 3.4); with the SCSV added it succeeds',
   };
 }
 
@@ -212,10 +256,12 @@ async function scsvStep(c: Ctx): Promise<HelloCause | null> {
 async function sizeStep(c: Ctx, reference: KeyedHello, spec: PrebuiltHello): Promise<HelloCause | null> {
   const S = c.failingBytes;
   const rv = spec.recordVersion;
-  const padder = (base: KeyedHello, recordVersion: number | undefined) => (n: number): KeyedHello | null => {
-    const h = withPadding(base.hello, n, recordVersion);
-    return h ? { ...base, hello: h } : null;
-  };
+  const padder =
+    (base: KeyedHello, recordVersion: number | undefined) =>
+    (n: number): KeyedHello | null => {
+      const h = withPadding(base.hello, n, recordVersion);
+      return h ? { ...base, hello: h } : null;
+    };
   const bare: KeyedHello = { ...reference, hello: withoutPadding(reference.hello) };
   let family = padder(bare, rv);
   let lo: number | null = null; // a size known to succeed, below the failure
@@ -238,7 +284,8 @@ async function sizeStep(c: Ctx, reference: KeyedHello, spec: PrebuiltHello): Pro
     const refBytes = recordBytes(reference.hello, rv);
     family = padder(c.failing, c.recordVersion);
     const up = family(refBytes);
-    if (!up || !(await c.send(up, 'hello-size', `pad the hello from ${S} to ${refBytes} bytes (RFC 7685)`))) return null;
+    if (!up || !(await c.send(up, 'hello-size', `pad the hello from ${S} to ${refBytes} bytes (RFC 7685)`)))
+      return null;
     floor = S;
   }
   const probe = async (n: number): Promise<boolean> => {
@@ -278,7 +325,13 @@ function compact(h: KeyedHello): KeyedHello {
  * the first size that fails (`first-failure`: `ok` succeeds, `hi` fails) or the first that succeeds
  * (`first-success`: `ok` fails, `hi` succeeds). Sizes `reachable` rejects are skipped upwards.
  */
-async function searchBoundary(ok: number, hi: number, succeeds: (n: number) => Promise<boolean>, want: 'first-failure' | 'first-success', reachable: (n: number) => boolean): Promise<number> {
+async function searchBoundary(
+  ok: number,
+  hi: number,
+  succeeds: (n: number) => Promise<boolean>,
+  want: 'first-failure' | 'first-success',
+  reachable: (n: number) => boolean,
+): Promise<number> {
   let a = ok;
   let b = hi;
   while (b - a > 1) {
@@ -298,11 +351,22 @@ async function suitesStep(c: Ctx): Promise<HelloCause | null> {
   const TLS13 = (s: number): boolean => s >= 0x1301 && s <= 0x1305;
   // The reference's suites, keeping the failing hello's TLS 1.3 suites and its SCSV choice (its own step).
   const scsv = f.includes(0x00ff);
-  const suites = [...new Set([...f.filter(TLS13), ...c.reference.hello.cipherSuites.filter((s) => s !== 0x00ff || scsv)])];
+  const suites = [
+    ...new Set([...f.filter(TLS13), ...c.reference.hello.cipherSuites.filter((s) => s !== 0x00ff || scsv)]),
+  ];
   if (scsv && !suites.includes(0x00ff)) suites.push(0x00ff);
   if (suites.length === f.length && suites.every((s, i) => s === f[i])) return null;
-  const ok = await c.send({ ...c.failing, hello: withCipherSuites(c.failing.hello, suites) }, 'cipher-suites', `cipher suites: the client's ${f.length} → the reference's ${suites.length}`);
-  return ok ? { code: 'cipher-suites', detail: `the hello succeeds with the reference's ${suites.length} cipher suites instead of the client's ${f.length}` } : null;
+  const ok = await c.send(
+    { ...c.failing, hello: withCipherSuites(c.failing.hello, suites) },
+    'cipher-suites',
+    `cipher suites: the client's ${f.length} → the reference's ${suites.length}`,
+  );
+  return ok
+    ? {
+        code: 'cipher-suites',
+        detail: `the hello succeeds with the reference's ${suites.length} cipher suites instead of the client's ${f.length}`,
+      }
+    : null;
 }
 
 async function groupsStep(c: Ctx): Promise<HelloCause | null> {
@@ -311,9 +375,16 @@ async function groupsStep(c: Ctx): Promise<HelloCause | null> {
   if (mine !== null) {
     const extra = mine.filter((g) => !theirs.includes(g)).slice(0, MAX_SINGLE_GROUP_TRIES);
     for (const g of extra) {
-      const without = withGroups(c.failing, mine.filter((x) => x !== g));
+      const without = withGroups(
+        c.failing,
+        mine.filter((x) => x !== g),
+      );
       if (await c.send(without, 'groups', `remove group ${groupName(g)} (and its key share)`)) {
-        return { code: 'groups', detail: `the hello succeeds without the group ${groupName(g)} (${hex4(g)})`, group: { code: g, name: groupName(g) } };
+        return {
+          code: 'groups',
+          detail: `the hello succeeds without the group ${groupName(g)} (${hex4(g)})`,
+          group: { code: g, name: groupName(g) },
+        };
       }
     }
   }
@@ -321,12 +392,24 @@ async function groupsStep(c: Ctx): Promise<HelloCause | null> {
   if (small && keyShareBytes(small.hello) < keyShareBytes(c.failing.hello)) {
     const change = `key_share: ${keyShareBytes(c.failing.hello)} → ${keyShareBytes(small.hello)} bytes (one ${groupName(small.keyPairs[0]!.group)} share)`;
     if (await c.send(small, 'key-share-size', change)) {
-      return { code: 'key-share-size', detail: `the hello succeeds with one ${groupName(small.keyPairs[0]!.group)} key share (${keyShareBytes(small.hello)} bytes of key_share) instead of ${keyShareBytes(c.failing.hello)} bytes` };
+      return {
+        code: 'key-share-size',
+        detail: `the hello succeeds with one ${groupName(small.keyPairs[0]!.group)} key share (${keyShareBytes(small.hello)} bytes of key_share) instead of ${keyShareBytes(c.failing.hello)} bytes`,
+      };
     }
   }
   if (mine !== null && theirs.length > 0 && !(mine.length === theirs.length && mine.every((g, i) => g === theirs[i]))) {
-    if (await c.send(withGroups(c.failing, theirs), 'groups', `groups: the client's ${mine.length} → the reference's ${theirs.length}`)) {
-      return { code: 'groups', detail: `the hello succeeds with the reference's groups (${theirs.map(groupName).join(', ')}) instead of the client's (${mine.map(groupName).join(', ')})` };
+    if (
+      await c.send(
+        withGroups(c.failing, theirs),
+        'groups',
+        `groups: the client's ${mine.length} → the reference's ${theirs.length}`,
+      )
+    ) {
+      return {
+        code: 'groups',
+        detail: `the hello succeeds with the reference's groups (${theirs.map(groupName).join(', ')}) instead of the client's (${mine.map(groupName).join(', ')})`,
+      };
     }
   }
   return null;
@@ -335,18 +418,35 @@ async function groupsStep(c: Ctx): Promise<HelloCause | null> {
 async function signatureStep(c: Ctx): Promise<HelloCause | null> {
   const mine = signatureSchemesOf(c.failing.hello);
   const theirs = signatureSchemesOf(c.reference.hello);
-  if (mine === null || theirs === null || (mine.length === theirs.length && mine.every((s, i) => s === theirs[i]))) return null;
-  const ok = await c.send({ ...c.failing, hello: withSignatureSchemes(c.failing.hello, theirs) }, 'signature-algorithms', `signature schemes: the client's ${mine.length} → the reference's ${theirs.length}`);
-  return ok ? { code: 'signature-algorithms', detail: `the hello succeeds with the reference's ${theirs.length} signature schemes instead of the client's ${mine.length}` } : null;
+  if (mine === null || theirs === null || (mine.length === theirs.length && mine.every((s, i) => s === theirs[i])))
+    return null;
+  const ok = await c.send(
+    { ...c.failing, hello: withSignatureSchemes(c.failing.hello, theirs) },
+    'signature-algorithms',
+    `signature schemes: the client's ${mine.length} → the reference's ${theirs.length}`,
+  );
+  return ok
+    ? {
+        code: 'signature-algorithms',
+        detail: `the hello succeeds with the reference's ${theirs.length} signature schemes instead of the client's ${mine.length}`,
+      }
+    : null;
 }
 
 async function extensionStep(c: Ctx): Promise<HelloCause | null> {
   const refTypes = new Set((c.reference.hello.extensions ?? []).map((e) => e.type));
-  const candidates = (c.failing.hello.extensions ?? []).map((e) => e.type).filter((t) => !VARIED_ELSEWHERE.has(t) && !refTypes.has(t)).slice(0, MAX_SINGLE_EXTENSION_TRIES);
+  const candidates = (c.failing.hello.extensions ?? [])
+    .map((e) => e.type)
+    .filter((t) => !VARIED_ELSEWHERE.has(t) && !refTypes.has(t))
+    .slice(0, MAX_SINGLE_EXTENSION_TRIES);
   for (const t of candidates) {
     const hello: ClientHello = withoutExtension(c.failing.hello, t);
     if (await c.send({ ...c.failing, hello }, 'extension', `remove extension ${extName(t)} (${t})`)) {
-      return { code: 'extension', detail: `the hello succeeds without the ${extName(t)} extension (type ${t})`, extension: { type: t, name: extName(t) } };
+      return {
+        code: 'extension',
+        detail: `the hello succeeds without the ${extName(t)} extension (type ${t})`,
+        extension: { type: t, name: extName(t) },
+      };
     }
   }
   return null;

@@ -20,7 +20,6 @@ export const RENEGOTIATION_SCSV = 0x00ff;
  */
 export const MAX_SINGLE_RECORD_BYTES = 5 + (1 << 14);
 
-
 /** Returns the bytes `hello` takes on the wire: its record(s), headers included. */
 export function recordBytes(hello: ClientHello, recordVersion: number = ProtocolVersion.TLS1_0): number {
   return encodeRecords(ContentType.handshake, recordVersion, encodeClientHello(hello)).length;
@@ -58,12 +57,17 @@ export function withPadding(hello: ClientHello, target: number, recordVersion?: 
 
 /** Returns true when `hello` carries TLS_EMPTY_RENEGOTIATION_INFO_SCSV or renegotiation_info (RFC 5746, Section 3.4). */
 export function hasRenegotiationSignal(hello: ClientHello): boolean {
-  return hello.cipherSuites.includes(RENEGOTIATION_SCSV) || (hello.extensions ?? []).some((e) => e.type === ExtensionType.renegotiation_info);
+  return (
+    hello.cipherSuites.includes(RENEGOTIATION_SCSV) ||
+    (hello.extensions ?? []).some((e) => e.type === ExtensionType.renegotiation_info)
+  );
 }
 
 /** Returns `hello` with the SCSV appended to its suites (RFC 5746, Section 3.4). */
 export function withScsv(hello: ClientHello): ClientHello {
-  return hello.cipherSuites.includes(RENEGOTIATION_SCSV) ? hello : { ...hello, cipherSuites: [...hello.cipherSuites, RENEGOTIATION_SCSV] };
+  return hello.cipherSuites.includes(RENEGOTIATION_SCSV)
+    ? hello
+    : { ...hello, cipherSuites: [...hello.cipherSuites, RENEGOTIATION_SCSV] };
 }
 
 /** Returns the server_name extension of `hello`, if any. */
@@ -95,7 +99,9 @@ export function groupsOf(hello: ClientHello): readonly number[] | null {
 }
 
 /** Returns the shares of `hello`'s key_share, or null when it sends none. */
-export function keySharesOf(hello: ClientHello): readonly { readonly group: number; readonly keyExchange: Uint8Array }[] | null {
+export function keySharesOf(
+  hello: ClientHello,
+): readonly { readonly group: number; readonly keyExchange: Uint8Array }[] | null {
   const e = (hello.extensions ?? []).find((x) => x.type === ExtensionType.key_share);
   return e?.kind === 'key_share' ? (e.shares ?? []) : null;
 }
@@ -158,13 +164,20 @@ export function withOneSmallShare(h: KeyedHello): KeyedHello | null {
   const g = SUPPORTED_KEY_SHARE_GROUPS.find((x) => offered.includes(x));
   if (g === undefined) return null;
   const pair = h.keyPairs.find((p) => p.group === g) ?? generateKeyShare(g);
-  const exts = (h.hello.extensions ?? []).map((e): Extension => (e.kind === 'key_share' ? { ...e, shares: [{ group: g, keyExchange: pair.publicKey }] } : e));
+  const exts = (h.hello.extensions ?? []).map(
+    (e): Extension => (e.kind === 'key_share' ? { ...e, shares: [{ group: g, keyExchange: pair.publicKey }] } : e),
+  );
   return { hello: { ...h.hello, extensions: exts }, keyPairs: [pair] };
 }
 
 /** Returns `hello` with `schemes` as its signature_algorithms. */
 export function withSignatureSchemes(hello: ClientHello, schemes: readonly number[]): ClientHello {
-  return { ...hello, extensions: (hello.extensions ?? []).map((e): Extension => (e.kind === 'signature_algorithms' ? { ...e, schemes: [...schemes] } : e)) };
+  return {
+    ...hello,
+    extensions: (hello.extensions ?? []).map(
+      (e): Extension => (e.kind === 'signature_algorithms' ? { ...e, schemes: [...schemes] } : e),
+    ),
+  };
 }
 
 /** Returns `hello` without extension `type`. */

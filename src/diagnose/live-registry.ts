@@ -55,11 +55,20 @@ export type RegRunner = (args: readonly string[]) => Promise<RegRun>;
 /** Runs the `reg` on PATH. */
 export const runReg: RegRunner = (args) =>
   new Promise((resolve, reject) => {
-    execFile('reg', [...args], { encoding: 'buffer', maxBuffer: MAX_QUERY_OUTPUT_BYTES, timeout: QUERY_TIMEOUT_MS, windowsHide: true }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: string | number }) | null;
-      if (e && typeof e.code === 'string') return reject(e);
-      resolve({ code: e ? Number(e.code ?? 1) : 0, stdout: new Uint8Array(stdout), stderr: Buffer.from(stderr).toString('utf8') });
-    });
+    execFile(
+      'reg',
+      [...args],
+      { encoding: 'buffer', maxBuffer: MAX_QUERY_OUTPUT_BYTES, timeout: QUERY_TIMEOUT_MS, windowsHide: true },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: string | number }) | null;
+        if (e && typeof e.code === 'string') return reject(e);
+        resolve({
+          code: e ? Number(e.code ?? 1) : 0,
+          stdout: new Uint8Array(stdout),
+          stderr: Buffer.from(stderr).toString('utf8'),
+        });
+      },
+    );
   });
 
 /**
@@ -86,7 +95,11 @@ export interface LiveRegistry {
 /** Resolves with the live keys; rejects with LiveRegistryError off Windows or when reg fails. */
 export async function readLiveRegistry(opts: { platform?: string; run?: RegRunner } = {}): Promise<LiveRegistry> {
   const platform = opts.platform ?? effectivePlatform();
-  if (platform !== 'win32') throw new LiveRegistryError('not-windows', `reading the live registry needs Windows (this is ${platform}): export the keys with reg export / reg query and run tlsprobe registry FILE`);
+  if (platform !== 'win32')
+    throw new LiveRegistryError(
+      'not-windows',
+      `reading the live registry needs Windows (this is ${platform}): export the keys with reg export / reg query and run tlsprobe registry FILE`,
+    );
   const run = opts.run ?? runReg;
   const parts: string[] = [];
   const missingKeys: string[] = [];
@@ -102,7 +115,10 @@ export async function readLiveRegistry(opts: { platform?: string; run?: RegRunne
         missingKeys.push(q[0]!);
         continue;
       }
-      throw new LiveRegistryError('reg-failed', `reg query ${q[0]} failed (exit ${r.code}): ${r.stderr.trim().split(/\r?\n/)[0] ?? ''}`);
+      throw new LiveRegistryError(
+        'reg-failed',
+        `reg query ${q[0]} failed (exit ${r.code}): ${r.stderr.trim().split(/\r?\n/)[0] ?? ''}`,
+      );
     }
     // reg writes the console code page; these keys are ASCII. Latin-1 keeps every byte.
     parts.push(Buffer.from(r.stdout).toString('latin1'));
@@ -113,7 +129,10 @@ export async function readLiveRegistry(opts: { platform?: string; run?: RegRunne
     snapshot = parseRegistryText(new Uint8Array(Buffer.from(text, 'latin1')));
   } catch (e) {
     if (!(e instanceof RegistryParseError)) throw e;
-    throw new LiveRegistryError('reg-failed', `reg query printed something tlsprobe cannot read: ${(e as Error).message}`);
+    throw new LiveRegistryError(
+      'reg-failed',
+      `reg query printed something tlsprobe cannot read: ${(e as Error).message}`,
+    );
   }
   return { snapshot, text, missingKeys, detected: detectWindowsVersion(snapshot) };
 }
@@ -145,6 +164,7 @@ export function checkWinHttp(snapshot: RegistrySnapshot, os: WindowsVersion | nu
 /** Returns a sentence on the WinHTTP checks, for the text report. */
 export function describeWinHttp(checks: readonly WinHttpCheck[], os: WindowsVersion | null): string {
   const bad = checks.filter((c) => c.status === 'missing' || c.status === 'wrong');
-  if (!bad.length) return `WinHTTP: TLS 1.2 available by default${os ? ` on ${WINDOWS_VERSION_INFO[os].label}` : ''} (DefaultSecureProtocols ${checks.map((c) => (c.actual === null ? 'absent' : `0x${c.actual.toString(16)}`)).join(' / ')}).`;
+  if (!bad.length)
+    return `WinHTTP: TLS 1.2 available by default${os ? ` on ${WINDOWS_VERSION_INFO[os].label}` : ''} (DefaultSecureProtocols ${checks.map((c) => (c.actual === null ? 'absent' : `0x${c.actual.toString(16)}`)).join(' / ')}).`;
   return `WinHTTP: set DefaultSecureProtocols=0x00000A00 (TLS 1.1 and 1.2; KB3140245 first) under ${bad.map((c) => c.path).join(' and ')}.`;
 }

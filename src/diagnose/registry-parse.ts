@@ -89,7 +89,10 @@ function decodeUtf16(bytes: Uint8Array, start: number, bigEndian: boolean): Deco
   const even = body.length - (body.length % 2);
   const text = new TextDecoder(bigEndian ? 'utf-16be' : 'utf-16le').decode(body.subarray(0, even));
   if (body.length % 2 !== 0) {
-    throw new RegistryParseError('the file ends in the middle of a UTF-16 character (truncated?)', lineOfOffset(text, text.length));
+    throw new RegistryParseError(
+      'the file ends in the middle of a UTF-16 character (truncated?)',
+      lineOfOffset(text, text.length),
+    );
   }
   return { text, encoding: bigEndian ? 'utf-16be' : 'utf-16le' };
 }
@@ -110,7 +113,8 @@ function decodeRegistryBytes(bytes: Uint8Array): Decoded {
   const b1 = bytes[1];
   if (b0 === 0xff && b1 === 0xfe) return decodeUtf16(bytes, 2, false);
   if (b0 === 0xfe && b1 === 0xff) return decodeUtf16(bytes, 2, true);
-  if (bytes.length >= 4 && b0 !== 0 && b1 === 0 && bytes[2] !== 0 && bytes[3] === 0) return decodeUtf16(bytes, 0, false);
+  if (bytes.length >= 4 && b0 !== 0 && b1 === 0 && bytes[2] !== 0 && bytes[3] === 0)
+    return decodeUtf16(bytes, 0, false);
   if (bytes.length >= 4 && b0 === 0 && b1 !== 0 && bytes[2] === 0 && bytes[3] !== 0) return decodeUtf16(bytes, 0, true);
   const hasBom = b0 === 0xef && b1 === 0xbb && bytes[2] === 0xbf;
   const body = hasBom ? bytes.subarray(3) : bytes;
@@ -119,7 +123,10 @@ function decodeRegistryBytes(bytes: Uint8Array): Decoded {
   } catch {
     if (hasBom) {
       const loose = new TextDecoder('utf-8').decode(body);
-      throw new RegistryParseError('the file starts with a UTF-8 byte-order mark but is not valid UTF-8', lineOfOffset(loose, loose.indexOf('\ufffd')));
+      throw new RegistryParseError(
+        'the file starts with a UTF-8 byte-order mark but is not valid UTF-8',
+        lineOfOffset(loose, loose.indexOf('\ufffd')),
+      );
     }
     return { text: new TextDecoder('windows-1252').decode(body), encoding: 'windows-1252' };
   }
@@ -129,7 +136,14 @@ function decodeRegistryBytes(bytes: Uint8Array): Decoded {
 // Key paths
 
 /** Root key names regedit accepts, and the abbreviations `reg.exe` accepts. */
-const ROOT_KEYS = ['HKEY_LOCAL_MACHINE', 'HKEY_CURRENT_USER', 'HKEY_CLASSES_ROOT', 'HKEY_USERS', 'HKEY_CURRENT_CONFIG', 'HKEY_DYN_DATA'] as const;
+const ROOT_KEYS = [
+  'HKEY_LOCAL_MACHINE',
+  'HKEY_CURRENT_USER',
+  'HKEY_CLASSES_ROOT',
+  'HKEY_USERS',
+  'HKEY_CURRENT_CONFIG',
+  'HKEY_DYN_DATA',
+] as const;
 const ROOT_ABBREVIATIONS: ReadonlyMap<string, string> = new Map([
   ['HKLM', 'HKEY_LOCAL_MACHINE'],
   ['HKCU', 'HKEY_CURRENT_USER'],
@@ -189,7 +203,9 @@ const REG = {
   QWORD: 11,
 } as const;
 
-export const REG_TYPE_NAMES: ReadonlyMap<string, number> = new Map(Object.entries(REG).map(([k, v]) => [`REG_${k}`, v]));
+export const REG_TYPE_NAMES: ReadonlyMap<string, number> = new Map(
+  Object.entries(REG).map(([k, v]) => [`REG_${k}`, v]),
+);
 
 const isBlank = (c: string | undefined): boolean => c === ' ' || c === '\t';
 const isHexDigit = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c);
@@ -220,7 +236,8 @@ function readQuoted(s: string, p: number, what: string, line: number): { text: s
     }
     i++;
   }
-  if (i >= s.length) throw new RegistryParseError(`${what} has no closing quote (a string must end on its own line)`, line);
+  if (i >= s.length)
+    throw new RegistryParseError(`${what} has no closing quote (a string must end on its own line)`, line);
   const body = s.slice(p + 1, i);
   // regedit escapes exactly these two; any other backslash is kept as written.
   return { text: escaped ? body.replace(/\\([\\"])/g, '$1') : body, end: i + 1 };
@@ -230,7 +247,10 @@ function readQuoted(s: string, p: number, what: string, line: number): { text: s
 function expectLineEnd(s: string, p: number, after: string, line: number): void {
   const q = skipBlanks(s, p);
   if (q < s.length && s[q] !== ';') {
-    throw new RegistryParseError(`unexpected "${s.slice(q, q + 20)}" after ${after} (only a ; comment may follow; regedit skips this line)`, line);
+    throw new RegistryParseError(
+      `unexpected "${s.slice(q, q + 20)}" after ${after} (only a ; comment may follow; regedit skips this line)`,
+      line,
+    );
   }
 }
 
@@ -361,7 +381,8 @@ function parseRegFile(lines: readonly string[], format: 'reg5' | 'regedit4', tab
     if (c === '[') {
       const close = raw.lastIndexOf(']');
       if (close < p0) throw new RegistryParseError('key line has no closing "]"', lineNo);
-      if (raw.slice(close + 1).trim() !== '') throw new RegistryParseError('unexpected text after the closing "]" of a key line', lineNo);
+      if (raw.slice(close + 1).trim() !== '')
+        throw new RegistryParseError('unexpected text after the closing "]" of a key line', lineNo);
       let inner = raw.slice(p0 + 1, close);
       const deletion = inner.startsWith('-');
       if (deletion) inner = inner.slice(1);
@@ -378,7 +399,10 @@ function parseRegFile(lines: readonly string[], format: 'reg5' | 'regedit4', tab
       continue;
     }
     if (c !== '"' && c !== '@') {
-      throw new RegistryParseError(`unrecognised line "${raw.slice(p0, p0 + 30)}" (expected [key], "name"=value, @=value or a ; comment)`, lineNo);
+      throw new RegistryParseError(
+        `unrecognised line "${raw.slice(p0, p0 + 30)}" (expected [key], "name"=value, @=value or a ; comment)`,
+        lineNo,
+      );
     }
     // Value name.
     let name: string;
@@ -395,7 +419,8 @@ function parseRegFile(lines: readonly string[], format: 'reg5' | 'regedit4', tab
     if (raw[p] !== '=') throw new RegistryParseError('expected "=" after the value name', lineNo);
     p = skipBlanks(raw, p + 1);
     if (current === null) throw new RegistryParseError('value line before any [key] line', lineNo);
-    if (current === 'deleted') throw new RegistryParseError('value line under a [-key] deletion (regedit applies no value there)', lineNo);
+    if (current === 'deleted')
+      throw new RegistryParseError('value line under a [-key] deletion (regedit applies no value there)', lineNo);
     const rest = raw.slice(p);
     let value: RegValue;
     if (rest.startsWith('-')) {
@@ -415,7 +440,10 @@ function parseRegFile(lines: readonly string[], format: 'reg5' | 'regedit4', tab
     } else {
       const m = /^hex(?:\(([0-9a-fA-F]{1,8})\))?:/.exec(rest);
       if (m === null) {
-        throw new RegistryParseError(`unknown value data "${rest.slice(0, 20)}" (expected "string", dword:, hex:, hex(N): or -)`, lineNo);
+        throw new RegistryParseError(
+          `unknown value data "${rest.slice(0, 20)}" (expected "string", dword:, hex:, hex(N): or -)`,
+          lineNo,
+        );
       }
       const regType = m[1] === undefined ? REG.BINARY : parseInt(m[1], 16);
       const bytes: number[] = [];
@@ -429,11 +457,15 @@ function parseRegFile(lines: readonly string[], format: 'reg5' | 'regedit4', tab
         // Blank lines and ; comment lines may sit between continued lines; anything else may not.
         let j = i + 1;
         while (j < lines.length && (lines[j]!.trim() === '' || lines[j]!.trimStart().startsWith(';'))) j++;
-        if (j >= lines.length) throw new RegistryParseError('the file ends after a "\\" that continues hex data', hexLineNo);
+        if (j >= lines.length)
+          throw new RegistryParseError('the file ends after a "\\" that continues hex data', hexLineNo);
         const next = lines[j]!;
         const q = skipBlanks(next, 0);
         if (!isHexDigit(next[q])) {
-          throw new RegistryParseError(`line ${hexLineNo} continues hex data with "\\" but this line does not start with hex bytes`, j + 1);
+          throw new RegistryParseError(
+            `line ${hexLineNo} continues hex data with "\\" but this line does not start with hex bytes`,
+            j + 1,
+          );
         }
         i = j;
         text = next;
@@ -460,11 +492,13 @@ function queryValue(typeName: string, data: string, line: number): RegValue {
   const regType = REG_TYPE_NAMES.get(typeName) ?? null;
   switch (regType) {
     case REG.DWORD: {
-      if (!/^0x[0-9a-fA-F]{1,8}$/.test(data)) throw new RegistryParseError(`REG_DWORD data "${data}" is not 0x followed by 1 to 8 hex digits`, line);
+      if (!/^0x[0-9a-fA-F]{1,8}$/.test(data))
+        throw new RegistryParseError(`REG_DWORD data "${data}" is not 0x followed by 1 to 8 hex digits`, line);
       return { type: 'dword', value: parseInt(data.slice(2), 16) >>> 0, regType, line };
     }
     case REG.QWORD: {
-      if (!/^0x[0-9a-fA-F]{1,16}$/.test(data)) throw new RegistryParseError(`REG_QWORD data "${data}" is not 0x followed by 1 to 16 hex digits`, line);
+      if (!/^0x[0-9a-fA-F]{1,16}$/.test(data))
+        throw new RegistryParseError(`REG_QWORD data "${data}" is not 0x followed by 1 to 16 hex digits`, line);
       const bytes = Buffer.alloc(8);
       bytes.writeBigUInt64LE(BigInt(data));
       return { type: 'qword', value: qwordValue(new Uint8Array(bytes)), regType, line };
@@ -478,7 +512,8 @@ function queryValue(typeName: string, data: string, line: number): RegValue {
       return { type: 'multi', value: data === '' ? [] : data.split('\\0'), regType, line };
     case REG.BINARY:
     case REG.NONE: {
-      if (!/^(?:[0-9a-fA-F]{2})*$/.test(data)) throw new RegistryParseError(`${typeName} data is not an even run of hex digits`, line);
+      if (!/^(?:[0-9a-fA-F]{2})*$/.test(data))
+        throw new RegistryParseError(`${typeName} data is not an even run of hex digits`, line);
       const bytes = Uint8Array.from(Buffer.from(data, 'hex'));
       return { type: regType === REG.BINARY ? 'binary' : 'other', value: bytes, regType, line };
     }
@@ -495,7 +530,8 @@ function parseRegQuery(lines: readonly string[], table: KeyTable): void {
     if (raw.trim() === '') continue;
     if (isBlank(raw[0])) {
       const m = QUERY_VALUE.exec(raw);
-      if (m === null) throw new RegistryParseError('indented line is not "name    REG_TYPE    data" as reg query prints it', lineNo);
+      if (m === null)
+        throw new RegistryParseError('indented line is not "name    REG_TYPE    data" as reg query prints it', lineNo);
       if (current === null) throw new RegistryParseError('value line before any key line', lineNo);
       const name = m[1]!.trim() === '(Default)' ? '' : m[1]!.trim();
       current.set(name.toLowerCase(), queryValue(m[2]!, m[3] ?? '', lineNo));
@@ -512,7 +548,10 @@ function parseRegQuery(lines: readonly string[], table: KeyTable): void {
       current = null;
       continue;
     }
-    throw new RegistryParseError(`unrecognised line "${raw.slice(0, 30)}" in reg query output (expected a HKEY_... key line or an indented value line)`, lineNo);
+    throw new RegistryParseError(
+      `unrecognised line "${raw.slice(0, 30)}" in reg query output (expected a HKEY_... key line or an indented value line)`,
+      lineNo,
+    );
   }
 }
 
@@ -542,9 +581,15 @@ export function parseRegistryText(bytes: Uint8Array): RegistrySnapshot {
       format = 'reg-query';
       parseRegQuery(lines, table);
     } else if (line.trim() === HEADER_REG5 || line.trim() === HEADER_REGEDIT4) {
-      throw new RegistryParseError(`the "${line.trim()}" header must be the first line (regedit rejects blank lines before it)`, 1);
+      throw new RegistryParseError(
+        `the "${line.trim()}" header must be the first line (regedit rejects blank lines before it)`,
+        1,
+      );
     } else if (line.trimStart().startsWith('[')) {
-      throw new RegistryParseError(`missing header: a .reg file starts with "${HEADER_REG5}" (or "${HEADER_REGEDIT4}")`, 1);
+      throw new RegistryParseError(
+        `missing header: a .reg file starts with "${HEADER_REG5}" (or "${HEADER_REGEDIT4}")`,
+        1,
+      );
     } else {
       throw new RegistryParseError(`not a .reg export or reg query output: "${line.trim().slice(0, 40)}"`, at + 1);
     }
@@ -570,4 +615,3 @@ export function mergeSnapshots(base: RegistrySnapshot, patch: RegistrySnapshot):
   }
   return { keys: table.keys, format: base.format, deletedKeys: table.deleted, encoding: base.encoding };
 }
-

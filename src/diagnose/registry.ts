@@ -25,7 +25,14 @@ export type { WindowsVersion };
 
 import { HEADER_REG5, keyOf, REG_TYPE_NAMES, type RegValue, type RegistrySnapshot } from './registry-parse.js';
 
-export { MAX_REGISTRY_FILE_BYTES, RegistryParseError, mergeSnapshots, parseRegistryText, type RegValue, type RegistrySnapshot } from './registry-parse.js';
+export {
+  MAX_REGISTRY_FILE_BYTES,
+  RegistryParseError,
+  mergeSnapshots,
+  parseRegistryText,
+  type RegValue,
+  type RegistrySnapshot,
+} from './registry-parse.js';
 
 // ---------------------------------------------------------------------------------------------
 // Checks
@@ -69,7 +76,10 @@ const SELECT_KEY = 'HKEY_LOCAL_MACHINE\\SYSTEM\\SELECT';
 const CONTROL_SET_N = /^HKEY_LOCAL_MACHINE\\SYSTEM\\(CONTROLSET\d{3})(?:\\|$)/;
 const NT_CURRENT_VERSION_KEY = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
 const SCHANNEL_KEY = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL';
-const DOTNET_ROOT_KEYS = ['HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework'];
+const DOTNET_ROOT_KEYS = [
+  'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework',
+  'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework',
+];
 
 function hasKeyUnder(snapshot: RegistrySnapshot, key: string): boolean {
   for (const k of snapshot.keys.keys()) if (k === key || k.startsWith(`${key}\\`)) return true;
@@ -97,12 +107,18 @@ function resolveControlSet(snapshot: RegistrySnapshot): { prefix: string; note: 
   if (current?.type === 'dword') {
     const name = `CONTROLSET${String(current.value).padStart(3, '0')}`;
     if (sets.has(name)) {
-      return { prefix: `HKEY_LOCAL_MACHINE\\SYSTEM\\${name}`, note: `The file has no CurrentControlSet; SChannel values were read from ${controlSetName(name)}, which SYSTEM\\Select "Current" names.` };
+      return {
+        prefix: `HKEY_LOCAL_MACHINE\\SYSTEM\\${name}`,
+        note: `The file has no CurrentControlSet; SChannel values were read from ${controlSetName(name)}, which SYSTEM\\Select "Current" names.`,
+      };
     }
   }
   if (sets.size === 1) {
     const [name] = [...sets] as [string];
-    return { prefix: `HKEY_LOCAL_MACHINE\\SYSTEM\\${name}`, note: `The file has no CurrentControlSet; SChannel values were read from ${controlSetName(name)}, the only control set in it.` };
+    return {
+      prefix: `HKEY_LOCAL_MACHINE\\SYSTEM\\${name}`,
+      note: `The file has no CurrentControlSet; SChannel values were read from ${controlSetName(name)}, the only control set in it.`,
+    };
   }
   return {
     prefix: CURRENT_CONTROL_SET,
@@ -144,31 +160,49 @@ export function detectWindowsVersion(snapshot: RegistrySnapshot): DetectedWindow
   };
   const buildText = str('currentbuild') ?? str('currentbuildnumber');
   const build = buildText !== null && /^\d+$/.test(buildText) ? Number(buildText) : null;
-  const nt = { productName: str('productname'), installationType: str('installationtype'), currentVersion: str('currentversion'), currentBuild: build };
+  const nt = {
+    productName: str('productname'),
+    installationType: str('installationtype'),
+    currentVersion: str('currentversion'),
+    currentBuild: build,
+  };
   const version = windowsVersionFromNt(nt);
   if (version === null) return null;
-  const evidence = [nt.productName !== null ? `ProductName "${nt.productName}"` : null, nt.installationType !== null ? `InstallationType "${nt.installationType}"` : null, `build ${build}`]
+  const evidence = [
+    nt.productName !== null ? `ProductName "${nt.productName}"` : null,
+    nt.installationType !== null ? `InstallationType "${nt.installationType}"` : null,
+    `build ${build}`,
+  ]
     .filter((x) => x !== null)
     .join(', ');
   return { version, evidence };
 }
 
-function checkOne(setting: RegistrySetting, v: RegValue | undefined, os: WindowsVersion | null, notes: string[]): RegistryCheck {
+function checkOne(
+  setting: RegistrySetting,
+  v: RegValue | undefined,
+  os: WindowsVersion | null,
+  notes: string[],
+): RegistryCheck {
   const base = { path: setting.path, name: setting.name, expected: setting.value };
   if (v === undefined) {
-    const missingOk = setting.component === 'schannel' && os !== null && WINDOWS_VERSION_INFO[os].tls12ClientDefault === 'enabled';
+    const missingOk =
+      setting.component === 'schannel' && os !== null && WINDOWS_VERSION_INFO[os].tls12ClientDefault === 'enabled';
     return { ...base, actual: null, status: missingOk ? 'missing-ok' : 'missing' };
   }
   if (v.type !== 'dword') {
     // .NET reads these only when they are REG_DWORD (referencesource System/Net/ServicePointManager.cs:
     // GetValueKind(...) == RegistryValueKind.DWord); SChannel reads its protocol values as DWORDs.
-    notes.push(`${setting.path}\\${setting.name} is ${typeName(v)} (line ${v.line}), not REG_DWORD: it is treated as absent, and the fix replaces it.`);
+    notes.push(
+      `${setting.path}\\${setting.name} is ${typeName(v)} (line ${v.line}), not REG_DWORD: it is treated as absent, and the fix replaces it.`,
+    );
     return { ...base, actual: null, status: 'wrong' };
   }
   const actual = v.value as number;
   if (setting.component === 'schannel' && setting.name === 'Enabled') {
     // SChannel treats any nonzero Enabled as on; Microsoft's own examples used 0xFFFFFFFF.
-    if (actual !== 0 && actual !== 1) notes.push(`${setting.path}\\Enabled is 0x${actual.toString(16)}: SChannel reads any nonzero value as enabled.`);
+    if (actual !== 0 && actual !== 1)
+      notes.push(`${setting.path}\\Enabled is 0x${actual.toString(16)}: SChannel reads any nonzero value as enabled.`);
     return { ...base, actual, status: actual !== 0 ? 'ok' : 'wrong' };
   }
   // DisabledByDefault: any nonzero value keeps TLS 1.2 off unless an application asks for it.
@@ -224,19 +258,27 @@ export function checkRegistry(snapshot: RegistrySnapshot, os: WindowsVersion | n
   if (os === null) {
     notes.push(...versionNotes());
     if (tls12 === 'unknown') {
-      notes.push('With the SChannel values absent, TLS 1.2 is enabled on Windows Server 2012 R2 and newer and disabled on 2008 SP2, 2008 R2, 7 and 2012.');
+      notes.push(
+        'With the SChannel values absent, TLS 1.2 is enabled on Windows Server 2012 R2 and newer and disabled on 2008 SP2, 2008 R2, 7 and 2012.',
+      );
     }
     if (detected !== null) {
-      notes.push(`The file's Windows NT\\CurrentVersion key says ${WINDOWS_VERSION_INFO[detected.version].label} (${detected.evidence}): run again with --os ${detected.version}.`);
+      notes.push(
+        `The file's Windows NT\\CurrentVersion key says ${WINDOWS_VERSION_INFO[detected.version].label} (${detected.evidence}): run again with --os ${detected.version}.`,
+      );
     }
   } else {
     if (detected !== null && detected.version !== os) {
-      notes.push(`--os says ${WINDOWS_VERSION_INFO[os].label} but the file's Windows NT\\CurrentVersion key says ${WINDOWS_VERSION_INFO[detected.version].label} (${detected.evidence}).`);
+      notes.push(
+        `--os says ${WINDOWS_VERSION_INFO[os].label} but the file's Windows NT\\CurrentVersion key says ${WINDOWS_VERSION_INFO[detected.version].label} (${detected.evidence}).`,
+      );
     }
     const schannelAbsent = enabled === undefined || disabledByDefault === undefined;
     const label = WINDOWS_VERSION_INFO[os].label;
     if (osDefault === 'needs-update') {
-      notes.push('On Windows Server 2008 SP2 TLS 1.2 does not exist until KB4019276 is installed: the SChannel values have no effect before it.');
+      notes.push(
+        'On Windows Server 2008 SP2 TLS 1.2 does not exist until KB4019276 is installed: the SChannel values have no effect before it.',
+      );
     } else if (schannelAbsent) {
       notes.push(
         osDefault === 'disabled'
@@ -254,12 +296,18 @@ export function checkRegistry(snapshot: RegistrySnapshot, os: WindowsVersion | n
   }
   const schannelRoot = keyOf(SCHANNEL_KEY).replace(CURRENT_CONTROL_SET, cs.prefix);
   if (!hasKeyUnder(snapshot, schannelRoot)) {
-    notes.push(`The file has no key under ${SCHANNEL_KEY}: if it is a partial export, export that key too, or absent values cannot be told from values not exported.`);
+    notes.push(
+      `The file has no key under ${SCHANNEL_KEY}: if it is a partial export, export that key too, or absent values cannot be told from values not exported.`,
+    );
   }
   if (!DOTNET_ROOT_KEYS.some((k) => hasKeyUnder(snapshot, keyOf(k)))) {
-    notes.push('The file has no key under HKLM\\SOFTWARE\\Microsoft\\.NETFramework: if it is a partial export, export the .NET keys too.');
+    notes.push(
+      'The file has no key under HKLM\\SOFTWARE\\Microsoft\\.NETFramework: if it is a partial export, export the .NET keys too.',
+    );
   } else if (!hasKeyUnder(snapshot, keyOf(DOTNET_ROOT_KEYS[1]!))) {
-    notes.push('The file has no WOW6432Node .NET key: 32-bit processes on 64-bit Windows read that one (on 32-bit Windows it does not exist and those two checks can be ignored).');
+    notes.push(
+      'The file has no WOW6432Node .NET key: 32-bit processes on 64-bit Windows read that one (on 32-bit Windows it does not exist and those two checks can be ignored).',
+    );
   }
 
   if (tls12 === 'disabled' || !dotnetStrongCrypto) notes.push(SYMPTOMS_NOTE);
@@ -331,7 +379,9 @@ function shortPath(path: string): string {
 /** Returns the report as plain text for a terminal: verdicts, one line per value grouped by key, prerequisites, notes, and what the fix would set. */
 export function renderRegistryReport(report: RegistryReport): string {
   const out: string[] = [];
-  out.push(`Windows registry check for TLS 1.2: ${report.os !== null ? WINDOWS_VERSION_INFO[report.os].label : 'Windows version not stated'}`);
+  out.push(
+    `Windows registry check for TLS 1.2: ${report.os !== null ? WINDOWS_VERSION_INFO[report.os].label : 'Windows version not stated'}`,
+  );
   out.push(`  SChannel TLS 1.2 client: ${report.tls12}`);
   out.push(`  .NET Framework strong crypto / system TLS versions: ${report.dotnetStrongCrypto ? 'yes' : 'no'}`);
   out.push('');
@@ -343,7 +393,9 @@ export function renderRegistryReport(report: RegistryReport): string {
       lastPath = c.path;
     }
     const actual = c.actual === null ? (c.status === 'wrong' ? 'not a REG_DWORD' : 'absent') : formatDword(c.actual);
-    out.push(`  ${c.name.padEnd(width)}  ${STATUS_TEXT[c.status].padEnd(13)}  expected ${formatDword(c.expected)}, found ${actual}`);
+    out.push(
+      `  ${c.name.padEnd(width)}  ${STATUS_TEXT[c.status].padEnd(13)}  expected ${formatDword(c.expected)}, found ${actual}`,
+    );
   }
   if (report.prerequisites.length > 0) {
     out.push('');
@@ -362,7 +414,9 @@ export function renderRegistryReport(report: RegistryReport): string {
   if (report.fix === null) {
     out.push('Nothing to fix.');
   } else {
-    out.push(`To fix: set ${toFix.length} value${toFix.length === 1 ? '' : 's'} (--fix OUT.reg writes them as a .reg file to import with regedit, then restart Windows):`);
+    out.push(
+      `To fix: set ${toFix.length} value${toFix.length === 1 ? '' : 's'} (--fix OUT.reg writes them as a .reg file to import with regedit, then restart Windows):`,
+    );
     for (const c of toFix) out.push(`  ${shortPath(c.path)}\\${c.name} = ${formatDword(c.expected)} (REG_DWORD)`);
   }
   // Key paths, value names and notes come from the user's file.

@@ -47,7 +47,10 @@ export const DOTNET_TLS_SETTINGS: readonly RegistrySetting[] = DOTNET_KEYS.flatM
 ]);
 
 /** Every value the registry check looks at, SChannel first. */
-export const TLS12_CLIENT_SETTINGS: readonly RegistrySetting[] = [...SCHANNEL_TLS12_CLIENT_SETTINGS, ...DOTNET_TLS_SETTINGS];
+export const TLS12_CLIENT_SETTINGS: readonly RegistrySetting[] = [
+  ...SCHANNEL_TLS12_CLIENT_SETTINGS,
+  ...DOTNET_TLS_SETTINGS,
+];
 
 /** An update that must be installed before the registry settings take effect. */
 export interface Prerequisite {
@@ -119,8 +122,7 @@ export function tls12ClientRemediation(os: WindowsVersion | null): Remediation[]
       text: `TLS 1.2 is enabled by default in SChannel on ${WINDOWS_VERSION_INFO[os as WindowsVersion].label}: absent keys are fine, but if ${SCHANNEL_TLS12_CLIENT_KEY} exists it must hold ${schannelValues}.`,
     });
   } else {
-    const appliesTo: WindowsVersion[] =
-      os === null ? (['2008', '2008r2', '7', '2012'] as WindowsVersion[]) : [os];
+    const appliesTo: WindowsVersion[] = os === null ? (['2008', '2008r2', '7', '2012'] as WindowsVersion[]) : [os];
     out.push({
       kind: 'registry',
       keys: SCHANNEL_TLS12_CLIENT_SETTINGS,

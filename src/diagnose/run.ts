@@ -83,7 +83,13 @@ export async function runDiagnosis(host: string, opts: RunDiagnosisOptions): Pro
   const base = { host, port: opts.port, os: opts.os ?? null, ...(opts.via ? { via: formatVia(opts.via) } : {}) };
   const direct = directScan ? { direct: directScan.addresses[0] ?? null } : {};
   if (main.dnsError) {
-    return { scan: main, noSniScan: null, directScan, client: null, diagnosis: decideVerdict({ ...base, withSni: null, dnsError: main.dnsError }) };
+    return {
+      scan: main,
+      noSniScan: null,
+      directScan,
+      client: null,
+      diagnosis: decideVerdict({ ...base, withSni: null, dnsError: main.dnsError }),
+    };
   }
   const first = main.addresses[0] ?? null;
   const anyHandshake = first?.versions.some((r) => r?.supported) ?? false;
@@ -94,7 +100,10 @@ export async function runDiagnosis(host: string, opts: RunDiagnosisOptions): Pro
     noSniScan = await scan(first.address, { ...proxied, sni: null, versions: ['TLS1.2', 'TLS1.3'] });
   }
 
-  const chain = first && first.certificates.length > 0 && opts.chainCheck ? opts.chainCheck([...first.certificates], sni ?? host) : null;
+  const chain =
+    first && first.certificates.length > 0 && opts.chainCheck
+      ? opts.chainCheck([...first.certificates], sni ?? host)
+      : null;
   const attemptOpts = attemptOptionsOf(opts);
   const client = first ? await tryClient(host, opts.port, first, sni, opts.client, attemptOpts) : null;
   const diagnosis = decideVerdict({
@@ -122,7 +131,14 @@ function scanned(s: AddressScan, v: ProbeVersion): AttemptResult | undefined {
  * (or, by default, the scan's TLS 1.3/1.2 attempts), bisected against a scan hello that negotiated
  * when it failed. Null when nothing connected, or when the default client has nothing to bisect.
  */
-async function tryClient(host: string, port: number, first: AddressScan, sni: string | null, profile: ClientLike | undefined, opts: AttemptOptions): Promise<ClientFacts | null> {
+async function tryClient(
+  host: string,
+  port: number,
+  first: AddressScan,
+  sni: string | null,
+  profile: ClientLike | undefined,
+  opts: AttemptOptions,
+): Promise<ClientFacts | null> {
   const target = { host, address: first.address, port };
   let ref: HelloOptions | null | undefined; // undefined: not looked for yet
   const reference = async (): Promise<HelloOptions | null> => {
@@ -137,10 +153,20 @@ async function tryClient(host: string, port: number, first: AddressScan, sni: st
     const hello = profile.build(sni);
     const a = await attempt(target, hello, opts);
     const modern = profile.versions.includes('TLS1.2') || profile.versions.includes('TLS1.3');
-    const legacyRefusedToo = !modern && profile.versions.some((v) => scanned(first, v) !== undefined && scanned(first, v)?.outcome !== 'negotiated');
-    const r = a.outcome !== 'negotiated' && !legacyRefusedToo && !isConnectFailureOutcome(a.outcome) ? await reference() : null;
+    const legacyRefusedToo =
+      !modern &&
+      profile.versions.some((v) => scanned(first, v) !== undefined && scanned(first, v)?.outcome !== 'negotiated');
+    const r =
+      a.outcome !== 'negotiated' && !legacyRefusedToo && !isConnectFailureOutcome(a.outcome) ? await reference() : null;
     const bisection = r ? await bisectClientHello(target, hello, prebuilt(r), opts) : null;
-    return { name: profile.name, title: profile.title, versions: profile.versions, attempt: a, bisection, referenceVersion: r?.version ?? null };
+    return {
+      name: profile.name,
+      title: profile.title,
+      versions: profile.versions,
+      attempt: a,
+      bisection,
+      referenceVersion: r?.version ?? null,
+    };
   }
   // The default client: a current client offering TLS 1.3 and 1.2. Only when neither of the scan's
   // hellos worked but another hello does is there a hello of its own to bisect.
@@ -168,7 +194,15 @@ async function tryClient(host: string, port: number, first: AddressScan, sni: st
 const FALLBACK_REFERENCES: readonly Omit<HelloOptions, 'sni'>[] = [
   { version: 'TLS1.2', groups: [NamedGroup.x25519] },
   { version: 'TLS1.2', groups: [NamedGroup.secp256r1] },
-  { version: 'TLS1.2', groups: [NamedGroup.x25519, NamedGroup.secp256r1], signatureSchemes: [SignatureScheme.rsa_pss_rsae_sha256, SignatureScheme.rsa_pkcs1_sha256, SignatureScheme.ecdsa_secp256r1_sha256] },
+  {
+    version: 'TLS1.2',
+    groups: [NamedGroup.x25519, NamedGroup.secp256r1],
+    signatureSchemes: [
+      SignatureScheme.rsa_pss_rsae_sha256,
+      SignatureScheme.rsa_pkcs1_sha256,
+      SignatureScheme.ecdsa_secp256r1_sha256,
+    ],
+  },
   { version: 'TLS1.3', groups: [NamedGroup.x25519] },
 ];
 
@@ -176,7 +210,12 @@ const FALLBACK_REFERENCES: readonly Omit<HelloOptions, 'sni'>[] = [
  * Returns the options of a hello the endpoint accepts: the scan's best that negotiated, else the
  * first of `FALLBACK_REFERENCES` that does when the endpoint took connections; null when none does.
  */
-async function findReference(target: { host: string; address: string; port: number }, first: AddressScan, sni: string | null, opts: AttemptOptions): Promise<HelloOptions | null> {
+async function findReference(
+  target: { host: string; address: string; port: number },
+  first: AddressScan,
+  sni: string | null,
+  opts: AttemptOptions,
+): Promise<HelloOptions | null> {
   const v = REFERENCE_ORDER.find((x) => scanned(first, x)?.outcome === 'negotiated');
   if (v) return { version: v, sni };
   if (!first.versions.some((r) => r && !isConnectFailureOutcome(r.outcome))) return null;

@@ -131,7 +131,8 @@ export function versionLabel(v: ProbeVersion): string {
 export function evidenceOf(r: AttemptResult, label: string = r.version): Evidence {
   let detail: string;
   if (r.outcome === 'negotiated') {
-    const v = r.negotiatedVersion === null ? versionLabel(r.version) : displayName(PROTOCOL_VERSIONS, r.negotiatedVersion);
+    const v =
+      r.negotiatedVersion === null ? versionLabel(r.version) : displayName(PROTOCOL_VERSIONS, r.negotiatedVersion);
     detail = `ServerHello: ${v}${r.cipherSuiteName ? `, ${r.cipherSuiteName}` : ''}${r.helloRetryRequest ? ' (after a HelloRetryRequest)' : ''}`;
   } else if (r.outcome === 'alert' && r.alert) {
     detail = `${describeOutcome(r.outcome)}: ${r.alert.levelName} ${r.alert.name} (${r.alert.description})`;
@@ -174,7 +175,12 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
   const where = input.host ? `${input.host}${input.port !== undefined ? `:${input.port}` : ''}` : 'the endpoint';
   const os = input.os ?? null;
   const holding: { verdict: Verdict; remediation: Remediation[] }[] = [];
-  const add = (code: VerdictCode, summary: string, remediation: Remediation[] = [], extra: { cause?: HelloCause } = {}): void => {
+  const add = (
+    code: VerdictCode,
+    summary: string,
+    remediation: Remediation[] = [],
+    extra: { cause?: HelloCause } = {},
+  ): void => {
     holding.push({ verdict: { code, summary, ...extra }, remediation });
   };
   const client = input.client ?? null;
@@ -183,7 +189,12 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
     add(
       'endpoint-unreachable',
       `${input.host ? `The name ${input.host}` : 'The host name'} did not resolve (${input.dnsError.code}): no connection was made, so this is not a TLS problem.`,
-      [{ kind: 'network', text: `Check the DNS server this machine uses (and split DNS or private endpoints for cloud names): ${input.dnsError.message}.` }],
+      [
+        {
+          kind: 'network',
+          text: `Check the DNS server this machine uses (and split DNS or private endpoints for cloud names): ${input.dnsError.message}.`,
+        },
+      ],
     );
     return finish(holding, [], client);
   }
@@ -197,7 +208,9 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
     ...[...attempts.values()].map((r) => evidenceOf(r, proxied ? `${r.version} via proxy` : r.version)),
     ...[...noSni.values()].map((r) => evidenceOf(r, `${r.version} without SNI${proxied ? ' via proxy' : ''}`)),
     ...[...direct.values()].map((r) => evidenceOf(r, `${r.version} direct`)),
-    ...(client && client.name !== 'default' ? [evidenceOf(client.attempt, `client ${client.name}${proxied ? ' via proxy' : ''}`)] : []),
+    ...(client && client.name !== 'default'
+      ? [evidenceOf(client.attempt, `client ${client.name}${proxied ? ' via proxy' : ''}`)]
+      : []),
   ];
   const all = [...attempts.values()];
   const connected = all.filter((r) => !isConnectFailure(r.outcome));
@@ -216,24 +229,35 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
       first.outcome === 'connect-timeout'
         ? 'the TCP connection timed out (no answer to SYN)'
         : `the TCP connection was refused or unreachable${first.errorCode ? ` (${first.errorCode})` : ''}`;
-    add('endpoint-unreachable', `No ClientHello reached ${where}: ${how}. This is not a TLS problem; no TLS setting changes it.`, [
-      {
-        kind: 'network',
-        text:
-          first.outcome === 'connect-timeout'
-            ? `Outbound TCP to ${where} is dropped: check the firewall, proxy requirements and routing for this port.`
-            : `Nothing accepted the connection on ${where}: check the address and port, and whether a firewall rejects the port outbound.`,
-      },
-    ]);
+    add(
+      'endpoint-unreachable',
+      `No ClientHello reached ${where}: ${how}. This is not a TLS problem; no TLS setting changes it.`,
+      [
+        {
+          kind: 'network',
+          text:
+            first.outcome === 'connect-timeout'
+              ? `Outbound TCP to ${where} is dropped: check the firewall, proxy requirements and routing for this port.`
+              : `Nothing accepted the connection on ${where}: check the address and port, and whether a firewall rejects the port outbound.`,
+        },
+      ],
+    );
     return finish(holding, evidence, client);
   }
 
   // The proxy: a reset through it where the direct hello got a TLS answer (a handshake or an alert)
   // is the proxy's doing. That is the 10054 a client behind the proxy sees.
-  const proxyResets = [...direct.entries()].filter(([v, d]) => attempts.get(v)?.outcome === 'reset' && (d.outcome === 'negotiated' || d.outcome === 'alert'));
+  const proxyResets = [...direct.entries()].filter(
+    ([v, d]) => attempts.get(v)?.outcome === 'reset' && (d.outcome === 'negotiated' || d.outcome === 'alert'),
+  );
   if (proxyResets.length > 0) {
     const via = input.via ?? 'the proxy';
-    const directly = proxyResets.map(([v, d]) => `${versionLabel(v)}: ${d.outcome === 'negotiated' ? 'handshake accepted' : `${d.alert?.name ?? 'an'} alert`}`).join('; ');
+    const directly = proxyResets
+      .map(
+        ([v, d]) =>
+          `${versionLabel(v)}: ${d.outcome === 'negotiated' ? 'handshake accepted' : `${d.alert?.name ?? 'an'} alert`}`,
+      )
+      .join('; ');
     add(
       'proxy-resets',
       `Through the proxy ${via}, the ${joinVersions(proxyResets.map(([v]) => v))} ClientHello to ${where} is answered with a TCP reset (error 10054, WSAECONNRESET), while the same hello sent directly gets a TLS answer (${directly}). The proxy resets or inspects this TLS traffic; the endpoint is not the cause.`,
@@ -254,27 +278,53 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
 
   if (modernOk.length === 0 && !connected.some((r) => r.outcome === 'negotiated')) {
     if (outcomes.has('malformed')) {
-      add('not-tls', `Something other than a TLS server answers on ${where}: the reply to the ClientHello is not TLS.`, [
-        { kind: 'network', text: 'Check the port, and whether this network requires an HTTP proxy (a proxy or captive portal answers in plain HTTP).' },
-      ]);
+      add(
+        'not-tls',
+        `Something other than a TLS server answers on ${where}: the reply to the ClientHello is not TLS.`,
+        [
+          {
+            kind: 'network',
+            text: 'Check the port, and whether this network requires an HTTP proxy (a proxy or captive portal answers in plain HTTP).',
+          },
+        ],
+      );
     } else if (only('reset')) {
       add(
         'reset-always',
         `Every ClientHello (${probedList}) was answered with a TCP reset, TLS 1.2 included: a firewall, IPS or proxy between this machine and ${where} cuts the connection. This is not about TLS versions: enabling TLS 1.2 on the client will not help.`,
-        [{ kind: 'network', text: `Check the firewall, IPS and proxy rules for ${where} (many filter on the SNI name); try from another network to confirm.` }],
+        [
+          {
+            kind: 'network',
+            text: `Check the firewall, IPS and proxy rules for ${where} (many filter on the SNI name); try from another network to confirm.`,
+          },
+        ],
       );
     } else if (only('closed')) {
-      add('closed-always', `Every ClientHello (${probedList}) was met with a silent close (FIN, no TLS answer): something in front of ${where} drops TLS, or the service is not TLS.`, [
-        { kind: 'network', text: `Check the service behind ${where} and any proxy or load balancer in front of it.` },
-      ]);
+      add(
+        'closed-always',
+        `Every ClientHello (${probedList}) was met with a silent close (FIN, no TLS answer): something in front of ${where} drops TLS, or the service is not TLS.`,
+        [{ kind: 'network', text: `Check the service behind ${where} and any proxy or load balancer in front of it.` }],
+      );
     } else if (only('timeout')) {
-      add('timeout-always', `${where} accepted the TCP connection but never answered any ClientHello (${probedList}): a middlebox swallows TLS, or the service does not speak TLS first.`, [
-        { kind: 'network', text: 'Check for a proxy that must be used explicitly, and for deep packet inspection that holds TLS traffic.' },
-      ]);
+      add(
+        'timeout-always',
+        `${where} accepted the TCP connection but never answered any ClientHello (${probedList}): a middlebox swallows TLS, or the service does not speak TLS first.`,
+        [
+          {
+            kind: 'network',
+            text: 'Check for a proxy that must be used explicitly, and for deep packet inspection that holds TLS traffic.',
+          },
+        ],
+      );
     } else {
-      const refused = connected.map((r) => `${versionLabel(r.version)}: ${r.alert ? r.alert.name : r.outcome}`).join('; ');
+      const refused = connected
+        .map((r) => `${versionLabel(r.version)}: ${r.alert ? r.alert.name : r.outcome}`)
+        .join('; ');
       add('no-tls12', `No TLS version completed a handshake with ${where} (${refused}).`, [
-        { kind: 'network', text: `The endpoint refuses every version offered: check its configuration with its owner, and whether a proxy answers for it.` },
+        {
+          kind: 'network',
+          text: `The endpoint refuses every version offered: check its configuration with its owner, and whether a proxy answers for it.`,
+        },
       ]);
     }
   } else if (modernOk.length === 0) {
@@ -282,7 +332,12 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
     add(
       'no-tls12',
       `${where} does not accept TLS 1.2 or 1.3; it completes handshakes only with ${joinVersions(working)}. Clients that require TLS 1.2 cannot connect; the fix is on the server.`,
-      [{ kind: 'network', text: 'Ask the endpoint owner to enable TLS 1.2; check that no proxy answers in its place.' }],
+      [
+        {
+          kind: 'network',
+          text: 'Ask the endpoint owner to enable TLS 1.2; check that no proxy answers in its place.',
+        },
+      ],
     );
   } else {
     // TLS 1.2 or 1.3 works. What happens to older hellos decides the 10054 question.
@@ -296,7 +351,12 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
       add(
         'no-tls12',
         `${where} accepts only TLS 1.3; a TLS 1.2 ClientHello ${r12 ? `got: ${evidenceOf(r12).detail}` : 'was not tried'}. Clients without TLS 1.3 (Windows before Server 2022 and Windows 11) cannot connect.`,
-        [{ kind: 'update', text: 'Use a client with TLS 1.3 (Windows Server 2022, Windows 11, a current .NET or OpenSSL), or ask the endpoint owner to keep TLS 1.2.' }],
+        [
+          {
+            kind: 'update',
+            text: 'Use a client with TLS 1.3 (Windows Server 2022, Windows 11, a current .NET or OpenSSL), or ask the endpoint owner to keep TLS 1.2.',
+          },
+        ],
       );
     }
     const resets = legacy.filter((r) => r.outcome === 'reset');
@@ -335,10 +395,19 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
     if (noSni.size > 0) {
       const noSniOk = MODERN_VERSIONS.filter((v) => noSni.get(v)?.supported === true);
       if (noSniOk.length === 0) {
-        const how = [...noSni.values()].map((r) => `${versionLabel(r.version)}: ${r.alert ? r.alert.name : r.outcome}`).join('; ');
-        add('sni-required', `${where} completes a handshake only when the ClientHello names the server (SNI); without it: ${how}. Clients that connect by IP address, or very old ones that send no SNI, fail.`, [
-          { kind: 'update', text: 'Connect by host name, not by IP address, so the client sends SNI; SChannel sends SNI from Windows Vista / Server 2008 on.' },
-        ]);
+        const how = [...noSni.values()]
+          .map((r) => `${versionLabel(r.version)}: ${r.alert ? r.alert.name : r.outcome}`)
+          .join('; ');
+        add(
+          'sni-required',
+          `${where} completes a handshake only when the ClientHello names the server (SNI); without it: ${how}. Clients that connect by IP address, or very old ones that send no SNI, fail.`,
+          [
+            {
+              kind: 'update',
+              text: 'Connect by host name, not by IP address, so the client sends SNI; SChannel sends SNI from Windows Vista / Server 2008 on.',
+            },
+          ],
+        );
       }
     }
   }
@@ -352,8 +421,14 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
         'likely-tls-inspection',
         `The certificate ${where} presented is issued by ${chain.anchor?.name ?? 'an unknown root'}, not a public CA: a TLS-inspecting proxy or security product sits in the path${inspection.message ? ` (${inspection.message})` : ''}. The versions and resets seen are the proxy's answers, not necessarily the endpoint's.`,
         [
-          { kind: 'network', text: `Add ${where} to the inspection bypass list of the proxy or security product; services that pin certificates fail behind inspection.` },
-          { kind: 'trust-store', text: 'If inspection must stay, the inspecting root must be in the machine store (Local Computer\\Trusted Root Certification Authorities), not only the user store.' },
+          {
+            kind: 'network',
+            text: `Add ${where} to the inspection bypass list of the proxy or security product; services that pin certificates fail behind inspection.`,
+          },
+          {
+            kind: 'trust-store',
+            text: 'If inspection must stay, the inspecting root must be in the machine store (Local Computer\\Trusted Root Certification Authorities), not only the user store.',
+          },
         ],
       );
     } else if (!chain.verified || chain.valid === false) {
@@ -362,16 +437,16 @@ export function decideVerdict(input: VerdictInput): Diagnosis {
       const why = rejected
         ? `a strict validator rejects it (${rejected.code}${rejected.message ? `: ${rejected.message}` : ''})`
         : codes.includes('missing-intermediate')
-        ? 'an intermediate certificate is missing'
-        : codes.includes('root-expired')
-          ? 'the root it ends at has expired'
-          : chain.anchor
-            ? `it ends at ${chain.anchor.name}, which is not a trusted root`
-            : 'it does not lead to a trusted root';
+          ? 'an intermediate certificate is missing'
+          : codes.includes('root-expired')
+            ? 'the root it ends at has expired'
+            : chain.anchor
+              ? `it ends at ${chain.anchor.name}, which is not a trusted root`
+              : 'it does not lead to a trusted root';
       add('chain-untrusted', `The certificate chain ${where} sent does not verify: ${why}.`, [
         {
           kind: 'trust-store',
-          text: 'Update the machine\'s root certificates (Windows Update, or `certutil -generateSSTFromWU roots.sst` and import on offline machines), and install any missing intermediate.',
+          text: "Update the machine's root certificates (Windows Update, or `certutil -generateSSTFromWU roots.sst` and import on offline machines), and install any missing intermediate.",
         },
       ]);
     }
@@ -407,7 +482,13 @@ function addClientVerdict(
 }
 
 /** Verdicts that are information for a current TLS 1.2+ client, not a problem it has. */
-const INFORMATION_CODES: ReadonlySet<VerdictCode> = new Set(['tls12-ok', 'legacy-version-reset', 'legacy-version-alert', 'legacy-version-dropped', 'sni-required']);
+const INFORMATION_CODES: ReadonlySet<VerdictCode> = new Set([
+  'tls12-ok',
+  'legacy-version-reset',
+  'legacy-version-alert',
+  'legacy-version-dropped',
+  'sni-required',
+]);
 
 /**
  * Returns true when `code` is information for `client`: the legacy-version verdicts are problems only
@@ -415,7 +496,14 @@ const INFORMATION_CODES: ReadonlySet<VerdictCode> = new Set(['tls12-ok', 'legacy
  */
 function isInformation(code: VerdictCode, client: ClientFacts | null): boolean {
   if (!INFORMATION_CODES.has(code)) return false;
-  if (code.startsWith('legacy-version-') && client && client.name !== 'default' && isLegacyLimited(client) && client.attempt.outcome !== 'negotiated') return false;
+  if (
+    code.startsWith('legacy-version-') &&
+    client &&
+    client.name !== 'default' &&
+    isLegacyLimited(client) &&
+    client.attempt.outcome !== 'negotiated'
+  )
+    return false;
   return true;
 }
 
@@ -450,19 +538,33 @@ function proxyPathVerdict(
     };
   }
   if (first.phase === 'connect' || first.phase === 'proxy') {
-    const how = first.outcome === 'connect-timeout' ? 'the TCP connection to it timed out' : `${describeOutcome(first.outcome, first.errorCode)}${first.error ? ` — ${first.error}` : ''}`;
+    const how =
+      first.outcome === 'connect-timeout'
+        ? 'the TCP connection to it timed out'
+        : `${describeOutcome(first.outcome, first.errorCode)}${first.error ? ` — ${first.error}` : ''}`;
     return {
       code: 'proxy-unreachable',
       summary: `The proxy ${via} could not be reached: ${how}. No ClientHello reached ${where} through it; this is not a TLS problem. ${paths}`,
-      remediation: [{ kind: 'network', text: `Check the proxy address and port (${via}), and that it runs and is reachable from this machine${directOk ? '; or connect directly, which works' : ''}.` }],
+      remediation: [
+        {
+          kind: 'network',
+          text: `Check the proxy address and port (${via}), and that it runs and is reachable from this machine${directOk ? '; or connect directly, which works' : ''}.`,
+        },
+      ],
     };
   }
   return null;
 }
 
-function finish(holding: readonly { verdict: Verdict; remediation: Remediation[] }[], evidence: Evidence[], client: ClientFacts | null = null): Diagnosis {
+function finish(
+  holding: readonly { verdict: Verdict; remediation: Remediation[] }[],
+  evidence: Evidence[],
+  client: ClientFacts | null = null,
+): Diagnosis {
   const rank = (c: VerdictCode): number => VERDICT_CODES.indexOf(c);
-  const marked = holding.map((h) => (isInformation(h.verdict.code, client) ? { ...h, verdict: { ...h.verdict, information: true } } : h));
+  const marked = holding.map((h) =>
+    isInformation(h.verdict.code, client) ? { ...h, verdict: { ...h.verdict, information: true } } : h,
+  );
   const sorted = [...marked].sort((a, b) => rank(a.verdict.code) - rank(b.verdict.code));
   const primary = sorted[0];
   if (!primary) throw new TypeError('no verdict holds: decideVerdict was given a scan without attempts');

@@ -8,7 +8,19 @@
  * absent on Windows Server 2008 SP2 until update KB4019276 adds it (then the keys must be set too).
  */
 
-export const WINDOWS_VERSIONS = ['2008', '2008r2', '7', '2012', '2012r2', '8.1', '2016', '2019', '2022', '10', '11'] as const;
+export const WINDOWS_VERSIONS = [
+  '2008',
+  '2008r2',
+  '7',
+  '2012',
+  '2012r2',
+  '8.1',
+  '2016',
+  '2019',
+  '2022',
+  '10',
+  '11',
+] as const;
 
 /** A Windows version as the `--os` option spells it. */
 export type WindowsVersion = (typeof WINDOWS_VERSIONS)[number];
@@ -31,15 +43,57 @@ export interface WindowsVersionInfo {
 }
 
 export const WINDOWS_VERSION_INFO: { readonly [V in WindowsVersion]: WindowsVersionInfo } = {
-  '2008': { version: '2008', label: 'Windows Server 2008 SP2', edition: 'server', ntVersion: '6.0', tls12ClientDefault: 'needs-update' },
-  '2008r2': { version: '2008r2', label: 'Windows Server 2008 R2', edition: 'server', ntVersion: '6.1', tls12ClientDefault: 'disabled' },
+  '2008': {
+    version: '2008',
+    label: 'Windows Server 2008 SP2',
+    edition: 'server',
+    ntVersion: '6.0',
+    tls12ClientDefault: 'needs-update',
+  },
+  '2008r2': {
+    version: '2008r2',
+    label: 'Windows Server 2008 R2',
+    edition: 'server',
+    ntVersion: '6.1',
+    tls12ClientDefault: 'disabled',
+  },
   '7': { version: '7', label: 'Windows 7', edition: 'client', ntVersion: '6.1', tls12ClientDefault: 'disabled' },
-  '2012': { version: '2012', label: 'Windows Server 2012', edition: 'server', ntVersion: '6.2', tls12ClientDefault: 'disabled' },
-  '2012r2': { version: '2012r2', label: 'Windows Server 2012 R2', edition: 'server', ntVersion: '6.3', tls12ClientDefault: 'enabled' },
+  '2012': {
+    version: '2012',
+    label: 'Windows Server 2012',
+    edition: 'server',
+    ntVersion: '6.2',
+    tls12ClientDefault: 'disabled',
+  },
+  '2012r2': {
+    version: '2012r2',
+    label: 'Windows Server 2012 R2',
+    edition: 'server',
+    ntVersion: '6.3',
+    tls12ClientDefault: 'enabled',
+  },
   '8.1': { version: '8.1', label: 'Windows 8.1', edition: 'client', ntVersion: '6.3', tls12ClientDefault: 'enabled' },
-  '2016': { version: '2016', label: 'Windows Server 2016', edition: 'server', ntVersion: '10.0', tls12ClientDefault: 'enabled' },
-  '2019': { version: '2019', label: 'Windows Server 2019', edition: 'server', ntVersion: '10.0', tls12ClientDefault: 'enabled' },
-  '2022': { version: '2022', label: 'Windows Server 2022', edition: 'server', ntVersion: '10.0', tls12ClientDefault: 'enabled' },
+  '2016': {
+    version: '2016',
+    label: 'Windows Server 2016',
+    edition: 'server',
+    ntVersion: '10.0',
+    tls12ClientDefault: 'enabled',
+  },
+  '2019': {
+    version: '2019',
+    label: 'Windows Server 2019',
+    edition: 'server',
+    ntVersion: '10.0',
+    tls12ClientDefault: 'enabled',
+  },
+  '2022': {
+    version: '2022',
+    label: 'Windows Server 2022',
+    edition: 'server',
+    ntVersion: '10.0',
+    tls12ClientDefault: 'enabled',
+  },
   '10': { version: '10', label: 'Windows 10', edition: 'client', ntVersion: '10.0', tls12ClientDefault: 'enabled' },
   '11': { version: '11', label: 'Windows 11', edition: 'client', ntVersion: '10.0', tls12ClientDefault: 'enabled' },
 };

@@ -11,7 +11,6 @@ function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-
 /**
  * Mode of the files we create: owner read/write only. Both the capture (its Decryption Secrets
  * Block) and the key log hold secrets that decrypt the handshake.

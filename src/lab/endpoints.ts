@@ -10,11 +10,23 @@
  */
 import { listenOnFreePort } from './listen.js';
 import { type Server, type Socket, createServer as createNetServer } from 'node:net';
-import { type TLSSocket, type SecureVersion, createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import {
+  type TLSSocket,
+  type SecureVersion,
+  createServer as createTlsServer,
+  type Server as TlsServer,
+} from 'node:tls';
 import { Writer } from '../wire/writer.js';
 import { writeAlert } from '../tls/alert.js';
 import { writeRecord } from '../tls/record.js';
-import { AlertDescription, AlertLevel, ContentType, ExtensionType, NamedGroup, ProtocolVersion } from '../tls/registry.js';
+import {
+  AlertDescription,
+  AlertLevel,
+  ContentType,
+  ExtensionType,
+  NamedGroup,
+  ProtocolVersion,
+} from '../tls/registry.js';
 import { readClientHello } from './hello-gate.js';
 import { gatePicky, type PickyRule } from './picky.js';
 import type { LabPki } from './pki.js';
@@ -95,17 +107,20 @@ export const LAB_ENDPOINT_SPECS: Readonly<Record<LabEndpointName, LabEndpointSpe
   },
   'picky-size': {
     name: 'picky-size',
-    description: 'TCP reset after any ClientHello whose record is 256–511 bytes (the F5 hello-size bug, RFC 7685); others served normally',
+    description:
+      'TCP reset after any ClientHello whose record is 256–511 bytes (the F5 hello-size bug, RFC 7685); others served normally',
     versions: ['TLS1.2', 'TLS1.3'],
   },
   'picky-scsv': {
     name: 'picky-scsv',
-    description: 'TCP reset after a TLS 1.2 ClientHello with neither the renegotiation SCSV nor renegotiation_info (RFC 5746); others served normally',
+    description:
+      'TCP reset after a TLS 1.2 ClientHello with neither the renegotiation SCSV nor renegotiation_info (RFC 5746); others served normally',
     versions: ['TLS1.2', 'TLS1.3'],
   },
   'picky-sni': {
     name: 'picky-sni',
-    description: 'fatal handshake_failure alert for any ClientHello without SNI; others served by a TLS 1.0–1.3 server (DEFAULT@SECLEVEL=0)',
+    description:
+      'fatal handshake_failure alert for any ClientHello without SNI; others served by a TLS 1.0–1.3 server (DEFAULT@SECLEVEL=0)',
     versions: ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'],
   },
   'picky-large': {
@@ -115,22 +130,26 @@ export const LAB_ENDPOINT_SPECS: Readonly<Record<LabEndpointName, LabEndpointSpe
   },
   'picky-group': {
     name: 'picky-group',
-    description: 'TCP reset after any ClientHello that offers X25519MLKEM768 (0x11ec) in supported_groups or key_share (middleboxes that broke on post-quantum hellos); others served normally',
+    description:
+      'TCP reset after any ClientHello that offers X25519MLKEM768 (0x11ec) in supported_groups or key_share (middleboxes that broke on post-quantum hellos); others served normally',
     versions: ['TLS1.2', 'TLS1.3'],
   },
   'picky-extension': {
     name: 'picky-extension',
-    description: 'TCP reset after any ClientHello carrying status_request (extension 5, OCSP stapling request); others served normally',
+    description:
+      'TCP reset after any ClientHello carrying status_request (extension 5, OCSP stapling request); others served normally',
     versions: ['TLS1.2', 'TLS1.3'],
   },
   revoked: {
     name: 'revoked',
-    description: 'Node tls server, TLS 1.2 and 1.3, a chain whose leaf the lab CRL and OCSP responder list as revoked (keyCompromise)',
+    description:
+      'Node tls server, TLS 1.2 and 1.3, a chain whose leaf the lab CRL and OCSP responder list as revoked (keyCompromise)',
     versions: ['TLS1.2', 'TLS1.3'],
   },
   'revocation-offline': {
     name: 'revocation-offline',
-    description: 'Node tls server, TLS 1.2 and 1.3, a chain whose CRL and OCSP URLs point at a loopback port where nothing listens',
+    description:
+      'Node tls server, TLS 1.2 and 1.3, a chain whose CRL and OCSP URLs point at a loopback port where nothing listens',
     versions: ['TLS1.2', 'TLS1.3'],
   },
 };
@@ -240,7 +259,12 @@ export async function startEndpoint(name: LabEndpointName, host: string, pki: La
 function ignore(): void {}
 
 /** Returns a non-listening Node tls.Server that answers on the lab chain and tracks its TLS sockets. */
-function createLabTlsServer(spec: LabEndpointSpec, pki: LabPki, profile: TlsProfile, track: (s: Socket) => void): TlsServer {
+function createLabTlsServer(
+  spec: LabEndpointSpec,
+  pki: LabPki,
+  profile: TlsProfile,
+  track: (s: Socket) => void,
+): TlsServer {
   const server = createTlsServer({
     key: pki.leaf.keyPem,
     // The lab sends its root too, as TLS-inspecting appliances commonly do: a chain check then sees

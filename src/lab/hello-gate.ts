@@ -47,7 +47,12 @@ export type HelloScan =
 
 /** What a socket sent before the gate decided. `consumed` holds every byte read from the socket. */
 export type HelloGateResult =
-  | { readonly kind: 'hello'; readonly hello: ClientHello; readonly highestVersion: number; readonly consumed: Uint8Array }
+  | {
+      readonly kind: 'hello';
+      readonly hello: ClientHello;
+      readonly highestVersion: number;
+      readonly consumed: Uint8Array;
+    }
   | { readonly kind: 'sslv2-hello'; readonly version: number; readonly consumed: Uint8Array }
   | { readonly kind: 'not-a-hello'; readonly reason: string; readonly consumed: Uint8Array }
   /** The peer closed, reset, or stayed silent past the wait before a whole hello arrived. */
@@ -64,7 +69,8 @@ const NEED_MORE: HelloScan = { kind: 'need-more' };
  * supported_versions when present, else legacy_version (RFC 8446, Section 4.2.1).
  */
 export function scanClientHello(buffered: Uint8Array): HelloScan {
-  if (buffered.length > MAX_GATE_BYTES) return { kind: 'not-a-hello', reason: `more than ${MAX_GATE_BYTES} bytes without a whole ClientHello` };
+  if (buffered.length > MAX_GATE_BYTES)
+    return { kind: 'not-a-hello', reason: `more than ${MAX_GATE_BYTES} bytes without a whole ClientHello` };
   // An SSL 2.0-format record header has the high bit set (RFC 5246, Appendix E.2); a TLS record
   // starts with a content type below 0x80. Three bytes tell an SSL 2.0 client-hello apart.
   if (buffered.length > 0 && (buffered[0]! & 0x80) !== 0) {
@@ -98,9 +104,11 @@ export function scanClientHello(buffered: Uint8Array): HelloScan {
     have += record.fragment.length;
     if (messageLength === null && have >= HANDSHAKE_HEADER_LENGTH) {
       const { msgType, length: bodyLength } = readHandshakeHeader(new Reader(concatBytes(...fragments), 'ClientHello'));
-      if (msgType !== HandshakeType.client_hello) return { kind: 'not-a-hello', reason: `handshake type ${msgType} is not client_hello` };
+      if (msgType !== HandshakeType.client_hello)
+        return { kind: 'not-a-hello', reason: `handshake type ${msgType} is not client_hello` };
       const length = HANDSHAKE_HEADER_LENGTH + bodyLength;
-      if (length > MAX_GATE_HELLO) return { kind: 'not-a-hello', reason: `ClientHello of ${length} bytes exceeds ${MAX_GATE_HELLO}` };
+      if (length > MAX_GATE_HELLO)
+        return { kind: 'not-a-hello', reason: `ClientHello of ${length} bytes exceeds ${MAX_GATE_HELLO}` };
       messageLength = length;
     }
   }

@@ -95,14 +95,19 @@ const MAX_FLOOD_BYTES = 16 * 1024 * 1024;
 
 /** Every behaviour of the hostile lab, in start order. */
 export const HOSTILE_BEHAVIOURS: readonly HostileBehaviour[] = [
-  { name: 'rst-on-accept', description: 'TCP reset as soon as the connection is accepted, before the ClientHello is read', expect: 'reset' },
+  {
+    name: 'rst-on-accept',
+    description: 'TCP reset as soon as the connection is accepted, before the ClientHello is read',
+    expect: 'reset',
+  },
   { name: 'rst-after-client-hello', description: 'reads the whole ClientHello, then TCP reset', expect: 'reset' },
   {
     name: 'rst-mid-server-hello',
     // A reset that reaches the client before it has read the bytes ahead of it can surface as an
     // orderly end: Linux returns the queued bytes, then EOF, when the pending error was already
     // consumed. Seen in about 1 probe in 100 under load; the prober cannot tell the two apart then.
-    description: 'sends the first half of a ServerHello record, then TCP reset (seen as a FIN when the reset overtakes the unread half)',
+    description:
+      'sends the first half of a ServerHello record, then TCP reset (seen as a FIN when the reset overtakes the unread half)',
     expect: ['reset', 'closed'],
   },
   {
@@ -110,9 +115,21 @@ export const HOSTILE_BEHAVIOURS: readonly HostileBehaviour[] = [
     description: 'sends a whole ServerHello for the offered version and suite, then TCP reset',
     expect: 'negotiated',
   },
-  { name: 'fin-on-accept', description: 'closes its side (FIN) as soon as the connection is accepted, reads and drops the hello', expect: 'closed' },
-  { name: 'fin-after-client-hello', description: 'reads the whole ClientHello, then FIN without a byte', expect: 'closed' },
-  { name: 'fin-mid-server-hello', description: 'sends the first half of a ServerHello record, then FIN', expect: 'closed' },
+  {
+    name: 'fin-on-accept',
+    description: 'closes its side (FIN) as soon as the connection is accepted, reads and drops the hello',
+    expect: 'closed',
+  },
+  {
+    name: 'fin-after-client-hello',
+    description: 'reads the whole ClientHello, then FIN without a byte',
+    expect: 'closed',
+  },
+  {
+    name: 'fin-mid-server-hello',
+    description: 'sends the first half of a ServerHello record, then FIN',
+    expect: 'closed',
+  },
   { name: 'fin-after-server-hello', description: 'sends a whole ServerHello, then FIN', expect: 'negotiated' },
   {
     name: 'fin-mid-certificate',
@@ -124,7 +141,11 @@ export const HOSTILE_BEHAVIOURS: readonly HostileBehaviour[] = [
     description: 'a handshake record whose message header claims 16 MiB (2^24-1 bytes), then nothing more',
     expect: 'malformed',
   },
-  { name: 'record-claims-64k', description: 'a record header claiming 65,535 bytes (past 2^14+2048), then nothing more', expect: 'malformed' },
+  {
+    name: 'record-claims-64k',
+    description: 'a record header claiming 65,535 bytes (past 2^14+2048), then nothing more',
+    expect: 'malformed',
+  },
   {
     name: 'stalled-record',
     description: 'a record header claiming 16 KiB, 100 bytes of it, then silence with the connection open',
@@ -150,16 +171,25 @@ export const HOSTILE_BEHAVIOURS: readonly HostileBehaviour[] = [
   },
   {
     name: 'alert-interleaved',
-    description: 'half of a ServerHello, a warning alert record, then the other half (RFC 8446, Section 5.1 forbids interleaving)',
+    description:
+      'half of a ServerHello, a warning alert record, then the other half (RFC 8446, Section 5.1 forbids interleaving)',
     expect: 'alert',
   },
-  { name: 'unoffered-suite', description: 'a ServerHello selecting TLS_NULL_WITH_NULL_NULL (0x0000), never offered', expect: 'mismatch' },
+  {
+    name: 'unoffered-suite',
+    description: 'a ServerHello selecting TLS_NULL_WITH_NULL_NULL (0x0000), never offered',
+    expect: 'mismatch',
+  },
   {
     name: 'unoffered-version',
     description: 'a ServerHello selecting the version above the highest offered (0x0305 for a TLS 1.3 hello)',
     expect: 'mismatch',
   },
-  { name: 'hrr-loop', description: 'a HelloRetryRequest for every ClientHello, the retry included (RFC 8446, Section 4.1.4)', expect: 'mismatch' },
+  {
+    name: 'hrr-loop',
+    description: 'a HelloRetryRequest for every ClientHello, the retry included (RFC 8446, Section 4.1.4)',
+    expect: 'mismatch',
+  },
   {
     name: 'certificate-flood',
     description: `a ServerHello then a Certificate message with ${FLOOD_CERTIFICATES.toLocaleString('en-US')} one-byte entries (encrypted in TLS 1.3)`,
@@ -175,17 +205,26 @@ export const HOSTILE_BEHAVIOURS: readonly HostileBehaviour[] = [
     description: 'a whole handshake whose certificates carry DER lengths that contradict each other',
     expect: 'negotiated',
   },
-  { name: 'http-reply', description: 'answers the ClientHello with an HTTP/1.1 400 response, then FIN', expect: 'malformed' },
-  { name: 'garbage', description: 'answers the ClientHello with 512 random bytes that start 0xff, then FIN', expect: 'malformed' },
+  {
+    name: 'http-reply',
+    description: 'answers the ClientHello with an HTTP/1.1 400 response, then FIN',
+    expect: 'malformed',
+  },
+  {
+    name: 'garbage',
+    description: 'answers the ClientHello with 512 random bytes that start 0xff, then FIN',
+    expect: 'malformed',
+  },
   {
     name: 'tls13-bad-records',
     description:
-      'a real TLS 1.3 ServerHello with an x25519 share computed from the client\'s, then application_data records that fail authentication (before TLS 1.3: a ServerHello then the same garbage)',
+      "a real TLS 1.3 ServerHello with an x25519 share computed from the client's, then application_data records that fail authentication (before TLS 1.3: a ServerHello then the same garbage)",
     expect: 'negotiated',
   },
   {
     name: 'tls13-bad-key-share',
-    description: 'a TLS 1.3 ServerHello whose key share is 31 bytes of x25519 (before TLS 1.3: a plain ServerHello then FIN)',
+    description:
+      'a TLS 1.3 ServerHello whose key share is 31 bytes of x25519 (before TLS 1.3: a plain ServerHello then FIN)',
     expect: 'negotiated',
   },
 ];
@@ -203,10 +242,12 @@ export async function startHostileLab(opts: StartHostileLabOptions = {}): Promis
     throw new RangeError(`the hostile lab listens only on loopback (127.0.0.1 or ::1), not ${JSON.stringify(host)}`);
   }
   const paceMs = opts.paceMs ?? DEFAULT_PACE_MS;
-  if (!Number.isInteger(paceMs) || paceMs < 1 || paceMs > 60_000) throw new RangeError(`paceMs must be an integer in 1..60000, got ${paceMs}`);
+  if (!Number.isInteger(paceMs) || paceMs < 1 || paceMs > 60_000)
+    throw new RangeError(`paceMs must be an integer in 1..60000, got ${paceMs}`);
   const names = opts.names ?? HOSTILE_BEHAVIOURS.map((b) => b.name);
   for (const n of names) {
-    if (!BEHAVIOUR_NAMES.has(n)) throw new RangeError(`unknown hostile behaviour ${JSON.stringify(n)}; known: ${[...BEHAVIOUR_NAMES].join(', ')}`);
+    if (!BEHAVIOUR_NAMES.has(n))
+      throw new RangeError(`unknown hostile behaviour ${JSON.stringify(n)}; known: ${[...BEHAVIOUR_NAMES].join(', ')}`);
   }
   const behaviours = HOSTILE_BEHAVIOURS.filter((b) => names.includes(b.name));
   if (behaviours.length === 0) throw new RangeError('no hostile behaviour selected');
@@ -224,7 +265,10 @@ export async function startHostileLab(opts: StartHostileLabOptions = {}): Promis
     endpoints,
     endpoint(name: string): HostileEndpoint {
       const e = endpoints.find((x) => x.name === name);
-      if (!e) throw new RangeError(`no hostile endpoint ${JSON.stringify(name)}; this lab has ${endpoints.map((x) => x.name).join(', ')}`);
+      if (!e)
+        throw new RangeError(
+          `no hostile endpoint ${JSON.stringify(name)}; this lab has ${endpoints.map((x) => x.name).join(', ')}`,
+        );
       return e;
     },
     close(): Promise<void> {
@@ -244,7 +288,8 @@ export function formatHostileMap(lab: HostileLab): string {
   ]);
   const header = ['BEHAVIOUR', 'ADDRESS', 'EXPECT', 'WHAT IT DOES'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line), ''].join('\n');
 }
 
@@ -262,7 +307,11 @@ interface Conn {
   readonly gone: boolean;
 }
 
-async function listen(b: HostileBehaviour, host: '127.0.0.1' | '::1', paceMs: number): Promise<{ endpoint: HostileEndpoint; close(): Promise<void> }> {
+async function listen(
+  b: HostileBehaviour,
+  host: '127.0.0.1' | '::1',
+  paceMs: number,
+): Promise<{ endpoint: HostileEndpoint; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createNetServer((socket) => {
     sockets.add(socket);
@@ -380,16 +429,40 @@ function behave(name: string, c: Conn): void {
     case 'fin-mid-certificate':
       onHello(c, (ch) => {
         const a = answer(ch);
-        const cert = a.handshake(encodeHandshakeBody(HandshakeType.certificate, (w) => writeCertificate(w, a.tls13, [fakeCertificate(600)])));
-        send(c, concatBytes(a.serverHelloRecord, a.tls13 ? a.handshake(encryptedExtensionsMessage()) : new Uint8Array(0), cert.subarray(0, cert.length >> 1)), () => fin(c));
+        const cert = a.handshake(
+          encodeHandshakeBody(HandshakeType.certificate, (w) => writeCertificate(w, a.tls13, [fakeCertificate(600)])),
+        );
+        send(
+          c,
+          concatBytes(
+            a.serverHelloRecord,
+            a.tls13 ? a.handshake(encryptedExtensionsMessage()) : new Uint8Array(0),
+            cert.subarray(0, cert.length >> 1),
+          ),
+          () => fin(c),
+        );
       });
       return;
     case 'claims-16mb':
       // RFC 8446, Section 4: uint24 length. 0xffffff = 16 MiB - 1, far past MAX_HANDSHAKE_MESSAGE.
-      onHello(c, () => send(c, record(ContentType.handshake, ProtocolVersion.TLS1_2, Uint8Array.from([HandshakeType.server_hello, 0xff, 0xff, 0xff, 0x03, 0x03]))));
+      onHello(c, () =>
+        send(
+          c,
+          record(
+            ContentType.handshake,
+            ProtocolVersion.TLS1_2,
+            Uint8Array.from([HandshakeType.server_hello, 0xff, 0xff, 0xff, 0x03, 0x03]),
+          ),
+        ),
+      );
       return;
     case 'record-claims-64k':
-      onHello(c, () => send(c, Uint8Array.from([ContentType.handshake, 0x03, 0x03, 0xff, 0xff, HandshakeType.server_hello, 0x00, 0x00])));
+      onHello(c, () =>
+        send(
+          c,
+          Uint8Array.from([ContentType.handshake, 0x03, 0x03, 0xff, 0xff, HandshakeType.server_hello, 0x00, 0x00]),
+        ),
+      );
       return;
     case 'stalled-record':
       onHello(c, () => {
@@ -400,7 +473,12 @@ function behave(name: string, c: Conn): void {
     case 'drip-server-hello':
       onHello(c, (ch) => {
         const a = answer(ch);
-        const bytes = a.tls13 ? a.serverHelloRecord : concatBytes(a.serverHelloRecord, a.handshake(encodeHandshakeBody(HandshakeType.server_hello_done, () => {})));
+        const bytes = a.tls13
+          ? a.serverHelloRecord
+          : concatBytes(
+              a.serverHelloRecord,
+              a.handshake(encodeHandshakeBody(HandshakeType.server_hello_done, () => {})),
+            );
         let i = 0;
         const step = (): void => {
           if (i >= bytes.length) {
@@ -463,7 +541,13 @@ function behave(name: string, c: Conn): void {
       return;
     case 'http-reply':
       onHello(c, () =>
-        send(c, new TextEncoder().encode('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request'), () => fin(c)),
+        send(
+          c,
+          new TextEncoder().encode(
+            'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request',
+          ),
+          () => fin(c),
+        ),
       );
       return;
     case 'garbage':
@@ -478,7 +562,9 @@ function behave(name: string, c: Conn): void {
         const a = answer(ch);
         // Well-formed application_data records (RFC 8446, Section 5.2) whose ciphertext is random:
         // the AEAD tag cannot verify under any key.
-        const bad = concatBytes(...[40, 300, 17].map((n) => record(ContentType.application_data, ProtocolVersion.TLS1_2, randomBytes(n))));
+        const bad = concatBytes(
+          ...[40, 300, 17].map((n) => record(ContentType.application_data, ProtocolVersion.TLS1_2, randomBytes(n))),
+        );
         send(c, concatBytes(a.serverHelloRecord, bad), () => fin(c));
       });
       return;
@@ -526,8 +612,12 @@ function sendWholeFlight(c: Conn, a: Answer, certificates: readonly Uint8Array[]
     parts.push(a.handshake(encryptedExtensionsMessage()));
     parts.push(a.handshake(cert));
     // CertificateVerify (RFC 8446, Section 4.4.3) with a signature nobody will check, then Finished.
-    parts.push(a.handshake(encodeHandshakeBody(HandshakeType.certificate_verify, (w) => w.u16(0x0804).vec(2, randomBytes(256)))));
-    parts.push(a.handshake(encodeHandshakeBody(HandshakeType.finished, (w) => w.bytes(randomBytes(hashLength(a.suite))))));
+    parts.push(
+      a.handshake(encodeHandshakeBody(HandshakeType.certificate_verify, (w) => w.u16(0x0804).vec(2, randomBytes(256)))),
+    );
+    parts.push(
+      a.handshake(encodeHandshakeBody(HandshakeType.finished, (w) => w.bytes(randomBytes(hashLength(a.suite))))),
+    );
   } else {
     parts.push(a.handshake(cert));
     parts.push(a.handshake(encodeHandshakeBody(HandshakeType.server_hello_done, () => {})));
@@ -569,7 +659,9 @@ const TLS13_SUITES: readonly number[] = [0x1301, 0x1302, 0x1303];
 function answer(ch: ClientHello, tweaks: AnswerTweaks = {}): Answer {
   const offered = findExtension(ch.extensions, 'supported_versions')?.versions ?? null;
   const highest = highestOfferedVersion(ch);
-  const share = findExtension(ch.extensions, 'key_share')?.shares?.find((s) => SUPPORTED_KEY_SHARE_GROUPS.includes(s.group) && !isGrease(s.group));
+  const share = findExtension(ch.extensions, 'key_share')?.shares?.find(
+    (s) => SUPPORTED_KEY_SHARE_GROUPS.includes(s.group) && !isGrease(s.group),
+  );
   const suite13 = ch.cipherSuites.find((s) => TLS13_SUITES.includes(s));
   const tls13 = offered?.includes(ProtocolVersion.TLS1_3) === true && share !== undefined && suite13 !== undefined;
   const random = randomBytes(32);
@@ -578,10 +670,22 @@ function answer(ch: ClientHello, tweaks: AnswerTweaks = {}): Answer {
     const pair = generateKeyShare(share.group);
     const keyExchange = tweaks.badShare ? pair.publicKey.subarray(0, pair.publicKey.length - 1) : pair.publicKey;
     const extensions: Extension[] = [
-      { kind: 'supported_versions', type: 0x002b, versions: null, selected: tweaks.versionAbove ? ProtocolVersion.TLS1_3 + 1 : ProtocolVersion.TLS1_3 },
+      {
+        kind: 'supported_versions',
+        type: 0x002b,
+        versions: null,
+        selected: tweaks.versionAbove ? ProtocolVersion.TLS1_3 + 1 : ProtocolVersion.TLS1_3,
+      },
       { kind: 'key_share', type: 0x0033, shares: [{ group: share.group, keyExchange }], selectedGroup: null },
     ];
-    const sh: ServerHello = { legacyVersion: ProtocolVersion.TLS1_2, random, sessionId: ch.sessionId, cipherSuite: suite, compressionMethod: 0, extensions };
+    const sh: ServerHello = {
+      legacyVersion: ProtocolVersion.TLS1_2,
+      random,
+      sessionId: ch.sessionId,
+      cipherSuite: suite,
+      compressionMethod: 0,
+      extensions,
+    };
     const serverHelloMessage = encodeServerHello(sh);
     let state: ProtectionState | null = null;
     const hash = hashForSuite(suite);
@@ -599,15 +703,28 @@ function answer(ch: ClientHello, tweaks: AnswerTweaks = {}): Answer {
       handshake(message) {
         if (!state) return record(ContentType.handshake, ProtocolVersion.TLS1_2, message);
         const out: Uint8Array[] = [];
-        for (let o = 0; o < message.length || o === 0; o += 16384) out.push(encryptRecord(state, ContentType.handshake, message.subarray(o, o + 16384)));
+        for (let o = 0; o < message.length || o === 0; o += 16384)
+          out.push(encryptRecord(state, ContentType.handshake, message.subarray(o, o + 16384)));
         return concatBytes(...out);
       },
     };
   }
   // TLS 1.2 and below: the client's legacy_version (at most TLS 1.2), the first real suite it offered.
-  const version = tweaks.versionAbove ? Math.min(highest, ProtocolVersion.TLS1_2) + 1 : Math.min(ch.legacyVersion, ProtocolVersion.TLS1_2);
-  const suite = tweaks.suite ?? ch.cipherSuites.find((s) => !SIGNALLING_SUITES.has(s) && !isGrease(s) && !TLS13_SUITES.includes(s)) ?? 0x002f;
-  const sh: ServerHello = { legacyVersion: version, random, sessionId: ch.sessionId, cipherSuite: suite, compressionMethod: 0, extensions: null };
+  const version = tweaks.versionAbove
+    ? Math.min(highest, ProtocolVersion.TLS1_2) + 1
+    : Math.min(ch.legacyVersion, ProtocolVersion.TLS1_2);
+  const suite =
+    tweaks.suite ??
+    ch.cipherSuites.find((s) => !SIGNALLING_SUITES.has(s) && !isGrease(s) && !TLS13_SUITES.includes(s)) ??
+    0x002f;
+  const sh: ServerHello = {
+    legacyVersion: version,
+    random,
+    sessionId: ch.sessionId,
+    cipherSuite: suite,
+    compressionMethod: 0,
+    extensions: null,
+  };
   const serverHelloMessage = encodeServerHello(sh);
   const recordVersion = Math.min(version, ProtocolVersion.TLS1_2);
   return {
@@ -623,7 +740,10 @@ function answer(ch: ClientHello, tweaks: AnswerTweaks = {}): Answer {
 function helloRetryRequestRecord(ch: ClientHello): Uint8Array {
   const groups = findExtension(ch.extensions, 'supported_groups')?.groups ?? [];
   const group = groups.find((g) => SUPPORTED_KEY_SHARE_GROUPS.includes(g)) ?? 0x001d;
-  const suite = ch.cipherSuites.find((s) => TLS13_SUITES.includes(s)) ?? ch.cipherSuites.find((s) => !SIGNALLING_SUITES.has(s) && !isGrease(s)) ?? 0x1301;
+  const suite =
+    ch.cipherSuites.find((s) => TLS13_SUITES.includes(s)) ??
+    ch.cipherSuites.find((s) => !SIGNALLING_SUITES.has(s) && !isGrease(s)) ??
+    0x1301;
   const hrr: ServerHello = {
     legacyVersion: ProtocolVersion.TLS1_2,
     random: HELLO_RETRY_REQUEST_RANDOM,
@@ -642,7 +762,8 @@ function helloRetryRequestRecord(ch: ClientHello): Uint8Array {
 function record(type: number, version: number, payload: Uint8Array): Uint8Array {
   const w = new Writer(payload.length + 16);
   if (payload.length === 0) writeRecord(w, { type, version, fragment: payload });
-  for (let o = 0; o < payload.length; o += 16384) writeRecord(w, { type, version, fragment: payload.subarray(o, o + 16384) });
+  for (let o = 0; o < payload.length; o += 16384)
+    writeRecord(w, { type, version, fragment: payload.subarray(o, o + 16384) });
   return w.finish();
 }
 
@@ -691,7 +812,14 @@ export function deepDer(levels: number): Uint8Array {
   const headers: Uint8Array[] = [];
   let total = 0;
   for (let i = 0; i < levels; i++) {
-    const h = total < 0x80 ? [0x30, total] : total < 0x100 ? [0x30, 0x81, total] : total < 0x10000 ? [0x30, 0x82, total >> 8, total & 0xff] : [0x30, 0x83, total >> 16, (total >> 8) & 0xff, total & 0xff];
+    const h =
+      total < 0x80
+        ? [0x30, total]
+        : total < 0x100
+          ? [0x30, 0x81, total]
+          : total < 0x10000
+            ? [0x30, 0x82, total >> 8, total & 0xff]
+            : [0x30, 0x83, total >> 16, (total >> 8) & 0xff, total & 0xff];
     headers.push(Uint8Array.from(h));
     total += h.length;
   }
@@ -780,7 +908,8 @@ function countHandles(): Record<string, number> {
  * Rejects only if a lab cannot start; probe failures are counted, never thrown.
  */
 export async function runHostileLoad(opts: HostileLoadOptions): Promise<HostileLoadReport> {
-  if (!Number.isInteger(opts.probes) || opts.probes < 1) throw new RangeError(`probes must be a positive integer, got ${opts.probes}`);
+  if (!Number.isInteger(opts.probes) || opts.probes < 1)
+    throw new RangeError(`probes must be a positive integer, got ${opts.probes}`);
   const concurrency = opts.concurrency ?? 40;
   const readTimeoutMs = opts.readTimeoutMs ?? 1000;
   const handlesBefore = countHandles();
@@ -790,8 +919,14 @@ export async function runHostileLoad(opts: HostileLoadOptions): Promise<HostileL
 
   // Fast drips keep the run short; the behaviours stay the same.
   const hostile = await startHostileLab({ names: LOAD_BEHAVIOURS, paceMs: 2 });
-  const real = opts.realTls === false ? null : await startLab({ names: REAL_TLS.map((r) => r.name), keyAlgorithm: 'ecdsa-p256' });
-  type Plan = { name: string; address: string; port: number; expect: (v: (typeof LOAD_VERSIONS)[number]) => readonly OutcomeKind[] };
+  const real =
+    opts.realTls === false ? null : await startLab({ names: REAL_TLS.map((r) => r.name), keyAlgorithm: 'ecdsa-p256' });
+  type Plan = {
+    name: string;
+    address: string;
+    port: number;
+    expect: (v: (typeof LOAD_VERSIONS)[number]) => readonly OutcomeKind[];
+  };
   const plan: Plan[] = hostile.endpoints.map((e) => ({
     name: e.name,
     address: e.host,
@@ -801,7 +936,12 @@ export async function runHostileLoad(opts: HostileLoadOptions): Promise<HostileL
   for (const r of REAL_TLS) {
     if (!real) break;
     const e = real.endpoint(r.name);
-    plan.push({ name: r.name, address: e.host, port: e.port, expect: (v) => ((e.versions as readonly string[]).includes(v) ? ['negotiated'] : [r.refused]) });
+    plan.push({
+      name: r.name,
+      address: e.host,
+      port: e.port,
+      expect: (v) => ((e.versions as readonly string[]).includes(v) ? ['negotiated'] : [r.refused]),
+    });
   }
 
   const outcomes: Record<string, number> = {};
@@ -829,7 +969,8 @@ export async function runHostileLoad(opts: HostileLoadOptions): Promise<HostileL
       const want = p.expect(version);
       if (!want.includes(r.outcome) && r.end !== 'aborted') {
         unexpectedCount++;
-        if (unexpected.length < 50) unexpected.push(`${p.name} ${version}: ${r.outcome} (${want.join('|')}; ${r.end}, ${r.error ?? '-'})`);
+        if (unexpected.length < 50)
+          unexpected.push(`${p.name} ${version}: ${r.outcome} (${want.join('|')}; ${r.end}, ${r.error ?? '-'})`);
       }
       done++;
       if (opts.onProgress && done % (opts.progressEvery ?? 1000) === 0) opts.onProgress(done);

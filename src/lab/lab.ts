@@ -18,7 +18,13 @@ import {
 import { type LabKeyAlgorithm, type LabPki, fingerprintSha256, generateLabPki } from './pki.js';
 import { deadRevocationUrl, startRevocationResponder, type RevocationResponder } from './revocation-server.js';
 
-export { LAB_ENDPOINT_NAMES, LAB_ENDPOINT_SPECS, type LabEndpointName, type LabEndpointSpec, type LabVersion } from './endpoints.js';
+export {
+  LAB_ENDPOINT_NAMES,
+  LAB_ENDPOINT_SPECS,
+  type LabEndpointName,
+  type LabEndpointSpec,
+  type LabVersion,
+} from './endpoints.js';
 export type { LabCertificate, LabKeyAlgorithm, LabPki } from './pki.js';
 
 /** Loopback addresses the lab may listen on. */
@@ -75,7 +81,12 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
   const names = checkNames(opts.names ?? LAB_ENDPOINT_NAMES);
   const responder = await startRevocationResponder(host);
   const base = responder.allocateBase();
-  const pki = opts.pki ?? (await generateLabPki({ ...(opts.keyAlgorithm !== undefined ? { keyAlgorithm: opts.keyAlgorithm } : {}), revocationBaseUrl: base }));
+  const pki =
+    opts.pki ??
+    (await generateLabPki({
+      ...(opts.keyAlgorithm !== undefined ? { keyAlgorithm: opts.keyAlgorithm } : {}),
+      revocationBaseUrl: base,
+    }));
   await responder.serve(base, pki);
   // The revocation endpoints get chains of their own (ECDSA: key generation is fast).
   let revokedPki: LabPki | null = null;
@@ -85,8 +96,10 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
     revokedPki = await generateLabPki({ keyAlgorithm: 'ecdsa-p256', revocationBaseUrl: revokedBase });
     await responder.serve(revokedBase, revokedPki, { revokeLeaf: true });
   }
-  if (names.includes('revocation-offline')) offlinePki = await generateLabPki({ keyAlgorithm: 'ecdsa-p256', revocationBaseUrl: await deadRevocationUrl(host) });
-  const pkiFor = (n: LabEndpointName): LabPki => (n === 'revoked' && revokedPki) || (n === 'revocation-offline' && offlinePki) || pki;
+  if (names.includes('revocation-offline'))
+    offlinePki = await generateLabPki({ keyAlgorithm: 'ecdsa-p256', revocationBaseUrl: await deadRevocationUrl(host) });
+  const pkiFor = (n: LabEndpointName): LabPki =>
+    (n === 'revoked' && revokedPki) || (n === 'revocation-offline' && offlinePki) || pki;
 
   const started = await Promise.allSettled(names.map((n) => startEndpoint(n, host, pkiFor(n))));
   const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -111,7 +124,9 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
     endpoint(name: string): LabEndpoint {
       const e = endpoints.find((x) => x.name === name);
       if (e === undefined) {
-        throw new RangeError(`no lab endpoint ${JSON.stringify(name)}; this lab has ${endpoints.map((x) => x.name).join(', ')}`);
+        throw new RangeError(
+          `no lab endpoint ${JSON.stringify(name)}; this lab has ${endpoints.map((x) => x.name).join(', ')}`,
+        );
       }
       return e;
     },
@@ -127,7 +142,12 @@ export async function startLab(opts: StartLabOptions = {}): Promise<Lab> {
  * then the root CA to trust.
  */
 export function formatPortMap(lab: Lab): string {
-  const rows = lab.endpoints.map((e) => [e.name, hostPort(e.host, e.port), e.versions.length > 0 ? e.versions.join(' ') : '-', e.description]);
+  const rows = lab.endpoints.map((e) => [
+    e.name,
+    hostPort(e.host, e.port),
+    e.versions.length > 0 ? e.versions.join(' ') : '-',
+    e.description,
+  ]);
   const header = ['ENDPOINT', 'ADDRESS', 'HANDSHAKES', 'BEHAVIOUR'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string =>
@@ -151,7 +171,9 @@ function hostPort(host: string, port: number): string {
 
 function checkHost(host: string): LabHost {
   if (host === '127.0.0.1' || host === '::1') return host;
-  throw new RangeError(`the lab listens only on loopback (127.0.0.1 or ::1), not ${JSON.stringify(host)}: it serves deliberately weak TLS`);
+  throw new RangeError(
+    `the lab listens only on loopback (127.0.0.1 or ::1), not ${JSON.stringify(host)}: it serves deliberately weak TLS`,
+  );
 }
 
 function checkNames(names: readonly string[]): LabEndpointName[] {

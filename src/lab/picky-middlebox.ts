@@ -44,7 +44,11 @@ export async function startPickyMiddlebox(opts: PickyMiddleboxOptions): Promise<
         client.destroy();
         return;
       }
-      if (got.kind === 'hello' && opts.rule.kind !== 'sni' && helloHasTrait(opts.rule, got.hello, got.highestVersion, firstRecordSize(got.consumed) ?? got.consumed.length)) {
+      if (
+        got.kind === 'hello' &&
+        opts.rule.kind !== 'sni' &&
+        helloHasTrait(opts.rule, got.hello, got.highestVersion, firstRecordSize(got.consumed) ?? got.consumed.length)
+      ) {
         resets++;
         client.resetAndDestroy(); // SO_LINGER 0 then close: RST
         return;

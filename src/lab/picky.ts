@@ -66,7 +66,12 @@ export function ruleOfTrait(trait: PickyTrait): PickyRule {
  * highest offered version is `highestVersion`) has the trait `rule` refuses. `sni` is not a reset
  * trait and is answered by `gatePicky` itself.
  */
-export function helloHasTrait(rule: PickyRule, hello: ClientHello, highestVersion: number, recordBytes: number): boolean {
+export function helloHasTrait(
+  rule: PickyRule,
+  hello: ClientHello,
+  highestVersion: number,
+  recordBytes: number,
+): boolean {
   const exts = hello.extensions ?? [];
   switch (rule.kind) {
     case 'size':
@@ -80,7 +85,9 @@ export function helloHasTrait(rule: PickyRule, hello: ClientHello, highestVersio
     case 'group': {
       const groups = findExtension(exts, 'supported_groups');
       const shares = findExtension(exts, 'key_share');
-      return (groups?.groups.includes(rule.group) ?? false) || (shares?.shares?.some((s) => s.group === rule.group) ?? false);
+      return (
+        (groups?.groups.includes(rule.group) ?? false) || (shares?.shares?.some((s) => s.group === rule.group) ?? false)
+      );
     }
     case 'key-share-size': {
       const shares = findExtension(exts, 'key_share');

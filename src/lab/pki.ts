@@ -213,11 +213,19 @@ function distinguishedName(cn: string): NameParts {
 function toRdns(name: NameParts): pkijs.RelativeDistinguishedNames {
   const attributes = [
     // X520countryName is PrintableString (SIZE (2)); the others are DirectoryString → UTF8String.
-    new pkijs.AttributeTypeAndValue({ type: OID.countryName, value: new asn1js.PrintableString({ value: LAB_NAMES.country }) }),
-    new pkijs.AttributeTypeAndValue({ type: OID.organizationName, value: new asn1js.Utf8String({ value: LAB_NAMES.organization }) }),
+    new pkijs.AttributeTypeAndValue({
+      type: OID.countryName,
+      value: new asn1js.PrintableString({ value: LAB_NAMES.country }),
+    }),
+    new pkijs.AttributeTypeAndValue({
+      type: OID.organizationName,
+      value: new asn1js.Utf8String({ value: LAB_NAMES.organization }),
+    }),
     new pkijs.AttributeTypeAndValue({ type: OID.commonName, value: new asn1js.Utf8String({ value: name.cn }) }),
   ];
-  const der = new asn1js.Sequence({ value: attributes.map((a) => new asn1js.Set({ value: [a.toSchema()] })) }).toBER(false);
+  const der = new asn1js.Sequence({ value: attributes.map((a) => new asn1js.Set({ value: [a.toSchema()] })) }).toBER(
+    false,
+  );
   const decoded = asn1js.fromBER(der);
   if (decoded.offset === -1) throw new Error(`lab PKI: cannot re-read the encoded name ${name.text}`);
   return new pkijs.RelativeDistinguishedNames({ schema: decoded.result });
@@ -258,7 +266,9 @@ async function issue(engine: pkijs.ICryptoEngine, p: IssueParams): Promise<{ cer
   // RFC 5280, Section 4.2.1.2, method (1): SHA-1 of the BIT STRING subjectPublicKey (without tag,
   // length and unused-bits octet).
   const ski = new Uint8Array(
-    createHash('sha1').update(new Uint8Array(cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)).digest(),
+    createHash('sha1')
+      .update(new Uint8Array(cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView))
+      .digest(),
   );
 
   const extensions: pkijs.Extension[] = [];
@@ -308,18 +318,33 @@ async function issue(engine: pkijs.ICryptoEngine, p: IssueParams): Promise<{ cer
       extension(
         OID.authorityKeyIdentifier,
         false,
-        new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: p.issuerSki }) }).toSchema(),
+        new pkijs.AuthorityKeyIdentifier({
+          keyIdentifier: new asn1js.OctetString({ valueHex: p.issuerSki }),
+        }).toSchema(),
       ),
     );
   }
   if (p.revocationBaseUrl !== undefined && p.role !== 'root') {
     // RFC 5280, Sections 4.2.1.13 and 4.2.2.1: where the issuer publishes its CRL, and its OCSP responder.
-    const crlUrl = p.revocationBaseUrl + (p.role === 'intermediate' ? LAB_REVOCATION_PATHS.rootCrl : LAB_REVOCATION_PATHS.issuingCrl);
+    const crlUrl =
+      p.revocationBaseUrl +
+      (p.role === 'intermediate' ? LAB_REVOCATION_PATHS.rootCrl : LAB_REVOCATION_PATHS.issuingCrl);
     const uri = (value: string): pkijs.GeneralName => new pkijs.GeneralName({ type: 6, value });
     const dp = new pkijs.DistributionPoint({ distributionPoint: [uri(crlUrl)] });
-    extensions.push(extension(OID.cRLDistributionPoints, false, new pkijs.CRLDistributionPoints({ distributionPoints: [dp] }).toSchema()));
-    const ocsp = new pkijs.AccessDescription({ accessMethod: OID.adOcsp, accessLocation: uri(p.revocationBaseUrl + LAB_REVOCATION_PATHS.ocsp) });
-    extensions.push(extension(OID.authorityInfoAccess, false, new pkijs.InfoAccess({ accessDescriptions: [ocsp] }).toSchema()));
+    extensions.push(
+      extension(
+        OID.cRLDistributionPoints,
+        false,
+        new pkijs.CRLDistributionPoints({ distributionPoints: [dp] }).toSchema(),
+      ),
+    );
+    const ocsp = new pkijs.AccessDescription({
+      accessMethod: OID.adOcsp,
+      accessLocation: uri(p.revocationBaseUrl + LAB_REVOCATION_PATHS.ocsp),
+    });
+    extensions.push(
+      extension(OID.authorityInfoAccess, false, new pkijs.InfoAccess({ accessDescriptions: [ocsp] }).toSchema()),
+    );
   }
   cert.extensions = extensions;
 

@@ -53,7 +53,10 @@ function engine(): pkijs.ICryptoEngine {
 
 async function privateKey(ca: LabSigningCa): Promise<webcrypto.CryptoKey> {
   const b64 = ca.ca.keyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
-  const alg = ca.keyAlgorithm === 'ecdsa-p256' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const alg =
+    ca.keyAlgorithm === 'ecdsa-p256'
+      ? { name: 'ECDSA', namedCurve: 'P-256' }
+      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   return webcrypto.subtle.importKey('pkcs8', Buffer.from(b64, 'base64'), alg, false, ['sign']);
 }
 
@@ -84,13 +87,20 @@ export async function issueLabCrl(ca: LabSigningCa, crlNumber: number, now: Date
         new pkijs.RevokedCertificate({
           userCertificate: integer(r.serialHex),
           revocationDate: new pkijs.Time({ type: 0, value: r.date }),
-          crlEntryExtensions: new pkijs.Extensions({ extensions: [ext(OID.reasonCode, new asn1js.Enumerated({ value: r.reason }))] }),
+          crlEntryExtensions: new pkijs.Extensions({
+            extensions: [ext(OID.reasonCode, new asn1js.Enumerated({ value: r.reason }))],
+          }),
         }),
     );
   }
   crl.crlExtensions = new pkijs.Extensions({
     extensions: [
-      ext(OID.authorityKeyIdentifier, new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: Buffer.from(ca.ca.subjectKeyIdHex, 'hex') }) }).toSchema()),
+      ext(
+        OID.authorityKeyIdentifier,
+        new pkijs.AuthorityKeyIdentifier({
+          keyIdentifier: new asn1js.OctetString({ valueHex: Buffer.from(ca.ca.subjectKeyIdHex, 'hex') }),
+        }).toSchema(),
+      ),
       ext(OID.cRLNumber, new asn1js.Integer({ value: crlNumber })),
     ],
   });
@@ -100,7 +110,9 @@ export async function issueLabCrl(ca: LabSigningCa, crlNumber: number, now: Date
 
 /** Returns an OCSPResponse carrying only a non-successful status (RFC 6960, Section 4.2.1). */
 function statusOnly(status: number): Uint8Array {
-  return new Uint8Array(new pkijs.OCSPResponse({ responseStatus: new asn1js.Enumerated({ value: status }) }).toSchema().toBER(false));
+  return new Uint8Array(
+    new pkijs.OCSPResponse({ responseStatus: new asn1js.Enumerated({ value: status }) }).toSchema().toBER(false),
+  );
 }
 
 /**
@@ -120,10 +132,16 @@ export async function answerOcsp(request: Uint8Array, cas: readonly LabSigningCa
   } catch {
     return statusOnly(1);
   }
-  const alg = id.hashAlgorithm.algorithmId === OID.sha1 ? 'sha1' : id.hashAlgorithm.algorithmId === OID.sha256 ? 'sha256' : null;
+  const alg =
+    id.hashAlgorithm.algorithmId === OID.sha1 ? 'sha1' : id.hashAlgorithm.algorithmId === OID.sha256 ? 'sha256' : null;
   if (alg === null) return statusOnly(1);
   const keyHash = Buffer.from(id.issuerKeyHash.valueBlock.valueHexView).toString('hex');
-  const ca = cas.find((c) => createHash(alg).update(certOf(c.ca).subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest('hex') === keyHash);
+  const ca = cas.find(
+    (c) =>
+      createHash(alg)
+        .update(certOf(c.ca).subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)
+        .digest('hex') === keyHash,
+  );
   if (!ca) return statusOnly(6);
   const raw = Buffer.from(id.serialNumber.valueBlock.valueHexView);
   const serial = (raw.length > 1 && raw[0] === 0 ? raw.subarray(1) : raw).toString('hex');
@@ -134,7 +152,10 @@ export async function answerOcsp(request: Uint8Array, cas: readonly LabSigningCa
         idBlock: { tagClass: 3, tagNumber: 1 },
         value: [
           new asn1js.GeneralizedTime({ valueDate: revoked.date }),
-          new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Enumerated({ value: revoked.reason })] }),
+          new asn1js.Constructed({
+            idBlock: { tagClass: 3, tagNumber: 0 },
+            value: [new asn1js.Enumerated({ value: revoked.reason })],
+          }),
         ],
       })
     : new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: ca.issued.includes(serial) ? 0 : 2 } });
@@ -142,12 +163,20 @@ export async function answerOcsp(request: Uint8Array, cas: readonly LabSigningCa
   basic.tbsResponseData.responderID = certOf(ca.ca).subject;
   basic.tbsResponseData.producedAt = now;
   basic.tbsResponseData.responses = [
-    new pkijs.SingleResponse({ certID: id, certStatus, thisUpdate: new Date(now.getTime() - BACKDATE_MS), nextUpdate: new Date(now.getTime() + VALIDITY_MS) }),
+    new pkijs.SingleResponse({
+      certID: id,
+      certStatus,
+      thisUpdate: new Date(now.getTime() - BACKDATE_MS),
+      nextUpdate: new Date(now.getTime() + VALIDITY_MS),
+    }),
   ];
   await basic.sign(await privateKey(ca), 'SHA-256', engine());
   const response = new pkijs.OCSPResponse({
     responseStatus: new asn1js.Enumerated({ value: 0 }),
-    responseBytes: new pkijs.ResponseBytes({ responseType: OID.ocspBasic, response: new asn1js.OctetString({ valueHex: basic.toSchema().toBER(false) }) }),
+    responseBytes: new pkijs.ResponseBytes({
+      responseType: OID.ocspBasic,
+      response: new asn1js.OctetString({ valueHex: basic.toSchema().toBER(false) }),
+    }),
   });
   return new Uint8Array(response.toSchema().toBER(false));
 }

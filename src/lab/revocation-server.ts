@@ -70,10 +70,32 @@ export async function startRevocationResponder(host: string): Promise<Revocation
     async serve(base, pki, opts = {}) {
       const prefix = new URL(base).pathname;
       const now = new Date();
-      const revoked: LabRevokedEntry[] = opts.revokeLeaf ? [{ serialHex: pki.leaf.serialHex, date: new Date(now.getTime() - 60 * 60 * 1000), reason: LAB_REVOKED_REASON }] : [];
-      const root: LabSigningCa = { ca: pki.root, keyAlgorithm: pki.keyAlgorithm, revoked: [], issued: [pki.intermediate.serialHex] };
-      const issuing: LabSigningCa = { ca: pki.intermediate, keyAlgorithm: pki.keyAlgorithm, revoked, issued: [pki.leaf.serialHex] };
-      served.set(prefix, { cas: [root, issuing], rootCrl: await issueLabCrl(root, 1, now), issuingCrl: await issueLabCrl(issuing, 1, now) });
+      const revoked: LabRevokedEntry[] = opts.revokeLeaf
+        ? [
+            {
+              serialHex: pki.leaf.serialHex,
+              date: new Date(now.getTime() - 60 * 60 * 1000),
+              reason: LAB_REVOKED_REASON,
+            },
+          ]
+        : [];
+      const root: LabSigningCa = {
+        ca: pki.root,
+        keyAlgorithm: pki.keyAlgorithm,
+        revoked: [],
+        issued: [pki.intermediate.serialHex],
+      };
+      const issuing: LabSigningCa = {
+        ca: pki.intermediate,
+        keyAlgorithm: pki.keyAlgorithm,
+        revoked,
+        issued: [pki.leaf.serialHex],
+      };
+      served.set(prefix, {
+        cas: [root, issuing],
+        rootCrl: await issueLabCrl(root, 1, now),
+        issuingCrl: await issueLabCrl(issuing, 1, now),
+      });
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -95,8 +117,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, served: Readonl
     res.end(body ? Buffer.from(body) : undefined);
   };
   if (!pki) return send(404, null);
-  if (req.method === 'GET' && rest === LAB_REVOCATION_PATHS.rootCrl) return send(200, 'application/pkix-crl', pki.rootCrl);
-  if (req.method === 'GET' && rest === LAB_REVOCATION_PATHS.issuingCrl) return send(200, 'application/pkix-crl', pki.issuingCrl);
+  if (req.method === 'GET' && rest === LAB_REVOCATION_PATHS.rootCrl)
+    return send(200, 'application/pkix-crl', pki.rootCrl);
+  if (req.method === 'GET' && rest === LAB_REVOCATION_PATHS.issuingCrl)
+    return send(200, 'application/pkix-crl', pki.issuingCrl);
   if (req.method === 'POST' && rest === LAB_REVOCATION_PATHS.ocsp) {
     const body = await readBody(req);
     if (body === null) return send(413, null);
@@ -105,7 +129,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, served: Readonl
   if (req.method === 'GET' && rest.startsWith(`${LAB_REVOCATION_PATHS.ocsp}/`)) {
     // RFC 6960, Appendix A.1: GET {url}/{url-encoding of base-64 encoding of the DER OCSPRequest}.
     const b64 = decodeURIComponent(rest.slice(LAB_REVOCATION_PATHS.ocsp.length + 1));
-    return send(200, 'application/ocsp-response', await answerOcsp(new Uint8Array(Buffer.from(b64, 'base64')), pki.cas, new Date()));
+    return send(
+      200,
+      'application/ocsp-response',
+      await answerOcsp(new Uint8Array(Buffer.from(b64, 'base64')), pki.cas, new Date()),
+    );
   }
   return send(404, null);
 }

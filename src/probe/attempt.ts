@@ -15,9 +15,23 @@ import { readHandshakeMessage, type HandshakeMessage } from '../tls/handshake.js
 import { readAlert, alertName, alertLevelName, type Alert } from '../tls/alert.js';
 import type { ServerHello } from '../tls/server-hello.js';
 import type { ClientHello } from '../tls/client-hello.js';
-import { downgradeSentinel, isHelloRetryRequest, negotiatedVersion, serverKeyShareGroup, type DowngradeSentinel } from '../tls/server-hello.js';
+import {
+  downgradeSentinel,
+  isHelloRetryRequest,
+  negotiatedVersion,
+  serverKeyShareGroup,
+  type DowngradeSentinel,
+} from '../tls/server-hello.js';
 import { findExtension, type Extension, type KeyShareEntry } from '../tls/extensions.js';
-import { AlertDescription, AlertLevel, CIPHER_SUITES, ContentType, PROTOCOL_VERSIONS, ProtocolVersion, displayName } from '../tls/registry.js';
+import {
+  AlertDescription,
+  AlertLevel,
+  CIPHER_SUITES,
+  ContentType,
+  PROTOCOL_VERSIONS,
+  ProtocolVersion,
+  displayName,
+} from '../tls/registry.js';
 import { encodeRecords } from '../tls/record.js';
 import {
   handshakeSecrets,
@@ -43,7 +57,15 @@ import {
 } from './transport.js';
 import type { Via } from './proxy.js';
 import type { StarttlsProtocol } from './starttls.js';
-import { buildClientHello, buildFromPrebuilt, isPrebuilt, retryHello, VERSION_CODE, type HelloSpec, type ProbeVersion } from './profiles.js';
+import {
+  buildClientHello,
+  buildFromPrebuilt,
+  isPrebuilt,
+  retryHello,
+  VERSION_CODE,
+  type HelloSpec,
+  type ProbeVersion,
+} from './profiles.js';
 import { outcomeFromEnd, type OutcomeKind } from './outcome.js';
 
 /** Default handshake deadline, in read timeouts, counted from the server's first byte. */
@@ -195,7 +217,11 @@ interface State {
  * Returns the result of one ClientHello sent to `target`; never rejects for network or peer
  * behaviour (only for caller mistakes, as `exchange` does).
  */
-export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts: AttemptOptions = {}): Promise<AttemptResult> {
+export async function attempt(
+  target: ProbeTarget,
+  helloOptions: HelloSpec,
+  opts: AttemptOptions = {},
+): Promise<AttemptResult> {
   const version = helloOptions.version;
   const first = isPrebuilt(helloOptions) ? buildFromPrebuilt(helloOptions) : buildClientHello(helloOptions);
   const recordVersion = first.record.length >= 3 ? (first.record[1]! << 8) | first.record[2]! : ProtocolVersion.TLS1_0;
@@ -204,8 +230,18 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
   const probed = VERSION_CODE[version];
   const helloOnly13 = opts.tls13HelloOnly === true || opts.serverHelloOnly === true;
   const st: State = {
-    sh: null, hrr: null, alert: null, error: null, malformed: false, mismatch: null, group: null,
-    certificates: [], encryptedExtensions: null, certificateVerifyScheme: null, messages: [], finished: false,
+    sh: null,
+    hrr: null,
+    alert: null,
+    error: null,
+    malformed: false,
+    mismatch: null,
+    group: null,
+    certificates: [],
+    encryptedExtensions: null,
+    certificateVerifyScheme: null,
+    messages: [],
+    finished: false,
   };
 
   const deframer = createRecordDeframer();
@@ -246,8 +282,10 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       st.sh = m.body;
       transcript.push(m.raw);
       const v = negotiatedVersion(m.body);
-      if (v > probed || (v === ProtocolVersion.TLS1_3 && version !== 'TLS1.3')) st.mismatch = `server chose version ${displayName(PROTOCOL_VERSIONS, v)} above the offered ${version}`;
-      else if (!offersSuite(m.body.cipherSuite)) st.mismatch = `server chose cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
+      if (v > probed || (v === ProtocolVersion.TLS1_3 && version !== 'TLS1.3'))
+        st.mismatch = `server chose version ${displayName(PROTOCOL_VERSIONS, v)} above the offered ${version}`;
+      else if (!offersSuite(m.body.cipherSuite))
+        st.mismatch = `server chose cipher suite ${displayName(CIPHER_SUITES, m.body.cipherSuite)}, which was not offered`;
       if (st.mismatch) {
         stop(ctl);
         return;
@@ -343,20 +381,33 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       // is fine, we just cannot decrypt it. A share for a group we never sent is the server's error.
       if (!offered) st.mismatch = `server key share for group ${share.group}, which we sent no share for`;
       else st.missingPrivateKey = true;
-      throw new Error(offered ? `no private key for the ${share.group} share we sent (a prebuilt hello): the encrypted handshake stays unread` : st.mismatch!);
+      throw new Error(
+        offered
+          ? `no private key for the ${share.group} share we sent (a prebuilt hello): the encrypted handshake stays unread`
+          : st.mismatch!,
+      );
     }
     return { hash, share, pair };
   };
 
-  const startTls13 = (sh: ServerHello, { hash, share, pair }: { hash: HashName; share: KeyShareEntry; pair: KeyShareKeyPair }): void => {
+  const startTls13 = (
+    sh: ServerHello,
+    { hash, share, pair }: { hash: HashName; share: KeyShareEntry; pair: KeyShareKeyPair },
+  ): void => {
     const shared = pair.computeSecret(share.keyExchange);
     const secrets = handshakeSecrets(hash, shared, transcriptHash(hash, transcript));
     if (opts.trace) {
       secretsKept.push({ label: 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', secret: secrets.clientHandshakeTrafficSecret });
       secretsKept.push({ label: 'SERVER_HANDSHAKE_TRAFFIC_SECRET', secret: secrets.serverHandshakeTrafficSecret });
     }
-    serverState = newProtectionState(sh.cipherSuite, trafficKeys(hash, sh.cipherSuite, secrets.serverHandshakeTrafficSecret));
-    clientState = newProtectionState(sh.cipherSuite, trafficKeys(hash, sh.cipherSuite, secrets.clientHandshakeTrafficSecret));
+    serverState = newProtectionState(
+      sh.cipherSuite,
+      trafficKeys(hash, sh.cipherSuite, secrets.serverHandshakeTrafficSecret),
+    );
+    clientState = newProtectionState(
+      sh.cipherSuite,
+      trafficKeys(hash, sh.cipherSuite, secrets.clientHandshakeTrafficSecret),
+    );
   };
 
   const deadlineMs = opts.deadlineMs ?? HANDSHAKE_DEADLINE_FACTOR * (opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
@@ -375,7 +426,13 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
       for (const rec of deframer.push(chunk)) {
         if (stopped) return;
         if (rec.type === ContentType.application_data && serverState) {
-          const header = Uint8Array.of(rec.type, rec.version >> 8, rec.version & 0xff, rec.fragment.length >> 8, rec.fragment.length & 0xff);
+          const header = Uint8Array.of(
+            rec.type,
+            rec.version >> 8,
+            rec.version & 0xff,
+            rec.fragment.length >> 8,
+            rec.fragment.length & 0xff,
+          );
           let inner;
           try {
             inner = decryptRecord(serverState, header, rec.fragment);
@@ -391,7 +448,11 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
           }
           if (inner.contentType === ContentType.handshake) {
             for (const f of protectedHs.push(inner.content, rec.offset + 5)) {
-              onHandshake(readHandshakeMessage(new Reader(f.raw, '', f.offset), { version: ProtocolVersion.TLS1_3 }), ctl, true);
+              onHandshake(
+                readHandshakeMessage(new Reader(f.raw, '', f.offset), { version: ProtocolVersion.TLS1_3 }),
+                ctl,
+                true,
+              );
               if (stopped) return;
             }
           }
@@ -441,10 +502,12 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
   if (st.mismatch) outcome = 'mismatch';
   else if (sh) outcome = 'negotiated';
   else if (st.alert) outcome = 'alert';
-  else if (st.hrr) outcome = 'negotiated'; // a HelloRetryRequest for a group we cannot compute: TLS 1.3 is there
+  else if (st.hrr)
+    outcome = 'negotiated'; // a HelloRetryRequest for a group we cannot compute: TLS 1.3 is there
   else if (st.malformed) outcome = 'malformed';
   else if (deadlineHit) outcome = 'timeout';
-  else outcome = setupOutcome(ex) ?? outcomeFromEnd(ex.end as Exclude<ExchangeEnd, SetupEndReason>, ex.connectMs !== null);
+  else
+    outcome = setupOutcome(ex) ?? outcomeFromEnd(ex.end as Exclude<ExchangeEnd, SetupEndReason>, ex.connectMs !== null);
 
   const negotiated = sh ? negotiatedVersion(sh) : st.hrr ? ProtocolVersion.TLS1_3 : null;
   const suite = sh?.cipherSuite ?? st.hrr?.cipherSuite ?? null;
@@ -468,18 +531,28 @@ export async function attempt(target: ProbeTarget, helloOptions: HelloSpec, opts
     messages: st.messages,
     elapsedMs: Math.round(ex.elapsedMs * 100) / 100,
     connectMs: ex.connectMs === null ? null : Math.round(ex.connectMs * 100) / 100,
-    timing: { connectMs: round2(ex.connectMs), firstByteMs: round2(ex.firstByteMs), lastByteMs: round2(ex.lastByteMs), closedMs: round2(ex.closedMs) },
+    timing: {
+      connectMs: round2(ex.connectMs),
+      firstByteMs: round2(ex.firstByteMs),
+      lastByteMs: round2(ex.lastByteMs),
+      closedMs: round2(ex.closedMs),
+    },
     // Our own deadline is a timeout, not the caller's abort.
     end: deadlineHit && ex.end === 'aborted' ? 'timeout' : ex.end,
     phase: ex.phase,
     errorCode: ex.errorCode,
     bytesReceived: ex.received.length,
-    firstBytes: outcome === 'malformed' || (ex.received.length > 0 && !usable && !st.alert) ? toHex(ex.received.subarray(0, MALFORMED_PREVIEW_BYTES)) : null,
+    firstBytes:
+      outcome === 'malformed' || (ex.received.length > 0 && !usable && !st.alert)
+        ? toHex(ex.received.subarray(0, MALFORMED_PREVIEW_BYTES))
+        : null,
     error:
       st.mismatch ??
       st.error ??
       describeSetupFailure(ex) ??
-      (deadlineHit ? `the server kept the connection busy for ${deadlineMs} ms after its first byte without finishing the handshake (deadline)` : null),
+      (deadlineHit
+        ? `the server kept the connection busy for ${deadlineMs} ms after its first byte without finishing the handshake (deadline)`
+        : null),
     helloSent: first.message,
     missingPrivateKey: st.missingPrivateKey === true,
     trace: opts.trace ? { startedAt, chunks, clientRandom: first.hello.random.slice(), secrets: secretsKept } : null,
@@ -506,7 +579,13 @@ function round2<T extends number | null>(ms: T): T {
 }
 
 function alertInfo(a: Alert, encrypted: boolean): AlertInfo {
-  return { level: a.level, description: a.description, name: alertName(a.description), levelName: alertLevelName(a.level), encrypted };
+  return {
+    level: a.level,
+    description: a.description,
+    name: alertName(a.description),
+    levelName: alertLevelName(a.level),
+    encrypted,
+  };
 }
 
 /**
@@ -529,7 +608,10 @@ function goodbye(st: State, clientState: ProtectionState | null): Uint8Array {
   // what servers name; a stranger version is encoded each time rather than grow the table.
   let plain = PLAIN_GOODBYES.get(version);
   if (plain === undefined) {
-    plain = concatBytes(encodeRecords(ContentType.alert, version, USER_CANCELED), encodeRecords(ContentType.alert, version, CLOSE_NOTIFY));
+    plain = concatBytes(
+      encodeRecords(ContentType.alert, version, USER_CANCELED),
+      encodeRecords(ContentType.alert, version, CLOSE_NOTIFY),
+    );
     if (version >= ProtocolVersion.SSL3_0 && version <= ProtocolVersion.TLS1_2) PLAIN_GOODBYES.set(version, plain);
   }
   return plain;

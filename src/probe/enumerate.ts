@@ -29,7 +29,14 @@ import {
   type ProbeVersion,
 } from './profiles.js';
 import { SUPPORTED_KEY_SHARE_GROUPS } from '../tls/key-schedule.js';
-import { cipherSuiteInfo, CIPHER_SUITES, displayName, NAMED_GROUPS, NamedGroup, PROTOCOL_VERSIONS } from '../tls/registry.js';
+import {
+  cipherSuiteInfo,
+  CIPHER_SUITES,
+  displayName,
+  NAMED_GROUPS,
+  NamedGroup,
+  PROTOCOL_VERSIONS,
+} from '../tls/registry.js';
 
 /** What every enumeration needs: where to connect, which SNI to send, attempt timeouts, and the scan's budget. */
 export interface EnumerateContext {
@@ -72,10 +79,19 @@ export interface GroupEnumeration {
 }
 
 /** Post-quantum hybrid groups (draft-ietf-tls-ecdhe-mlkem): X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024. */
-export const HYBRID_GROUPS: readonly number[] = [NamedGroup.X25519MLKEM768, NamedGroup.SecP256r1MLKEM768, NamedGroup.SecP384r1MLKEM1024];
+export const HYBRID_GROUPS: readonly number[] = [
+  NamedGroup.X25519MLKEM768,
+  NamedGroup.SecP256r1MLKEM768,
+  NamedGroup.SecP384r1MLKEM1024,
+];
 
 /** Groups tried for TLS 1.3: the default list, the two large FFDHE groups (RFC 7919), then the hybrids. */
-export const TLS13_GROUP_CANDIDATES: readonly number[] = [...DEFAULT_GROUPS, NamedGroup.ffdhe6144, NamedGroup.ffdhe8192, ...HYBRID_GROUPS];
+export const TLS13_GROUP_CANDIDATES: readonly number[] = [
+  ...DEFAULT_GROUPS,
+  NamedGroup.ffdhe6144,
+  NamedGroup.ffdhe8192,
+  ...HYBRID_GROUPS,
+];
 
 /**
  * Curves tried for TLS 1.2 ECDHE (RFC 8422, Section 5.1.1; brainpool: RFC 7027): the elliptic
@@ -101,7 +117,10 @@ export function defaultCipherCandidates(version: ProbeVersion): number[] {
  * cost k, +1 for the refusal when k < n, +1 for the preference check when k ≥ 2; at most n+1
  * (n ≥ 2), 1 for n = 1, 0 for n = 0.
  */
-export function predictCipherConnections(version: ProbeVersion, offered: readonly number[] = defaultCipherCandidates(version)): number {
+export function predictCipherConnections(
+  version: ProbeVersion,
+  offered: readonly number[] = defaultCipherCandidates(version),
+): number {
   return loopBound(cleanSuites(offered).length);
 }
 
@@ -110,7 +129,10 @@ export function predictCipherConnections(version: ProbeVersion, offered: readonl
  * ciphers, plus for TLS 1.3 the one retry with a key share when a hello without shares is refused
  * (which replaces the preference check): at most n+1, and 2 for one TLS 1.3 candidate.
  */
-export function predictGroupConnections(version: 'TLS1.3' | 'TLS1.2', candidates: readonly number[] = defaultGroupCandidates(version)): number {
+export function predictGroupConnections(
+  version: 'TLS1.3' | 'TLS1.2',
+  candidates: readonly number[] = defaultGroupCandidates(version),
+): number {
   const n = new Set(candidates).size;
   return version === 'TLS1.3' && n === 1 ? 2 : loopBound(n);
 }
@@ -139,7 +161,9 @@ interface Stop {
 
 function stopFor(r: AttemptResult, why?: string): Stop {
   const inconclusive = isConnectFailure(r.outcome) || r.end === 'aborted';
-  const reason = why ?? (r.alert ? `alert ${r.alert.name}` : describeOutcome(r.outcome, r.errorCode) + (r.error ? `: ${r.error}` : ''));
+  const reason =
+    why ??
+    (r.alert ? `alert ${r.alert.name}` : describeOutcome(r.outcome, r.errorCode) + (r.error ? `: ${r.error}` : ''));
   return { kind: r.outcome, reason, inconclusive };
 }
 
@@ -150,7 +174,11 @@ function stopFor(r: AttemptResult, why?: string): Stop {
  * `serverHelloOnly` (suites: the ServerHello names it) TLS 1.2 and below stop there too, while the
  * TLS 1.2 group pick needs the ServerKeyExchange after it.
  */
-async function connect(ctx: EnumerateContext, hello: HelloOptions, serverHelloOnly = true): Promise<AttemptResult | null> {
+async function connect(
+  ctx: EnumerateContext,
+  hello: HelloOptions,
+  serverHelloOnly = true,
+): Promise<AttemptResult | null> {
   const only = serverHelloOnly ? { serverHelloOnly: true } : { tls13HelloOnly: true };
   const r = await ctx.limiter.run(() => attempt(ctx.target, hello, { ...ctx.attempt, ...only }));
   return isBudgetExhausted(r) ? null : r;
@@ -167,7 +195,10 @@ function suitePick(r: AttemptResult, version: ProbeVersion, offered: readonly nu
     return stopFor(r, `server negotiated ${got} instead of ${version}`);
   }
   if (r.cipherSuite === null || !offered.includes(r.cipherSuite)) {
-    return stopFor(r, `server chose ${r.cipherSuite === null ? 'no suite' : displayName(CIPHER_SUITES, r.cipherSuite)}, which was not offered`);
+    return stopFor(
+      r,
+      `server chose ${r.cipherSuite === null ? 'no suite' : displayName(CIPHER_SUITES, r.cipherSuite)}, which was not offered`,
+    );
   }
   return r.cipherSuite;
 }
@@ -198,12 +229,29 @@ export interface KnownAnswer {
  *
  * At most `predictCipherConnections` connections either way (the known answer not counted).
  */
-export async function enumerateCiphers(ctx: EnumerateContext, version: ProbeVersion, offered?: readonly number[], known?: KnownAnswer): Promise<CipherEnumeration> {
+export async function enumerateCiphers(
+  ctx: EnumerateContext,
+  version: ProbeVersion,
+  offered?: readonly number[],
+  known?: KnownAnswer,
+): Promise<CipherEnumeration> {
   const candidates = cleanSuites(offered ?? defaultCipherCandidates(version));
   const hello = (suites: readonly number[]): HelloOptions => ({ version, sni: ctx.sni, cipherSuites: suites });
   const pickOf = (r: AttemptResult, list: readonly number[]): number | Stop => suitePick(r, version, list);
-  const done = (accepted: number[], serverPreference: boolean | null, connections: number, complete: boolean, stop: Stop | null): CipherEnumeration => ({
-    version, accepted, serverPreference, connections, complete, stoppedBy: stop?.kind ?? null, stopReason: stop?.reason ?? null,
+  const done = (
+    accepted: number[],
+    serverPreference: boolean | null,
+    connections: number,
+    complete: boolean,
+    stop: Stop | null,
+  ): CipherEnumeration => ({
+    version,
+    accepted,
+    serverPreference,
+    connections,
+    complete,
+    stoppedBy: stop?.kind ?? null,
+    stopReason: stop?.reason ?? null,
   });
   if (candidates.length === 0) return done([], null, 0, true, null);
 
@@ -212,7 +260,10 @@ export async function enumerateCiphers(ctx: EnumerateContext, version: ProbeVers
   // The reversed offer is made once the first answer picked something: a refusal costs one connection.
   const first = reuse ?? (await connect(ctx, hello(candidates)));
   let connections = first !== null && reuse === undefined ? 1 : 0;
-  const reversed = first !== null && candidates.length >= 2 && typeof pickOf(first, candidates) === 'number' ? await connect(ctx, reversedHello) : undefined;
+  const reversed =
+    first !== null && candidates.length >= 2 && typeof pickOf(first, candidates) === 'number'
+      ? await connect(ctx, reversedHello)
+      : undefined;
   if (reversed) connections++;
   if (first === null) return done([], null, connections, false, null);
   const pa = pickOf(first, candidates);
@@ -226,12 +277,20 @@ export async function enumerateCiphers(ctx: EnumerateContext, version: ProbeVers
     // The client's order rules: the rest in parallel, reported in our offer order.
     const others = rest.filter((s) => s !== pb);
     const ways = Math.max(1, Math.min(ctx.ways ?? ctx.limiter.concurrency, others.length));
-    const parts = Array.from({ length: ways }, (_, w) => others.filter((_, i) => i % ways === w)).filter((p) => p.length > 0);
+    const parts = Array.from({ length: ways }, (_, w) => others.filter((_, i) => i % ways === w)).filter(
+      (p) => p.length > 0,
+    );
     const chains = await Promise.all(parts.map((p) => removeAndRetry(ctx, p, hello, pickOf)));
     const rank = new Map(candidates.map((c, i) => [c, i]));
     const accepted = [pa, pb, ...chains.flatMap((c) => c.accepted)].sort((a, b) => rank.get(a)! - rank.get(b)!);
     const stop = chains.find((c) => c.stop?.inconclusive)?.stop ?? chains.find((c) => c.stop !== null)?.stop ?? null;
-    return done(accepted, false, connections + chains.reduce((n, c) => n + c.connections, 0), chains.every((c) => c.complete), stop);
+    return done(
+      accepted,
+      false,
+      connections + chains.reduce((n, c) => n + c.connections, 0),
+      chains.every((c) => c.complete),
+      stop,
+    );
   }
   // The same pick both ways (the server's order rules), or no usable answer to the reversed offer
   // (then whose order rules stays unknown): the rest one after another, in the server's order.
@@ -318,7 +377,10 @@ function tls13GroupPick(r: AttemptResult, offered: readonly number[]): number | 
   if (r.outcome !== 'negotiated') return stopFor(r);
   if (!r.supported) return stopFor(r, 'server did not negotiate TLS 1.3');
   if (r.group === null || !offered.includes(r.group)) {
-    return stopFor(r, `server chose ${r.group === null ? 'no group' : displayName(NAMED_GROUPS, r.group)}, which was not offered`);
+    return stopFor(
+      r,
+      `server chose ${r.group === null ? 'no group' : displayName(NAMED_GROUPS, r.group)}, which was not offered`,
+    );
   }
   return r.group;
 }
@@ -326,9 +388,16 @@ function tls13GroupPick(r: AttemptResult, offered: readonly number[]): number | 
 /** Returns the curve of the TLS 1.2 ServerKeyExchange among `offered`, or why there is none. */
 function tls12GroupPick(r: AttemptResult, offered: readonly number[]): number | Stop {
   if (r.outcome !== 'negotiated') return stopFor(r);
-  if (!r.supported) return stopFor(r, `server negotiated ${r.negotiatedVersion === null ? 'no version' : displayName(PROTOCOL_VERSIONS, r.negotiatedVersion)} instead of TLS1.2`);
+  if (!r.supported)
+    return stopFor(
+      r,
+      `server negotiated ${r.negotiatedVersion === null ? 'no version' : displayName(PROTOCOL_VERSIONS, r.negotiatedVersion)} instead of TLS1.2`,
+    );
   if (r.group === null || !offered.includes(r.group)) {
-    return stopFor(r, `server key exchange used ${r.group === null ? 'no named curve' : displayName(NAMED_GROUPS, r.group)}, which was not offered`);
+    return stopFor(
+      r,
+      `server key exchange used ${r.group === null ? 'no named curve' : displayName(NAMED_GROUPS, r.group)}, which was not offered`,
+    );
   }
   return r.group;
 }
@@ -351,7 +420,11 @@ function ecdheSuites(): number[] {
  * TLS 1.2: hellos offer only ECDHE suites and the remaining curves; the ServerKeyExchange's curve
  * (RFC 8422, Section 5.4) is the pick.
  */
-export async function enumerateGroups(ctx: EnumerateContext, version: 'TLS1.3' | 'TLS1.2', candidates?: readonly number[]): Promise<GroupEnumeration> {
+export async function enumerateGroups(
+  ctx: EnumerateContext,
+  version: 'TLS1.3' | 'TLS1.2',
+  candidates?: readonly number[],
+): Promise<GroupEnumeration> {
   const remaining = [...new Set(candidates ?? defaultGroupCandidates(version))];
   const accepted: number[] = [];
   let connections = 0;
@@ -371,7 +444,11 @@ export async function enumerateGroups(ctx: EnumerateContext, version: 'TLS1.3' |
   while (remaining.length > 0) {
     if (withShare && !remaining.some((g) => SUPPORTED_KEY_SHARE_GROUPS.includes(g))) {
       // This server needs a share up front and we cannot compute any group left (FFDHE, hybrids).
-      stop = { kind: null, reason: 'the server wants a key share and none of the remaining groups is one we can compute', inconclusive: true };
+      stop = {
+        kind: null,
+        reason: 'the server wants a key share and none of the remaining groups is one we can compute',
+        inconclusive: true,
+      };
       complete = false;
       break;
     }
@@ -384,7 +461,9 @@ export async function enumerateGroups(ctx: EnumerateContext, version: 'TLS1.3' |
     let pick = pickOf(r, remaining);
     if (typeof pick !== 'number' && version === 'TLS1.3' && !withShare && accepted.length === 0 && !pick.inconclusive) {
       // A server that never saw our shareless hellos work: maybe it refuses hellos without a share.
-      const retry = remaining.some((g) => SUPPORTED_KEY_SHARE_GROUPS.includes(g)) ? await connect(ctx, hello(remaining, true), false) : undefined;
+      const retry = remaining.some((g) => SUPPORTED_KEY_SHARE_GROUPS.includes(g))
+        ? await connect(ctx, hello(remaining, true), false)
+        : undefined;
       if (retry === null) {
         complete = false;
         break;
@@ -423,4 +502,3 @@ export async function enumerateGroups(ctx: EnumerateContext, version: 'TLS1.3' |
     stopReason: stop?.reason ?? null,
   };
 }
-

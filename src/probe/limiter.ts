@@ -63,10 +63,13 @@ interface Waiter {
  */
 export function createLimiter(opts: LimiterOptions): Limiter {
   const concurrency = opts.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be an integer ≥ 1, not ${concurrency}`);
-  if (opts.rate !== undefined && !(Number.isFinite(opts.rate) && opts.rate > 0)) throw new RangeError(`rate must be a positive number of connections per second, not ${opts.rate}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be an integer ≥ 1, not ${concurrency}`);
+  if (opts.rate !== undefined && !(Number.isFinite(opts.rate) && opts.rate > 0))
+    throw new RangeError(`rate must be a positive number of connections per second, not ${opts.rate}`);
   const max = opts.maxConnections;
-  if (max !== undefined && (!Number.isInteger(max) || max < 0)) throw new RangeError(`maxConnections must be an integer ≥ 0, not ${max}`);
+  if (max !== undefined && (!Number.isInteger(max) || max < 0))
+    throw new RangeError(`maxConnections must be an integer ≥ 0, not ${max}`);
   const spacingMs = opts.rate === undefined ? 0 : 1000 / opts.rate;
   const signal = opts.signal;
 
@@ -90,10 +93,13 @@ export function createLimiter(opts: LimiterOptions): Limiter {
       const now = performance.now();
       if (now < nextStartAt) {
         if (timer === null) {
-          timer = setTimeout(() => {
-            timer = null;
-            pump();
-          }, Math.ceil(nextStartAt - now));
+          timer = setTimeout(
+            () => {
+              timer = null;
+              pump();
+            },
+            Math.ceil(nextStartAt - now),
+          );
         }
         return;
       }

@@ -17,7 +17,14 @@ import { encodeClientHello } from '../tls/client-hello.js';
 import type { Extension } from '../tls/extensions.js';
 import { encodeRecords } from '../tls/record.js';
 import { equalBytes } from '../wire/hex.js';
-import { CIPHER_SUITES, cipherSuiteInfo, ContentType, NamedGroup, ProtocolVersion, SignatureScheme } from '../tls/registry.js';
+import {
+  CIPHER_SUITES,
+  cipherSuiteInfo,
+  ContentType,
+  NamedGroup,
+  ProtocolVersion,
+  SignatureScheme,
+} from '../tls/registry.js';
 import { generateKeyShare, SUPPORTED_KEY_SHARE_GROUPS, type KeyShareKeyPair } from '../tls/key-schedule.js';
 
 import { PROBE_VERSIONS, type ProbeVersion } from './versions.js';
@@ -66,8 +73,12 @@ function suiteLists(): ReadonlyMap<ProbeVersion, readonly number[]> {
     const info = cipherSuiteInfo(v);
     if (!info || info.tls13) continue;
     if (!['ECDHE', 'DHE', 'RSA', 'ECDH', 'DH'].includes(info.keyExchange)) continue;
-    if (/anon|NULL|_OLD$|OLDFIPS|GOST|_SM4_|PSK/.test(info.name) || info.cipher === 'NULL' || info.cipher === 'unknown') continue;
-    const rank = (info.keyExchange === 'ECDHE' ? 0 : info.keyExchange === 'DHE' ? 1 : 2) + (info.aead ? 0 : 4) + (info.export ? 8 : 0);
+    if (/anon|NULL|_OLD$|OLDFIPS|GOST|_SM4_|PSK/.test(info.name) || info.cipher === 'NULL' || info.cipher === 'unknown')
+      continue;
+    const rank =
+      (info.keyExchange === 'ECDHE' ? 0 : info.keyExchange === 'DHE' ? 1 : 2) +
+      (info.aead ? 0 : 4) +
+      (info.export ? 8 : 0);
     for (const [version, out] of ranked) {
       const code = VERSION_CODE[version];
       if (code >= info.minVersion && code <= info.maxVersion) out.push({ v, rank });
@@ -76,7 +87,10 @@ function suiteLists(): ReadonlyMap<ProbeVersion, readonly number[]> {
   const lists = new Map<ProbeVersion, readonly number[]>([['TLS1.3', TLS13_SUITES]]);
   for (const [version, out] of ranked) {
     out.sort((a, b) => a.rank - b.rank || a.v - b.v);
-    lists.set(version, out.map((x) => x.v));
+    lists.set(
+      version,
+      out.map((x) => x.v),
+    );
   }
   suitesByVersion = lists;
   return lists;
@@ -182,7 +196,8 @@ function encodeHello(opts: HelloOptions, groups: readonly number[], keyPairs: re
   const code = VERSION_CODE[version];
   const tls13 = version === 'TLS1.3';
   const suites = [...(opts.cipherSuites ?? suitesForVersion(version))];
-  if (opts.renegotiationScsv !== false && !suites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV)) suites.push(TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+  if (opts.renegotiationScsv !== false && !suites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV))
+    suites.push(TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
   const exts: Extension[] = [];
 
   if (version !== 'SSL3.0') {
@@ -193,7 +208,11 @@ function encodeHello(opts: HelloOptions, groups: readonly number[], keyPairs: re
     exts.push({ kind: 'ec_point_formats', type: 0x000b, formats: [0] });
     // RFC 5246, Section 7.4.1.4.1: signature_algorithms exists from TLS 1.2 on.
     if (code >= ProtocolVersion.TLS1_2) {
-      exts.push({ kind: 'signature_algorithms', type: 0x000d, schemes: [...(opts.signatureSchemes ?? DEFAULT_SIGNATURE_SCHEMES)] });
+      exts.push({
+        kind: 'signature_algorithms',
+        type: 0x000d,
+        schemes: [...(opts.signatureSchemes ?? DEFAULT_SIGNATURE_SCHEMES)],
+      });
     }
     if (opts.alpn && opts.alpn.length > 0) exts.push({ kind: 'alpn', type: 0x0010, protocols: [...opts.alpn] });
     if (!tls13) {
@@ -226,7 +245,12 @@ function encodeHello(opts: HelloOptions, groups: readonly number[], keyPairs: re
 
 function keyShareExtension(keyPairs: readonly KeyShareKeyPair[]): Extension {
   // RFC 8446, Section 4.2.8
-  return { kind: 'key_share', type: 0x0033, shares: keyPairs.map((p) => ({ group: p.group, keyExchange: p.publicKey })), selectedGroup: null };
+  return {
+    kind: 'key_share',
+    type: 0x0033,
+    shares: keyPairs.map((p) => ({ group: p.group, keyExchange: p.publicKey })),
+    selectedGroup: null,
+  };
 }
 
 /**
@@ -305,7 +329,11 @@ function remember(key: string, built: BuiltHello): void {
   if (record.length !== message.length + RECORD_HEADER) return; // split over several records
   if (!equalBytes(record.subarray(RANDOM_AT, RANDOM_AT + RANDOM_LENGTH), hello.random)) return;
   const sid = hello.sessionId;
-  if (record[SESSION_ID_AT - 1] !== sid.length || !equalBytes(record.subarray(SESSION_ID_AT, SESSION_ID_AT + sid.length), sid)) return;
+  if (
+    record[SESSION_ID_AT - 1] !== sid.length ||
+    !equalBytes(record.subarray(SESSION_ID_AT, SESSION_ID_AT + sid.length), sid)
+  )
+    return;
   const shareOffsets: number[] = [];
   const bytes = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
   for (const p of built.keyPairs) {
@@ -333,7 +361,9 @@ function fromTemplate(t: HelloTemplate, opts: HelloOptions, keyPairs: readonly K
   const sidLength = t.hello.sessionId.length;
   if (opts.sessionId) record.set(opts.sessionId, SESSION_ID_AT);
   else fillRandom(record, SESSION_ID_AT, sidLength);
-  keyPairs.forEach((p, i) => { record.set(p.publicKey, t.shareOffsets[i]); });
+  keyPairs.forEach((p, i) => {
+    record.set(p.publicKey, t.shareOffsets[i]);
+  });
   let extensions = t.hello.extensions;
   if (extensions !== null && t.keyShareIndex >= 0) {
     const withShares = extensions.slice();
@@ -455,14 +485,24 @@ export function buildFromPrebuilt(spec: PrebuiltHello): BuiltHello {
  * Returns the second ClientHello after a HelloRetryRequest (RFC 8446, Section 4.1.2): the same hello
  * with key_share replaced by one share for `group`, the cookie echoed, and padding dropped.
  */
-export function retryHello(first: BuiltHello, group: number, cookie: Uint8Array | undefined, recordVersion: number): BuiltHello {
+export function retryHello(
+  first: BuiltHello,
+  group: number,
+  cookie: Uint8Array | undefined,
+  recordVersion: number,
+): BuiltHello {
   const pair = generateKeyShare(group);
   const exts: Extension[] = [];
   for (const e of first.hello.extensions ?? []) {
     if (e.kind === 'padding' || e.kind === 'cookie') continue;
     if (e.kind === 'key_share') {
       if (cookie) exts.push({ kind: 'cookie', type: 0x002c, cookie });
-      exts.push({ kind: 'key_share', type: 0x0033, shares: [{ group, keyExchange: pair.publicKey }], selectedGroup: null });
+      exts.push({
+        kind: 'key_share',
+        type: 0x0033,
+        shares: [{ group, keyExchange: pair.publicKey }],
+        selectedGroup: null,
+      });
       continue;
     }
     exts.push(e);

@@ -77,7 +77,9 @@ export function parseProxyUrl(text: string): Via {
   const fail = (why: string): never => {
     throw new TypeError(`invalid proxy ${JSON.stringify(shown)}: ${why}`);
   };
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:([^@/?#]*)@)?(\[[^\]]*\]|[^:/?#@[\]]*)(?::([^/?#]*))?(\/?)$/.exec(text.trim());
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:([^@/?#]*)@)?(\[[^\]]*\]|[^:/?#@[\]]*)(?::([^/?#]*))?(\/?)$/.exec(
+    text.trim(),
+  );
   if (!m) return fail('expected http://[user:pass@]host:port or socks5://[user:pass@]host:port');
   const scheme = m[1]!.toLowerCase();
   const kind = scheme === 'http' ? 'http-connect' : scheme === 'socks5' ? 'socks5' : null;
@@ -97,7 +99,8 @@ export function parseProxyUrl(text: string): Via {
   }
   const portText = m[4];
   if (portText === undefined || portText === '') return fail('the port is required (e.g. http://proxy.example:3128)');
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 0xffff) return fail(`port ${JSON.stringify(portText)} is not in 1..65535`);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 0xffff)
+    return fail(`port ${JSON.stringify(portText)} is not in 1..65535`);
   const port = Number(portText);
 
   let username: string | undefined;
@@ -137,15 +140,20 @@ export function formatVia(via: Via): string {
  * (RFC 1929, Section 2). Never mentions the password's value.
  */
 export function checkVia(via: Via): string | null {
-  if (via.kind !== 'http-connect' && via.kind !== 'socks5') return `unknown proxy kind ${JSON.stringify((via as { kind: unknown }).kind)}`;
-  if (typeof via.host !== 'string' || via.host === '' || (isIP(via.host) === 0 && !isHostName(via.host))) return 'the proxy host must be an IP address or a host name';
-  if (!Number.isInteger(via.port) || via.port < 1 || via.port > 0xffff) return `the proxy port must be an integer in 1..65535, got ${via.port}`;
+  if (via.kind !== 'http-connect' && via.kind !== 'socks5')
+    return `unknown proxy kind ${JSON.stringify((via as { kind: unknown }).kind)}`;
+  if (typeof via.host !== 'string' || via.host === '' || (isIP(via.host) === 0 && !isHostName(via.host)))
+    return 'the proxy host must be an IP address or a host name';
+  if (!Number.isInteger(via.port) || via.port < 1 || via.port > 0xffff)
+    return `the proxy port must be an integer in 1..65535, got ${via.port}`;
   if (via.username === undefined) return via.password !== undefined ? 'a proxy password needs a user name' : null;
   const password = via.password ?? '';
   if (via.kind === 'http-connect') {
     // RFC 7617, Section 2: "a user-id containing a colon character is invalid".
-    if (via.username.includes(':')) return 'a user name with ":" cannot be sent with Basic authentication (RFC 7617, Section 2)';
-    if (/[\u0000-\u001f\u007f]/.test(via.username + password)) return 'control characters are not allowed in proxy credentials (RFC 7617, Section 2)';
+    if (via.username.includes(':'))
+      return 'a user name with ":" cannot be sent with Basic authentication (RFC 7617, Section 2)';
+    if (/[\u0000-\u001f\u007f]/.test(via.username + password))
+      return 'control characters are not allowed in proxy credentials (RFC 7617, Section 2)';
     return null;
   }
   const u = Buffer.byteLength(via.username, 'utf8');
@@ -234,22 +242,31 @@ export function readConnectReply(buf: Uint8Array): ConnectReply | null {
     if (lines.length === 0) {
       // RFC 9112, Section 2.2: a recipient should ignore at least one empty line before the status line.
       if (line === '') continue;
-      if (!/^HTTP\/1\.\d \d{3}(?:[ \t]|$)/.test(line)) throw new TypeError(`not an HTTP status line: ${printable(line)}`);
+      if (!/^HTTP\/1\.\d \d{3}(?:[ \t]|$)/.test(line))
+        throw new TypeError(`not an HTTP status line: ${printable(line)}`);
     } else if (line === '') {
       const statusLine = lines[0]!;
       const authSchemes = lines
         .slice(1)
         .map((l) => /^proxy-authenticate[ \t]*:[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)/i.exec(l)?.[1])
         .filter((s): s is string => s !== undefined);
-      return { status: Number(statusLine.slice(9, 12)), statusLine: printable(statusLine), authSchemes, headLength: lineStart };
+      return {
+        status: Number(statusLine.slice(9, 12)),
+        statusLine: printable(statusLine),
+        authSchemes,
+        headLength: lineStart,
+      };
     }
     lines.push(line);
   }
   if (lines.length === 0) {
     // The first line is incomplete, but may already be unable to become a status line.
-    const pending = Buffer.from(buf.subarray(lineStart)).toString('latin1').replace(/^[\r\n]+/, '');
+    const pending = Buffer.from(buf.subarray(lineStart))
+      .toString('latin1')
+      .replace(/^[\r\n]+/, '');
     const n = Math.min(pending.length, STATUS_LINE_PREFIX.length);
-    if (pending.slice(0, n) !== STATUS_LINE_PREFIX.slice(0, n)) throw new TypeError(`not an HTTP status line: ${printable(pending)}`);
+    if (pending.slice(0, n) !== STATUS_LINE_PREFIX.slice(0, n))
+      throw new TypeError(`not an HTTP status line: ${printable(pending)}`);
   }
   return null;
 }
@@ -262,7 +279,12 @@ function httpConnectDialogue(via: HttpConnectVia, target: string, port: number):
     push(chunk: Uint8Array): DialogueStep {
       total += chunk.length;
       if (total > PROXY_REPLY_MAX_BYTES) {
-        return { kind: 'failed', end: 'proxy-error', code: 'PROXY_REPLY_TOO_LONG', reply: `no usable answer within ${PROXY_REPLY_MAX_BYTES} bytes` };
+        return {
+          kind: 'failed',
+          end: 'proxy-error',
+          code: 'PROXY_REPLY_TOO_LONG',
+          reply: `no usable answer within ${PROXY_REPLY_MAX_BYTES} bytes`,
+        };
       }
       buf = concatBytes(buf, chunk);
       for (;;) {
@@ -281,7 +303,8 @@ function httpConnectDialogue(via: HttpConnectVia, target: string, port: number):
         if (reply.status >= 200 && reply.status < 300) return { kind: 'ready', rest: buf.slice() };
         const challenge = reply.authSchemes.length > 0 ? ` (Proxy-Authenticate: ${reply.authSchemes.join(', ')})` : '';
         // RFC 9110, Section 15.5.8: 407 Proxy Authentication Required.
-        if (reply.status === 407) return { kind: 'failed', end: 'proxy-auth-required', code: 'PROXY_407', reply: reply.statusLine + challenge };
+        if (reply.status === 407)
+          return { kind: 'failed', end: 'proxy-auth-required', code: 'PROXY_407', reply: reply.statusLine + challenge };
         return { kind: 'failed', end: 'proxy-refused', code: `PROXY_${reply.status}`, reply: reply.statusLine };
       }
     },
@@ -324,7 +347,9 @@ export function encodeSocks5Greeting(withCredentials: boolean): Uint8Array {
 /** Returns the RFC 1929, Section 2 request: VER 1, ULEN, UNAME, PLEN, PASSWD (UTF-8). */
 export function encodeSocks5Auth(username: string, password: string): Uint8Array {
   const w = new Writer(3 + username.length + password.length);
-  w.u8(0x01).vec(1, new Uint8Array(Buffer.from(username, 'utf8'))).vec(1, new Uint8Array(Buffer.from(password, 'utf8')));
+  w.u8(0x01)
+    .vec(1, new Uint8Array(Buffer.from(username, 'utf8')))
+    .vec(1, new Uint8Array(Buffer.from(password, 'utf8')));
   return w.finish();
 }
 
@@ -343,7 +368,8 @@ export function encodeSocks5Connect(target: string, port: number): Uint8Array {
     w.u8(SocksAddressType.ipv6).bytes(ipv6Bytes(target));
   } else {
     const name = new Uint8Array(Buffer.from(target, 'latin1'));
-    if (name.length > SOCKS5_DOMAIN_MAX_BYTES) throw new TypeError(`a SOCKS5 domain name is at most ${SOCKS5_DOMAIN_MAX_BYTES} bytes (RFC 1928, Section 5)`);
+    if (name.length > SOCKS5_DOMAIN_MAX_BYTES)
+      throw new TypeError(`a SOCKS5 domain name is at most ${SOCKS5_DOMAIN_MAX_BYTES} bytes (RFC 1928, Section 5)`);
     w.u8(SocksAddressType.domainName).vec(1, name);
   }
   w.u16(port);
@@ -362,7 +388,8 @@ function ipv6Bytes(text: string): Uint8Array {
   const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
   const left = parse(head);
   const right = tail === null ? [] : parse(tail);
-  const groups = tail === null ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const groups =
+    tail === null ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
   const out = new Uint8Array(16);
   groups.forEach((g, i) => {
     out[2 * i] = g >> 8;
@@ -397,7 +424,13 @@ export function readSocks5Reply(buf: Uint8Array): Socks5Reply | null {
   r.skip(1, 'RSV');
   const atyp = r.u8('ATYP');
   const addrLength =
-    atyp === SocksAddressType.ipv4 ? 4 : atyp === SocksAddressType.ipv6 ? 16 : atyp === SocksAddressType.domainName ? 1 + buf[4]! : r.fail('bad-value', `unknown address type ${atyp}`, 'ATYP', 3);
+    atyp === SocksAddressType.ipv4
+      ? 4
+      : atyp === SocksAddressType.ipv6
+        ? 16
+        : atyp === SocksAddressType.domainName
+          ? 1 + buf[4]!
+          : r.fail('bad-value', `unknown address type ${atyp}`, 'ATYP', 3);
   if (buf.length < 4 + addrLength + 2) return null;
   const addr = r.bytes(addrLength, 'BND.ADDR');
   const boundPort = r.u16('BND.PORT');
@@ -415,13 +448,23 @@ function socks5Dialogue(via: Socks5Via, target: string, port: number): Dialogue 
   let state: 'method' | 'auth' | 'connect' = 'method';
   let buf: Uint8Array = new Uint8Array(0);
   let total = 0;
-  const failed = (end: 'proxy-error' | 'proxy-auth-required', code: string, reply: string): DialogueStep => ({ kind: 'failed', end, code, reply });
+  const failed = (end: 'proxy-error' | 'proxy-auth-required', code: string, reply: string): DialogueStep => ({
+    kind: 'failed',
+    end,
+    code,
+    reply,
+  });
   const connect = encodeSocks5Connect(target, port);
   return {
     opening: encodeSocks5Greeting(withCredentials),
     push(chunk: Uint8Array): DialogueStep {
       total += chunk.length;
-      if (total > PROXY_REPLY_MAX_BYTES) return failed('proxy-error', 'SOCKS5_REPLY_TOO_LONG', `more than ${PROXY_REPLY_MAX_BYTES} bytes before the tunnel was up`);
+      if (total > PROXY_REPLY_MAX_BYTES)
+        return failed(
+          'proxy-error',
+          'SOCKS5_REPLY_TOO_LONG',
+          `more than ${PROXY_REPLY_MAX_BYTES} bytes before the tunnel was up`,
+        );
       buf = concatBytes(buf, chunk);
       const sends: Uint8Array[] = [];
       for (;;) {
@@ -429,13 +472,22 @@ function socks5Dialogue(via: Socks5Via, target: string, port: number): Dialogue 
           if (buf.length < 2) break;
           const [ver, method] = [buf[0]!, buf[1]!];
           buf = buf.subarray(2);
-          if (ver !== 0x05) return failed('proxy-error', 'SOCKS5_BAD_REPLY', `not a SOCKS5 server (version byte ${ver})`);
+          if (ver !== 0x05)
+            return failed('proxy-error', 'SOCKS5_BAD_REPLY', `not a SOCKS5 server (version byte ${ver})`);
           if (method === SocksMethod.noAcceptable) {
             // RFC 1928, Section 3: X'FF' = none of our methods is acceptable. Offering only "no
             // authentication" and hearing this means the proxy wants credentials.
             return withCredentials
-              ? failed('proxy-error', 'SOCKS5_NO_ACCEPTABLE_METHOD', 'the proxy accepts neither no-authentication nor username/password (RFC 1928 method X\'FF\')')
-              : failed('proxy-auth-required', 'SOCKS5_AUTH_REQUIRED', 'the proxy requires authentication (RFC 1928 method X\'FF\' to an offer of no-authentication)');
+              ? failed(
+                  'proxy-error',
+                  'SOCKS5_NO_ACCEPTABLE_METHOD',
+                  "the proxy accepts neither no-authentication nor username/password (RFC 1928 method X'FF')",
+                )
+              : failed(
+                  'proxy-auth-required',
+                  'SOCKS5_AUTH_REQUIRED',
+                  "the proxy requires authentication (RFC 1928 method X'FF' to an offer of no-authentication)",
+                );
           }
           if (method === SocksMethod.noAuth) {
             state = 'connect';
@@ -453,7 +505,12 @@ function socks5Dialogue(via: Socks5Via, target: string, port: number): Dialogue 
           const status = buf[1]!;
           buf = buf.subarray(2);
           // RFC 1929, Section 2: STATUS X'00' is success; anything else, and the server closes.
-          if (status !== 0x00) return failed('proxy-auth-required', 'SOCKS5_AUTH_FAILED', `the proxy rejected the user name and password (RFC 1929 status ${status})`);
+          if (status !== 0x00)
+            return failed(
+              'proxy-auth-required',
+              'SOCKS5_AUTH_FAILED',
+              `the proxy rejected the user name and password (RFC 1929 status ${status})`,
+            );
           state = 'connect';
           sends.push(connect);
           continue;
@@ -461,7 +518,11 @@ function socks5Dialogue(via: Socks5Via, target: string, port: number): Dialogue 
         // A refusal is decided by VER and REP alone: some servers send a short reply and close.
         if (buf.length >= 2 && buf[0] === 0x05 && buf[1] !== 0x00) {
           const rep = buf[1]!;
-          return failed('proxy-error', `SOCKS5_REP_${rep.toString(16).padStart(2, '0').toUpperCase()}`, `SOCKS5 reply ${rep}: ${SOCKS5_REPLIES[rep] ?? 'unassigned'}`);
+          return failed(
+            'proxy-error',
+            `SOCKS5_REP_${rep.toString(16).padStart(2, '0').toUpperCase()}`,
+            `SOCKS5 reply ${rep}: ${SOCKS5_REPLIES[rep] ?? 'unassigned'}`,
+          );
         }
         let reply: Socks5Reply | null;
         try {
@@ -472,7 +533,12 @@ function socks5Dialogue(via: Socks5Via, target: string, port: number): Dialogue 
         }
         if (reply === null) break;
         // The proxy answered a request we had not sent yet: whatever it is, it is not RFC 1928.
-        if (sends.length > 0) return failed('proxy-error', 'SOCKS5_BAD_REPLY', 'a CONNECT reply arrived before the CONNECT request was sent');
+        if (sends.length > 0)
+          return failed(
+            'proxy-error',
+            'SOCKS5_BAD_REPLY',
+            'a CONNECT reply arrived before the CONNECT request was sent',
+          );
         return { kind: 'ready', rest: buf.slice(reply.length) };
       }
       return sends.length > 0 ? { kind: 'continue', send: concatBytes(...sends) } : { kind: 'continue' };

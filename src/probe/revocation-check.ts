@@ -32,7 +32,11 @@ export interface WindowsRevocationError {
 
 export const WINDOWS_REVOCATION_ERRORS: Readonly<Record<WindowsRevocationError['name'], WindowsRevocationError>> = {
   CRYPT_E_REVOKED: { name: 'CRYPT_E_REVOKED', hresult: '0x80092010', message: 'The certificate is revoked.' },
-  CRYPT_E_NO_REVOCATION_CHECK: { name: 'CRYPT_E_NO_REVOCATION_CHECK', hresult: '0x80092012', message: 'The revocation function was unable to check revocation for the certificate.' },
+  CRYPT_E_NO_REVOCATION_CHECK: {
+    name: 'CRYPT_E_NO_REVOCATION_CHECK',
+    hresult: '0x80092012',
+    message: 'The revocation function was unable to check revocation for the certificate.',
+  },
   CRYPT_E_REVOCATION_OFFLINE: {
     name: 'CRYPT_E_REVOCATION_OFFLINE',
     hresult: '0x80092013',
@@ -78,7 +82,11 @@ export interface OnlineRevocationOptions {
  * Returns the online revocation status of each certificate of `chain`'s path (the anchor excluded),
  * fetching the URLs listed in `rev` one at a time (a client does the same, in order), judged at `opts.at`.
  */
-export async function checkRevocationOnline(chain: ChainReport, rev: RevocationReport, opts: OnlineRevocationOptions): Promise<OnlineRevocation> {
+export async function checkRevocationOnline(
+  chain: ChainReport,
+  rev: RevocationReport,
+  opts: OnlineRevocationOptions,
+): Promise<OnlineRevocation> {
   const path = chain.certificates;
   const endpoints: RevocationEndpoint[] = [];
   const findings: RevocationFinding[] = [];
@@ -91,28 +99,70 @@ export async function checkRevocationOnline(chain: ChainReport, rev: RevocationR
     const cert = path[c.certificate]!;
     const issuer = path[c.certificate + 1] ?? null;
     const mine: RevocationEndpoint[] = [];
-    const fetchOpts = { ...(opts.via ? { via: opts.via } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) };
+    const fetchOpts = {
+      ...(opts.via ? { via: opts.via } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    };
     for (const url of c.urls.crl) {
       const base = { certificate: c.certificate, kind: 'crl' as const, url };
       if (!/^http:/i.test(url)) {
-        mine.push({ ...base, state: 'not-fetched', detail: 'only http: URLs are fetched', httpStatus: null, elapsedMs: 0, windowsError: null, revocationDate: null, reason: null });
+        mine.push({
+          ...base,
+          state: 'not-fetched',
+          detail: 'only http: URLs are fetched',
+          httpStatus: null,
+          elapsedMs: 0,
+          windowsError: null,
+          revocationDate: null,
+          reason: null,
+        });
         continue;
       }
-      const got = await httpFetch(url, { method: 'GET', accept: 'application/pkix-crl', maxBytes: MAX_CRL_BYTES, ...fetchOpts });
+      const got = await httpFetch(url, {
+        method: 'GET',
+        accept: 'application/pkix-crl',
+        maxBytes: MAX_CRL_BYTES,
+        ...fetchOpts,
+      });
       mine.push({ ...base, revocationDate: null, reason: null, ...judgeCrl(got, path, c.certificate, opts.at) });
     }
     for (const url of c.urls.ocsp) {
       const base = { certificate: c.certificate, kind: 'ocsp' as const, url };
       if (!/^http:/i.test(url)) {
-        mine.push({ ...base, state: 'not-fetched', detail: 'only http: URLs are fetched', httpStatus: null, elapsedMs: 0, windowsError: null, revocationDate: null, reason: null });
+        mine.push({
+          ...base,
+          state: 'not-fetched',
+          detail: 'only http: URLs are fetched',
+          httpStatus: null,
+          elapsedMs: 0,
+          windowsError: null,
+          revocationDate: null,
+          reason: null,
+        });
         continue;
       }
       if (issuer === null) {
-        mine.push({ ...base, state: 'not-fetched', detail: 'the issuer certificate is not on the path, so no OCSP request can be made', httpStatus: null, elapsedMs: 0, windowsError: null, revocationDate: null, reason: null });
+        mine.push({
+          ...base,
+          state: 'not-fetched',
+          detail: 'the issuer certificate is not on the path, so no OCSP request can be made',
+          httpStatus: null,
+          elapsedMs: 0,
+          windowsError: null,
+          revocationDate: null,
+          reason: null,
+        });
         continue;
       }
       // RFC 6960, Appendix A.1: POST with Content-Type application/ocsp-request.
-      const got = await httpFetch(url, { method: 'POST', body: ocspRequestFor(cert, issuer), contentType: 'application/ocsp-request', accept: 'application/ocsp-response', maxBytes: MAX_OCSP_RESPONSE_BYTES, ...fetchOpts });
+      const got = await httpFetch(url, {
+        method: 'POST',
+        body: ocspRequestFor(cert, issuer),
+        contentType: 'application/ocsp-request',
+        accept: 'application/ocsp-response',
+        maxBytes: MAX_OCSP_RESPONSE_BYTES,
+        ...fetchOpts,
+      });
       mine.push({ ...base, revocationDate: null, reason: null, ...judgeOcsp(got, cert, issuer, opts.at) });
     }
     endpoints.push(...mine);
@@ -121,14 +171,27 @@ export async function checkRevocationOnline(chain: ChainReport, rev: RevocationR
   return { endpoints, certificates, findings };
 }
 
-type Judged = Pick<RevocationEndpoint, 'state' | 'detail' | 'httpStatus' | 'elapsedMs' | 'windowsError'> & Partial<Pick<RevocationEndpoint, 'revocationDate' | 'reason'>>;
+type Judged = Pick<RevocationEndpoint, 'state' | 'detail' | 'httpStatus' | 'elapsedMs' | 'windowsError'> &
+  Partial<Pick<RevocationEndpoint, 'revocationDate' | 'reason'>>;
 
 function unreachable(got: Extract<FetchResult, { ok: false }>): Judged {
-  return { state: 'unreachable', detail: `${got.failure}: ${got.detail}`, httpStatus: got.status, elapsedMs: got.elapsedMs, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOCATION_OFFLINE };
+  return {
+    state: 'unreachable',
+    detail: `${got.failure}: ${got.detail}`,
+    httpStatus: got.status,
+    elapsedMs: got.elapsedMs,
+    windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOCATION_OFFLINE,
+  };
 }
 
 function unusable(got: Extract<FetchResult, { ok: true }>, detail: string): Judged {
-  return { state: 'reachable', detail, httpStatus: got.status, elapsedMs: got.elapsedMs, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_NO_REVOCATION_CHECK };
+  return {
+    state: 'reachable',
+    detail,
+    httpStatus: got.status,
+    elapsedMs: got.elapsedMs,
+    windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_NO_REVOCATION_CHECK,
+  };
 }
 
 /** Returns what a fetched CRL says about `path[i]`, after the same checks as `--crl` (crl.ts). */
@@ -147,24 +210,72 @@ function judgeCrl(got: FetchResult, path: ChainReport['certificates'], i: number
   const st = applied.statuses[0]!;
   const problems = applied.findings.filter((f) => f.code !== 'revoked');
   const base = { httpStatus: got.status, elapsedMs: got.elapsedMs };
-  if (st.status === 'revoked') return { ...base, revocationDate: st.revocationDate, reason: st.reason, state: 'revoked', detail: `listed since ${st.revocationDate?.toISOString()} (${reasonName(st.reason)}), CRL number ${crl.crlNumber ?? '(none)'}`, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED };
-  if (st.status === 'good') return { ...base, state: 'good', detail: `not listed in CRL number ${crl.crlNumber ?? '(none)'} (${crl.entries.length} entries, next update ${crl.nextUpdate?.toISOString() ?? 'none'})`, windowsError: null };
+  if (st.status === 'revoked')
+    return {
+      ...base,
+      revocationDate: st.revocationDate,
+      reason: st.reason,
+      state: 'revoked',
+      detail: `listed since ${st.revocationDate?.toISOString()} (${reasonName(st.reason)}), CRL number ${crl.crlNumber ?? '(none)'}`,
+      windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED,
+    };
+  if (st.status === 'good')
+    return {
+      ...base,
+      state: 'good',
+      detail: `not listed in CRL number ${crl.crlNumber ?? '(none)'} (${crl.entries.length} entries, next update ${crl.nextUpdate?.toISOString() ?? 'none'})`,
+      windowsError: null,
+    };
   return unusable(got, `the CRL cannot be used: ${problems.map((f) => f.message).join('; ') || 'no applicable CRL'}`);
 }
 
 /** Returns what a fetched OCSP answer says about `cert` (ocsp.ts checks). */
-function judgeOcsp(got: FetchResult, cert: ChainReport['certificates'][number], issuer: ChainReport['certificates'][number], at: Date): Judged {
+function judgeOcsp(
+  got: FetchResult,
+  cert: ChainReport['certificates'][number],
+  issuer: ChainReport['certificates'][number],
+  at: Date,
+): Judged {
   if (!got.ok) return unreachable(got);
   const v = checkOcspResponse(got.body, cert, issuer, at);
   const base = { httpStatus: got.status, elapsedMs: got.elapsedMs };
-  const signer = v.signer === 'delegated' ? ', signed by a delegated responder' : v.signer === 'issuer' ? ', signed by the issuing CA' : '';
-  if (v.status === 'revoked') return { ...base, revocationDate: v.revocationTime, reason: v.reason, state: 'revoked', detail: `${v.detail}${signer}`, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED };
-  if (v.status === 'good') return { ...base, state: 'good', detail: `good${signer}, next update ${v.nextUpdate?.toISOString() ?? 'none'}`, windowsError: null };
-  return unusable(got, v.status === 'unknown' ? `the responder does not know this certificate${signer}` : `the response cannot be used: ${v.detail}`);
+  const signer =
+    v.signer === 'delegated'
+      ? ', signed by a delegated responder'
+      : v.signer === 'issuer'
+        ? ', signed by the issuing CA'
+        : '';
+  if (v.status === 'revoked')
+    return {
+      ...base,
+      revocationDate: v.revocationTime,
+      reason: v.reason,
+      state: 'revoked',
+      detail: `${v.detail}${signer}`,
+      windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED,
+    };
+  if (v.status === 'good')
+    return {
+      ...base,
+      state: 'good',
+      detail: `good${signer}, next update ${v.nextUpdate?.toISOString() ?? 'none'}`,
+      windowsError: null,
+    };
+  return unusable(
+    got,
+    v.status === 'unknown'
+      ? `the responder does not know this certificate${signer}`
+      : `the response cannot be used: ${v.detail}`,
+  );
 }
 
 /** Returns the certificate's status from its endpoints and adds the findings a client's failure would produce. */
-function summarize(c: CertificateRevocation, mine: readonly RevocationEndpoint[], name: string, findings: RevocationFinding[]): OnlineRevocation['certificates'][number] {
+function summarize(
+  c: CertificateRevocation,
+  mine: readonly RevocationEndpoint[],
+  name: string,
+  findings: RevocationFinding[],
+): OnlineRevocation['certificates'][number] {
   const add = (f: Omit<RevocationFinding, 'certificate'>): void => {
     findings.push({ ...f, certificate: c.certificate });
   };
@@ -173,15 +284,40 @@ function summarize(c: CertificateRevocation, mine: readonly RevocationEndpoint[]
   const fetched = mine.filter((e) => e.state !== 'not-fetched');
   const down = fetched.filter((e) => e.state === 'unreachable');
   if (revoked) {
-    add({ code: 'revoked', severity: 'error', message: `${name} is revoked according to ${revoked.url}: ${revoked.detail} (Windows: ${fmt(WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED)})` });
-    return { ...c, status: 'revoked', source: revoked.kind === 'ocsp' ? 'ocsp' : 'crl-fetched', revocationDate: revoked.revocationDate, reason: revoked.reason, windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED };
+    add({
+      code: 'revoked',
+      severity: 'error',
+      message: `${name} is revoked according to ${revoked.url}: ${revoked.detail} (Windows: ${fmt(WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED)})`,
+    });
+    return {
+      ...c,
+      status: 'revoked',
+      source: revoked.kind === 'ocsp' ? 'ocsp' : 'crl-fetched',
+      revocationDate: revoked.revocationDate,
+      reason: revoked.reason,
+      windowsError: WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOKED,
+    };
   }
   for (const e of fetched.filter((x) => x.state === 'reachable')) {
-    add({ code: 'revocation-response-invalid', severity: 'warning', message: `${e.kind.toUpperCase()} ${e.url} for ${name}: ${e.detail}` });
+    add({
+      code: 'revocation-response-invalid',
+      severity: 'warning',
+      message: `${e.kind.toUpperCase()} ${e.url} for ${name}: ${e.detail}`,
+    });
   }
   if (good) {
-    for (const e of down) add({ code: 'revocation-endpoint-unreachable', severity: 'warning', message: `${e.kind.toUpperCase()} ${e.url} for ${name} is unreachable (${e.detail}); ${good.url} answered` });
-    return { ...c, status: c.status === 'revoked' ? 'revoked' : 'good', source: c.status === 'revoked' ? c.source : good.kind === 'ocsp' ? 'ocsp' : 'crl-fetched', windowsError: null };
+    for (const e of down)
+      add({
+        code: 'revocation-endpoint-unreachable',
+        severity: 'warning',
+        message: `${e.kind.toUpperCase()} ${e.url} for ${name} is unreachable (${e.detail}); ${good.url} answered`,
+      });
+    return {
+      ...c,
+      status: c.status === 'revoked' ? 'revoked' : 'good',
+      source: c.status === 'revoked' ? c.source : good.kind === 'ocsp' ? 'ocsp' : 'crl-fetched',
+      windowsError: null,
+    };
   }
   if (fetched.length > 0 && down.length === fetched.length) {
     const err = WINDOWS_REVOCATION_ERRORS.CRYPT_E_REVOCATION_OFFLINE;
@@ -194,12 +330,21 @@ function summarize(c: CertificateRevocation, mine: readonly RevocationEndpoint[]
   }
   if (mine.length > 0 && fetched.length === 0) {
     // ldap:, https:, … only (or OCSP without the issuer): a Windows client may well fetch these, so no Windows error is claimed.
-    add({ code: 'revocation-unchecked', severity: 'warning', message: `the revocation status of ${name} was not checked: ${mine.map((e) => `${e.url}: ${e.detail}`).join('; ')}` });
+    add({
+      code: 'revocation-unchecked',
+      severity: 'warning',
+      message: `the revocation status of ${name} was not checked: ${mine.map((e) => `${e.url}: ${e.detail}`).join('; ')}`,
+    });
     return { ...c, windowsError: null };
   }
   const err = WINDOWS_REVOCATION_ERRORS.CRYPT_E_NO_REVOCATION_CHECK;
-  const why = mine.length === 0 ? 'it names no CRL distribution point and no OCSP URL' : 'no endpoint gave a usable answer';
-  add({ code: 'revocation-unchecked', severity: mine.length === 0 ? 'warning' : 'error', message: `the revocation status of ${name} cannot be checked: ${why}; a Windows client checking revocation reports ${fmt(err)}` });
+  const why =
+    mine.length === 0 ? 'it names no CRL distribution point and no OCSP URL' : 'no endpoint gave a usable answer';
+  add({
+    code: 'revocation-unchecked',
+    severity: mine.length === 0 ? 'warning' : 'error',
+    message: `the revocation status of ${name} cannot be checked: ${why}; a Windows client checking revocation reports ${fmt(err)}`,
+  });
   return { ...c, windowsError: c.status === 'unknown' ? err : null };
 }
 

@@ -27,8 +27,20 @@ export type FetchFailure =
   | 'network';
 
 export type FetchResult =
-  | { readonly ok: true; readonly status: number; readonly contentType: string | null; readonly body: Uint8Array; readonly elapsedMs: number }
-  | { readonly ok: false; readonly failure: FetchFailure; readonly detail: string; readonly status: number | null; readonly elapsedMs: number };
+  | {
+      readonly ok: true;
+      readonly status: number;
+      readonly contentType: string | null;
+      readonly body: Uint8Array;
+      readonly elapsedMs: number;
+    }
+  | {
+      readonly ok: false;
+      readonly failure: FetchFailure;
+      readonly detail: string;
+      readonly status: number | null;
+      readonly elapsedMs: number;
+    };
 
 export interface FetchOptions {
   readonly method: 'GET' | 'POST';
@@ -51,10 +63,22 @@ export function httpFetch(url: string, opts: FetchOptions): Promise<FetchResult>
   try {
     u = new URL(url);
   } catch {
-    return Promise.resolve({ ok: false, failure: 'bad-url', detail: `not a URL: ${JSON.stringify(url)}`, status: null, elapsedMs: 0 });
+    return Promise.resolve({
+      ok: false,
+      failure: 'bad-url',
+      detail: `not a URL: ${JSON.stringify(url)}`,
+      status: null,
+      elapsedMs: 0,
+    });
   }
   if (u.protocol !== 'http:') {
-    return Promise.resolve({ ok: false, failure: 'bad-url', detail: `only http: URLs are fetched, not ${u.protocol}`, status: null, elapsedMs: 0 });
+    return Promise.resolve({
+      ok: false,
+      failure: 'bad-url',
+      detail: `only http: URLs are fetched, not ${u.protocol}`,
+      status: null,
+      elapsedMs: 0,
+    });
   }
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = u.port === '' ? 80 : Number(u.port);
@@ -71,7 +95,8 @@ export function httpFetch(url: string, opts: FetchOptions): Promise<FetchResult>
       tunnel?.destroy();
       resolve(r);
     };
-    const fail = (failure: FetchFailure, detail: string, status: number | null = null): void => finish({ ok: false, failure, detail, status, elapsedMs: elapsed() });
+    const fail = (failure: FetchFailure, detail: string, status: number | null = null): void =>
+      finish({ ok: false, failure, detail, status, elapsedMs: elapsed() });
     const timer = setTimeout(() => fail('timeout', `no complete answer within ${timeoutMs} ms`), timeoutMs);
     const onResponse = (res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
@@ -87,7 +112,15 @@ export function httpFetch(url: string, opts: FetchOptions): Promise<FetchResult>
         if (total > opts.maxBytes) fail('too-large', `more than ${opts.maxBytes} bytes`, status);
         else chunks.push(c);
       });
-      res.on('end', () => finish({ ok: true, status, contentType: res.headers['content-type'] ?? null, body: new Uint8Array(Buffer.concat(chunks)), elapsedMs: elapsed() }));
+      res.on('end', () =>
+        finish({
+          ok: true,
+          status,
+          contentType: res.headers['content-type'] ?? null,
+          body: new Uint8Array(Buffer.concat(chunks)),
+          elapsedMs: elapsed(),
+        }),
+      );
       res.on('error', (e) => fail(classify(e), e.message, status));
     };
     const headers: Record<string, string> = { Host: u.host, Accept: opts.accept, Connection: 'close' };
@@ -104,18 +137,37 @@ export function httpFetch(url: string, opts: FetchOptions): Promise<FetchResult>
     const via = opts.via;
     if (via?.kind === 'http-connect') {
       // RFC 9112, Section 3.2.2: absolute-form request target to a proxy.
-      if (via.username !== undefined) headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${via.username}:${via.password ?? ''}`, 'utf8').toString('base64')}`;
+      if (via.username !== undefined)
+        headers['Proxy-Authorization'] =
+          `Basic ${Buffer.from(`${via.username}:${via.password ?? ''}`, 'utf8').toString('base64')}`;
       send(httpRequest({ host: via.host, port: via.port, method: opts.method, path: u.href, headers, agent: false }));
     } else if (via?.kind === 'socks5') {
       openSocksTunnel(via, host, port, (s) => (tunnel = s))
         .then((socket) => {
           if (done) return;
           // No agent: node:http uses createConnection only when no agent is given.
-          send(httpRequest({ method: opts.method, path: `${u.pathname}${u.search}`, headers, createConnection: () => socket }));
+          send(
+            httpRequest({
+              method: opts.method,
+              path: `${u.pathname}${u.search}`,
+              headers,
+              createConnection: () => socket,
+            }),
+          );
         })
         .catch((e: Error & { failure?: FetchFailure }) => fail(e.failure ?? classify(e), e.message));
     } else {
-      send(httpRequest({ host, port, family: isIP(host) || undefined, method: opts.method, path: `${u.pathname}${u.search}`, headers, agent: false }));
+      send(
+        httpRequest({
+          host,
+          port,
+          family: isIP(host) || undefined,
+          method: opts.method,
+          path: `${u.pathname}${u.search}`,
+          headers,
+          agent: false,
+        }),
+      );
     }
   });
 }
@@ -162,7 +214,9 @@ function openSocksTunnel(via: Via, host: string, port: number, track: (s: Socket
         resolve(socket);
       } else {
         socket.destroy();
-        reject(Object.assign(new Error(`proxy ${step.code}: ${step.reply}`), { failure: 'proxy-refused' as FetchFailure }));
+        reject(
+          Object.assign(new Error(`proxy ${step.code}: ${step.reply}`), { failure: 'proxy-refused' as FetchFailure }),
+        );
       }
     };
     const onError = (e: Error): void => reject(e);

@@ -101,14 +101,26 @@ export async function scan(host: string, opts: ScanOptions): Promise<ScanResult>
     ? { ok: true, host, addresses: [{ address: host, family: isIP(host) === 6 ? 6 : 4 }] }
     : await (opts.lookup ? resolveHost(host, opts.lookup) : resolveHost(host));
   if (!resolved.ok) {
-    return { host, port: opts.port, sni, dnsError: { code: resolved.errorCode, message: resolved.message }, addresses: [], differences: [] };
+    return {
+      host,
+      port: opts.port,
+      sni,
+      dnsError: { code: resolved.errorCode, message: resolved.message },
+      addresses: [],
+      differences: [],
+    };
   }
   const targets = opts.allAddresses ? resolved.addresses : resolved.addresses.slice(0, 1);
   const addresses = await Promise.all(targets.map((a) => scanAddress(host, a, sni, opts)));
   return { host, port: opts.port, sni, dnsError: null, addresses, differences: compareAddresses(addresses) };
 }
 
-async function scanAddress(host: string, addr: ResolvedAddress, sni: string | null, opts: ScanOptions): Promise<AddressScan> {
+async function scanAddress(
+  host: string,
+  addr: ResolvedAddress,
+  sni: string | null,
+  opts: ScanOptions,
+): Promise<AddressScan> {
   const versions = opts.versions ?? PROBE_VERSIONS;
   const limiter: Limiter = createLimiter({
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
@@ -136,12 +148,18 @@ async function scanAddress(host: string, addr: ResolvedAddress, sni: string | nu
     versions.map(async (version) => {
       const r = await limiter.run(() => attempt(target, { version, sni }, versionAttemptOpts));
       if (isBudgetExhausted(r)) return null;
-      if (r.supported && opts.ciphers) cipherRuns.set(version, enumerateCiphers(ctx, version, undefined, { offered: suitesForVersion(version), result: r }));
+      if (r.supported && opts.ciphers)
+        cipherRuns.set(
+          version,
+          enumerateCiphers(ctx, version, undefined, { offered: suitesForVersion(version), result: r }),
+        );
       if (r.supported && opts.groups && groupVersion(version)) groupRuns.set(version, enumerateGroups(ctx, version));
       return r;
     }),
   );
-  let incomplete: string | null = results.some((r) => r === null) ? 'the connection budget ran out during the version probes' : null;
+  let incomplete: string | null = results.some((r) => r === null)
+    ? 'the connection budget ran out during the version probes'
+    : null;
 
   const accepted = versions.filter((_, i) => results[i]?.supported);
   const highest = accepted.length ? accepted.reduce((a, b) => (VERSION_CODE[b] > VERSION_CODE[a] ? b : a)) : null;
@@ -153,7 +171,10 @@ async function scanAddress(host: string, addr: ResolvedAddress, sni: string | nu
   if (enumerating && accepted.length > 0) {
     if (opts.ciphers) ciphers = await Promise.all(accepted.map((v) => cipherRuns.get(v)!));
     // Reported TLS 1.3 first, as before.
-    if (opts.groups) groups = await Promise.all((['TLS1.3', 'TLS1.2'] as const).filter((v) => groupRuns.has(v)).map((v) => groupRuns.get(v)!));
+    if (opts.groups)
+      groups = await Promise.all(
+        (['TLS1.3', 'TLS1.2'] as const).filter((v) => groupRuns.has(v)).map((v) => groupRuns.get(v)!),
+      );
     if (incomplete === null && [...(ciphers ?? []), ...(groups ?? [])].some((e) => !e.complete)) {
       incomplete = `stopped at the connection limit (${opts.maxConnections}): enumeration is partial`;
     }
@@ -195,7 +216,9 @@ function compareAddresses(scans: readonly AddressScan[]): string[] {
 }
 
 /** Returns the options of one attempt that a scan's options carry (timeouts, stop signal, proxy, STARTTLS). */
-export function attemptOptionsOf(opts: Pick<ScanOptions, 'connectTimeoutMs' | 'readTimeoutMs' | 'signal' | 'via' | 'starttls'>): AttemptOptions {
+export function attemptOptionsOf(
+  opts: Pick<ScanOptions, 'connectTimeoutMs' | 'readTimeoutMs' | 'signal' | 'via' | 'starttls'>,
+): AttemptOptions {
   return {
     ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
     ...(opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {}),

@@ -68,7 +68,9 @@ const XMPP_TLS_NS = 'urn:ietf:params:xml:ns:xmpp-tls';
 export function parseStarttlsProtocol(text: string): StarttlsProtocol {
   const t = text.trim().toLowerCase();
   if ((STARTTLS_PROTOCOLS as readonly string[]).includes(t)) return t as StarttlsProtocol;
-  throw new TypeError(`unknown STARTTLS protocol ${JSON.stringify(text)}; choose one of ${STARTTLS_PROTOCOLS.join(', ')}`);
+  throw new TypeError(
+    `unknown STARTTLS protocol ${JSON.stringify(text)}; choose one of ${STARTTLS_PROTOCOLS.join(', ')}`,
+  );
 }
 
 /**
@@ -97,8 +99,18 @@ export function createStarttlsDialogue(protocol: StarttlsProtocol, serverName: s
   }
 }
 
-const refused = (reply: string): DialogueStep => ({ kind: 'failed', end: 'starttls-refused', code: 'STARTTLS_REFUSED', reply: printable(reply) });
-const broken = (reply: string, code = 'STARTTLS_BAD_REPLY'): DialogueStep => ({ kind: 'failed', end: 'starttls-error', code, reply: printable(reply) });
+const refused = (reply: string): DialogueStep => ({
+  kind: 'failed',
+  end: 'starttls-refused',
+  code: 'STARTTLS_REFUSED',
+  reply: printable(reply),
+});
+const broken = (reply: string, code = 'STARTTLS_BAD_REPLY'): DialogueStep => ({
+  kind: 'failed',
+  end: 'starttls-error',
+  code,
+  reply: printable(reply),
+});
 const tooLong = (what: string): DialogueStep => broken(what, 'STARTTLS_REPLY_TOO_LONG');
 const text = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
@@ -123,11 +135,15 @@ function lineDialogue(opening: string, onLine: (line: string) => LineAnswer): Di
       if (total > STARTTLS_MAX_BYTES) return tooLong(`more than ${STARTTLS_MAX_BYTES} bytes without the answer`);
       buf = concatBytes(buf, chunk);
       const sends: string[] = [];
-      const continueStep = (): DialogueStep => (sends.length > 0 ? { kind: 'continue', send: text(sends.join('')) } : { kind: 'continue' });
+      const continueStep = (): DialogueStep =>
+        sends.length > 0 ? { kind: 'continue', send: text(sends.join('')) } : { kind: 'continue' };
       for (;;) {
         const nl = buf.indexOf(0x0a);
         if (nl < 0) {
-          if (buf.length > STARTTLS_MAX_LINE_BYTES) return tooLong(`a line longer than ${STARTTLS_MAX_LINE_BYTES} bytes: ${Buffer.from(buf).toString('latin1')}`);
+          if (buf.length > STARTTLS_MAX_LINE_BYTES)
+            return tooLong(
+              `a line longer than ${STARTTLS_MAX_LINE_BYTES} bytes: ${Buffer.from(buf).toString('latin1')}`,
+            );
           return continueStep();
         }
         const end = nl > 0 && buf[nl - 1] === 0x0d ? nl - 1 : nl;
@@ -410,13 +426,16 @@ function ldapDialogue(): Dialogue {
         r = readLdapExtendedResponse(buf);
       } catch (e) {
         if (!(e instanceof DecodeError)) throw e;
-        return e.code === 'too-large' ? tooLong(`LDAP reply: ${e.message}`) : broken(`not an LDAP ExtendedResponse: ${e.message}`);
+        return e.code === 'too-large'
+          ? tooLong(`LDAP reply: ${e.message}`)
+          : broken(`not an LDAP ExtendedResponse: ${e.message}`);
       }
       if (r === null) return { kind: 'continue' };
       const name = LDAP_RESULT_CODES[r.resultCode] ?? 'unknown';
       const said = `resultCode ${r.resultCode} (${name})${r.diagnosticMessage ? `: ${r.diagnosticMessage}` : ''}`;
       if (r.messageId === 0) return refused(`notice of disconnection, ${said}`);
-      if (r.messageId !== LDAP_MESSAGE_ID) return broken(`a response to message ${r.messageId}, not to our StartTLS (${LDAP_MESSAGE_ID})`);
+      if (r.messageId !== LDAP_MESSAGE_ID)
+        return broken(`a response to message ${r.messageId}, not to our StartTLS (${LDAP_MESSAGE_ID})`);
       if (r.resultCode !== 0) return refused(said);
       return { kind: 'ready', rest: buf.slice(r.length) };
     },
@@ -446,7 +465,7 @@ function postgresDialogue(): Dialogue {
     push(chunk: Uint8Array): DialogueStep {
       const answer = chunk[0]!;
       if (answer === 0x53) return { kind: 'ready', rest: chunk.slice(1) }; // 'S'
-      if (answer === 0x4e) return refused("N: the server does not accept SSL connections"); // 'N'
+      if (answer === 0x4e) return refused('N: the server does not accept SSL connections'); // 'N'
       if (answer === 0x45) return refused(`E: ErrorResponse ${Buffer.from(chunk.subarray(1)).toString('latin1')}`); // 'E'
       return broken(`not an answer to SSLRequest: 0x${answer.toString(16).padStart(2, '0')}`);
     },
@@ -462,7 +481,9 @@ function postgresDialogue(): Dialogue {
  */
 export function encodeXmppStreamHeader(domain: string): Uint8Array {
   const to = domain.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;');
-  return text(`<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client' to='${to}' version='1.0'>`);
+  return text(
+    `<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client' to='${to}' version='1.0'>`,
+  );
 }
 
 /** The STARTTLS command (RFC 6120, Section 5.4.2.1). */
@@ -493,13 +514,20 @@ function xmppDialogue(domain: string): Dialogue {
           return { kind: 'continue' };
         }
         const features = buf.slice(0, end.index + end[0].length);
-        if (!features.includes(XMPP_TLS_NS)) return refused(`stream features without <starttls/>: ${features.slice(features.search(/<(?:[\w-]+:)?features\b/))}`);
+        if (!features.includes(XMPP_TLS_NS))
+          return refused(
+            `stream features without <starttls/>: ${features.slice(features.search(/<(?:[\w-]+:)?features\b/))}`,
+          );
         buf = buf.slice(end.index + end[0].length);
         state = 'proceed';
         return { kind: 'continue', send: text(XMPP_STARTTLS) };
       }
       const proceed = /<proceed\b[^>]*?(?:\/>|>\s*<\/proceed\s*>)/.exec(buf);
-      if (proceed) return { kind: 'ready', rest: new Uint8Array(Buffer.from(buf.slice(proceed.index + proceed[0].length), 'latin1')) };
+      if (proceed)
+        return {
+          kind: 'ready',
+          rest: new Uint8Array(Buffer.from(buf.slice(proceed.index + proceed[0].length), 'latin1')),
+        };
       const failure = /<failure\b[^>]*?(?:\/>|>[\s\S]*?<\/failure\s*>)/.exec(buf);
       if (failure) return refused(failure[0]);
       return { kind: 'continue' };

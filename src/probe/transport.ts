@@ -58,7 +58,13 @@ export type EndReason =
 /** Every way an exchange can end: a TCP-level ending, or a refused proxy/STARTTLS stage. */
 export type ExchangeEnd = EndReason | SetupEndReason;
 
-const SETUP_END_REASONS: ReadonlySet<string> = new Set<SetupEndReason>(['proxy-refused', 'proxy-auth-required', 'proxy-error', 'starttls-refused', 'starttls-error']);
+const SETUP_END_REASONS: ReadonlySet<string> = new Set<SetupEndReason>([
+  'proxy-refused',
+  'proxy-auth-required',
+  'proxy-error',
+  'starttls-refused',
+  'starttls-error',
+]);
 
 /** True when `end` is a proxy or STARTTLS refusal rather than a TCP-level ending. */
 export function isSetupEnd(end: ExchangeEnd): end is SetupEndReason {
@@ -243,9 +249,21 @@ export function exchange(
   if (via === undefined) return run(opts, settings, first, onData, null);
   // The proxy's name is resolved here, before the connect clock starts (as for the endpoint).
   return resolveHost(via.host).then((resolved) => {
-    const hop: ProxyHop = { kind: via.kind, host: via.host, address: resolved.ok ? resolved.addresses[0]!.address : null, port: via.port };
+    const hop: ProxyHop = {
+      kind: via.kind,
+      host: via.host,
+      address: resolved.ok ? resolved.addresses[0]!.address : null,
+      port: via.port,
+    };
     if (!resolved.ok) {
-      return result({ ...NOT_CONNECTED, address: opts.address, port: opts.port, end: 'dns-error', errorCode: resolved.errorCode, proxy: hop });
+      return result({
+        ...NOT_CONNECTED,
+        address: opts.address,
+        port: opts.port,
+        end: 'dns-error',
+        errorCode: resolved.errorCode,
+        proxy: hop,
+      });
     }
     return run(opts, settings, first, onData, hop);
   });
@@ -288,7 +306,13 @@ function run(
     let dialogue: Dialogue | null = null;
     let setupReply: string | null = null;
     // Set once, by finish(): the ending and its evidence, frozen at that moment.
-    let ending: { end: ExchangeEnd; errorCode: string | null; elapsedMs: number; bytes: number; phase: ExchangePhase } | null = null;
+    let ending: {
+      end: ExchangeEnd;
+      errorCode: string | null;
+      elapsedMs: number;
+      bytes: number;
+      phase: ExchangePhase;
+    } | null = null;
     let handlerError: { error: unknown } | null = null;
     let connectTimer: NodeJS.Timeout | undefined;
     let idleTimer: NodeJS.Timeout | undefined;
@@ -581,7 +605,9 @@ function result(f: ResultFacts): ExchangeResult {
  * never appear: the proxy is named by host and port only.
  */
 export function describeSetupFailure(r: ExchangeResult): string | null {
-  const proxy = r.proxy ? `the ${r.proxy.kind === 'socks5' ? 'SOCKS5' : 'HTTP'} proxy ${hostPort(r.proxy.host, r.proxy.port)}` : 'the proxy';
+  const proxy = r.proxy
+    ? `the ${r.proxy.kind === 'socks5' ? 'SOCKS5' : 'HTTP'} proxy ${hostPort(r.proxy.host, r.proxy.port)}`
+    : 'the proxy';
   const reply = r.setupReply ? `: ${r.setupReply}` : '';
   switch (r.end) {
     case 'proxy-refused':
@@ -597,7 +623,8 @@ export function describeSetupFailure(r: ExchangeResult): string | null {
     default:
       break;
   }
-  if (r.end === 'dns-error' && r.proxy !== null && r.proxy.address === null) return `the proxy host ${r.proxy.host} did not resolve (${r.errorCode ?? 'unknown error'})`;
+  if (r.end === 'dns-error' && r.proxy !== null && r.proxy.address === null)
+    return `the proxy host ${r.proxy.host} did not resolve (${r.errorCode ?? 'unknown error'})`;
   if (r.phase !== 'proxy' && r.phase !== 'starttls') return null;
   const stage = r.phase === 'proxy' ? `before ${proxy} opened the tunnel` : 'during the STARTTLS dialogue';
   switch (r.end) {

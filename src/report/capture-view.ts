@@ -251,7 +251,11 @@ export function connectionRow(c: ConnectionFacts, prints: ConnectionFingerprints
     `${c.outcome} (${OUTCOME_NOTES[c.outcome]})`,
   ];
   if (prints) {
-    row.push(prints.clientHello?.ja3?.hash ?? '', prints.serverHello?.hash ?? '', prints.clientHello?.ja4?.fingerprint ?? '');
+    row.push(
+      prints.clientHello?.ja3?.hash ?? '',
+      prints.serverHello?.hash ?? '',
+      prints.clientHello?.ja4?.fingerprint ?? '',
+    );
   }
   return row;
 }

@@ -22,7 +22,12 @@ export function certInfoToJson(c: CertInfo): JsonObject {
     keyBits: c.keyBits,
     curve: c.curve,
     signatureAlgorithm: c.signatureAlgorithm,
-    san: [...c.san.dns.map((d) => `DNS:${d}`), ...c.san.ip.map((i) => `IP:${i}`), ...c.san.email.map((e) => `email:${e}`), ...c.san.uri.map((u) => `URI:${u}`)],
+    san: [
+      ...c.san.dns.map((d) => `DNS:${d}`),
+      ...c.san.ip.map((i) => `IP:${i}`),
+      ...c.san.email.map((e) => `email:${e}`),
+      ...c.san.uri.map((u) => `URI:${u}`),
+    ],
     selfIssued: c.selfIssued,
   };
 }
@@ -30,13 +35,28 @@ export function certInfoToJson(c: CertInfo): JsonObject {
 /** Returns the `"chain"` object of the contract, plus a one-line `verdict` for people. */
 export function chainToJson(r: ChainReport): JsonObject {
   return {
-    anchor: r.anchor ? { name: r.anchor.name, sha1: r.anchor.sha1, documented: r.anchor.documented, expired: r.anchor.expired, trusted: r.anchor.trusted, sent: r.anchor.sent, public: r.anchor.public } : null,
+    anchor: r.anchor
+      ? {
+          name: r.anchor.name,
+          sha1: r.anchor.sha1,
+          documented: r.anchor.documented,
+          expired: r.anchor.expired,
+          trusted: r.anchor.trusted,
+          sent: r.anchor.sent,
+          public: r.anchor.public,
+        }
+      : null,
     verified: r.verified,
     valid: r.valid,
     pathsExamined: r.pathsExamined,
     complete: r.complete,
     hostnameMatch: r.hostnameMatch,
-    findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, message: f.message, ...(f.certificate !== undefined ? { certificate: f.certificate } : {}) })),
+    findings: r.findings.map((f) => ({
+      code: f.code,
+      severity: f.severity,
+      message: f.message,
+      ...(f.certificate !== undefined ? { certificate: f.certificate } : {}),
+    })),
     path: r.certificates.map((c) => c.sha1),
     verdict: chainVerdict(r),
   };
@@ -51,7 +71,8 @@ export function chainVerdict(r: ChainReport): string {
   }
   if (!r.complete) return `incomplete: ${worst?.message ?? 'no path to a root'}`;
   if (!r.verified) return `not verified: ${worst?.message ?? 'see findings'}`;
-  if (!r.valid && worst) return `rejected by path validation: ${worst.code}: ${worst.message} (signatures verify up to ${anchor})`;
+  if (!r.valid && worst)
+    return `rejected by path validation: ${worst.code}: ${worst.message} (signatures verify up to ${anchor})`;
   const notes = r.findings.filter((f) => f.severity !== 'info').map((f) => f.code);
   return `verified, anchored in ${anchor}${r.anchor?.documented ? ' (documented root)' : ' (not documented)'}${r.anchor?.expired ? ', root EXPIRED' : ''}${r.hostnameMatch === false ? ', NAME MISMATCH' : ''}${notes.length ? ` [${notes.join(', ')}]` : ''}`;
 }

@@ -10,7 +10,9 @@ const INDENT = '  ';
 /** Returns the tree text for a decode result; each line escaped (names and messages come from the input). */
 export function renderDecodeTree(result: DecodeResult): string {
   const lines: string[] = [];
-  result.messages.forEach((m, i) => { renderMessage(m, i, lines); });
+  result.messages.forEach((m, i) => {
+    renderMessage(m, i, lines);
+  });
   if (result.messages.length === 0) lines.push('(no messages)');
   return lines.map((l) => escapeText(l)).join('\n');
 }
@@ -36,14 +38,19 @@ function renderMessage(m: JsonObject, index: number, lines: string[]): void {
       const suites = m.cipherSuites as number[];
       const names = m.cipherSuiteNames as string[];
       add(1, `cipher_suites (${suites.length}):`);
-      suites.forEach((c, i) => { add(2, `${hex16(c)} ${names[i]}`); });
+      suites.forEach((c, i) => {
+        add(2, `${hex16(c)} ${names[i]}`);
+      });
       add(1, `compression_methods: ${(m.compressionMethods as number[]).join(', ')}`);
       renderExtensions(m.extensions as JsonObject[], add);
       renderFindings(m.findings as JsonObject[] | undefined, add);
       break;
     }
     case 'server_hello': {
-      add(1, `version: ${hex16(m.version as number)} (${str(m.versionName)})${m.version !== m.legacyVersion ? `, legacy_version ${hex16(m.legacyVersion as number)}` : ''}`);
+      add(
+        1,
+        `version: ${hex16(m.version as number)} (${str(m.versionName)})${m.version !== m.legacyVersion ? `, legacy_version ${hex16(m.legacyVersion as number)}` : ''}`,
+      );
       if (m.helloRetryRequest) add(1, 'HelloRetryRequest (special random)');
       add(1, `random: ${str(m.random)}`);
       add(1, `session_id: ${m.sessionId === '' ? '(empty)' : str(m.sessionId)}`);
@@ -59,7 +66,9 @@ function renderMessage(m: JsonObject, index: number, lines: string[]): void {
       const certs = m.certificates as JsonObject[];
       add(1, `form: ${str(m.form)}${m.context ? `, context ${m.context}` : ''}`);
       add(1, `certificates (${certs.length}):`);
-      certs.forEach((c, i) => { add(2, `[${i}] ${c.length} bytes DER`); });
+      certs.forEach((c, i) => {
+        add(2, `[${i}] ${c.length} bytes DER`);
+      });
       break;
     }
     case 'server_key_exchange': {
@@ -104,8 +113,10 @@ function extensionSummary(e: JsonObject): string {
   if (e.selected !== undefined && e.selected !== null) parts.push(`selected ${hex16(e.selected as number)}`);
   if (Array.isArray(e.groupNames)) parts.push((e.groupNames as string[]).join(', '));
   if (Array.isArray(e.schemeNames)) parts.push((e.schemeNames as string[]).join(', '));
-  if (Array.isArray(e.shares)) parts.push((e.shares as JsonObject[]).map((s) => `${s.groupName} (${s.length} bytes)`).join(', '));
-  if (e.selectedGroup !== undefined && e.selectedGroup !== null) parts.push(`selected group ${hex16(e.selectedGroup as number)}`);
+  if (Array.isArray(e.shares))
+    parts.push((e.shares as JsonObject[]).map((s) => `${s.groupName} (${s.length} bytes)`).join(', '));
+  if (e.selectedGroup !== undefined && e.selectedGroup !== null)
+    parts.push(`selected group ${hex16(e.selectedGroup as number)}`);
   if (Array.isArray(e.protocols)) parts.push((e.protocols as string[]).join(', '));
   if (Array.isArray(e.formats)) parts.push((e.formats as number[]).join(', '));
   if (Array.isArray(e.modes)) parts.push((e.modes as number[]).join(', '));

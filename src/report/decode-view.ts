@@ -132,7 +132,11 @@ export function messageToJson(m: HandshakeMessage): JsonObject {
     case 'server_hello_done':
       return { type: 'server_hello_done', ...base };
     case 'encrypted_extensions':
-      return { type: 'encrypted_extensions', ...base, extensions: m.body.map((x) => extensionToJson(x, 'encrypted_extensions')) };
+      return {
+        type: 'encrypted_extensions',
+        ...base,
+        extensions: m.body.map((x) => extensionToJson(x, 'encrypted_extensions')),
+      };
     case 'certificate_verify':
       return {
         type: 'certificate_verify',
@@ -196,7 +200,12 @@ export function serverHelloToJson(sh: ServerHello): JsonObject {
   const hrr = isHelloRetryRequest(sh);
   const sentinel = downgradeSentinel(sh);
   const findings: Finding[] = [];
-  if (hrr) findings.push({ severity: 'info', code: 'hello-retry-request', message: 'the server asks the client to retry (HelloRetryRequest)' });
+  if (hrr)
+    findings.push({
+      severity: 'info',
+      code: 'hello-retry-request',
+      message: 'the server asks the client to retry (HelloRetryRequest)',
+    });
   if (sentinel) {
     findings.push({
       severity: 'warning',
@@ -204,7 +213,12 @@ export function serverHelloToJson(sh: ServerHello): JsonObject {
       message: `server random ends with the RFC 8446 downgrade sentinel for ${sentinel === 'tls12' ? 'TLS 1.2' : 'TLS 1.1 or below'}`,
     });
   }
-  if (sh.compressionMethod !== 0) findings.push({ severity: 'warning', code: 'non-null-compression', message: `compression method ${sh.compressionMethod} selected` });
+  if (sh.compressionMethod !== 0)
+    findings.push({
+      severity: 'warning',
+      code: 'non-null-compression',
+      message: `compression method ${sh.compressionMethod} selected`,
+    });
   return {
     legacyVersion: sh.legacyVersion,
     legacyVersionName: versionName(sh.legacyVersion),
@@ -215,7 +229,9 @@ export function serverHelloToJson(sh: ServerHello): JsonObject {
     cipherSuite: sh.cipherSuite,
     cipherSuiteName: displayName(CIPHER_SUITES, sh.cipherSuite),
     compressionMethod: sh.compressionMethod,
-    extensions: sh.extensions ? sh.extensions.map((x) => extensionToJson(x, hrr ? 'hello_retry_request' : 'server_hello')) : [],
+    extensions: sh.extensions
+      ? sh.extensions.map((x) => extensionToJson(x, hrr ? 'hello_retry_request' : 'server_hello'))
+      : [],
     helloRetryRequest: hrr,
     downgradeSentinel: sentinel,
     keyShareGroup: serverKeyShareGroup(sh),
@@ -231,30 +247,58 @@ export function clientHelloFindings(ch: ClientHello): Finding[] {
   const greaseSuites = ch.cipherSuites.filter(isGrease);
   const greaseExts = exts.filter((e) => isGrease(e.type));
   if (greaseSuites.length + greaseExts.length > 0) {
-    out.push({ severity: 'info', code: 'grease', message: `GREASE values present (RFC 8701): ${greaseSuites.length} suites, ${greaseExts.length} extensions` });
+    out.push({
+      severity: 'info',
+      code: 'grease',
+      message: `GREASE values present (RFC 8701): ${greaseSuites.length} suites, ${greaseExts.length} extensions`,
+    });
   }
   for (const t of duplicateExtensionTypes(exts)) {
-    out.push({ severity: 'warning', code: 'duplicate-extension', message: `extension ${displayName(EXTENSION_TYPES, t)} appears more than once` });
+    out.push({
+      severity: 'warning',
+      code: 'duplicate-extension',
+      message: `extension ${displayName(EXTENSION_TYPES, t)} appears more than once`,
+    });
   }
   for (const e of exts) {
     if (e.kind === 'raw' && e.error) {
-      out.push({ severity: 'warning', code: 'extension-decode-error', message: `${displayName(EXTENSION_TYPES, e.type)}: ${e.error.message}` });
+      out.push({
+        severity: 'warning',
+        code: 'extension-decode-error',
+        message: `${displayName(EXTENSION_TYPES, e.type)}: ${e.error.message}`,
+      });
     }
     if (e.kind === 'padding' && e.data.some((b) => b !== 0)) {
       out.push({ severity: 'warning', code: 'padding-not-zero', message: 'padding extension holds non-zero bytes' });
     }
   }
   const sni = clientServerName(ch);
-  if (sni?.endsWith('.')) out.push({ severity: 'warning', code: 'sni-trailing-dot', message: `server_name "${sni}" ends with a dot (RFC 6066 forbids it)` });
-  if (ch.compressionMethods.some((m) => m !== 0)) out.push({ severity: 'warning', code: 'non-null-compression', message: 'offers compression (CRIME)' });
-  if (ch.extensions === null) out.push({ severity: 'info', code: 'no-extensions', message: 'no extensions block (SSL 3.0 style hello)' });
-  if (ch.cipherSuites.includes(0x5600)) out.push({ severity: 'info', code: 'fallback-scsv', message: 'TLS_FALLBACK_SCSV present: this is a fallback retry (RFC 7507)' });
+  if (sni?.endsWith('.'))
+    out.push({
+      severity: 'warning',
+      code: 'sni-trailing-dot',
+      message: `server_name "${sni}" ends with a dot (RFC 6066 forbids it)`,
+    });
+  if (ch.compressionMethods.some((m) => m !== 0))
+    out.push({ severity: 'warning', code: 'non-null-compression', message: 'offers compression (CRIME)' });
+  if (ch.extensions === null)
+    out.push({ severity: 'info', code: 'no-extensions', message: 'no extensions block (SSL 3.0 style hello)' });
+  if (ch.cipherSuites.includes(0x5600))
+    out.push({
+      severity: 'info',
+      code: 'fallback-scsv',
+      message: 'TLS_FALLBACK_SCSV present: this is a fallback retry (RFC 7507)',
+    });
   return out;
 }
 
 /** Returns the JSON view of one extension: `{ type, name, length, ...fields }`. */
 export function extensionToJson(e: Extension, ctx: ExtensionContext): JsonObject {
-  const head: JsonObject = { type: e.type, name: isGrease(e.type) ? 'GREASE' : nameOf(EXTENSION_TYPES, e.type), length: extensionLength(e, ctx) };
+  const head: JsonObject = {
+    type: e.type,
+    name: isGrease(e.type) ? 'GREASE' : nameOf(EXTENSION_TYPES, e.type),
+    length: extensionLength(e, ctx),
+  };
   switch (e.kind) {
     case 'server_name':
       return { ...head, serverNames: e.names ? e.names.map((n) => ({ nameType: n.nameType, name: n.name })) : null };
@@ -286,7 +330,9 @@ export function extensionToJson(e: Extension, ctx: ExtensionContext): JsonObject
     case 'pre_shared_key':
       return {
         ...head,
-        identities: e.identities ? e.identities.map((i) => ({ identity: toHex(i.identity), obfuscatedTicketAge: i.obfuscatedTicketAge })) : null,
+        identities: e.identities
+          ? e.identities.map((i) => ({ identity: toHex(i.identity), obfuscatedTicketAge: i.obfuscatedTicketAge }))
+          : null,
         binders: e.binders ? e.binders.map(toHex) : null,
         selectedIdentity: e.selectedIdentity,
       };
@@ -305,7 +351,12 @@ export function extensionToJson(e: Extension, ctx: ExtensionContext): JsonObject
       return {
         ...head,
         shares: e.shares
-          ? e.shares.map((s) => ({ group: s.group, groupName: displayName(NAMED_GROUPS, s.group), length: s.keyExchange.length, keyExchange: toHex(s.keyExchange) }))
+          ? e.shares.map((s) => ({
+              group: s.group,
+              groupName: displayName(NAMED_GROUPS, s.group),
+              length: s.keyExchange.length,
+              keyExchange: toHex(s.keyExchange),
+            }))
           : null,
         selectedGroup: e.selectedGroup,
       };

@@ -9,6 +9,9 @@
 export const SCHEMA_VERSION = '1.0';
 
 /** Returns `body` wrapped in the envelope of `command`. */
-export function envelope<T extends object>(command: string, body: T): { readonly schemaVersion: string; readonly command: string } & T {
+export function envelope<T extends object>(
+  command: string,
+  body: T,
+): { readonly schemaVersion: string; readonly command: string } & T {
   return { schemaVersion: SCHEMA_VERSION, command, ...body };
 }

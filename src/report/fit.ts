@@ -13,7 +13,10 @@ export const MIN_WIDTH = 40;
  * Returns the width to draw for: `COLUMNS` when set to a number (the shell's, or the user's
  * override), else the terminal's width, else DEFAULT_WIDTH; never below MIN_WIDTH.
  */
-export function outputWidth(env: NodeJS.ProcessEnv = process.env, columns: number | undefined = process.stdout.columns): number {
+export function outputWidth(
+  env: NodeJS.ProcessEnv = process.env,
+  columns: number | undefined = process.stdout.columns,
+): number {
   const fromEnv = Number.parseInt(env.COLUMNS ?? '', 10);
   const w = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : columns && columns > 0 ? columns : DEFAULT_WIDTH;
   return Math.max(MIN_WIDTH, w);

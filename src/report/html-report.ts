@@ -21,7 +21,11 @@ export interface HtmlSection {
   readonly certificates: readonly JsonObject[];
   /** The chain's JSON view (chain-view.ts), or null. */
   readonly chain: JsonObject | null;
-  readonly tables: readonly { readonly caption: string; readonly head: readonly string[]; readonly rows: readonly (readonly string[])[] }[];
+  readonly tables: readonly {
+    readonly caption: string;
+    readonly head: readonly string[];
+    readonly rows: readonly (readonly string[])[];
+  }[];
 }
 
 export interface HtmlReport {
@@ -35,7 +39,8 @@ export interface HtmlReport {
 }
 
 /** The page's Content-Security-Policy: nothing may be fetched; inline style and data: images only. */
-export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+export const REPORT_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 /** Returns `text` safe inside HTML text and attribute values. */
 export function esc(text: unknown): string {
@@ -57,7 +62,15 @@ svg text{font:12px ui-monospace,Consolas,monospace}
 `;
 
 const RUNG_COLOR: Record<Rung['kind'], string> = {
-  connect: '#555', hello: '#245', 'server-hello': '#1b7f3b', alert: '#b35c00', rst: '#b00020', fin: '#7a3fb0', nothing: '#777', garbage: '#b00020', refused: '#b00020',
+  connect: '#555',
+  hello: '#245',
+  'server-hello': '#1b7f3b',
+  alert: '#b35c00',
+  rst: '#b00020',
+  fin: '#7a3fb0',
+  nothing: '#777',
+  garbage: '#b00020',
+  refused: '#b00020',
 };
 
 /** Returns one ladder as an inline SVG: client and server as vertical lines, one arrow per rung. */
@@ -82,10 +95,17 @@ export function ladderSvg(l: Ladder): string {
       parts.push(`<line x1="${left}" y1="${y}" x2="${right}" y2="${y}" stroke="${color}" stroke-dasharray="4 4"/>`);
     } else {
       const [x1, x2] = r.direction === 'to-server' ? [left, right] : [right, left];
-      const head = r.direction === 'to-server' ? `${x2 - 9},${y - 5} ${x2},${y} ${x2 - 9},${y + 5}` : `${x2 + 9},${y - 5} ${x2},${y} ${x2 + 9},${y + 5}`;
-      parts.push(`<line x1="${x1}" y1="${y}" x2="${x2}" y2="${y}" stroke="${color}" stroke-width="2"/><polygon points="${head}" fill="${color}"/>`);
+      const head =
+        r.direction === 'to-server'
+          ? `${x2 - 9},${y - 5} ${x2},${y} ${x2 - 9},${y + 5}`
+          : `${x2 + 9},${y - 5} ${x2},${y} ${x2 + 9},${y + 5}`;
+      parts.push(
+        `<line x1="${x1}" y1="${y}" x2="${x2}" y2="${y}" stroke="${color}" stroke-width="2"/><polygon points="${head}" fill="${color}"/>`,
+      );
     }
-    parts.push(`<text x="${(left + right) / 2}" y="${y - 5}" text-anchor="middle" fill="${color}">${esc(r.label)}</text>`);
+    parts.push(
+      `<text x="${(left + right) / 2}" y="${y - 5}" text-anchor="middle" fill="${color}">${esc(r.label)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
@@ -93,7 +113,9 @@ export function ladderSvg(l: Ladder): string {
 
 function table(head: readonly string[], rows: readonly (readonly string[])[], mono: readonly number[] = []): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
-  const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${mono.includes(i) ? ' class="mono"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('');
+  const trs = rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${mono.includes(i) ? ' class="mono"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
+    .join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${trs}</tbody></table>`;
 }
 
@@ -108,19 +130,33 @@ function chainHtml(s: HtmlSection): string {
   const anchor = s.chain?.anchor as JsonObject | null | undefined;
   if (s.chain) out.push(`<p class="chain-verdict">${esc(s.chain.verdict)}</p>`);
   if (anchor) {
-    out.push(`<p>Anchor: <strong>${esc(anchor.name)}</strong>, SHA-1 <code>${esc(anchor.sha1)}</code>${anchor.documented ? ' (in the documented root set)' : ' (not in the documented root set)'}${anchor.expired ? ', EXPIRED' : ''}</p>`);
+    out.push(
+      `<p>Anchor: <strong>${esc(anchor.name)}</strong>, SHA-1 <code>${esc(anchor.sha1)}</code>${anchor.documented ? ' (in the documented root set)' : ' (not in the documented root set)'}${anchor.expired ? ', EXPIRED' : ''}</p>`,
+    );
   }
-  const rows = s.certificates.map((c, i) => [String(i), String(c.subject ?? ''), String(c.issuer ?? ''), String(c.notAfter ?? ''), String(c.sha1 ?? ''), String(c.sha256 ?? '')]);
+  const rows = s.certificates.map((c, i) => [
+    String(i),
+    String(c.subject ?? ''),
+    String(c.issuer ?? ''),
+    String(c.notAfter ?? ''),
+    String(c.sha1 ?? ''),
+    String(c.sha256 ?? ''),
+  ]);
   out.push(table(['#', 'Subject', 'Issuer', 'Expires', 'SHA-1', 'SHA-256'], rows, [4, 5]));
   const findings = (s.chain?.findings as JsonObject[] | undefined) ?? [];
-  if (findings.length) out.push(`<ul>${findings.map((f) => `<li><code>${esc(f.severity)}</code> <code>${esc(f.code)}</code>: ${esc(f.message)}</li>`).join('')}</ul>`);
+  if (findings.length)
+    out.push(
+      `<ul>${findings.map((f) => `<li><code>${esc(f.severity)}</code> <code>${esc(f.code)}</code>: ${esc(f.message)}</li>`).join('')}</ul>`,
+    );
   return out.join('\n');
 }
 
 function sectionHtml(s: HtmlSection): string {
   const out = [`<section><h2>${esc(s.heading)}</h2>`];
   if (s.verdict) {
-    out.push(`<div class="verdict${s.verdict.ok ? ' ok' : ''}" id="verdict"><code>${esc(s.verdict.code)}</code><p>${esc(s.verdict.summary)}</p></div>`);
+    out.push(
+      `<div class="verdict${s.verdict.ok ? ' ok' : ''}" id="verdict"><code>${esc(s.verdict.code)}</code><p>${esc(s.verdict.summary)}</p></div>`,
+    );
   }
   if (s.remediation.length) {
     out.push('<h3>What to change</h3><ol class="remediation">');
@@ -128,12 +164,17 @@ function sectionHtml(s: HtmlSection): string {
     out.push('</ol>');
   }
   if (s.regFix !== null) {
-    out.push(`<p><a class="download" id="reg-download" download="tlsprobe-enable-tls12.reg" href="${esc(regDataUri(s.regFix))}">Download the registry fix (.reg)</a> Import it with regedit or <code>reg import</code>, then restart the affected services.</p>`);
+    out.push(
+      `<p><a class="download" id="reg-download" download="tlsprobe-enable-tls12.reg" href="${esc(regDataUri(s.regFix))}">Download the registry fix (.reg)</a> Import it with regedit or <code>reg import</code>, then restart the affected services.</p>`,
+    );
     out.push(`<details><summary>What the .reg file sets</summary><pre>${esc(s.regFix)}</pre></details>`);
   }
   if (s.ladders.length) {
     out.push('<h3>Handshake ladder</h3>');
-    for (const l of s.ladders) out.push(`<figure class="ladder-figure"><figcaption><strong>${esc(l.title)}</strong>: ${esc(l.outcome ?? 'not run')}</figcaption>${ladderSvg(l)}</figure>`);
+    for (const l of s.ladders)
+      out.push(
+        `<figure class="ladder-figure"><figcaption><strong>${esc(l.title)}</strong>: ${esc(l.outcome ?? 'not run')}</figcaption>${ladderSvg(l)}</figure>`,
+      );
   }
   out.push(chainHtml(s));
   for (const t of s.tables) out.push(`<h3>${esc(t.caption)}</h3>${table(t.head, t.rows)}`);

@@ -12,7 +12,16 @@ import { wrapWords } from './fit.js';
 export type RungDirection = 'to-server' | 'to-client' | 'none';
 
 /** What a rung stands for (the HTML styles resets and alerts apart from answers). */
-export type RungKind = 'connect' | 'hello' | 'server-hello' | 'alert' | 'rst' | 'fin' | 'nothing' | 'garbage' | 'refused';
+export type RungKind =
+  | 'connect'
+  | 'hello'
+  | 'server-hello'
+  | 'alert'
+  | 'rst'
+  | 'fin'
+  | 'nothing'
+  | 'garbage'
+  | 'refused';
 
 export interface Rung {
   readonly direction: RungDirection;
@@ -45,16 +54,36 @@ function answerRung(a: JsonObject, at: number | null): Rung {
     case 'mismatch': {
       const suite = str(a.cipherSuiteName);
       const what = `ServerHello ${str(a.negotiatedVersionName)}${suite ? `, ${suite}` : ''}`;
-      return { direction: 'to-client', kind: 'server-hello', label: a.outcome === 'mismatch' ? `${what} (not offered)` : what, ms: at };
+      return {
+        direction: 'to-client',
+        kind: 'server-hello',
+        label: a.outcome === 'mismatch' ? `${what} (not offered)` : what,
+        ms: at,
+      };
     }
     case 'alert': {
       const alert = a.alert as JsonObject | null;
-      return { direction: 'to-client', kind: 'alert', label: `Alert ${alert?.level === 2 ? 'fatal' : 'warning'} ${str(alert?.name)} (${str(alert?.description)})`, ms: at };
+      return {
+        direction: 'to-client',
+        kind: 'alert',
+        label: `Alert ${alert?.level === 2 ? 'fatal' : 'warning'} ${str(alert?.name)} (${str(alert?.description)})`,
+        ms: at,
+      };
     }
     case 'reset':
-      return { direction: 'to-client', kind: 'rst', label: `TCP RST${bytes > 0 ? ` after ${bytes} bytes` : ''} (Windows: error 10054)`, ms: at };
+      return {
+        direction: 'to-client',
+        kind: 'rst',
+        label: `TCP RST${bytes > 0 ? ` after ${bytes} bytes` : ''} (Windows: error 10054)`,
+        ms: at,
+      };
     case 'closed':
-      return { direction: 'to-client', kind: 'fin', label: `TCP FIN${bytes > 0 ? ` after ${bytes} bytes` : ''}, no TLS answer`, ms: at };
+      return {
+        direction: 'to-client',
+        kind: 'fin',
+        label: `TCP FIN${bytes > 0 ? ` after ${bytes} bytes` : ''}, no TLS answer`,
+        ms: at,
+      };
     case 'timeout':
       return { direction: 'none', kind: 'nothing', label: 'nothing (read timeout)', ms: at };
     case 'malformed':
@@ -73,16 +102,28 @@ export function attemptLadder(title: string, a: JsonObject): Ladder {
   if (outcome === null) return { title, outcome, rungs: [] };
   const elapsed = num(a.elapsedMs);
   // Per-attempt timing (probe-view.ts): when TCP connected, i.e. when the ClientHello left.
-  const timing = a.timing !== null && typeof a.timing === 'object' && !Array.isArray(a.timing) ? (a.timing as JsonObject) : null;
+  const timing =
+    a.timing !== null && typeof a.timing === 'object' && !Array.isArray(a.timing) ? (a.timing as JsonObject) : null;
   const connect = timing ? num(timing.connectMs) : null;
   if (outcome === 'connect-refused' || outcome === 'connect-timeout' || outcome === 'dns-error') {
-    const why = outcome === 'dns-error' ? 'name did not resolve' : outcome === 'connect-timeout' ? 'TCP connect timed out' : `TCP connect refused${a.errorCode ? ` (${str(a.errorCode)})` : ''}`;
+    const why =
+      outcome === 'dns-error'
+        ? 'name did not resolve'
+        : outcome === 'connect-timeout'
+          ? 'TCP connect timed out'
+          : `TCP connect refused${a.errorCode ? ` (${str(a.errorCode)})` : ''}`;
     return { title, outcome, rungs: [{ direction: 'none', kind: 'refused', label: why, ms: elapsed }] };
   }
   const rungs: Rung[] = [{ direction: 'to-server', kind: 'connect', label: 'TCP connect (SYN)', ms: 0 }];
   const size = num(a.helloBytes);
-  rungs.push({ direction: 'to-server', kind: 'hello', label: `ClientHello ${str(a.version)}${size !== null ? `, ${size} bytes` : ''}`, ms: connect });
-  if (a.helloRetryRequest === true) rungs.push({ direction: 'to-client', kind: 'server-hello', label: 'HelloRetryRequest', ms: null });
+  rungs.push({
+    direction: 'to-server',
+    kind: 'hello',
+    label: `ClientHello ${str(a.version)}${size !== null ? `, ${size} bytes` : ''}`,
+    ms: connect,
+  });
+  if (a.helloRetryRequest === true)
+    rungs.push({ direction: 'to-client', kind: 'server-hello', label: 'HelloRetryRequest', ms: null });
   rungs.push(answerRung(a, elapsed));
   return { title, outcome, rungs };
 }
@@ -108,23 +149,43 @@ export function captureLadder(c: JsonObject): Ladder {
     const direction: RungDirection = m.from === 'client' ? 'to-server' : 'to-client';
     if (m.type === 'alert') {
       const a = alerts[alertIndex++];
-      const name = a && a.name !== null && a.name !== undefined ? `${a.levelName === 'fatal' ? 'fatal ' : ''}${str(a.name)}` : 'encrypted';
+      const name =
+        a && a.name !== null && a.name !== undefined
+          ? `${a.levelName === 'fatal' ? 'fatal ' : ''}${str(a.name)}`
+          : 'encrypted';
       rungs.push({ direction, kind: 'alert', label: `Alert ${name}`, ms: null });
     } else {
-      const kind: RungKind = m.type === 'client_hello' ? 'hello' : m.type === 'server_hello' ? 'server-hello' : 'connect';
+      const kind: RungKind =
+        m.type === 'client_hello' ? 'hello' : m.type === 'server_hello' ? 'server-hello' : 'connect';
       rungs.push({ direction, kind, label: `${str(m.type)}${m.decrypted ? ' (decrypted)' : ''}`, ms: null });
     }
   }
-  if (messages.length > MAX_CAPTURE_RUNGS) rungs.push({ direction: 'none', kind: 'nothing', label: `${messages.length - MAX_CAPTURE_RUNGS} more messages`, ms: null });
+  if (messages.length > MAX_CAPTURE_RUNGS)
+    rungs.push({
+      direction: 'none',
+      kind: 'nothing',
+      label: `${messages.length - MAX_CAPTURE_RUNGS} more messages`,
+      ms: null,
+    });
   const end = c.end as JsonObject | undefined;
   if (end) {
     const ms = num(end.msSinceStart);
     const dir: RungDirection = end.by === 'client' ? 'to-server' : end.by === 'server' ? 'to-client' : 'none';
-    if (end.kind === 'rst') rungs.push({ direction: dir, kind: 'rst', label: `TCP RST by ${str(end.by)}${end.by === 'server' ? ' (Windows: error 10054)' : ''}`, ms });
+    if (end.kind === 'rst')
+      rungs.push({
+        direction: dir,
+        kind: 'rst',
+        label: `TCP RST by ${str(end.by)}${end.by === 'server' ? ' (Windows: error 10054)' : ''}`,
+        ms,
+      });
     else if (end.kind === 'fin') rungs.push({ direction: dir, kind: 'fin', label: `TCP FIN by ${str(end.by)}`, ms });
     else rungs.push({ direction: 'none', kind: 'nothing', label: 'still open when the capture ends', ms });
   }
-  return { title: `#${str(c.index)} ${str(c.client)} → ${str(c.server)}`, outcome: c.outcome === undefined ? null : str(c.outcome), rungs };
+  return {
+    title: `#${str(c.index)} ${str(c.client)} → ${str(c.server)}`,
+    outcome: c.outcome === undefined ? null : str(c.outcome),
+    rungs,
+  };
 }
 
 /** Width of the time column ("  1234.5 ms"). */

@@ -69,14 +69,25 @@ export function renderProbeText(j: JsonObject): string {
   lines.push(
     renderTable(
       ['Version', 'Result', 'Detail', 'Group', 'ms'],
-      versions.map((v) => [s(v.version), result(v), detail(v), s(v.groupName), v.elapsedMs === null ? '' : Number(v.elapsedMs).toFixed(1)]),
+      versions.map((v) => [
+        s(v.version),
+        result(v),
+        detail(v),
+        s(v.groupName),
+        v.elapsedMs === null ? '' : Number(v.elapsedMs).toFixed(1),
+      ]),
     ),
   );
   if (j.cipherSuiteNames) {
     const names = j.cipherSuiteNames as Record<string, string[]>;
     const pref = j.serverPreference as Record<string, boolean | null>;
     for (const [version, suites] of Object.entries(names)) {
-      const order = pref[version] === true ? 'server preference order' : pref[version] === false ? 'client order (no server preference)' : 'order unknown';
+      const order =
+        pref[version] === true
+          ? 'server preference order'
+          : pref[version] === false
+            ? 'client order (no server preference)'
+            : 'order unknown';
       push(`${version} cipher suites (${suites.length}, ${order}):`);
       for (const n of suites) push(`  ${n}`);
     }
@@ -86,13 +97,23 @@ export function renderProbeText(j: JsonObject): string {
       push(`${version} groups: ${groups.join(', ') || '(none found)'}`);
     }
     const hybrid = j.hybridGroups as number[];
-    if (hybrid.length) push(`post-quantum hybrid groups detected: ${hybrid.map((g) => `0x${g.toString(16).padStart(4, '0')}`).join(', ')}`);
+    if (hybrid.length)
+      push(
+        `post-quantum hybrid groups detected: ${hybrid.map((g) => `0x${g.toString(16).padStart(4, '0')}`).join(', ')}`,
+      );
   }
   const certs = j.certificates as JsonObject[];
   if (certs.length) {
     push(`Certificates sent with ${s(j.certificatesFrom)}:`);
     const chain = j.chain as JsonObject | undefined;
-    const rows = certs.map((c, i) => [i, s(c.subject), s(c.issuer), s(c.keyType) + (c.keyBits ? ` ${s(c.keyBits)}` : ''), s(c.notAfter).slice(0, 10), s(c.sha1)]);
+    const rows = certs.map((c, i) => [
+      i,
+      s(c.subject),
+      s(c.issuer),
+      s(c.keyType) + (c.keyBits ? ` ${s(c.keyBits)}` : ''),
+      s(c.notAfter).slice(0, 10),
+      s(c.sha1),
+    ]);
     lines.push(renderTable(['#', 'Subject', 'Issuer', 'Key', 'Expires', 'SHA-1'], rows));
     if (chain) push(`Chain: ${s(chain.verdict)}`);
   }
@@ -113,6 +134,7 @@ export function summary(versions: readonly JsonObject[]): string {
     return `Verdict: unreachable (${s(versions[0]?.outcome)}): not a TLS problem.`;
   }
   let line = ok.length ? `Verdict: negotiated ${ok.join(', ')}.` : 'Verdict: no version negotiated.';
-  if (resets.length) line += ` Resets ${resets.join(', ')}: a client offering only ${resets.at(-1)} gets error 10054 (connection reset).`;
+  if (resets.length)
+    line += ` Resets ${resets.join(', ')}: a client offering only ${resets.at(-1)} gets error 10054 (connection reset).`;
   return line;
 }

@@ -15,7 +15,20 @@ export const WINDOWS_RESET = '10054 (WSAECONNRESET: an existing connection was f
 /** Returns the JSON of one version attempt (the contract's fields plus evidence). */
 export function attemptToJson(version: ProbeVersion, r: AttemptResult | null): JsonObject {
   if (!r) {
-    return { version, supported: false, outcome: null, notRun: 'connection budget exhausted', alert: null, cipherSuite: null, cipherSuiteName: null, group: null, groupName: null, elapsedMs: null, timing: null, helloBytes: null };
+    return {
+      version,
+      supported: false,
+      outcome: null,
+      notRun: 'connection budget exhausted',
+      alert: null,
+      cipherSuite: null,
+      cipherSuiteName: null,
+      group: null,
+      groupName: null,
+      elapsedMs: null,
+      timing: null,
+      helloBytes: null,
+    };
   }
   return {
     version,
@@ -27,7 +40,12 @@ export function attemptToJson(version: ProbeVersion, r: AttemptResult | null): J
     group: r.group,
     groupName: r.group === null ? null : displayName(NAMED_GROUPS, r.group),
     elapsedMs: r.elapsedMs,
-    timing: { connectMs: r.timing.connectMs, firstByteMs: r.timing.firstByteMs, lastByteMs: r.timing.lastByteMs, closedMs: r.timing.closedMs },
+    timing: {
+      connectMs: r.timing.connectMs,
+      firstByteMs: r.timing.firstByteMs,
+      lastByteMs: r.timing.lastByteMs,
+      closedMs: r.timing.closedMs,
+    },
     // The ClientHello as sent: its handshake message plus the 5-byte record header.
     helloBytes: r.helloSent.length + 5,
     negotiatedVersion: r.negotiatedVersion,
@@ -64,12 +82,16 @@ function addressToJson(scan: ScanResult, a: AddressScan): JsonObject {
   };
   if (a.ciphers) {
     out.cipherSuites = Object.fromEntries(a.ciphers.map((c) => [c.version, [...c.accepted]]));
-    out.cipherSuiteNames = Object.fromEntries(a.ciphers.map((c) => [c.version, c.accepted.map((s) => displayName(CIPHER_SUITES, s))]));
+    out.cipherSuiteNames = Object.fromEntries(
+      a.ciphers.map((c) => [c.version, c.accepted.map((s) => displayName(CIPHER_SUITES, s))]),
+    );
     out.serverPreference = Object.fromEntries(a.ciphers.map((c) => [c.version, c.serverPreference]));
   }
   if (a.groups) {
     out.groups = Object.fromEntries(a.groups.map((g) => [g.version, [...g.accepted]]));
-    out.groupNames = Object.fromEntries(a.groups.map((g) => [g.version, g.accepted.map((x) => displayName(NAMED_GROUPS, x))]));
+    out.groupNames = Object.fromEntries(
+      a.groups.map((g) => [g.version, g.accepted.map((x) => displayName(NAMED_GROUPS, x))]),
+    );
     out.hybridGroups = [...new Set(a.groups.flatMap((g) => g.hybrid))];
   }
   return out;
@@ -99,5 +121,7 @@ export function scanToJson(scan: ScanResult): JsonObject {
 /** True when the target could not be reached at all (DNS, or every attempt failed to connect). */
 export function unreachable(scan: ScanResult): boolean {
   if (scan.dnsError) return true;
-  return scan.addresses.every((a) => a.versions.every((r) => !r || ['connect-refused', 'connect-timeout', 'dns-error'].includes(r.outcome)));
+  return scan.addresses.every((a) =>
+    a.versions.every((r) => !r || ['connect-refused', 'connect-timeout', 'dns-error'].includes(r.outcome)),
+  );
 }

@@ -10,7 +10,10 @@ import { reasonName } from '../x509/revocation-types.js';
 import type { JsonObject } from './decode-view.js';
 
 /** Returns the revocation date and reason fields (`null` unless revoked): the reason as CRLReason code and name. */
-function revokedJson(x: { readonly revocationDate: Date | null; readonly reason: number | null }, revoked: boolean): JsonObject {
+function revokedJson(
+  x: { readonly revocationDate: Date | null; readonly reason: number | null },
+  revoked: boolean,
+): JsonObject {
   return {
     revocationDate: revoked && x.revocationDate ? x.revocationDate.toISOString() : null,
     reasonCode: revoked ? x.reason : null,
@@ -62,7 +65,12 @@ export function revocationToJson(r: RevocationReport, online: OnlineRevocation |
           windowsError: e.windowsError ? { ...e.windowsError } : null,
         }))
       : null,
-    findings: [...r.findings, ...(online?.findings ?? [])].map((f) => ({ code: f.code, severity: f.severity, message: f.message, ...(f.certificate !== undefined ? { certificate: f.certificate } : {}) })),
+    findings: [...r.findings, ...(online?.findings ?? [])].map((f) => ({
+      code: f.code,
+      severity: f.severity,
+      message: f.message,
+      ...(f.certificate !== undefined ? { certificate: f.certificate } : {}),
+    })),
   };
 }
 
@@ -74,10 +82,14 @@ export function revocationText(json: JsonObject): string[] {
     if (c.anchor) continue;
     const urls = [...(c.crlDistributionPoints as string[]), ...(c.ocspUrls as string[])];
     const win = c.windowsError as JsonObject | null | undefined;
-    lines.push(`Revocation #${String(c.certificate)}: ${String(c.status)}${c.source ? ` (${String(c.source)})` : ''}${win ? ` — Windows: ${String(win.name)} ${String(win.hresult)}` : ''}${urls.length ? '' : ' — no CRL or OCSP URL'}`);
+    lines.push(
+      `Revocation #${String(c.certificate)}: ${String(c.status)}${c.source ? ` (${String(c.source)})` : ''}${win ? ` — Windows: ${String(win.name)} ${String(win.hresult)}` : ''}${urls.length ? '' : ' — no CRL or OCSP URL'}`,
+    );
   }
   for (const e of (json.endpoints as JsonObject[] | null) ?? []) {
-    lines.push(`  ${String(e.kind).toUpperCase().padEnd(4)} ${clean(String(e.url))}: ${String(e.state)} — ${clean(String(e.detail))}`);
+    lines.push(
+      `  ${String(e.kind).toUpperCase().padEnd(4)} ${clean(String(e.url))}: ${String(e.state)} — ${clean(String(e.detail))}`,
+    );
   }
   return lines;
 }

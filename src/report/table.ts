@@ -21,13 +21,21 @@ const LAST_RESORT_COLUMN = 3;
  * fit. The widest column gives up space first, down to `floors` (the header's longest word, so
  * headers stay whole); only a table that still does not fit goes below them.
  */
-export function fitColumns(natural: readonly number[], width: number, floors: readonly number[] = natural.map(() => MIN_COLUMN)): number[] {
+export function fitColumns(
+  natural: readonly number[],
+  width: number,
+  floors: readonly number[] = natural.map(() => MIN_COLUMN),
+): number[] {
   const widths = [...natural];
   let excess = widths.reduce((a, b) => a + b, 0) + widths.length + 1 - width;
-  for (const floor of [(i: number) => Math.min(natural[i]!, Math.max(MIN_COLUMN, floors[i]!)), () => LAST_RESORT_COLUMN]) {
+  for (const floor of [
+    (i: number) => Math.min(natural[i]!, Math.max(MIN_COLUMN, floors[i]!)),
+    () => LAST_RESORT_COLUMN,
+  ]) {
     while (excess > 0) {
       let widest = -1;
-      for (let i = 0; i < widths.length; i++) if (widths[i]! > floor(i) && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      for (let i = 0; i < widths.length; i++)
+        if (widths[i]! > floor(i) && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
       if (widest < 0) break;
       widths[widest]!--;
       excess--;
@@ -43,22 +51,39 @@ export function fitColumns(natural: readonly number[], width: number, floors: re
  * escaped (escape.ts) before it is measured: an ESC sequence would otherwise count as zero width
  * and reach the terminal.
  */
-export function renderTable(head: readonly string[], rows: readonly (readonly (string | number | null)[])[], width: number = outputWidth()): string {
+export function renderTable(
+  head: readonly string[],
+  rows: readonly (readonly (string | number | null)[])[],
+  width: number = outputWidth(),
+): string {
   const cells = rows.map((r) => r.map((c) => (c === null ? '' : escapeText(String(c)))));
   head = head.map((h) => escapeText(h));
-  const natural = head.map((h, i) => 2 + Math.max(...[h, ...cells.map((r) => r[i] ?? '')].flatMap((c) => c.split('\n')).map((l) => l.length)));
+  const natural = head.map(
+    (h, i) => 2 + Math.max(...[h, ...cells.map((r) => r[i] ?? '')].flatMap((c) => c.split('\n')).map((l) => l.length)),
+  );
   const floors = headFloors(head, natural);
   if (!floorsFit(floors, width)) return renderRecords(head, cells, width);
   const widths = fitColumns(natural, width, floors);
-  const wrap = (c: string, i: number) => c.split('\n').flatMap((l) => (l === '' ? [''] : wrapWords(l, widths[i]! - 2))).join('\n');
-  const t = new Table({ head: head.map(wrap), colWidths: widths, style: { head: [], border: [], compact: true }, wordWrap: false });
+  const wrap = (c: string, i: number) =>
+    c
+      .split('\n')
+      .flatMap((l) => (l === '' ? [''] : wrapWords(l, widths[i]! - 2)))
+      .join('\n');
+  const t = new Table({
+    head: head.map(wrap),
+    colWidths: widths,
+    style: { head: [], border: [], compact: true },
+    wordWrap: false,
+  });
   for (const r of cells) t.push(r.map(wrap));
   return t.toString();
 }
 
 /** Returns the column floors of `head` (padding included): its longest word, at least MIN_COLUMN, at most `natural`. */
 function headFloors(head: readonly string[], natural: readonly number[]): number[] {
-  return head.map((h, i) => Math.min(natural[i]!, Math.max(MIN_COLUMN, 2 + Math.max(...h.split(/\s+/).map((w) => w.length)))));
+  return head.map((h, i) =>
+    Math.min(natural[i]!, Math.max(MIN_COLUMN, 2 + Math.max(...h.split(/\s+/).map((w) => w.length)))),
+  );
 }
 
 /** Returns true when a table whose columns are at least `floors` wide (padding included) fits `width`. */
@@ -73,7 +98,9 @@ function renderRecord(head: readonly string[], r: readonly string[], width: numb
   for (let i = 1; i < head.length; i++) {
     const value = (r[i] ?? '').split('\n').flatMap((l) => wrapWords(l, width - label - 2));
     const name = head[i]!.length > label - 2 ? `${head[i]!.slice(0, label - 3)}…` : head[i]!;
-    value.forEach((v, k) => { lines.push(`  ${(k === 0 ? name : '').padEnd(label)}${v}`); });
+    value.forEach((v, k) => {
+      lines.push(`  ${(k === 0 ? name : '').padEnd(label)}${v}`);
+    });
     if (value.length === 0) lines.push(`  ${name}`);
   }
   return lines.join('\n');
@@ -91,7 +118,11 @@ type Cell = string | number | null;
  * whole fitted to `width` as `renderTable` fits it (for cells without wide characters), in time
  * linear in the rows.
  */
-export function drawTable(head: readonly string[], rows: readonly (readonly Cell[])[], width: number = outputWidth()): string {
+export function drawTable(
+  head: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  width: number = outputWidth(),
+): string {
   const text = (c: Cell | undefined): string => (c === null || c === undefined ? '' : escapeText(String(c)));
   const widths = head.map((h) => h.length);
   for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, text(r[i]).length);
@@ -112,21 +143,36 @@ export interface StreamedTable {
  * there is one. Drawn with cli-table3's compact border. When the headers cannot stay whole at that
  * width, each row is a block of "Header  value" lines instead (top and bottom are then empty).
  */
-export function streamedTable(head: readonly string[], wanted: readonly number[], width: number = outputWidth()): StreamedTable {
+export function streamedTable(
+  head: readonly string[],
+  wanted: readonly number[],
+  width: number = outputWidth(),
+): StreamedTable {
   const natural = wanted.map((w) => w + 2);
   const floors = headFloors(head, natural);
   if (!floorsFit(floors, width)) {
     const escaped = head.map((h) => escapeText(h));
-    return { top: () => '', row: (cells) => `${renderRecord(escaped, cells.map((c) => (c === null || c === undefined ? '' : escapeText(String(c)))), width)}\n`, bottom: () => '' };
+    return {
+      top: () => '',
+      row: (cells) =>
+        `${renderRecord(
+          escaped,
+          cells.map((c) => (c === null || c === undefined ? '' : escapeText(String(c)))),
+          width,
+        )}\n`,
+      bottom: () => '',
+    };
   }
   const widths = fitColumns(natural, width, floors).map((w) => w - 2);
-  const rule = (l: string, m: string, r: string): string =>
-    `${l}${widths.map((w) => '─'.repeat(w + 2)).join(m)}${r}`;
+  const rule = (l: string, m: string, r: string): string => `${l}${widths.map((w) => '─'.repeat(w + 2)).join(m)}${r}`;
   const lines = (cells: readonly Cell[]): string => {
-    const wrapped = widths.map((w, i) => wrapWords(cells[i] === null || cells[i] === undefined ? '' : escapeText(String(cells[i])), w));
+    const wrapped = widths.map((w, i) =>
+      wrapWords(cells[i] === null || cells[i] === undefined ? '' : escapeText(String(cells[i])), w),
+    );
     const height = Math.max(1, ...wrapped.map((w) => w.length));
     const out: string[] = [];
-    for (let k = 0; k < height; k++) out.push(`│${wrapped.map((w, i) => ` ${(w[k] ?? '').padEnd(widths[i]!)} `).join('│')}│`);
+    for (let k = 0; k < height; k++)
+      out.push(`│${wrapped.map((w, i) => ` ${(w[k] ?? '').padEnd(widths[i]!)} `).join('│')}│`);
     return out.join('\n');
   };
   return {

@@ -40,7 +40,7 @@ export interface CertificateMessage {
 
 /** True when `version` uses the TLS 1.3 Certificate form (TLS 1.3 and its drafts). */
 export function isTls13Version(version: number): boolean {
-  return version === ProtocolVersion.TLS1_3 || (version >> 8) === 0x7f;
+  return version === ProtocolVersion.TLS1_3 || version >> 8 === 0x7f;
 }
 
 /** Returns the Certificate body read from `r` in the form that `version` uses. */
@@ -69,11 +69,17 @@ export function readCertificateBodyAnyVersion(r: Reader): { message: Certificate
   const bytes = r.rest();
   const base = r.offset - bytes.length;
   try {
-    return { message: readCertificateBody(new Reader(bytes, r.path, base), ProtocolVersion.TLS1_2), version: ProtocolVersion.TLS1_2 };
+    return {
+      message: readCertificateBody(new Reader(bytes, r.path, base), ProtocolVersion.TLS1_2),
+      version: ProtocolVersion.TLS1_2,
+    };
   } catch (e12) {
     if (!(e12 instanceof DecodeError)) throw e12;
     try {
-      return { message: readCertificateBody(new Reader(bytes, r.path, base), ProtocolVersion.TLS1_3), version: ProtocolVersion.TLS1_3 };
+      return {
+        message: readCertificateBody(new Reader(bytes, r.path, base), ProtocolVersion.TLS1_3),
+        version: ProtocolVersion.TLS1_3,
+      };
     } catch {
       throw e12;
     }

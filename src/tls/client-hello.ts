@@ -73,7 +73,8 @@ export function parseClientHello(bytes: Uint8Array, base = 0): ClientHello {
 function clientHelloBody(bytes: Uint8Array, base: number): Reader {
   const r = new Reader(bytes, 'ClientHello', base);
   const { msgType, body } = readHandshakeFrame(r, '');
-  if (msgType !== HandshakeType.client_hello) r.fail('unexpected-message', `handshake type ${msgType} is not client_hello (1)`, 'msg_type', base);
+  if (msgType !== HandshakeType.client_hello)
+    r.fail('unexpected-message', `handshake type ${msgType} is not client_hello (1)`, 'msg_type', base);
   r.end();
   return body;
 }
@@ -121,7 +122,8 @@ export class ClientHelloView implements ClientHello {
     this.#suitesAt = body.index;
     const at = body.offset;
     const suitesLength = body.skipVec(2, 'cipher_suites', { min: 2 });
-    if (suitesLength % 2 !== 0) body.fail('length-out-of-range', `odd length ${suitesLength} for a list of u16`, 'cipher_suites', at);
+    if (suitesLength % 2 !== 0)
+      body.fail('length-out-of-range', `odd length ${suitesLength} for a list of u16`, 'cipher_suites', at);
     this.#compressionAt = body.index;
     body.skipVec(1, 'legacy_compression_methods', { min: 1 });
     this.#extensionsAt = body.index;
@@ -150,12 +152,16 @@ export class ClientHelloView implements ClientHello {
   }
 
   get sessionId(): Uint8Array {
-    this.#sessionId ??= this.#body.childAt(this.#sessionIdAt, this.#suitesAt, 'legacy_session_id').vec(1, 'legacy_session_id');
+    this.#sessionId ??= this.#body
+      .childAt(this.#sessionIdAt, this.#suitesAt, 'legacy_session_id')
+      .vec(1, 'legacy_session_id');
     return this.#sessionId;
   }
 
   get cipherSuites(): readonly number[] {
-    this.#cipherSuites ??= this.#body.childAt(this.#suitesAt, this.#compressionAt, 'cipher_suites').u16List(2, 'cipher_suites');
+    this.#cipherSuites ??= this.#body
+      .childAt(this.#suitesAt, this.#compressionAt, 'cipher_suites')
+      .u16List(2, 'cipher_suites');
     return this.#cipherSuites;
   }
 
@@ -185,7 +191,11 @@ export class ClientHelloView implements ClientHello {
       const ranges = this.#extensionRanges;
       // The same reader the eager parse makes for this body: ClientHello/extensions/<name>.
       const list = this.#body.childAt(this.#extensionsAt, this.#body.index, 'extensions');
-      ext = readExtensionBody(type, list.childAtNamedLater(ranges[2 * i]!, ranges[2 * i + 1]!, extensionField, type), 'client_hello');
+      ext = readExtensionBody(
+        type,
+        list.childAtNamedLater(ranges[2 * i]!, ranges[2 * i + 1]!, extensionField, type),
+        'client_hello',
+      );
       this.#extensions[i] = ext;
     }
     return ext;
@@ -243,7 +253,11 @@ export function encodeClientHello(ch: ClientHello): Uint8Array {
  * Returns `findExtension(ch.extensions, kind)`; on a view, decoding only the extensions of wire type
  * `type` (the one type that makes `kind`).
  */
-function findClientExtension<K extends Extension['kind']>(ch: ClientHello, type: number, kind: K): Extract<Extension, { kind: K }> | undefined {
+function findClientExtension<K extends Extension['kind']>(
+  ch: ClientHello,
+  type: number,
+  kind: K,
+): Extract<Extension, { kind: K }> | undefined {
   return ch instanceof ClientHelloView ? ch.findOfType(type, kind) : findExtension(ch.extensions, kind);
 }
 

@@ -87,11 +87,21 @@ export function createRecordDeframer(baseOffset = 0): RecordDeframer {
         while (buf.length - pos >= RECORD_HEADER_LENGTH) {
           const type = buf[pos]!;
           if (!isKnownContentType(type)) {
-            throw new DecodeError('bad-value', `content type ${type} is not a TLS record type`, pendingStart + pos, 'record/type');
+            throw new DecodeError(
+              'bad-value',
+              `content type ${type} is not a TLS record type`,
+              pendingStart + pos,
+              'record/type',
+            );
           }
           const length = (buf[pos + 3]! << 8) | buf[pos + 4]!;
           if (length > MAX_RECORD_FRAGMENT) {
-            throw new DecodeError('too-large', `record length ${length} exceeds ${MAX_RECORD_FRAGMENT}`, pendingStart + pos + 3, 'record/length');
+            throw new DecodeError(
+              'too-large',
+              `record length ${length} exceeds ${MAX_RECORD_FRAGMENT}`,
+              pendingStart + pos + 3,
+              'record/length',
+            );
           }
           if (buf.length - pos < RECORD_HEADER_LENGTH + length) {
             want = RECORD_HEADER_LENGTH + length;

@@ -49,7 +49,11 @@ export type Extension =
   | {
       readonly kind: 'status_request';
       readonly type: 0x0005;
-      readonly request: { readonly statusType: number; readonly responderIdList: Uint8Array; readonly requestExtensions: Uint8Array } | null;
+      readonly request: {
+        readonly statusType: number;
+        readonly responderIdList: Uint8Array;
+        readonly requestExtensions: Uint8Array;
+      } | null;
     }
   /** RFC 8446, Section 4.2.7 (RFC 8422 calls it elliptic_curves). */
   | { readonly kind: 'supported_groups'; readonly type: 0x000a; readonly groups: readonly number[] }
@@ -59,7 +63,11 @@ export type Extension =
    * RFC 8446, Section 4.2.3: signature_algorithms and signature_algorithms_cert; RFC 9345, Section
    * 4.1.1: delegated_credential in a ClientHello has the same SignatureSchemeList body.
    */
-  | { readonly kind: 'signature_algorithms'; readonly type: 0x000d | 0x0032 | 0x0022; readonly schemes: readonly number[] }
+  | {
+      readonly kind: 'signature_algorithms';
+      readonly type: 0x000d | 0x0032 | 0x0022;
+      readonly schemes: readonly number[];
+    }
   /** RFC 7301, Section 3.1. Protocol names as latin1. */
   | { readonly kind: 'alpn'; readonly type: 0x0010; readonly protocols: readonly string[] }
   /** RFC 7685. Should be all zeros; kept as sent. */
@@ -79,7 +87,12 @@ export type Extension =
       readonly selectedIdentity: number | null;
     }
   /** RFC 8446, Section 4.2.1. ClientHello: `versions`; ServerHello/HRR: `selected`. */
-  | { readonly kind: 'supported_versions'; readonly type: 0x002b; readonly versions: readonly number[] | null; readonly selected: number | null }
+  | {
+      readonly kind: 'supported_versions';
+      readonly type: 0x002b;
+      readonly versions: readonly number[] | null;
+      readonly selected: number | null;
+    }
   /** RFC 8446, Section 4.2.2. */
   | { readonly kind: 'cookie'; readonly type: 0x002c; readonly cookie: Uint8Array }
   /** RFC 8446, Section 4.2.9. */
@@ -88,7 +101,12 @@ export type Extension =
    * RFC 8446, Section 4.2.8. ClientHello: `shares`; ServerHello: one share in `shares`;
    * HelloRetryRequest: `selectedGroup` only.
    */
-  | { readonly kind: 'key_share'; readonly type: 0x0033; readonly shares: readonly KeyShareEntry[] | null; readonly selectedGroup: number | null }
+  | {
+      readonly kind: 'key_share';
+      readonly type: 0x0033;
+      readonly shares: readonly KeyShareEntry[] | null;
+      readonly selectedGroup: number | null;
+    }
   /** RFC 5746, Section 3.2. */
   | { readonly kind: 'renegotiation_info'; readonly type: 0xff01; readonly renegotiatedConnection: Uint8Array }
   /** Extensions whose body must be empty: extended_master_secret, encrypt_then_mac, post_handshake_auth, early_data (hellos). */
@@ -152,7 +170,11 @@ function readBody(type: number, body: Reader, ctx: ExtensionContext): Extension 
     case DELEGATED_CREDENTIAL:
       // RFC 9345, Section 4.1.1: in a ClientHello the body is a SignatureSchemeList; elsewhere a credential.
       if (ctx !== 'client_hello') return { kind: 'raw', type, data: body.rest() };
-      return { kind: 'signature_algorithms', type: 0x0022, schemes: readU16List(body, 2, 'supported_signature_algorithms', { min: 2 }) };
+      return {
+        kind: 'signature_algorithms',
+        type: 0x0022,
+        schemes: readU16List(body, 2, 'supported_signature_algorithms', { min: 2 }),
+      };
     case ExtensionType.signature_algorithms:
     case ExtensionType.signature_algorithms_cert:
       // RFC 8446, Section 4.2.3: SignatureScheme supported_signature_algorithms<2..2^16-2>;
@@ -182,7 +204,13 @@ function readBody(type: number, body: Reader, ctx: ExtensionContext): Extension 
     case ExtensionType.pre_shared_key: {
       // RFC 8446, Section 4.2.11
       if (!isClientSide(ctx)) {
-        return { kind: 'pre_shared_key', type: 0x0029, identities: null, binders: null, selectedIdentity: body.u16('selected_identity') };
+        return {
+          kind: 'pre_shared_key',
+          type: 0x0029,
+          identities: null,
+          binders: null,
+          selectedIdentity: body.u16('selected_identity'),
+        };
       }
       // PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>;
       const idList = body.sub(2, 'identities', { min: 7 });
@@ -227,7 +255,11 @@ function readBody(type: number, body: Reader, ctx: ExtensionContext): Extension 
     }
     case ExtensionType.renegotiation_info:
       // RFC 5746, Section 3.2: opaque renegotiated_connection<0..255>;
-      return { kind: 'renegotiation_info', type: 0xff01, renegotiatedConnection: body.vec(1, 'renegotiated_connection') };
+      return {
+        kind: 'renegotiation_info',
+        type: 0xff01,
+        renegotiatedConnection: body.vec(1, 'renegotiated_connection'),
+      };
     default:
       if (FLAG_TYPES.has(type) && ctx !== 'other') return { kind: 'flag', type };
       return { kind: 'raw', type, data: body.rest() };

@@ -36,7 +36,12 @@ export function readHandshakeFrame(r: Reader, path: string): { msgType: number; 
   const msgType = r.u8('msg_type');
   const length = r.u24('length');
   if (length > MAX_HANDSHAKE_MESSAGE) {
-    r.fail('too-large', `handshake message length ${length} exceeds the cap of ${MAX_HANDSHAKE_MESSAGE}`, 'length', at + 1);
+    r.fail(
+      'too-large',
+      `handshake message length ${length} exceeds the cap of ${MAX_HANDSHAKE_MESSAGE}`,
+      'length',
+      at + 1,
+    );
   }
   return { msgType, body: r.fixed(length, path) };
 }

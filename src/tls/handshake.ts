@@ -19,7 +19,11 @@ import {
   readCertificateBodyAnyVersion,
   writeCertificateBody,
 } from './certificate.js';
-import { type ServerKeyExchange, readServerKeyExchangeBody, writeServerKeyExchangeBody } from './server-key-exchange.js';
+import {
+  type ServerKeyExchange,
+  readServerKeyExchangeBody,
+  writeServerKeyExchangeBody,
+} from './server-key-exchange.js';
 import { type Extension, readExtensions, writeExtensions } from './extensions.js';
 
 export interface HandshakeContext {
@@ -39,11 +43,21 @@ interface Base {
 export type HandshakeMessage =
   | (Base & { readonly kind: 'client_hello'; readonly msgType: 1; readonly body: ClientHello })
   | (Base & { readonly kind: 'server_hello'; readonly msgType: 2; readonly body: ServerHello })
-  | (Base & { readonly kind: 'certificate'; readonly msgType: 11; readonly body: CertificateMessage; readonly version: number })
+  | (Base & {
+      readonly kind: 'certificate';
+      readonly msgType: 11;
+      readonly body: CertificateMessage;
+      readonly version: number;
+    })
   | (Base & { readonly kind: 'server_key_exchange'; readonly msgType: 12; readonly body: ServerKeyExchange })
   | (Base & { readonly kind: 'server_hello_done'; readonly msgType: 14 })
   | (Base & { readonly kind: 'encrypted_extensions'; readonly msgType: 8; readonly body: readonly Extension[] })
-  | (Base & { readonly kind: 'certificate_verify'; readonly msgType: 15; readonly scheme: number; readonly signature: Uint8Array })
+  | (Base & {
+      readonly kind: 'certificate_verify';
+      readonly msgType: 15;
+      readonly scheme: number;
+      readonly signature: Uint8Array;
+    })
   | (Base & { readonly kind: 'finished'; readonly msgType: 20; readonly verifyData: Uint8Array })
   | (Base & { readonly kind: 'other'; readonly msgType: number; readonly body: Uint8Array });
 
@@ -65,7 +79,14 @@ export function readHandshakeMessage(r: Reader, ctx: HandshakeContext = {}): Han
     case HandshakeType.certificate: {
       const b = body;
       if (ctx.version !== undefined) {
-        return { kind: 'certificate', msgType, raw, offset, body: readCertificateBody(b, ctx.version), version: ctx.version };
+        return {
+          kind: 'certificate',
+          msgType,
+          raw,
+          offset,
+          body: readCertificateBody(b, ctx.version),
+          version: ctx.version,
+        };
       }
       const { message, version } = readCertificateBodyAnyVersion(b);
       return { kind: 'certificate', msgType, raw, offset, body: message, version };
@@ -176,7 +197,13 @@ export function readDraftServerHello(raw: Uint8Array): HandshakeMessage | null {
     const cipherSuite = r.u16('cipher_suite');
     const extensions = r.anyLeft ? readExtensions(r, 'server_hello') : null;
     r.end();
-    return { kind: 'server_hello', msgType: 2, raw, offset: 0, body: { legacyVersion, random, sessionId: new Uint8Array(0), cipherSuite, compressionMethod: 0, extensions } };
+    return {
+      kind: 'server_hello',
+      msgType: 2,
+      raw,
+      offset: 0,
+      body: { legacyVersion, random, sessionId: new Uint8Array(0), cipherSuite, compressionMethod: 0, extensions },
+    };
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
     return null;

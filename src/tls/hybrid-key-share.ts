@@ -30,7 +30,6 @@ function bad(detail: string): never {
   throw new DecodeError('bad-value', detail, 0, PATH);
 }
 
-
 /** Returns a fresh X25519MLKEM768 client key pair; `computeSecret` takes the server's share. */
 export function generateX25519MlKem768KeyShare(): KeyShareKeyPair {
   const { publicKey: ek, secretKey: dk } = ml_kem768.keygen();
@@ -39,7 +38,8 @@ export function generateX25519MlKem768KeyShare(): KeyShareKeyPair {
     group: NamedGroup.X25519MLKEM768,
     publicKey: concatBytes(ek, ecdh.publicKey),
     computeSecret(peer: Uint8Array): Uint8Array {
-      if (peer.length !== X25519MLKEM768_SERVER_SHARE_BYTES) bad(`X25519MLKEM768 server share must be ${X25519MLKEM768_SERVER_SHARE_BYTES} bytes, got ${peer.length}`);
+      if (peer.length !== X25519MLKEM768_SERVER_SHARE_BYTES)
+        bad(`X25519MLKEM768 server share must be ${X25519MLKEM768_SERVER_SHARE_BYTES} bytes, got ${peer.length}`);
       const kem = ml_kem768.decapsulate(peer.subarray(0, MLKEM768_CIPHERTEXT_BYTES), dk);
       return concatBytes(kem, ecdh.computeSecret(peer.subarray(MLKEM768_CIPHERTEXT_BYTES)));
     },
@@ -47,9 +47,16 @@ export function generateX25519MlKem768KeyShare(): KeyShareKeyPair {
 }
 
 /** Splits a client X25519MLKEM768 share; throws DecodeError for a wrong length. */
-export function splitX25519MlKem768ClientShare(share: Uint8Array): { encapsulationKey: Uint8Array; x25519: Uint8Array } {
-  if (share.length !== X25519MLKEM768_CLIENT_SHARE_BYTES) bad(`X25519MLKEM768 client share must be ${X25519MLKEM768_CLIENT_SHARE_BYTES} bytes, got ${share.length}`);
-  return { encapsulationKey: share.subarray(0, MLKEM768_ENCAPSULATION_KEY_BYTES), x25519: share.subarray(MLKEM768_ENCAPSULATION_KEY_BYTES) };
+export function splitX25519MlKem768ClientShare(share: Uint8Array): {
+  encapsulationKey: Uint8Array;
+  x25519: Uint8Array;
+} {
+  if (share.length !== X25519MLKEM768_CLIENT_SHARE_BYTES)
+    bad(`X25519MLKEM768 client share must be ${X25519MLKEM768_CLIENT_SHARE_BYTES} bytes, got ${share.length}`);
+  return {
+    encapsulationKey: share.subarray(0, MLKEM768_ENCAPSULATION_KEY_BYTES),
+    x25519: share.subarray(MLKEM768_ENCAPSULATION_KEY_BYTES),
+  };
 }
 
 /**
@@ -57,7 +64,10 @@ export function splitX25519MlKem768ClientShare(share: Uint8Array): { encapsulati
  * derive. Throws DecodeError when the share has the wrong length, its encapsulation key fails the
  * FIPS 203 (Section 7.2) modulus check, or its X25519 half is unusable.
  */
-export function encapsulateX25519MlKem768(clientShare: Uint8Array): { serverShare: Uint8Array; sharedSecret: Uint8Array } {
+export function encapsulateX25519MlKem768(clientShare: Uint8Array): {
+  serverShare: Uint8Array;
+  sharedSecret: Uint8Array;
+} {
   const { encapsulationKey, x25519 } = splitX25519MlKem768ClientShare(clientShare);
   let kem: { cipherText: Uint8Array; sharedSecret: Uint8Array };
   try {

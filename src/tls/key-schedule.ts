@@ -57,7 +57,10 @@ export interface SuiteAead {
 const SUITES: ReadonlyMap<number, SuiteAead> = new Map<number, SuiteAead>([
   [CipherSuite.TLS_AES_128_GCM_SHA256, { hash: 'sha256', cipher: 'aes-128-gcm', keyLength: 16, tagLength: 16 }],
   [CipherSuite.TLS_AES_256_GCM_SHA384, { hash: 'sha384', cipher: 'aes-256-gcm', keyLength: 32, tagLength: 16 }],
-  [CipherSuite.TLS_CHACHA20_POLY1305_SHA256, { hash: 'sha256', cipher: 'chacha20-poly1305', keyLength: 32, tagLength: 16 }],
+  [
+    CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    { hash: 'sha256', cipher: 'chacha20-poly1305', keyLength: 32, tagLength: 16 },
+  ],
   [CipherSuite.TLS_AES_128_CCM_SHA256, { hash: 'sha256', cipher: 'aes-128-ccm', keyLength: 16, tagLength: 16 }],
   [CipherSuite.TLS_AES_128_CCM_8_SHA256, { hash: 'sha256', cipher: 'aes-128-ccm', keyLength: 16, tagLength: 8 }],
 ]);
@@ -178,7 +181,13 @@ function fullLabelBytes(label: string): Uint8Array {
 export function hkdfLabel(label: string, context: Uint8Array, length: number): Uint8Array {
   if (label.length === 0) throw new TypeError('HKDF label must not be empty (label<7..255> with the "tls13 " prefix)');
   const fullLabel = fullLabelBytes(label);
-  if (fullLabel.byteLength <= 0xff && context.byteLength <= 0xff && Number.isInteger(length) && length >= 0 && length <= 0xffff) {
+  if (
+    fullLabel.byteLength <= 0xff &&
+    context.byteLength <= 0xff &&
+    Number.isInteger(length) &&
+    length >= 0 &&
+    length <= 0xffff
+  ) {
     // Every field fits its prefix: lay the struct out directly (what the Writer below produces).
     const out = new Uint8Array(4 + fullLabel.byteLength + context.byteLength);
     out[0] = length >>> 8;
@@ -215,7 +224,12 @@ export function hkdfExpandLabel(
  * Returns Derive-Secret(Secret, Label, Messages) = HKDF-Expand-Label(Secret, Label,
  * Transcript-Hash(Messages), Hash.length) (RFC 8446, Section 7.1), taking the transcript hash itself.
  */
-export function deriveSecret(hash: HashName, secret: Uint8Array, label: string, transcriptHash: Uint8Array): Uint8Array {
+export function deriveSecret(
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  transcriptHash: Uint8Array,
+): Uint8Array {
   return hkdfExpandLabel(hash, secret, label, transcriptHash, checkHash(hash));
 }
 
@@ -498,7 +512,6 @@ function badPeerKey(detail: string): never {
   throw new DecodeError('bad-value', detail, 0, KEY_EXCHANGE_PATH);
 }
 
-
 function montgomeryPair(group: number, p: MontgomeryParams, privateKey: KeyObject): KeyShareKeyPair {
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   const publicKey = u8(spki).slice(p.spkiPrefix.byteLength);
@@ -574,6 +587,10 @@ export function keyShareFromPrivateKey(group: number, privateKey: Uint8Array): K
     throw new TypeError(`${p.name} private key must be ${want} bytes, got ${privateKey.byteLength}`);
   }
   if (p.kind === 'weierstrass') return weierstrassPair(group, p, privateKey);
-  const key = createPrivateKey({ key: Buffer.from(concatBytes(p.pkcs8Prefix, privateKey)), format: 'der', type: 'pkcs8' });
+  const key = createPrivateKey({
+    key: Buffer.from(concatBytes(p.pkcs8Prefix, privateKey)),
+    format: 'der',
+    type: 'pkcs8',
+  });
   return montgomeryPair(group, p, key);
 }

@@ -119,7 +119,11 @@ export function parseKeyLog(text: string): KeyLog {
       continue;
     }
     const secretLength = secretHex.length / 2;
-    if (label === KeyLogLabel.CLIENT_RANDOM ? secretLength !== MASTER_SECRET_LENGTH : !TLS13_SECRET_LENGTHS.has(secretLength)) {
+    if (
+      label === KeyLogLabel.CLIENT_RANDOM
+        ? secretLength !== MASTER_SECRET_LENGTH
+        : !TLS13_SECRET_LENGTHS.has(secretLength)
+    ) {
       const want = label === KeyLogLabel.CLIENT_RANDOM ? `${MASTER_SECRET_LENGTH}` : '32 or 48';
       errors.push({ line, message: `${label} secret must be ${want} bytes, got ${secretLength}` });
       continue;
@@ -130,7 +134,10 @@ export function parseKeyLog(text: string): KeyLog {
     const seen = byKey.get(key);
     if (seen) {
       if (toHex(seen.secret) !== secretHex.toLowerCase()) {
-        errors.push({ line, message: `${label} for this client random already logged with a different secret on line ${seen.line}` });
+        errors.push({
+          line,
+          message: `${label} for this client random already logged with a different secret on line ${seen.line}`,
+        });
       }
       continue;
     }

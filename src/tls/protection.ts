@@ -131,7 +131,13 @@ function seal(aead: SuiteAead, key: Uint8Array, nonce: Uint8Array, aad: Uint8Arr
 }
 
 /** Returns the plaintext, or `null` when the tag does not verify. */
-function open(aead: SuiteAead, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+function open(
+  aead: SuiteAead,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+): Uint8Array | null {
   const body = sealed.subarray(0, sealed.byteLength - aead.tagLength);
   const tag = sealed.subarray(sealed.byteLength - aead.tagLength);
   try {
@@ -195,7 +201,12 @@ function checkHeader(header: Uint8Array, ciphertext: Uint8Array, aead: SuiteAead
     r.fail('too-large', `TLSCiphertext.length ${length} exceeds 2^14+256 (record_overflow)`, 'length', 3);
   }
   if (length < aead.tagLength) {
-    r.fail('truncated', `encrypted_record of ${length} bytes is shorter than the ${aead.tagLength}-byte tag`, 'encrypted_record', 5);
+    r.fail(
+      'truncated',
+      `encrypted_record of ${length} bytes is shorter than the ${aead.tagLength}-byte tag`,
+      'encrypted_record',
+      5,
+    );
   }
 }
 
@@ -264,14 +275,20 @@ export function decryptRecord(state: ProtectionState, header: Uint8Array, cipher
  * on a content type outside 1..255 or a bad padding count, and `EncodeError('length-overflow')` when
  * the inner plaintext would exceed 2^14+1 bytes.
  */
-export function encryptRecord(state: ProtectionState, contentType: number, content: Uint8Array, padding = 0): Uint8Array {
+export function encryptRecord(
+  state: ProtectionState,
+  contentType: number,
+  content: Uint8Array,
+  padding = 0,
+): Uint8Array {
   const aead = requireAead(state.suite);
   checkSequence(state.seq);
   // A zero type would be read back as padding (RFC 8446, Section 5.4).
   if (!Number.isInteger(contentType) || contentType < 1 || contentType > 0xff) {
     throw new TypeError(`content type must be 1..255, got ${contentType}`);
   }
-  if (!Number.isInteger(padding) || padding < 0) throw new TypeError(`padding must be a non-negative integer, got ${padding}`);
+  if (!Number.isInteger(padding) || padding < 0)
+    throw new TypeError(`padding must be a non-negative integer, got ${padding}`);
   const innerLength = content.byteLength + 1 + padding;
   if (innerLength > MAX_INNER_PLAINTEXT_LENGTH) {
     throw new EncodeError('length-overflow', `TLSInnerPlaintext of ${innerLength} bytes exceeds 2^14+1`);

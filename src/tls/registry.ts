@@ -491,11 +491,27 @@ function describe(value: number, name: string): CipherSuiteInfo {
   const base = { value, name, tls13: false, aead: false, export: false };
   if (name.endsWith('_SCSV')) {
     // RFC 5746 §3.3 and RFC 7507 §3: signalling values, not suites; sent by TLS 1.0–1.2 clients.
-    return { ...base, keyExchange: 'SCSV', authentication: 'none', cipher: 'none', mac: 'none', minVersion: 0x0300, maxVersion: 0x0303 };
+    return {
+      ...base,
+      keyExchange: 'SCSV',
+      authentication: 'none',
+      cipher: 'none',
+      mac: 'none',
+      minVersion: 0x0300,
+      maxVersion: 0x0303,
+    };
   }
   const m = /^(?:TLS|SSL)_(.*?)(?:_OLD)?$/.exec(name);
   if (m === null || m[1] === undefined) {
-    return { ...base, keyExchange: 'other', authentication: 'unknown', cipher: 'unknown', mac: 'unknown', minVersion: 0x0300, maxVersion: 0x0303 };
+    return {
+      ...base,
+      keyExchange: 'other',
+      authentication: 'unknown',
+      cipher: 'unknown',
+      mac: 'unknown',
+      minVersion: 0x0300,
+      maxVersion: 0x0303,
+    };
   }
   const body = m[1];
   const withAt = body.indexOf('_WITH_');

@@ -70,7 +70,8 @@ export function writeServerHelloBody(w: Writer, sh: ServerHello): void {
 export function parseServerHello(bytes: Uint8Array, base = 0): ServerHello {
   const r = new Reader(bytes, 'ServerHello', base);
   const { msgType, body } = readHandshakeFrame(r, '');
-  if (msgType !== HandshakeType.server_hello) r.fail('unexpected-message', `handshake type ${msgType} is not server_hello (2)`, 'msg_type', base);
+  if (msgType !== HandshakeType.server_hello)
+    r.fail('unexpected-message', `handshake type ${msgType} is not server_hello (2)`, 'msg_type', base);
   r.end();
   return readServerHelloBody(body);
 }

@@ -57,7 +57,8 @@ export function readServerKeyExchangeBody(r: Reader, cipherSuite?: number, versi
     let dhe: DheParams | null = null;
     if (kx === 'ECDHE') {
       const curveType = p.u8('curve_type');
-      if (curveType !== NAMED_CURVE) p.fail('bad-value', `curve_type ${curveType} is not named_curve (3)`, 'curve_type');
+      if (curveType !== NAMED_CURVE)
+        p.fail('bad-value', `curve_type ${curveType} is not named_curve (3)`, 'curve_type');
       const namedGroup = p.u16('namedcurve');
       ecdhe = { curveType, namedGroup, publicKey: p.vec(1, 'public', { min: 1 }) };
     } else {

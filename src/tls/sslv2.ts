@@ -38,12 +38,14 @@ export function readSslV2ClientHello(r: Reader): SslV2ClientHello {
   if ((header & 0x8000) === 0) r.fail('bad-value', 'SSLv2 record header without the high bit', 'msg_length', start);
   const body = r.fixed(header & 0x7fff, 'V2ClientHello');
   const msgType = body.u8('msg_type');
-  if (msgType !== 1) body.fail('unexpected-message', `SSLv2 message type ${msgType} is not client-hello (1)`, 'msg_type');
+  if (msgType !== 1)
+    body.fail('unexpected-message', `SSLv2 message type ${msgType} is not client-hello (1)`, 'msg_type');
   const version = body.u16('version');
   const cipherSpecLength = body.u16('cipher_spec_length');
   const sessionIdLength = body.u16('session_id_length');
   const challengeLength = body.u16('challenge_length');
-  if (cipherSpecLength % 3 !== 0) body.fail('length-out-of-range', `cipher_spec_length ${cipherSpecLength} is not a multiple of 3`);
+  if (cipherSpecLength % 3 !== 0)
+    body.fail('length-out-of-range', `cipher_spec_length ${cipherSpecLength} is not a multiple of 3`);
   const specs = body.fixed(cipherSpecLength, 'cipher_specs');
   const cipherSpecs: number[] = [];
   while (specs.anyLeft) cipherSpecs.push(specs.u24());

@@ -10,7 +10,12 @@ import { DecodeError } from '../wire/errors.js';
 import { ContentType, HANDSHAKE_TYPES } from './registry.js';
 import { type TlsRecord, looksLikeRecordHeader, RECORD_HEADER_LENGTH } from './record.js';
 import { createHandshakeAssembler, createRecordDeframer } from './deframer.js';
-import { type HandshakeContext, type HandshakeMessage, readDraftServerHello, readHandshakeMessage } from './handshake.js';
+import {
+  type HandshakeContext,
+  type HandshakeMessage,
+  readDraftServerHello,
+  readHandshakeMessage,
+} from './handshake.js';
 import { type Alert, readAlert } from './alert.js';
 import { type SslV2ClientHello, looksLikeSslV2ClientHello, readSslV2ClientHello } from './sslv2.js';
 import { negotiatedVersion } from './server-hello.js';
@@ -24,7 +29,12 @@ export const MAX_STREAM_ITEMS = 100_000;
 export type StreamItem =
   | { readonly kind: 'handshake'; readonly message: HandshakeMessage; readonly recordVersion: number | null }
   | { readonly kind: 'alert'; readonly alert: Alert; readonly offset: number; readonly recordVersion: number }
-  | { readonly kind: 'change_cipher_spec'; readonly offset: number; readonly recordVersion: number; readonly value: number | null }
+  | {
+      readonly kind: 'change_cipher_spec';
+      readonly offset: number;
+      readonly recordVersion: number;
+      readonly value: number | null;
+    }
   | {
       readonly kind: 'encrypted_record';
       readonly offset: number;
@@ -87,7 +97,11 @@ export function decodeStream(bytes: Uint8Array): StreamItem[] {
   return items;
 }
 
-function walkRecords(records: readonly TlsRecord[], items: StreamItem[], ctx: { version?: number; cipherSuite?: number }): void {
+function walkRecords(
+  records: readonly TlsRecord[],
+  items: StreamItem[],
+  ctx: { version?: number; cipherSuite?: number },
+): void {
   const assembler = createHandshakeAssembler();
   let encrypted = false;
   let lastHandshakeRecord: TlsRecord | null = null;
@@ -96,7 +110,13 @@ function walkRecords(records: readonly TlsRecord[], items: StreamItem[], ctx: { 
     switch (rec.type) {
       case ContentType.handshake: {
         if (encrypted) {
-          push(items, { kind: 'encrypted_record', offset: rec.offset, contentType: rec.type, recordVersion: rec.version, length: rec.fragment.length });
+          push(items, {
+            kind: 'encrypted_record',
+            offset: rec.offset,
+            contentType: rec.type,
+            recordVersion: rec.version,
+            length: rec.fragment.length,
+          });
           break;
         }
         lastHandshakeRecord = rec;
@@ -110,18 +130,31 @@ function walkRecords(records: readonly TlsRecord[], items: StreamItem[], ctx: { 
       case ContentType.alert: {
         if (encrypted) {
           // After ChangeCipherSpec an alert is protected and opaque to us.
-          push(items, { kind: 'encrypted_record', offset: rec.offset, contentType: rec.type, recordVersion: rec.version, length: rec.fragment.length });
+          push(items, {
+            kind: 'encrypted_record',
+            offset: rec.offset,
+            contentType: rec.type,
+            recordVersion: rec.version,
+            length: rec.fragment.length,
+          });
           break;
         }
         if (!isPlaintextAlert(rec.fragment)) {
           // A protected alert (e.g. the close_notify that ends a TLS 1.2 session, 26 bytes or more
           // under AES-GCM) seen without the ChangeCipherSpec before it: opaque, as `capture` lists it.
-          push(items, { kind: 'encrypted_record', offset: rec.offset, contentType: rec.type, recordVersion: rec.version, length: rec.fragment.length });
+          push(items, {
+            kind: 'encrypted_record',
+            offset: rec.offset,
+            contentType: rec.type,
+            recordVersion: rec.version,
+            length: rec.fragment.length,
+          });
           break;
         }
         // RFC 5246, Section 6.2.1: alerts may share a record; each is two bytes.
         const r = new Reader(rec.fragment, 'Alert', fragmentOffset);
-        while (r.anyLeft) push(items, { kind: 'alert', alert: readAlert(r), offset: rec.offset, recordVersion: rec.version });
+        while (r.anyLeft)
+          push(items, { kind: 'alert', alert: readAlert(r), offset: rec.offset, recordVersion: rec.version });
         break;
       }
       case ContentType.change_cipher_spec: {
@@ -136,7 +169,13 @@ function walkRecords(records: readonly TlsRecord[], items: StreamItem[], ctx: { 
         push(items, { kind: 'heartbeat', offset: rec.offset, recordVersion: rec.version, length: rec.fragment.length });
         break;
       default:
-        push(items, { kind: 'encrypted_record', offset: rec.offset, contentType: rec.type, recordVersion: rec.version, length: rec.fragment.length });
+        push(items, {
+          kind: 'encrypted_record',
+          offset: rec.offset,
+          contentType: rec.type,
+          recordVersion: rec.version,
+          length: rec.fragment.length,
+        });
     }
   }
   if (assembler.pendingBytes > 0 && lastHandshakeRecord) {
@@ -191,7 +230,12 @@ function noteContext(m: HandshakeMessage, ctx: { version?: number; cipherSuite?:
 
 function push(items: StreamItem[], item: StreamItem): void {
   if (items.length >= MAX_STREAM_ITEMS) {
-    throw new DecodeError('too-large', `more than ${MAX_STREAM_ITEMS} items in one input`, 'offset' in item ? item.offset : 0, '');
+    throw new DecodeError(
+      'too-large',
+      `more than ${MAX_STREAM_ITEMS} items in one input`,
+      'offset' in item ? item.offset : 0,
+      '',
+    );
   }
   items.push(item);
 }

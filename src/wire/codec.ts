@@ -19,7 +19,13 @@ export interface ListBounds {
  * Reads a `width`-byte length-prefixed list of items (the RFC's `T items<min..max>`), Wireshark's
  * `ssl_add_vector`. Each item is read with `item` until the body is used up.
  */
-export function readList<T>(r: Reader, width: PrefixWidth, field: string, item: (r: Reader) => T, bounds?: ListBounds): T[] {
+export function readList<T>(
+  r: Reader,
+  width: PrefixWidth,
+  field: string,
+  item: (r: Reader) => T,
+  bounds?: ListBounds,
+): T[] {
   const body = r.sub(width, field, bounds);
   const out: T[] = [];
   while (body.anyLeft) out.push(item(body));
@@ -27,7 +33,12 @@ export function readList<T>(r: Reader, width: PrefixWidth, field: string, item: 
 }
 
 /** Writes a `width`-byte length-prefixed list of items. */
-export function writeList<T>(w: Writer, width: PrefixWidth, items: readonly T[], item: (w: Writer, v: T) => void): void {
+export function writeList<T>(
+  w: Writer,
+  width: PrefixWidth,
+  items: readonly T[],
+  item: (w: Writer, v: T) => void,
+): void {
   w.prefixed(width, (w) => {
     for (const v of items) item(w, v);
   });

@@ -10,7 +10,10 @@ export function toHex(bytes: Uint8Array): string {
  * ignored, so annotated fixtures load directly. Throws `TypeError` on anything else.
  */
 export function fromHex(text: string): Uint8Array {
-  const clean = text.replace(/#[^\n]*/g, '').replace(/0x/gi, '').replace(/[\s:,]/g, '');
+  const clean = text
+    .replace(/#[^\n]*/g, '')
+    .replace(/0x/gi, '')
+    .replace(/[\s:,]/g, '');
   if (clean.length % 2 !== 0) throw new TypeError(`hex text has an odd number of digits (${clean.length})`);
   if (!/^[0-9a-fA-F]*$/.test(clean)) {
     const bad = /[^0-9a-fA-F]/.exec(clean);

@@ -48,14 +48,19 @@ export function parseIp(text: string): Uint8Array | null {
   let tailV4: number[] | null = null;
   const lastColon = head.lastIndexOf(':');
   if (head.slice(lastColon + 1).includes('.')) {
-    tailV4 = head.slice(lastColon + 1).split('.').map(Number);
+    tailV4 = head
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
     head = `${head.slice(0, lastColon + 1)}0:0`;
   }
   const [left, right] = head.includes('::') ? head.split('::') : [head, undefined];
   const leftGroups = left ? left.split(':') : [];
   const rightGroups = right ? right.split(':') : [];
   const groups =
-    right === undefined ? leftGroups : [...leftGroups, ...new Array<string>(8 - leftGroups.length - rightGroups.length).fill('0'), ...rightGroups];
+    right === undefined
+      ? leftGroups
+      : [...leftGroups, ...new Array<string>(8 - leftGroups.length - rightGroups.length).fill('0'), ...rightGroups];
   groups.forEach((g, i) => {
     const v = parseInt(g, 16);
     out[i * 2] = v >> 8;

@@ -59,7 +59,8 @@ export class Reader {
    * when asked for: errors need it, the hot path never does.
    */
   get path(): string {
-    if (this.pathText === null) this.pathText = joinPath(this.parent!.path, this.fieldOf === null ? this.field : this.fieldOf(this.fieldKey));
+    if (this.pathText === null)
+      this.pathText = joinPath(this.parent!.path, this.fieldOf === null ? this.field : this.fieldOf(this.fieldKey));
     return this.pathText;
   }
 
@@ -69,7 +70,8 @@ export class Reader {
    * RangeError (a bug, not bad input) when the range is not inside this reader.
    */
   childAt(start: number, end: number, field: string): Reader {
-    if (!(this.start <= start && start <= end && end <= this.limit)) throw new RangeError(`range [${start}, ${end}) is outside [${this.start}, ${this.limit})`);
+    if (!(this.start <= start && start <= end && end <= this.limit))
+      throw new RangeError(`range [${start}, ${end}) is outside [${this.start}, ${this.limit})`);
     return Reader.lazyChild(this, field, this.buf, this.base, start, end);
   }
 
@@ -91,7 +93,14 @@ export class Reader {
     return Reader.lazyChild(this, field, buf, base, 0, buf.length);
   }
 
-  private static lazyChild(parent: Reader, field: string, buf: Uint8Array, base: number, start: number, end: number): Reader {
+  private static lazyChild(
+    parent: Reader,
+    field: string,
+    buf: Uint8Array,
+    base: number,
+    start: number,
+    end: number,
+  ): Reader {
     const r = new Reader(buf, '', base, start, end);
     r.pathText = null;
     r.parent = parent;
@@ -206,7 +215,12 @@ export class Reader {
       }
     }
     if (n > this.left) {
-      this.fail('truncated', `length ${n} runs past the ${this.left} byte${this.left === 1 ? '' : 's'} left`, field, at);
+      this.fail(
+        'truncated',
+        `length ${n} runs past the ${this.left} byte${this.left === 1 ? '' : 's'} left`,
+        field,
+        at,
+      );
     }
     return n;
   }

@@ -18,7 +18,18 @@ import { parseCertificate } from './der.js';
 import { displayName } from './dn.js';
 import type { ChainFindingCode, Finding, Severity } from './chain-findings.js';
 import { certExtras, type CertExtras } from './extensions.js';
-import { MAX_PATH_LENGTH, buildPaths, indexAnchors, mapAnchors, nameKey, type AnchorEntry, type AnchorIndex, type AnchorMaps, type BuildStats, type CandidatePath } from './path-builder.js';
+import {
+  MAX_PATH_LENGTH,
+  buildPaths,
+  indexAnchors,
+  mapAnchors,
+  nameKey,
+  type AnchorEntry,
+  type AnchorIndex,
+  type AnchorMaps,
+  type BuildStats,
+  type CandidatePath,
+} from './path-builder.js';
 import { validatePath } from './path-validation.js';
 import { loadDocumentedRoots, nodeRoots, type TrustedRoot } from './roots.js';
 import type { CertInfo } from './types.js';
@@ -180,7 +191,15 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
     findings.push(certificate === undefined ? { code, severity, message } : { code, severity, message, certificate });
   };
   const empty = (unused: CertInfo[]): ChainReport => ({
-    anchor: null, verified: false, valid: false, complete: false, hostnameMatch: opts.host === undefined ? null : false, certificates: [], unused, pathsExamined: 0, findings,
+    anchor: null,
+    verified: false,
+    valid: false,
+    complete: false,
+    hostnameMatch: opts.host === undefined ? null : false,
+    certificates: [],
+    unused,
+    pathsExamined: 0,
+    findings,
   });
 
   if (ders.length === 0) {
@@ -188,7 +207,11 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
     return empty([]);
   }
   if (ders.length > MAX_CHAIN_CERTIFICATES) {
-    add('too-many-certificates', 'error', `the server sent ${ders.length} certificates; only the first ${MAX_CHAIN_CERTIFICATES} were examined`);
+    add(
+      'too-many-certificates',
+      'error',
+      `the server sent ${ders.length} certificates; only the first ${MAX_CHAIN_CERTIFICATES} were examined`,
+    );
   }
 
   // Decode what was sent; drop duplicates (same SHA-256) and what cannot be decoded.
@@ -200,11 +223,19 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
       cert = parseCertificate(der);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      add('unparseable-certificate', 'error', `certificate #${index} sent by the server cannot be decoded: ${e.message}`);
+      add(
+        'unparseable-certificate',
+        'error',
+        `certificate #${index} sent by the server cannot be decoded: ${e.message}`,
+      );
       return;
     }
     if (seen.has(cert.sha256)) {
-      add('duplicate-certificate', 'info', `certificate #${index} (${displayName(cert.subject)}) was sent more than once`);
+      add(
+        'duplicate-certificate',
+        'info',
+        `certificate #${index} (${displayName(cert.subject)}) was sent more than once`,
+      );
       return;
     }
     seen.add(cert.sha256);
@@ -219,7 +250,12 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
   const stats: BuildStats = { steps: 0, truncated: false };
   const evaluated: Evaluated[] = [];
   const memo = new Map<CertInfo, CertExtras>();
-  for (const candidate of buildPaths(leaf, sent.slice(1).map((s) => s.cert), anchors.index, stats)) {
+  for (const candidate of buildPaths(
+    leaf,
+    sent.slice(1).map((s) => s.cert),
+    anchors.index,
+    stats,
+  )) {
     const ev = evaluate(candidate, anchors, sent, at, opts, memo);
     evaluated.push(ev);
     if (ev.valid) break;
@@ -230,10 +266,18 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
     if (other === chosen) continue;
     const why = other.findings.find((f) => f.severity === 'error');
     const names = other.candidate.certs.map((c) => displayName(c.subject)).join(' <- ');
-    add('alternative-path-rejected', 'info', `another path was rejected: ${names}${why ? ` (${why.code}: ${why.message})` : ''}`);
+    add(
+      'alternative-path-rejected',
+      'info',
+      `another path was rejected: ${names}${why ? ` (${why.code}: ${why.message})` : ''}`,
+    );
   }
   if (stats.truncated && !chosen.valid) {
-    add('path-search-truncated', 'warning', `the path search stopped after ${stats.steps} issuer candidates and ${evaluated.length} paths (caps against hostile chains); a valid path may exist beyond them`);
+    add(
+      'path-search-truncated',
+      'warning',
+      `the path search stopped after ${stats.steps} issuer candidates and ${evaluated.length} paths (caps against hostile chains); a valid path may exist beyond them`,
+    );
   }
 
   // What the server sent versus the path.
@@ -241,16 +285,36 @@ export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions 
   const onPath = new Set(path.map((c) => c.sha256));
   const unused = sent.filter((s) => !onPath.has(s.cert.sha256)).map((s) => s.cert);
   if (unused.length > 0) {
-    add('extra-certificates', 'info', `the server sent ${unused.length} certificate(s) not on the path: ${unused.map((c) => displayName(c.subject)).join(', ')}`);
+    add(
+      'extra-certificates',
+      'info',
+      `the server sent ${unused.length} certificate(s) not on the path: ${unused.map((c) => displayName(c.subject)).join(', ')}`,
+    );
   }
-  const sentOrder = path.map((c) => sent.find((s) => s.cert.sha256 === c.sha256)?.index).filter((x): x is number => x !== undefined);
+  const sentOrder = path
+    .map((c) => sent.find((s) => s.cert.sha256 === c.sha256)?.index)
+    .filter((x): x is number => x !== undefined);
   if (sentOrder.some((v, i) => i > 0 && v < sentOrder[i - 1]!)) {
-    add('out-of-order', 'warning', `the server sent the chain out of order (sent positions in path order: ${sentOrder.join(', ')}); RFC 5246, Section 7.4.2 requires each certificate to certify the one before`);
+    add(
+      'out-of-order',
+      'warning',
+      `the server sent the chain out of order (sent positions in path order: ${sentOrder.join(', ')}); RFC 5246, Section 7.4.2 requires each certificate to certify the one before`,
+    );
   }
 
   const hostnameMatch = opts.host === undefined ? null : !chosen.findings.some((f) => f.code === 'name-mismatch');
   const valid = chosen.valid && !findings.some((f) => f.severity === 'error');
-  return { anchor: chosen.anchor, verified: chosen.verified, valid, complete: chosen.complete, hostnameMatch, certificates: [...path], unused, pathsExamined: evaluated.length, findings };
+  return {
+    anchor: chosen.anchor,
+    verified: chosen.verified,
+    valid,
+    complete: chosen.complete,
+    hostnameMatch,
+    certificates: [...path],
+    unused,
+    pathsExamined: evaluated.length,
+    findings,
+  };
 }
 
 /** Orders rejected candidates: trusted and complete first, then fewer errors, then shorter. */
@@ -261,7 +325,14 @@ function rank(a: Evaluated, b: Evaluated): number {
 }
 
 /** Returns the anchor, path-level findings and `validatePath` findings of one candidate. */
-function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly { cert: CertInfo }[], at: Date, opts: CheckChainOptions, memo: Map<CertInfo, CertExtras>): Evaluated {
+function evaluate(
+  candidate: CandidatePath,
+  anchors: AnchorSet,
+  sent: readonly { cert: CertInfo }[],
+  at: Date,
+  opts: CheckChainOptions,
+  memo: Map<CertInfo, CertExtras>,
+): Evaluated {
   const findings: Finding[] = [];
   const add = (code: ChainFindingCode, severity: Severity, message: string, certificate?: number): void => {
     findings.push(certificate === undefined ? { code, severity, message } : { code, severity, message, certificate });
@@ -286,11 +357,24 @@ function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly {
       public: anchors.isPublic(entry),
     };
   } else if (candidate.selfSignedTop && !selfSignedLeaf) {
-    anchor = { name: displayName(top.subject), sha1: top.sha1, documented: false, expired: at.getTime() >= top.notAfter.getTime() + 1000, trusted: false, sent: true, public: false };
+    anchor = {
+      name: displayName(top.subject),
+      sha1: top.sha1,
+      documented: false,
+      expired: at.getTime() >= top.notAfter.getTime() + 1000,
+      trusted: false,
+      sent: true,
+      public: false,
+    };
   }
 
   if (selfSignedLeaf) {
-    add('self-signed-leaf', 'error', `the leaf ${displayName(top.subject)} is self-signed and not a root of the set`, 0);
+    add(
+      'self-signed-leaf',
+      'error',
+      `the leaf ${displayName(top.subject)} is self-signed and not a root of the set`,
+      0,
+    );
   } else if (!complete) {
     add(
       'missing-intermediate',
@@ -304,16 +388,23 @@ function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly {
   if (anchor && !anchor.documented) {
     const what = anchor.public
       ? anchor.trusted
-        ? 'a public root (Node\'s bundled store) but not a documented one'
-        : 'a public root (Node\'s bundled store) that is not among the given roots'
+        ? "a public root (Node's bundled store) but not a documented one"
+        : "a public root (Node's bundled store) that is not among the given roots"
       : anchor.trusted
         ? 'a root of the given set but not a documented one'
         : 'a self-signed certificate the server sent, in no root store';
-    add('anchor-not-documented', anchor.public && !anchor.trusted ? 'error' : 'warning', `the chain ends at ${anchor.name} (subject ${top.subject.rfc4514 || '(empty)'}, SHA-1 ${anchor.sha1}): ${what}`, topIndex);
+    add(
+      'anchor-not-documented',
+      anchor.public && !anchor.trusted ? 'error' : 'warning',
+      `the chain ends at ${anchor.name} (subject ${top.subject.rfc4514 || '(empty)'}, SHA-1 ${anchor.sha1}): ${what}`,
+      topIndex,
+    );
   }
   candidate.links.forEach((check, i) => {
-    if (check.status === 'invalid') add('bad-signature', 'error', `${displayName(path[i]!.subject)}: ${check.detail}`, i);
-    else if (check.status === 'unsupported') add('unsupported-signature', 'warning', `${displayName(path[i]!.subject)}: ${check.detail}`, i);
+    if (check.status === 'invalid')
+      add('bad-signature', 'error', `${displayName(path[i]!.subject)}: ${check.detail}`, i);
+    else if (check.status === 'unsupported')
+      add('unsupported-signature', 'warning', `${displayName(path[i]!.subject)}: ${check.detail}`, i);
   });
   const signaturesValid = candidate.links.every((c) => c.status === 'valid');
   if (anchor && !anchor.trusted && !anchor.public && signaturesValid) {
@@ -334,9 +425,25 @@ function evaluate(candidate: CandidatePath, anchors: AnchorSet, sent: readonly {
     }
     memo.set(top, x);
   }
-  findings.push(...validatePath(path, { at, anchorIndex, memo, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.maxIntermediates !== undefined ? { maxIntermediates: opts.maxIntermediates } : {}) }));
-  if (anchor?.expired && !findings.some((f) => f.code === 'root-expired' || (f.code === 'expired' && f.certificate === topIndex))) {
-    add('root-expired', 'error', `the root ${anchor.name} expired on ${(entry?.root.notAfter ?? top.notAfter).toISOString()}`, topIndex);
+  findings.push(
+    ...validatePath(path, {
+      at,
+      anchorIndex,
+      memo,
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.maxIntermediates !== undefined ? { maxIntermediates: opts.maxIntermediates } : {}),
+    }),
+  );
+  if (
+    anchor?.expired &&
+    !findings.some((f) => f.code === 'root-expired' || (f.code === 'expired' && f.certificate === topIndex))
+  ) {
+    add(
+      'root-expired',
+      'error',
+      `the root ${anchor.name} expired on ${(entry?.root.notAfter ?? top.notAfter).toISOString()}`,
+      topIndex,
+    );
   }
   const verified = complete && anchor?.trusted === true && signaturesValid;
   const valid = verified && !findings.some((f) => f.severity === 'error');

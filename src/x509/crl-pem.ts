@@ -22,14 +22,17 @@ export function readCrlBytes(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let at = text.indexOf(BEGIN); at >= 0; ) {
     const e = text.indexOf(END, at + BEGIN.length);
-    if (e < 0) throw new DecodeError('truncated', 'X509 CRL block without its END line (RFC 7468, Section 3)', at, 'PEM');
+    if (e < 0)
+      throw new DecodeError('truncated', 'X509 CRL block without its END line (RFC 7468, Section 3)', at, 'PEM');
     if (out.length >= MAX_PEM_CRLS) throw new DecodeError('too-large', `more than ${MAX_PEM_CRLS} CRLs`, at, 'PEM');
     const body = text.slice(at + BEGIN.length, e).replace(/\s+/g, '');
-    if (!BASE64_BODY.test(body) || body.length % 4 !== 0) throw new DecodeError('bad-value', 'X509 CRL block is not base64 (RFC 7468, Section 3)', at, `PEM/${out.length}`);
+    if (!BASE64_BODY.test(body) || body.length % 4 !== 0)
+      throw new DecodeError('bad-value', 'X509 CRL block is not base64 (RFC 7468, Section 3)', at, `PEM/${out.length}`);
     const buf = Buffer.from(body, 'base64');
     out.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
     at = text.indexOf(BEGIN, e + END.length);
   }
-  if (out.length === 0) throw new DecodeError('bad-value', 'neither DER nor PEM with -----BEGIN X509 CRL----- blocks', 0, 'CRL');
+  if (out.length === 0)
+    throw new DecodeError('bad-value', 'neither DER nor PEM with -----BEGIN X509 CRL----- blocks', 0, 'CRL');
   return out;
 }

@@ -6,7 +6,15 @@
  */
 import { DecodeError, type DecodeErrorCode } from '../wire/errors.js';
 import { joinPath } from '../wire/reader.js';
-import { AttributeTypeName, ExtensionOid, HashAlgorithm, KeyAlgorithm, NamedCurve, OID_MGF1, SignatureAlgorithm } from './oids.js';
+import {
+  AttributeTypeName,
+  ExtensionOid,
+  HashAlgorithm,
+  KeyAlgorithm,
+  NamedCurve,
+  OID_MGF1,
+  SignatureAlgorithm,
+} from './oids.js';
 
 /**
  * Deepest constructed nesting we follow. A certificate's deepest path (Certificate → tbs →
@@ -249,30 +257,41 @@ function readTlvChecked(buf: Uint8Array, p: number, limit: number, site: DerSite
   if (p >= limit) derFail(site, field, 'truncated', 'needs a tag, 0 bytes left', p);
   const tag = buf[p]!;
   // X.690, Section 8.1.2.4: tag number 31 announces the high-tag-number form.
-  if ((tag & 0x1f) === 0x1f) derFail(site, field, 'bad-value', `high-tag-number identifier 0x${hex2(tag)} is not used in X.509`, p);
+  if ((tag & 0x1f) === 0x1f)
+    derFail(site, field, 'bad-value', `high-tag-number identifier 0x${hex2(tag)} is not used in X.509`, p);
   if (p + 1 >= limit) derFail(site, field, 'truncated', 'needs a length, 0 bytes left', p + 1);
   const first = buf[p + 1]!;
   if (first < 0x80) {
-    if (first > limit - p - 2) derFail(site, field, 'truncated', `content needs ${first} bytes, ${limit - p - 2} left`, p + 2);
+    if (first > limit - p - 2)
+      derFail(site, field, 'truncated', `content needs ${first} bytes, ${limit - p - 2} left`, p + 2);
     return p + 2 + first;
   }
   // X.690, Section 10.1: "The definite form of length encoding shall be used."
   if (first === 0x80) derFail(site, field, 'bad-value', 'indefinite length is not DER', p + 1);
   const n = first & 0x7f;
   const q = p + 2;
-  if (n > MAX_LENGTH_OCTETS) derFail(site, field, 'too-large', `length uses ${n} octets (max ${MAX_LENGTH_OCTETS})`, p + 1);
+  if (n > MAX_LENGTH_OCTETS)
+    derFail(site, field, 'too-large', `length uses ${n} octets (max ${MAX_LENGTH_OCTETS})`, p + 1);
   if (n > limit - q) derFail(site, field, 'truncated', `needs ${n} length octets, ${limit - q} left`, q);
   if (buf[q] === 0) derFail(site, field, 'bad-value', 'long-form length has a leading zero octet (not DER)', p + 1);
   let len = 0;
   for (let i = 0; i < n; i++) len = len * 256 + buf[q + i]!;
   // X.690, Section 10.1: lengths below 128 use the short form.
   if (len < 0x80) derFail(site, field, 'bad-value', `length ${len} in long form (not DER)`, p + 1);
-  if (len > limit - q - n) derFail(site, field, 'truncated', `content needs ${len} bytes, ${limit - q - n} left`, q + n);
+  if (len > limit - q - n)
+    derFail(site, field, 'truncated', `content needs ${len} bytes, ${limit - q - n} left`, q + n);
   return q + n + len;
 }
 
 /** Reads a TLV like `readTlv` and also throws `bad-value` unless its identifier octet is `tag`. */
-export function expectTlv(buf: Uint8Array, p: number, limit: number, tag: number, site: DerSite, field: string): number {
+export function expectTlv(
+  buf: Uint8Array,
+  p: number,
+  limit: number,
+  tag: number,
+  site: DerSite,
+  field: string,
+): number {
   const end = readTlv(buf, p, limit, site, field);
   if (buf[p] !== tag) failTag(buf, p, tag, site, field);
   return end;
@@ -326,7 +345,8 @@ function failOid(buf: Uint8Array, p: number, start: number, end: number, site: D
   if (buf[end - 1]! & 0x80) derFail(site, field, 'bad-value', 'OBJECT IDENTIFIER ends inside a subidentifier', end - 1);
   let prev = 0;
   for (let i = start; i < end; i++) {
-    if (buf[i] === 0x80 && prev < 0x80) derFail(site, field, 'bad-value', 'OBJECT IDENTIFIER subidentifier is not minimal', i);
+    if (buf[i] === 0x80 && prev < 0x80)
+      derFail(site, field, 'bad-value', 'OBJECT IDENTIFIER subidentifier is not minimal', i);
     prev = buf[i]!;
   }
   throw new Error('failOid called on a well-formed OBJECT IDENTIFIER');
@@ -344,9 +364,16 @@ export function readTime(buf: Uint8Array, p: number, limit: number, site: DerSit
   const generalized = tag === Tag.GeneralizedTime;
   const want = generalized ? 15 : 13;
   const c = contentStart(buf, p);
-  if (tag !== Tag.UTCTime && !generalized) derFail(site, field, 'bad-value', `expected UTCTime or GeneralizedTime, found tag 0x${hex2(tag)}`, p);
+  if (tag !== Tag.UTCTime && !generalized)
+    derFail(site, field, 'bad-value', `expected UTCTime or GeneralizedTime, found tag 0x${hex2(tag)}`, p);
   if (end - c !== want || buf[c + want - 1] !== 0x5a /* Z */) {
-    derFail(site, field, 'bad-value', `time is not ${generalized ? 'YYYYMMDDHHMMSSZ' : 'YYMMDDHHMMSSZ'} (RFC 5280, Section 4.1.2.5)`, p);
+    derFail(
+      site,
+      field,
+      'bad-value',
+      `time is not ${generalized ? 'YYYYMMDDHHMMSSZ' : 'YYMMDDHHMMSSZ'} (RFC 5280, Section 4.1.2.5)`,
+      p,
+    );
   }
   for (let i = c; i < c + want - 1; i++) {
     const d = buf[i]!;

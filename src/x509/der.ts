@@ -35,7 +35,14 @@ import {
   type Tlv,
 } from './der-reader.js';
 import { formatIp } from '../wire/ip.js';
-import { EdKeyBits, KEY_USAGE_BITS, KeyAlgorithm, NamedCurve, attributeTypeName, signatureAlgorithmName } from './oids.js';
+import {
+  EdKeyBits,
+  KEY_USAGE_BITS,
+  KeyAlgorithm,
+  NamedCurve,
+  attributeTypeName,
+  signatureAlgorithmName,
+} from './oids.js';
 import { thumbprint } from './thumbprint.js';
 import type { BasicConstraints, CertInfo, DistinguishedName, KeyType, NamePart, SubjectAltNames } from './types.js';
 
@@ -94,7 +101,12 @@ const SUBJECT_PATHS = namePaths('subject');
 export function parseCertificate(der: Uint8Array): CertInfo {
   const size = der.length;
   if (size > MAX_CERTIFICATE_BYTES) {
-    throw new DecodeError('too-large', `certificate of ${size} bytes exceeds ${MAX_CERTIFICATE_BYTES}`, 0, 'Certificate');
+    throw new DecodeError(
+      'too-large',
+      `certificate of ${size} bytes exceeds ${MAX_CERTIFICATE_BYTES}`,
+      0,
+      'Certificate',
+    );
   }
   // Certificate ::= SEQUENCE { tbsCertificate TBSCertificate, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
   const certEnd = expectTlv(der, 0, size, Tag.SEQUENCE, '', 'Certificate');
@@ -299,7 +311,12 @@ class DerCertInfo implements CertInfo {
     return this.#keyInfo().curve;
   }
   #keyInfo(): { bits: number | null; curve: string | null } {
-    this.#key ??= keySize(this.der, this.keyType, algorithmParams(this.der, this.#raw.keyAlgorithm), this.#raw.publicKey);
+    this.#key ??= keySize(
+      this.der,
+      this.keyType,
+      algorithmParams(this.der, this.#raw.keyAlgorithm),
+      this.#raw.publicKey,
+    );
     return this.#key;
   }
   get signatureAlgorithmParams(): Uint8Array | null {
@@ -394,7 +411,9 @@ function algorithmOid(der: Uint8Array, p: number): string {
 function algorithmParams(der: Uint8Array, p: number): Tlv | null {
   const params = tlvEnd(der, contentStart(der, p));
   const end = tlvEnd(der, p);
-  return params < end ? { tag: der[params]!, start: params, valueStart: contentStart(der, params), end: tlvEnd(der, params) } : null;
+  return params < end
+    ? { tag: der[params]!, start: params, valueStart: contentStart(der, params), end: tlvEnd(der, params) }
+    : null;
 }
 
 /** Checks that the BIT STRING at `der[p]` (ending at `end`) holds whole octets: its unused-bits octet must be 0 (X.690, Section 8.6.2). */
@@ -402,7 +421,8 @@ function checkWholeOctets(der: Uint8Array, p: number, end: number, site: DerSite
   const c = contentStart(der, p);
   if (end === c) derFail(site, field, 'bad-value', 'BIT STRING without its unused-bits octet', c);
   const unused = der[c]!;
-  if (unused !== 0) derFail(site, field, 'bad-value', `BIT STRING with ${unused} unused bits where whole octets are required`, c);
+  if (unused !== 0)
+    derFail(site, field, 'bad-value', `BIT STRING with ${unused} unused bits where whole octets are required`, c);
 }
 
 /**
@@ -417,7 +437,8 @@ function readName(der: Uint8Array, p: number, limit: number, paths: NamePaths): 
   while (q < end) {
     const setEnd = expectTlv(der, q, end, Tag.SET, paths.name, 'rdn');
     let r = contentStart(der, q);
-    if (r === setEnd) derFail(paths.rdn, '', 'empty-list', 'RelativeDistinguishedName has no attribute (SET SIZE (1..MAX))', r);
+    if (r === setEnd)
+      derFail(paths.rdn, '', 'empty-list', 'RelativeDistinguishedName has no attribute (SET SIZE (1..MAX))', r);
     while (r < setEnd) {
       const atvEnd = expectTlv(der, r, setEnd, Tag.SEQUENCE, paths.rdn, 'atv');
       let s = readOid(der, contentStart(der, r), atvEnd, paths.atv, 'type');
@@ -432,10 +453,14 @@ function readName(der: Uint8Array, p: number, limit: number, paths: NamePaths): 
 
 /** `Buffer.prototype.latin1Slice`: one native call that turns a byte range of any Uint8Array into text, one character per octet. */
 // latin1Slice is Buffer's undocumented native method, missing from @types/node
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+const latin1Slice = (
+  Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }
+).latin1Slice;
 /** `Buffer.prototype.utf8Slice`: the decoder behind `buffer.toString('utf8')`, on a byte range. */
 // utf8Slice is Buffer's undocumented native method, missing from @types/node
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
+const utf8Slice = (
+  Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array, start: number, end: number) => string }
+).utf8Slice;
 
 /** Returns `der[start..end)` with one character per octet (Latin-1; T.61 is read so, as OpenSSL does). */
 function latin1(der: Uint8Array, start: number, end: number): string {
@@ -606,7 +631,13 @@ interface RawExtensions {
   readonly subjectKeyId: number;
 }
 
-const NO_EXTENSIONS: RawExtensions = { san: -1, keyUsage: -1, basicConstraints: null, authorityKeyId: -1, subjectKeyId: -1 };
+const NO_EXTENSIONS: RawExtensions = {
+  san: -1,
+  keyUsage: -1,
+  basicConstraints: null,
+  authorityKeyId: -1,
+  subjectKeyId: -1,
+};
 
 /** Marks an extension not seen yet (-1 is "seen, field absent", for AuthorityKeyIdentifier without keyIdentifier). */
 const UNSEEN = -2;
@@ -761,7 +792,8 @@ function readBasicConstraints(der: Uint8Array, p: number, end: number): BasicCon
     // INTEGER (0..MAX): non-negative; more than 4 octets is no real constraint.
     const c = contentStart(der, pl);
     const n = q - c;
-    if (n === 0 || n > 4 || der[c]! & 0x80) derFail(BASIC_CONSTRAINTS_SEQ_PATH, 'pathLenConstraint', 'bad-value', 'pathLenConstraint out of range', pl);
+    if (n === 0 || n > 4 || der[c]! & 0x80)
+      derFail(BASIC_CONSTRAINTS_SEQ_PATH, 'pathLenConstraint', 'bad-value', 'pathLenConstraint out of range', pl);
     pathLen = 0;
     for (let i = c; i < q; i++) pathLen = pathLen * 256 + der[i]!;
   }
@@ -784,7 +816,8 @@ function readAuthorityKeyId(der: Uint8Array, p: number, end: number): number {
     q = readTlv(der, q, seqEnd, AKI_SEQ_PATH, 'keyIdentifier');
   }
   if (q < seqEnd && der[q] === contextTag(1, true)) q = readTlv(der, q, seqEnd, AKI_SEQ_PATH, 'authorityCertIssuer');
-  if (q < seqEnd && der[q] === contextTag(2, false)) q = readTlv(der, q, seqEnd, AKI_SEQ_PATH, 'authorityCertSerialNumber');
+  if (q < seqEnd && der[q] === contextTag(2, false))
+    q = readTlv(der, q, seqEnd, AKI_SEQ_PATH, 'authorityCertSerialNumber');
   if (q !== seqEnd) failTrailing(AKI_SEQ_PATH, q, seqEnd);
   return id;
 }
@@ -802,7 +835,12 @@ function bitLength(b: Uint8Array, start: number, end: number): number {
  * algorithm's parameters, `publicKey` the position of the subjectPublicKey BIT STRING. Never throws:
  * a key we cannot read has `bits: null` (the signature check reports it).
  */
-function keySize(der: Uint8Array, type: KeyType, params: Tlv | null, publicKey: number): { bits: number | null; curve: string | null } {
+function keySize(
+  der: Uint8Array,
+  type: KeyType,
+  params: Tlv | null,
+  publicKey: number,
+): { bits: number | null; curve: string | null } {
   const key = { start: contentStart(der, publicKey) + 1, end: tlvEnd(der, publicKey) };
   try {
     switch (type) {

@@ -32,7 +32,18 @@ function needsEscape(value: string): boolean {
   for (let i = 0; i < n; i++) {
     const c = value.charCodeAt(i);
     // " + , ; < > \ and control characters
-    if (c < 0x20 || c === 0x7f || c === 0x22 || c === 0x2b || c === 0x2c || c === 0x3b || c === 0x3c || c === 0x3e || c === 0x5c) return true;
+    if (
+      c < 0x20 ||
+      c === 0x7f ||
+      c === 0x22 ||
+      c === 0x2b ||
+      c === 0x2c ||
+      c === 0x3b ||
+      c === 0x3c ||
+      c === 0x3e ||
+      c === 0x5c
+    )
+      return true;
   }
   return false;
 }

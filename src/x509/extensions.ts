@@ -143,7 +143,11 @@ function readExtras(cert: CertInfo): CertExtras {
       const b = e.optional(Tag.BOOLEAN, 'critical');
       if (b) critical = der[b.valueStart] !== 0;
       const v = e.expect(Tag.OCTET_STRING, 'extnValue');
-      extensions.push({ oid: oidToString(der, oid.valueStart, oid.end), critical, value: der.subarray(v.valueStart, v.end) });
+      extensions.push({
+        oid: oidToString(der, oid.valueStart, oid.end),
+        critical,
+        value: der.subarray(v.valueStart, v.end),
+      });
     }
   }
   const seen = new Set<string>();
@@ -259,7 +263,8 @@ function readGeneralName(r: DerReader): GeneralName {
     const name = r.into(t, 'directoryName').enter('Name');
     return { kind: 'dn', rdns: readRdns(name) };
   }
-  if ((t.tag & 0xc0) !== 0x80) r.fail('bad-value', `GeneralName with tag 0x${t.tag.toString(16)}`, 'GeneralName', t.start);
+  if ((t.tag & 0xc0) !== 0x80)
+    r.fail('bad-value', `GeneralName with tag 0x${t.tag.toString(16)}`, 'GeneralName', t.start);
   return { kind: 'other', tag: t.tag & 0x1f };
 }
 

@@ -34,12 +34,25 @@ export interface ConstrainedNames {
 /** The outcome of checking names against one NameConstraints. */
 export type ConstraintResult =
   | { readonly ok: true }
-  | { readonly ok: false; readonly code: 'name-constraints-violation' | 'name-constraints-unsupported-form' | 'name-constraints-too-complex'; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly code:
+        | 'name-constraints-violation'
+        | 'name-constraints-unsupported-form'
+        | 'name-constraints-too-complex';
+      readonly detail: string;
+    };
 
 /** id-emailAddress (PKCS #9), the legacy e-mail attribute in subjects. */
 export const OID_EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
 
-const FORM_NAME: Readonly<Record<number, string>> = { 0: 'otherName', 3: 'x400Address', 5: 'ediPartyName', 6: 'uniformResourceIdentifier', 8: 'registeredID' };
+const FORM_NAME: Readonly<Record<number, string>> = {
+  0: 'otherName',
+  3: 'x400Address',
+  5: 'ediPartyName',
+  6: 'uniformResourceIdentifier',
+  8: 'registeredID',
+};
 
 /**
  * Returns why `nc` is not a usable NameConstraints, or `null`: both lists absent (RFC 5280,
@@ -56,8 +69,10 @@ export function constraintSyntaxError(nc: NameConstraints): string | null {
       if (base.value.includes('*')) return `dNSName constraint ${JSON.stringify(base.value)} has a wildcard`;
       if (base.value.startsWith('.')) return `dNSName constraint ${JSON.stringify(base.value)} starts with a period`;
     } else if (base.kind === 'ip') {
-      if (base.bytes.length !== 8 && base.bytes.length !== 32) return `iPAddress constraint of ${base.bytes.length} octets (8 or 32: address and mask)`;
-      if (!contiguousMask(base.bytes.subarray(base.bytes.length / 2))) return 'iPAddress constraint mask is not a contiguous prefix';
+      if (base.bytes.length !== 8 && base.bytes.length !== 32)
+        return `iPAddress constraint of ${base.bytes.length} octets (8 or 32: address and mask)`;
+      if (!contiguousMask(base.bytes.subarray(base.bytes.length / 2)))
+        return 'iPAddress constraint mask is not a contiguous prefix';
     }
   }
   return null;
@@ -82,7 +97,11 @@ function contiguousMask(mask: Uint8Array): boolean {
  * inside a permitted subtree only when every name it can stand for is, and is excluded when any
  * name it can stand for is (the CVE-2025-61727 class of bypass).
  */
-export function checkNameConstraints(names: ConstrainedNames, nc: NameConstraints, budget: ConstraintBudget): ConstraintResult {
+export function checkNameConstraints(
+  names: ConstrainedNames,
+  nc: NameConstraints,
+  budget: ConstraintBudget,
+): ConstraintResult {
   const all: GeneralName[] = [...names.san];
   if (names.subject.length > 0) all.push({ kind: 'dn', rdns: names.subject });
   for (const e of names.subjectEmails) all.push({ kind: 'email', value: e });
@@ -94,19 +113,37 @@ export function checkNameConstraints(names: ConstrainedNames, nc: NameConstraint
     if (f) cost += f.permitted.length + f.excluded.length;
   }
   budget.remaining -= cost;
-  if (budget.remaining < 0) return { ok: false, code: 'name-constraints-too-complex', detail: `more than ${MAX_NAME_CONSTRAINT_CHECKS} name-constraint comparisons` };
+  if (budget.remaining < 0)
+    return {
+      ok: false,
+      code: 'name-constraints-too-complex',
+      detail: `more than ${MAX_NAME_CONSTRAINT_CHECKS} name-constraint comparisons`,
+    };
   for (const name of all) {
     const f = forms.get(formOf(name));
     if (!f) continue;
     if (name.kind === 'other' || name.kind === 'uri') {
-      return { ok: false, code: 'name-constraints-unsupported-form', detail: `a ${FORM_NAME[name.kind === 'uri' ? 6 : name.tag] ?? 'GeneralName'} is constrained, and tlsprobe does not process that form` };
+      return {
+        ok: false,
+        code: 'name-constraints-unsupported-form',
+        detail: `a ${FORM_NAME[name.kind === 'uri' ? 6 : name.tag] ?? 'GeneralName'} is constrained, and tlsprobe does not process that form`,
+      };
     }
     const n = name.kind === 'dns' ? { kind: 'dns' as const, value: normalizeDns(name.value) } : name;
     for (const base of f.excluded) {
-      if (within(n, base, 'excluded')) return { ok: false, code: 'name-constraints-violation', detail: `${describe(name)} is in the excluded subtree ${describe(base)}` };
+      if (within(n, base, 'excluded'))
+        return {
+          ok: false,
+          code: 'name-constraints-violation',
+          detail: `${describe(name)} is in the excluded subtree ${describe(base)}`,
+        };
     }
     if (f.permitted.length > 0 && !f.permitted.some((base) => within(n, base, 'permitted'))) {
-      return { ok: false, code: 'name-constraints-violation', detail: `${describe(name)} is outside every permitted ${formOf(name)} subtree` };
+      return {
+        ok: false,
+        code: 'name-constraints-violation',
+        detail: `${describe(name)} is outside every permitted ${formOf(name)} subtree`,
+      };
     }
   }
   return { ok: true };
@@ -206,7 +243,11 @@ function emailWithin(mailbox: string, constraint: string): boolean {
   if (at < 0) return false;
   const host = mailbox.slice(at + 1).toLowerCase();
   const c = constraint.toLowerCase();
-  if (c.includes('@')) return mailbox.slice(0, at) === constraint.slice(0, constraint.lastIndexOf('@')) && host === c.slice(c.lastIndexOf('@') + 1);
+  if (c.includes('@'))
+    return (
+      mailbox.slice(0, at) === constraint.slice(0, constraint.lastIndexOf('@')) &&
+      host === c.slice(c.lastIndexOf('@') + 1)
+    );
   if (c.startsWith('.')) return host.endsWith(c);
   return host === c;
 }
@@ -217,7 +258,15 @@ function dnWithin(name: readonly Rdn[], base: readonly Rdn[]): boolean {
   return base.every((rdn, i) => sameRdn(rdn, name[i]!));
 }
 
-const STRING_TAGS = new Set<number>([Tag.UTF8String, Tag.PrintableString, Tag.IA5String, Tag.TeletexString, Tag.VisibleString, Tag.BMPString, Tag.UniversalString]);
+const STRING_TAGS = new Set<number>([
+  Tag.UTF8String,
+  Tag.PrintableString,
+  Tag.IA5String,
+  Tag.TeletexString,
+  Tag.VisibleString,
+  Tag.BMPString,
+  Tag.UniversalString,
+]);
 
 function sameRdn(a: Rdn, b: Rdn): boolean {
   if (a.length !== b.length) return false;
@@ -232,6 +281,9 @@ function sameRdn(a: Rdn, b: Rdn): boolean {
 }
 
 function fold(v: Uint8Array, tag: number): string {
-  const s = tag === Tag.BMPString && v.length % 2 === 0 ? Buffer.from(v).swap16().toString('utf16le') : Buffer.from(v).toString(tag === Tag.UTF8String ? 'utf8' : 'latin1');
+  const s =
+    tag === Tag.BMPString && v.length % 2 === 0
+      ? Buffer.from(v).swap16().toString('utf16le')
+      : Buffer.from(v).toString(tag === Tag.UTF8String ? 'utf8' : 'latin1');
   return s.trim().replace(/\s+/g, ' ').toLowerCase();
 }

@@ -8,7 +8,15 @@ import { createHash } from 'node:crypto';
 import { DecodeError } from '../wire/errors.js';
 import { parseCertificate } from './der.js';
 import { displayName, sameName } from './dn.js';
-import { encodeOcspRequest, parseOcspResponse, readExtendedKeyUsage, subjectPublicKeyBits, type OcspBasicResponse, type OcspCertId, type OcspSingleResponse } from './revocation-adapter.js';
+import {
+  encodeOcspRequest,
+  parseOcspResponse,
+  readExtendedKeyUsage,
+  subjectPublicKeyBits,
+  type OcspBasicResponse,
+  type OcspCertId,
+  type OcspSingleResponse,
+} from './revocation-adapter.js';
 import { reasonName } from './revocation-types.js';
 import { verifyCertificateSignature, verifySignedData } from './signature.js';
 import type { CertInfo } from './types.js';
@@ -79,15 +87,31 @@ export function ocspRequestFor(cert: CertInfo, issuer: CertInfo): Uint8Array {
 }
 
 function invalid(detail: string, signer: OcspVerdict['signer'] = null, single?: OcspSingleResponse): OcspVerdict {
-  return { status: 'invalid', detail, signer, revocationTime: null, reason: null, thisUpdate: single?.thisUpdate ?? null, nextUpdate: single?.nextUpdate ?? null };
+  return {
+    status: 'invalid',
+    detail,
+    signer,
+    revocationTime: null,
+    reason: null,
+    thisUpdate: single?.thisUpdate ?? null,
+    nextUpdate: single?.nextUpdate ?? null,
+  };
 }
 
 /** Returns the response for `cert` among `responses`, matching CertID with the hash the responder used. */
-function findSingle(responses: readonly OcspSingleResponse[], cert: CertInfo, issuer: CertInfo): OcspSingleResponse | undefined {
+function findSingle(
+  responses: readonly OcspSingleResponse[],
+  cert: CertInfo,
+  issuer: CertInfo,
+): OcspSingleResponse | undefined {
   return responses.find((r) => {
     if (!CERT_ID_HASHES[r.certId.hashAlgorithmOid]) return false;
     const want = ocspCertId(cert, issuer, r.certId.hashAlgorithmOid);
-    return r.certId.serialNumber === want.serialNumber && r.certId.issuerNameHash === want.issuerNameHash && r.certId.issuerKeyHash === want.issuerKeyHash;
+    return (
+      r.certId.serialNumber === want.serialNumber &&
+      r.certId.issuerNameHash === want.issuerNameHash &&
+      r.certId.issuerKeyHash === want.issuerKeyHash
+    );
   });
 }
 
@@ -103,10 +127,18 @@ function responderIs(basic: OcspBasicResponse, c: CertInfo): boolean {
  * the CA itself, or a certificate in `certs` issued and signed by the CA, valid at `at`, with
  * id-kp-OCSPSigning in its extended key usage. Returns the signer or why none is acceptable.
  */
-function checkSigner(basic: OcspBasicResponse, issuer: CertInfo, at: Date): { signer: 'issuer' | 'delegated' } | { problem: string } {
+function checkSigner(
+  basic: OcspBasicResponse,
+  issuer: CertInfo,
+  at: Date,
+): { signer: 'issuer' | 'delegated' } | { problem: string } {
   if (responderIs(basic, issuer)) {
     const v = verifySignedData(basic, issuer);
-    return v.status === 'valid' ? { signer: 'issuer' } : { problem: `signed in the name of ${displayName(issuer.subject)}, but the signature does not check: ${v.detail}` };
+    return v.status === 'valid'
+      ? { signer: 'issuer' }
+      : {
+          problem: `signed in the name of ${displayName(issuer.subject)}, but the signature does not check: ${v.detail}`,
+        };
   }
   const reasons: string[] = [];
   for (const der of basic.certs) {
@@ -134,7 +166,12 @@ function checkSigner(basic: OcspBasicResponse, issuer: CertInfo, at: Date): { si
       reasons.push(`the signature does not check with responder ${name}'s key: ${v.detail}`);
     }
   }
-  return { problem: reasons.length > 0 ? reasons.join('; ') : 'the responder is neither the issuing CA nor a delegated responder whose certificate is in the response' };
+  return {
+    problem:
+      reasons.length > 0
+        ? reasons.join('; ')
+        : 'the responder is neither the issuing CA nor a delegated responder whose certificate is in the response',
+  };
 }
 
 /**
@@ -151,7 +188,9 @@ export function checkOcspResponse(der: Uint8Array, cert: CertInfo, issuer: CertI
     return invalid(`not an OCSP response: ${e.message}`);
   }
   if (info.responseStatus !== 0 || !info.basic) {
-    return invalid(`the responder answered ${RESPONSE_STATUS[info.responseStatus] ?? `status ${info.responseStatus}`} (RFC 6960, Section 4.2.1)`);
+    return invalid(
+      `the responder answered ${RESPONSE_STATUS[info.responseStatus] ?? `status ${info.responseStatus}`} (RFC 6960, Section 4.2.1)`,
+    );
   }
   const basic = info.basic;
   let single: OcspSingleResponse | undefined;
@@ -161,18 +200,35 @@ export function checkOcspResponse(der: Uint8Array, cert: CertInfo, issuer: CertI
     if (!(e instanceof DecodeError)) throw e;
     return invalid(`the issuer key cannot be read: ${e.message}`);
   }
-  if (!single) return invalid(`the response has no answer for serial ${cert.serialNumber} of ${displayName(issuer.subject)}`);
+  if (!single)
+    return invalid(`the response has no answer for serial ${cert.serialNumber} of ${displayName(issuer.subject)}`);
   const who = checkSigner(basic, issuer, at);
   if ('problem' in who) return invalid(who.problem, null, single);
   if (single.thisUpdate.getTime() > at.getTime() + OCSP_CLOCK_SKEW_MS) {
     return invalid(`thisUpdate ${single.thisUpdate.toISOString()} is after ${at.toISOString()}`, who.signer, single);
   }
   if (single.nextUpdate && single.nextUpdate.getTime() < at.getTime()) {
-    return invalid(`nextUpdate ${single.nextUpdate.toISOString()} is before ${at.toISOString()}: the response is stale`, who.signer, single);
+    return invalid(
+      `nextUpdate ${single.nextUpdate.toISOString()} is before ${at.toISOString()}: the response is stale`,
+      who.signer,
+      single,
+    );
   }
   const base = { signer: who.signer, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate };
   if (single.status === 'revoked') {
-    return { ...base, status: 'revoked', revocationTime: single.revocationTime, reason: single.revocationReason, detail: `revoked since ${single.revocationTime?.toISOString() ?? '?'} (${reasonName(single.revocationReason)})` };
+    return {
+      ...base,
+      status: 'revoked',
+      revocationTime: single.revocationTime,
+      reason: single.revocationReason,
+      detail: `revoked since ${single.revocationTime?.toISOString() ?? '?'} (${reasonName(single.revocationReason)})`,
+    };
   }
-  return { ...base, status: single.status, revocationTime: null, reason: null, detail: single.status === 'good' ? 'good' : 'the responder does not know this certificate' };
+  return {
+    ...base,
+    status: single.status,
+    revocationTime: null,
+    reason: null,
+    detail: single.status === 'good' ? 'good' : 'the responder does not know this certificate',
+  };
 }

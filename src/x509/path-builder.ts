@@ -100,7 +100,8 @@ export function nameKey(name: DistinguishedName): string {
   for (const p of name.parts) {
     const v = p.value;
     // Most values have no outer or doubled whitespace: skip the regex for them.
-    const plain = v.length === 0 || (v.charCodeAt(0) > 0x20 && v.charCodeAt(v.length - 1) > 0x20 && !/\s\s|[\t\n\r\f\v]/.test(v));
+    const plain =
+      v.length === 0 || (v.charCodeAt(0) > 0x20 && v.charCodeAt(v.length - 1) > 0x20 && !/\s\s|[\t\n\r\f\v]/.test(v));
     k += `${p.oid}\u0000${(plain ? v : v.trim().replace(/\s+/g, ' ')).toLowerCase()}\u0001`;
   }
   return k;
@@ -149,7 +150,12 @@ function anchorByThumbprint(cert: CertInfo, anchors: AnchorIndex): AnchorEntry |
  * ones whose signature fails. A path that cannot be extended is yielded as it is (incomplete, or
  * ending at a self-signed certificate outside the set).
  */
-export function* buildPaths(leaf: CertInfo, pool: readonly CertInfo[], anchors: AnchorIndex, stats: BuildStats): Generator<CandidatePath> {
+export function* buildPaths(
+  leaf: CertInfo,
+  pool: readonly CertInfo[],
+  anchors: AnchorIndex,
+  stats: BuildStats,
+): Generator<CandidatePath> {
   let yielded = 0;
   const path: CertInfo[] = [leaf];
   const links: SignatureCheck[] = [];
@@ -170,7 +176,8 @@ export function* buildPaths(leaf: CertInfo, pool: readonly CertInfo[], anchors: 
     }
     const candidates: { cert: CertInfo; anchor: AnchorEntry | null; check: SignatureCheck }[] = [];
     const consider = (cert: CertInfo, anchor: AnchorEntry | null): boolean => {
-      if (!couldIssue(cert, current) || onPath(cert) || candidates.some((x) => x.cert.sha256 === cert.sha256)) return true;
+      if (!couldIssue(cert, current) || onPath(cert) || candidates.some((x) => x.cert.sha256 === cert.sha256))
+        return true;
       if (stats.steps >= MAX_BUILD_STEPS) return false;
       stats.steps++;
       candidates.push({ cert, anchor, check: verifyCertificateSignature(current, cert) });
@@ -215,7 +222,9 @@ export function* buildPaths(leaf: CertInfo, pool: readonly CertInfo[], anchors: 
 
   function onPath(cert: CertInfo): boolean {
     // The same certificate, or the same CA (subject and key) again: a loop (RFC 4158, Section 5.2).
-    return path.some((p) => p.sha256 === cert.sha256 || (sameName(p.subject, cert.subject) && equalBytes(p.spki, cert.spki)));
+    return path.some(
+      (p) => p.sha256 === cert.sha256 || (sameName(p.subject, cert.subject) && equalBytes(p.spki, cert.spki)),
+    );
   }
 
   yield* extend();

@@ -74,7 +74,12 @@ export function pemToDer(text: string): Uint8Array[] {
     }
     const body = block.body.replace(/[\s]+/g, '');
     if (!BASE64_BODY.test(body) || body.length % 4 !== 0) {
-      throw new DecodeError('bad-value', 'certificate block is not base64 (RFC 7468, Section 3)', block.index, `PEM/${out.length}`);
+      throw new DecodeError(
+        'bad-value',
+        'certificate block is not base64 (RFC 7468, Section 3)',
+        block.index,
+        `PEM/${out.length}`,
+      );
     }
     const buf = Buffer.from(body, 'base64');
     out.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));

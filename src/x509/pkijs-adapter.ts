@@ -13,7 +13,15 @@ import { DecodeError } from '../wire/errors.js';
 import { toHex } from '../wire/hex.js';
 import { formatRfc4514, type RdnMember } from './dn.js';
 import { formatIp } from '../wire/ip.js';
-import { EdKeyBits, ExtensionOid, KEY_USAGE_BITS, KeyAlgorithm, NamedCurve, attributeTypeName, signatureAlgorithmName } from './oids.js';
+import {
+  EdKeyBits,
+  ExtensionOid,
+  KEY_USAGE_BITS,
+  KeyAlgorithm,
+  NamedCurve,
+  attributeTypeName,
+  signatureAlgorithmName,
+} from './oids.js';
 import { thumbprint } from './thumbprint.js';
 import type { BasicConstraints, CertInfo, DistinguishedName, KeyType, SubjectAltNames } from './types.js';
 
@@ -28,7 +36,13 @@ const ASN1JS_MAX_DEPTH = 32;
 export function parseCertificateReference(der: Uint8Array): CertInfo {
   const asn1 = asn1js.fromBER(der, { maxDepth: ASN1JS_MAX_DEPTH });
   if (asn1.offset === -1 || asn1.result.error) fail(`asn1js: ${asn1.result.error || 'cannot decode'}`);
-  if (asn1.offset !== der.length) throw new DecodeError('trailing-data', `${der.length - asn1.offset} bytes after the certificate`, asn1.offset, 'Certificate');
+  if (asn1.offset !== der.length)
+    throw new DecodeError(
+      'trailing-data',
+      `${der.length - asn1.offset} bytes after the certificate`,
+      asn1.offset,
+      'Certificate',
+    );
   let cert: pkijs.Certificate;
   try {
     cert = new pkijs.Certificate({ schema: asn1.result });
@@ -104,11 +118,15 @@ function convert(der: Uint8Array, root: asn1js.AsnType, cert: pkijs.Certificate)
         if (!(parsed instanceof pkijs.BasicConstraints) || (parsed as { parsingError?: string }).parsingError) bad();
         const bc = parsed as pkijs.BasicConstraints;
         const pl = bc.pathLenConstraint;
-        basicConstraints = { ca: bc.cA === true, pathLen: typeof pl === 'number' ? pl : pl === undefined ? null : bad() };
+        basicConstraints = {
+          ca: bc.cA === true,
+          pathLen: typeof pl === 'number' ? pl : pl === undefined ? null : bad(),
+        };
         break;
       }
       case ExtensionOid.authorityKeyIdentifier: {
-        if (!(parsed instanceof pkijs.AuthorityKeyIdentifier) || (parsed as { parsingError?: string }).parsingError) bad();
+        if (!(parsed instanceof pkijs.AuthorityKeyIdentifier) || (parsed as { parsingError?: string }).parsingError)
+          bad();
         const id = (parsed as pkijs.AuthorityKeyIdentifier).keyIdentifier;
         authorityKeyId = id ? toHex(id.valueBlock.valueHexView) : null;
         break;
@@ -198,7 +216,8 @@ function convertSan(names: readonly pkijs.GeneralName[]): SubjectAltNames {
 function keyUsageNames(bits: Uint8Array, unused: number): string[] {
   const out: string[] = [];
   const n = bits.length * 8 - unused;
-  for (let i = 0; i < n && i < KEY_USAGE_BITS.length; i++) if (bits[i >> 3]! & (0x80 >> (i & 7))) out.push(KEY_USAGE_BITS[i]!);
+  for (let i = 0; i < n && i < KEY_USAGE_BITS.length; i++)
+    if (bits[i >> 3]! & (0x80 >> (i & 7))) out.push(KEY_USAGE_BITS[i]!);
   return out;
 }
 
@@ -223,7 +242,12 @@ function keySize(type: KeyType, spki: pkijs.PublicKeyInfo): { bits: number | nul
       return { bits: p instanceof asn1js.Integer ? integerBits(p) : null, curve: null };
     }
     case 'EC': {
-      const pointBits = point[0] === 0x04 ? ((point.length - 1) / 2) * 8 : point[0] === 0x02 || point[0] === 0x03 ? (point.length - 1) * 8 : null;
+      const pointBits =
+        point[0] === 0x04
+          ? ((point.length - 1) / 2) * 8
+          : point[0] === 0x02 || point[0] === 0x03
+            ? (point.length - 1) * 8
+            : null;
       if (params instanceof asn1js.ObjectIdentifier) {
         const oid = params.getValue();
         const named = NamedCurve[oid];
@@ -269,7 +293,12 @@ export async function validateChainReference(
     const r = await engine.verify();
     return { valid: r.result, message: r.result ? '' : r.resultMessage };
   } catch (e) {
-    const m = e instanceof Error ? e.message : typeof e === 'object' && e && 'resultMessage' in e ? String((e as { resultMessage: unknown }).resultMessage) : String(e);
+    const m =
+      e instanceof Error
+        ? e.message
+        : typeof e === 'object' && e && 'resultMessage' in e
+          ? String((e as { resultMessage: unknown }).resultMessage)
+          : String(e);
     return { valid: false, message: m };
   }
 }

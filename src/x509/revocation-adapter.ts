@@ -154,7 +154,8 @@ function decode(der: Uint8Array, path: string): asn1js.AsnType {
   // asn1js throws (not only reports) for some malformed contents, e.g. a time string it cannot convert.
   const asn1 = guarded(path, () => asn1js.fromBER(der, { maxDepth: ASN1JS_MAX_DEPTH }));
   if (asn1.offset === -1 || asn1.result.error) fail(path, `asn1js: ${asn1.result.error || 'cannot decode'}`);
-  if (asn1.offset !== der.length) throw new DecodeError('trailing-data', `${der.length - asn1.offset} bytes after the ${path}`, asn1.offset, path);
+  if (asn1.offset !== der.length)
+    throw new DecodeError('trailing-data', `${der.length - asn1.offset} bytes after the ${path}`, asn1.offset, path);
   return asn1.result;
 }
 
@@ -195,7 +196,8 @@ function algorithmParams(a: pkijs.AlgorithmIdentifier): Uint8Array | null {
  */
 export function parseCrl(der: Uint8Array): CrlInfo {
   const path = 'CertificateList';
-  if (der.length > MAX_CRL_BYTES) throw new DecodeError('too-large', `CRL of ${der.length} bytes exceeds ${MAX_CRL_BYTES}`, 0, path);
+  if (der.length > MAX_CRL_BYTES)
+    throw new DecodeError('too-large', `CRL of ${der.length} bytes exceeds ${MAX_CRL_BYTES}`, 0, path);
   const asn1 = decode(der, path);
   const crl = guarded(path, () => new pkijs.CertificateRevocationList({ schema: asn1 }));
   return guarded(path, () => {
@@ -205,7 +207,8 @@ export function parseCrl(der: Uint8Array): CrlInfo {
     let idp: IssuingDistributionPointFacts | null = null;
     for (const ext of crl.crlExtensions?.extensions ?? []) {
       const parsed: unknown = ext.parsedValue;
-      if ((parsed as { parsingError?: string } | undefined)?.parsingError) fail(path, `malformed CRL extension ${ext.extnID}`);
+      if ((parsed as { parsingError?: string } | undefined)?.parsingError)
+        fail(path, `malformed CRL extension ${ext.extnID}`);
       if (ext.extnID === EXT.cRLNumber && crlNumber === null) {
         if (!(parsed instanceof asn1js.Integer)) fail(path, 'malformed cRLNumber');
         crlNumber = BigInt(`0x${serialHex(parsed)}`).toString();
@@ -231,7 +234,12 @@ export function parseCrl(der: Uint8Array): CrlInfo {
         if (!(parsed instanceof asn1js.Enumerated)) fail(path, 'malformed CRL entry reasonCode');
         reason = parsed.valueBlock.valueDec;
       }
-      return { serialNumber: serialHex(r.userCertificate), revocationDate: r.revocationDate.value, reason, extensions: extensionFacts(r.crlEntryExtensions?.extensions) };
+      return {
+        serialNumber: serialHex(r.userCertificate),
+        revocationDate: r.revocationDate.value,
+        reason,
+        extensions: extensionFacts(r.crlEntryExtensions?.extensions),
+      };
     });
     const sig = crl.signatureValue;
     if (sig.valueBlock.unusedBits !== 0) fail(path, 'signature BIT STRING has unused bits');
@@ -330,7 +338,10 @@ export function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
 export function encodeOcspRequest(certId: OcspCertId): Uint8Array {
   const id = new pkijs.CertID({
     // RFC 5754, Section 2: the hash AlgorithmIdentifier's parameters are absent or NULL; OpenSSL and CryptoAPI send NULL.
-    hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: certId.hashAlgorithmOid, algorithmParams: new asn1js.Null() }),
+    hashAlgorithm: new pkijs.AlgorithmIdentifier({
+      algorithmId: certId.hashAlgorithmOid,
+      algorithmParams: new asn1js.Null(),
+    }),
     issuerNameHash: new asn1js.OctetString({ valueHex: Buffer.from(certId.issuerNameHash, 'hex') }),
     issuerKeyHash: new asn1js.OctetString({ valueHex: Buffer.from(certId.issuerKeyHash, 'hex') }),
     serialNumber: new asn1js.Integer({ valueHex: serialBytes(certId.serialNumber) }),
@@ -360,7 +371,10 @@ function certIdOf(id: pkijs.CertID): OcspCertId {
  * RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
  * (RFC 6960, Section 4.2.1). Returns the status with the revocation time and reason.
  */
-function certStatusOf(block: asn1js.BaseBlock, path: string): Pick<OcspSingleResponse, 'status' | 'revocationTime' | 'revocationReason'> {
+function certStatusOf(
+  block: asn1js.BaseBlock,
+  path: string,
+): Pick<OcspSingleResponse, 'status' | 'revocationTime' | 'revocationReason'> {
   const tag = block.idBlock.tagNumber;
   if (block.idBlock.tagClass !== 3 || tag > 2) fail(path, 'CertStatus is not [0], [1] or [2]');
   if (tag === 0) return { status: 'good', revocationTime: null, revocationReason: null };
@@ -384,7 +398,9 @@ function certStatusOf(block: asn1js.BaseBlock, path: string): Pick<OcspSingleRes
  * Certificate), as sent: a delegated responder's certificate is checked byte for byte.
  */
 function rawCerts(basic: asn1js.AsnType): Uint8Array[] {
-  const tagged = (basic as asn1js.Sequence).valueBlock.value.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0) as asn1js.Constructed | undefined;
+  const tagged = (basic as asn1js.Sequence).valueBlock.value.find(
+    (b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0,
+  ) as asn1js.Constructed | undefined;
   const seq = tagged?.valueBlock.value[0] as asn1js.Sequence | undefined;
   return (seq?.valueBlock.value ?? []).map((c) => c.valueBeforeDecodeView);
 }
@@ -396,14 +412,21 @@ function rawCerts(basic: asn1js.AsnType): Uint8Array[] {
  */
 export function parseOcspResponse(der: Uint8Array): OcspResponseInfo {
   const path = 'OCSPResponse';
-  if (der.length > MAX_OCSP_RESPONSE_BYTES) throw new DecodeError('too-large', `OCSP response of ${der.length} bytes exceeds ${MAX_OCSP_RESPONSE_BYTES}`, 0, path);
+  if (der.length > MAX_OCSP_RESPONSE_BYTES)
+    throw new DecodeError(
+      'too-large',
+      `OCSP response of ${der.length} bytes exceeds ${MAX_OCSP_RESPONSE_BYTES}`,
+      0,
+      path,
+    );
   const asn1 = decode(der, path);
   const resp = guarded(path, () => new pkijs.OCSPResponse({ schema: asn1 }));
   const responseStatus = resp.responseStatus.valueBlock.valueDec;
   if (responseStatus !== 0) return { responseStatus, basic: null };
   const bytes = resp.responseBytes;
   if (!bytes) fail(path, 'successful response without responseBytes');
-  if (bytes.responseType !== OID_OCSP_BASIC) fail(path, `response type ${bytes.responseType} is not id-pkix-ocsp-basic`);
+  if (bytes.responseType !== OID_OCSP_BASIC)
+    fail(path, `response type ${bytes.responseType} is not id-pkix-ocsp-basic`);
   const basicPath = `${path}/BasicOCSPResponse`;
   const inner = decode(bytes.response.valueBlock.valueHexView, basicPath);
   const basic = guarded(basicPath, () => new pkijs.BasicOCSPResponse({ schema: inner }));

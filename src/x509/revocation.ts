@@ -69,7 +69,11 @@ export function revocationOf(report: ChainReport, crls: readonly CrlInfo[], at: 
   // The path ends with the anchor's certificate when it is known; trust anchors are inputs whose
   // revocation is not checked (RFC 5280, Section 6.1). Anything else at the end is checked.
   const last = path[path.length - 1];
-  const anchored = report.complete && report.anchor !== null && last !== undefined && (last.sha1 === report.anchor.sha1 || last.selfIssued);
+  const anchored =
+    report.complete &&
+    report.anchor !== null &&
+    last !== undefined &&
+    (last.sha1 === report.anchor.sha1 || last.selfIssued);
   const applied: CrlReport = applyCrls(path, crls, at, anchored);
   const certificates = path.map((cert, i): CertificateRevocation => {
     const st = applied.statuses.find((s) => s.certificate === i);

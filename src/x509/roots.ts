@@ -80,7 +80,15 @@ export function loadDocumentedRoots(): TrustedRoot[] {
       if (!entry) throw new Error(`data/roots/roots.json lacks documented root ${name} (${sha1})`);
       if (!entry.file) {
         const date = (s: string | null): Date | null => (s ? new Date(s) : null);
-        return { name, sha1, sha256: entry.sha256, notBefore: date(entry.notBefore), notAfter: date(entry.notAfter), der: null, documented: true };
+        return {
+          name,
+          sha1,
+          sha256: entry.sha256,
+          notBefore: date(entry.notBefore),
+          notAfter: date(entry.notAfter),
+          der: null,
+          documented: true,
+        };
       }
       const ders = pemToDer(readFileSync(join(ROOTS_DIR, entry.file), 'utf8'));
       if (ders.length !== 1) throw new Error(`data/roots/${entry.file} holds ${ders.length} certificates, expected 1`);
@@ -142,11 +150,15 @@ export const OS_BUNDLE_PATHS: readonly string[] = [
  * `OS_BUNDLE_PATHS`; empty when there is none. Certificates that do not decode are skipped.
  */
 export function loadOsRoots(): TrustedRoot[] {
-  const tlsModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:tls') as
-    | { getCACertificates?: (kind: string) => string[] }
-    | undefined;
+  const tlsModule = (
+    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+  ).process?.getBuiltinModule?.('node:tls') as { getCACertificates?: (kind: string) => string[] } | undefined;
   const fromNode = tlsModule?.getCACertificates?.('system');
-  const pems = fromNode ?? OS_BUNDLE_PATHS.filter((p) => existsSync(p)).slice(0, 1).map((p) => readFileSync(p, 'latin1'));
+  const pems =
+    fromNode ??
+    OS_BUNDLE_PATHS.filter((p) => existsSync(p))
+      .slice(0, 1)
+      .map((p) => readFileSync(p, 'latin1'));
   const out: TrustedRoot[] = [];
   for (const der of pemToDer(pems.join('\n'))) {
     try {
@@ -168,7 +180,8 @@ export function loadBundle(pathOrDir: string): TrustedRoot[] {
   const st = statSync(pathOrDir);
   if (!st.isDirectory()) return dedupe(readCertificateFile(pathOrDir));
   const names = readdirSync(pathOrDir).sort();
-  if (names.length > MAX_BUNDLE_FILES) throw new Error(`${pathOrDir} has ${names.length} entries (max ${MAX_BUNDLE_FILES})`);
+  if (names.length > MAX_BUNDLE_FILES)
+    throw new Error(`${pathOrDir} has ${names.length} entries (max ${MAX_BUNDLE_FILES})`);
   const out: TrustedRoot[] = [];
   for (const name of names) {
     if (!/\.(pem|crt|cer|der)$/i.test(name) && !/^[0-9a-f]{8}\.\d+$/.test(name)) continue;
@@ -190,7 +203,8 @@ function readCertificateFile(path: string): TrustedRoot[] {
   const bytes = readFileSync(path);
   try {
     // A DER certificate starts with a SEQUENCE tag; anything else is read as PEM text.
-    if (bytes[0] === 0x30) return [toTrustedRoot(parseCertificate(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)))];
+    if (bytes[0] === 0x30)
+      return [toTrustedRoot(parseCertificate(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)))];
     return pemToDer(bytes.toString('latin1')).map((der) => toTrustedRoot(parseCertificate(der)));
   } catch (e) {
     if (e instanceof DecodeError) throw new DecodeError(e.code, e.detail, e.offset, `${path}:${e.path}`);

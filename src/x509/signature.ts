@@ -23,7 +23,11 @@ function publicKeyOf(issuer: CertInfo): crypto.KeyObject | Error {
   if (k === undefined) {
     try {
       const spki = issuer.spki;
-      k = crypto.createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });
+      k = crypto.createPublicKey({
+        key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength),
+        format: 'der',
+        type: 'spki',
+      });
     } catch (e) {
       k = e instanceof Error ? e : new Error(String(e));
     }
@@ -79,7 +83,10 @@ export function setSignatureVerdictCache(on: boolean): void {
 }
 
 /** The fields of a signed structure (certificate, CRL, OCSP response) a signature check reads. */
-export type SignedData = Pick<CertInfo, 'signatureAlgorithmOid' | 'signatureAlgorithmParams' | 'tbs' | 'signatureValue'>;
+export type SignedData = Pick<
+  CertInfo,
+  'signatureAlgorithmOid' | 'signatureAlgorithmParams' | 'tbs' | 'signatureValue'
+>;
 
 /** Returns whether `issuer`'s key verifies the signature of `signed` (a CRL or OCSP response), by the rules of `verifyCertificateSignature`; not cached. */
 export function verifySignedData(signed: SignedData, issuer: CertInfo): SignatureCheck {
@@ -96,7 +103,8 @@ function verifyUncached(cert: SignedData, issuer: CertInfo): SignatureCheck {
     return { status: 'invalid', detail: `${alg.name} signature cannot come from an ${issuer.keyType} key` };
   }
   const key = publicKeyOf(issuer);
-  if (key instanceof Error) return { status: 'unsupported', detail: `node:crypto cannot load the issuer key: ${key.message}` };
+  if (key instanceof Error)
+    return { status: 'unsupported', detail: `node:crypto cannot load the issuer key: ${key.message}` };
   let hash: string | null = alg.hash;
   let options: crypto.VerifyKeyObjectInput | crypto.VerifyPublicKeyInput = { key };
   if (alg.family === 'rsa-pss') {
@@ -111,7 +119,9 @@ function verifyUncached(cert: SignedData, issuer: CertInfo): SignatureCheck {
   const sig = cert.signatureValue;
   try {
     const ok = crypto.verify(hash, tbs, options, sig);
-    return ok ? { status: 'valid', detail: '' } : { status: 'invalid', detail: `${alg.name} signature does not verify with the issuer's key` };
+    return ok
+      ? { status: 'valid', detail: '' }
+      : { status: 'invalid', detail: `${alg.name} signature does not verify with the issuer's key` };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     return { status: 'unsupported', detail: `node:crypto cannot check ${alg.name}: ${msg}` };
@@ -144,7 +154,8 @@ function readPssParams(params: Uint8Array | null): { hash: string; saltLength: n
     if (seq.peekTag() === contextTag(1, true)) {
       const m = seq.enter('maskGenAlgorithm', contextTag(1, true)).enter('AlgorithmIdentifier');
       const id = m.oid('algorithm');
-      if (oidToString(params, id.valueStart, id.end) !== OID_MGF1) return 'RSASSA-PSS with a mask generation function other than MGF1';
+      if (oidToString(params, id.valueStart, id.end) !== OID_MGF1)
+        return 'RSASSA-PSS with a mask generation function other than MGF1';
       const inner = m.enter('parameters').oid('algorithm');
       const name = HashAlgorithm[oidToString(params, inner.valueStart, inner.end)];
       if (!name) return 'RSASSA-PSS with an unknown MGF1 hash';

@@ -26,7 +26,11 @@ export const WINDOWS_CN_FALLBACK_NOTE =
   'Windows CryptoAPI/SChannel (CERT_CHAIN_POLICY_SSL) still falls back to the subject CN when there is no DNS subjectAltName, so a Windows client may accept it; strict validators (RFC 9525 Section 6.3, CA/B BR 7.1.4.3) do not';
 
 /** The verdict on a key: `null` when allowed, else the finding code and why. */
-export type KeyVerdict = { readonly code: 'weak-key' | 'key-algorithm-not-allowed'; readonly severity: 'error' | 'warning'; readonly detail: string } | null;
+export type KeyVerdict = {
+  readonly code: 'weak-key' | 'key-algorithm-not-allowed';
+  readonly severity: 'error' | 'warning';
+  readonly detail: string;
+} | null;
 
 /**
  * Returns whether `cert`'s key is one CA/B Forum BR 6.1.5 allows: RSA with a modulus of at least
@@ -39,24 +43,60 @@ export function keyVerdict(cert: CertInfo): KeyVerdict {
   switch (cert.keyType) {
     case 'RSA':
     case 'RSA-PSS':
-      if (bits !== null && bits < MIN_RSA_BITS) return { code: 'weak-key', severity: 'error', detail: `${bits}-bit ${cert.keyType} key (minimum ${MIN_RSA_BITS})` };
-      if (bits !== null && bits % 8 !== 0) return { code: 'key-algorithm-not-allowed', severity: 'error', detail: `${bits}-bit RSA modulus is not a multiple of 8 bits (CA/B BR 6.1.5)` };
-      if (cert.keyType === 'RSA-PSS') return { code: 'key-algorithm-not-allowed', severity: 'warning', detail: 'an id-RSASSA-PSS key, which the Web PKI does not issue (CA/B BR 6.1.5)' };
+      if (bits !== null && bits < MIN_RSA_BITS)
+        return {
+          code: 'weak-key',
+          severity: 'error',
+          detail: `${bits}-bit ${cert.keyType} key (minimum ${MIN_RSA_BITS})`,
+        };
+      if (bits !== null && bits % 8 !== 0)
+        return {
+          code: 'key-algorithm-not-allowed',
+          severity: 'error',
+          detail: `${bits}-bit RSA modulus is not a multiple of 8 bits (CA/B BR 6.1.5)`,
+        };
+      if (cert.keyType === 'RSA-PSS')
+        return {
+          code: 'key-algorithm-not-allowed',
+          severity: 'warning',
+          detail: 'an id-RSASSA-PSS key, which the Web PKI does not issue (CA/B BR 6.1.5)',
+        };
       return null;
     case 'EC':
-      if (cert.curve === 'explicit') return { code: 'key-algorithm-not-allowed', severity: 'error', detail: 'an EC key with explicit curve parameters (RFC 5480, Section 2.1.1: named curves only)' };
+      if (cert.curve === 'explicit')
+        return {
+          code: 'key-algorithm-not-allowed',
+          severity: 'error',
+          detail: 'an EC key with explicit curve parameters (RFC 5480, Section 2.1.1: named curves only)',
+        };
       if (cert.curve !== null && !ALLOWED_CURVES.has(cert.curve)) {
         const weak = bits !== null && bits < 256;
-        return { code: weak ? 'weak-key' : 'key-algorithm-not-allowed', severity: 'error', detail: `an EC key on ${cert.curve} (allowed: P-256, P-384, P-521; CA/B BR 6.1.5)` };
+        return {
+          code: weak ? 'weak-key' : 'key-algorithm-not-allowed',
+          severity: 'error',
+          detail: `an EC key on ${cert.curve} (allowed: P-256, P-384, P-521; CA/B BR 6.1.5)`,
+        };
       }
       return null;
     case 'DSA':
-      return { code: 'key-algorithm-not-allowed', severity: 'error', detail: `a DSA key${bits ? ` of ${bits} bits` : ''} (not allowed since CA/B BR 1.3; only RSA and ECDSA)` };
+      return {
+        code: 'key-algorithm-not-allowed',
+        severity: 'error',
+        detail: `a DSA key${bits ? ` of ${bits} bits` : ''} (not allowed since CA/B BR 1.3; only RSA and ECDSA)`,
+      };
     case 'Ed25519':
     case 'Ed448':
-      return { code: 'key-algorithm-not-allowed', severity: 'warning', detail: `an ${cert.keyType} key, which the Web PKI does not issue (CA/B BR 6.1.5)` };
+      return {
+        code: 'key-algorithm-not-allowed',
+        severity: 'warning',
+        detail: `an ${cert.keyType} key, which the Web PKI does not issue (CA/B BR 6.1.5)`,
+      };
     default:
-      return { code: 'key-algorithm-not-allowed', severity: 'error', detail: `a key of unknown algorithm ${cert.keyAlgorithmOid}` };
+      return {
+        code: 'key-algorithm-not-allowed',
+        severity: 'error',
+        detail: `a key of unknown algorithm ${cert.keyAlgorithmOid}`,
+      };
   }
 }
 
@@ -77,7 +117,8 @@ export function dnsNameSyntaxError(name: string): string | null {
     if (l.includes('*')) return `has a wildcard that is not the whole left-most label (${JSON.stringify(l)})`;
     if (l.length === 0 || l.length > 63) return 'has an empty label or one longer than 63 characters';
     if (l.includes('_')) return 'has an underscore (not allowed in host names; CA/B BR 7.1.4.2.1)';
-    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(l)) return `has label ${JSON.stringify(l)} outside letters, digits and inner hyphens`;
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(l))
+      return `has label ${JSON.stringify(l)} outside letters, digits and inner hyphens`;
   }
   if (labels[0] === '*') {
     if (labels.length < 2) return 'is a bare wildcard';
@@ -117,7 +158,8 @@ export function hostMatch(cert: CertInfo, host: string): HostMatch {
     });
     return hit ? 'san' : 'none';
   }
-  if (cert.san.dns.some((pattern) => dnsNameSyntaxError(pattern) === null && matchesDnsPattern(pattern, bare))) return 'san';
+  if (cert.san.dns.some((pattern) => dnsNameSyntaxError(pattern) === null && matchesDnsPattern(pattern, bare)))
+    return 'san';
   const cn = lastValueOf(cert.subject, OID_COMMON_NAME);
   return cert.san.dns.length === 0 && cn !== null && matchesDnsPattern(cn, bare) ? 'cn-only' : 'none';
 }

@@ -64,7 +64,13 @@ export interface PcapRecord {
 }
 
 /** Returns a classic pcap file (draft-ietf-opsawg-pcap): header, then one record per packet. */
-export function pcapFile(opts: { le: boolean; nano: boolean; linkType: number; snapLength?: number; records: readonly PcapRecord[] }): Uint8Array {
+export function pcapFile(opts: {
+  le: boolean;
+  nano: boolean;
+  linkType: number;
+  snapLength?: number;
+  records: readonly PcapRecord[];
+}): Uint8Array {
   const { le } = opts;
   const b = newBytes()
     .u32(opts.nano ? 0xa1b23c4d : 0xa1b2c3d4, le)
@@ -75,7 +81,11 @@ export function pcapFile(opts: { le: boolean; nano: boolean; linkType: number; s
     .u32(opts.snapLength ?? 262144, le)
     .u32(opts.linkType, le);
   for (const r of opts.records) {
-    b.u32(r.sec, le).u32(r.frac, le).u32(r.data.length, le).u32(r.originalLength ?? r.data.length, le).bytes(r.data);
+    b.u32(r.sec, le)
+      .u32(r.frac, le)
+      .u32(r.data.length, le)
+      .u32(r.originalLength ?? r.data.length, le)
+      .bytes(r.data);
   }
   return b.finish();
 }
@@ -105,7 +115,10 @@ export function block(type: number, le: boolean, body: (b: Bytes) => void): Uint
 
 export function shb(le: boolean, opts: readonly Option[] = [], major = 1): Uint8Array {
   return block(0x0a0d0d0a, le, (b) => {
-    b.u32(0x1a2b3c4d, le).u16(major, le).u16(0, le).u64(-1n & 0xffffffffffffffffn, le);
+    b.u32(0x1a2b3c4d, le)
+      .u16(major, le)
+      .u16(0, le)
+      .u64(-1n & 0xffffffffffffffffn, le);
     options(b, opts, le);
   });
 }
@@ -118,9 +131,18 @@ export function idb(le: boolean, linkType: number, snapLength = 0, opts: readonl
 }
 
 /** Enhanced Packet Block; `ticks` counts interface time units since the epoch. */
-export function epb(le: boolean, iface: number, ticks: bigint, data: Uint8Array, opts: readonly Option[] = [], originalLength = data.length): Uint8Array {
+export function epb(
+  le: boolean,
+  iface: number,
+  ticks: bigint,
+  data: Uint8Array,
+  opts: readonly Option[] = [],
+  originalLength = data.length,
+): Uint8Array {
   return block(6, le, (b) => {
-    b.u32(iface, le).u32(Number(ticks >> 32n) >>> 0, le).u32(Number(ticks & 0xffffffffn) >>> 0, le);
+    b.u32(iface, le)
+      .u32(Number(ticks >> 32n) >>> 0, le)
+      .u32(Number(ticks & 0xffffffffn) >>> 0, le);
     b.u32(data.length, le).u32(originalLength, le).bytes(data).pad4();
     options(b, opts, le);
   });
@@ -135,7 +157,10 @@ export function spb(le: boolean, data: Uint8Array, originalLength = data.length)
 /** The obsolete Packet Block (Appendix A). */
 export function pb(le: boolean, iface: number, ticks: bigint, data: Uint8Array): Uint8Array {
   return block(2, le, (b) => {
-    b.u16(iface, le).u16(0, le).u32(Number(ticks >> 32n) >>> 0, le).u32(Number(ticks & 0xffffffffn) >>> 0, le);
+    b.u16(iface, le)
+      .u16(0, le)
+      .u32(Number(ticks >> 32n) >>> 0, le)
+      .u32(Number(ticks & 0xffffffffn) >>> 0, le);
     b.u32(data.length, le).u32(data.length, le).bytes(data).pad4();
   });
 }
@@ -189,7 +214,12 @@ export interface TcpOpts {
 /** RFC 9293, Section 3.1 TCP header + payload (checksum left 0: not verified by readers). */
 export function tcp(o: TcpOpts): Uint8Array {
   const f = o.flags ?? 'A';
-  const bits = (f.includes('F') ? 1 : 0) | (f.includes('S') ? 2 : 0) | (f.includes('R') ? 4 : 0) | (f.includes('P') ? 8 : 0) | (f.includes('A') ? 16 : 0);
+  const bits =
+    (f.includes('F') ? 1 : 0) |
+    (f.includes('S') ? 2 : 0) |
+    (f.includes('R') ? 4 : 0) |
+    (f.includes('P') ? 8 : 0) |
+    (f.includes('A') ? 16 : 0);
   const optBytes = o.options ?? new Uint8Array(0);
   const hl = (20 + optBytes.length) / 4;
   return newBytes()
@@ -259,14 +289,21 @@ export type Ipv6Ext =
   | { readonly kind: 'fragment'; readonly offset: number; readonly more: boolean; readonly id: number };
 
 /** RFC 8200, Section 3 header, extension headers, payload. `next` is the payload's protocol. */
-export function ipv6(o: { src: string; dst: string; next?: number; ext?: readonly Ipv6Ext[] }, payload: Uint8Array): Uint8Array {
+export function ipv6(
+  o: { src: string; dst: string; next?: number; ext?: readonly Ipv6Ext[] },
+  payload: Uint8Array,
+): Uint8Array {
   const exts = o.ext ?? [];
   const codes = exts.map((e) => ({ 'hop-by-hop': 0, destination: 60, routing: 43, fragment: 44 })[e.kind]);
   const chain = newBytes();
   exts.forEach((e, i) => {
     const next = codes[i + 1] ?? o.next ?? 6;
     if (e.kind === 'fragment') {
-      chain.u8(next).u8(0).u16(e.offset | (e.more ? 1 : 0)).u32(e.id);
+      chain
+        .u8(next)
+        .u8(0)
+        .u16(e.offset | (e.more ? 1 : 0))
+        .u32(e.id);
     } else {
       // Hdr Ext Len in 8-octet units beyond the first 8; pad with PadN-like zero bytes.
       const units = e.body ?? 0;
@@ -288,7 +325,11 @@ export function ipv6(o: { src: string; dst: string; next?: number; ext?: readonl
 }
 
 /** Ethernet II with optional stacked tags: each tag is [TPID, VLAN id]. */
-export function ethernet(type: number, payload: Uint8Array, tags: readonly (readonly [number, number])[] = []): Uint8Array {
+export function ethernet(
+  type: number,
+  payload: Uint8Array,
+  tags: readonly (readonly [number, number])[] = [],
+): Uint8Array {
   const b = newBytes().bytes([2, 0, 0, 0, 0, 2]).bytes([2, 0, 0, 0, 0, 1]);
   for (const [tpid, vid] of tags) b.u16(tpid).u16(vid);
   return b.u16(type).bytes(payload).finish();
@@ -301,7 +342,16 @@ export function sll(protocol: number, payload: Uint8Array): Uint8Array {
 
 /** Linux cooked v2 (LINKTYPE_LINUX_SLL2). */
 export function sll2(protocol: number, payload: Uint8Array): Uint8Array {
-  return newBytes().u16(protocol).u16(0).u32(2).u16(1).u8(0).u8(6).bytes([2, 0, 0, 0, 0, 1, 0, 0]).bytes(payload).finish();
+  return newBytes()
+    .u16(protocol)
+    .u16(0)
+    .u32(2)
+    .u16(1)
+    .u8(0)
+    .u8(6)
+    .bytes([2, 0, 0, 0, 0, 1, 0, 0])
+    .bytes(payload)
+    .finish();
 }
 
 /** BSD loopback: the address family as a 4-byte integer in the given byte order. */

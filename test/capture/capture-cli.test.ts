@@ -13,7 +13,12 @@ const pcap = (n: string): string => join(FIXTURES_DIR, 'pcap', n);
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(argv, { out: (t) => out.push(t), err: (t) => err.push(t), setExitCode: () => {}, isTty: false });
+  const code = await run(argv, {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    setExitCode: () => {},
+    isTty: false,
+  });
   validateCliOutput(argv, out.join('\n'));
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
@@ -27,20 +32,41 @@ describe('tlsprobe capture', () => {
     const j = JSON.parse(r.out) as { connections: J[]; summary: J };
     expect(j.connections).toHaveLength(3);
     for (const c of j.connections) {
-      expect(c).toMatchObject({ index: expect.any(Number), client: expect.stringMatching(/^127\.0\.0\.1:\d+$/), server: expect.stringMatching(/^127\.0\.0\.2:\d+$/), outcome: 'negotiated' });
+      expect(c).toMatchObject({
+        index: expect.any(Number),
+        client: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        server: expect.stringMatching(/^127\.0\.0\.2:\d+$/),
+        outcome: 'negotiated',
+      });
       expect(new Date(c.startTime as string).toISOString()).toBe(c.startTime);
       const ch = c.clientHello as J;
-      expect(ch).toMatchObject({ serverName: 'capture.test', ja3: expect.stringMatching(/^771,/), ja3Hash: expect.stringMatching(/^[0-9a-f]{32}$/), ja4: expect.stringMatching(/^t1[23]d\d{4}\w\w_[0-9a-f]{12}_[0-9a-f]{12}$/) });
+      expect(ch).toMatchObject({
+        serverName: 'capture.test',
+        ja3: expect.stringMatching(/^771,/),
+        ja3Hash: expect.stringMatching(/^[0-9a-f]{32}$/),
+        ja4: expect.stringMatching(/^t1[23]d\d{4}\w\w_[0-9a-f]{12}_[0-9a-f]{12}$/),
+      });
       expect(Array.isArray(ch.cipherSuites)).toBe(true);
-      expect(c.serverHello).toMatchObject({ ja3s: expect.stringMatching(/^771,/), ja3sHash: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect(c.serverHello).toMatchObject({
+        ja3s: expect.stringMatching(/^771,/),
+        ja3sHash: expect.stringMatching(/^[0-9a-f]{32}$/),
+      });
       const certs = c.certificates as J[];
-      expect(certs[0]).toMatchObject({ sha1: expect.stringMatching(/^[0-9a-f]{40}$/), subject: 'CN=capture.test', issuer: 'CN=tlsprobe capture fixture CA' });
+      expect(certs[0]).toMatchObject({
+        sha1: expect.stringMatching(/^[0-9a-f]{40}$/),
+        subject: 'CN=capture.test',
+        issuer: 'CN=tlsprobe capture fixture CA',
+      });
       expect(c.alerts).toEqual([
         expect.objectContaining({ from: 'client', level: 1, description: 0, name: 'close_notify' }),
         expect.objectContaining({ from: 'server', level: 1, description: 0, name: 'close_notify' }),
       ]);
       expect(c.end).toMatchObject({ kind: 'fin', by: 'client', afterMessage: expect.any(String) });
-      expect(c.decryption).toMatchObject({ status: 'decrypted', clientFinished: { verified: true }, serverFinished: { verified: true } });
+      expect(c.decryption).toMatchObject({
+        status: 'decrypted',
+        clientFinished: { verified: true },
+        serverFinished: { verified: true },
+      });
       // The chain is judged at capture time, against the documented roots: our fixture CA is not one.
       expect(c.chainCheckedAt).toBe(c.startTime);
       expect((c.chain as J).verified).toBe(false);
@@ -59,24 +85,42 @@ describe('tlsprobe capture', () => {
 
   it('uses the key log a pcapng file embeds to show TLS 1.3 certificates', async () => {
     const j = JSON.parse((await cli('capture', pcap('tls13-dsb.pcapng'), '--json')).out) as { connections: J[] };
-    expect(j.connections[0]).toMatchObject({ versionName: 'TLS 1.3', certificatesDecrypted: true, outcome: 'negotiated' });
-    expect((j.connections[0]!.certificates as J[]).map((c) => c.subject)).toEqual(['CN=capture.test', 'CN=tlsprobe capture fixture CA']);
+    expect(j.connections[0]).toMatchObject({
+      versionName: 'TLS 1.3',
+      certificatesDecrypted: true,
+      outcome: 'negotiated',
+    });
+    expect((j.connections[0]!.certificates as J[]).map((c) => c.subject)).toEqual([
+      'CN=capture.test',
+      'CN=tlsprobe capture fixture CA',
+    ]);
   });
 
   it('filters by outcome, port, host and SNI', async () => {
-    const count = async (...args: string[]): Promise<number> => ((JSON.parse((await cli('capture', ...args, '--json')).out) as { connections: J[] }).connections.length);
+    const count = async (...args: string[]): Promise<number> =>
+      (JSON.parse((await cli('capture', ...args, '--json')).out) as { connections: J[] }).connections.length;
     expect(await count(pcap('tls12-keylog.pcapng'), '--failed')).toBe(0);
     expect(await count(pcap('reset-after-hello.pcapng'), '--failed')).toBe(1);
     expect(await count(pcap('tls12-keylog.pcapng'), '--filter-sni', 'CAPTURE.*')).toBe(3);
     expect(await count(pcap('tls12-keylog.pcapng'), '--filter-sni', 'other.test')).toBe(0);
     expect(await count(pcap('tls12-keylog.pcapng'), '--filter-host', '127.0.0.2')).toBe(3);
     expect(await count(pcap('tls12-keylog.pcapng'), '--filter-host', 'capture.test')).toBe(3);
-    const first = (JSON.parse((await cli('capture', pcap('tls12-keylog.pcapng'), '--json')).out) as { connections: J[] }).connections[0]!;
+    const first = (
+      JSON.parse((await cli('capture', pcap('tls12-keylog.pcapng'), '--json')).out) as { connections: J[] }
+    ).connections[0]!;
     expect(await count(pcap('tls12-keylog.pcapng'), '--port', (first.client as string).split(':')[1]!)).toBe(1);
   });
 
   it('still takes the old filter spellings --host and --sni, with a warning naming the new ones', async () => {
-    const old = await cli('capture', pcap('tls12-keylog.pcapng'), '--sni', 'capture.*', '--host', '127.0.0.2', '--json');
+    const old = await cli(
+      'capture',
+      pcap('tls12-keylog.pcapng'),
+      '--sni',
+      'capture.*',
+      '--host',
+      '127.0.0.2',
+      '--json',
+    );
     expect(old.code).toBe(0);
     expect((JSON.parse(old.out) as { connections: J[] }).connections.length).toBe(3);
     expect(old.err).toContain('--sni is deprecated here, use --filter-sni');

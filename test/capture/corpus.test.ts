@@ -65,7 +65,8 @@ async function oracle(file: string): Promise<Oracle> {
   const streams = new Map<string, { pair: string; bytes: Map<string, number> }>();
   const ambiguous = new Set<string>();
   for (const line of lines) {
-    const [, stream, len, re, fast, spurious, keepAlive, ip4s, ip6s, sport, ip4d, ip6d, dport, protocols] = line.split('\t');
+    const [, stream, len, re, fast, spurious, keepAlive, ip4s, ip6s, sport, ip4d, ip6d, dport, protocols] =
+      line.split('\t');
     if (!stream) continue;
     // A TCP header quoted in an ICMP error is not stream data (and we do not decode it).
     if (/:icmp(v6)?:/.test(protocols ?? '')) continue;
@@ -78,7 +79,13 @@ async function oracle(file: string): Promise<Oracle> {
     }
     let s = streams.get(stream);
     if (!s) {
-      s = { pair: pairKey(src, dst), bytes: new Map([[src, 0], [dst, 0]]) };
+      s = {
+        pair: pairKey(src, dst),
+        bytes: new Map([
+          [src, 0],
+          [dst, 0],
+        ]),
+      };
       streams.set(stream, s);
     }
     if (re || fast || spurious || keepAlive) continue;
@@ -94,7 +101,10 @@ async function oracle(file: string): Promise<Oracle> {
 }
 
 /** Per stream: "addr|port" of each side -> {bytes, sha256} of tshark's reassembled payload. */
-async function follow(file: string, ids: readonly number[]): Promise<Map<number, Map<string, { bytes: number; sha256: string }>>> {
+async function follow(
+  file: string,
+  ids: readonly number[],
+): Promise<Map<number, Map<string, { bytes: number; sha256: string }>>> {
   const text = await tshark(file, ['-q', '-n', ...ids.flatMap((id) => ['-z', `follow,tcp,raw,${id}`])]);
   const out = new Map<number, Map<string, { bytes: number; sha256: string }>>();
   for (const section of text.split(/^=+$/m)) {
@@ -111,10 +121,12 @@ async function follow(file: string, ids: readonly number[]): Promise<Map<number,
     }
     out.set(
       Number(id),
-      new Map(nodes.map((n, i) => {
-        const all = Buffer.concat(parts[i]!);
-        return [n, { bytes: all.length, sha256: createHash('sha256').update(all).digest('hex') }];
-      })),
+      new Map(
+        nodes.map((n, i) => {
+          const all = Buffer.concat(parts[i]!);
+          return [n, { bytes: all.length, sha256: createHash('sha256').update(all).digest('hex') }];
+        }),
+      ),
     );
   }
   return out;
@@ -140,7 +152,8 @@ describe.skipIf(!hasCorpus || captures.length === 0)('readCapture and reassembly
     });
     expect(summary.meta.packets).toBeGreaterThan(0);
     // Issue 14: skipped visibly (not passed) when the oracle is missing.
-    if (!hasTshark) ctx.skip('tshark not found (Debian package tshark): our reading ran, the comparison with tshark is skipped');
+    if (!hasTshark)
+      ctx.skip('tshark not found (Debian package tshark): our reading ran, the comparison with tshark is skipped');
     const o = await oracle(file);
     expect(summary.meta.packets).toBe(o.frames);
 
@@ -150,19 +163,42 @@ describe.skipIf(!hasCorpus || captures.length === 0)('readCapture and reassembly
       const c = `${f.client.addr}|${f.client.port}`;
       const s = `${f.server.addr}|${f.server.port}`;
       const k = pairKey(c, s);
-      ours.set(k, [...(ours.get(k) ?? []), { id: f.id, bytes: new Map([[c, f.stats.client.deliveredBytes], [s, f.stats.server.deliveredBytes]]) }]);
+      ours.set(k, [
+        ...(ours.get(k) ?? []),
+        {
+          id: f.id,
+          bytes: new Map([
+            [c, f.stats.client.deliveredBytes],
+            [s, f.stats.server.deliveredBytes],
+          ]),
+        },
+      ]);
       const h = hashes.get(f)!;
-      digests.set(f.id, new Map([[c, h.client.digest('hex')], [s, h.server.digest('hex')]]));
+      digests.set(
+        f.id,
+        new Map([
+          [c, h.client.digest('hex')],
+          [s, h.server.digest('hex')],
+        ]),
+      );
     }
     const keys = [...new Set([...o.byPair.keys(), ...ours.keys()])].filter((k) => !o.ambiguous.has(k)).sort();
     const tsharkByKey = keys.map((k) => o.byPair.get(k) ?? []);
-    const count = (m: Map<string, OracleStream[]>): Record<string, number> => Object.fromEntries(keys.map((k) => [k, m.get(k)?.length ?? 0]));
+    const count = (m: Map<string, OracleStream[]>): Record<string, number> =>
+      Object.fromEntries(keys.map((k) => [k, m.get(k)?.length ?? 0]));
     expect(count(ours)).toEqual(count(o.byPair));
 
     // Byte for byte: every stream against tshark's own reassembly.
-    const followed = await follow(file, tsharkByKey.flat().map((s) => s.id));
+    const followed = await follow(
+      file,
+      tsharkByKey.flat().map((s) => s.id),
+    );
     /** pair -> per stream -> per side, what `pick` says. */
-    const view = (ks: readonly string[], m: Map<string, OracleStream[]>, pick: (s: OracleStream) => Map<string, unknown> | undefined): Record<string, unknown> =>
+    const view = (
+      ks: readonly string[],
+      m: Map<string, OracleStream[]>,
+      pick: (s: OracleStream) => Map<string, unknown> | undefined,
+    ): Record<string, unknown> =>
       Object.fromEntries(ks.map((k) => [k, (m.get(k) ?? []).map((s) => Object.fromEntries(pick(s) ?? []))]));
     const ourDigests = (s: OracleStream): Map<string, unknown> => {
       const d = digests.get(s.id)!;
@@ -174,22 +210,33 @@ describe.skipIf(!hasCorpus || captures.length === 0)('readCapture and reassembly
     // disagree with each other (a segment that repeats some bytes and adds new ones is counted
     // whole; a hole filled after a later ACK is flagged as a retransmission).
     const lengths = (s: OracleStream): Map<string, unknown> => s.bytes;
-    const followLengths = (s: OracleStream): Map<string, unknown> => new Map([...(followed.get(s.id) ?? [])].map(([ep, v]) => [ep, v.bytes]));
-    const consistent = keys.filter((k) => JSON.stringify(view([k], o.byPair, lengths)) === JSON.stringify(view([k], o.byPair, followLengths)));
+    const followLengths = (s: OracleStream): Map<string, unknown> =>
+      new Map([...(followed.get(s.id) ?? [])].map(([ep, v]) => [ep, v.bytes]));
+    const consistent = keys.filter(
+      (k) => JSON.stringify(view([k], o.byPair, lengths)) === JSON.stringify(view([k], o.byPair, followLengths)),
+    );
     expect(keys.length - consistent.length).toBeLessThanOrEqual(Math.max(3, keys.length / 10));
     expect(view(consistent, ours, lengths)).toEqual(view(consistent, o.byPair, lengths));
   });
 });
 
-describe.skipIf(!hasCorpus || !existsSync(join(CORPUS_DIR, 'wireshark/test/captures/tls12-dsb.pcapng')))('pcapng Decryption Secrets Block', () => {
-  it('yields the key log lines of tls12-dsb-1.keys then tls12-dsb-2.keys', async () => {
-    const summary = await reassembleCapture(openCaptureFile(join(CORPUS_DIR, 'wireshark/test/captures/tls12-dsb.pcapng')), {
-      onData: () => {},
-      onGap: () => {},
-      onEnd: () => {},
+describe.skipIf(!hasCorpus || !existsSync(join(CORPUS_DIR, 'wireshark/test/captures/tls12-dsb.pcapng')))(
+  'pcapng Decryption Secrets Block',
+  () => {
+    it('yields the key log lines of tls12-dsb-1.keys then tls12-dsb-2.keys', async () => {
+      const summary = await reassembleCapture(
+        openCaptureFile(join(CORPUS_DIR, 'wireshark/test/captures/tls12-dsb.pcapng')),
+        {
+          onData: () => {},
+          onGap: () => {},
+          onEnd: () => {},
+        },
+      );
+      const keys = ['tls12-dsb-1.keys', 'tls12-dsb-2.keys'].map((k) =>
+        readFileSync(join(CORPUS_DIR, 'wireshark/test/keys', k), 'utf8'),
+      );
+      expect(summary.meta.keyLog).toBe(keys.join(''));
+      expect(summary.meta.secrets.map((s) => s.secretsType)).toEqual([0x544c534b, 0x544c534b]);
     });
-    const keys = ['tls12-dsb-1.keys', 'tls12-dsb-2.keys'].map((k) => readFileSync(join(CORPUS_DIR, 'wireshark/test/keys', k), 'utf8'));
-    expect(summary.meta.keyLog).toBe(keys.join(''));
-    expect(summary.meta.secrets.map((s) => s.secretsType)).toEqual([0x544c534b, 0x544c534b]);
-  });
-});
+  },
+);

@@ -12,7 +12,15 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture, endpointText } from '../../src/capture/sessions.js';
 import type { ConnectionFacts } from '../../src/capture/sessions.js';
 import { openCaptureFile } from '../../src/capture/source.js';
-import { prf, tls12Cipher, tls12FinishedVerifyData, tls12HandshakeHashes, tls12PrfHash, tls12VerifyData, pHash } from '../../src/capture/decrypt.js';
+import {
+  prf,
+  tls12Cipher,
+  tls12FinishedVerifyData,
+  tls12HandshakeHashes,
+  tls12PrfHash,
+  tls12VerifyData,
+  pHash,
+} from '../../src/capture/decrypt.js';
 import { Rng } from '../helpers/random.js';
 import { toHex } from '../../src/wire/hex.js';
 import { CORPUS_DIR, hasCorpus, NO_CORPUS } from '../helpers/corpus.js';
@@ -25,9 +33,22 @@ if (!hasTshark) console.warn(NO_TSHARK);
 describe('tls12Cipher', () => {
   it('gives the record parameters the RFCs fix', () => {
     // RFC 5288, Section 3: 4-byte salt from the key block, 8-byte explicit nonce, 16-byte tag.
-    expect(tls12Cipher(0xc02f)).toMatchObject({ kind: 'gcm', cipher: 'aes-128-gcm', keyLength: 16, fixedIvLength: 4, explicitNonceLength: 8, tagLength: 16, mac: null });
+    expect(tls12Cipher(0xc02f)).toMatchObject({
+      kind: 'gcm',
+      cipher: 'aes-128-gcm',
+      keyLength: 16,
+      fixedIvLength: 4,
+      explicitNonceLength: 8,
+      tagLength: 16,
+      mac: null,
+    });
     // RFC 7905, Section 2: 12-byte IV, no explicit nonce.
-    expect(tls12Cipher(0xcca8)).toMatchObject({ kind: 'chacha20', keyLength: 32, fixedIvLength: 12, explicitNonceLength: 0 });
+    expect(tls12Cipher(0xcca8)).toMatchObject({
+      kind: 'chacha20',
+      keyLength: 32,
+      fixedIvLength: 12,
+      explicitNonceLength: 0,
+    });
     // RFC 6655, Section 3: CCM_8 has an 8-byte tag.
     expect(tls12Cipher(0xc0a8)).toMatchObject({ kind: 'ccm', tagLength: 8 });
     // RFC 5246, Appendix A.5: TLS_RSA_WITH_AES_128_CBC_SHA is AES-128-CBC with HMAC-SHA1.
@@ -55,26 +76,39 @@ describe('prf', () => {
   });
 
   const hasOpenssl = spawnSync('which', ['openssl']).status === 0;
-  it.skipIf(!hasOpenssl)('agrees with openssl kdf TLS1-PRF for TLS 1.2 (SHA-256, SHA-384) and TLS 1.0 (MD5 and SHA-1), over one to several blocks', () => {
-    const rng = new Rng(5);
-    // Suites whose PRF hash is SHA-256 (0xc02f) and SHA-384 (0xc030), and TLS 1.0 (0x002f).
-    for (const [version, suite, digest] of [
-      [0x0303, 0xc02f, 'SHA256'],
-      [0x0303, 0xc030, 'SHA384'],
-      [0x0301, 0x002f, 'MD5-SHA1'],
-    ] as const) {
-      for (const length of [12, 40, 104]) {
-        const secret = rng.bytes(48);
-        const seed = rng.bytes(64);
-        const label = 'key expansion';
-        const r = spawnSync('openssl', ['kdf', '-keylen', String(length), '-kdfopt', `digest:${digest}`, '-kdfopt', `hexsecret:${toHex(secret)}`,
-          '-kdfopt', `hexseed:${Buffer.from(label, 'latin1').toString('hex')}${toHex(seed)}`, 'TLS1-PRF']);
-        expect(r.status, r.stderr.toString()).toBe(0);
-        const theirs = r.stdout.toString().trim().replace(/:/g, '').toLowerCase();
-        expect(toHex(prf(version, suite, secret, label, seed, length))).toBe(theirs);
+  it.skipIf(!hasOpenssl)(
+    'agrees with openssl kdf TLS1-PRF for TLS 1.2 (SHA-256, SHA-384) and TLS 1.0 (MD5 and SHA-1), over one to several blocks',
+    () => {
+      const rng = new Rng(5);
+      // Suites whose PRF hash is SHA-256 (0xc02f) and SHA-384 (0xc030), and TLS 1.0 (0x002f).
+      for (const [version, suite, digest] of [
+        [0x0303, 0xc02f, 'SHA256'],
+        [0x0303, 0xc030, 'SHA384'],
+        [0x0301, 0x002f, 'MD5-SHA1'],
+      ] as const) {
+        for (const length of [12, 40, 104]) {
+          const secret = rng.bytes(48);
+          const seed = rng.bytes(64);
+          const label = 'key expansion';
+          const r = spawnSync('openssl', [
+            'kdf',
+            '-keylen',
+            String(length),
+            '-kdfopt',
+            `digest:${digest}`,
+            '-kdfopt',
+            `hexsecret:${toHex(secret)}`,
+            '-kdfopt',
+            `hexseed:${Buffer.from(label, 'latin1').toString('hex')}${toHex(seed)}`,
+            'TLS1-PRF',
+          ]);
+          expect(r.status, r.stderr.toString()).toBe(0);
+          const theirs = r.stdout.toString().trim().replace(/:/g, '').toLowerCase();
+          expect(toHex(prf(version, suite, secret, label, seed, length))).toBe(theirs);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('tls12FinishedVerifyData', () => {
@@ -112,8 +146,27 @@ interface Finished {
  * Returns the verify_data of every Finished tshark decrypts, by frame. tshark 4.0 has no bytes field
  * for it in `-T fields`, so this reads the `_raw` bytes of its JSON output.
  */
-async function finishedByFrame(file: string, extra: readonly string[], keyFile: string | null): Promise<Map<number, string[]>> {
-  const text = await tshark(file, ['-n', ...extra, '-Y', 'tcp && tls.handshake.type == 20', '-T', 'json', '-x', '--no-duplicate-keys', '-J', 'frame tls'], keyFile ?? undefined);
+async function finishedByFrame(
+  file: string,
+  extra: readonly string[],
+  keyFile: string | null,
+): Promise<Map<number, string[]>> {
+  const text = await tshark(
+    file,
+    [
+      '-n',
+      ...extra,
+      '-Y',
+      'tcp && tls.handshake.type == 20',
+      '-T',
+      'json',
+      '-x',
+      '--no-duplicate-keys',
+      '-J',
+      'frame tls',
+    ],
+    keyFile ?? undefined,
+  );
   const out = new Map<number, string[]>();
   const frames = JSON.parse(text || '[]') as { _source: { layers: Record<string, unknown> } }[];
   for (const f of frames) {
@@ -138,12 +191,35 @@ async function finishedByFrame(file: string, extra: readonly string[], keyFile: 
 }
 
 /** tshark's view with the key log: the first Finished of each side, and the server's first certificates, per endpoint pair. */
-async function tsharkDecrypted(file: string, keyFile: string | null): Promise<Map<string, { client?: Finished; server?: Finished; certs?: string[] }[]>> {
-  const fields = ['frame.number', 'tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport', 'ip.dst', 'ipv6.dst', 'tcp.dstport', 'tls.handshake.type', 'tls.handshake.certificate'];
+async function tsharkDecrypted(
+  file: string,
+  keyFile: string | null,
+): Promise<Map<string, { client?: Finished; server?: Finished; certs?: string[] }[]>> {
+  const fields = [
+    'frame.number',
+    'tcp.stream',
+    'ip.src',
+    'ipv6.src',
+    'tcp.srcport',
+    'ip.dst',
+    'ipv6.dst',
+    'tcp.dstport',
+    'tls.handshake.type',
+    'tls.handshake.certificate',
+  ];
   const extra = keyFile ? ['-o', `tls.keylog_file:${keyFile}`] : [];
-  const rows = await tsharkRows(file, 'tcp && (tls.handshake.type == 1 || tls.handshake.type == 20 || tls.handshake.type == 11)', fields, extra, keyFile ?? undefined);
+  const rows = await tsharkRows(
+    file,
+    'tcp && (tls.handshake.type == 1 || tls.handshake.type == 20 || tls.handshake.type == 11)',
+    fields,
+    extra,
+    keyFile ?? undefined,
+  );
   const verifyData = await finishedByFrame(file, extra, keyFile);
-  const streams = new Map<string, { client: string; server: string; client_f?: Finished; server_f?: Finished; certs?: string[] }>();
+  const streams = new Map<
+    string,
+    { client: string; server: string; client_f?: Finished; server_f?: Finished; certs?: string[] }
+  >();
   for (const r of rows) {
     const get = (f: string): string[] => r[fields.indexOf(f)] ?? [];
     if (get('tcp.stream').length !== 1) continue;
@@ -159,12 +235,22 @@ async function tsharkDecrypted(file: string, keyFile: string | null): Promise<Ma
     const side = src === s.client ? 'client_f' : 'server_f';
     const vd = verifyData.get(Number(get('frame.number')[0])) ?? [];
     if (vd.length > 0 && !s[side]) s[side] = { verifyData: vd[0]! };
-    if (src === s.server && types.includes('11') && !s.certs) s.certs = get('tls.handshake.certificate').map((h) => createHash('sha1').update(Buffer.from(h, 'hex')).digest('hex'));
+    if (src === s.server && types.includes('11') && !s.certs)
+      s.certs = get('tls.handshake.certificate').map((h) =>
+        createHash('sha1').update(Buffer.from(h, 'hex')).digest('hex'),
+      );
   }
   const out = new Map<string, { client?: Finished; server?: Finished; certs?: string[] }[]>();
   for (const [, s] of [...streams].sort((a, b) => Number(a[0]) - Number(b[0]))) {
     const k = `${s.client} ${s.server}`;
-    out.set(k, [...(out.get(k) ?? []), { ...(s.client_f ? { client: s.client_f } : {}), ...(s.server_f ? { server: s.server_f } : {}), ...(s.certs ? { certs: s.certs } : {}) }]);
+    out.set(k, [
+      ...(out.get(k) ?? []),
+      {
+        ...(s.client_f ? { client: s.client_f } : {}),
+        ...(s.server_f ? { server: s.server_f } : {}),
+        ...(s.certs ? { certs: s.certs } : {}),
+      },
+    ]);
   }
   return out;
 }
@@ -201,7 +287,11 @@ async function compare(file: string, keyFile: string | null): Promise<{ compared
         expect(f!.verified, `${side} Finished of ${k} checked against the transcript`).toBe(true);
         compared++;
       }
-      if (t.certs && c!.certificatesDecrypted) expect(c!.certificates.map((d) => createHash('sha1').update(d).digest('hex')), `certificates of ${k}`).toEqual(t.certs);
+      if (t.certs && c!.certificatesDecrypted)
+        expect(
+          c!.certificates.map((d) => createHash('sha1').update(d).digest('hex')),
+          `certificates of ${k}`,
+        ).toEqual(t.certs);
     });
   }
   return { compared, unsupported };
@@ -231,7 +321,9 @@ describe.skipIf(!hasCorpus || !hasTshark)('decryption over the corpus, against t
     expect(connections![0]!.certificates).toHaveLength(1);
     // The resumed session with 0-RTT: EndOfEarlyData under the early traffic keys.
     expect(connections![1]!.decryption!.messages).toContain('end_of_early_data');
-    expect(connections!.every((c) => c.decryption!.clientFinished!.verified && c.decryption!.serverFinished!.verified)).toBe(true);
+    expect(
+      connections!.every((c) => c.decryption!.clientFinished!.verified && c.decryption!.serverFinished!.verified),
+    ).toBe(true);
   });
 });
 
@@ -266,7 +358,10 @@ describe('decryption of our own captures', () => {
   });
 
   it.skipIf(!hasTshark)('agrees with tshark on every Finished of the fixtures', async () => {
-    expect(await compare(pcap('tls12-keylog.pcapng'), pcap('tls12-keylog.keys'))).toEqual({ compared: 6, unsupported: 0 });
+    expect(await compare(pcap('tls12-keylog.pcapng'), pcap('tls12-keylog.keys'))).toEqual({
+      compared: 6,
+      unsupported: 0,
+    });
     expect(await compare(pcap('tls13-dsb.pcapng'), null)).toEqual({ compared: 2, unsupported: 0 });
   });
 });

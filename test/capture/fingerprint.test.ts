@@ -21,14 +21,21 @@ const raw = (type: number): Extension => ({ kind: 'raw', type, data: new Uint8Ar
 
 /** The ClientHello of JA4.md's "Example" section, built from the lists the spec gives. */
 function specHello(alpn: string | null = 'h2'): ClientHello {
-  const exts: Extension[] = [0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005, 0x0023, 0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015].map((t): Extension => {
+  const exts: Extension[] = [
+    0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005, 0x0023, 0x0012, 0x002b, 0xff01, 0x000b,
+    0x000a, 0x0015,
+  ].map((t): Extension => {
     switch (t) {
       case 0x0000:
         return { kind: 'server_name', type: 0x0000, names: [{ nameType: 0, name: 'example.com' }] };
       case 0x0010:
         return { kind: 'alpn', type: 0x0010, protocols: alpn === null ? [] : [alpn] };
       case 0x000d:
-        return { kind: 'signature_algorithms', type: 0x000d, schemes: [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601] };
+        return {
+          kind: 'signature_algorithms',
+          type: 0x000d,
+          schemes: [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601],
+        };
       case 0x002b:
         return { kind: 'supported_versions', type: 0x002b, versions: [0x0a0a, 0x0304, 0x0303], selected: null };
       default:
@@ -39,7 +46,10 @@ function specHello(alpn: string | null = 'h2'): ClientHello {
     legacyVersion: 0x0303,
     random: new Uint8Array(32),
     sessionId: new Uint8Array(0),
-    cipherSuites: [0x2a2a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035],
+    cipherSuites: [
+      0x2a2a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d,
+      0x002f, 0x0035,
+    ],
     compressionMethods: [0],
     extensions: [raw(0x3a3a), ...exts],
   };
@@ -71,7 +81,7 @@ describe('ja4', () => {
 
   it('writes 00 without ALPN, i without SNI, and zeros for an empty list', () => {
     const base = specHello(null);
-    const noSni: ClientHello = { ...base, extensions: [] , cipherSuites: [] };
+    const noSni: ClientHello = { ...base, extensions: [], cipherSuites: [] };
     expect(ja4(noSni).fingerprint).toBe('t12i000000_000000000000_000000000000');
     expect(ja4(base).fingerprint.slice(0, 10)).toBe('t13d151600');
   });
@@ -80,12 +90,21 @@ describe('ja4', () => {
 describe('ja3', () => {
   it('joins the decimal fields with GREASE left out (salesforce/ja3 README)', () => {
     const ch = specHello();
-    expect(ja3(ch).text).toBe('771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,27-0-51-16-17513-23-45-13-5-35-18-43-65281-11-10-21,,');
+    expect(ja3(ch).text).toBe(
+      '771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,27-0-51-16-17513-23-45-13-5-35-18-43-65281-11-10-21,,',
+    );
     expect(ja3(ch).hash).toBe(createHash('md5').update(ja3(ch).text).digest('hex'));
   });
 
   it('gives JA3S as version, suite and extensions', () => {
-    const j = ja3s({ legacyVersion: 0x0303, random: new Uint8Array(32), sessionId: new Uint8Array(0), cipherSuite: 0xc02f, compressionMethod: 0, extensions: [raw(0xff01), raw(0), raw(11), raw(16), raw(23)] });
+    const j = ja3s({
+      legacyVersion: 0x0303,
+      random: new Uint8Array(32),
+      sessionId: new Uint8Array(0),
+      cipherSuite: 0xc02f,
+      compressionMethod: 0,
+      extensions: [raw(0xff01), raw(0), raw(11), raw(16), raw(23)],
+    });
     // The string suricata-verify's tls-certs-alert test expects for such a ServerHello.
     expect(j.text).toBe('771,49199,65281-0-11-16-23');
     expect(j.hash).toBe('5d79edf64e03689ff559a54e9d9487bc');
@@ -104,7 +123,24 @@ interface Ja4Expected {
   readonly [k: string]: string | number;
 }
 
-const JA4_CAPTURES = ['badcurveball.pcap', 'browsers-x509.pcapng', 'chrome-cloudflare-quic-with-secrets.pcapng', 'http2-with-cookies.pcapng', 'https3-301-get.pcap', 'ipv6.pcapng', 'latest.pcapng', 'macos_tcp_flags.pcap', 'socks-https-example.pcap', 'ssh2.pcapng', 'tls-alpn-h2.pcap', 'tls-handshake.pcapng', 'tls-non-ascii-alpn.pcapng', 'tls-sni.pcapng', 'tls12.pcap', 'tls3.pcapng'];
+const JA4_CAPTURES = [
+  'badcurveball.pcap',
+  'browsers-x509.pcapng',
+  'chrome-cloudflare-quic-with-secrets.pcapng',
+  'http2-with-cookies.pcapng',
+  'https3-301-get.pcap',
+  'ipv6.pcapng',
+  'latest.pcapng',
+  'macos_tcp_flags.pcap',
+  'socks-https-example.pcap',
+  'ssh2.pcapng',
+  'tls-alpn-h2.pcap',
+  'tls-handshake.pcapng',
+  'tls-non-ascii-alpn.pcapng',
+  'tls-sni.pcapng',
+  'tls12.pcap',
+  'tls3.pcapng',
+];
 
 describe.skipIf(!hasCorpus)('ja4 over the FoxIO test captures', () => {
   it.each(JA4_CAPTURES)('matches ja4.py and the Rust ja4 on %s', async (name) => {
@@ -115,8 +151,12 @@ describe.skipIf(!hasCorpus)('ja4 over the FoxIO test captures', () => {
     for (const e of expected) {
       const first = e['JA4.1'];
       if (typeof first !== 'string' || !first.startsWith('t')) continue; // QUIC hellos are not ours
-      const c = byPair.get(`${endpointText({ addr: e.src, port: Number(e.srcport) })} ${endpointText({ addr: e.dst, port: Number(e.dstport) })}`);
-      const hellos = [c?.clientHello, c?.retryClientHello].filter((h) => h?.format === 'tls').map((h) => (h!.format === 'tls' ? ja4(h!.hello).fingerprint : ''));
+      const c = byPair.get(
+        `${endpointText({ addr: e.src, port: Number(e.srcport) })} ${endpointText({ addr: e.dst, port: Number(e.dstport) })}`,
+      );
+      const hellos = [c?.clientHello, c?.retryClientHello]
+        .filter((h) => h?.format === 'tls')
+        .map((h) => (h!.format === 'tls' ? ja4(h!.hello).fingerprint : ''));
       let want = [e['JA4.1'], e['JA4.2']].filter((x) => typeof x === 'string') as string[];
       if (name === 'tls-non-ascii-alpn.pcapng') {
         // The expected outputs predate JA4.md's rule for a non-alphanumeric ALPN (first and last hex
@@ -130,11 +170,18 @@ describe.skipIf(!hasCorpus)('ja4 over the FoxIO test captures', () => {
     expect(compared).toBeGreaterThan(0);
     // The Rust implementation's snapshot lists one ja4 per TCP stream (the first hello).
     const snap = readFileSync(join(CORPUS_DIR, `ja4/rust/ja4/src/snapshots/ja4__insta@${name}.snap`), 'utf8');
-    const rust = [...snap.matchAll(/transport: tcp\n\s+src: (\S+)\n\s+dst: (\S+)\n\s+src_port: (\d+)\n\s+dst_port: (\d+)\n(?:\s+tls_server_name: .*\n)?\s+ja4: (\S+)/g)];
+    const rust = [
+      ...snap.matchAll(
+        /transport: tcp\n\s+src: (\S+)\n\s+dst: (\S+)\n\s+src_port: (\d+)\n\s+dst_port: (\d+)\n(?:\s+tls_server_name: .*\n)?\s+ja4: (\S+)/g,
+      ),
+    ];
     for (const m of rust) {
-      const c = byPair.get(`${endpointText({ addr: m[1]!, port: Number(m[3]) })} ${endpointText({ addr: m[2]!, port: Number(m[4]) })}`);
+      const c = byPair.get(
+        `${endpointText({ addr: m[1]!, port: Number(m[3]) })} ${endpointText({ addr: m[2]!, port: Number(m[4]) })}`,
+      );
       const ours = c?.clientHello?.format === 'tls' ? ja4(c.clientHello.hello).fingerprint : null;
-      const want = name === 'tls-non-ascii-alpn.pcapng' && ours ? m[5]!.slice(0, 8) + ours.slice(8, 10) + m[5]!.slice(10) : m[5];
+      const want =
+        name === 'tls-non-ascii-alpn.pcapng' && ours ? m[5]!.slice(0, 8) + ours.slice(8, 10) + m[5]!.slice(10) : m[5];
       expect(ours, `rust ${m[1]}:${m[3]}`).toBe(want);
     }
   });
@@ -153,7 +200,9 @@ interface SuricataTest {
 }
 
 describe.skipIf(!hasCorpus)('fingerprints that suricata-verify asserts', () => {
-  const tests = hasCorpus ? readCorpusJson<{ tests: SuricataTest[] }>('derived/suricata-verify-tls-expectations.json').tests : [];
+  const tests = hasCorpus
+    ? readCorpusJson<{ tests: SuricataTest[] }>('derived/suricata-verify-tls-expectations.json').tests
+    : [];
   const cases = tests.flatMap((t) =>
     t.checks
       .map((c) => c.match ?? {})
@@ -181,7 +230,9 @@ describe.skipIf(!hasCorpus)('fingerprints that suricata-verify asserts', () => {
         ja3s: c.serverHello ? ja3s(c.serverHello.hello).text : null,
         ja3sHash: c.serverHello ? ja3s(c.serverHello.hello).hash : null,
         ja4: hellos.map((h) => ja4(h).fingerprint),
-        leaf: c.certificates[0] ? createHash('sha1').update(c.certificates[0]).digest('hex').match(/../g)!.join(':') : null,
+        leaf: c.certificates[0]
+          ? createHash('sha1').update(c.certificates[0]).digest('hex').match(/../g)!.join(':')
+          : null,
       };
     });
     const hit = facts.some(
@@ -190,7 +241,9 @@ describe.skipIf(!hasCorpus)('fingerprints that suricata-verify asserts', () => {
         (!('tls.ja3.hash' in m) || f.ja3Hash.includes(m['tls.ja3.hash'] as string)) &&
         (!('tls.ja3s.string' in m) || f.ja3s === m['tls.ja3s.string']) &&
         (!('tls.ja3s.hash' in m) || f.ja3sHash === m['tls.ja3s.hash']) &&
-        (!('tls.ja4' in m) || f.ja4.includes(m['tls.ja4'] as string) || f.ja4.some((j) => suricataJa4(j) === m['tls.ja4'])) &&
+        (!('tls.ja4' in m) ||
+          f.ja4.includes(m['tls.ja4'] as string) ||
+          f.ja4.some((j) => suricataJa4(j) === m['tls.ja4'])) &&
         (!('tls.fingerprint' in m) || f.leaf === m['tls.fingerprint']),
     );
     expect(hit, JSON.stringify(facts)).toBe(true);

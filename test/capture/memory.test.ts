@@ -33,7 +33,10 @@ interface Plan {
  * a flow, every 7th pair of segments is swapped, every 11th segment is sent twice, and every
  * 97th is lost. `plan` is filled as the capture is produced; `sample` runs between chunks.
  */
-async function* capture(plan: { -readonly [K in keyof Plan]: Plan[K] }, sample: () => void): AsyncGenerator<Uint8Array> {
+async function* capture(
+  plan: { -readonly [K in keyof Plan]: Plan[K] },
+  sample: () => void,
+): AsyncGenerator<Uint8Array> {
   let buf = new Uint8Array(CHUNK + 16 * 1024);
   let dv = new DataView(buf.buffer);
   let pos = 0;
@@ -55,7 +58,14 @@ async function* capture(plan: { -readonly [K in keyof Plan]: Plan[K] }, sample: 
   dv.setUint32(20, 1, true);
   pos = 24;
   let ts = 1_700_000_000_000_000;
-  const packet = (flow: number, client: boolean, seq: number, flags: number, payloadOffset: number, length: number): void => {
+  const packet = (
+    flow: number,
+    client: boolean,
+    seq: number,
+    flags: number,
+    payloadOffset: number,
+    length: number,
+  ): void => {
     const frame = 14 + 20 + 20 + length;
     dv.setUint32(pos, Math.floor(ts / 1e6), true);
     dv.setUint32(pos + 4, ts % 1e6, true);
@@ -155,7 +165,12 @@ describe('reassembleCapture memory', () => {
       {
         onData(flow, dir, bytes, offset) {
           if (dir !== 'client') return;
-          const id = Number(flow.client.addr.split('.').map(Number).reduce((a, b) => a * 256 + b) & 0xffffff);
+          const id = Number(
+            flow.client.addr
+              .split('.')
+              .map(Number)
+              .reduce((a, b) => a * 256 + b) & 0xffffff,
+          );
           for (let i = 0; i < bytes.length; i++) if (bytes[i] !== pattern(id, offset + i)) wrongBytes++;
           delivered += bytes.length;
         },

@@ -7,7 +7,14 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDecodeState, decodePacket, decodePacketInto, decodePacketWithReader, LinkType, newReusedSegment } from '../../src/capture/packet.js';
+import {
+  createDecodeState,
+  decodePacket,
+  decodePacketInto,
+  decodePacketWithReader,
+  LinkType,
+  newReusedSegment,
+} from '../../src/capture/packet.js';
 import type { DecodeState, TcpSegment } from '../../src/capture/packet.js';
 import { readCapture } from '../../src/capture/pcap.js';
 import { openCaptureFile } from '../../src/capture/source.js';
@@ -16,8 +23,22 @@ import { corpusCaptures } from './sessions-tshark.js';
 import { Rng } from '../helpers/random.js';
 import { ethernet, ipv4, loopback, sll, sll2, text, tcp } from './build.js';
 
-const withOptions = tcp({ sport: 443, dport: 50000, seq: 1, ack: 2, flags: 'SA', options: new Uint8Array([2, 4, 5, 0xb4, 1, 1, 4, 2]) });
-const withData = tcp({ sport: 50000, dport: 443, seq: 0xffffff00, ack: 9, flags: 'AP', payload: text('GET / HTTP/1.1\r\n\r\n') });
+const withOptions = tcp({
+  sport: 443,
+  dport: 50000,
+  seq: 1,
+  ack: 2,
+  flags: 'SA',
+  options: new Uint8Array([2, 4, 5, 0xb4, 1, 1, 4, 2]),
+});
+const withData = tcp({
+  sport: 50000,
+  dport: 443,
+  seq: 0xffffff00,
+  ack: 9,
+  flags: 'AP',
+  payload: text('GET / HTTP/1.1\r\n\r\n'),
+});
 const packets = [
   ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, withData),
   ipv4({ src: '10.0.0.2', dst: '10.0.0.1', dontFragment: true }, withOptions),
@@ -58,7 +79,14 @@ const intoStates = new WeakMap<DecodeState, DecodeState>();
  * Reader-based decoder), each with its own state, and expects the same segment (and, unless
  * `countersAtEnd`, the same counters right away).
  */
-function expectSame(linkType: number, data: Uint8Array, a: DecodeState, b: DecodeState, frame = 3, countersAtEnd = false): void {
+function expectSame(
+  linkType: number,
+  data: Uint8Array,
+  a: DecodeState,
+  b: DecodeState,
+  frame = 3,
+  countersAtEnd = false,
+): void {
   const info = { timestampUs: 1_700_000_000_000_000 + frame, frame };
   let c = intoStates.get(a);
   if (!c) {
@@ -101,7 +129,10 @@ describe('decodePacket on the common IPv4/TCP packet', () => {
       const { linkType, frame } = rng.pick(framings);
       const data = frame(rng.pick(packets)).slice();
       // Mutate within the headers (link, IPv4, TCP), where the two readers could disagree.
-      for (let k = rng.int(3); k >= 0; k--) data[rng.int(Math.min(data.length, 64))] = rng.bool() ? rng.u32() & 0xff : rng.pick([0, 0x45, 6, 0x50, 0xff, 0x20]);
+      for (let k = rng.int(3); k >= 0; k--)
+        data[rng.int(Math.min(data.length, 64))] = rng.bool()
+          ? rng.u32() & 0xff
+          : rng.pick([0, 0x45, 6, 0x50, 0xff, 0x20]);
       const cut = rng.bool() ? data.subarray(0, rng.int(data.length + 1)) : data;
       expectSame(linkType, cut, a, b, i + 1);
     }
@@ -115,7 +146,9 @@ describe('decodePacket on the common IPv4/TCP packet', () => {
     const first = ipv4({ src: '10.1.1.1', dst: '10.2.2.2', id: 5, moreFragments: true }, whole.subarray(0, 40));
     const last = ipv4({ src: '10.1.1.1', dst: '10.2.2.2', id: 5, fragmentOffset: 40 }, whole.subarray(40));
     const plain = ipv4({ src: '10.1.1.1', dst: '10.2.2.2' }, whole);
-    [first, plain, last, plain].forEach((p, i) => { expectSame(LinkType.RAW, p, a, b, i + 1); });
+    [first, plain, last, plain].forEach((p, i) => {
+      expectSame(LinkType.RAW, p, a, b, i + 1);
+    });
     expect(a.stats).toMatchObject({ tcp: 3, reassembled: 1 });
   });
 });

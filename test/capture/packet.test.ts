@@ -32,16 +32,44 @@ interface Expect {
   readonly dstPort: number;
   readonly payload: string;
 }
-const E4: Expect = { src: '198.51.100.7', dst: '203.0.113.9', srcPort: 51000, dstPort: 443, payload: toHex(text('hello over v4')) };
+const E4: Expect = {
+  src: '198.51.100.7',
+  dst: '203.0.113.9',
+  srcPort: 51000,
+  dstPort: 443,
+  payload: toHex(text('hello over v4')),
+};
 const E6: Expect = { src: '2001:db8::1', dst: '2001:db8:0:1::2', srcPort: 51001, dstPort: 8443, payload: '' };
 
 /** One frame per supported link type and framing variant, with what must come out of it. */
 const FRAMES: readonly { name: string; linkType: number; data: Uint8Array; want: Expect }[] = [
   { name: 'Ethernet, IPv4', linkType: LinkType.ETHERNET, data: ethernet(0x0800, v4pkt), want: E4 },
   { name: 'Ethernet, IPv6', linkType: LinkType.ETHERNET, data: ethernet(0x86dd, v6pkt), want: E6 },
-  { name: 'Ethernet, 802.1Q tag', linkType: LinkType.ETHERNET, data: ethernet(0x0800, v4pkt, [[0x8100, 42]]), want: E4 },
-  { name: 'Ethernet, 802.1ad + 802.1Q tags', linkType: LinkType.ETHERNET, data: ethernet(0x86dd, v6pkt, [[0x88a8, 100], [0x8100, 42]]), want: E6 },
-  { name: 'Ethernet, three stacked 802.1Q tags', linkType: LinkType.ETHERNET, data: ethernet(0x0800, v4pkt, [[0x8100, 1], [0x8100, 2], [0x8100, 3]]), want: E4 },
+  {
+    name: 'Ethernet, 802.1Q tag',
+    linkType: LinkType.ETHERNET,
+    data: ethernet(0x0800, v4pkt, [[0x8100, 42]]),
+    want: E4,
+  },
+  {
+    name: 'Ethernet, 802.1ad + 802.1Q tags',
+    linkType: LinkType.ETHERNET,
+    data: ethernet(0x86dd, v6pkt, [
+      [0x88a8, 100],
+      [0x8100, 42],
+    ]),
+    want: E6,
+  },
+  {
+    name: 'Ethernet, three stacked 802.1Q tags',
+    linkType: LinkType.ETHERNET,
+    data: ethernet(0x0800, v4pkt, [
+      [0x8100, 1],
+      [0x8100, 2],
+      [0x8100, 3],
+    ]),
+    want: E4,
+  },
   { name: 'Linux SLL, IPv4', linkType: LinkType.LINUX_SLL, data: sll(0x0800, v4pkt), want: E4 },
   { name: 'Linux SLL2, IPv6', linkType: LinkType.LINUX_SLL2, data: sll2(0x86dd, v6pkt), want: E6 },
   { name: 'NULL, AF_INET little-endian', linkType: LinkType.NULL, data: loopback(2, true, v4pkt), want: E4 },
@@ -72,18 +100,41 @@ describe('decodePacket', () => {
     const le = true;
     const types = [...new Set(FRAMES.map((f) => f.linkType))];
     const blocks = [shb(le), ...types.map((t) => idb(le, t))];
-    FRAMES.forEach((f, i) => { blocks.push(epb(le, types.indexOf(f.linkType), BigInt(i), f.data)); });
+    FRAMES.forEach((f, i) => {
+      blocks.push(epb(le, types.indexOf(f.linkType), BigInt(i), f.data));
+    });
     const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-link-'));
     try {
       const path = join(dir, 'links.pcapng');
       writeFileSync(path, concat(...blocks));
       const fields = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.payload'];
-      const out = spawnSync('tshark', ['-r', path, '-n', '-T', 'fields', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])]);
-      const rows = out.stdout.toString().trim().split('\n').map((l) => l.split('\t'));
-      const theirs = rows.map(([s4, s6, d4, d6, sp, dp, pl]) => ({ src: s4 || s6, dst: d4 || d6, srcPort: Number(sp), dstPort: Number(dp), payload: pl ?? '' }));
+      const out = spawnSync('tshark', [
+        '-r',
+        path,
+        '-n',
+        '-T',
+        'fields',
+        '-E',
+        'occurrence=f',
+        ...fields.flatMap((f) => ['-e', f]),
+      ]);
+      const rows = out.stdout
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t'));
+      const theirs = rows.map(([s4, s6, d4, d6, sp, dp, pl]) => ({
+        src: s4 || s6,
+        dst: d4 || d6,
+        srcPort: Number(sp),
+        dstPort: Number(dp),
+        payload: pl ?? '',
+      }));
       const ours: (Expect | null)[] = [];
       const state = createDecodeState();
-      await readCapture(concat(...blocks), (p) => ours.push(pick(decodePacket(p.linkType, p.data, { timestampUs: p.timestampUs, frame: p.index }, state))));
+      await readCapture(concat(...blocks), (p) =>
+        ours.push(pick(decodePacket(p.linkType, p.data, { timestampUs: p.timestampUs, frame: p.index }, state))),
+      );
       expect(ours).toEqual(theirs);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -91,13 +142,28 @@ describe('decodePacket', () => {
   });
 
   it('reads sequence, acknowledgment, flags and window', () => {
-    const s = decodePacket(LinkType.RAW, ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 1, dport: 2, seq: 0xdeadbeef, ack: 0x01020304, flags: 'SAFRP' })), info)!;
-    expect([s.seq, s.ack, s.window, s.ipVersion, s.frame, s.timestampUs]).toEqual([0xdeadbeef, 0x01020304, 65535, 4, 7, 1000]);
+    const s = decodePacket(
+      LinkType.RAW,
+      ipv4(
+        { src: '10.0.0.1', dst: '10.0.0.2' },
+        tcp({ sport: 1, dport: 2, seq: 0xdeadbeef, ack: 0x01020304, flags: 'SAFRP' }),
+      ),
+      info,
+    )!;
+    expect([s.seq, s.ack, s.window, s.ipVersion, s.frame, s.timestampUs]).toEqual([
+      0xdeadbeef, 0x01020304, 65535, 4, 7, 1000,
+    ]);
     expect(s.flags).toEqual({ syn: true, ack: true, fin: true, rst: true, psh: true });
   });
 
   it('skips TCP options and IPv4 options', () => {
-    const seg = tcp({ sport: 1, dport: 2, seq: 1, payload: text('after options'), options: Uint8Array.of(2, 4, 5, 0xb4, 1, 1, 4, 2) });
+    const seg = tcp({
+      sport: 1,
+      dport: 2,
+      seq: 1,
+      payload: text('after options'),
+      options: Uint8Array.of(2, 4, 5, 0xb4, 1, 1, 4, 2),
+    });
     const pkt = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', options: Uint8Array.of(1, 1, 1, 0) }, seg);
     expect(Buffer.from(decodePacket(LinkType.RAW, pkt, info)!.payload).toString()).toBe('after options');
   });
@@ -111,28 +177,48 @@ describe('decodePacket', () => {
   });
 
   it('trusts the captured length when the IPv4 total length is 0 (segmentation offload)', () => {
-    const pkt = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', totalLength: 0 }, tcp({ sport: 1, dport: 2, seq: 1, payload: new Uint8Array(3000).fill(1) }));
+    const pkt = ipv4(
+      { src: '10.0.0.1', dst: '10.0.0.2', totalLength: 0 },
+      tcp({ sport: 1, dport: 2, seq: 1, payload: new Uint8Array(3000).fill(1) }),
+    );
     expect(decodePacket(LinkType.RAW, pkt, info)!.payloadLength).toBe(3000);
   });
 
   it('reports the declared payload length of a packet cut by the snap length', () => {
-    const full = ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 1, dport: 2, seq: 1, payload: new Uint8Array(1000).fill(9) }));
+    const full = ipv4(
+      { src: '10.0.0.1', dst: '10.0.0.2' },
+      tcp({ sport: 1, dport: 2, seq: 1, payload: new Uint8Array(1000).fill(9) }),
+    );
     const s = decodePacket(LinkType.RAW, full.subarray(0, 60), info)!;
     expect([s.payload.length, s.payloadLength]).toEqual([20, 1000]);
   });
 
   it('keeps the header of a segment whose options the snap length cut', () => {
-    const full = ipv4({ src: '10.0.0.1', dst: '10.0.0.2' }, tcp({ sport: 1, dport: 2, seq: 9, options: new Uint8Array(12).fill(1), payload: new Uint8Array(100) }));
+    const full = ipv4(
+      { src: '10.0.0.1', dst: '10.0.0.2' },
+      tcp({ sport: 1, dport: 2, seq: 9, options: new Uint8Array(12).fill(1), payload: new Uint8Array(100) }),
+    );
     const s = decodePacket(LinkType.RAW, full.subarray(0, 44), info)!;
     expect([s.seq, s.payload.length, s.payloadLength]).toEqual([9, 0, 100]);
   });
 
   it('returns null for UDP, ARP and IPv6 without TCP, counting them as non-TCP', () => {
     const state = createDecodeState();
-    expect(decodePacket(LinkType.RAW, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 17 }, new Uint8Array(12)), info, state)).toBeNull();
+    expect(
+      decodePacket(
+        LinkType.RAW,
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 17 }, new Uint8Array(12)),
+        info,
+        state,
+      ),
+    ).toBeNull();
     expect(decodePacket(LinkType.ETHERNET, ethernet(0x0806, new Uint8Array(28)), info, state)).toBeNull();
-    expect(decodePacket(LinkType.RAW, ipv6({ src: '::1', dst: '::1', next: 58 }, new Uint8Array(8)), info, state)).toBeNull();
-    expect(decodePacket(LinkType.RAW, ipv6({ src: '::1', dst: '::1', next: 59 }, new Uint8Array(0)), info, state)).toBeNull();
+    expect(
+      decodePacket(LinkType.RAW, ipv6({ src: '::1', dst: '::1', next: 58 }, new Uint8Array(8)), info, state),
+    ).toBeNull();
+    expect(
+      decodePacket(LinkType.RAW, ipv6({ src: '::1', dst: '::1', next: 59 }, new Uint8Array(0)), info, state),
+    ).toBeNull();
     expect(state.stats.nonTcp).toBe(4);
     expect(state.stats.malformed).toBe(0);
   });
@@ -179,17 +265,25 @@ describe('decodePacket', () => {
 describe('decodePacket with IPv6 extension headers', () => {
   const cases: { name: string; ext: Ipv6Ext[] }[] = [
     { name: 'hop-by-hop options', ext: [{ kind: 'hop-by-hop' }] },
-    { name: 'hop-by-hop, routing and destination options', ext: [{ kind: 'hop-by-hop', body: 1 }, { kind: 'routing', body: 2 }, { kind: 'destination' }] },
+    {
+      name: 'hop-by-hop, routing and destination options',
+      ext: [{ kind: 'hop-by-hop', body: 1 }, { kind: 'routing', body: 2 }, { kind: 'destination' }],
+    },
     { name: 'an atomic fragment header', ext: [{ kind: 'fragment', offset: 0, more: false, id: 9 }] },
   ];
   it.each(cases)('skips $name to reach TCP', ({ ext }) => {
-    const pkt = ipv6({ src: 'fe80::1', dst: 'fe80::2', ext }, tcp({ sport: 7, dport: 8, seq: 3, payload: text('v6 payload') }));
+    const pkt = ipv6(
+      { src: 'fe80::1', dst: 'fe80::2', ext },
+      tcp({ sport: 7, dport: 8, seq: 3, payload: text('v6 payload') }),
+    );
     expect(Buffer.from(decodePacket(LinkType.RAW, pkt, info)!.payload).toString()).toBe('v6 payload');
   });
 
   it('reports an encrypted (ESP) payload', () => {
     const state = createDecodeState();
-    expect(decodePacket(LinkType.RAW, ipv6({ src: '::1', dst: '::2', next: 50 }, new Uint8Array(32)), info, state)).toBeNull();
+    expect(
+      decodePacket(LinkType.RAW, ipv6({ src: '::1', dst: '::2', next: 50 }, new Uint8Array(32)), info, state),
+    ).toBeNull();
     expect(state.stats.encrypted).toBe(1);
   });
 });
@@ -203,7 +297,12 @@ describe('IP fragment reassembly', () => {
     const out: Uint8Array[] = [];
     for (let off = 0; off < segment.length; off += size) {
       const part = segment.subarray(off, off + size);
-      out.push(ipv4({ src: '10.1.1.1', dst: '10.2.2.2', id, fragmentOffset: off, moreFragments: off + size < segment.length }, part));
+      out.push(
+        ipv4(
+          { src: '10.1.1.1', dst: '10.2.2.2', id, fragmentOffset: off, moreFragments: off + size < segment.length },
+          part,
+        ),
+      );
     }
     return out;
   }
@@ -212,7 +311,9 @@ describe('IP fragment reassembly', () => {
     const state = createDecodeState();
     const frags = fragments4(1480);
     const order = [2, 0, 1];
-    const results = order.map((k, i) => decodePacket(LinkType.RAW, frags[k]!, { timestampUs: i, frame: 10 + i }, state));
+    const results = order.map((k, i) =>
+      decodePacket(LinkType.RAW, frags[k]!, { timestampUs: i, frame: 10 + i }, state),
+    );
     expect(results.slice(0, 2)).toEqual([null, null]);
     const s = results[2]!;
     expect(toHex(s.payload)).toBe(toHex(payload));
@@ -252,8 +353,14 @@ describe('IP fragment reassembly', () => {
   it('reassembles IPv6 fragments', () => {
     const state = createDecodeState();
     const cut = 1232; // multiple of 8
-    const a = ipv6({ src: '2001:db8::a', dst: '2001:db8::b', ext: [{ kind: 'fragment', offset: 0, more: true, id: 77 }] }, segment.subarray(0, cut));
-    const b = ipv6({ src: '2001:db8::a', dst: '2001:db8::b', ext: [{ kind: 'fragment', offset: cut, more: false, id: 77 }] }, segment.subarray(cut));
+    const a = ipv6(
+      { src: '2001:db8::a', dst: '2001:db8::b', ext: [{ kind: 'fragment', offset: 0, more: true, id: 77 }] },
+      segment.subarray(0, cut),
+    );
+    const b = ipv6(
+      { src: '2001:db8::a', dst: '2001:db8::b', ext: [{ kind: 'fragment', offset: cut, more: false, id: 77 }] },
+      segment.subarray(cut),
+    );
     expect(decodePacket(LinkType.RAW, b, info, state)).toBeNull();
     const s = decodePacket(LinkType.RAW, a, info, state)!;
     expect([s.src, s.ipVersion, toHex(s.payload)]).toEqual(['2001:db8::a', 6, toHex(payload)]);
@@ -264,15 +371,31 @@ describe('IP fragment reassembly', () => {
     const dest = Uint8Array.of(6, 0, 0, 0, 0, 0, 0, 0); // Destination Options: next TCP, 8 bytes
     const fragmentable = concat(dest, segment);
     const cut = 1200;
-    const a = ipv6({ src: '2001:db8::a', dst: '2001:db8::b', next: 60, ext: [{ kind: 'fragment', offset: 0, more: true, id: 78 }] }, fragmentable.subarray(0, cut));
-    const b = ipv6({ src: '2001:db8::a', dst: '2001:db8::b', next: 60, ext: [{ kind: 'fragment', offset: cut, more: false, id: 78 }] }, fragmentable.subarray(cut));
+    const a = ipv6(
+      { src: '2001:db8::a', dst: '2001:db8::b', next: 60, ext: [{ kind: 'fragment', offset: 0, more: true, id: 78 }] },
+      fragmentable.subarray(0, cut),
+    );
+    const b = ipv6(
+      {
+        src: '2001:db8::a',
+        dst: '2001:db8::b',
+        next: 60,
+        ext: [{ kind: 'fragment', offset: cut, more: false, id: 78 }],
+      },
+      fragmentable.subarray(cut),
+    );
     expect(decodePacket(LinkType.RAW, a, info, state)).toBeNull();
     expect(toHex(decodePacket(LinkType.RAW, b, info, state)!.payload)).toBe(toHex(payload));
   });
 
   it('does not buffer fragments of non-TCP datagrams', () => {
     const state = createDecodeState();
-    decodePacket(LinkType.RAW, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 17, moreFragments: true }, new Uint8Array(800)), info, state);
+    decodePacket(
+      LinkType.RAW,
+      ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 17, moreFragments: true }, new Uint8Array(800)),
+      info,
+      state,
+    );
     expect(state.fragments.size).toBe(0);
   });
 
@@ -331,7 +454,17 @@ describe('ipv6Text', () => {
 describe('decodePacket on an IPv6 extension header longer than the packet', () => {
   it('returns null and counts it malformed', () => {
     const state = createDecodeState();
-    const bad = newBytes().u32(0x60000000).u16(8).u8(0).u8(64).bytes(v6('::1')).bytes(v6('::2')).u8(6).u8(10).bytes(new Uint8Array(6)).finish();
+    const bad = newBytes()
+      .u32(0x60000000)
+      .u16(8)
+      .u8(0)
+      .u8(64)
+      .bytes(v6('::1'))
+      .bytes(v6('::2'))
+      .u8(6)
+      .u8(10)
+      .bytes(new Uint8Array(6))
+      .finish();
     expect(decodePacket(LinkType.RAW, bad, info, state)).toBeNull();
     expect(state.stats.malformed).toBe(1);
   });

@@ -38,7 +38,11 @@ afterAll(async () => {
 const tlsprobe = runCli;
 
 function certificateStreams(file: string, extra: string[] = []): string[] {
-  const r = spawnSync('tshark', ['-r', file, ...extra, '-Y', 'tls.handshake.type == 11', '-T', 'fields', '-e', 'tcp.stream'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'tshark',
+    ['-r', file, ...extra, '-Y', 'tls.handshake.type == 11', '-T', 'fields', '-e', 'tcp.stream'],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout.split('\n').filter((l) => l !== '');
 }
@@ -48,16 +52,36 @@ describe('tlsprobe probe --pcap --keylog', () => {
     const pcap = join(dir, 'probe.pcapng');
     const keylog = join(dir, 'keys.log');
     const target = `127.0.0.1:${lab.endpoint('modern').port}`;
-    const r = await tlsprobe(['probe', target, '--sni', 'localhost', '--versions', 'TLS1.2,TLS1.3', '--json', '--pcap', pcap, '--keylog', keylog, '--roots', roots]);
+    const r = await tlsprobe([
+      'probe',
+      target,
+      '--sni',
+      'localhost',
+      '--versions',
+      'TLS1.2,TLS1.3',
+      '--json',
+      '--pcap',
+      pcap,
+      '--keylog',
+      keylog,
+      '--roots',
+      roots,
+    ]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).results[0].versions.map((v: { outcome: string }) => v.outcome)).toEqual(['negotiated', 'negotiated']);
+    expect(JSON.parse(r.stdout).results[0].versions.map((v: { outcome: string }) => v.outcome)).toEqual([
+      'negotiated',
+      'negotiated',
+    ]);
     expect(r.stderr).toMatch(/capture of 2 connections written to .*probe\.pcapng/);
     expect(r.stderr).toMatch(/2 TLS 1\.3 secrets written to .*keys\.log/);
     expect(readdirSync(dir).sort()).toEqual(['keys.log', 'probe.pcapng']);
 
     const log = parseKeyLog(readFileSync(keylog, 'utf8'));
     expect(log.errors).toEqual([]);
-    expect(log.entries.map((e) => e.label)).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET']);
+    expect(log.entries.map((e) => e.label)).toEqual([
+      'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+      'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+    ]);
     const meta = await readCapture(readFileSync(pcap), () => undefined);
     expect(parseKeyLog(meta.keyLog).entries.map((e) => e.line)).toEqual([1, 2]);
 
@@ -72,7 +96,20 @@ describe('tlsprobe probe --pcap --keylog', () => {
       rmSync(bare);
     }
 
-    const again = await tlsprobe(['probe', target, '--sni', 'localhost', '--versions', 'TLS1.3', '--pcap', pcap, '--keylog', keylog, '--roots', roots]);
+    const again = await tlsprobe([
+      'probe',
+      target,
+      '--sni',
+      'localhost',
+      '--versions',
+      'TLS1.3',
+      '--pcap',
+      pcap,
+      '--keylog',
+      keylog,
+      '--roots',
+      roots,
+    ]);
     expect(again.code).toBe(0);
     expect(parseKeyLog(readFileSync(keylog, 'utf8')).size).toBe(4);
     const replaced = await readCapture(readFileSync(pcap), () => undefined);
@@ -83,7 +120,14 @@ describe('tlsprobe probe --pcap --keylog', () => {
   it('exits 2 with one line, before any connection, when the file cannot be written', async () => {
     // Issue 14: the path is checked first (no scan that fails at its end), and the message names the
     // option and the missing directory, not an internal temporary file.
-    const r = await tlsprobe(['probe', `127.0.0.1:${lab.endpoint('modern').port}`, '--versions', 'TLS1.3', '--pcap', join(dir, 'no-such-dir', 'x.pcapng')]);
+    const r = await tlsprobe([
+      'probe',
+      `127.0.0.1:${lab.endpoint('modern').port}`,
+      '--versions',
+      'TLS1.3',
+      '--pcap',
+      join(dir, 'no-such-dir', 'x.pcapng'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^tlsprobe: --pcap .*x\.pcapng: the directory .*no-such-dir does not exist\n$/);

@@ -4,7 +4,16 @@
  * through the Decryption Secrets Block or a key log file) and by our own capture reader.
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,7 +62,10 @@ function tshark(args: string[]): string {
 /** Returns tshark's field values per packet (one array of fields per line). */
 function fields(file: string, filter: string, names: string[], extra: string[] = []): string[][] {
   const out = tshark(['-r', file, ...extra, '-Y', filter, '-T', 'fields', ...names.flatMap((n) => ['-e', n])]);
-  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  return out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
 }
 
 /** Returns the bytes of one direction of a TCP stream as tshark reassembles it (follow,tcp,raw). */
@@ -93,7 +105,10 @@ describe('encodeProbeCapture', () => {
   it('keeps one traced attempt per probed version, with the TLS 1.3 secrets', () => {
     expect(attempts).toHaveLength(2);
     expect(attempts[0]!.trace.secrets).toEqual([]);
-    expect(attempts[1]!.trace.secrets.map((s) => s.label)).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET']);
+    expect(attempts[1]!.trace.secrets.map((s) => s.label)).toEqual([
+      'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+      'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+    ]);
   });
 
   it('holds the key log in a Decryption Secrets Block that our reader finds', async () => {
@@ -123,7 +138,8 @@ describe('encodeProbeCapture', () => {
     expect(new Set(ports).size).toBe(2);
     attempts.forEach((a, i) => {
       const s = seen.get(i)!;
-      const want = (from: 'client' | 'server') => toHex(concatBytes(...a.trace.chunks.filter((c) => c.from === from).map((c) => c.bytes)));
+      const want = (from: 'client' | 'server') =>
+        toHex(concatBytes(...a.trace.chunks.filter((c) => c.from === from).map((c) => c.bytes)));
       expect(toHex(concatBytes(...s.client))).toBe(want('client'));
       expect(toHex(concatBytes(...s.server))).toBe(want('server'));
     });
@@ -144,13 +160,23 @@ describe('encodeProbeCapture', () => {
       const tls13 = String(attempts.findIndex((a) => a.trace.secrets.length > 0));
       const without = fields(bare, 'tls.handshake.type == 11', ['tcp.stream']).map((r) => r[0]);
       expect(without).not.toContain(tls13);
-      const withKeyLog = fields(bare, 'tls.handshake.type == 11', ['tcp.stream'], ['-o', `tls.keylog_file:${keyLogFile}`]).map((r) => r[0]);
+      const withKeyLog = fields(
+        bare,
+        'tls.handshake.type == 11',
+        ['tcp.stream'],
+        ['-o', `tls.keylog_file:${keyLogFile}`],
+      ).map((r) => r[0]);
       expect(withKeyLog).toContain(tls13);
     });
 
     it('writes valid IPv4 and TCP checksums and a TCP conversation tshark finds nothing wrong with', () => {
       const opts = ['-o', 'tcp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE'];
-      const all = fields(file, 'tcp', ['ip.checksum.status', 'tcp.checksum.status', 'tcp.analysis.flags', 'tcp.len'], opts);
+      const all = fields(
+        file,
+        'tcp',
+        ['ip.checksum.status', 'tcp.checksum.status', 'tcp.analysis.flags', 'tcp.len'],
+        opts,
+      );
       expect(all.length).toBeGreaterThan(10);
       for (const [ipSum, tcpSum, analysis, len] of all) {
         expect(ipSum).toBe('1'); // PROTO_CHECKSUM_E_GOOD
@@ -158,13 +184,17 @@ describe('encodeProbeCapture', () => {
         expect(analysis ?? '').toBe('');
         expect(Number(len)).toBeLessThanOrEqual(SEGMENT_PAYLOAD_BYTES);
       }
-      expect(all.some(([, , , len]) => Number(len) === SEGMENT_PAYLOAD_BYTES), 'the certificate flight was split').toBe(true);
+      expect(
+        all.some(([, , , len]) => Number(len) === SEGMENT_PAYLOAD_BYTES),
+        'the certificate flight was split',
+      ).toBe(true);
     });
 
     it('reassembles each stream to the bytes of its attempt', () => {
       attempts.forEach((a, i) => {
         const f = followStream(file, i);
-        const want = (from: 'client' | 'server') => toHex(concatBytes(...a.trace.chunks.filter((c) => c.from === from).map((c) => c.bytes)));
+        const want = (from: 'client' | 'server') =>
+          toHex(concatBytes(...a.trace.chunks.filter((c) => c.from === from).map((c) => c.bytes)));
         expect(f.client).toBe(want('client'));
         expect(f.server).toBe(want('server'));
       });
@@ -187,7 +217,8 @@ describe('encodeProbeCapture endings', () => {
     const file = join(dir, 'reset.pcapng');
     await writeFileAtomic(file, encodeProbeCapture(tracedAttempts(result)));
     const rows = fields(file, 'tcp', ['tcp.stream', 'tcp.flags', 'tcp.srcport']);
-    const last = (stream: string) => rows.filter((r) => r[0] === stream).filter((r) => (parseInt(r[1]!, 16) & 0x05) !== 0)[0];
+    const last = (stream: string) =>
+      rows.filter((r) => r[0] === stream).filter((r) => (parseInt(r[1]!, 16) & 0x05) !== 0)[0];
     // Stream 0 (TLS 1.0): the first FIN or RST is the server's RST.
     expect(parseInt(last('0')![1]!, 16) & 0x04).toBe(0x04);
     expect(Number(last('0')![2])).toBe(port);
@@ -196,31 +227,49 @@ describe('encodeProbeCapture endings', () => {
     expect(Number(last('1')![2])).not.toBe(port);
   });
 
-  it.skipIf(!HAS_TSHARK || !HAS_IPV6_LOOPBACK)(`frames IPv6 attempts with IPv6 headers and valid checksums, decrypted as well${HAS_IPV6_LOOPBACK ? '' : ` (${NO_IPV6_LOOPBACK})`}`, async () => {
-    const result = await probe('::1', lab6.endpoint('modern').port, ['TLS1.3']);
-    const attempts = tracedAttempts(result);
-    const file = join(dir, 'v6.pcapng');
-    await writeFileAtomic(file, encodeProbeCapture(attempts));
-    const rows = fields(file, 'tcp', ['ipv6.src', 'ipv6.dst', 'tcp.checksum.status'], ['-o', 'tcp.check_checksum:TRUE']);
-    expect(rows.length).toBeGreaterThan(5);
-    for (const [src, dst, sum] of rows) {
-      expect([src, dst]).toEqual(['::1', '::1']);
-      expect(sum).toBe('1');
-    }
-    expect(fields(file, 'tls.handshake.type == 11', ['tcp.stream'])).toHaveLength(1);
-  });
+  it.skipIf(!HAS_TSHARK || !HAS_IPV6_LOOPBACK)(
+    `frames IPv6 attempts with IPv6 headers and valid checksums, decrypted as well${HAS_IPV6_LOOPBACK ? '' : ` (${NO_IPV6_LOOPBACK})`}`,
+    async () => {
+      const result = await probe('::1', lab6.endpoint('modern').port, ['TLS1.3']);
+      const attempts = tracedAttempts(result);
+      const file = join(dir, 'v6.pcapng');
+      await writeFileAtomic(file, encodeProbeCapture(attempts));
+      const rows = fields(
+        file,
+        'tcp',
+        ['ipv6.src', 'ipv6.dst', 'tcp.checksum.status'],
+        ['-o', 'tcp.check_checksum:TRUE'],
+      );
+      expect(rows.length).toBeGreaterThan(5);
+      for (const [src, dst, sum] of rows) {
+        expect([src, dst]).toEqual(['::1', '::1']);
+        expect(sum).toBe('1');
+      }
+      expect(fields(file, 'tls.handshake.type == 11', ['tcp.stream'])).toHaveLength(1);
+    },
+  );
 
   it.skipIf(!HAS_TSHARK)('answers a refused connection with the RST that refused it', async () => {
     const attempt: TracedAttempt = {
       server: { address: '2001:db8::5', port: 443 },
-      trace: { startedAt: 1_700_000_000_000, chunks: [{ from: 'client', ms: 0, bytes: new Uint8Array([0x16, 3, 1, 0, 0]) }], clientRandom: new Uint8Array(32), secrets: [] },
+      trace: {
+        startedAt: 1_700_000_000_000,
+        chunks: [{ from: 'client', ms: 0, bytes: new Uint8Array([0x16, 3, 1, 0, 0]) }],
+        clientRandom: new Uint8Array(32),
+        secrets: [],
+      },
       end: 'connect-refused',
       connectMs: null,
       elapsedMs: 3,
     };
     const file = join(dir, 'refused.pcapng');
     await writeFileAtomic(file, encodeProbeCapture([attempt]));
-    const rows = fields(file, 'tcp', ['ipv6.src', 'ipv6.dst', 'tcp.flags', 'tcp.len', 'tcp.checksum.status'], ['-o', 'tcp.check_checksum:TRUE']);
+    const rows = fields(
+      file,
+      'tcp',
+      ['ipv6.src', 'ipv6.dst', 'tcp.flags', 'tcp.len', 'tcp.checksum.status'],
+      ['-o', 'tcp.check_checksum:TRUE'],
+    );
     expect(rows).toEqual([
       ['2001:db8::1', '2001:db8::5', '0x0002', '0', '1'],
       ['2001:db8::5', '2001:db8::1', '0x0014', '0', '1'],

@@ -63,7 +63,11 @@ const target = (port: number) => ({ host: 'localhost', address: '127.0.0.1', por
 // ---------------------------------------------------------------------------------------------
 
 /** A raw server that keeps what each connection sent until a whole ClientHello arrived, then closes. */
-async function recordingServer(): Promise<{ port: number; next: () => Promise<Uint8Array>; close: () => Promise<void> }> {
+async function recordingServer(): Promise<{
+  port: number;
+  next: () => Promise<Uint8Array>;
+  close: () => Promise<void>;
+}> {
   const waiting: ((b: Uint8Array) => void)[] = [];
   const done: Uint8Array[] = [];
   const server: Server = createServer((s: Socket) => {
@@ -98,7 +102,9 @@ interface Recording {
  * A proxy in front of `upstreamPort` that records both directions with times, and passes a reset
  * from the server on to the client, so the client sees what the server did.
  */
-async function recordingProxy(upstreamPort: number): Promise<{ port: number; recordings: Promise<Recording>[]; close: () => Promise<void> }> {
+async function recordingProxy(
+  upstreamPort: number,
+): Promise<{ port: number; recordings: Promise<Recording>[]; close: () => Promise<void> }> {
   const recordings: Promise<Recording>[] = [];
   const server = createServer((client: Socket) => {
     const t0 = performance.now();
@@ -153,7 +159,11 @@ async function recordingProxy(upstreamPort: number): Promise<{ port: number; rec
 async function sClient(port: number, args: string[]): Promise<string> {
   const keylog = join(dir, `keylog-${port}-${Math.random().toString(36).slice(2)}.txt`);
   await new Promise<void>((resolve) => {
-    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-keylogfile', keylog, ...args], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-keylogfile', keylog, ...args],
+      { stdio: ['pipe', 'ignore', 'ignore'] },
+    );
     child.stdin.end();
     const timer = setTimeout(() => child.kill(), 10_000);
     child.on('exit', () => {
@@ -173,7 +183,9 @@ function captureOf(rec: Recording, upstreamPort: number, keyLogText: string): Ui
   const clientBytes = concatBytes(...rec.chunks.filter((c) => c.from === 'client').map((c) => c.bytes));
   const hello = capturedHelloFromBytes(clientBytes);
   const log = parseKeyLog(keyLogText);
-  const secrets = log.entries.filter((e) => equalBytes(e.clientRandom, hello.hello.random)).map((e) => ({ label: e.label, secret: e.secret }));
+  const secrets = log.entries
+    .filter((e) => equalBytes(e.clientRandom, hello.hello.random))
+    .map((e) => ({ label: e.label, secret: e.secret }));
   const attempt: TracedAttempt = {
     server: { address: '127.0.0.1', port: upstreamPort },
     trace: { startedAt: rec.startedAt, chunks: rec.chunks, clientRandom: hello.hello.random, secrets },
@@ -256,7 +268,9 @@ describe('capturedHelloFromBytes', () => {
   it('rejects a truncated hello, a ServerHello and an SSL 2.0 hello', () => {
     const rec = loadHexFixture('hello/openssl-s_client-tls13.hex');
     expect(() => capturedHelloFromBytes(rec.subarray(0, 100))).toThrow(expect.objectContaining({ code: 'truncated' }));
-    expect(() => capturedHelloFromBytes(loadHexFixture('server/openssl-s_server-tls12.hex'))).toThrow(expect.objectContaining({ code: 'unexpected-message' }));
+    expect(() => capturedHelloFromBytes(loadHexFixture('server/openssl-s_server-tls12.hex'))).toThrow(
+      expect.objectContaining({ code: 'unexpected-message' }),
+    );
     // RFC 5246, Appendix E.2: 2-byte header with the high bit set, msg_type 1, version 3.1.
     const v2 = Uint8Array.from([0x80, 0x0b, 0x01, 0x03, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2f]);
     expect(() => capturedHelloFromBytes(v2)).toThrow(DecodeError);
@@ -283,7 +297,12 @@ describe('findCapturedHello', () => {
     expect(toHex(c.records!)).toBe(toHex(hello));
     // The fixture's ServerHello: TLS 1.2 (0x0303). Suite and certificate from the same fixture's bytes.
     const sh = parseClientHelloSuiteFromFlight(serverFlight);
-    expect(c.answer).toMatchObject({ outcome: 'negotiated', negotiatedVersion: 0x0303, cipherSuite: sh.suite, helloRetryRequest: false });
+    expect(c.answer).toMatchObject({
+      outcome: 'negotiated',
+      negotiatedVersion: 0x0303,
+      cipherSuite: sh.suite,
+      helloRetryRequest: false,
+    });
     expect(c.answer!.certificates!.map(sha1Hex)).toEqual([sha1Hex(sh.leaf)]);
   });
 
@@ -307,24 +326,52 @@ describe('findCapturedHello', () => {
   });
 
   it('reports a reset from the server as the captured answer', async () => {
-    const rec: Recording = { startedAt: 1_700_000_000_000, connectMs: 1, chunks: [{ from: 'client', ms: 2, bytes: hello }], end: 'reset', elapsedMs: 5 };
+    const rec: Recording = {
+      startedAt: 1_700_000_000_000,
+      connectMs: 1,
+      chunks: [{ from: 'client', ms: 2, bytes: hello }],
+      end: 'reset',
+      elapsedMs: 5,
+    };
     const found = await findCapturedHello(captureOf(rec, 443, ''));
-    expect(found.ok && found.hello.answer).toMatchObject({ outcome: 'reset', negotiatedVersion: null, certificates: null });
+    expect(found.ok && found.hello.answer).toMatchObject({
+      outcome: 'reset',
+      negotiatedVersion: null,
+      certificates: null,
+    });
   });
 
-  it.skipIf(!hasCorpusFile(RFC8446_PCAP))('finds the hello of the RFC 8446 capture with the bytes tshark sees', async () => {
-    const found = await findCapturedHello(corpusPath(RFC8446_PCAP));
-    expect(found.ok).toBe(true);
-    if (!found.ok) return;
-    expect(found.hello.connection).toBe(0);
-    expect(found.hello.answer?.negotiatedVersion).toBe(0x0304);
-    if (HAS_TSHARK) {
-      const r = spawnSync('tshark', ['-r', corpusPath(RFC8446_PCAP), '-Y', 'tls.handshake.type == 1', '-T', 'fields', '-e', 'tcp.stream', '-e', 'tcp.payload'], { encoding: 'utf8' });
-      const [stream, payload] = r.stdout.split('\n')[0]!.split('\t');
-      expect(Number(stream)).toBe(found.hello.connection);
-      expect(payload!.replace(/:/g, '')).toBe(toHex(found.hello.records!));
-    }
-  });
+  it.skipIf(!hasCorpusFile(RFC8446_PCAP))(
+    'finds the hello of the RFC 8446 capture with the bytes tshark sees',
+    async () => {
+      const found = await findCapturedHello(corpusPath(RFC8446_PCAP));
+      expect(found.ok).toBe(true);
+      if (!found.ok) return;
+      expect(found.hello.connection).toBe(0);
+      expect(found.hello.answer?.negotiatedVersion).toBe(0x0304);
+      if (HAS_TSHARK) {
+        const r = spawnSync(
+          'tshark',
+          [
+            '-r',
+            corpusPath(RFC8446_PCAP),
+            '-Y',
+            'tls.handshake.type == 1',
+            '-T',
+            'fields',
+            '-e',
+            'tcp.stream',
+            '-e',
+            'tcp.payload',
+          ],
+          { encoding: 'utf8' },
+        );
+        const [stream, payload] = r.stdout.split('\n')[0]!.split('\t');
+        expect(Number(stream)).toBe(found.hello.connection);
+        expect(payload!.replace(/:/g, '')).toBe(toHex(found.hello.records!));
+      }
+    },
+  );
 });
 
 /** Returns the cipher suite and first certificate of a TLS 1.2 server flight, read by hand (RFC 5246, Section 7.4). */
@@ -429,46 +476,74 @@ describe('replay', () => {
     const rec = await recordingServer();
     try {
       const hello = loadHexFixture('hello/gnutls-cli.hex');
-      const found = await findCapturedHello(makePcap([{ fromClient: true, payload: hello.subarray(0, 33) }, { fromClient: true, payload: hello.subarray(33) }]));
+      const found = await findCapturedHello(
+        makePcap([
+          { fromClient: true, payload: hello.subarray(0, 33) },
+          { fromClient: true, payload: hello.subarray(33) },
+        ]),
+      );
       if (!found.ok) throw new Error(found.message);
       const prepared = prepareReplay(found.hello);
-      const [result, received] = await Promise.all([replay(found.hello, prepared, target(rec.port), { readTimeoutMs: 2000 }), rec.next()]);
+      const [result, received] = await Promise.all([
+        replay(found.hello, prepared, target(rec.port), { readTimeoutMs: 2000 }),
+        rec.next(),
+      ]);
       expect(toHex(received)).toBe(toHex(hello));
       expect(toHex(result.sent)).toBe(toHex(hello));
       expect(result.live.outcome).toBe('closed');
       // The capture holds nothing from the server: no answer there, a FIN here.
-      expect(found.hello.answer).toMatchObject({ outcome: 'timeout', notes: ['no answer from the server in the capture'] });
+      expect(found.hello.answer).toMatchObject({
+        outcome: 'timeout',
+        notes: ['no answer from the server in the capture'],
+      });
       expect(result.differences).toEqual([{ field: 'outcome', captured: 'timeout', live: 'closed' }]);
     } finally {
       await rec.close();
     }
   });
 
-  it.skipIf(!hasCorpusFile(RFC8446_PCAP))('puts the RFC 8446 capture hello on the wire unchanged, and the lab answers it', async () => {
-    const found = await findCapturedHello(corpusPath(RFC8446_PCAP));
-    if (!found.ok) throw new Error(found.message);
-    const rec = await recordingServer();
-    try {
-      const [, received] = await Promise.all([replay(found.hello, prepareReplay(found.hello), target(rec.port), { readTimeoutMs: 2000 }), rec.next()]);
-      expect(toHex(received)).toBe(toHex(found.hello.records!));
-    } finally {
-      await rec.close();
-    }
-    const live = await replay(found.hello, prepareReplay(found.hello, { freshKeyShare: true }), target(lab.endpoint('modern').port));
-    expect(live.live.outcome).toBe('negotiated');
-    expect(live.liveAnswer.negotiatedVersion).toBe(0x0304);
-    expect(live.liveAnswer.certificates!.map(sha1Hex)).toEqual([lab.pki.leaf.der, lab.pki.intermediate.der, lab.pki.root.der].map(sha1Hex));
-  });
+  it.skipIf(!hasCorpusFile(RFC8446_PCAP))(
+    'puts the RFC 8446 capture hello on the wire unchanged, and the lab answers it',
+    async () => {
+      const found = await findCapturedHello(corpusPath(RFC8446_PCAP));
+      if (!found.ok) throw new Error(found.message);
+      const rec = await recordingServer();
+      try {
+        const [, received] = await Promise.all([
+          replay(found.hello, prepareReplay(found.hello), target(rec.port), { readTimeoutMs: 2000 }),
+          rec.next(),
+        ]);
+        expect(toHex(received)).toBe(toHex(found.hello.records!));
+      } finally {
+        await rec.close();
+      }
+      const live = await replay(
+        found.hello,
+        prepareReplay(found.hello, { freshKeyShare: true }),
+        target(lab.endpoint('modern').port),
+      );
+      expect(live.live.outcome).toBe('negotiated');
+      expect(live.liveAnswer.negotiatedVersion).toBe(0x0304);
+      expect(live.liveAnswer.certificates!.map(sha1Hex)).toEqual(
+        [lab.pki.leaf.der, lab.pki.intermediate.der, lab.pki.root.der].map(sha1Hex),
+      );
+    },
+  );
 
-  it.skipIf(!hasCorpusFile(FRAGMENTED_PCAP))('says why a hello whose record carries more handshake data cannot be byte-exact', async () => {
-    const found = await findCapturedHello(corpusPath(FRAGMENTED_PCAP), { connection: 0 });
-    if (!found.ok) throw new Error(found.message);
-    const extra = found.hello.records!.length - 5 - found.hello.message.length;
-    expect(extra).toBeGreaterThan(0);
-    const p = prepareReplay(found.hello);
-    expect(p.byteExact).toBe(false);
-    expect(p.notes).toContain(`the captured record also carries ${extra} bytes of other handshake data after the hello; the replay sends the hello alone`);
-  });
+  it.skipIf(!hasCorpusFile(FRAGMENTED_PCAP))(
+    'says why a hello whose record carries more handshake data cannot be byte-exact',
+    async () => {
+      const found = await findCapturedHello(corpusPath(FRAGMENTED_PCAP), { connection: 0 });
+      if (!found.ok) throw new Error(found.message);
+      const extra = found.hello.records!.length - 5 - found.hello.message.length;
+      expect(extra).toBeGreaterThan(0);
+      const p = prepareReplay(found.hello);
+      expect(p.byteExact).toBe(false);
+      expect(p.notes).toContain(
+        `the captured record also carries ${extra} bytes of other handshake data after the hello; the replay sends the hello alone`,
+      );
+    },
+  );
 
   describe.skipIf(!HAS_OPENSSL)('hellos captured from openssl s_client', () => {
     it('TLS 1.3: the lab answers the replay as it answered openssl (certificates through --fresh-key-share)', async () => {
@@ -476,9 +551,13 @@ describe('replay', () => {
       const answer = found.answer!;
       expect(answer.outcome).toBe('negotiated');
       expect(answer.negotiatedVersion).toBe(0x0304);
-      expect(answer.certificates, 'the capture embeds openssl\'s key log').not.toBeNull();
+      expect(answer.certificates, "the capture embeds openssl's key log").not.toBeNull();
 
-      const fresh = await replay(found, prepareReplay(found, { freshKeyShare: true }), target(lab.endpoint('modern').port));
+      const fresh = await replay(
+        found,
+        prepareReplay(found, { freshKeyShare: true }),
+        target(lab.endpoint('modern').port),
+      );
       expect(fresh.differences).toEqual([]);
       expect(fresh.liveAnswer.certificates!.map(sha1Hex)).toEqual(answer.certificates!.map(sha1Hex));
       expectSameAnswer(answer, fresh.liveAnswer);
@@ -517,8 +596,14 @@ describe('replay', () => {
       const r = await replay(found, prepareReplay(found), target(lab.endpoint('tls13-only').port));
       expect(r.live.outcome).toBe('alert');
       const fields = r.differences.map((d) => d.field);
-      expect(fields).toEqual(expect.arrayContaining(['outcome', 'negotiatedVersion', 'cipherSuite', 'serverHelloExtensions', 'alert']));
-      expect(r.differences.find((d) => d.field === 'outcome')).toEqual({ field: 'outcome', captured: 'negotiated', live: 'alert' });
+      expect(fields).toEqual(
+        expect.arrayContaining(['outcome', 'negotiatedVersion', 'cipherSuite', 'serverHelloExtensions', 'alert']),
+      );
+      expect(r.differences.find((d) => d.field === 'outcome')).toEqual({
+        field: 'outcome',
+        captured: 'negotiated',
+        live: 'alert',
+      });
     });
   });
 });
@@ -549,11 +634,21 @@ describe('compareAnswers', () => {
   });
 
   it('does not count what one side could not see', () => {
-    expect(compareAnswers(base, { ...base, certificates: null, group: null, encryptedExtensions: [0x0010] })).toEqual([]);
+    expect(compareAnswers(base, { ...base, certificates: null, group: null, encryptedExtensions: [0x0010] })).toEqual(
+      [],
+    );
   });
 
   it('names each differing field with both values', () => {
-    const live: ServerAnswer = { ...base, outcome: 'alert', negotiatedVersion: null, cipherSuite: null, serverHelloExtensions: null, alert: { level: 2, description: 70, name: 'protocol_version' }, certificates: [Uint8Array.from([9])] };
+    const live: ServerAnswer = {
+      ...base,
+      outcome: 'alert',
+      negotiatedVersion: null,
+      cipherSuite: null,
+      serverHelloExtensions: null,
+      alert: { level: 2, description: 70, name: 'protocol_version' },
+      certificates: [Uint8Array.from([9])],
+    };
     expect(compareAnswers(base, live)).toEqual([
       { field: 'outcome', captured: 'negotiated', live: 'alert' },
       { field: 'negotiatedVersion', captured: 0x0303, live: null },

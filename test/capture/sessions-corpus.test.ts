@@ -57,7 +57,11 @@ interface Frame {
 const ep = (addr: string, port: string): string => endpointText({ addr, port: Number(port) });
 
 async function oracleFrames(file: string): Promise<Frame[]> {
-  const rows = await tsharkRows(file, 'tcp && (tls.handshake.type == 1 || tls.handshake.type == 2 || tls.handshake.type == 11)', FIELDS);
+  const rows = await tsharkRows(
+    file,
+    'tcp && (tls.handshake.type == 1 || tls.handshake.type == 2 || tls.handshake.type == 11)',
+    FIELDS,
+  );
   const out: Frame[] = [];
   for (const row of rows) {
     const get = (f: Field): string[] => row[FIELDS.indexOf(f)] ?? [];
@@ -156,76 +160,95 @@ function compareServerHello(f: Frame, c: ConnectionFacts, which: 'serverHello' |
 
 const captures = corpusCaptures();
 
-describe.skipIf(!hasCorpus || !hasTshark || captures.length === 0)('analyzeCapture over the corpus, against tshark', () => {
-  it.each(captures)('reports %s like tshark', async (rel) => {
-    const file = join(CORPUS_DIR, rel);
-    const { connections } = await analyzeCapture(openCaptureFile(file));
-    const frames = await oracleFrames(file);
+describe.skipIf(!hasCorpus || !hasTshark || captures.length === 0)(
+  'analyzeCapture over the corpus, against tshark',
+  () => {
+    it.each(captures)('reports %s like tshark', async (rel) => {
+      const file = join(CORPUS_DIR, rel);
+      const { connections } = await analyzeCapture(openCaptureFile(file));
+      const frames = await oracleFrames(file);
 
-    // tshark's streams with a hello, keyed by their endpoints, in stream order.
-    const streams = new Map<string, Stream>();
-    for (const f of frames) {
-      const types = f.get('tls.handshake.type');
-      let s = streams.get(f.stream);
-      if (!s) {
-        const fromClient = types.includes('1') || !types.includes('2');
-        s = { client: fromClient ? f.src : f.dst, server: fromClient ? f.dst : f.src, hellos: [], serverHellos: [], certificates: null };
-        streams.set(f.stream, s);
+      // tshark's streams with a hello, keyed by their endpoints, in stream order.
+      const streams = new Map<string, Stream>();
+      for (const f of frames) {
+        const types = f.get('tls.handshake.type');
+        let s = streams.get(f.stream);
+        if (!s) {
+          const fromClient = types.includes('1') || !types.includes('2');
+          s = {
+            client: fromClient ? f.src : f.dst,
+            server: fromClient ? f.dst : f.src,
+            hellos: [],
+            serverHellos: [],
+            certificates: null,
+          };
+          streams.set(f.stream, s);
+        }
+        if (types.includes('1') && f.src === s.client) s.hellos.push(f);
+        if (types.includes('2') && f.src === s.server) s.serverHellos.push(f);
+        if (types.includes('11') && f.src === s.server && s.certificates === null)
+          s.certificates = f.get('tls.handshake.certificate').map((h) => sha1(Buffer.from(h, 'hex')));
       }
-      if (types.includes('1') && f.src === s.client) s.hellos.push(f);
-      if (types.includes('2') && f.src === s.server) s.serverHellos.push(f);
-      if (types.includes('11') && f.src === s.server && s.certificates === null) s.certificates = f.get('tls.handshake.certificate').map((h) => sha1(Buffer.from(h, 'hex')));
-    }
-    const theirs = new Map<string, Stream[]>();
-    for (const s of [...streams.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).map((e) => e[1])) {
-      if (s.hellos.length + s.serverHellos.length === 0) continue;
-      const k = `${s.client} ${s.server}`;
-      theirs.set(k, [...(theirs.get(k) ?? []), s]);
-    }
-    // Ours: connections with a TLS hello. tshark does not dissect an SSLv2-format hello as a TLS
-    // handshake, so a connection with only that is not in its list.
-    const ours = new Map<string, ConnectionFacts[]>();
-    for (const c of connections!) {
-      if (c.clientHello?.format !== 'tls' && c.serverHello === null) continue;
-      const k = `${endpointText(c.client)} ${endpointText(c.server)}`;
-      ours.set(k, [...(ours.get(k) ?? []), c]);
-    }
-    const count = (m: Map<string, unknown[]>): Record<string, number> => Object.fromEntries([...m].map(([k, v]) => [k, v.length]).sort());
-    expect(count(ours)).toEqual(count(theirs));
+      const theirs = new Map<string, Stream[]>();
+      for (const s of [...streams.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).map((e) => e[1])) {
+        if (s.hellos.length + s.serverHellos.length === 0) continue;
+        const k = `${s.client} ${s.server}`;
+        theirs.set(k, [...(theirs.get(k) ?? []), s]);
+      }
+      // Ours: connections with a TLS hello. tshark does not dissect an SSLv2-format hello as a TLS
+      // handshake, so a connection with only that is not in its list.
+      const ours = new Map<string, ConnectionFacts[]>();
+      for (const c of connections!) {
+        if (c.clientHello?.format !== 'tls' && c.serverHello === null) continue;
+        const k = `${endpointText(c.client)} ${endpointText(c.server)}`;
+        ours.set(k, [...(ours.get(k) ?? []), c]);
+      }
+      const count = (m: Map<string, unknown[]>): Record<string, number> =>
+        Object.fromEntries([...m].map(([k, v]) => [k, v.length]).sort());
+      expect(count(ours)).toEqual(count(theirs));
 
-    for (const [k, list] of theirs) {
-      list.forEach((s, i) => {
-        const c = ours.get(k)![i]!;
-        // ClientHellos: the first, and the second after a HelloRetryRequest, match tshark's in order.
-        const randoms = s.hellos.flatMap((f) => f.get('tls.handshake.random'));
-        if (randoms.length > 0) {
-          expect(c.clientHello?.format === 'tls' ? toHex(c.clientHello.hello.random) : null, `first ClientHello of ${k}`).toBe(randoms[0]);
-          const single = s.hellos.filter((f) => f.get('tls.handshake.type').filter((t) => t === '1').length === 1);
-          const first = single.find((f) => f.get('tls.handshake.random')[0] === randoms[0]);
-          if (first) compareClientHello(first, c, 'clientHello');
-          const retry = c.retryClientHello;
-          if (retry?.format === 'tls') {
-            const random = toHex(retry.hello.random);
-            const second = single.filter((f) => f.get('tls.handshake.random')[0] === random).find((f) => f !== first);
-            expect(randoms[1], `second ClientHello of ${k}`).toBe(random);
-            if (second) compareClientHello(second, c, 'retryClientHello');
+      for (const [k, list] of theirs) {
+        list.forEach((s, i) => {
+          const c = ours.get(k)![i]!;
+          // ClientHellos: the first, and the second after a HelloRetryRequest, match tshark's in order.
+          const randoms = s.hellos.flatMap((f) => f.get('tls.handshake.random'));
+          if (randoms.length > 0) {
+            expect(
+              c.clientHello?.format === 'tls' ? toHex(c.clientHello.hello.random) : null,
+              `first ClientHello of ${k}`,
+            ).toBe(randoms[0]);
+            const single = s.hellos.filter((f) => f.get('tls.handshake.type').filter((t) => t === '1').length === 1);
+            const first = single.find((f) => f.get('tls.handshake.random')[0] === randoms[0]);
+            if (first) compareClientHello(first, c, 'clientHello');
+            const retry = c.retryClientHello;
+            if (retry?.format === 'tls') {
+              const random = toHex(retry.hello.random);
+              const second = single.filter((f) => f.get('tls.handshake.random')[0] === random).find((f) => f !== first);
+              expect(randoms[1], `second ClientHello of ${k}`).toBe(random);
+              if (second) compareClientHello(second, c, 'retryClientHello');
+            }
           }
-        }
-        // ServerHellos (a HelloRetryRequest is one on the wire).
-        const sRandoms = s.serverHellos.flatMap((f) => f.get('tls.handshake.random'));
-        if (sRandoms.length > 0) {
-          const firstOurs = c.helloRetryRequest ?? c.serverHello;
-          expect(firstOurs ? toHex(firstOurs.hello.random) : null, `first ServerHello of ${k}`).toBe(sRandoms[0]);
-          for (const which of ['helloRetryRequest', 'serverHello'] as const) {
-            const fact = c[which];
-            if (!fact || (which === 'serverHello' && draftServerHello(c))) continue;
-            const f = s.serverHellos.find((x) => x.get('tls.handshake.random').length === 1 && x.get('tls.handshake.random')[0] === toHex(fact.hello.random));
-            if (f && f.get('tls.handshake.type').filter((t) => t === '2').length === 1) compareServerHello(f, c, which);
+          // ServerHellos (a HelloRetryRequest is one on the wire).
+          const sRandoms = s.serverHellos.flatMap((f) => f.get('tls.handshake.random'));
+          if (sRandoms.length > 0) {
+            const firstOurs = c.helloRetryRequest ?? c.serverHello;
+            expect(firstOurs ? toHex(firstOurs.hello.random) : null, `first ServerHello of ${k}`).toBe(sRandoms[0]);
+            for (const which of ['helloRetryRequest', 'serverHello'] as const) {
+              const fact = c[which];
+              if (!fact || (which === 'serverHello' && draftServerHello(c))) continue;
+              const f = s.serverHellos.find(
+                (x) =>
+                  x.get('tls.handshake.random').length === 1 &&
+                  x.get('tls.handshake.random')[0] === toHex(fact.hello.random),
+              );
+              if (f && f.get('tls.handshake.type').filter((t) => t === '2').length === 1)
+                compareServerHello(f, c, which);
+            }
           }
-        }
-        // The server's certificates (TLS 1.2 and below: in clear).
-        if (s.certificates !== null) expect(c.certificates.map(sha1), `certificates of ${k}`).toEqual(s.certificates);
-      });
-    }
-  });
-});
+          // The server's certificates (TLS 1.2 and below: in clear).
+          if (s.certificates !== null) expect(c.certificates.map(sha1), `certificates of ${k}`).toEqual(s.certificates);
+        });
+      }
+    });
+  },
+);

@@ -21,7 +21,12 @@ const CACHE_DIR = join(tmpdir(), 'tlsprobe-tshark-cache');
 
 /** Returns tshark's stdout for `tshark -r file …args` (cached; also keyed by any key file named in args). */
 export async function tshark(file: string, args: readonly string[], keyFile?: string): Promise<string> {
-  const h = createHash('sha256').update(tsharkVersion).update('\0').update(args.join('\0')).update('\0').update(readFileSync(file));
+  const h = createHash('sha256')
+    .update(tsharkVersion)
+    .update('\0')
+    .update(args.join('\0'))
+    .update('\0')
+    .update(readFileSync(file));
   if (keyFile) h.update('\0').update(readFileSync(keyFile));
   const cached = join(CACHE_DIR, `${h.digest('hex')}.txt`);
   if (existsSync(cached)) return readFileSync(cached, 'utf8');
@@ -44,8 +49,30 @@ export async function tshark(file: string, args: readonly string[], keyFile?: st
 export const AGG = ';';
 
 /** Returns rows of `tshark -T fields` for `fields` on the frames `filter` selects; each cell split on AGG. */
-export async function tsharkRows(file: string, filter: string, fields: readonly string[], extra: readonly string[] = [], keyFile?: string): Promise<string[][][]> {
-  const text = await tshark(file, ['-n', ...extra, '-Y', filter, '-T', 'fields', '-E', 'occurrence=a', '-E', `aggregator=${AGG}`, ...fields.flatMap((f) => ['-e', f])], keyFile);
+export async function tsharkRows(
+  file: string,
+  filter: string,
+  fields: readonly string[],
+  extra: readonly string[] = [],
+  keyFile?: string,
+): Promise<string[][][]> {
+  const text = await tshark(
+    file,
+    [
+      '-n',
+      ...extra,
+      '-Y',
+      filter,
+      '-T',
+      'fields',
+      '-E',
+      'occurrence=a',
+      '-E',
+      `aggregator=${AGG}`,
+      ...fields.flatMap((f) => ['-e', f]),
+    ],
+    keyFile,
+  );
   return text
     .split('\n')
     .filter((l) => l.length > 0)

@@ -33,7 +33,8 @@ function chainSha1(): string[] {
   );
 }
 
-const sha1 = async (der: Uint8Array): Promise<string> => (await import('node:crypto')).createHash('sha1').update(der).digest('hex');
+const sha1 = async (der: Uint8Array): Promise<string> =>
+  (await import('node:crypto')).createHash('sha1').update(der).digest('hex');
 
 describe('analyzeCapture', () => {
   it('classifies a reset right after the ClientHello as reset by the server', async () => {
@@ -41,7 +42,12 @@ describe('analyzeCapture', () => {
     expect(rest).toHaveLength(0);
     expect(c!.outcome).toBe('reset');
     expect(c!.serverHello).toBeNull();
-    expect(c!.end).toMatchObject({ kind: 'rst', by: 'server', afterMessage: 'client_hello', afterMessageFrom: 'client' });
+    expect(c!.end).toMatchObject({
+      kind: 'rst',
+      by: 'server',
+      afterMessage: 'client_hello',
+      afterMessageFrom: 'client',
+    });
     expect(c!.end.msAfterMessage).toBeGreaterThanOrEqual(0);
     expect(c!.end.msAfterMessage).toBeLessThan(1000);
     expect(c!.clientHello?.format === 'tls' && clientServerName(c!.clientHello.hello)).toBe('capture.test');
@@ -90,7 +96,13 @@ describe('analyzeCapture', () => {
     expect(c!.certificatesDecrypted).toBe(true);
     expect(await Promise.all(c!.certificates.map(sha1))).toEqual(chainSha1());
     expect(c!.decryption).toMatchObject({ keys: 'tls13', status: 'decrypted' });
-    expect(c!.decryption!.messages).toEqual(['encrypted_extensions', 'certificate', 'certificate_verify', 'finished', 'finished']);
+    expect(c!.decryption!.messages).toEqual([
+      'encrypted_extensions',
+      'certificate',
+      'certificate_verify',
+      'finished',
+      'finished',
+    ]);
     expect(c!.decryption!.clientFinished!.verified).toBe(true);
     expect(c!.decryption!.serverFinished!.verified).toBe(true);
     expect(c!.end).toMatchObject({ kind: 'fin', by: 'client' });
@@ -119,10 +131,13 @@ describe('analyzeCapture', () => {
     const body = [1, 0x03, 0x01, 0, 6, 0, 0, 0, 16, 0x00, 0x00, 0x2f, 0x01, 0x00, 0x80, ...challenge];
     const hello = Uint8Array.from([0x80 | (body.length >> 8), body.length & 0xff, ...body]);
     const alert = Uint8Array.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
-    const pcap = makePcap([
-      { fromClient: true, payload: hello },
-      { fromClient: false, payload: alert },
-    ], 8443);
+    const pcap = makePcap(
+      [
+        { fromClient: true, payload: hello },
+        { fromClient: false, payload: alert },
+      ],
+      8443,
+    );
     const { connections } = await analyzeCapture(new Uint8Array(pcap));
     expect(connections).toHaveLength(1);
     const c = connections![0]!;
@@ -145,14 +160,23 @@ describe('analyzeCapture', () => {
     const notOffered = [0x0005, 0x0004, 0x000a].find((s) => !offered.includes(s))!;
     flight[suiteAt] = notOffered >> 8;
     flight[suiteAt + 1] = notOffered & 0xff;
-    const { connections } = await analyzeCapture(new Uint8Array(makePcap([{ fromClient: true, payload: ch }, { fromClient: false, payload: flight }])));
+    const { connections } = await analyzeCapture(
+      new Uint8Array(
+        makePcap([
+          { fromClient: true, payload: ch },
+          { fromClient: false, payload: flight },
+        ]),
+      ),
+    );
     expect(connections![0]!.cipherSuite).toBe(notOffered);
     expect(connections![0]!.outcome).toBe('mismatch');
   });
 
   it('hands connections to onConnection as they end and keeps none itself', async () => {
     const seen: number[] = [];
-    const r = await analyzeCapture(openCaptureFile(fixture('tls12-keylog.pcapng')), { onConnection: (c) => seen.push(c.index) });
+    const r = await analyzeCapture(openCaptureFile(fixture('tls12-keylog.pcapng')), {
+      onConnection: (c) => seen.push(c.index),
+    });
     expect(r.connections).toBeUndefined();
     expect(seen.sort()).toEqual([0, 1, 2]);
     expect(r.stats.connections).toBe(3);
@@ -163,7 +187,8 @@ describe('analyzeCapture', () => {
   // blocks: none of the facts may alias the input or the scratch memory.
   it('keeps no view of the capture or of its scratch memory: the facts do not depend on the chunking and survive the input being overwritten', async () => {
     const keyLog = readFileSync(fixture('tls12-keylog.keys'), 'utf8');
-    const text = (cs: readonly ConnectionFacts[]): string => JSON.stringify(cs, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
+    const text = (cs: readonly ConnectionFacts[]): string =>
+      JSON.stringify(cs, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
     for (const name of ['tls13-dsb.pcapng', 'tls12-keylog.pcapng']) {
       const file = readFileSync(fixture(name));
       let whole: string | null = null;
@@ -187,10 +212,13 @@ describe('analyzeCapture', () => {
   });
 
   it('ignores flows that carry no TLS', async () => {
-    const pcap = makePcap([
-      { fromClient: true, payload: new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n') },
-      { fromClient: false, payload: new TextEncoder().encode('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n') },
-    ], 80);
+    const pcap = makePcap(
+      [
+        { fromClient: true, payload: new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n') },
+        { fromClient: false, payload: new TextEncoder().encode('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n') },
+      ],
+      80,
+    );
     const r = await analyzeCapture(new Uint8Array(pcap));
     expect(r.connections).toEqual([]);
     expect(r.stats.flows).toBe(1);
@@ -215,7 +243,8 @@ describe('listClientHellos', () => {
     // The same hello, sent as two records (RFC 5246, Section 6.2.1 allows any split).
     const one = loadHexFixture('hello/openssl-s_client-tls13.hex');
     const msg = one.subarray(5);
-    const rec = (part: Uint8Array) => Uint8Array.from([0x16, 0x03, 0x01, part.length >> 8, part.length & 0xff, ...part]);
+    const rec = (part: Uint8Array) =>
+      Uint8Array.from([0x16, 0x03, 0x01, part.length >> 8, part.length & 0xff, ...part]);
     const two = Uint8Array.from([...rec(msg.subarray(0, 40)), ...rec(msg.subarray(40))]);
     const [h] = await listClientHellos(new Uint8Array(makePcap([{ fromClient: true, payload: two }])));
     expect(toHex(h!.helloRecord)).toBe(toHex(two));
@@ -225,13 +254,25 @@ describe('listClientHellos', () => {
 
 describe.skipIf(!hasTshark)('fixture captures, against tshark', () => {
   if (!hasTshark) console.warn(NO_TSHARK);
-  it.each(['tls13-dsb.pcapng', 'tls12-keylog.pcapng', 'alert.pcapng', 'reset-after-hello.pcapng', 'segmented-hello.pcapng', 'http-answer.pcapng'])(
-    'finds the ClientHellos tshark finds in %s, with the same JA3',
-    async (name) => {
-      const rows = await tsharkRows(fixture(name), 'tls.handshake.type == 1', ['tcp.srcport', 'tls.handshake.random', 'tls.handshake.ja3_full']);
-      const { ja3 } = await import('../../src/capture/fingerprint.js');
-      const ours = (await analyze(name)).map((c) => (c.clientHello?.format === 'tls' ? [String(c.client.port), toHex(c.clientHello.hello.random), ja3(c.clientHello.hello).text] : null));
-      expect(ours).toEqual(rows.map((r) => r.map((cell) => cell[0])));
-    },
-  );
+  it.each([
+    'tls13-dsb.pcapng',
+    'tls12-keylog.pcapng',
+    'alert.pcapng',
+    'reset-after-hello.pcapng',
+    'segmented-hello.pcapng',
+    'http-answer.pcapng',
+  ])('finds the ClientHellos tshark finds in %s, with the same JA3', async (name) => {
+    const rows = await tsharkRows(fixture(name), 'tls.handshake.type == 1', [
+      'tcp.srcport',
+      'tls.handshake.random',
+      'tls.handshake.ja3_full',
+    ]);
+    const { ja3 } = await import('../../src/capture/fingerprint.js');
+    const ours = (await analyze(name)).map((c) =>
+      c.clientHello?.format === 'tls'
+        ? [String(c.client.port), toHex(c.clientHello.hello.random), ja3(c.clientHello.hello).text]
+        : null,
+    );
+    expect(ours).toEqual(rows.map((r) => r.map((cell) => cell[0])));
+  });
 });

@@ -20,7 +20,11 @@ const SERVER = { addr: '198.51.100.20', port: 443 };
 let frameNo = 0;
 
 /** A segment from one side; `seq` is the raw 32-bit sequence number. */
-function seg(from: 'c' | 's', seq: number, o: { flags?: string; payload?: Uint8Array; ack?: number; payloadLength?: number; ts?: number } = {}): TcpSegment {
+function seg(
+  from: 'c' | 's',
+  seq: number,
+  o: { flags?: string; payload?: Uint8Array; ack?: number; payloadLength?: number; ts?: number } = {},
+): TcpSegment {
   const [a, b] = from === 'c' ? [CLIENT, SERVER] : [SERVER, CLIENT];
   const f = o.flags ?? 'A';
   const payload = o.payload ?? new Uint8Array(0);
@@ -32,7 +36,13 @@ function seg(from: 'c' | 's', seq: number, o: { flags?: string; payload?: Uint8A
     dstPort: b.port,
     seq: seq >>> 0,
     ack: (o.ack ?? 0) >>> 0,
-    flags: { syn: f.includes('S'), ack: f.includes('A'), fin: f.includes('F'), rst: f.includes('R'), psh: f.includes('P') },
+    flags: {
+      syn: f.includes('S'),
+      ack: f.includes('A'),
+      fin: f.includes('F'),
+      rst: f.includes('R'),
+      psh: f.includes('P'),
+    },
     window: 65535,
     payload,
     payloadLength: o.payloadLength ?? payload.length,
@@ -53,7 +63,11 @@ interface Log {
   flows: Flow[];
 }
 
-function recorder(limits?: Partial<ReassemblerLimits>): { r: ReturnType<typeof createReassembler>; log: Log; bytes: (flow: number, dir: Direction) => Uint8Array } {
+function recorder(limits?: Partial<ReassemblerLimits>): {
+  r: ReturnType<typeof createReassembler>;
+  log: Log;
+  bytes: (flow: number, dir: Direction) => Uint8Array;
+} {
   const log: Log = { events: [], streams: new Map(), gaps: [], ends: [], closes: [], flows: [] };
   const stream = (f: Flow, dir: Direction) => {
     const k = `${f.id}/${dir}`;
@@ -119,7 +133,11 @@ function split(stream: Uint8Array, base: number, sizes: readonly number[], from:
 
 /** A three-way handshake with ISNs `ci` and `si`. */
 function handshake(ci: number, si: number): TcpSegment[] {
-  return [seg('c', ci, { flags: 'S' }), seg('s', si, { flags: 'SA', ack: ci + 1 }), seg('c', ci + 1, { flags: 'A', ack: si + 1 })];
+  return [
+    seg('c', ci, { flags: 'S' }),
+    seg('s', si, { flags: 'SA', ack: ci + 1 }),
+    seg('c', ci + 1, { flags: 'A', ack: si + 1 }),
+  ];
 }
 
 describe('createReassembler', () => {
@@ -127,7 +145,8 @@ describe('createReassembler', () => {
     const { r, log, bytes } = recorder();
     const c = data(300, 1);
     const s = data(500, 2);
-    for (const x of [...handshake(1000, 9000), ...split(c, 1001, [100, 200]), ...split(s, 9001, [250, 250], 's')]) r.push(x);
+    for (const x of [...handshake(1000, 9000), ...split(c, 1001, [100, 200]), ...split(s, 9001, [250, 250], 's')])
+      r.push(x);
     r.finish();
     expect(hex(bytes(0, 'client'))).toBe(hex(c));
     expect(hex(bytes(0, 'server'))).toBe(hex(s));
@@ -138,7 +157,10 @@ describe('createReassembler', () => {
       'data 0 server 250+250',
     ]);
     expect(log.flows[0]).toMatchObject({ id: 0, client: CLIENT, server: SERVER, roles: 'syn' });
-    expect(log.flows[0]!.flags.map((e) => [e.kind, e.from])).toEqual([['syn', 'client'], ['syn-ack', 'server']]);
+    expect(log.flows[0]!.flags.map((e) => [e.kind, e.from])).toEqual([
+      ['syn', 'client'],
+      ['syn-ack', 'server'],
+    ]);
     expect(log.closes).toEqual([{ flow: 0, reason: 'finish' }]);
     expect(r.stats).toMatchObject({ deliveredBytes: 800, gaps: 0, bufferedBytes: 0, retransmittedBytes: 0 });
   });
@@ -147,7 +169,11 @@ describe('createReassembler', () => {
     const { r, log, bytes } = recorder();
     const c = data(1000);
     const parts = split(c, 1001, [100, 100, 100, 100, 100, 100, 100, 100, 100, 100]);
-    for (const x of [...handshake(1000, 5), ...[parts[3], parts[1], parts[0], parts[2], parts[9], parts[5], parts[4], parts[8], parts[6], parts[7]]]) r.push(x!);
+    for (const x of [
+      ...handshake(1000, 5),
+      ...[parts[3], parts[1], parts[0], parts[2], parts[9], parts[5], parts[4], parts[8], parts[6], parts[7]],
+    ])
+      r.push(x!);
     expect(hex(bytes(0, 'client'))).toBe(hex(c));
     expect(log.gaps).toEqual([]);
     expect(r.stats.bufferedBytes).toBe(0);
@@ -158,7 +184,8 @@ describe('createReassembler', () => {
     const { r, bytes, log } = recorder();
     const c = data(400);
     const parts = split(c, 1001, [100, 100, 100, 100]);
-    for (const x of [...handshake(1000, 5), parts[0], parts[1], parts[0], parts[2], parts[1], parts[3], parts[3]]) r.push(x!);
+    for (const x of [...handshake(1000, 5), parts[0], parts[1], parts[0], parts[2], parts[1], parts[3], parts[3]])
+      r.push(x!);
     expect(hex(bytes(0, 'client'))).toBe(hex(c));
     expect(log.flows[0]!.stats.client.retransmittedBytes).toBe(300);
   });
@@ -189,7 +216,12 @@ describe('createReassembler', () => {
     r.finish();
     expect(log.gaps).toEqual([{ flow: 0, dir: 'client', offset: 200, length: 100 }]);
     expect(hex(bytes(0, 'client'))).toBe(hex(Buffer.concat([c.subarray(0, 200), c.subarray(300)])));
-    expect(log.events.slice(-4)).toEqual(['gap 0 client 200+100', 'data 0 client 300+100', 'data 0 client 400+100', 'close 0 finish']);
+    expect(log.events.slice(-4)).toEqual([
+      'gap 0 client 200+100',
+      'data 0 client 300+100',
+      'data 0 client 400+100',
+      'close 0 finish',
+    ]);
   });
 
   it('declares a gap as soon as the per-direction buffer cap is exceeded', () => {
@@ -221,7 +253,10 @@ describe('createReassembler', () => {
     const a = data(2000);
     // Two flows (different client ports), each with a hole at the start.
     for (const port of [50001, 50002]) {
-      const mk = (seq: number, o: { payload?: Uint8Array; flags?: string }): TcpSegment => ({ ...seg('c', seq, o), srcPort: port });
+      const mk = (seq: number, o: { payload?: Uint8Array; flags?: string }): TcpSegment => ({
+        ...seg('c', seq, o),
+        srcPort: port,
+      });
       r.push(mk(999, { flags: 'S' }));
       r.push(mk(1000 + 100, { payload: a.subarray(0, port === 50001 ? 700 : 400) }));
     }
@@ -343,7 +378,11 @@ describe('createReassembler', () => {
     for (const x of handshake(1000, 5)) r.push(x);
     r.push(seg('c', 1101, { payload: c.subarray(100, 150), payloadLength: 200 }));
     r.push(seg('c', 1001, { payload: c.subarray(0, 100) }));
-    expect(log.events.filter((e) => !e.startsWith('start'))).toEqual(['data 0 client 0+100', 'data 0 client 100+50', 'gap 0 client 150+150']);
+    expect(log.events.filter((e) => !e.startsWith('start'))).toEqual([
+      'data 0 client 0+100',
+      'data 0 client 100+50',
+      'gap 0 client 150+150',
+    ]);
   });
 
   it('takes the SYN+ACK sender as server when the SYN is missing', () => {
@@ -389,7 +428,8 @@ describe('createReassembler', () => {
 
   it('replaces an open flow that carried data when a SYN with a new ISN arrives', () => {
     const { r, log } = recorder();
-    for (const x of [...handshake(1000, 5), seg('c', 1001, { payload: data(10) }), seg('c', 90_000, { flags: 'S' })]) r.push(x);
+    for (const x of [...handshake(1000, 5), seg('c', 1001, { payload: data(10) }), seg('c', 90_000, { flags: 'S' })])
+      r.push(x);
     expect(log.closes).toEqual([{ flow: 0, reason: 'replaced' }]);
     expect(log.flows.map((f) => f.id)).toEqual([0, 1]);
   });
@@ -433,7 +473,10 @@ describe('createReassembler', () => {
   it('keeps data and gaps an exact tiling of the stream under random loss, reordering and duplication', () => {
     for (let trial = 0; trial < 200; trial++) {
       const rng = new Rng(1000 + trial);
-      const { r, bytes, log } = recorder({ maxBufferedBytesPerDirection: 1 + rng.int(3000), maxBufferedSegmentsPerDirection: 1 + rng.int(20) });
+      const { r, bytes, log } = recorder({
+        maxBufferedBytesPerDirection: 1 + rng.int(3000),
+        maxBufferedSegmentsPerDirection: 1 + rng.int(20),
+      });
       const stream = rng.bytes(200 + rng.int(4000));
       const isn = rng.u32();
       // Random segmentation, then overlapping re-segmentations (retransmissions with the same bytes).
@@ -485,7 +528,11 @@ describe('createReassembler', () => {
     for (let i = 0; i < 20_000; i++) {
       const flags = ['S', 'SA', 'A', 'AP', 'FA', 'R', 'RA', 'SF'][rng.int(8)]!;
       const base = { ...seg(rng.bool() ? 'c' : 's', rng.u32(), { flags, payload: rng.bytes(rng.int(50)) }) };
-      const s = { ...base, srcPort: base.srcPort === 443 ? 443 : 50000 + rng.int(4), payloadLength: base.payload.length + (rng.int(10) === 0 ? rng.int(100) : 0) };
+      const s = {
+        ...base,
+        srcPort: base.srcPort === 443 ? 443 : 50000 + rng.int(4),
+        payloadLength: base.payload.length + (rng.int(10) === 0 ? rng.int(100) : 0),
+      };
       expect(() => r.push(s)).not.toThrow();
     }
     expect(() => r.finish()).not.toThrow();
@@ -538,11 +585,13 @@ describe('reassembleCapture', () => {
     const summary = await reassembleCapture(
       source,
       {
-        onFlowStart: (f) => out.push(`start ${f.id} ${f.client.addr}:${f.client.port} ${f.server.addr}:${f.server.port} ${f.roles}`),
+        onFlowStart: (f) =>
+          out.push(`start ${f.id} ${f.client.addr}:${f.client.port} ${f.server.addr}:${f.server.port} ${f.roles}`),
         onData: (f, d, b, offset, o) => out.push(`data ${f.id} ${d} ${offset} ${o.frame} ${o.timestampUs} ${toHex(b)}`),
         onGap: (f, d, offset, length) => out.push(`gap ${f.id} ${d} ${offset} ${length}`),
         onEnd: (f, d, how, ts, frame) => out.push(`end ${f.id} ${d} ${how} ${ts} ${frame}`),
-        onFlowClose: (f, reason) => out.push(`close ${f.id} ${reason} ${JSON.stringify(f.stats)} ${JSON.stringify(f.flags)}`),
+        onFlowClose: (f, reason) =>
+          out.push(`close ${f.id} ${reason} ${JSON.stringify(f.stats)} ${JSON.stringify(f.flags)}`),
       },
       observe ? { onPacket: () => seen++ } : {},
     );
@@ -553,12 +602,32 @@ describe('reassembleCapture', () => {
 
   it('reports the same events whether or not a packet observer is given', async () => {
     const v4 = (from: 'c' | 's', seq: number, flags: string, payload = ''): Uint8Array => {
-      const [a, b, sp, dp] = from === 'c' ? ['192.0.2.1', '192.0.2.2', 50000, 443] : ['192.0.2.2', '192.0.2.1', 443, 50000];
-      return ethernet(0x0800, ipv4({ src: a, dst: b }, tcpBytes({ sport: sp, dport: dp, seq, flags, payload: text(payload) })));
+      const [a, b, sp, dp] =
+        from === 'c' ? ['192.0.2.1', '192.0.2.2', 50000, 443] : ['192.0.2.2', '192.0.2.1', 443, 50000];
+      return ethernet(
+        0x0800,
+        ipv4({ src: a, dst: b }, tcpBytes({ sport: sp, dport: dp, seq, flags, payload: text(payload) })),
+      );
     };
-    const v6 = ethernet(0x86dd, ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }, tcpBytes({ sport: 40000, dport: 443, seq: 5, flags: 'S' })));
-    const frames = [v4('c', 100, 'S'), v4('s', 900, 'SA'), v4('c', 101, 'AP', 'hello '), v6, v4('c', 113, 'AP', 'later'), v4('c', 107, 'AP', 'world!'), v4('s', 901, 'AF', 'bye'), v4('c', 118, 'AF')];
-    const file = concat(shb(true), idb(true, 1), ...frames.map((f, i) => epb(true, 0, BigInt(1_700_000_000_000_000 + i), f)));
+    const v6 = ethernet(
+      0x86dd,
+      ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }, tcpBytes({ sport: 40000, dport: 443, seq: 5, flags: 'S' })),
+    );
+    const frames = [
+      v4('c', 100, 'S'),
+      v4('s', 900, 'SA'),
+      v4('c', 101, 'AP', 'hello '),
+      v6,
+      v4('c', 113, 'AP', 'later'),
+      v4('c', 107, 'AP', 'world!'),
+      v4('s', 901, 'AF', 'bye'),
+      v4('c', 118, 'AF'),
+    ];
+    const file = concat(
+      shb(true),
+      idb(true, 1),
+      ...frames.map((f, i) => epb(true, 0, BigInt(1_700_000_000_000_000 + i), f)),
+    );
     const plain = await events(file, false);
     expect(plain.some((e) => e.startsWith('data 0 client 12 '))).toBe(true); // the out-of-order segment, delivered
     expect(await events(file, true)).toEqual(plain);
@@ -570,7 +639,8 @@ describe('reassembleCapture', () => {
     it('reports the same events whether or not a packet observer is given', async () => {
       let compared = 0;
       for (const f of files) {
-        const run = (observe: boolean): Promise<string[]> => events(openCaptureFile(f), observe).catch((e: unknown) => [`throws ${String(e)}`]);
+        const run = (observe: boolean): Promise<string[]> =>
+          events(openCaptureFile(f), observe).catch((e: unknown) => [`throws ${String(e)}`]);
         const [a, b] = [await run(false), await run(true)];
         if (a.join('\n') !== b.join('\n')) expect(b, f).toEqual(a);
         compared++;

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, yargsTopLevelHelp } from '../../src/cli/run.js';
-import { ABOUT, MIN_FAST_HELP_WIDTH, USAGE, examplesEpilog, packageVersion, renderTopLevelHelp, wrapWords } from '../../src/cli/top-help.js';
+import {
+  ABOUT,
+  MIN_FAST_HELP_WIDTH,
+  USAGE,
+  examplesEpilog,
+  packageVersion,
+  renderTopLevelHelp,
+  wrapWords,
+} from '../../src/cli/top-help.js';
 import { readFileSync } from 'node:fs';
 import type { CliContext } from '../../src/cli/context.js';
 import { HAS_CLI, runCli, tlsprobe } from '../helpers/cli.js';
@@ -8,12 +16,15 @@ import { HAS_CLI, runCli, tlsprobe } from '../helpers/cli.js';
 const ctx: CliContext = { out: () => undefined, err: () => undefined, setExitCode: () => undefined, isTty: false };
 
 describe('the lazy command table', () => {
-  it.each(COMMANDS.map((c) => [c.command, c] as const))('declares %s exactly as its module does', async (_name, entry) => {
-    const module = await entry.load(ctx, async () => undefined);
-    expect(entry.command).toBe(module.command);
-    expect(entry.aliases).toEqual(module.aliases ?? []);
-    expect(entry.describe).toBe(module.describe);
-  });
+  it.each(COMMANDS.map((c) => [c.command, c] as const))(
+    'declares %s exactly as its module does',
+    async (_name, entry) => {
+      const module = await entry.load(ctx, async () => undefined);
+      expect(entry.command).toBe(module.command);
+      expect(entry.aliases).toEqual(module.aliases ?? []);
+      expect(entry.describe).toBe(module.describe);
+    },
+  );
 
   // yargs prints help with console.log, so these two run the built CLI.
   it.skipIf(!HAS_CLI)('lists every command with its description in the top-level help', async () => {
@@ -43,16 +54,22 @@ describe('the lazy command table', () => {
     // --json the only output is the error object (issue 14: --json always prints JSON).
     const { code, stdout, stderr } = await runCli(['probe', '127.0.0.1:1', '--timout', '1', '--json']);
     expect(code).toBe(2);
-    expect(JSON.parse(stdout)).toEqual({ schemaVersion: '1.0', command: 'probe', error: { code: 'usage', message: expect.stringMatching(/^Unknown arguments?: timout/) } });
+    expect(JSON.parse(stdout)).toEqual({
+      schemaVersion: '1.0',
+      command: 'probe',
+      error: { code: 'usage', message: expect.stringMatching(/^Unknown arguments?: timout/) },
+    });
     expect(stderr).toMatch(/^tlsprobe: Unknown arguments?: timout/);
   });
-
 });
 
 describe('the top-level help without yargs', () => {
-  it.each([MIN_FAST_HELP_WIDTH, 90, 100, 104, 110])('is what yargs renders, line for line, at %i columns', async (width) => {
-    expect(renderTopLevelHelp(COMMANDS, width, examplesEpilog())).toBe(await yargsTopLevelHelp(width));
-  });
+  it.each([MIN_FAST_HELP_WIDTH, 90, 100, 104, 110])(
+    'is what yargs renders, line for line, at %i columns',
+    async (width) => {
+      expect(renderTopLevelHelp(COMMANDS, width, examplesEpilog())).toBe(await yargsTopLevelHelp(width));
+    },
+  );
 
   it('still matches yargs when a description wraps differently or a command has several aliases', async () => {
     // The layout rules (column width from the longest command, hints on the last line or below)
@@ -60,7 +77,11 @@ describe('the top-level help without yargs', () => {
     const { default: yargs } = await import('yargs/yargs' as string);
     const commands = [
       { command: 'x <a>', aliases: ['y', 'z'], describe: 'word '.repeat(40).trim() },
-      { command: 'c', aliases: ['cc'], describe: 'exactly enough words to end close to the right edge of the screen here ok' },
+      {
+        command: 'c',
+        aliases: ['cc'],
+        describe: 'exactly enough words to end close to the right edge of the screen here ok',
+      },
     ];
     for (const width of [80, 100, 110]) {
       // biome-ignore lint/suspicious/noExplicitAny: the bare yargs factory, as src/cli/run.ts loads it
@@ -70,7 +91,12 @@ describe('the top-level help without yargs', () => {
       expect(renderTopLevelHelp(commands, width)).toBe(expected);
     }
     // A command longer than half the width is wrapped inside its column by yargs: left to yargs.
-    expect(renderTopLevelHelp([...commands, { command: 'a-much-longer-command-name-than-half [b..]', aliases: [], describe: 'short' }], 80)).toBeNull();
+    expect(
+      renderTopLevelHelp(
+        [...commands, { command: 'a-much-longer-command-name-than-half [b..]', aliases: [], describe: 'short' }],
+        80,
+      ),
+    ).toBeNull();
     expect(renderTopLevelHelp(COMMANDS, MIN_FAST_HELP_WIDTH - 1)).toBeNull();
   });
 

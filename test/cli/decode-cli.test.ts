@@ -36,12 +36,20 @@ describe.skipIf(!existsSync(CLI))('tlsprobe decode (built CLI)', () => {
     const r = tlsprobe(['decode', file, '--json']);
     expect(r.code).toBe(0);
     const lib = libraryDecode(fromHex(readFileSync(join(ROOT, file), 'utf8')));
-    expect(JSON.parse(r.stdout)).toEqual({ schemaVersion: '1.0', command: 'decode', ...JSON.parse(JSON.stringify(lib)) });
+    expect(JSON.parse(r.stdout)).toEqual({
+      schemaVersion: '1.0',
+      command: 'decode',
+      ...JSON.parse(JSON.stringify(lib)),
+    });
   });
 
   it('reads hex from --hex and bytes from standard input', () => {
     const alert = tlsprobe(['decode', '--hex', '15 03 01 00 02 02 46', '--json']);
-    expect(JSON.parse(alert.stdout)).toEqual({ schemaVersion: '1.0', command: 'decode', messages: [{ type: 'alert', offset: 0, level: 2, levelName: 'fatal', description: 70, name: 'protocol_version' }] });
+    expect(JSON.parse(alert.stdout)).toEqual({
+      schemaVersion: '1.0',
+      command: 'decode',
+      messages: [{ type: 'alert', offset: 0, level: 2, levelName: 'fatal', description: 70, name: 'protocol_version' }],
+    });
     const raw = Buffer.from('150303000201 00'.replace(/ /g, ''), 'hex');
     const stdin = tlsprobe(['decode', '-', '--json'], raw);
     expect(stdin.code).toBe(0);
@@ -51,15 +59,22 @@ describe.skipIf(!existsSync(CLI))('tlsprobe decode (built CLI)', () => {
   it('lists ChangeCipherSpec and encrypted records instead of failing on them', () => {
     const r = tlsprobe(['decode', '--hex', '140303000101 1703030005aabbccddee', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).messages.map((m: { type: string }) => m.type)).toEqual(['change_cipher_spec', 'encrypted_record']);
+    expect(JSON.parse(r.stdout).messages.map((m: { type: string }) => m.type)).toEqual([
+      'change_cipher_spec',
+      'encrypted_record',
+    ]);
   });
 
   it('fails on truncated input with one line naming offset and field, exit 2, no stack trace', () => {
-    const hex = readFileSync(join(ROOT, 'fixtures/hello/gnutls-cli.hex'), 'utf8').replace(/#.*$/gm, '').replace(/\s/g, '');
+    const hex = readFileSync(join(ROOT, 'fixtures/hello/gnutls-cli.hex'), 'utf8')
+      .replace(/#.*$/gm, '')
+      .replace(/\s/g, '');
     const r = tlsprobe(['decode', '--hex', hex.slice(0, 200)]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^tlsprobe: cannot decode: record\/fragment at offset 5: needs \d+ bytes, \d+ left \(truncated\)$/m);
+    expect(r.stderr).toMatch(
+      /^tlsprobe: cannot decode: record\/fragment at offset 5: needs \d+ bytes, \d+ left \(truncated\)$/m,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -69,7 +84,9 @@ describe.skipIf(!existsSync(CLI))('tlsprobe decode (built CLI)', () => {
     const len = (body.length / 2).toString(16).padStart(6, '0');
     const r = tlsprobe(['decode', '--hex', `01${len}${body}`]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/ClientHello\/extensions at offset 45: length 32 runs past the 4 bytes left \(truncated\)/);
+    expect(r.stderr).toMatch(
+      /ClientHello\/extensions at offset 45: length 32 runs past the 4 bytes left \(truncated\)/,
+    );
   });
 
   it('explains usage mistakes with exit code 2', () => {

@@ -49,9 +49,19 @@ async function recordSession(port: number): Promise<{ toServer: Buffer; toClient
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
   const relayPort = (relay.address() as { port: number }).port;
   await new Promise<void>((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port: relayPort, servername: 'localhost', ca: lab.pki.root.pem, maxVersion: 'TLSv1.2', minVersion: 'TLSv1.2' }, () => {
-      s.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
-    });
+    const s = tlsConnect(
+      {
+        host: '127.0.0.1',
+        port: relayPort,
+        servername: 'localhost',
+        ca: lab.pki.root.pem,
+        maxVersion: 'TLSv1.2',
+        minVersion: 'TLSv1.2',
+      },
+      () => {
+        s.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      },
+    );
     s.on('data', () => s.end()); // our close_notify, then FIN
     s.on('close', () => resolve());
     s.on('error', reject);
@@ -73,7 +83,7 @@ function lastRecordAt(b: Buffer): number {
 }
 
 describe('decode of a whole recorded TLS 1.2 session', () => {
-  it('decodes both directions; the client\'s close_notify after ChangeCipherSpec is an encrypted record', async () => {
+  it("decodes both directions; the client's close_notify after ChangeCipherSpec is an encrypted record", async () => {
     const { toServer, toClient } = await recordSession(lab.endpoint('modern').port);
     const client = decode(toServer).messages as { type: string; contentType?: number }[];
     const server = decode(toClient).messages as { type: string }[];
@@ -100,7 +110,15 @@ describe.skipIf(!HAS_CLI)('tlsprobe decode and --sni on the command line', () =>
 
   it('refuses --sni given twice with exit 2, before any connection', async () => {
     for (const cmd of ['probe', 'diagnose']) {
-      const r = await tlsprobe([cmd, `127.0.0.1:${lab.endpoint('modern').port}`, '--sni', 'a.example', '--sni', 'b.example', '--json']);
+      const r = await tlsprobe([
+        cmd,
+        `127.0.0.1:${lab.endpoint('modern').port}`,
+        '--sni',
+        'a.example',
+        '--sni',
+        'b.example',
+        '--json',
+      ]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/--sni given 2 times/);
     }

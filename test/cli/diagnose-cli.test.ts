@@ -10,8 +10,6 @@ import { startLab, type Lab } from '../../src/lab/lab.js';
 import { parseRegistryText, checkRegistry } from '../../src/diagnose/registry.js';
 import { HAS_CLI, tlsprobe } from '../helpers/cli.js';
 
-
-
 let lab: Lab;
 let dir: string;
 beforeAll(async () => {
@@ -29,7 +27,20 @@ describe.skipIf(!HAS_CLI)('tlsprobe diagnose', () => {
     // --roots with the lab root: the chain is then trusted, as on a machine that trusts its issuer.
     const rootFile = join(dir, 'lab-root.pem');
     writeFileSync(rootFile, lab.pki.root.pem);
-    const r = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--os', '2008r2', '--client', 'win7-schannel', '--bisect', '--roots', rootFile, '--json']);
+    const r = await tlsprobe([
+      'diagnose',
+      `127.0.0.1:${port}`,
+      '--sni',
+      'localhost',
+      '--os',
+      '2008r2',
+      '--client',
+      'win7-schannel',
+      '--bisect',
+      '--roots',
+      rootFile,
+      '--json',
+    ]);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout).results[0];
     expect(j.verdict.code).toBe('legacy-version-reset');
@@ -44,11 +55,30 @@ describe.skipIf(!HAS_CLI)('tlsprobe diagnose', () => {
   it('says tls12-ok (exit 0) where every version works, legacy-version-alert as information (exit 0) where old ones get an alert', async () => {
     const rootFile = join(dir, 'lab-root2.pem');
     writeFileSync(rootFile, lab.pki.root.pem);
-    const ok = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('legacy').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
+    const ok = await tlsprobe([
+      'diagnose',
+      `127.0.0.1:${lab.endpoint('legacy').port}`,
+      '--sni',
+      'localhost',
+      '--roots',
+      rootFile,
+      '--json',
+    ]);
     expect(JSON.parse(ok.stdout).results[0].verdict.code).toBe('tls12-ok');
     expect(ok.code).toBe(0);
-    const alert = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('modern').port}`, '--sni', 'localhost', '--roots', rootFile, '--json']);
-    expect(JSON.parse(alert.stdout).results[0].verdict).toMatchObject({ code: 'legacy-version-alert', information: true });
+    const alert = await tlsprobe([
+      'diagnose',
+      `127.0.0.1:${lab.endpoint('modern').port}`,
+      '--sni',
+      'localhost',
+      '--roots',
+      rootFile,
+      '--json',
+    ]);
+    expect(JSON.parse(alert.stdout).results[0].verdict).toMatchObject({
+      code: 'legacy-version-alert',
+      information: true,
+    });
     expect(JSON.parse(alert.stdout).results[0].fine).toBe(true);
     // Issue 12: a healthy TLS 1.2+1.3 endpoint that refuses TLS 1.0 is fine for a current client.
     expect(alert.code).toBe(0);
@@ -61,7 +91,9 @@ describe.skipIf(!HAS_CLI)('tlsprobe diagnose', () => {
   });
 
   it('rejects an unknown client profile and Windows version with exit 2', async () => {
-    expect((await tlsprobe(['diagnose', '127.0.0.1:1', '--os', 'vista'])).stderr).toMatch(/--os "vista" is not a Windows version/);
+    expect((await tlsprobe(['diagnose', '127.0.0.1:1', '--os', 'vista'])).stderr).toMatch(
+      /--os "vista" is not a Windows version/,
+    );
     const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('modern').port}`, '--client', 'netscape']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown client "netscape"/);
@@ -71,14 +103,33 @@ describe.skipIf(!HAS_CLI)('tlsprobe diagnose', () => {
 describe.skipIf(!HAS_CLI)('tlsprobe clients', () => {
   it('lists the profiles, then tells which would get 10054 from the reset endpoint', async () => {
     const list = JSON.parse((await tlsprobe(['clients', '--json'])).stdout);
-    expect(list.clients.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['win7-schannel', 'win2012r2', 'dotnet45-default']));
-    const r = await tlsprobe(['clients', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--json']);
+    expect(list.clients.map((c: { name: string }) => c.name)).toEqual(
+      expect.arrayContaining(['win7-schannel', 'win2012r2', 'dotnet45-default']),
+    );
+    const r = await tlsprobe([
+      'clients',
+      `127.0.0.1:${lab.endpoint('reset-legacy').port}`,
+      '--sni',
+      'localhost',
+      '--json',
+    ]);
     expect(r.code).toBe(1);
-    const by = Object.fromEntries(JSON.parse(r.stdout).clients.map((c: { profile: string; gets10054: boolean }) => [c.profile, c.gets10054]));
-    expect(by).toMatchObject({ 'win7-schannel': true, 'win7-schannel-tls12': false, win2012r2: false, 'dotnet45-default': true });
+    const by = Object.fromEntries(
+      JSON.parse(r.stdout).clients.map((c: { profile: string; gets10054: boolean }) => [c.profile, c.gets10054]),
+    );
+    expect(by).toMatchObject({
+      'win7-schannel': true,
+      'win7-schannel-tls12': false,
+      win2012r2: false,
+      'dotnet45-default': true,
+    });
     const agent = JSON.parse(r.stdout).clients.find((c: { profile: string }) => c.profile === 'agent32-no-wow64-keys');
     expect(agent.state).toMatch(/32-bit .*Server 2012 R2.*WOW6432Node.*absent/);
-    expect(agent.remediation.flatMap((x: { keys?: { path: string }[] }) => x.keys ?? []).every((k: { path: string }) => k.path.includes('WOW6432Node'))).toBe(true);
+    expect(
+      agent.remediation
+        .flatMap((x: { keys?: { path: string }[] }) => x.keys ?? [])
+        .every((k: { path: string }) => k.path.includes('WOW6432Node')),
+    ).toBe(true);
     const ok = JSON.parse(r.stdout).clients.find((c: { profile: string }) => c.profile === 'dotnet47-systemdefault');
     expect(ok).toMatchObject({ verdict: 'connects', remediation: [] });
   });
@@ -92,7 +143,11 @@ describe.skipIf(!HAS_CLI)('tlsprobe clients', () => {
       expect(c.source.length).toBeGreaterThan(20);
     }
     // Wide enough that the "Stands for" cells are not wrapped mid-phrase.
-    const text = await tlsprobe(['clients', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost'], undefined, { env: { ...process.env, COLUMNS: '400' } });
+    const text = await tlsprobe(
+      ['clients', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost'],
+      undefined,
+      { env: { ...process.env, COLUMNS: '400' } },
+    );
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/win2008-kb4019276/);
     expect(text.stdout).toMatch(/KB4019276 installed/);
@@ -102,7 +157,15 @@ describe.skipIf(!HAS_CLI)('tlsprobe clients', () => {
 
 describe.skipIf(!HAS_CLI)('diagnose --client / --os with a guidance configuration', () => {
   it('--os win2008-kb4019276 simulates that configuration and gives it the SChannel keys, not the update it has', async () => {
-    const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--os', 'win2008-kb4019276', '--json']);
+    const r = await tlsprobe([
+      'diagnose',
+      `127.0.0.1:${lab.endpoint('reset-legacy').port}`,
+      '--sni',
+      'localhost',
+      '--os',
+      'win2008-kb4019276',
+      '--json',
+    ]);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout).results[0];
     expect(j.client).toMatchObject({ profile: 'win2008-kb4019276', verdict: 'gets-10054', fidelity: 'captured' });
@@ -113,10 +176,27 @@ describe.skipIf(!HAS_CLI)('diagnose --client / --os with a guidance configuratio
 
   it('--client agent32-no-wow64-keys names the WOW6432Node values; a connecting profile needs nothing', async () => {
     const port = lab.endpoint('reset-legacy').port;
-    const r = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--client', 'agent32-no-wow64-keys']);
+    const r = await tlsprobe([
+      'diagnose',
+      `127.0.0.1:${port}`,
+      '--sni',
+      'localhost',
+      '--client',
+      'agent32-no-wow64-keys',
+    ]);
     // Prose wraps to the output width: lines joined again before matching.
-    expect(r.stdout.replace(/\n {2,}/g, ' ')).toMatch(/What this client needs:\n- \[registry\] Set SystemDefaultTlsVersions=1 \(REG_DWORD\) and SchUseStrongCrypto=1 \(REG_DWORD\) under HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node/);
-    const ok = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--client', 'dotnet46-default', '--json']);
+    expect(r.stdout.replace(/\n {2,}/g, ' ')).toMatch(
+      /What this client needs:\n- \[registry\] Set SystemDefaultTlsVersions=1 \(REG_DWORD\) and SchUseStrongCrypto=1 \(REG_DWORD\) under HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node/,
+    );
+    const ok = await tlsprobe([
+      'diagnose',
+      `127.0.0.1:${port}`,
+      '--sni',
+      'localhost',
+      '--client',
+      'dotnet46-default',
+      '--json',
+    ]);
     expect(JSON.parse(ok.stdout).results[0].client).toMatchObject({ verdict: 'connects', remediation: [] });
   });
 });
@@ -140,7 +220,10 @@ describe.skipIf(!HAS_CLI)('tlsprobe registry', () => {
     const ok = await tlsprobe(['registry', 'fixtures/reg/2012r2.configured.utf8.reg', '--os', '2012r2']);
     expect(ok.code).toBe(0);
     const bad = join(dir, 'bad.reg');
-    writeFileSync(bad, 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n"A"=dword:zz\r\n');
+    writeFileSync(
+      bad,
+      'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n"A"=dword:zz\r\n',
+    );
     const r = await tlsprobe(['registry', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/line 4/);
@@ -156,10 +239,33 @@ describe.skipIf(!HAS_CLI)('--proxy on the command line', () => {
       const port = lab.endpoint('modern').port;
       const rootFile = join(dir, 'lab-root-proxy.pem');
       writeFileSync(rootFile, lab.pki.root.pem);
-      const r = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${good.port}`, '--versions', 'TLS1.2,TLS1.3', '--roots', rootFile, '--json']);
+      const r = await tlsprobe([
+        'probe',
+        `127.0.0.1:${port}`,
+        '--sni',
+        'localhost',
+        '--proxy',
+        `http://127.0.0.1:${good.port}`,
+        '--versions',
+        'TLS1.2,TLS1.3',
+        '--roots',
+        rootFile,
+        '--json',
+      ]);
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout).results[0].versions.map((v: { supported: boolean }) => v.supported)).toEqual([true, true]);
-      const d = await tlsprobe(['diagnose', `127.0.0.1:${port}`, '--sni', 'localhost', '--proxy', `http://127.0.0.1:${bad.port}`, '--json']);
+      expect(JSON.parse(r.stdout).results[0].versions.map((v: { supported: boolean }) => v.supported)).toEqual([
+        true,
+        true,
+      ]);
+      const d = await tlsprobe([
+        'diagnose',
+        `127.0.0.1:${port}`,
+        '--sni',
+        'localhost',
+        '--proxy',
+        `http://127.0.0.1:${bad.port}`,
+        '--json',
+      ]);
       expect(JSON.parse(d.stdout).results[0].verdict.code).toBe('proxy-resets');
       const badUrl = await tlsprobe(['probe', '127.0.0.1', '--proxy', 'ftp://user:secret@host:21']);
       expect(badUrl.code).toBe(2);

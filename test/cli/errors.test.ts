@@ -50,7 +50,19 @@ describe.skipIf(!HAS_CLI)('input errors: one line, exit 2, never "Try --help"', 
   it('reads a truncated .pcapng.gz cut at any point as one line (was: internal error, exit 70)', async () => {
     const gz = gzipSync(readFileSync(PCAP));
     // Every cut of the gzip stream short of its end: header, deflate blocks, trailer.
-    const cuts = [1, 2, 5, 10, 11, 20, Math.floor(gz.length / 3), Math.floor(gz.length / 2), gz.length - 9, gz.length - 4, gz.length - 1];
+    const cuts = [
+      1,
+      2,
+      5,
+      10,
+      11,
+      20,
+      Math.floor(gz.length / 3),
+      Math.floor(gz.length / 2),
+      gz.length - 9,
+      gz.length - 4,
+      gz.length - 1,
+    ];
     for (const cut of cuts) {
       const file = join(dir, `cut-${cut}.pcapng.gz`);
       writeFileSync(file, gz.subarray(0, cut));
@@ -144,9 +156,15 @@ describe.skipIf(!HAS_CLI)('--json always prints JSON, failures included, with th
 });
 
 /** Resolves with the exit code and stderr of the CLI whose stdout is `stdout` (a file descriptor or a pipe closed at once). */
-function runWithStdout(args: readonly string[], stdout: number | 'closed-pipe'): Promise<{ code: number | null; stderr: string }> {
+function runWithStdout(
+  args: readonly string[],
+  stdout: number | 'closed-pipe',
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', stdout === 'closed-pipe' ? 'pipe' : stdout, 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', stdout === 'closed-pipe' ? 'pipe' : stdout, 'pipe'],
+    });
     // The reader goes away before the first write, as `| head -0` would: the write meets EPIPE.
     if (stdout === 'closed-pipe') child.stdout!.destroy();
     let stderr = '';
@@ -171,21 +189,24 @@ describe.skipIf(!HAS_CLI)('standard output that fails', () => {
     expect(r.stderr).toBe('');
   });
 
-  it.skipIf(!existsSync('/dev/full'))('on a full disk (/dev/full) prints one line and exits 2 (was: stack trace)', async () => {
-    for (const args of [['roots'], ['clients', '--json'], ['capture', PCAP]]) {
-      const fd = openSync('/dev/full', 'w');
-      try {
-        const r = await runWithStdout(args, fd);
-        expect(r.code, args.join(' ')).toBe(2);
-        expect(r.stderr).toBe('tlsprobe: cannot write standard output: no space left on device (ENOSPC)\n');
-      } finally {
-        closeSync(fd);
+  it.skipIf(!existsSync('/dev/full'))(
+    'on a full disk (/dev/full) prints one line and exits 2 (was: stack trace)',
+    async () => {
+      for (const args of [['roots'], ['clients', '--json'], ['capture', PCAP]]) {
+        const fd = openSync('/dev/full', 'w');
+        try {
+          const r = await runWithStdout(args, fd);
+          expect(r.code, args.join(' ')).toBe(2);
+          expect(r.stderr).toBe('tlsprobe: cannot write standard output: no space left on device (ENOSPC)\n');
+        } finally {
+          closeSync(fd);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
-describe.skipIf(!HAS_CLI)('registry --fix keeps the customer\'s files', () => {
+describe.skipIf(!HAS_CLI)("registry --fix keeps the customer's files", () => {
   it('never writes over its input, even with --force', async () => {
     const input = join(dir, 'export.reg');
     writeFileSync(input, readFileSync(REG));
@@ -221,7 +242,11 @@ describe.skipIf(!HAS_CLI)('registry --fix keeps the customer\'s files', () => {
 });
 
 /** Runs `tlsprobe ARGS`, sends `signal` once stderr shows `ready` (or after `afterMs`), and resolves with the outcome. */
-function interrupt(args: readonly string[], signal: NodeJS.Signals, afterMs: number): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function interrupt(
+  args: readonly string[],
+  signal: NodeJS.Signals,
+  afterMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT });
     let stdout = '';
@@ -243,26 +268,48 @@ function interrupt(args: readonly string[], signal: NodeJS.Signals, afterMs: num
 }
 
 describe.skipIf(!HAS_CLI)('SIGINT/SIGTERM keep what is done', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s during probe --pcap --keylog: finished targets written, "interrupted after N of M", exit 130', async (sig) => {
-    const pcap = join(dir, `int-${sig}.pcapng`);
-    const keylog = join(dir, `int-${sig}.keys`);
-    // The first target is refused at once; the silent ones would wait 60 s each for an answer.
-    const args = ['probe', '127.0.0.1:1', `127.0.0.1:${silentPort}`, `127.0.0.1:${silentPort}`, '--timeout', '60', '--versions', 'TLS1.2', 'TLS1.3', '--pcap', pcap, '--keylog', keylog];
-    // Generous: the process must have started and finished the refused target under any load.
-    const r = await interrupt(args, sig, 4000);
-    expect(r.code, r.stderr).toBe(130);
-    expect(r.stderr).toMatch(/^tlsprobe: interrupted after 1 of 3 targets$/m);
-    expect(r.stdout).toMatch(/127\.0\.0\.1:1 /);
-    // A valid capture of the finished target: our own reader reads it whole, with its connections.
-    expect(existsSync(pcap)).toBe(true);
-    const result = await analyzeCapture(new Uint8Array(readFileSync(pcap)));
-    expect(result.meta.truncated).toBe(false);
-    expect(result.stats.packets).toBeGreaterThan(0);
-    expect(existsSync(keylog)).toBe(true);
-  }, 60_000);
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during probe --pcap --keylog: finished targets written, "interrupted after N of M", exit 130',
+    async (sig) => {
+      const pcap = join(dir, `int-${sig}.pcapng`);
+      const keylog = join(dir, `int-${sig}.keys`);
+      // The first target is refused at once; the silent ones would wait 60 s each for an answer.
+      const args = [
+        'probe',
+        '127.0.0.1:1',
+        `127.0.0.1:${silentPort}`,
+        `127.0.0.1:${silentPort}`,
+        '--timeout',
+        '60',
+        '--versions',
+        'TLS1.2',
+        'TLS1.3',
+        '--pcap',
+        pcap,
+        '--keylog',
+        keylog,
+      ];
+      // Generous: the process must have started and finished the refused target under any load.
+      const r = await interrupt(args, sig, 4000);
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toMatch(/^tlsprobe: interrupted after 1 of 3 targets$/m);
+      expect(r.stdout).toMatch(/127\.0\.0\.1:1 /);
+      // A valid capture of the finished target: our own reader reads it whole, with its connections.
+      expect(existsSync(pcap)).toBe(true);
+      const result = await analyzeCapture(new Uint8Array(readFileSync(pcap)));
+      expect(result.meta.truncated).toBe(false);
+      expect(result.stats.packets).toBeGreaterThan(0);
+      expect(existsSync(keylog)).toBe(true);
+    },
+    60_000,
+  );
 
   it('--json prints the finished targets beside the error', async () => {
-    const r = await interrupt(['probe', '127.0.0.1:1', `127.0.0.1:${silentPort}`, '--timeout', '60', '--json'], 'SIGINT', 4000);
+    const r = await interrupt(
+      ['probe', '127.0.0.1:1', `127.0.0.1:${silentPort}`, '--timeout', '60', '--json'],
+      'SIGINT',
+      4000,
+    );
     expect(r.code).toBe(130);
     const j = JSON.parse(r.stdout);
     expect(j.error).toEqual({ code: 'interrupted', message: 'interrupted after 1 of 2 targets' });

@@ -57,7 +57,10 @@ function hostileHello(name: string): Uint8Array {
   const record = loadHexFixture('hello/openssl-s_client-tls13.hex');
   const ch = parseClientHello(record.subarray(5));
   const extensions: Extension[] = (ch.extensions ?? []).filter((e) => e.kind !== 'server_name' && e.kind !== 'alpn');
-  extensions.unshift({ kind: 'server_name', type: 0x0000, names: [{ nameType: 0, name }] }, { kind: 'alpn', type: 0x0010, protocols: [name, 'h2'] });
+  extensions.unshift(
+    { kind: 'server_name', type: 0x0000, names: [{ nameType: 0, name }] },
+    { kind: 'alpn', type: 0x0010, protocols: [name, 'h2'] },
+  );
   const hs = encodeClientHello({ ...ch, extensions });
   const out = new Uint8Array(5 + hs.length);
   out.set([0x16, 0x03, 0x01, hs.length >> 8, hs.length & 0xff]);
@@ -80,7 +83,13 @@ describe.skipIf(!HAS_CLI)('file and capture renderers', () => {
     const hello = hostileHello(HOSTILE_ASCII);
     writeFileSync(helloFile, hello);
     // A fatal handshake_failure alert from the server after the hello.
-    writeFileSync(pcapFile, makePcap([{ fromClient: true, payload: hello }, { fromClient: false, payload: Uint8Array.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]) }]));
+    writeFileSync(
+      pcapFile,
+      makePcap([
+        { fromClient: true, payload: hello },
+        { fromClient: false, payload: Uint8Array.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]) },
+      ]),
+    );
   });
 
   it('decode: SNI and ALPN of a hello', async () => {
@@ -112,54 +121,107 @@ describe.skipIf(!HAS_CLI)('file and capture renderers', () => {
 
   it('registry: a value name and a broken line with escapes', async () => {
     const reg = join(dir, 'evil.reg');
-    const key = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client';
-    writeFileSync(reg, `Windows Registry Editor Version 5.00\r\n\r\n[${key}]\r\n"Enabled"=dword:00000000\r\n"${HOSTILE_ASCII}"=dword:00000001\r\n`);
+    const key =
+      'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client';
+    writeFileSync(
+      reg,
+      `Windows Registry Editor Version 5.00\r\n\r\n[${key}]\r\n"Enabled"=dword:00000000\r\n"${HOSTILE_ASCII}"=dword:00000001\r\n`,
+    );
     const r = await tlsprobe(['registry', reg]);
     expect(r.code).toBe(1);
     expectEscaped(r, false);
     const broken = join(dir, 'broken.reg');
-    writeFileSync(broken, `Windows Registry Editor Version 5.00\r\n\r\n[${key}]\r\n"Enabled"=dword:00000001 ${HOSTILE_ASCII}\r\n`);
+    writeFileSync(
+      broken,
+      `Windows Registry Editor Version 5.00\r\n\r\n[${key}]\r\n"Enabled"=dword:00000001 ${HOSTILE_ASCII}\r\n`,
+    );
     const b = await tlsprobe(['registry', broken]);
     expect(b.code).toBe(2);
     expectEscaped(b);
   });
 });
 
-describe.skipIf(!HAS_CLI || !HAS_OPENSSL)(`network renderers against a server whose certificate names carry escapes${HAS_OPENSSL ? '' : ` (${NO_OPENSSL}; Debian package openssl)`}`, () => {
-  let server: TlsServer;
-  let port = 0;
-  const certFile = join(dir, 'evil.pem');
-  beforeAll(async () => {
-    const key = join(dir, 'evil.key');
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', certFile, '-days', '30', '-utf8', '-subj', `/O=${HOSTILE}/CN=localhost`, '-addext', 'subjectAltName=DNS:localhost'], { encoding: 'utf8' });
-    expect(made.status, made.stderr).toBe(0);
-    server = createTlsServer({ key: readFileSync(key), cert: readFileSync(certFile), minVersion: 'TLSv1.2' }, (s) => s.end());
-    server.on('tlsClientError', () => {});
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
-  }, 60_000);
-  afterAll(async () => {
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  });
+describe.skipIf(!HAS_CLI || !HAS_OPENSSL)(
+  `network renderers against a server whose certificate names carry escapes${HAS_OPENSSL ? '' : ` (${NO_OPENSSL}; Debian package openssl)`}`,
+  () => {
+    let server: TlsServer;
+    let port = 0;
+    const certFile = join(dir, 'evil.pem');
+    beforeAll(async () => {
+      const key = join(dir, 'evil.key');
+      const made = spawnSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          key,
+          '-out',
+          certFile,
+          '-days',
+          '30',
+          '-utf8',
+          '-subj',
+          `/O=${HOSTILE}/CN=localhost`,
+          '-addext',
+          'subjectAltName=DNS:localhost',
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(made.status, made.stderr).toBe(0);
+      server = createTlsServer({ key: readFileSync(key), cert: readFileSync(certFile), minVersion: 'TLSv1.2' }, (s) =>
+        s.end(),
+      );
+      server.on('tlsClientError', () => {});
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      port = (server.address() as AddressInfo).port;
+    }, 60_000);
+    afterAll(async () => {
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    });
 
-  it('chain: a PEM file', async () => {
-    const r = await tlsprobe(['chain', certFile]);
-    expect(r.code).toBe(1);
-    expectEscaped(r);
-  });
+    it('chain: a PEM file', async () => {
+      const r = await tlsprobe(['chain', certFile]);
+      expect(r.code).toBe(1);
+      expectEscaped(r);
+    });
 
-  it.each([
-    ['probe', true, (p: number) => ['probe', `127.0.0.1:${p}`, '--sni', 'localhost', '--versions', 'TLS1.2', 'TLS1.3', '--timeout', '20']],
-    ['chain', true, (p: number) => ['chain', `127.0.0.1:${p}`, '--sni', 'localhost', '--timeout', '20']],
-    // The diagnosis names the certificate only in some verdicts: nothing raw is the rule.
-    ['diagnose', false, (p: number) => ['diagnose', `127.0.0.1:${p}`, '--sni', 'localhost', '--timeout', '20']],
-  ] as const)('%s: the certificate the server sends', async (_name, shown, args) => {
-    const r = await tlsprobe(args(port));
-    expectEscaped(r, shown);
-  }, 120_000);
+    it.each([
+      [
+        'probe',
+        true,
+        (p: number) => [
+          'probe',
+          `127.0.0.1:${p}`,
+          '--sni',
+          'localhost',
+          '--versions',
+          'TLS1.2',
+          'TLS1.3',
+          '--timeout',
+          '20',
+        ],
+      ],
+      ['chain', true, (p: number) => ['chain', `127.0.0.1:${p}`, '--sni', 'localhost', '--timeout', '20']],
+      // The diagnosis names the certificate only in some verdicts: nothing raw is the rule.
+      ['diagnose', false, (p: number) => ['diagnose', `127.0.0.1:${p}`, '--sni', 'localhost', '--timeout', '20']],
+    ] as const)(
+      '%s: the certificate the server sends',
+      async (_name, shown, args) => {
+        const r = await tlsprobe(args(port));
+        expectEscaped(r, shown);
+      },
+      120_000,
+    );
 
-  it('clients: every simulated client against the server', async () => {
-    const r = await tlsprobe(['clients', `127.0.0.1:${port}`, '--sni', 'localhost', '--timeout', '20']);
-    expectEscaped(r, false);
-  }, 120_000);
-});
+    it('clients: every simulated client against the server', async () => {
+      const r = await tlsprobe(['clients', `127.0.0.1:${port}`, '--sni', 'localhost', '--timeout', '20']);
+      expectEscaped(r, false);
+    }, 120_000);
+  },
+);

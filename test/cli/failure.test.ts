@@ -31,9 +31,20 @@ describe('toCliError', () => {
   it('keeps a CliError, and types decode, file and write errors', () => {
     const user = new UserError('x');
     expect(toCliError(user)).toBe(user);
-    expect(toCliError(new DecodeError('truncated', 'ends early', 7, 'ClientHello'))).toMatchObject({ code: 'bad-input', exitCode: 2 });
-    expect(toCliError(systemError('ENOENT', 'open', '/no/such'))).toMatchObject({ code: 'bad-input', exitCode: 2, message: 'cannot open /no/such: no such file or directory (ENOENT)' });
-    expect(toCliError(systemError('ENOSPC', 'write'))).toMatchObject({ code: 'output-unwritable', exitCode: 2, message: 'cannot write output: no space left on device (ENOSPC)' });
+    expect(toCliError(new DecodeError('truncated', 'ends early', 7, 'ClientHello'))).toMatchObject({
+      code: 'bad-input',
+      exitCode: 2,
+    });
+    expect(toCliError(systemError('ENOENT', 'open', '/no/such'))).toMatchObject({
+      code: 'bad-input',
+      exitCode: 2,
+      message: 'cannot open /no/such: no such file or directory (ENOENT)',
+    });
+    expect(toCliError(systemError('ENOSPC', 'write'))).toMatchObject({
+      code: 'output-unwritable',
+      exitCode: 2,
+      message: 'cannot write output: no space left on device (ENOSPC)',
+    });
   });
 
   it('calls anything else a bug, in one line without its stack', () => {
@@ -61,20 +72,33 @@ describe('outputMode', () => {
 
 describe('reportFailure', () => {
   it('prints one line, and "Try --help" only after a usage error', () => {
-    expect(printed(new UserError('cannot read f: no such file'), 'text')).toEqual({ out: [], err: ['tlsprobe: cannot read f: no such file'], code: 2 });
-    expect(printed(new UsageError('Unknown argument: x'), 'text').err).toEqual(['tlsprobe: Unknown argument: x', 'Try --help for usage.']);
+    expect(printed(new UserError('cannot read f: no such file'), 'text')).toEqual({
+      out: [],
+      err: ['tlsprobe: cannot read f: no such file'],
+      code: 2,
+    });
+    expect(printed(new UsageError('Unknown argument: x'), 'text').err).toEqual([
+      'tlsprobe: Unknown argument: x',
+      'Try --help for usage.',
+    ]);
     expect(printed(new UserError('h: refused', ExitCode.network), 'text').err).toEqual(['tlsprobe: h: refused']);
   });
 
   it('escapes a message that quotes the input', () => {
-    expect(printed(new UserError('bad "\x1b]0;x\x07"\nnext'), 'text').err).toEqual(['tlsprobe: bad "\\x1b]0;x\\x07"\\x0anext']);
+    expect(printed(new UserError('bad "\x1b]0;x\x07"\nnext'), 'text').err).toEqual([
+      'tlsprobe: bad "\\x1b]0;x\\x07"\\x0anext',
+    ]);
   });
 
   it('prints { error: { code, message } } and what was done under --json', () => {
     const e = new CliError('interrupted', 'interrupted after 1 of 2 targets', { partial: { results: [{ a: 1 }] } });
     const p = printed(e, 'json');
     expect(p.code).toBe(130);
-    expect(JSON.parse(p.out.join(''))).toEqual({ schemaVersion: '1.0', results: [{ a: 1 }], error: { code: 'interrupted', message: 'interrupted after 1 of 2 targets' } });
+    expect(JSON.parse(p.out.join(''))).toEqual({
+      schemaVersion: '1.0',
+      results: [{ a: 1 }],
+      error: { code: 'interrupted', message: 'interrupted after 1 of 2 targets' },
+    });
     expect(jsonError(e)).toEqual(JSON.parse(p.out.join('')));
     expect(printed(e, 'ndjson').out).toHaveLength(1);
   });
@@ -92,7 +116,10 @@ describe('run', () => {
     try {
       const ctl = new AbortController();
       setTimeout(() => ctl.abort(new CliError('interrupted', 'interrupted (SIGINT)')), 3000);
-      const r = await runCli(['clients', `127.0.0.1:${(silent.address() as AddressInfo).port}`, '--timeout', '60'], ctl.signal);
+      const r = await runCli(
+        ['clients', `127.0.0.1:${(silent.address() as AddressInfo).port}`, '--timeout', '60'],
+        ctl.signal,
+      );
       expect(r.code).toBe(130);
       expect(r.stderr).toMatch(/^tlsprobe: interrupted after 0 of \d+ clients\n$/);
     } finally {
@@ -106,9 +133,13 @@ describe('checkOutputPath', () => {
   it('refuses a missing directory, a directory, the input and (when asked) an existing file', () => {
     const input = join(dir, 'in.reg');
     writeFileSync(input, 'x');
-    expect(() => checkOutputPath(join(dir, 'none', 'x'), '--fix', { existing: 'refuse' })).toThrow(/the directory .* does not exist/);
+    expect(() => checkOutputPath(join(dir, 'none', 'x'), '--fix', { existing: 'refuse' })).toThrow(
+      /the directory .* does not exist/,
+    );
     expect(() => checkOutputPath(dir, '--pcap', { existing: 'replace' })).toThrow(/is a directory/);
-    expect(() => checkOutputPath(join(dir, '.', 'in.reg'), '--fix', { existing: 'replace', inputs: [input] })).toThrow(/is the input file/);
+    expect(() => checkOutputPath(join(dir, '.', 'in.reg'), '--fix', { existing: 'replace', inputs: [input] })).toThrow(
+      /is the input file/,
+    );
     expect(() => checkOutputPath(input, '--fix', { existing: 'refuse' })).toThrow(/exists/);
     expect(() => checkOutputPath(join(input, 'below'), '--pcap', { existing: 'replace' })).toThrow(UserError);
     expect(() => checkOutputPath(join(dir, 'new.pcapng'), '--pcap', { existing: 'replace' })).not.toThrow();

@@ -19,16 +19,31 @@ import { FIXTURES_DIR, loadHexFixture } from '../helpers/fixtures.js';
 import { CLI, HAS_CLI } from '../helpers/cli.js';
 
 /** The host names examples use for "your endpoint". */
-const EXAMPLE_HOSTS = new Set(['example.com', 'backup.example.net', '10.0.0.5:8443', '10.0.0.5:443', 'myvault.blob.core.windows.net']);
+const EXAMPLE_HOSTS = new Set([
+  'example.com',
+  'backup.example.net',
+  '10.0.0.5:8443',
+  '10.0.0.5:443',
+  'myvault.blob.core.windows.net',
+]);
 /** Options whose value is a name to send or match, not where to connect: left as printed. */
 const NAME_OPTIONS = new Set(['--fix-sni', '--host', '--sni']);
 
 /** Returns every `.example(command, description)` the command modules declare, with `$0` as tlsprobe. */
 async function commandExamples(): Promise<string[]> {
   const found: string[] = [];
-  const recorder: object = new Proxy({}, {
-    get: (_t, key) => (key === 'example' ? (cmd: string) => { found.push(cmd.replace(/\$0/g, 'tlsprobe')); return recorder; } : () => recorder),
-  });
+  const recorder: object = new Proxy(
+    {},
+    {
+      get: (_t, key) =>
+        key === 'example'
+          ? (cmd: string) => {
+              found.push(cmd.replace(/\$0/g, 'tlsprobe'));
+              return recorder;
+            }
+          : () => recorder,
+    },
+  );
   const ctx = { out: () => {}, err: () => {}, setExitCode: () => {}, isTty: false };
   for (const entry of COMMANDS) {
     const mod = await entry.load(ctx, () => new Promise(() => {}));
@@ -82,13 +97,16 @@ describe.skipIf(!HAS_CLI)('every help example, run as printed', () => {
     writeFileSync(join(dir, 'server-chain.pem'), lab.pki.chainPem);
     writeFileSync(join(dir, 'chain.pem'), lab.pki.chainPem);
     copyFileSync(join(FIXTURES_DIR, 'reg', '7.defaults.utf16.reg'), join(dir, 'schannel.reg'));
-    for (const name of ['backup.pcapng', 'backup-failure.pcapng', 'dump.pcapng', 'dump.pcap']) copyFileSync(pcap('tls12-keylog.pcapng'), join(dir, name));
+    for (const name of ['backup.pcapng', 'backup-failure.pcapng', 'dump.pcapng', 'dump.pcap'])
+      copyFileSync(pcap('tls12-keylog.pcapng'), join(dir, name));
     copyFileSync(pcap('tls12-keylog.keys'), join(dir, 'sslkeys.log'));
     if (!existsSync('/etc/ssl/certs')) mkdirSync(join(dir, 'etc-ssl-certs'));
     // A fleet list naming the lab endpoint, and the lab issuing CA's CRL as its responder serves it.
     writeFileSync(join(dir, 'hosts.txt'), `# the fleet\n127.0.0.1:${lab.endpoint('reset-legacy').port}\n`);
     // The leaf names its CRL (CRL distribution point, an http:// URL in its DER) on the lab responder.
-    const crlUrl = Buffer.from(lab.pki.leaf.der).toString('latin1').match(new RegExp(`http://[\\x21-\\x7e]*?${LAB_REVOCATION_PATHS.issuingCrl.replace('.', '\\.')}`))?.[0];
+    const crlUrl = Buffer.from(lab.pki.leaf.der)
+      .toString('latin1')
+      .match(new RegExp(`http://[\\x21-\\x7e]*?${LAB_REVOCATION_PATHS.issuingCrl.replace('.', '\\.')}`))?.[0];
     expect(crlUrl).toBeDefined();
     const crl = await fetch(crlUrl!);
     expect(crl.status).toBe(200);
@@ -132,7 +150,11 @@ describe.skipIf(!HAS_CLI)('every help example, run as printed', () => {
       const lab = args[0] === 'lab' && !args.includes('--demo');
       const r = await runIn(dir, args, stdin, lab ? 'Ctrl-C stops the lab' : undefined);
       ran++;
-      const bad = r.code === 2 || r.code === null || r.code > 3 || /internal error|Unknown argument|Not enough|odd number/i.test(r.stderr);
+      const bad =
+        r.code === 2 ||
+        r.code === null ||
+        r.code > 3 ||
+        /internal error|Unknown argument|Not enough|odd number/i.test(r.stderr);
       if (bad) failures.push(`${line}\n  -> exit ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
     }
     expect(failures).toEqual([]);

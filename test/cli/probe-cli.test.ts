@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { HAS_CLI, tlsprobe } from '../helpers/cli.js';
 
-
 let lab: Lab;
 beforeAll(async () => {
   lab = await startLab({ names: ['modern', 'reset-legacy'] });
@@ -26,7 +25,13 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     expect(out.results).toHaveLength(1);
     const j = out.results[0];
     expect(j.target).toEqual({ host: '127.0.0.1', port, address: '127.0.0.1', sni: 'localhost' });
-    expect(j.versions.map((v: { version: string }) => v.version)).toEqual(['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3']);
+    expect(j.versions.map((v: { version: string }) => v.version)).toEqual([
+      'SSL3.0',
+      'TLS1.0',
+      'TLS1.1',
+      'TLS1.2',
+      'TLS1.3',
+    ]);
     const byVersion = Object.fromEntries(j.versions.map((v: { version: string }) => [v.version, v]));
     expect(byVersion['TLS1.0']).toMatchObject({ supported: false, outcome: 'reset', alert: null, cipherSuite: null });
     expect(byVersion['TLS1.2']).toMatchObject({ supported: true, outcome: 'negotiated' });
@@ -43,9 +48,14 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     const a = `127.0.0.1:${lab.endpoint('modern').port}`;
     const b = `127.0.0.1:${lab.endpoint('reset-legacy').port}`;
     const arr = await tlsprobe(['probe', a, b, '--json', '--versions', 'TLS1.2,TLS1.3']);
-    expect(JSON.parse(arr.stdout).results.map((t: { target: { port: number } }) => t.target.port)).toEqual([a, b].map((x) => Number(x.split(':')[1])));
+    expect(JSON.parse(arr.stdout).results.map((t: { target: { port: number } }) => t.target.port)).toEqual(
+      [a, b].map((x) => Number(x.split(':')[1])),
+    );
     const nd = await tlsprobe(['probe', a, b, '--ndjson', '--versions', 'TLS1.2']);
-    const lines = nd.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = nd.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // One envelope per target, then the fleet's summary line.
     expect(lines.slice(0, -1).map((l) => l.results[0].versions.length)).toEqual([1, 1]);
     expect(lines.at(-1).summary).toMatchObject({ targets: 2, reachable: 2, unreachable: 0, connections: 2 });
@@ -64,7 +74,15 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
     const d = mkdtempSync(join(tmpdir(), 'tlsprobe-probe-roots-'));
     try {
       writeFileSync(join(d, 'root.pem'), lab.pki.root.pem);
-      const ok = await tlsprobe(['probe', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--roots', join(d, 'root.pem'), '--json']);
+      const ok = await tlsprobe([
+        'probe',
+        `127.0.0.1:${lab.endpoint('reset-legacy').port}`,
+        '--sni',
+        'localhost',
+        '--roots',
+        join(d, 'root.pem'),
+        '--json',
+      ]);
       expect(JSON.parse(ok.stdout).results[0].chain.verified).toBe(true);
       expect(ok.code).toBe(0); // TLS 1.0 is reset: information, not a problem for a current client
     } finally {
@@ -75,7 +93,9 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe (built CLI)', () => {
   it('exits 3 when a target cannot be reached before any TLS, and says why', async () => {
     const r = await tlsprobe(['probe', '127.0.0.1:1', '--json']);
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout).results[0].versions.every((v: { outcome: string }) => v.outcome === 'connect-refused')).toBe(true);
+    expect(
+      JSON.parse(r.stdout).results[0].versions.every((v: { outcome: string }) => v.outcome === 'connect-refused'),
+    ).toBe(true);
     const dns = await tlsprobe(['probe', 'no-such-host.invalid']);
     expect(dns.code).toBe(3);
     expect(dns.stdout).toMatch(/no-such-host\.invalid/);
@@ -101,8 +121,12 @@ describe.skipIf(!HAS_CLI)('tlsprobe lab --demo (npm start)', () => {
   it('starts the lab, probes every endpoint and stops by itself', async () => {
     const r = await tlsprobe(['lab', '--demo', '--json', '--timeout', '0.5']);
     expect(r.code).toBe(0);
-    const results = JSON.parse(r.stdout) as { endpoint: string; versions: { version: string; outcome: string; supported: boolean }[] }[];
-    const outcome = (e: string, v: string) => results.find((x) => x.endpoint === e)!.versions.find((x) => x.version === v)!;
+    const results = JSON.parse(r.stdout) as {
+      endpoint: string;
+      versions: { version: string; outcome: string; supported: boolean }[];
+    }[];
+    const outcome = (e: string, v: string) =>
+      results.find((x) => x.endpoint === e)!.versions.find((x) => x.version === v)!;
     expect(outcome('reset-legacy', 'TLS1.0').outcome).toBe('reset');
     expect(outcome('alert-legacy', 'TLS1.1').outcome).toBe('alert');
     expect(outcome('silent-close', 'TLS1.2').outcome).toBe('closed');
@@ -110,7 +134,9 @@ describe.skipIf(!HAS_CLI)('tlsprobe lab --demo (npm start)', () => {
     expect(outcome('tls13-only', 'TLS1.3').supported).toBe(true);
     // The lab trusts its own root when probing itself (issue 12): no endpoint's headline is an untrusted root.
     // results are parsed JSON; only the chain fields are read
-    const chains = (results as unknown as { chain?: { valid: boolean; findings: { code: string }[] } }[]).flatMap((x) => (x.chain ? [x.chain] : []));
+    const chains = (results as unknown as { chain?: { valid: boolean; findings: { code: string }[] } }[]).flatMap(
+      (x) => (x.chain ? [x.chain] : []),
+    );
     expect(chains.length).toBeGreaterThan(0);
     for (const c of chains) {
       expect(c.findings.map((f) => f.code)).not.toContain('likely-tls-inspection');

@@ -49,7 +49,9 @@ describe('parseTargetList', () => {
     if (r.ok) return;
     expect(r.error.kind).toBe('bad-lines');
     expect(r.error.kind === 'bad-lines' && r.error.lines.map((l) => l.line)).toEqual([2, 3, 5]);
-    expect(describeTargetListError(r.error)).toMatch(/^fleet\.txt:2: "https:\/\/x\.example\/": .*URL.* \(and 2 more bad lines: 3, 5\)$/);
+    expect(describeTargetListError(r.error)).toMatch(
+      /^fleet\.txt:2: "https:\/\/x\.example\/": .*URL.* \(and 2 more bad lines: 3, 5\)$/,
+    );
   });
 
   it('escapes control characters from the file in the message', () => {
@@ -72,21 +74,48 @@ describe('parseTargetList', () => {
 describe.skipIf(!HAS_CLI)('tlsprobe probe --targets (built CLI)', () => {
   it('streams one NDJSON line per endpoint of a 10-endpoint fleet, each equal to its configuration, then a summary', async () => {
     const entries = labs.flatMap((lab) => NAMES.map((name) => ({ name, port: lab.endpoint(name).port })));
-    const list = file('fleet.txt', ['# two labs, five behaviours each', '', ...entries.map((e) => `127.0.0.1:${e.port}   # ${e.name}`)].join('\n'));
+    const list = file(
+      'fleet.txt',
+      ['# two labs, five behaviours each', '', ...entries.map((e) => `127.0.0.1:${e.port}   # ${e.name}`)].join('\n'),
+    );
     // Both labs' roots as the anchors: every endpoint then is fine for a current client (exit 0).
     const roots = file('lab-roots.pem', labs.map((l) => l.pki.root.pem).join(''));
-    const r = await tlsprobe(['probe', '--targets', list, '--ndjson', '--sni', 'localhost', '--versions', 'TLS1.0,TLS1.1,TLS1.2,TLS1.3', '--parallel', '4', '--roots', roots]);
+    const r = await tlsprobe([
+      'probe',
+      '--targets',
+      list,
+      '--ndjson',
+      '--sni',
+      'localhost',
+      '--versions',
+      'TLS1.0,TLS1.1,TLS1.2,TLS1.3',
+      '--parallel',
+      '4',
+      '--roots',
+      roots,
+    ]);
     expect(r.stderr).toBe('');
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(entries.length + 1);
     for (const l of lines) expect(l).toMatchObject({ schemaVersion: '1.0', command: 'probe' });
     const byPort = new Map(lines.slice(0, -1).map((l) => [l.results[0].target.port as number, l.results[0]]));
     expect([...byPort.keys()].sort()).toEqual(entries.map((e) => e.port).sort());
     for (const e of entries) {
-      const accepted = byPort.get(e.port)!.versions.filter((v: { supported: boolean }) => v.supported).map((v: { version: string }) => v.version);
+      const accepted = byPort
+        .get(e.port)!
+        .versions.filter((v: { supported: boolean }) => v.supported)
+        .map((v: { version: string }) => v.version);
       expect({ name: e.name, accepted }).toEqual({ name: e.name, accepted: LAB_ENDPOINT_SPECS[e.name].versions });
     }
-    expect(lines.at(-1).summary).toMatchObject({ targets: entries.length, reachable: entries.length, unreachable: 0, connections: entries.length * 4 });
+    expect(lines.at(-1).summary).toMatchObject({
+      targets: entries.length,
+      reachable: entries.length,
+      unreachable: 0,
+      connections: entries.length * 4,
+    });
     expect(r.code).toBe(0);
   });
 
@@ -95,7 +124,17 @@ describe.skipIf(!HAS_CLI)('tlsprobe probe --targets (built CLI)', () => {
     const b = labs[1]!.endpoint('tls13-only').port;
     const list = file('two.txt', `127.0.0.1:${b}\n`);
     const roots = file('lab-roots-2.pem', labs.map((l) => l.pki.root.pem).join(''));
-    const r = await tlsprobe(['probe', `127.0.0.1:${a}`, '--targets', list, '--json', '--versions', 'TLS1.3', '--roots', roots]);
+    const r = await tlsprobe([
+      'probe',
+      `127.0.0.1:${a}`,
+      '--targets',
+      list,
+      '--json',
+      '--versions',
+      'TLS1.3',
+      '--roots',
+      roots,
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).results.map((j: { target: { port: number } }) => j.target.port)).toEqual([a, b]);
   });

@@ -39,32 +39,66 @@ describe('tlsprobe replay', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(Object.keys(j)).toEqual(expect.arrayContaining(['source', 'connection', 'modified', 'captured', 'live', 'differences']));
-    expect(j).toMatchObject({ source: HELLO13, format: 'records', connection: null, modified: [], byteExact: true, captured: null, differences: [] });
+    expect(Object.keys(j)).toEqual(
+      expect.arrayContaining(['source', 'connection', 'modified', 'captured', 'live', 'differences']),
+    );
+    expect(j).toMatchObject({
+      source: HELLO13,
+      format: 'records',
+      connection: null,
+      modified: [],
+      byteExact: true,
+      captured: null,
+      differences: [],
+    });
     expect(j.hello.sent).toBe(toHex(loadHexFixture('hello/openssl-s_client-tls13.hex')));
-    expect(j.live).toMatchObject({ version: 'TLS1.3', outcome: 'negotiated', negotiatedVersion: 0x0304, certificates: [] });
+    expect(j.live).toMatchObject({
+      version: 'TLS1.3',
+      outcome: 'negotiated',
+      negotiatedVersion: 0x0304,
+      certificates: [],
+    });
     expect(j.live.notes.join(' ')).toMatch(/--fresh-key-share/);
   });
 
   it('decrypts the chain with --fresh-key-share and lists every opt-in change', async () => {
-    const r = await tlsprobe(['replay', HELLO13, '--to', at('modern'), '--json', '--fresh-key-share', '--fresh-random', '--fix-sni', 'backup.example.net']);
+    const r = await tlsprobe([
+      'replay',
+      HELLO13,
+      '--to',
+      at('modern'),
+      '--json',
+      '--fresh-key-share',
+      '--fresh-random',
+      '--fix-sni',
+      'backup.example.net',
+    ]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.modified).toEqual(['server_name', 'random', 'key_share']);
     expect(j.byteExact).toBe(false);
     expect(j.hello.sni).toBe('backup.example.net');
-    expect(j.live.certificates.map((c: { sha1: string }) => c.sha1)).toEqual([lab.pki.leaf.der, lab.pki.intermediate.der, lab.pki.root.der].map(sha1));
+    expect(j.live.certificates.map((c: { sha1: string }) => c.sha1)).toEqual(
+      [lab.pki.leaf.der, lab.pki.intermediate.der, lab.pki.root.der].map(sha1),
+    );
   });
 
   it('compares a capture answer with the live one, field by field', async () => {
     const file = join(dir, 'tls12.pcap');
-    writeFileSync(file, makePcap([
-      { fromClient: true, payload: loadHexFixture('hello/openssl-s_client-tls12.hex') },
-      { fromClient: false, payload: loadHexFixture('server/openssl-s_server-tls12.hex') },
-    ]));
+    writeFileSync(
+      file,
+      makePcap([
+        { fromClient: true, payload: loadHexFixture('hello/openssl-s_client-tls12.hex') },
+        { fromClient: false, payload: loadHexFixture('server/openssl-s_server-tls12.hex') },
+      ]),
+    );
     const j = JSON.parse((await tlsprobe(['replay', file, '--to', at('tls13-only'), '--json'])).stdout);
     expect(j).toMatchObject({ format: 'pcap', connection: 0, client: '127.0.0.1:50000', server: '127.0.0.2:443' });
-    expect(j.captured).toMatchObject({ outcome: 'negotiated', negotiatedVersion: 0x0303, negotiatedVersionName: 'TLS 1.2' });
+    expect(j.captured).toMatchObject({
+      outcome: 'negotiated',
+      negotiatedVersion: 0x0303,
+      negotiatedVersionName: 'TLS 1.2',
+    });
     expect(j.live).toMatchObject({ outcome: 'alert', alert: { name: 'protocol_version' } });
     expect(j.differences).toContainEqual({ field: 'outcome', captured: 'negotiated', live: 'alert' });
     expect(j.differences).toContainEqual({ field: 'alert', captured: null, live: 'protocol_version' });
@@ -76,7 +110,9 @@ describe('tlsprobe replay', () => {
     expect(text.stdout).toMatch(/≠ outcome\s+negotiated\s+alert/);
     expect(text.stdout).toMatch(/≠ alert\s+-\s+protocol_version/);
     // The fixture ServerHello's extensions, by name, in wire order (0xff01, 0x000b, 0x0023, 0x0017).
-    expect(text.stdout).toMatch(/≠ ServerHello extensions\s+renegotiation_info ec_point_formats session_ticket extended_master_secret\s+-/);
+    expect(text.stdout).toMatch(
+      /≠ ServerHello extensions\s+renegotiation_info ec_point_formats session_ticket extended_master_secret\s+-/,
+    );
     expect(text.stdout).toMatch(/difference\(s\) between the captured and the live answer/);
   });
 
@@ -94,7 +130,10 @@ describe('tlsprobe replay', () => {
     [['replay', HELLO12], /--to/],
     [['replay', HELLO12, '--to', '127.0.0.1:1', '--connection', '1'], /--connection applies to captures/],
     [['replay', HELLO12, '--to', '127.0.0.1:1', '--fix-sni', '192.0.2.7'], /--fix-sni needs a host name/],
-    [['replay', '/nonexistent/hello.hex', '--to', '127.0.0.1:1'], /cannot read \/nonexistent\/hello\.hex: no such file/],
+    [
+      ['replay', '/nonexistent/hello.hex', '--to', '127.0.0.1:1'],
+      /cannot read \/nonexistent\/hello\.hex: no such file/,
+    ],
     [['replay', HELLO12, '--to', 'https://example.com/'], /looks like a URL/],
   ])('exits 2 with one line for %j', async (args, message) => {
     const r = await tlsprobe(args);

@@ -38,30 +38,77 @@ const codes = (fs: readonly JsonFinding[]): string[] => fs.map((f) => f.code);
 
 describe.skipIf(!HAS_CLI)('tlsprobe chain --check-revocation', () => {
   it('lists every CRL distribution point and OCSP URL, and finds them good on the modern endpoint', async () => {
-    const r = await tlsprobe(['chain', endpoint('modern'), '--sni', 'localhost', '--roots', join(dir, 'modern-root.pem'), '--check-revocation', '--json', '--timeout', '20']);
+    const r = await tlsprobe([
+      'chain',
+      endpoint('modern'),
+      '--sni',
+      'localhost',
+      '--roots',
+      join(dir, 'modern-root.pem'),
+      '--check-revocation',
+      '--json',
+      '--timeout',
+      '20',
+    ]);
     const j = JSON.parse(r.stdout);
     const port = lab.revocation.responder.port;
-    expect(j.certificates[0].crlDistributionPoints).toEqual([expect.stringMatching(new RegExp(`^http://127\\.0\\.0\\.1:${port}/pki-\\d+/issuing\\.crl$`))]);
+    expect(j.certificates[0].crlDistributionPoints).toEqual([
+      expect.stringMatching(new RegExp(`^http://127\\.0\\.0\\.1:${port}/pki-\\d+/issuing\\.crl$`)),
+    ]);
     expect(j.certificates[0].ocspUrls).toEqual([expect.stringMatching(/\/ocsp$/)]);
     expect(j.certificates[2].crlDistributionPoints).toEqual([]); // the root names none
     expect(j.chain.revocation.checkedOnline).toBe(true);
-    expect(j.chain.revocation.endpoints.map((e: { state: string }) => e.state)).toEqual(['good', 'good', 'good', 'good']);
+    expect(j.chain.revocation.endpoints.map((e: { state: string }) => e.state)).toEqual([
+      'good',
+      'good',
+      'good',
+      'good',
+    ]);
     expect(j.chain.revocation.findings).toEqual([]);
     expect(j.chain.verified).toBe(true);
   });
 
   it('diagnoses the unreachable CRL/OCSP endpoints: exit 1, revocation-offline, CRYPT_E_REVOCATION_OFFLINE', async () => {
-    const r = await tlsprobe(['chain', endpoint('revocation-offline'), '--sni', 'localhost', '--roots', join(dir, 'offline-root.pem'), '--check-revocation', '--json', '--timeout', '20']);
+    const r = await tlsprobe([
+      'chain',
+      endpoint('revocation-offline'),
+      '--sni',
+      'localhost',
+      '--roots',
+      join(dir, 'offline-root.pem'),
+      '--check-revocation',
+      '--json',
+      '--timeout',
+      '20',
+    ]);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
-    expect(j.chain.revocation.endpoints.map((e: { state: string }) => e.state)).toEqual(['unreachable', 'unreachable', 'unreachable', 'unreachable']);
-    expect(j.chain.revocation.certificates[0].windowsError).toMatchObject({ name: 'CRYPT_E_REVOCATION_OFFLINE', hresult: '0x80092013' });
+    expect(j.chain.revocation.endpoints.map((e: { state: string }) => e.state)).toEqual([
+      'unreachable',
+      'unreachable',
+      'unreachable',
+      'unreachable',
+    ]);
+    expect(j.chain.revocation.certificates[0].windowsError).toMatchObject({
+      name: 'CRYPT_E_REVOCATION_OFFLINE',
+      hresult: '0x80092013',
+    });
     expect(codes(j.chain.findings)).toEqual(expect.arrayContaining(['revocation-offline']));
     expect(j.chain.verdict).toContain('CRYPT_E_REVOCATION_OFFLINE');
   });
 
   it('says REVOKED in text, with the reason and CRYPT_E_REVOKED', async () => {
-    const r = await tlsprobe(['chain', endpoint('revoked'), '--sni', 'localhost', '--roots', join(dir, 'revoked-root.pem'), '--check-revocation', '--timeout', '20']);
+    const r = await tlsprobe([
+      'chain',
+      endpoint('revoked'),
+      '--sni',
+      'localhost',
+      '--roots',
+      join(dir, 'revoked-root.pem'),
+      '--check-revocation',
+      '--timeout',
+      '20',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^Chain: REVOKED: localhost is revoked/m);
     expect(r.stdout).toContain('keyCompromise');
@@ -81,13 +128,29 @@ describe.skipIf(!HAS_CLI)('tlsprobe chain --crl', () => {
     if (!got.ok) throw new Error(got.detail);
     writeFileSync(join(dir, 'issuing.crl'), got.body);
     const before = lab.revocation.responder.requests.length;
-    const r = await tlsprobe(['chain', join(dir, 'revoked-chain.pem'), '--roots', join(dir, 'revoked-root.pem'), '--crl', join(dir, 'issuing.crl'), '--json']);
+    const r = await tlsprobe([
+      'chain',
+      join(dir, 'revoked-chain.pem'),
+      '--roots',
+      join(dir, 'revoked-root.pem'),
+      '--crl',
+      join(dir, 'issuing.crl'),
+      '--json',
+    ]);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(codes(j.chain.findings)).toContain('revoked');
-    expect(j.chain.revocation.certificates[0]).toMatchObject({ status: 'revoked', source: 'crl', reasonCode: 1, reason: 'keyCompromise', revocationDate: expect.stringMatching(/^\d{4}-/) });
+    expect(j.chain.revocation.certificates[0]).toMatchObject({
+      status: 'revoked',
+      source: 'crl',
+      reasonCode: 1,
+      reason: 'keyCompromise',
+      revocationDate: expect.stringMatching(/^\d{4}-/),
+    });
     expect(j.chain.revocation.certificates[1]).toMatchObject({ status: 'unknown', reasonCode: null, reason: null });
-    expect(j.chain.revocation.crls).toEqual([expect.objectContaining({ used: true, entries: 1, crlNumber: '1', problems: [] })]);
+    expect(j.chain.revocation.crls).toEqual([
+      expect.objectContaining({ used: true, entries: 1, crlNumber: '1', problems: [] }),
+    ]);
     expect(j.chain.revocation.endpoints).toBeNull();
     expect(lab.revocation.responder.requests.length).toBe(before);
   });
@@ -104,7 +167,18 @@ describe.skipIf(!HAS_CLI)('tlsprobe chain --crl', () => {
 
 describe.skipIf(!HAS_CLI)('tlsprobe diagnose --check-revocation', () => {
   it('adds the revocation of the chain it judged, and fails on unreachable endpoints', async () => {
-    const r = await tlsprobe(['diagnose', endpoint('revocation-offline'), '--sni', 'localhost', '--roots', join(dir, 'offline-root.pem'), '--check-revocation', '--json', '--timeout', '20']);
+    const r = await tlsprobe([
+      'diagnose',
+      endpoint('revocation-offline'),
+      '--sni',
+      'localhost',
+      '--roots',
+      join(dir, 'offline-root.pem'),
+      '--check-revocation',
+      '--json',
+      '--timeout',
+      '20',
+    ]);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout).results[0];
     expect(codes(j.revocation.findings)).toEqual(['revocation-offline', 'revocation-offline']);

@@ -22,7 +22,14 @@ describe('fitting', () => {
 
   it('squeezes the widest column first and wraps its cells', () => {
     expect(fitColumns([10, 50, 10], 60)).toEqual([10, 36, 10]);
-    const t = renderTable(['Name', 'Detail'], [['a', 'word '.repeat(40).trim()], ['b', 'x'.repeat(90)]], 50);
+    const t = renderTable(
+      ['Name', 'Detail'],
+      [
+        ['a', 'word '.repeat(40).trim()],
+        ['b', 'x'.repeat(90)],
+      ],
+      50,
+    );
     expect(longest(t)).toBeLessThanOrEqual(50);
     expect(t.replace(/[│\s]/g, '')).toContain('x'.repeat(20));
   });
@@ -36,7 +43,12 @@ describe('fitting', () => {
   });
 
   it('wraps prose with an indent after the first line', () => {
-    expect(wrapProse(`- [registry] ${'word '.repeat(30).trim()}`, 40, 2).split('\n').slice(1).every((l) => l.startsWith('  ') && l.length <= 40)).toBe(true);
+    expect(
+      wrapProse(`- [registry] ${'word '.repeat(30).trim()}`, 40, 2)
+        .split('\n')
+        .slice(1)
+        .every((l) => l.startsWith('  ') && l.length <= 40),
+    ).toBe(true);
   });
 });
 
@@ -53,19 +65,36 @@ describe.skipIf(!HAS_CLI)('COLUMNS=80 output of the built CLI', () => {
   const cases: [string, () => string[]][] = [
     ['probe', () => ['probe', at('reset-legacy'), '--sni', 'localhost', '--ciphers']],
     ['probe --ladder', () => ['probe', at('reset-legacy'), '--sni', 'localhost', '--ladder']],
-    ['diagnose', () => ['diagnose', at('reset-legacy'), '--sni', 'localhost', '--os', '2008r2', '--client', 'win7-schannel', '--bisect']],
+    [
+      'diagnose',
+      () => [
+        'diagnose',
+        at('reset-legacy'),
+        '--sni',
+        'localhost',
+        '--os',
+        '2008r2',
+        '--client',
+        'win7-schannel',
+        '--bisect',
+      ],
+    ],
     ['clients', () => ['clients']],
     ['clients HOST', () => ['clients', at('reset-legacy'), '--sni', 'localhost']],
     ['capture', () => ['capture', join(FIXTURES_DIR, 'pcap', 'reset-after-hello.pcapng'), '--fingerprints']],
   ];
   for (const width of [80, 60]) {
-    it.each(cases)(`%s has no line over ${width} characters`, async (_name, args) => {
-      const r = await tlsprobe(args(), undefined, { env: { ...process.env, COLUMNS: String(width) } });
-      expect(r.stderr).not.toMatch(/internal error/);
-      expect(r.stdout.length).toBeGreaterThan(0);
-      const over = r.stdout.split('\n').filter((l) => l.length > width);
-      expect(over).toEqual([]);
-    }, 120_000);
+    it.each(cases)(
+      `%s has no line over ${width} characters`,
+      async (_name, args) => {
+        const r = await tlsprobe(args(), undefined, { env: { ...process.env, COLUMNS: String(width) } });
+        expect(r.stderr).not.toMatch(/internal error/);
+        expect(r.stdout.length).toBeGreaterThan(0);
+        const over = r.stdout.split('\n').filter((l) => l.length > width);
+        expect(over).toEqual([]);
+      },
+      120_000,
+    );
   }
 
   it('says negotiated in the table where the JSON says negotiated', async () => {

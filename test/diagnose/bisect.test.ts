@@ -25,7 +25,12 @@ const OPTS = { readTimeoutMs: 3000 };
 
 describe('bisectHello', () => {
   it('names the version as the cause against reset-legacy', async () => {
-    const r = await bisectHello(target('reset-legacy'), { version: 'TLS1.0', sni: 'localhost' }, { version: 'TLS1.2', sni: 'localhost' }, OPTS);
+    const r = await bisectHello(
+      target('reset-legacy'),
+      { version: 'TLS1.0', sni: 'localhost' },
+      { version: 'TLS1.2', sni: 'localhost' },
+      OPTS,
+    );
     expect(r.failing).toBe('reset');
     expect(r.working).toBe('negotiated');
     expect(r.cause?.dimension).toBe('version');
@@ -39,7 +44,12 @@ describe('bisectHello', () => {
   it('names the hello size as the cause against picky-size, before the suite list that also changes the size', async () => {
     let failing: HelloOptions | null = null;
     for (let n = 1; n < 200 && !failing; n++) {
-      const h: HelloOptions = { version: 'TLS1.2', sni: 'localhost', cipherSuites: suitesForVersion('TLS1.2').slice(0, n), padTo: null };
+      const h: HelloOptions = {
+        version: 'TLS1.2',
+        sni: 'localhost',
+        cipherSuites: suitesForVersion('TLS1.2').slice(0, n),
+        padTo: null,
+      };
       const size = buildClientHello(h).record.length;
       if (size >= 300 && size <= 480) failing = h;
     }
@@ -60,19 +70,32 @@ describe('bisectHello', () => {
     const failing: HelloOptions = { version: 'TLS1.2', sni: 'localhost', renegotiationScsv: false };
     const r = await bisectHello(target('picky-scsv'), failing, { version: 'TLS1.2', sni: 'localhost' }, OPTS);
     expect(r.failing).toBe('reset');
-    expect(r.cause).toEqual({ dimension: 'renegotiation-scsv', change: expect.stringMatching(/^add TLS_EMPTY_RENEGOTIATION_INFO_SCSV/) });
+    expect(r.cause).toEqual({
+      dimension: 'renegotiation-scsv',
+      change: expect.stringMatching(/^add TLS_EMPTY_RENEGOTIATION_INFO_SCSV/),
+    });
     expect(r.steps).toHaveLength(1);
   });
 
   it('tries a TLS 1.3 version change with the TLS 1.3 suites', async () => {
-    const r = await bisectHello(target('tls13-only'), { version: 'TLS1.2', sni: 'localhost' }, { version: 'TLS1.3', sni: 'localhost' }, OPTS);
+    const r = await bisectHello(
+      target('tls13-only'),
+      { version: 'TLS1.2', sni: 'localhost' },
+      { version: 'TLS1.3', sni: 'localhost' },
+      OPTS,
+    );
     expect(r.failing).toBe('alert');
     expect(r.cause?.dimension).toBe('version');
     expect(r.cause?.change).toMatch(/with the TLS 1\.3 suites/);
   });
 
   it('stops with a note when the failing hello succeeds', async () => {
-    const r = await bisectHello(target('legacy'), { version: 'TLS1.0', sni: 'localhost' }, { version: 'TLS1.2', sni: 'localhost' }, OPTS);
+    const r = await bisectHello(
+      target('legacy'),
+      { version: 'TLS1.0', sni: 'localhost' },
+      { version: 'TLS1.2', sni: 'localhost' },
+      OPTS,
+    );
     expect(r.failing).toBe('negotiated');
     expect(r.steps).toEqual([]);
     expect(r.cause).toBeNull();
@@ -81,7 +104,12 @@ describe('bisectHello', () => {
   });
 
   it('stops with a note when the working hello fails', async () => {
-    const r = await bisectHello(target('reset-legacy'), { version: 'TLS1.0', sni: 'localhost' }, { version: 'TLS1.1', sni: 'localhost' }, OPTS);
+    const r = await bisectHello(
+      target('reset-legacy'),
+      { version: 'TLS1.0', sni: 'localhost' },
+      { version: 'TLS1.1', sni: 'localhost' },
+      OPTS,
+    );
     expect(r.working).toBe('reset');
     expect(r.cause).toBeNull();
     expect(r.note).toMatch(/working hello failed too \(reset\)/);

@@ -49,9 +49,11 @@ describe('X25519MLKEM768 key share', () => {
 });
 
 const CORPUS_FILE = 'client-hellos/testssl-client-simulation.json';
-describe.skipIf(!hasCorpusFile(CORPUS_FILE))('against Chromium 137\'s real hello', () => {
+describe.skipIf(!hasCorpusFile(CORPUS_FILE))("against Chromium 137's real hello", () => {
   it('splits its real 1,216-byte share the same way: its first 1,184 bytes are a valid ML-KEM-768 key, its last 1,184 are not', () => {
-    const c = readCorpusJson<{ clients: { names: string; handshakebytes: string }[] }>(CORPUS_FILE).clients.find((x) => x.names === 'Chromium 137 (Win 11)')!;
+    const c = readCorpusJson<{ clients: { names: string; handshakebytes: string }[] }>(CORPUS_FILE).clients.find(
+      (x) => x.names === 'Chromium 137 (Win 11)',
+    )!;
     const hello = parseClientHello(Buffer.from(c.handshakebytes, 'hex').subarray(5));
     const share = findExtension(hello.extensions, 'key_share')!.shares!.find((s) => s.group === 0x11ec)!;
     expect(share.keyExchange.length).toBe(X25519MLKEM768_CLIENT_SHARE_BYTES);
@@ -88,11 +90,19 @@ describe('chrome-current', () => {
   });
 
   it('completes a TLS 1.3 handshake with a server that selects X25519MLKEM768: the certificates decrypt', async () => {
-    const s = await simulateClient({ host: 'localhost', address: '127.0.0.1', port: server.port }, chrome(), 'localhost', { readTimeoutMs: 10_000 });
+    const s = await simulateClient(
+      { host: 'localhost', address: '127.0.0.1', port: server.port },
+      chrome(),
+      'localhost',
+      { readTimeoutMs: 10_000 },
+    );
     expect(server.selected).toEqual([0x11ec]);
     expect(s.verdict).toBe('connects');
     expect(s.attempt.negotiatedVersion).toBe(0x0304);
-    expect(s.attempt.certificates.map((c) => toHex(c))).toEqual([toHex(lab.pki.leaf.der), toHex(lab.pki.intermediate.der)]);
+    expect(s.attempt.certificates.map((c) => toHex(c))).toEqual([
+      toHex(lab.pki.leaf.der),
+      toHex(lab.pki.intermediate.der),
+    ]);
   });
 
   it('is reset by picky-large, where the unpadded OpenSSL and the 512-byte Chrome hellos connect', async () => {
@@ -106,7 +116,9 @@ describe('chrome-current', () => {
     }
     // The same hello goes through to an endpoint without the trait (the modern lab server has no ML-KEM: x25519 is picked).
     const m = lab.endpoint('modern');
-    const ok = await simulateClient({ host: 'localhost', address: m.host, port: m.port }, chrome(), 'localhost', { readTimeoutMs: 5000 });
+    const ok = await simulateClient({ host: 'localhost', address: m.host, port: m.port }, chrome(), 'localhost', {
+      readTimeoutMs: 5000,
+    });
     expect(ok.verdict).toBe('connects');
   });
 });

@@ -24,9 +24,16 @@ describe('profile fidelity data', () => {
       // captured: nothing differs, and only the record version (which fingerprints often omit) is modelled.
       if (p.fidelity === 'captured') {
         expect(p.differences, p.name).toEqual([]);
-        expect(p.modelled.filter((m) => m.field !== 'recordVersion'), p.name).toEqual([]);
+        expect(
+          p.modelled.filter((m) => m.field !== 'recordVersion'),
+          p.name,
+        ).toEqual([]);
       }
-      if (p.fidelity === 'derived') expect(p.differences.length + p.modelled.filter((m) => m.field !== 'recordVersion').length, p.name).toBeGreaterThan(0);
+      if (p.fidelity === 'derived')
+        expect(
+          p.differences.length + p.modelled.filter((m) => m.field !== 'recordVersion').length,
+          p.name,
+        ).toBeGreaterThan(0);
     }
   });
 });
@@ -38,7 +45,10 @@ describe.skipIf(!hasReferences)('every profile against its reference, field by f
       const ref = referenceFields(p.reference!);
       const built = p.build('reference.example');
       // Compare what goes on the wire: encode and parse back.
-      const ours = helloFields(parseClientHello(encodeClientHello(built.hello)), built.recordVersion ?? built.hello.legacyVersion);
+      const ours = helloFields(
+        parseClientHello(encodeClientHello(built.hello)),
+        built.recordVersion ?? built.hello.legacyVersion,
+      );
       const expected = p.differences.map((d) => {
         const { because: _because, ...rest } = d;
         return 'added' in rest ? { ...rest, added: [...rest.added], removed: [...rest.removed] } : rest;

@@ -5,7 +5,14 @@
  * in client-fidelity.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_PROFILES, findClientProfile, highestVersion, profileRemediation, simulateClient, type ClientProfile } from '../../src/diagnose/clients.js';
+import {
+  CLIENT_PROFILES,
+  findClientProfile,
+  highestVersion,
+  profileRemediation,
+  simulateClient,
+  type ClientProfile,
+} from '../../src/diagnose/clients.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { buildFromPrebuilt } from '../../src/probe/profiles.js';
 import { encodeClientHello, parseClientHello, type ClientHello } from '../../src/tls/client-hello.js';
@@ -27,15 +34,36 @@ describe('CLIENT_PROFILES', () => {
     expect(new Set(names).size).toBe(names.length);
     for (const n of names) expect(n).toMatch(/^[a-z0-9]+(-[a-z0-9.]+)*$/);
     for (const n of [
-      'win2008', 'win2008-kb4019276', 'win2008-tls12', 'winhttp-win7', 'winhttp-win7-kb3140245', 'winhttp-win7-tls12',
-      'dotnet35', 'dotnet46-default', 'dotnet47-systemdefault', 'dotnet-strongcrypto-only', 'agent32-no-wow64-keys',
+      'win2008',
+      'win2008-kb4019276',
+      'win2008-tls12',
+      'winhttp-win7',
+      'winhttp-win7-kb3140245',
+      'winhttp-win7-tls12',
+      'dotnet35',
+      'dotnet46-default',
+      'dotnet47-systemdefault',
+      'dotnet-strongcrypto-only',
+      'agent32-no-wow64-keys',
     ]) {
       expect(names).toContain(n);
       const c = profile(n).configuration;
       expect(c, n).not.toBeNull();
       expect(c!.state, n).toMatch(/Windows/);
     }
-    for (const n of ['win7-schannel', 'win7-schannel-tls12', 'win2012', 'win2012r2', 'win2016', 'win2019', 'win2022', 'dotnet45-default', 'dotnet-strongcrypto', 'openssl-3', 'chrome']) {
+    for (const n of [
+      'win7-schannel',
+      'win7-schannel-tls12',
+      'win2012',
+      'win2012r2',
+      'win2016',
+      'win2019',
+      'win2022',
+      'dotnet45-default',
+      'dotnet-strongcrypto',
+      'openssl-3',
+      'chrome',
+    ]) {
       expect(names).toContain(n);
     }
     expect(findClientProfile('WIN2008R2')?.name).toBe('win7-schannel');
@@ -84,17 +112,34 @@ describe.skipIf(!HAS_OPENSSL)('openssl-3 against the local openssl s_client', ()
     const ours = profile('openssl-3').build('localhost').hello;
     expect(ours.cipherSuites).toEqual(real.cipherSuites);
     expect(types(ours)).toEqual(types(real));
-    expect(findExtension(ours.extensions, 'supported_groups')?.groups).toEqual(findExtension(real.extensions, 'supported_groups')?.groups);
-    expect(findExtension(ours.extensions, 'signature_algorithms')?.schemes).toEqual(findExtension(real.extensions, 'signature_algorithms')?.schemes);
+    expect(findExtension(ours.extensions, 'supported_groups')?.groups).toEqual(
+      findExtension(real.extensions, 'supported_groups')?.groups,
+    );
+    expect(findExtension(ours.extensions, 'signature_algorithms')?.schemes).toEqual(
+      findExtension(real.extensions, 'signature_algorithms')?.schemes,
+    );
     expect(encodeClientHello(ours).length).toBe(captured.handshake.length);
   });
 });
 if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
 
-const GUIDANCE = ['win2008', 'win2008-kb4019276', 'win2008-tls12', 'winhttp-win7', 'winhttp-win7-kb3140245', 'winhttp-win7-tls12', 'dotnet35', 'dotnet46-default', 'dotnet47-systemdefault', 'dotnet-strongcrypto-only', 'agent32-no-wow64-keys'];
+const GUIDANCE = [
+  'win2008',
+  'win2008-kb4019276',
+  'win2008-tls12',
+  'winhttp-win7',
+  'winhttp-win7-kb3140245',
+  'winhttp-win7-tls12',
+  'dotnet35',
+  'dotnet46-default',
+  'dotnet47-systemdefault',
+  'dotnet-strongcrypto-only',
+  'agent32-no-wow64-keys',
+];
 
 describe('profileRemediation', () => {
-  const keysOf = (n: string) => profileRemediation(profile(n)).flatMap((r) => (r.keys ?? []).map((k) => `${k.path}\\${k.name}=${k.value}`));
+  const keysOf = (n: string) =>
+    profileRemediation(profile(n)).flatMap((r) => (r.keys ?? []).map((k) => `${k.path}\\${k.name}=${k.value}`));
   const kbsOf = (n: string) => profileRemediation(profile(n)).flatMap((r) => (r.kb ? [r.kb] : []));
 
   it('gives each failing configuration what it lacks, and nothing to one that offers TLS 1.2', () => {
@@ -105,11 +150,16 @@ describe('profileRemediation', () => {
     }
     expect(kbsOf('win2008')).toEqual(['KB4019276']);
     expect(kbsOf('win2008-kb4019276')).toEqual([]);
-    expect(keysOf('win2008-kb4019276')).toEqual([expect.stringMatching(/TLS 1\.2\\Client\\Enabled=1$/), expect.stringMatching(/DisabledByDefault=0$/)]);
+    expect(keysOf('win2008-kb4019276')).toEqual([
+      expect.stringMatching(/TLS 1\.2\\Client\\Enabled=1$/),
+      expect.stringMatching(/DisabledByDefault=0$/),
+    ]);
     expect(kbsOf('winhttp-win7')).toEqual(['KB3140245']);
     expect(kbsOf('winhttp-win7-kb3140245')).toEqual([]);
     expect(keysOf('winhttp-win7-kb3140245').filter((k) => k.includes('DefaultSecureProtocols'))).toEqual([
-      expect.stringMatching(/^HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp\\DefaultSecureProtocols=2560$/),
+      expect.stringMatching(
+        /^HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp\\DefaultSecureProtocols=2560$/,
+      ),
       expect.stringMatching(/WOW6432Node.*DefaultSecureProtocols=2560$/),
     ]);
     // The 32-bit agent already has the 64-bit values: it needs exactly the WOW6432Node ones.
@@ -118,7 +168,10 @@ describe('profileRemediation', () => {
       'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto=1',
     ]);
     expect(profileRemediation(profile('agent32-no-wow64-keys'))[0]!.text).toMatch(/32-bit.*WOW6432Node/);
-    expect(keysOf('dotnet35')).toEqual([expect.stringMatching(/v2\.0\.50727\\SystemDefaultTlsVersions=1$/), expect.stringMatching(/v2\.0\.50727\\SchUseStrongCrypto=1$/)]);
+    expect(keysOf('dotnet35')).toEqual([
+      expect.stringMatching(/v2\.0\.50727\\SystemDefaultTlsVersions=1$/),
+      expect.stringMatching(/v2\.0\.50727\\SchUseStrongCrypto=1$/),
+    ]);
     expect(kbsOf('dotnet35')).toEqual(['KB3154520']);
   });
 });
@@ -137,7 +190,10 @@ describe('simulateClient against the lab', () => {
   };
 
   it('gets exactly the configurations limited to TLS 1.0/1.1 a 10054 from reset-legacy', async () => {
-    const names = [...GUIDANCE, ...CLIENT_PROFILES.filter((p) => p.configuration !== null && !GUIDANCE.includes(p.name)).map((p) => p.name)];
+    const names = [
+      ...GUIDANCE,
+      ...CLIENT_PROFILES.filter((p) => p.configuration !== null && !GUIDANCE.includes(p.name)).map((p) => p.name),
+    ];
     const got: Record<string, string> = {};
     const want: Record<string, string> = {};
     for (const n of names) {
@@ -151,7 +207,9 @@ describe('simulateClient against the lab', () => {
   }, 120_000);
 
   it('Windows 7 without TLS 1.2 gets 10054 from reset-legacy', async () => {
-    const s = await simulateClient(target('reset-legacy'), profile('win7-schannel'), 'localhost', { readTimeoutMs: 3000 });
+    const s = await simulateClient(target('reset-legacy'), profile('win7-schannel'), 'localhost', {
+      readTimeoutMs: 3000,
+    });
     expect(s.gets10054).toBe(true);
     expect(s.verdict).toBe('gets-10054');
     expect(s.attempt.outcome).toBe('reset');
@@ -167,7 +225,9 @@ describe('simulateClient against the lab', () => {
 
   it('a .NET 4.5 app without the keys gets 10054; with both keys on 2012 R2 it connects; with only the .NET keys on Windows 7 it still gets 10054', async () => {
     const results = await Promise.all(
-      ['dotnet45-default', 'dotnet-strongcrypto', 'dotnet-strongcrypto-win7'].map((n) => simulateClient(target('reset-legacy'), profile(n), 'localhost', { readTimeoutMs: 3000 })),
+      ['dotnet45-default', 'dotnet-strongcrypto', 'dotnet-strongcrypto-win7'].map((n) =>
+        simulateClient(target('reset-legacy'), profile(n), 'localhost', { readTimeoutMs: 3000 }),
+      ),
     );
     expect(results.map((r) => r.gets10054)).toEqual([true, false, true]);
   });

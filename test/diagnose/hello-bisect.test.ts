@@ -8,12 +8,19 @@ import { startPickyServer, type PickyServer } from '../helpers/picky-server.js';
 import { bisectClientHello } from '../../src/diagnose/hello-bisect.js';
 import { buildHelloFromShape, findClientProfile, type HelloShape } from '../../src/diagnose/clients.js';
 import { buildClientHello, type PrebuiltHello } from '../../src/probe/profiles.js';
-import { ExtensionType as ET, NamedGroup as NG, ProtocolVersion as PV, SignatureScheme as SS } from '../../src/tls/registry.js';
+import {
+  ExtensionType as ET,
+  NamedGroup as NG,
+  ProtocolVersion as PV,
+  SignatureScheme as SS,
+} from '../../src/tls/registry.js';
 
 let lab: Lab;
 const extra: PickyServer[] = [];
 beforeAll(async () => {
-  lab = await startLab({ names: ['picky-size', 'picky-scsv', 'picky-large', 'picky-group', 'picky-extension', 'modern'] });
+  lab = await startLab({
+    names: ['picky-size', 'picky-scsv', 'picky-large', 'picky-group', 'picky-extension', 'modern'],
+  });
 });
 afterAll(async () => {
   await lab?.close();
@@ -44,7 +51,13 @@ const NO_RENEGOTIATION_SIGNAL: HelloShape = {
   signatureSchemes: [SS.rsa_pss_rsae_sha256, SS.rsa_pkcs1_sha256, SS.ecdsa_secp256r1_sha256],
   keyShareGroups: [],
   alpn: null,
-  extensions: [ET.server_name, ET.supported_groups, ET.ec_point_formats, ET.signature_algorithms, ET.extended_master_secret],
+  extensions: [
+    ET.server_name,
+    ET.supported_groups,
+    ET.ec_point_formats,
+    ET.signature_algorithms,
+    ET.extended_master_secret,
+  ],
   sessionIdLength: 0,
   grease: false,
 };
@@ -71,13 +84,22 @@ describe('bisectClientHello', () => {
 
   it('finds an open-ended range for a device that resets hellos over one TCP segment', async () => {
     const big = client('win2022');
-    const padded = { ...big, hello: { ...big.hello, extensions: [...(big.hello.extensions ?? []), { kind: 'padding' as const, type: 0x0015 as const, data: new Uint8Array(1600) }] } };
+    const padded = {
+      ...big,
+      hello: {
+        ...big.hello,
+        extensions: [
+          ...(big.hello.extensions ?? []),
+          { kind: 'padding' as const, type: 0x0015 as const, data: new Uint8Array(1600) },
+        ],
+      },
+    };
     const b = await bisectClientHello(target('picky-large'), padded, reference(), OPTS);
     expect(b.cause?.code).toBe('hello-size');
     expect(b.cause?.sizeRange).toEqual({ min: 1401, max: null, minExact: true });
   }, 120_000);
 
-  it('names the group a middlebox resets on (X25519MLKEM768 in Chrome\'s hello)', async () => {
+  it("names the group a middlebox resets on (X25519MLKEM768 in Chrome's hello)", async () => {
     const b = await bisectClientHello(target('picky-group'), client('chrome'), reference(), OPTS);
     expect(b.failingOutcome).toBe('reset');
     expect(b.cause).toMatchObject({ code: 'groups', group: { code: NG.X25519MLKEM768 } });
@@ -85,14 +107,27 @@ describe('bisectClientHello', () => {
 
   it('names the extension a middlebox resets on, with its type', async () => {
     const b = await bisectClientHello(target('picky-extension'), client('win2022'), reference(), OPTS);
-    expect(b.cause).toMatchObject({ code: 'extension', extension: { type: ET.status_request, name: 'status_request' } });
+    expect(b.cause).toMatchObject({
+      code: 'extension',
+      extension: { type: ET.status_request, name: 'status_request' },
+    });
   }, 120_000);
 
   it('names key-share-size when only a large key_share is refused', async () => {
     const s = await startPickyServer(lab.pki, { kind: 'key-share-size', maxBytes: 100 });
     extra.push(s);
-    const two = buildClientHello({ version: 'TLS1.3', sni: 'localhost', keyShareGroups: [NG.x25519, NG.secp384r1], padTo: null });
-    const b = await bisectClientHello({ host: 'localhost', address: '127.0.0.1', port: s.port }, { version: 'TLS1.3', hello: two.hello, keyPairs: two.keyPairs }, reference(), OPTS);
+    const two = buildClientHello({
+      version: 'TLS1.3',
+      sni: 'localhost',
+      keyShareGroups: [NG.x25519, NG.secp384r1],
+      padTo: null,
+    });
+    const b = await bisectClientHello(
+      { host: 'localhost', address: '127.0.0.1', port: s.port },
+      { version: 'TLS1.3', hello: two.hello, keyPairs: two.keyPairs },
+      reference(),
+      OPTS,
+    );
     expect(b.failingOutcome).toBe('reset');
     expect(b.cause?.code).toBe('key-share-size');
   }, 120_000);
@@ -101,7 +136,12 @@ describe('bisectClientHello', () => {
     const s = await startPickyServer(lab.pki, { kind: 'cipher-suite', suite: 0x1301 });
     extra.push(s);
     // The reference offers the refused suite too, so it fails: nothing to bisect towards.
-    const b = await bisectClientHello({ host: 'localhost', address: '127.0.0.1', port: s.port }, client('win2022'), reference(), OPTS);
+    const b = await bisectClientHello(
+      { host: 'localhost', address: '127.0.0.1', port: s.port },
+      client('win2022'),
+      reference(),
+      OPTS,
+    );
     expect(b.cause).toBeNull();
     expect(b.note).toMatch(/reference hello failed/);
   }, 120_000);

@@ -7,7 +7,14 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkWinHttp, effectivePlatform, LIVE_REGISTRY_QUERIES, LiveRegistryError, readLiveRegistry, runReg } from '../../src/diagnose/live-registry.js';
+import {
+  checkWinHttp,
+  effectivePlatform,
+  LIVE_REGISTRY_QUERIES,
+  LiveRegistryError,
+  readLiveRegistry,
+  runReg,
+} from '../../src/diagnose/live-registry.js';
 import { checkRegistry } from '../../src/diagnose/registry.js';
 import { HAS_CLI, REPO_ROOT, tlsprobe, type CliRun } from '../helpers/cli.js';
 import { server2008r2, SERVER_2012R2_AGENT32 } from '../helpers/reg-query-fixtures.js';
@@ -21,10 +28,20 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Returns the environment that puts the stand-in `reg` first on PATH, serving `keys`. */
-function standinEnv(name: string, keys: Readonly<Record<string, string>>, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function standinEnv(
+  name: string,
+  keys: Readonly<Record<string, string>>,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(keys));
-  return { ...process.env, PATH: `${STANDIN_DIR}${delimiter}${process.env.PATH ?? ''}`, REG_STANDIN_KEYS: file, REG_STANDIN_LOG: join(dir, `${name}.log`), ...extra };
+  return {
+    ...process.env,
+    PATH: `${STANDIN_DIR}${delimiter}${process.env.PATH ?? ''}`,
+    REG_STANDIN_KEYS: file,
+    REG_STANDIN_LOG: join(dir, `${name}.log`),
+    ...extra,
+  };
 }
 
 /** `runReg` with the stand-in's environment (PATH lookup as in production). */
@@ -40,10 +57,13 @@ function withEnv<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
 describe('readLiveRegistry', () => {
   it('refuses off Windows without running reg', async () => {
     let ran = false;
-    const err = await readLiveRegistry({ platform: 'linux', run: async () => {
+    const err = await readLiveRegistry({
+      platform: 'linux',
+      run: async () => {
         ran = true;
         return { code: 0, stdout: new Uint8Array(), stderr: '' };
-      } }).catch((e: unknown) => e);
+      },
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LiveRegistryError);
     expect((err as LiveRegistryError).code).toBe('not-windows');
     expect((err as Error).message).toMatch(/needs Windows/);
@@ -55,7 +75,10 @@ describe('readLiveRegistry', () => {
   it('reads every key through reg query on PATH, skips missing ones, and detects the version', async () => {
     const env = standinEnv('2012r2', SERVER_2012R2_AGENT32);
     const live = await withEnv(env, () => readLiveRegistry({ platform: 'win32', run: runReg }));
-    const calls = readFileSync(env.REG_STANDIN_LOG!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const calls = readFileSync(env.REG_STANDIN_LOG!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
     expect(calls).toEqual(LIVE_REGISTRY_QUERIES.map((q) => ['query', ...q]));
     expect(live.detected?.version).toBe('2012r2');
     expect(live.missingKeys).toEqual([
@@ -75,10 +98,22 @@ describe('readLiveRegistry', () => {
   });
 
   it('fails with reg-failed when reg reports another error or cannot be started', async () => {
-    const denied = readLiveRegistry({ platform: 'win32', run: async () => ({ code: 1, stdout: new Uint8Array(), stderr: 'ERROR: Access is denied.\r\n' }) });
-    await expect(denied).rejects.toMatchObject({ code: 'reg-failed', message: expect.stringMatching(/Access is denied/) });
-    const absent = readLiveRegistry({ platform: 'win32', run: () => Promise.reject(Object.assign(new Error('spawn reg ENOENT'), { code: 'ENOENT' })) });
-    await expect(absent).rejects.toMatchObject({ code: 'reg-failed', message: expect.stringMatching(/cannot run reg/) });
+    const denied = readLiveRegistry({
+      platform: 'win32',
+      run: async () => ({ code: 1, stdout: new Uint8Array(), stderr: 'ERROR: Access is denied.\r\n' }),
+    });
+    await expect(denied).rejects.toMatchObject({
+      code: 'reg-failed',
+      message: expect.stringMatching(/Access is denied/),
+    });
+    const absent = readLiveRegistry({
+      platform: 'win32',
+      run: () => Promise.reject(Object.assign(new Error('spawn reg ENOENT'), { code: 'ENOENT' })),
+    });
+    await expect(absent).rejects.toMatchObject({
+      code: 'reg-failed',
+      message: expect.stringMatching(/cannot run reg/),
+    });
   });
 });
 
@@ -110,18 +145,26 @@ describe.skipIf(!HAS_CLI)('tlsprobe registry --live', () => {
     expect(j.dotnetStrongCrypto).toBe(false);
     expect(j.winhttp.map((c: { status: string }) => c.status)).toEqual(['missing-ok', 'missing-ok']);
     const text = Buffer.from(readFileSync(fix)).toString('utf16le');
-    expect(text).toMatch(/\[HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\]\r\n"SystemDefaultTlsVersions"=dword:00000001/);
+    expect(text).toMatch(
+      /\[HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\]\r\n"SystemDefaultTlsVersions"=dword:00000001/,
+    );
     const t = await cli(['registry', '--live'], env);
     expect(t.stdout).toMatch(/This machine: 2012r2 \(ProductName "Windows Server 2012 R2 Standard"/);
   });
 
   it('a configured 2008 R2 passes (exit 0); without DefaultSecureProtocols WinHTTP fails (exit 1)', async () => {
-    const ok = await cli(['registry', '--live', '--json'], standinEnv('cli-2008r2', server2008r2({ winhttp: true }), { TLSPROBE_PLATFORM: 'win32' }));
+    const ok = await cli(
+      ['registry', '--live', '--json'],
+      standinEnv('cli-2008r2', server2008r2({ winhttp: true }), { TLSPROBE_PLATFORM: 'win32' }),
+    );
     expect(ok.code).toBe(0);
     const j = JSON.parse(ok.stdout);
     expect(j).toMatchObject({ os: '2008r2', tls12: 'enabled', dotnetStrongCrypto: true });
     expect(j.winhttp.map((c: { actual: number }) => c.actual)).toEqual([0xa00, 0xa00]);
-    const bad = await cli(['registry', '--live'], standinEnv('cli-2008r2-nowinhttp', server2008r2({ winhttp: false }), { TLSPROBE_PLATFORM: 'win32' }));
+    const bad = await cli(
+      ['registry', '--live'],
+      standinEnv('cli-2008r2-nowinhttp', server2008r2({ winhttp: false }), { TLSPROBE_PLATFORM: 'win32' }),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/WinHTTP: set DefaultSecureProtocols=0x00000A00/);
   });
@@ -133,7 +176,7 @@ describe.skipIf(!HAS_CLI)('tlsprobe registry --live', () => {
 });
 
 describe.skipIf(!HAS_CLI)('tlsprobe diagnose on "Windows"', () => {
-  it('reads this machine\'s registry and narrows the fix to the version it names', async () => {
+  it("reads this machine's registry and narrows the fix to the version it names", async () => {
     const { startLab } = await import('../../src/lab/lab.js');
     const lab = await startLab({ names: ['reset-legacy'] });
     try {
@@ -149,7 +192,9 @@ describe.skipIf(!HAS_CLI)('tlsprobe diagnose on "Windows"', () => {
       expect(j.verdict.code).toBe('legacy-version-reset');
       expect(j.fine).toBe(false);
       expect(j.localRegistry).toMatchObject({ os: '2012r2', tls12: 'enabled', dotnetStrongCrypto: false });
-      expect(j.localRegistry.summary).toMatch(/WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SystemDefaultTlsVersions/);
+      expect(j.localRegistry.summary).toMatch(
+        /WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SystemDefaultTlsVersions/,
+      );
       // The version came from the registry: the fix speaks of 2012 R2 and asks for no update.
       expect(JSON.stringify(j.remediation)).toMatch(/Windows Server 2012 R2/);
       expect(j.remediation.some((x: { kind: string }) => x.kind === 'update')).toBe(false);

@@ -22,14 +22,32 @@ import { parseWindowsVersion, windowsVersionFromNt } from '../../src/diagnose/wi
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 
 // ---- the endpoint owner's guidance, restated here as the oracle ------------------------------
-const CLIENT = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client';
+const CLIENT =
+  'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client';
 const NET64 = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319';
 const NET32 = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319';
-const ALL_VERSIONS: readonly WindowsVersion[] = ['2008', '2008r2', '7', '2012', '2012r2', '8.1', '2016', '2019', '2022', '10', '11'];
+const ALL_VERSIONS: readonly WindowsVersion[] = [
+  '2008',
+  '2008r2',
+  '7',
+  '2012',
+  '2012r2',
+  '8.1',
+  '2016',
+  '2019',
+  '2022',
+  '10',
+  '11',
+];
 /** "These are the defaults on Windows Server 2012 R2 and newer … also on Windows 8.1, 10, 11, Server 2016/2019/2022." */
 const TLS12_ON_BY_DEFAULT = new Set<WindowsVersion>(['2012r2', '8.1', '2016', '2019', '2022', '10', '11']);
 /** "Windows Server 2008 SP2 first needs update KB4019276; Windows Server 2008 R2, Windows 7 and Windows Server 2012 need KB3140245." */
-const KB_FOR: Partial<Record<WindowsVersion, string>> = { '2008': 'KB4019276', '2008r2': 'KB3140245', '7': 'KB3140245', '2012': 'KB3140245' };
+const KB_FOR: Partial<Record<WindowsVersion, string>> = {
+  '2008': 'KB4019276',
+  '2008r2': 'KB3140245',
+  '7': 'KB3140245',
+  '2012': 'KB3140245',
+};
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES_DIR, 'reg', name)));
 const parseFixture = (name: string): RegistrySnapshot => parseRegistryText(fixture(name));
@@ -77,25 +95,47 @@ describe('WINDOWS_VERSIONS', () => {
 });
 
 describe('parseRegistryText', () => {
-  it.each(ALL_VERSIONS.flatMap((v) => [`${v}.configured`, `${v}.defaults`]))('reads %s the same from its UTF-16LE and UTF-8 files', (base) => {
-    const a = parseFixture(`${base}.utf16.reg`);
-    const b = parseFixture(`${base}.utf8.reg`);
-    expect(a.format).toBe('reg5');
-    expect(a.encoding).toBe('utf-16le');
-    expect(b.encoding).toBe('utf-8');
-    expect(b.keys).toEqual(a.keys);
-  });
+  it.each(ALL_VERSIONS.flatMap((v) => [`${v}.configured`, `${v}.defaults`]))(
+    'reads %s the same from its UTF-16LE and UTF-8 files',
+    (base) => {
+      const a = parseFixture(`${base}.utf16.reg`);
+      const b = parseFixture(`${base}.utf8.reg`);
+      expect(a.format).toBe('reg5');
+      expect(a.encoding).toBe('utf-16le');
+      expect(b.encoding).toBe('utf-8');
+      expect(b.keys).toEqual(a.keys);
+    },
+  );
 
   it('decodes strings with escapes, hex(2), hex(7), hex(b) and wrapped hex values of a regedit export', () => {
     const s = parseFixture('2016.configured.utf16.reg');
-    expect(value(s, 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework', 'InstallRoot')).toMatchObject({ type: 'string', value: 'C:\\Windows\\Microsoft.NET\\Framework64\\' });
+    expect(value(s, 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework', 'InstallRoot')).toMatchObject({
+      type: 'string',
+      value: 'C:\\Windows\\Microsoft.NET\\Framework64\\',
+    });
     expect(value(s, 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework', 'DbgManagedDebugger')?.value).toBe(
       '"C:\\WINDOWS\\system32\\vsjitdebugger.exe" PID %d APPDOM %d EXTEXT "%s" EVTHDL %d',
     );
-    expect(value(s, 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\KeyIso', 'ImagePath')).toMatchObject({ type: 'expand', regType: 2, value: '%SystemRoot%\\system32\\lsass.exe' });
-    expect(value(s, 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Cryptography\\Configuration\\Local\\SSL\\00010002', 'Functions')).toMatchObject({
+    expect(value(s, 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\KeyIso', 'ImagePath')).toMatchObject({
+      type: 'expand',
+      regType: 2,
+      value: '%SystemRoot%\\system32\\lsass.exe',
+    });
+    expect(
+      value(
+        s,
+        'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Cryptography\\Configuration\\Local\\SSL\\00010002',
+        'Functions',
+      ),
+    ).toMatchObject({
       type: 'multi',
-      value: ['TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384'],
+      value: [
+        'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+        'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+        'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+        'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+        'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384',
+      ],
     });
     const nt = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion';
     // InstallTime = 0x01d68a2b3c4d5e6f + 14393 (the build), as the script wrote it: past 2^53, so
@@ -113,23 +153,30 @@ describe('parseRegistryText', () => {
     const s = parseFixture('2008.configured.regedit4.reg');
     expect(s.format).toBe('regedit4');
     expect(s.encoding).toBe('windows-1252');
-    expect(value(s, 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion', 'ProductName')?.value).toBe('Windows Server\u00ae 2008 Standard');
-    expect(value(s, 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\KeyIso', 'ImagePath')?.value).toBe('%SystemRoot%\\system32\\lsass.exe');
+    expect(value(s, 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion', 'ProductName')?.value).toBe(
+      'Windows Server\u00ae 2008 Standard',
+    );
+    expect(value(s, 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\KeyIso', 'ImagePath')?.value).toBe(
+      '%SystemRoot%\\system32\\lsass.exe',
+    );
     expect(value(s, CLIENT, 'Enabled')).toMatchObject({ type: 'dword', value: 1 });
   });
 
-  it.each(['syntax-hand-written.utf8.reg', 'syntax-hand-written.utf16.reg'])('reads every piece of .reg syntax in %s', (name) => {
-    const s = parseFixture(name);
-    expect(s.deletedKeys).toEqual([`${NET64}\\Stale`.toUpperCase()]);
-    expect(value(s, CLIENT, 'Enabled')).toMatchObject({ type: 'dword', regType: 4, value: 1, line: 8 });
-    expect(value(s, CLIENT, 'DisabledByDefault')).toMatchObject({ type: 'dword', value: 0, line: 9 });
-    expect(value(s, CLIENT, 'Obsolete')).toMatchObject({ type: 'delete', value: null, line: 10 });
-    expect(value(s, CLIENT, '')).toMatchObject({ type: 'string', value: 'TLS 1.2 "client" side' });
-    // "[hkey_local_machine\software\microsoft\.netframework\v4.0.30319\]" is the 64-bit key.
-    expect(value(s, NET64, 'SchUseStrongCrypto')).toMatchObject({ type: 'dword', value: 1 });
-    expect(value(s, NET64, 'Notes')).toMatchObject({ type: 'multi', value: ['Line 1', 'Line 2'], line: 16 });
-    expect(value(s, NET32, 'Path')?.value).toBe('C:\\Program Files (x86)\\Backup Agent\\');
-  });
+  it.each(['syntax-hand-written.utf8.reg', 'syntax-hand-written.utf16.reg'])(
+    'reads every piece of .reg syntax in %s',
+    (name) => {
+      const s = parseFixture(name);
+      expect(s.deletedKeys).toEqual([`${NET64}\\Stale`.toUpperCase()]);
+      expect(value(s, CLIENT, 'Enabled')).toMatchObject({ type: 'dword', regType: 4, value: 1, line: 8 });
+      expect(value(s, CLIENT, 'DisabledByDefault')).toMatchObject({ type: 'dword', value: 0, line: 9 });
+      expect(value(s, CLIENT, 'Obsolete')).toMatchObject({ type: 'delete', value: null, line: 10 });
+      expect(value(s, CLIENT, '')).toMatchObject({ type: 'string', value: 'TLS 1.2 "client" side' });
+      // "[hkey_local_machine\software\microsoft\.netframework\v4.0.30319\]" is the 64-bit key.
+      expect(value(s, NET64, 'SchUseStrongCrypto')).toMatchObject({ type: 'dword', value: 1 });
+      expect(value(s, NET64, 'Notes')).toMatchObject({ type: 'multi', value: ['Line 1', 'Line 2'], line: 16 });
+      expect(value(s, NET32, 'Path')?.value).toBe('C:\\Program Files (x86)\\Backup Agent\\');
+    },
+  );
 
   it('keeps values that look like shell code as plain strings', () => {
     const before = existsSync('pwned');
@@ -273,7 +320,13 @@ describe('parseRegistryText', () => {
 
     const cmd = parseFixture('reg-query-7-defaults.cmd.txt');
     expect(cmd.format).toBe('reg-query');
-    expect(value(cmd, 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\SSL 2.0\\Client', 'DisabledByDefault')?.value).toBe(1);
+    expect(
+      value(
+        cmd,
+        'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\SSL 2.0\\Client',
+        'DisabledByDefault',
+      )?.value,
+    ).toBe(1);
     expect(cmd.keys.has(`${NET64}\\SKUs`.toUpperCase())).toBe(true);
     expect(cmd.keys.has(CLIENT.toUpperCase())).toBe(false);
 
@@ -312,12 +365,16 @@ describe('parseRegistryText', () => {
 
   it('round-trips any single-line string written with regedit escapes', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }).filter((s) => !/[\r\n\0]/.test(s)), fc.string({ maxLength: 12 }).filter((s) => !/[\r\n\0]/.test(s)), (data, name) => {
-        const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-        const text = `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\T]\r\n"${esc(name)}"="${esc(data)}"\r\n`;
-        const s = parseRegistryText(encodeRegFile(text));
-        expect(value(s, 'HKEY_CURRENT_USER\\Software\\T', name)?.value).toBe(data);
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 40 }).filter((s) => !/[\r\n\0]/.test(s)),
+        fc.string({ maxLength: 12 }).filter((s) => !/[\r\n\0]/.test(s)),
+        (data, name) => {
+          const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+          const text = `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\Software\\T]\r\n"${esc(name)}"="${esc(data)}"\r\n`;
+          const s = parseRegistryText(encodeRegFile(text));
+          expect(value(s, 'HKEY_CURRENT_USER\\Software\\T', name)?.value).toBe(data);
+        },
+      ),
       { seed: 0x5eed, numRuns: 300 },
     );
   });
@@ -345,7 +402,15 @@ describe('parseRegistryText', () => {
 });
 
 describe('checkRegistry', () => {
-  it.each(ALL_VERSIONS.flatMap((v) => [[v, 'utf16'], [v, 'utf8']] as const))('passes the configured %s export (%s)', (os, enc) => {
+  it.each(
+    ALL_VERSIONS.flatMap(
+      (v) =>
+        [
+          [v, 'utf16'],
+          [v, 'utf8'],
+        ] as const,
+    ),
+  )('passes the configured %s export (%s)', (os, enc) => {
     const report = checkRegistry(parseFixture(`${os}.configured.${enc}.reg`), os);
     expect(report.os).toBe(os);
     expect(report.checks.map((c) => [c.path, c.name, c.expected, c.actual, c.status])).toEqual([
@@ -362,10 +427,25 @@ describe('checkRegistry', () => {
     expect(report.prerequisites.map((p) => p.kb)).toEqual(KB_FOR[os] === undefined ? [] : [KB_FOR[os]]);
   });
 
-  it.each(ALL_VERSIONS.flatMap((v) => [[v, 'utf16'], [v, 'utf8']] as const))('judges the as-installed %s export (%s) by that version’s defaults', (os, enc) => {
+  it.each(
+    ALL_VERSIONS.flatMap(
+      (v) =>
+        [
+          [v, 'utf16'],
+          [v, 'utf8'],
+        ] as const,
+    ),
+  )('judges the as-installed %s export (%s) by that version’s defaults', (os, enc) => {
     const report = checkRegistry(parseFixture(`${os}.defaults.${enc}.reg`), os);
     const schannel = TLS12_ON_BY_DEFAULT.has(os) ? 'missing-ok' : 'missing';
-    expect(report.checks.map((c) => c.status)).toEqual([schannel, schannel, 'missing', 'missing', 'missing', 'missing']);
+    expect(report.checks.map((c) => c.status)).toEqual([
+      schannel,
+      schannel,
+      'missing',
+      'missing',
+      'missing',
+      'missing',
+    ]);
     expect(report.checks.every((c) => c.actual === null)).toBe(true);
     expect(report.tls12).toBe(TLS12_ON_BY_DEFAULT.has(os) ? 'enabled' : 'disabled');
     expect(report.dotnetStrongCrypto).toBe(false);
@@ -451,9 +531,20 @@ describe('checkRegistry', () => {
   });
 
   it('checks reg query output like a .reg export', () => {
-    expect(checkRegistry(parseFixture('reg-query-2012r2-configured.ps-utf16.txt'), '2012r2').checks.every((c) => c.status === 'ok')).toBe(true);
+    expect(
+      checkRegistry(parseFixture('reg-query-2012r2-configured.ps-utf16.txt'), '2012r2').checks.every(
+        (c) => c.status === 'ok',
+      ),
+    ).toBe(true);
     const win7 = checkRegistry(parseFixture('reg-query-7-defaults.cmd.txt'), '7');
-    expect(win7.checks.map((c) => c.status)).toEqual(['missing', 'missing', 'missing', 'missing', 'missing', 'missing']);
+    expect(win7.checks.map((c) => c.status)).toEqual([
+      'missing',
+      'missing',
+      'missing',
+      'missing',
+      'missing',
+      'missing',
+    ]);
     expect(win7.tls12).toBe('disabled');
     expect(win7.prerequisites.map((p) => p.kb)).toEqual(['KB3140245']);
     const pasted = checkRegistry(parseFixture('reg-query-2019-hklm.txt'), '2019');
@@ -461,8 +552,17 @@ describe('checkRegistry', () => {
   });
 
   it('notes a key the file deletes', () => {
-    const s = parseRegistryText(utf8(['Windows Registry Editor Version 5.00', '', '[-HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework]', '']));
-    expect(checkRegistry(s, '10').notes.join('\n')).toMatch(/deletes .*WOW6432NODE.*removes HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node/);
+    const s = parseRegistryText(
+      utf8([
+        'Windows Registry Editor Version 5.00',
+        '',
+        '[-HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework]',
+        '',
+      ]),
+    );
+    expect(checkRegistry(s, '10').notes.join('\n')).toMatch(
+      /deletes .*WOW6432NODE.*removes HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node/,
+    );
   });
 });
 
@@ -539,7 +639,9 @@ describe('renderRegistryReport', () => {
     expect(text).toMatch(/Enabled +MISSING +expected 1, found absent/);
     expect(text).toContain('KB3140245 (Windows Server 2008 R2, Windows 7, Windows Server 2012)');
     expect(text).toContain('To fix: set 6 values');
-    expect(text).toContain('HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto = 1 (REG_DWORD)');
+    expect(text).toContain(
+      'HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319\\SchUseStrongCrypto = 1 (REG_DWORD)',
+    );
     expect(text).not.toMatch(/\x1b\[/);
   });
 
@@ -547,7 +649,9 @@ describe('renderRegistryReport', () => {
     const text = renderRegistryReport(checkRegistry(parseFixture('broken-wrong-types.reg'), '2016'));
     expect(text).toMatch(/Enabled +ok +expected 1, found 0xffffffff/);
     expect(text).toMatch(/SchUseStrongCrypto +WRONG +expected 1, found not a REG_DWORD/);
-    expect(renderRegistryReport(checkRegistry(parseFixture('11.configured.utf8.reg'), '11'))).toContain('Nothing to fix.');
+    expect(renderRegistryReport(checkRegistry(parseFixture('11.configured.utf8.reg'), '11'))).toContain(
+      'Nothing to fix.',
+    );
   });
 });
 
@@ -602,8 +706,29 @@ describe('windows versions', () => {
   });
 
   it('tells Windows 11 from 10 by build, since its ProductName says Windows 10', () => {
-    expect(windowsVersionFromNt({ productName: 'Windows 10 Pro', installationType: 'Client', currentVersion: '6.3', currentBuild: 22631 })).toBe('11');
-    expect(windowsVersionFromNt({ productName: 'Windows 10 Pro', installationType: 'Client', currentVersion: '6.3', currentBuild: 19045 })).toBe('10');
-    expect(windowsVersionFromNt({ productName: 'Windows Server 2025 Standard', installationType: 'Server', currentVersion: '6.3', currentBuild: 26100 })).toBeNull();
+    expect(
+      windowsVersionFromNt({
+        productName: 'Windows 10 Pro',
+        installationType: 'Client',
+        currentVersion: '6.3',
+        currentBuild: 22631,
+      }),
+    ).toBe('11');
+    expect(
+      windowsVersionFromNt({
+        productName: 'Windows 10 Pro',
+        installationType: 'Client',
+        currentVersion: '6.3',
+        currentBuild: 19045,
+      }),
+    ).toBe('10');
+    expect(
+      windowsVersionFromNt({
+        productName: 'Windows Server 2025 Standard',
+        installationType: 'Server',
+        currentVersion: '6.3',
+        currentBuild: 26100,
+      }),
+    ).toBeNull();
   });
 });

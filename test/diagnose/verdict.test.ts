@@ -5,7 +5,12 @@
  */
 import { type AddressInfo, type Server, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concludeEndpoints, expandEndpointProfile, matchesPattern, type EndpointResult } from '../../src/diagnose/endpoint-profiles.js';
+import {
+  concludeEndpoints,
+  expandEndpointProfile,
+  matchesPattern,
+  type EndpointResult,
+} from '../../src/diagnose/endpoint-profiles.js';
 import { decideVerdict } from '../../src/diagnose/verdict.js';
 import { runDiagnosis } from '../../src/diagnose/run.js';
 import { DOTNET_TLS_SETTINGS, SCHANNEL_TLS12_CLIENT_SETTINGS } from '../../src/diagnose/remediation.js';
@@ -30,7 +35,9 @@ function diagnoseLab(name: string, extra: Partial<Parameters<typeof runDiagnosis
 }
 
 /** Starts a raw loopback server that calls `onData` with the first bytes of each connection. */
-async function rawServer(onData: (socket: import('node:net').Socket) => void): Promise<{ server: Server; port: number }> {
+async function rawServer(
+  onData: (socket: import('node:net').Socket) => void,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((socket) => {
     socket.on('error', () => {});
     socket.once('data', () => onData(socket));
@@ -63,7 +70,10 @@ describe('runDiagnosis against the lab', () => {
   it('says legacy-version-alert when old hellos get a protocol_version alert', async () => {
     const { diagnosis: d } = await diagnoseLab('alert-legacy');
     expect(d.verdict.code).toBe('legacy-version-alert');
-    expect(d.evidence.find((e) => e.attempt === 'TLS1.1')).toMatchObject({ outcome: 'alert', alert: 'protocol_version' });
+    expect(d.evidence.find((e) => e.attempt === 'TLS1.1')).toMatchObject({
+      outcome: 'alert',
+      alert: 'protocol_version',
+    });
     expect(d.verdict.summary).not.toMatch(/10054 \(/);
   });
 
@@ -93,7 +103,10 @@ describe('runDiagnosis against the lab', () => {
 
   it('says sni-required when only hellos with SNI complete', async () => {
     const run = await diagnoseLab('picky-sni');
-    expect(run.noSniScan?.addresses[0]?.versions.map((r) => r?.alert?.name)).toEqual(['handshake_failure', 'handshake_failure']);
+    expect(run.noSniScan?.addresses[0]?.versions.map((r) => r?.alert?.name)).toEqual([
+      'handshake_failure',
+      'handshake_failure',
+    ]);
     expect(run.diagnosis.verdict.code).toBe('sni-required');
     expect(run.diagnosis.secondary.map((s) => s.code)).toContain('tls12-ok');
     expect(run.diagnosis.evidence.some((e) => e.attempt === 'TLS1.2 without SNI' && e.outcome === 'alert')).toBe(true);
@@ -101,13 +114,17 @@ describe('runDiagnosis against the lab', () => {
 
   it('adds chain-untrusted when the chain does not reach a trusted root, and not when it does', async () => {
     // Only the leaf reaches the check, as if the server had not sent its intermediate.
-    const untrusted = await diagnoseLab('reset-legacy', { chainCheck: (ders, host) => checkChain(ders.slice(0, 1), { host }) });
+    const untrusted = await diagnoseLab('reset-legacy', {
+      chainCheck: (ders, host) => checkChain(ders.slice(0, 1), { host }),
+    });
     expect(untrusted.diagnosis.verdict.code).toBe('legacy-version-reset');
     expect(untrusted.diagnosis.secondary.map((s) => s.code)).toContain('chain-untrusted');
     expect(untrusted.diagnosis.remediation.some((r) => r.kind === 'trust-store')).toBe(true);
 
     const roots = [toTrustedRoot(parseCertificate(lab.pki.root.der))];
-    const trusted = await diagnoseLab('reset-legacy', { chainCheck: (ders, host) => checkChain(ders, { host, roots }) });
+    const trusted = await diagnoseLab('reset-legacy', {
+      chainCheck: (ders, host) => checkChain(ders, { host, roots }),
+    });
     expect(trusted.diagnosis.verdict.code).toBe('legacy-version-reset');
     expect(trusted.diagnosis.secondary.map((s) => s.code)).not.toContain('chain-untrusted');
   });
@@ -139,7 +156,9 @@ describe('runDiagnosis against local misbehaving servers', () => {
   });
 
   it('says not-tls when the server answers in plain HTTP', async () => {
-    const { server, port } = await rawServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+    const { server, port } = await rawServer((socket) =>
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'),
+    );
     try {
       const { diagnosis: d } = await runDiagnosis('127.0.0.1', { port, sni: 'localhost' });
       expect(d.verdict.code).toBe('not-tls');
@@ -168,7 +187,11 @@ if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
 
 describe('decideVerdict', () => {
   it('says endpoint-unreachable for a DNS failure, with a network remediation', () => {
-    const d = decideVerdict({ host: 'backup.example', withSni: null, dnsError: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND backup.example' } });
+    const d = decideVerdict({
+      host: 'backup.example',
+      withSni: null,
+      dnsError: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND backup.example' },
+    });
     expect(d.verdict.code).toBe('endpoint-unreachable');
     expect(d.verdict.summary).toMatch(/backup\.example did not resolve \(ENOTFOUND\)/);
     expect(d.remediation.map((r) => r.kind)).toEqual(['network']);
@@ -209,8 +232,16 @@ describe('expandEndpointProfile (azure-backup)', () => {
   });
 
   it('assigns each concrete name to its most specific pattern', () => {
-    const x = expandEndpointProfile('azure-backup', ['Acct1.blob.core.windows.net.', 'login.microsoftonline.com', 'elsewhere.example']);
-    expect(x.probes.filter((p) => p.role === 'target').map((p) => p.pattern)).toEqual(['*.blob.core.windows.net', '*.microsoftonline.com', null]);
+    const x = expandEndpointProfile('azure-backup', [
+      'Acct1.blob.core.windows.net.',
+      'login.microsoftonline.com',
+      'elsewhere.example',
+    ]);
+    expect(x.probes.filter((p) => p.role === 'target').map((p) => p.pattern)).toEqual([
+      '*.blob.core.windows.net',
+      '*.microsoftonline.com',
+      null,
+    ]);
     expect(x.needsConcreteName.map((e) => e.pattern)).not.toContain('*.blob.core.windows.net');
     expect(x.needsConcreteName.map((e) => e.pattern)).toContain('*.windows.net');
   });
@@ -228,28 +259,56 @@ describe('expandEndpointProfile (azure-backup)', () => {
 });
 
 describe('concludeEndpoints', () => {
-  const control = (host: string, verdict: EndpointResult['verdict']): EndpointResult => ({ host, port: 443, role: 'control', verdict });
-  const target = (host: string, verdict: EndpointResult['verdict']): EndpointResult => ({ host, port: 443, role: 'target', verdict });
+  const control = (host: string, verdict: EndpointResult['verdict']): EndpointResult => ({
+    host,
+    port: 443,
+    role: 'control',
+    verdict,
+  });
+  const target = (host: string, verdict: EndpointResult['verdict']): EndpointResult => ({
+    host,
+    port: 443,
+    role: 'target',
+    verdict,
+  });
 
   it('says client-needs-tls12 from real diagnoses: the endpoint resets old hellos, a control accepts TLS 1.2', async () => {
     const [t, c] = await Promise.all([diagnoseLab('reset-legacy'), diagnoseLab('legacy')]);
-    const x = concludeEndpoints([target('vault.example', t.diagnosis.verdict.code), control('control.example', c.diagnosis.verdict.code)]);
+    const x = concludeEndpoints([
+      target('vault.example', t.diagnosis.verdict.code),
+      control('control.example', c.diagnosis.verdict.code),
+    ]);
     expect(x.code).toBe('client-needs-tls12');
     expect(x.summary).toMatch(/vault\.example:443/);
   });
 
   it('tells a network that blocks TLS everywhere from an endpoint that refuses', () => {
-    expect(concludeEndpoints([target('a.blob.core.windows.net', 'reset-always'), control('www.microsoft.com', 'reset-always'), control('www.google.com', 'timeout-always')]).code).toBe(
-      'network-blocks-tls',
-    );
-    const refuses = concludeEndpoints([target('a.blob.core.windows.net', 'reset-always'), control('www.microsoft.com', 'tls12-ok')]);
+    expect(
+      concludeEndpoints([
+        target('a.blob.core.windows.net', 'reset-always'),
+        control('www.microsoft.com', 'reset-always'),
+        control('www.google.com', 'timeout-always'),
+      ]).code,
+    ).toBe('network-blocks-tls');
+    const refuses = concludeEndpoints([
+      target('a.blob.core.windows.net', 'reset-always'),
+      control('www.microsoft.com', 'tls12-ok'),
+    ]);
     expect(refuses.code).toBe('endpoint-refuses');
     expect(refuses.failing).toEqual(['a.blob.core.windows.net:443']);
   });
 
   it('says network-unreachable when no control connects, tls-inspection when a control is inspected, inconclusive without controls', () => {
-    expect(concludeEndpoints([target('a', 'endpoint-unreachable'), control('b', 'endpoint-unreachable'), control('c', 'endpoint-unreachable')]).code).toBe('network-unreachable');
-    expect(concludeEndpoints([target('a', 'tls12-ok'), control('b', 'likely-tls-inspection')]).code).toBe('tls-inspection');
+    expect(
+      concludeEndpoints([
+        target('a', 'endpoint-unreachable'),
+        control('b', 'endpoint-unreachable'),
+        control('c', 'endpoint-unreachable'),
+      ]).code,
+    ).toBe('network-unreachable');
+    expect(concludeEndpoints([target('a', 'tls12-ok'), control('b', 'likely-tls-inspection')]).code).toBe(
+      'tls-inspection',
+    );
     expect(concludeEndpoints([target('a', 'reset-always')]).code).toBe('inconclusive');
     expect(concludeEndpoints([target('a', 'tls12-ok'), control('b', 'tls12-ok')]).code).toBe('all-ok');
   });

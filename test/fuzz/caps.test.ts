@@ -21,7 +21,12 @@ import { MAX_PEM_CERTIFICATES, pemToDer } from '../../src/x509/pem.js';
 import { MAX_CHAIN_CERTIFICATES, checkChain } from '../../src/x509/chain.js';
 import { MAX_BLOCK_BYTES, MAX_PACKET_BYTES, MAX_WARNINGS, readCapture } from '../../src/capture/pcap.js';
 import { MAX_FRAGMENT_DATAGRAMS, createDecodeState, decodePacket } from '../../src/capture/packet.js';
-import { MAX_BUFFERED_SEGMENTS_PER_DIRECTION, MAX_FLOWS, createReassembler, type StreamEvents } from '../../src/capture/tcp.js';
+import {
+  MAX_BUFFERED_SEGMENTS_PER_DIRECTION,
+  MAX_FLOWS,
+  createReassembler,
+  type StreamEvents,
+} from '../../src/capture/tcp.js';
 import { MAX_REGISTRY_FILE_BYTES, parseRegistryText, RegistryParseError } from '../../src/diagnose/registry.js';
 import { DEFAULT_MAX_BYTES } from '../../src/probe/transport.js';
 import { MAX_GATE_BYTES, MAX_GATE_HELLO, scanClientHello } from '../../src/lab/hello-gate.js';
@@ -32,23 +37,78 @@ const SRC = join(import.meta.dirname, '../../src');
 
 /** Every cap of issue 8: where it is defined and what it bounds. */
 const CAPS: readonly { file: string; name: string; value: number; bounds: string }[] = [
-  { file: 'tls/record.ts', name: 'MAX_RECORD_FRAGMENT', value: MAX_RECORD_FRAGMENT, bounds: 'bytes buffered per record' },
-  { file: 'tls/handshake-header.ts', name: 'MAX_HANDSHAKE_MESSAGE', value: MAX_HANDSHAKE_MESSAGE, bounds: 'handshake message size' },
-  { file: 'tls/certificate.ts', name: 'MAX_CERTIFICATES', value: MAX_CERTIFICATES, bounds: 'certificates per Certificate message' },
-  { file: 'tls/stream.ts', name: 'MAX_STREAM_ITEMS', value: MAX_STREAM_ITEMS, bounds: 'records and messages per decoded input' },
+  {
+    file: 'tls/record.ts',
+    name: 'MAX_RECORD_FRAGMENT',
+    value: MAX_RECORD_FRAGMENT,
+    bounds: 'bytes buffered per record',
+  },
+  {
+    file: 'tls/handshake-header.ts',
+    name: 'MAX_HANDSHAKE_MESSAGE',
+    value: MAX_HANDSHAKE_MESSAGE,
+    bounds: 'handshake message size',
+  },
+  {
+    file: 'tls/certificate.ts',
+    name: 'MAX_CERTIFICATES',
+    value: MAX_CERTIFICATES,
+    bounds: 'certificates per Certificate message',
+  },
+  {
+    file: 'tls/stream.ts',
+    name: 'MAX_STREAM_ITEMS',
+    value: MAX_STREAM_ITEMS,
+    bounds: 'records and messages per decoded input',
+  },
   { file: 'x509/der.ts', name: 'MAX_CERTIFICATE_BYTES', value: MAX_CERTIFICATE_BYTES, bounds: 'certificate size' },
   { file: 'x509/der-reader.ts', name: 'MAX_DER_DEPTH', value: MAX_DER_DEPTH, bounds: 'DER nesting' },
-  { file: 'x509/pem.ts', name: 'MAX_PEM_CERTIFICATES', value: MAX_PEM_CERTIFICATES, bounds: 'certificates per PEM text' },
-  { file: 'x509/chain.ts', name: 'MAX_CHAIN_CERTIFICATES', value: MAX_CHAIN_CERTIFICATES, bounds: 'certificates examined per chain' },
+  {
+    file: 'x509/pem.ts',
+    name: 'MAX_PEM_CERTIFICATES',
+    value: MAX_PEM_CERTIFICATES,
+    bounds: 'certificates per PEM text',
+  },
+  {
+    file: 'x509/chain.ts',
+    name: 'MAX_CHAIN_CERTIFICATES',
+    value: MAX_CHAIN_CERTIFICATES,
+    bounds: 'certificates examined per chain',
+  },
   { file: 'capture/pcap.ts', name: 'MAX_PACKET_BYTES', value: MAX_PACKET_BYTES, bounds: 'pcap record size' },
   { file: 'capture/pcap.ts', name: 'MAX_BLOCK_BYTES', value: MAX_BLOCK_BYTES, bounds: 'pcapng block size' },
   { file: 'capture/pcap.ts', name: 'MAX_WARNINGS', value: MAX_WARNINGS, bounds: 'warnings per capture' },
-  { file: 'capture/packet.ts', name: 'MAX_FRAGMENT_DATAGRAMS', value: MAX_FRAGMENT_DATAGRAMS, bounds: 'IP datagrams reassembled at once' },
+  {
+    file: 'capture/packet.ts',
+    name: 'MAX_FRAGMENT_DATAGRAMS',
+    value: MAX_FRAGMENT_DATAGRAMS,
+    bounds: 'IP datagrams reassembled at once',
+  },
   { file: 'capture/tcp.ts', name: 'MAX_FLOWS', value: MAX_FLOWS, bounds: 'flows per capture held at once' },
-  { file: 'capture/tcp.ts', name: 'MAX_BUFFERED_SEGMENTS_PER_DIRECTION', value: MAX_BUFFERED_SEGMENTS_PER_DIRECTION, bounds: 'out-of-order segments' },
-  { file: 'diagnose/registry-parse.ts', name: 'MAX_REGISTRY_FILE_BYTES', value: MAX_REGISTRY_FILE_BYTES, bounds: '.reg file size' },
-  { file: 'probe/transport.ts', name: 'DEFAULT_MAX_BYTES', value: DEFAULT_MAX_BYTES, bounds: 'bytes (so records) kept per probe' },
-  { file: 'lab/hello-gate.ts', name: 'MAX_GATE_HELLO', value: MAX_GATE_HELLO, bounds: 'ClientHello size the lab buffers' },
+  {
+    file: 'capture/tcp.ts',
+    name: 'MAX_BUFFERED_SEGMENTS_PER_DIRECTION',
+    value: MAX_BUFFERED_SEGMENTS_PER_DIRECTION,
+    bounds: 'out-of-order segments',
+  },
+  {
+    file: 'diagnose/registry-parse.ts',
+    name: 'MAX_REGISTRY_FILE_BYTES',
+    value: MAX_REGISTRY_FILE_BYTES,
+    bounds: '.reg file size',
+  },
+  {
+    file: 'probe/transport.ts',
+    name: 'DEFAULT_MAX_BYTES',
+    value: DEFAULT_MAX_BYTES,
+    bounds: 'bytes (so records) kept per probe',
+  },
+  {
+    file: 'lab/hello-gate.ts',
+    name: 'MAX_GATE_HELLO',
+    value: MAX_GATE_HELLO,
+    bounds: 'ClientHello size the lab buffers',
+  },
 ];
 
 describe('named caps', () => {
@@ -70,17 +130,21 @@ const header = (type: number, len: number) => Uint8Array.from([type, 0x03, 0x03,
 
 describe('caps trigger just past their value', () => {
   it('refuses a record one byte longer than MAX_RECORD_FRAGMENT before buffering it, and takes one at the cap', () => {
-    expect(() => createRecordDeframer().push(header(23, MAX_RECORD_FRAGMENT + 1))).toThrow(expect.objectContaining({ code: 'too-large' }));
+    expect(() => createRecordDeframer().push(header(23, MAX_RECORD_FRAGMENT + 1))).toThrow(
+      expect.objectContaining({ code: 'too-large' }),
+    );
     const d = createRecordDeframer();
     expect(d.push(concat(header(23, MAX_RECORD_FRAGMENT), new Uint8Array(MAX_RECORD_FRAGMENT))).length).toBe(1);
   });
 
   it('refuses a handshake message one byte over MAX_HANDSHAKE_MESSAGE in the assembler and the parser, and takes one at the cap', () => {
     const h = (n: number) => Uint8Array.from([99, n >> 16, (n >> 8) & 0xff, n & 0xff]);
-    expect(() => createHandshakeAssembler().push(h(MAX_HANDSHAKE_MESSAGE + 1), 0)).toThrow(expect.objectContaining({ code: 'too-large' }));
-    expect(() => parseHandshakeMessage(concat(h(MAX_HANDSHAKE_MESSAGE + 1), new Uint8Array(MAX_HANDSHAKE_MESSAGE + 1)))).toThrow(
+    expect(() => createHandshakeAssembler().push(h(MAX_HANDSHAKE_MESSAGE + 1), 0)).toThrow(
       expect.objectContaining({ code: 'too-large' }),
     );
+    expect(() =>
+      parseHandshakeMessage(concat(h(MAX_HANDSHAKE_MESSAGE + 1), new Uint8Array(MAX_HANDSHAKE_MESSAGE + 1))),
+    ).toThrow(expect.objectContaining({ code: 'too-large' }));
     const a = createHandshakeAssembler();
     expect(a.push(concat(h(MAX_HANDSHAKE_MESSAGE), new Uint8Array(MAX_HANDSHAKE_MESSAGE)), 0).length).toBe(1);
   });
@@ -94,7 +158,9 @@ describe('caps trigger just past their value', () => {
       return w.finish();
     };
     expect(readCertificateBody(new Reader(body(MAX_CERTIFICATES)), 0x0303).entries.length).toBe(MAX_CERTIFICATES);
-    expect(() => readCertificateBody(new Reader(body(MAX_CERTIFICATES + 1)), 0x0303)).toThrow(expect.objectContaining({ code: 'too-large' }));
+    expect(() => readCertificateBody(new Reader(body(MAX_CERTIFICATES + 1)), 0x0303)).toThrow(
+      expect.objectContaining({ code: 'too-large' }),
+    );
   });
 
   it('refuses an input of more than MAX_STREAM_ITEMS records', () => {
@@ -106,7 +172,9 @@ describe('caps trigger just past their value', () => {
   });
 
   it('refuses a certificate over MAX_CERTIFICATE_BYTES before walking it', () => {
-    expect(() => parseCertificate(new Uint8Array(MAX_CERTIFICATE_BYTES + 1))).toThrow(expect.objectContaining({ code: 'too-large', offset: 0 }));
+    expect(() => parseCertificate(new Uint8Array(MAX_CERTIFICATE_BYTES + 1))).toThrow(
+      expect.objectContaining({ code: 'too-large', offset: 0 }),
+    );
   });
 
   it('refuses to enter DER nested deeper than MAX_DER_DEPTH', () => {
@@ -118,7 +186,9 @@ describe('caps trigger just past their value', () => {
   it('refuses a PEM text with MAX_PEM_CERTIFICATES + 1 blocks', () => {
     const block = '-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n';
     expect(pemToDer(block.repeat(MAX_PEM_CERTIFICATES)).length).toBe(MAX_PEM_CERTIFICATES);
-    expect(() => pemToDer(block.repeat(MAX_PEM_CERTIFICATES + 1))).toThrow(expect.objectContaining({ code: 'too-large' }));
+    expect(() => pemToDer(block.repeat(MAX_PEM_CERTIFICATES + 1))).toThrow(
+      expect.objectContaining({ code: 'too-large' }),
+    );
   });
 
   it('examines at most MAX_CHAIN_CERTIFICATES certificates and says so', () => {
@@ -132,16 +202,21 @@ describe('caps trigger just past their value', () => {
     const rec = new Uint8Array(16);
     new DataView(rec.buffer).setUint32(8, MAX_PACKET_BYTES + 1, true);
     new DataView(rec.buffer).setUint32(12, MAX_PACKET_BYTES + 1, true);
-    await expect(readCapture(concat(pcap, rec), () => {})).rejects.toThrow(expect.objectContaining({ code: 'too-large' }));
+    await expect(readCapture(concat(pcap, rec), () => {})).rejects.toThrow(
+      expect.objectContaining({ code: 'too-large' }),
+    );
     const big = new Uint8Array(12);
     new DataView(big.buffer).setUint32(0, 6, true);
     new DataView(big.buffer).setUint32(4, MAX_BLOCK_BYTES + 4, true);
-    await expect(readCapture(concat(shb(true), big), () => {})).rejects.toThrow(expect.objectContaining({ code: 'too-large' }));
+    await expect(readCapture(concat(shb(true), big), () => {})).rejects.toThrow(
+      expect.objectContaining({ code: 'too-large' }),
+    );
   });
 
   it('keeps at most MAX_WARNINGS warnings however many blocks are odd', async () => {
     // Interface Description Blocks whose options are malformed: one warning each.
-    const badOptions = (le: boolean) => block(1, le, (b) => b.u16(1, le).u16(0, le).u32(0, le).u16(2, le).u16(200, le).u32(0, le));
+    const badOptions = (le: boolean) =>
+      block(1, le, (b) => b.u16(1, le).u16(0, le).u32(0, le).u16(2, le).u16(200, le).u32(0, le));
     const file = concat(shb(true), ...Array.from({ length: MAX_WARNINGS + 50 }, () => badOptions(true)));
     const meta = await readCapture(file, () => {});
     expect(meta.warnings.length).toBeGreaterThan(0);
@@ -152,7 +227,12 @@ describe('caps trigger just past their value', () => {
     const state = createDecodeState();
     const payload = tcp({ sport: 1, dport: 2, seq: 0, payload: new Uint8Array(16) });
     for (let id = 0; id < MAX_FRAGMENT_DATAGRAMS + 10; id++) {
-      decodePacket(228, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6, id, moreFragments: true }, payload), { timestampUs: id, frame: id + 1 }, state);
+      decodePacket(
+        228,
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6, id, moreFragments: true }, payload),
+        { timestampUs: id, frame: id + 1 },
+        state,
+      );
     }
     expect(state.fragments.size).toBe(MAX_FRAGMENT_DATAGRAMS);
     expect(state.stats.fragmentsDropped).toBe(10);
@@ -185,12 +265,36 @@ describe('caps trigger just past their value', () => {
 
   it('declares a gap instead of buffering more than MAX_BUFFERED_SEGMENTS_PER_DIRECTION out-of-order segments', () => {
     const re = createReassembler({ onData() {}, onGap() {}, onEnd() {} });
-    const base = { src: '10.0.0.1', dst: '10.0.0.2', srcPort: 40000, dstPort: 443, ack: 0, window: 0, ipVersion: 4 as const };
+    const base = {
+      src: '10.0.0.1',
+      dst: '10.0.0.2',
+      srcPort: 40000,
+      dstPort: 443,
+      ack: 0,
+      window: 0,
+      ipVersion: 4 as const,
+    };
     const none = { syn: false, fin: false, rst: false, ack: true, psh: false };
-    re.push({ ...base, seq: 0, flags: { ...none, syn: true }, payload: new Uint8Array(0), payloadLength: 0, timestampUs: 0, frame: 1 });
+    re.push({
+      ...base,
+      seq: 0,
+      flags: { ...none, syn: true },
+      payload: new Uint8Array(0),
+      payloadLength: 0,
+      timestampUs: 0,
+      frame: 1,
+    });
     // Every other byte missing: each segment lands after a hole.
     for (let i = 0; i < MAX_BUFFERED_SEGMENTS_PER_DIRECTION + 10; i++) {
-      re.push({ ...base, seq: 1 + 2 * i + 1, flags: none, payload: Uint8Array.from([i & 0xff]), payloadLength: 1, timestampUs: i, frame: i + 2 });
+      re.push({
+        ...base,
+        seq: 1 + 2 * i + 1,
+        flags: none,
+        payload: Uint8Array.from([i & 0xff]),
+        payloadLength: 1,
+        timestampUs: i,
+        frame: i + 2,
+      });
     }
     expect(re.stats.forcedGaps).toBeGreaterThan(0);
     expect(re.stats.bufferedBytes).toBeLessThanOrEqual(MAX_BUFFERED_SEGMENTS_PER_DIRECTION);

@@ -111,8 +111,14 @@ function growth<T>(make: (n: number) => T, run: (input: T) => void, n: number): 
   let s = Infinity;
   let b = Infinity;
   for (let i = 0; i < 3; i++) {
-    s = Math.min(s, cpuPerRun(() => run(small)));
-    b = Math.min(b, cpuPerRun(() => run(big)));
+    s = Math.min(
+      s,
+      cpuPerRun(() => run(small)),
+    );
+    b = Math.min(
+      b,
+      cpuPerRun(() => run(big)),
+    );
   }
   return b / s;
 }
@@ -170,22 +176,47 @@ describe('bounded work per input byte, counted exactly', () => {
 
 describe('bounded work per input byte, by time at 10× the size', () => {
   it('pemToDer: a text of BEGIN lines without END', () => {
-    expect(growth((n) => '-----BEGIN CERTIFICATE-----\n'.repeat(n), (t) => pemToDer(t), 4000)).toBeLessThan(MAX_GROWTH);
+    expect(
+      growth(
+        (n) => '-----BEGIN CERTIFICATE-----\n'.repeat(n),
+        (t) => pemToDer(t),
+        4000,
+      ),
+    ).toBeLessThan(MAX_GROWTH);
   });
 
   it('pemToDer: BEGIN lines of both labels, one END at the very end', () => {
-    const make = (n: number) => `${'-----BEGIN X509 CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n'.repeat(n)}-----END CERTIFICATE-----\n`;
+    const make = (n: number) =>
+      `${'-----BEGIN X509 CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n'.repeat(n)}-----END CERTIFICATE-----\n`;
     expect(growth(make, (t) => expect(() => pemToDer(t)).toThrow(), 2000)).toBeLessThan(MAX_GROWTH);
   });
 
   it('pemToDer: many small blocks', () => {
-    expect(growth((n) => '-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n'.repeat(n), (t) => pemToDer(t), 800)).toBeLessThan(MAX_GROWTH);
+    expect(
+      growth(
+        (n) => '-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n'.repeat(n),
+        (t) => pemToDer(t),
+        800,
+      ),
+    ).toBeLessThan(MAX_GROWTH);
   });
 
   it('parseKeyLog: many lines, and one very long line', () => {
     const line = `CLIENT_RANDOM ${'00'.repeat(32)} ${'ab'.repeat(48)}\n`;
-    expect(growth((n) => line.repeat(n), (t) => parseKeyLog(t), 2000)).toBeLessThan(MAX_GROWTH);
-    expect(growth((n) => `CLIENT_RANDOM ${'0'.repeat(n)} ${' '.repeat(n)}x`, (t) => parseKeyLog(t), 50_000)).toBeLessThan(MAX_GROWTH);
+    expect(
+      growth(
+        (n) => line.repeat(n),
+        (t) => parseKeyLog(t),
+        2000,
+      ),
+    ).toBeLessThan(MAX_GROWTH);
+    expect(
+      growth(
+        (n) => `CLIENT_RANDOM ${'0'.repeat(n)} ${' '.repeat(n)}x`,
+        (t) => parseKeyLog(t),
+        50_000,
+      ),
+    ).toBeLessThan(MAX_GROWTH);
   });
 
   const reg = (body: string) => new TextEncoder().encode(`Windows Registry Editor Version 5.00\r\n\r\n${body}`);
@@ -198,23 +229,41 @@ describe('bounded work per input byte, by time at 10× the size', () => {
   };
 
   it('parseRegistryText: many keys and values', () => {
-    const make = (n: number) => reg(Array.from({ length: n }, (_, i) => `[HKEY_LOCAL_MACHINE\\SOFTWARE\\K${i}]\r\n"V"=dword:00000001\r\n`).join(''));
+    const make = (n: number) =>
+      reg(
+        Array.from({ length: n }, (_, i) => `[HKEY_LOCAL_MACHINE\\SOFTWARE\\K${i}]\r\n"V"=dword:00000001\r\n`).join(''),
+      );
     expect(growth(make, tryParse, 500)).toBeLessThan(MAX_GROWTH);
   });
 
   it('parseRegistryText: one hex value continued over many lines', () => {
-    const make = (n: number) => reg(`[HKEY_LOCAL_MACHINE\\SOFTWARE\\K]\r\n"V"=hex:${'00,01,02,03,\\\r\n  '.repeat(n)}04\r\n`);
+    const make = (n: number) =>
+      reg(`[HKEY_LOCAL_MACHINE\\SOFTWARE\\K]\r\n"V"=hex:${'00,01,02,03,\\\r\n  '.repeat(n)}04\r\n`);
     expect(growth(make, tryParse, 1000)).toBeLessThan(MAX_GROWTH);
   });
 
   it('parseRegistryText: one very long line of quotes and brackets (the error path)', () => {
     expect(growth((n) => reg(`[${'['.repeat(n)}\r\n`), tryParse, 200_000)).toBeLessThan(MAX_GROWTH);
-    expect(growth((n) => reg(`[HKEY_LOCAL_MACHINE\\X]\r\n"${'\\"'.repeat(n)}`), tryParse, 50_000)).toBeLessThan(MAX_GROWTH);
+    expect(growth((n) => reg(`[HKEY_LOCAL_MACHINE\\X]\r\n"${'\\"'.repeat(n)}`), tryParse, 50_000)).toBeLessThan(
+      MAX_GROWTH,
+    );
   });
 
   it('createCaptureParser: a capture fed one byte per chunk', () => {
-    const frame = ethernet(0x0800, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6 }, tcp({ sport: 1, dport: 2, seq: 0, payload: new Uint8Array(100) })));
-    const make = (n: number) => pcapFile({ le: true, nano: false, linkType: 1, records: Array.from({ length: n }, (_, i) => ({ sec: i, frac: 0, data: frame })) });
+    const frame = ethernet(
+      0x0800,
+      ipv4(
+        { src: '10.0.0.1', dst: '10.0.0.2', protocol: 6 },
+        tcp({ sport: 1, dport: 2, seq: 0, payload: new Uint8Array(100) }),
+      ),
+    );
+    const make = (n: number) =>
+      pcapFile({
+        le: true,
+        nano: false,
+        linkType: 1,
+        records: Array.from({ length: n }, (_, i) => ({ sec: i, frac: 0, data: frame })),
+      });
     const run = (file: Uint8Array) => {
       const p = createCaptureParser(() => {});
       for (let i = 0; i < file.length; i++) p.feed(file.subarray(i, i + 1));
@@ -227,11 +276,28 @@ describe('bounded work per input byte, by time at 10× the size', () => {
     const make = (n: number) => n;
     const run = (n: number) => {
       const re = createReassembler({ onData() {}, onGap() {}, onEnd() {} });
-      const base = { src: '10.0.0.1', dst: '10.0.0.2', srcPort: 40000, dstPort: 443, ack: 0, window: 0, ipVersion: 4 as const };
+      const base = {
+        src: '10.0.0.1',
+        dst: '10.0.0.2',
+        srcPort: 40000,
+        dstPort: 443,
+        ack: 0,
+        window: 0,
+        ipVersion: 4 as const,
+      };
       const flags = { syn: false, fin: false, rst: false, ack: true, psh: false };
-      re.push({ ...base, seq: 0, flags: { ...flags, syn: true }, payload: new Uint8Array(0), payloadLength: 0, timestampUs: 0, frame: 1 });
+      re.push({
+        ...base,
+        seq: 0,
+        flags: { ...flags, syn: true },
+        payload: new Uint8Array(0),
+        payloadLength: 0,
+        timestampUs: 0,
+        frame: 1,
+      });
       const payload = new Uint8Array(10);
-      for (let i = n; i >= 0; i--) re.push({ ...base, seq: 1 + 10 * i, flags, payload, payloadLength: 10, timestampUs: n - i, frame: n - i + 2 });
+      for (let i = n; i >= 0; i--)
+        re.push({ ...base, seq: 1 + 10 * i, flags, payload, payloadLength: 10, timestampUs: n - i, frame: n - i + 2 });
       re.finish();
     };
     expect(growth(make, run, 400)).toBeLessThan(MAX_GROWTH);

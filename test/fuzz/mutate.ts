@@ -38,7 +38,12 @@ export const LONG_RUN = envInt('TLSPROBE_FUZZ_RUNS') !== undefined;
 export type Mutation =
   | { readonly op: 'flip'; readonly at: number; readonly bit: number }
   | { readonly op: 'set'; readonly at: number; readonly value: number }
-  | { readonly op: 'length'; readonly at: number; readonly width: 1 | 2 | 3; readonly kind: 'zero' | 'max' | 'plus' | 'minus' | 'huge' }
+  | {
+      readonly op: 'length';
+      readonly at: number;
+      readonly width: 1 | 2 | 3;
+      readonly kind: 'zero' | 'max' | 'plus' | 'minus' | 'huge';
+    }
   | { readonly op: 'insert'; readonly at: number; readonly bytes: Uint8Array }
   | { readonly op: 'delete'; readonly at: number; readonly count: number }
   | { readonly op: 'duplicate'; readonly at: number; readonly count: number }
@@ -48,14 +53,22 @@ const BOUNDARY = [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, 0x16, 0x30, 0x03];
 
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: fc.oneof(fc.constantFrom(...BOUNDARY), fc.integer({ min: 0, max: 255 })) }),
+  fc.record({
+    op: fc.constant('set' as const),
+    at: fc.nat(),
+    value: fc.oneof(fc.constantFrom(...BOUNDARY), fc.integer({ min: 0, max: 255 })),
+  }),
   fc.record({
     op: fc.constant('length' as const),
     at: fc.nat(),
     width: fc.constantFrom(1 as const, 2 as const, 3 as const),
     kind: fc.constantFrom('zero' as const, 'max' as const, 'plus' as const, 'minus' as const, 'huge' as const),
   }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+  fc.record({
+    op: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+  }),
   fc.record({ op: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 32 }) }),
   fc.record({ op: fc.constant('duplicate' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 64 }) }),
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
@@ -85,7 +98,16 @@ export function applyMutation(input: Uint8Array, m: Mutation): Uint8Array {
       let v = 0;
       for (let i = 0; i < m.width; i++) v = v * 256 + out[p + i]!;
       const max = 256 ** m.width - 1;
-      const next = m.kind === 'zero' ? 0 : m.kind === 'max' ? max : m.kind === 'plus' ? Math.min(max, v + 1) : m.kind === 'minus' ? Math.max(0, v - 1) : Math.min(max, n * 4 + 1);
+      const next =
+        m.kind === 'zero'
+          ? 0
+          : m.kind === 'max'
+            ? max
+            : m.kind === 'plus'
+              ? Math.min(max, v + 1)
+              : m.kind === 'minus'
+                ? Math.max(0, v - 1)
+                : Math.min(max, n * 4 + 1);
       for (let i = m.width - 1, x = next; i >= 0; i--, x = Math.floor(x / 256)) out[p + i] = x & 0xff;
       return out;
     }
@@ -127,17 +149,20 @@ export function inputArb(seeds: readonly Uint8Array[], maxRandom = 512): fc.Arbi
   const mutated = fc
     .tuple(seed, fc.array(mutationArb, { minLength: 1, maxLength: 8 }))
     .map(([s, ms]) => ms.reduce(applyMutation, s));
-  const spliced = fc
-    .tuple(seed, seed, fc.nat(), fc.nat())
-    .map(([a, b, i, j]) => {
-      const head = a.subarray(0, a.length === 0 ? 0 : i % a.length);
-      const tail = b.subarray(b.length === 0 ? 0 : j % b.length);
-      const out = new Uint8Array(head.length + tail.length);
-      out.set(head);
-      out.set(tail, head.length);
-      return out;
-    });
-  return fc.oneof({ arbitrary: mutated, weight: 6 }, { arbitrary: random, weight: 2 }, { arbitrary: spliced, weight: 1 }, { arbitrary: seed, weight: 1 });
+  const spliced = fc.tuple(seed, seed, fc.nat(), fc.nat()).map(([a, b, i, j]) => {
+    const head = a.subarray(0, a.length === 0 ? 0 : i % a.length);
+    const tail = b.subarray(b.length === 0 ? 0 : j % b.length);
+    const out = new Uint8Array(head.length + tail.length);
+    out.set(head);
+    out.set(tail, head.length);
+    return out;
+  });
+  return fc.oneof(
+    { arbitrary: mutated, weight: 6 },
+    { arbitrary: random, weight: 2 },
+    { arbitrary: spliced, weight: 1 },
+    { arbitrary: seed, weight: 1 },
+  );
 }
 
 /** Returns `bytes` split into chunks at the given cut points (for push parsers). */

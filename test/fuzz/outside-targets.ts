@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { analyzeCapture } from '../../src/capture/sessions.js';
 import { capturedHelloFromBytes, findCapturedHello } from '../../src/capture/replay.js';
 import { createProxyDialogue, type Via } from '../../src/probe/proxy.js';
-import { LDAP_STARTTLS_OID, STARTTLS_PROTOCOLS, createStarttlsDialogue, readLdapExtendedResponse, type StarttlsProtocol } from '../../src/probe/starttls.js';
+import {
+  LDAP_STARTTLS_OID,
+  STARTTLS_PROTOCOLS,
+  createStarttlsDialogue,
+  readLdapExtendedResponse,
+  type StarttlsProtocol,
+} from '../../src/probe/starttls.js';
 import type { Dialogue } from '../../src/probe/transport.js';
 import { equalBytes } from '../../src/wire/hex.js';
 import { FIXTURES_DIR, loadHexFixture } from '../helpers/fixtures.js';
@@ -46,11 +52,17 @@ function drive(dialogue: Dialogue, bytes: Uint8Array, knobs: readonly number[]):
     const step = dialogue.push(chunk);
     if (step.kind === 'continue') continue;
     if (step.kind === 'failed') {
-      invariant(!CONTROL.test(step.reply), `a failed step's reply holds a control character: ${JSON.stringify(step.reply)}`);
+      invariant(
+        !CONTROL.test(step.reply),
+        `a failed step's reply holds a control character: ${JSON.stringify(step.reply)}`,
+      );
       invariant(step.code !== '', 'a failed step has a code');
       return;
     }
-    invariant(step.rest.length <= fed && equalBytes(step.rest, bytes.subarray(fed - step.rest.length, fed)), 'ready.rest is the tail of what was received');
+    invariant(
+      step.rest.length <= fed && equalBytes(step.rest, bytes.subarray(fed - step.rest.length, fed)),
+      'ready.rest is the tail of what was received',
+    );
     return;
   }
 }
@@ -72,7 +84,9 @@ export function httpConnectSeeds(): Uint8Array[] {
   return [
     cat(ascii('HTTP/1.1 200 Connection established\r\n\r\n'), TLS_START),
     ascii('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nVia: 1.1 proxy.test\r\n\r\n'),
-    ascii('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n'),
+    ascii(
+      'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n',
+    ),
     ascii('HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 11\r\n\r\n<h1>502</h1>'),
     ascii('\r\nHTTP/1.0 200 OK\n\n'),
   ];
@@ -84,7 +98,15 @@ export function socks5Seeds(): Uint8Array[] {
   return [
     Uint8Array.from([0x05, 0x00, ...reply(0x00, 0x01, [127, 0, 0, 1]), ...TLS_START]),
     Uint8Array.from([0x05, 0x02, 0x01, 0x00, ...reply(0x00, 0x03, [9, ...Buffer.from('localhost')])]),
-    Uint8Array.from([0x05, 0x00, ...reply(0x00, 0x04, new Array<number>(16).fill(0).map((_, i) => (i === 15 ? 1 : 0)))]),
+    Uint8Array.from([
+      0x05,
+      0x00,
+      ...reply(
+        0x00,
+        0x04,
+        new Array<number>(16).fill(0).map((_, i) => (i === 15 ? 1 : 0)),
+      ),
+    ]),
     Uint8Array.from([0x05, 0x00, ...reply(0x05, 0x01, [0, 0, 0, 0])]),
     Uint8Array.from([0x05, 0x02, 0x01, 0x01]),
     Uint8Array.from([0x05, 0xff]),
@@ -108,23 +130,47 @@ export function starttlsSeeds(protocol: StarttlsProtocol): Uint8Array[] {
   switch (protocol) {
     case 'smtp':
       return [
-        cat(ascii('220 mail.test ESMTP\r\n250-mail.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n'), TLS_START),
+        cat(
+          ascii(
+            '220 mail.test ESMTP\r\n250-mail.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n',
+          ),
+          TLS_START,
+        ),
         ascii('220-mail.test\r\n220 ESMTP\r\n250 mail.test\r\n454 4.7.0 TLS not available due to local problem\r\n'),
       ];
     case 'ftp':
-      return [cat(ascii('220 FTP server ready\r\n234 AUTH TLS successful\r\n'), TLS_START), ascii('220-Welcome\r\n more text\r\n220 ready\r\n534 Local policy on server does not allow TLS\r\n')];
+      return [
+        cat(ascii('220 FTP server ready\r\n234 AUTH TLS successful\r\n'), TLS_START),
+        ascii('220-Welcome\r\n more text\r\n220 ready\r\n534 Local policy on server does not allow TLS\r\n'),
+      ];
     case 'imap':
       return [
-        cat(ascii('* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK Begin TLS negotiation now\r\n'), TLS_START),
+        cat(
+          ascii(
+            '* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK Begin TLS negotiation now\r\n',
+          ),
+          TLS_START,
+        ),
         ascii('* OK ready\r\na1 NO [UNAVAILABLE] TLS is not configured\r\n'),
         ascii('* BYE going away\r\n'),
       ];
     case 'pop3':
-      return [cat(ascii('+OK POP3 ready\r\n+OK Begin TLS negotiation\r\n'), TLS_START), ascii('+OK POP3 ready\r\n-ERR TLS not available\r\n')];
+      return [
+        cat(ascii('+OK POP3 ready\r\n+OK Begin TLS negotiation\r\n'), TLS_START),
+        ascii('+OK POP3 ready\r\n-ERR TLS not available\r\n'),
+      ];
     case 'ldap':
-      return [cat(ldapExtendedResponse(1, 0, ''), TLS_START), ldapExtendedResponse(1, 53, 'TLS is not configured'), ldapExtendedResponse(0, 52, 'notice of disconnection')];
+      return [
+        cat(ldapExtendedResponse(1, 0, ''), TLS_START),
+        ldapExtendedResponse(1, 53, 'TLS is not configured'),
+        ldapExtendedResponse(0, 52, 'notice of disconnection'),
+      ];
     case 'postgres':
-      return [cat(ascii('S'), TLS_START), ascii('N'), ascii('E\x00\x00\x00\x20SFATAL\x00C08P01\x00Munsupported\x00\x00')];
+      return [
+        cat(ascii('S'), TLS_START),
+        ascii('N'),
+        ascii('E\x00\x00\x00\x20SFATAL\x00C08P01\x00Munsupported\x00\x00'),
+      ];
     case 'xmpp':
       return [
         cat(
@@ -134,7 +180,9 @@ export function starttlsSeeds(protocol: StarttlsProtocol): Uint8Array[] {
           ),
           TLS_START,
         ),
-        ascii("<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:features/><failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+        ascii(
+          "<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:features/><failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+        ),
       ];
   }
 }
@@ -143,7 +191,10 @@ export function starttlsSeeds(protocol: StarttlsProtocol): Uint8Array[] {
 export function realCaptureSeeds(): Uint8Array[] {
   const dir = join(FIXTURES_DIR, 'pcap');
   const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f));
-  return [...files.map((f) => new Uint8Array(readFileSync(join(dir, f)))), ...captureSeeds().filter((c) => c.length <= 256 * 1024)];
+  return [
+    ...files.map((f) => new Uint8Array(readFileSync(join(dir, f)))),
+    ...captureSeeds().filter((c) => c.length <= 256 * 1024),
+  ];
 }
 
 /** ClientHellos as records and as bare handshake messages: the inputs of `replay` besides captures. */
@@ -176,7 +227,11 @@ export const OUTSIDE_TARGETS: readonly FuzzTarget[] = [
     entry: 'src/probe/proxy.ts createProxyDialogue (SOCKS5)',
     allowed: 'nothing',
     run(bytes, knobs) {
-      drive(createProxyDialogue(VIAS.socks5[(knobs[0] ?? 0) % 2]!, (knobs[1] ?? 0) % 2 ? '192.0.2.7' : 'example.com', 443), bytes, knobs.slice(2));
+      drive(
+        createProxyDialogue(VIAS.socks5[(knobs[0] ?? 0) % 2]!, (knobs[1] ?? 0) % 2 ? '192.0.2.7' : 'example.com', 443),
+        bytes,
+        knobs.slice(2),
+      );
     },
   },
   ...starttlsTargets,
@@ -202,7 +257,10 @@ export const OUTSIDE_TARGETS: readonly FuzzTarget[] = [
       }
       let seen = 0;
       const result = await analyzeCapture(source(), { onConnection: () => void seen++ });
-      invariant(seen === result.stats.connections, `onConnection saw ${seen} of ${result.stats.connections} connections`);
+      invariant(
+        seen === result.stats.connections,
+        `onConnection saw ${seen} of ${result.stats.connections} connections`,
+      );
     },
   },
   {
@@ -220,17 +278,25 @@ export const OUTSIDE_TARGETS: readonly FuzzTarget[] = [
     allowed: 'DecodeError',
     async: true,
     async run(bytes, knobs) {
-      const found = await findCapturedHello(bytes, knobs.length > 0 && knobs[0]! % 2 ? { connection: knobs[0]! % 4 } : {});
+      const found = await findCapturedHello(
+        bytes,
+        knobs.length > 0 && knobs[0]! % 2 ? { connection: knobs[0]! % 4 } : {},
+      );
       if (found.ok) invariant(found.hello.message[0] === 0x01, 'the hello found is a ClientHello message');
     },
   },
 ];
 
 /** Seeds and CI budget (runs) of each target above, in the shape of parsers.test.ts's PLAN. */
-export const OUTSIDE_PLAN: Record<string, { seeds: () => Promise<Uint8Array[]> | Uint8Array[]; ciRuns: number; maxRandom?: number }> = {
+export const OUTSIDE_PLAN: Record<
+  string,
+  { seeds: () => Promise<Uint8Array[]> | Uint8Array[]; ciRuns: number; maxRandom?: number }
+> = {
   httpConnectReply: { seeds: httpConnectSeeds, ciRuns: 3000 },
   socks5Reply: { seeds: socks5Seeds, ciRuns: 3000, maxRandom: 64 },
-  ...Object.fromEntries(STARTTLS_PROTOCOLS.map((p) => [`starttls-${p}`, { seeds: () => starttlsSeeds(p), ciRuns: 1500 }])),
+  ...Object.fromEntries(
+    STARTTLS_PROTOCOLS.map((p) => [`starttls-${p}`, { seeds: () => starttlsSeeds(p), ciRuns: 1500 }]),
+  ),
   readLdapExtendedResponse: { seeds: () => starttlsSeeds('ldap'), ciRuns: 3000, maxRandom: 128 },
   analyzeCapture: { seeds: realCaptureSeeds, ciRuns: 400 },
   capturedHelloFromBytes: { seeds: helloSeeds, ciRuns: 2000 },

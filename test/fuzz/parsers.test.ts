@@ -34,24 +34,25 @@ import {
 const CRASHERS_DIR = join(FIXTURES_DIR, 'crashers');
 
 /** Seeds per target, and the CI budget (runs) that keeps each under ~2 s on the 2-core machine. */
-const PLAN: Record<string, { seeds: () => Promise<Uint8Array[]> | Uint8Array[]; ciRuns: number; maxRandom?: number }> = {
-  decodeStream: { seeds: tlsStreamSeeds, ciRuns: 1500 },
-  deframer: { seeds: tlsStreamSeeds, ciRuns: 1500 },
-  parseHandshakeMessage: { seeds: async () => (await handshakeSeeds()).map((h) => h.raw), ciRuns: 2000 },
-  readExtension: { seeds: async () => (await extensionSeeds()).map((e) => e.bytes), ciRuns: 6000, maxRandom: 128 },
-  sslv2: { seeds: sslv2Seeds, ciRuns: 3000, maxRandom: 128 },
-  parseCertificate: { seeds: certificateSeeds, ciRuns: 3000, maxRandom: 256 },
-  checkChain: { seeds: certificateSeeds, ciRuns: 300, maxRandom: 256 },
-  pemToDer: { seeds: pemSeeds, ciRuns: 1500 },
-  captureParser: { seeds: captureSeeds, ciRuns: 1500 },
-  decodePacket: { seeds: async () => (await packetSeeds()).map((p) => p.data), ciRuns: 3000 },
-  tcpReassembly: { seeds: () => [], ciRuns: 3000, maxRandom: 2048 },
-  parseRegistryText: { seeds: registrySeeds, ciRuns: 600 },
-  parseKeyLog: { seeds: keyLogSeeds, ciRuns: 500 },
-  scanClientHello: { seeds: tlsStreamSeeds, ciRuns: 3000 },
-  // Issue 14: proxy replies, STARTTLS dialogues, analyzeCapture end to end, the captured-hello reader.
-  ...OUTSIDE_PLAN,
-};
+const PLAN: Record<string, { seeds: () => Promise<Uint8Array[]> | Uint8Array[]; ciRuns: number; maxRandom?: number }> =
+  {
+    decodeStream: { seeds: tlsStreamSeeds, ciRuns: 1500 },
+    deframer: { seeds: tlsStreamSeeds, ciRuns: 1500 },
+    parseHandshakeMessage: { seeds: async () => (await handshakeSeeds()).map((h) => h.raw), ciRuns: 2000 },
+    readExtension: { seeds: async () => (await extensionSeeds()).map((e) => e.bytes), ciRuns: 6000, maxRandom: 128 },
+    sslv2: { seeds: sslv2Seeds, ciRuns: 3000, maxRandom: 128 },
+    parseCertificate: { seeds: certificateSeeds, ciRuns: 3000, maxRandom: 256 },
+    checkChain: { seeds: certificateSeeds, ciRuns: 300, maxRandom: 256 },
+    pemToDer: { seeds: pemSeeds, ciRuns: 1500 },
+    captureParser: { seeds: captureSeeds, ciRuns: 1500 },
+    decodePacket: { seeds: async () => (await packetSeeds()).map((p) => p.data), ciRuns: 3000 },
+    tcpReassembly: { seeds: () => [], ciRuns: 3000, maxRandom: 2048 },
+    parseRegistryText: { seeds: registrySeeds, ciRuns: 600 },
+    parseKeyLog: { seeds: keyLogSeeds, ciRuns: 500 },
+    scanClientHello: { seeds: tlsStreamSeeds, ciRuns: 3000 },
+    // Issue 14: proxy replies, STARTTLS dialogues, analyzeCapture end to end, the captured-hello reader.
+    ...OUTSIDE_PLAN,
+  };
 
 /** Every target: the parsers of issue 8 and the outside-input ones of issue 14. */
 const ALL_TARGETS: readonly FuzzTarget[] = [...FUZZ_TARGETS, ...OUTSIDE_TARGETS];
@@ -79,8 +80,13 @@ function saveCrasher(t: FuzzTarget, input: Uint8Array, knobs: readonly number[],
     `# target: ${t.name}`,
     `# knobs: ${knobs.join(',')}`,
     `# found: ${new Date().toISOString().slice(0, 10)} by npm run fuzz (seed ${FUZZ_SEED})`,
-    `# error: ${(e?.name ?? 'throw')}: ${String(e?.message ?? error).split('\n')[0]}`,
-    `# at: ${(e?.stack ?? '').split('\n').find((l) => l.includes('/src/'))?.trim() ?? '?'}`,
+    `# error: ${e?.name ?? 'throw'}: ${String(e?.message ?? error).split('\n')[0]}`,
+    `# at: ${
+      (e?.stack ?? '')
+        .split('\n')
+        .find((l) => l.includes('/src/'))
+        ?.trim() ?? '?'
+    }`,
     '# fixed: (describe the fix here)',
   ];
   const hex = toHex(input).replace(/(.{64})/g, '$1\n');
@@ -112,7 +118,9 @@ function forbiddenSync(t: FuzzTarget, input: Uint8Array, knobs: readonly number[
 describe('crasher regressions (fixtures/crashers)', () => {
   const files = (() => {
     try {
-      return readdirSync(CRASHERS_DIR).filter((f) => f.endsWith('.hex')).sort();
+      return readdirSync(CRASHERS_DIR)
+        .filter((f) => f.endsWith('.hex'))
+        .sort();
     } catch {
       return [];
     }
@@ -154,7 +162,10 @@ function cpuMs(): number {
 
 /** Returns a crasher's bytes: its hex lines, the last one repeated `repeat` times. */
 function crasherBytes(text: string, repeat: number): Uint8Array {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   const head = lines.slice(0, -1).map(fromHex);
   const last = fromHex(lines[lines.length - 1] ?? '');
   const out = new Uint8Array(head.reduce((n, b) => n + b.length, 0) + last.length * repeat);
@@ -171,43 +182,47 @@ describe('every parser under random and mutated input', () => {
   for (const t of ALL_TARGETS) {
     const plan = PLAN[t.name];
     if (!plan) throw new Error(`no fuzz plan for ${t.name}`);
-    it(`${t.name} lets only ${t.allowed === 'nothing' ? 'no exception' : t.allowed} escape`, async () => {
-      const seeds = await plan.seeds();
-      const numRuns = fuzzRuns(plan.ciRuns);
-      let count = 0;
-      const arb = fc.tuple(inputArb(seeds, plan.maxRandom), fc.array(fc.nat(), { maxLength: 6 }));
-      const t0 = performance.now();
-      const details = t.async
-        ? await fc.check(
-            fc.asyncProperty(arb, async ([input, knobs]) => {
-              count++;
-              const err = await forbidden(t, input, knobs);
-              if (err !== null) throw err;
-            }),
-            { seed: FUZZ_SEED, numRuns, endOnFailure: false },
-          )
-        : fc.check(
-            fc.property(arb, ([input, knobs]) => {
-              count++;
-              const err = forbiddenSync(t, input, knobs);
-              if (err !== null) throw err;
-            }),
-            { seed: FUZZ_SEED, numRuns, endOnFailure: false },
+    it(
+      `${t.name} lets only ${t.allowed === 'nothing' ? 'no exception' : t.allowed} escape`,
+      async () => {
+        const seeds = await plan.seeds();
+        const numRuns = fuzzRuns(plan.ciRuns);
+        let count = 0;
+        const arb = fc.tuple(inputArb(seeds, plan.maxRandom), fc.array(fc.nat(), { maxLength: 6 }));
+        const t0 = performance.now();
+        const details = t.async
+          ? await fc.check(
+              fc.asyncProperty(arb, async ([input, knobs]) => {
+                count++;
+                const err = await forbidden(t, input, knobs);
+                if (err !== null) throw err;
+              }),
+              { seed: FUZZ_SEED, numRuns, endOnFailure: false },
+            )
+          : fc.check(
+              fc.property(arb, ([input, knobs]) => {
+                count++;
+                const err = forbiddenSync(t, input, knobs);
+                if (err !== null) throw err;
+              }),
+              { seed: FUZZ_SEED, numRuns, endOnFailure: false },
+            );
+        elapsedMs.set(t.name, (elapsedMs.get(t.name) ?? 0) + performance.now() - t0);
+        ran.set(t.name, (ran.get(t.name) ?? 0) + count);
+        if (details.failed) {
+          const [input, knobs] = details.counterexample?.[0] ?? [new Uint8Array(0), []];
+          const err = await forbidden(t, input, knobs);
+          const saved = process.env.TLSPROBE_FUZZ_SAVE === '1' ? `\nsaved as ${saveCrasher(t, input, knobs, err)}` : '';
+          throw new Error(
+            `${t.entry}: ${String((err as Error)?.stack ?? err)}\ninput (${input.length} bytes): ${toHex(input)}\nknobs: ${knobs.join(',')}\nseed ${FUZZ_SEED}, path ${details.counterexamplePath}${saved}`,
           );
-      elapsedMs.set(t.name, (elapsedMs.get(t.name) ?? 0) + performance.now() - t0);
-      ran.set(t.name, (ran.get(t.name) ?? 0) + count);
-      if (details.failed) {
-        const [input, knobs] = details.counterexample?.[0] ?? [new Uint8Array(0), []];
-        const err = await forbidden(t, input, knobs);
-        const saved = process.env.TLSPROBE_FUZZ_SAVE === '1' ? `\nsaved as ${saveCrasher(t, input, knobs, err)}` : '';
-        throw new Error(
-          `${t.entry}: ${String((err as Error)?.stack ?? err)}\ninput (${input.length} bytes): ${toHex(input)}\nknobs: ${knobs.join(',')}\nseed ${FUZZ_SEED}, path ${details.counterexamplePath}${saved}`,
-        );
-      }
-      expect(count).toBeGreaterThanOrEqual(numRuns);
-      // Every target but the TCP one (which draws segments from random bytes) mutates real inputs.
-      if (t.name !== 'tcpReassembly') expect(seeds.length, 'real inputs to mutate').toBeGreaterThan(0);
-    }, LONG_RUN ? 0 : 30_000);
+        }
+        expect(count).toBeGreaterThanOrEqual(numRuns);
+        // Every target but the TCP one (which draws segments from random bytes) mutates real inputs.
+        if (t.name !== 'tcpReassembly') expect(seeds.length, 'real inputs to mutate').toBeGreaterThan(0);
+      },
+      LONG_RUN ? 0 : 30_000,
+    );
   }
 
   it('ran every target (summary for npm run fuzz)', () => {
@@ -215,8 +230,12 @@ describe('every parser under random and mutated input', () => {
       const ms = elapsedMs.get(name) ?? 0;
       return ms > 0 ? Math.round(((ran.get(name) ?? 0) * 1000) / ms) : 0;
     };
-    const rows = ALL_TARGETS.map((t) => `${t.name.padEnd(24)} ${String(ran.get(t.name) ?? 0).padStart(9)} inputs ${String(rate(t.name)).padStart(8)} inputs/s  ${t.entry}`);
-    if (LONG_RUN || process.env.TLSPROBE_FUZZ_SUMMARY === '1') console.log(`fuzz seed ${FUZZ_SEED}\n${rows.join('\n')}`);
+    const rows = ALL_TARGETS.map(
+      (t) =>
+        `${t.name.padEnd(24)} ${String(ran.get(t.name) ?? 0).padStart(9)} inputs ${String(rate(t.name)).padStart(8)} inputs/s  ${t.entry}`,
+    );
+    if (LONG_RUN || process.env.TLSPROBE_FUZZ_SUMMARY === '1')
+      console.log(`fuzz seed ${FUZZ_SEED}\n${rows.join('\n')}`);
     // `npm run fuzz -- --only NAME` runs one target: the summary then checks that one.
     const only = process.env.TLSPROBE_FUZZ_ONLY;
     for (const t of ALL_TARGETS) if (!only || t.name === only) expect(ran.get(t.name) ?? 0, t.name).toBeGreaterThan(0);

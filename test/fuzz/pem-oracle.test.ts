@@ -15,10 +15,16 @@ const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
 function regexPemToDer(text: string): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const m of text.matchAll(BLOCK)) {
-    if (out.length >= MAX_PEM_CERTIFICATES) throw new DecodeError('too-large', `more than ${MAX_PEM_CERTIFICATES} certificates`, m.index ?? 0, 'PEM');
+    if (out.length >= MAX_PEM_CERTIFICATES)
+      throw new DecodeError('too-large', `more than ${MAX_PEM_CERTIFICATES} certificates`, m.index ?? 0, 'PEM');
     const body = m[2]!.replace(/[\s]+/g, '');
     if (!BASE64_BODY.test(body) || body.length % 4 !== 0) {
-      throw new DecodeError('bad-value', 'certificate block is not base64 (RFC 7468, Section 3)', m.index ?? 0, `PEM/${out.length}`);
+      throw new DecodeError(
+        'bad-value',
+        'certificate block is not base64 (RFC 7468, Section 3)',
+        m.index ?? 0,
+        `PEM/${out.length}`,
+      );
     }
     const buf = Buffer.from(body, 'base64');
     out.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));

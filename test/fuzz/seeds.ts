@@ -16,7 +16,21 @@ import { readCapture } from '../../src/capture/pcap.js';
 import { pemToDer } from '../../src/x509/pem.js';
 import { Writer } from '../../src/wire/writer.js';
 import { fromHex } from '../../src/wire/hex.js';
-import { epb, idb, pcapFile, shb, dsb, concat, ethernet, ipv4, tcp, ipv6, sll, loopback, text } from '../capture/build.js';
+import {
+  epb,
+  idb,
+  pcapFile,
+  shb,
+  dsb,
+  concat,
+  ethernet,
+  ipv4,
+  tcp,
+  ipv6,
+  sll,
+  loopback,
+  text,
+} from '../capture/build.js';
 
 /** Largest corpus capture used as a seed: mutation cost grows with size, and small files cover the formats. */
 const MAX_SEED_CAPTURE_BYTES = 64 * 1024;
@@ -52,7 +66,12 @@ export const captureSeeds = once((): Uint8Array[] => {
     pcapFile({ le: true, nano: false, linkType: 1, records: [{ sec: 1, frac: 2, data: ethernet(0x0800, v4) }] }),
     pcapFile({ le: false, nano: true, linkType: 113, records: [{ sec: 1, frac: 2, data: sll(0x86dd, v6) }] }),
     pcapFile({ le: true, nano: false, linkType: 0, records: [{ sec: 1, frac: 2, data: loopback(2, true, v4) }] }),
-    concat(shb(true), idb(true, 1), epb(true, 0, 5n, ethernet(0x8100, v4, [[0x8100, 7]])), dsb(true, 0x544c534b, text('CLIENT_RANDOM 00 11\n'))),
+    concat(
+      shb(true),
+      idb(true, 1),
+      epb(true, 0, 5n, ethernet(0x8100, v4, [[0x8100, 7]])),
+      dsb(true, 0x544c534b, text('CLIENT_RANDOM 00 11\n')),
+    ),
     concat(shb(false), idb(false, 101), epb(false, 0, 5n, v6)),
   ];
   const corpus = corpusFiles()
@@ -81,7 +100,9 @@ export const packetSeeds = once(async (): Promise<{ linkType: number; data: Uint
 export const tlsStreamSeeds = once(async (): Promise<Uint8Array[]> => {
   const out = [...listHexFixtures('hello'), ...listHexFixtures('server')].map(loadHexFixture);
   if (hasCorpusFile('client-hellos/testssl-client-simulation.json')) {
-    const { clients } = readCorpusJson<{ clients: { handshakebytes: string }[] }>('client-hellos/testssl-client-simulation.json');
+    const { clients } = readCorpusJson<{ clients: { handshakebytes: string }[] }>(
+      'client-hellos/testssl-client-simulation.json',
+    );
     for (const c of clients) out.push(fromHex(c.handshakebytes));
   }
   for (const p of await packetSeeds()) {
@@ -137,7 +158,8 @@ export const extensionSeeds = once(async (): Promise<{ bytes: Uint8Array; ctx: E
   for (const messages of await seedHandshakes()) {
     for (const m of messages) {
       if (m.kind === 'client_hello') add(m.body.extensions, 'client_hello');
-      else if (m.kind === 'server_hello') add(m.body.extensions, isHelloRetryRandom(m.body.random) ? 'hello_retry_request' : 'server_hello');
+      else if (m.kind === 'server_hello')
+        add(m.body.extensions, isHelloRetryRandom(m.body.random) ? 'hello_retry_request' : 'server_hello');
       else if (m.kind === 'encrypted_extensions') add(m.body, 'encrypted_extensions');
     }
   }

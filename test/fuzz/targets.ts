@@ -25,7 +25,13 @@ import { certificateSeeds } from './seeds.js';
 import { createCaptureParser } from '../../src/capture/pcap.js';
 import { createDecodeState, decodePacket, LinkType } from '../../src/capture/packet.js';
 import { createReassembler, type Direction } from '../../src/capture/tcp.js';
-import { checkRegistry, detectWindowsVersion, parseRegistryText, RegistryParseError, renderFixReg } from '../../src/diagnose/registry.js';
+import {
+  checkRegistry,
+  detectWindowsVersion,
+  parseRegistryText,
+  RegistryParseError,
+  renderFixReg,
+} from '../../src/diagnose/registry.js';
 import { scanClientHello } from '../../src/lab/hello-gate.js';
 import { splitAt } from './mutate.js';
 
@@ -108,7 +114,10 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
       for (const chunk of splitAt(bytes, knobs)) {
         for (const rec of d.push(chunk)) {
           recordBytes += 5 + rec.fragment.length;
-          invariant(rec.offset + 5 + rec.fragment.length <= bytes.length, `record at ${rec.offset} runs past the input`);
+          invariant(
+            rec.offset + 5 + rec.fragment.length <= bytes.length,
+            `record at ${rec.offset} runs past the input`,
+          );
           if (rec.type !== 22) continue;
           handshakeBytes += rec.fragment.length;
           for (const m of a.push(rec.fragment, rec.offset + 5)) {
@@ -117,8 +126,14 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
           }
         }
       }
-      invariant(recordBytes + d.pendingBytes === bytes.length, `deframer lost bytes: ${recordBytes} in records + ${d.pendingBytes} pending != ${bytes.length}`);
-      invariant(messageBytes + a.pendingBytes === handshakeBytes, `assembler lost bytes: ${messageBytes} + ${a.pendingBytes} != ${handshakeBytes}`);
+      invariant(
+        recordBytes + d.pendingBytes === bytes.length,
+        `deframer lost bytes: ${recordBytes} in records + ${d.pendingBytes} pending != ${bytes.length}`,
+      );
+      invariant(
+        messageBytes + a.pendingBytes === handshakeBytes,
+        `assembler lost bytes: ${messageBytes} + ${a.pendingBytes} != ${handshakeBytes}`,
+      );
     },
   },
   {
@@ -176,7 +191,10 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
     run(bytes, knobs) {
       const seeds = certificateSeeds();
       const ders = [bytes, ...knobs.slice(0, 3).map((k) => seeds[k % seeds.length]!)];
-      const report = checkChain((knobs[3] ?? 0) % 2 === 0 ? ders : ders.reverse(), { host: 'localhost', at: new Date('2025-01-01T00:00:00Z') });
+      const report = checkChain((knobs[3] ?? 0) % 2 === 0 ? ders : ders.reverse(), {
+        host: 'localhost',
+        at: new Date('2025-01-01T00:00:00Z'),
+      });
       invariant(report.verified === false || report.anchor !== null, 'verified without an anchor');
     },
   },
@@ -224,7 +242,8 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
       // Every packet is counted somewhere. (A fragment refused at once, e.g. one reaching past 65,535
       // bytes, lands only in fragmentsDropped, not in one of the six per-packet counters that
       // DecodeStats documents: reported in SECURITY.md.)
-      const counted = s.tcp + s.nonTcp + s.unsupportedLinkType + s.malformed + s.fragments + s.encrypted + s.fragmentsDropped;
+      const counted =
+        s.tcp + s.nonTcp + s.unsupportedLinkType + s.malformed + s.fragments + s.encrypted + s.fragmentsDropped;
       invariant(counted >= parts.length - s.reassembled, 'a packet was not counted');
     },
   },
@@ -251,12 +270,21 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
           },
           onGap(flow, dir, offset, length) {
             const k = key(flow.id, dir);
-            invariant((next.get(k) ?? 0) === offset && length > 0, `gap at ${offset}+${length}, expected ${next.get(k) ?? 0}`);
+            invariant(
+              (next.get(k) ?? 0) === offset && length > 0,
+              `gap at ${offset}+${length}, expected ${next.get(k) ?? 0}`,
+            );
             next.set(k, offset + length);
           },
           onEnd() {},
         },
-        { maxFlows: 3, maxBufferedSegmentsPerDirection: 8, maxBufferedBytesPerDirection: 256, maxBufferedBytesTotal: 512, maxFlagEvents: 4 },
+        {
+          maxFlows: 3,
+          maxBufferedSegmentsPerDirection: 8,
+          maxBufferedBytesPerDirection: 256,
+          maxBufferedBytesTotal: 512,
+          maxFlagEvents: 4,
+        },
       );
       let frame = 0;
       while (r.left >= 6) {
@@ -276,7 +304,13 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
           dstPort: fromClient ? 443 : 40000 + ((a >> 5) & 1),
           seq,
           ack: 0,
-          flags: { syn: (flags & 1) !== 0, fin: (flags & 2) !== 0, rst: (flags & 4) !== 0, ack: (flags & 8) !== 0, psh: (flags & 16) !== 0 },
+          flags: {
+            syn: (flags & 1) !== 0,
+            fin: (flags & 2) !== 0,
+            rst: (flags & 4) !== 0,
+            ack: (flags & 8) !== 0,
+            psh: (flags & 16) !== 0,
+          },
           window: 1000,
           payload,
           payloadLength: payload.length + ((flags & 32) !== 0 ? 10 : 0),
@@ -307,7 +341,8 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
     allowed: 'nothing',
     run(bytes) {
       const log = parseKeyLog(latin1(bytes));
-      for (const e of log.entries) invariant(log.lookup(e.clientRandom, e.label) !== undefined, 'an entry cannot be looked up');
+      for (const e of log.entries)
+        invariant(log.lookup(e.clientRandom, e.label) !== undefined, 'an entry cannot be looked up');
     },
   },
   {
@@ -323,6 +358,9 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
 /** Returns the target called `name`; throws RangeError for an unknown name. */
 export function fuzzTarget(name: string): FuzzTarget {
   const t = FUZZ_TARGETS.find((x) => x.name === name);
-  if (!t) throw new RangeError(`no fuzz target ${JSON.stringify(name)}; known: ${FUZZ_TARGETS.map((x) => x.name).join(', ')}`);
+  if (!t)
+    throw new RangeError(
+      `no fuzz target ${JSON.stringify(name)}; known: ${FUZZ_TARGETS.map((x) => x.name).join(', ')}`,
+    );
   return t;
 }

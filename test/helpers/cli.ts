@@ -32,7 +32,11 @@ export interface SpawnOptions {
 }
 
 /** Resolves with the exit code and output (decoded as UTF-8) of `node ARGV`, stdin given `input` or closed. */
-export function runNode(argv: readonly string[], input?: string | Uint8Array, opts: SpawnOptions = {}): Promise<CliRun> {
+export function runNode(
+  argv: readonly string[],
+  input?: string | Uint8Array,
+  opts: SpawnOptions = {},
+): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...argv], { cwd: opts.cwd ?? REPO_ROOT, env: opts.env ?? process.env });
     let stdout = '';
@@ -51,7 +55,11 @@ export function runNode(argv: readonly string[], input?: string | Uint8Array, op
  * Resolves with the exit code and output of `tlsprobe ARGS` run from the repository root; rejects
  * when stderr holds a stack trace or a JSON output does not match its command's schema.
  */
-export async function tlsprobe(args: readonly string[], input?: string | Uint8Array, opts: SpawnOptions = {}): Promise<CliRun> {
+export async function tlsprobe(
+  args: readonly string[],
+  input?: string | Uint8Array,
+  opts: SpawnOptions = {},
+): Promise<CliRun> {
   const r = await runNode([CLI, ...args], input, opts);
   assertNoStackTrace(r.stderr, args);
   validateCliOutput(args, r.stdout);
@@ -62,11 +70,20 @@ export async function tlsprobe(args: readonly string[], input?: string | Uint8Ar
  * Resolves with the exit code and output of `tlsprobe ARGS` run in this process (no spawn: faster,
  * and the source is tested without a build).
  */
-export async function runCli(args: readonly string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  args: readonly string[],
+  signal?: AbortSignal,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { run } = await import('../../src/cli/run.js');
   let stdout = '';
   let stderr = '';
-  const code = await run(args, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`), setExitCode: () => undefined, isTty: false, ...(signal ? { signal } : {}) });
+  const code = await run(args, {
+    out: (t) => (stdout += `${t}\n`),
+    err: (t) => (stderr += `${t}\n`),
+    setExitCode: () => undefined,
+    isTty: false,
+    ...(signal ? { signal } : {}),
+  });
   assertNoStackTrace(stderr, args);
   validateCliOutput(args, stdout);
   return { code, stdout, stderr };

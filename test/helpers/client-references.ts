@@ -4,7 +4,12 @@
  * LeeBrotherston field lists and rgl/tls-dump-clienthello summaries. A field a source does not
  * record is left out. Throws when a reference id is not in the corpus or not unique.
  */
-import { helloFields, normaliseGrease, offeredVersions, type HelloFields } from '../../src/diagnose/client-profiles/compare.js';
+import {
+  helloFields,
+  normaliseGrease,
+  offeredVersions,
+  type HelloFields,
+} from '../../src/diagnose/client-profiles/compare.js';
 import type { ProfileReference } from '../../src/diagnose/client-profiles/types.js';
 import { parseClientHello } from '../../src/tls/client-hello.js';
 import { hasCorpusFile, readCorpusJson } from './corpus.js';
@@ -27,7 +32,13 @@ interface Fingerprint {
   parsed_output?: string;
 }
 
-const hexList = (s: string | null | undefined): number[] => (s ? s.trim().split(/\s+/).map((h) => Number.parseInt(h, 16)) : []);
+const hexList = (s: string | null | undefined): number[] =>
+  s
+    ? s
+        .trim()
+        .split(/\s+/)
+        .map((h) => Number.parseInt(h, 16))
+    : [];
 
 /** joy: "(0303)(c02c…)((0000)(000a0008 0006 001d…)…)": client version, suites, extensions with some bodies. */
 function joyFields(repr: string): HelloFields {
@@ -36,7 +47,14 @@ function joyFields(repr: string): HelloFields {
   const legacyVersion = Number.parseInt(m[1]!, 16);
   const cipherSuites = (m[2]!.match(/.{4}/g) ?? []).map((h) => Number.parseInt(h, 16));
   const exts = [...m[3]!.matchAll(/\(([0-9a-f]*)\)/g)].map((x) => x[1]!);
-  const f: HelloFields = { legacyVersion, cipherSuites: normaliseGrease(cipherSuites), extensions: [], groups: [], pointFormats: [], signatureSchemes: [] };
+  const f: HelloFields = {
+    legacyVersion,
+    cipherSuites: normaliseGrease(cipherSuites),
+    extensions: [],
+    groups: [],
+    pointFormats: [],
+    signatureSchemes: [],
+  };
   let sv: number[] | null = null;
   for (const e of exts) {
     const type = Number.parseInt(e.slice(0, 4), 16);
@@ -67,14 +85,21 @@ function leeFields(fields: Record<string, string | null>): HelloFields {
   };
 }
 
-const VERSION_NAMES: Record<string, number> = { 'TLSv1.3': 0x0304, 'TLSv1.2': 0x0303, 'TLSv1.1': 0x0302, 'TLSv1.0': 0x0301 };
+const VERSION_NAMES: Record<string, number> = {
+  'TLSv1.3': 0x0304,
+  'TLSv1.2': 0x0303,
+  'TLSv1.1': 0x0302,
+  'TLSv1.0': 0x0301,
+};
 const CURVE_IDS = /client curve: .*\((\d+)\)/g;
 
 /** rgl: Go's ClientHelloInfo as text: versions (supported_versions, or extrapolated), suites, curves, points. */
 function rglFields(text: string): HelloFields {
   return {
     versions: [...text.matchAll(/client version: (\S+)/g)].map((m) => VERSION_NAMES[m[1]!]!),
-    cipherSuites: [...text.matchAll(/client cipher suite: .*\(0x([0-9a-f]{4})\)/g)].map((m) => Number.parseInt(m[1]!, 16)),
+    cipherSuites: [...text.matchAll(/client cipher suite: .*\(0x([0-9a-f]{4})\)/g)].map((m) =>
+      Number.parseInt(m[1]!, 16),
+    ),
     groups: [...text.matchAll(CURVE_IDS)].map((m) => Number(m[1])),
     pointFormats: [...text.matchAll(/client point: .*\((\d+)\)/g)].map((m) => Number(m[1])),
   };
@@ -92,12 +117,32 @@ function one<T>(xs: T[], what: string): T {
 export function referenceFields(ref: ProfileReference): HelloFields {
   if (ref.kind === 'testssl') {
     testssl ??= readCorpusJson<{ clients: TestsslClient[] }>(TESTSSL_FILE).clients;
-    const c = one(testssl.filter((x) => x.names === ref.id), `testssl ${ref.id}`);
+    const c = one(
+      testssl.filter((x) => x.names === ref.id),
+      `testssl ${ref.id}`,
+    );
     const bytes = Buffer.from(c.handshakebytes, 'hex');
     return helloFields(parseClientHello(bytes.subarray(5)), bytes.readUInt16BE(1));
   }
   fingerprints ??= readCorpusJson<Fingerprint[]>(WINDOWS_FILE);
-  if (ref.kind === 'joy') return joyFields(one(fingerprints.filter((x) => x.joy_md5_repr === ref.id), `joy ${ref.id}`).str_repr!);
-  if (ref.kind === 'lee') return leeFields(one(fingerprints.filter((x) => x.source_repo.startsWith('LeeBrotherston') && x.ja3 === ref.id), `lee ${ref.id}`).fields!);
-  return rglFields(one(fingerprints.filter((x) => x.source_repo.startsWith('rgl/') && x.client === ref.id), `rgl ${ref.id}`).parsed_output!);
+  if (ref.kind === 'joy')
+    return joyFields(
+      one(
+        fingerprints.filter((x) => x.joy_md5_repr === ref.id),
+        `joy ${ref.id}`,
+      ).str_repr!,
+    );
+  if (ref.kind === 'lee')
+    return leeFields(
+      one(
+        fingerprints.filter((x) => x.source_repo.startsWith('LeeBrotherston') && x.ja3 === ref.id),
+        `lee ${ref.id}`,
+      ).fields!,
+    );
+  return rglFields(
+    one(
+      fingerprints.filter((x) => x.source_repo.startsWith('rgl/') && x.client === ref.id),
+      `rgl ${ref.id}`,
+    ).parsed_output!,
+  );
 }

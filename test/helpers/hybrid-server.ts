@@ -37,7 +37,12 @@ function message(type: number, body: (w: Writer) => void): Uint8Array {
 
 /** RFC 8446, Section 4.4.3: the content a server's CertificateVerify signs. */
 function certificateVerifyContent(transcript: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.alloc(64, 0x20), Buffer.from('TLS 1.3, server CertificateVerify', 'ascii'), Buffer.from([0]), transcript]);
+  return Buffer.concat([
+    Buffer.alloc(64, 0x20),
+    Buffer.from('TLS 1.3, server CertificateVerify', 'ascii'),
+    Buffer.from([0]),
+    transcript,
+  ]);
 }
 
 function answer(socket: Socket, pki: LabPki, selected: number[]): void {
@@ -57,7 +62,12 @@ function answer(socket: Socket, pki: LabPki, selected: number[]): void {
       compressionMethod: 0,
       extensions: [
         { kind: 'supported_versions', type: 0x002b, versions: null, selected: ProtocolVersion.TLS1_3 },
-        { kind: 'key_share', type: 0x0033, shares: [{ group: NamedGroup.X25519MLKEM768, keyExchange: serverShare }], selectedGroup: null },
+        {
+          kind: 'key_share',
+          type: 0x0033,
+          shares: [{ group: NamedGroup.X25519MLKEM768, keyExchange: serverShare }],
+          selectedGroup: null,
+        },
       ],
     });
     const transcript: Uint8Array[] = [encodeClientHello(ch), sh];
@@ -65,7 +75,10 @@ function answer(socket: Socket, pki: LabPki, selected: number[]): void {
     const state = newProtectionState(suite, trafficKeys('sha256', suite, secrets.serverHandshakeTrafficSecret));
     const ee = message(HandshakeType.encrypted_extensions, (w) => writeExtensions(w, [], 'encrypted_extensions'));
     const cert = message(HandshakeType.certificate, (w) =>
-      writeCertificateBody(w, { context: new Uint8Array(0), entries: [pki.leaf, pki.intermediate].map((c) => ({ der: c.der, extensions: [] })) }),
+      writeCertificateBody(w, {
+        context: new Uint8Array(0),
+        entries: [pki.leaf, pki.intermediate].map((c) => ({ der: c.der, extensions: [] })),
+      }),
     );
     transcript.push(ee, cert);
     const key = createPrivateKey(pki.leaf.keyPem);
@@ -76,7 +89,9 @@ function answer(socket: Socket, pki: LabPki, selected: number[]): void {
       : sign('sha256', content, key);
     const cv = message(HandshakeType.certificate_verify, (w) => w.u16(rsa ? 0x0804 : 0x0403).vec(2, signature));
     transcript.push(cv);
-    const fin = message(HandshakeType.finished, (w) => w.bytes(finishedVerifyData('sha256', secrets.serverHandshakeTrafficSecret, transcriptHash('sha256', transcript))));
+    const fin = message(HandshakeType.finished, (w) =>
+      w.bytes(finishedVerifyData('sha256', secrets.serverHandshakeTrafficSecret, transcriptHash('sha256', transcript))),
+    );
     const out = new Writer(4096);
     writeRecord(out, { type: ContentType.handshake, version: ProtocolVersion.TLS1_2, fragment: sh });
     // RFC 8446, Section 5: a compatibility ChangeCipherSpec is allowed; none is sent.

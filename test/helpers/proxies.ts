@@ -181,16 +181,17 @@ export function startSocks5Proxy(opts: TestProxyOptions = {}): Promise<TestProxy
         if (buf.length < 4 + addrLength + 2) return;
         const addr = buf.subarray(4, 4 + addrLength);
         const host =
-          atyp === 1
-            ? [...addr].join('.')
-            : atyp === 4
-              ? ipv6Text(addr)
-              : addr.subarray(1).toString('latin1');
+          atyp === 1 ? [...addr].join('.') : atyp === 4 ? ipv6Text(addr) : addr.subarray(1).toString('latin1');
         const port = buf.readUInt16BE(4 + addrLength);
         const early = buf.subarray(4 + addrLength + 2);
         client.removeListener('data', onData);
         client.pause();
-        requests.push({ target: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`, methods, addressType: atyp, authorized });
+        requests.push({
+          target: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`,
+          methods,
+          addressType: atyp,
+          authorized,
+        });
         if (buf[1] !== 1) {
           fail(Buffer.from([5, 7, 0, 1, 0, 0, 0, 0, 0, 0]));
           return;
@@ -204,7 +205,9 @@ export function startSocks5Proxy(opts: TestProxyOptions = {}): Promise<TestProxy
           // BND.ADDR/BND.PORT: the proxy's address towards the target (RFC 1928, Section 6).
           const bound = Buffer.alloc(10);
           bound.set([5, 0, 0, 1]);
-          (upstream!.localAddress ?? '0.0.0.0').split('.').forEach((o, i) => { bound[4 + i] = Number(o) || 0; });
+          (upstream!.localAddress ?? '0.0.0.0').split('.').forEach((o, i) => {
+            bound[4 + i] = Number(o) || 0;
+          });
           bound.writeUInt16BE(upstream!.localPort ?? 0, 8);
           client.write(bound);
           relay(client, upstream!, early, opts.mode ?? 'tunnel');
@@ -222,7 +225,11 @@ function ipv6Text(b: Buffer): string {
   return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
 
-function openUpstream(host: string, port: number, done: (s: Socket | null, err: NodeJS.ErrnoException | null) => void): void {
+function openUpstream(
+  host: string,
+  port: number,
+  done: (s: Socket | null, err: NodeJS.ErrnoException | null) => void,
+): void {
   const upstream = connect({ host, port });
   const onError = (err: NodeJS.ErrnoException): void => done(null, err);
   upstream.once('error', onError);
@@ -301,7 +308,8 @@ function startProxy(
         port,
         requests,
         via: (c) => ({ kind, host: '127.0.0.1', port, ...(c ? { username: c.username, password: c.password } : {}) }),
-        url: (c) => `${scheme}://${c ? `${encodeURIComponent(c.username)}:${encodeURIComponent(c.password)}@` : ''}127.0.0.1:${port}`,
+        url: (c) =>
+          `${scheme}://${c ? `${encodeURIComponent(c.username)}:${encodeURIComponent(c.password)}@` : ''}127.0.0.1:${port}`,
         connections: () => count,
         close: () =>
           new Promise<void>((done) => {

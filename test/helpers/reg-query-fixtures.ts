@@ -19,7 +19,8 @@ const SCHANNEL = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Securi
 const NET4 = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319';
 const NET4_32 = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319';
 const WINHTTP = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp';
-const WINHTTP_32 = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp';
+const WINHTTP_32 =
+  'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp';
 const q = (k: string) => k.replace('HKEY_LOCAL_MACHINE', 'HKLM');
 
 const NT_SUBKEYS = ['Accessibility', 'AeDebug', 'AppCompatFlags', 'Winlogon', 'Winsat'];
@@ -48,7 +49,11 @@ export const SERVER_2012R2_AGENT32: Readonly<Record<string, string>> = {
     NT_SUBKEYS,
   ),
   [q(SCHANNEL)]: block(SCHANNEL, [['EventLogging', 'REG_DWORD', '0x1']], SCHANNEL_SUBKEYS),
-  [q(`${SCHANNEL}\\Protocols`)]: [block(`${SCHANNEL}\\Protocols`, [], ['SSL 2.0']), block(`${SCHANNEL}\\Protocols\\SSL 2.0`, [], ['Client']), block(`${SCHANNEL}\\Protocols\\SSL 2.0\\Client`, [['DisabledByDefault', 'REG_DWORD', '0x1']])].join(''),
+  [q(`${SCHANNEL}\\Protocols`)]: [
+    block(`${SCHANNEL}\\Protocols`, [], ['SSL 2.0']),
+    block(`${SCHANNEL}\\Protocols\\SSL 2.0`, [], ['Client']),
+    block(`${SCHANNEL}\\Protocols\\SSL 2.0\\Client`, [['DisabledByDefault', 'REG_DWORD', '0x1']]),
+  ].join(''),
   [q(NET4)]: block(
     NET4,
     [
@@ -64,8 +69,21 @@ export const SERVER_2012R2_AGENT32: Readonly<Record<string, string>> = {
 
 /** Server 2008 R2 after KB3140245 with every value of the guidance and WinHTTP's DefaultSecureProtocols. */
 export function server2008r2(opts: { winhttp: boolean }): Readonly<Record<string, string>> {
-  const tls12 = (side: string) => block(`${SCHANNEL}\\Protocols\\TLS 1.2\\${side}`, [['DisabledByDefault', 'REG_DWORD', '0x0'], ['Enabled', 'REG_DWORD', '0x1']]);
-  const net = (key: string) => block(key, [['Install', 'REG_DWORD', '0x1'], ['SchUseStrongCrypto', 'REG_DWORD', '0x1'], ['SystemDefaultTlsVersions', 'REG_DWORD', '0x1']], ['SKUs']);
+  const tls12 = (side: string) =>
+    block(`${SCHANNEL}\\Protocols\\TLS 1.2\\${side}`, [
+      ['DisabledByDefault', 'REG_DWORD', '0x0'],
+      ['Enabled', 'REG_DWORD', '0x1'],
+    ]);
+  const net = (key: string) =>
+    block(
+      key,
+      [
+        ['Install', 'REG_DWORD', '0x1'],
+        ['SchUseStrongCrypto', 'REG_DWORD', '0x1'],
+        ['SystemDefaultTlsVersions', 'REG_DWORD', '0x1'],
+      ],
+      ['SKUs'],
+    );
   const winhttp = (key: string) => block(key, opts.winhttp ? [['DefaultSecureProtocols', 'REG_DWORD', '0xa00']] : []);
   return {
     [q(NT)]: block(
@@ -82,7 +100,12 @@ export function server2008r2(opts: { winhttp: boolean }): Readonly<Record<string
       NT_SUBKEYS,
     ),
     [q(SCHANNEL)]: block(SCHANNEL, [['EventLogging', 'REG_DWORD', '0x1']], SCHANNEL_SUBKEYS),
-    [q(`${SCHANNEL}\\Protocols`)]: [block(`${SCHANNEL}\\Protocols`, [], ['TLS 1.2']), block(`${SCHANNEL}\\Protocols\\TLS 1.2`, [], ['Client', 'Server']), tls12('Client'), tls12('Server')].join(''),
+    [q(`${SCHANNEL}\\Protocols`)]: [
+      block(`${SCHANNEL}\\Protocols`, [], ['TLS 1.2']),
+      block(`${SCHANNEL}\\Protocols\\TLS 1.2`, [], ['Client', 'Server']),
+      tls12('Client'),
+      tls12('Server'),
+    ].join(''),
     [q(NET4)]: net(NET4),
     [q(NET4_32)]: net(NET4_32),
     [q(WINHTTP)]: winhttp(WINHTTP),

@@ -13,7 +13,16 @@ const SCHEMAS_DIR = join(FIXTURES_DIR, '..', 'schemas');
 
 /** Commands with a schema; aliases map to the command's own name. */
 const SCHEMA_OF: Readonly<Record<string, string>> = {
-  probe: 'probe', diagnose: 'diagnose', clients: 'clients', chain: 'chain', roots: 'roots', registry: 'registry', capture: 'capture', pcap: 'capture', replay: 'replay', decode: 'decode',
+  probe: 'probe',
+  diagnose: 'diagnose',
+  clients: 'clients',
+  chain: 'chain',
+  roots: 'roots',
+  registry: 'registry',
+  capture: 'capture',
+  pcap: 'capture',
+  replay: 'replay',
+  decode: 'decode',
 };
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
@@ -42,7 +51,12 @@ export function validateCliJson(args: readonly string[], value: unknown): void {
   if (name === null) return;
   const validate = schemaValidator(name);
   if (!validate(value)) {
-    const why = (validate.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
+    const why = (validate.errors ?? [])
+      .slice(0, 8)
+      .map(
+        (e) =>
+          `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`,
+      );
     throw new Error(`tlsprobe ${args.join(' ')}: output does not match schemas/${name}.schema.json: ${why.join('; ')}`);
   }
 }

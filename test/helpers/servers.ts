@@ -32,7 +32,9 @@ export const HAS_GNUTLS_SERV = hasTool('gnutls-serv');
 export const HAS_PYTHON3 = hasTool('python3');
 
 /** True when this machine has the IPv6 loopback address (containers often have none). */
-export const HAS_IPV6_LOOPBACK = Object.values(networkInterfaces()).some((addrs) => addrs?.some((a) => a.address === '::1'));
+export const HAS_IPV6_LOOPBACK = Object.values(networkInterfaces()).some((addrs) =>
+  addrs?.some((a) => a.address === '::1'),
+);
 export const NO_IPV6_LOOPBACK = 'no ::1 on this machine: IPv6 loopback tests skipped';
 
 /** Messages for skipped suites. */
@@ -54,7 +56,14 @@ export interface ExternalServer {
 }
 
 /** Writes the lab chain to a fresh temp dir: leaf.pem, leaf.key, intermediate.pem, chain.pem, root.pem. */
-export function writePkiFiles(pki: LabPki): { dir: string; leaf: string; key: string; intermediate: string; chain: string; root: string } {
+export function writePkiFiles(pki: LabPki): {
+  dir: string;
+  leaf: string;
+  key: string;
+  intermediate: string;
+  chain: string;
+  root: string;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-pki-'));
   const files = {
     leaf: join(dir, 'leaf.pem'),
@@ -80,7 +89,18 @@ export async function startOpensslServer(pki: LabPki, args: readonly string[] = 
   const files = writePkiFiles(pki);
   const child = spawn(
     'openssl',
-    ['s_server', '-accept', '127.0.0.1:0', '-cert', files.leaf, '-key', files.key, '-cert_chain', files.intermediate, ...args],
+    [
+      's_server',
+      '-accept',
+      '127.0.0.1:0',
+      '-cert',
+      files.leaf,
+      '-key',
+      files.key,
+      '-cert_chain',
+      files.intermediate,
+      ...args,
+    ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const out = collectOutput(child);
@@ -110,7 +130,16 @@ export async function startGnutlsServer(pki: LabPki, args: readonly string[] = [
     const port = await freePort();
     const child = spawn(
       'gnutls-serv',
-      ['--port', String(port), '--x509certfile', files.chain, '--x509keyfile', files.key, '--disable-client-cert', ...args],
+      [
+        '--port',
+        String(port),
+        '--x509certfile',
+        files.chain,
+        '--x509keyfile',
+        files.key,
+        '--disable-client-cert',
+        ...args,
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     const out = collectOutput(child);
@@ -187,9 +216,13 @@ export interface CapturedHello {
  */
 export function captureOpensslClientHello(flags: readonly string[]): Promise<CapturedHello> {
   return captureFirstRecord((port) => {
-    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...flags], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...flags],
+      {
+        stdio: ['pipe', 'ignore', 'pipe'],
+      },
+    );
     const out = collectOutput(child);
     return {
       stop: () => kill(child),
@@ -204,9 +237,13 @@ export const NO_GNUTLS_CLI = 'gnutls-cli not found on PATH (apt install gnutls-b
 /** Returns the first TLS record `gnutls-cli --priority PRIORITY` sends (e.g. with `%DISABLE_SAFE_RENEGOTIATION`). */
 export function captureGnutlsClientHello(priority: string): Promise<CapturedHello> {
   return captureFirstRecord((port) => {
-    const child = spawn('gnutls-cli', ['--priority', priority, '--insecure', '--sni-hostname', 'localhost', '-p', String(port), '127.0.0.1'], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      'gnutls-cli',
+      ['--priority', priority, '--insecure', '--sni-hostname', 'localhost', '-p', String(port), '127.0.0.1'],
+      {
+        stdio: ['pipe', 'ignore', 'pipe'],
+      },
+    );
     const out = collectOutput(child);
     return {
       stop: () => kill(child),
@@ -245,7 +282,10 @@ async function captureFirstRecord(
   let conn: Socket | null = null;
   try {
     return await new Promise<CapturedHello>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`no TLS record within ${CAPTURE_TIMEOUT_MS} ms: ${client.describe()}`)), CAPTURE_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`no TLS record within ${CAPTURE_TIMEOUT_MS} ms: ${client.describe()}`)),
+        CAPTURE_TIMEOUT_MS,
+      );
       server.once('connection', (socket) => {
         conn = socket;
         socket.on('error', () => {});
@@ -323,7 +363,8 @@ function waitForOutput(child: ChildProcess, out: Output, re: RegExp): Promise<Re
 async function waitUntilAccepting(host: string, port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited (${child.exitCode ?? child.signalCode})`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`process exited (${child.exitCode ?? child.signalCode})`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = netConnect({ host, port });
       s.once('connect', () => {

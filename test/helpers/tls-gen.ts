@@ -23,31 +23,63 @@ function latin1(rng: Rng, min: number, max: number): string {
 const UNKNOWN_TYPES = [0x0a0a, 0x1a1a, 0xfe0d, 0x4469, 0x1234, 0x0011];
 
 export const CLIENT_EXTENSION_KINDS = [
-  'server_name', 'max_fragment_length', 'status_request', 'supported_groups', 'ec_point_formats',
-  'signature_algorithms', 'alpn', 'padding', 'compress_certificate', 'record_size_limit', 'session_ticket',
-  'pre_shared_key', 'supported_versions', 'cookie', 'psk_key_exchange_modes', 'key_share', 'renegotiation_info',
-  'flag', 'raw',
+  'server_name',
+  'max_fragment_length',
+  'status_request',
+  'supported_groups',
+  'ec_point_formats',
+  'signature_algorithms',
+  'alpn',
+  'padding',
+  'compress_certificate',
+  'record_size_limit',
+  'session_ticket',
+  'pre_shared_key',
+  'supported_versions',
+  'cookie',
+  'psk_key_exchange_modes',
+  'key_share',
+  'renegotiation_info',
+  'flag',
+  'raw',
 ] as const;
 
 /** Returns a random extension of `kind` valid in `ctx`. */
-export function randomExtension(rng: Rng, kind: (typeof CLIENT_EXTENSION_KINDS)[number], ctx: ExtensionContext): Extension {
+export function randomExtension(
+  rng: Rng,
+  kind: (typeof CLIENT_EXTENSION_KINDS)[number],
+  ctx: ExtensionContext,
+): Extension {
   const client = ctx === 'client_hello';
   switch (kind) {
     case 'server_name':
       return {
-        kind, type: 0x0000,
-        names: client ? Array.from({ length: 1 + rng.int(2) }, () => ({ nameType: rng.int(2), name: latin1(rng, 1, 40) })) : null,
+        kind,
+        type: 0x0000,
+        names: client
+          ? Array.from({ length: 1 + rng.int(2) }, () => ({ nameType: rng.int(2), name: latin1(rng, 1, 40) }))
+          : null,
       };
     case 'max_fragment_length':
       return { kind, type: 0x0001, value: rng.int(256) };
     case 'status_request':
-      return { kind, type: 0x0005, request: client ? { statusType: 1, responderIdList: rng.bytes(rng.int(5)), requestExtensions: rng.bytes(rng.int(5)) } : null };
+      return {
+        kind,
+        type: 0x0005,
+        request: client
+          ? { statusType: 1, responderIdList: rng.bytes(rng.int(5)), requestExtensions: rng.bytes(rng.int(5)) }
+          : null,
+      };
     case 'supported_groups':
       return { kind, type: 0x000a, groups: u16s(rng, 1, 12) };
     case 'ec_point_formats':
       return { kind, type: 0x000b, formats: Array.from(rng.bytes(1 + rng.int(3))) };
     case 'signature_algorithms':
-      return { kind, type: client ? rng.pick([0x000d, 0x0032, 0x0022] as const) : rng.pick([0x000d, 0x0032] as const), schemes: u16s(rng, 1, 20) };
+      return {
+        kind,
+        type: client ? rng.pick([0x000d, 0x0032, 0x0022] as const) : rng.pick([0x000d, 0x0032] as const),
+        schemes: u16s(rng, 1, 20),
+      };
     case 'alpn':
       return { kind, type: 0x0010, protocols: Array.from({ length: 1 + rng.int(3) }, () => latin1(rng, 1, 12)) };
     case 'padding':
@@ -61,8 +93,13 @@ export function randomExtension(rng: Rng, kind: (typeof CLIENT_EXTENSION_KINDS)[
     case 'pre_shared_key':
       return client
         ? {
-            kind, type: 0x0029, selectedIdentity: null,
-            identities: Array.from({ length: 1 + rng.int(2) }, () => ({ identity: rng.bytes(1 + rng.int(60)), obfuscatedTicketAge: rng.u32() })),
+            kind,
+            type: 0x0029,
+            selectedIdentity: null,
+            identities: Array.from({ length: 1 + rng.int(2) }, () => ({
+              identity: rng.bytes(1 + rng.int(60)),
+              obfuscatedTicketAge: rng.u32(),
+            })),
             binders: Array.from({ length: 1 + rng.int(2) }, () => rng.bytes(32 + rng.int(17))),
           }
         : { kind, type: 0x0029, identities: null, binders: null, selectedIdentity: rng.int(0x10000) };
@@ -77,8 +114,13 @@ export function randomExtension(rng: Rng, kind: (typeof CLIENT_EXTENSION_KINDS)[
     case 'key_share':
       if (ctx === 'hello_retry_request') return { kind, type: 0x0033, shares: null, selectedGroup: rng.int(0x10000) };
       return {
-        kind, type: 0x0033, selectedGroup: null,
-        shares: Array.from({ length: client ? rng.int(3) : 1 }, () => ({ group: rng.int(0x10000), keyExchange: rng.bytes(1 + rng.int(97)) })),
+        kind,
+        type: 0x0033,
+        selectedGroup: null,
+        shares: Array.from({ length: client ? rng.int(3) : 1 }, () => ({
+          group: rng.int(0x10000),
+          keyExchange: rng.bytes(1 + rng.int(97)),
+        })),
       };
     case 'renegotiation_info':
       return { kind, type: 0xff01, renegotiatedConnection: rng.bytes(rng.bool() ? 0 : 12) };
@@ -90,7 +132,20 @@ export function randomExtension(rng: Rng, kind: (typeof CLIENT_EXTENSION_KINDS)[
 }
 
 /** Kinds whose shape exists in a ServerHello. */
-const SERVER_KINDS = ['server_name', 'status_request', 'ec_point_formats', 'alpn', 'record_size_limit', 'session_ticket', 'pre_shared_key', 'supported_versions', 'key_share', 'renegotiation_info', 'flag', 'raw'] as const;
+const SERVER_KINDS = [
+  'server_name',
+  'status_request',
+  'ec_point_formats',
+  'alpn',
+  'record_size_limit',
+  'session_ticket',
+  'pre_shared_key',
+  'supported_versions',
+  'key_share',
+  'renegotiation_info',
+  'flag',
+  'raw',
+] as const;
 
 export function randomExtensions(rng: Rng, ctx: ExtensionContext, n: number): Extension[] {
   const kinds = ctx === 'client_hello' ? CLIENT_EXTENSION_KINDS : SERVER_KINDS;

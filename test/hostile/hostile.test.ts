@@ -78,7 +78,15 @@ function target(e: HostileEndpoint) {
 
 async function probe(e: HostileEndpoint, version: 'TLS1.2' | 'TLS1.3'): Promise<{ r: AttemptResult; ms: number }> {
   const t0 = performance.now();
-  const r = await attempt(target(e), { version, sni: 'localhost' }, { readTimeoutMs: readTimeoutFor(e), connectTimeoutMs: CONNECT_TIMEOUT_MS, signal: AbortSignal.timeout(CALLER_DEADLINE_MS) });
+  const r = await attempt(
+    target(e),
+    { version, sni: 'localhost' },
+    {
+      readTimeoutMs: readTimeoutFor(e),
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      signal: AbortSignal.timeout(CALLER_DEADLINE_MS),
+    },
+  );
   return { r, ms: performance.now() - t0 };
 }
 
@@ -106,14 +114,18 @@ describe('attempt() against every hostile behaviour', () => {
   for (const b of HOSTILE_BEHAVIOURS) {
     if (ENDLESS.has(b.name)) continue;
     for (const version of ['TLS1.2', 'TLS1.3'] as const) {
-      it(`classifies ${b.name} at ${version} as ${Array.isArray(b.expect) ? b.expect.join(' or ') : b.expect} by itself (never the caller's deadline)`, async () => {
-        const e = lab.endpoint(b.name);
-        const { r } = await probe(e, version);
-        expect(expected(e), `${b.name} ${version}: ${r.outcome} (${r.end}, ${r.error ?? '-'})`).toContain(r.outcome);
-        // Bounded time is checked by outcome: the probe ended by its own rules, not by our abort.
-        expect(r.end).not.toBe('aborted');
-        expect(r.bytesReceived).toBeLessThanOrEqual(DEFAULT_MAX_BYTES);
-      }, TEST_TIMEOUT_MS);
+      it(
+        `classifies ${b.name} at ${version} as ${Array.isArray(b.expect) ? b.expect.join(' or ') : b.expect} by itself (never the caller's deadline)`,
+        async () => {
+          const e = lab.endpoint(b.name);
+          const { r } = await probe(e, version);
+          expect(expected(e), `${b.name} ${version}: ${r.outcome} (${r.end}, ${r.error ?? '-'})`).toContain(r.outcome);
+          // Bounded time is checked by outcome: the probe ended by its own rules, not by our abort.
+          expect(r.end).not.toBe('aborted');
+          expect(r.bytesReceived).toBeLessThanOrEqual(DEFAULT_MAX_BYTES);
+        },
+        TEST_TIMEOUT_MS,
+      );
     }
   }
 });
@@ -139,7 +151,10 @@ describe('what each hostile answer leaves in the result', { timeout: TEST_TIMEOU
   it('keeps a certificate nested 10,000 deep as bytes, and the chain check reports it instead of recursing', async () => {
     for (const version of ['TLS1.2', 'TLS1.3'] as const) {
       const { r } = await probe(lab.endpoint('deep-der'), version);
-      expect(r.certificates.map((c) => c.length), version).toEqual([deepDer(DEEP_DER_LEVELS).length]);
+      expect(
+        r.certificates.map((c) => c.length),
+        version,
+      ).toEqual([deepDer(DEEP_DER_LEVELS).length]);
       const report = checkChain(r.certificates, { host: 'localhost' });
       expect(report.verified).toBe(false);
       expect(report.findings.map((f) => f.code)).toContain('unparseable-certificate');
@@ -187,47 +202,78 @@ describe('what each hostile answer leaves in the result', { timeout: TEST_TIMEOU
 });
 
 describe('an endless slow trickle of empty records', () => {
-  it('ends at the caller deadline (AbortSignal), with the socket closed', async () => {
-    const e = lab.endpoint('empty-records-trickle');
-    const t0 = performance.now();
-    const r = await attempt(target(e), { version: 'TLS1.3', sni: 'localhost' }, { readTimeoutMs: READ_TIMEOUT_MS, deadlineMs: 100 * READ_TIMEOUT_MS, signal: AbortSignal.timeout(3 * READ_TIMEOUT_MS) });
-    expect(r.end).toBe('aborted');
-    // The abort, not the 80 s handshake deadline, ended it (generous for a loaded machine).
-    expect(performance.now() - t0).toBeLessThan(40 * READ_TIMEOUT_MS);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'ends at the caller deadline (AbortSignal), with the socket closed',
+    async () => {
+      const e = lab.endpoint('empty-records-trickle');
+      const t0 = performance.now();
+      const r = await attempt(
+        target(e),
+        { version: 'TLS1.3', sni: 'localhost' },
+        {
+          readTimeoutMs: READ_TIMEOUT_MS,
+          deadlineMs: 100 * READ_TIMEOUT_MS,
+          signal: AbortSignal.timeout(3 * READ_TIMEOUT_MS),
+        },
+      );
+      expect(r.end).toBe('aborted');
+      // The abort, not the 80 s handshake deadline, ended it (generous for a loaded machine).
+      expect(performance.now() - t0).toBeLessThan(40 * READ_TIMEOUT_MS);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   // The read timeout is an idle timeout and every record restarts it; attempt()'s handshake deadline
   // (HANDSHAKE_DEADLINE_FACTOR read timeouts after the first byte) is what ends this probe.
-  it('ends by itself, as a timeout, within three read timeouts (the handshake deadline)', async () => {
-    const e = lab.endpoint('empty-records-trickle');
-    const controller = new AbortController();
-    // Only a safety net: under load the handshake deadline's timer fires late, never this first.
-    const deadline = setTimeout(() => controller.abort(), 50 * READ_TIMEOUT_MS);
-    const r = await attempt(target(e), { version: 'TLS1.3', sni: 'localhost' }, { readTimeoutMs: READ_TIMEOUT_MS, signal: controller.signal });
-    clearTimeout(deadline);
-    expect(r.outcome).toBe('timeout');
-    expect(r.end).not.toBe('aborted');
-  }, TEST_TIMEOUT_MS);
+  it(
+    'ends by itself, as a timeout, within three read timeouts (the handshake deadline)',
+    async () => {
+      const e = lab.endpoint('empty-records-trickle');
+      const controller = new AbortController();
+      // Only a safety net: under load the handshake deadline's timer fires late, never this first.
+      const deadline = setTimeout(() => controller.abort(), 50 * READ_TIMEOUT_MS);
+      const r = await attempt(
+        target(e),
+        { version: 'TLS1.3', sni: 'localhost' },
+        { readTimeoutMs: READ_TIMEOUT_MS, signal: controller.signal },
+      );
+      clearTimeout(deadline);
+      expect(r.outcome).toBe('timeout');
+      expect(r.end).not.toBe('aborted');
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('scan() against every hostile behaviour', () => {
-  it('classifies every version of every behaviour, in parallel, each by itself', async () => {
-    const endpoints = lab.endpoints.filter((e) => !ENDLESS.has(e.name));
-    const results = await Promise.all(
-      endpoints.map((e) =>
-        scan(e.host, { port: e.port, sni: 'localhost', readTimeoutMs: readTimeoutFor(e), connectTimeoutMs: CONNECT_TIMEOUT_MS, signal: AbortSignal.timeout(CALLER_DEADLINE_MS) }),
-      ),
-    );
-    const wrong: string[] = [];
-    results.forEach((s, i) => {
-      const e = endpoints[i]!;
-      for (const v of s.addresses[0]!.versions) {
-        if (v === null) wrong.push(`${e.name}: a version was not run`);
-        else if (!expected(e).includes(v.outcome)) wrong.push(`${e.name} ${v.version}: ${v.outcome} (${v.end}, ${v.error ?? '-'})`);
-      }
-    });
-    expect(wrong).toEqual([]);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'classifies every version of every behaviour, in parallel, each by itself',
+    async () => {
+      const endpoints = lab.endpoints.filter((e) => !ENDLESS.has(e.name));
+      const results = await Promise.all(
+        endpoints.map((e) =>
+          scan(e.host, {
+            port: e.port,
+            sni: 'localhost',
+            readTimeoutMs: readTimeoutFor(e),
+            connectTimeoutMs: CONNECT_TIMEOUT_MS,
+            signal: AbortSignal.timeout(CALLER_DEADLINE_MS),
+          }),
+        ),
+      );
+      const wrong: string[] = [];
+      results.forEach((s, i) => {
+        const e = endpoints[i]!;
+        for (const v of s.addresses[0]!.versions) {
+          if (v === null) wrong.push(`${e.name}: a version was not run`);
+          else if (!expected(e).includes(v.outcome))
+            wrong.push(`${e.name} ${v.version}: ${v.outcome} (${v.end}, ${v.error ?? '-'})`);
+        }
+      });
+      expect(wrong).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('after closing the hostile lab', () => {
@@ -235,7 +281,9 @@ describe('after closing the hostile lab', () => {
     await lab.close();
     await settle();
     const after = activeHandles();
-    const leaked = [...after].filter(([k, n]) => n > (before.get(k) ?? 0)).map(([k, n]) => `${k}: ${before.get(k) ?? 0} -> ${n}`);
+    const leaked = [...after]
+      .filter(([k, n]) => n > (before.get(k) ?? 0))
+      .map(([k, n]) => `${k}: ${before.get(k) ?? 0} -> ${n}`);
     expect(leaked).toEqual([]);
     // The floods sent up to 16 MiB and 10,000 certificates per connection; what stays is results.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(128 * 1024 * 1024);

@@ -122,7 +122,8 @@ describe('parseTarget', () => {
     for (const p of ['0', '65536', '', ' 1', '0x1bb', '1.5']) expect(() => parsePort(p), p).toThrow(UserError);
     expect(secondsOption(undefined, 'timeout')).toBeUndefined();
     expect(secondsOption('2.5', 'timeout')).toBe(2500);
-    for (const v of ['0', '-1', 'NaN', 'Infinity', '3601', 'abc']) expect(() => secondsOption(v, 'timeout'), v).toThrow(/--timeout takes seconds/);
+    for (const v of ['0', '-1', 'NaN', 'Infinity', '3601', 'abc'])
+      expect(() => secondsOption(v, 'timeout'), v).toThrow(/--timeout takes seconds/);
   });
 });
 
@@ -131,7 +132,9 @@ describe('no shell, read-only inputs, atomic outputs', () => {
   const scripts = sourceFiles(join(ROOT, 'scripts'));
 
   it('imports child_process only to run reg.exe for registry --live, with an argument array and no shell', () => {
-    const users = src.filter((f) => /from 'node:child_process'|require\('child_process'\)|from 'child_process'/.test(readFileSync(f, 'utf8')));
+    const users = src.filter((f) =>
+      /from 'node:child_process'|require\('child_process'\)|from 'child_process'/.test(readFileSync(f, 'utf8')),
+    );
     // `registry --live` reads this Windows machine's keys with `reg query`: the one process tlsprobe starts.
     expect(users.map((f) => f.slice(ROOT.length + 1))).toEqual(['src/diagnose/live-registry.ts']);
     const text = readFileSync(users[0]!, 'utf8');
@@ -146,14 +149,24 @@ describe('no shell, read-only inputs, atomic outputs', () => {
       expect(text, f).not.toMatch(/shell:\s*true/);
       // Only spawn/spawnSync (an argument array, no shell) may come from child_process.
       for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(?:node:)?child_process'/g)) {
-        const names = m[1]!.split(',').map((n) => n.trim()).filter(Boolean);
-        expect(names.filter((n) => n !== 'spawn' && n !== 'spawnSync'), f).toEqual([]);
+        const names = m[1]!
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean);
+        expect(
+          names.filter((n) => n !== 'spawn' && n !== 'spawnSync'),
+          f,
+        ).toEqual([]);
       }
     }
   });
 
   it('opens files for writing only in the two atomic writers', () => {
-    const writers = src.filter((f) => /writeFileSync|appendFileSync|createWriteStream|open\([^)]*'(w|a|r\+|wx)'|openSync\([^)]*'(w|a|r\+)/.test(readFileSync(f, 'utf8')));
+    const writers = src.filter((f) =>
+      /writeFileSync|appendFileSync|createWriteStream|open\([^)]*'(w|a|r\+|wx)'|openSync\([^)]*'(w|a|r\+)/.test(
+        readFileSync(f, 'utf8'),
+      ),
+    );
     expect(writers.map((f) => f.slice(ROOT.length + 1)).sort()).toEqual(['src/io/atomic-file.ts']);
   });
 
@@ -190,9 +203,11 @@ describe('no shell, read-only inputs, atomic outputs', () => {
 
 describe('the chain check and the system trust store', () => {
   /** A public root every system store trusts and the documented set does not: ISRG Root X1. */
-  const isrg = rootCertificates.flatMap((pem) => pemToDer(pem)).find((der) => parseCertificate(der).subject.rfc4514.includes('CN=ISRG Root X1'));
+  const isrg = rootCertificates
+    .flatMap((pem) => pemToDer(pem))
+    .find((der) => parseCertificate(der).subject.rfc4514.includes('CN=ISRG Root X1'));
 
-  it('finds ISRG Root X1 in Node\'s store and not among the documented roots', () => {
+  it("finds ISRG Root X1 in Node's store and not among the documented roots", () => {
     expect(isrg).toBeDefined();
     const sha1 = parseCertificate(isrg!).sha1;
     expect(DOCUMENTED_ROOTS.map((r) => r.sha1)).not.toContain(sha1);
@@ -214,22 +229,24 @@ describe('the chain check and the system trust store', () => {
     expect(report.verified).toBe(true);
   });
 
-  it.skipIf(!hasLimbo)('never reports real server chains to public roots outside the documented set as documented or fine (x509-limbo online cases)', () => {
-    const documented = new Set<string>(DOCUMENTED_ROOTS.map((r) => r.sha1));
-    let checked = 0;
-    for (const [name, c] of limboOnlineCases()) {
-      const chain = [c.peer_certificate, ...c.untrusted_intermediates].flatMap((p) => pemToDer(p));
-      const roots = c.trusted_certs.flatMap((p) => pemToDer(p));
-      if (roots.some((r) => documented.has(parseCertificate(r).sha1))) continue;
-      const at = c.validation_time ? new Date(c.validation_time) : undefined;
-      const withSystem = checkChain(chain, { ...(at ? { at } : {}), roots: loadSystemRoots() });
-      if (!withSystem.verified) continue; // a root Node's store does not hold: not the case we look for
-      const byDefault = checkChain(chain, at ? { at } : {});
-      expect(byDefault.anchor?.documented ?? false, name).toBe(false);
-      expect(chainOk(byDefault, {}), name).toBe(false);
-      checked++;
-    }
-    expect(checked).toBeGreaterThan(0);
-  });
-
+  it.skipIf(!hasLimbo)(
+    'never reports real server chains to public roots outside the documented set as documented or fine (x509-limbo online cases)',
+    () => {
+      const documented = new Set<string>(DOCUMENTED_ROOTS.map((r) => r.sha1));
+      let checked = 0;
+      for (const [name, c] of limboOnlineCases()) {
+        const chain = [c.peer_certificate, ...c.untrusted_intermediates].flatMap((p) => pemToDer(p));
+        const roots = c.trusted_certs.flatMap((p) => pemToDer(p));
+        if (roots.some((r) => documented.has(parseCertificate(r).sha1))) continue;
+        const at = c.validation_time ? new Date(c.validation_time) : undefined;
+        const withSystem = checkChain(chain, { ...(at ? { at } : {}), roots: loadSystemRoots() });
+        if (!withSystem.verified) continue; // a root Node's store does not hold: not the case we look for
+        const byDefault = checkChain(chain, at ? { at } : {});
+        expect(byDefault.anchor?.documented ?? false, name).toBe(false);
+        expect(chainOk(byDefault, {}), name).toBe(false);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(0);
+    },
+  );
 });

@@ -73,7 +73,8 @@ describe('scanClientHello', () => {
     // no session id, a 16-byte challenge.
     const v2 = fromHex(`80 1c 01 03 01 00 03 00 00 00 10 00 00 2f${' 11'.repeat(16)}`);
     expect(scanClientHello(v2)).toEqual({ kind: 'sslv2-hello', version: 0x0301 });
-    for (let n = 0; n < v2.length; n++) expect(scanClientHello(v2.subarray(0, n)), `prefix ${n}`).toEqual({ kind: 'need-more' });
+    for (let n = 0; n < v2.length; n++)
+      expect(scanClientHello(v2.subarray(0, n)), `prefix ${n}`).toEqual({ kind: 'need-more' });
   });
 
   it('rejects a handshake record whose version is not 3.x', () => {
@@ -138,10 +139,14 @@ describe('readClientHello on a socket', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     const got = new Promise<Awaited<ReturnType<typeof readClientHello>>>((resolve) =>
-      server.once('connection', (s) => void readClientHello(s, 10_000).then((r) => {
-        s.destroy();
-        resolve(r);
-      })),
+      server.once(
+        'connection',
+        (s) =>
+          void readClientHello(s, 10_000).then((r) => {
+            s.destroy();
+            resolve(r);
+          }),
+      ),
     );
     const c = connect(port, '127.0.0.1');
     c.on('error', () => {});

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, formatPortMap, startLab } from '../../src/lab/lab.js';
 import { exchange } from '../../src/probe/transport.js';
 import { fromHex } from '../../src/wire/hex.js';
-import { type CapturedHello, HAS_IPV6_LOOPBACK, HAS_OPENSSL, NO_IPV6_LOOPBACK, NO_OPENSSL, captureNodeClientHello, captureOpensslClientHello } from '../helpers/servers.js';
+import {
+  type CapturedHello,
+  HAS_IPV6_LOOPBACK,
+  HAS_OPENSSL,
+  NO_IPV6_LOOPBACK,
+  NO_OPENSSL,
+  captureNodeClientHello,
+  captureOpensslClientHello,
+} from '../helpers/servers.js';
 import { leaked, resources } from '../helpers/resources.js';
 
 // RFC 8446, Section 6 / RFC 5246, Section 7.2: record type alert (21), version, length 2, fatal (2),
@@ -47,8 +55,12 @@ function send(name: string, hello: CapturedHello, readTimeoutMs = 5_000) {
 }
 
 /** Resolves with the result of a full Node TLS handshake against a lab endpoint. */
-function handshake(name: string, options: ConnectionOptions): Promise<
-  { ok: true; protocol: string | null; authorized: boolean; chain: string[]; body: string } | { ok: false; code: string }
+function handshake(
+  name: string,
+  options: ConnectionOptions,
+): Promise<
+  | { ok: true; protocol: string | null; authorized: boolean; chain: string[]; body: string }
+  | { ok: false; code: string }
 > {
   const e = lab.endpoint(name);
   return new Promise((resolve) => {
@@ -271,7 +283,11 @@ describe('lab endpoints against a real TLS client', () => {
   });
 
   it('reset-legacy hands TLS 1.2 and 1.3 clients to a real stack that completes the handshake', async () => {
-    expect(await handshake('reset-legacy', { maxVersion: 'TLSv1.2' })).toMatchObject({ ok: true, protocol: 'TLSv1.2', authorized: true });
+    expect(await handshake('reset-legacy', { maxVersion: 'TLSv1.2' })).toMatchObject({
+      ok: true,
+      protocol: 'TLSv1.2',
+      authorized: true,
+    });
     expect(await handshake('reset-legacy', {})).toMatchObject({ ok: true, protocol: 'TLSv1.3', authorized: true });
   });
 
@@ -333,16 +349,19 @@ describe('Lab.close', () => {
     expect(leaked(before)).toEqual([]);
   });
 
-  it.skipIf(!HAS_IPV6_LOOPBACK)(`serves the same behaviours on IPv6 loopback${HAS_IPV6_LOOPBACK ? '' : ` (${NO_IPV6_LOOPBACK})`}`, async () => {
-    const l = await startLab({ host: '::1', names: ['reset-legacy'], pki: lab.pki });
-    try {
-      const e = l.endpoint('reset-legacy');
-      expect(e.host).toBe('::1');
-      expect(formatPortMap(l)).toContain(`[::1]:${e.port}`);
-      const r = await exchange({ address: '::1', port: e.port }, hellos.tls10.record);
-      expect(r.end).toBe('reset');
-    } finally {
-      await l.close();
-    }
-  });
+  it.skipIf(!HAS_IPV6_LOOPBACK)(
+    `serves the same behaviours on IPv6 loopback${HAS_IPV6_LOOPBACK ? '' : ` (${NO_IPV6_LOOPBACK})`}`,
+    async () => {
+      const l = await startLab({ host: '::1', names: ['reset-legacy'], pki: lab.pki });
+      try {
+        const e = l.endpoint('reset-legacy');
+        expect(e.host).toBe('::1');
+        expect(formatPortMap(l)).toContain(`[::1]:${e.port}`);
+        const r = await exchange({ address: '::1', port: e.port }, hellos.tls10.record);
+        expect(r.end).toBe('reset');
+      } finally {
+        await l.close();
+      }
+    },
+  );
 });

@@ -4,7 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
-import { firstRecordSize, handshakeFailureAlert, helloHasTrait, isPickySize, lacksRenegotiationSignal, ruleOfTrait, type PickyRule } from '../../src/lab/picky.js';
+import {
+  firstRecordSize,
+  handshakeFailureAlert,
+  helloHasTrait,
+  isPickySize,
+  lacksRenegotiationSignal,
+  ruleOfTrait,
+  type PickyRule,
+} from '../../src/lab/picky.js';
 import { PICKY_LARGE_MIN } from '../../src/lab/endpoints.js';
 import { attempt } from '../../src/probe/attempt.js';
 import { buildClientHello, suitesForVersion, type HelloOptions } from '../../src/probe/profiles.js';
@@ -26,7 +34,12 @@ function target(name: string) {
 
 /** A TLS 1.2 hello of `suites` suites, never padded, so its size is whatever the suites make it. */
 function unpadded(suites: number): HelloOptions {
-  return { version: 'TLS1.2', sni: 'localhost', cipherSuites: suitesForVersion('TLS1.2').slice(0, suites), padTo: null };
+  return {
+    version: 'TLS1.2',
+    sni: 'localhost',
+    cipherSuites: suitesForVersion('TLS1.2').slice(0, suites),
+    padTo: null,
+  };
 }
 
 /** Returns an unpadded TLS 1.2 hello whose record size lands inside 256–511 bytes. */
@@ -54,8 +67,17 @@ describe('size rules', () => {
   it('measure the first record: picky-size takes 256–511 bytes, picky-large anything past one segment (from PICKY_LARGE_MIN)', () => {
     const h = parseClientHello(buildClientHello(helloInHangRange()).record.subarray(5));
     const large: PickyRule = { kind: 'size', min: PICKY_LARGE_MIN, max: Number.POSITIVE_INFINITY };
-    expect([PICKY_LARGE_MIN - 1, PICKY_LARGE_MIN, 1725].map((n) => helloHasTrait(large, h, 0x0303, n))).toEqual([false, true, true]);
-    expect([255, 256, 511, 512].map((n) => helloHasTrait(ruleOfTrait('size'), h, 0x0303, n))).toEqual([false, true, true, false]);
+    expect([PICKY_LARGE_MIN - 1, PICKY_LARGE_MIN, 1725].map((n) => helloHasTrait(large, h, 0x0303, n))).toEqual([
+      false,
+      true,
+      true,
+    ]);
+    expect([255, 256, 511, 512].map((n) => helloHasTrait(ruleOfTrait('size'), h, 0x0303, n))).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ]);
   });
 });
 
@@ -89,10 +111,18 @@ describe('picky-scsv predicates', () => {
   it('flags only TLS 1.2 hellos with neither the SCSV nor renegotiation_info', () => {
     const bare = buildClientHello({ version: 'TLS1.2', sni: null, renegotiationScsv: false }).hello;
     const scsv = buildClientHello({ version: 'TLS1.2', sni: null }).hello;
-    const withExt = { ...bare, extensions: [...(bare.extensions ?? []), { kind: 'renegotiation_info' as const, type: 0xff01 as const, renegotiatedConnection: new Uint8Array(0) }] };
+    const withExt = {
+      ...bare,
+      extensions: [
+        ...(bare.extensions ?? []),
+        { kind: 'renegotiation_info' as const, type: 0xff01 as const, renegotiatedConnection: new Uint8Array(0) },
+      ],
+    };
     expect(lacksRenegotiationSignal(bare, 0x0303)).toBe(true);
     expect(lacksRenegotiationSignal(scsv, 0x0303)).toBe(false);
-    const tls13 = parseClientHello(buildClientHello({ version: 'TLS1.3', sni: null, renegotiationScsv: false }).message);
+    const tls13 = parseClientHello(
+      buildClientHello({ version: 'TLS1.3', sni: null, renegotiationScsv: false }).message,
+    );
     expect(lacksRenegotiationSignal(tls13, highestOfferedVersion(tls13))).toBe(false);
     expect(lacksRenegotiationSignal(withExt, 0x0303)).toBe(false);
   });
@@ -100,7 +130,11 @@ describe('picky-scsv predicates', () => {
 
 describe('picky-scsv endpoint', () => {
   it('resets a TLS 1.2 hello without the renegotiation SCSV', async () => {
-    const r = await attempt(target('picky-scsv'), { version: 'TLS1.2', sni: 'localhost', renegotiationScsv: false }, { readTimeoutMs: 3000 });
+    const r = await attempt(
+      target('picky-scsv'),
+      { version: 'TLS1.2', sni: 'localhost', renegotiationScsv: false },
+      { readTimeoutMs: 3000 },
+    );
     expect(r.outcome).toBe('reset');
   });
 
@@ -108,7 +142,13 @@ describe('picky-scsv endpoint', () => {
     const withScsv = await attempt(target('picky-scsv'), { version: 'TLS1.2', sni: 'localhost' });
     expect(withScsv.outcome).toBe('negotiated');
     const bare = buildClientHello({ version: 'TLS1.2', sni: 'localhost', renegotiationScsv: false }).hello;
-    const hello = { ...bare, extensions: [...(bare.extensions ?? []), { kind: 'renegotiation_info' as const, type: 0xff01 as const, renegotiatedConnection: new Uint8Array(0) }] };
+    const hello = {
+      ...bare,
+      extensions: [
+        ...(bare.extensions ?? []),
+        { kind: 'renegotiation_info' as const, type: 0xff01 as const, renegotiatedConnection: new Uint8Array(0) },
+      ],
+    };
     const withExt = await attempt(target('picky-scsv'), { version: 'TLS1.2', hello });
     expect(withExt.outcome).toBe('negotiated');
   });

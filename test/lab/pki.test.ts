@@ -109,7 +109,17 @@ describe.skipIf(!HAS_OPENSSL)('generateLabPki checked by openssl', () => {
 
   it('openssl verify accepts the chain strictly, for TLS server use', () => {
     for (const f of [files, ecFiles]) {
-      const r = openssl('verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', f.root, '-untrusted', f.intermediate, f.leaf);
+      const r = openssl(
+        'verify',
+        '-x509_strict',
+        '-purpose',
+        'sslserver',
+        '-CAfile',
+        f.root,
+        '-untrusted',
+        f.intermediate,
+        f.leaf,
+      );
       expect(r.stdout + r.stderr).toBe(`${f.leaf}: OK\n`);
       expect(r.status).toBe(0);
     }
@@ -140,7 +150,21 @@ describe.skipIf(!HAS_OPENSSL)('generateLabPki checked by openssl', () => {
   it('computes the subject key identifier the way openssl does (SHA-1 of the public key bits)', () => {
     // openssl's own `subjectKeyIdentifier=hash` on a throwaway certificate for the same key is the oracle.
     const out = join(files.dir, 'ref.pem');
-    const made = openssl('req', '-new', '-x509', '-key', files.key, '-subj', '/CN=ref', '-days', '1', '-addext', 'subjectKeyIdentifier=hash', '-out', out);
+    const made = openssl(
+      'req',
+      '-new',
+      '-x509',
+      '-key',
+      files.key,
+      '-subj',
+      '/CN=ref',
+      '-days',
+      '1',
+      '-addext',
+      'subjectKeyIdentifier=hash',
+      '-out',
+      out,
+    );
     expect(made.status).toBe(0);
     const ski = openssl('x509', '-in', out, '-noout', '-ext', 'subjectKeyIdentifier').stdout;
     const hex = /\n\s+([0-9A-F:]+)\n/.exec(ski)![1]!.replace(/:/g, '').toLowerCase();
@@ -149,7 +173,9 @@ describe.skipIf(!HAS_OPENSSL)('generateLabPki checked by openssl', () => {
 
   it('sets each authority key identifier to the issuer subject key identifier', () => {
     const aki = (f: string) =>
-      /X509v3 Authority Key Identifier: \n\s+(?:keyid:)?([0-9A-F:]+)\n/.exec(openssl('x509', '-in', f, '-noout', '-text').stdout)![1]!;
+      /X509v3 Authority Key Identifier: \n\s+(?:keyid:)?([0-9A-F:]+)\n/.exec(
+        openssl('x509', '-in', f, '-noout', '-text').stdout,
+      )![1]!;
     const hex = (s: string) => s.replace(/:/g, '').toLowerCase();
     expect(hex(aki(files.leaf))).toBe(rsa.intermediate.subjectKeyIdHex);
     expect(hex(aki(files.intermediate))).toBe(rsa.root.subjectKeyIdHex);

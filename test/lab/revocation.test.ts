@@ -34,11 +34,18 @@ function chainOf(pki: LabPki): ChainReport {
   return checkChain(pemToDer(pki.chainPem), { roots: loadRootsFromPem(pki.root.pem), host: 'localhost' });
 }
 
-async function online(pki: LabPki, via?: Parameters<typeof checkRevocationOnline>[2]['via']): Promise<{ rev: RevocationReport; on: OnlineRevocation }> {
+async function online(
+  pki: LabPki,
+  via?: Parameters<typeof checkRevocationOnline>[2]['via'],
+): Promise<{ rev: RevocationReport; on: OnlineRevocation }> {
   const chain = chainOf(pki);
   expect(chain.verified).toBe(true);
   const rev = revocationOf(chain, [], new Date());
-  const on = await checkRevocationOnline(chain, rev, { at: new Date(), timeoutMs: TIMEOUT_MS, ...(via ? { via } : {}) });
+  const on = await checkRevocationOnline(chain, rev, {
+    at: new Date(),
+    timeoutMs: TIMEOUT_MS,
+    ...(via ? { via } : {}),
+  });
   return { rev, on };
 }
 
@@ -65,7 +72,9 @@ function startForwardProxy(refuse = false): Promise<{ server: Server; port: numb
     up.on('error', () => res.writeHead(502).end());
     req.pipe(up);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, seen })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, seen })),
+  );
 }
 
 describe('lab certificates', () => {
@@ -86,13 +95,17 @@ describe('checkRevocationOnline against the lab responder', () => {
     const before = lab.revocation.responder.requests.length;
     const { on } = await online(lab.pki);
     expect(on.endpoints.map((e) => `${e.kind}:${e.state}`)).toEqual(['crl:good', 'ocsp:good', 'crl:good', 'ocsp:good']);
-    expect(on.endpoints.filter((e) => e.kind === 'ocsp').every((e) => /signed by the issuing CA/.test(e.detail))).toBe(true);
+    expect(on.endpoints.filter((e) => e.kind === 'ocsp').every((e) => /signed by the issuing CA/.test(e.detail))).toBe(
+      true,
+    );
     expect(on.certificates.slice(0, 2).map((c) => [c.status, c.windowsError])).toEqual([
       ['good', null],
       ['good', null],
     ]);
     expect(on.findings).toEqual([]);
-    const seen = lab.revocation.responder.requests.slice(before).map((r) => `${r.method} ${r.path.replace(/\/pki-\d+/, '')}`);
+    const seen = lab.revocation.responder.requests
+      .slice(before)
+      .map((r) => `${r.method} ${r.path.replace(/\/pki-\d+/, '')}`);
     expect(seen).toEqual(['GET /issuing.crl', 'POST /ocsp', 'GET /root.crl', 'POST /ocsp']);
   });
 
@@ -154,12 +167,19 @@ describe('checkRevocationOnline against the lab responder', () => {
   });
 
   it('reports a responder that answers 200 with something else as reachable, with CRYPT_E_NO_REVOCATION_CHECK', async () => {
-    const junk = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>captive portal</html>'));
+    const junk = createServer((_req, res) =>
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>captive portal</html>'),
+    );
     await new Promise<void>((r) => junk.listen(0, '127.0.0.1', () => r()));
     try {
-      const pki = await generateLabPki({ keyAlgorithm: 'ecdsa-p256', revocationBaseUrl: `http://127.0.0.1:${(junk.address() as AddressInfo).port}/portal` });
+      const pki = await generateLabPki({
+        keyAlgorithm: 'ecdsa-p256',
+        revocationBaseUrl: `http://127.0.0.1:${(junk.address() as AddressInfo).port}/portal`,
+      });
       const { on } = await online(pki);
-      expect(on.endpoints.map((e) => [e.state, e.windowsError?.name])).toEqual(Array(4).fill(['reachable', 'CRYPT_E_NO_REVOCATION_CHECK']));
+      expect(on.endpoints.map((e) => [e.state, e.windowsError?.name])).toEqual(
+        Array(4).fill(['reachable', 'CRYPT_E_NO_REVOCATION_CHECK']),
+      );
       expect(on.endpoints[0]!.detail).toContain('not a CRL');
       expect(on.endpoints[1]!.detail).toContain('not an OCSP response');
       expect(on.certificates[0]!.windowsError?.hresult).toBe('0x80092012');
@@ -178,7 +198,12 @@ describe('checkRevocationOnline against the lab responder', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     const port = (silent.address() as AddressInfo).port;
     const before = resources();
-    const got = await httpFetch(`http://127.0.0.1:${port}/x.crl`, { method: 'GET', accept: '*/*', maxBytes: 1000, timeoutMs: 300 });
+    const got = await httpFetch(`http://127.0.0.1:${port}/x.crl`, {
+      method: 'GET',
+      accept: '*/*',
+      maxBytes: 1000,
+      timeoutMs: 300,
+    });
     expect(got.ok).toBe(false);
     if (!got.ok) expect(got.failure).toBe('timeout');
     silent.closeAllConnections();
@@ -204,7 +229,9 @@ describe('lab CRLs given as files (the --crl path)', () => {
       return got.body;
     };
     const revokedCrl = parseCrl(await fetchCrl(lab.revocation.revokedPki!));
-    expect(revokedCrl.entries.map((e) => [e.serialNumber, e.reason])).toEqual([[lab.revocation.revokedPki!.leaf.serialHex, 1]]);
+    expect(revokedCrl.entries.map((e) => [e.serialNumber, e.reason])).toEqual([
+      [lab.revocation.revokedPki!.leaf.serialHex, 1],
+    ]);
     const r1 = revocationOf(chainOf(lab.revocation.revokedPki!), [revokedCrl], new Date());
     expect(r1.certificates[0]!.status).toBe('revoked');
     expect(r1.findings.map((f) => f.code)).toEqual(['revoked']);

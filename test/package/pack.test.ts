@@ -33,7 +33,10 @@ function npmTool(tool: 'npm' | 'npx', args: readonly string[], cwd: string) {
 const npm = (args: readonly string[], cwd: string) => npmTool('npm', args, cwd);
 
 /** Runs `node ARGS` without blocking this process (the lab answers from it). */
-async function node(args: readonly string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+async function node(
+  args: readonly string[],
+  cwd: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const r = await runNode(args, undefined, { cwd });
   return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
@@ -53,7 +56,18 @@ describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () =
     expect(pack.status, pack.stderr).toBe(0);
     const info = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
     files = info[0]!.files.map((f) => f.path);
-    const install = npm(['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', join(dir, info[0]!.filename)], app);
+    const install = npm(
+      [
+        'install',
+        '--prefer-offline',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--no-package-lock',
+        join(dir, info[0]!.filename),
+      ],
+      app,
+    );
     expect(install.status, install.stderr).toBe(0);
     lab = await startLab({ names: ['modern'] });
   }, NPM_TIMEOUT_MS * 2);
@@ -76,22 +90,45 @@ describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () =
     }
   });
 
-  it('npx tlsprobe --help answers from the installed package', () => {
-    const r = npmTool('npx', ['--no-install', 'tlsprobe', '--help'], app);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^tlsprobe <command> \[options\]/);
-    expect(r.stdout).toContain('Examples:');
-  }, NPM_TIMEOUT_MS);
+  it(
+    'npx tlsprobe --help answers from the installed package',
+    () => {
+      const r = npmTool('npx', ['--no-install', 'tlsprobe', '--help'], app);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^tlsprobe <command> \[options\]/);
+      expect(r.stdout).toContain('Examples:');
+    },
+    NPM_TIMEOUT_MS,
+  );
 
   it('tlsprobe probe reaches the lab, and its JSON matches the schema the package prints', async () => {
     const bin = join(app, 'node_modules', 'tlsprobe', 'dist', 'cli', 'main.js');
     const port = lab.endpoint('modern').port;
     // The lab's own root is the anchor to trust (it is not among the documented roots: exit 1 without it).
     writeFileSync(join(dir, 'lab-root.pem'), lab.pki.root.pem);
-    const probe = await node([bin, 'probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--versions', 'TLS1.2', 'TLS1.3', '--roots', join(dir, 'lab-root.pem'), '--json'], app);
+    const probe = await node(
+      [
+        bin,
+        'probe',
+        `127.0.0.1:${port}`,
+        '--sni',
+        'localhost',
+        '--versions',
+        'TLS1.2',
+        'TLS1.3',
+        '--roots',
+        join(dir, 'lab-root.pem'),
+        '--json',
+      ],
+      app,
+    );
     expect(probe.status, probe.stderr).toBe(0);
     const out = JSON.parse(probe.stdout);
-    expect(out.results[0].versions.map((v: { supported: boolean; outcome: string; error: string | null }) => `${v.outcome} ${v.supported} ${v.error}`)).toEqual(['negotiated true null', 'negotiated true null']);
+    expect(
+      out.results[0].versions.map(
+        (v: { supported: boolean; outcome: string; error: string | null }) => `${v.outcome} ${v.supported} ${v.error}`,
+      ),
+    ).toEqual(['negotiated true null', 'negotiated true null']);
     const schema = await node([bin, 'schema', 'probe'], app);
     expect(schema.status, schema.stderr).toBe(0);
     const printed = JSON.parse(schema.stdout);

@@ -31,7 +31,13 @@ describe('attempt against the lab', () => {
     expect(r.outcome).toBe('negotiated');
     expect(r.supported).toBe(true);
     expect(r.negotiatedVersion).toBe(0x0304);
-    expect(r.messages).toEqual(['server_hello', 'encrypted_extensions', 'certificate', 'certificate_verify', 'finished']);
+    expect(r.messages).toEqual([
+      'server_hello',
+      'encrypted_extensions',
+      'certificate',
+      'certificate_verify',
+      'finished',
+    ]);
     expect(r.certificates.map(sha1)).toEqual([lab.pki.leaf.der, lab.pki.intermediate.der, lab.pki.root.der].map(sha1));
     expect(r.group).toBe(0x001d);
     expect(r.end).toBe('done');
@@ -63,7 +69,11 @@ describe('attempt against the lab', () => {
     const closed = await attempt(target('silent-close'), { version: 'TLS1.2', sni: 'localhost' });
     expect(closed.outcome).toBe('closed');
     const t0 = Date.now();
-    const timeout = await attempt(target('black-hole'), { version: 'TLS1.2', sni: 'localhost' }, { readTimeoutMs: 400 });
+    const timeout = await attempt(
+      target('black-hole'),
+      { version: 'TLS1.2', sni: 'localhost' },
+      { readTimeoutMs: 400 },
+    );
     expect(timeout.outcome).toBe('timeout');
     expect(Date.now() - t0).toBeLessThan(3000);
   });
@@ -71,7 +81,12 @@ describe('attempt against the lab', () => {
   it('answers a HelloRetryRequest with a share for the requested group', async () => {
     // Offer x25519 and P-256 but send only a P-384 share the server does not want first... the lab
     // (OpenSSL via Node) prefers x25519, so a share for secp384r1 alone makes it ask for x25519.
-    const r = await attempt(target('modern'), { version: 'TLS1.3', sni: 'localhost', groups: [0x001d, 0x0017, 0x0018], keyShareGroups: [0x0018] });
+    const r = await attempt(target('modern'), {
+      version: 'TLS1.3',
+      sni: 'localhost',
+      groups: [0x001d, 0x0017, 0x0018],
+      keyShareGroups: [0x0018],
+    });
     if (r.helloRetryRequest) {
       expect(r.hrrGroup).not.toBe(0x0018);
       expect(r.outcome).toBe('negotiated');
@@ -80,7 +95,12 @@ describe('attempt against the lab', () => {
       // OpenSSL accepts a share it supports without asking for its own preference.
       expect(r.group).toBe(0x0018);
     }
-    const forced = await attempt(target('modern'), { version: 'TLS1.3', sni: 'localhost', groups: [0x0017], keyShareGroups: [] });
+    const forced = await attempt(target('modern'), {
+      version: 'TLS1.3',
+      sni: 'localhost',
+      groups: [0x0017],
+      keyShareGroups: [],
+    });
     expect(forced.helloRetryRequest).toBe(true);
     expect(forced.hrrGroup).toBe(0x0017);
     expect(forced.outcome).toBe('negotiated');
@@ -94,7 +114,11 @@ describe('attempt with tls13HelloOnly', () => {
     const r = await attempt(target('modern'), { version: 'TLS1.3', sni: 'localhost' }, { tls13HelloOnly: true });
     expect(r.outcome).toBe('negotiated');
     expect(r.supported).toBe(true);
-    expect([r.negotiatedVersion, r.cipherSuite, r.group]).toEqual([full.negotiatedVersion, full.cipherSuite, full.group]);
+    expect([r.negotiatedVersion, r.cipherSuite, r.group]).toEqual([
+      full.negotiatedVersion,
+      full.cipherSuite,
+      full.group,
+    ]);
     expect(r.messages).toEqual(['server_hello']);
     expect(r.certificates).toEqual([]);
     expect(r.encryptedExtensions).toBeNull();
@@ -104,7 +128,11 @@ describe('attempt with tls13HelloOnly', () => {
   });
 
   it('keeps a HelloRetryRequest as the answer instead of sending a second hello', async () => {
-    const r = await attempt(target('modern'), { version: 'TLS1.3', sni: 'localhost', groups: [0x0017], keyShareGroups: [] }, { tls13HelloOnly: true });
+    const r = await attempt(
+      target('modern'),
+      { version: 'TLS1.3', sni: 'localhost', groups: [0x0017], keyShareGroups: [] },
+      { tls13HelloOnly: true },
+    );
     expect(r.helloRetryRequest).toBe(true);
     expect(r.hrrGroup).toBe(0x0017);
     expect(r.group).toBe(0x0017);
@@ -157,7 +185,10 @@ describe('attempt timing', () => {
   });
 
   it('has no byte times when nothing listens', async () => {
-    const r = await attempt({ host: 'localhost', address: '127.0.0.1', port: await freePort() }, { version: 'TLS1.2', sni: null });
+    const r = await attempt(
+      { host: 'localhost', address: '127.0.0.1', port: await freePort() },
+      { version: 'TLS1.2', sni: null },
+    );
     expect(r.outcome).toBe('connect-refused');
     expect([r.timing.connectMs, r.timing.firstByteMs, r.timing.lastByteMs]).toEqual([null, null, null]);
   });
@@ -193,7 +224,11 @@ describe('attempt against a server that dribbles', () => {
 
   it('ends at the handshake deadline as a timeout, not as an abort', async () => {
     const t0 = performance.now();
-    const r = await attempt({ host: 'dribble', address: '127.0.0.1', port }, { version: 'TLS1.2', sni: null }, { readTimeoutMs: 1000, deadlineMs: 300 });
+    const r = await attempt(
+      { host: 'dribble', address: '127.0.0.1', port },
+      { version: 'TLS1.2', sni: null },
+      { readTimeoutMs: 1000, deadlineMs: 300 },
+    );
     const took = performance.now() - t0;
     expect(r.outcome).toBe('timeout');
     expect(r.end).toBe('timeout');
@@ -206,7 +241,11 @@ describe('attempt against a server that dribbles', () => {
   it('ends as the caller aborted when the signal fires before the deadline', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 150);
-    const r = await attempt({ host: 'dribble', address: '127.0.0.1', port }, { version: 'TLS1.2', sni: null }, { readTimeoutMs: 1000, deadlineMs: 2000, signal: ac.signal });
+    const r = await attempt(
+      { host: 'dribble', address: '127.0.0.1', port },
+      { version: 'TLS1.2', sni: null },
+      { readTimeoutMs: 1000, deadlineMs: 2000, signal: ac.signal },
+    );
     expect(r.end).toBe('aborted');
     expect(r.outcome).toBe('closed');
     expect(r.error).toBeNull();

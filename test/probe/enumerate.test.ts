@@ -28,7 +28,16 @@ import { findExtension } from '../../src/tls/extensions.js';
 import { encodeRecords } from '../../src/tls/record.js';
 import { ContentType, NamedGroup } from '../../src/tls/registry.js';
 import { encodeServerHello, HELLO_RETRY_REQUEST_RANDOM } from '../../src/tls/server-hello.js';
-import { HAS_GNUTLS_SERV, HAS_OPENSSL, hasTool, NO_GNUTLS, NO_OPENSSL, startGnutlsServer, startOpensslServer, type ExternalServer } from '../helpers/servers.js';
+import {
+  HAS_GNUTLS_SERV,
+  HAS_OPENSSL,
+  hasTool,
+  NO_GNUTLS,
+  NO_OPENSSL,
+  startGnutlsServer,
+  startOpensslServer,
+  type ExternalServer,
+} from '../helpers/servers.js';
 
 const HAS_GNUTLS = HAS_GNUTLS_SERV && hasTool('gnutls-cli');
 
@@ -41,7 +50,11 @@ afterAll(async () => {
 });
 
 function ctxFor(port: number, limiter: LimiterOptions = { concurrency: 4 }): EnumerateContext {
-  return { target: { host: 'localhost', address: '127.0.0.1', port }, sni: 'localhost', limiter: createLimiter(limiter) };
+  return {
+    target: { host: 'localhost', address: '127.0.0.1', port },
+    sni: 'localhost',
+    limiter: createLimiter(limiter),
+  };
 }
 
 const labCtx = (name: string, limiter?: LimiterOptions) => ctxFor(lab.endpoint(name).port, limiter);
@@ -51,7 +64,8 @@ const labCtx = (name: string, limiter?: LimiterOptions) => ctxFor(lab.endpoint(n
  * accepted, one preference check (the reversed offer) once something was accepted out of two or more
  * offered (groups: once two were found, which is the same count for two or more).
  */
-const expectedConnections = (accepted: number, offered: number) => accepted + (accepted < offered ? 1 : 0) + (accepted >= 1 && offered >= 2 ? 1 : 0);
+const expectedConnections = (accepted: number, offered: number) =>
+  accepted + (accepted < offered ? 1 : 0) + (accepted >= 1 && offered >= 2 ? 1 : 0);
 
 /**
  * Connections enumerateCiphers makes against a server that follows the client's order: the whole
@@ -97,7 +111,9 @@ function gnutlsSuites(priority: string): number[] {
   const r = spawnSync('gnutls-cli', ['--priority', priority, '--list'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`gnutls-cli --list: ${r.stderr}`);
   // "TLS_ECDHE_RSA_AES_128_GCM_SHA256                  \t0xc0, 0x2f\tTLS1.2"
-  return [...r.stdout.matchAll(/^TLS_\S+\s+0x([0-9a-f]{2}), 0x([0-9a-f]{2})\s/gm)].map((m) => parseInt(m[1]! + m[2]!, 16));
+  return [...r.stdout.matchAll(/^TLS_\S+\s+0x([0-9a-f]{2}), 0x([0-9a-f]{2})\s/gm)].map((m) =>
+    parseInt(m[1]! + m[2]!, 16),
+  );
 }
 
 /** OpenSSL's names for the groups Node's TLS client can be limited to (ecdhCurve). */
@@ -126,10 +142,22 @@ function nodeClientAccepts(port: number, group: number, version: SecureVersion):
     try {
       // ECDHE suites only for TLS 1.2: with a plain RSA suite the handshake would succeed without the curve.
       const ciphers = version === 'TLSv1.2' ? 'ECDHE' : undefined;
-      s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: lab.pki.root.pem, ecdhCurve: name, ciphers, minVersion: version, maxVersion: version }, () => {
-        s.destroy();
-        resolve(true);
-      });
+      s = tlsConnect(
+        {
+          host: '127.0.0.1',
+          port,
+          servername: 'localhost',
+          ca: lab.pki.root.pem,
+          ecdhCurve: name,
+          ciphers,
+          minVersion: version,
+          maxVersion: version,
+        },
+        () => {
+          s.destroy();
+          resolve(true);
+        },
+      );
     } catch {
       resolve(false); // this OpenSSL build does not know the group
       return;
@@ -156,7 +184,12 @@ describe('predicting connections', () => {
     for (let n = 0; n <= 6; n++) {
       let worst = 0;
       for (let k = 0; k <= n; k++) worst = Math.max(worst, expectedConnections(k, n));
-      expect(predictCipherConnections('TLS1.2', Array.from({ length: n }, (_, i) => 0xc000 + i))).toBe(worst);
+      expect(
+        predictCipherConnections(
+          'TLS1.2',
+          Array.from({ length: n }, (_, i) => 0xc000 + i),
+        ),
+      ).toBe(worst);
     }
   });
 
@@ -176,20 +209,23 @@ describe('predicting connections', () => {
 });
 
 describe('cipher enumeration against the lab', () => {
-  it.skipIf(!HAS_OPENSSL)('finds modern’s TLS 1.2 suites in Node’s own order, as openssl ciphers lists them', async () => {
-    const expected = usableWithLabChain(opensslCiphers(['-tls1_2', DEFAULT_CIPHERS]));
-    const ctx = labCtx('modern');
-    const r = await enumerateCiphers(ctx, 'TLS1.2');
-    expect(r.accepted.map(hex)).toEqual(expected.map(hex));
-    // Node's tls.Server sets honorCipherOrder by default.
-    expect(r.serverPreference).toBe(true);
-    expect(r.complete).toBe(true);
-    expect(r.stoppedBy).toBe('alert');
-    expect(r.stopReason).toBe('alert handshake_failure');
-    expect(r.connections).toBe(expectedConnections(expected.length, suitesForVersion('TLS1.2').length));
-    expect(ctx.limiter.used).toBe(r.connections);
-    expect(r.connections).toBeLessThanOrEqual(predictCipherConnections('TLS1.2'));
-  });
+  it.skipIf(!HAS_OPENSSL)(
+    'finds modern’s TLS 1.2 suites in Node’s own order, as openssl ciphers lists them',
+    async () => {
+      const expected = usableWithLabChain(opensslCiphers(['-tls1_2', DEFAULT_CIPHERS]));
+      const ctx = labCtx('modern');
+      const r = await enumerateCiphers(ctx, 'TLS1.2');
+      expect(r.accepted.map(hex)).toEqual(expected.map(hex));
+      // Node's tls.Server sets honorCipherOrder by default.
+      expect(r.serverPreference).toBe(true);
+      expect(r.complete).toBe(true);
+      expect(r.stoppedBy).toBe('alert');
+      expect(r.stopReason).toBe('alert handshake_failure');
+      expect(r.connections).toBe(expectedConnections(expected.length, suitesForVersion('TLS1.2').length));
+      expect(ctx.limiter.used).toBe(r.connections);
+      expect(r.connections).toBeLessThanOrEqual(predictCipherConnections('TLS1.2'));
+    },
+  );
 
   it.skipIf(!HAS_OPENSSL)('finds modern’s three TLS 1.3 suites in Node’s order', async () => {
     const expected = opensslCiphers(['-tls1_3', DEFAULT_CIPHERS]).map((s) => s.id);
@@ -202,16 +238,26 @@ describe('cipher enumeration against the lab', () => {
 
   it('refuses TLS 1.0 at modern after one connection with the protocol_version alert', async () => {
     const r = await enumerateCiphers(labCtx('modern'), 'TLS1.0');
-    expect(r).toMatchObject({ accepted: [], serverPreference: null, connections: 1, complete: true, stoppedBy: 'alert', stopReason: 'alert protocol_version' });
+    expect(r).toMatchObject({
+      accepted: [],
+      serverPreference: null,
+      connections: 1,
+      complete: true,
+      stoppedBy: 'alert',
+      stopReason: 'alert protocol_version',
+    });
   });
 
-  it.skipIf(!HAS_OPENSSL)('finds legacy’s TLS 1.0 suites (DEFAULT@SECLEVEL=0) as openssl ciphers -tls1 lists them', async () => {
-    const expected = usableWithLabChain(opensslCiphers(['-tls1', 'DEFAULT@SECLEVEL=0']));
-    expect(expected.length).toBeGreaterThan(1);
-    const r = await enumerateCiphers(labCtx('legacy'), 'TLS1.0');
-    expect(r.accepted.map(hex)).toEqual(expected.map(hex));
-    expect(r.serverPreference).toBe(true);
-  });
+  it.skipIf(!HAS_OPENSSL)(
+    'finds legacy’s TLS 1.0 suites (DEFAULT@SECLEVEL=0) as openssl ciphers -tls1 lists them',
+    async () => {
+      const expected = usableWithLabChain(opensslCiphers(['-tls1', 'DEFAULT@SECLEVEL=0']));
+      expect(expected.length).toBeGreaterThan(1);
+      const r = await enumerateCiphers(labCtx('legacy'), 'TLS1.0');
+      expect(r.accepted.map(hex)).toEqual(expected.map(hex));
+      expect(r.serverPreference).toBe(true);
+    },
+  );
 
   it('never reports the renegotiation SCSV, even when the caller offers it', async () => {
     const r = await enumerateCiphers(labCtx('modern'), 'TLS1.2', [0x00ff, 0xc02f]);
@@ -298,7 +344,12 @@ describe.skipIf(!HAS_OPENSSL)('enumeration against openssl s_server', () => {
     expect(r.stoppedBy).toBe('alert');
     expect(r.complete).toBe(true);
     const r13 = await enumerateCiphers(ctx, 'TLS1.3');
-    expect(r13).toMatchObject({ accepted: [], connections: 1, stoppedBy: 'alert', stopReason: 'alert protocol_version' });
+    expect(r13).toMatchObject({
+      accepted: [],
+      connections: 1,
+      stoppedBy: 'alert',
+      stopReason: 'alert protocol_version',
+    });
   });
 
   it('finds the same three without -serverpref and reports that the client’s order rules', async () => {
@@ -394,7 +445,9 @@ describe.skipIf(!HAS_GNUTLS)('enumeration against gnutls-serv', () => {
 if (!HAS_GNUTLS) console.warn(NO_GNUTLS);
 
 /** A raw server; `handle` gets each connection. Closed in afterAll by the caller. */
-async function rawServer(handle: (socket: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+async function rawServer(
+  handle: (socket: Socket) => void,
+): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -499,7 +552,9 @@ describe('a TLS 1.3 server that refuses hellos without a key share', () => {
 
   it('retries with a share, then keeps sending one, and still finds both groups', async () => {
     const r = await enumerateGroups(ctxFor(gate!.port), 'TLS1.3');
-    expect([...r.accepted].sort((a, b) => a - b)).toEqual([NamedGroup.secp384r1, NamedGroup.x25519].sort((a, b) => a - b));
+    expect([...r.accepted].sort((a, b) => a - b)).toEqual(
+      [NamedGroup.secp384r1, NamedGroup.x25519].sort((a, b) => a - b),
+    );
     // Refused without a share, accepted with an X25519 share, HRR to secp384r1, final refusal.
     expect(r.connections).toBe(4);
     expect(r.serverPreference).toBeNull();

@@ -17,10 +17,14 @@ function trackTimers(): { pending(): number; restore(): void } {
   const realClear = globalThis.clearTimeout;
   const live = new Set<unknown>();
   const patchedSet = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const h = realSet((...a: unknown[]) => {
-      live.delete(h);
-      fn(...a);
-    }, ms, ...args);
+    const h = realSet(
+      (...a: unknown[]) => {
+        live.delete(h);
+        fn(...a);
+      },
+      ms,
+      ...args,
+    );
     live.add(h);
     return h;
   }) as typeof setTimeout;
@@ -129,7 +133,11 @@ describe('createLimiter', () => {
     await expect(failing).rejects.toThrow('boom');
     await expect(next).resolves.toBe('after');
     // A synchronous throw is turned into a rejection too.
-    await expect(lim.run((() => { throw new TypeError('sync'); }) as () => Promise<never>)).rejects.toThrow('sync');
+    await expect(
+      lim.run((() => {
+        throw new TypeError('sync');
+      }) as () => Promise<never>),
+    ).rejects.toThrow('sync');
   });
 
   it('rejects waiting and later calls with the abort reason, gives their budget back and leaves no timer', async () => {

@@ -39,14 +39,19 @@ function expectSelfConsistent(b: BuiltHello, o: HelloOptions): void {
   expect(toHex(parsed.random)).toBe(toHex(b.hello.random));
   expect(toHex(parsed.sessionId)).toBe(toHex(b.hello.sessionId));
   const shares = findExtension(parsed.extensions, 'key_share')?.shares ?? [];
-  expect(shares.map((s) => [s.group, toHex(s.keyExchange)])).toEqual(b.keyPairs.map((p) => [p.group, toHex(p.publicKey)]));
+  expect(shares.map((s) => [s.group, toHex(s.keyExchange)])).toEqual(
+    b.keyPairs.map((p) => [p.group, toHex(p.publicKey)]),
+  );
 }
 
 /** Returns random but valid hello options: any version, SNI or none, subsets of suites and groups, padding choices. */
 function randomOptions(rng: Rng): HelloOptions {
   const version = rng.pick(PROBE_VERSIONS);
   const all = suitesForVersion(version);
-  const o: { -readonly [K in keyof HelloOptions]: HelloOptions[K] } = { version, sni: rng.pick([null, 'localhost', 'a.example', 'x'.repeat(rng.int(200) + 1)]) };
+  const o: { -readonly [K in keyof HelloOptions]: HelloOptions[K] } = {
+    version,
+    sni: rng.pick([null, 'localhost', 'a.example', 'x'.repeat(rng.int(200) + 1)]),
+  };
   if (rng.bool()) o.cipherSuites = all.filter(() => rng.bool()).slice(0, rng.int(all.length) + 1);
   if (rng.bool()) o.renegotiationScsv = rng.bool();
   if (rng.bool()) o.groups = DEFAULT_GROUPS.filter(() => rng.bool());
@@ -75,7 +80,8 @@ describe('buildClientHello', () => {
   it('gives the same bytes from a template as from scratch when random, session id and key pairs are given', () => {
     const rng = new Rng(0x5eed);
     for (const version of PROBE_VERSIONS) {
-      const pairs = version === 'TLS1.3' ? [generateKeyShare(NamedGroup.x25519), generateKeyShare(NamedGroup.secp256r1)] : [];
+      const pairs =
+        version === 'TLS1.3' ? [generateKeyShare(NamedGroup.x25519), generateKeyShare(NamedGroup.secp256r1)] : [];
       const o: HelloOptions = {
         version,
         sni: 'template.example',
@@ -131,14 +137,19 @@ describe('buildClientHello', () => {
   it('encodes from scratch when a given key pair does not fit the kept layout', () => {
     const o: HelloOptions = { version: 'TLS1.3', sni: 'fit.example', keyShareGroups: [NamedGroup.x25519], padTo: null };
     expectSelfConsistent(buildClientHello(o), o);
-    const odd: KeyShareKeyPair = { group: NamedGroup.x25519, publicKey: new Uint8Array(31).fill(7), computeSecret: () => new Uint8Array(32) };
+    const odd: KeyShareKeyPair = {
+      group: NamedGroup.x25519,
+      publicKey: new Uint8Array(31).fill(7),
+      computeSecret: () => new Uint8Array(32),
+    };
     const b = buildClientHello({ ...o, keyPairs: [odd] });
     expectSelfConsistent(b, o);
     expect(b.record.length).toBe(buildClientHello(o).record.length - 1);
   });
 
   it('keeps the padding of a padded layout (RFC 7685): an exact size, and 512 for the F5 range', () => {
-    for (let i = 0; i < 3; i++) expect(buildClientHello({ version: 'TLS1.2', sni: 'pad.example', padTo: 700 }).record.length).toBe(700);
+    for (let i = 0; i < 3; i++)
+      expect(buildClientHello({ version: 'TLS1.2', sni: 'pad.example', padTo: 700 }).record.length).toBe(700);
     const suites = suitesForVersion('TLS1.2');
     for (let n = 1; n < 120; n += 7) {
       const o: HelloOptions = { version: 'TLS1.2', sni: 'f5.example', cipherSuites: suites.slice(0, n) };

@@ -49,7 +49,10 @@ afterAll(async () => {
 });
 
 /** Starts a proxy that is closed after the file. */
-async function proxy(kind: 'http' | 'socks5', opts: Parameters<typeof startHttpConnectProxy>[0] = {}): Promise<TestProxy> {
+async function proxy(
+  kind: 'http' | 'socks5',
+  opts: Parameters<typeof startHttpConnectProxy>[0] = {},
+): Promise<TestProxy> {
   const p = kind === 'http' ? await startHttpConnectProxy(opts) : await startSocks5Proxy(opts);
   proxies.push(p);
   return p;
@@ -61,7 +64,9 @@ function labTarget(name: string, host = 'localhost') {
 }
 
 /** A raw loopback server with one scripted behaviour; `idle()` resolves when its sockets are closed. */
-async function rawServer(onConnection: (socket: Socket) => void): Promise<{ port: number; idle(): Promise<void>; close(): Promise<void> }> {
+async function rawServer(
+  onConnection: (socket: Socket) => void,
+): Promise<{ port: number; idle(): Promise<void>; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let waiters: (() => void)[] = [];
   const server: Server = createServer((socket) => {
@@ -90,7 +95,8 @@ async function rawServer(onConnection: (socket: Socket) => void): Promise<{ port
 function run(cmd: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, [...args], { timeout: 20_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
+      const code =
+        err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -135,7 +141,12 @@ describe('parseProxyUrl', () => {
   });
 
   it('never puts the password in an error message', () => {
-    for (const bad of ['https://bob:hunter2@proxy:443', 'http://bob:hunter2@proxy', 'http://bob:hunter2@proxy:99999', 'socks5://bob:hunter2@proxy:1080/x']) {
+    for (const bad of [
+      'https://bob:hunter2@proxy:443',
+      'http://bob:hunter2@proxy',
+      'http://bob:hunter2@proxy:99999',
+      'socks5://bob:hunter2@proxy:1080/x',
+    ]) {
       let message = '';
       try {
         parseProxyUrl(bad);
@@ -169,18 +180,28 @@ describe('formatVia and redactProxyUrl', () => {
 
 describe('encodeConnectRequest', () => {
   it('writes the authority-form request line and Host (RFC 9112, Section 3.2.3; RFC 9110, Section 7.2)', () => {
-    const text = Buffer.from(encodeConnectRequest({ kind: 'http-connect', host: 'p', port: 1 }, 'server.example.com', 443)).toString('latin1');
+    const text = Buffer.from(
+      encodeConnectRequest({ kind: 'http-connect', host: 'p', port: 1 }, 'server.example.com', 443),
+    ).toString('latin1');
     expect(text).toBe('CONNECT server.example.com:443 HTTP/1.1\r\nHost: server.example.com:443\r\n\r\n');
   });
 
   it('brackets an IPv6 target (RFC 3986, Section 3.2.2)', () => {
-    const text = Buffer.from(encodeConnectRequest({ kind: 'http-connect', host: 'p', port: 1 }, '2001:db8::1', 443)).toString('latin1');
+    const text = Buffer.from(
+      encodeConnectRequest({ kind: 'http-connect', host: 'p', port: 1 }, '2001:db8::1', 443),
+    ).toString('latin1');
     expect(text.split('\r\n')[0]).toBe('CONNECT [2001:db8::1]:443 HTTP/1.1');
   });
 
   it('encodes Basic credentials as RFC 7617, Section 2 shows them', () => {
     // RFC 7617, Section 2: user-id "Aladdin", password "open sesame" → "QWxhZGRpbjpvcGVuIHNlc2FtZQ==".
-    const text = Buffer.from(encodeConnectRequest({ kind: 'http-connect', host: 'p', port: 1, username: 'Aladdin', password: 'open sesame' }, 'h', 1)).toString('latin1');
+    const text = Buffer.from(
+      encodeConnectRequest(
+        { kind: 'http-connect', host: 'p', port: 1, username: 'Aladdin', password: 'open sesame' },
+        'h',
+        1,
+      ),
+    ).toString('latin1');
     expect(text).toContain('\r\nProxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n');
   });
 });
@@ -195,8 +216,16 @@ describe('readConnectReply', () => {
   });
 
   it('keeps the status line and the Proxy-Authenticate schemes of a 407', () => {
-    const r = readConnectReply(bytes('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nproxy-authenticate: Basic realm="corp"\r\nContent-Length: 5\r\n\r\nerror'));
-    expect(r).toMatchObject({ status: 407, statusLine: 'HTTP/1.1 407 Proxy Authentication Required', authSchemes: ['NTLM', 'Basic'] });
+    const r = readConnectReply(
+      bytes(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nproxy-authenticate: Basic realm="corp"\r\nContent-Length: 5\r\n\r\nerror',
+      ),
+    );
+    expect(r).toMatchObject({
+      status: 407,
+      statusLine: 'HTTP/1.1 407 Proxy Authentication Required',
+      authSchemes: ['NTLM', 'Basic'],
+    });
   });
 
   it('accepts bare LF line ends (RFC 9112, Section 2.2) and HTTP/1.0', () => {
@@ -218,15 +247,29 @@ describe('SOCKS5 encodings', () => {
 
   it('lays out the CONNECT request per RFC 1928, Section 4 for each address type', () => {
     expect([...encodeSocks5Connect('192.0.2.1', 443)]).toEqual([5, 1, 0, 1, 192, 0, 2, 1, 0x01, 0xbb]);
-    expect([...encodeSocks5Connect('example.com', 443)]).toEqual([5, 1, 0, 3, 11, ...Buffer.from('example.com'), 0x01, 0xbb]);
-    expect([...encodeSocks5Connect('2001:db8::ffff:192.0.2.1', 80)]).toEqual([5, 1, 0, 4, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1, 0, 80]);
+    expect([...encodeSocks5Connect('example.com', 443)]).toEqual([
+      5,
+      1,
+      0,
+      3,
+      11,
+      ...Buffer.from('example.com'),
+      0x01,
+      0xbb,
+    ]);
+    expect([...encodeSocks5Connect('2001:db8::ffff:192.0.2.1', 80)]).toEqual([
+      5, 1, 0, 4, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1, 0, 80,
+    ]);
   });
 
   it('reads a reply only once it is whole (RFC 1928, Section 6)', () => {
     const reply = Uint8Array.from([5, 0, 0, 1, 10, 0, 0, 7, 0x1f, 0x90, 0x16]);
     for (let i = 0; i < 10; i++) expect(readSocks5Reply(reply.subarray(0, i)), `prefix ${i}`).toBeNull();
     expect(readSocks5Reply(reply)).toEqual({ reply: 0, boundAddress: '10.0.0.7', boundPort: 8080, length: 10 });
-    expect(readSocks5Reply(Uint8Array.from([5, 0, 0, 3, 2, 0x61, 0x62, 0, 1]))).toMatchObject({ boundAddress: 'ab', boundPort: 1 });
+    expect(readSocks5Reply(Uint8Array.from([5, 0, 0, 3, 2, 0x61, 0x62, 0, 1]))).toMatchObject({
+      boundAddress: 'ab',
+      boundPort: 1,
+    });
     expect(() => readSocks5Reply(Uint8Array.from([4, 0, 0, 1, 0, 0, 0, 0, 0, 0]))).toThrow(/version/);
     expect(() => readSocks5Reply(Uint8Array.from([5, 0, 0, 9, 0, 0, 0, 0, 0, 0]))).toThrow(/address type/);
   });
@@ -241,9 +284,20 @@ describe.skipIf(!HAS_CURL)('our requests match what curl sends', () => {
         s.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       }),
     );
-    await run('curl', ['-s', '-x', `http://${encodeURIComponent(CREDS.username)}:${encodeURIComponent(CREDS.password)}@127.0.0.1:${srv.port}`, 'https://backup.example.net:8443/']);
+    await run('curl', [
+      '-s',
+      '-x',
+      `http://${encodeURIComponent(CREDS.username)}:${encodeURIComponent(CREDS.password)}@127.0.0.1:${srv.port}`,
+      'https://backup.example.net:8443/',
+    ]);
     await srv.close();
-    const ours = Buffer.from(encodeConnectRequest({ kind: 'http-connect', host: '127.0.0.1', port: srv.port, ...CREDS }, 'backup.example.net', 8443)).toString('latin1');
+    const ours = Buffer.from(
+      encodeConnectRequest(
+        { kind: 'http-connect', host: '127.0.0.1', port: srv.port, ...CREDS },
+        'backup.example.net',
+        8443,
+      ),
+    ).toString('latin1');
     const pick = (text: string) => text.split('\r\n').filter((l) => /^(CONNECT |Host:|Proxy-Authorization:)/.test(l));
     expect(pick(seen)).toHaveLength(3);
     expect(pick(ours)).toEqual(pick(seen));
@@ -270,13 +324,26 @@ describe.skipIf(!HAS_CURL)('our requests match what curl sends', () => {
       });
     });
     const proxyArg = `127.0.0.1:${srv.port}`;
-    await run('curl', ['-s', '--socks5-hostname', proxyArg, '--proxy-user', `${CREDS.username}:${CREDS.password}`, 'https://backup.example.net:8443/']);
+    await run('curl', [
+      '-s',
+      '--socks5-hostname',
+      proxyArg,
+      '--proxy-user',
+      `${CREDS.username}:${CREDS.password}`,
+      'https://backup.example.net:8443/',
+    ]);
     await run('curl', ['-s', '--socks5', proxyArg, 'https://192.0.2.1:443/']);
     await run('curl', ['-s', '--socks5', proxyArg, 'https://[2001:db8::1]:443/']);
     await srv.close();
-    expect(auths.map((b) => b.toString('hex'))).toEqual([Buffer.from(encodeSocks5Auth(CREDS.username, CREDS.password)).toString('hex')]);
+    expect(auths.map((b) => b.toString('hex'))).toEqual([
+      Buffer.from(encodeSocks5Auth(CREDS.username, CREDS.password)).toString('hex'),
+    ]);
     expect(requests.map((b) => b.toString('hex'))).toEqual(
-      [encodeSocks5Connect('backup.example.net', 8443), encodeSocks5Connect('192.0.2.1', 443), encodeSocks5Connect('2001:db8::1', 443)].map((b) => Buffer.from(b).toString('hex')),
+      [
+        encodeSocks5Connect('backup.example.net', 8443),
+        encodeSocks5Connect('192.0.2.1', 443),
+        encodeSocks5Connect('2001:db8::1', 443),
+      ].map((b) => Buffer.from(b).toString('hex')),
     );
   });
 
@@ -290,7 +357,18 @@ describe.skipIf(!HAS_CURL)('our requests match what curl sends', () => {
       const socks = await proxy('socks5', { auth: CREDS });
       const viaHttp = await run('curl', ['-s', '--cacert', ca, '-x', http.url(CREDS), `https://localhost:${port}/`]);
       const viaSocks = await run('curl', ['-s', '--cacert', ca, '-x', socks.url(CREDS), `https://127.0.0.1:${port}/`]);
-      const denied = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_connect}', '--cacert', ca, '-x', http.url(WRONG), `https://localhost:${port}/`]);
+      const denied = await run('curl', [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_connect}',
+        '--cacert',
+        ca,
+        '-x',
+        http.url(WRONG),
+        `https://localhost:${port}/`,
+      ]);
       expect(viaHttp.stdout).toContain('tlsprobe lab endpoint modern');
       expect(viaSocks.stdout).toContain('tlsprobe lab endpoint modern');
       expect(denied.stdout).toBe('407');
@@ -313,13 +391,20 @@ for (const kind of ['http', 'socks5'] as const) {
         expect(r.phase).toBe('hello');
         expect(r.certificates.length).toBe(3);
       }
-      expect(p.requests.map((r) => r.target)).toEqual([`127.0.0.1:${lab.endpoint('modern').port}`, `127.0.0.1:${lab.endpoint('modern').port}`]);
+      expect(p.requests.map((r) => r.target)).toEqual([
+        `127.0.0.1:${lab.endpoint('modern').port}`,
+        `127.0.0.1:${lab.endpoint('modern').port}`,
+      ]);
       if (kind === 'socks5') expect(p.requests[0]?.addressType).toBe(1);
     });
 
     it('names the target to the proxy by host name, which the proxy resolves', async () => {
       const p = await proxy(kind);
-      const r = await attempt({ ...labTarget('modern'), address: 'localhost' }, { version: 'TLS1.2', sni: 'localhost' }, { via: p.via() });
+      const r = await attempt(
+        { ...labTarget('modern'), address: 'localhost' },
+        { version: 'TLS1.2', sni: 'localhost' },
+        { via: p.via() },
+      );
       expect(r.outcome).toBe('negotiated');
       expect(p.requests[0]?.target).toBe(`localhost:${lab.endpoint('modern').port}`);
       if (kind === 'socks5') expect(p.requests[0]?.addressType).toBe(3);
@@ -327,7 +412,11 @@ for (const kind of ['http', 'socks5'] as const) {
 
     it('authenticates with the credentials the proxy requires', async () => {
       const p = await proxy(kind, { auth: CREDS });
-      const r = await attempt(labTarget('modern', '127.0.0.1'), { version: 'TLS1.2', sni: 'localhost' }, { via: p.via(CREDS) });
+      const r = await attempt(
+        labTarget('modern', '127.0.0.1'),
+        { version: 'TLS1.2', sni: 'localhost' },
+        { via: p.via(CREDS) },
+      );
       expect(r.outcome).toBe('negotiated');
       expect(p.requests[0]?.authorized).toBe(true);
       if (kind === 'socks5') expect(p.requests[0]?.methods).toEqual([0, 2]);
@@ -335,25 +424,38 @@ for (const kind of ['http', 'socks5'] as const) {
 
     it('reports proxy-auth-required for a wrong password, without the password anywhere in the result', async () => {
       const p = await proxy(kind, { auth: CREDS });
-      const r = await attempt(labTarget('modern', '127.0.0.1'), { version: 'TLS1.2', sni: 'localhost' }, { via: p.via(WRONG) });
+      const r = await attempt(
+        labTarget('modern', '127.0.0.1'),
+        { version: 'TLS1.2', sni: 'localhost' },
+        { via: p.via(WRONG) },
+      );
       expect(r.end).toBe('proxy-auth-required');
       expect(r.outcome).toBe('connect-refused');
       expect(r.phase).toBe('proxy');
       expect(r.errorCode).toBe(kind === 'http' ? 'PROXY_407' : 'SOCKS5_AUTH_FAILED');
-      if (kind === 'http') expect(r.error).toContain('HTTP/1.1 407 Proxy Authentication Required (Proxy-Authenticate: Basic)');
+      if (kind === 'http')
+        expect(r.error).toContain('HTTP/1.1 407 Proxy Authentication Required (Proxy-Authenticate: Basic)');
       expect(JSON.stringify(r)).not.toContain(WRONG.password);
     });
 
     it('reports proxy-auth-required when the proxy wants credentials and none were given', async () => {
       const p = await proxy(kind, { auth: CREDS });
-      const r = await attempt(labTarget('modern', '127.0.0.1'), { version: 'TLS1.2', sni: 'localhost' }, { via: p.via() });
+      const r = await attempt(
+        labTarget('modern', '127.0.0.1'),
+        { version: 'TLS1.2', sni: 'localhost' },
+        { via: p.via() },
+      );
       expect(r.end).toBe('proxy-auth-required');
       expect(r.errorCode).toBe(kind === 'http' ? 'PROXY_407' : 'SOCKS5_AUTH_REQUIRED');
     });
 
     it('keeps the refusal when the proxy will not open the tunnel', async () => {
       const p = await proxy(kind, { mode: 'refuse' });
-      const r = await attempt(labTarget('modern', '127.0.0.1'), { version: 'TLS1.2', sni: 'localhost' }, { via: p.via() });
+      const r = await attempt(
+        labTarget('modern', '127.0.0.1'),
+        { version: 'TLS1.2', sni: 'localhost' },
+        { via: p.via() },
+      );
       expect(r.outcome).toBe('connect-refused');
       if (kind === 'http') {
         expect(r.end).toBe('proxy-refused');
@@ -368,7 +470,11 @@ for (const kind of ['http', 'socks5'] as const) {
 
     it('reports the reset when the proxy resets the tunnel after the ClientHello (10054)', async () => {
       const p = await proxy(kind, { mode: 'reset-after-hello' });
-      const r = await attempt(labTarget('modern', '127.0.0.1'), { version: 'TLS1.2', sni: 'localhost' }, { via: p.via(), readTimeoutMs: 3000 });
+      const r = await attempt(
+        labTarget('modern', '127.0.0.1'),
+        { version: 'TLS1.2', sni: 'localhost' },
+        { via: p.via(), readTimeoutMs: 3000 },
+      );
       expect(r.outcome).toBe('reset');
       expect(r.end).toBe('reset');
       expect(r.phase).toBe('hello');
@@ -377,7 +483,11 @@ for (const kind of ['http', 'socks5'] as const) {
 
     it('passes on a reset by the endpoint itself', async () => {
       const p = await proxy(kind);
-      const r = await attempt(labTarget('reset-legacy', '127.0.0.1'), { version: 'TLS1.0', sni: 'localhost' }, { via: p.via(), readTimeoutMs: 3000 });
+      const r = await attempt(
+        labTarget('reset-legacy', '127.0.0.1'),
+        { version: 'TLS1.0', sni: 'localhost' },
+        { via: p.via(), readTimeoutMs: 3000 },
+      );
       expect(r.outcome).toBe('reset');
       expect(r.phase).toBe('hello');
     });
@@ -398,9 +508,14 @@ describe('exchange through a proxy', () => {
   it('measures connectMs to the proxy and the tunnel separately, and keeps no proxy bytes in received', async () => {
     const alert = fromHex('15 03 03 00 02 02 28');
     const srv = await rawServer((s) =>
-      s.once('data', () => s.end(Buffer.concat([Buffer.from('HTTP/1.1 200 Connection established\r\nVia: 1.1 test\r\n\r\n'), alert]))),
+      s.once('data', () =>
+        s.end(Buffer.concat([Buffer.from('HTTP/1.1 200 Connection established\r\nVia: 1.1 test\r\n\r\n'), alert])),
+      ),
     );
-    const r = await exchange({ address: '192.0.2.7', port: 443, via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port } }, HELLO_RECORD);
+    const r = await exchange(
+      { address: '192.0.2.7', port: 443, via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port } },
+      HELLO_RECORD,
+    );
     expect(r.end).toBe('fin');
     expect([...r.received]).toEqual([...alert]);
     expect(r.connectMs).not.toBeNull();
@@ -412,8 +527,18 @@ describe('exchange through a proxy', () => {
   });
 
   it('skips an interim 1xx answer before the 200', async () => {
-    const srv = await rawServer((s) => s.once('data', () => s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n')));
-    const r = await exchange({ address: '127.0.0.1', port: 443, via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port }, readTimeoutMs: 200 }, HELLO_RECORD);
+    const srv = await rawServer((s) =>
+      s.once('data', () => s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n')),
+    );
+    const r = await exchange(
+      {
+        address: '127.0.0.1',
+        port: 443,
+        via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port },
+        readTimeoutMs: 200,
+      },
+      HELLO_RECORD,
+    );
     expect(r.phase).toBe('hello');
     expect(r.end).toBe('timeout');
     await srv.close();
@@ -422,7 +547,16 @@ describe('exchange through a proxy', () => {
   it('ends with connect-timeout when the proxy never answers the CONNECT', async () => {
     const srv = await rawServer((s) => s.resume());
     // 1 s: a loopback connect is far quicker even on a loaded machine, so the limit runs out in the proxy phase.
-    const r = await exchange({ address: '127.0.0.1', port: 443, via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port }, connectTimeoutMs: 1_000, readTimeoutMs: 10_000 }, HELLO_RECORD);
+    const r = await exchange(
+      {
+        address: '127.0.0.1',
+        port: 443,
+        via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port },
+        connectTimeoutMs: 1_000,
+        readTimeoutMs: 10_000,
+      },
+      HELLO_RECORD,
+    );
     expect(r.end).toBe('connect-timeout');
     expect(r.phase).toBe('proxy');
     expect(r.connectMs).not.toBeNull();
@@ -433,7 +567,10 @@ describe('exchange through a proxy', () => {
 
   it('reports proxy-error when the first hop is not an HTTP proxy', async () => {
     const srv = await rawServer((s) => s.write('SSH-2.0-OpenSSH_9.2p1\r\n'));
-    const r = await exchange({ address: '127.0.0.1', port: 443, via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port } }, HELLO_RECORD);
+    const r = await exchange(
+      { address: '127.0.0.1', port: 443, via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port } },
+      HELLO_RECORD,
+    );
     expect(r.end).toBe('proxy-error');
     expect(r.errorCode).toBe('PROXY_BAD_REPLY');
     expect(r.setupReply).toContain('SSH-2.0-OpenSSH_9.2p1');
@@ -448,7 +585,10 @@ describe('exchange through a proxy', () => {
         for (let i = 0; i < 40 && !s.destroyed; i++) s.write(line);
       }),
     );
-    const r = await exchange({ address: '127.0.0.1', port: 443, via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port } }, HELLO_RECORD);
+    const r = await exchange(
+      { address: '127.0.0.1', port: 443, via: { kind: 'http-connect', host: '127.0.0.1', port: srv.port } },
+      HELLO_RECORD,
+    );
     expect(r.end).toBe('proxy-error');
     expect(r.errorCode).toBe('PROXY_REPLY_TOO_LONG');
     expect(r.setupReply).toContain(String(PROXY_REPLY_MAX_BYTES));
@@ -458,7 +598,10 @@ describe('exchange through a proxy', () => {
   it('reports connect-refused when nothing listens at the proxy', async () => {
     const closed = await rawServer(() => {});
     await closed.close();
-    const r = await exchange({ address: '127.0.0.1', port: 443, via: { kind: 'socks5', host: '127.0.0.1', port: closed.port } }, HELLO_RECORD);
+    const r = await exchange(
+      { address: '127.0.0.1', port: 443, via: { kind: 'socks5', host: '127.0.0.1', port: closed.port } },
+      HELLO_RECORD,
+    );
     expect(r.end).toBe('connect-refused');
     expect(r.phase).toBe('connect');
     expect(r.connectMs).toBeNull();
@@ -466,22 +609,37 @@ describe('exchange through a proxy', () => {
 
   it('resolves a proxy given by name', async (ctx) => {
     const first = await resolveHost('localhost');
-    if (!first.ok || first.addresses[0]?.address !== '127.0.0.1') ctx.skip('localhost does not resolve to 127.0.0.1 first on this machine');
+    if (!first.ok || first.addresses[0]?.address !== '127.0.0.1')
+      ctx.skip('localhost does not resolve to 127.0.0.1 first on this machine');
     const p = await proxy('http');
-    const r = await attempt(labTarget('modern', '127.0.0.1'), { version: 'TLS1.2', sni: 'localhost' }, { via: { ...p.via(), host: 'localhost' } });
+    const r = await attempt(
+      labTarget('modern', '127.0.0.1'),
+      { version: 'TLS1.2', sni: 'localhost' },
+      { via: { ...p.via(), host: 'localhost' } },
+    );
     expect(r.outcome).toBe('negotiated');
   });
 
   it('rejects a target name that could smuggle bytes into the CONNECT request', async () => {
     const via: Via = { kind: 'http-connect', host: '127.0.0.1', port: 3128 };
-    await expect(exchange({ address: 'evil.example\r\nX-Injected: 1', port: 443, via }, HELLO_RECORD)).rejects.toThrow(TypeError);
-    await expect(exchange({ address: 'h', port: 443, via: { ...via, port: 0 } }, HELLO_RECORD)).rejects.toThrow(TypeError);
+    await expect(exchange({ address: 'evil.example\r\nX-Injected: 1', port: 443, via }, HELLO_RECORD)).rejects.toThrow(
+      TypeError,
+    );
+    await expect(exchange({ address: 'h', port: 443, via: { ...via, port: 0 } }, HELLO_RECORD)).rejects.toThrow(
+      TypeError,
+    );
   });
 
   it('leaves no socket or timer behind, whatever the proxy does', async () => {
     const servers = [
-      await rawServer((s) => s.once('data', () => s.write('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n'))),
-      await rawServer((s) => s.once('data', () => s.write('HTTP/1.1 200 OK\r\n\r\n', () => s.once('data', () => s.resetAndDestroy())))),
+      await rawServer((s) =>
+        s.once('data', () =>
+          s.write('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n'),
+        ),
+      ),
+      await rawServer((s) =>
+        s.once('data', () => s.write('HTTP/1.1 200 OK\r\n\r\n', () => s.once('data', () => s.resetAndDestroy()))),
+      ),
       await rawServer((s) => s.resume()),
       await rawServer((s) => s.once('data', () => s.write(Uint8Array.of(5, 0xff)))),
     ];
@@ -490,7 +648,12 @@ describe('exchange through a proxy', () => {
     const ends = [
       (await exchange({ address: '127.0.0.1', port: 443, via: via(servers[0]!.port) }, HELLO_RECORD)).end,
       (await exchange({ address: '127.0.0.1', port: 443, via: via(servers[1]!.port) }, HELLO_RECORD)).end,
-      (await exchange({ address: '127.0.0.1', port: 443, via: via(servers[2]!.port), connectTimeoutMs: 100 }, HELLO_RECORD)).end,
+      (
+        await exchange(
+          { address: '127.0.0.1', port: 443, via: via(servers[2]!.port), connectTimeoutMs: 100 },
+          HELLO_RECORD,
+        )
+      ).end,
       (await exchange({ address: '127.0.0.1', port: 443, via: via(servers[3]!.port, 'socks5') }, HELLO_RECORD)).end,
     ];
     expect(ends).toEqual(['proxy-auth-required', 'reset', 'connect-timeout', 'proxy-auth-required']);
@@ -504,7 +667,14 @@ describe('scan through a proxy', () => {
   it('runs every version through the proxy and does not resolve the target itself', async () => {
     const p = await proxy('http');
     const e = lab.endpoint('modern');
-    const r = await scan('localhost', { port: e.port, sni: 'localhost', via: p.via(), lookup: () => { throw new Error('the target must not be resolved locally'); } });
+    const r = await scan('localhost', {
+      port: e.port,
+      sni: 'localhost',
+      via: p.via(),
+      lookup: () => {
+        throw new Error('the target must not be resolved locally');
+      },
+    });
     expect(r.dnsError).toBeNull();
     const a = r.addresses[0]!;
     expect(a.address).toBe('localhost');
@@ -518,7 +688,12 @@ describe('runDiagnosis through a proxy', () => {
   it('says proxy-resets when the proxy resets hellos that get a TLS answer directly', async () => {
     const p = await proxy('http', { mode: 'reset-after-hello', auth: CREDS });
     const e = lab.endpoint('modern');
-    const run = await runDiagnosis('127.0.0.1', { port: e.port, sni: 'localhost', readTimeoutMs: 3000, via: p.via(CREDS) });
+    const run = await runDiagnosis('127.0.0.1', {
+      port: e.port,
+      sni: 'localhost',
+      readTimeoutMs: 3000,
+      via: p.via(CREDS),
+    });
     const d = run.diagnosis;
     expect(d.verdict.code).toBe('proxy-resets');
     expect(d.verdict.summary).toContain('TLS 1.0 and TLS 1.2');
@@ -535,7 +710,12 @@ describe('runDiagnosis through a proxy', () => {
   it('finds no proxy fault when the proxy only relays (TLS 1.2 works both ways)', async () => {
     const p = await proxy('socks5');
     const e = lab.endpoint('modern');
-    const { diagnosis: d, directScan } = await runDiagnosis('127.0.0.1', { port: e.port, sni: 'localhost', readTimeoutMs: 3000, via: p.via() });
+    const { diagnosis: d, directScan } = await runDiagnosis('127.0.0.1', {
+      port: e.port,
+      sni: 'localhost',
+      readTimeoutMs: 3000,
+      via: p.via(),
+    });
     expect(d.verdict.code).toBe('legacy-version-alert');
     expect([d.verdict, ...d.secondary].map((v) => v.code)).not.toContain('proxy-resets');
     expect(directScan).not.toBeNull();
@@ -544,9 +724,13 @@ describe('runDiagnosis through a proxy', () => {
   it('blames the endpoint, not the proxy, when it resets TLS 1.0 both ways', async () => {
     const p = await proxy('http');
     const e = lab.endpoint('reset-legacy');
-    const { diagnosis: d } = await runDiagnosis('127.0.0.1', { port: e.port, sni: 'localhost', readTimeoutMs: 3000, via: p.via() });
+    const { diagnosis: d } = await runDiagnosis('127.0.0.1', {
+      port: e.port,
+      sni: 'localhost',
+      readTimeoutMs: 3000,
+      via: p.via(),
+    });
     expect(d.verdict.code).toBe('legacy-version-reset');
     expect(d.secondary.map((v) => v.code)).not.toContain('proxy-resets');
   });
 });
-

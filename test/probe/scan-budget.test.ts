@@ -109,7 +109,14 @@ describe('a scan with --ciphers against a server that follows the client order',
     } as typeof original;
     let res;
     try {
-      res = await scan('127.0.0.1', { port: r.port, sni: null, versions: ['TLS1.2'], ciphers: true, concurrency: 3, readTimeoutMs: 10_000 });
+      res = await scan('127.0.0.1', {
+        port: r.port,
+        sni: null,
+        versions: ['TLS1.2'],
+        ciphers: true,
+        concurrency: 3,
+        readTimeoutMs: 10_000,
+      });
     } finally {
       Socket.prototype.connect = original;
     }
@@ -130,7 +137,14 @@ describe('a scan with --ciphers against a server that follows the client order',
 
   it('never opens more than --max-connections, and says the enumeration is partial', async () => {
     const r = await relay();
-    const res = await scan('127.0.0.1', { port: r.port, sni: null, versions: ['TLS1.2'], ciphers: true, maxConnections: 4, readTimeoutMs: 10_000 });
+    const res = await scan('127.0.0.1', {
+      port: r.port,
+      sni: null,
+      versions: ['TLS1.2'],
+      ciphers: true,
+      maxConnections: 4,
+      readTimeoutMs: 10_000,
+    });
     const a = res.addresses[0]!;
     expect(a.connections).toBe(4);
     await settled(r, 4);
@@ -144,12 +158,21 @@ describe('a scan with --ciphers against a server that follows the client order',
     const r = await relay();
     const rate = 10;
     const t0 = performance.now();
-    const res = await scan('127.0.0.1', { port: r.port, sni: null, versions: ['TLS1.2'], ciphers: true, rate, readTimeoutMs: 10_000 });
+    const res = await scan('127.0.0.1', {
+      port: r.port,
+      sni: null,
+      versions: ['TLS1.2'],
+      ciphers: true,
+      rate,
+      readTimeoutMs: 10_000,
+    });
     const n = res.addresses[0]!.connections;
     expect(n).toBeGreaterThan(3);
     await settled(r, n);
     // The k-th connection may start no earlier than (k-1)/rate s after the scan began, and the
     // relay accepts it after it started.
-    r.accepts.forEach((at, k) => { expect(at - t0).toBeGreaterThanOrEqual((k * 1000) / rate - 1); });
+    r.accepts.forEach((at, k) => {
+      expect(at - t0).toBeGreaterThanOrEqual((k * 1000) / rate - 1);
+    });
   });
 });

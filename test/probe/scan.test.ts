@@ -7,7 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { scan, type AddressScan } from '../../src/probe/scan.js';
-import { HAS_GNUTLS_SERV, HAS_OPENSSL, NO_GNUTLS, NO_OPENSSL, startGnutlsServer, startOpensslServer, writePkiFiles } from '../helpers/servers.js';
+import {
+  HAS_GNUTLS_SERV,
+  HAS_OPENSSL,
+  NO_GNUTLS,
+  NO_OPENSSL,
+  startGnutlsServer,
+  startOpensslServer,
+  writePkiFiles,
+} from '../helpers/servers.js';
 import { derToPem } from '../../src/x509/pem.js';
 
 let lab: Lab;
@@ -19,10 +27,12 @@ afterAll(async () => {
 });
 
 function matrix(a: AddressScan): Record<string, string> {
-  return Object.fromEntries(a.probedVersions.map((v, i) => {
-    const r = a.versions[i]!;
-    return [v, r.supported ? 'ok' : `${r.outcome}${r.alert ? `:${r.alert.name}` : ''}`];
-  }));
+  return Object.fromEntries(
+    a.probedVersions.map((v, i) => {
+      const r = a.versions[i]!;
+      return [v, r.supported ? 'ok' : `${r.outcome}${r.alert ? `:${r.alert.name}` : ''}`];
+    }),
+  );
 }
 
 async function matrixOf(port: number, readTimeoutMs = 2000): Promise<{ m: Record<string, string>; a: AddressScan }> {
@@ -43,17 +53,31 @@ describe('version matrix against the lab', () => {
 
   it('tls13-only accepts exactly TLS 1.3', async () => {
     const { m } = await matrixOf(lab.endpoint('tls13-only').port);
-    expect(Object.entries(m).filter(([, x]) => x === 'ok').map(([v]) => v)).toEqual(['TLS1.3']);
+    expect(
+      Object.entries(m)
+        .filter(([, x]) => x === 'ok')
+        .map(([v]) => v),
+    ).toEqual(['TLS1.3']);
   });
 
   it('legacy accepts TLS 1.0 to 1.3 (Node cannot serve SSL 3.0)', async () => {
     const { m } = await matrixOf(lab.endpoint('legacy').port);
-    expect(Object.entries(m).filter(([, x]) => x === 'ok').map(([v]) => v)).toEqual(['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3']);
+    expect(
+      Object.entries(m)
+        .filter(([, x]) => x === 'ok')
+        .map(([v]) => v),
+    ).toEqual(['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3']);
   });
 
   it('reset-legacy resets TLS 1.0 and 1.1 (the 10054 case) and accepts TLS 1.2 and 1.3', async () => {
     const { m } = await matrixOf(lab.endpoint('reset-legacy').port);
-    expect(m).toMatchObject({ 'SSL3.0': 'reset', 'TLS1.0': 'reset', 'TLS1.1': 'reset', 'TLS1.2': 'ok', 'TLS1.3': 'ok' });
+    expect(m).toMatchObject({
+      'SSL3.0': 'reset',
+      'TLS1.0': 'reset',
+      'TLS1.1': 'reset',
+      'TLS1.2': 'ok',
+      'TLS1.3': 'ok',
+    });
   });
 
   it('alert-legacy answers TLS 1.0 and 1.1 with protocol_version', async () => {
@@ -62,7 +86,9 @@ describe('version matrix against the lab', () => {
   });
 
   it('silent-close comes out closed and black-hole timeout, each within its timeout', async () => {
-    expect(Object.values((await matrixOf(lab.endpoint('silent-close').port)).m).every((x) => x === 'closed')).toBe(true);
+    expect(Object.values((await matrixOf(lab.endpoint('silent-close').port)).m).every((x) => x === 'closed')).toBe(
+      true,
+    );
     const t0 = performance.now();
     const { m, a } = await matrixOf(lab.endpoint('black-hole').port, 300);
     expect(Object.values(m).every((x) => x === 'timeout')).toBe(true);
@@ -79,8 +105,17 @@ describe('version matrix against the lab', () => {
     const port = lab.endpoint('modern').port;
     // A name behind two loopback addresses: the lab listens on 127.0.0.1 only, nothing on 127.0.0.2.
     const lookup = ((_h: string, _o: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) =>
-      cb(null, [{ address: '127.0.0.1', family: 4 }, { address: '127.0.0.2', family: 4 }])) as never;
-    const r = await scan('lb.test', { port, sni: 'localhost', allAddresses: true, lookup, versions: ['TLS1.2', 'TLS1.3'] });
+      cb(null, [
+        { address: '127.0.0.1', family: 4 },
+        { address: '127.0.0.2', family: 4 },
+      ])) as never;
+    const r = await scan('lb.test', {
+      port,
+      sni: 'localhost',
+      allAddresses: true,
+      lookup,
+      versions: ['TLS1.2', 'TLS1.3'],
+    });
     expect(r.addresses.map((a) => a.address)).toEqual(['127.0.0.1', '127.0.0.2']);
     expect(matrix(r.addresses[0]!)).toEqual({ 'TLS1.2': 'ok', 'TLS1.3': 'ok' });
     expect(matrix(r.addresses[1]!)).toEqual({ 'TLS1.2': 'connect-refused', 'TLS1.3': 'connect-refused' });
@@ -100,14 +135,22 @@ describe.skipIf(!HAS_OPENSSL)('version matrix against openssl s_server', () => {
   const configs: [string, string[], string[]][] = [
     ['TLS 1.2-only', ['-www', '-tls1_2'], ['TLS1.2']],
     ['TLS 1.3-only', ['-www', '-tls1_3'], ['TLS1.3']],
-    ['TLS 1.0–1.3', ['-www', '-cipher', 'DEFAULT@SECLEVEL=0', '-min_protocol', 'TLSv1', '-max_protocol', 'TLSv1.3'], ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3']],
+    [
+      'TLS 1.0–1.3',
+      ['-www', '-cipher', 'DEFAULT@SECLEVEL=0', '-min_protocol', 'TLSv1', '-max_protocol', 'TLSv1.3'],
+      ['TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'],
+    ],
   ];
   for (const [name, args, expected] of configs) {
     it(`${name}: the matrix equals the configuration`, async () => {
       const server = await startOpensslServer(lab.pki, args);
       try {
         const { m, a } = await matrixOf(server.port);
-        expect(Object.entries(m).filter(([, x]) => x === 'ok').map(([v]) => v)).toEqual(expected);
+        expect(
+          Object.entries(m)
+            .filter(([, x]) => x === 'ok')
+            .map(([v]) => v),
+        ).toEqual(expected);
         for (const v of Object.keys(m)) if (!expected.includes(v)) expect(m[v]).not.toBe('ok');
         expect(a.certificates.length).toBeGreaterThan(0);
       } finally {
@@ -123,7 +166,10 @@ describe.skipIf(!HAS_OPENSSL)('version matrix against openssl s_server', () => {
       expect(a.certificatesFrom).toBe('TLS1.3');
       const files = writePkiFiles(lab.pki);
       const fp = (der: Uint8Array) => {
-        const r = spawnSync('openssl', ['x509', '-noout', '-fingerprint', '-sha1'], { input: derToPem(der), encoding: 'utf8' });
+        const r = spawnSync('openssl', ['x509', '-noout', '-fingerprint', '-sha1'], {
+          input: derToPem(der),
+          encoding: 'utf8',
+        });
         return r.stdout.trim().split('=')[1]!.replace(/:/g, '').toLowerCase();
       };
       const served = [lab.pki.leaf.der, lab.pki.intermediate.der].map(fp);
@@ -141,7 +187,11 @@ describe.skipIf(!HAS_GNUTLS_SERV)('version matrix against gnutls-serv', () => {
     const server = await startGnutlsServer(lab.pki, ['--http', '--priority', 'NORMAL:-VERS-ALL:+VERS-TLS1.2']);
     try {
       const { m } = await matrixOf(server.port);
-      expect(Object.entries(m).filter(([, x]) => x === 'ok').map(([v]) => v)).toEqual(['TLS1.2']);
+      expect(
+        Object.entries(m)
+          .filter(([, x]) => x === 'ok')
+          .map(([v]) => v),
+      ).toEqual(['TLS1.2']);
     } finally {
       await server.stop();
     }

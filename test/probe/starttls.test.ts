@@ -78,7 +78,12 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
   const sockets = new Set<Socket>();
   const plain: Buffer[] = [];
   const completed: string[] = [];
-  const tlsServer: TlsServer = createTlsServer({ key: pki.leaf.keyPem, cert: pki.chainPem, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
+  const tlsServer: TlsServer = createTlsServer({
+    key: pki.leaf.keyPem,
+    cert: pki.chainPem,
+    minVersion: 'TLSv1.2',
+    maxVersion: 'TLSv1.3',
+  });
   tlsServer.on('secureConnection', (t: TLSSocket) => {
     completed.push(t.getProtocol() ?? '?');
     t.on('error', () => {});
@@ -120,7 +125,8 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
         case 'smtp':
           // RFC 5321, Section 4.1.1.1 (EHLO) and RFC 3207, Section 4 (STARTTLS).
           lines((line, rest) => {
-            if (/^EHLO /i.test(line)) socket.write('250-mail.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n');
+            if (/^EHLO /i.test(line))
+              socket.write('250-mail.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n');
             else if (/^STARTTLS$/i.test(line)) {
               if (behaviour === 'accept') handOff('220 2.0.0 Ready to start TLS\r\n', rest);
               else refuse(`${REFUSALS.smtp}\r\n`);
@@ -143,7 +149,8 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
           // RFC 9051, Section 6.1.1 (CAPABILITY) and 6.2.1 (STARTTLS).
           lines((line, rest) => {
             const [tag, command] = line.split(' ');
-            if (/^CAPABILITY$/i.test(command ?? '')) socket.write(`* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n${tag} OK CAPABILITY completed\r\n`);
+            if (/^CAPABILITY$/i.test(command ?? ''))
+              socket.write(`* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n${tag} OK CAPABILITY completed\r\n`);
             else if (/^STARTTLS$/i.test(command ?? '')) {
               if (behaviour === 'accept') handOff(`${tag} OK Begin TLS negotiation now\r\n`, rest);
               else refuse(`${tag} ${REFUSALS.imap}\r\n`);
@@ -190,7 +197,8 @@ async function scriptedServer(protocol: StarttlsProtocol, behaviour: Behaviour):
           }
           const m = /<starttls[^>]*\/>/.exec(text);
           if (m) {
-            if (behaviour === 'accept') handOff("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", buf.subarray(m.index + m[0].length));
+            if (behaviour === 'accept')
+              handOff("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", buf.subarray(m.index + m[0].length));
             else refuse(`${REFUSALS.xmpp}</stream:stream>`);
           }
           return;
@@ -230,7 +238,12 @@ const COMMANDS: Record<StarttlsProtocol, (plain: Buffer) => boolean> = {
   ftp: (p) => p.toString('latin1') === 'AUTH TLS\r\n',
   ldap: (p) => p.equals(Buffer.from(encodeLdapStartTls())),
   postgres: (p) => p.equals(Buffer.from(encodePostgresSslRequest())),
-  xmpp: (p) => p.toString('latin1').startsWith("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client' to='localhost' version='1.0'>") && p.toString('latin1').endsWith("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+  xmpp: (p) =>
+    p
+      .toString('latin1')
+      .startsWith(
+        "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client' to='localhost' version='1.0'>",
+      ) && p.toString('latin1').endsWith("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
 };
 
 function target(port: number) {
@@ -258,15 +271,30 @@ describe('LDAP StartTLS encoding', () => {
 
   it('reads a response only once it is whole, and keeps resultCode and diagnosticMessage', () => {
     const refusal = ldapExtendedResponse(1, 53, 'TLS is not configured');
-    for (let i = 0; i < refusal.length; i++) expect(readLdapExtendedResponse(refusal.subarray(0, i)), `prefix ${i}`).toBeNull();
-    expect(readLdapExtendedResponse(refusal)).toEqual({ messageId: 1, resultCode: 53, diagnosticMessage: 'TLS is not configured', length: refusal.length });
+    for (let i = 0; i < refusal.length; i++)
+      expect(readLdapExtendedResponse(refusal.subarray(0, i)), `prefix ${i}`).toBeNull();
+    expect(readLdapExtendedResponse(refusal)).toEqual({
+      messageId: 1,
+      resultCode: 53,
+      diagnosticMessage: 'TLS is not configured',
+      length: refusal.length,
+    });
     const success = ldapExtendedResponse(1, 0, '');
-    expect(readLdapExtendedResponse(Buffer.concat([success, Buffer.from([0x16, 0x03])]))).toMatchObject({ resultCode: 0, length: success.length });
+    expect(readLdapExtendedResponse(Buffer.concat([success, Buffer.from([0x16, 0x03])]))).toMatchObject({
+      resultCode: 0,
+      length: success.length,
+    });
   });
 
   it('rejects an indefinite length (RFC 4511, Section 5.1) and a response that is not an ExtendedResponse', () => {
     expect(() => readLdapExtendedResponse(Buffer.from([0x30, 0x80, 0x02, 0x01, 0x01]))).toThrow(/indefinite/);
-    const bindResponse = ber(0x30, Buffer.concat([ber(0x02, Buffer.from([1])), ber(0x61, Buffer.concat([ber(0x0a, Buffer.from([0])), ber(0x04, Buffer.alloc(0)), ber(0x04, Buffer.alloc(0))]))]));
+    const bindResponse = ber(
+      0x30,
+      Buffer.concat([
+        ber(0x02, Buffer.from([1])),
+        ber(0x61, Buffer.concat([ber(0x0a, Buffer.from([0])), ber(0x04, Buffer.alloc(0)), ber(0x04, Buffer.alloc(0))])),
+      ]),
+    );
     expect(() => readLdapExtendedResponse(bindResponse)).toThrow(/extendedResp/);
   });
 });
@@ -318,27 +346,42 @@ for (const protocol of STARTTLS_PROTOCOLS) {
       expect(r.bytesReceived).toBe(0);
     });
 
-    it.skipIf(!HAS_OPENSSL)('gets a TLS handshake from openssl s_client -starttls (the scripted server is real enough)', async () => {
-      const before = accepting.completed.length;
-      const args = ['s_client', '-starttls', protocol, '-connect', `127.0.0.1:${accepting.port}`, '-servername', 'localhost'];
-      if (protocol === 'xmpp') args.push('-xmpphost', 'localhost');
-      const code = await new Promise<number>((resolve) => {
-        const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'ignore'] });
-        const timer = setTimeout(() => child.kill(), 10_000);
-        child.on('exit', (c) => {
-          clearTimeout(timer);
-          resolve(c ?? -1);
+    it.skipIf(!HAS_OPENSSL)(
+      'gets a TLS handshake from openssl s_client -starttls (the scripted server is real enough)',
+      async () => {
+        const before = accepting.completed.length;
+        const args = [
+          's_client',
+          '-starttls',
+          protocol,
+          '-connect',
+          `127.0.0.1:${accepting.port}`,
+          '-servername',
+          'localhost',
+        ];
+        if (protocol === 'xmpp') args.push('-xmpphost', 'localhost');
+        const code = await new Promise<number>((resolve) => {
+          const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'ignore'] });
+          const timer = setTimeout(() => child.kill(), 10_000);
+          child.on('exit', (c) => {
+            clearTimeout(timer);
+            resolve(c ?? -1);
+          });
         });
-      });
-      expect(code).toBe(0);
-      expect(accepting.completed.length).toBe(before + 1);
-      const sent = accepting.plain.at(-1)!;
-      // Binary openings must be byte-identical with openssl's.
-      if (protocol === 'ldap') expect(sent.toString('hex')).toBe(Buffer.from(encodeLdapStartTls()).toString('hex'));
-      if (protocol === 'postgres') expect(sent.toString('hex')).toBe(Buffer.from(encodePostgresSslRequest()).toString('hex'));
-      if (protocol === 'xmpp') expect(sent.toString('latin1').startsWith(Buffer.from(encodeXmppStreamHeader('localhost')).toString('latin1'))).toBe(true);
-      if (protocol !== 'xmpp') expect(COMMANDS[protocol](sent), sent.toString('latin1')).toBe(true);
-    });
+        expect(code).toBe(0);
+        expect(accepting.completed.length).toBe(before + 1);
+        const sent = accepting.plain.at(-1)!;
+        // Binary openings must be byte-identical with openssl's.
+        if (protocol === 'ldap') expect(sent.toString('hex')).toBe(Buffer.from(encodeLdapStartTls()).toString('hex'));
+        if (protocol === 'postgres')
+          expect(sent.toString('hex')).toBe(Buffer.from(encodePostgresSslRequest()).toString('hex'));
+        if (protocol === 'xmpp')
+          expect(
+            sent.toString('latin1').startsWith(Buffer.from(encodeXmppStreamHeader('localhost')).toString('latin1')),
+          ).toBe(true);
+        if (protocol !== 'xmpp') expect(COMMANDS[protocol](sent), sent.toString('latin1')).toBe(true);
+      },
+    );
   });
 }
 if (!HAS_OPENSSL) console.warn(NO_OPENSSL);
@@ -366,7 +409,11 @@ describe('STARTTLS edge cases', () => {
 
   it('applies the read timeout to a server that never greets', async () => {
     const srv = await oddServer((s) => s.resume());
-    const r = await attempt(target(srv.port), { version: 'TLS1.2', sni: 'localhost' }, { starttls: 'smtp', readTimeoutMs: 300 });
+    const r = await attempt(
+      target(srv.port),
+      { version: 'TLS1.2', sni: 'localhost' },
+      { starttls: 'smtp', readTimeoutMs: 300 },
+    );
     expect(r.end).toBe('timeout');
     expect(r.phase).toBe('starttls');
     expect(r.outcome).toBe('connect-refused');
@@ -411,10 +458,15 @@ describe('STARTTLS edge cases', () => {
   it('refuses an XMPP server whose features do not offer STARTTLS', async () => {
     const srv = await oddServer((s) =>
       s.once('data', () =>
-        s.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>"),
+        s.write(
+          "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>",
+        ),
       ),
     );
-    const r = await exchange({ address: '127.0.0.1', port: srv.port, starttls: 'xmpp', serverName: 'example.net' }, Uint8Array.of(0x16));
+    const r = await exchange(
+      { address: '127.0.0.1', port: srv.port, starttls: 'xmpp', serverName: 'example.net' },
+      Uint8Array.of(0x16),
+    );
     expect(r.end).toBe('starttls-refused');
     expect(r.setupReply).toContain('stream features without <starttls/>');
     await srv.close();
@@ -432,7 +484,10 @@ describe('STARTTLS edge cases', () => {
         else s.end(alert);
       });
     });
-    const r = await exchange({ address: '127.0.0.1', port: srv.port, starttls: 'smtp' }, Uint8Array.of(0x16, 0x03, 0x01, 0x00, 0x00));
+    const r = await exchange(
+      { address: '127.0.0.1', port: srv.port, starttls: 'smtp' },
+      Uint8Array.of(0x16, 0x03, 0x01, 0x00, 0x00),
+    );
     expect(r.end).toBe('fin');
     expect([...r.received]).toEqual([...alert]);
     expect(r.firstSentMs).not.toBeNull();
@@ -444,7 +499,11 @@ describe('STARTTLS edge cases', () => {
     const srv = await scriptedServer('smtp', 'accept');
     const p = await startHttpConnectProxy();
     try {
-      const r = await attempt(target(srv.port), { version: 'TLS1.3', sni: 'localhost' }, { starttls: 'smtp', via: p.via() });
+      const r = await attempt(
+        target(srv.port),
+        { version: 'TLS1.3', sni: 'localhost' },
+        { starttls: 'smtp', via: p.via() },
+      );
       expect(r.outcome).toBe('negotiated');
       expect(p.requests[0]?.target).toBe(`127.0.0.1:${srv.port}`);
       expect(COMMANDS.smtp(srv.plain[0]!)).toBe(true);

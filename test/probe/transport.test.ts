@@ -41,7 +41,10 @@ interface RawServer {
   close(): Promise<void>;
 }
 
-async function rawServer(onConnection: (socket: Socket, index: number) => void, host = '127.0.0.1'): Promise<RawServer> {
+async function rawServer(
+  onConnection: (socket: Socket, index: number) => void,
+  host = '127.0.0.1',
+): Promise<RawServer> {
   const sockets = new Set<Socket>();
   const received: Buffer[] = [];
   const ends: string[] = [];
@@ -83,7 +86,6 @@ async function rawServer(onConnection: (socket: Socket, index: number) => void, 
 
 const HELLO = fromHex('16 03 01 00 05 01 00 00 01 00'); // shape of a record; content irrelevant to raw servers
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 
 describe('exchange', () => {
   it('reports a reset with no bytes when the peer resets after reading the hello', async () => {
@@ -184,7 +186,10 @@ describe('exchange', () => {
     it('reports connect-timeout after the connect limit', async () => {
       const l = await startUnresponsiveListener();
       try {
-        const r = await exchange({ address: '127.0.0.1', port: l.port, connectTimeoutMs: 300, readTimeoutMs: 10_000 }, HELLO);
+        const r = await exchange(
+          { address: '127.0.0.1', port: l.port, connectTimeoutMs: 300, readTimeoutMs: 10_000 },
+          HELLO,
+        );
         expect(r.end).toBe('connect-timeout');
         expect(r.connectMs).toBeNull();
         expect(r.elapsedMs).toBeGreaterThanOrEqual(300);
@@ -247,11 +252,15 @@ describe('exchange', () => {
 
   it('ends with aborted when the handler aborts, and writes nothing for an empty send', async () => {
     const srv = await rawServer((s) => s.once('data', () => s.write(Uint8Array.of(1))));
-    const r = await exchange({ address: '127.0.0.1', port: srv.port, closeWith: Uint8Array.of(9) }, HELLO, (_chunk, ctl) => {
-      ctl.send(new Uint8Array(0));
-      ctl.abort();
-      ctl.send(Uint8Array.of(7)); // after the ending: ignored
-    });
+    const r = await exchange(
+      { address: '127.0.0.1', port: srv.port, closeWith: Uint8Array.of(9) },
+      HELLO,
+      (_chunk, ctl) => {
+        ctl.send(new Uint8Array(0));
+        ctl.abort();
+        ctl.send(Uint8Array.of(7)); // after the ending: ignored
+      },
+    );
     expect(r.end).toBe('aborted');
     expect(r.errorCode).toBe('ABORT_ERR');
     expect(toArray(r.received)).toEqual([1]);
@@ -307,7 +316,9 @@ describe('exchange', () => {
 
   it('rejects timeouts that are not positive or too long for a timer', async () => {
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
-      await expect(exchange({ address: '127.0.0.1', port: 1, connectTimeoutMs: bad }, HELLO)).rejects.toThrow(TypeError);
+      await expect(exchange({ address: '127.0.0.1', port: 1, connectTimeoutMs: bad }, HELLO)).rejects.toThrow(
+        TypeError,
+      );
       await expect(exchange({ address: '127.0.0.1', port: 1, readTimeoutMs: bad }, HELLO)).rejects.toThrow(TypeError);
     }
   });
@@ -324,14 +335,17 @@ describe('exchange', () => {
     await srv.close();
   });
 
-  it.skipIf(!HAS_IPV6_LOOPBACK)(`connects over IPv6 loopback${HAS_IPV6_LOOPBACK ? '' : ` (${NO_IPV6_LOOPBACK})`}`, async () => {
-    const srv = await rawServer((s) => s.once('data', () => s.end(Uint8Array.of(6))), '::1');
-    const r = await exchange({ address: '::1', port: srv.port }, HELLO);
-    expect(r.address).toBe('::1');
-    expect(r.end).toBe('fin');
-    expect(toArray(r.received)).toEqual([6]);
-    await srv.close();
-  });
+  it.skipIf(!HAS_IPV6_LOOPBACK)(
+    `connects over IPv6 loopback${HAS_IPV6_LOOPBACK ? '' : ` (${NO_IPV6_LOOPBACK})`}`,
+    async () => {
+      const srv = await rawServer((s) => s.once('data', () => s.end(Uint8Array.of(6))), '::1');
+      const r = await exchange({ address: '::1', port: srv.port }, HELLO);
+      expect(r.address).toBe('::1');
+      expect(r.end).toBe('fin');
+      expect(toArray(r.received)).toEqual([6]);
+      await srv.close();
+    },
+  );
 
   it('leaves no socket or timer behind whatever the ending', async () => {
     const servers = [
@@ -347,7 +361,9 @@ describe('exchange', () => {
       await exchange({ address: '127.0.0.1', port: servers[0]!.port }, HELLO),
       await exchange({ address: '127.0.0.1', port: servers[1]!.port }, HELLO),
       await exchange({ address: '127.0.0.1', port: servers[2]!.port, readTimeoutMs: 100 }, HELLO),
-      await exchange({ address: '127.0.0.1', port: servers[3]!.port, closeWith: Uint8Array.of(9) }, HELLO, (_c, ctl) => ctl.done()),
+      await exchange({ address: '127.0.0.1', port: servers[3]!.port, closeWith: Uint8Array.of(9) }, HELLO, (_c, ctl) =>
+        ctl.done(),
+      ),
       await exchange({ address: '127.0.0.1', port: closed.port }, HELLO),
     ];
     expect(results.map((r) => r.end)).toEqual(['reset', 'fin', 'timeout', 'done', 'connect-refused']);
@@ -359,7 +375,11 @@ describe('exchange', () => {
 
 describe('resolveHost', () => {
   it('returns an IPv4 literal as itself', async () => {
-    expect(await resolveHost('127.0.0.1')).toEqual({ ok: true, host: '127.0.0.1', addresses: [{ address: '127.0.0.1', family: 4 }] });
+    expect(await resolveHost('127.0.0.1')).toEqual({
+      ok: true,
+      host: '127.0.0.1',
+      addresses: [{ address: '127.0.0.1', family: 4 }],
+    });
   });
 
   it('returns an IPv6 literal as itself', async () => {
@@ -380,7 +400,12 @@ describe('resolveHost', () => {
       setImmediate(() => cb(e, []));
     };
     const r = await resolveHost('no-such-host.invalid', failing);
-    expect(r).toEqual({ ok: false, host: 'no-such-host.invalid', errorCode: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND no-such-host.invalid' });
+    expect(r).toEqual({
+      ok: false,
+      host: 'no-such-host.invalid',
+      errorCode: 'ENOTFOUND',
+      message: 'getaddrinfo ENOTFOUND no-such-host.invalid',
+    });
   });
 
   it('removes duplicate addresses and keeps resolver order', async () => {
@@ -434,7 +459,9 @@ describe('exchange against real TLS servers', () => {
       });
 
       it('answers a TLS 1.2 ClientHello with a handshake record carrying a TLS 1.2 ServerHello', async () => {
-        const r = await exchange({ address: '127.0.0.1', port: server.port }, tls12.record, (_chunk, ctl) => ctl.done());
+        const r = await exchange({ address: '127.0.0.1', port: server.port }, tls12.record, (_chunk, ctl) =>
+          ctl.done(),
+        );
         expect(r.end).toBe('done');
         // RFC 5246, Section 6.2.1 / 7.4.1.3: record type 22, then handshake type 2 (server_hello),
         // 3-byte length, server_version 3,3.
@@ -445,7 +472,10 @@ describe('exchange against real TLS servers', () => {
 
       if (stack.garbage) {
         it('answers garbage with an alert or a close, never a ServerHello', async () => {
-          const r = await exchange({ address: '127.0.0.1', port: server.port, readTimeoutMs: 2_000 }, fromHex('16 03 01 00 04 01 00 00 00'));
+          const r = await exchange(
+            { address: '127.0.0.1', port: server.port, readTimeoutMs: 2_000 },
+            fromHex('16 03 01 00 04 01 00 00 00'),
+          );
           expect(['fin', 'reset']).toContain(r.end);
           // RFC 8446, Section 6: a stack that answers a broken hello answers with an alert record (21).
           if (r.received.length > 0) expect(r.received[0]).toBe(0x15);

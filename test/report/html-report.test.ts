@@ -27,16 +27,32 @@ describe('the HTML page', () => {
     command: `tlsprobe probe '${hostile}'`,
     generatedAt: new Date('2026-01-01T00:00:00Z'),
     raw: { name: hostile },
-    sections: [{
-      heading: hostile,
-      verdict: { code: hostile, summary: hostile, ok: false },
-      remediation: [{ kind: 'registry', text: hostile }],
-      regFix: `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\${hostile}]\r\n"x"=dword:00000001\r\n`,
-      ladders: [attemptLadder(hostile, { version: 'TLS1.0', outcome: 'alert', alert: { level: 2, description: 40, name: hostile }, elapsedMs: 3, connectMs: 1, helloBytes: 200, bytesReceived: 7 })],
-      certificates: [{ subject: hostile, issuer: hostile, sha1: 'ab', sha256: 'cd', notAfter: hostile }],
-      chain: { verdict: hostile, anchor: { name: hostile, sha1: 'ab', documented: false }, findings: [{ code: hostile, severity: 'error', message: hostile }] },
-      tables: [{ caption: hostile, head: [hostile], rows: [[hostile]] }],
-    }],
+    sections: [
+      {
+        heading: hostile,
+        verdict: { code: hostile, summary: hostile, ok: false },
+        remediation: [{ kind: 'registry', text: hostile }],
+        regFix: `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\${hostile}]\r\n"x"=dword:00000001\r\n`,
+        ladders: [
+          attemptLadder(hostile, {
+            version: 'TLS1.0',
+            outcome: 'alert',
+            alert: { level: 2, description: 40, name: hostile },
+            elapsedMs: 3,
+            connectMs: 1,
+            helloBytes: 200,
+            bytesReceived: 7,
+          }),
+        ],
+        certificates: [{ subject: hostile, issuer: hostile, sha1: 'ab', sha256: 'cd', notAfter: hostile }],
+        chain: {
+          verdict: hostile,
+          anchor: { name: hostile, sha1: 'ab', documented: false },
+          findings: [{ code: hostile, severity: 'error', message: hostile }],
+        },
+        tables: [{ caption: hostile, head: [hostile], rows: [[hostile]] }],
+      },
+    ],
   });
 
   // The page with attribute values blanked: `"` is escaped in data, so a value ends at the next quote.
@@ -72,7 +88,19 @@ describe.skipIf(!HAS_CLI)('the HTML report of a lab diagnose', () => {
     const rootFile = join(dir, 'lab-root.pem');
     writeFileSync(rootFile, lab.pki.root.pem);
     file = join(dir, 'case.html');
-    const r = await tlsprobe(['diagnose', `127.0.0.1:${lab.endpoint('reset-legacy').port}`, '--sni', 'localhost', '--os', '2008r2', '--roots', rootFile, '--html', file, '--json']);
+    const r = await tlsprobe([
+      'diagnose',
+      `127.0.0.1:${lab.endpoint('reset-legacy').port}`,
+      '--sni',
+      'localhost',
+      '--os',
+      '2008r2',
+      '--roots',
+      rootFile,
+      '--html',
+      file,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`HTML report written to ${file}`);
     diag = JSON.parse(r.stdout).results[0];
@@ -85,7 +113,16 @@ describe.skipIf(!HAS_CLI)('the HTML report of a lab diagnose', () => {
   it('is written by probe, clients and capture too, never over an input file', async () => {
     const port = lab.endpoint('reset-legacy').port;
     const probeFile = join(dir, 'probe.html');
-    const p = await tlsprobe(['probe', `127.0.0.1:${port}`, '--sni', 'localhost', '--roots', join(dir, 'lab-root.pem'), '--html', probeFile]);
+    const p = await tlsprobe([
+      'probe',
+      `127.0.0.1:${port}`,
+      '--sni',
+      'localhost',
+      '--roots',
+      join(dir, 'lab-root.pem'),
+      '--html',
+      probeFile,
+    ]);
     expect(p.code, p.stderr).toBe(0);
     expect(readFileSync(probeFile, 'utf8').match(/<svg /g)?.length).toBe(5);
     const clientsFile = join(dir, 'clients.html');
@@ -121,51 +158,64 @@ describe.skipIf(!HAS_CLI)('the HTML report of a lab diagnose', () => {
     expect(html.indexOf('id="raw"')).toBeGreaterThan(html.indexOf('Certificate chain'));
   });
 
-  it.skipIf(!HAS_CHROMIUM)(`renders in headless Chromium with no console error and no network request (${HAS_CHROMIUM ? 'chromium found' : NO_CHROMIUM})`, async () => {
-    const { chromium } = await import('playwright-core');
-    const profile = mkdtempSync(join(tmpdir(), 'tlsprobe-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      acceptDownloads: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const page = await context.newPage();
-      const url = pathToFileURL(file).href;
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
+  it.skipIf(!HAS_CHROMIUM)(
+    `renders in headless Chromium with no console error and no network request (${HAS_CHROMIUM ? 'chromium found' : NO_CHROMIUM})`,
+    async () => {
+      const { chromium } = await import('playwright-core');
+      const profile = mkdtempSync(join(tmpdir(), 'tlsprobe-chromium-'));
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        acceptDownloads: true,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
-      page.on('pageerror', (e) => errors.push(e.message));
-      context.on('request', (r) => {
-        if (r.url() !== url && !r.url().startsWith('data:')) requests.push(r.url());
-      });
-      await page.goto(url, { waitUntil: 'load' });
-      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText (the rendered text a reader sees), not the DOM property
-      expect(await page.locator('#verdict').innerText()).toContain('legacy-version-reset');
-      expect(await page.locator('svg.ladder').count()).toBe(5);
-      expect(await page.locator('svg.ladder').first().getAttribute('aria-label')).toBe('SSL3.0: reset');
-      expect(await page.getByText('TCP RST', { exact: false }).count()).toBeGreaterThan(0);
-      expect(await page.locator('h3', { hasText: 'Certificate chain' }).count()).toBe(1);
-      expect(await page.locator('details#raw').getAttribute('open')).toBeNull();
-      mkdirSync(TEST_OUTPUT, { recursive: true });
-      const shot = join(TEST_OUTPUT, 'html-report-diagnose.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
-      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#reg-download').click()]);
-      expect(download.suggestedFilename()).toBe('tlsprobe-enable-tls12.reg');
-      const reg = readFileSync(await download.path());
-      expect([reg[0], reg[1]]).toEqual([0xff, 0xfe]);
-      const text = reg.subarray(2).toString('utf16le');
-      expect(text).toMatch(/^Windows Registry Editor Version 5\.00\r\n/);
-      expect(text).toContain('"DisabledByDefault"=dword:00000000');
-      expect(errors).toEqual([]);
-      expect(requests).toEqual([]);
-    } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
-  }, 180_000);
+      try {
+        const page = await context.newPage();
+        const url = pathToFileURL(file).href;
+        const errors: string[] = [];
+        const requests: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error') errors.push(m.text());
+        });
+        page.on('pageerror', (e) => errors.push(e.message));
+        context.on('request', (r) => {
+          if (r.url() !== url && !r.url().startsWith('data:')) requests.push(r.url());
+        });
+        await page.goto(url, { waitUntil: 'load' });
+        // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText (the rendered text a reader sees), not the DOM property
+        expect(await page.locator('#verdict').innerText()).toContain('legacy-version-reset');
+        expect(await page.locator('svg.ladder').count()).toBe(5);
+        expect(await page.locator('svg.ladder').first().getAttribute('aria-label')).toBe('SSL3.0: reset');
+        expect(await page.getByText('TCP RST', { exact: false }).count()).toBeGreaterThan(0);
+        expect(await page.locator('h3', { hasText: 'Certificate chain' }).count()).toBe(1);
+        expect(await page.locator('details#raw').getAttribute('open')).toBeNull();
+        mkdirSync(TEST_OUTPUT, { recursive: true });
+        const shot = join(TEST_OUTPUT, 'html-report-diagnose.png');
+        await page.screenshot({ path: shot, fullPage: true });
+        expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
+        const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#reg-download').click()]);
+        expect(download.suggestedFilename()).toBe('tlsprobe-enable-tls12.reg');
+        const reg = readFileSync(await download.path());
+        expect([reg[0], reg[1]]).toEqual([0xff, 0xfe]);
+        const text = reg.subarray(2).toString('utf16le');
+        expect(text).toMatch(/^Windows Registry Editor Version 5\.00\r\n/);
+        expect(text).toContain('"DisabledByDefault"=dword:00000000');
+        expect(errors).toEqual([]);
+        expect(requests).toEqual([]);
+      } finally {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+      }
+    },
+    180_000,
+  );
 });

@@ -24,7 +24,8 @@ const ladderOf = (stdout: string) => stdout.slice(stdout.indexOf('Handshake ladd
 
 describe('--ladder', () => {
   it('probe: the reset comes right after the ClientHello, the handshakes end in a ServerHello', async () => {
-    const json = JSON.parse((await runCli(['probe', at('reset-legacy'), '--sni', 'localhost', '--json'])).stdout).results[0];
+    const json = JSON.parse((await runCli(['probe', at('reset-legacy'), '--sni', 'localhost', '--json'])).stdout)
+      .results[0];
     const r = await runCli(['probe', at('reset-legacy'), '--sni', 'localhost', '--ladder']);
     // The lab's root is not among the documented roots (no --roots here): a problem found, exit 1.
     expect(r.code).toBe(1);
@@ -46,15 +47,34 @@ describe('--ladder', () => {
   }, 120_000);
 
   it('replay: the live attempt of the replayed hello', async () => {
-    const r = await runCli(['replay', join(FIXTURES_DIR, 'hello/openssl-s_client-tls12.hex'), '--to', at('reset-legacy'), '--ladder']);
+    const r = await runCli([
+      'replay',
+      join(FIXTURES_DIR, 'hello/openssl-s_client-tls12.hex'),
+      '--to',
+      at('reset-legacy'),
+      '--ladder',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Handshake ladder \(live\):\nreplayed TLS1\.2 hello: negotiated/);
   }, 120_000);
 
   it('draws a connect failure as one refused rung, and a timeout as no arrow', () => {
-    const refused = attemptLadder('TLS1.2', { version: 'TLS1.2', outcome: 'connect-refused', errorCode: 'ECONNREFUSED', elapsedMs: 0.4 });
-    expect(refused.rungs).toEqual([{ direction: 'none', kind: 'refused', label: 'TCP connect refused (ECONNREFUSED)', ms: 0.4 }]);
-    const silent = attemptLadder('TLS1.2', { version: 'TLS1.2', outcome: 'timeout', elapsedMs: 5000, connectMs: 1, helloBytes: 300 });
+    const refused = attemptLadder('TLS1.2', {
+      version: 'TLS1.2',
+      outcome: 'connect-refused',
+      errorCode: 'ECONNREFUSED',
+      elapsedMs: 0.4,
+    });
+    expect(refused.rungs).toEqual([
+      { direction: 'none', kind: 'refused', label: 'TCP connect refused (ECONNREFUSED)', ms: 0.4 },
+    ]);
+    const silent = attemptLadder('TLS1.2', {
+      version: 'TLS1.2',
+      outcome: 'timeout',
+      elapsedMs: 5000,
+      connectMs: 1,
+      helloBytes: 300,
+    });
     const text = renderLadderText([silent], 80);
     expect(text).toMatch(/5000\.0 ms {2}client {4}nothing \(read timeout\) +server/);
     expect(Math.max(...text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);

@@ -8,8 +8,12 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain ES module script without types
-import { SCHEMA_COMMANDS as SCRIPT_COMMANDS, SCHEMA_VERSION as SCRIPT_VERSION, buildSchemas, schemaText } from '../../scripts/schemas.mjs';
+import {
+  SCHEMA_COMMANDS as SCRIPT_COMMANDS,
+  SCHEMA_VERSION as SCRIPT_VERSION,
+  buildSchemas,
+  schemaText,
+} from '../../scripts/schemas.mjs';
 import { SCHEMA_COMMANDS } from '../../src/cli/commands/schema.js';
 import { SCHEMA_VERSION } from '../../src/report/envelope.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
@@ -23,8 +27,13 @@ const SCHEMAS_DIR = join(REPO_ROOT, 'schemas');
 describe('the committed schemas', () => {
   it('are what `npm run schemas` writes (regenerate and commit when this fails)', () => {
     const built = buildSchemas() as Record<string, object>;
-    expect(Object.keys(built).sort()).toEqual(readdirSync(SCHEMAS_DIR).map((f) => f.replace('.schema.json', '')).sort());
-    for (const [name, schema] of Object.entries(built)) expect(readFileSync(join(SCHEMAS_DIR, `${name}.schema.json`), 'utf8'), name).toBe(schemaText(schema));
+    expect(Object.keys(built).sort()).toEqual(
+      readdirSync(SCHEMAS_DIR)
+        .map((f) => f.replace('.schema.json', ''))
+        .sort(),
+    );
+    for (const [name, schema] of Object.entries(built))
+      expect(readFileSync(join(SCHEMAS_DIR, `${name}.schema.json`), 'utf8'), name).toBe(schemaText(schema));
   });
 
   it('name the same version and commands as the CLI', () => {
@@ -75,20 +84,56 @@ describe('outputs against the schemas', () => {
 
   // Each run below is validated by runCli; the assertions say the mode was really exercised.
   it('probe: enumerations, the connection budget, several addresses, a name that does not resolve', async () => {
-    const enumerated = JSON.parse((await runCli(['probe', at('modern'), '--sni', 'localhost', '--ciphers', '--groups', '--json'])).stdout);
+    const enumerated = JSON.parse(
+      (await runCli(['probe', at('modern'), '--sni', 'localhost', '--ciphers', '--groups', '--json'])).stdout,
+    );
     expect(Object.keys(enumerated.results[0].cipherSuiteNames)).toContain('TLS1.3');
     const budget = JSON.parse((await runCli(['probe', at('reset-legacy'), '--max-connections', '2', '--json'])).stdout);
     expect(budget.results[0].versions.some((v: { notRun?: string }) => v.notRun)).toBe(true);
-    const both = JSON.parse((await runCli(['probe', `localhost:${lab.endpoint('modern').port}`, '--all-addresses', '--versions', 'TLS1.3', '--json'])).stdout);
+    const both = JSON.parse(
+      (
+        await runCli([
+          'probe',
+          `localhost:${lab.endpoint('modern').port}`,
+          '--all-addresses',
+          '--versions',
+          'TLS1.3',
+          '--json',
+        ])
+      ).stdout,
+    );
     expect(both.results[0].target.host).toBe('localhost');
     // Lines come as targets finish, then (several targets) the fleet summary with no result.
-    const nd = (await runCli(['probe', 'no-such-host.invalid', at('legacy'), '--ndjson', '--versions', 'TLS1.0'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(nd.slice(0, -1).map((l) => 'error' in l.results[0]).sort()).toEqual([false, true]);
+    const nd = (
+      await runCli(['probe', 'no-such-host.invalid', at('legacy'), '--ndjson', '--versions', 'TLS1.0'])
+    ).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(
+      nd
+        .slice(0, -1)
+        .map((l) => 'error' in l.results[0])
+        .sort(),
+    ).toEqual([false, true]);
     expect(nd.at(-1)).toMatchObject({ results: [], summary: { targets: 2, reachable: 1, unreachable: 1 } });
   }, 300_000);
 
   it('diagnose, clients, chain and roots in their other modes', async () => {
-    const d = JSON.parse((await runCli(['diagnose', at('reset-legacy'), '--sni', 'localhost', '--bisect', '--client', 'win7-schannel', '--json'])).stdout);
+    const d = JSON.parse(
+      (
+        await runCli([
+          'diagnose',
+          at('reset-legacy'),
+          '--sni',
+          'localhost',
+          '--bisect',
+          '--client',
+          'win7-schannel',
+          '--json',
+        ])
+      ).stdout,
+    );
     expect(d.results[0].bisect.steps.length).toBeGreaterThan(0);
     const unreachable = JSON.parse((await runCli(['diagnose', '127.0.0.1:1', '--bisect', '--json'])).stdout);
     expect(unreachable.results[0].verdict.code).toBe('endpoint-unreachable');
@@ -102,7 +147,9 @@ describe('outputs against the schemas', () => {
     expect(fromFile.chain.verdict.length).toBeGreaterThan(0);
     const roots = JSON.parse((await runCli(['roots', '--json'])).stdout);
     expect(roots.roots.length).toBeGreaterThan(0);
-    const bundle = JSON.parse((await runCli(['roots', '--bundle', join(FIXTURES_DIR, 'pcap', 'chain.pem'), '--json'])).stdout);
+    const bundle = JSON.parse(
+      (await runCli(['roots', '--bundle', join(FIXTURES_DIR, 'pcap', 'chain.pem'), '--json'])).stdout,
+    );
     expect(bundle.certificates).toBeGreaterThan(0);
   }, 300_000);
 
@@ -115,14 +162,26 @@ describe('outputs against the schemas', () => {
       expect('error' in out, f).toBe(r.code === 2);
     }
     for (const f of readdirSync(join(FIXTURES_DIR, 'hello'))) {
-      expect(JSON.parse((await runCli(['decode', join(FIXTURES_DIR, 'hello', f), '--json'])).stdout).messages.length).toBeGreaterThan(0);
+      expect(
+        JSON.parse((await runCli(['decode', join(FIXTURES_DIR, 'hello', f), '--json'])).stdout).messages.length,
+      ).toBeGreaterThan(0);
     }
     for (const f of readdirSync(join(FIXTURES_DIR, 'pcap')).filter((x) => x.endsWith('.pcapng'))) {
       const file = join(FIXTURES_DIR, 'pcap', f);
       expect((await runCli(['capture', file, '--json'])).code, f).toBe(0);
       await runCli(['capture', file, '--ndjson']);
     }
-    const keyed = JSON.parse((await runCli(['capture', join(FIXTURES_DIR, 'pcap', 'tls12-keylog.pcapng'), '--keylog', join(FIXTURES_DIR, 'pcap', 'tls12-keylog.keys'), '--json'])).stdout);
+    const keyed = JSON.parse(
+      (
+        await runCli([
+          'capture',
+          join(FIXTURES_DIR, 'pcap', 'tls12-keylog.pcapng'),
+          '--keylog',
+          join(FIXTURES_DIR, 'pcap', 'tls12-keylog.keys'),
+          '--json',
+        ])
+      ).stdout,
+    );
     expect(keyed.summary.decrypted).toBeGreaterThan(0);
   }, 300_000);
 });
@@ -146,19 +205,50 @@ describe.skipIf(!HAS_CLI)('Windows-only outputs against the schemas', () => {
     const file = join(dir, `${name}.json`);
     // No keys file: the stand-in fails, as a reg.exe that cannot be run does.
     if (keys) writeFileSync(file, JSON.stringify(keys));
-    return { ...process.env, TLSPROBE_PLATFORM: 'win32', PATH: `${standin}${delimiter}${process.env.PATH ?? ''}`, REG_STANDIN_KEYS: file };
+    return {
+      ...process.env,
+      TLSPROBE_PLATFORM: 'win32',
+      PATH: `${standin}${delimiter}${process.env.PATH ?? ''}`,
+      REG_STANDIN_KEYS: file,
+    };
   };
 
-  it('registry --live, and diagnose with this machine\'s registry read or not readable', async () => {
-    const live = JSON.parse((await tlsprobe(['registry', '--live', '--json'], undefined, { env: windows('2012r2', SERVER_2012R2_AGENT32) })).stdout);
+  it("registry --live, and diagnose with this machine's registry read or not readable", async () => {
+    const live = JSON.parse(
+      (await tlsprobe(['registry', '--live', '--json'], undefined, { env: windows('2012r2', SERVER_2012R2_AGENT32) }))
+        .stdout,
+    );
     expect(live.live.detected.version).toBe('2012r2');
     expect(live.winhttp).toHaveLength(2);
-    const configured = JSON.parse((await tlsprobe(['registry', '--live', '--json'], undefined, { env: windows('2008r2', server2008r2({ winhttp: true })) })).stdout);
+    const configured = JSON.parse(
+      (
+        await tlsprobe(['registry', '--live', '--json'], undefined, {
+          env: windows('2008r2', server2008r2({ winhttp: true })),
+        })
+      ).stdout,
+    );
     expect(configured.winhttp.map((c: { status: string }) => c.status)).toEqual(['ok', 'ok']);
     const target = `127.0.0.1:${lab.endpoint('reset-legacy').port}`;
-    const read = JSON.parse((await tlsprobe(['diagnose', target, '--sni', 'localhost', '--json'], undefined, { env: windows('diag', SERVER_2012R2_AGENT32) })).stdout);
+    const read = JSON.parse(
+      (
+        await tlsprobe(['diagnose', target, '--sni', 'localhost', '--json'], undefined, {
+          env: windows('diag', SERVER_2012R2_AGENT32),
+        })
+      ).stdout,
+    );
     expect(read.results[0].localRegistry.os).toBe('2012r2');
-    const unread = JSON.parse((await tlsprobe(['diagnose', target, '--sni', 'localhost', '--json'], undefined, { env: windows('no-keys', null) })).stdout);
-    expect(unread.results[0].localRegistry).toMatchObject({ os: null, tls12: null, dotnetStrongCrypto: null, winhttp: [] });
+    const unread = JSON.parse(
+      (
+        await tlsprobe(['diagnose', target, '--sni', 'localhost', '--json'], undefined, {
+          env: windows('no-keys', null),
+        })
+      ).stdout,
+    );
+    expect(unread.results[0].localRegistry).toMatchObject({
+      os: null,
+      tls12: null,
+      dotnetStrongCrypto: null,
+      winhttp: [],
+    });
   }, 120_000);
 });

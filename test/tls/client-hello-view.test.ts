@@ -24,9 +24,12 @@ import { FUZZ_SEED, fuzzRuns, inputArb } from '../fuzz/mutate.js';
 import { handshakeSeeds } from '../fuzz/seeds.js';
 import { Rng } from '../helpers/random.js';
 
-const realHellos = async (): Promise<Uint8Array[]> => (await handshakeSeeds()).filter((h) => h.raw[0] === 1).map((h) => h.raw);
+const realHellos = async (): Promise<Uint8Array[]> =>
+  (await handshakeSeeds()).filter((h) => h.raw[0] === 1).map((h) => h.raw);
 
-type Outcome = { ok: true; hello: ClientHello } | { ok: false; error: { code: string; offset: number; path: string; message: string } };
+type Outcome =
+  | { ok: true; hello: ClientHello }
+  | { ok: false; error: { code: string; offset: number; path: string; message: string } };
 
 function outcome(f: () => ClientHello): Outcome {
   try {
@@ -124,7 +127,9 @@ describe('viewClientHello', () => {
     const eager = findExtension(parseClientHello(bytes).extensions, 'raw');
     expect(view.extensionAt(i)).toEqual(eager);
     // The list now ends one byte inside the X25519 key: its 32-byte length runs past the list.
-    expect(eager?.kind === 'raw' && eager.error?.path).toBe('ClientHello/extensions/key_share/client_shares/key_exchange');
+    expect(eager?.kind === 'raw' && eager.error?.path).toBe(
+      'ClientHello/extensions/key_share/client_shares/key_exchange',
+    );
     expect(eager?.kind === 'raw' && eager.error?.code).toBe('truncated');
     // What was read before the change stays as it was read.
     expect(clientServerName(view)).toBe('localhost');

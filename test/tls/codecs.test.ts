@@ -31,7 +31,9 @@ function expectEveryPrefixTruncated(bytes: Uint8Array, read: (b: Uint8Array) => 
       error = e;
     }
     if (!(error instanceof DecodeError) || error.code !== 'truncated') {
-      throw new Error(`prefix of ${n}/${bytes.length} bytes gave ${error instanceof DecodeError ? error.code : String(error)}`);
+      throw new Error(
+        `prefix of ${n}/${bytes.length} bytes gave ${error instanceof DecodeError ? error.code : String(error)}`,
+      );
     }
   }
 }
@@ -125,7 +127,10 @@ describe('ServerHello', () => {
 });
 
 describe('Certificate', () => {
-  for (const [form, version] of [['TLS 1.2', 0x0303], ['TLS 1.3', 0x0304]] as const) {
+  for (const [form, version] of [
+    ['TLS 1.2', 0x0303],
+    ['TLS 1.3', 0x0304],
+  ] as const) {
     it(`round-trips the ${form} form and rejects every strict prefix`, () => {
       const rng = new Rng(SEED + version);
       for (let i = 0; i < 60; i++) {
@@ -142,7 +147,10 @@ describe('Certificate', () => {
   }
 
   it('caps the number of certificates in one message', () => {
-    const m = { context: null, entries: Array.from({ length: 101 }, () => ({ der: new Uint8Array([0x30]), extensions: null })) };
+    const m = {
+      context: null,
+      entries: Array.from({ length: 101 }, () => ({ der: new Uint8Array([0x30]), extensions: null })),
+    };
     const bytes = encode((w) => writeCertificateBody(w, m));
     expect(() => readCertificateBody(new Reader(bytes), 0x0303)).toThrow(/more than 100 certificates/);
   });
@@ -162,7 +170,11 @@ describe('Alert and record', () => {
   it('round-trips records and rejects every strict prefix', () => {
     const rng = new Rng(SEED + 7);
     for (let i = 0; i < 40; i++) {
-      const rec = { type: 20 + rng.int(5), version: rng.pick([0x0300, 0x0301, 0x0303]), fragment: rng.bytes(rng.int(600)) };
+      const rec = {
+        type: 20 + rng.int(5),
+        version: rng.pick([0x0300, 0x0301, 0x0303]),
+        fragment: rng.bytes(rng.int(600)),
+      };
       const bytes = encode((w) => writeRecord(w, rec));
       expect(readRecord(new Reader(bytes))).toEqual({ ...rec, offset: 0 });
       expectEveryPrefixTruncated(bytes, (b) => readRecord(new Reader(b)));

@@ -86,16 +86,20 @@ async function streamsOf(file: string): Promise<{ name: string; bytes: Uint8Arra
 const captures = corpusCaptures();
 
 describe.skipIf(!hasCorpus || captures.length === 0)('decode over the corpus streams capture analyses', () => {
-  it.each(captures)('%s: every direction of every TLS connection decodes', async (rel) => {
-    const streams = await streamsOf(join(CORPUS_DIR, rel));
-    const failures: string[] = [];
-    for (const s of streams) {
-      try {
-        decode(s.bytes);
-      } catch (e) {
-        failures.push(`${s.name}: ${(e as Error).message}`);
+  it.each(captures)(
+    '%s: every direction of every TLS connection decodes',
+    async (rel) => {
+      const streams = await streamsOf(join(CORPUS_DIR, rel));
+      const failures: string[] = [];
+      for (const s of streams) {
+        try {
+          decode(s.bytes);
+        } catch (e) {
+          failures.push(`${s.name}: ${(e as Error).message}`);
+        }
       }
-    }
-    expect(failures).toEqual([]);
-  }, 120_000);
+      expect(failures).toEqual([]);
+    },
+    120_000,
+  );
 });

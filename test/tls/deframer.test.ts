@@ -17,7 +17,8 @@ function deframe(bytes: Uint8Array, chunkSizes: (i: number) => number): { record
     const n = Math.max(1, chunkSizes(i));
     for (const rec of d.push(bytes.slice(o, o + n))) {
       records++;
-      if (rec.type === 22) for (const m of a.push(rec.fragment, rec.offset + 5)) messages.push(`${m.offset}:${toHex(m.raw)}`);
+      if (rec.type === 22)
+        for (const m of a.push(rec.fragment, rec.offset + 5)) messages.push(`${m.offset}:${toHex(m.raw)}`);
     }
     o += n;
   }
@@ -56,19 +57,25 @@ describe('record deframer and handshake assembler', () => {
 
   it('rejects a record header that announces more than the cap before buffering it', () => {
     const d = createRecordDeframer();
-    expect(() => d.push(Uint8Array.from([0x16, 0x03, 0x03, 0x48, 0x01]))).toThrow(expect.objectContaining({ code: 'too-large' }));
+    expect(() => d.push(Uint8Array.from([0x16, 0x03, 0x03, 0x48, 0x01]))).toThrow(
+      expect.objectContaining({ code: 'too-large' }),
+    );
     // The stream cannot be resynchronised: later pushes fail the same way.
     expect(() => d.push(Uint8Array.from([0]))).toThrow(DecodeError);
   });
 
   it('rejects bytes that are not a TLS record (an HTTP reply)', () => {
     const d = createRecordDeframer();
-    expect(() => d.push(new TextEncoder().encode('HTTP/1.1 400 Bad Request\r\n'))).toThrow(expect.objectContaining({ code: 'bad-value', offset: 0 }));
+    expect(() => d.push(new TextEncoder().encode('HTTP/1.1 400 Bad Request\r\n'))).toThrow(
+      expect.objectContaining({ code: 'bad-value', offset: 0 }),
+    );
   });
 
   it('rejects a handshake header that claims 16 MiB', () => {
     const a = createHandshakeAssembler();
-    expect(() => a.push(Uint8Array.from([11, 0xff, 0xff, 0xff]), 5)).toThrow(expect.objectContaining({ code: 'too-large', offset: 6 }));
+    expect(() => a.push(Uint8Array.from([11, 0xff, 0xff, 0xff]), 5)).toThrow(
+      expect.objectContaining({ code: 'too-large', offset: 6 }),
+    );
   });
 
   it('holds an alert between fragments of one handshake message without losing either', () => {
@@ -99,7 +106,9 @@ describe('decodeStream framing errors', () => {
   });
 
   it('refuses input that is neither records, handshake messages nor SSLv2', () => {
-    expect(() => decodeStream(new TextEncoder().encode('GET / HTTP/1.1\r\n'))).toThrow(expect.objectContaining({ code: 'bad-value', offset: 0 }));
+    expect(() => decodeStream(new TextEncoder().encode('GET / HTTP/1.1\r\n'))).toThrow(
+      expect.objectContaining({ code: 'bad-value', offset: 0 }),
+    );
     expect(() => decodeStream(new Uint8Array(0))).toThrow(expect.objectContaining({ code: 'truncated' }));
   });
 });

@@ -57,7 +57,9 @@ interface TraceSection {
 
 const RFC8448 = 'rfc8448/rfc8448-traces.parsed.json';
 const haveTraces = hasCorpusFile(RFC8448);
-const sections: readonly TraceSection[] = haveTraces ? readCorpusJson<{ sections: TraceSection[] }>(RFC8448).sections : [];
+const sections: readonly TraceSection[] = haveTraces
+  ? readCorpusJson<{ sections: TraceSection[] }>(RFC8448).sections
+  : [];
 
 function section(n: number): TraceSection {
   const s = sections.find((x) => x.section === n);
@@ -96,7 +98,9 @@ function handshakeMessages(sec: TraceSection): Message[] {
     let bytes = item(s, m[1]!);
     const declared = 4 + ((bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!);
     if (bytes.byteLength < declared) {
-      const send = sec.steps.slice(i + 1).find((x) => x.actor === s.actor && x.action.startsWith('send handshake record'));
+      const send = sec.steps
+        .slice(i + 1)
+        .find((x) => x.actor === s.actor && x.action.startsWith('send handshake record'));
       bytes = item(send!, 'payload').subarray(0, declared);
     }
     expect(bytes.byteLength).toBe(declared);
@@ -228,7 +232,12 @@ describe('hkdfLabel', () => {
     const context = Uint8Array.from({ length: 255 }, (_, i) => i);
     for (const label of ['key', 'c hs traffic', 'exporter é', 'x'.repeat(249)]) {
       const full = Buffer.from(`tls13 ${label}`, 'utf8');
-      const want = Buffer.concat([Buffer.from([0x01, 0x02, full.length]), full, Buffer.from([context.length]), context]);
+      const want = Buffer.concat([
+        Buffer.from([0x01, 0x02, full.length]),
+        full,
+        Buffer.from([context.length]),
+        context,
+      ]);
       const got = hkdfLabel(label, context, 0x0102);
       expect(toHex(got)).toBe(want.toString('hex'));
       // Each call returns bytes of its own, even for a label seen before.
@@ -245,7 +254,9 @@ describe('digestBytes', () => {
       const key = rng.bytes(1 + rng.int(64));
       const data = rng.bytes(rng.int(300));
       for (const hash of ['md5', 'sha1', 'sha256', 'sha384'] as const) {
-        expect(toHex(digestBytes(createHmac(hash, key).update(data)))).toBe(createHmac(hash, key).update(data).digest('hex'));
+        expect(toHex(digestBytes(createHmac(hash, key).update(data)))).toBe(
+          createHmac(hash, key).update(data).digest('hex'),
+        );
         expect(toHex(digestBytes(createHash(hash).update(data)))).toBe(createHash(hash).update(data).digest('hex'));
       }
     }
@@ -255,13 +266,17 @@ describe('digestBytes', () => {
 describe('transcriptHash', () => {
   it('hashes no messages to Hash("")', () => {
     // SHA-256("") as RFC 8448 prints it for every "tls13 derived" step.
-    expect(toHex(transcriptHash('sha256', []))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(toHex(transcriptHash('sha256', []))).toBe(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
   });
 
   it('hashes the concatenation, not the messages one by one', () => {
     const a = fromHex('0100000101');
     const b = fromHex('02000000');
-    expect(toHex(transcriptHash('sha384', [a, b]))).toBe(toHex(transcriptHash('sha384', [fromHex('010000010102000000')])));
+    expect(toHex(transcriptHash('sha384', [a, b]))).toBe(
+      toHex(transcriptHash('sha384', [fromHex('010000010102000000')])),
+    );
   });
 });
 
@@ -356,24 +371,45 @@ describe.skipIf(!haveTraces)('RFC 8448 traces', () => {
 
     it('hashes the transcript to the RFC values at ServerHello, server Finished and client Finished', () => {
       const t = trace();
-      expect(toHex(hashUpTo(t, t.serverHelloIndex + 1))).toBe(toHex(item(step(t.sec, 'derive secret "tls13 c hs traffic"'), 'hash')));
-      expect(toHex(hashUpTo(t, t.serverFinishedIndex + 1))).toBe(toHex(item(step(t.sec, 'derive secret "tls13 c ap traffic"'), 'hash')));
-      expect(toHex(hashUpTo(t, t.clientFinishedIndex + 1))).toBe(toHex(item(step(t.sec, 'derive secret "tls13 res master"'), 'hash')));
+      expect(toHex(hashUpTo(t, t.serverHelloIndex + 1))).toBe(
+        toHex(item(step(t.sec, 'derive secret "tls13 c hs traffic"'), 'hash')),
+      );
+      expect(toHex(hashUpTo(t, t.serverFinishedIndex + 1))).toBe(
+        toHex(item(step(t.sec, 'derive secret "tls13 c ap traffic"'), 'hash')),
+      );
+      expect(toHex(hashUpTo(t, t.clientFinishedIndex + 1))).toBe(
+        toHex(item(step(t.sec, 'derive secret "tls13 res master"'), 'hash')),
+      );
     });
 
     it('computes the key schedule from the shared secret alone', () => {
       const t = trace();
-      const hs = handshakeSecrets(H, t.client.computeSecret(t.serverPublic), hashUpTo(t, t.serverHelloIndex + 1), t.psk);
+      const hs = handshakeSecrets(
+        H,
+        t.client.computeSecret(t.serverPublic),
+        hashUpTo(t, t.serverHelloIndex + 1),
+        t.psk,
+      );
       expect(toHex(hs.earlySecret)).toBe(toHex(item(step(t.sec, 'extract secret "early"'), 'secret')));
       expect(toHex(hs.handshakeSecret)).toBe(toHex(item(step(t.sec, 'extract secret "handshake"'), 'secret')));
-      expect(toHex(hs.clientHandshakeTrafficSecret)).toBe(toHex(item(step(t.sec, 'derive secret "tls13 c hs traffic"'), 'expanded')));
-      expect(toHex(hs.serverHandshakeTrafficSecret)).toBe(toHex(item(step(t.sec, 'derive secret "tls13 s hs traffic"'), 'expanded')));
+      expect(toHex(hs.clientHandshakeTrafficSecret)).toBe(
+        toHex(item(step(t.sec, 'derive secret "tls13 c hs traffic"'), 'expanded')),
+      );
+      expect(toHex(hs.serverHandshakeTrafficSecret)).toBe(
+        toHex(item(step(t.sec, 'derive secret "tls13 s hs traffic"'), 'expanded')),
+      );
       expect(toHex(hs.masterSecret)).toBe(toHex(item(step(t.sec, 'extract secret "master"'), 'secret')));
 
       const app = applicationSecrets(H, hs.masterSecret, hashUpTo(t, t.serverFinishedIndex + 1));
-      expect(toHex(app.clientApplicationTrafficSecret)).toBe(toHex(item(step(t.sec, 'derive secret "tls13 c ap traffic"'), 'expanded')));
-      expect(toHex(app.serverApplicationTrafficSecret)).toBe(toHex(item(step(t.sec, 'derive secret "tls13 s ap traffic"'), 'expanded')));
-      expect(toHex(app.exporterMasterSecret)).toBe(toHex(item(step(t.sec, 'derive secret "tls13 exp master"'), 'expanded')));
+      expect(toHex(app.clientApplicationTrafficSecret)).toBe(
+        toHex(item(step(t.sec, 'derive secret "tls13 c ap traffic"'), 'expanded')),
+      );
+      expect(toHex(app.serverApplicationTrafficSecret)).toBe(
+        toHex(item(step(t.sec, 'derive secret "tls13 s ap traffic"'), 'expanded')),
+      );
+      expect(toHex(app.exporterMasterSecret)).toBe(
+        toHex(item(step(t.sec, 'derive secret "tls13 exp master"'), 'expanded')),
+      );
 
       const res = resumptionMasterSecret(H, hs.masterSecret, hashUpTo(t, t.clientFinishedIndex + 1));
       expect(toHex(res)).toBe(toHex(item(step(t.sec, 'derive secret "tls13 res master"'), 'expanded')));
@@ -381,18 +417,32 @@ describe.skipIf(!haveTraces)('RFC 8448 traces', () => {
 
     it('computes both Finished messages', () => {
       const t = trace();
-      const hs = handshakeSecrets(H, t.client.computeSecret(t.serverPublic), hashUpTo(t, t.serverHelloIndex + 1), t.psk);
+      const hs = handshakeSecrets(
+        H,
+        t.client.computeSecret(t.serverPublic),
+        hashUpTo(t, t.serverHelloIndex + 1),
+        t.psk,
+      );
       const serverFinished = finishedVerifyData(H, hs.serverHandshakeTrafficSecret, hashUpTo(t, t.serverFinishedIndex));
       const clientFinished = finishedVerifyData(H, hs.clientHandshakeTrafficSecret, hashUpTo(t, t.clientFinishedIndex));
-      expect(toHex(serverFinished)).toBe(toHex(item(step(t.sec, 'calculate finished "tls13 finished"', 'server'), 'finished')));
-      expect(toHex(clientFinished)).toBe(toHex(item(step(t.sec, 'calculate finished "tls13 finished"', 'client'), 'finished')));
+      expect(toHex(serverFinished)).toBe(
+        toHex(item(step(t.sec, 'calculate finished "tls13 finished"', 'server'), 'finished')),
+      );
+      expect(toHex(clientFinished)).toBe(
+        toHex(item(step(t.sec, 'calculate finished "tls13 finished"', 'client'), 'finished')),
+      );
       expect(toHex(serverFinished)).toBe(toHex(t.messages[t.serverFinishedIndex]!.bytes.subarray(4)));
       expect(toHex(clientFinished)).toBe(toHex(t.messages[t.clientFinishedIndex]!.bytes.subarray(4)));
     });
 
     it('decrypts every protected record to the RFC plaintext and encrypts it back byte for byte', () => {
       const t = trace();
-      const hs = handshakeSecrets(H, t.client.computeSecret(t.serverPublic), hashUpTo(t, t.serverHelloIndex + 1), t.psk);
+      const hs = handshakeSecrets(
+        H,
+        t.client.computeSecret(t.serverPublic),
+        hashUpTo(t, t.serverHelloIndex + 1),
+        t.psk,
+      );
       const app = applicationSecrets(H, hs.masterSecret, hashUpTo(t, t.serverFinishedIndex + 1));
       const state = (secret: Uint8Array): ProtectionState => newProtectionState(SUITE, trafficKeys(H, SUITE, secret));
       const epochs: Record<'client' | 'server', ProtectionState[]> = {
@@ -461,8 +511,12 @@ describe.skipIf(!haveTraces)('RFC 8448 traces', () => {
         expect(toHex(binderKey(H, early, 'ext'))).not.toBe(toHex(key));
 
         const secrets = earlySecrets(H, early, transcriptHash(H, [t.messages[0]!.bytes]));
-        expect(toHex(secrets.clientEarlyTrafficSecret)).toBe(toHex(item(step(t.sec, 'derive secret "tls13 c e traffic"'), 'expanded')));
-        expect(toHex(secrets.earlyExporterMasterSecret)).toBe(toHex(item(step(t.sec, 'derive secret "tls13 e exp master"'), 'expanded')));
+        expect(toHex(secrets.clientEarlyTrafficSecret)).toBe(
+          toHex(item(step(t.sec, 'derive secret "tls13 c e traffic"'), 'expanded')),
+        );
+        expect(toHex(secrets.earlyExporterMasterSecret)).toBe(
+          toHex(item(step(t.sec, 'derive secret "tls13 e exp master"'), 'expanded')),
+        );
       });
     }
 
@@ -481,7 +535,10 @@ describe.skipIf(!haveTraces)('RFC 8448 traces', () => {
         expect(toHex(mh.subarray(0, 4))).toBe('fe000020'); // message_hash(254), length 32
         expect(toHex(mh.subarray(4))).toBe(toHex(transcriptHash(H, [ch1])));
         // Without the substitution the RFC's handshake transcript hash is not reproduced.
-        const plain = transcriptHash(H, t.messages.slice(0, t.serverHelloIndex + 1).map((m) => m.bytes));
+        const plain = transcriptHash(
+          H,
+          t.messages.slice(0, t.serverHelloIndex + 1).map((m) => m.bytes),
+        );
         expect(toHex(plain)).not.toBe(toHex(item(step(t.sec, 'derive secret "tls13 c hs traffic"'), 'hash')));
       });
     }
@@ -554,7 +611,10 @@ describe('generateKeyShare', () => {
     const clientPub = fromHex('99381de560e4bd43d23d8e435a7dbafeb3c06e51c13cae4d5413691e529aaf2c');
     const serverPub = fromHex('c9828876112095fe66762bdbf7c672e156d6cc253b833df1dd69b1b04e751f0f');
     const b64url = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
-    const priv = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(clientPriv), x: b64url(clientPub) }, format: 'jwk' });
+    const priv = createPrivateKey({
+      key: { kty: 'OKP', crv: 'X25519', d: b64url(clientPriv), x: b64url(clientPub) },
+      format: 'jwk',
+    });
     const pub = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(serverPub) }, format: 'jwk' });
     const independent = diffieHellman({ privateKey: priv, publicKey: pub });
     const ours = keyShareFromPrivateKey(0x001d, clientPriv);
@@ -570,7 +630,12 @@ describe('generateKeyShare', () => {
   describe.skipIf(!hasOpenssl)('interop with openssl (skipped when openssl is missing)', () => {
     it.each([
       { name: 'x25519', group: 0x001d, genpkey: ['-algorithm', 'X25519'], rawLength: 32 },
-      { name: 'P-256', group: 0x0017, genpkey: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], rawLength: 65 },
+      {
+        name: 'P-256',
+        group: 0x0017,
+        genpkey: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+        rawLength: 65,
+      },
     ])('derives the same $name secret as openssl pkeyutl -derive', ({ group, genpkey, rawLength }) => {
       const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-ks-'));
       try {

@@ -181,9 +181,28 @@ interface Frame {
 function tsharkFrames(keysFile: string): Frame[] {
   const r = spawnSync(
     'tshark',
-    ['-r', corpusPath(PCAP), '-o', `tls.keylog_file:${corpusPath(`${KEYS}/${keysFile}`)}`, '-Y', 'tcp.len > 0', '-T', 'fields',
-      '-e', 'frame.number', '-e', 'tcp.stream', '-e', 'tcp.dstport', '-e', 'tcp.payload', '-e', 'tls.record.content_type',
-      '-e', 'tls.handshake.type'],
+    [
+      '-r',
+      corpusPath(PCAP),
+      '-o',
+      `tls.keylog_file:${corpusPath(`${KEYS}/${keysFile}`)}`,
+      '-Y',
+      'tcp.len > 0',
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      '-e',
+      'tcp.stream',
+      '-e',
+      'tcp.dstport',
+      '-e',
+      'tcp.payload',
+      '-e',
+      'tls.record.content_type',
+      '-e',
+      'tls.handshake.type',
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`tshark failed: ${r.stderr}`);
@@ -209,7 +228,10 @@ interface FrameView {
 }
 
 /** Our view of each frame: content types and handshake types, decrypting with the key log. */
-function decryptCapture(frames: readonly Frame[], log: KeyLog): Map<number, { contentTypes: string; handshakeTypes: string }> {
+function decryptCapture(
+  frames: readonly Frame[],
+  log: KeyLog,
+): Map<number, { contentTypes: string; handshakeTypes: string }> {
   const out = new Map<number, FrameView>();
   const streams = new Set(frames.map((f) => f.stream));
   for (const stream of streams) {
@@ -250,7 +272,11 @@ function decryptCapture(frames: readonly Frame[], log: KeyLog): Map<number, { co
       view.contentTypes.push(type);
       if (type !== 22) return;
       // Each handshake record here holds whole messages.
-      for (let o = 0; o < content.length; o += 4 + ((content[o + 1]! << 16) | (content[o + 2]! << 8) | content[o + 3]!)) {
+      for (
+        let o = 0;
+        o < content.length;
+        o += 4 + ((content[o + 1]! << 16) | (content[o + 2]! << 8) | content[o + 3]!)
+      ) {
         const msgType = content[o]!;
         view.handshakeTypes.push(msgType);
         if (msgType === 1) clientRandom = content.slice(o + 6, o + 38);
@@ -286,24 +312,35 @@ function decryptCapture(frames: readonly Frame[], log: KeyLog): Map<number, { co
       pending[side] = buf;
     }
   }
-  return new Map([...out].map(([k, v]) => [k, { contentTypes: v.contentTypes.join(','), handshakeTypes: v.handshakeTypes.join(',') }]));
+  return new Map(
+    [...out].map(([k, v]) => [
+      k,
+      { contentTypes: v.contentTypes.join(','), handshakeTypes: v.handshakeTypes.join(',') },
+    ]),
+  );
 }
 
-describe.skipIf(!hasCorpusFile(PCAP) || !hasTshark)('decrypting tls13-rfc8446.pcap against tshark (skipped without corpus or tshark)', () => {
-  it.each(['tls13-rfc8446.keys', 'tls13-rfc8446-noearly.keys'])('opens exactly the records tshark opens with %s', (keysFile) => {
-    const frames = tsharkFrames(keysFile);
-    const log = parseKeyLog(readFileSync(corpusPath(`${KEYS}/${keysFile}`), 'utf8'));
-    const ours = decryptCapture(frames, log);
-    expect(frames.length).toBeGreaterThan(10);
-    for (const f of frames) {
-      expect({ frame: f.number, ...ours.get(f.number) }).toEqual({
-        frame: f.number,
-        contentTypes: f.contentTypes,
-        handshakeTypes: f.handshakeTypes,
-      });
-    }
-    // The one difference between the two logs: the second session's 0-RTT data and EndOfEarlyData.
-    const all = [...ours.values()].map((v) => v.handshakeTypes).join(',');
-    expect(all.split(',').includes('5')).toBe(keysFile === 'tls13-rfc8446.keys');
-  });
-});
+describe.skipIf(!hasCorpusFile(PCAP) || !hasTshark)(
+  'decrypting tls13-rfc8446.pcap against tshark (skipped without corpus or tshark)',
+  () => {
+    it.each(['tls13-rfc8446.keys', 'tls13-rfc8446-noearly.keys'])(
+      'opens exactly the records tshark opens with %s',
+      (keysFile) => {
+        const frames = tsharkFrames(keysFile);
+        const log = parseKeyLog(readFileSync(corpusPath(`${KEYS}/${keysFile}`), 'utf8'));
+        const ours = decryptCapture(frames, log);
+        expect(frames.length).toBeGreaterThan(10);
+        for (const f of frames) {
+          expect({ frame: f.number, ...ours.get(f.number) }).toEqual({
+            frame: f.number,
+            contentTypes: f.contentTypes,
+            handshakeTypes: f.handshakeTypes,
+          });
+        }
+        // The one difference between the two logs: the second session's 0-RTT data and EndOfEarlyData.
+        const all = [...ours.values()].map((v) => v.handshakeTypes).join(',');
+        expect(all.split(',').includes('5')).toBe(keysFile === 'tls13-rfc8446.keys');
+      },
+    );
+  },
+);

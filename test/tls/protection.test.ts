@@ -40,7 +40,6 @@ const SUITES = [
   { name: 'TLS_AES_128_CCM_8_SHA256', value: 0x1305, keyLength: 16, tagLength: 8 },
 ] as const;
 
-
 function split(record: Uint8Array): [Uint8Array, Uint8Array] {
   return [record.subarray(0, 5), record.subarray(5)];
 }
@@ -208,7 +207,9 @@ describe('decryptRecord limits and framing', () => {
 
   it('rejects a header whose length disagrees with the ciphertext', () => {
     const record = sealRaw(Uint8Array.of(1, 2, 23));
-    expect(codeOf(() => decryptRecord(state(), record.subarray(0, 5), record.subarray(5, -1)))).toBe('length-out-of-range');
+    expect(codeOf(() => decryptRecord(state(), record.subarray(0, 5), record.subarray(5, -1)))).toBe(
+      'length-out-of-range',
+    );
   });
 
   it('rejects a ciphertext shorter than the tag as truncated', () => {
@@ -272,7 +273,9 @@ const RFC8448 = 'rfc8448/rfc8448-traces.parsed.json';
 
 describe.skipIf(!hasCorpusFile(RFC8448))('RFC 8448 Section 3 records (skipped without ../shared/corpus)', () => {
   const steps = (): readonly TraceStep[] =>
-    readCorpusJson<{ sections: { section: number; steps: TraceStep[] }[] }>(RFC8448).sections.find((s) => s.section === 3)!.steps;
+    readCorpusJson<{ sections: { section: number; steps: TraceStep[] }[] }>(RFC8448).sections.find(
+      (s) => s.section === 3,
+    )!.steps;
   const hex = (step: TraceStep, label: string): Uint8Array => fromHex(step.items.find((i) => i.label === label)!.hex!);
   const find = (actor: string, action: string, nth = 0): TraceStep =>
     steps().filter((s) => s.actor === actor && s.action.startsWith(action) && s.items.length > 0)[nth]!;
@@ -346,104 +349,128 @@ describe.skipIf(!hasCorpusFile(RFC8448))('RFC 8448 Section 3 records (skipped wi
 
 const CAPS = 'illustrated-tls13/captures/caps';
 
-describe.skipIf(!hasCorpusFile(CAPS))('Illustrated TLS 1.3 trace (AES-256-GCM, SHA-384; skipped without ../shared/corpus)', () => {
-  const cap = (name: string): Uint8Array => new Uint8Array(readCorpus(`${CAPS}/${name}`));
-  const H: HashName = 'sha384';
-  const SUITE = 0x1302;
+describe.skipIf(!hasCorpusFile(CAPS))(
+  'Illustrated TLS 1.3 trace (AES-256-GCM, SHA-384; skipped without ../shared/corpus)',
+  () => {
+    const cap = (name: string): Uint8Array => new Uint8Array(readCorpus(`${CAPS}/${name}`));
+    const H: HashName = 'sha384';
+    const SUITE = 0x1302;
 
-  /** Handshake messages, without record headers or the inner content type byte. */
-  const msg = {
-    clientHello: (): Uint8Array => cap('clienthello').subarray(5),
-    serverHello: (): Uint8Array => cap('serverhello').subarray(5),
-    inner: (name: string): Uint8Array => cap(name).subarray(0, -1),
-  };
+    /** Handshake messages, without record headers or the inner content type byte. */
+    const msg = {
+      clientHello: (): Uint8Array => cap('clienthello').subarray(5),
+      serverHello: (): Uint8Array => cap('serverhello').subarray(5),
+      inner: (name: string): Uint8Array => cap(name).subarray(0, -1),
+    };
 
-  function secrets() {
-    const pem = (f: string): string => readFileSync(corpusPath(`illustrated-tls13/site/files/${f}`), 'utf8');
-    const clientPriv = createPrivateKey(pem('client-ephemeral-private.key'));
-    const serverPub = createPublicKey(pem('server-ephemeral-public.key'));
-    const shared = new Uint8Array(diffieHellman({ privateKey: clientPriv, publicKey: serverPub }));
-    // The same secret through our key share, from the raw private scalar (JWK "d").
-    const d = Buffer.from(clientPriv.export({ format: 'jwk' }).d!, 'base64url');
-    const x = Buffer.from(serverPub.export({ format: 'jwk' }).x!, 'base64url');
-    expect(toHex(keyShareFromPrivateKey(0x001d, d).computeSecret(x))).toBe(toHex(shared));
-    const helloHash = transcriptHash(H, [msg.clientHello(), msg.serverHello()]);
-    return handshakeSecrets(H, shared, helloHash);
-  }
-
-  const keylog = () => parseKeyLog(readFileSync(corpusPath('illustrated-tls13/captures/keylog.txt'), 'utf8'));
-  const clientRandom = (): Uint8Array => msg.clientHello().subarray(6, 38);
-
-  it('negotiated TLS_AES_256_GCM_SHA384, which uses SHA-384', () => {
-    const sh = msg.serverHello();
-    const sessionIdLength = sh[4 + 2 + 32]!;
-    const at = 4 + 2 + 32 + 1 + sessionIdLength;
-    expect((sh[at]! << 8) | sh[at + 1]!).toBe(SUITE);
-    expect(hashForSuite(SUITE)).toBe(H);
-  });
-
-  it('derives the handshake traffic secrets of the key log from the ephemeral keys', () => {
-    const hs = secrets();
-    const log = keylog();
-    expect(log.errors).toEqual([]);
-    expect(toHex(hs.serverHandshakeTrafficSecret)).toBe(toHex(log.lookup(clientRandom(), 'SERVER_HANDSHAKE_TRAFFIC_SECRET')!));
-    expect(toHex(hs.clientHandshakeTrafficSecret)).toBe(toHex(log.lookup(clientRandom(), 'CLIENT_HANDSHAKE_TRAFFIC_SECRET')!));
-  });
-
-  it('decrypts the server flight to the published plaintexts and encrypts it back', () => {
-    const hs = secrets();
-    const rx = newProtectionState(SUITE, trafficKeys(H, SUITE, hs.serverHandshakeTrafficSecret));
-    for (const [enc, plain] of [
-      ['serverencextensions', 'serverextensions'],
-      ['serverenccert', 'servercert'],
-      ['serverenccertverify', 'servercertverify'],
-      ['serverencfinished', 'serverfinished'],
-    ] as const) {
-      const seq = rx.seq;
-      const out = decryptRecord(rx, ...split(cap(enc)));
-      expect(toHex(out.content) + out.contentType.toString(16)).toBe(toHex(cap(plain)));
-      const tx = newProtectionState(SUITE, trafficKeys(H, SUITE, hs.serverHandshakeTrafficSecret));
-      tx.seq = seq;
-      expect(toHex(encryptRecord(tx, out.contentType, out.content, out.paddingLength))).toBe(toHex(cap(enc)));
+    function secrets() {
+      const pem = (f: string): string => readFileSync(corpusPath(`illustrated-tls13/site/files/${f}`), 'utf8');
+      const clientPriv = createPrivateKey(pem('client-ephemeral-private.key'));
+      const serverPub = createPublicKey(pem('server-ephemeral-public.key'));
+      const shared = new Uint8Array(diffieHellman({ privateKey: clientPriv, publicKey: serverPub }));
+      // The same secret through our key share, from the raw private scalar (JWK "d").
+      const d = Buffer.from(clientPriv.export({ format: 'jwk' }).d!, 'base64url');
+      const x = Buffer.from(serverPub.export({ format: 'jwk' }).x!, 'base64url');
+      expect(toHex(keyShareFromPrivateKey(0x001d, d).computeSecret(x))).toBe(toHex(shared));
+      const helloHash = transcriptHash(H, [msg.clientHello(), msg.serverHello()]);
+      return handshakeSecrets(H, shared, helloHash);
     }
-    expect(rx.seq).toBe(4n);
-  });
 
-  it('checks both Finished messages and derives the application secrets of the key log', () => {
-    const hs = secrets();
-    const flight = ['serverextensions', 'servercert', 'servercertverify'].map(msg.inner);
-    const upToCv = [msg.clientHello(), msg.serverHello(), ...flight];
-    const serverFinished = msg.inner('serverfinished');
-    expect(toHex(finishedVerifyData(H, hs.serverHandshakeTrafficSecret, transcriptHash(H, upToCv)))).toBe(toHex(serverFinished.subarray(4)));
-    const upToServerFinished = [...upToCv, serverFinished];
-    const clientFinished = msg.inner('clientfinished');
-    expect(toHex(finishedVerifyData(H, hs.clientHandshakeTrafficSecret, transcriptHash(H, upToServerFinished)))).toBe(
-      toHex(clientFinished.subarray(4)),
-    );
-    const app = applicationSecrets(H, hs.masterSecret, transcriptHash(H, upToServerFinished));
-    const log = keylog();
-    expect(toHex(app.serverApplicationTrafficSecret)).toBe(toHex(log.lookup(clientRandom(), 'SERVER_TRAFFIC_SECRET_0')!));
-    expect(toHex(app.clientApplicationTrafficSecret)).toBe(toHex(log.lookup(clientRandom(), 'CLIENT_TRAFFIC_SECRET_0')!));
-    expect(toHex(app.exporterMasterSecret)).toBe(toHex(log.lookup(clientRandom(), 'EXPORTER_SECRET')!));
-  });
+    const keylog = () => parseKeyLog(readFileSync(corpusPath('illustrated-tls13/captures/keylog.txt'), 'utf8'));
+    const clientRandom = (): Uint8Array => msg.clientHello().subarray(6, 38);
 
-  it('decrypts the tickets, "ping" and "pong" with the application keys', () => {
-    const log = keylog();
-    const server = newProtectionState(SUITE, trafficKeys(H, SUITE, log.lookup(clientRandom(), 'SERVER_TRAFFIC_SECRET_0')!));
-    for (const [enc, plain] of [
-      ['serverencticket1', 'serverticket1'],
-      ['serverencticket2', 'serverticket2'],
-      ['serverencdata', 'serverdata'],
-    ] as const) {
-      const out = decryptRecord(server, ...split(cap(enc)));
-      expect(toHex(out.content) + out.contentType.toString(16)).toBe(toHex(cap(plain)));
-    }
-    const clientHs = newProtectionState(SUITE, trafficKeys(H, SUITE, log.lookup(clientRandom(), 'CLIENT_HANDSHAKE_TRAFFIC_SECRET')!));
-    expect(toHex(decryptRecord(clientHs, ...split(cap('clientencfinished'))).content)).toBe(toHex(msg.inner('clientfinished')));
-    const client = newProtectionState(SUITE, trafficKeys(H, SUITE, log.lookup(clientRandom(), 'CLIENT_TRAFFIC_SECRET_0')!));
-    expect(Buffer.from(decryptRecord(client, ...split(cap('clientencdata'))).content).toString()).toBe('ping');
-  });
-});
+    it('negotiated TLS_AES_256_GCM_SHA384, which uses SHA-384', () => {
+      const sh = msg.serverHello();
+      const sessionIdLength = sh[4 + 2 + 32]!;
+      const at = 4 + 2 + 32 + 1 + sessionIdLength;
+      expect((sh[at]! << 8) | sh[at + 1]!).toBe(SUITE);
+      expect(hashForSuite(SUITE)).toBe(H);
+    });
+
+    it('derives the handshake traffic secrets of the key log from the ephemeral keys', () => {
+      const hs = secrets();
+      const log = keylog();
+      expect(log.errors).toEqual([]);
+      expect(toHex(hs.serverHandshakeTrafficSecret)).toBe(
+        toHex(log.lookup(clientRandom(), 'SERVER_HANDSHAKE_TRAFFIC_SECRET')!),
+      );
+      expect(toHex(hs.clientHandshakeTrafficSecret)).toBe(
+        toHex(log.lookup(clientRandom(), 'CLIENT_HANDSHAKE_TRAFFIC_SECRET')!),
+      );
+    });
+
+    it('decrypts the server flight to the published plaintexts and encrypts it back', () => {
+      const hs = secrets();
+      const rx = newProtectionState(SUITE, trafficKeys(H, SUITE, hs.serverHandshakeTrafficSecret));
+      for (const [enc, plain] of [
+        ['serverencextensions', 'serverextensions'],
+        ['serverenccert', 'servercert'],
+        ['serverenccertverify', 'servercertverify'],
+        ['serverencfinished', 'serverfinished'],
+      ] as const) {
+        const seq = rx.seq;
+        const out = decryptRecord(rx, ...split(cap(enc)));
+        expect(toHex(out.content) + out.contentType.toString(16)).toBe(toHex(cap(plain)));
+        const tx = newProtectionState(SUITE, trafficKeys(H, SUITE, hs.serverHandshakeTrafficSecret));
+        tx.seq = seq;
+        expect(toHex(encryptRecord(tx, out.contentType, out.content, out.paddingLength))).toBe(toHex(cap(enc)));
+      }
+      expect(rx.seq).toBe(4n);
+    });
+
+    it('checks both Finished messages and derives the application secrets of the key log', () => {
+      const hs = secrets();
+      const flight = ['serverextensions', 'servercert', 'servercertverify'].map(msg.inner);
+      const upToCv = [msg.clientHello(), msg.serverHello(), ...flight];
+      const serverFinished = msg.inner('serverfinished');
+      expect(toHex(finishedVerifyData(H, hs.serverHandshakeTrafficSecret, transcriptHash(H, upToCv)))).toBe(
+        toHex(serverFinished.subarray(4)),
+      );
+      const upToServerFinished = [...upToCv, serverFinished];
+      const clientFinished = msg.inner('clientfinished');
+      expect(toHex(finishedVerifyData(H, hs.clientHandshakeTrafficSecret, transcriptHash(H, upToServerFinished)))).toBe(
+        toHex(clientFinished.subarray(4)),
+      );
+      const app = applicationSecrets(H, hs.masterSecret, transcriptHash(H, upToServerFinished));
+      const log = keylog();
+      expect(toHex(app.serverApplicationTrafficSecret)).toBe(
+        toHex(log.lookup(clientRandom(), 'SERVER_TRAFFIC_SECRET_0')!),
+      );
+      expect(toHex(app.clientApplicationTrafficSecret)).toBe(
+        toHex(log.lookup(clientRandom(), 'CLIENT_TRAFFIC_SECRET_0')!),
+      );
+      expect(toHex(app.exporterMasterSecret)).toBe(toHex(log.lookup(clientRandom(), 'EXPORTER_SECRET')!));
+    });
+
+    it('decrypts the tickets, "ping" and "pong" with the application keys', () => {
+      const log = keylog();
+      const server = newProtectionState(
+        SUITE,
+        trafficKeys(H, SUITE, log.lookup(clientRandom(), 'SERVER_TRAFFIC_SECRET_0')!),
+      );
+      for (const [enc, plain] of [
+        ['serverencticket1', 'serverticket1'],
+        ['serverencticket2', 'serverticket2'],
+        ['serverencdata', 'serverdata'],
+      ] as const) {
+        const out = decryptRecord(server, ...split(cap(enc)));
+        expect(toHex(out.content) + out.contentType.toString(16)).toBe(toHex(cap(plain)));
+      }
+      const clientHs = newProtectionState(
+        SUITE,
+        trafficKeys(H, SUITE, log.lookup(clientRandom(), 'CLIENT_HANDSHAKE_TRAFFIC_SECRET')!),
+      );
+      expect(toHex(decryptRecord(clientHs, ...split(cap('clientencfinished'))).content)).toBe(
+        toHex(msg.inner('clientfinished')),
+      );
+      const client = newProtectionState(
+        SUITE,
+        trafficKeys(H, SUITE, log.lookup(clientRandom(), 'CLIENT_TRAFFIC_SECRET_0')!),
+      );
+      expect(Buffer.from(decryptRecord(client, ...split(cap('clientencdata'))).content).toString()).toBe('ping');
+    });
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Live sessions between node:tls (OpenSSL) peers on loopback, recorded by a relay in between; the
@@ -507,7 +534,13 @@ async function recordSession(suite: string, key: Buffer, cert: Buffer, sent: Buf
     const lines: string[] = [];
     let exported: Buffer | undefined;
     await new Promise<void>((resolve, reject) => {
-      const c: TLSSocket = tlsConnect({ host: '127.0.0.1', port: relayPort, rejectUnauthorized: false, ciphers: suite, minVersion: 'TLSv1.3' });
+      const c: TLSSocket = tlsConnect({
+        host: '127.0.0.1',
+        port: relayPort,
+        rejectUnauthorized: false,
+        ciphers: suite,
+        minVersion: 'TLSv1.3',
+      });
       c.on('keylog', (line: Buffer) => lines.push(line.toString()));
       c.on('secureConnect', () => {
         exported = c.exportKeyingMaterial(32, EXPORTER_LABEL, EXPORTER_CONTEXT);
@@ -537,7 +570,12 @@ function records(stream: Uint8Array): { type: number; header: Uint8Array; body: 
   const out = [];
   for (let o = 0; o < stream.length; ) {
     const n = (stream[o + 3]! << 8) | stream[o + 4]!;
-    out.push({ type: stream[o]!, header: stream.subarray(o, o + 5), body: stream.subarray(o + 5, o + 5 + n), whole: stream.subarray(o, o + 5 + n) });
+    out.push({
+      type: stream[o]!,
+      header: stream.subarray(o, o + 5),
+      body: stream.subarray(o + 5, o + 5 + n),
+      whole: stream.subarray(o, o + 5 + n),
+    });
     o += 5 + n;
   }
   return out;
@@ -560,99 +598,131 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }
 
-describe.skipIf(!hasOpenssl)('records of live node:tls sessions (skipped when openssl is missing to make a certificate)', () => {
-  let dir = '';
-  let key = Buffer.alloc(0);
-  let cert = Buffer.alloc(0);
+describe.skipIf(!hasOpenssl)(
+  'records of live node:tls sessions (skipped when openssl is missing to make a certificate)',
+  () => {
+    let dir = '';
+    let key = Buffer.alloc(0);
+    let cert = Buffer.alloc(0);
 
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tlsprobe-prot-'));
-    const r = spawnSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=localhost', '-days', '1',
-    ]);
-    if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr.toString()}`);
-    key = readFileSync(join(dir, 'key.pem'));
-    cert = readFileSync(join(dir, 'cert.pem'));
-  });
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'tlsprobe-prot-'));
+      const r = spawnSync('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-subj',
+        '/CN=localhost',
+        '-days',
+        '1',
+      ]);
+      if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr.toString()}`);
+      key = readFileSync(join(dir, 'key.pem'));
+      cert = readFileSync(join(dir, 'cert.pem'));
+    });
 
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
 
-  it.each(SUITES)('decrypts every record of a $name session and matches OpenSSL', async ({ name, value }) => {
-    // 40 000 bytes force several full-size records each way.
-    const sent = randomBytes(40_000);
-    const session = await recordSession(name, key, cert, sent);
-    const log = parseKeyLog(session.keylog);
-    expect(log.errors).toEqual([]);
+    it.each(SUITES)('decrypts every record of a $name session and matches OpenSSL', async ({ name, value }) => {
+      // 40 000 bytes force several full-size records each way.
+      const sent = randomBytes(40_000);
+      const session = await recordSession(name, key, cert, sent);
+      const log = parseKeyLog(session.keylog);
+      expect(log.errors).toEqual([]);
 
-    const c2s = records(session.clientToServer);
-    const s2c = records(session.serverToClient);
-    expect(c2s[0]!.type).toBe(22);
-    expect(s2c[0]!.type).toBe(22);
-    const clientHello = c2s[0]!.body; // OpenSSL sends the ClientHello in one record
-    const serverHello = s2c[0]!.body;
-    const random = clientHello.subarray(6, 38);
-    const sidLength = serverHello[4 + 2 + 32]!;
-    const suiteAt = 4 + 2 + 32 + 1 + sidLength;
-    expect((serverHello[suiteAt]! << 8) | serverHello[suiteAt + 1]!).toBe(value);
-    const hash = hashForSuite(value)!;
-    const secret = (label: string): Uint8Array => {
-      const s = log.lookup(random, label);
-      if (!s) throw new Error(`key log has no ${label}`);
-      return s;
-    };
-    const state = (label: string): ProtectionState => newProtectionState(value, trafficKeys(hash, value, secret(label)));
+      const c2s = records(session.clientToServer);
+      const s2c = records(session.serverToClient);
+      expect(c2s[0]!.type).toBe(22);
+      expect(s2c[0]!.type).toBe(22);
+      const clientHello = c2s[0]!.body; // OpenSSL sends the ClientHello in one record
+      const serverHello = s2c[0]!.body;
+      const random = clientHello.subarray(6, 38);
+      const sidLength = serverHello[4 + 2 + 32]!;
+      const suiteAt = 4 + 2 + 32 + 1 + sidLength;
+      expect((serverHello[suiteAt]! << 8) | serverHello[suiteAt + 1]!).toBe(value);
+      const hash = hashForSuite(value)!;
+      const secret = (label: string): Uint8Array => {
+        const s = log.lookup(random, label);
+        if (!s) throw new Error(`key log has no ${label}`);
+        return s;
+      };
+      const state = (label: string): ProtectionState =>
+        newProtectionState(value, trafficKeys(hash, value, secret(label)));
 
-    const transcript: Uint8Array[] = [clientHello, serverHello];
-    /** Decrypts one direction: handshake keys until that side's Finished, then application keys. */
-    const walk = (recs: ReturnType<typeof records>, hsLabel: string, appLabel: string, onFinished: (m: Uint8Array) => void): Uint8Array => {
-      let current = state(hsLabel);
-      let inHandshake = true;
-      const pending: { bytes: Uint8Array } = { bytes: new Uint8Array(0) };
-      const appData: Uint8Array[] = [];
-      for (const r of recs.slice(1)) {
-        if (r.type === 20) continue; // middlebox-compatibility change_cipher_spec
-        expect(r.type).toBe(23);
-        const seq = current.seq;
-        const plain = decryptRecord(current, r.header, r.body);
-        const again = { ...current, seq };
-        expect(toHex(encryptRecord(again, plain.contentType, plain.content, plain.paddingLength))).toBe(toHex(r.whole));
-        if (plain.contentType === 23) appData.push(plain.content);
-        if (plain.contentType !== 22 || !inHandshake) continue;
-        pending.bytes = concat([pending.bytes, plain.content]);
-        for (const m of takeMessages(pending)) {
-          if (m[0] === 20) {
-            onFinished(m);
-            current = state(appLabel);
-            inHandshake = false;
+      const transcript: Uint8Array[] = [clientHello, serverHello];
+      /** Decrypts one direction: handshake keys until that side's Finished, then application keys. */
+      const walk = (
+        recs: ReturnType<typeof records>,
+        hsLabel: string,
+        appLabel: string,
+        onFinished: (m: Uint8Array) => void,
+      ): Uint8Array => {
+        let current = state(hsLabel);
+        let inHandshake = true;
+        const pending: { bytes: Uint8Array } = { bytes: new Uint8Array(0) };
+        const appData: Uint8Array[] = [];
+        for (const r of recs.slice(1)) {
+          if (r.type === 20) continue; // middlebox-compatibility change_cipher_spec
+          expect(r.type).toBe(23);
+          const seq = current.seq;
+          const plain = decryptRecord(current, r.header, r.body);
+          const again = { ...current, seq };
+          expect(toHex(encryptRecord(again, plain.contentType, plain.content, plain.paddingLength))).toBe(
+            toHex(r.whole),
+          );
+          if (plain.contentType === 23) appData.push(plain.content);
+          if (plain.contentType !== 22 || !inHandshake) continue;
+          pending.bytes = concat([pending.bytes, plain.content]);
+          for (const m of takeMessages(pending)) {
+            if (m[0] === 20) {
+              onFinished(m);
+              current = state(appLabel);
+              inHandshake = false;
+            }
+            transcript.push(m);
           }
-          transcript.push(m);
         }
-      }
-      return concat(appData);
-    };
+        return concat(appData);
+      };
 
-    let serverFinishedChecked = false;
-    const fromServer = walk(s2c, 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0', (fin) => {
-      const expected = finishedVerifyData(hash, secret('SERVER_HANDSHAKE_TRAFFIC_SECRET'), transcriptHash(hash, transcript));
-      expect(toHex(fin.subarray(4))).toBe(toHex(expected));
-      serverFinishedChecked = true;
-    });
-    let clientFinishedChecked = false;
-    const fromClient = walk(c2s, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', (fin) => {
-      // The server's flight is already in the transcript: the client's Finished covers it.
-      const expected = finishedVerifyData(hash, secret('CLIENT_HANDSHAKE_TRAFFIC_SECRET'), transcriptHash(hash, transcript));
-      expect(toHex(fin.subarray(4))).toBe(toHex(expected));
-      clientFinishedChecked = true;
-    });
-    expect(serverFinishedChecked && clientFinishedChecked).toBe(true);
-    expect(toHex(fromClient)).toBe(toHex(session.sent));
-    expect(toHex(fromServer)).toBe(toHex(session.sent));
+      let serverFinishedChecked = false;
+      const fromServer = walk(s2c, 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0', (fin) => {
+        const expected = finishedVerifyData(
+          hash,
+          secret('SERVER_HANDSHAKE_TRAFFIC_SECRET'),
+          transcriptHash(hash, transcript),
+        );
+        expect(toHex(fin.subarray(4))).toBe(toHex(expected));
+        serverFinishedChecked = true;
+      });
+      let clientFinishedChecked = false;
+      const fromClient = walk(c2s, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', (fin) => {
+        // The server's flight is already in the transcript: the client's Finished covers it.
+        const expected = finishedVerifyData(
+          hash,
+          secret('CLIENT_HANDSHAKE_TRAFFIC_SECRET'),
+          transcriptHash(hash, transcript),
+        );
+        expect(toHex(fin.subarray(4))).toBe(toHex(expected));
+        clientFinishedChecked = true;
+      });
+      expect(serverFinishedChecked && clientFinishedChecked).toBe(true);
+      expect(toHex(fromClient)).toBe(toHex(session.sent));
+      expect(toHex(fromServer)).toBe(toHex(session.sent));
 
-    // RFC 8446, Section 7.5, against OpenSSL's SSL_export_keying_material.
-    const exported = exportKeyingMaterial(hash, secret('EXPORTER_SECRET'), EXPORTER_LABEL, EXPORTER_CONTEXT, 32);
-    expect(toHex(exported)).toBe(toHex(session.exported));
-  });
-});
+      // RFC 8446, Section 7.5, against OpenSSL's SSL_export_keying_material.
+      const exported = exportKeyingMaterial(hash, secret('EXPORTER_SECRET'), EXPORTER_LABEL, EXPORTER_CONTEXT, 32);
+      expect(toHex(exported)).toBe(toHex(session.exported));
+    });
+  },
+);

@@ -42,12 +42,18 @@ describe('fixtures recorded on loopback', () => {
     const result = decode(loadHexFixture('server/openssl-s_server-tls13.hex'));
     expect(result.messages[0]!.type).toBe('server_hello');
     expect(result.messages[0]!.version).toBe(0x0304);
-    expect(result.messages.slice(1).every((m) => m.type === 'change_cipher_spec' || m.type === 'encrypted_record')).toBe(true);
+    expect(
+      result.messages.slice(1).every((m) => m.type === 'change_cipher_spec' || m.type === 'encrypted_record'),
+    ).toBe(true);
   });
 });
 
 interface Rfc8448 {
-  sections: { section: number; title: string; steps: { actor: string; action: string; items: { label: string; hex: string }[] }[] }[];
+  sections: {
+    section: number;
+    title: string;
+    steps: { actor: string; action: string; items: { label: string; hex: string }[] }[];
+  }[];
 }
 
 function rfcItem(doc: Rfc8448, section: number, actor: string, action: RegExp, label: string): Uint8Array {
@@ -140,7 +146,9 @@ interface SimClient {
 }
 
 describe.skipIf(!hasCorpus)('ClientHellos of 177 real clients (testssl.sh client simulation)', () => {
-  const clients = hasCorpus ? readCorpusJson<{ clients: SimClient[] }>('client-hellos/testssl-client-simulation.json').clients : [];
+  const clients = hasCorpus
+    ? readCorpusJson<{ clients: SimClient[] }>('client-hellos/testssl-client-simulation.json').clients
+    : [];
 
   it('decodes every one, re-encodes it byte for byte and agrees with the corpus on each field', () => {
     let tls = 0;
@@ -153,7 +161,8 @@ describe.skipIf(!hasCorpus)('ClientHellos of 177 real clients (testssl.sh client
         sslv2++;
         continue;
       }
-      if (first.kind !== 'handshake' || first.message.kind !== 'client_hello') throw new Error(`${c.names}: ${first.kind}`);
+      if (first.kind !== 'handshake' || first.message.kind !== 'client_hello')
+        throw new Error(`${c.names}: ${first.kind}`);
       tls++;
       const m = first.message;
       expect(toHex(encodeHandshakeMessage(m)), c.names).toBe(toHex(m.raw));
@@ -162,7 +171,10 @@ describe.skipIf(!hasCorpus)('ClientHellos of 177 real clients (testssl.sh client
       const json = decode(bytes).messages[0]!;
       expect(json.legacyVersion, c.names).toBe(parseInt(check.client_version, 16));
       expect(json.cipherSuites, c.names).toEqual(check.cipher_suites.map((s) => parseInt(s, 16)));
-      expect((json.extensions as { type: number }[]).map((e) => e.type), c.names).toEqual(check.extensions);
+      expect(
+        (json.extensions as { type: number }[]).map((e) => e.type),
+        c.names,
+      ).toEqual(check.extensions);
       expect(json.serverName, c.names).toBe(check.sni);
       expect(json.alpn, c.names).toEqual(check.alpn);
       expect(json.supportedVersions, c.names).toEqual(check.supported_versions?.map((v) => parseInt(v, 16)) ?? null);

@@ -101,7 +101,9 @@ describe('generated tables', () => {
   });
 
   it('list their entries sorted by value without repeats', () => {
-    const lists = Object.entries(data).filter(([k]) => k.endsWith('_ENTRIES')) as Array<[string, readonly data.RegistryEntry[]]>;
+    const lists = Object.entries(data).filter(([k]) => k.endsWith('_ENTRIES')) as Array<
+      [string, readonly data.RegistryEntry[]]
+    >;
     expect(lists.length).toBe(12);
     for (const [key, entries] of lists) {
       for (let i = 1; i < entries.length; i++) expect([key, entries[i]![0] > entries[i - 1]![0]]).toEqual([key, true]);
@@ -262,7 +264,14 @@ describe('cipherSuiteInfo', () => {
   // Expected facts from the defining RFCs (cited per row); versions per RFC 5246, RFC 4346 and RFC 8446.
   const TLS12 = { minVersion: 0x0303, maxVersion: 0x0303 };
   const ANY12 = { minVersion: 0x0300, maxVersion: 0x0303 };
-  const TLS13 = { keyExchange: 'TLS13', tls13: true, aead: true, export: false, minVersion: 0x0304, maxVersion: 0x0304 };
+  const TLS13 = {
+    keyExchange: 'TLS13',
+    tls13: true,
+    aead: true,
+    export: false,
+    minVersion: 0x0304,
+    maxVersion: 0x0304,
+  };
   const cases: Array<[number, Record<string, unknown>]> = [
     // RFC 8446 §B.4
     [0x1301, { ...TLS13, name: 'TLS_AES_128_GCM_SHA256', cipher: 'AES_128_GCM', mac: 'SHA256' }],
@@ -270,25 +279,64 @@ describe('cipherSuiteInfo', () => {
     [0x1303, { ...TLS13, cipher: 'CHACHA20_POLY1305', mac: 'SHA256' }],
     [0x1305, { ...TLS13, cipher: 'AES_128_CCM_8', mac: 'SHA256' }],
     // RFC 5289
-    [0xc02f, { ...TLS12, keyExchange: 'ECDHE', authentication: 'RSA', cipher: 'AES_128_GCM', mac: 'SHA256', aead: true, tls13: false }],
-    [0xc02c, { ...TLS12, keyExchange: 'ECDHE', authentication: 'ECDSA', cipher: 'AES_256_GCM', mac: 'SHA384', aead: true }],
-    [0xc027, { ...TLS12, keyExchange: 'ECDHE', authentication: 'RSA', cipher: 'AES_128_CBC', mac: 'SHA256', aead: false }],
+    [
+      0xc02f,
+      {
+        ...TLS12,
+        keyExchange: 'ECDHE',
+        authentication: 'RSA',
+        cipher: 'AES_128_GCM',
+        mac: 'SHA256',
+        aead: true,
+        tls13: false,
+      },
+    ],
+    [
+      0xc02c,
+      { ...TLS12, keyExchange: 'ECDHE', authentication: 'ECDSA', cipher: 'AES_256_GCM', mac: 'SHA384', aead: true },
+    ],
+    [
+      0xc027,
+      { ...TLS12, keyExchange: 'ECDHE', authentication: 'RSA', cipher: 'AES_128_CBC', mac: 'SHA256', aead: false },
+    ],
     // RFC 7905
-    [0xcca9, { ...TLS12, keyExchange: 'ECDHE', authentication: 'ECDSA', cipher: 'CHACHA20_POLY1305', mac: 'SHA256', aead: true }],
+    [
+      0xcca9,
+      {
+        ...TLS12,
+        keyExchange: 'ECDHE',
+        authentication: 'ECDSA',
+        cipher: 'CHACHA20_POLY1305',
+        mac: 'SHA256',
+        aead: true,
+      },
+    ],
     // RFC 7251 (CCM suites use the SHA-256 PRF)
-    [0xc0ac, { ...TLS12, keyExchange: 'ECDHE', authentication: 'ECDSA', cipher: 'AES_128_CCM', mac: 'SHA256', aead: true }],
+    [
+      0xc0ac,
+      { ...TLS12, keyExchange: 'ECDHE', authentication: 'ECDSA', cipher: 'AES_128_CCM', mac: 'SHA256', aead: true },
+    ],
     // RFC 4492 / RFC 8422
-    [0xc013, { ...ANY12, keyExchange: 'ECDHE', authentication: 'RSA', cipher: 'AES_128_CBC', mac: 'SHA1', aead: false }],
+    [
+      0xc013,
+      { ...ANY12, keyExchange: 'ECDHE', authentication: 'RSA', cipher: 'AES_128_CBC', mac: 'SHA1', aead: false },
+    ],
     [0xc001, { ...ANY12, keyExchange: 'ECDH', authentication: 'ECDSA', cipher: 'NULL', mac: 'SHA1' }],
     // RFC 5246 §A.5
-    [0x002f, { ...ANY12, keyExchange: 'RSA', authentication: 'RSA', cipher: 'AES_128_CBC', mac: 'SHA1', export: false }],
+    [
+      0x002f,
+      { ...ANY12, keyExchange: 'RSA', authentication: 'RSA', cipher: 'AES_128_CBC', mac: 'SHA1', export: false },
+    ],
     [0x000a, { ...ANY12, keyExchange: 'RSA', authentication: 'RSA', cipher: '3DES_EDE_CBC', mac: 'SHA1' }],
     [0x0033, { ...ANY12, keyExchange: 'DHE', authentication: 'RSA', cipher: 'AES_128_CBC', mac: 'SHA1' }],
     [0x0034, { ...ANY12, keyExchange: 'DH', authentication: 'anon', cipher: 'AES_128_CBC', mac: 'SHA1' }],
     [0x003c, { ...TLS12, keyExchange: 'RSA', authentication: 'RSA', cipher: 'AES_128_CBC', mac: 'SHA256' }],
     [0x0000, { ...ANY12, keyExchange: 'NULL', authentication: 'NULL', cipher: 'NULL', mac: 'NULL' }],
     // RFC 4346 §A.5: export suites end at TLS 1.0
-    [0x0003, { keyExchange: 'RSA', cipher: 'RC4_40', mac: 'MD5', export: true, minVersion: 0x0300, maxVersion: 0x0301 }],
+    [
+      0x0003,
+      { keyExchange: 'RSA', cipher: 'RC4_40', mac: 'MD5', export: true, minVersion: 0x0300, maxVersion: 0x0301 },
+    ],
     [0x0014, { keyExchange: 'DHE', authentication: 'RSA', cipher: 'DES40_CBC', export: true, maxVersion: 0x0301 }],
     // RFC 4279, RFC 5487, RFC 6655
     [0x008c, { ...ANY12, keyExchange: 'PSK', authentication: 'PSK', cipher: 'AES_128_CBC', mac: 'SHA1' }],

@@ -52,8 +52,19 @@ let n = 0;
  */
 function tshark(samples: readonly { bytes: Uint8Array; fromClient: boolean }[]): Layers[] {
   const file = join(dir, `t${n++}.pcap`);
-  writeFileSync(file, makePcap(samples.map((s, i) => ({ fromClient: s.fromClient, payload: s.bytes, clientPort: 40000 + i }))));
-  const args = ['-r', file, '-o', 'tcp.analyze_sequence_numbers:FALSE', '-T', 'json', ...FIELDS.flatMap((f) => ['-e', f])];
+  writeFileSync(
+    file,
+    makePcap(samples.map((s, i) => ({ fromClient: s.fromClient, payload: s.bytes, clientPort: 40000 + i }))),
+  );
+  const args = [
+    '-r',
+    file,
+    '-o',
+    'tcp.analyze_sequence_numbers:FALSE',
+    '-T',
+    'json',
+    ...FIELDS.flatMap((f) => ['-e', f]),
+  ];
   const r = spawnSync('tshark', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tshark failed: ${r.stderr}`);
   const packets = JSON.parse(r.stdout) as { _source: { layers: Layers } }[];
@@ -70,29 +81,48 @@ function ours(messages: JsonObject[]): Layers {
     out[k] ??= [];
     out[k].push(v);
   };
-  const msgTypes: Record<string, number> = { client_hello: 1, server_hello: 2, new_session_ticket: 4, certificate: 11, server_key_exchange: 12, server_hello_done: 14 };
+  const msgTypes: Record<string, number> = {
+    client_hello: 1,
+    server_hello: 2,
+    new_session_ticket: 4,
+    certificate: 11,
+    server_key_exchange: 12,
+    server_hello_done: 14,
+  };
   for (const m of hs) {
     add('tls.handshake.type', String(msgTypes[String(m.type)] ?? m.msgType));
     if (m.type === 'client_hello' || m.type === 'server_hello') {
       add('tls.handshake.version', hex(m.legacyVersion as number));
       add('tls.handshake.random', String(m.random));
       if (m.sessionId !== '') add('tls.handshake.session_id', String(m.sessionId));
-      for (const c of (m.type === 'client_hello' ? (m.cipherSuites as number[]) : [m.cipherSuite as number])) add('tls.handshake.ciphersuite', hex(c));
-      for (const c of m.type === 'client_hello' ? (m.compressionMethods as number[]) : [m.compressionMethod as number]) add('tls.handshake.comp_method', String(c));
+      for (const c of m.type === 'client_hello' ? (m.cipherSuites as number[]) : [m.cipherSuite as number])
+        add('tls.handshake.ciphersuite', hex(c));
+      for (const c of m.type === 'client_hello' ? (m.compressionMethods as number[]) : [m.compressionMethod as number])
+        add('tls.handshake.comp_method', String(c));
       for (const e of m.extensions as JsonObject[]) {
         add('tls.handshake.extension.type', String(e.type));
         add('tls.handshake.extension.len', String(e.length));
-        if (e.name === 'server_name' && Array.isArray(e.serverNames)) for (const s of e.serverNames as JsonObject[]) add('tls.handshake.extensions_server_name', String(s.name));
-        if (e.name === 'supported_versions') for (const v of (e.versions as number[] | null) ?? [e.selected as number]) add('tls.handshake.extensions.supported_version', hex(v));
-        if (e.name === 'supported_groups') for (const g of e.groups as number[]) add('tls.handshake.extensions_supported_group', hex(g));
+        if (e.name === 'server_name' && Array.isArray(e.serverNames))
+          for (const s of e.serverNames as JsonObject[]) add('tls.handshake.extensions_server_name', String(s.name));
+        if (e.name === 'supported_versions')
+          for (const v of (e.versions as number[] | null) ?? [e.selected as number])
+            add('tls.handshake.extensions.supported_version', hex(v));
+        if (e.name === 'supported_groups')
+          for (const g of e.groups as number[]) add('tls.handshake.extensions_supported_group', hex(g));
         if (Array.isArray(e.schemes)) for (const s of e.schemes as number[]) add('tls.handshake.sig_hash_alg', hex(s));
-        if (e.name === 'key_share') for (const s of (e.shares as JsonObject[] | null) ?? []) add('tls.handshake.extensions_key_share_group', String(s.group));
-        if (e.name === 'application_layer_protocol_negotiation') for (const p of e.protocols as string[]) add('tls.handshake.extensions_alpn_str', p);
-        if (e.name === 'ec_point_formats') for (const f of e.formats as number[]) add('tls.handshake.extensions_ec_point_format', String(f));
+        if (e.name === 'key_share')
+          for (const s of (e.shares as JsonObject[] | null) ?? [])
+            add('tls.handshake.extensions_key_share_group', String(s.group));
+        if (e.name === 'application_layer_protocol_negotiation')
+          for (const p of e.protocols as string[]) add('tls.handshake.extensions_alpn_str', p);
+        if (e.name === 'ec_point_formats')
+          for (const f of e.formats as number[]) add('tls.handshake.extensions_ec_point_format', String(f));
       }
     }
-    if (m.type === 'certificate') for (const c of m.certificates as JsonObject[]) add('tls.handshake.certificate', String(c.der));
-    if (m.type === 'server_key_exchange' && m.signatureScheme !== null) add('tls.handshake.sig_hash_alg', hex(m.signatureScheme as number));
+    if (m.type === 'certificate')
+      for (const c of m.certificates as JsonObject[]) add('tls.handshake.certificate', String(c.der));
+    if (m.type === 'server_key_exchange' && m.signatureScheme !== null)
+      add('tls.handshake.sig_hash_alg', hex(m.signatureScheme as number));
   }
   for (const m of messages) if (m.type === 'alert') add('tls.alert_message.desc', String(m.description));
   return out;
@@ -110,7 +140,10 @@ function compare(samples: readonly { name: string; bytes: Uint8Array; fromClient
       if (draftKeyShare && f === 'tls.handshake.extensions_key_share_group') continue;
       const t = theirs[i]![f] ?? [];
       const o = mine[f] ?? [];
-      expect(o.map((x) => x.toLowerCase()), `${s.name}: ${f}`).toEqual(t.map((x) => x.toLowerCase()));
+      expect(
+        o.map((x) => x.toLowerCase()),
+        `${s.name}: ${f}`,
+      ).toEqual(t.map((x) => x.toLowerCase()));
     }
   });
 }
@@ -120,12 +153,18 @@ describe.skipIf(!haveTshark)('decode agrees with tshark field by field', () => {
     compare([
       ...listHexFixtures('hello').map((name) => ({ name, bytes: loadHexFixture(name), fromClient: true })),
       ...listHexFixtures('server').map((name) => ({ name, bytes: loadHexFixture(name), fromClient: false })),
-      { name: 'protocol_version alert', bytes: Uint8Array.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]), fromClient: false },
+      {
+        name: 'protocol_version alert',
+        bytes: Uint8Array.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46]),
+        fromClient: false,
+      },
     ]);
   });
 
   it.skipIf(!hasCorpus)('on the ClientHellos of every real client in the corpus', () => {
-    const clients = readCorpusJson<{ clients: { names: string; handshakebytes: string }[] }>('client-hellos/testssl-client-simulation.json').clients;
+    const clients = readCorpusJson<{ clients: { names: string; handshakebytes: string }[] }>(
+      'client-hellos/testssl-client-simulation.json',
+    ).clients;
     compare(
       clients
         .filter((c) => c.handshakebytes.startsWith('16'))

@@ -58,7 +58,9 @@ describe('Reader', () => {
 
   it('checks RFC <min..max> bounds before making the child', () => {
     expect(catchDecode(() => new Reader(fromHex('00')).sub(1, 'v', { min: 1 })).code).toBe('length-out-of-range');
-    expect(catchDecode(() => new Reader(fromHex('03 010203')).sub(1, 'v', { max: 2 })).code).toBe('length-out-of-range');
+    expect(catchDecode(() => new Reader(fromHex('03 010203')).sub(1, 'v', { max: 2 })).code).toBe(
+      'length-out-of-range',
+    );
   });
 
   it('returns views that alias the input instead of copies', () => {
@@ -103,10 +105,15 @@ describe('Writer', () => {
   it('round-trips every integer width through Reader', () => {
     const values = [0, 1, 0x7f, 0x80, 0xff];
     const bytes = encodeWith((w) => {
-      for (const v of values) w.u8(v).u16(v * 0x101).u24(v * 0x10101).u32(v * 0x1010101);
+      for (const v of values)
+        w.u8(v)
+          .u16(v * 0x101)
+          .u24(v * 0x10101)
+          .u32(v * 0x1010101);
     });
     const r = new Reader(bytes);
-    for (const v of values) expect([r.u8(), r.u16(), r.u24(), r.u32()]).toEqual([v, v * 0x101, v * 0x10101, v * 0x1010101]);
+    for (const v of values)
+      expect([r.u8(), r.u16(), r.u24(), r.u32()]).toEqual([v, v * 0x101, v * 0x10101, v * 0x1010101]);
     r.end();
   });
 });

@@ -41,12 +41,21 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
     };
     // RSA: root → intermediate → leaf, plus leaves that each break one rule.
     put(pki.root('rootR', 'rsa2048', '/O=tlsprobe tests/CN=Test Root R'));
-    put(pki.issue('intR', 'rsa2048', '/O=tlsprobe tests/CN=Test Intermediate R', 'rootR', { extensions: 'ca_ext', days: 1825 }));
+    put(
+      pki.issue('intR', 'rsa2048', '/O=tlsprobe tests/CN=Test Intermediate R', 'rootR', {
+        extensions: 'ca_ext',
+        days: 1825,
+      }),
+    );
     put(pki.issue('leafR', 'rsa2048', '/O=leaf/CN=example.test', 'intR'));
     put(pki.issue('leafShort', 'ec256', '/O=short/CN=example.test', 'intR', { days: 1 }));
     put(pki.issue('leafSha1', 'ec256', '/O=sha1/CN=example.test', 'intR', { digest: 'sha1' }));
     put(pki.issue('leafWeak', 'rsa1024', '/O=weak/CN=example.test', 'intR'));
-    put(pki.issue('leafPss', 'ec256', '/O=pss/CN=example.test', 'intR', { sigopts: ['rsa_padding_mode:pss', 'rsa_pss_saltlen:32'] }));
+    put(
+      pki.issue('leafPss', 'ec256', '/O=pss/CN=example.test', 'intR', {
+        sigopts: ['rsa_padding_mode:pss', 'rsa_pss_saltlen:32'],
+      }),
+    );
     put(pki.issue('leafCn', 'ec256', '/CN=cn-only.example.test', 'intR', { extensions: 'cn_only_ext' }));
     put(pki.issue('notCa', 'ec256', '/CN=Not A CA', 'rootR', { extensions: 'noca_ext' }));
     put(pki.issue('leafNotCa', 'ec256', '/O=under-not-ca/CN=example.test', 'notCa'));
@@ -74,8 +83,20 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
     const r = checkChain([c.leafR!, c.intR!, c.rootR!], { roots: [rootR], at, host: 'www.example.test' });
     expect(r.findings).toEqual([]);
     expect(r).toMatchObject({ verified: true, complete: true, hostnameMatch: true });
-    expect(r.anchor).toEqual({ name: 'Test Root R', sha1: rootR.sha1, documented: true, expired: false, trusted: true, sent: true, public: false });
-    expect(r.certificates.map((x) => x.subject.rfc4514)).toEqual(['CN=example.test,O=leaf', 'CN=Test Intermediate R,O=tlsprobe tests', 'CN=Test Root R,O=tlsprobe tests']);
+    expect(r.anchor).toEqual({
+      name: 'Test Root R',
+      sha1: rootR.sha1,
+      documented: true,
+      expired: false,
+      trusted: true,
+      sent: true,
+      public: false,
+    });
+    expect(r.certificates.map((x) => x.subject.rfc4514)).toEqual([
+      'CN=example.test,O=leaf',
+      'CN=Test Intermediate R,O=tlsprobe tests',
+      'CN=Test Root R,O=tlsprobe tests',
+    ]);
   });
 
   it('anchors by issuer name and key when the server does not send the root', () => {
@@ -95,12 +116,19 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
       const r = checkChain(chain, { roots: [rootR, rootE], at });
       // Ed25519 keys verify, but the Web PKI does not issue them (CA/B BR 6.1.5): a warning per key.
       const ed = chain[0] === c.leafEd;
-      expect(r.findings.map((f) => `${f.code}/${f.severity}/${f.certificate}`)).toEqual(ed ? ['key-algorithm-not-allowed/warning/0', 'key-algorithm-not-allowed/warning/1'] : []);
+      expect(r.findings.map((f) => `${f.code}/${f.severity}/${f.certificate}`)).toEqual(
+        ed ? ['key-algorithm-not-allowed/warning/0', 'key-algorithm-not-allowed/warning/1'] : [],
+      );
       expect(r).toMatchObject({ verified: true, valid: true });
     }
     expect(parseCertificate(c.leafEd!).signatureAlgorithm).toBe('Ed25519');
     expect(parseCertificate(c.leafPss!).signatureAlgorithm).toBe('RSASSA-PSS');
-    expect(parseCertificate(c.rootE!)).toMatchObject({ keyType: 'EC', curve: 'P-384', keyBits: 384, signatureAlgorithm: 'ecdsa-with-SHA256' });
+    expect(parseCertificate(c.rootE!)).toMatchObject({
+      keyType: 'EC',
+      curve: 'P-384',
+      keyBits: 384,
+      signatureAlgorithm: 'ecdsa-with-SHA256',
+    });
   });
 
   it('reports an expired leaf', () => {
@@ -117,7 +145,8 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
   });
 
   it('reports a name mismatch and matches SAN names, wildcards and IPs per RFC 6125', () => {
-    const check = (host: string): boolean | null => checkChain([c.leafR!, c.intR!], { roots: [rootR], at, host }).hostnameMatch;
+    const check = (host: string): boolean | null =>
+      checkChain([c.leafR!, c.intR!], { roots: [rootR], at, host }).hostnameMatch;
     const mismatch = checkChain([c.leafR!, c.intR!], { roots: [rootR], at, host: 'other.example.test' });
     expect(mismatch.hostnameMatch).toBe(false);
     expect(finding(mismatch, 'name-mismatch')).toMatchObject({ certificate: 0, severity: 'error' });
@@ -161,7 +190,9 @@ describe.skipIf(!hasOpenssl)('checkChain on chains made with openssl', () => {
     const r = checkChain([c.leafR!, c.rootR!, c.other!, c.intR!, c.intR!], { roots: [rootR], at });
     expect(codes(r).sort()).toEqual(['duplicate-certificate', 'extra-certificates', 'out-of-order']);
     expect(r.verified).toBe(true);
-    expect(r.certificates.map((x) => x.sha1)).toEqual([c.leafR!, c.intR!, c.rootR!].map((d) => parseCertificate(d).sha1));
+    expect(r.certificates.map((x) => x.sha1)).toEqual(
+      [c.leafR!, c.intR!, c.rootR!].map((d) => parseCertificate(d).sha1),
+    );
     expect(r.unused.map((x) => x.subject.rfc4514)).toEqual(['CN=Unrelated Root']);
   });
 
@@ -254,7 +285,11 @@ describe('checkChain with the documented roots', () => {
         const chain = [...pemToDer(t.peer_certificate), ...t.untrusted_intermediates.flatMap((p) => pemToDer(p))];
         const r = checkChain(chain, { at: new Date(t.validation_time!), host: t.expected_peer_name!.value });
         expect({ file, findings: r.findings.filter((f) => f.severity !== 'info') }).toEqual({ file, findings: [] });
-        expect({ file, verified: r.verified, hostnameMatch: r.hostnameMatch }).toEqual({ file, verified: true, hostnameMatch: true });
+        expect({ file, verified: r.verified, hostnameMatch: r.hostnameMatch }).toEqual({
+          file,
+          verified: true,
+          hostnameMatch: true,
+        });
         expect(r.anchor).toMatchObject({ name: 'DigiCert Global Root G2', documented: true, sent: false });
       }
       expect(g2Chains).toBeGreaterThanOrEqual(4);
@@ -265,7 +300,12 @@ describe('checkChain with the documented roots', () => {
         const chain = [...pemToDer(t.peer_certificate), ...t.untrusted_intermediates.flatMap((p) => pemToDer(p))];
         const roots = loadRootsFromPem(t.trusted_certs.join('\n'));
         const r = checkChain(chain, { roots, at: new Date(t.validation_time!), host: t.expected_peer_name!.value });
-        expect({ file, verified: r.verified, hostnameMatch: r.hostnameMatch, errors: r.findings.filter((f) => f.severity === 'error') }).toEqual({
+        expect({
+          file,
+          verified: r.verified,
+          hostnameMatch: r.hostnameMatch,
+          errors: r.findings.filter((f) => f.severity === 'error'),
+        }).toEqual({
           file,
           verified: true,
           hostnameMatch: true,
@@ -281,8 +321,25 @@ describe('checkChain with the documented roots', () => {
   const hasTshark = spawnSync('tshark', ['--version']).status === 0;
   describe.skipIf(!hasTshark || !hasCorpusFile(BALTIMORE_PCAP))('a captured chain to Baltimore CyberTrust Root', () => {
     const chain = (): Uint8Array[] => {
-      const r = spawnSync('tshark', ['-r', corpusPath(BALTIMORE_PCAP), '-Y', 'tls.handshake.certificate', '-T', 'fields', '-e', 'tls.handshake.certificate'], { encoding: 'utf8' });
-      return r.stdout.trim().split('\n')[0]!.split(',').map((h) => fromHex(h));
+      const r = spawnSync(
+        'tshark',
+        [
+          '-r',
+          corpusPath(BALTIMORE_PCAP),
+          '-Y',
+          'tls.handshake.certificate',
+          '-T',
+          'fields',
+          '-e',
+          'tls.handshake.certificate',
+        ],
+        { encoding: 'utf8' },
+      );
+      return r.stdout
+        .trim()
+        .split('\n')[0]!
+        .split(',')
+        .map((h) => fromHex(h));
     };
 
     it('verifies in 2024 and reports root-expired in 2026', () => {
@@ -291,7 +348,15 @@ describe('checkChain with the documented roots', () => {
       const in2024 = checkChain(ders, { at: new Date('2024-06-01T00:00:00Z'), host: 'p127-contacts.icloud.com' });
       expect(in2024.findings).toEqual([]);
       expect(in2024).toMatchObject({ verified: true, hostnameMatch: true });
-      expect(in2024.anchor).toEqual({ name: 'Baltimore CyberTrust Root', sha1: baltimore().sha1, documented: true, expired: false, trusted: true, sent: false, public: false });
+      expect(in2024.anchor).toEqual({
+        name: 'Baltimore CyberTrust Root',
+        sha1: baltimore().sha1,
+        documented: true,
+        expired: false,
+        trusted: true,
+        sent: false,
+        public: false,
+      });
       const in2026 = checkChain(ders, { at: new Date('2026-01-01T00:00:00Z') });
       expect(in2026.anchor).toMatchObject({ expired: true });
       expect(finding(in2026, 'root-expired')).toMatchObject({ certificate: 2, severity: 'error' });

@@ -37,7 +37,10 @@ export function limboOnlineCases(): Map<string, LimboCase> {
 
 /** Returns every distinct certificate of the limbo corpus (old suite, then online cases), at most MAX_CORPUS_CERTS. */
 export function limboCertificates(): SourcedCert[] {
-  const cases: [string, LimboCase][] = readCorpusJson<{ testcases: LimboCase[] }>(LIMBO_OLD).testcases.map((t) => [t.id, t]);
+  const cases: [string, LimboCase][] = readCorpusJson<{ testcases: LimboCase[] }>(LIMBO_OLD).testcases.map((t) => [
+    t.id,
+    t,
+  ]);
   for (const [f, t] of limboOnlineCases()) cases.push([f, t]);
   const out: SourcedCert[] = [];
   const seen = new Set<string>();
@@ -56,5 +59,7 @@ export function limboCertificates(): SourcedCert[] {
 
 /** Returns Node's bundled root certificates. */
 export function nodeRootCertificates(): SourcedCert[] {
-  return rootCertificates.flatMap((pem, i) => pemToDer(pem).map((der) => ({ source: `tls.rootCertificates[${i}]`, der })));
+  return rootCertificates.flatMap((pem, i) =>
+    pemToDer(pem).map((der) => ({ source: `tls.rootCertificates[${i}]`, der })),
+  );
 }

@@ -50,12 +50,23 @@ describe.skipIf(!hasCorpusFile(LIMBO))('revocationOf on the limbo CRL cases', ()
       const crls = t.crls!.flatMap((p) => readCrlBytes(new TextEncoder().encode(p))).map(parseCrl);
       const rev = revocationOf(report, crls, at);
       const got = hasRevocationError(rev) ? 'FAILURE' : 'SUCCESS';
-      if (got !== t.expected_result) disagreements.push(`${t.id}: expected ${t.expected_result}, got ${got} (${rev.findings.map((f) => f.code).join(', ')})`);
+      if (got !== t.expected_result)
+        disagreements.push(
+          `${t.id}: expected ${t.expected_result}, got ${got} (${rev.findings.map((f) => f.code).join(', ')})`,
+        );
       const code = EXPECTED_CODE[t.id];
       // The leaf's status: revoked by a usable CRL, unknown when the only CRL is unusable, else good.
       expect(rev.certificates[0]!.status, t.id).toBe(code === 'revoked' ? 'revoked' : code ? 'unknown' : 'good');
-      if (code) expect(rev.findings.map((f) => f.code), t.id).toContain(code);
-      else if (code === null) expect(rev.findings.filter((f) => f.severity === 'error'), t.id).toEqual([]);
+      if (code)
+        expect(
+          rev.findings.map((f) => f.code),
+          t.id,
+        ).toContain(code);
+      else if (code === null)
+        expect(
+          rev.findings.filter((f) => f.severity === 'error'),
+          t.id,
+        ).toEqual([]);
     }
     expect(disagreements).toEqual([]);
     console.log(`limbo CRL cases: ${cases.length - disagreements.length}/${cases.length} agree`);

@@ -7,7 +7,20 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/wire/errors.js';
 import { toHex } from '../../src/wire/hex.js';
-import { DerReader, NAMED_OIDS, Tag, contentStart, contextTag, daysFromCivil, expectTlv, oidToString, readTime, readTlv, tlvEnd, type Tlv } from '../../src/x509/der-reader.js';
+import {
+  DerReader,
+  NAMED_OIDS,
+  Tag,
+  contentStart,
+  contextTag,
+  daysFromCivil,
+  expectTlv,
+  oidToString,
+  readTime,
+  readTlv,
+  tlvEnd,
+  type Tlv,
+} from '../../src/x509/der-reader.js';
 import { parseCertificate, toPlainCertInfo } from '../../src/x509/der.js';
 import { formatRfc4514, type RdnMember } from '../../src/x509/dn.js';
 import { attributeTypeName } from '../../src/x509/oids.js';
@@ -19,7 +32,14 @@ import { nodeRootCertificates } from './corpus-certs.js';
 function tlv(tag: number, ...content: readonly Uint8Array[]): Uint8Array {
   const body = Buffer.concat(content);
   const n = body.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  const len =
+    n < 0x80
+      ? [n]
+      : n < 0x100
+        ? [0x81, n]
+        : n < 0x10000
+          ? [0x82, n >> 8, n & 0xff]
+          : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
   return new Uint8Array(Buffer.concat([Uint8Array.from([tag, ...len]), body]));
 }
 
@@ -53,7 +73,8 @@ function readerWalk(der: Uint8Array): void {
     const v = tbs.enter('version', contextTag(0, true));
     const n = v.expect(Tag.INTEGER, 'version');
     v.end();
-    if (n.end - n.valueStart !== 1 || der[n.valueStart]! > 2) v.fail('bad-value', 'version is not v1, v2 or v3', 'version', n.start);
+    if (n.end - n.valueStart !== 1 || der[n.valueStart]! > 2)
+      v.fail('bad-value', 'version is not v1, v2 or v3', 'version', n.start);
   }
   const serial = tbs.expect(Tag.INTEGER, 'serialNumber');
   if (serial.end === serial.valueStart) tbs.fail('bad-value', 'empty INTEGER', 'serialNumber', serial.start);
@@ -84,7 +105,8 @@ function algorithm(r: DerReader, field: string): void {
 function wholeOctets(r: DerReader, t: Tlv, field: string): void {
   if (t.end === t.valueStart) r.fail('bad-value', 'BIT STRING without its unused-bits octet', field, t.valueStart);
   const unused = r.buf[t.valueStart]!;
-  if (unused !== 0) r.fail('bad-value', `BIT STRING with ${unused} unused bits where whole octets are required`, field, t.valueStart);
+  if (unused !== 0)
+    r.fail('bad-value', `BIT STRING with ${unused} unused bits where whole octets are required`, field, t.valueStart);
 }
 
 function name(r: DerReader, field: string): void {
@@ -127,7 +149,8 @@ function extensions(tbs: DerReader): void {
       const r = e.into(octets, 'keyUsage');
       const bits = r.expect(Tag.BIT_STRING, 'KeyUsage');
       r.end();
-      if (bits.end === bits.valueStart || b[bits.valueStart]! > 7) r.fail('bad-value', 'malformed BIT STRING', 'KeyUsage', bits.valueStart);
+      if (bits.end === bits.valueStart || b[bits.valueStart]! > 7)
+        r.fail('bad-value', 'malformed BIT STRING', 'KeyUsage', bits.valueStart);
     } else if (arc === 19) {
       const r = e.into(octets, 'basicConstraints');
       const seq = r.enter('BasicConstraints');
@@ -138,7 +161,8 @@ function extensions(tbs: DerReader): void {
       seq.end();
       if (pl) {
         const n = pl.end - pl.valueStart;
-        if (n === 0 || n > 4 || b[pl.valueStart]! & 0x80) seq.fail('bad-value', 'pathLenConstraint out of range', 'pathLenConstraint', pl.start);
+        if (n === 0 || n > 4 || b[pl.valueStart]! & 0x80)
+          seq.fail('bad-value', 'pathLenConstraint out of range', 'pathLenConstraint', pl.start);
       }
     } else if (arc === 35) {
       const r = e.into(octets, 'authorityKeyIdentifier');
@@ -158,7 +182,10 @@ function extensions(tbs: DerReader): void {
 }
 
 /** Returns what a parser threw as comparable data, or 'ok'. */
-function outcome(parse: (der: Uint8Array) => unknown, der: Uint8Array): string | { code: string; offset: number; path: string; detail: string } {
+function outcome(
+  parse: (der: Uint8Array) => unknown,
+  der: Uint8Array,
+): string | { code: string; offset: number; path: string; detail: string } {
   try {
     parse(der);
     return 'ok';
@@ -172,7 +199,8 @@ const roots = nodeRootCertificates();
 
 describe('the certificate walk', () => {
   it('accepts every certificate in tls.rootCertificates, as the DerReader walk does', () => {
-    for (const { source, der } of roots) expect({ source, got: outcome(parseCertificate, der) }).toEqual({ source, got: outcome(readerWalk, der) });
+    for (const { source, der } of roots)
+      expect({ source, got: outcome(parseCertificate, der) }).toEqual({ source, got: outcome(readerWalk, der) });
   });
 
   it('throws the DerReader walk’s error (code, offset, path, text) for every strict prefix of a certificate', () => {
@@ -187,11 +215,15 @@ describe('the certificate walk', () => {
   it('throws the DerReader walk’s error, or accepts what it accepts, on seeded mutations', () => {
     const rng = new Rng(0xd3a1);
     // Octets that are tags, length forms and name specials: the edits most likely to reach a check.
-    const interesting = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x13, 0x17, 0x18, 0x1e, 0x1f, 0x20, 0x23, 0x2c, 0x30, 0x31, 0x7f, 0x80, 0x81, 0x82, 0x84, 0x85, 0xa0, 0xa3, 0xff];
+    const interesting = [
+      0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0c, 0x13, 0x17, 0x18, 0x1e, 0x1f, 0x20, 0x23, 0x2c, 0x30, 0x31, 0x7f,
+      0x80, 0x81, 0x82, 0x84, 0x85, 0xa0, 0xa3, 0xff,
+    ];
     let rejected = 0;
     for (let i = 0; i < 4000; i++) {
       const m = new Uint8Array(rng.pick(roots).der);
-      for (let e = 1 + rng.int(3); e > 0; e--) m[rng.int(m.length)] = rng.bool() ? rng.pick(interesting) : rng.u32() & 0xff;
+      for (let e = 1 + rng.int(3); e > 0; e--)
+        m[rng.int(m.length)] = rng.bool() ? rng.pick(interesting) : rng.u32() & 0xff;
       const want = outcome(readerWalk, m);
       if (want !== 'ok') rejected++;
       expect({ i, got: outcome(parseCertificate, m) }).toEqual({ i, got: want });
@@ -231,7 +263,12 @@ describe('readTlv', () => {
       expect(tlvEnd(buf, 0)).toBe(2 + len);
       if (len > 0) {
         expect(() => readTlv(buf, 0, buf.length - 1, 'x', 'y')).toThrow(
-          expect.objectContaining({ code: 'truncated', offset: 2, path: 'x/y', detail: `content needs ${len} bytes, ${len - 1} left` }),
+          expect.objectContaining({
+            code: 'truncated',
+            offset: 2,
+            path: 'x/y',
+            detail: `content needs ${len} bytes, ${len - 1} left`,
+          }),
         );
       }
     }
@@ -247,7 +284,9 @@ describe('readTlv', () => {
 
   it('names the reader’s path and the field in its errors', () => {
     const r = new DerReader(Uint8Array.from([0x30, 0x02, 0x1f, 0x00])).enter('outer');
-    expect(() => r.any('inner')).toThrow(expect.objectContaining({ code: 'bad-value', offset: 2, path: 'outer/inner' }));
+    expect(() => r.any('inner')).toThrow(
+      expect.objectContaining({ code: 'bad-value', offset: 2, path: 'outer/inner' }),
+    );
     expect(() => expectTlv(Uint8Array.from([0x02, 0x00]), 0, 2, Tag.SEQUENCE, 'a/b', 'c')).toThrow(
       expect.objectContaining({ code: 'bad-value', offset: 0, path: 'a/b/c', detail: 'expected tag 0x30, found 0x02' }),
     );
@@ -274,13 +313,17 @@ describe('readTime', () => {
       const rest = `${pad(mo, 2)}${pad(d, 2)}${pad(h, 2)}${pad(mi, 2)}${pad(s, 2)}Z`;
       const text = i < 1500 ? `${pad(y, 4)}${rest}` : `${pad(y % 100, 2)}${rest}`;
       const der = tlv(i < 1500 ? Tag.GeneralizedTime : Tag.UTCTime, Buffer.from(text, 'latin1'));
-      expect({ text, ms: readTime(der, 0, der.length, 't', '').getTime() }).toEqual({ text, ms: utc(y, mo, d, h, mi, s) });
+      expect({ text, ms: readTime(der, 0, der.length, 't', '').getTime() }).toEqual({
+        text,
+        ms: utc(y, mo, d, h, mi, s),
+      });
     }
   });
 
   it('counts days like Date.UTC on every first of the month across four centuries and around year 0', () => {
     for (const y of [0, 1, 4, 99, 100, 1600, 1900, 1969, 1970, 2000, 2024, 2100, 9999]) {
-      for (let mo = 1; mo <= 12; mo++) expect({ y, mo, days: daysFromCivil(y, mo, 1) }).toEqual({ y, mo, days: utc(y, mo, 1, 0, 0, 0) / 86_400_000 });
+      for (let mo = 1; mo <= 12; mo++)
+        expect({ y, mo, days: daysFromCivil(y, mo, 1) }).toEqual({ y, mo, days: utc(y, mo, 1, 0, 0, 0) / 86_400_000 });
     }
   });
 });
@@ -314,9 +357,37 @@ interface ModelAtv {
   readonly text: string | null;
 }
 
-const NAME_TYPES = ['2.5.4.3', '2.5.4.10', '2.5.4.6', '2.5.4.99', '0.9.2342.19200300.100.1.25', '1.2.840.113549.1.9.1', '1.3.6.1.4.1.55555.7'];
+const NAME_TYPES = [
+  '2.5.4.3',
+  '2.5.4.10',
+  '2.5.4.6',
+  '2.5.4.99',
+  '0.9.2342.19200300.100.1.25',
+  '1.2.840.113549.1.9.1',
+  '1.3.6.1.4.1.55555.7',
+];
 /** Characters RFC 4514 treats specially, printable ones, and controls. */
-const ASCII_POOL = ['a', 'Z', '0', ' ', ' ', '#', ',', '+', '"', '\\', ';', '<', '>', '=', '.', '-', '\x00', '\r', '\x7f'];
+const ASCII_POOL = [
+  'a',
+  'Z',
+  '0',
+  ' ',
+  ' ',
+  '#',
+  ',',
+  '+',
+  '"',
+  '\\',
+  ';',
+  '<',
+  '>',
+  '=',
+  '.',
+  '-',
+  '\x00',
+  '\r',
+  '\x7f',
+];
 const WIDE_POOL = ['é', 'ß', '中', 'Ω', '😀', 'a', ' ', ','];
 
 function randomAtv(rng: Rng): ModelAtv {
@@ -334,7 +405,9 @@ function randomAtv(rng: Rng): ModelAtv {
   }
   if (kind === 3) {
     // TeletexString read one character per octet, high octets included.
-    const bytes = Uint8Array.from(Array.from({ length: rng.int(8) }, () => (rng.bool() ? 0x41 + rng.int(26) : 0x80 + rng.int(128))));
+    const bytes = Uint8Array.from(
+      Array.from({ length: rng.int(8) }, () => (rng.bool() ? 0x41 + rng.int(26) : 0x80 + rng.int(128))),
+    );
     return { oid, der: tlv(Tag.TeletexString, bytes), text: Buffer.from(bytes).toString('latin1') };
   }
   if (kind === 4) {
@@ -345,7 +418,9 @@ function randomAtv(rng: Rng): ModelAtv {
     const text = pick(WIDE_POOL);
     const cps = Array.from(text, (c) => c.codePointAt(0)!);
     const b = Buffer.alloc(cps.length * 4);
-    cps.forEach((cp, i) => { b.writeUInt32BE(cp, i * 4); });
+    cps.forEach((cp, i) => {
+      b.writeUInt32BE(cp, i * 4);
+    });
     return { oid, der: tlv(Tag.UniversalString, b), text };
   }
   return { oid, der: tlv(rng.bool() ? Tag.OCTET_STRING : Tag.INTEGER, rng.bytes(1 + rng.int(4))), text: null };
@@ -375,11 +450,21 @@ describe('subject and issuer text', () => {
   it('match the generated Name: parts, RFC 4514 text (formatRfc4514) and the pkijs reference', () => {
     const rng = new Rng(0x4514);
     for (let i = 0; i < 400; i++) {
-      const model = Array.from({ length: rng.int(5) }, () => Array.from({ length: 1 + (rng.int(4) === 0 ? rng.int(3) : 0) }, () => randomAtv(rng)));
-      const name = tlv(Tag.SEQUENCE, ...model.map((rdn) => tlv(Tag.SET, ...rdn.map((a) => tlv(Tag.SEQUENCE, tlv(Tag.OBJECT_IDENTIFIER, oidBody(a.oid)), a.der)))));
+      const model = Array.from({ length: rng.int(5) }, () =>
+        Array.from({ length: 1 + (rng.int(4) === 0 ? rng.int(3) : 0) }, () => randomAtv(rng)),
+      );
+      const name = tlv(
+        Tag.SEQUENCE,
+        ...model.map((rdn) =>
+          tlv(Tag.SET, ...rdn.map((a) => tlv(Tag.SEQUENCE, tlv(Tag.OBJECT_IDENTIFIER, oidBody(a.oid)), a.der))),
+        ),
+      );
       const der = withSubject(base, name);
       const members: RdnMember[][] = model.map((rdn) =>
-        rdn.map((a) => ({ part: { type: attributeTypeName(a.oid), oid: a.oid, value: a.text ?? `#${toHex(a.der)}` }, hex: a.text === null })),
+        rdn.map((a) => ({
+          part: { type: attributeTypeName(a.oid), oid: a.oid, value: a.text ?? `#${toHex(a.der)}` },
+          hex: a.text === null,
+        })),
       );
       const got = parseCertificate(der).subject;
       const want = { rfc4514: formatRfc4514(members), parts: members.flat().map((m) => m.part) };

@@ -44,7 +44,11 @@ function compareWithReference(certs: readonly SourcedCert[]): number {
     const ref = decodeOrError(parseCertificateReference, der);
     if (fast instanceof DecodeError || ref instanceof DecodeError) {
       // Both must refuse the same certificates.
-      expect({ source, fast: fast instanceof DecodeError, ref: ref instanceof DecodeError }).toEqual({ source, fast: true, ref: true });
+      expect({ source, fast: fast instanceof DecodeError, ref: ref instanceof DecodeError }).toEqual({
+        source,
+        fast: true,
+        ref: true,
+      });
       continue;
     }
     expect({ source, ...fast }).toEqual({ source, ...ref });
@@ -54,7 +58,14 @@ function compareWithReference(certs: readonly SourcedCert[]): number {
 }
 
 /** Node's names for the curves in oids.ts NamedCurve (OpenSSL short names). */
-const NODE_CURVE: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521', secp256k1: 'secp256k1', secp224r1: 'P-224', prime192v1: 'P-192' };
+const NODE_CURVE: Record<string, string> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+  secp256k1: 'secp256k1',
+  secp224r1: 'P-224',
+  prime192v1: 'P-192',
+};
 
 /**
  * Checks the fast path against node:crypto's X509Certificate (OpenSSL inside Node) and says what was
@@ -77,7 +88,11 @@ function compareWithNode({ source, der }: SourcedCert): 'compared' | 'node-refus
     throw e;
   }
   const hex = (fp: string): string => fp.replace(/:/g, '').toLowerCase();
-  expect({ source, sha1: c.sha1, sha256: c.sha256 }).toEqual({ source, sha1: hex(x.fingerprint), sha256: hex(x.fingerprint256) });
+  expect({ source, sha1: c.sha1, sha256: c.sha256 }).toEqual({
+    source,
+    sha1: hex(x.fingerprint),
+    sha256: hex(x.fingerprint256),
+  });
   expect({ source, notBefore: c.notBefore.getTime(), notAfter: c.notAfter.getTime() }).toEqual({
     source,
     notBefore: Date.parse(x.validFrom),
@@ -85,7 +100,10 @@ function compareWithNode({ source, der }: SourcedCert): 'compared' | 'node-refus
   });
   if (!/^-/.test(x.serialNumber) && c.serialNumber.length > 0) {
     // Node prints the serial in uppercase hex, keeping a leading 00 only when OpenSSL does.
-    expect({ source, serial: c.serialNumber.replace(/^0+(?=.)/, '') }).toEqual({ source, serial: x.serialNumber.toLowerCase().replace(/^0+(?=.)/, '') });
+    expect({ source, serial: c.serialNumber.replace(/^0+(?=.)/, '') }).toEqual({
+      source,
+      serial: x.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+    });
   }
   if (x.publicKey === undefined) return 'compared';
   let details: { modulusLength?: number; namedCurve?: string } | undefined;
@@ -94,7 +112,8 @@ function compareWithNode({ source, der }: SourcedCert): 'compared' | 'node-refus
   } catch {
     return 'compared';
   }
-  if (details?.modulusLength !== undefined) expect({ source, bits: c.keyBits }).toEqual({ source, bits: details.modulusLength });
+  if (details?.modulusLength !== undefined)
+    expect({ source, bits: c.keyBits }).toEqual({ source, bits: details.modulusLength });
   if (details?.namedCurve !== undefined && NODE_CURVE[details.namedCurve]) {
     expect({ source, curve: c.curve }).toEqual({ source, curve: NODE_CURVE[details.namedCurve] });
   }
@@ -112,7 +131,9 @@ function tallyWithNode(certs: readonly SourcedCert[]): Record<'compared' | 'node
 function opensslFacts(der: Uint8Array): Record<string, string> {
   const common = ['x509', '-inform', 'DER', '-noout', '-nameopt', 'RFC2253,-esc_msb', '-dateopt', 'iso_8601'];
   const out: Record<string, string> = {};
-  const text = openssl([...common, '-fingerprint', '-sha1', '-subject', '-issuer', '-dates', '-serial'], der) + openssl([...common, '-fingerprint', '-sha256'], der);
+  const text =
+    openssl([...common, '-fingerprint', '-sha1', '-subject', '-issuer', '-dates', '-serial'], der) +
+    openssl([...common, '-fingerprint', '-sha256'], der);
   for (const line of text.split('\n')) {
     const m = /^([^=]+)=(.*)$/.exec(line);
     if (m) out[m[1]!.trim()] = m[2]!;
@@ -130,11 +151,15 @@ describe('DerReader', () => {
   });
 
   it('rejects an indefinite length (X.690, Section 10.1)', () => {
-    expect(() => new DerReader(fromHex('30 80 02 01 01 00 00')).any('x')).toThrow(expect.objectContaining({ code: 'bad-value' }));
+    expect(() => new DerReader(fromHex('30 80 02 01 01 00 00')).any('x')).toThrow(
+      expect.objectContaining({ code: 'bad-value' }),
+    );
   });
 
   it('rejects a long-form length below 128', () => {
-    expect(() => new DerReader(fromHex('04 81 05 0102030405')).any('x')).toThrow(expect.objectContaining({ code: 'bad-value', offset: 1 }));
+    expect(() => new DerReader(fromHex('04 81 05 0102030405')).any('x')).toThrow(
+      expect.objectContaining({ code: 'bad-value', offset: 1 }),
+    );
   });
 
   it('rejects a long-form length with a leading zero octet', () => {
@@ -143,18 +168,24 @@ describe('DerReader', () => {
   });
 
   it('rejects a length field longer than four octets', () => {
-    expect(() => new DerReader(fromHex('04 85 0100000000')).any('x')).toThrow(expect.objectContaining({ code: 'too-large' }));
+    expect(() => new DerReader(fromHex('04 85 0100000000')).any('x')).toThrow(
+      expect.objectContaining({ code: 'too-large' }),
+    );
   });
 
   it('rejects content running past its parent', () => {
-    expect(() => new DerReader(fromHex('30 05 02 01 01')).any('seq')).toThrow(expect.objectContaining({ code: 'truncated', offset: 2 }));
+    expect(() => new DerReader(fromHex('30 05 02 01 01')).any('seq')).toThrow(
+      expect.objectContaining({ code: 'truncated', offset: 2 }),
+    );
     const outer = new DerReader(fromHex('30 03 02 05 01 00 00'));
     const inner = outer.enter('seq');
     expect(() => inner.any('int')).toThrow(expect.objectContaining({ code: 'truncated', path: 'seq/int' }));
   });
 
   it('rejects high-tag-number identifiers', () => {
-    expect(() => new DerReader(fromHex('1f 81 00 00')).any('x')).toThrow(expect.objectContaining({ code: 'bad-value' }));
+    expect(() => new DerReader(fromHex('1f 81 00 00')).any('x')).toThrow(
+      expect.objectContaining({ code: 'bad-value' }),
+    );
   });
 
   it('stops at MAX_DER_DEPTH nested constructions', () => {
@@ -174,8 +205,12 @@ describe('DerReader', () => {
     expect(t.end).toBe(11);
     // X.690, Section 8.19.5 example: { 2 999 3 } is 88 37 03.
     expect(oidToString(fromHex('883703'))).toBe('2.999.3');
-    expect(() => new DerReader(fromHex('06 03 2a 80 01')).oid('x')).toThrow(expect.objectContaining({ code: 'bad-value' }));
-    expect(() => new DerReader(fromHex('06 02 2a 86')).oid('x')).toThrow(expect.objectContaining({ code: 'bad-value' }));
+    expect(() => new DerReader(fromHex('06 03 2a 80 01')).oid('x')).toThrow(
+      expect.objectContaining({ code: 'bad-value' }),
+    );
+    expect(() => new DerReader(fromHex('06 02 2a 86')).oid('x')).toThrow(
+      expect.objectContaining({ code: 'bad-value' }),
+    );
     expect(() => new DerReader(fromHex('06 00')).oid('x')).toThrow(expect.objectContaining({ code: 'bad-value' }));
   });
 
@@ -187,7 +222,13 @@ describe('DerReader', () => {
     expect(time(`18 0f ${ascii('20500101000000Z')}`).toISOString()).toBe('2050-01-01T00:00:00.000Z');
     expect(time(`18 0f ${ascii('99991231235959Z')}`).toISOString()).toBe('9999-12-31T23:59:59.000Z');
     expect(time(`18 0f ${ascii('00010101000000Z')}`).getUTCFullYear()).toBe(1);
-    for (const bad of [`17 0b ${ascii('5001010000Z')}`, `18 13 ${ascii('20500101000000.123Z')}`, `17 0d ${ascii('500230000000Z')}`, `17 0d ${ascii('5001010000000')}`, `02 01 00`]) {
+    for (const bad of [
+      `17 0b ${ascii('5001010000Z')}`,
+      `18 13 ${ascii('20500101000000.123Z')}`,
+      `17 0d ${ascii('500230000000Z')}`,
+      `17 0d ${ascii('5001010000000')}`,
+      `02 01 00`,
+    ]) {
       expect(() => time(bad)).toThrow(expect.objectContaining({ code: 'bad-value' }));
     }
   });
@@ -208,7 +249,8 @@ describe('parseCertificate', () => {
   it('returns views of the input, not copies', () => {
     const der = roots[0]!.der;
     const c = parseCertificate(der);
-    for (const v of [c.der, c.tbs, c.spki, c.signatureValue, c.subject.der, c.issuer.der]) expect(v.buffer).toBe(der.buffer);
+    for (const v of [c.der, c.tbs, c.spki, c.signatureValue, c.subject.der, c.issuer.der])
+      expect(v.buffer).toBe(der.buffer);
   });
 
   it('serialises every field through JSON.stringify', () => {
@@ -227,7 +269,9 @@ describe('parseCertificate', () => {
   });
 
   it('rejects input above MAX_CERTIFICATE_BYTES before reading it', () => {
-    expect(() => parseCertificate(new Uint8Array(MAX_CERTIFICATE_BYTES + 1))).toThrow(expect.objectContaining({ code: 'too-large' }));
+    expect(() => parseCertificate(new Uint8Array(MAX_CERTIFICATE_BYTES + 1))).toThrow(
+      expect.objectContaining({ code: 'too-large' }),
+    );
   });
 
   it('rejects every strict prefix of a certificate with DecodeError', () => {
@@ -309,10 +353,26 @@ describe.skipIf(!hasOpenssl)('parseCertificate against openssl x509', () => {
       const o = opensslFacts(der);
       const hex = (s: string | undefined): string => (s ?? '').replace(/:/g, '').toLowerCase();
       const iso = (s: string | undefined): string => new Date((s ?? '').replace(' ', 'T')).toISOString();
-      expect({ source, sha1: c.sha1, sha256: c.sha256 }).toEqual({ source, sha1: hex(o['sha1 Fingerprint']), sha256: hex(o['sha256 Fingerprint']) });
-      expect({ source, subject: c.subject.rfc4514, issuer: c.issuer.rfc4514 }).toEqual({ source, subject: o.subject, issuer: o.issuer });
-      expect({ source, nb: c.notBefore.toISOString(), na: c.notAfter.toISOString() }).toEqual({ source, nb: iso(o.notBefore), na: iso(o.notAfter) });
-      if (!o.serial?.startsWith('-')) expect({ source, serial: c.serialNumber.replace(/^0+(?=.)/, '') }).toEqual({ source, serial: (o.serial ?? '').toLowerCase().replace(/^0+(?=.)/, '') });
+      expect({ source, sha1: c.sha1, sha256: c.sha256 }).toEqual({
+        source,
+        sha1: hex(o['sha1 Fingerprint']),
+        sha256: hex(o['sha256 Fingerprint']),
+      });
+      expect({ source, subject: c.subject.rfc4514, issuer: c.issuer.rfc4514 }).toEqual({
+        source,
+        subject: o.subject,
+        issuer: o.issuer,
+      });
+      expect({ source, nb: c.notBefore.toISOString(), na: c.notAfter.toISOString() }).toEqual({
+        source,
+        nb: iso(o.notBefore),
+        na: iso(o.notAfter),
+      });
+      if (!o.serial?.startsWith('-'))
+        expect({ source, serial: c.serialNumber.replace(/^0+(?=.)/, '') }).toEqual({
+          source,
+          serial: (o.serial ?? '').toLowerCase().replace(/^0+(?=.)/, ''),
+        });
       compared++;
     }
     expect(compared).toBeGreaterThan(subset.length / 2);

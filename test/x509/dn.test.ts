@@ -8,17 +8,28 @@ const m = (type: string, oid: string, value: string, hex = false): RdnMember => 
 describe('formatRfc4514', () => {
   // RFC 4514, Section 4 examples (RDNs given here in DER order, most significant first).
   it('writes RDNs last first, joined by commas', () => {
-    expect(formatRfc4514([[m('DC', '0.9.2342.19200300.100.1.25', 'net')], [m('DC', '0.9.2342.19200300.100.1.25', 'example')], [m('UID', '0.9.2342.19200300.100.1.1', 'jsmith')]])).toBe(
-      'UID=jsmith,DC=example,DC=net',
-    );
+    expect(
+      formatRfc4514([
+        [m('DC', '0.9.2342.19200300.100.1.25', 'net')],
+        [m('DC', '0.9.2342.19200300.100.1.25', 'example')],
+        [m('UID', '0.9.2342.19200300.100.1.1', 'jsmith')],
+      ]),
+    ).toBe('UID=jsmith,DC=example,DC=net');
   });
 
   it('joins the members of a multi-valued RDN with a plus sign', () => {
-    expect(formatRfc4514([[m('DC', '0.9.2342.19200300.100.1.25', 'net')], [m('OU', '2.5.4.11', 'Sales'), m('CN', '2.5.4.3', 'J.  Smith')]])).toBe('OU=Sales+CN=J.  Smith,DC=net');
+    expect(
+      formatRfc4514([
+        [m('DC', '0.9.2342.19200300.100.1.25', 'net')],
+        [m('OU', '2.5.4.11', 'Sales'), m('CN', '2.5.4.3', 'J.  Smith')],
+      ]),
+    ).toBe('OU=Sales+CN=J.  Smith,DC=net');
   });
 
   it('escapes special characters', () => {
-    expect(formatRfc4514([[m('DC', '0.9.2342.19200300.100.1.25', 'net')], [m('CN', '2.5.4.3', 'James "Jim" Smith, III')]])).toBe('CN=James \\"Jim\\" Smith\\, III,DC=net');
+    expect(
+      formatRfc4514([[m('DC', '0.9.2342.19200300.100.1.25', 'net')], [m('CN', '2.5.4.3', 'James "Jim" Smith, III')]]),
+    ).toBe('CN=James \\"Jim\\" Smith\\, III,DC=net');
     expect(escapeValue('Before\rAfter').toLowerCase()).toBe('before\\0dafter');
     expect(escapeValue('#start')).toBe('\\#start');
     expect(escapeValue(' both ')).toBe('\\ both\\ ');
@@ -27,9 +38,12 @@ describe('formatRfc4514', () => {
   });
 
   it('writes a value of unknown type as # and hex, unescaped', () => {
-    expect(formatRfc4514([[m('DC', '0.9.2342.19200300.100.1.25', 'com')], [m('1.3.6.1.4.1.1466.0', '1.3.6.1.4.1.1466.0', '#04024869', true)]])).toBe(
-      '1.3.6.1.4.1.1466.0=#04024869,DC=com',
-    );
+    expect(
+      formatRfc4514([
+        [m('DC', '0.9.2342.19200300.100.1.25', 'com')],
+        [m('1.3.6.1.4.1.1466.0', '1.3.6.1.4.1.1466.0', '#04024869', true)],
+      ]),
+    ).toBe('1.3.6.1.4.1.1466.0=#04024869,DC=com');
   });
 });
 
@@ -45,6 +59,14 @@ describe('sameName', () => {
     expect(sameName(dn('01', [['2.5.4.3', 'Test  CA ']]), dn('02', [['2.5.4.3', 'test ca']]))).toBe(true);
     expect(sameName(dn('01', [['2.5.4.3', 'Test CA']]), dn('02', [['2.5.4.10', 'Test CA']]))).toBe(false);
     expect(sameName(dn('01', [['2.5.4.3', 'Test CA']]), dn('02', [['2.5.4.3', 'Test CA 2']]))).toBe(false);
-    expect(sameName(dn('01', [['2.5.4.3', 'A']]), dn('02', [['2.5.4.3', 'A'], ['2.5.4.3', 'B']]))).toBe(false);
+    expect(
+      sameName(
+        dn('01', [['2.5.4.3', 'A']]),
+        dn('02', [
+          ['2.5.4.3', 'A'],
+          ['2.5.4.3', 'B'],
+        ]),
+      ),
+    ).toBe(false);
   });
 });

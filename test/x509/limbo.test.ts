@@ -50,7 +50,11 @@ async function loadRevocation(): Promise<Revocation | null> {
   const src = (f: string): URL => new URL(`../../src/x509/${f}`, import.meta.url);
   if (!existsSync(src('revocation.ts'))) return null;
   const load = (f: string): Promise<Record<string, unknown>> => import(/* @vite-ignore */ src(f).href);
-  const [rev, adapter, pem] = await Promise.all([load('revocation.ts'), load('revocation-adapter.ts'), load('crl-pem.ts')]);
+  const [rev, adapter, pem] = await Promise.all([
+    load('revocation.ts'),
+    load('revocation-adapter.ts'),
+    load('crl-pem.ts'),
+  ]);
   // three dynamically imported modules merged: their union type is not known statically
   return { ...rev, ...adapter, ...pem } as unknown as Revocation;
 }
@@ -60,9 +64,10 @@ const revocation = await loadRevocation();
 /** Agreement the issue asks for. */
 const MIN_AGREEMENT = 0.97;
 
-const known: readonly KnownDifference[] = (JSON.parse(readFileSync(new URL('./limbo-known-differences.json', import.meta.url), 'utf8')).differences as KnownDifference[]).filter(
-  (k) => k.needs !== 'revocation' || revocation === null,
-);
+const known: readonly KnownDifference[] = (
+  JSON.parse(readFileSync(new URL('./limbo-known-differences.json', import.meta.url), 'utf8'))
+    .differences as KnownDifference[]
+).filter((k) => k.needs !== 'revocation' || revocation === null);
 
 /** True when this build can judge the case (CRL cases need the revocation checks). */
 function judged(t: LimboCase): boolean {
@@ -93,7 +98,9 @@ export function limboVerdict(t: LimboCase): { result: 'SUCCESS' | 'FAILURE'; err
 }
 
 describe.skipIf(!hasCorpusFile(LIMBO))('x509-limbo server cases', () => {
-  const cases = hasCorpusFile(LIMBO) ? readCorpusJson<{ testcases: LimboCase[] }>(LIMBO).testcases.filter((t) => t.validation_kind === 'SERVER') : [];
+  const cases = hasCorpusFile(LIMBO)
+    ? readCorpusJson<{ testcases: LimboCase[] }>(LIMBO).testcases.filter((t) => t.validation_kind === 'SERVER')
+    : [];
 
   it(`agrees with at least ${MIN_AGREEMENT * 100}% of the cases this build judges, and every disagreement is listed with a reason`, () => {
     const unexpected: string[] = [];
@@ -109,12 +116,16 @@ describe.skipIf(!hasCorpusFile(LIMBO))('x509-limbo server cases', () => {
         if (judged(t)) agree++;
         if (listed) nowAgree.push(t.id);
       } else if (!listed || listed.ours !== v.result) {
-        unexpected.push(`${t.id}: expected ${t.expected_result}, got ${v.result}${v.errors.length ? ` (${v.errors.join('; ')})` : ''}`);
+        unexpected.push(
+          `${t.id}: expected ${t.expected_result}, got ${v.result}${v.errors.length ? ` (${v.errors.join('; ')})` : ''}`,
+        );
       }
     }
     expect(unexpected).toEqual([]);
     expect(nowAgree).toEqual([]);
-    console.log(`x509-limbo: ${agree}/${counted.length} server cases agree (${((100 * agree) / counted.length).toFixed(1)}%)${revocation ? '' : `; ${cases.length - counted.length} CRL cases left to the revocation checks`}`);
+    console.log(
+      `x509-limbo: ${agree}/${counted.length} server cases agree (${((100 * agree) / counted.length).toFixed(1)}%)${revocation ? '' : `; ${cases.length - counted.length} CRL cases left to the revocation checks`}`,
+    );
     expect(agree / counted.length).toBeGreaterThanOrEqual(MIN_AGREEMENT);
   }, 120_000);
 
@@ -128,7 +139,10 @@ describe.skipIf(!hasCorpusFile(LIMBO))('x509-limbo server cases', () => {
     const t = cases.find((c) => c.id === 'pathological::multiple-chains-expired-intermediate')!;
     const roots = t.trusted_certs.flatMap((p) => pemToDer(p)).map((d) => toTrustedRoot(parseCertificate(d)));
     const ders = [...pemToDer(t.peer_certificate), ...t.untrusted_intermediates.flatMap((p) => pemToDer(p))];
-    const report = chainReport(ders, t.expected_peer_name?.value, { rootSet: roots, ...(t.validation_time ? { at: t.validation_time } : {}) });
+    const report = chainReport(ders, t.expected_peer_name?.value, {
+      rootSet: roots,
+      ...(t.validation_time ? { at: t.validation_time } : {}),
+    });
     expect(report.valid).toBe(true);
     expect(report.anchor?.trusted).toBe(true);
     expect(report.anchor?.expired).toBe(false);

@@ -82,7 +82,13 @@ export interface Pki {
     spec: KeySpec,
     subject: string,
     issuer: string,
-    opts?: { extensions?: 'ca_ext' | 'ca0_ext' | 'noca_ext' | 'leaf_ext' | 'cn_only_ext'; days?: number; digest?: string | null; sigopts?: readonly string[]; serial?: number },
+    opts?: {
+      extensions?: 'ca_ext' | 'ca0_ext' | 'noca_ext' | 'leaf_ext' | 'cn_only_ext';
+      days?: number;
+      digest?: string | null;
+      sigopts?: readonly string[];
+      serial?: number;
+    },
   ): MadeCert;
   cleanup(): void;
 }
@@ -114,7 +120,26 @@ export function makePki(): Pki {
     root(name, spec, subject, opts = {}) {
       if (!keys.has(name)) pki.key(name, spec);
       const digest = spec === 'ed25519' ? [] : [`-${opts.digest ?? 'sha256'}`];
-      openssl(['req', '-x509', '-new', '-config', cfg, '-key', p(`${name}.key`), '-subj', subject, '-days', String(opts.days ?? 3650), ...digest, '-extensions', 'ca_ext', '-set_serial', '1', '-out', p(`${name}.pem`)]);
+      openssl([
+        'req',
+        '-x509',
+        '-new',
+        '-config',
+        cfg,
+        '-key',
+        p(`${name}.key`),
+        '-subj',
+        subject,
+        '-days',
+        String(opts.days ?? 3650),
+        ...digest,
+        '-extensions',
+        'ca_ext',
+        '-set_serial',
+        '1',
+        '-out',
+        p(`${name}.pem`),
+      ]);
       return { name, der: readDer(name) };
     },
     issue(name, spec, subject, issuer, opts = {}) {
@@ -123,9 +148,26 @@ export function makePki(): Pki {
       const digest = opts.digest === null ? [] : [`-${opts.digest ?? 'sha256'}`];
       const sigopts = (opts.sigopts ?? []).flatMap((o) => ['-sigopt', o]);
       openssl([
-        'x509', '-req', '-in', p(`${name}.csr`), '-CA', p(`${issuer}.pem`), '-CAkey', p(`${issuer}.key`),
-        '-set_serial', String(opts.serial ?? 1000 + keys.size), '-days', String(opts.days ?? 825), ...digest, ...sigopts,
-        '-extfile', cfg, '-extensions', opts.extensions ?? 'leaf_ext', '-out', p(`${name}.pem`),
+        'x509',
+        '-req',
+        '-in',
+        p(`${name}.csr`),
+        '-CA',
+        p(`${issuer}.pem`),
+        '-CAkey',
+        p(`${issuer}.key`),
+        '-set_serial',
+        String(opts.serial ?? 1000 + keys.size),
+        '-days',
+        String(opts.days ?? 825),
+        ...digest,
+        ...sigopts,
+        '-extfile',
+        cfg,
+        '-extensions',
+        opts.extensions ?? 'leaf_ext',
+        '-out',
+        p(`${name}.pem`),
       ]);
       return { name, der: readDer(name) };
     },

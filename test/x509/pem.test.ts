@@ -31,9 +31,9 @@ describe('pemToDer and derToPem', () => {
 
   it('rejects a block whose body is not base64', () => {
     expect(() => pemToDer('-----BEGIN CERTIFICATE-----\nMII*\n-----END CERTIFICATE-----\n')).toThrow(DecodeError);
-    expect(() => pemToDer('-----BEGIN CERTIFICATE-----\nMIIB\nProc-Type: 4,ENCRYPTED\n-----END CERTIFICATE-----\n')).toThrow(
-      expect.objectContaining({ code: 'bad-value' }),
-    );
+    expect(() =>
+      pemToDer('-----BEGIN CERTIFICATE-----\nMIIB\nProc-Type: 4,ENCRYPTED\n-----END CERTIFICATE-----\n'),
+    ).toThrow(expect.objectContaining({ code: 'bad-value' }));
   });
 
   it.skipIf(!hasOpenssl)('writes PEM that openssl reads back to the same certificate', () => {

@@ -103,14 +103,33 @@ function utc(d: Date): Uint8Array {
  * Returns a v2 CRL by `issuerName` (DER) signed with `keyPem` (sha256WithRSAEncryption), listing
  * `serialHex` with one entry extension `entryExtOid` marked critical: the CRL openssl cannot make.
  */
-function crlWithCriticalEntryExtension(issuerName: Uint8Array, keyPem: string, serialHex: string, entryExtOid: string): Uint8Array {
+function crlWithCriticalEntryExtension(
+  issuerName: Uint8Array,
+  keyPem: string,
+  serialHex: string,
+  entryExtOid: string,
+): Uint8Array {
   const now = Date.now();
   const alg = tlv(0x30, oid('1.2.840.113549.1.1.11'), tlv(0x05));
   const serial = Buffer.from(serialHex.length % 2 ? `0${serialHex}` : serialHex, 'hex');
   const entryExt = tlv(0x30, oid(entryExtOid), tlv(0x01, Buffer.from([0xff])), tlv(0x04, tlv(0x05)));
-  const entry = tlv(0x30, tlv(0x02, serial[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), serial]) : serial), utc(new Date(now - DAY)), tlv(0x30, entryExt));
+  const entry = tlv(
+    0x30,
+    tlv(0x02, serial[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), serial]) : serial),
+    utc(new Date(now - DAY)),
+    tlv(0x30, entryExt),
+  );
   const crlNumber = tlv(0x30, oid('2.5.29.20'), tlv(0x04, tlv(0x02, Buffer.from([7]))));
-  const tbs = tlv(0x30, tlv(0x02, Buffer.from([1])), alg, issuerName, utc(new Date(now - DAY)), utc(new Date(now + 7 * DAY)), tlv(0x30, entry), tlv(0xa0, tlv(0x30, crlNumber)));
+  const tbs = tlv(
+    0x30,
+    tlv(0x02, Buffer.from([1])),
+    alg,
+    issuerName,
+    utc(new Date(now - DAY)),
+    utc(new Date(now + 7 * DAY)),
+    tlv(0x30, entry),
+    tlv(0xa0, tlv(0x30, crlNumber)),
+  );
   const signature = sign('sha256', tbs, keyPem);
   return tlv(0x30, tbs, alg, tlv(0x03, Buffer.from([0]), signature));
 }
@@ -122,12 +141,48 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
   const der = (name: string): Uint8Array => pemToDer(readFileSync(p(`${name}.pem`), 'utf8'))[0]!;
   const cert = (name: string): CertInfo => parseCertificate(der(name));
   const crlFile = (name: string): CrlInfo => parseCrl(readCrlBytes(new Uint8Array(readFileSync(p(name))))[0]!);
-  const chain = (leaf: string, root = 'root'): ChainReport => checkChain([der(leaf)], { roots: loadRootsFromPem(readFileSync(p(`${root}.pem`), 'utf8')), host: 'www.example.test' });
+  const chain = (leaf: string, root = 'root'): ChainReport =>
+    checkChain([der(leaf)], {
+      roots: loadRootsFromPem(readFileSync(p(`${root}.pem`), 'utf8')),
+      host: 'www.example.test',
+    });
 
   /** Issues `name` with `openssl ca` from the root in `dir`, with the extensions section `ext`. */
   const issue = (name: string, ext: string): void => {
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p(`${name}.key`), '-subj', `/CN=${name}`, '-config', cfg, '-out', p(`${name}.csr`)]);
-    openssl(['ca', '-batch', '-config', cfg, '-cert', p('root.pem'), '-keyfile', p('root.key'), '-extensions', ext, '-in', p(`${name}.csr`), '-out', p(`${name}.pem`), '-notext']);
+    openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      p(`${name}.key`),
+      '-subj',
+      `/CN=${name}`,
+      '-config',
+      cfg,
+      '-out',
+      p(`${name}.csr`),
+    ]);
+    openssl([
+      'ca',
+      '-batch',
+      '-config',
+      cfg,
+      '-cert',
+      p('root.pem'),
+      '-keyfile',
+      p('root.key'),
+      '-extensions',
+      ext,
+      '-in',
+      p(`${name}.csr`),
+      '-out',
+      p(`${name}.pem`),
+      '-notext',
+    ]);
   };
 
   beforeAll(() => {
@@ -137,19 +192,109 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
     writeFileSync(p('index.txt'), '');
     writeFileSync(p('serial'), '1000\n');
     writeFileSync(p('crlnumber'), '2a\n');
-    openssl(['req', '-x509', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('root.key'), '-subj', '/CN=openssl Test Root', '-days', '365', '-config', cfg, '-extensions', 'root_ext', '-out', p('root.pem')]);
+    openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      p('root.key'),
+      '-subj',
+      '/CN=openssl Test Root',
+      '-days',
+      '365',
+      '-config',
+      cfg,
+      '-extensions',
+      'root_ext',
+      '-out',
+      p('root.pem'),
+    ]);
     issue('good', 'leaf_ext');
     issue('bad', 'leaf_ext');
     issue('responder', 'ocsp_ext');
     issue('notresponder', 'leaf_ext');
     // A CRL from before the revocation (number 2a), then the one after it (2b).
-    openssl(['ca', '-batch', '-config', cfg, '-cert', p('root.pem'), '-keyfile', p('root.key'), '-gencrl', '-crlexts', 'crl_ext', '-out', p('crl-before.pem')]);
-    openssl(['ca', '-batch', '-config', cfg, '-cert', p('root.pem'), '-keyfile', p('root.key'), '-revoke', p('bad.pem'), '-crl_reason', 'keyCompromise']);
-    openssl(['ca', '-batch', '-config', cfg, '-cert', p('root.pem'), '-keyfile', p('root.key'), '-gencrl', '-crlexts', 'crl_ext', '-out', p('crl.pem')]);
+    openssl([
+      'ca',
+      '-batch',
+      '-config',
+      cfg,
+      '-cert',
+      p('root.pem'),
+      '-keyfile',
+      p('root.key'),
+      '-gencrl',
+      '-crlexts',
+      'crl_ext',
+      '-out',
+      p('crl-before.pem'),
+    ]);
+    openssl([
+      'ca',
+      '-batch',
+      '-config',
+      cfg,
+      '-cert',
+      p('root.pem'),
+      '-keyfile',
+      p('root.key'),
+      '-revoke',
+      p('bad.pem'),
+      '-crl_reason',
+      'keyCompromise',
+    ]);
+    openssl([
+      'ca',
+      '-batch',
+      '-config',
+      cfg,
+      '-cert',
+      p('root.pem'),
+      '-keyfile',
+      p('root.key'),
+      '-gencrl',
+      '-crlexts',
+      'crl_ext',
+      '-out',
+      p('crl.pem'),
+    ]);
     openssl(['crl', '-in', p('crl.pem'), '-outform', 'DER', '-out', p('crl.der')]);
-    openssl(['ca', '-batch', '-config', cfg, '-cert', p('root.pem'), '-keyfile', p('root.key'), '-gencrl', '-crlexts', 'crl_critical_ext', '-out', p('crl-critical.pem')]);
+    openssl([
+      'ca',
+      '-batch',
+      '-config',
+      cfg,
+      '-cert',
+      p('root.pem'),
+      '-keyfile',
+      p('root.key'),
+      '-gencrl',
+      '-crlexts',
+      'crl_critical_ext',
+      '-out',
+      p('crl-critical.pem'),
+    ]);
     // A CA with the same name but without cRLSign, whose CRL the checker must refuse.
-    openssl(['req', '-x509', '-new', '-key', p('root.key'), '-subj', '/CN=openssl Test Root', '-days', '365', '-config', cfg, '-extensions', 'nocrlsign_ext', '-out', p('nocrlsign.pem')]);
+    openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      p('root.key'),
+      '-subj',
+      '/CN=openssl Test Root',
+      '-days',
+      '365',
+      '-config',
+      cfg,
+      '-extensions',
+      'nocrlsign_ext',
+      '-out',
+      p('nocrlsign.pem'),
+    ]);
   }, 120_000);
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -174,7 +319,10 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
     const before = crlFile('crl-before.pem');
     expect([before.crlNumber, before.entries.length]).toEqual(['42', 0]);
     expect(revocationOf(chain('bad'), [before], new Date()).certificates[0]!.status).toBe('good');
-    for (const order of [[before, crlFile('crl.pem')], [crlFile('crl.pem'), before]]) {
+    for (const order of [
+      [before, crlFile('crl.pem')],
+      [crlFile('crl.pem'), before],
+    ]) {
       const r = revocationOf(chain('bad'), order, new Date());
       expect(r.certificates[0]!.status).toBe('revoked');
       expect(r.findings.map((f) => f.code).sort()).toEqual(['crl-superseded', 'revoked']);
@@ -211,7 +359,9 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
     const key = readFileSync(p('root.key'), 'utf8');
     const bytes = crlWithCriticalEntryExtension(issuerName, key, cert('good').serialNumber, '1.3.6.1.4.1.99999.2');
     writeFileSync(p('crl-entry.der'), bytes);
-    expect(openssl(['crl', '-inform', 'DER', '-in', p('crl-entry.der'), '-noout', '-text'])).toContain('1.3.6.1.4.1.99999.2: critical');
+    expect(openssl(['crl', '-inform', 'DER', '-in', p('crl-entry.der'), '-noout', '-text'])).toContain(
+      '1.3.6.1.4.1.99999.2: critical',
+    );
     const r = revocationOf(chain('good'), [parseCrl(bytes)], new Date());
     expect(r.findings.map((f) => f.code)).toEqual(['crl-entry-unknown-critical-extension']);
     expect(r.certificates[0]!.status).toBe('unknown');
@@ -239,7 +389,23 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
   /** Returns openssl's OCSP response to our request for `leaf`, signed by `signer` (`-rsigner`). */
   const respond = (leaf: string, signer: string): Uint8Array => {
     writeFileSync(p(`req-${leaf}.der`), ocspRequestFor(cert(leaf), cert('root')));
-    opensslBytes(['ocsp', '-index', p('index.txt'), '-CA', p('root.pem'), '-rsigner', p(`${signer}.pem`), '-rkey', p(`${signer}.key`), '-reqin', p(`req-${leaf}.der`), '-respout', p(`resp-${leaf}-${signer}.der`), '-ndays', '1']);
+    opensslBytes([
+      'ocsp',
+      '-index',
+      p('index.txt'),
+      '-CA',
+      p('root.pem'),
+      '-rsigner',
+      p(`${signer}.pem`),
+      '-rkey',
+      p(`${signer}.key`),
+      '-reqin',
+      p(`req-${leaf}.der`),
+      '-respout',
+      p(`resp-${leaf}-${signer}.der`),
+      '-ndays',
+      '1',
+    ]);
     return new Uint8Array(readFileSync(p(`resp-${leaf}-${signer}.der`)));
   };
 
@@ -262,7 +428,12 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
     const other = checkOcspResponse(respond('good', 'root'), cert('bad'), cert('root'), now);
     expect(other.status).toBe('invalid');
     expect(other.detail).toContain('no answer');
-    const stale = checkOcspResponse(respond('good', 'root'), cert('good'), cert('root'), new Date(now.getTime() + 3 * DAY));
+    const stale = checkOcspResponse(
+      respond('good', 'root'),
+      cert('good'),
+      cert('root'),
+      new Date(now.getTime() + 3 * DAY),
+    );
     expect(stale.status).toBe('invalid');
     expect(stale.detail).toContain('stale');
     const garbage = checkOcspResponse(new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x03]), cert('good'), cert('root'), now);

@@ -26,9 +26,18 @@ let ocsp: Uint8Array;
 
 beforeAll(async () => {
   pki = await generateLabPki({ keyAlgorithm: 'ecdsa-p256' });
-  issuing = { ca: pki.intermediate, keyAlgorithm: 'ecdsa-p256', revoked: [{ serialHex: pki.leaf.serialHex, date: new Date(), reason: 4 }], issued: [pki.leaf.serialHex] };
+  issuing = {
+    ca: pki.intermediate,
+    keyAlgorithm: 'ecdsa-p256',
+    revoked: [{ serialHex: pki.leaf.serialHex, date: new Date(), reason: 4 }],
+    issued: [pki.leaf.serialHex],
+  };
   crl = await issueLabCrl(issuing, 7, new Date());
-  ocsp = await answerOcsp(ocspRequestFor(parseCertificate(pki.leaf.der), parseCertificate(pki.intermediate.der)), [issuing], new Date());
+  ocsp = await answerOcsp(
+    ocspRequestFor(parseCertificate(pki.leaf.der), parseCertificate(pki.intermediate.der)),
+    [issuing],
+    new Date(),
+  );
 }, 60_000);
 
 /** Returns `input` with one to four random byte changes, truncations or insertions. */
@@ -59,7 +68,12 @@ describe('revocation decoders on mutated input', () => {
   it('the unmutated lab CRL and OCSP answer decode, revoked with reason superseded', () => {
     const c = parseCrl(crl);
     expect([c.crlNumber, c.entries[0]!.serialNumber, c.entries[0]!.reason]).toEqual(['7', pki.leaf.serialHex, 4]);
-    const v = checkOcspResponse(ocsp, parseCertificate(pki.leaf.der), parseCertificate(pki.intermediate.der), new Date());
+    const v = checkOcspResponse(
+      ocsp,
+      parseCertificate(pki.leaf.der),
+      parseCertificate(pki.intermediate.der),
+      new Date(),
+    );
     expect([v.status, v.reason, v.signer]).toEqual(['revoked', 4, 'issuer']);
   });
 
@@ -94,7 +108,11 @@ describe('readCrlBytes', () => {
   });
 
   it('throws DecodeError for a block without END, a body that is not base64, and text without CRL', () => {
-    for (const t of ['-----BEGIN X509 CRL-----\nAAAA\n', '-----BEGIN X509 CRL-----\n!!!!\n-----END X509 CRL-----', pki.root.pem]) {
+    for (const t of [
+      '-----BEGIN X509 CRL-----\nAAAA\n',
+      '-----BEGIN X509 CRL-----\n!!!!\n-----END X509 CRL-----',
+      pki.root.pem,
+    ]) {
       expect(() => readCrlBytes(new TextEncoder().encode(t))).toThrow(DecodeError);
     }
   });
@@ -110,7 +128,11 @@ describe('lab responder', () => {
       const leaf = parseCertificate(served.leaf.der);
       const ca = parseCertificate(served.intermediate.der);
       const req = Buffer.from(ocspRequestFor(leaf, ca)).toString('base64');
-      const got = await httpFetch(`${base}/ocsp/${encodeURIComponent(req)}`, { method: 'GET', accept: 'application/ocsp-response', maxBytes: 65536 });
+      const got = await httpFetch(`${base}/ocsp/${encodeURIComponent(req)}`, {
+        method: 'GET',
+        accept: 'application/ocsp-response',
+        maxBytes: 65536,
+      });
       if (!got.ok) throw new Error(got.detail);
       expect(checkOcspResponse(got.body, leaf, ca, new Date()).status).toBe('good');
       expect(responder.requests.map((r) => r.method)).toEqual(['GET']);

@@ -33,15 +33,25 @@ describe('loadDocumentedRoots', () => {
 
   it('returns the six documented roots in order, each with its certificate', () => {
     expect(DOCUMENTED_ROOTS.map((r) => [r.name, r.sha1])).toEqual(ISSUE_ROOTS.map((r) => [...r]));
-    expect(roots.map((r) => [r.name, r.sha1, r.documented, r.der !== null])).toEqual(ISSUE_ROOTS.map(([n, s]) => [n, s, true, true]));
+    expect(roots.map((r) => [r.name, r.sha1, r.documented, r.der !== null])).toEqual(
+      ISSUE_ROOTS.map(([n, s]) => [n, s, true, true]),
+    );
   });
 
   it('ships certificates whose thumbprints are the documented ones (node:crypto as the oracle)', () => {
     for (const r of roots) {
       const x = new X509Certificate(r.der!);
       const hex = (fp: string): string => fp.replace(/:/g, '').toLowerCase();
-      expect({ name: r.name, sha1: hex(x.fingerprint), sha256: hex(x.fingerprint256) }).toEqual({ name: r.name, sha1: r.sha1, sha256: r.sha256 });
-      expect({ name: r.name, nb: r.notBefore?.getTime(), na: r.notAfter?.getTime() }).toEqual({ name: r.name, nb: Date.parse(x.validFrom), na: Date.parse(x.validTo) });
+      expect({ name: r.name, sha1: hex(x.fingerprint), sha256: hex(x.fingerprint256) }).toEqual({
+        name: r.name,
+        sha1: r.sha1,
+        sha256: r.sha256,
+      });
+      expect({ name: r.name, nb: r.notBefore?.getTime(), na: r.notAfter?.getTime() }).toEqual({
+        name: r.name,
+        nb: Date.parse(x.validFrom),
+        na: Date.parse(x.validTo),
+      });
     }
   });
 
@@ -51,12 +61,18 @@ describe('loadDocumentedRoots', () => {
   });
 
   it('keeps roots.json in step with the certificates next to it', () => {
-    const json = JSON.parse(readFileSync(join(DATA, 'roots.json'), 'utf8')) as { roots: { name: string; sha1: string; sha256: string; notAfter: string }[] };
-    expect(json.roots.map((r) => [r.name, r.sha1, r.sha256, r.notAfter])).toEqual(roots.map((r) => [r.name, r.sha1, r.sha256, r.notAfter?.toISOString()]));
+    const json = JSON.parse(readFileSync(join(DATA, 'roots.json'), 'utf8')) as {
+      roots: { name: string; sha1: string; sha256: string; notAfter: string }[];
+    };
+    expect(json.roots.map((r) => [r.name, r.sha1, r.sha256, r.notAfter])).toEqual(
+      roots.map((r) => [r.name, r.sha1, r.sha256, r.notAfter?.toISOString()]),
+    );
   });
 
   it.skipIf(!hasOpenssl)('agrees with openssl on the SHA-1 and SHA-256 thumbprint of every shipped PEM', () => {
-    const json = JSON.parse(readFileSync(join(DATA, 'roots.json'), 'utf8')) as { roots: { sha1: string; sha256: string; file: string }[] };
+    const json = JSON.parse(readFileSync(join(DATA, 'roots.json'), 'utf8')) as {
+      roots: { sha1: string; sha256: string; file: string }[];
+    };
     for (const r of json.roots) {
       const file = join(DATA, r.file);
       const sha1 = openssl(['x509', '-in', file, '-noout', '-fingerprint', '-sha1']);
@@ -96,7 +112,11 @@ describe('loadBundle, loadRootsFromPem and compareBundle', () => {
   writeFileSync(join(dir, 'empty.pem'), 'no blocks here');
 
   it('reads a directory of PEM, CRT and DER files and hash links, each certificate once', () => {
-    expect(loadBundle(dir).map((r) => r.sha1).sort()).toEqual([g2.sha1, baltimore.sha1, msEcc.sha1].sort());
+    expect(
+      loadBundle(dir)
+        .map((r) => r.sha1)
+        .sort(),
+    ).toEqual([g2.sha1, baltimore.sha1, msEcc.sha1].sort());
   });
 
   it('reads a single PEM or DER file', () => {
@@ -105,10 +125,15 @@ describe('loadBundle, loadRootsFromPem and compareBundle', () => {
   });
 
   it('reads PEM text, dropping duplicates, naming undocumented roots by CN', () => {
-    const other = rootCertificates.find((p) => !documented.some((d) => parseCertificate(new X509Certificate(p).raw).sha1 === d.sha1))!;
+    const other = rootCertificates.find(
+      (p) => !documented.some((d) => parseCertificate(new X509Certificate(p).raw).sha1 === d.sha1),
+    )!;
     const roots = loadRootsFromPem(derToPem(g2.der!) + derToPem(g2.der!) + other);
     expect(roots).toHaveLength(2);
-    expect(roots[1]).toMatchObject({ documented: false, name: new X509Certificate(other).subject.match(/CN=(.*)/)?.[1] });
+    expect(roots[1]).toMatchObject({
+      documented: false,
+      name: new X509Certificate(other).subject.match(/CN=(.*)/)?.[1],
+    });
   });
 
   it('compares a bundle with the documented set at a given time', () => {
@@ -124,9 +149,11 @@ describe('loadBundle, loadRootsFromPem and compareBundle', () => {
     ]);
     expect(compareBundle(bundle, new Date('2024-06-01T00:00:00Z'))[2]).toMatchObject({ present: true, expired: false });
     // CertInfo lists work too.
-    expect(compareBundle([parseCertificate(msEcc.der!)], new Date('2024-06-01T00:00:00Z')).filter((r) => r.present).map((r) => r.name)).toEqual([
-      'Microsoft ECC Root Certificate Authority 2017',
-    ]);
+    expect(
+      compareBundle([parseCertificate(msEcc.der!)], new Date('2024-06-01T00:00:00Z'))
+        .filter((r) => r.present)
+        .map((r) => r.name),
+    ).toEqual(['Microsoft ECC Root Certificate Authority 2017']);
   });
 
   it.skipIf(!existsSync('/etc/ssl/certs'))('reads /etc/ssl/certs', () => {

@@ -68,16 +68,37 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
     builder: (y: Argv) =>
       y
         .positional('file', { type: 'string', describe: 'a pcap or pcapng file (gzip-compressed is fine)' })
-        .option('json', { type: 'boolean', default: false, describe: 'print { "connections": [...] } once the file is read' })
-        .option('ndjson', { type: 'boolean', default: false, describe: 'print one connection object per line as each connection ends (memory stays flat)' })
-        .option('keylog', { type: 'string', describe: 'NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 certificates and the Finished messages' })
-        .option('filter-host', { type: 'string', describe: 'only connections with this address at either end, or this SNI' })
+        .option('json', {
+          type: 'boolean',
+          default: false,
+          describe: 'print { "connections": [...] } once the file is read',
+        })
+        .option('ndjson', {
+          type: 'boolean',
+          default: false,
+          describe: 'print one connection object per line as each connection ends (memory stays flat)',
+        })
+        .option('keylog', {
+          type: 'string',
+          describe: 'NSS key log file (SSLKEYLOGFILE) to decrypt TLS 1.3 certificates and the Finished messages',
+        })
+        .option('filter-host', {
+          type: 'string',
+          describe: 'only connections with this address at either end, or this SNI',
+        })
         .option('port', { type: 'number', describe: 'only connections with this port at either end' })
-        .option('filter-sni', { type: 'string', describe: 'only connections whose SNI matches (case-insensitive, * wildcards)' })
+        .option('filter-sni', {
+          type: 'string',
+          describe: 'only connections whose SNI matches (case-insensitive, * wildcards)',
+        })
         // Before 0.2 these filters were --host and --sni, which elsewhere mean "send this name".
         .option('host', { type: 'string', hidden: true })
         .option('sni', { type: 'string', hidden: true })
-        .option('failed', { type: 'boolean', default: false, describe: 'only connections that did not complete a handshake' })
+        .option('failed', {
+          type: 'boolean',
+          default: false,
+          describe: 'only connections that did not complete a handshake',
+        })
         .option('rows', {
           type: 'number',
           default: DEFAULT_TABLE_ROWS,
@@ -85,9 +106,19 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
             'table rows shown, failed connections first, with a summary of the rest; 0: every connection, ' +
             'a row printed as each ends',
         })
-        .option('fingerprints', { type: 'boolean', default: false, describe: 'add JA3, JA3S and JA4 columns to the table' })
-        .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default: when the connection was captured)' })
-        .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE or directory, or "system" (default: the documented root set)' })
+        .option('fingerprints', {
+          type: 'boolean',
+          default: false,
+          describe: 'add JA3, JA3S and JA4 columns to the table',
+        })
+        .option('at', {
+          type: 'string',
+          describe: 'judge certificate validity at this date (ISO 8601; default: when the connection was captured)',
+        })
+        .option('roots', {
+          type: 'string',
+          describe: 'trust anchors: a PEM bundle FILE or directory, or "system" (default: the documented root set)',
+        })
         .option('html', HTML_OPTION)
         .example('$0 capture backup-failure.pcapng', 'one row per TLS connection')
         .example('$0 capture dump.pcap --failed --port 443', 'only the handshakes that failed, on port 443')
@@ -103,7 +134,8 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       const filterHost = deprecatedAlias(ctx, args['filter-host'], args.host, '--host', '--filter-host');
       const filterSni = deprecatedAlias(ctx, args['filter-sni'], args.sni, '--sni', '--filter-sni');
       if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
-      if (!Number.isInteger(args.rows) || args.rows < 0) throw new UserError(`--rows takes a whole number, 0 for all (got ${args.rows})`);
+      if (!Number.isInteger(args.rows) || args.rows < 0)
+        throw new UserError(`--rows takes a whole number, 0 for all (got ${args.rows})`);
       if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535)) {
         throw new UserError(`--port takes a port number 0-65535 (got ${args.port})`);
       }
@@ -114,14 +146,18 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         size = st.size;
       } catch (e) {
         if (e instanceof UserError) throw e;
-        throw new UserError(`cannot read ${args.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+        throw new UserError(
+          `cannot read ${args.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        );
       }
       let keyLog: string | undefined;
       if (args.keylog !== undefined) {
         try {
           keyLog = readFileSync(args.keylog, 'utf8');
         } catch (e) {
-          throw new UserError(`cannot read --keylog ${args.keylog}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+          throw new UserError(
+            `cannot read --keylog ${args.keylog}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+          );
         }
       }
       // Heavy modules load when the command runs, so `--help` starts fast.
@@ -210,10 +246,30 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       if (htmlRows) {
         const json = {
           connections: htmlRows,
-          summary: { format: result.meta.format, packets: s.packets, flows: s.flows, tlsConnections: s.connections, shown: htmlRows.length, decrypted: s.decryptedConnections, keyLogErrors: s.keyLogErrors, truncated: result.meta.truncated },
+          summary: {
+            format: result.meta.format,
+            packets: s.packets,
+            flows: s.flows,
+            tlsConnections: s.connections,
+            shown: htmlRows.length,
+            decrypted: s.decryptedConnections,
+            keyLogErrors: s.keyLogErrors,
+            truncated: result.meta.truncated,
+          },
         };
         const html = await import('../html-out.js');
-        await html.writeHtmlReport(ctx, args.html!, { title: `tlsprobe capture: ${args.file}`, command: html.commandLine(), generatedAt: new Date(), sections: [html.captureSection(args.file, json as never)], raw: json }, [args.file, args.keylog, args.roots]);
+        await html.writeHtmlReport(
+          ctx,
+          args.html!,
+          {
+            title: `tlsprobe capture: ${args.file}`,
+            command: html.commandLine(),
+            generatedAt: new Date(),
+            sections: [html.captureSection(args.file, json as never)],
+            raw: json,
+          },
+          [args.file, args.keylog, args.roots],
+        );
       }
       if (s.keyLogErrors > 0) ctx.err(`${s.keyLogErrors} key log line(s) could not be used`);
     },

@@ -16,7 +16,8 @@ interface ClientsArgs extends Partial<ProbeArgs> {
 export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsArgs> {
   return {
     command: 'clients [target]',
-    describe: 'List simulated clients (Windows SChannel, .NET, OpenSSL, browser), or send each one\'s ClientHello to an endpoint',
+    describe:
+      "List simulated clients (Windows SChannel, .NET, OpenSSL, browser), or send each one's ClientHello to an endpoint",
     builder: (y: Argv) =>
       connectOptions(
         y
@@ -26,7 +27,9 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       )
         .example('$0 clients', 'the profiles and what they offer')
         .example('$0 clients backup.example.net', 'which client configurations would get error 10054')
-        .epilog('With a target: exit code 1 when any simulated client would fail, 0 when all connect, 3 when the target cannot be reached (DNS, refused, unreachable).') as unknown as Argv<ClientsArgs>, // the chain's inferred options type is not assignable to ClientsArgs, the shape the handler reads
+        .epilog(
+          'With a target: exit code 1 when any simulated client would fail, 0 when all connect, 3 when the target cannot be reached (DNS, refused, unreachable).',
+        ) as unknown as Argv<ClientsArgs>, // the chain's inferred options type is not assignable to ClientsArgs, the shape the handler reads
     handler: async (args) => {
       const { CLIENT_PROFILES, simulateClient, profileRemediation } = await import('../../diagnose/clients.js');
       const { renderTable } = await import('../../report/table.js');
@@ -46,12 +49,28 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
         };
         if (args.html !== undefined) {
           const html = await import('../html-out.js');
-          await html.writeHtmlReport(ctx, args.html, { title: 'tlsprobe clients', command: html.commandLine(), generatedAt: new Date(), sections: [html.clientsSection(list as never)], raw: list }, []);
+          await html.writeHtmlReport(
+            ctx,
+            args.html,
+            {
+              title: 'tlsprobe clients',
+              command: html.commandLine(),
+              generatedAt: new Date(),
+              sections: [html.clientsSection(list as never)],
+              raw: list,
+            },
+            [],
+          );
         }
         if (args.json) {
           ctx.out(JSON.stringify(envelope('clients', list), null, 2));
         } else {
-          ctx.out(renderTable(['Name', 'Client', 'Fidelity', 'Offers'], CLIENT_PROFILES.map((p) => [p.name, p.title, p.fidelity, p.versions.join(' ')])));
+          ctx.out(
+            renderTable(
+              ['Name', 'Client', 'Fidelity', 'Offers'],
+              CLIENT_PROFILES.map((p) => [p.name, p.title, p.fidelity, p.versions.join(' ')]),
+            ),
+          );
           const { fitBlocks } = await import('../../report/fit.js');
           ctx.out(fitBlocks(['Use: tlsprobe clients HOST[:PORT], or tlsprobe diagnose HOST --client NAME']));
         }
@@ -73,10 +92,17 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       const sims = [];
       for (const p of CLIENT_PROFILES) {
         if (ctx.signal?.aborted) break;
-        const sim = await simulateClient(target, p, sni, { ...attemptOpts, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        const sim = await simulateClient(target, p, sni, {
+          ...attemptOpts,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
         sims.push({ sim, profile: p, remediation: sim.verdict === 'connects' ? [] : profileRemediation(p) });
       }
-      if (ctx.signal?.aborted) throw new CliError('interrupted', `interrupted after ${sims.filter(({ sim }) => sim.attempt.end !== 'aborted').length} of ${CLIENT_PROFILES.length} clients`);
+      if (ctx.signal?.aborted)
+        throw new CliError(
+          'interrupted',
+          `interrupted after ${sims.filter(({ sim }) => sim.attempt.end !== 'aborted').length} of ${CLIENT_PROFILES.length} clients`,
+        );
       const { isConnectFailure } = await import('../../probe/outcome.js');
       if (sims.every(({ sim }) => isConnectFailure(sim.attempt.outcome))) ctx.setExitCode(ExitCode.network);
       else if (sims.some(({ sim }) => sim.verdict !== 'connects')) ctx.setExitCode(ExitCode.failure);
@@ -95,9 +121,23 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       }));
       const json = { target: { host: spec.host, port: spec.port, address: target.address, sni }, clients };
       if (args.html !== undefined) {
-        const [html, { attemptToJson }] = await Promise.all([import('../html-out.js'), import('../../report/probe-view.js')]);
+        const [html, { attemptToJson }] = await Promise.all([
+          import('../html-out.js'),
+          import('../../report/probe-view.js'),
+        ]);
         const attempts = sims.map(({ sim: s }) => attemptToJson(s.attempt.version, s.attempt));
-        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe clients: ${spec.host}:${spec.port}`, command: html.commandLine(), generatedAt: new Date(), sections: [html.clientsSection(json as never, attempts)], raw: json }, []);
+        await html.writeHtmlReport(
+          ctx,
+          args.html,
+          {
+            title: `tlsprobe clients: ${spec.host}:${spec.port}`,
+            command: html.commandLine(),
+            generatedAt: new Date(),
+            sections: [html.clientsSection(json as never, attempts)],
+            raw: json,
+          },
+          [],
+        );
       }
       if (args.json) {
         ctx.out(JSON.stringify(envelope('clients', json), null, 2));
@@ -106,13 +146,26 @@ export function clientsCommand(ctx: CliContext): CommandModule<object, ClientsAr
       ctx.out(
         renderTable(
           ['Client', 'Result', 'Error 10054?', 'Stands for', 'Detail'],
-          sims.map(({ sim: s, profile: p }) => [s.profile, s.verdict, s.gets10054 ? 'YES' : 'no', p.configuration?.state ?? p.title, s.summary]),
+          sims.map(({ sim: s, profile: p }) => [
+            s.profile,
+            s.verdict,
+            s.gets10054 ? 'YES' : 'no',
+            p.configuration?.state ?? p.title,
+            s.summary,
+          ]),
         ),
       );
       const failing = sims.filter((x) => x.remediation.length > 0);
       if (failing.length) {
         const { fitBlocks } = await import('../../report/fit.js');
-        ctx.out(fitBlocks(['What each failing configuration needs:', ...failing.flatMap(({ profile: p, remediation }) => remediation.map((r) => `- ${p.name} [${r.kind}] ${r.text}`))]));
+        ctx.out(
+          fitBlocks([
+            'What each failing configuration needs:',
+            ...failing.flatMap(({ profile: p, remediation }) =>
+              remediation.map((r) => `- ${p.name} [${r.kind}] ${r.text}`),
+            ),
+          ]),
+        );
       }
     },
   };

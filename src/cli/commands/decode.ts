@@ -32,7 +32,8 @@ export function decodeCommand(ctx: CliContext): CommandModule<object, DecodeArgs
     handler: async (args) => {
       const { decode } = await import('../../decode.js');
       const { renderDecodeTree } = await import('../../report/decode-tree.js');
-      if (args.file === undefined && args.hex === undefined) throw new UserError('give a FILE (or - for stdin) or --hex HEX');
+      if (args.file === undefined && args.hex === undefined)
+        throw new UserError('give a FILE (or - for stdin) or --hex HEX');
       if (args.file !== undefined && args.hex !== undefined) throw new UserError('give either FILE or --hex, not both');
       // yargs hands a lone `-` over as an empty string.
       const file = args.file === '' ? '-' : args.file;

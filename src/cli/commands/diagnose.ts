@@ -19,7 +19,10 @@ import { HTML_OPTION, LADDER_OPTION } from '../report-options.js';
 const NETWORK_VERDICTS: ReadonlySet<string> = new Set(['endpoint-unreachable', 'proxy-unreachable', 'proxy-refused']);
 
 /** Returns the exit code of a diagnosis: 3 when no TLS happened, 0 when fine for the client asked about, else 1. */
-export function diagnosisExitCode(d: { readonly verdict: { readonly code: string }; readonly fine: boolean }): ExitCode {
+export function diagnosisExitCode(d: {
+  readonly verdict: { readonly code: string };
+  readonly fine: boolean;
+}): ExitCode {
   if (NETWORK_VERDICTS.has(d.verdict.code)) return ExitCode.network;
   return d.fine ? ExitCode.ok : ExitCode.failure;
 }
@@ -31,9 +34,15 @@ async function clientHelloOption(file: string): Promise<import('../../diagnose/r
   const { clientFromHello } = await import('../../diagnose/client-from-hello.js');
   const { DecodeError } = await import('../../wire/errors.js');
   try {
-    return clientFromHello(hexOrBinary(readInput(file)), `the client whose ClientHello is in ${file === '-' ? 'standard input' : file}`);
+    return clientFromHello(
+      hexOrBinary(readInput(file)),
+      `the client whose ClientHello is in ${file === '-' ? 'standard input' : file}`,
+    );
   } catch (e) {
-    if (e instanceof DecodeError) throw new UserError(`--client-hello ${file}: ${e.path || 'input'} at offset ${e.offset}: ${e.detail} (${e.code})`);
+    if (e instanceof DecodeError)
+      throw new UserError(
+        `--client-hello ${file}: ${e.path || 'input'} at offset ${e.offset}: ${e.detail} (${e.code})`,
+      );
     throw e;
   }
 }
@@ -85,24 +94,66 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
     command: 'diagnose [targets..]',
     describe: 'Explain a failing TLS connection (error 10054, resets, alerts) with evidence and the fix',
     builder: (y: Argv) =>
-      revocationOptions(connectOptions(
-        y
-          .positional('targets', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); with --profile, concrete names for its wildcards' })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON: { schemaVersion, command, results: [{ target, verdict, fine, evidence, remediation, probe }] }' })
-          .option('os', { type: 'string', describe: "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11), or a client configuration from `tlsprobe clients` (e.g. win2008-kb4019276): narrows the fix" })
-          .option('ladder', LADDER_OPTION)
-          .option('html', HTML_OPTION)
-          .option('bisect', { type: 'boolean', default: false, describe: 'find the smallest ClientHello change that turns the failure into success' })
-          .option('client', { type: 'string', describe: 'the client asked about: a client profile (see `tlsprobe clients`), e.g. win7-schannel or win2022' })
-          .option('client-hello', { type: 'string', describe: "the client asked about, by its own ClientHello: a FILE of raw bytes or hex (a record as captured, or the handshake message); - reads standard input" })
-          .option('profile', { type: 'string', describe: 'diagnose every endpoint of a service profile, e.g. azure-backup, plus control endpoints' })
-          .option('at', { type: 'string', describe: 'judge certificate validity at this date (ISO 8601; default now)' })
-          .option('roots', { type: 'string', describe: 'trust anchors: PEM bundle FILE/DIR or "system" (default: the documented root set)' }),
-      ))
+      revocationOptions(
+        connectOptions(
+          y
+            .positional('targets', {
+              type: 'string',
+              array: true,
+              describe: 'HOST[:PORT] (default port 443); with --profile, concrete names for its wildcards',
+            })
+            .option('json', {
+              type: 'boolean',
+              default: false,
+              describe:
+                'print JSON: { schemaVersion, command, results: [{ target, verdict, fine, evidence, remediation, probe }] }',
+            })
+            .option('os', {
+              type: 'string',
+              describe:
+                "the failing client's Windows version (2008, 2008r2, 7, 2012, 2012r2, 8.1, 2016, 2019, 2022, 10, 11), or a client configuration from `tlsprobe clients` (e.g. win2008-kb4019276): narrows the fix",
+            })
+            .option('ladder', LADDER_OPTION)
+            .option('html', HTML_OPTION)
+            .option('bisect', {
+              type: 'boolean',
+              default: false,
+              describe: 'find the smallest ClientHello change that turns the failure into success',
+            })
+            .option('client', {
+              type: 'string',
+              describe:
+                'the client asked about: a client profile (see `tlsprobe clients`), e.g. win7-schannel or win2022',
+            })
+            .option('client-hello', {
+              type: 'string',
+              describe:
+                'the client asked about, by its own ClientHello: a FILE of raw bytes or hex (a record as captured, or the handshake message); - reads standard input',
+            })
+            .option('profile', {
+              type: 'string',
+              describe: 'diagnose every endpoint of a service profile, e.g. azure-backup, plus control endpoints',
+            })
+            .option('at', {
+              type: 'string',
+              describe: 'judge certificate validity at this date (ISO 8601; default now)',
+            })
+            .option('roots', {
+              type: 'string',
+              describe: 'trust anchors: PEM bundle FILE/DIR or "system" (default: the documented root set)',
+            }),
+        ),
+      )
         .example('$0 diagnose backup.example.net', 'verdict, evidence and remediation')
-        .example('$0 diagnose backup.example.net --os 2008r2 --client win7-schannel', 'would a Windows 7 / 2008 R2 client get 10054?')
+        .example(
+          '$0 diagnose backup.example.net --os 2008r2 --client win7-schannel',
+          'would a Windows 7 / 2008 R2 client get 10054?',
+        )
         .example('$0 diagnose backup.example.net --bisect', 'which ClientHello change makes the reset go away')
-        .example('$0 diagnose --profile azure-backup myvault.blob.core.windows.net', 'the endpoints a backup agent needs')
+        .example(
+          '$0 diagnose --profile azure-backup myvault.blob.core.windows.net',
+          'the endpoints a backup agent needs',
+        )
         .epilog(
           'Verdict codes (stable): legacy-version-reset, legacy-version-alert, legacy-version-dropped, tls12-ok, ' +
             'no-tls12, endpoint-unreachable, reset-always, closed-always, timeout-always, not-tls, chain-untrusted, ' +
@@ -125,7 +176,8 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       }
       const os = osOption(osArg);
       const targets = args.targets ?? [];
-      if (args.profile === undefined && targets.length !== 1) throw new UserError('give one HOST[:PORT] to diagnose (or --profile NAME)');
+      if (args.profile === undefined && targets.length !== 1)
+        throw new UserError('give one HOST[:PORT] to diagnose (or --profile NAME)');
       const { runDiagnosis } = await import('../../diagnose/run.js');
       const { chainReport } = await import('../chain-enrich.js');
       const { scanToJson } = await import('../../report/probe-view.js');
@@ -136,7 +188,10 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         const { expandEndpointProfile, concludeEndpoints } = await import('../../diagnose/endpoint-profiles.js');
         let expanded;
         try {
-          expanded = expandEndpointProfile(args.profile, targets.map((t) => parseTarget(t).host));
+          expanded = expandEndpointProfile(
+            args.profile,
+            targets.map((t) => parseTarget(t).host),
+          );
         } catch (e) {
           if (e instanceof RangeError) throw new UserError(e.message);
           throw e;
@@ -156,16 +211,52 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         const needs = expanded.needsConcreteName.map((e) => e.pattern);
         if (args.html !== undefined) {
           const html = await import('../html-out.js');
-          const section = { heading: `Profile ${expanded.profile.name}`, verdict: { code: conclusion.code, summary: conclusion.summary, ok: conclusion.code === 'all-ok' }, remediation: [], regFix: null, ladders: [], certificates: [], chain: null, tables: [{ caption: 'Endpoints', head: ['Endpoint', 'Role', 'Verdict', 'Summary'], rows: rows.map((r) => r.map(String)) }] };
-          await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe diagnose --profile ${expanded.profile.name}`, command: html.commandLine(), generatedAt: new Date(), sections: [section], raw: { profile: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion } }, [args.roots]);
+          const section = {
+            heading: `Profile ${expanded.profile.name}`,
+            verdict: { code: conclusion.code, summary: conclusion.summary, ok: conclusion.code === 'all-ok' },
+            remediation: [],
+            regFix: null,
+            ladders: [],
+            certificates: [],
+            chain: null,
+            tables: [
+              {
+                caption: 'Endpoints',
+                head: ['Endpoint', 'Role', 'Verdict', 'Summary'],
+                rows: rows.map((r) => r.map(String)),
+              },
+            ],
+          };
+          await html.writeHtmlReport(
+            ctx,
+            args.html,
+            {
+              title: `tlsprobe diagnose --profile ${expanded.profile.name}`,
+              command: html.commandLine(),
+              generatedAt: new Date(),
+              sections: [section],
+              raw: { profile: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion },
+            },
+            [args.roots],
+          );
         }
         if (args.json) {
-          ctx.out(JSON.stringify(envelope('diagnose', { results: diagnoses, profile: { name: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion } }), null, 2));
+          ctx.out(
+            JSON.stringify(
+              envelope('diagnose', {
+                results: diagnoses,
+                profile: { name: expanded.profile.name, endpoints: results, needsConcreteName: needs, conclusion },
+              }),
+              null,
+              2,
+            ),
+          );
           return;
         }
         const { fitBlocks } = await import('../../report/fit.js');
         const blocks = [renderTable(['Endpoint', 'Role', 'Verdict', 'Summary'], rows)];
-        if (needs.length) blocks.push(`Wildcards without a concrete name (give them as arguments): ${needs.join(', ')}`);
+        if (needs.length)
+          blocks.push(`Wildcards without a concrete name (give them as arguments): ${needs.join(', ')}`);
         blocks.push(`Conclusion (${conclusion.code}): ${conclusion.summary}`);
         ctx.out(fitBlocks(blocks));
         return;
@@ -174,17 +265,26 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       const spec = parseTarget(targets[0]!);
       const options = scanOptionsFrom(args, spec.port);
       let profile: import('../../diagnose/run.js').ClientLike | undefined;
-      if (clientArg !== undefined && args['client-hello'] !== undefined) throw new UserError('give --client or --client-hello, not both');
+      if (clientArg !== undefined && args['client-hello'] !== undefined)
+        throw new UserError('give --client or --client-hello, not both');
       if (args['client-hello'] !== undefined) profile = await clientHelloOption(args['client-hello']);
       let named: import('../../diagnose/clients.js').ClientProfile | undefined;
       if (clientArg !== undefined) {
         const { findClientProfile, CLIENT_PROFILES } = await import('../../diagnose/clients.js');
         profile = named = findClientProfile(clientArg);
-        if (!profile) throw new UserError(`unknown client "${clientArg}": known are ${CLIENT_PROFILES.map((p) => p.name).join(', ')}`);
+        if (!profile)
+          throw new UserError(
+            `unknown client "${clientArg}": known are ${CLIENT_PROFILES.map((p) => p.name).join(', ')}`,
+          );
       }
       // On Windows, this machine's registry is the client's: read it, and take its version unless --os says.
       const local = await readLocalRegistry(os);
-      const run = await runDiagnosis(spec.host, { ...options, os: os ?? local?.os ?? null, chainCheck, ...(profile ? { client: profile } : {}) });
+      const run = await runDiagnosis(spec.host, {
+        ...options,
+        os: os ?? local?.os ?? null,
+        chainCheck,
+        ...(profile ? { client: profile } : {}),
+      });
       const d = run.diagnosis;
       const probe = scanToJson(run.scan);
       const out = diagnosisJson(d, probe);
@@ -195,7 +295,9 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
           const { profileRemediation } = await import('../../diagnose/clients.js');
           client.fidelity = named.fidelity;
           client.state = named.configuration?.state ?? null;
-          client.remediation = (client.connects ? [] : profileRemediation(named)).map((r) => ({ ...r })) as unknown as JsonObject[]; // Remediation is an interface (no index signature)
+          client.remediation = (client.connects ? [] : profileRemediation(named)).map((r) => ({
+            ...r,
+          })) as unknown as JsonObject[]; // Remediation is an interface (no index signature)
         }
         out.client = client;
       }
@@ -205,7 +307,11 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         // The chain the diagnosis judged, with its revocation endpoints checked as a Windows client would.
         const { atOption } = await import('../dates.js');
         const { revocationSection } = await import('../revocation-options.js');
-        const revocation = await revocationSection(chainCheck([...first.certificates], run.scan.sni ?? spec.host), args, atOption(args.at) ?? new Date());
+        const revocation = await revocationSection(
+          chainCheck([...first.certificates], run.scan.sni ?? spec.host),
+          args,
+          atOption(args.at) ?? new Date(),
+        );
         out.revocation = revocation.json;
         if (revocation.error) ctx.setExitCode(ExitCode.failure);
       }
@@ -221,12 +327,25 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
             ...(options.via ? { via: options.via } : {}),
           };
           const { bisectHello } = await import('../../diagnose/bisect.js');
-          const failing = first.versions.find((r) => r && (r.version === 'TLS1.0' || r.version === 'TLS1.1') && !r.supported);
-          const working = first.versions.find((r) => r?.supported && (r.version === 'TLS1.2' || r.version === 'TLS1.3'));
+          const failing = first.versions.find(
+            (r) => r && (r.version === 'TLS1.0' || r.version === 'TLS1.1') && !r.supported,
+          );
+          const working = first.versions.find(
+            (r) => r?.supported && (r.version === 'TLS1.2' || r.version === 'TLS1.3'),
+          );
           if (!failing || !working) {
-            out.bisect = { note: !failing ? 'no hello failed: nothing to bisect' : 'no modern attempt worked: no working hello to bisect towards' };
+            out.bisect = {
+              note: !failing
+                ? 'no hello failed: nothing to bisect'
+                : 'no modern attempt worked: no working hello to bisect towards',
+            };
           } else {
-            out.bisect = (await bisectHello(target, { version: failing.version, sni: run.scan.sni }, { version: working.version, sni: run.scan.sni }, attemptOpts)) as unknown as JsonObject; // an interface (no index signature)
+            out.bisect = (await bisectHello(
+              target,
+              { version: failing.version, sni: run.scan.sni },
+              { version: working.version, sni: run.scan.sni },
+              attemptOpts,
+            )) as unknown as JsonObject; // an interface (no index signature)
           }
         }
       }
@@ -234,7 +353,8 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       // registry leaves TLS 1.2 off for SChannel or .NET (issue 13), whatever a current client would do.
       // Likewise `--os` alone names the client's Windows: one whose TLS 1.2 client is off by default.
       const legacy = d.verdict.code.startsWith('legacy-version');
-      const registryFails = local !== null && local.tls12 !== null && (local.tls12 !== 'enabled' || local.dotnetStrongCrypto === false);
+      const registryFails =
+        local !== null && local.tls12 !== null && (local.tls12 !== 'enabled' || local.dotnetStrongCrypto === false);
       const osFails = profile === undefined && os !== null && WINDOWS_VERSION_INFO[os].tls12ClientDefault !== 'enabled';
       const machineFails = legacy && (registryFails || osFails);
       if (machineFails) out.fine = false;
@@ -242,22 +362,51 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
       if (args.html !== undefined) {
         const html = await import('../html-out.js');
         const { enrichWithChain } = await import('../chain-enrich.js');
-        const section = html.diagnoseSection(out, await enrichWithChain(scanToJson(run.scan), run.scan, { host: spec.host, at: args.at, roots: args.roots }));
-        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe diagnose: ${spec.host}:${spec.port}`, command: html.commandLine(), generatedAt: new Date(), sections: [section], raw: out }, [args.roots, args['client-hello']]);
+        const section = html.diagnoseSection(
+          out,
+          await enrichWithChain(scanToJson(run.scan), run.scan, { host: spec.host, at: args.at, roots: args.roots }),
+        );
+        await html.writeHtmlReport(
+          ctx,
+          args.html,
+          {
+            title: `tlsprobe diagnose: ${spec.host}:${spec.port}`,
+            command: html.commandLine(),
+            generatedAt: new Date(),
+            sections: [section],
+            raw: out,
+          },
+          [args.roots, args['client-hello']],
+        );
       }
       if (args.json) {
         ctx.out(JSON.stringify(envelope('diagnose', { results: [out] }), null, 2));
         return;
       }
       const lines: string[] = [];
-      lines.push(`${spec.host}:${spec.port}: ${d.verdict.code}${d.verdict.cause ? ` (cause: ${d.verdict.cause.code})` : ''}${d.fine ? ' — fine for a current TLS 1.2+ client' : ''}`);
+      lines.push(
+        `${spec.host}:${spec.port}: ${d.verdict.code}${d.verdict.cause ? ` (cause: ${d.verdict.cause.code})` : ''}${d.fine ? ' — fine for a current TLS 1.2+ client' : ''}`,
+      );
       lines.push(`${d.verdict.information && !d.fine ? 'Information: ' : ''}${d.verdict.summary}`);
       for (const v of d.secondary) lines.push(`${v.information ? 'Information' : 'Also'}: ${v.code}: ${v.summary}`);
       lines.push('Evidence:');
-      lines.push(renderTable(['Attempt', 'Outcome', 'Detail', 'ms', 'Bytes'], d.evidence.map((e) => [e.attempt, e.outcome, e.detail, e.elapsedMs === null ? '' : e.elapsedMs.toFixed(1), e.bytesReceived])));
+      lines.push(
+        renderTable(
+          ['Attempt', 'Outcome', 'Detail', 'ms', 'Bytes'],
+          d.evidence.map((e) => [
+            e.attempt,
+            e.outcome,
+            e.detail,
+            e.elapsedMs === null ? '' : e.elapsedMs.toFixed(1),
+            e.bytesReceived,
+          ]),
+        ),
+      );
       if (out.client) {
         const c = out.client as JsonObject;
-        lines.push(`Client ${String(c.title)}: ${c.connects ? 'connects' : `fails (${String(c.outcome)}${c.alert ? `, ${String(c.alert)}` : ''})`}.`);
+        lines.push(
+          `Client ${String(c.title)}: ${c.connects ? 'connects' : `fails (${String(c.outcome)}${c.alert ? `, ${String(c.alert)}` : ''})`}.`,
+        );
         if (c.state) lines.push(`It stands for: ${String(c.state)}.`);
         // read back from the JSON built above: remediation entries are { kind, text }
         const needs = (c.remediation ?? []) as unknown as { kind: string; text: string }[];
@@ -267,18 +416,33 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         }
       }
       if (out.bisect) {
-        const b = out.bisect as { note?: string | null; cause?: { dimension?: string; code?: string; change?: string; detail?: string } | null; steps?: { dimension: string; change: string; outcome: string; success: boolean }[]; connections?: number };
+        const b = out.bisect as {
+          note?: string | null;
+          cause?: { dimension?: string; code?: string; change?: string; detail?: string } | null;
+          steps?: { dimension: string; change: string; outcome: string; success: boolean }[];
+          connections?: number;
+        };
         if (b.steps) {
           lines.push('Bisection (one change at a time to the failing hello):');
-          lines.push(renderTable(['Dimension', 'Change', 'Outcome'], b.steps.map((s) => [s.dimension, s.change, `${s.outcome}${s.success ? ' (works)' : ''}`])));
+          lines.push(
+            renderTable(
+              ['Dimension', 'Change', 'Outcome'],
+              b.steps.map((s) => [s.dimension, s.change, `${s.outcome}${s.success ? ' (works)' : ''}`]),
+            ),
+          );
         }
-        lines.push(b.cause ? `Bisection: ${b.cause.change ?? b.cause.detail} (${b.cause.dimension ?? b.cause.code}).` : `Bisection: ${b.note ?? 'no single change made it work'}`);
+        lines.push(
+          b.cause
+            ? `Bisection: ${b.cause.change ?? b.cause.detail} (${b.cause.dimension ?? b.cause.code}).`
+            : `Bisection: ${b.note ?? 'no single change made it work'}`,
+        );
       }
       if (out.revocation) {
         const { revocationText } = await import('../../report/revocation-view.js');
         const { escapeText } = await import('../../report/escape.js');
         const rev = out.revocation as JsonObject;
-        for (const f of rev.findings as JsonObject[]) lines.push(`Revocation ${String(f.severity)} ${String(f.code)}: ${escapeText(String(f.message))}`);
+        for (const f of rev.findings as JsonObject[])
+          lines.push(`Revocation ${String(f.severity)} ${String(f.code)}: ${escapeText(String(f.message))}`);
         lines.push(...revocationText(rev));
       }
       if (local) lines.push(`This machine's registry: ${local.summary}`);
@@ -307,7 +471,9 @@ interface LocalRegistry {
  * elsewhere; a registry that cannot be read becomes a summary, never an error of the diagnosis.
  */
 async function readLocalRegistry(os: WindowsVersion | null): Promise<LocalRegistry | null> {
-  const { effectivePlatform, readLiveRegistry, checkWinHttp, LiveRegistryError } = await import('../../diagnose/live-registry.js');
+  const { effectivePlatform, readLiveRegistry, checkWinHttp, LiveRegistryError } = await import(
+    '../../diagnose/live-registry.js'
+  );
   if (effectivePlatform() !== 'win32') return null;
   try {
     const live = await readLiveRegistry();
@@ -315,8 +481,12 @@ async function readLocalRegistry(os: WindowsVersion | null): Promise<LocalRegist
     const version = os ?? live.detected?.version ?? null;
     const report = checkRegistry(live.snapshot, version);
     const winhttp = checkWinHttp(live.snapshot, version).map((c) => ({ path: c.path, status: c.status }));
-    const bad = report.checks.filter((c) => c.status === 'missing' || c.status === 'wrong').map((c) => `${c.path}\\${c.name}`);
-    const badHttp = winhttp.filter((c) => c.status === 'missing' || c.status === 'wrong').map((c) => `${c.path}\\DefaultSecureProtocols`);
+    const bad = report.checks
+      .filter((c) => c.status === 'missing' || c.status === 'wrong')
+      .map((c) => `${c.path}\\${c.name}`);
+    const badHttp = winhttp
+      .filter((c) => c.status === 'missing' || c.status === 'wrong')
+      .map((c) => `${c.path}\\DefaultSecureProtocols`);
     const all = [...bad, ...badHttp];
     const summary = `${version ?? 'unknown Windows version'}; SChannel TLS 1.2 client ${report.tls12}; ${all.length ? `to set: ${all.join(', ')}` : 'every TLS 1.2 value in place'} (tlsprobe registry --live for the fix).`;
     return { os: version, tls12: report.tls12, dotnetStrongCrypto: report.dotnetStrongCrypto, winhttp, summary };

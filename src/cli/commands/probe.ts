@@ -42,11 +42,24 @@ export interface ProbeArgs {
 /** Adds the options every connecting command shares (probe, diagnose, chain). */
 export function connectOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('timeout', { type: 'number', describe: 'read timeout in seconds (decimals allowed): how long to wait for an answer', default: undefined })
+    .option('timeout', {
+      type: 'number',
+      describe: 'read timeout in seconds (decimals allowed): how long to wait for an answer',
+      default: undefined,
+    })
     .option('connect-timeout', { type: 'number', describe: 'TCP connect timeout in seconds (decimals allowed)' })
-    .option('sni', { type: 'string', describe: 'server name to send (default: the host name; none for IP addresses); --no-sni sends none' })
-    .option('proxy', { type: 'string', describe: 'connect through a proxy: http://[user:pass@]host:port (HTTP CONNECT) or socks5://host:port' })
-    .option('starttls', { type: 'string', describe: 'upgrade a plain connection first: smtp, imap, pop3, ftp, ldap, postgres or xmpp' });
+    .option('sni', {
+      type: 'string',
+      describe: 'server name to send (default: the host name; none for IP addresses); --no-sni sends none',
+    })
+    .option('proxy', {
+      type: 'string',
+      describe: 'connect through a proxy: http://[user:pass@]host:port (HTTP CONNECT) or socks5://host:port',
+    })
+    .option('starttls', {
+      type: 'string',
+      describe: 'upgrade a plain connection first: smtp, imap, pop3, ftp, ldap, postgres or xmpp',
+    });
 }
 
 /** Returns the scan options shared by connecting commands, validated. */
@@ -58,16 +71,25 @@ export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOpt
   const connectTimeoutMs = secondsOption(args['connect-timeout'], 'connect-timeout');
   let versions: ProbeVersion[] | undefined;
   if (args.versions) {
-    versions = args.versions.flatMap((v) => v.split(',')).map((v) => {
-      const norm = v.trim().toUpperCase().replace(/^TLSV?/, 'TLS').replace(/^SSLV?/, 'SSL');
-      const found = PROBE_VERSIONS.find((p) => p.toUpperCase() === norm || p.replace('.', '').toUpperCase() === norm.replace('.', ''));
-      if (!found) throw new UserError(`unknown version "${v}": use ${PROBE_VERSIONS.join(', ')}`);
-      return found;
-    });
+    versions = args.versions
+      .flatMap((v) => v.split(','))
+      .map((v) => {
+        const norm = v
+          .trim()
+          .toUpperCase()
+          .replace(/^TLSV?/, 'TLS')
+          .replace(/^SSLV?/, 'SSL');
+        const found = PROBE_VERSIONS.find(
+          (p) => p.toUpperCase() === norm || p.replace('.', '').toUpperCase() === norm.replace('.', ''),
+        );
+        if (!found) throw new UserError(`unknown version "${v}": use ${PROBE_VERSIONS.join(', ')}`);
+        return found;
+      });
   }
   const positive = (v: number | undefined, name: string, integer: boolean) => {
     if (v === undefined) return undefined;
-    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UserError(`--${name} takes a positive ${integer ? 'whole ' : ''}number (got ${v})`);
+    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
+      throw new UserError(`--${name} takes a positive ${integer ? 'whole ' : ''}number (got ${v})`);
     return v;
   };
   let via: Via | undefined;
@@ -90,7 +112,9 @@ export function scanOptionsFrom(args: Partial<ProbeArgs>, port: number): ScanOpt
     ciphers: Boolean(args.ciphers),
     groups: Boolean(args.groups),
     allAddresses: Boolean(args['all-addresses']),
-    ...(positive(args['max-connections'], 'max-connections', true) !== undefined ? { maxConnections: args['max-connections']! } : {}),
+    ...(positive(args['max-connections'], 'max-connections', true) !== undefined
+      ? { maxConnections: args['max-connections']! }
+      : {}),
     ...(positive(args.rate, 'rate', false) !== undefined ? { rate: args.rate! } : {}),
     ...(positive(args.concurrency, 'concurrency', true) !== undefined ? { concurrency: args.concurrency! } : {}),
   };
@@ -114,29 +138,82 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
     builder: (y: Argv) =>
       connectOptions(
         y
-          .positional('hosts', { type: 'string', array: true, describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT' })
-          .option('targets', { type: 'string', describe: 'also probe the targets in FILE: one HOST[:PORT] a line, # comments and blank lines ignored (- for stdin)' })
-          .option('parallel', { type: 'number', describe: `targets probed at once (default ${DEFAULT_PARALLEL_TARGETS})` })
-          .option('json', { type: 'boolean', default: false, describe: 'print JSON: { schemaVersion, command, results: [one per target] } (tlsprobe schema probe)' })
-          .option('ndjson', { type: 'boolean', default: false, describe: 'print one JSON envelope per line, one target in each; with several targets a last line { summary }' })
+          .positional('hosts', {
+            type: 'string',
+            array: true,
+            describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT',
+          })
+          .option('targets', {
+            type: 'string',
+            describe:
+              'also probe the targets in FILE: one HOST[:PORT] a line, # comments and blank lines ignored (- for stdin)',
+          })
+          .option('parallel', {
+            type: 'number',
+            describe: `targets probed at once (default ${DEFAULT_PARALLEL_TARGETS})`,
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'print JSON: { schemaVersion, command, results: [one per target] } (tlsprobe schema probe)',
+          })
+          .option('ndjson', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'print one JSON envelope per line, one target in each; with several targets a last line { summary }',
+          })
           .option('ladder', LADDER_OPTION)
           .option('html', HTML_OPTION)
-          .option('versions', { type: 'string', array: true, describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3' })
-          .option('ciphers', { type: 'boolean', default: false, describe: 'enumerate accepted cipher suites per version, in server preference order' })
-          .option('groups', { type: 'boolean', default: false, describe: 'enumerate accepted named groups, post-quantum hybrids included' })
+          .option('versions', {
+            type: 'string',
+            array: true,
+            describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3',
+          })
+          .option('ciphers', {
+            type: 'boolean',
+            default: false,
+            describe: 'enumerate accepted cipher suites per version, in server preference order',
+          })
+          .option('groups', {
+            type: 'boolean',
+            default: false,
+            describe: 'enumerate accepted named groups, post-quantum hybrids included',
+          })
           .option('max-connections', { type: 'number', describe: 'stop after this many connections per address' })
-          .option('rate', { type: 'number', describe: 'at most this many new connections per second (decimals allowed)' })
+          .option('rate', {
+            type: 'number',
+            describe: 'at most this many new connections per second (decimals allowed)',
+          })
           .option('concurrency', { type: 'number', describe: 'connections in flight per address (default 5)' })
-          .option('all-addresses', { type: 'boolean', default: false, describe: 'probe every address behind the name and flag the ones that answer differently' })
+          .option('all-addresses', {
+            type: 'boolean',
+            default: false,
+            describe: 'probe every address behind the name and flag the ones that answer differently',
+          })
           .option('at', { type: 'string', describe: 'check certificate validity at this date (ISO 8601; default now)' })
-          .option('roots', { type: 'string', describe: 'trust anchors: a PEM bundle FILE, or "system" for Node\'s bundle (default: the documented root set)' })
-          .option('pcap', { type: 'string', describe: 'write the version probes as a pcapng FILE (TLS 1.3 secrets embedded: Wireshark opens it decrypted)' })
-          .option('keylog', { type: 'string', describe: 'append the TLS 1.3 secrets to FILE in NSS key log format (SSLKEYLOGFILE)' }),
+          .option('roots', {
+            type: 'string',
+            describe:
+              'trust anchors: a PEM bundle FILE, or "system" for Node\'s bundle (default: the documented root set)',
+          })
+          .option('pcap', {
+            type: 'string',
+            describe:
+              'write the version probes as a pcapng FILE (TLS 1.3 secrets embedded: Wireshark opens it decrypted)',
+          })
+          .option('keylog', {
+            type: 'string',
+            describe: 'append the TLS 1.3 secrets to FILE in NSS key log format (SSLKEYLOGFILE)',
+          }),
       )
         .example('$0 probe example.com', 'versions, suites and certificates of example.com:443')
         .example('$0 probe 10.0.0.5:8443 --no-sni --json', 'an IP endpoint, JSON out')
         .example('$0 probe backup.example.net --ciphers --groups', 'also enumerate suites and groups')
-        .example('$0 probe --targets hosts.txt --ndjson', 'a fleet: one JSON line per target as each finishes, then a summary line')
+        .example(
+          '$0 probe --targets hosts.txt --ndjson',
+          'a fleet: one JSON line per target as each finishes, then a summary line',
+        )
         .epilog(
           'Each version gets one ClientHello of its own, sent over a plain TCP socket. Results: negotiated, ' +
             'alert (which one), reset (TCP RST: what Windows clients report as error 10054), closed (FIN without ' +
@@ -158,7 +235,8 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
       }
       if (specs.length === 0) throw new UserError('name a HOST[:PORT] to probe, or --targets FILE');
       const parallel = args.parallel ?? DEFAULT_PARALLEL_TARGETS;
-      if (!Number.isInteger(parallel) || parallel < 1) throw new UserError(`--parallel takes a positive whole number (got ${parallel})`);
+      if (!Number.isInteger(parallel) || parallel < 1)
+        throw new UserError(`--parallel takes a positive whole number (got ${parallel})`);
       // Checked once, before any connection: a bad option fails the run, not the first target.
       const optionsFor = (port: number) => scanOptionsFrom(args, port);
       const announce = optionsFor(443);
@@ -172,7 +250,8 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
         text ? import('../../report/probe-text.js') : null,
       ]);
       // Output paths are checked before any connection: a scan must not run only to fail at the end.
-      if (args.pcap !== undefined) checkOutputPath(args.pcap, '--pcap', { existing: 'replace', inputs: args.roots ? [args.roots] : [] });
+      if (args.pcap !== undefined)
+        checkOutputPath(args.pcap, '--pcap', { existing: 'replace', inputs: args.roots ? [args.roots] : [] });
       if (args.keylog !== undefined) checkOutputPath(args.keylog, '--keylog', { existing: 'append' });
       const trace = args.pcap !== undefined || args.keylog !== undefined;
       const writer = trace ? await import('../../capture/pcapng-writer.js') : null;
@@ -191,7 +270,14 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
             ...options,
             ...(trace ? { trace } : {}),
             ...(signal ? { signal } : {}),
-            ...(planned ? { onPlan: (p: { address: string; predictedConnections: number }) => ctx.err(`${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`) } : {}),
+            ...(planned
+              ? {
+                  onPlan: (p: { address: string; predictedConnections: number }) =>
+                    ctx.err(
+                      `${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`,
+                    ),
+                }
+              : {}),
           });
         } catch (e) {
           if (signal?.aborted) return null;
@@ -199,11 +285,22 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
         }
         // A scan the signal cut short is not a result: it is left out, as the targets not started.
         if (signal?.aborted) return null;
-        const json = await enrichWithChain(scanToJson(result), result, { host: spec.host, at: args.at, roots: args.roots });
+        const json = await enrichWithChain(scanToJson(result), result, {
+          host: spec.host,
+          at: args.at,
+          roots: args.roots,
+        });
         const connections = result.addresses.reduce((n, a) => n + a.connections, 0);
         const down = unreachable(result);
         const ladder = text && args.ladder ? await ladderText(json) : null;
-        return { json, ladder, traced: writer ? writer.tracedAttempts(result) : [], down, connections, code: probeExitCode(result, json, args.roots !== undefined, down) };
+        return {
+          json,
+          ladder,
+          traced: writer ? writer.tracedAttempts(result) : [],
+          down,
+          connections,
+          code: probeExitCode(result, json, args.roots !== undefined, down),
+        };
       };
       type Outcome = NonNullable<Awaited<ReturnType<typeof probeOne>>>;
 
@@ -217,7 +314,12 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
       const flushInOrder = (): void => {
         while (printed < specs.length && outcomes[printed] !== undefined) {
           const o = outcomes[printed]!;
-          if (text) ctx.out(textView!.renderProbeText(o.json) + (o.ladder ? `\n${o.ladder}` : '') + (printed < specs.length - 1 ? '\n' : ''));
+          if (text)
+            ctx.out(
+              textView!.renderProbeText(o.json) +
+                (o.ladder ? `\n${o.ladder}` : '') +
+                (printed < specs.length - 1 ? '\n' : ''),
+            );
           printed++;
         }
       };
@@ -225,7 +327,8 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
         while (next < specs.length && !signal?.aborted) {
           const i = next++;
           const spec = specs[i]!;
-          if (ctx.isTty && specs.length > 1) ctx.err(`[${finished + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
+          if (ctx.isTty && specs.length > 1)
+            ctx.err(`[${finished + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
           const o = await probeOne(spec);
           if (o === null) return;
           outcomes[i] = o;
@@ -242,26 +345,69 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
 
       const done = outcomes.filter((o): o is Outcome => o !== undefined);
       if (signal?.aborted) {
-        if (writer) await writeTraces(ctx, writer, done.flatMap((o) => o.traced), args.pcap, args.keylog);
-      if (args.html !== undefined) {
-        const html = await import('../html-out.js');
-        const sections = done.map((o) => html.probeSection(o.json as never));
-        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`, command: html.commandLine(), generatedAt: new Date(), sections, raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json) }, [args.roots, args.pcap, args.keylog, args.targets]);
-      }
+        if (writer)
+          await writeTraces(
+            ctx,
+            writer,
+            done.flatMap((o) => o.traced),
+            args.pcap,
+            args.keylog,
+          );
+        if (args.html !== undefined) {
+          const html = await import('../html-out.js');
+          const sections = done.map((o) => html.probeSection(o.json as never));
+          await html.writeHtmlReport(
+            ctx,
+            args.html,
+            {
+              title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`,
+              command: html.commandLine(),
+              generatedAt: new Date(),
+              sections,
+              raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json),
+            },
+            [args.roots, args.pcap, args.keylog, args.targets],
+          );
+        }
         const partial = args.json ? { results: done.map((o) => o.json) } : undefined;
-        throw new CliError('interrupted', `interrupted after ${done.length} of ${specs.length} target${specs.length === 1 ? '' : 's'}`, partial ? { partial } : {});
+        throw new CliError(
+          'interrupted',
+          `interrupted after ${done.length} of ${specs.length} target${specs.length === 1 ? '' : 's'}`,
+          partial ? { partial } : {},
+        );
       }
       if (args.json) ctx.out(JSON.stringify(envelope('probe', { results: done.map((o) => o.json) }), null, 2));
       if (specs.length > 1 && !args.json) {
         const summary = fleetSummary(done, performance.now() - started);
         if (args.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [], summary })));
-        else ctx.out(`\n${summary.targets} targets: ${summary.reachable} reachable, ${summary.unreachable} unreachable; ${summary.connections} connections in ${(summary.elapsedMs / 1000).toFixed(2)} s`);
+        else
+          ctx.out(
+            `\n${summary.targets} targets: ${summary.reachable} reachable, ${summary.unreachable} unreachable; ${summary.connections} connections in ${(summary.elapsedMs / 1000).toFixed(2)} s`,
+          );
       }
-      if (writer) await writeTraces(ctx, writer, done.flatMap((o) => o.traced), args.pcap, args.keylog);
+      if (writer)
+        await writeTraces(
+          ctx,
+          writer,
+          done.flatMap((o) => o.traced),
+          args.pcap,
+          args.keylog,
+        );
       if (args.html !== undefined) {
         const html = await import('../html-out.js');
         const sections = done.map((o) => html.probeSection(o.json as never));
-        await html.writeHtmlReport(ctx, args.html, { title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`, command: html.commandLine(), generatedAt: new Date(), sections, raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json) }, [args.roots, args.pcap, args.keylog, args.targets]);
+        await html.writeHtmlReport(
+          ctx,
+          args.html,
+          {
+            title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`,
+            command: html.commandLine(),
+            generatedAt: new Date(),
+            sections,
+            raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json),
+          },
+          [args.roots, args.pcap, args.keylog, args.targets],
+        );
       }
     },
   };
@@ -275,9 +421,16 @@ const CURRENT_VERSIONS: readonly string[] = ['TLS1.2', 'TLS1.3'];
  * current version (of those probed; any version when none was) negotiated, or the chain sent does not
  * verify (against the documented roots, or any anchor of `--roots` when `rootsGiven`), else 0.
  */
-export function probeExitCode(result: ScanResult, json: JsonObject, rootsGiven: boolean, unreachable: boolean): ExitCode {
+export function probeExitCode(
+  result: ScanResult,
+  json: JsonObject,
+  rootsGiven: boolean,
+  unreachable: boolean,
+): ExitCode {
   if (unreachable) return ExitCode.network;
-  const attempts = result.addresses.flatMap((a) => a.versions.filter((r): r is NonNullable<typeof r> => r !== null && r !== undefined));
+  const attempts = result.addresses.flatMap((a) =>
+    a.versions.filter((r): r is NonNullable<typeof r> => r !== null && r !== undefined),
+  );
   const current = attempts.filter((r) => CURRENT_VERSIONS.includes(r.version));
   const judged = current.length > 0 ? current : attempts;
   if (!judged.some((r) => r.outcome === 'negotiated')) return ExitCode.failure;
@@ -290,7 +443,15 @@ export function probeExitCode(result: ScanResult, json: JsonObject, rootsGiven: 
  * Returns true when a chain (its JSON) passes path validation (`valid`: signatures and RFC 5280
  * checks) with no error finding, to a documented root or to one of the `--roots` given.
  */
-export function chainIsFine(chain: { verified?: boolean; valid?: boolean; anchor?: { documented?: boolean } | null; findings?: readonly { severity?: string }[] }, rootsGiven: boolean): boolean {
+export function chainIsFine(
+  chain: {
+    verified?: boolean;
+    valid?: boolean;
+    anchor?: { documented?: boolean } | null;
+    findings?: readonly { severity?: string }[];
+  },
+  rootsGiven: boolean,
+): boolean {
   if (chain.verified !== true || chain.valid === false) return false;
   if ((chain.findings ?? []).some((f) => f.severity === 'error')) return false;
   return rootsGiven || chain.anchor?.documented === true;
@@ -305,7 +466,10 @@ export interface FleetSummary {
   readonly elapsedMs: number;
 }
 
-function fleetSummary(done: readonly { readonly down: boolean; readonly connections: number }[], elapsedMs: number): FleetSummary {
+function fleetSummary(
+  done: readonly { readonly down: boolean; readonly connections: number }[],
+  elapsedMs: number,
+): FleetSummary {
   const unreachable = done.filter((o) => o.down).length;
   return {
     targets: done.length,
@@ -318,7 +482,10 @@ function fleetSummary(done: readonly { readonly down: boolean; readonly connecti
 
 /** Returns the text ladder of a probe's JSON view, fitted to the output width. */
 export async function ladderText(probe: object): Promise<string> {
-  const [{ probeLadders, renderLadderText }, { outputWidth }] = await Promise.all([import('../../report/ladder.js'), import('../../report/fit.js')]);
+  const [{ probeLadders, renderLadderText }, { outputWidth }] = await Promise.all([
+    import('../../report/ladder.js'),
+    import('../../report/fit.js'),
+  ]);
   return `Handshake ladder:\n${renderLadderText(probeLadders(probe as never), outputWidth())}`;
 }
 
@@ -339,7 +506,11 @@ async function writeTraces(
       throw new UserError(`cannot write ${file}: ${(e as Error).message}`);
     }
   };
-  if (pcap !== undefined) await attempt(pcap, `capture of ${traced.length} connections`, () => writeFileAtomic(pcap, encodeProbeCapture(traced)));
+  if (pcap !== undefined)
+    await attempt(pcap, `capture of ${traced.length} connections`, () =>
+      writeFileAtomic(pcap, encodeProbeCapture(traced)),
+    );
   const secrets = traced.reduce((n, t) => n + t.trace.secrets.length, 0);
-  if (keylog !== undefined) await attempt(keylog, `${secrets} TLS 1.3 secrets`, () => appendFileAtomic(keylog, probeKeyLog(traced)));
+  if (keylog !== undefined)
+    await attempt(keylog, `${secrets} TLS 1.3 secrets`, () => appendFileAtomic(keylog, probeKeyLog(traced)));
 }

@@ -25,26 +25,57 @@ function escapeForTerminal(s: string): string {
 export function osOption(value: string | undefined): WindowsVersion | null {
   if (value === undefined) return null;
   const v = parseWindowsVersion(value);
-  if (!v) throw new UserError(`--os "${value}" is not a Windows version tlsprobe knows: use one of ${WINDOWS_VERSIONS.join(', ')}`);
+  if (!v)
+    throw new UserError(
+      `--os "${value}" is not a Windows version tlsprobe knows: use one of ${WINDOWS_VERSIONS.join(', ')}`,
+    );
   return v;
 }
 
 export function registryCommand(ctx: CliContext): CommandModule<object, RegistryArgs> {
   return {
     command: 'registry [file]',
-    describe: 'Check a Windows registry export (.reg or saved `reg query` output), or with --live this machine\'s registry, for the SChannel, .NET and WinHTTP TLS 1.2 settings',
+    describe:
+      "Check a Windows registry export (.reg or saved `reg query` output), or with --live this machine's registry, for the SChannel, .NET and WinHTTP TLS 1.2 settings",
     builder: (y: Argv) =>
       y
-        .positional('file', { type: 'string', describe: '.reg file (UTF-16LE as regedit writes it, or UTF-8) or saved reg query output; - for stdin' })
-        .option('live', { type: 'boolean', default: false, describe: 'on Windows: read this machine\'s SChannel, .NET (both views), WinHTTP and version keys with reg query' })
-        .option('os', { type: 'string', describe: `the machine's Windows version: ${WINDOWS_VERSIONS.join(', ')} (decides which missing keys are fine)` })
-        .option('fix', { type: 'string', describe: 'write a .reg file that sets what is missing or wrong (UTF-16LE, as regedit expects)' })
-        .option('force', { type: 'boolean', default: false, describe: 'let --fix replace a file that exists (never the input file)' })
+        .positional('file', {
+          type: 'string',
+          describe: '.reg file (UTF-16LE as regedit writes it, or UTF-8) or saved reg query output; - for stdin',
+        })
+        .option('live', {
+          type: 'boolean',
+          default: false,
+          describe:
+            "on Windows: read this machine's SChannel, .NET (both views), WinHTTP and version keys with reg query",
+        })
+        .option('os', {
+          type: 'string',
+          describe: `the machine's Windows version: ${WINDOWS_VERSIONS.join(', ')} (decides which missing keys are fine)`,
+        })
+        .option('fix', {
+          type: 'string',
+          describe: 'write a .reg file that sets what is missing or wrong (UTF-16LE, as regedit expects)',
+        })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'let --fix replace a file that exists (never the input file)',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-        .example('reg export "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL" schannel.reg', 'on the Windows machine: export SChannel')
-        .example('reg query "HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319" > dotnet32.txt', 'on the Windows machine: the 32-bit .NET key')
+        .example(
+          'reg export "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL" schannel.reg',
+          'on the Windows machine: export SChannel',
+        )
+        .example(
+          'reg query "HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v4.0.30319" > dotnet32.txt',
+          'on the Windows machine: the 32-bit .NET key',
+        )
         .example('$0 registry schannel.reg --os 2012r2 --fix enable-tls12.reg', 'check it and write the fix')
-        .example('$0 registry --live', 'on the Windows machine itself: read and check its registry (Windows version detected)')
+        .example(
+          '$0 registry --live',
+          'on the Windows machine itself: read and check its registry (Windows version detected)',
+        )
         .epilog(
           'Checked: SCHANNEL\\Protocols\\TLS 1.2\\Client Enabled=1 and DisabledByDefault=0 (the defaults on Windows ' +
             'Server 2012 R2 and newer, where absent keys are fine), and SystemDefaultTlsVersions=1 and ' +
@@ -57,10 +88,18 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
     handler: async (args) => {
       let os = osOption(args.os);
       // The customer's export is evidence: --fix never writes over it, nor over another file unless --force.
-      if (args.fix !== undefined) checkOutputPath(args.fix, '--fix', { existing: args.force ? 'replace' : 'refuse', inputs: args.file !== undefined ? [args.file] : [] });
-      const { parseRegistryText, checkRegistry, renderRegistryReport, encodeRegFile, RegistryParseError } = await import('../../diagnose/registry.js');
+      if (args.fix !== undefined)
+        checkOutputPath(args.fix, '--fix', {
+          existing: args.force ? 'replace' : 'refuse',
+          inputs: args.file !== undefined ? [args.file] : [],
+        });
+      const { parseRegistryText, checkRegistry, renderRegistryReport, encodeRegFile, RegistryParseError } =
+        await import('../../diagnose/registry.js');
       if (args.live && args.file !== undefined) throw new UserError('give a registry FILE or --live, not both');
-      if (!args.live && args.file === undefined) throw new UserError('give a registry FILE (.reg export or saved reg query output; - for stdin), or --live on Windows');
+      if (!args.live && args.file === undefined)
+        throw new UserError(
+          'give a registry FILE (.reg export or saved reg query output; - for stdin), or --live on Windows',
+        );
       let snapshot;
       let live = null;
       if (args.live) {
@@ -79,7 +118,8 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
         try {
           snapshot = parseRegistryText(bytes);
         } catch (e) {
-          if (e instanceof RegistryParseError) throw new UserError(`${file}: ${e.line > 0 ? `line ${e.line}: ` : ''}${e.detail}`);
+          if (e instanceof RegistryParseError)
+            throw new UserError(`${file}: ${e.line > 0 ? `line ${e.line}: ` : ''}${e.detail}`);
           throw e;
         }
       }
@@ -97,7 +137,10 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
         }
       }
       let ok = report.tls12 === 'enabled' && report.dotnetStrongCrypto;
-      const wrote = args.fix !== undefined && report.fix !== null ? `\nWrote ${args.fix}: import it with regedit or \`reg import ${basename(args.fix)}\`, then restart the backup services.` : '';
+      const wrote =
+        args.fix !== undefined && report.fix !== null
+          ? `\nWrote ${args.fix}: import it with regedit or \`reg import ${basename(args.fix)}\`, then restart the backup services.`
+          : '';
       if (live !== null) {
         const { checkWinHttp, describeWinHttp } = await import('../../diagnose/live-registry.js');
         const winhttp = checkWinHttp(snapshot, os);
@@ -106,8 +149,12 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
         const machine = { detected: live.detected, missingKeys: live.missingKeys };
         if (args.json) ctx.out(JSON.stringify(envelope('registry', { ...report, live: machine, winhttp }), null, 2));
         else {
-          const seen = live.detected ? `This machine: ${live.detected.version} (${live.detected.evidence}).` : 'This machine: Windows version not recognised from Windows NT\\CurrentVersion.';
-          ctx.out(`${escapeForTerminal(seen)}\n${renderRegistryReport(report)}\n${describeWinHttp(winhttp, os)}${wrote}`);
+          const seen = live.detected
+            ? `This machine: ${live.detected.version} (${live.detected.evidence}).`
+            : 'This machine: Windows version not recognised from Windows NT\\CurrentVersion.';
+          ctx.out(
+            `${escapeForTerminal(seen)}\n${renderRegistryReport(report)}\n${describeWinHttp(winhttp, os)}${wrote}`,
+          );
         }
         return;
       }

@@ -28,7 +28,8 @@ interface ReplayArgs {
 }
 
 /** RFC 1123 host name, as server_name carries it (RFC 6066, Section 3: no IP literals, no trailing dot). */
-const SNI_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
+const SNI_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
 
 export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs> {
   return {
@@ -36,18 +37,44 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
     describe: 'Send a captured ClientHello (pcap, pcapng, hex or binary) to a live server and compare the answers',
     builder: (y: Argv) =>
       y
-        .positional('file', { type: 'string', describe: 'a capture (pcap/pcapng, gzip allowed) or a ClientHello as TLS records or a handshake message, hex or binary' })
-        .option('to', { type: 'string', demandOption: true, describe: 'HOST[:PORT] to send it to (default port 443); IPv6 as [ADDR]:PORT' })
-        .option('connection', { type: 'number', describe: 'which connection of the capture: its tcp.stream number in Wireshark (default: the first with a ClientHello)' })
+        .positional('file', {
+          type: 'string',
+          describe:
+            'a capture (pcap/pcapng, gzip allowed) or a ClientHello as TLS records or a handshake message, hex or binary',
+        })
+        .option('to', {
+          type: 'string',
+          demandOption: true,
+          describe: 'HOST[:PORT] to send it to (default port 443); IPv6 as [ADDR]:PORT',
+        })
+        .option('connection', {
+          type: 'number',
+          describe:
+            'which connection of the capture: its tcp.stream number in Wireshark (default: the first with a ClientHello)',
+        })
         .option('fix-sni', { type: 'string', describe: 'opt-in change: put NAME in server_name' })
-        .option('fresh-random', { type: 'boolean', default: false, describe: 'opt-in change: send a new ClientHello.random' })
-        .option('fresh-key-share', { type: 'boolean', default: false, describe: 'opt-in change: new key shares (their private keys let TLS 1.3 decrypt the chain)' })
+        .option('fresh-random', {
+          type: 'boolean',
+          default: false,
+          describe: 'opt-in change: send a new ClientHello.random',
+        })
+        .option('fresh-key-share', {
+          type: 'boolean',
+          default: false,
+          describe: 'opt-in change: new key shares (their private keys let TLS 1.3 decrypt the chain)',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
         .option('ladder', LADDER_OPTION)
         .option('timeout', { type: 'number', describe: 'read timeout in seconds (decimals allowed)' })
         .option('connect-timeout', { type: 'number', describe: 'TCP connect timeout in seconds (decimals allowed)' })
-        .example('$0 replay backup.pcapng --to 10.0.0.5:443 --connection 2', 'resend what the backup agent sent in tcp.stream 2')
-        .example('$0 replay hello.hex --to example.com --fix-sni example.com --fresh-key-share', 'a hello from a hex dump, SNI fixed, chain decrypted')
+        .example(
+          '$0 replay backup.pcapng --to 10.0.0.5:443 --connection 2',
+          'resend what the backup agent sent in tcp.stream 2',
+        )
+        .example(
+          '$0 replay hello.hex --to example.com --fix-sni example.com --fresh-key-share',
+          'a hello from a hex dump, SNI fixed, chain decrypted',
+        )
         .epilog(
           'Without opt-ins the record bytes on the wire equal the captured ones, record-layer version ' +
             'included. A capture keeps what the server answered then; the live answer is compared with it ' +
@@ -55,7 +82,8 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
             'when the hello was replayed, 3 when the target could not be reached (DNS, refused, unreachable), 2 on usage errors.',
         ) as unknown as Argv<ReplayArgs>, // the chain's inferred options type is not assignable to ReplayArgs, the shape the handler reads
     handler: async (args) => {
-      if (typeof args.to !== 'string' || args.to === '') throw new UserError('--to HOST[:PORT] is required: where to send the hello');
+      if (typeof args.to !== 'string' || args.to === '')
+        throw new UserError('--to HOST[:PORT] is required: where to send the hello');
       const target = parseTarget(args.to);
       const connection = args.connection;
       if (connection !== undefined && (!Number.isInteger(connection) || connection < 0)) {
@@ -63,13 +91,17 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
       }
       const fixSni = args['fix-sni'];
       if (fixSni !== undefined && (isIP(fixSni) !== 0 || !SNI_NAME.test(fixSni))) {
-        throw new UserError(`--fix-sni needs a host name (RFC 6066 allows no IP address), not ${JSON.stringify(fixSni)}`);
+        throw new UserError(
+          `--fix-sni needs a host name (RFC 6066 allows no IP address), not ${JSON.stringify(fixSni)}`,
+        );
       }
       const readTimeoutMs = secondsOption(args.timeout, 'timeout');
       const connectTimeoutMs = secondsOption(args['connect-timeout'], 'connect-timeout');
 
       // Heavy modules load when a command runs, so `--help` starts fast.
-      const { capturedHelloFromBytes, detectReplayInput, findCapturedHello, prepareReplay, replay } = await import('../../capture/replay.js');
+      const { capturedHelloFromBytes, detectReplayInput, findCapturedHello, prepareReplay, replay } = await import(
+        '../../capture/replay.js'
+      );
       const { resolveHost } = await import('../../probe/transport.js');
       const { DecodeError } = await import('../../wire/errors.js');
       const { hexOrBinary, readInput } = await import('../io.js');
@@ -86,7 +118,8 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
         if (!found.ok) throw new UserError(`${args.file}: ${found.message}`);
         captured = found.hello;
       } else {
-        if (connection !== undefined) throw new UserError('--connection applies to captures; this file holds one ClientHello');
+        if (connection !== undefined)
+          throw new UserError('--connection applies to captures; this file holds one ClientHello');
         try {
           captured = capturedHelloFromBytes(hexOrBinary(readInput(args.file)));
         } catch (e) {
@@ -101,24 +134,38 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
         freshKeyShare: args['fresh-key-share'],
       });
       const resolved = await resolveHost(target.host);
-      if (!resolved.ok) throw new UserError(`${target.host}: ${resolved.message} (${resolved.errorCode})`, ExitCode.network);
+      if (!resolved.ok)
+        throw new UserError(`${target.host}: ${resolved.message} (${resolved.errorCode})`, ExitCode.network);
       const address = resolved.addresses[0]!.address;
-      const result = await replay(captured, prepared, { host: target.host, address, port: target.port }, {
-        ...(readTimeoutMs !== undefined ? { readTimeoutMs } : {}),
-        ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
-      });
+      const result = await replay(
+        captured,
+        prepared,
+        { host: target.host, address, port: target.port },
+        {
+          ...(readTimeoutMs !== undefined ? { readTimeoutMs } : {}),
+          ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+        },
+      );
       const json = await replayToJson(args.file, result);
-      if (result.live.outcome === 'connect-refused' || result.live.outcome === 'connect-timeout') ctx.setExitCode(ExitCode.network);
+      if (result.live.outcome === 'connect-refused' || result.live.outcome === 'connect-timeout')
+        ctx.setExitCode(ExitCode.network);
       const { EXTENSION_TYPES, displayName } = await import('../../tls/registry.js');
       if (args.json) ctx.out(JSON.stringify(envelope('replay', json), null, 2));
-      else ctx.out(renderReplayText(json, (t) => displayName(EXTENSION_TYPES, t)) + (args.ladder ? `\n${await replayLadderText(json)}` : ''));
+      else
+        ctx.out(
+          renderReplayText(json, (t) => displayName(EXTENSION_TYPES, t)) +
+            (args.ladder ? `\n${await replayLadderText(json)}` : ''),
+        );
     },
   };
 }
 
 /** Returns the text ladder of the live attempt of a replay's JSON view, fitted to the output width. */
 async function replayLadderText(json: JsonObject): Promise<string> {
-  const [{ attemptLadder, renderLadderText }, { outputWidth }] = await Promise.all([import('../../report/ladder.js'), import('../../report/fit.js')]);
+  const [{ attemptLadder, renderLadderText }, { outputWidth }] = await Promise.all([
+    import('../../report/ladder.js'),
+    import('../../report/fit.js'),
+  ]);
   const live = json.live as JsonObject;
   return `Handshake ladder (live):\n${renderLadderText([attemptLadder(`replayed ${String(live.version)} hello`, live)], outputWidth())}`;
 }
@@ -136,7 +183,14 @@ async function readHead(file: string): Promise<Uint8Array> {
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message;
+    const why =
+      err.code === 'ENOENT'
+        ? 'no such file'
+        : err.code === 'EACCES'
+          ? 'permission denied'
+          : err.code === 'EISDIR'
+            ? 'is a directory'
+            : err.message;
     throw new UserError(`cannot read ${file}: ${why}`);
   }
 }
@@ -177,7 +231,11 @@ export async function replayToJson(file: string, r: ReplayResult): Promise<JsonO
       certificates: r.live.certificates.map(certificateToJson),
       notes: [...r.liveAnswer.notes],
     },
-    differences: r.differences.map((d) => ({ field: d.field, captured: d.captured as JsonObject[string], live: d.live as JsonObject[string] })),
+    differences: r.differences.map((d) => ({
+      field: d.field,
+      captured: d.captured as JsonObject[string],
+      live: d.live as JsonObject[string],
+    })),
   };
 }
 
@@ -210,10 +268,15 @@ type J = JsonObject[string] | undefined;
 export function renderReplayText(j: JsonObject, extName: (type: number) => string): string {
   const lines: string[] = [];
   const target = j.target as JsonObject;
-  const from = j.connection === null ? `${j.source}` : `connection ${j.connection} of ${j.source} (${j.client} → ${j.server})`;
+  const from =
+    j.connection === null ? `${j.source}` : `connection ${j.connection} of ${j.source} (${j.client} → ${j.server})`;
   lines.push(`Replayed ${from} to ${target.host}:${target.port} (${target.address})`);
   const modified = j.modified as string[];
-  lines.push(modified.length === 0 ? `Sent ${j.byteExact ? 'byte for byte as captured' : 'as captured, but not byte-exact (see notes)'}` : `Changed on request: ${modified.join(', ')}`);
+  lines.push(
+    modified.length === 0
+      ? `Sent ${j.byteExact ? 'byte for byte as captured' : 'as captured, but not byte-exact (see notes)'}`
+      : `Changed on request: ${modified.join(', ')}`,
+  );
   for (const n of j.notes as string[]) lines.push(`note: ${n}`);
   lines.push('');
 
@@ -228,7 +291,8 @@ export function renderReplayText(j: JsonObject, extName: (type: number) => strin
     alert: (live.alert as JsonObject | null)?.name ?? null,
     certs: live.certificates,
   };
-  const exts = (v: J): string | null => (Array.isArray(v) ? (v.length === 0 ? 'none' : v.map((t) => extName(Number(t))).join(' ')) : null);
+  const exts = (v: J): string | null =>
+    Array.isArray(v) ? (v.length === 0 ? 'none' : v.map((t) => extName(Number(t))).join(' ')) : null;
   const rows: [string, J, J][] = [
     ['outcome', captured?.outcome ?? null, liveAnswer.outcome],
     ['version', captured?.negotiatedVersionName ?? null, liveAnswer.version],
@@ -263,7 +327,8 @@ export function renderReplayText(j: JsonObject, extName: (type: number) => strin
   }
   lines.push('');
   if (!captured) lines.push('The input holds no captured answer to compare with.');
-  else if ((j.differences as JsonObject[]).length === 0) lines.push('The live answer matches the captured one on every compared field.');
+  else if ((j.differences as JsonObject[]).length === 0)
+    lines.push('The live answer matches the captured one on every compared field.');
   else lines.push(`${(j.differences as JsonObject[]).length} difference(s) between the captured and the live answer.`);
   for (const n of (captured?.notes as string[] | undefined) ?? []) lines.push(`captured: ${n}`);
   for (const n of live.notes as string[]) lines.push(`live: ${n}`);

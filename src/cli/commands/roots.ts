@@ -17,12 +17,17 @@ export function rootsCommand(ctx: CliContext): CommandModule<object, RootsArgs> 
     describe: 'List the documented root CA set, or check which of it a trust store holds (--bundle)',
     builder: (y: Argv) =>
       y
-        .option('bundle', { type: 'string', describe: 'a PEM bundle file or a directory of certificates (e.g. /etc/ssl/certs)' })
+        .option('bundle', {
+          type: 'string',
+          describe: 'a PEM bundle file or a directory of certificates (e.g. /etc/ssl/certs)',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
         .option('at', { type: 'string', describe: 'judge expiry at this date (ISO 8601; default now)' })
         .example('$0 roots', 'the six documented roots with SHA-1 thumbprints and expiry')
         .example('$0 roots --bundle /etc/ssl/certs', 'which documented roots this machine trusts')
-        .epilog('With --bundle, exit code 1 when a documented, unexpired root is missing from the bundle.') as unknown as Argv<RootsArgs>, // the chain's inferred options type is not assignable to RootsArgs, the shape the handler reads
+        .epilog(
+          'With --bundle, exit code 1 when a documented, unexpired root is missing from the bundle.',
+        ) as unknown as Argv<RootsArgs>, // the chain's inferred options type is not assignable to RootsArgs, the shape the handler reads
     handler: async (args) => {
       const { compareBundle, loadBundle, loadDocumentedRoots } = await import('../../x509/roots.js');
       const { renderTable } = await import('../../report/table.js');
@@ -38,7 +43,13 @@ export function rootsCommand(ctx: CliContext): CommandModule<object, RootsArgs> 
           expired: r.notAfter ? r.notAfter < at : null,
         }));
         if (args.json) ctx.out(JSON.stringify(envelope('roots', { roots }), null, 2));
-        else ctx.out(renderTable(['Root', 'SHA-1', 'Expires', 'Status'], roots.map((r) => [r.name, r.sha1, (r.notAfter ?? '').slice(0, 10), r.expired ? 'EXPIRED' : 'valid'])));
+        else
+          ctx.out(
+            renderTable(
+              ['Root', 'SHA-1', 'Expires', 'Status'],
+              roots.map((r) => [r.name, r.sha1, (r.notAfter ?? '').slice(0, 10), r.expired ? 'EXPIRED' : 'valid']),
+            ),
+          );
         return;
       }
       let bundle;
@@ -50,13 +61,23 @@ export function rootsCommand(ctx: CliContext): CommandModule<object, RootsArgs> 
       const rows = compareBundle(bundle, at);
       if (rows.some((r) => !r.present && r.expired !== true)) ctx.setExitCode(ExitCode.failure);
       if (args.json) {
-        ctx.out(JSON.stringify(envelope('roots', { bundle: args.bundle, certificates: bundle.length, roots: rows }), null, 2));
+        ctx.out(
+          JSON.stringify(envelope('roots', { bundle: args.bundle, certificates: bundle.length, roots: rows }), null, 2),
+        );
         return;
       }
       ctx.out(`${args.bundle}: ${bundle.length} certificates`);
-      ctx.out(renderTable(['Root', 'SHA-1', 'In bundle', 'Expired'], rows.map((r) => [r.name, r.sha1, r.present ? 'yes' : 'MISSING', r.expired ? 'yes' : 'no'])));
+      ctx.out(
+        renderTable(
+          ['Root', 'SHA-1', 'In bundle', 'Expired'],
+          rows.map((r) => [r.name, r.sha1, r.present ? 'yes' : 'MISSING', r.expired ? 'yes' : 'no']),
+        ),
+      );
       const missing = rows.filter((r) => !r.present && r.expired !== true);
-      if (missing.length) ctx.out(`Missing: ${missing.map((r) => r.name).join(', ')}: clients using this store cannot verify endpoints that chain to them.`);
+      if (missing.length)
+        ctx.out(
+          `Missing: ${missing.map((r) => r.name).join(', ')}: clients using this store cannot verify endpoints that chain to them.`,
+        );
     },
   };
 }

@@ -39,7 +39,20 @@ const ECH_GREASE_PAYLOAD_BYTES = 144;
 function echGrease(): Uint8Array {
   const enc = randomBytes(32);
   const payload = randomBytes(ECH_GREASE_PAYLOAD_BYTES);
-  return Uint8Array.from([0x00, 0x00, 0x01, 0x00, 0x01, randomBytes(1)[0]!, 0x00, enc.length, ...enc, ECH_GREASE_PAYLOAD_BYTES >> 8, ECH_GREASE_PAYLOAD_BYTES & 0xff, ...payload]);
+  return Uint8Array.from([
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    randomBytes(1)[0]!,
+    0x00,
+    enc.length,
+    ...enc,
+    ECH_GREASE_PAYLOAD_BYTES >> 8,
+    ECH_GREASE_PAYLOAD_BYTES & 0xff,
+    ...payload,
+  ]);
 }
 
 /** Returns a fresh key pair for `group`, X25519MLKEM768 included. */
@@ -63,7 +76,10 @@ export function highestVersion(shape: HelloShape): number {
  * Padding follows BoringSSL (ssl/extensions.cc): a hello whose handshake message would be 256–511
  * bytes is padded to 512.
  */
-export function buildHelloFromShape(shape: HelloShape, sni: string | null): { hello: ClientHello; keyPairs: KeyShareKeyPair[] } {
+export function buildHelloFromShape(
+  shape: HelloShape,
+  sni: string | null,
+): { hello: ClientHello; keyPairs: KeyShareKeyPair[] } {
   const g1 = randomGrease();
   let g2 = randomGrease();
   while (g2 === g1) g2 = randomGrease();
@@ -85,7 +101,11 @@ export function buildHelloFromShape(shape: HelloShape, sni: string | null): { he
         if (sni !== null) exts.push({ kind: 'server_name', type: 0x0000, names: [{ nameType: 0, name: sni }] });
         break;
       case ET.status_request: // RFC 6066, Section 8: OCSP, no responder ids, no extensions
-        exts.push({ kind: 'status_request', type: 0x0005, request: { statusType: 1, responderIdList: new Uint8Array(0), requestExtensions: new Uint8Array(0) } });
+        exts.push({
+          kind: 'status_request',
+          type: 0x0005,
+          request: { statusType: 1, responderIdList: new Uint8Array(0), requestExtensions: new Uint8Array(0) },
+        });
         break;
       case ET.supported_groups:
         exts.push({ kind: 'supported_groups', type: 0x000a, groups: [...grease, ...shape.groups] });
@@ -94,7 +114,8 @@ export function buildHelloFromShape(shape: HelloShape, sni: string | null): { he
         exts.push({ kind: 'ec_point_formats', type: 0x000b, formats: [...shape.pointFormats] });
         break;
       case ET.signature_algorithms:
-        if (shape.signatureSchemes) exts.push({ kind: 'signature_algorithms', type: 0x000d, schemes: [...shape.signatureSchemes] });
+        if (shape.signatureSchemes)
+          exts.push({ kind: 'signature_algorithms', type: 0x000d, schemes: [...shape.signatureSchemes] });
         break;
       case ET.application_layer_protocol_negotiation:
         if (shape.alpn) exts.push({ kind: 'alpn', type: 0x0010, protocols: [...shape.alpn] });
@@ -113,7 +134,12 @@ export function buildHelloFromShape(shape: HelloShape, sni: string | null): { he
         exts.push({ kind: 'session_ticket', type: 0x0023, ticket: new Uint8Array(0) });
         break;
       case ET.supported_versions:
-        exts.push({ kind: 'supported_versions', type: 0x002b, versions: [...grease, ...(shape.supportedVersions ?? [])], selected: null });
+        exts.push({
+          kind: 'supported_versions',
+          type: 0x002b,
+          versions: [...grease, ...(shape.supportedVersions ?? [])],
+          selected: null,
+        });
         break;
       case ET.psk_key_exchange_modes:
         exts.push({ kind: 'psk_key_exchange_modes', type: 0x002d, modes: [1] }); // psk_dhe_ke
@@ -123,7 +149,10 @@ export function buildHelloFromShape(shape: HelloShape, sni: string | null): { he
           kind: 'key_share',
           type: 0x0033,
           // RFC 8701, Section 3.1: a GREASE key share carries one zero byte in Chrome.
-          shares: [...grease.map((g) => ({ group: g, keyExchange: new Uint8Array(1) })), ...keyPairs.map((p) => ({ group: p.group, keyExchange: p.publicKey }))],
+          shares: [
+            ...grease.map((g) => ({ group: g, keyExchange: new Uint8Array(1) })),
+            ...keyPairs.map((p) => ({ group: p.group, keyExchange: p.publicKey })),
+          ],
           selectedGroup: null,
         });
         break;
@@ -160,14 +189,18 @@ export function buildHelloFromShape(shape: HelloShape, sni: string | null): { he
   // BoringSSL: padding_len = 0x200 - header_len, less the extension's own 4-byte header when it fits.
   let pad = 0x200 - length;
   pad = pad >= 4 + 1 ? pad - 4 : 1;
-  return { hello: { ...base, extensions: [...exts, { kind: 'padding', type: 0x0015, data: new Uint8Array(pad) }] }, keyPairs };
+  return {
+    hello: { ...base, extensions: [...exts, { kind: 'padding', type: 0x0015, data: new Uint8Array(pad) }] },
+    keyPairs,
+  };
 }
 
 /** Returns the `ClientProfile` that `spec` declares. */
 export function profile(spec: ProfileSpec): ClientProfile {
   const version = probeVersionOf(highestVersion(spec.shape));
   if (version === null) throw new TypeError(`profile ${spec.name}: highest version is not one we probe`);
-  if (spec.fidelity !== 'modelled' && spec.reference === null) throw new TypeError(`profile ${spec.name}: ${spec.fidelity} needs a reference`);
+  if (spec.fidelity !== 'modelled' && spec.reference === null)
+    throw new TypeError(`profile ${spec.name}: ${spec.fidelity} needs a reference`);
   return {
     ...spec,
     aliases: spec.aliases ?? [],

@@ -11,11 +11,18 @@ import { ProtocolVersion as PV } from '../../tls/registry.js';
 import { HELLO_FIELDS, type HelloField, type ListHelloField, type ScalarHelloField } from './types.js';
 
 /** The compared fields of one hello; a field left out is one the source does not record. */
-export type HelloFields = { -readonly [F in ScalarHelloField]?: number } & { -readonly [F in ListHelloField]?: number[] };
+export type HelloFields = { -readonly [F in ScalarHelloField]?: number } & {
+  -readonly [F in ListHelloField]?: number[];
+};
 
 /** A difference as computed (the data adds `because`). */
 export type ComputedDifference =
-  | { readonly field: ListHelloField; readonly added: number[]; readonly removed: number[]; readonly reordered: boolean }
+  | {
+      readonly field: ListHelloField;
+      readonly added: number[];
+      readonly removed: number[];
+      readonly reordered: boolean;
+    }
   | { readonly field: ScalarHelloField; readonly ours: number; readonly reference: number };
 
 /** The placeholder every GREASE value becomes before comparing. */

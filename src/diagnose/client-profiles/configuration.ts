@@ -15,8 +15,10 @@ export const DOTNET4_KEY_64 = DOTNET_KEYS[0]!;
 export const DOTNET4_KEY_32 = DOTNET_KEYS[1]!;
 export const DOTNET2_KEY_64 = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\.NETFramework\\v2.0.50727';
 export const DOTNET2_KEY_32 = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\.NETFramework\\v2.0.50727';
-export const WINHTTP_KEY_64 = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp';
-export const WINHTTP_KEY_32 = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp';
+export const WINHTTP_KEY_64 =
+  'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp';
+export const WINHTTP_KEY_32 =
+  'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp';
 
 /** KB3140245: `DefaultSecureProtocols` bit flags (0x800 TLS 1.2, 0x200 TLS 1.1); 0xA00 = both. */
 export const WINHTTP_TLS11_TLS12 = 0x0a00;
@@ -63,7 +65,9 @@ interface ConfigurationSpec {
 export function configuration(spec: ConfigurationSpec): ClientConfiguration {
   const updates = spec.updates ?? [];
   const osLabel = WINDOWS_VERSION_INFO[spec.os].label;
-  const u = updates.length ? `; ${updates.map((x) => `${x.kb} ${x.installed ? 'installed' : 'not installed'}`).join(', ')}` : '';
+  const u = updates.length
+    ? `; ${updates.map((x) => `${x.kb} ${x.installed ? 'installed' : 'not installed'}`).join(', ')}`
+    : '';
   const r = spec.registry.length ? `; ${spec.registry.map(describeValue).join(', ')}` : '; no TLS registry values set';
   return {
     os: spec.os,

@@ -54,13 +54,17 @@ export const WIN2016_SUITES = hex16(
   'c02c c02b c030 c02f 009f 009e c024 c023 c028 c027 c00a c009 c014 c013 0039 0033 009d 009c 003d 003c 0035 002f 000a 006a 0040 0038 0032 0013 0005 0004',
 );
 /** Windows 10 1809 / Server 2019 (OUTLOOK.EXE on 10.0.17763, cisco/joy 6d0ceee6… = the 2019 RDP JA3). */
-export const WIN2019_SUITES = hex16('c02c c02b c030 c02f 009f 009e c024 c023 c028 c027 c00a c009 c014 c013 009d 009c 003d 003c 0035 002f 000a');
+export const WIN2019_SUITES = hex16(
+  'c02c c02b c030 c02f 009f 009e c024 c023 c028 c027 c00a c009 c014 c013 009d 009c 003d 003c 0035 002f 000a',
+);
 export const WIN10_SCHEMES = hex16('0401 0501 0201 0403 0503 0203 0202 0601 0603');
 export const WIN10_GROUPS = hex16('001d 0017 0018');
 export const WIN10_EXTS: readonly ExtensionSlot[] = WIN81_TLS12_EXTS;
 
 /** Server 2022 (.NET Framework 4.8.4515.0 on 21H2, rgl/tls-dump-clienthello): TLS 1.3 suites, no 3DES. */
-export const WIN2022_SUITES = hex16('1302 1301 c02c c02b c030 c02f 009f 009e c024 c023 c028 c027 c00a c009 c014 c013 009d 009c 003d 003c 0035 002f');
+export const WIN2022_SUITES = hex16(
+  '1302 1301 c02c c02b c030 c02f 009f 009e c024 c023 c028 c027 c00a c009 c014 c013 009d 009c 003d 003c 0035 002f',
+);
 export const WIN2022_VERSIONS = hex16('0304 0303 0302 0301');
 /**
  * Server 2022 extensions: the reference records none. Modelled as the Windows 10 set without
