@@ -45,7 +45,11 @@ function uncommentedCasts(text: string): string[] {
     const castEndLine = lineIndex + m[0].split('\n').length - 1;
     const rest = `${line.slice(column)}\n${lines.slice(lineIndex + 1, castEndLine + 1).join('\n')}`;
     const sameLine = /\/\/|\/\*/.test(rest);
-    const lineBefore = lineIndex > 0 && isCommentLine(lines[lineIndex - 1] ?? '');
+    // The formatter may open the cast's parenthesis on a line of its own (`const f = (`): that line
+    // belongs to the same expression, so the comment may stand above it.
+    let first = lineIndex;
+    while (first > 0 && /\($/.test((lines[first - 1] ?? '').trim()) && !isCommentLine(lines[first - 1] ?? '')) first--;
+    const lineBefore = first > 0 && isCommentLine(lines[first - 1] ?? '');
     if (!sameLine && !lineBefore) found.push(`${lineIndex + 1}:${column + 1}`);
   }
   return found;
@@ -62,6 +66,9 @@ describe('double casts through unknown say why', () => {
     // A comment before the cast on its line explains something else; a comment two lines up is too far.
     expect(uncommentedCasts(`const b = /* n */ x ${cast} Y;\n`)).toEqual(['1:21']);
     expect(uncommentedCasts(`// why\nconst a = 1;\nconst b = x ${cast} Y;\n`)).toEqual(['3:13']);
+    // A cast whose parenthesis opens on the line before: the comment above that line counts.
+    expect(uncommentedCasts(`// why\nconst b = (\n  x ${cast} Y\n).f;\n`)).toEqual([]);
+    expect(uncommentedCasts(`const b = (\n  x ${cast} Y\n).f;\n`)).toEqual(['2:5']);
   });
 
   it('every one in src/, test/, bench/ and scripts/ has a comment on its line or the line before', () => {
