@@ -106,16 +106,7 @@ export async function checkRevocationOnline(
     for (const url of c.urls.crl) {
       const base = { certificate: c.certificate, kind: 'crl' as const, url };
       if (!/^http:/i.test(url)) {
-        mine.push({
-          ...base,
-          state: 'not-fetched',
-          detail: 'only http: URLs are fetched',
-          httpStatus: null,
-          elapsedMs: 0,
-          windowsError: null,
-          revocationDate: null,
-          reason: null,
-        });
+        mine.push(notFetched(base, 'only http: URLs are fetched'));
         continue;
       }
       const got = await httpFetch(url, {
@@ -129,29 +120,11 @@ export async function checkRevocationOnline(
     for (const url of c.urls.ocsp) {
       const base = { certificate: c.certificate, kind: 'ocsp' as const, url };
       if (!/^http:/i.test(url)) {
-        mine.push({
-          ...base,
-          state: 'not-fetched',
-          detail: 'only http: URLs are fetched',
-          httpStatus: null,
-          elapsedMs: 0,
-          windowsError: null,
-          revocationDate: null,
-          reason: null,
-        });
+        mine.push(notFetched(base, 'only http: URLs are fetched'));
         continue;
       }
       if (issuer === null) {
-        mine.push({
-          ...base,
-          state: 'not-fetched',
-          detail: 'the issuer certificate is not on the path, so no OCSP request can be made',
-          httpStatus: null,
-          elapsedMs: 0,
-          windowsError: null,
-          revocationDate: null,
-          reason: null,
-        });
+        mine.push(notFetched(base, 'the issuer certificate is not on the path, so no OCSP request can be made'));
         continue;
       }
       // RFC 6960, Appendix A.1: POST with Content-Type application/ocsp-request.
@@ -350,4 +323,21 @@ function summarize(
 
 function fmt(e: WindowsRevocationError): string {
   return `${e.name} (${e.hresult}) "${e.message}"`;
+}
+
+/** Returns the endpoint record of a URL that is not fetched, saying why. */
+function notFetched(
+  base: Pick<RevocationEndpoint, 'certificate' | 'kind' | 'url'>,
+  detail: string,
+): RevocationEndpoint {
+  return {
+    ...base,
+    state: 'not-fetched',
+    detail,
+    httpStatus: null,
+    elapsedMs: 0,
+    windowsError: null,
+    revocationDate: null,
+    reason: null,
+  };
 }

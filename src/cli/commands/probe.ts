@@ -344,8 +344,9 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
       await Promise.all(Array.from({ length: Math.min(parallel, specs.length) }, lane));
 
       const done = outcomes.filter((o): o is Outcome => o !== undefined);
-      if (signal?.aborted) {
-        if (writer)
+      /** Writes what finished to --pcap/--keylog and --html (also after an interrupt). */
+      const writeFiles = async (): Promise<void> => {
+        if (writer) {
           await writeTraces(
             ctx,
             writer,
@@ -353,6 +354,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
             args.pcap,
             args.keylog,
           );
+        }
         if (args.html !== undefined) {
           const html = await import('../html-out.js');
           const sections = done.map((o) => html.probeSection(o.json as never));
@@ -369,6 +371,9 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
             [args.roots, args.pcap, args.keylog, args.targets],
           );
         }
+      };
+      if (signal?.aborted) {
+        await writeFiles();
         const partial = args.json ? { results: done.map((o) => o.json) } : undefined;
         throw new CliError(
           'interrupted',
@@ -385,30 +390,7 @@ export function probeCommand(ctx: CliContext): CommandModule<object, ProbeComman
             `\n${summary.targets} targets: ${summary.reachable} reachable, ${summary.unreachable} unreachable; ${summary.connections} connections in ${(summary.elapsedMs / 1000).toFixed(2)} s`,
           );
       }
-      if (writer)
-        await writeTraces(
-          ctx,
-          writer,
-          done.flatMap((o) => o.traced),
-          args.pcap,
-          args.keylog,
-        );
-      if (args.html !== undefined) {
-        const html = await import('../html-out.js');
-        const sections = done.map((o) => html.probeSection(o.json as never));
-        await html.writeHtmlReport(
-          ctx,
-          args.html,
-          {
-            title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`,
-            command: html.commandLine(),
-            generatedAt: new Date(),
-            sections,
-            raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json),
-          },
-          [args.roots, args.pcap, args.keylog, args.targets],
-        );
-      }
+      await writeFiles();
     },
   };
 }
