@@ -388,6 +388,13 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<object, Diagnose
         `${spec.host}:${spec.port}: ${d.verdict.code}${d.verdict.cause ? ` (cause: ${d.verdict.cause.code})` : ''}${d.fine ? ' — fine for a current TLS 1.2+ client' : ''}`,
       );
       lines.push(`${d.verdict.information && !d.fine ? 'Information: ' : ''}${d.verdict.summary}`);
+      if (machineFails) {
+        const why =
+          osFails && os !== null
+            ? `${WINDOWS_VERSION_INFO[os].label} (--os) does not offer TLS 1.2 by default`
+            : "this machine's registry leaves TLS 1.2 off";
+        lines.push(`A problem for the client asked about: ${why}.`);
+      }
       for (const v of d.secondary) lines.push(`${v.information ? 'Information' : 'Also'}: ${v.code}: ${v.summary}`);
       lines.push('Evidence:');
       lines.push(
