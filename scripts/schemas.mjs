@@ -133,6 +133,9 @@ const BISECT_DIMENSIONS = [
 ];
 const SEVERITIES = ['error', 'warning', 'info'];
 
+/** The value lists above that copy lists in src/ (this script cannot import TypeScript): a test compares them. */
+export const COPIED_ENUMS = { PROBE_VERSIONS, WINDOWS_VERSIONS, VERDICT_CODES, HELLO_CAUSES };
+
 const probeVersion = { enum: PROBE_VERSIONS };
 const windowsVersion = { enum: WINDOWS_VERSIONS };
 /** An object keyed by probe version ("TLS1.2"), as probe --ciphers / --groups write them. */

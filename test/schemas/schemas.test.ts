@@ -9,12 +9,17 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  COPIED_ENUMS,
   SCHEMA_COMMANDS as SCRIPT_COMMANDS,
   SCHEMA_VERSION as SCRIPT_VERSION,
   buildSchemas,
   schemaText,
 } from '../../scripts/schemas.mjs';
 import { SCHEMA_COMMANDS } from '../../src/cli/commands/schema.js';
+import { HELLO_CAUSES } from '../../src/diagnose/hello-bisect.js';
+import { VERDICT_CODES } from '../../src/diagnose/verdict.js';
+import { WINDOWS_VERSIONS } from '../../src/diagnose/windows-versions.js';
+import { PROBE_VERSIONS } from '../../src/probe/versions.js';
 import { SCHEMA_VERSION } from '../../src/report/envelope.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
@@ -34,6 +39,15 @@ describe('the committed schemas', () => {
     );
     for (const [name, schema] of Object.entries(built))
       expect(readFileSync(join(SCHEMAS_DIR, `${name}.schema.json`), 'utf8'), name).toBe(schemaText(schema));
+  });
+
+  it('list the same versions, Windows versions, verdict codes and hello causes as src/', () => {
+    expect(COPIED_ENUMS).toEqual({
+      PROBE_VERSIONS: [...PROBE_VERSIONS],
+      WINDOWS_VERSIONS: [...WINDOWS_VERSIONS],
+      VERDICT_CODES: [...VERDICT_CODES],
+      HELLO_CAUSES: [...HELLO_CAUSES],
+    });
   });
 
   it('name the same version and commands as the CLI', () => {

@@ -73,6 +73,9 @@ describe.skipIf(!hasCorpusFile(LIMBO))('revocationOf on the limbo CRL cases', ()
   });
 });
 
-describe.skipIf(hasCorpusFile(LIMBO))('limbo CRL cases', () => {
-  it.skip(NO_CORPUS, () => {});
-});
+// Declared only when the corpus is missing, so the skip is visible then and counts as nothing otherwise.
+if (!hasCorpusFile(LIMBO)) {
+  describe('limbo CRL cases', () => {
+    it.skip(NO_CORPUS, () => {});
+  });
+}

@@ -442,6 +442,9 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
   });
 });
 
-describe.skipIf(hasOpenssl)('CRLs and OCSP responses made by openssl (skipped: no openssl)', () => {
-  it.skip(missingTool('openssl', 'openssl'), () => {});
-});
+// Declared only when openssl is missing, so the skip is visible then and counts as nothing otherwise.
+if (!hasOpenssl) {
+  describe('CRLs and OCSP responses made by openssl (skipped: no openssl)', () => {
+    it.skip(missingTool('openssl', 'openssl'), () => {});
+  });
+}
