@@ -61,6 +61,17 @@ export function detectFormat(bytes: Uint8Array): InputFormat {
   );
 }
 
+/** Returns the stream item of a record whose content is protected: listed by type and length. */
+function opaqueRecord(rec: TlsRecord): StreamItem {
+  return {
+    kind: 'encrypted_record',
+    offset: rec.offset,
+    contentType: rec.type,
+    recordVersion: rec.version,
+    length: rec.fragment.length,
+  };
+}
+
 /** Returns every item in `bytes` in stream order; throws DecodeError on broken or truncated input. */
 export function decodeStream(bytes: Uint8Array): StreamItem[] {
   const format = detectFormat(bytes);
@@ -110,13 +121,7 @@ function walkRecords(
     switch (rec.type) {
       case ContentType.handshake: {
         if (encrypted) {
-          push(items, {
-            kind: 'encrypted_record',
-            offset: rec.offset,
-            contentType: rec.type,
-            recordVersion: rec.version,
-            length: rec.fragment.length,
-          });
+          push(items, opaqueRecord(rec));
           break;
         }
         lastHandshakeRecord = rec;
@@ -130,25 +135,13 @@ function walkRecords(
       case ContentType.alert: {
         if (encrypted) {
           // After ChangeCipherSpec an alert is protected and opaque to us.
-          push(items, {
-            kind: 'encrypted_record',
-            offset: rec.offset,
-            contentType: rec.type,
-            recordVersion: rec.version,
-            length: rec.fragment.length,
-          });
+          push(items, opaqueRecord(rec));
           break;
         }
         if (!isPlaintextAlert(rec.fragment)) {
           // A protected alert (e.g. the close_notify that ends a TLS 1.2 session, 26 bytes or more
           // under AES-GCM) seen without the ChangeCipherSpec before it: opaque, as `capture` lists it.
-          push(items, {
-            kind: 'encrypted_record',
-            offset: rec.offset,
-            contentType: rec.type,
-            recordVersion: rec.version,
-            length: rec.fragment.length,
-          });
+          push(items, opaqueRecord(rec));
           break;
         }
         // RFC 5246, Section 6.2.1: alerts may share a record; each is two bytes.
@@ -169,13 +162,7 @@ function walkRecords(
         push(items, { kind: 'heartbeat', offset: rec.offset, recordVersion: rec.version, length: rec.fragment.length });
         break;
       default:
-        push(items, {
-          kind: 'encrypted_record',
-          offset: rec.offset,
-          contentType: rec.type,
-          recordVersion: rec.version,
-          length: rec.fragment.length,
-        });
+        push(items, opaqueRecord(rec));
     }
   }
   if (assembler.pendingBytes > 0 && lastHandshakeRecord) {
