@@ -58,15 +58,8 @@ import {
 } from './flow-table.js';
 import { accept, close, flush, maybeClose, maybeEndFin } from './tcp-stream.js';
 
-export type * from './tcp-types.js';
-export {
-  MAX_BUFFERED_BYTES_PER_DIRECTION,
-  MAX_BUFFERED_BYTES_TOTAL,
-  MAX_BUFFERED_SEGMENTS_PER_DIRECTION,
-  MAX_CLOSED_FLOWS,
-  MAX_FLAG_EVENTS,
-  MAX_FLOWS,
-} from './tcp-types.js';
+// The layer's public shape is tcp-types.ts; importers keep importing it from here.
+export * from './tcp-types.js';
 
 // ---------------------------------------------------------------------------------------------
 // The reassembler
