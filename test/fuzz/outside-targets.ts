@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/capture/sessions.js';
-import { capturedHelloFromBytes, findCapturedHello } from '../../src/capture/replay.js';
+import { capturedHelloFromBytes, findCapturedHello } from '../../src/capture/replay-input.js';
 import { createProxyDialogue, type Via } from '../../src/probe/proxy.js';
 import {
   LDAP_STARTTLS_OID,
