@@ -11,7 +11,7 @@ import { connectOptions, ladderText, scanOptionsFrom, type ProbeArgs } from './p
 import { osOption } from './registry.js';
 import { revocationOptions, type RevocationArgs } from '../revocation-options.js';
 import { parseWindowsVersion, WINDOWS_VERSION_INFO, type WindowsVersion } from '../../diagnose/windows-versions.js';
-import type { Diagnosis } from '../../diagnose/verdict.js';
+import type { Diagnosis } from '../../diagnose/verdict-types.js';
 import { envelope } from '../../report/envelope.js';
 import { HTML_OPTION, LADDER_OPTION } from '../report-options.js';
 
