@@ -265,7 +265,7 @@ export const OUTSIDE_TARGETS: readonly FuzzTarget[] = [
   },
   {
     name: 'capturedHelloFromBytes',
-    entry: 'src/capture/replay.ts capturedHelloFromBytes',
+    entry: 'src/capture/replay-input.ts capturedHelloFromBytes',
     allowed: 'DecodeError',
     run(bytes) {
       const h = capturedHelloFromBytes(bytes);
@@ -274,7 +274,7 @@ export const OUTSIDE_TARGETS: readonly FuzzTarget[] = [
   },
   {
     name: 'findCapturedHello',
-    entry: 'src/capture/replay.ts findCapturedHello',
+    entry: 'src/capture/replay-input.ts findCapturedHello',
     allowed: 'DecodeError',
     async: true,
     async run(bytes, knobs) {
