@@ -9,7 +9,8 @@ import * as pkijs from 'pkijs';
 import { compare, DEFAULT_SAMPLING, fmtNs, warmUp } from './lib/harness.mjs';
 import { QUICK, lib, readCertList, readPemDer, reporter } from './lib/env.mjs';
 
-const { parseCertificate, toPlainCertInfo } = await lib('x509/der.js');
+const { parseCertificate } = await lib('x509/der.js');
+const { toPlainCertInfo } = await lib('x509/der-cert-info.js');
 const { parseCertificateReference } = await lib('x509/pkijs-adapter.js');
 
 const NODE_TARGET = 20;

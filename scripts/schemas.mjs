@@ -87,7 +87,7 @@ const END_REASONS = [
 const PROBE_VERSIONS = ['SSL3.0', 'TLS1.0', 'TLS1.1', 'TLS1.2', 'TLS1.3'];
 /** src/diagnose/windows-versions.ts WINDOWS_VERSIONS (`--os`). */
 const WINDOWS_VERSIONS = ['2008', '2008r2', '7', '2012', '2012r2', '8.1', '2016', '2019', '2022', '10', '11'];
-/** src/diagnose/verdict.ts VERDICT_CODES. */
+/** src/diagnose/verdict-types.ts VERDICT_CODES. */
 const VERDICT_CODES = [
   'endpoint-unreachable',
   'proxy-unreachable',

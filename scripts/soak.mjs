@@ -49,7 +49,7 @@ else await parent();
 
 /** The load itself: runs in its own process so that its exit proves nothing was left running. */
 async function child() {
-  const { runHostileLoad } = await import(pathToFileURL(join(REPO, 'dist/lab/hostile.js')).href);
+  const { runHostileLoad } = await import(pathToFileURL(join(REPO, 'dist/lab/hostile-load.js')).href);
   const report = await runHostileLoad({
     probes: opts.probes,
     concurrency: opts.concurrency,
@@ -73,7 +73,7 @@ function newestMtime(dir) {
 }
 
 function ensureBuilt() {
-  const built = join(REPO, 'dist/lab/hostile.js');
+  const built = join(REPO, 'dist/lab/hostile-load.js');
   if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(REPO, 'src'))) return;
   console.log('soak: dist/ is older than src/: building (tsc -p tsconfig.build.json)');
   const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {

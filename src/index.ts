@@ -116,7 +116,7 @@ export { checkChain } from './x509/chain.js';
 export { loadDocumentedRoots, loadBundle, loadSystemRoots, compareBundle, DOCUMENTED_ROOTS } from './x509/roots.js';
 
 // Diagnosis
-export type { Diagnosis, VerdictCode } from './diagnose/verdict.js';
+export type { Diagnosis, VerdictCode } from './diagnose/verdict-types.js';
 export { runDiagnosis } from './diagnose/run.js';
 export { CLIENT_PROFILES, findClientProfile, simulateClient } from './diagnose/clients.js';
 export { parseRegistryText, checkRegistry } from './diagnose/registry.js';

@@ -10,7 +10,7 @@
  * "this network cannot do TLS 1.2 anywhere" (a proxy, firewall or inspection device in the path:
  * the controls fail too) and "this endpoint refuses" (the controls work, the endpoint does not).
  */
-import type { VerdictCode } from './verdict.js';
+import type { VerdictCode } from './verdict-types.js';
 
 /** One name pattern a product needs. */
 export interface EndpointPattern {

@@ -9,7 +9,8 @@
 import { execFile } from 'node:child_process';
 import { WINHTTP_KEY_32, WINHTTP_KEY_64 } from './client-profiles/configuration.js';
 import { detectWindowsVersion, type DetectedWindowsVersion } from './registry.js';
-import { parseRegistryText, RegistryParseError, type RegistrySnapshot } from './registry-parse.js';
+import { parseRegistryText } from './registry-parse.js';
+import { RegistryParseError, type RegistrySnapshot } from './registry-snapshot.js';
 import { WINDOWS_VERSION_INFO, type WindowsVersion } from './windows-versions.js';
 
 /** Thrown when the live registry cannot be read: `not-windows` or `reg-failed`. */

@@ -23,16 +23,11 @@ import { escapeText } from '../report/escape.js';
 export { WINDOWS_VERSIONS };
 export type { WindowsVersion };
 
-import { HEADER_REG5, keyOf, REG_TYPE_NAMES, type RegValue, type RegistrySnapshot } from './registry-parse.js';
+import { HEADER_REG5 } from './reg-file.js';
+import { keyOf, REG_TYPE_NAMES, type RegValue, type RegistrySnapshot } from './registry-snapshot.js';
 
-export {
-  MAX_REGISTRY_FILE_BYTES,
-  RegistryParseError,
-  mergeSnapshots,
-  parseRegistryText,
-  type RegValue,
-  type RegistrySnapshot,
-} from './registry-parse.js';
+export { MAX_REGISTRY_FILE_BYTES, parseRegistryText } from './registry-parse.js';
+export { RegistryParseError, mergeSnapshots, type RegValue, type RegistrySnapshot } from './registry-snapshot.js';
 
 // ---------------------------------------------------------------------------------------------
 // Checks

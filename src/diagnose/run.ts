@@ -17,7 +17,8 @@ import { NamedGroup, SignatureScheme } from '../tls/registry.js';
 import type { AddressScan } from '../probe/scan.js';
 import type { ClientFacts } from './client-verdict.js';
 import { bisectClientHello } from './hello-bisect.js';
-import { decideVerdict, type ChainLike, type Diagnosis } from './verdict.js';
+import { decideVerdict } from './verdict.js';
+import type { ChainLike, Diagnosis } from './verdict-types.js';
 import type { WindowsVersion } from './windows-versions.js';
 
 export interface RunDiagnosisOptions {

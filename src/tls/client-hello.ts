@@ -87,7 +87,7 @@ function clientHelloBody(bytes: Uint8Array, base: number): Reader {
  * and random bytes). An extension body that does not decode becomes the `raw` arm, as in the eager
  * parse, so reading a field never throws.
  *
- * A class, against the house rule, for the reason `DerCertInfo` (x509/der.ts) gives: an object
+ * A class, against the house rule, for the reason `DerCertInfo` (x509/der-cert-info.ts) gives: an object
  * literal with accessors is a dictionary-mode object that costs more than the whole walk. The
  * view aliases `bytes`, which must not change while it is in use.
  */

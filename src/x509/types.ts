@@ -3,7 +3,7 @@
  *
  * The types here are what `parseCertificate` (the fast DER walker in `der.ts`) and
  * `parseCertificateReference` (the pkijs adapter) return. They are readonly data (the fast path
- * fills some fields lazily through getters, see der.ts): byte fields are views into the caller's DER
+ * fills some fields lazily through getters, see der-cert-info.ts): byte fields are views into the caller's DER
  * (never copies), names carry their exact DER so chain building can compare them byte for byte
  * (RFC 5280, Section 7.1), and strings are ready to print.
  */

@@ -14,17 +14,15 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { scanClientHello } from '../../src/lab/hello-gate.js';
+import { replay } from '../../src/capture/replay.js';
+import { compareAnswers, sha1Hex, type ServerAnswer } from '../../src/capture/replay-answer.js';
 import {
   capturedHelloFromBytes,
-  compareAnswers,
   detectReplayInput,
   findCapturedHello,
-  prepareReplay,
-  replay,
-  sha1Hex,
   type CapturedHello,
-  type ServerAnswer,
-} from '../../src/capture/replay.js';
+} from '../../src/capture/replay-input.js';
+import { prepareReplay } from '../../src/capture/replay-prepare.js';
 import { encodeProbeCapture, type TracedAttempt } from '../../src/capture/pcapng-writer.js';
 import { buildClientHello } from '../../src/probe/profiles.js';
 import { clientServerName, encodeClientHello, parseClientHello } from '../../src/tls/client-hello.js';

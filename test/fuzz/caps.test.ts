@@ -30,7 +30,7 @@ import {
 import { MAX_REGISTRY_FILE_BYTES, parseRegistryText, RegistryParseError } from '../../src/diagnose/registry.js';
 import { DEFAULT_MAX_BYTES } from '../../src/probe/transport.js';
 import { MAX_GATE_BYTES, MAX_GATE_HELLO, scanClientHello } from '../../src/lab/hello-gate.js';
-import { deepDer } from '../../src/lab/hostile.js';
+import { deepDer } from '../../src/lab/hostile-der.js';
 import { concat, ipv4, pcapFile, shb, block, tcp } from '../capture/build.js';
 
 const SRC = join(import.meta.dirname, '../../src');

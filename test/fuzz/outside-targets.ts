@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/capture/sessions.js';
-import { capturedHelloFromBytes, findCapturedHello } from '../../src/capture/replay.js';
+import { capturedHelloFromBytes, findCapturedHello } from '../../src/capture/replay-input.js';
 import { createProxyDialogue, type Via } from '../../src/probe/proxy.js';
 import {
   LDAP_STARTTLS_OID,
@@ -265,7 +265,7 @@ export const OUTSIDE_TARGETS: readonly FuzzTarget[] = [
   },
   {
     name: 'capturedHelloFromBytes',
-    entry: 'src/capture/replay.ts capturedHelloFromBytes',
+    entry: 'src/capture/replay-input.ts capturedHelloFromBytes',
     allowed: 'DecodeError',
     run(bytes) {
       const h = capturedHelloFromBytes(bytes);
@@ -274,7 +274,7 @@ export const OUTSIDE_TARGETS: readonly FuzzTarget[] = [
   },
   {
     name: 'findCapturedHello',
-    entry: 'src/capture/replay.ts findCapturedHello',
+    entry: 'src/capture/replay-input.ts findCapturedHello',
     allowed: 'DecodeError',
     async: true,
     async run(bytes, knobs) {

@@ -16,7 +16,8 @@ import { encodeHandshakeMessage, parseHandshakeMessage, type HandshakeContext } 
 import { readExtension, writeExtension, type ExtensionContext } from '../../src/tls/extensions.js';
 import { readSslV2ClientHello } from '../../src/tls/sslv2.js';
 import { parseKeyLog } from '../../src/tls/keylog.js';
-import { parseCertificate, toPlainCertInfo } from '../../src/x509/der.js';
+import { parseCertificate } from '../../src/x509/der.js';
+import { toPlainCertInfo } from '../../src/x509/der-cert-info.js';
 import { pemToDer } from '../../src/x509/pem.js';
 import { checkChain } from '../../src/x509/chain.js';
 import { decode } from '../../src/decode.js';

@@ -6,16 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEEP_DER_LEVELS,
-  FLOOD_CERTIFICATES,
   HOSTILE_BEHAVIOURS,
-  deepDer,
   formatHostileMap,
-  inconsistentDer,
   startHostileLab,
   type HostileEndpoint,
   type HostileLab,
 } from '../../src/lab/hostile.js';
+import { DEEP_DER_LEVELS, FLOOD_CERTIFICATES } from '../../src/lab/hostile-behaviours.js';
+import { deepDer, inconsistentDer } from '../../src/lab/hostile-der.js';
 import { attempt, type AttemptResult } from '../../src/probe/attempt.js';
 import { scan } from '../../src/probe/scan.js';
 import { DEFAULT_MAX_BYTES } from '../../src/probe/transport.js';

@@ -4,7 +4,7 @@
  * endpoint yields, and once both labs are closed no socket, server or timer may be left behind.
  */
 import { describe, expect, it } from 'vitest';
-import { runHostileLoad } from '../../src/lab/hostile.js';
+import { runHostileLoad } from '../../src/lab/hostile-load.js';
 
 /** Probes in the CI run: enough to pass every endpoint and version many times over. */
 const CI_PROBES = 500;

@@ -17,7 +17,7 @@ import {
 } from '../../scripts/schemas.mjs';
 import { SCHEMA_COMMANDS } from '../../src/cli/commands/schema.js';
 import { HELLO_CAUSES } from '../../src/diagnose/hello-bisect.js';
-import { VERDICT_CODES } from '../../src/diagnose/verdict.js';
+import { VERDICT_CODES } from '../../src/diagnose/verdict-types.js';
 import { WINDOWS_VERSIONS } from '../../src/diagnose/windows-versions.js';
 import { PROBE_VERSIONS } from '../../src/probe/versions.js';
 import { SCHEMA_VERSION } from '../../src/report/envelope.js';

@@ -21,7 +21,8 @@ import {
   tlvEnd,
   type Tlv,
 } from '../../src/x509/der-reader.js';
-import { parseCertificate, toPlainCertInfo } from '../../src/x509/der.js';
+import { parseCertificate } from '../../src/x509/der.js';
+import { toPlainCertInfo } from '../../src/x509/der-cert-info.js';
 import { formatRfc4514, type RdnMember } from '../../src/x509/dn.js';
 import { attributeTypeName } from '../../src/x509/oids.js';
 import { parseCertificateReference } from '../../src/x509/pkijs-adapter.js';

@@ -5,7 +5,9 @@
 import { open } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { isIP } from 'node:net';
-import type { CapturedHello, ReplayResult, ServerAnswer } from '../../capture/replay.js';
+import type { ReplayResult } from '../../capture/replay.js';
+import type { ServerAnswer } from '../../capture/replay-answer.js';
+import type { CapturedHello } from '../../capture/replay-input.js';
 import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
 import { escapeText } from '../../report/escape.js';
@@ -99,9 +101,11 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
       const connectTimeoutMs = secondsOption(args['connect-timeout'], 'connect-timeout');
 
       // Heavy modules load when a command runs, so `--help` starts fast.
-      const { capturedHelloFromBytes, detectReplayInput, findCapturedHello, prepareReplay, replay } = await import(
-        '../../capture/replay.js'
+      const { capturedHelloFromBytes, detectReplayInput, findCapturedHello } = await import(
+        '../../capture/replay-input.js'
       );
+      const { prepareReplay } = await import('../../capture/replay-prepare.js');
+      const { replay } = await import('../../capture/replay.js');
       const { resolveHost } = await import('../../probe/transport.js');
       const { DecodeError } = await import('../../wire/errors.js');
       const { hexOrBinary, readInput } = await import('../io.js');
