@@ -34,7 +34,7 @@ import { RECORD_HEADER_LENGTH } from '../tls/record.js';
 import { looksLikeSslV2ClientHello } from '../tls/sslv2.js';
 import { generateKeyShare, SUPPORTED_KEY_SHARE_GROUPS, type KeyShareKeyPair } from '../tls/key-schedule.js';
 import { isGzip, openCaptureFile } from './source.js';
-import { BlockType, PcapMagic } from './pcap.js';
+import { BlockType, PcapMagic } from './pcap-format.js';
 import type { Endpoint } from './tcp.js';
 import { analyzeCapture, type ConnectionFacts } from './sessions.js';
 import { attempt, type AttemptOptions, type AttemptResult, type ProbeTarget } from '../probe/attempt.js';
