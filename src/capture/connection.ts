@@ -14,7 +14,7 @@ import type {
 } from './facts.js';
 import type { Hash } from 'node:crypto';
 import type { DataOrigin, Direction, Flow } from './tcp.js';
-import type { CaptureMeta } from './pcap.js';
+import type { CaptureMeta } from './pcap-format.js';
 import { createHandshakeAssembler } from '../tls/deframer.js';
 import type { HandshakeAssembler } from '../tls/deframer.js';
 import type { HandshakeContext } from '../tls/handshake.js';

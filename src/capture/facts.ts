@@ -6,8 +6,8 @@ import type { OutcomeKind } from '../tls/outcome.js';
 import type { ClientHello } from '../tls/client-hello.js';
 import type { ServerHello } from '../tls/server-hello.js';
 import type { SslV2ClientHello } from '../tls/sslv2.js';
-import type { CaptureMeta } from './pcap.js';
-import type { DecodeStats } from './packet.js';
+import type { CaptureMeta } from './pcap-format.js';
+import type { DecodeStats } from './decode-state.js';
 import type { Direction, Endpoint, ReassemblerLimits, ReassemblerStats } from './tcp.js';
 
 /** The outcomes a captured connection can have (the probe taxonomy minus the connect failures). */

@@ -25,7 +25,7 @@ import { isIP } from 'node:net';
 import { Writer } from '../wire/writer.js';
 import { concatBytes } from '../wire/hex.js';
 import { formatKeyLogLine } from '../tls/keylog.js';
-import { BlockType, SECRETS_TYPE_TLS_KEY_LOG } from './pcap.js';
+import { BlockType, SECRETS_TYPE_TLS_KEY_LOG } from './pcap-format.js';
 import type { AttemptTrace } from '../probe/attempt.js';
 import type { ExchangeEnd } from '../probe/transport.js';
 import type { ScanResult } from '../probe/scan.js';

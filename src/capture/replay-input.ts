@@ -14,7 +14,7 @@ import { ContentType, HandshakeType, ProtocolVersion } from '../tls/registry.js'
 import { RECORD_HEADER_LENGTH } from '../tls/record.js';
 import { looksLikeSslV2ClientHello } from '../tls/sslv2.js';
 import { isGzip, openCaptureFile } from './source.js';
-import { BlockType, PcapMagic } from './pcap.js';
+import { BlockType, PcapMagic } from './pcap-format.js';
 import type { Endpoint } from './tcp.js';
 import { analyzeCapture, type ConnectionFacts } from './sessions.js';
 import { answerFromFacts, type ServerAnswer } from './replay-answer.js';

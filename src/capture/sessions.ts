@@ -2,8 +2,15 @@
  * Returns per-connection TLS facts from a capture: the analyzer that drives the layers of capture/
  * and reads the TLS record and handshake layer itself. The layers, bottom up:
  *
- *   pcap.ts, packet.ts   capture blocks → link/IP/TCP headers (one decoding path)
+ *   source.ts            the file, gunzipped when it is gzip, as chunks
+ *   pcap.ts              chunks → capture blocks (pcap-records.ts, pcapng-blocks.ts; vocabulary
+ *                        and parser state in pcap-format.ts)
+ *   packet.ts            blocks → link/IP/TCP headers: a fast lane for Ethernet/IPv4/TCP, the
+ *                        general decoder otherwise (link-layer.ts, ip.ts, fragments.ts,
+ *                        tcp-header.ts, decode-state.ts), both giving the same segment
  *   tcp.ts               per-flow, per-direction TCP reassembly → contiguous stream bytes, gaps
+ *                        (flow-table.ts: flows and their table; tcp-stream.ts: one direction's
+ *                        delivery and buffering; tcp-types.ts: the layer's public shape)
  *   detect.ts            where TLS starts in each direction (on any port, after STARTTLS/proxies)
  *   sessions.ts          records → handshake messages → what each message says (this file)
  *   session-keys.ts      key log lookup, transcript, decryption of protected records

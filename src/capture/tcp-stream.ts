@@ -4,7 +4,7 @@
  * end of a direction and of a flow. The rules are those of tcp.ts's file comment.
  */
 import type { CloseReason, Direction } from './tcp-types.js';
-import type { TcpSegment } from './packet.js';
+import type { TcpSegment } from './tcp-header.js';
 import { type DirState, type FlowState, type Piece, type TcpState, isLive, remember, slotOf } from './flow-table.js';
 
 function deliver(

@@ -4,7 +4,7 @@
  * from the code so that the reassembler's own modules (flow-table.ts, tcp-stream.ts) and its
  * consumers share one set of types without importing each other.
  */
-import type { TcpSegment } from './packet.js';
+import type { TcpSegment } from './tcp-header.js';
 
 export interface Endpoint {
   readonly addr: string;

@@ -22,10 +22,11 @@
  * - A SYN (without ACK) with a new ISN on a finished or data-carrying flow starts a new flow, as
  *   Wireshark starts a new `tcp.stream` when a port pair is reused.
  */
-import { createDecodeState, decodePacket, decodePacketInto, newReusedSegment } from './packet.js';
-import type { DecodeStats, FragmentLimits, TcpSegment } from './packet.js';
+import { decodePacket, decodePacketInto, newReusedSegment } from './packet.js';
+import { createDecodeState, type DecodeStats, type FragmentLimits } from './decode-state.js';
+import type { TcpSegment } from './tcp-header.js';
 import { readCapture, readCaptureRaw } from './pcap.js';
-import type { CaptureMeta, CapturedPacket, ReadCaptureOptions } from './pcap.js';
+import type { CaptureMeta, CapturedPacket, ReadCaptureOptions } from './pcap-format.js';
 import {
   type Direction,
   type FlagEvent,

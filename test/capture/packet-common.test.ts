@@ -7,15 +7,11 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  createDecodeState,
-  decodePacket,
-  decodePacketInto,
-  decodePacketWithReader,
-  LinkType,
-  newReusedSegment,
-} from '../../src/capture/packet.js';
-import type { DecodeState, TcpSegment } from '../../src/capture/packet.js';
+import { createDecodeState } from '../../src/capture/decode-state.js';
+import type { DecodeState } from '../../src/capture/decode-state.js';
+import { LinkType } from '../../src/capture/link-layer.js';
+import { decodePacket, decodePacketInto, decodePacketWithReader, newReusedSegment } from '../../src/capture/packet.js';
+import type { TcpSegment } from '../../src/capture/tcp-header.js';
 import { readCapture } from '../../src/capture/pcap.js';
 import { openCaptureFile } from '../../src/capture/source.js';
 import { CORPUS_DIR, hasCorpus } from '../helpers/corpus.js';

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TcpSegment } from '../../src/capture/packet.js';
+import type { TcpSegment } from '../../src/capture/tcp-header.js';
 import { createReassembler, reassembleCapture } from '../../src/capture/tcp.js';
 import type { CloseReason, Direction, Flow, ReassemblerLimits, StreamEvents } from '../../src/capture/tcp.js';
 import { toHex } from '../../src/wire/hex.js';

@@ -19,8 +19,10 @@ import { MAX_CERTIFICATE_BYTES, parseCertificate } from '../../src/x509/der.js';
 import { DerReader, MAX_DER_DEPTH } from '../../src/x509/der-reader.js';
 import { MAX_PEM_CERTIFICATES, pemToDer } from '../../src/x509/pem.js';
 import { MAX_CHAIN_CERTIFICATES, checkChain } from '../../src/x509/chain.js';
-import { MAX_BLOCK_BYTES, MAX_PACKET_BYTES, MAX_WARNINGS, readCapture } from '../../src/capture/pcap.js';
-import { MAX_FRAGMENT_DATAGRAMS, createDecodeState, decodePacket } from '../../src/capture/packet.js';
+import { MAX_BLOCK_BYTES, MAX_PACKET_BYTES, MAX_WARNINGS } from '../../src/capture/pcap-format.js';
+import { readCapture } from '../../src/capture/pcap.js';
+import { MAX_FRAGMENT_DATAGRAMS, createDecodeState } from '../../src/capture/decode-state.js';
+import { decodePacket } from '../../src/capture/packet.js';
 import {
   MAX_BUFFERED_SEGMENTS_PER_DIRECTION,
   MAX_FLOWS,
@@ -75,11 +77,11 @@ const CAPS: readonly { file: string; name: string; value: number; bounds: string
     value: MAX_CHAIN_CERTIFICATES,
     bounds: 'certificates examined per chain',
   },
-  { file: 'capture/pcap.ts', name: 'MAX_PACKET_BYTES', value: MAX_PACKET_BYTES, bounds: 'pcap record size' },
-  { file: 'capture/pcap.ts', name: 'MAX_BLOCK_BYTES', value: MAX_BLOCK_BYTES, bounds: 'pcapng block size' },
-  { file: 'capture/pcap.ts', name: 'MAX_WARNINGS', value: MAX_WARNINGS, bounds: 'warnings per capture' },
+  { file: 'capture/pcap-format.ts', name: 'MAX_PACKET_BYTES', value: MAX_PACKET_BYTES, bounds: 'pcap record size' },
+  { file: 'capture/pcap-format.ts', name: 'MAX_BLOCK_BYTES', value: MAX_BLOCK_BYTES, bounds: 'pcapng block size' },
+  { file: 'capture/pcap-format.ts', name: 'MAX_WARNINGS', value: MAX_WARNINGS, bounds: 'warnings per capture' },
   {
-    file: 'capture/packet.ts',
+    file: 'capture/decode-state.ts',
     name: 'MAX_FRAGMENT_DATAGRAMS',
     value: MAX_FRAGMENT_DATAGRAMS,
     bounds: 'IP datagrams reassembled at once',

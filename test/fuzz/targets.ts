@@ -24,7 +24,9 @@ import { decode } from '../../src/decode.js';
 import { renderDecodeTree } from '../../src/report/decode-tree.js';
 import { certificateSeeds } from './seeds.js';
 import { createCaptureParser } from '../../src/capture/pcap.js';
-import { createDecodeState, decodePacket, LinkType } from '../../src/capture/packet.js';
+import { createDecodeState } from '../../src/capture/decode-state.js';
+import { LinkType } from '../../src/capture/link-layer.js';
+import { decodePacket } from '../../src/capture/packet.js';
 import { createReassembler, type Direction } from '../../src/capture/tcp.js';
 import {
   checkRegistry,

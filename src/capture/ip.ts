@@ -1,0 +1,219 @@
+/**
+ * The IP layer of the general packet decoder: IPv4 (RFC 791) and IPv6 (RFC 8200) headers, IPv6
+ * extension headers skipped (RFC 8200, Section 4), fragments handed to `fragments.ts`, and the TCP
+ * payload handed to `tcp-header.ts`, with the addresses as text.
+ *
+ * Checksums are not verified: captures taken on the sending host carry checksums the NIC fills in
+ * later. `decodeIpv4`/`decodeIpv6` read through a `Reader` and throw `DecodeError` for a header
+ * that runs past the packet or an impossible length; packets that carry no TCP are counted in
+ * `state.stats` and give null. The address texts (`ipv4Text`, `ipv6Text`) are shared with the
+ * common-case decoder in `packet.ts`.
+ */
+import { formatIp } from '../wire/ip.js';
+import { Reader } from '../wire/reader.js';
+import type { DecodeState, PacketInfo } from './decode-state.js';
+import { addFragment } from './fragments.js';
+import { decodeTcp } from './tcp-header.js';
+import type { TcpSegment } from './tcp-header.js';
+
+/** IP protocol / IPv6 Next Header numbers (IANA "Assigned Internet Protocol Numbers"). */
+export const IpProto = {
+  hopByHop: 0,
+  tcp: 6,
+  routing: 43,
+  fragment: 44,
+  esp: 50,
+  ah: 51,
+  noNext: 59,
+  destination: 60,
+  mobility: 135,
+  hip: 139,
+  shim6: 140,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// IPv4
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * RFC 791, Section 3.1:
+ *   Version(4) IHL(4) | TOS(8) | Total Length(16) | Identification(16) | Flags(3) Fragment Offset(13)
+ *   | TTL(8) | Protocol(8) | Header Checksum(16) | Source(32) | Destination(32) | Options | data
+ */
+export function decodeIpv4(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment | null {
+  const vihl = r.u8('ipv4/version_ihl');
+  if (vihl >> 4 !== 4) r.fail('bad-value', `IPv4 header with version ${vihl >> 4}`, 'ipv4/version');
+  const ihl = (vihl & 0x0f) * 4;
+  if (ihl < 20) r.fail('bad-value', `IPv4 header length ${ihl} below 20`, 'ipv4/ihl');
+  r.skip(1, 'ipv4/tos');
+  const totalLength = r.u16('ipv4/total_length');
+  const id = r.u16('ipv4/identification');
+  const flagsFrag = r.u16('ipv4/flags_fragment_offset');
+  r.skip(1, 'ipv4/ttl');
+  const protocol = r.u8('ipv4/protocol');
+  r.skip(2, 'ipv4/checksum');
+  const src = ipv4Text(r.u32('ipv4/source'));
+  const dst = ipv4Text(r.u32('ipv4/destination'));
+  r.skip(ihl - 20, 'ipv4/options');
+  const available = r.left;
+  // Total Length 0 is what TCP segmentation offload leaves in packets captured on the sender
+  // before the NIC splits them; Wireshark then trusts the captured length, and so do we.
+  let payloadLength: number;
+  if (totalLength === 0) payloadLength = available;
+  else if (totalLength < ihl)
+    return r.fail(
+      'length-out-of-range',
+      `IPv4 total length ${totalLength} below header length ${ihl}`,
+      'ipv4/total_length',
+    );
+  else payloadLength = totalLength - ihl;
+  // Trailing bytes past Total Length (Ethernet padding, an FCS) are not IP payload.
+  const payload = r.bytes(Math.min(payloadLength, available), 'ipv4/payload');
+  const moreFragments = (flagsFrag & 0x2000) !== 0;
+  const fragmentOffset = (flagsFrag & 0x1fff) * 8;
+  if (protocol !== IpProto.tcp) {
+    state.stats.nonTcp++;
+    return null;
+  }
+  if (moreFragments || fragmentOffset !== 0) {
+    if (payload.length < payloadLength) {
+      // A fragment cut by the snap length cannot be reassembled faithfully.
+      state.stats.fragmentsDropped++;
+      return null;
+    }
+    const whole = addFragment(state, `4|${src}|${dst}|${id}`, protocol, fragmentOffset, moreFragments, payload, info);
+    if (!whole) return null;
+    return decodeTcp(new Reader(whole.bytes, 'ipv4-reassembled'), src, dst, 4, whole.bytes.length, info);
+  }
+  return decodeTcp(new Reader(payload, 'ipv4/payload', r.offset - payload.length), src, dst, 4, payloadLength, info);
+}
+
+/**
+ * Texts of the IPv4 addresses seen last. A capture names the same few addresses in packet after
+ * packet: two 4-byte views and two new strings per packet were the largest part of what the decoder
+ * allocated (V8 heap sampling of a capture analysis), and the same string object for the same
+ * address also makes the flow table's comparisons cheap. Cleared when full, so a scan of many
+ * addresses costs only the rebuilds.
+ */
+const IPV4_TEXT_CACHE_SIZE = 4096;
+const ipv4TextCache = new Map<number, string>();
+
+/** Returns the dotted text of a 32-bit IPv4 address. */
+export function ipv4Text(a: number): string {
+  let text = ipv4TextCache.get(a);
+  if (text === undefined) {
+    if (ipv4TextCache.size >= IPV4_TEXT_CACHE_SIZE) ipv4TextCache.clear();
+    text = `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+    ipv4TextCache.set(a, text);
+  }
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IPv6
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * RFC 8200, Section 3:
+ *   Version(4) Traffic Class(8) Flow Label(20) | Payload Length(16) | Next Header(8) | Hop Limit(8)
+ *   | Source Address(128) | Destination Address(128)
+ */
+export function decodeIpv6(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment | null {
+  const first = r.u32('ipv6/version_class_flow');
+  if (first >>> 28 !== 6) r.fail('bad-value', `IPv6 header with version ${first >>> 28}`, 'ipv6/version');
+  const declared = r.u16('ipv6/payload_length');
+  let next = r.u8('ipv6/next_header');
+  r.skip(1, 'ipv6/hop_limit');
+  const src = ipv6Text(r.bytes(16, 'ipv6/source'));
+  const dst = ipv6Text(r.bytes(16, 'ipv6/destination'));
+  // Payload Length 0 means a Jumbo Payload option (RFC 2675) or TSO; use what was captured.
+  const payloadLength = declared === 0 ? r.left : declared;
+  const captured = Math.min(payloadLength, r.left);
+  const base = r.offset;
+  let p = new Reader(r.bytes(captured, 'ipv6/payload'), 'ipv6/payload', base);
+  /** Bytes of the payload not yet parsed, per the Payload Length (may exceed what was captured). */
+  let remaining = payloadLength;
+  let reassembled = false;
+  for (;;) {
+    switch (next) {
+      case IpProto.tcp:
+        return decodeTcp(p, src, dst, 6, remaining, info);
+      case IpProto.hopByHop:
+      case IpProto.routing:
+      case IpProto.destination:
+      case IpProto.mobility:
+      case IpProto.hip:
+      case IpProto.shim6: {
+        // RFC 8200, Sections 4.3-4.6 (and RFC 6275, 7401, 5533 for the last three): Next Header(8),
+        // Hdr Ext Len(8) in 8-octet units not counting the first 8 octets.
+        next = p.u8('ipv6/ext/next_header');
+        const len = (p.u8('ipv6/ext/length') + 1) * 8;
+        p.skip(len - 2, 'ipv6/ext/body');
+        remaining -= len;
+        break;
+      }
+      case IpProto.ah: {
+        // RFC 4302, Section 2.2: Payload Len is the AH length in 4-octet units, minus 2.
+        next = p.u8('ipv6/ah/next_header');
+        const len = (p.u8('ipv6/ah/length') + 2) * 4;
+        p.skip(len - 2, 'ipv6/ah/body');
+        remaining -= len;
+        break;
+      }
+      case IpProto.fragment: {
+        // RFC 8200, Section 4.5: Next Header(8) Reserved(8) Fragment Offset(13) Res(2) M(1)
+        // Identification(32). The fragmentable part follows.
+        const fragNext = p.u8('ipv6/fragment/next_header');
+        p.skip(1, 'ipv6/fragment/reserved');
+        const offFlags = p.u16('ipv6/fragment/offset');
+        const id = p.u32('ipv6/fragment/identification');
+        remaining -= 8;
+        const offset = offFlags & 0xfff8;
+        const more = (offFlags & 1) !== 0;
+        if ((offset === 0 && !more) || reassembled) {
+          // An atomic fragment (RFC 6946), or a fragment header inside a reassembled datagram.
+          next = fragNext;
+          break;
+        }
+        if (remaining < 0)
+          return p.fail('length-out-of-range', 'IPv6 fragment header exceeds the payload length', 'ipv6/fragment');
+        const bytes = p.rest();
+        if (bytes.length < remaining) {
+          // A fragment cut by the snap length cannot be reassembled faithfully.
+          state.stats.fragmentsDropped++;
+          return null;
+        }
+        const whole = addFragment(
+          state,
+          `6|${src}|${dst}|${id}`,
+          offset === 0 ? fragNext : undefined,
+          offset,
+          more,
+          bytes.subarray(0, remaining),
+          info,
+        );
+        if (!whole || whole.nextHeader === undefined) return null;
+        // Continue with the headers of the reassembled fragmentable part.
+        p = new Reader(whole.bytes, 'ipv6-reassembled');
+        remaining = whole.bytes.length;
+        next = whole.nextHeader;
+        reassembled = true;
+        break;
+      }
+      case IpProto.esp:
+        state.stats.encrypted++;
+        return null;
+      // IpProto.noNext (RFC 8200, Section 4.7) ends the chain without TCP, as every other protocol does.
+      default:
+        state.stats.nonTcp++;
+        return null;
+    }
+    if (remaining < 0)
+      return p.fail('length-out-of-range', 'IPv6 extension headers exceed the payload length', 'ipv6/ext');
+  }
+}
+
+/** Returns RFC 5952 text for a 16-octet IPv6 address (see formatIp in src/wire/ip.ts). */
+export function ipv6Text(b: Uint8Array): string {
+  return formatIp(b.length === 16 ? b : b.subarray(0, 16));
+}
