@@ -109,11 +109,6 @@ const BEING_SPLIT: readonly { readonly file: string; readonly fn?: string }[] = 
   { file: 'src/probe/transport.ts' },
   { file: 'src/probe/attempt.ts' },
   { file: 'src/cli/commands/probe.ts', fn: 'probeCommand' },
-  { file: 'src/capture/tcp.ts' },
-  { file: 'src/capture/tcp.ts', fn: 'createReassembler' },
-  { file: 'src/capture/pcap.ts' },
-  { file: 'src/capture/pcap.ts', fn: 'makeParser' },
-  { file: 'src/capture/packet.ts' },
   { file: 'src/cli/commands/capture.ts', fn: 'captureCommand' },
 ];
 
