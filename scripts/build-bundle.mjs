@@ -37,10 +37,13 @@ function usage(problem) {
 }
 
 /**
- * The bundle's src/cli/yargs-cjs.ts: the same CommonJS build of yargs, but through a `require` the
- * bundler follows, so that yargs and its 19 dependencies are inside the bundle.
+ * The bundle's src/cli/yargs-cjs.ts: the same CommonJS build of yargs, but imported from a module the
+ * bundler follows (YARGS_CHUNK, `module.exports = require('yargs/yargs')`), so that yargs and its 19
+ * dependencies are inside the bundle, in a chunk loaded only by a command line that needs parsing.
  */
-const YARGS_IN_BUNDLE = `export function requireYargs() { return require('yargs/yargs'); }\n`;
+const YARGS_IN_BUNDLE =
+  "export async function requireYargs() { return (await import('tlsprobe-bundle:yargs')).default; }\n";
+const YARGS_CHUNK = `module.exports = require('yargs/yargs');\n`;
 
 /**
  * yargs' CommonJS build finds its message catalogues at `__dirname/../locales` (y18n, by the
@@ -56,6 +59,12 @@ const yargsPlugin = {
   setup(b) {
     b.onLoad({ filter: /[\\/]src[\\/]cli[\\/]yargs-cjs\.ts$/ }, () => ({
       contents: YARGS_IN_BUNDLE,
+      loader: 'js',
+      resolveDir: REPO,
+    }));
+    b.onResolve({ filter: /^tlsprobe-bundle:yargs$/ }, () => ({ path: 'yargs', namespace: 'tlsprobe-bundle' }));
+    b.onLoad({ filter: /^yargs$/, namespace: 'tlsprobe-bundle' }, () => ({
+      contents: YARGS_CHUNK,
       loader: 'js',
       resolveDir: REPO,
     }));

@@ -16,8 +16,8 @@ type Parser = ReturnType<Yargs>;
 
 /** The yargs factory, required on first use (yargs-cjs.ts says why its CommonJS build). */
 let yargsModule: Yargs | undefined;
-function loadYargs(): Yargs {
-  yargsModule ??= requireYargs();
+async function loadYargs(): Promise<Yargs> {
+  yargsModule ??= await requireYargs();
   return yargsModule;
 }
 
@@ -170,7 +170,7 @@ function configure(parser: Parser, width: number, chosen: CommandModule<object, 
 
 /** Returns the top-level help as yargs renders it at `width` columns (what top-help.ts must match). */
 export async function yargsTopLevelHelp(width: number): Promise<string> {
-  return configure(loadYargs()([]), width, null).getHelp();
+  return configure((await loadYargs())([]), width, null).getHelp();
 }
 
 /**
@@ -274,7 +274,7 @@ async function runCommand(
   try {
     const chosen = chosenCommand(argv);
     const parser = configure(
-      loadYargs()([...argv]),
+      (await loadYargs())([...argv]),
       width,
       chosen === null ? null : await chosen.load(context, ctx.waitForStop!),
     );

@@ -4,14 +4,17 @@
  * all of 18) load as dozens of ES modules and cost 100–130 ms more at every start on these machines
  * (BENCHMARKS.md, `tlsprobe --help` start-up).
  *
- * The bundled CLI (scripts/build-bundle.mjs) puts this same CommonJS build inside the bundle: it
- * replaces this module with one whose `require('yargs/yargs')` the bundler follows.
+ * The bundled CLI (scripts/build-bundle.mjs) puts this same CommonJS build inside the bundle, in a
+ * chunk of its own: it replaces this module with one that imports that chunk.
  */
 import { createRequire } from 'node:module';
 
 export type Yargs = typeof import('yargs/yargs');
 
-/** Returns yargs' `yargs/yargs` factory, as its CommonJS build exports it. */
-export function requireYargs(): Yargs {
+/**
+ * Resolves with yargs' `yargs/yargs` factory, as its CommonJS build exports it. Asynchronous for the
+ * bundle's sake: there yargs is a chunk of its own, imported only by a command line that needs it.
+ */
+export async function requireYargs(): Promise<Yargs> {
   return createRequire(import.meta.url)('yargs/yargs') as Yargs;
 }
