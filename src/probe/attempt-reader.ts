@@ -38,7 +38,7 @@ import {
 import { decryptRecord, encryptRecord, newProtectionState, type ProtectionState } from '../tls/protection.js';
 import type { ExchangeControl } from './transport.js';
 import { retryHello, VERSION_CODE, type BuiltHello, type ProbeVersion } from './profiles.js';
-import type { AlertInfo, AttemptOptions } from './attempt.js';
+import type { AlertInfo, AttemptOptions } from './attempt-options.js';
 
 /** What the server's answer said so far. */
 export interface ReadState {

@@ -1,9 +1,107 @@
 /**
- * The `ExchangeResult` of an exchange (transport.ts) from the facts it gathered, and the sentence
- * that says why a proxy or STARTTLS stage ended it.
+ * What an exchange (transport.ts) returns: `ExchangeResult` and how it ended, built from the facts
+ * the exchange gathered; and the sentence that says why a proxy or STARTTLS stage ended it.
  */
 import { isIP } from 'node:net';
-import type { ExchangeResult } from './transport.js';
+import type { SetupEndReason } from './dialogue.js';
+import type { Via } from './proxy.js';
+
+/** How the connection ended. */
+export type EndReason =
+  /** The peer reset the connection (RST: `ECONNRESET`, or `EPIPE` when our write hit the reset). */
+  | 'reset'
+  /** The peer closed its side in order (FIN). */
+  | 'fin'
+  /** No byte was sent or received for `readTimeoutMs` after the connection was established. */
+  | 'timeout'
+  /** The handler called `done()`: we had what we needed and closed (optional `closeWith`, then FIN). */
+  | 'done'
+  /** The peer kept sending past `maxBytes`; we stopped reading and closed. `truncated` is true. */
+  | 'max-bytes'
+  /** Connecting failed with `ECONNREFUSED` (a RST answered our SYN: nothing listens there). */
+  | 'connect-refused'
+  /** The TCP handshake did not complete within `connectTimeoutMs` (SYN unanswered or too slow). */
+  | 'connect-timeout'
+  /** Name resolution failed (produced by `dnsErrorResult`, never by `exchange`). */
+  | 'dns-error'
+  /** The caller's `AbortSignal` fired. */
+  | 'aborted'
+  /** Any other socket error (`EHOSTUNREACH`, `ENETUNREACH`, …); see `errorCode`. */
+  | 'error';
+
+/** Every way an exchange can end: a TCP-level ending, or a refused proxy/STARTTLS stage. */
+export type ExchangeEnd = EndReason | SetupEndReason;
+
+const SETUP_END_REASONS: ReadonlySet<string> = new Set<SetupEndReason>([
+  'proxy-refused',
+  'proxy-auth-required',
+  'proxy-error',
+  'starttls-refused',
+  'starttls-error',
+]);
+
+/** True when `end` is a proxy or STARTTLS refusal rather than a TCP-level ending. */
+export function isSetupEnd(end: ExchangeEnd): end is SetupEndReason {
+  return SETUP_END_REASONS.has(end);
+}
+
+/**
+ * Where the exchange was when it ended: `connect` (the TCP connection to the first hop was not
+ * established), `proxy` (opening the tunnel), `starttls` (the plain-text dialogue), `hello` (`first`
+ * had been sent).
+ */
+export type ExchangePhase = 'connect' | 'proxy' | 'starttls' | 'hello';
+
+/** The proxy an exchange went through. */
+export interface ProxyHop {
+  readonly kind: Via['kind'];
+  /** The proxy as configured (name or IP literal). */
+  readonly host: string;
+  /** The address connected to; null when `host` did not resolve. */
+  readonly address: string | null;
+  readonly port: number;
+}
+
+export interface ExchangeResult {
+  /** The endpoint (with `via`: possibly a name, which the proxy resolved). */
+  readonly address: string;
+  readonly port: number;
+  /** Milliseconds from the start of connect to TCP established with the first hop (the proxy, with `via`); null when it never connected. */
+  readonly connectMs: number | null;
+  /** Milliseconds from the start of connect to the moment the ending was observed. */
+  readonly elapsedMs: number;
+  /**
+   * Every byte the peer sent once the proxy and STARTTLS stages were done, in order, up to
+   * `maxBytes` (see `truncated`). A copy, owned by the caller.
+   */
+  readonly received: Uint8Array;
+  /** True when the peer sent more than `maxBytes`; the rest was not kept. */
+  readonly truncated: boolean;
+  readonly end: ExchangeEnd;
+  /**
+   * The socket error code behind the ending (`ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `ENOTFOUND`, …),
+   * or the stage's code for a `SetupEndReason` (`PROXY_407`, `SOCKS5_REP_02`, `STARTTLS_REFUSED`…), else null.
+   */
+  readonly errorCode: string | null;
+  /** `received.length` when the connection ended (bytes that arrived after the ending are not kept). */
+  readonly bytesBeforeEnd: number;
+  /** Milliseconds from the start of connect to the first byte of `received`; null when none arrived. */
+  readonly firstByteMs: number | null;
+  /** Milliseconds from the start of connect to the last byte kept in `received` (before the ending); null when none arrived. */
+  readonly lastByteMs: number | null;
+  /** Milliseconds from the start of connect to the socket's 'close' (when the promise resolves); 0 when it never opened one. */
+  readonly closedMs: number;
+  /** The stage the exchange was in when it ended. */
+  readonly phase: ExchangePhase;
+  /** The proxy's or STARTTLS server's answer when that stage refused (printable, never credentials), else null. */
+  readonly setupReply: string | null;
+  /** The proxy, with `via`; else null. */
+  readonly proxy: ProxyHop | null;
+  /** Milliseconds from the start of connect to the proxy tunnel being open; null without `via` or when it never opened. */
+  readonly tunnelMs: number | null;
+  /** Milliseconds from the start of connect to `first` being written; null when it never was. */
+  readonly firstSentMs: number | null;
+}
 
 /** What `result` needs: the result, with the kept pieces of `received` instead of their copy. */
 export type ResultFacts = Omit<ExchangeResult, 'received'> & { readonly chunks: readonly Uint8Array[] };

@@ -4,7 +4,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { NOT_CONNECTED, result } from './exchange-result.js';
-import type { ExchangeResult } from './transport.js';
+import type { ExchangeResult } from './exchange-result.js';
 
 /** One resolved address of a host. */
 export interface ResolvedAddress {
