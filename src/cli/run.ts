@@ -164,7 +164,7 @@ function configure(parser: Parser, width: number, chosen: CommandModule<object, 
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(packageVersion())
     .wrap(width);
 }
 

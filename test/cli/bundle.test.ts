@@ -7,6 +7,7 @@
  * are found from inside the bundle). A probe of the lab is compared on what its answers decide.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
@@ -47,6 +48,19 @@ describe.skipIf(!HAS_BOTH)('the bundled CLI', () => {
       runNode([BUNDLE, ...args], undefined, { env }),
     ]);
     expect(a.stderr).toMatch(/Unbekannte/);
+    expect(b).toEqual(a);
+  }, 60_000);
+
+  it("prints the package's version for `probe --version` from any working directory", async () => {
+    // yargs' own guess reads the package.json above the working directory (issue 16, noticed on the way).
+    const cwd = tmpdir();
+    const args = ['probe', '--version'];
+    const [a, b] = await Promise.all([
+      runNode([MAIN, ...args], undefined, { cwd }),
+      runNode([BUNDLE, ...args], undefined, { cwd }),
+    ]);
+    const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(a).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
     expect(b).toEqual(a);
   }, 60_000);
 
