@@ -51,6 +51,9 @@ describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () =
     dir = mkdtempSync(join(tmpdir(), 'tlsprobe-pack-'));
     app = join(dir, 'app');
     mkdirSync(app);
+    // A package.json of its own makes app/ the project root: without one, npm installs into the
+    // nearest folder above that has a package.json or node_modules (a stray /tmp/package.json).
+    writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'tlsprobe-pack-app', private: true })}\n`);
     // dist/ is built already (npm ci's prepare, or tsc -p tsconfig.build.json): no scripts here.
     const pack = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], REPO_ROOT);
     expect(pack.status, pack.stderr).toBe(0);
