@@ -3,11 +3,13 @@
 // of N spawns interleaved with `node -e 0` (the floor: Node's own start) in the same run. Then what
 // the start-up is made of: the import time of each heavy dependency and each command module, each
 // in a fresh process (it includes what that module imports in turn).
-// Issue 7 target: `tlsprobe --help` under 150 ms.
+// Issue 7 target: `tlsprobe --help` under 150 ms. Issue 16 item 2: the bundled CLI (dist/bundle/, the
+// package's `bin`) against the unbundled one, bench/lib/startup-ab.mjs.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { summarize } from './lib/harness.mjs';
+import { startupAB } from './lib/startup-ab.mjs';
 import { DIST, QUICK, REPO, reporter } from './lib/env.mjs';
 
 const HELP_TARGET_MS = 150;
@@ -118,5 +120,61 @@ r.report({
   notes: costs.map((c) => `${c.ms.toFixed(0).padStart(5)} ms  ${c.name}`),
   imports: costs,
 });
+
+// Issue 16 item 2: the bundle against the unbundled CLI, with `node -e 0` in every round.
+const ab = await startupAB({ repo: REPO, dist: DIST, rounds: RUNS });
+if (ab === null) r.skip('cli/start/bundle', 'bundled CLI against unbundled', `${DIST}/bundle/tlsprobe.js is missing`);
+else {
+  const line = (name) => /** @type {NonNullable<typeof ab>['lines'][number]} */ (ab.lines.find((l) => l.name === name));
+  const floor = line('node -e 0');
+  const own = (l) => l.wall.median - floor.wall.median;
+  const cpuText = (l) => (l.cpu ? ` ${l.cpu.median.toFixed(0)} ms` : '');
+  for (const what of ['--version', '--help', 'probe --json']) {
+    const before = line(`unbundled ${what}`);
+    const after = line(`bundled ${what}`);
+    r.report({
+      id: `cli/start/bundle/${what.split(' ')[0].replace(/^-+/, '')}`,
+      title: `tlsprobe ${what === 'probe --json' ? 'probe 127.0.0.1:PORT --json (lab endpoint modern)' : what}: bundled against unbundled, whole process, median of ${ab.rounds} interleaved rounds`,
+      ours: {
+        name: `dist/bundle/tlsprobe.js ${what}`,
+        median: ms(after.wall.median),
+        p25: ms(after.wall.p25),
+        p75: ms(after.wall.p75),
+      },
+      baselines: [
+        {
+          name: `dist/cli/main.js ${what}`,
+          median: ms(before.wall.median),
+          ratio: before.wall.median / after.wall.median,
+        },
+        { name: floor.name, median: ms(floor.wall.median), ratio: floor.wall.median / after.wall.median },
+      ],
+      targets: [],
+      notes: [
+        `own time (whole − node -e 0): bundled ${own(after).toFixed(0)} ms, unbundled ${own(before).toFixed(0)} ms (${(100 * (1 - own(after) / own(before))).toFixed(0)}% less)`,
+        `CPU (user+sys): bundled${cpuText(after) || ' n/a'}; unbundled${cpuText(before) || ' n/a'}; node -e 0${cpuText(floor) || ' n/a'}`,
+      ],
+      ab: { before, after, floor },
+    });
+  }
+  const fc = ab.firstConnect;
+  r.report({
+    id: 'cli/start/bundle/first-connect',
+    title: `probe 127.0.0.1:PORT --json: time from process start to the first connection (median of ${ab.rounds})`,
+    ours: {
+      name: 'dist/bundle/tlsprobe.js',
+      median: ms(fc.bundled.median),
+      p25: ms(fc.bundled.p25),
+      p75: ms(fc.bundled.p75),
+    },
+    baselines: [
+      { name: 'dist/cli/main.js', median: ms(fc.unbundled.median), ratio: fc.unbundled.median / fc.bundled.median },
+    ],
+    targets: [],
+    notes: [
+      `modules loaded before it: bundled ${fc.bundled.esmBeforeConnect} ES + ${fc.bundled.cjsBeforeConnect} CommonJS files; unbundled ${fc.unbundled.esmBeforeConnect} ES + ${fc.unbundled.cjsBeforeConnect} CommonJS`,
+    ],
+  });
+}
 
 r.finish();

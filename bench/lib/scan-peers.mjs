@@ -50,7 +50,8 @@ export function oursFound(stdout) {
     : text.startsWith('{') && !text.includes('\n{')
       ? [JSON.parse(text)]
       : text.split('\n').map((l) => JSON.parse(l));
-  for (const j of objects) {
+  // `probe --json` and each `--ndjson` line are envelopes ({ schemaVersion, command, results }).
+  for (const j of objects.flatMap((o) => (Array.isArray(o.results) ? o.results : [o]))) {
     if (!j.target) continue; // the NDJSON summary line
     const endpoint = `${j.target.host}:${j.target.port}`;
     found.set(endpoint, found.get(endpoint) ?? new Map());

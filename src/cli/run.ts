@@ -4,26 +4,20 @@
  * Text output is escaped as a whole (report/escape.ts); SIGINT/SIGTERM abort `ctx.signal`.
  */
 import { setMaxListeners } from 'node:events';
-import { createRequire } from 'node:module';
 import { CliError, ExitCode, UsageError } from './exit-codes.js';
 import { outputMode, reportFailure, toCliError } from './failure.js';
 import { escapeJsonText, escapeText } from '../report/escape.js';
 import type { CommandModule } from 'yargs';
 import type { CliContext } from './context.js';
+import { requireYargs, type Yargs } from './yargs-cjs.js';
 import { ABOUT, USAGE, examplesEpilog, helpWidth, packageVersion, renderTopLevelHelp } from './top-help.js';
 
-type Yargs = typeof import('yargs/yargs');
 type Parser = ReturnType<Yargs>;
 
-/**
- * yargs 17's CommonJS build, loaded with `require` when a command line needs parsing (the top-level
- * `--help` and `--version` do not: top-help.ts): the ESM entry points of yargs (17's `index.mjs`,
- * all of 18) load as dozens of ES modules and cost 100–130 ms more at every start on these machines
- * (BENCHMARKS.md, `tlsprobe --help` start-up).
- */
+/** The yargs factory, required on first use (yargs-cjs.ts says why its CommonJS build). */
 let yargsModule: Yargs | undefined;
-function loadYargs(): Yargs {
-  yargsModule ??= createRequire(import.meta.url)('yargs/yargs') as Yargs;
+async function loadYargs(): Promise<Yargs> {
+  yargsModule ??= await requireYargs();
   return yargsModule;
 }
 
@@ -170,13 +164,13 @@ function configure(parser: Parser, width: number, chosen: CommandModule<object, 
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(packageVersion())
     .wrap(width);
 }
 
 /** Returns the top-level help as yargs renders it at `width` columns (what top-help.ts must match). */
 export async function yargsTopLevelHelp(width: number): Promise<string> {
-  return configure(loadYargs()([]), width, null).getHelp();
+  return configure((await loadYargs())([]), width, null).getHelp();
 }
 
 /**
@@ -280,7 +274,7 @@ async function runCommand(
   try {
     const chosen = chosenCommand(argv);
     const parser = configure(
-      loadYargs()([...argv]),
+      (await loadYargs())([...argv]),
       width,
       chosen === null ? null : await chosen.load(context, ctx.waitForStop!),
     );

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { wrapWords } from '../report/fit.js';
+import { packageFileUrl } from '../io/package-file.js';
 
 export { wrapWords };
 
@@ -104,6 +105,6 @@ export function renderTopLevelHelp(
 
 /** Returns the package's version, as yargs' `--version` prints it. */
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const pkg = JSON.parse(readFileSync(packageFileUrl('package.json'), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }

@@ -23,111 +23,41 @@
  * Resource discipline: when the promise resolves, the socket is closed (its 'close' event has
  * fired), every timer is cleared and every listener this module added is removed.
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Socket, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { checkTargetHost, checkVia, createProxyDialogue, type Via } from './proxy.js';
 import { STARTTLS_PROTOCOLS, createStarttlsDialogue, type StarttlsProtocol } from './starttls.js';
-import type { Dialogue, DialogueStep, SetupEndReason } from './dialogue.js';
+import type { Dialogue, DialogueStep } from './dialogue.js';
+import {
+  NOT_CONNECTED,
+  isSetupEnd,
+  result,
+  type ExchangeEnd,
+  type ExchangePhase,
+  type ExchangeResult,
+  type ProxyHop,
+} from './exchange-result.js';
+import { resolveHost } from './resolve.js';
 
 export type { Dialogue, DialogueStep, SetupEndReason } from './dialogue.js';
-
-/** How the connection ended. */
-export type EndReason =
-  /** The peer reset the connection (RST: `ECONNRESET`, or `EPIPE` when our write hit the reset). */
-  | 'reset'
-  /** The peer closed its side in order (FIN). */
-  | 'fin'
-  /** No byte was sent or received for `readTimeoutMs` after the connection was established. */
-  | 'timeout'
-  /** The handler called `done()`: we had what we needed and closed (optional `closeWith`, then FIN). */
-  | 'done'
-  /** The peer kept sending past `maxBytes`; we stopped reading and closed. `truncated` is true. */
-  | 'max-bytes'
-  /** Connecting failed with `ECONNREFUSED` (a RST answered our SYN: nothing listens there). */
-  | 'connect-refused'
-  /** The TCP handshake did not complete within `connectTimeoutMs` (SYN unanswered or too slow). */
-  | 'connect-timeout'
-  /** Name resolution failed (produced by `dnsErrorResult`, never by `exchange`). */
-  | 'dns-error'
-  /** The caller's `AbortSignal` fired. */
-  | 'aborted'
-  /** Any other socket error (`EHOSTUNREACH`, `ENETUNREACH`, …); see `errorCode`. */
-  | 'error';
-
-/** Every way an exchange can end: a TCP-level ending, or a refused proxy/STARTTLS stage. */
-export type ExchangeEnd = EndReason | SetupEndReason;
-
-const SETUP_END_REASONS: ReadonlySet<string> = new Set<SetupEndReason>([
-  'proxy-refused',
-  'proxy-auth-required',
-  'proxy-error',
-  'starttls-refused',
-  'starttls-error',
-]);
-
-/** True when `end` is a proxy or STARTTLS refusal rather than a TCP-level ending. */
-export function isSetupEnd(end: ExchangeEnd): end is SetupEndReason {
-  return SETUP_END_REASONS.has(end);
-}
-
-/**
- * Where the exchange was when it ended: `connect` (the TCP connection to the first hop was not
- * established), `proxy` (opening the tunnel), `starttls` (the plain-text dialogue), `hello` (`first`
- * had been sent).
- */
-export type ExchangePhase = 'connect' | 'proxy' | 'starttls' | 'hello';
-
-/** The proxy an exchange went through. */
-export interface ProxyHop {
-  readonly kind: Via['kind'];
-  /** The proxy as configured (name or IP literal). */
-  readonly host: string;
-  /** The address connected to; null when `host` did not resolve. */
-  readonly address: string | null;
-  readonly port: number;
-}
-
-export interface ExchangeResult {
-  /** The endpoint (with `via`: possibly a name, which the proxy resolved). */
-  readonly address: string;
-  readonly port: number;
-  /** Milliseconds from the start of connect to TCP established with the first hop (the proxy, with `via`); null when it never connected. */
-  readonly connectMs: number | null;
-  /** Milliseconds from the start of connect to the moment the ending was observed. */
-  readonly elapsedMs: number;
-  /**
-   * Every byte the peer sent once the proxy and STARTTLS stages were done, in order, up to
-   * `maxBytes` (see `truncated`). A copy, owned by the caller.
-   */
-  readonly received: Uint8Array;
-  /** True when the peer sent more than `maxBytes`; the rest was not kept. */
-  readonly truncated: boolean;
-  readonly end: ExchangeEnd;
-  /**
-   * The socket error code behind the ending (`ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `ENOTFOUND`, …),
-   * or the stage's code for a `SetupEndReason` (`PROXY_407`, `SOCKS5_REP_02`, `STARTTLS_REFUSED`…), else null.
-   */
-  readonly errorCode: string | null;
-  /** `received.length` when the connection ended (bytes that arrived after the ending are not kept). */
-  readonly bytesBeforeEnd: number;
-  /** Milliseconds from the start of connect to the first byte of `received`; null when none arrived. */
-  readonly firstByteMs: number | null;
-  /** Milliseconds from the start of connect to the last byte kept in `received` (before the ending); null when none arrived. */
-  readonly lastByteMs: number | null;
-  /** Milliseconds from the start of connect to the socket's 'close' (when the promise resolves); 0 when it never opened one. */
-  readonly closedMs: number;
-  /** The stage the exchange was in when it ended. */
-  readonly phase: ExchangePhase;
-  /** The proxy's or STARTTLS server's answer when that stage refused (printable, never credentials), else null. */
-  readonly setupReply: string | null;
-  /** The proxy, with `via`; else null. */
-  readonly proxy: ProxyHop | null;
-  /** Milliseconds from the start of connect to the proxy tunnel being open; null without `via` or when it never opened. */
-  readonly tunnelMs: number | null;
-  /** Milliseconds from the start of connect to `first` being written; null when it never was. */
-  readonly firstSentMs: number | null;
-}
+export {
+  describeSetupFailure,
+  isSetupEnd,
+  type EndReason,
+  type ExchangeEnd,
+  type ExchangePhase,
+  type ExchangeResult,
+  type ProxyHop,
+} from './exchange-result.js';
+export {
+  dnsErrorResult,
+  resolveHost,
+  type DnsFailure,
+  type DnsSuccess,
+  type LookupAll,
+  type ResolvedAddress,
+  type ResolveResult,
+} from './resolve.js';
 
 /** What the `onData` handler may do with the connection. */
 export interface ExchangeControl {
@@ -275,6 +205,62 @@ interface Settings {
   readonly maxBytes: number;
 }
 
+/** The ending of an exchange and its evidence, frozen when `finish` first runs. */
+interface Ending {
+  readonly end: ExchangeEnd;
+  readonly errorCode: string | null;
+  readonly elapsedMs: number;
+  readonly bytes: number;
+  readonly phase: ExchangePhase;
+}
+
+/**
+ * One exchange's connection: its socket, timers, stage, what arrived, and how it ended. Plain
+ * mutable data, changed only by the functions below (one per socket event or stage step).
+ */
+interface Conn {
+  readonly opts: ExchangeOptions;
+  readonly settings: Settings;
+  readonly first: Uint8Array;
+  readonly onData: ((chunk: Uint8Array, ctl: ExchangeControl) => void) | undefined;
+  readonly hop: ProxyHop | null;
+  readonly socket: Socket;
+  readonly start: number;
+  readonly control: ExchangeControl;
+  /** The socket and signal listeners, kept to be removed on close. */
+  readonly listeners: Listeners;
+  readonly settle: { resolve: (r: ExchangeResult) => void; reject: (e: unknown) => void };
+  readonly chunks: Uint8Array[];
+  kept: number;
+  truncated: boolean;
+  connectMs: number | null;
+  firstByteMs: number | null;
+  lastByteMs: number | null;
+  tunnelMs: number | null;
+  firstSentMs: number | null;
+  phase: ExchangePhase;
+  dialogue: Dialogue | null;
+  setupReply: string | null;
+  /** Set once, by `finish`. */
+  ending: Ending | null;
+  handlerError: { error: unknown } | null;
+  connectTimer: NodeJS.Timeout | undefined;
+  idleTimer: NodeJS.Timeout | undefined;
+  lingerTimer: NodeJS.Timeout | undefined;
+}
+
+interface Listeners {
+  readonly connect: () => void;
+  readonly data: (buf: Buffer) => void;
+  readonly end: () => void;
+  readonly error: (err: NodeJS.ErrnoException) => void;
+  readonly close: () => void;
+  readonly abort: () => void;
+  readonly idle: () => void;
+  /** A write's callback: a flushed write restarts the idle clock. */
+  readonly flushed: (err?: Error | null) => void;
+}
+
 /** Runs one exchange once every name is resolved (`hop` is the proxy, when there is one). */
 function run(
   opts: ExchangeOptions,
@@ -283,436 +269,271 @@ function run(
   onData: ((chunk: Uint8Array, ctl: ExchangeControl) => void) | undefined,
   hop: ProxyHop | null,
 ): Promise<ExchangeResult> {
-  const { connectTimeoutMs, readTimeoutMs, maxBytes } = settings;
   return new Promise<ExchangeResult>((resolve, reject) => {
     const { address, port, signal } = opts;
-    const start = performance.now();
-    const since = (): number => performance.now() - start;
-
     if (signal?.aborted) {
       resolve(result({ ...NOT_CONNECTED, address, port, end: 'aborted', errorCode: 'ABORT_ERR', proxy: hop }));
       return;
     }
-
-    const chunks: Uint8Array[] = [];
-    let kept = 0;
-    let truncated = false;
-    let connectMs: number | null = null;
-    let firstByteMs: number | null = null;
-    let lastByteMs: number | null = null;
-    let tunnelMs: number | null = null;
-    let firstSentMs: number | null = null;
-    let phase: ExchangePhase = 'connect';
-    let dialogue: Dialogue | null = null;
-    let setupReply: string | null = null;
-    // Set once, by finish(): the ending and its evidence, frozen at that moment.
-    let ending: {
-      end: ExchangeEnd;
-      errorCode: string | null;
-      elapsedMs: number;
-      bytes: number;
-      phase: ExchangePhase;
-    } | null = null;
-    let handlerError: { error: unknown } | null = null;
-    let connectTimer: NodeJS.Timeout | undefined;
-    let idleTimer: NodeJS.Timeout | undefined;
-    let lingerTimer: NodeJS.Timeout | undefined;
-
     const socket = new Socket();
     socket.setNoDelay(true);
-
-    const clearTimers = (): void => {
-      clearTimeout(connectTimer);
-      clearTimeout(idleTimer);
-      clearTimeout(lingerTimer);
-      connectTimer = idleTimer = lingerTimer = undefined;
-    };
-
-    const armIdle = (): void => {
-      // Before the tunnel is open, the connect limit is the only clock.
-      if (ending !== null || phase === 'connect' || phase === 'proxy') return;
-      // One timer per exchange, restarted in place (a probe restarts it at every write and chunk).
-      if (idleTimer === undefined) idleTimer = setTimeout(onIdle, readTimeoutMs);
-      else idleTimer.refresh();
-    };
-
-    const onIdle = (): void => finish('timeout', null);
-
-    /** Records the ending (first one wins) and starts closing the socket. */
-    const finish = (end: ExchangeEnd, errorCode: string | null): void => {
-      if (ending !== null) return;
-      ending = { end, errorCode, elapsedMs: since(), bytes: kept, phase };
-      clearTimers();
-      signal?.removeEventListener('abort', onAbort);
-      if (end === 'done' || isSetupEnd(end)) {
-        // RFC 8446, Section 6.1: a party closing the write side sends close_notify (the caller's
-        // closeWith) first; then our FIN. We give the peer a moment to close in turn. A refused
-        // proxy or STARTTLS stage is closed the same way, without TLS bytes.
-        if (end === 'done' && opts.closeWith !== undefined && opts.closeWith.length > 0) socket.write(opts.closeWith);
-        // Destroyed as soon as the FIN is handed to the kernel ('finish'): the peer still gets our
-        // bytes and FIN, and anything it sends afterwards is answered by the kernel with a RST.
-        socket.end(() => socket.destroy());
-        lingerTimer = setTimeout(() => socket.destroy(), DONE_LINGER_MS);
-      } else {
-        socket.destroy();
-      }
-    };
-
-    const control: ExchangeControl = {
-      send(bytes: Uint8Array): void {
-        if (ending !== null || socket.destroyed || bytes.length === 0) return;
-        armIdle();
-        socket.write(bytes, onFlushed);
+    // The listeners and the control refer to `c` only when called: after it is made.
+    const c: Conn = {
+      opts,
+      settings,
+      first,
+      onData,
+      hop,
+      socket,
+      start: performance.now(),
+      control: {
+        send(bytes: Uint8Array): void {
+          if (c.ending !== null || socket.destroyed || bytes.length === 0) return;
+          armIdle(c);
+          socket.write(bytes, c.listeners.flushed);
+        },
+        done: () => finish(c, 'done', null),
+        abort: () => finish(c, 'aborted', 'ABORT_ERR'),
       },
-      done(): void {
-        finish('done', null);
+      listeners: {
+        connect: () => onConnect(c),
+        data: (buf) => onSocketData(c, buf),
+        end: () => finish(c, 'fin', null),
+        error: (err) => onError(c, err),
+        close: () => onClose(c),
+        abort: () => finish(c, 'aborted', 'ABORT_ERR'),
+        idle: () => finish(c, 'timeout', null),
+        flushed: (err) => {
+          // A failed write also surfaces as an 'error' event, which decides the ending.
+          if (!err) armIdle(c);
+        },
       },
-      abort(): void {
-        finish('aborted', 'ABORT_ERR');
-      },
+      settle: { resolve, reject },
+      chunks: [],
+      kept: 0,
+      truncated: false,
+      connectMs: null,
+      firstByteMs: null,
+      lastByteMs: null,
+      tunnelMs: null,
+      firstSentMs: null,
+      phase: 'connect',
+      dialogue: null,
+      setupReply: null,
+      ending: null,
+      handlerError: null,
+      connectTimer: undefined,
+      idleTimer: undefined,
+      lingerTimer: undefined,
     };
-
-    const onFlushed = (err?: Error | null): void => {
-      // A failed write also surfaces as an 'error' event, which decides the ending.
-      if (!err) armIdle();
-    };
-
-    /** Enters `next` (the stage after the current one); `pending` arrived after the previous stage's last answer. */
-    const enter = (next: ExchangePhase, pending: Uint8Array): void => {
-      phase = next;
-      if (next === 'proxy') {
-        dialogue = createProxyDialogue(opts.via!, address, port);
-        socket.write(dialogue.opening, onFlushed);
-        return;
-      }
-      if (next === 'starttls') {
-        dialogue = createStarttlsDialogue(opts.starttls!, opts.serverName ?? address);
-        armIdle();
-        if (dialogue.opening.length > 0) socket.write(dialogue.opening, onFlushed);
-        if (pending.length > 0) feed(pending);
-        return;
-      }
-      dialogue = null;
-      firstSentMs = since();
-      armIdle();
-      socket.write(first, onFlushed);
-      if (pending.length > 0) onPayload(pending);
-    };
-
-    /** Hands bytes to the current stage's dialogue and acts on its answer. */
-    const feed = (chunk: Uint8Array): void => {
-      let step: DialogueStep;
-      try {
-        step = dialogue!.push(chunk);
-      } catch (error) {
-        handlerError = { error };
-        finish('error', 'HANDLER_ERROR');
-        return;
-      }
-      switch (step.kind) {
-        case 'continue':
-          if (step.send !== undefined && step.send.length > 0) socket.write(step.send, onFlushed);
-          return;
-        case 'failed':
-          setupReply = step.reply;
-          finish(step.end, step.code);
-          return;
-        case 'ready':
-          if (phase === 'proxy') {
-            tunnelMs = since();
-            clearTimeout(connectTimer);
-            connectTimer = undefined;
-            // As on 'connect': the timer may not have run yet when the answer is delivered.
-            if (tunnelMs > connectTimeoutMs) {
-              finish('connect-timeout', null);
-              return;
-            }
-          }
-          enter(phase === 'proxy' && opts.starttls !== undefined ? 'starttls' : 'hello', step.rest);
-          return;
-      }
-    };
-
-    const onConnect = (): void => {
-      connectMs = since();
-      // The connect deadline is checked here too: a timer scheduled for less than the event loop's
-      // granularity may not have run yet when the connect event is delivered.
-      if (connectMs > connectTimeoutMs) {
-        finish('connect-timeout', null);
-        return;
-      }
-      if (opts.via !== undefined) {
-        // The connect timer keeps running: it covers the tunnel's set-up.
-        enter('proxy', EMPTY);
-        return;
-      }
-      clearTimeout(connectTimer);
-      connectTimer = undefined;
-      enter(opts.starttls !== undefined ? 'starttls' : 'hello', EMPTY);
-    };
-
-    /** Keeps a chunk of the peer's answer to `first` and hands it to `onData`. */
-    const onPayload = (buf: Uint8Array): void => {
-      if (firstByteMs === null) firstByteMs = since();
-      const room = maxBytes - kept;
-      const chunk = buf.length > room ? buf.subarray(0, room) : buf;
-      if (chunk.length > 0) {
-        chunks.push(chunk);
-        kept += chunk.length;
-        lastByteMs = since();
-      }
-      if (buf.length > room) truncated = true;
-      armIdle();
-      if (onData !== undefined && chunk.length > 0) {
-        try {
-          onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), control);
-        } catch (error) {
-          handlerError = { error };
-          finish('error', 'HANDLER_ERROR');
-          return;
-        }
-      }
-      if (truncated) finish('max-bytes', null);
-    };
-
-    const onSocketData = (buf: Buffer): void => {
-      if (ending !== null || buf.length === 0) return;
-      if (phase === 'hello') {
-        onPayload(buf);
-        return;
-      }
-      armIdle();
-      feed(buf);
-    };
-
-    const onEnd = (): void => finish('fin', null);
-
-    const onError = (err: NodeJS.ErrnoException): void => {
-      const code = err.code ?? 'UNKNOWN';
-      if (RESET_CODES.has(code)) finish('reset', code);
-      else if (code === 'ECONNREFUSED') finish('connect-refused', code);
-      else finish('error', code);
-    };
-
-    const onAbort = (): void => finish('aborted', 'ABORT_ERR');
-
-    const onClose = (): void => {
-      clearTimers();
-      socket.removeListener('connect', onConnect);
-      socket.removeListener('data', onSocketData);
-      socket.removeListener('end', onEnd);
-      socket.removeListener('error', onError);
-      socket.removeListener('close', onClose);
-      signal?.removeEventListener('abort', onAbort);
-      // The socket can close without an event we map (e.g. destroyed by the runtime): call it an error.
-      if (ending === null) finish('error', 'CLOSED');
-      const e = ending!;
-      if (handlerError !== null) {
-        reject(handlerError.error);
-        return;
-      }
-      resolve(
-        result({
-          address,
-          port,
-          connectMs,
-          elapsedMs: e.elapsedMs,
-          chunks,
-          bytesBeforeEnd: e.bytes,
-          truncated,
-          end: e.end,
-          errorCode: e.errorCode,
-          firstByteMs,
-          lastByteMs,
-          closedMs: since(),
-          phase: e.phase,
-          setupReply,
-          proxy: hop,
-          tunnelMs,
-          firstSentMs,
-        }),
-      );
-    };
-
-    socket.on('connect', onConnect);
-    socket.on('data', onSocketData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onClose);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    connectTimer = setTimeout(() => finish('connect-timeout', null), connectTimeoutMs);
+    const { listeners } = c;
+    socket.on('connect', listeners.connect);
+    socket.on('data', listeners.data);
+    socket.on('end', listeners.end);
+    socket.on('error', listeners.error);
+    socket.on('close', listeners.close);
+    signal?.addEventListener('abort', listeners.abort, { once: true });
+    c.connectTimer = setTimeout(() => finish(c, 'connect-timeout', null), settings.connectTimeoutMs);
     socket.connect(hop !== null ? { host: hop.address!, port: hop.port } : { host: address, port });
   });
 }
 
-const EMPTY = new Uint8Array(0);
-
-/** What `result` needs: the result, with the kept pieces of `received` instead of their copy. */
-type ResultFacts = Omit<ExchangeResult, 'received'> & { readonly chunks: readonly Uint8Array[] };
-
-/** The facts of an exchange that never connected. */
-const NOT_CONNECTED = {
-  connectMs: null,
-  elapsedMs: 0,
-  chunks: [],
-  bytesBeforeEnd: 0,
-  truncated: false,
-  firstByteMs: null,
-  lastByteMs: null,
-  closedMs: 0,
-  phase: 'connect',
-  setupReply: null,
-  proxy: null,
-  tunnelMs: null,
-  firstSentMs: null,
-} as const satisfies Partial<ResultFacts>;
-
-function result(f: ResultFacts): ExchangeResult {
-  // Copy once, here at the socket boundary: the caller owns `received`, and Node's chunks may be
-  // slices of a shared pool.
-  const received = new Uint8Array(f.bytesBeforeEnd);
-  let o = 0;
-  for (const c of f.chunks) {
-    if (o >= f.bytesBeforeEnd) break;
-    const part = c.length > f.bytesBeforeEnd - o ? c.subarray(0, f.bytesBeforeEnd - o) : c;
-    received.set(part, o);
-    o += part.length;
-  }
-  return {
-    address: f.address,
-    port: f.port,
-    connectMs: f.connectMs,
-    elapsedMs: f.elapsedMs,
-    received,
-    truncated: f.truncated,
-    end: f.end,
-    errorCode: f.errorCode,
-    bytesBeforeEnd: f.bytesBeforeEnd,
-    firstByteMs: f.firstByteMs,
-    lastByteMs: f.lastByteMs,
-    closedMs: f.closedMs,
-    phase: f.phase,
-    setupReply: f.setupReply,
-    proxy: f.proxy,
-    tunnelMs: f.tunnelMs,
-    firstSentMs: f.firstSentMs,
-  };
+/** Milliseconds since the exchange started. */
+function since(c: Conn): number {
+  return performance.now() - c.start;
 }
 
-/**
- * Returns a sentence saying why an exchange ended before `first` was sent, when a proxy or
- * STARTTLS stage is to blame (or the proxy's name did not resolve); null otherwise. Credentials
- * never appear: the proxy is named by host and port only.
- */
-export function describeSetupFailure(r: ExchangeResult): string | null {
-  const proxy = r.proxy
-    ? `the ${r.proxy.kind === 'socks5' ? 'SOCKS5' : 'HTTP'} proxy ${hostPort(r.proxy.host, r.proxy.port)}`
-    : 'the proxy';
-  const reply = r.setupReply ? `: ${r.setupReply}` : '';
-  switch (r.end) {
-    case 'proxy-refused':
-      return `${proxy} refused to open a tunnel to ${hostPort(r.address, r.port)}${reply}`;
-    case 'proxy-auth-required':
-      return `${proxy} requires authentication, or rejected the credentials given${reply}`;
-    case 'proxy-error':
-      return `${proxy} could not open a tunnel to ${hostPort(r.address, r.port)}${reply}`;
-    case 'starttls-refused':
-      return `the server refused STARTTLS${reply}`;
-    case 'starttls-error':
-      return `the server's STARTTLS answer could not be understood${reply}`;
-    default:
-      break;
-  }
-  if (r.end === 'dns-error' && r.proxy !== null && r.proxy.address === null)
-    return `the proxy host ${r.proxy.host} did not resolve (${r.errorCode ?? 'unknown error'})`;
-  if (r.phase !== 'proxy' && r.phase !== 'starttls') return null;
-  const stage = r.phase === 'proxy' ? `before ${proxy} opened the tunnel` : 'during the STARTTLS dialogue';
-  switch (r.end) {
-    case 'reset':
-      return `the connection was reset ${stage}`;
-    case 'fin':
-      return `the connection was closed ${stage}`;
-    case 'timeout':
-      return `no answer ${stage} (read timeout)`;
-    case 'connect-timeout':
-      return `the connect timeout ran out ${stage}`;
-    case 'aborted':
-      return `aborted ${stage}`;
-    default:
-      return `${r.errorCode ?? 'an error'} ${stage}`;
+function clearTimers(c: Conn): void {
+  clearTimeout(c.connectTimer);
+  clearTimeout(c.idleTimer);
+  clearTimeout(c.lingerTimer);
+  c.connectTimer = c.idleTimer = c.lingerTimer = undefined;
+}
+
+/** Restarts the idle clock (once the tunnel, if any, is open). */
+function armIdle(c: Conn): void {
+  // Before the tunnel is open, the connect limit is the only clock.
+  if (c.ending !== null || c.phase === 'connect' || c.phase === 'proxy') return;
+  // One timer per exchange, restarted in place (a probe restarts it at every write and chunk).
+  if (c.idleTimer === undefined) c.idleTimer = setTimeout(c.listeners.idle, c.settings.readTimeoutMs);
+  else c.idleTimer.refresh();
+}
+
+/** Records the ending (first one wins) and starts closing the socket. */
+function finish(c: Conn, end: ExchangeEnd, errorCode: string | null): void {
+  if (c.ending !== null) return;
+  c.ending = { end, errorCode, elapsedMs: since(c), bytes: c.kept, phase: c.phase };
+  clearTimers(c);
+  c.opts.signal?.removeEventListener('abort', c.listeners.abort);
+  const socket = c.socket;
+  if (end === 'done' || isSetupEnd(end)) {
+    // RFC 8446, Section 6.1: a party closing the write side sends close_notify (the caller's
+    // closeWith) first; then our FIN. We give the peer a moment to close in turn. A refused
+    // proxy or STARTTLS stage is closed the same way, without TLS bytes.
+    if (end === 'done' && c.opts.closeWith !== undefined && c.opts.closeWith.length > 0) socket.write(c.opts.closeWith);
+    // Destroyed as soon as the FIN is handed to the kernel ('finish'): the peer still gets our
+    // bytes and FIN, and anything it sends afterwards is answered by the kernel with a RST.
+    socket.end(() => socket.destroy());
+    c.lingerTimer = setTimeout(() => socket.destroy(), DONE_LINGER_MS);
+  } else {
+    socket.destroy();
   }
 }
 
-/** Returns `host:port`, with IPv6 literals in brackets (RFC 3986, Section 3.2.2). */
-function hostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+/** Enters `next` (the stage after the current one); `pending` arrived after the previous stage's last answer. */
+function enter(c: Conn, next: ExchangePhase, pending: Uint8Array): void {
+  c.phase = next;
+  const { opts, socket } = c;
+  if (next === 'proxy') {
+    c.dialogue = createProxyDialogue(opts.via!, opts.address, opts.port);
+    socket.write(c.dialogue.opening, c.listeners.flushed);
+    return;
+  }
+  if (next === 'starttls') {
+    c.dialogue = createStarttlsDialogue(opts.starttls!, opts.serverName ?? opts.address);
+    armIdle(c);
+    if (c.dialogue.opening.length > 0) socket.write(c.dialogue.opening, c.listeners.flushed);
+    if (pending.length > 0) feed(c, pending);
+    return;
+  }
+  c.dialogue = null;
+  c.firstSentMs = since(c);
+  armIdle(c);
+  socket.write(c.first, c.listeners.flushed);
+  if (pending.length > 0) onPayload(c, pending);
 }
 
-/** One resolved address of a host. */
-export interface ResolvedAddress {
-  readonly address: string;
-  /** 4 or 6. */
-  readonly family: 4 | 6;
-}
-
-/** A failed name resolution: the `dns.lookup` error code (`ENOTFOUND`, `EAI_AGAIN`, …) and message. */
-export interface DnsFailure {
-  readonly ok: false;
-  readonly host: string;
-  readonly errorCode: string;
-  readonly message: string;
-}
-
-/** The addresses of a host, in the order the system resolver returned them. */
-export interface DnsSuccess {
-  readonly ok: true;
-  readonly host: string;
-  readonly addresses: readonly ResolvedAddress[];
-}
-
-export type ResolveResult = DnsSuccess | DnsFailure;
-
-/** The `dns.lookup` signature `resolveHost` needs (injectable so tests never touch a real resolver). */
-export type LookupAll = (
-  host: string,
-  options: { all: true; verbatim: true },
-  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
-) => void;
-
-/**
- * Returns every address of `host` (IPv4 and IPv6, in resolver order, duplicates removed), or a
- * `DnsFailure`; never rejects. IP literals come back as themselves without a query. Uses the
- * system resolver (`dns.lookup`, so /etc/hosts applies), the same one a real client on this
- * machine would use.
- */
-export function resolveHost(host: string, lookup: LookupAll = dnsLookup as LookupAll): Promise<ResolveResult> {
-  return new Promise<ResolveResult>((resolve) => {
-    const fail = (errorCode: string, message: string): void => resolve({ ok: false, host, errorCode, message });
-    try {
-      lookup(host, { all: true, verbatim: true }, (err, list) => {
-        if (err) {
-          fail(err.code ?? 'UNKNOWN', err.message);
+/** Hands bytes to the current stage's dialogue and acts on its answer. */
+function feed(c: Conn, chunk: Uint8Array): void {
+  let step: DialogueStep;
+  try {
+    step = c.dialogue!.push(chunk);
+  } catch (error) {
+    c.handlerError = { error };
+    finish(c, 'error', 'HANDLER_ERROR');
+    return;
+  }
+  switch (step.kind) {
+    case 'continue':
+      if (step.send !== undefined && step.send.length > 0) c.socket.write(step.send, c.listeners.flushed);
+      return;
+    case 'failed':
+      c.setupReply = step.reply;
+      finish(c, step.end, step.code);
+      return;
+    case 'ready':
+      if (c.phase === 'proxy') {
+        c.tunnelMs = since(c);
+        clearTimeout(c.connectTimer);
+        c.connectTimer = undefined;
+        // As on 'connect': the timer may not have run yet when the answer is delivered.
+        if (c.tunnelMs > c.settings.connectTimeoutMs) {
+          finish(c, 'connect-timeout', null);
           return;
         }
-        const seen = new Set<string>();
-        const addresses: ResolvedAddress[] = [];
-        for (const a of list) {
-          if (seen.has(a.address) || (a.family !== 4 && a.family !== 6)) continue;
-          seen.add(a.address);
-          addresses.push({ address: a.address, family: a.family });
-        }
-        if (addresses.length === 0) fail('ENOTFOUND', `no address for ${host}`);
-        else resolve({ ok: true, host, addresses });
-      });
-    } catch (err) {
-      // dns.lookup throws synchronously for an invalid argument (e.g. a non-string host).
-      const e = err as NodeJS.ErrnoException;
-      fail(e.code ?? 'EINVAL', e.message);
-    }
-  });
+      }
+      enter(c, c.phase === 'proxy' && c.opts.starttls !== undefined ? 'starttls' : 'hello', step.rest);
+      return;
+  }
 }
 
-/** Returns the `ExchangeResult` of a probe that never connected because `resolveHost` failed. */
-export function dnsErrorResult(failure: DnsFailure, port: number): ExchangeResult {
-  return result({ ...NOT_CONNECTED, address: failure.host, port, end: 'dns-error', errorCode: failure.errorCode });
+function onConnect(c: Conn): void {
+  c.connectMs = since(c);
+  // The connect deadline is checked here too: a timer scheduled for less than the event loop's
+  // granularity may not have run yet when the connect event is delivered.
+  if (c.connectMs > c.settings.connectTimeoutMs) {
+    finish(c, 'connect-timeout', null);
+    return;
+  }
+  if (c.opts.via !== undefined) {
+    // The connect timer keeps running: it covers the tunnel's set-up.
+    enter(c, 'proxy', EMPTY);
+    return;
+  }
+  clearTimeout(c.connectTimer);
+  c.connectTimer = undefined;
+  enter(c, c.opts.starttls !== undefined ? 'starttls' : 'hello', EMPTY);
 }
+
+/** Keeps a chunk of the peer's answer to `first` and hands it to `onData`. */
+function onPayload(c: Conn, buf: Uint8Array): void {
+  if (c.firstByteMs === null) c.firstByteMs = since(c);
+  const room = c.settings.maxBytes - c.kept;
+  const chunk = buf.length > room ? buf.subarray(0, room) : buf;
+  if (chunk.length > 0) {
+    c.chunks.push(chunk);
+    c.kept += chunk.length;
+    c.lastByteMs = since(c);
+  }
+  if (buf.length > room) c.truncated = true;
+  armIdle(c);
+  if (c.onData !== undefined && chunk.length > 0) {
+    try {
+      c.onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), c.control);
+    } catch (error) {
+      c.handlerError = { error };
+      finish(c, 'error', 'HANDLER_ERROR');
+      return;
+    }
+  }
+  if (c.truncated) finish(c, 'max-bytes', null);
+}
+
+function onSocketData(c: Conn, buf: Buffer): void {
+  if (c.ending !== null || buf.length === 0) return;
+  if (c.phase === 'hello') {
+    onPayload(c, buf);
+    return;
+  }
+  armIdle(c);
+  feed(c, buf);
+}
+
+function onError(c: Conn, err: NodeJS.ErrnoException): void {
+  const code = err.code ?? 'UNKNOWN';
+  if (RESET_CODES.has(code)) finish(c, 'reset', code);
+  else if (code === 'ECONNREFUSED') finish(c, 'connect-refused', code);
+  else finish(c, 'error', code);
+}
+
+/** The socket closed: removes every listener and settles the exchange's promise. */
+function onClose(c: Conn): void {
+  clearTimers(c);
+  const { socket, listeners } = c;
+  socket.removeListener('connect', listeners.connect);
+  socket.removeListener('data', listeners.data);
+  socket.removeListener('end', listeners.end);
+  socket.removeListener('error', listeners.error);
+  socket.removeListener('close', listeners.close);
+  c.opts.signal?.removeEventListener('abort', listeners.abort);
+  // The socket can close without an event we map (e.g. destroyed by the runtime): call it an error.
+  if (c.ending === null) finish(c, 'error', 'CLOSED');
+  const e = c.ending!;
+  if (c.handlerError !== null) {
+    c.settle.reject(c.handlerError.error);
+    return;
+  }
+  c.settle.resolve(
+    result({
+      address: c.opts.address,
+      port: c.opts.port,
+      connectMs: c.connectMs,
+      elapsedMs: e.elapsedMs,
+      chunks: c.chunks,
+      bytesBeforeEnd: e.bytes,
+      truncated: c.truncated,
+      end: e.end,
+      errorCode: e.errorCode,
+      firstByteMs: c.firstByteMs,
+      lastByteMs: c.lastByteMs,
+      closedMs: since(c),
+      phase: e.phase,
+      setupReply: c.setupReply,
+      proxy: c.hop,
+      tunnelMs: c.tunnelMs,
+      firstSentMs: c.firstSentMs,
+    }),
+  );
+}
+
+const EMPTY = new Uint8Array(0);

@@ -31,7 +31,7 @@ import {
   type CandidatePath,
 } from './path-builder.js';
 import { validatePath } from './path-validation.js';
-import { loadDocumentedRoots, nodeRoots, type TrustedRoot } from './roots.js';
+import { loadDocumentedRoots, nodeRoots, parsedRootCertificate, type TrustedRoot } from './roots.js';
 import type { CertInfo } from './types.js';
 
 export type { ChainFindingCode, Finding, Severity } from './chain-findings.js';
@@ -103,8 +103,8 @@ const rootCertCache = new WeakMap<TrustedRoot, CertInfo | null>();
 function rootCert(root: TrustedRoot): CertInfo | null {
   let c = rootCertCache.get(root);
   if (c === undefined) {
-    c = null;
-    if (root.der) {
+    c = parsedRootCertificate(root) ?? null;
+    if (c === null && root.der) {
       try {
         c = parseCertificate(root.der);
       } catch (e) {

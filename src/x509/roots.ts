@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { DecodeError } from '../wire/errors.js';
+import { packageFileUrl } from '../io/package-file.js';
 import { parseCertificate } from './der.js';
 import { displayName } from './dn.js';
 import { pemToDer } from './pem.js';
@@ -45,8 +46,8 @@ export const DOCUMENTED_ROOTS = [
 
 const DOCUMENTED_NAME = new Map<string, string>(DOCUMENTED_ROOTS.map((r) => [r.sha1, r.name]));
 
-/** `data/roots/` of the package: two levels above both `src/x509/` and `dist/x509/`. */
-const ROOTS_DIR = fileURLToPath(new URL('../../data/roots/', import.meta.url));
+/** `data/roots/` of the package. */
+const ROOTS_DIR = fileURLToPath(packageFileUrl('data/roots/'));
 
 /** Most files `loadBundle` reads from a directory (Debian's /etc/ssl/certs has ~300 entries). */
 export const MAX_BUNDLE_FILES = 10_000;
@@ -100,10 +101,16 @@ export function loadDocumentedRoots(): TrustedRoot[] {
   return [...documentedCache];
 }
 
+/**
+ * The certificate each `TrustedRoot` made by `toTrustedRoot` was made from: a chain check needs the
+ * parsed root too, and parsing Node's ~140 roots twice cost a scan ~25 ms (BENCHMARKS.md, issue 16).
+ */
+const parsedOf = new WeakMap<TrustedRoot, CertInfo>();
+
 /** Returns a `TrustedRoot` for a parsed certificate, documented when its SHA-1 is in `DOCUMENTED_ROOTS`. */
 export function toTrustedRoot(cert: CertInfo): TrustedRoot {
   const documentedName = DOCUMENTED_NAME.get(cert.sha1);
-  return {
+  const root: TrustedRoot = {
     name: documentedName ?? displayName(cert.subject),
     sha1: cert.sha1,
     sha256: cert.sha256,
@@ -112,6 +119,13 @@ export function toTrustedRoot(cert: CertInfo): TrustedRoot {
     der: cert.der,
     documented: documentedName !== undefined,
   };
+  parsedOf.set(root, cert);
+  return root;
+}
+
+/** Returns the certificate `root` was made from by `toTrustedRoot`, or undefined for a root made otherwise. */
+export function parsedRootCertificate(root: TrustedRoot): CertInfo | undefined {
+  return parsedOf.get(root);
 }
 
 /** Returns the roots in PEM `text` (each CERTIFICATE block once, by SHA-1). Throws `DecodeError` on a malformed one. */

@@ -1,12 +1,16 @@
 /** Runs the built CLI (dist/, made by `npm ci`) as a user would, asynchronously. */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FIXTURES_DIR } from './fixtures.js';
 import { validateCliOutput } from './schema.js';
 
 export const REPO_ROOT = join(FIXTURES_DIR, '..');
-export const CLI = join(REPO_ROOT, 'dist/cli/main.js');
+/**
+ * The CLI the tests run: dist/cli/main.js (tsc's output), or the file named by $TLSPROBE_TEST_CLI,
+ * e.g. `TLSPROBE_TEST_CLI=dist/bundle/tlsprobe.js` to run the CLI tests against the bundled CLI.
+ */
+export const CLI = resolve(REPO_ROOT, process.env.TLSPROBE_TEST_CLI ?? 'dist/cli/main.js');
 /** False before the first build: CLI tests skip rather than fail on a missing dist/. */
 export const HAS_CLI = existsSync(CLI);
 

@@ -51,6 +51,9 @@ describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () =
     dir = mkdtempSync(join(tmpdir(), 'tlsprobe-pack-'));
     app = join(dir, 'app');
     mkdirSync(app);
+    // A package.json of its own makes app/ the project root: without one, npm installs into the
+    // nearest folder above that has a package.json or node_modules (a stray /tmp/package.json).
+    writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'tlsprobe-pack-app', private: true })}\n`);
     // dist/ is built already (npm ci's prepare, or tsc -p tsconfig.build.json): no scripts here.
     const pack = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], REPO_ROOT);
     expect(pack.status, pack.stderr).toBe(0);
@@ -80,6 +83,7 @@ describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () =
   it('holds the licence, the schemas and the CLI, and no shell script', () => {
     expect(files).toContain('LICENSE');
     expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('dist/bundle/tlsprobe.js'); // the `bin` (scripts/build-bundle.mjs)
     expect(files).toContain('schemas/probe.schema.json');
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/') || f.startsWith('.ci/'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.sh'))).toEqual([]);
@@ -129,7 +133,9 @@ describe.skipIf(!HAS_CLI)('the package installs from its tarball and runs', () =
         (v: { supported: boolean; outcome: string; error: string | null }) => `${v.outcome} ${v.supported} ${v.error}`,
       ),
     ).toEqual(['negotiated true null', 'negotiated true null']);
-    const schema = await node([bin, 'schema', 'probe'], app);
+    // The bundled `bin` finds the schemas shipped beside it (src/io/package-file.ts) once installed too.
+    const bundled = join(app, 'node_modules', 'tlsprobe', 'dist', 'bundle', 'tlsprobe.js');
+    const schema = await node([bundled, 'schema', 'probe'], app);
     expect(schema.status, schema.stderr).toBe(0);
     const printed = JSON.parse(schema.stdout);
     expect(printed.$schema).toBe('https://json-schema.org/draft/2020-12/schema');

@@ -1,5 +1,5 @@
 /** `tlsprobe probe HOST[:PORT]...`: which versions, suites and groups an endpoint accepts, and how refusals fail. */
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import type { ScanOptions, ScanResult } from '../../probe/scan.js';
 import type { JsonObject } from '../../report/decode-view.js';
 import type { TracedAttempt } from '../../capture/pcapng-writer.js';
@@ -131,268 +131,310 @@ interface ProbeCommandArgs extends ProbeArgs {
 /** Targets probed at once by default: a fleet's scans overlap their round trips; each target keeps its own per-host limits. */
 export const DEFAULT_PARALLEL_TARGETS = 16;
 
+/**
+ * The options of `probe` itself, in help order (`connectOptions` adds the shared ones after them):
+ * a table, so the builder stays one expression.
+ */
+const PROBE_OPTIONS = {
+  targets: {
+    type: 'string',
+    describe:
+      'also probe the targets in FILE: one HOST[:PORT] a line, # comments and blank lines ignored (- for stdin)',
+  },
+  parallel: {
+    type: 'number',
+    describe: `targets probed at once (default ${DEFAULT_PARALLEL_TARGETS})`,
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    describe: 'print JSON: { schemaVersion, command, results: [one per target] } (tlsprobe schema probe)',
+  },
+  ndjson: {
+    type: 'boolean',
+    default: false,
+    describe: 'print one JSON envelope per line, one target in each; with several targets a last line { summary }',
+  },
+  ladder: LADDER_OPTION,
+  html: HTML_OPTION,
+  versions: {
+    type: 'string',
+    array: true,
+    describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3',
+  },
+  ciphers: {
+    type: 'boolean',
+    default: false,
+    describe: 'enumerate accepted cipher suites per version, in server preference order',
+  },
+  groups: {
+    type: 'boolean',
+    default: false,
+    describe: 'enumerate accepted named groups, post-quantum hybrids included',
+  },
+  'max-connections': { type: 'number', describe: 'stop after this many connections per address' },
+  rate: {
+    type: 'number',
+    describe: 'at most this many new connections per second (decimals allowed)',
+  },
+  concurrency: { type: 'number', describe: 'connections in flight per address (default 5)' },
+  'all-addresses': {
+    type: 'boolean',
+    default: false,
+    describe: 'probe every address behind the name and flag the ones that answer differently',
+  },
+  at: { type: 'string', describe: 'check certificate validity at this date (ISO 8601; default now)' },
+  roots: {
+    type: 'string',
+    describe: 'trust anchors: a PEM bundle FILE, or "system" for Node\'s bundle (default: the documented root set)',
+  },
+  pcap: {
+    type: 'string',
+    describe: 'write the version probes as a pcapng FILE (TLS 1.3 secrets embedded: Wireshark opens it decrypted)',
+  },
+  keylog: {
+    type: 'string',
+    describe: 'append the TLS 1.3 secrets to FILE in NSS key log format (SSLKEYLOGFILE)',
+  },
+} satisfies Record<string, Options>;
+
+/** Returns `probe`'s parser: its positional, its options, the shared connect options, examples and epilog. */
+function probeBuilder(y: Argv): Argv<ProbeCommandArgs> {
+  return connectOptions(
+    y
+      .positional('hosts', {
+        type: 'string',
+        array: true,
+        describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT',
+      })
+      .options(PROBE_OPTIONS),
+  )
+    .example('$0 probe example.com', 'versions, suites and certificates of example.com:443')
+    .example('$0 probe 10.0.0.5:8443 --no-sni --json', 'an IP endpoint, JSON out')
+    .example('$0 probe backup.example.net --ciphers --groups', 'also enumerate suites and groups')
+    .example(
+      '$0 probe --targets hosts.txt --ndjson',
+      'a fleet: one JSON line per target as each finishes, then a summary line',
+    )
+    .epilog(
+      'Each version gets one ClientHello of its own, sent over a plain TCP socket. Results: negotiated, ' +
+        'alert (which one), reset (TCP RST: what Windows clients report as error 10054), closed (FIN without ' +
+        'a TLS answer), timeout, connect-refused, connect-timeout, dns-error, malformed (not TLS), mismatch ' +
+        '(the server chose something not offered). Exit code 0 when a current TLS 1.2+ client would connect ' +
+        '(TLS 1.2 or 1.3 negotiated, the chain verified against the documented roots or --roots), 1 when a problem ' +
+        'was found, 2 on usage errors, 3 when a target could not be reached before any TLS (DNS, refused, unreachable), ' +
+        '130 when interrupted (what finished is printed and written to --pcap/--keylog).',
+    ) as unknown as Argv<ProbeCommandArgs>; // the chain's inferred options type is not assignable to ProbeCommandArgs, the shape the handler reads
+}
+
 export function probeCommand(ctx: CliContext): CommandModule<object, ProbeCommandArgs> {
   return {
     command: 'probe [hosts..]',
     describe: 'Probe endpoints per TLS version over raw sockets and report how each attempt ended',
-    builder: (y: Argv) =>
-      connectOptions(
-        y
-          .positional('hosts', {
-            type: 'string',
-            array: true,
-            describe: 'HOST[:PORT] (default port 443); IPv6 as [ADDR]:PORT',
-          })
-          .option('targets', {
-            type: 'string',
-            describe:
-              'also probe the targets in FILE: one HOST[:PORT] a line, # comments and blank lines ignored (- for stdin)',
-          })
-          .option('parallel', {
-            type: 'number',
-            describe: `targets probed at once (default ${DEFAULT_PARALLEL_TARGETS})`,
-          })
-          .option('json', {
-            type: 'boolean',
-            default: false,
-            describe: 'print JSON: { schemaVersion, command, results: [one per target] } (tlsprobe schema probe)',
-          })
-          .option('ndjson', {
-            type: 'boolean',
-            default: false,
-            describe:
-              'print one JSON envelope per line, one target in each; with several targets a last line { summary }',
-          })
-          .option('ladder', LADDER_OPTION)
-          .option('html', HTML_OPTION)
-          .option('versions', {
-            type: 'string',
-            array: true,
-            describe: 'versions to probe (default all): SSL3.0 TLS1.0 TLS1.1 TLS1.2 TLS1.3',
-          })
-          .option('ciphers', {
-            type: 'boolean',
-            default: false,
-            describe: 'enumerate accepted cipher suites per version, in server preference order',
-          })
-          .option('groups', {
-            type: 'boolean',
-            default: false,
-            describe: 'enumerate accepted named groups, post-quantum hybrids included',
-          })
-          .option('max-connections', { type: 'number', describe: 'stop after this many connections per address' })
-          .option('rate', {
-            type: 'number',
-            describe: 'at most this many new connections per second (decimals allowed)',
-          })
-          .option('concurrency', { type: 'number', describe: 'connections in flight per address (default 5)' })
-          .option('all-addresses', {
-            type: 'boolean',
-            default: false,
-            describe: 'probe every address behind the name and flag the ones that answer differently',
-          })
-          .option('at', { type: 'string', describe: 'check certificate validity at this date (ISO 8601; default now)' })
-          .option('roots', {
-            type: 'string',
-            describe:
-              'trust anchors: a PEM bundle FILE, or "system" for Node\'s bundle (default: the documented root set)',
-          })
-          .option('pcap', {
-            type: 'string',
-            describe:
-              'write the version probes as a pcapng FILE (TLS 1.3 secrets embedded: Wireshark opens it decrypted)',
-          })
-          .option('keylog', {
-            type: 'string',
-            describe: 'append the TLS 1.3 secrets to FILE in NSS key log format (SSLKEYLOGFILE)',
-          }),
-      )
-        .example('$0 probe example.com', 'versions, suites and certificates of example.com:443')
-        .example('$0 probe 10.0.0.5:8443 --no-sni --json', 'an IP endpoint, JSON out')
-        .example('$0 probe backup.example.net --ciphers --groups', 'also enumerate suites and groups')
-        .example(
-          '$0 probe --targets hosts.txt --ndjson',
-          'a fleet: one JSON line per target as each finishes, then a summary line',
-        )
-        .epilog(
-          'Each version gets one ClientHello of its own, sent over a plain TCP socket. Results: negotiated, ' +
-            'alert (which one), reset (TCP RST: what Windows clients report as error 10054), closed (FIN without ' +
-            'a TLS answer), timeout, connect-refused, connect-timeout, dns-error, malformed (not TLS), mismatch ' +
-            '(the server chose something not offered). Exit code 0 when a current TLS 1.2+ client would connect ' +
-            '(TLS 1.2 or 1.3 negotiated, the chain verified against the documented roots or --roots), 1 when a problem ' +
-            'was found, 2 on usage errors, 3 when a target could not be reached before any TLS (DNS, refused, unreachable), ' +
-            '130 when interrupted (what finished is printed and written to --pcap/--keylog).',
-        ) as unknown as Argv<ProbeCommandArgs>, // the chain's inferred options type is not assignable to ProbeCommandArgs, the shape the handler reads
-    handler: async (args) => {
-      if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
-      const specs: TargetSpec[] = (args.hosts ?? []).map((t) => parseTarget(t));
-      if (args.targets !== undefined) {
-        if (args.targets === '') throw new UserError('--targets needs a FILE');
-        const { readTargetList, describeTargetListError } = await import('../target-list.js');
-        const list = await readTargetList(args.targets);
-        if (!list.ok) throw new UserError(describeTargetListError(list.error));
-        specs.push(...list.targets.map((t) => ({ host: t.host, port: t.port })));
-      }
-      if (specs.length === 0) throw new UserError('name a HOST[:PORT] to probe, or --targets FILE');
-      const parallel = args.parallel ?? DEFAULT_PARALLEL_TARGETS;
-      if (!Number.isInteger(parallel) || parallel < 1)
-        throw new UserError(`--parallel takes a positive whole number (got ${parallel})`);
-      // Checked once, before any connection: a bad option fails the run, not the first target.
-      const optionsFor = (port: number) => scanOptionsFrom(args, port);
-      const announce = optionsFor(443);
-      // Heavy modules load when a command runs, so `--help` starts fast; together, so their file
-      // reads overlap; the tables (cli-table3, ~20 ms to load) only for text output.
-      const text = !args.json && !args.ndjson;
-      const [{ scan }, { scanToJson, unreachable }, { enrichWithChain }, textView] = await Promise.all([
-        import('../../probe/scan.js'),
-        import('../../report/probe-view.js'),
-        import('../chain-enrich.js'),
-        text ? import('../../report/probe-text.js') : null,
-      ]);
-      // Output paths are checked before any connection: a scan must not run only to fail at the end.
-      if (args.pcap !== undefined)
-        checkOutputPath(args.pcap, '--pcap', { existing: 'replace', inputs: args.roots ? [args.roots] : [] });
-      if (args.keylog !== undefined) checkOutputPath(args.keylog, '--keylog', { existing: 'append' });
-      const trace = args.pcap !== undefined || args.keylog !== undefined;
-      const writer = trace ? await import('../../capture/pcapng-writer.js') : null;
-      const planned = (announce.ciphers || announce.groups) && text;
-      const started = performance.now();
-      // SIGINT/SIGTERM: no new target starts, open connections end as 'aborted', and what finished is kept.
-      const signal = ctx.signal;
-      ctx.watchesSignal?.();
-
-      /** Scans one target: its JSON, its traced attempts, its exit code; null when the signal cut it short. */
-      const probeOne = async (spec: TargetSpec) => {
-        const options = optionsFor(spec.port);
-        let result;
-        try {
-          result = await scan(spec.host, {
-            ...options,
-            ...(trace ? { trace } : {}),
-            ...(signal ? { signal } : {}),
-            ...(planned
-              ? {
-                  onPlan: (p: { address: string; predictedConnections: number }) =>
-                    ctx.err(
-                      `${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`,
-                    ),
-                }
-              : {}),
-          });
-        } catch (e) {
-          if (signal?.aborted) return null;
-          throw e;
-        }
-        // A scan the signal cut short is not a result: it is left out, as the targets not started.
-        if (signal?.aborted) return null;
-        const json = await enrichWithChain(scanToJson(result), result, {
-          host: spec.host,
-          at: args.at,
-          roots: args.roots,
-        });
-        const connections = result.addresses.reduce((n, a) => n + a.connections, 0);
-        const down = unreachable(result);
-        const ladder = text && args.ladder ? await ladderText(json) : null;
-        return {
-          json,
-          ladder,
-          traced: writer ? writer.tracedAttempts(result) : [],
-          down,
-          connections,
-          code: probeExitCode(result, json, args.roots !== undefined, down),
-        };
-      };
-      type Outcome = NonNullable<Awaited<ReturnType<typeof probeOne>>>;
-
-      // Up to `parallel` targets at once. NDJSON lines are written as each target finishes (a
-      // fleet streams); JSON and text keep the order of the targets.
-      const outcomes: (Outcome | undefined)[] = new Array(specs.length);
-      let printed = 0;
-      let next = 0;
-      let finished = 0;
-      let worst: ExitCode = ExitCode.ok;
-      const flushInOrder = (): void => {
-        while (printed < specs.length && outcomes[printed] !== undefined) {
-          const o = outcomes[printed]!;
-          if (text)
-            ctx.out(
-              textView!.renderProbeText(o.json) +
-                (o.ladder ? `\n${o.ladder}` : '') +
-                (printed < specs.length - 1 ? '\n' : ''),
-            );
-          printed++;
-        }
-      };
-      const lane = async (): Promise<void> => {
-        while (next < specs.length && !signal?.aborted) {
-          const i = next++;
-          const spec = specs[i]!;
-          if (ctx.isTty && specs.length > 1)
-            ctx.err(`[${finished + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
-          const o = await probeOne(spec);
-          if (o === null) return;
-          outcomes[i] = o;
-          finished++;
-          if (o.code > worst) {
-            worst = o.code;
-            ctx.setExitCode(worst);
-          }
-          if (args.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [o.json] })));
-          else if (text) flushInOrder();
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(parallel, specs.length) }, lane));
-
-      const done = outcomes.filter((o): o is Outcome => o !== undefined);
-      /** Writes what finished to --pcap/--keylog and --html (also after an interrupt). */
-      const writeFiles = async (): Promise<void> => {
-        if (writer) {
-          await writeTraces(
-            ctx,
-            writer,
-            done.flatMap((o) => o.traced),
-            args.pcap,
-            args.keylog,
-          );
-        }
-        if (args.html !== undefined) {
-          const html = await import('../html-out.js');
-          const sections = done.map((o) => html.probeSection(o.json as never));
-          await html.writeHtmlReport(
-            ctx,
-            args.html,
-            {
-              title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`,
-              command: html.commandLine(),
-              generatedAt: new Date(),
-              sections,
-              raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json),
-            },
-            [args.roots, args.pcap, args.keylog, args.targets],
-          );
-        }
-      };
-      if (signal?.aborted) {
-        await writeFiles();
-        const partial = args.json ? { results: done.map((o) => o.json) } : undefined;
-        throw new CliError(
-          'interrupted',
-          `interrupted after ${done.length} of ${specs.length} target${specs.length === 1 ? '' : 's'}`,
-          partial ? { partial } : {},
-        );
-      }
-      if (args.json) ctx.out(JSON.stringify(envelope('probe', { results: done.map((o) => o.json) }), null, 2));
-      if (specs.length > 1 && !args.json) {
-        const summary = fleetSummary(done, performance.now() - started);
-        if (args.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [], summary })));
-        else
-          ctx.out(
-            `\n${summary.targets} targets: ${summary.reachable} reachable, ${summary.unreachable} unreachable; ${summary.connections} connections in ${(summary.elapsedMs / 1000).toFixed(2)} s`,
-          );
-      }
-      await writeFiles();
-    },
+    builder: probeBuilder,
+    handler: (args) => probeHandler(ctx, args),
   };
+}
+
+/** Runs `probe`: every target, up to --parallel at once, then the output and the files asked for. */
+async function probeHandler(ctx: CliContext, args: ProbeCommandArgs): Promise<void> {
+  if (args.json && args.ndjson) throw new UserError('give --json or --ndjson, not both');
+  const specs: TargetSpec[] = (args.hosts ?? []).map((t) => parseTarget(t));
+  if (args.targets !== undefined) {
+    if (args.targets === '') throw new UserError('--targets needs a FILE');
+    const { readTargetList, describeTargetListError } = await import('../target-list.js');
+    const list = await readTargetList(args.targets);
+    if (!list.ok) throw new UserError(describeTargetListError(list.error));
+    specs.push(...list.targets.map((t) => ({ host: t.host, port: t.port })));
+  }
+  if (specs.length === 0) throw new UserError('name a HOST[:PORT] to probe, or --targets FILE');
+  const parallel = args.parallel ?? DEFAULT_PARALLEL_TARGETS;
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new UserError(`--parallel takes a positive whole number (got ${parallel})`);
+  // Checked once, before any connection: a bad option fails the run, not the first target.
+  const optionsFor = (port: number) => scanOptionsFrom(args, port);
+  const announce = optionsFor(443);
+  // Heavy modules load when a command runs, so `--help` starts fast; together, so their file
+  // reads overlap; the tables (cli-table3, ~20 ms to load) only for text output.
+  const text = !args.json && !args.ndjson;
+  const [{ scan }, { scanToJson, unreachable }, { enrichWithChain }, textView] = await Promise.all([
+    import('../../probe/scan.js'),
+    import('../../report/probe-view.js'),
+    import('../chain-enrich.js'),
+    text ? import('../../report/probe-text.js') : null,
+  ]);
+  // Output paths are checked before any connection: a scan must not run only to fail at the end.
+  if (args.pcap !== undefined)
+    checkOutputPath(args.pcap, '--pcap', { existing: 'replace', inputs: args.roots ? [args.roots] : [] });
+  if (args.keylog !== undefined) checkOutputPath(args.keylog, '--keylog', { existing: 'append' });
+  const trace = args.pcap !== undefined || args.keylog !== undefined;
+  const writer = trace ? await import('../../capture/pcapng-writer.js') : null;
+  const planned = (announce.ciphers || announce.groups) && text;
+  const started = performance.now();
+  // SIGINT/SIGTERM: no new target starts, open connections end as 'aborted', and what finished is kept.
+  const signal = ctx.signal;
+  ctx.watchesSignal?.();
+
+  /** Scans one target: its JSON, its traced attempts, its exit code; null when the signal cut it short. */
+  const probeOne = async (spec: TargetSpec) => {
+    const options = optionsFor(spec.port);
+    let result;
+    try {
+      result = await scan(spec.host, {
+        ...options,
+        ...(trace ? { trace } : {}),
+        ...(signal ? { signal } : {}),
+        ...(planned
+          ? {
+              onPlan: (p: { address: string; predictedConnections: number }) =>
+                ctx.err(
+                  `${spec.host} (${p.address}): at most ${p.predictedConnections} connections planned${options.maxConnections ? `, capped at ${options.maxConnections}` : ''}`,
+                ),
+            }
+          : {}),
+      });
+    } catch (e) {
+      if (signal?.aborted) return null;
+      throw e;
+    }
+    // A scan the signal cut short is not a result: it is left out, as the targets not started.
+    if (signal?.aborted) return null;
+    const json = await enrichWithChain(scanToJson(result), result, {
+      host: spec.host,
+      at: args.at,
+      roots: args.roots,
+    });
+    const connections = result.addresses.reduce((n, a) => n + a.connections, 0);
+    const down = unreachable(result);
+    const ladder = text && args.ladder ? await ladderText(json) : null;
+    return {
+      json,
+      ladder,
+      traced: writer ? writer.tracedAttempts(result) : [],
+      down,
+      connections,
+      code: probeExitCode(result, json, args.roots !== undefined, down),
+    };
+  };
+
+  const done = await probeTargets(ctx, specs, parallel, probeOne, {
+    signal,
+    ndjson: args.ndjson,
+    render: text ? (o) => textView!.renderProbeText(o.json) + (o.ladder ? `\n${o.ladder}` : '') : null,
+  });
+  const writeFiles = () => writeProbeFiles(ctx, args, specs, done, writer);
+  if (signal?.aborted) {
+    await writeFiles();
+    const partial = args.json ? { results: done.map((o) => o.json) } : undefined;
+    throw new CliError(
+      'interrupted',
+      `interrupted after ${done.length} of ${specs.length} target${specs.length === 1 ? '' : 's'}`,
+      partial ? { partial } : {},
+    );
+  }
+  if (args.json) ctx.out(JSON.stringify(envelope('probe', { results: done.map((o) => o.json) }), null, 2));
+  if (specs.length > 1 && !args.json) {
+    const summary = fleetSummary(done, performance.now() - started);
+    if (args.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [], summary })));
+    else
+      ctx.out(
+        `\n${summary.targets} targets: ${summary.reachable} reachable, ${summary.unreachable} unreachable; ${summary.connections} connections in ${(summary.elapsedMs / 1000).toFixed(2)} s`,
+      );
+  }
+  await writeFiles();
+}
+
+/** What `probeTargets` needs of one target's outcome. */
+interface TargetOutcome {
+  readonly json: JsonObject;
+  readonly ladder: string | null;
+  readonly code: ExitCode;
+}
+
+/**
+ * Resolves with the outcomes of `specs` probed by `probeOne`, up to `parallel` at once, in the
+ * targets' order (the ones the signal stopped left out), after setting the worst exit code as they
+ * finish. NDJSON lines are written as each target finishes (a fleet streams); text (`render`) keeps
+ * the order of the targets.
+ */
+async function probeTargets<O extends TargetOutcome>(
+  ctx: CliContext,
+  specs: readonly TargetSpec[],
+  parallel: number,
+  probeOne: (spec: TargetSpec) => Promise<O | null>,
+  out: {
+    readonly signal: AbortSignal | undefined;
+    readonly ndjson: boolean;
+    readonly render: ((o: O) => string) | null;
+  },
+): Promise<O[]> {
+  const { signal, render } = out;
+  const outcomes: (O | undefined)[] = new Array(specs.length);
+  let printed = 0;
+  let next = 0;
+  let finished = 0;
+  let worst: ExitCode = ExitCode.ok;
+  const flushInOrder = (): void => {
+    while (printed < specs.length && outcomes[printed] !== undefined) {
+      if (render) ctx.out(render(outcomes[printed]!) + (printed < specs.length - 1 ? '\n' : ''));
+      printed++;
+    }
+  };
+  const lane = async (): Promise<void> => {
+    while (next < specs.length && !signal?.aborted) {
+      const i = next++;
+      const spec = specs[i]!;
+      if (ctx.isTty && specs.length > 1)
+        ctx.err(`[${finished + 1}/${specs.length}] probing ${spec.host}:${spec.port}…`);
+      const o = await probeOne(spec);
+      if (o === null) return;
+      outcomes[i] = o;
+      finished++;
+      if (o.code > worst) {
+        worst = o.code;
+        ctx.setExitCode(worst);
+      }
+      if (out.ndjson) ctx.out(JSON.stringify(envelope('probe', { results: [o.json] })));
+      else if (render) flushInOrder();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, specs.length) }, lane));
+  return outcomes.filter((o): o is O => o !== undefined);
+}
+
+/** Writes what finished to --pcap/--keylog and --html (also after an interrupt). */
+async function writeProbeFiles(
+  ctx: CliContext,
+  args: ProbeCommandArgs,
+  specs: readonly TargetSpec[],
+  done: readonly { readonly json: JsonObject; readonly traced: readonly TracedAttempt[] }[],
+  writer: typeof import('../../capture/pcapng-writer.js') | null,
+): Promise<void> {
+  if (writer) {
+    await writeTraces(
+      ctx,
+      writer,
+      done.flatMap((o) => o.traced),
+      args.pcap,
+      args.keylog,
+    );
+  }
+  if (args.html !== undefined) {
+    const html = await import('../html-out.js');
+    const sections = done.map((o) => html.probeSection(o.json as never));
+    await html.writeHtmlReport(
+      ctx,
+      args.html,
+      {
+        title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`,
+        command: html.commandLine(),
+        generatedAt: new Date(),
+        sections,
+        raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json),
+      },
+      [args.roots, args.pcap, args.keylog, args.targets],
+    );
+  }
 }
 
 /** Versions a current client offers: one of them negotiated means a current client connects. */

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../exit-codes.js';
+import { packageFileUrl } from '../../io/package-file.js';
 import type { CliContext } from '../context.js';
 
 /** The commands whose output has a schema (schemas/COMMAND.schema.json, made by scripts/schemas.mjs). */
@@ -23,7 +24,7 @@ interface SchemaArgs {
 
 /** Returns the text of the schema file of `command` as shipped in the package's schemas/ folder. */
 export function schemaFileText(command: string): string {
-  return readFileSync(new URL(`../../../schemas/${command}.schema.json`, import.meta.url), 'utf8');
+  return readFileSync(packageFileUrl(`schemas/${command}.schema.json`), 'utf8');
 }
 
 export function schemaCommand(ctx: CliContext): CommandModule<object, SchemaArgs> {
