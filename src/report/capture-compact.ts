@@ -63,6 +63,12 @@ const msSince = (c: ConnectionFacts, us: number): number => (us - c.startTimesta
 
 const names = (reg: Registry, values: readonly number[]): string[] => values.map((v) => displayName(reg, v));
 
+/**
+ * Returns a readonly list of the facts as a JSON value without copying it: the line is written
+ * before anything could change it, and JSON.stringify only reads.
+ */
+const list = <T extends number | string>(v: readonly T[] | null | undefined): Json => (v ?? null) as T[] | null;
+
 /** Sets `o[key] = value` unless `value` is null, false or an empty array (absent means exactly that). */
 function put(o: JsonObject, key: string, value: Json): void {
   if (value === null || value === false || (Array.isArray(value) && value.length === 0)) return;
@@ -78,12 +84,12 @@ function clientExtensionFacts(ch: ClientHello, o: JsonObject, opts: CompactOptio
   const versions = findExtension(exts, 'supported_versions')?.versions ?? null;
   const groups = findExtension(exts, 'supported_groups')?.groups ?? null;
   const shares = findExtension(exts, 'key_share')?.shares?.map((s) => s.group) ?? null;
-  put(o, 'supportedVersions', versions ? [...versions] : null);
-  put(o, 'supportedGroups', groups ? [...groups] : null);
+  put(o, 'supportedVersions', list(versions));
+  put(o, 'supportedGroups', list(groups));
   put(o, 'keyShares', shares);
-  put(o, 'signatureAlgorithms', sigs ? [...sigs.schemes] : null);
-  put(o, 'alpn', findExtension(exts, 'alpn')?.protocols.slice() ?? null);
-  put(o, 'ecPointFormats', findExtension(exts, 'ec_point_formats')?.formats.slice() ?? null);
+  put(o, 'signatureAlgorithms', list(sigs?.schemes));
+  put(o, 'alpn', list(findExtension(exts, 'alpn')?.protocols));
+  put(o, 'ecPointFormats', list(findExtension(exts, 'ec_point_formats')?.formats));
   if (!opts.names) return;
   put(o, 'supportedVersionNames', versions ? names(PROTOCOL_VERSIONS, versions) : null);
   put(o, 'supportedGroupNames', groups ? names(NAMED_GROUPS, groups) : null);
@@ -103,7 +109,7 @@ export function compactClientHello(
   if (f.format === 'sslv2') {
     const h = f.hello;
     o.legacyVersion = h.version;
-    o.cipherSpecs = [...h.cipherSpecs];
+    o.cipherSpecs = list(h.cipherSpecs);
     o.sessionId = toHex(h.sessionId);
     o.challenge = toHex(h.challenge);
     return o;
@@ -112,8 +118,8 @@ export function compactClientHello(
   o.legacyVersion = ch.legacyVersion;
   o.random = toHex(ch.random);
   o.sessionId = toHex(ch.sessionId);
-  o.cipherSuites = [...ch.cipherSuites];
-  o.compressionMethods = [...ch.compressionMethods];
+  o.cipherSuites = list(ch.cipherSuites);
+  o.compressionMethods = list(ch.compressionMethods);
   const types = ch.extensions?.map((e) => e.type) ?? [];
   o.extensions = types;
   if (opts.names) {
@@ -159,7 +165,7 @@ export function compactServerHello(
   const group = serverKeyShareGroup(sh);
   put(o, 'keyShareGroup', group);
   if (opts.names && group !== null) o.keyShareGroupName = displayName(NAMED_GROUPS, group);
-  put(o, 'alpn', findExtension(sh.extensions, 'alpn')?.protocols.slice() ?? null);
+  put(o, 'alpn', list(findExtension(sh.extensions, 'alpn')?.protocols));
   // decode's ServerHello findings (HRR, downgrade sentinel, compression) say what these fields say.
   put(o, 'downgradeSentinel', downgradeSentinel(sh));
   if (print) {
