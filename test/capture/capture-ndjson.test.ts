@@ -6,6 +6,8 @@
  * Runs on the fixtures and on every capture of ../shared/corpus (skipped cleanly without it); the
  * helpers validate every output against schemas/capture.schema.json.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
@@ -286,6 +288,26 @@ describe('capture --ndjson (compact lines)', () => {
     for (const ch of chains) {
       expect(ch.checkedAt).toBe('2001-01-01T00:00:00.000Z');
       expect(ch.findings).toContainEqual(expect.objectContaining({ code: 'not-yet-valid', certificate: 0 }));
+    }
+  });
+
+  it('writes the lines held back for a batch before the error of a capture that breaks off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-ndjson-'));
+    try {
+      const broken = join(dir, 'broken.pcapng');
+      // A block header whose trailing length cannot match: the reader stops there (bad-value).
+      const tail = Buffer.from('0a0d0d0affffffff676172626167652067617262616765', 'hex');
+      writeFileSync(broken, Buffer.concat([readFileSync(pcap('tls12-keylog.pcapng')), tail]));
+      const r = await cli('capture', broken, '--ndjson');
+      expect(r.code).toBe(2);
+      const lines = r.out
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as J);
+      expect(lines.slice(0, -1).map((l) => (l.connections as J[])[0]!.index)).toHaveLength(3);
+      expect(lines.at(-1)).toMatchObject({ command: 'capture', error: { code: 'bad-input' } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
