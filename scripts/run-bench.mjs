@@ -215,7 +215,7 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 
-console.log('\n=== targets (issues 7 and 16) ===');
+console.log('\n=== targets (issues 7, 15 and 16) ===');
 for (const e of results) {
   for (const t of e.targets ?? [])
     console.log(`  ${t.met === null ? 'n/a    ' : t.met ? 'MET    ' : 'NOT MET'}  ${e.id}: ${t.text}`);

@@ -446,6 +446,13 @@ defs.probeTarget = {
 // ---------------------------------------------------------------------------------------------
 // Per command
 
+/** What each --ndjson line of a command holds, for the schema's description. */
+const NDJSON_NOTES = {
+  probe: ' (and each line of --ndjson: the same envelope with one item)',
+  capture:
+    ' (and each line of --ndjson: the same envelope holding one compact connection, $defs/compactConnection; docs/capture-ndjson.md)',
+};
+
 /**
  * Returns a command's schema: the envelope with `body` properties (those in `optional` not always
  * present), any `more` forms ({ body, optional }) the output also takes, and the error form.
@@ -464,7 +471,7 @@ function envelope(command, title, body, optional = [], more = []) {
     $schema: DRAFT,
     $id: `${ID_BASE}${command}.schema.json`,
     title,
-    description: `Output of \`tlsprobe ${command} --json\`${command === 'probe' || command === 'capture' ? ' (and each line of --ndjson: the same envelope with one item)' : ''}.`,
+    description: `Output of \`tlsprobe ${command} --json\`${NDJSON_NOTES[command] ?? ''}.`,
     anyOf,
     $defs: usedDefs(anyOf),
   };
@@ -768,6 +775,187 @@ const captureConnection = obj(
   [],
 );
 
+// capture --ndjson: one compact connection a line (src/report/capture-compact.ts,
+// docs/capture-ndjson.md). Fields listed optional are left out when null, false or empty.
+const numbers = arrayOf(int);
+const strings = arrayOf(str);
+const compactTlsClientHello = obj(
+  {
+    frame: int,
+    ms: num,
+    format: { const: 'tls' },
+    legacyVersion: int,
+    random: hex,
+    sessionId: hex,
+    cipherSuites: numbers,
+    compressionMethods: numbers,
+    extensions: numbers,
+    cipherSuiteNames: strings,
+    extensionNames: strings,
+    serverName: str,
+    supportedVersions: numbers,
+    supportedGroups: numbers,
+    keyShares: numbers,
+    signatureAlgorithms: numbers,
+    alpn: strings,
+    ecPointFormats: numbers,
+    supportedVersionNames: strings,
+    supportedGroupNames: strings,
+    keyShareNames: strings,
+    signatureAlgorithmNames: strings,
+    findings: arrayOf(obj({ severity: { enum: SEVERITIES }, code: str, message: str })),
+    ja3: nullable(str),
+    ja3Hash: nullable(hex),
+    ja4: nullable(str),
+  },
+  [
+    'cipherSuiteNames',
+    'extensionNames',
+    'serverName',
+    'supportedVersions',
+    'supportedGroups',
+    'keyShares',
+    'signatureAlgorithms',
+    'alpn',
+    'ecPointFormats',
+    'supportedVersionNames',
+    'supportedGroupNames',
+    'keyShareNames',
+    'signatureAlgorithmNames',
+    'findings',
+    'ja3',
+    'ja3Hash',
+    'ja4',
+  ],
+  'A ClientHello: numbers as sent; names with --names, fingerprints with --fingerprints.',
+);
+const compactSslv2ClientHello = obj({
+  frame: int,
+  ms: num,
+  format: { const: 'sslv2' },
+  legacyVersion: int,
+  cipherSpecs: numbers,
+  sessionId: hex,
+  challenge: hex,
+});
+const compactServerHello = obj(
+  {
+    frame: int,
+    ms: num,
+    legacyVersion: int,
+    version: int,
+    cipherSuite: int,
+    random: hex,
+    sessionId: hex,
+    compressionMethod: int,
+    extensions: numbers,
+    extensionNames: strings,
+    keyShareGroup: int,
+    keyShareGroupName: str,
+    alpn: strings,
+    downgradeSentinel: oneOfStrings('tls12', 'tls11'),
+    ja3s: str,
+    ja3sHash: hex,
+  },
+  [
+    'version',
+    'cipherSuite',
+    'random',
+    'extensionNames',
+    'keyShareGroup',
+    'keyShareGroupName',
+    'alpn',
+    'downgradeSentinel',
+    'ja3s',
+    'ja3sHash',
+  ],
+  'A ServerHello (its version and suite are the connection`s), or a HelloRetryRequest (with its own).',
+);
+defs.compactTlsClientHello = compactTlsClientHello;
+defs.compactServerHello = compactServerHello;
+const compactCertificate = {
+  anyOf: [
+    obj({ sha256: hex, subject: str, issuer: str, notBefore: str, notAfter: str }),
+    obj({ sha256: hex, error: ref('decodeError') }),
+  ],
+};
+const compactConnection = obj(
+  {
+    index: int,
+    client: str,
+    server: str,
+    startTime: str,
+    sni: nullable(str),
+    outcome: ref('outcome'),
+    version: nullable(int),
+    versionName: str,
+    cipherSuite: nullable(int),
+    cipherSuiteName: str,
+    handshakeComplete: bool,
+    clientHello: nullable({ anyOf: [ref('compactTlsClientHello'), compactSslv2ClientHello] }),
+    helloRetryRequest: ref('compactServerHello'),
+    retryClientHello: ref('compactTlsClientHello'),
+    serverHello: nullable(ref('compactServerHello')),
+    sslv2ServerHello: { const: true },
+    alerts: arrayOf(
+      obj(
+        {
+          from: oneOfStrings('client', 'server'),
+          level: nullable(int),
+          description: nullable(int),
+          name: nullable(str),
+          levelName: nullable(str),
+          encrypted: { const: true },
+          decrypted: { const: true },
+          frame: int,
+          ms: num,
+        },
+        ['levelName', 'encrypted', 'decrypted'],
+      ),
+    ),
+    end: captureConnection.properties.end,
+    problems: captureConnection.properties.problems,
+    serverFirstBytes: hex,
+    decryption: captureConnection.properties.decryption,
+    tlsOffset: captureConnection.properties.tlsOffset,
+    bytes: captureConnection.properties.bytes,
+    certificatesDecrypted: { const: true },
+    certificates: arrayOf(ref('compactCertificate')),
+    chain: nullable(
+      obj(
+        {
+          valid: bool,
+          verified: bool,
+          complete: bool,
+          hostnameMatch: nullable(bool),
+          anchor: chainProps.anchor,
+          findings: arrayOf(obj({ code: str, severity: { enum: SEVERITIES }, certificate: int }, ['certificate'])),
+          verdict: str,
+          checkedAt: str,
+        },
+        ['checkedAt'],
+      ),
+    ),
+    clientCertificates: arrayOf(ref('compactCertificate')),
+  },
+  [
+    'versionName',
+    'cipherSuiteName',
+    'helloRetryRequest',
+    'retryClientHello',
+    'sslv2ServerHello',
+    'problems',
+    'serverFirstBytes',
+    'decryption',
+    'tlsOffset',
+    'certificatesDecrypted',
+    'clientCertificates',
+  ],
+  'One connection of a capture --ndjson line: each fact once (docs/capture-ndjson.md).',
+);
+defs.compactCertificate = compactCertificate;
+defs.compactConnection = compactConnection;
+
 const replayAnswer = obj({
   outcome: ref('outcome'),
   negotiatedVersion: nullable(int),
@@ -866,23 +1054,31 @@ export function buildSchemas() {
       [],
       [{ body: { ...registryReport, ...registryLive }, optional: [] }],
     ),
+    // An --ndjson line (one compact connection) or --json (every connection and the summary); the
+    // error form, which takes the last form's fields, is what --json prints when the file breaks off.
     capture: envelope(
       'capture',
       'tlsprobe capture',
-      {
-        connections: arrayOf(captureConnection),
-        summary: obj({
-          format: str,
-          packets: int,
-          flows: int,
-          tlsConnections: int,
-          shown: int,
-          decrypted: int,
-          keyLogErrors: int,
-          truncated: bool,
-        }),
-      },
-      ['summary'],
+      { connections: { type: 'array', items: ref('compactConnection'), minItems: 1, maxItems: 1 } },
+      [],
+      [
+        {
+          body: {
+            connections: arrayOf(captureConnection),
+            summary: obj({
+              format: str,
+              packets: int,
+              flows: int,
+              tlsConnections: int,
+              shown: int,
+              decrypted: int,
+              keyLogErrors: int,
+              truncated: bool,
+            }),
+          },
+          optional: ['summary'],
+        },
+      ],
     ),
     replay: envelope('replay', 'tlsprobe replay', {
       source: str,

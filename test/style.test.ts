@@ -98,17 +98,6 @@ const MAX_FUNCTION_LINES = 150;
 /** Generated tables, not code anyone reads top to bottom (scripts/gen-registry.mjs writes it). */
 const GENERATED_FILES: ReadonlySet<string> = new Set(['src/tls/registry-data.ts']);
 
-/**
- * Being split right now by other helpers of issue 15 (capture/ in layers, the probe transport and
- * attempt, the probe and capture commands), each in its own branch. An entry with `fn` exempts that
- * function (and the functions inside it); one without exempts the whole file, both limits. The lead
- * empties this list when those branches are merged: an entry that no longer breaks a limit fails
- * the test below, so the list cannot outlive its reason.
- */
-const BEING_SPLIT: readonly { readonly file: string; readonly fn?: string }[] = [
-  { file: 'src/cli/commands/capture.ts', fn: 'captureCommand' },
-];
-
 /** One function too long: its name (or the name it is bound to), first line and length. */
 interface LongFunction {
   readonly name: string;
@@ -169,15 +158,6 @@ function longFunctions(text: string, max: number = MAX_FUNCTION_LINES): LongFunc
   return out;
 }
 
-/** True when `BEING_SPLIT` exempts function `f` of `file` (the function itself or one it is nested in). */
-function exemptFunction(file: string, f: LongFunction): boolean {
-  return BEING_SPLIT.some((e) => e.file === file && (e.fn === undefined || e.fn === f.name || f.within.includes(e.fn)));
-}
-
-function exemptFile(file: string): boolean {
-  return BEING_SPLIT.some((e) => e.file === file && e.fn === undefined);
-}
-
 describe('size limits', () => {
   it('the checks find a long file and a long function, nested ones and arrows too', () => {
     const body = (n: number): string => '  x++;\n'.repeat(n);
@@ -203,7 +183,7 @@ describe('size limits', () => {
   it(`no .ts file in src/ is over ${MAX_FILE_LINES} lines (the generated registry table aside)`, () => {
     expect(sources.length).toBeGreaterThan(100);
     const long = sources
-      .filter(({ file, text }) => !GENERATED_FILES.has(file) && !exemptFile(file) && lineCount(text) > MAX_FILE_LINES)
+      .filter(({ file, text }) => !GENERATED_FILES.has(file) && lineCount(text) > MAX_FILE_LINES)
       .map(({ file, text }) => `${file}: ${lineCount(text)} lines`);
     expect(long).toEqual([]);
   });
@@ -211,21 +191,7 @@ describe('size limits', () => {
   it(`no function in src/ is over ${MAX_FUNCTION_LINES} lines`, () => {
     const long = sources
       .filter(({ file }) => !GENERATED_FILES.has(file))
-      .flatMap(({ file, text }) =>
-        longFunctions(text)
-          .filter((f) => !exemptFunction(file, f))
-          .map((f) => `${file}:${f.line} ${f.name}: ${f.lines} lines`),
-      );
+      .flatMap(({ file, text }) => longFunctions(text).map((f) => `${file}:${f.line} ${f.name}: ${f.lines} lines`));
     expect(long).toEqual([]);
-  });
-
-  it('every entry of the being-split list still breaks a limit (else it comes off the list)', () => {
-    const stale = BEING_SPLIT.filter((e) => {
-      const src = sources.find((s) => s.file === e.file);
-      if (src === undefined) return true;
-      if (e.fn === undefined) return lineCount(src.text) <= MAX_FILE_LINES;
-      return !longFunctions(src.text).some((f) => f.name === e.fn);
-    }).map((e) => (e.fn === undefined ? e.file : `${e.file} ${e.fn}`));
-    expect(stale).toEqual([]);
   });
 });

@@ -7,9 +7,10 @@
 //   facts  every connection's facts, and every server certificate through parseCertificate with its
 //          subject and issuer text, validity, serial, SHA-1 and SHA-256 thumbprints read (the getters
 //          are lazy: reading them is what makes the work happen)
-//   json   what `tlsprobe capture --ndjson` computes per connection: connectionToJson (hellos with
-//          JA3/JA3S/JA4, every certificate decoded, the chain checked with its signatures) and
-//          JSON.stringify, without writing the lines out
+//   json   what `tlsprobe capture --json` computes per connection: connectionToJson (hellos with
+//          JA3/JA3S/JA4, every certificate decoded, the chain checked with its signatures; one
+//          assessor for the run, with its certificate and chain caches, as the CLI has) and
+//          JSON.stringify, without writing the text out
 import { statSync } from 'node:fs';
 import { lib } from './env.mjs';
 
@@ -24,7 +25,10 @@ const { analyzeCapture } = await lib('capture/sessions.js');
 const { parseCertificate } = await lib('x509/der.js');
 const { connectionToJson } = await lib('report/capture-view.js');
 if (noVerdictCache) (await lib('x509/signature.js')).setSignatureVerdictCache(false);
-const { assessConnection } = await lib('capture/assess.js');
+const { assessConnection, createAssessor } = await lib('capture/assess.js');
+// Builds before issue 15 have no assessor: every connection assessed from scratch, as they did.
+const assessor = createAssessor ? createAssessor() : null;
+const assess = (c) => (assessor ? assessor.assess(c) : assessConnection(c));
 const rssIdleKiB = process.resourceUsage().maxRSS;
 
 const counts = {
@@ -53,7 +57,7 @@ function facts(c) {
 }
 
 function json(c) {
-  const j = connectionToJson(c, assessConnection(c));
+  const j = connectionToJson(c, assess(c));
   sink += JSON.stringify(j).length;
   for (const cert of j.certificates) {
     thumbprints.add(cert.sha256);

@@ -5,8 +5,8 @@
  * and ends with the summary; the table keeps a bounded window of rows (failed connections first)
  * and draws it at the end with a summary, or with `--rows 0` draws every row as it comes.
  */
-import { assessConnection, fingerprintConnection } from '../capture/assess.js';
-import type { AssessOptions } from '../capture/assess.js';
+import { fingerprintConnection } from '../capture/assess.js';
+import type { Assessor } from '../capture/assess.js';
 import type { CaptureOutcome, ConnectionFacts } from '../capture/facts.js';
 import {
   connectionRow,
@@ -15,22 +15,26 @@ import {
   streamedConnectionsTable,
 } from '../report/capture-view.js';
 import type { ConnectionRow } from '../report/capture-view.js';
+import { compactConnectionText } from '../report/capture-compact.js';
 import { createRowWindow } from '../report/row-window.js';
 import type { CliContext } from './context.js';
-import { SCHEMA_VERSION, envelope } from '../report/envelope.js';
+import { SCHEMA_VERSION } from '../report/envelope.js';
 import type { JsonObject } from '../report/decode-view.js';
 
-/** Returns the JSON of one connection as every capture output shows it. */
-export function connectionJson(c: ConnectionFacts, assess: AssessOptions): JsonObject {
-  return connectionToJson(c, assessConnection(c, assess));
+/** Returns the JSON of one connection as `--json` and the HTML report show it. */
+export function connectionJson(c: ConnectionFacts, assessor: Assessor): JsonObject {
+  return connectionToJson(c, assessor.assess(c));
 }
 
 export interface CaptureViewSettings {
   readonly mode: 'table' | 'json' | 'ndjson';
   /** Table rows kept (0: every row, streamed). */
   readonly rows: number;
+  /** The table's fingerprint columns; JA3/JA3S/JA4 on the NDJSON lines. */
   readonly fingerprints: boolean;
-  readonly assess: AssessOptions;
+  /** Registry names beside the number lists of the NDJSON lines. */
+  readonly names: boolean;
+  readonly assessor: Assessor;
 }
 
 export interface CaptureSummary {
@@ -46,6 +50,8 @@ export interface CaptureSummary {
 
 export interface CaptureView {
   add(c: ConnectionFacts): void;
+  /** Writes what is held back for a batched write (NDJSON lines); called between input chunks. */
+  flush(): void;
   finish(s: CaptureSummary): void;
   /**
    * The capture turned out unreadable: closes a JSON document already begun with `error` and
@@ -62,15 +68,55 @@ function indent(text: string, n: number): string {
 
 /** Returns the view for `settings.mode` (see the file comment). */
 export function createCaptureView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
-  if (settings.mode === 'ndjson') {
-    return {
-      add: (c) => ctx.out(JSON.stringify(envelope('capture', { connections: [connectionJson(c, settings.assess)] }))),
-      finish: () => undefined,
-      abort: () => false,
-    };
-  }
+  if (settings.mode === 'ndjson') return ndjsonView(ctx, settings);
   if (settings.mode === 'json') return jsonView(ctx, settings);
   return tableView(ctx, settings);
+}
+
+/**
+ * Lines written at once, in bytes of text: one write per line costs more than building the line,
+ * and 64 KiB is what a pipe takes in one go.
+ */
+export const NDJSON_BATCH_BYTES = 64 * 1024;
+
+/**
+ * `--ndjson`: one compact envelope a line (report/capture-compact.ts), written in batches of about
+ * NDJSON_BATCH_BYTES and whenever the next input chunk is read (`flush`), so lines never wait long.
+ */
+function ndjsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
+  const head = `{"schemaVersion":${JSON.stringify(SCHEMA_VERSION)},"command":"capture","connections":[`;
+  const opts = { names: settings.names, fingerprints: settings.fingerprints };
+  const { assessor } = settings;
+  let batch = '';
+  const flush = (): void => {
+    if (batch === '') return;
+    // ctx.out ends the text with the newline of the last line.
+    ctx.out(batch.slice(0, -1));
+    batch = '';
+  };
+  return {
+    add(c) {
+      const certificates = assessor.certificates(c.certificates);
+      const line = compactConnectionText(
+        c,
+        {
+          certificates,
+          clientCertificates: assessor.certificates(c.clientCertificates),
+          chain: assessor.chain(c, certificates),
+          fingerprints: opts.fingerprints ? fingerprintConnection(c) : null,
+        },
+        opts,
+      );
+      batch += `${head}${line}]}\n`;
+      if (batch.length >= NDJSON_BATCH_BYTES) flush();
+    },
+    flush,
+    finish: flush,
+    abort() {
+      flush();
+      return false;
+    },
+  };
 }
 
 /** `--json`: the text of JSON.stringify(envelope('capture', { connections, summary }), null, 2), written as it goes. */
@@ -85,7 +131,7 @@ function jsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
   };
   return {
     add(c) {
-      const text = indent(JSON.stringify(connectionJson(c, settings.assess), null, 2), 4);
+      const text = indent(JSON.stringify(connectionJson(c, settings.assessor), null, 2), 4);
       ctx.out(held === null ? head : `${held},`);
       held = text;
       shown++;
@@ -104,6 +150,7 @@ function jsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
       };
       ctx.out(`  "summary": ${indent(JSON.stringify(summary, null, 2), 2).trimStart()}\n}`);
     },
+    flush: () => undefined,
     abort(problem) {
       if (shown === 0) return false;
       close();
@@ -156,6 +203,7 @@ function tableView(ctx: CliContext, settings: CaptureViewSettings): CaptureView 
       const counts = ORDER.filter((o) => outcomes.has(o)).map((o) => `${o} ${outcomes.get(o)}`);
       if (cut) ctx.out(`outcomes: ${counts.join(', ')}`);
     },
+    flush: () => undefined,
     abort: () => false,
   };
 }

@@ -13,9 +13,7 @@ import type { Ja3 } from '../capture/fingerprint.js';
 import { alertLevelName, alertName } from '../tls/alert.js';
 import { CIPHER_SUITES, PROTOCOL_VERSIONS, displayName } from '../tls/registry.js';
 import { toHex } from '../wire/hex.js';
-import { DecodeError } from '../wire/errors.js';
-import { parseCertificate } from '../x509/der.js';
-import { thumbprint } from '../x509/thumbprint.js';
+import type { ParsedCertificate } from '../x509/certificate-cache.js';
 import { certInfoToJson, chainToJson } from './chain-view.js';
 import { clientHelloToJson, serverHelloToJson } from './decode-view.js';
 import type { Json, JsonObject } from './decode-view.js';
@@ -87,20 +85,16 @@ function alertToJson(a: AlertFact): JsonObject {
 }
 
 /** Returns the JSON of one certificate: decoded fields when the DER parses, thumbprints always. */
-export function capturedCertificateToJson(der: Uint8Array): JsonObject {
-  try {
-    return certInfoToJson(parseCertificate(der));
-  } catch (e) {
-    if (!(e instanceof DecodeError)) throw e;
-    return {
-      der: toHex(der),
-      sha1: thumbprint(der, 'sha1'),
-      sha256: thumbprint(der, 'sha256'),
-      subject: null,
-      issuer: null,
-      error: e.toJSON(),
-    };
-  }
+export function capturedCertificateToJson(p: ParsedCertificate): JsonObject {
+  if (p.cert) return certInfoToJson(p.cert);
+  return {
+    der: toHex(p.der),
+    sha1: p.sha1,
+    sha256: p.sha256,
+    subject: null,
+    issuer: null,
+    error: p.error.toJSON(),
+  };
 }
 
 /** Returns the JSON of one connection (the `connections[]` element of the contract). */
@@ -126,11 +120,11 @@ export function connectionToJson(c: ConnectionFacts, a: ConnectionAssessment): J
     versionName: c.version === null ? null : displayName(PROTOCOL_VERSIONS, c.version),
     cipherSuite: c.cipherSuite,
     cipherSuiteName: c.cipherSuite === null ? null : displayName(CIPHER_SUITES, c.cipherSuite),
-    certificates: c.certificates.map(capturedCertificateToJson),
+    certificates: a.certificates.map(capturedCertificateToJson),
     certificatesDecrypted: c.certificatesDecrypted,
     chain,
     chainCheckedAt: a.chain ? a.chain.at.toISOString() : null,
-    clientCertificates: c.clientCertificates.map(capturedCertificateToJson),
+    clientCertificates: a.clientCertificates.map(capturedCertificateToJson),
     alerts: c.alerts.map(alertToJson),
     end: {
       kind: c.end.kind,

@@ -1,6 +1,7 @@
 /**
  * The envelope of every `--json` / `--ndjson` output: `{ "schemaVersion", "command", … }`, one
- * shape per command whether it covers one target or many (NDJSON lines hold one item each). The
+ * shape per command whether it covers one target or many (NDJSON lines hold one item each;
+ * `capture --ndjson` holds its compact connection, report/capture-compact.ts). The
  * schemas in schemas/ (made by scripts/schemas.mjs, printed by `tlsprobe schema COMMAND`) describe
  * each command's envelope.
  */

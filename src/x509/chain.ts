@@ -31,6 +31,7 @@ import {
   type CandidatePath,
 } from './path-builder.js';
 import { validatePath } from './path-validation.js';
+import { checkTime, reached, type CheckTime } from './check-time.js';
 import { loadDocumentedRoots, nodeRoots, parsedRootCertificate, type TrustedRoot } from './roots.js';
 import type { CertInfo } from './types.js';
 
@@ -185,7 +186,25 @@ function anchorSet(opts: CheckChainOptions): AnchorSet {
  * any order and include extras; the root may be missing. See `ChainReport` for what is decided.
  */
 export function checkChain(ders: readonly Uint8Array[], opts: CheckChainOptions = {}): ChainReport {
-  const at = opts.at ?? new Date();
+  return checkChainSpan(ders, opts).report;
+}
+
+/** A chain report and the span of check times [`from`, `until`) (ms since the epoch) that give the same report. */
+export interface SpannedChainReport {
+  readonly report: ChainReport;
+  readonly from: number;
+  readonly until: number;
+}
+
+/** Returns `checkChain`'s report and the span of check times around `opts.at` that give the same report. */
+export function checkChainSpan(ders: readonly Uint8Array[], opts: CheckChainOptions = {}): SpannedChainReport {
+  const at = checkTime(opts.at ?? new Date());
+  const report = judge(ders, opts, at);
+  return { report, from: at.from, until: at.until };
+}
+
+/** Returns the report of `checkChain`, the check time's span narrowed by every validity bound compared. */
+function judge(ders: readonly Uint8Array[], opts: CheckChainOptions, at: CheckTime): ChainReport {
   const findings: Finding[] = [];
   const add = (code: ChainFindingCode, severity: Severity, message: string, certificate?: number): void => {
     findings.push(certificate === undefined ? { code, severity, message } : { code, severity, message, certificate });
@@ -329,7 +348,7 @@ function evaluate(
   candidate: CandidatePath,
   anchors: AnchorSet,
   sent: readonly { cert: CertInfo }[],
-  at: Date,
+  at: CheckTime,
   opts: CheckChainOptions,
   memo: Map<CertInfo, CertExtras>,
 ): Evaluated {
@@ -351,7 +370,7 @@ function evaluate(
       name: entry.root.name,
       sha1: entry.root.sha1,
       documented: entry.root.documented,
-      expired: at.getTime() >= notAfter.getTime() + 1000,
+      expired: reached(at, notAfter.getTime() + 1000),
       trusted: anchors.isTrusted(entry),
       sent: sent.some((s) => s.cert.sha256 === top.sha256),
       public: anchors.isPublic(entry),
@@ -361,7 +380,7 @@ function evaluate(
       name: displayName(top.subject),
       sha1: top.sha1,
       documented: false,
-      expired: at.getTime() >= top.notAfter.getTime() + 1000,
+      expired: reached(at, top.notAfter.getTime() + 1000),
       trusted: false,
       sent: true,
       public: false,

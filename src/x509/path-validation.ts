@@ -6,6 +6,7 @@
  * Signatures on the path are the builder's business (links); everything else is here. Never throws.
  */
 import { SignatureAlgorithm } from './oids.js';
+import { reached, type CheckTime } from './check-time.js';
 import { OID_COMMON_NAME, displayName } from './dn.js';
 import type { Finding, ChainFindingCode, Severity } from './chain-findings.js';
 import { Eku, Ext, certExtras, extensionOf, type CertExtras } from './extensions.js';
@@ -46,7 +47,8 @@ export const MAX_SERIAL_OCTETS = 20;
 
 /** Inputs of `validatePath` besides the path. */
 export interface PathContext {
-  readonly at: Date;
+  /** The check time; its span narrows with every validity bound compared (check-time.ts). */
+  readonly at: CheckTime;
   /** Host name or IP the leaf must name; no name check when absent. */
   readonly host?: string;
   /** Index in the path of the trust anchor's certificate, or -1 when the path has none. */
@@ -64,7 +66,6 @@ export function validatePath(path: readonly CertInfo[], ctx: PathContext): Findi
     out.push(certificate === undefined ? { code, severity, message } : { code, severity, message, certificate });
   };
   const extras = path.map((c) => certExtras(c, ctx.memo));
-  const at = ctx.at.getTime();
   path.forEach((cert, i) => {
     const x = extras[i]!;
     const name = displayName(cert.subject);
@@ -73,7 +74,7 @@ export function validatePath(path: readonly CertInfo[], ctx: PathContext): Findi
     const isLeaf = i === 0 && !isAnchor;
     const isCa = i > 0;
     // Validity (RFC 5280, Section 4.1.2.5): notAfter is the last second of validity, fractions of it included.
-    if (at >= cert.notAfter.getTime() + 1000) {
+    if (reached(ctx.at, cert.notAfter.getTime() + 1000)) {
       add(
         isAnchor ? 'root-expired' : 'expired',
         'error',
@@ -81,7 +82,7 @@ export function validatePath(path: readonly CertInfo[], ctx: PathContext): Findi
         i,
       );
     }
-    if (at < cert.notBefore.getTime())
+    if (!reached(ctx.at, cert.notBefore.getTime()))
       add('not-yet-valid', 'error', `${name} is not valid before ${cert.notBefore.toISOString()}`, i);
     checkFields(cert, x, i, isAnchor, name, add);
     checkExtensionsInGeneral(x, i, name, add);
