@@ -86,9 +86,9 @@ const CAPS: readonly { file: string; name: string; value: number; bounds: string
     value: MAX_FRAGMENT_DATAGRAMS,
     bounds: 'IP datagrams reassembled at once',
   },
-  { file: 'capture/tcp.ts', name: 'MAX_FLOWS', value: MAX_FLOWS, bounds: 'flows per capture held at once' },
+  { file: 'capture/tcp-types.ts', name: 'MAX_FLOWS', value: MAX_FLOWS, bounds: 'flows per capture held at once' },
   {
-    file: 'capture/tcp.ts',
+    file: 'capture/tcp-types.ts',
     name: 'MAX_BUFFERED_SEGMENTS_PER_DIRECTION',
     value: MAX_BUFFERED_SEGMENTS_PER_DIRECTION,
     bounds: 'out-of-order segments',
