@@ -124,6 +124,9 @@ function decodeGeneral(linkType: number, data: Uint8Array, info: PacketInfo, sta
 // The common case
 // ---------------------------------------------------------------------------------------------
 
+/** The payload of every segment that carries none (zero length: nothing can be written into it). */
+const NO_PAYLOAD = new Uint8Array(0);
+
 const be16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
 const be32 = (b: Uint8Array, i: number): number =>
   ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
@@ -195,7 +198,10 @@ function commonTcpSegment(
   const options = left < segmentLength - 20 ? Math.min(headerLength - 20, left) : headerLength - 20;
   const start = t + 20 + options;
   const payloadLength = segmentLength - headerLength;
-  const payload = b.subarray(start, start + Math.min(payloadLength, left - options));
+  const capturedPayload = Math.min(payloadLength, left - options);
+  // About half of a TLS conversation's segments are bare ACKs: they share one empty payload
+  // instead of a view each (a view is an object the collector then has to sweep).
+  const payload = capturedPayload > 0 ? b.subarray(start, start + capturedPayload) : NO_PAYLOAD;
   if (into === null) {
     return {
       src: ipv4Text(be32(b, ip + 12)),

@@ -174,7 +174,7 @@ function tableView(ctx: CliContext, settings: CaptureViewSettings): CaptureView 
     add(c) {
       matched++;
       outcomes.set(c.outcome, (outcomes.get(c.outcome) ?? 0) + 1);
-      if (window) window.add(c.index, c.outcome !== 'negotiated', row(c));
+      if (window) window.add(c.index, c.outcome !== 'negotiated', () => row(c));
       else {
         const top = matched === 1 ? streamed!.top() : '';
         if (top !== '') ctx.out(top);

@@ -14,8 +14,12 @@ interface Kept<R> {
 }
 
 export interface RowWindow<R> {
-  /** Offers a row; `failed` rows are kept in preference to the others. */
-  add(index: number, failed: boolean, row: R): void;
+  /**
+   * Offers the row of connection `index`; `failed` rows are kept in preference to the others.
+   * `row` makes it, and is called only when the window keeps it: on a large capture most rows are
+   * never shown, and making each one cost more than the window itself.
+   */
+  add(index: number, failed: boolean, row: () => R): void;
   /** Returns the rows kept, by index. */
   rows(): R[];
   /** Rows offered and not kept. */
@@ -30,11 +34,18 @@ export function createRowWindow<R>(limit: number): RowWindow<R> {
   let dropped = 0;
   return {
     add(index, isFailed, row) {
-      (isFailed ? failed : others).push({ index, row });
-      if (failed.size + others.size > limit) {
-        (others.size > 0 ? others : failed).pop();
+      if (failed.size + others.size >= limit) {
+        // Full: the row is kept only if it displaces the last row of the class given up first.
+        const victims = others.size > 0 ? others : failed;
+        const last = victims.peek()!;
+        const displaces = isFailed
+          ? victims === others || index < last.index
+          : victims === others && index < last.index;
         dropped++;
+        if (!displaces) return;
+        victims.pop();
       }
+      (isFailed ? failed : others).push({ index, row: row() });
     },
     rows() {
       return [...failed.drain(), ...others.drain()].sort((a, b) => a.index - b.index).map((k) => k.row);

@@ -156,8 +156,46 @@ describe('createReportOrder', () => {
 describe('createRowWindow', () => {
   it('keeps the failed rows first, then the earliest, and counts the rest', () => {
     const w = createRowWindow<string>(3);
-    for (let i = 0; i < 10; i++) w.add(i, i === 7 || i === 8, `row ${i}`);
+    for (let i = 0; i < 10; i++) w.add(i, i === 7 || i === 8, () => `row ${i}`);
     expect(w.rows()).toEqual(['row 0', 'row 7', 'row 8']);
     expect(w.dropped).toBe(7);
+  });
+
+  it('makes a row only when it keeps it, and keeps what keeping every row would', () => {
+    // Random arrivals (not in index order, as with --ndjson's end order), failed or not, windows of
+    // several sizes: the rows kept equal those of a reference that makes every row and cuts at the end.
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (const limit of [1, 2, 5, 50]) {
+      const n = 200;
+      const order = Array.from({ length: n }, (_, i) => i).sort(() => random() - 0.5);
+      const failed = new Set(order.filter(() => random() < 0.2));
+      const w = createRowWindow<number>(limit);
+      let made = 0;
+      for (const i of order)
+        w.add(i, failed.has(i), () => {
+          made++;
+          return i;
+        });
+      const all = [...order].sort((a, b) => a - b);
+      const expected = [...all.filter((i) => failed.has(i)), ...all.filter((i) => !failed.has(i))]
+        .slice(0, limit)
+        .sort((a, b) => a - b);
+      expect(w.rows()).toEqual(expected);
+      expect(w.dropped).toBe(n - limit);
+      expect(made).toBeLessThan(n);
+    }
+    // In index order (the table's order), a window full of earlier rows makes no more rows.
+    const inOrder = createRowWindow<number>(10);
+    let made = 0;
+    for (let i = 0; i < 1000; i++)
+      inOrder.add(i, false, () => {
+        made++;
+        return i;
+      });
+    expect(made).toBe(10);
   });
 });
