@@ -16,9 +16,10 @@
 //   3. the same on a 25 MB capture without the key log (TLS 1.3 certificates are then unreadable to
 //      both), and what `tlsprobe capture --json` computes (connectionToJson: JA3/JA4, every
 //      certificate, the chain checked with its signatures) on the 25 MB capture.
-//   4. `tlsprobe capture --ndjson` whole process against tshark extracting two ServerHello fields
-//      (bench/lib/ndjson-vs-tshark.mjs; issue 15's 5× target). `--ndjson-only` runs only this part,
-//      `--before-dist DIR` adds an older build's CLI as a baseline.
+//   4. `tlsprobe capture` (the table) and `capture --ndjson`, whole process, against tshark
+//      extracting two ServerHello fields, in one interleaved run (bench/lib/capture-cli-vs-tshark.mjs;
+//      issue 15's 15× and 5× targets). `--cli-only` runs only this part, `--before-dist DIR` adds an
+//      older build's CLI as a baseline.
 // Issue 7 target: at least 15× tshark's throughput, memory flat as the file grows.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { join } from 'node:path';
 import { cachedCapture } from './lib/capture-synth.mjs';
 import { DIST, QUICK, REPO, hasTool, reporter } from './lib/env.mjs';
 import { summarize } from './lib/harness.mjs';
-import { ndjsonVersusTshark } from './lib/ndjson-vs-tshark.mjs';
+import { captureCliVersusTshark } from './lib/capture-cli-vs-tshark.mjs';
 
 const THROUGHPUT_TARGET = 15;
 /** "Flat": the peak RSS at 100 MB of capture at most this much above the one at 25 MB. */
@@ -217,8 +218,8 @@ if (!hasTool('tshark')) {
 
 const beforeArg = process.argv.indexOf('--before-dist');
 const beforeDist = beforeArg > 0 ? process.argv[beforeArg + 1] : null;
-if (process.argv.includes('--ndjson-only')) {
-  await ndjsonVersusTshark(r, { beforeDist });
+if (process.argv.includes('--cli-only')) {
+  await captureCliVersusTshark(r, { beforeDist });
   r.finish();
   process.exit();
 }
@@ -297,7 +298,7 @@ await versus(
   { noCache: true },
 );
 
-// 4. The CLI's --ndjson, whole process, against tshark.
-await ndjsonVersusTshark(r, { beforeDist });
+// 4. The CLI's table and --ndjson, whole process, against tshark.
+await captureCliVersusTshark(r, { beforeDist });
 
 r.finish();
