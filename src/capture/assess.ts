@@ -4,29 +4,14 @@
  * (facts → decisions → report, STYLE §5.9). Each part is computed only when asked for, so a view
  * that shows neither pays for neither.
  */
-import { clientServerName } from '../tls/client-hello.js';
 import { checkChain } from '../x509/chain.js';
 import type { ChainReport } from '../x509/chain.js';
 import { createCertificateCache } from '../x509/certificate-cache.js';
 import type { ParsedCertificate } from '../x509/certificate-cache.js';
 import { createChainCache } from '../x509/chain-cache.js';
 import type { TrustedRoot } from '../x509/roots.js';
-import { ja3, ja3s, ja4 } from './fingerprint.js';
-import type { Ja3, Ja4 } from './fingerprint.js';
-import type { ClientHelloFact, ConnectionFacts, ServerHelloFact } from './facts.js';
-
-/** JA3 and JA4 of a ClientHello (null for an SSLv2-compatible hello, which neither covers). */
-export interface ClientHelloFingerprints {
-  readonly ja3: Ja3 | null;
-  readonly ja4: Ja4 | null;
-}
-
-export interface ConnectionFingerprints {
-  readonly clientHello: ClientHelloFingerprints | null;
-  readonly retryClientHello: ClientHelloFingerprints | null;
-  readonly serverHello: Ja3 | null;
-  readonly helloRetryRequest: Ja3 | null;
-}
+import { type ConnectionFingerprints, fingerprintConnection } from './fingerprint.js';
+import { type ConnectionFacts, connectionSni } from './facts.js';
 
 export interface ChainJudgement {
   readonly report: ChainReport;
@@ -48,29 +33,6 @@ export interface AssessOptions {
   readonly roots?: readonly TrustedRoot[];
   /** Date at which certificate validity is judged (default: the connection's start time). */
   readonly at?: Date;
-}
-
-/** Returns the SNI host name of the first ClientHello, or null. */
-export function connectionSni(c: ConnectionFacts): string | null {
-  return c.clientHello?.format === 'tls' ? clientServerName(c.clientHello.hello) : null;
-}
-
-function helloPrints(f: ClientHelloFact | null): ClientHelloFingerprints | null {
-  if (f === null) return null;
-  if (f.format === 'sslv2') return { ja3: null, ja4: null };
-  return { ja3: ja3(f.hello), ja4: ja4(f.hello) };
-}
-
-const serverPrint = (f: ServerHelloFact | null): Ja3 | null => (f === null ? null : ja3s(f.hello));
-
-/** Returns the fingerprints of the connection's hellos. */
-export function fingerprintConnection(c: ConnectionFacts): ConnectionFingerprints {
-  return {
-    clientHello: helloPrints(c.clientHello),
-    retryClientHello: helloPrints(c.retryClientHello),
-    serverHello: serverPrint(c.serverHello),
-    helloRetryRequest: serverPrint(c.helloRetryRequest),
-  };
 }
 
 /** Returns the date a connection's chain is judged at: `opts.at`, or when the connection started. */

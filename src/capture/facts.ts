@@ -3,7 +3,7 @@
  * report/ renders (plain readonly data; the judgements on them are src/capture/assess.ts).
  */
 import type { OutcomeKind } from '../tls/outcome.js';
-import type { ClientHello } from '../tls/client-hello.js';
+import { type ClientHello, clientServerName } from '../tls/client-hello.js';
 import type { ServerHello } from '../tls/server-hello.js';
 import type { SslV2ClientHello } from '../tls/sslv2.js';
 import type { CaptureMeta } from './pcap-format.js';
@@ -184,4 +184,9 @@ export interface AnalyzeResult {
 /** Returns `ip:port`, with IPv6 addresses in brackets (RFC 3986, Section 3.2.2). */
 export function endpointText(e: Endpoint): string {
   return e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+}
+
+/** Returns the SNI host name of the connection's first ClientHello, or null. */
+export function connectionSni(c: ConnectionFacts): string | null {
+  return c.clientHello?.format === 'tls' ? clientServerName(c.clientHello.hello) : null;
 }

@@ -20,6 +20,7 @@ import type { Extension } from '../tls/extensions.js';
 import { findExtension } from '../tls/extensions.js';
 import { isGrease } from '../tls/grease.js';
 import { ExtensionType } from '../tls/registry.js';
+import type { ClientHelloFact, ConnectionFacts, ServerHelloFact } from './facts.js';
 
 export interface Ja3 {
   /** The JA3 string before hashing. */
@@ -139,4 +140,35 @@ export function ja4(ch: ClientHello, transport: Ja4Transport = 'tcp'): Ja4 {
   const b = sortedCiphers.length > 0 ? sha256(sortedCiphers).slice(0, 12) : EMPTY_HASH;
   const cHash = sortedExts.length > 0 ? sha256(c).slice(0, 12) : EMPTY_HASH;
   return { fingerprint: `${a}_${b}_${cHash}`, raw: `${a}_${sortedCiphers}_${c}` };
+}
+
+/** JA3 and JA4 of a ClientHello (null for an SSLv2-compatible hello, which neither covers). */
+export interface ClientHelloFingerprints {
+  readonly ja3: Ja3 | null;
+  readonly ja4: Ja4 | null;
+}
+
+export interface ConnectionFingerprints {
+  readonly clientHello: ClientHelloFingerprints | null;
+  readonly retryClientHello: ClientHelloFingerprints | null;
+  readonly serverHello: Ja3 | null;
+  readonly helloRetryRequest: Ja3 | null;
+}
+
+function helloPrints(f: ClientHelloFact | null): ClientHelloFingerprints | null {
+  if (f === null) return null;
+  if (f.format === 'sslv2') return { ja3: null, ja4: null };
+  return { ja3: ja3(f.hello), ja4: ja4(f.hello) };
+}
+
+const serverPrint = (f: ServerHelloFact | null): Ja3 | null => (f === null ? null : ja3s(f.hello));
+
+/** Returns the fingerprints of the connection's hellos. */
+export function fingerprintConnection(c: ConnectionFacts): ConnectionFingerprints {
+  return {
+    clientHello: helloPrints(c.clientHello),
+    retryClientHello: helloPrints(c.retryClientHello),
+    serverHello: serverPrint(c.serverHello),
+    helloRetryRequest: serverPrint(c.helloRetryRequest),
+  };
 }

@@ -5,7 +5,7 @@
  * and ends with the summary; the table keeps a bounded window of rows (failed connections first)
  * and draws it at the end with a summary, or with `--rows 0` draws every row as it comes.
  */
-import { fingerprintConnection } from '../capture/assess.js';
+import { fingerprintConnection } from '../capture/fingerprint.js';
 import type { Assessor } from '../capture/assess.js';
 import type { CaptureOutcome, ConnectionFacts } from '../capture/facts.js';
 import {
@@ -34,7 +34,8 @@ export interface CaptureViewSettings {
   readonly fingerprints: boolean;
   /** Registry names beside the number lists of the NDJSON lines. */
   readonly names: boolean;
-  readonly assessor: Assessor;
+  /** Judges the connections for the JSON views; the table judges nothing (null then). */
+  readonly assessor: Assessor | null;
 }
 
 export interface CaptureSummary {
@@ -58,6 +59,12 @@ export interface CaptureView {
    * returns true, or returns false when nothing was begun (the CLI's error path prints the error).
    */
   abort(problem: string): boolean;
+}
+
+/** The assessor of a JSON view, which always has one (the command makes it for these views). */
+function judge(settings: CaptureViewSettings): Assessor {
+  if (settings.assessor === null) throw new Error(`the ${settings.mode} view needs an assessor`);
+  return settings.assessor;
 }
 
 /** Returns `text` with every line but the first indented by `n` spaces, the first too when `first`. */
@@ -86,7 +93,7 @@ export const NDJSON_BATCH_BYTES = 64 * 1024;
 function ndjsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
   const head = `{"schemaVersion":${JSON.stringify(SCHEMA_VERSION)},"command":"capture","connections":[`;
   const opts = { names: settings.names, fingerprints: settings.fingerprints };
-  const { assessor } = settings;
+  const assessor = judge(settings);
   let batch = '';
   const flush = (): void => {
     if (batch === '') return;
@@ -121,6 +128,7 @@ function ndjsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView
 
 /** `--json`: the text of JSON.stringify(envelope('capture', { connections, summary }), null, 2), written as it goes. */
 function jsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
+  const assessor = judge(settings);
   let held: string | null = null;
   let shown = 0;
   const head = `{\n  "schemaVersion": ${JSON.stringify(SCHEMA_VERSION)},\n  "command": "capture",\n  "connections": [`;
@@ -131,7 +139,7 @@ function jsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
   };
   return {
     add(c) {
-      const text = indent(JSON.stringify(connectionJson(c, settings.assessor), null, 2), 4);
+      const text = indent(JSON.stringify(connectionJson(c, assessor), null, 2), 4);
       ctx.out(held === null ? head : `${held},`);
       held = text;
       shown++;

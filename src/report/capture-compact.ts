@@ -12,10 +12,10 @@
  * Certificates and chain reports are shared by many connections of one capture (the assessor's
  * caches hand back the same objects), so their JSON text is made once per object and reused.
  */
-import type { ChainJudgement, ConnectionFingerprints } from '../capture/assess.js';
+import type { ChainJudgement } from '../capture/assess.js';
+import type { ConnectionFingerprints } from '../capture/fingerprint.js';
 import type { AlertFact, ClientHelloFact, ConnectionFacts, ServerHelloFact } from '../capture/facts.js';
-import { connectionSni } from '../capture/assess.js';
-import { endpointText } from '../capture/facts.js';
+import { connectionSni, endpointText } from '../capture/facts.js';
 import type { Ja3 } from '../capture/fingerprint.js';
 import { alertLevelName, alertName } from '../tls/alert.js';
 import type { ClientHello } from '../tls/client-hello.js';

@@ -6,9 +6,9 @@
  * (src/capture/assess.ts).
  */
 import type { ConnectionFacts, ClientHelloFact, ServerHelloFact, AlertFact, CaptureOutcome } from '../capture/facts.js';
-import { endpointText } from '../capture/facts.js';
-import { connectionSni } from '../capture/assess.js';
-import type { ClientHelloFingerprints, ConnectionAssessment, ConnectionFingerprints } from '../capture/assess.js';
+import { connectionSni, endpointText } from '../capture/facts.js';
+import type { ConnectionAssessment } from '../capture/assess.js';
+import type { ClientHelloFingerprints, ConnectionFingerprints } from '../capture/fingerprint.js';
 import type { Ja3 } from '../capture/fingerprint.js';
 import { alertLevelName, alertName } from '../tls/alert.js';
 import { CIPHER_SUITES, PROTOCOL_VERSIONS, displayName } from '../tls/registry.js';
