@@ -37,7 +37,8 @@ import { toHex } from '../wire/hex.js';
 import type { ChainReport } from '../x509/chain.js';
 import type { ParsedCertificate } from '../x509/certificate-cache.js';
 import type { CertInfo } from '../x509/types.js';
-import { chainVerdict } from './chain-view.js';
+import { anchorToJson, chainVerdict } from './chain-view.js';
+import { endToJson } from './capture-view.js';
 import { clientHelloFindings } from './decode-view.js';
 import type { Json, JsonObject } from './decode-view.js';
 
@@ -217,17 +218,7 @@ function chainJson(r: ChainReport): string {
       verified: r.verified,
       complete: r.complete,
       hostnameMatch: r.hostnameMatch,
-      anchor: r.anchor
-        ? {
-            name: r.anchor.name,
-            sha1: r.anchor.sha1,
-            documented: r.anchor.documented,
-            expired: r.anchor.expired,
-            trusted: r.anchor.trusted,
-            sent: r.anchor.sent,
-            public: r.anchor.public,
-          }
-        : null,
+      anchor: anchorToJson(r.anchor),
       findings: r.findings.map((f) => ({
         code: f.code,
         severity: f.severity,
@@ -271,15 +262,7 @@ export function compactConnectionText(c: ConnectionFacts, a: CompactAssessment, 
   o.serverHello = c.serverHello ? compactServerHello(c, c.serverHello, fp?.serverHello ?? null, opts, false) : null;
   put(o, 'sslv2ServerHello', c.sslv2ServerHello);
   o.alerts = c.alerts.map((al) => compactAlert(c, al, opts));
-  o.end = {
-    kind: c.end.kind,
-    by: c.end.by,
-    afterMessage: c.end.afterMessage,
-    afterMessageFrom: c.end.afterMessageFrom,
-    msAfterMessage: c.end.msAfterMessage,
-    msSinceStart: c.end.msSinceStart,
-    frame: c.end.frame,
-  };
+  o.end = endToJson(c.end);
   put(
     o,
     'problems',

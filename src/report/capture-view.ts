@@ -126,15 +126,7 @@ export function connectionToJson(c: ConnectionFacts, a: ConnectionAssessment): J
     chainCheckedAt: a.chain ? a.chain.at.toISOString() : null,
     clientCertificates: a.clientCertificates.map(capturedCertificateToJson),
     alerts: c.alerts.map(alertToJson),
-    end: {
-      kind: c.end.kind,
-      by: c.end.by,
-      afterMessage: c.end.afterMessage,
-      afterMessageFrom: c.end.afterMessageFrom,
-      msAfterMessage: c.end.msAfterMessage,
-      msSinceStart: c.end.msSinceStart,
-      frame: c.end.frame,
-    },
+    end: endToJson(c.end),
     handshakeComplete: c.handshakeComplete,
     outcome: c.outcome,
     messages: c.messages.map((m) => ({ from: m.from, type: m.type, frame: m.frame, decrypted: m.decrypted })),
@@ -198,6 +190,19 @@ const OUTCOME_NOTES: Readonly<Record<CaptureOutcome, string>> = {
   malformed: 'not TLS / broken',
   mismatch: 'server chose what was not offered',
 };
+
+/** How the connection ended, as JSON (the same object in --json and in the NDJSON line). */
+export function endToJson(e: ConnectionFacts['end']): JsonObject {
+  return {
+    kind: e.kind,
+    by: e.by,
+    afterMessage: e.afterMessage,
+    afterMessageFrom: e.afterMessageFrom,
+    msAfterMessage: e.msAfterMessage,
+    msSinceStart: e.msSinceStart,
+    frame: e.frame,
+  };
+}
 
 /** One row of the connection table, cells in `connectionTableHead` order. */
 export type ConnectionRow = readonly (string | number)[];

@@ -33,19 +33,24 @@ export function certInfoToJson(c: CertInfo): JsonObject {
 }
 
 /** Returns the `"chain"` object of the contract, plus a one-line `verdict` for people. */
+/** The chain's trust anchor as JSON (null when the chain reached none). */
+export function anchorToJson(a: ChainReport['anchor']): JsonObject | null {
+  return a
+    ? {
+        name: a.name,
+        sha1: a.sha1,
+        documented: a.documented,
+        expired: a.expired,
+        trusted: a.trusted,
+        sent: a.sent,
+        public: a.public,
+      }
+    : null;
+}
+
 export function chainToJson(r: ChainReport): JsonObject {
   return {
-    anchor: r.anchor
-      ? {
-          name: r.anchor.name,
-          sha1: r.anchor.sha1,
-          documented: r.anchor.documented,
-          expired: r.anchor.expired,
-          trusted: r.anchor.trusted,
-          sent: r.anchor.sent,
-          public: r.anchor.public,
-        }
-      : null,
+    anchor: anchorToJson(r.anchor),
     verified: r.verified,
     valid: r.valid,
     pathsExamined: r.pathsExamined,
