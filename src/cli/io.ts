@@ -7,6 +7,23 @@ import { UserError } from './exit-codes.js';
 /** Largest input file we read whole. Handshake dumps are kilobytes; captures go through the streaming reader. */
 export const MAX_INPUT_FILE = 64 * 1024 * 1024;
 
+/**
+ * Returns why a file could not be read, in words, for an error line: the common errno codes named,
+ * anything else as `fallback` (the error's own message, or its code).
+ */
+export function readFailureText(code: string | undefined, fallback: string): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return fallback;
+  }
+}
+
 /** Returns the bytes of FILE (`-` for stdin); throws UserError when it cannot be read. */
 export function readInput(file: string): Uint8Array {
   try {
@@ -16,15 +33,9 @@ export function readInput(file: string): Uint8Array {
   } catch (e) {
     if (e instanceof UserError) throw e;
     const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === 'ENOENT'
-        ? 'no such file'
-        : err.code === 'EACCES'
-          ? 'permission denied'
-          : err.code === 'EISDIR'
-            ? 'is a directory'
-            : err.message;
-    throw new UserError(`cannot read ${file === '-' ? 'standard input' : file}: ${why}`);
+    throw new UserError(
+      `cannot read ${file === '-' ? 'standard input' : file}: ${readFailureText(err.code, err.message)}`,
+    );
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UserError } from './exit-codes.js';
+import { readFailureText } from './io.js';
 import { parseTarget, type TargetSpec } from './target.js';
 
 /** Largest target list read: 8 MiB is ~300,000 lines, far beyond any fleet a scan should take at once. */
@@ -100,17 +101,8 @@ export function describeTargetListError(e: TargetListError): string {
 function describe(e: TargetListError): string {
   const name = e.path === '-' ? 'standard input' : e.path;
   switch (e.kind) {
-    case 'unreadable': {
-      const why =
-        e.code === 'ENOENT'
-          ? 'no such file'
-          : e.code === 'EACCES'
-            ? 'permission denied'
-            : e.code === 'EISDIR'
-              ? 'is a directory'
-              : e.code;
-      return `cannot read the target list ${name}: ${why}`;
-    }
+    case 'unreadable':
+      return `cannot read the target list ${name}: ${readFailureText(e.code, e.code)}`;
     case 'too-large':
       return `the target list ${name} is larger than ${MAX_TARGET_FILE_BYTES} bytes (${e.bytes})`;
     case 'empty':

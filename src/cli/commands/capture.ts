@@ -2,6 +2,7 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { CliError, UserError } from '../exit-codes.js';
+import { readFailureText } from '../io.js';
 import type { JsonObject } from '../../report/decode-view.js';
 import { deprecatedAlias } from '../deprecated.js';
 import { HTML_OPTION } from '../report-options.js';
@@ -172,8 +173,7 @@ function readUserFile(file: string, what: string): string {
   }
 }
 
-const errnoMessage = (e: unknown): string =>
-  (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+const errnoMessage = (e: unknown): string => readFailureText((e as NodeJS.ErrnoException).code, (e as Error).message);
 
 /** Returns the size of the capture file, or throws UserError when it is not a readable file. */
 function captureSize(file: string): number {

@@ -10,6 +10,7 @@ import type { ServerAnswer } from '../../capture/replay-answer.js';
 import type { CapturedHello } from '../../capture/replay-input.js';
 import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
+import { readFailureText } from '../io.js';
 import { escapeText } from '../../report/escape.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
@@ -187,15 +188,7 @@ async function readHead(file: string): Promise<Uint8Array> {
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === 'ENOENT'
-        ? 'no such file'
-        : err.code === 'EACCES'
-          ? 'permission denied'
-          : err.code === 'EISDIR'
-            ? 'is a directory'
-            : err.message;
-    throw new UserError(`cannot read ${file}: ${why}`);
+    throw new UserError(`cannot read ${file}: ${readFailureText(err.code, err.message)}`);
   }
 }
 
