@@ -38,7 +38,7 @@ import type { ChainReport } from '../x509/chain.js';
 import type { ParsedCertificate } from '../x509/certificate-cache.js';
 import type { CertInfo } from '../x509/types.js';
 import { anchorToJson, chainVerdict } from './chain-view.js';
-import { endToJson } from './capture-view.js';
+import { decryptionToJson, endToJson } from './capture-view.js';
 import { clientHelloFindings } from './decode-view.js';
 import type { Json, JsonObject } from './decode-view.js';
 
@@ -269,19 +269,7 @@ export function compactConnectionText(c: ConnectionFacts, a: CompactAssessment, 
     c.problems.map((p) => ({ from: p.from, code: p.code, message: p.message })),
   );
   put(o, 'serverFirstBytes', c.serverEvidence ? toHex(c.serverEvidence) : null);
-  const d = c.decryption;
-  if (d) {
-    const finished = (f: { verifyData: Uint8Array; verified: boolean | null } | null): Json =>
-      f ? { verifyData: toHex(f.verifyData), verified: f.verified } : null;
-    o.decryption = {
-      keys: d.keys,
-      status: d.status,
-      detail: d.detail,
-      clientFinished: finished(d.clientFinished),
-      serverFinished: finished(d.serverFinished),
-      messages: [...d.messages],
-    };
-  }
+  if (c.decryption) o.decryption = decryptionToJson(c.decryption);
   if (c.tlsOffset.client !== 0 || c.tlsOffset.server !== 0)
     o.tlsOffset = { client: c.tlsOffset.client, server: c.tlsOffset.server };
   o.bytes = { client: c.bytes.client, server: c.bytes.server };

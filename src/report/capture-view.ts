@@ -102,9 +102,6 @@ export function connectionToJson(c: ConnectionFacts, a: ConnectionAssessment): J
   const sni = connectionSni(c);
   const fp: ConnectionFingerprints = a.fingerprints;
   const chain = a.chain ? chainToJson(a.chain.report) : null;
-  const d = c.decryption;
-  const finished = (f: { verifyData: Uint8Array; verified: boolean | null } | null): Json =>
-    f ? { verifyData: toHex(f.verifyData), verified: f.verified } : null;
   return {
     index: c.index,
     client: endpointText(c.client),
@@ -132,16 +129,7 @@ export function connectionToJson(c: ConnectionFacts, a: ConnectionAssessment): J
     messages: c.messages.map((m) => ({ from: m.from, type: m.type, frame: m.frame, decrypted: m.decrypted })),
     problems: c.problems.map((p) => ({ from: p.from, code: p.code, message: p.message })),
     serverFirstBytes: c.serverEvidence ? toHex(c.serverEvidence) : null,
-    decryption: d
-      ? {
-          keys: d.keys,
-          status: d.status,
-          detail: d.detail,
-          clientFinished: finished(d.clientFinished),
-          serverFinished: finished(d.serverFinished),
-          messages: [...d.messages],
-        }
-      : null,
+    decryption: c.decryption ? decryptionToJson(c.decryption) : null,
     tlsOffset: { client: c.tlsOffset.client, server: c.tlsOffset.server },
     bytes: { client: c.bytes.client, server: c.bytes.server },
   };
@@ -190,6 +178,20 @@ const OUTCOME_NOTES: Readonly<Record<CaptureOutcome, string>> = {
   malformed: 'not TLS / broken',
   mismatch: 'server chose what was not offered',
 };
+
+/** What decryption with the key log gave, as JSON (the same object in --json and in the NDJSON line). */
+export function decryptionToJson(d: NonNullable<ConnectionFacts['decryption']>): JsonObject {
+  const finished = (f: { verifyData: Uint8Array; verified: boolean | null } | null): Json =>
+    f ? { verifyData: toHex(f.verifyData), verified: f.verified } : null;
+  return {
+    keys: d.keys,
+    status: d.status,
+    detail: d.detail,
+    clientFinished: finished(d.clientFinished),
+    serverFinished: finished(d.serverFinished),
+    messages: [...d.messages],
+  };
+}
 
 /** How the connection ended, as JSON (the same object in --json and in the NDJSON line). */
 export function endToJson(e: ConnectionFacts['end']): JsonObject {
