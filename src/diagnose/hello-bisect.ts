@@ -356,15 +356,30 @@ async function suitesStep(c: Ctx): Promise<HelloCause | null> {
   ];
   if (scsv && !suites.includes(0x00ff)) suites.push(0x00ff);
   if (suites.length === f.length && suites.every((s, i) => s === f[i])) return null;
+  return takeReferenceList(c, withCipherSuites(c.failing.hello, suites), 'cipher-suites', 'cipher suites', f, suites);
+}
+
+/**
+ * Sends the failing hello with one list (`hello`: the reference's `theirs` in place of the client's
+ * `mine`) and returns `code` as the cause when the server then accepts it.
+ */
+async function takeReferenceList(
+  c: Ctx,
+  hello: KeyedHello['hello'],
+  code: HelloCauseCode,
+  noun: string,
+  mine: readonly number[],
+  theirs: readonly number[],
+): Promise<HelloCause | null> {
   const ok = await c.send(
-    { ...c.failing, hello: withCipherSuites(c.failing.hello, suites) },
-    'cipher-suites',
-    `cipher suites: the client's ${f.length} → the reference's ${suites.length}`,
+    { ...c.failing, hello },
+    code,
+    `${noun}: the client's ${mine.length} → the reference's ${theirs.length}`,
   );
   return ok
     ? {
-        code: 'cipher-suites',
-        detail: `the hello succeeds with the reference's ${suites.length} cipher suites instead of the client's ${f.length}`,
+        code,
+        detail: `the hello succeeds with the reference's ${theirs.length} ${noun} instead of the client's ${mine.length}`,
       }
     : null;
 }
@@ -420,17 +435,14 @@ async function signatureStep(c: Ctx): Promise<HelloCause | null> {
   const theirs = signatureSchemesOf(c.reference.hello);
   if (mine === null || theirs === null || (mine.length === theirs.length && mine.every((s, i) => s === theirs[i])))
     return null;
-  const ok = await c.send(
-    { ...c.failing, hello: withSignatureSchemes(c.failing.hello, theirs) },
+  return takeReferenceList(
+    c,
+    withSignatureSchemes(c.failing.hello, theirs),
     'signature-algorithms',
-    `signature schemes: the client's ${mine.length} → the reference's ${theirs.length}`,
+    'signature schemes',
+    mine,
+    theirs,
   );
-  return ok
-    ? {
-        code: 'signature-algorithms',
-        detail: `the hello succeeds with the reference's ${theirs.length} signature schemes instead of the client's ${mine.length}`,
-      }
-    : null;
 }
 
 async function extensionStep(c: Ctx): Promise<HelloCause | null> {
