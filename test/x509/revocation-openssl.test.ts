@@ -147,6 +147,10 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
       host: 'www.example.test',
     });
 
+  /** Runs `openssl ca` as the root in `dir` (batch mode, the test's config) with `args`. */
+  const ca = (args: readonly string[]): string =>
+    openssl(['ca', '-batch', '-config', cfg, '-cert', p('root.pem'), '-keyfile', p('root.key'), ...args]);
+
   /** Issues `name` with `openssl ca` from the root in `dir`, with the extensions section `ext`. */
   const issue = (name: string, ext: string): void => {
     openssl([
@@ -166,23 +170,7 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
       '-out',
       p(`${name}.csr`),
     ]);
-    openssl([
-      'ca',
-      '-batch',
-      '-config',
-      cfg,
-      '-cert',
-      p('root.pem'),
-      '-keyfile',
-      p('root.key'),
-      '-extensions',
-      ext,
-      '-in',
-      p(`${name}.csr`),
-      '-out',
-      p(`${name}.pem`),
-      '-notext',
-    ]);
+    ca(['-extensions', ext, '-in', p(`${name}.csr`), '-out', p(`${name}.pem`), '-notext']);
   };
 
   beforeAll(() => {
@@ -217,66 +205,11 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
     issue('responder', 'ocsp_ext');
     issue('notresponder', 'leaf_ext');
     // A CRL from before the revocation (number 2a), then the one after it (2b).
-    openssl([
-      'ca',
-      '-batch',
-      '-config',
-      cfg,
-      '-cert',
-      p('root.pem'),
-      '-keyfile',
-      p('root.key'),
-      '-gencrl',
-      '-crlexts',
-      'crl_ext',
-      '-out',
-      p('crl-before.pem'),
-    ]);
-    openssl([
-      'ca',
-      '-batch',
-      '-config',
-      cfg,
-      '-cert',
-      p('root.pem'),
-      '-keyfile',
-      p('root.key'),
-      '-revoke',
-      p('bad.pem'),
-      '-crl_reason',
-      'keyCompromise',
-    ]);
-    openssl([
-      'ca',
-      '-batch',
-      '-config',
-      cfg,
-      '-cert',
-      p('root.pem'),
-      '-keyfile',
-      p('root.key'),
-      '-gencrl',
-      '-crlexts',
-      'crl_ext',
-      '-out',
-      p('crl.pem'),
-    ]);
+    ca(['-gencrl', '-crlexts', 'crl_ext', '-out', p('crl-before.pem')]);
+    ca(['-revoke', p('bad.pem'), '-crl_reason', 'keyCompromise']);
+    ca(['-gencrl', '-crlexts', 'crl_ext', '-out', p('crl.pem')]);
     openssl(['crl', '-in', p('crl.pem'), '-outform', 'DER', '-out', p('crl.der')]);
-    openssl([
-      'ca',
-      '-batch',
-      '-config',
-      cfg,
-      '-cert',
-      p('root.pem'),
-      '-keyfile',
-      p('root.key'),
-      '-gencrl',
-      '-crlexts',
-      'crl_critical_ext',
-      '-out',
-      p('crl-critical.pem'),
-    ]);
+    ca(['-gencrl', '-crlexts', 'crl_critical_ext', '-out', p('crl-critical.pem')]);
     // A CA with the same name but without cRLSign, whose CRL the checker must refuse.
     openssl([
       'req',
