@@ -128,7 +128,13 @@ function feed(input: Input, chunk: Uint8Array): void {
     s.consumed += used;
     dropFront(input, used);
   }
-  if (input.pending.length !== 1 || input.pendingLength < s.want) return;
+  if (input.pending.length !== 1 || input.pendingLength < s.want) {
+    // The record in progress needs more than has arrived: hold a copy of this chunk's part, as of
+    // every part held across feeds, so the caller may reuse the chunk's buffer for the next one.
+    const last = input.pending.length - 1;
+    if (last >= 0 && input.pending[last]!.buffer === chunk.buffer) input.pending[last] = input.pending[last]!.slice();
+    return;
+  }
   const buf = input.pending[0]!;
   s.want = 0;
   const used = parse(input, buf);

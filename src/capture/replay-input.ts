@@ -197,19 +197,22 @@ export async function findCapturedHello(
   let sslv2: number | null = null;
   let format: 'pcap' | 'pcapng' = 'pcap';
   try {
-    const result = await analyzeCapture(typeof source === 'string' ? openCaptureFile(source) : source, {
-      ...(opts.keyLog !== undefined ? { keyLog: opts.keyLog } : {}),
-      onConnection(c) {
-        if (wanted !== undefined) {
-          if (c.index !== wanted) return;
-          best = c;
-          throw STOP;
-        }
-        if (c.clientHello?.format === 'sslv2') sslv2 = sslv2 === null ? c.index : Math.min(sslv2, c.index);
-        // Connections are reported as they end, not in index order: keep the lowest index seen.
-        if (c.clientHello?.format === 'tls' && (best === null || c.index < best.index)) best = c;
+    const result = await analyzeCapture(
+      typeof source === 'string' ? openCaptureFile(source, { reuseChunks: true }) : source,
+      {
+        ...(opts.keyLog !== undefined ? { keyLog: opts.keyLog } : {}),
+        onConnection(c) {
+          if (wanted !== undefined) {
+            if (c.index !== wanted) return;
+            best = c;
+            throw STOP;
+          }
+          if (c.clientHello?.format === 'sslv2') sslv2 = sslv2 === null ? c.index : Math.min(sslv2, c.index);
+          // Connections are reported as they end, not in index order: keep the lowest index seen.
+          if (c.clientHello?.format === 'tls' && (best === null || c.index < best.index)) best = c;
+        },
       },
-    });
+    );
     format = result.meta.format;
   } catch (e) {
     if (e !== STOP) throw e;

@@ -92,7 +92,9 @@ const LAYERS: ConnectionLayers = {
 /**
  * Returns the capture's metadata, its TLS connections (unless `opts.onConnection` takes them as
  * they complete) and counters. `source` is a whole capture file or its chunks (see
- * `openCaptureFile`). Throws `DecodeError` when the container (pcap/pcapng) itself is broken.
+ * `openCaptureFile`); every layer copies what it keeps of a chunk, so the source may reuse a chunk's
+ * buffer once the next chunk is asked for (`reuseChunks`; test/capture/chunk-reuse.test.ts).
+ * Throws `DecodeError` when the container (pcap/pcapng) itself is broken.
  */
 export async function analyzeCapture(
   source: AsyncIterable<Uint8Array> | Uint8Array,

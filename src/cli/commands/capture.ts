@@ -292,7 +292,12 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         names: args.names,
         assessor,
       });
-      const progress = await withProgress(ctx, paced(openCaptureFile(args.file), ctx, view), args.file, size);
+      const progress = await withProgress(
+        ctx,
+        paced(openCaptureFile(args.file, { reuseChunks: true }), ctx, view),
+        args.file,
+        size,
+      );
       // --html keeps every shown connection for the report (the other outputs stream and keep none).
       const htmlRows: JsonObject[] | null = args.html !== undefined ? [] : null;
       let result: AnalyzeResult;
