@@ -1,13 +1,17 @@
 /**
- * Returns the bytes of a capture file as an async iterable of chunks (read-only, gzip-aware).
+ * Returns the bytes of a capture as an async iterable of chunks (read-only, gzip-aware): from a file
+ * by its path (a regular file, a named pipe, /dev/stdin) or from any stream of chunks (standard
+ * input).
  *
- * `openCaptureFile(path)` yields byte chunks of at most `READ_CHUNK_BYTES`
- * (1 MiB), each a fresh buffer unless `reuseChunks` is asked for; files that start with the gzip magic (RFC 1952, Section 2.3.1: ID1 = 0x1f, ID2 = 0x8b)
- * are decompressed through a zlib stream on the way, whatever their name. Memory stays bounded by
- * one chunk in flight (plus zlib's window): nothing is accumulated here.
+ * `openCaptureFile(path)` yields byte chunks of at most `READ_CHUNK_BYTES` (1 MiB), each a fresh
+ * buffer unless `reuseChunks` is asked for; input that starts with the gzip magic (RFC 1952,
+ * Section 2.3.1: ID1 = 0x1f, ID2 = 0x8b) is decompressed through a zlib stream on the way, whatever
+ * its name. The file is opened once and read front to back, so a pipe works as well as a file.
+ * Memory stays bounded by one chunk in flight (plus zlib's window): nothing is accumulated here.
  */
-import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { DecodeError } from '../wire/errors.js';
 
@@ -41,9 +45,9 @@ export interface OpenCaptureOptions {
 /**
  * Returns the bytes of the file at `path` as an async iterable of chunks (each at most
  * `READ_CHUNK_BYTES`), decompressing gzip input detected by its magic bytes. The file is opened
- * read-only; errors are thrown from the iteration: the file system's error for a file that cannot be
- * read, a `DecodeError` for a gzip stream that is corrupt or ends early (`offset` counts the
- * decompressed bytes delivered before it).
+ * read-only, once; errors are thrown from the iteration: the file system's error for a file that
+ * cannot be read, a `DecodeError` for a gzip stream that is corrupt or ends early (`offset` counts
+ * the decompressed bytes delivered before it).
  *
  * Each chunk is a fresh buffer that the reader never reuses, so views into it stay valid; a
  * consumer that keeps a small view alive keeps the whole chunk alive, so copy what you retain.
@@ -53,44 +57,103 @@ export async function* openCaptureFile(
   path: string,
   opts: OpenCaptureOptions = {},
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  const head = await readHead(path, GZIP_MAGIC.length);
-  if (opts.reuseChunks && !isGzip(head)) {
-    yield* readReusing(path);
+  const fh = await open(path, 'r');
+  try {
+    yield* captureBytes(readHandle(fh, opts.reuseChunks === true), opts.reuseChunks === true);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Returns the capture bytes of a stream of chunks (standard input, say), gunzipped when the stream
+ * starts with the gzip magic. `reused`: the stream's chunks share a buffer, valid until the next
+ * chunk is asked for (what `openCaptureFile` gives with `reuseChunks`); they are then copied where
+ * zlib would hold them. Throws as `openCaptureFile`.
+ */
+export async function* captureBytes(
+  chunks: AsyncIterable<Uint8Array>,
+  reused = false,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const it = chunks[Symbol.asyncIterator]();
+  // The first two bytes decide; a pipe may hand over fewer in its first read.
+  const head: Uint8Array[] = [];
+  let headLength = 0;
+  while (headLength < GZIP_MAGIC.length) {
+    const next = await it.next();
+    if (next.done) break;
+    if (next.value.length === 0) continue;
+    head.push(next.value);
+    headLength += next.value.length;
+    if (headLength < GZIP_MAGIC.length && reused) head[head.length - 1] = next.value.slice();
+  }
+  const first = head.length === 1 ? head[0]! : concat(head, headLength);
+  const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => it };
+  if (!isGzip(first)) {
+    if (first.length > 0) yield first;
+    yield* rest;
     return;
   }
-  const file = createReadStream(path, { flags: 'r', highWaterMark: READ_CHUNK_BYTES });
-  const stream = isGzip(head) ? file.pipe(createGunzip({ chunkSize: READ_CHUNK_BYTES })) : file;
-  if (stream !== file) {
-    // A read error on the file must surface through the gunzip stream we iterate.
-    file.on('error', (err) => stream.destroy(err));
+  yield* gunzipped(first, rest, reused);
+}
+
+/** Yields the decompressed bytes of a gzip stream that starts with `first` and goes on with `rest`. */
+async function* gunzipped(
+  first: Uint8Array,
+  rest: AsyncIterable<Uint8Array>,
+  reused: boolean,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  async function* compressed(): AsyncGenerator<Uint8Array> {
+    // zlib may hold a chunk after write() returns: a shared buffer is copied first.
+    yield reused ? first.slice() : first;
+    for await (const chunk of rest) yield reused ? chunk.slice() : chunk;
   }
+  const input = Readable.from(compressed(), { objectMode: false });
+  const gunzip = createGunzip({ chunkSize: READ_CHUNK_BYTES });
+  // A read error on the input must surface through the gunzip stream we iterate.
+  input.on('error', (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
   let delivered = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       delivered += chunk.byteLength;
       yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     }
   } catch (e) {
-    throw stream === file ? e : gzipError(e, delivered);
+    throw gzipError(e, delivered);
   } finally {
-    file.destroy();
-    if (stream !== file) stream.destroy();
+    input.destroy();
+    gunzip.destroy();
   }
 }
 
-/** Yields the file's bytes read one chunk at a time into a single buffer (a pipe or FIFO too). */
-async function* readReusing(path: string): AsyncGenerator<Uint8Array, void, undefined> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = new Uint8Array(READ_CHUNK_BYTES);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) return;
+/**
+ * Yields `fh`'s bytes front to back (a regular file, a pipe, a FIFO): one buffer throughout when
+ * `reuse`, else a fresh buffer per chunk (a short read, as from a pipe, is copied out so that its
+ * view does not hold a whole chunk's buffer).
+ */
+async function* readHandle(fh: FileHandle, reuse: boolean): AsyncGenerator<Uint8Array, void, undefined> {
+  let buf = new Uint8Array(READ_CHUNK_BYTES);
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return;
+    if (reuse) yield buf.subarray(0, bytesRead);
+    else if (bytesRead < buf.length / 2) yield buf.slice(0, bytesRead);
+    else {
       yield buf.subarray(0, bytesRead);
+      buf = new Uint8Array(READ_CHUNK_BYTES);
     }
-  } finally {
-    await fh.close();
   }
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -104,16 +167,4 @@ function gzipError(e: unknown, offset: number): unknown {
   if (err.code === 'Z_BUF_ERROR')
     return new DecodeError('truncated', 'the gzip stream ends early (file cut short)', offset, 'gzip');
   return new DecodeError('bad-value', `corrupt gzip stream: ${err.message}`, offset, 'gzip');
-}
-
-/** Returns up to the first `n` bytes of a file (fewer when the file is shorter). */
-async function readHead(path: string, n: number): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = new Uint8Array(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }

@@ -74,7 +74,10 @@ async function* paced(
 function captureOptions(y: Argv): Argv<CaptureArgs> {
   return (
     y
-      .positional('file', { type: 'string', describe: 'a pcap or pcapng file (gzip-compressed is fine)' })
+      .positional('file', {
+        type: 'string',
+        describe: 'a pcap or pcapng file (gzip-compressed is fine), a named pipe, or - for standard input',
+      })
       .option('json', {
         type: 'boolean',
         default: false,
@@ -175,16 +178,32 @@ function readUserFile(file: string, what: string): string {
 
 const errnoMessage = (e: unknown): string => readFailureText((e as NodeJS.ErrnoException).code, (e as Error).message);
 
-/** Returns the size of the capture file, or throws UserError when it is not a readable file. */
+/**
+ * `-` is standard input (yargs hands a lone `-` over as an empty string), and so is /dev/stdin: read
+ * through the process's own stream, as that may be a socket (a parent's pipe), which cannot be opened.
+ */
+const isStdin = (file: string): boolean => file === '-' || file === '' || file === '/dev/stdin';
+
+/** The capture's name in messages and reports. */
+const captureName = (file: string): string => (file === '-' || file === '' ? 'standard input' : file);
+
+/**
+ * Returns the size of the capture file (0 for standard input or a pipe, whose size is unknown), or
+ * throws UserError when it cannot be read as a stream of bytes: missing, a directory, a socket.
+ */
 function captureSize(file: string): number {
+  if (isStdin(file)) return 0;
   let st;
   try {
     st = statSync(file);
   } catch (e) {
     throw new UserError(`cannot read ${file}: ${errnoMessage(e)}`);
   }
-  if (!st.isFile()) throw new UserError(`${file}: not a file`);
-  return st.size;
+  if (st.isDirectory()) throw new UserError(`${file}: is a directory, not a capture file`);
+  if (st.isFile()) return st.size;
+  // A named pipe (tcpdump -w fifo), /dev/stdin or another character device: read as a stream.
+  if (st.isFIFO() || st.isCharacterDevice()) return 0;
+  throw new UserError(`${file}: not a file or a pipe (give - to read standard input)`);
 }
 
 /** Returns `source` with a progress bar on stderr when a person watches a large file being read. */
@@ -244,13 +263,13 @@ async function writeCaptureHtml(
     ctx,
     args.html!,
     {
-      title: `tlsprobe capture: ${args.file}`,
+      title: `tlsprobe capture: ${captureName(args.file)}`,
       command: html.commandLine(),
       generatedAt: new Date(),
-      sections: [html.captureSection(args.file, json as never)],
+      sections: [html.captureSection(captureName(args.file), json as never)],
       raw: json,
     },
-    [args.file, args.keylog, args.roots],
+    [isStdin(args.file) ? '-' : args.file, args.keylog, args.roots],
   );
 }
 
@@ -273,7 +292,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       const size = captureSize(args.file);
       const keyLog = args.keylog !== undefined ? readUserFile(args.keylog, '--keylog ') : undefined;
       // Heavy modules load when the command runs, so `--help` starts fast.
-      const { openCaptureFile } = await import('../../capture/source.js');
+      const { captureBytes, openCaptureFile } = await import('../../capture/source.js');
       const { analyzeCapture } = await import('../../capture/sessions.js');
       const { connectionMatches } = await import('../../report/capture-view.js');
       const { createCaptureView, connectionJson } = await import('../capture-output.js');
@@ -294,7 +313,11 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       });
       const progress = await withProgress(
         ctx,
-        paced(openCaptureFile(args.file, { reuseChunks: true }), ctx, view),
+        paced(
+          isStdin(args.file) ? captureBytes(process.stdin) : openCaptureFile(args.file, { reuseChunks: true }),
+          ctx,
+          view,
+        ),
         args.file,
         size,
       );
@@ -314,7 +337,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         });
       } catch (e) {
         if (e instanceof DecodeError) {
-          const problem = `${args.file}: not a readable pcap/pcapng capture: ${e.detail} (${e.code} at offset ${e.offset})`;
+          const problem = `${captureName(args.file)}: not a readable pcap/pcapng capture: ${e.detail} (${e.code} at offset ${e.offset})`;
           const printed = view.abort(problem);
           throw new CliError('bad-input', problem, { jsonPrinted: printed });
         }
