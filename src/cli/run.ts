@@ -117,6 +117,23 @@ function chosenCommand(argv: readonly string[]): CommandEntry | null {
 }
 
 /**
+ * Gives back the `-` (standard input) that yargs turns into an empty string when it stands for a
+ * positional argument (`capture -`, `chain -`, `registry -`): with a lone `-` on the command line,
+ * an empty value of one of the command's positionals was that `-`.
+ */
+function keepStdinDash(parser: Parser, argv: readonly string[], chosen: CommandEntry | null): void {
+  if (chosen === null || !argv.includes('-')) return;
+  const names = [...chosen.command.matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
+  parser.middleware((a) => {
+    for (const name of names) {
+      const v = a[name];
+      if (v === '') a[name] = '-';
+      else if (Array.isArray(v)) a[name] = v.map((x: unknown) => (x === '' ? '-' : x));
+    }
+  }, true);
+}
+
+/**
  * Stops yargs from rendering a command's whole help text each time the command runs: yargs 17 does
  * it after starting the handler (`cacheHelpMessage`), for a later `showHelp()` that tlsprobe never
  * calls (help is printed only for --help, which does not go through the cache, and failures print
@@ -287,6 +304,7 @@ async function runCommand(
       })
       .exitProcess(false);
     skipHelpCache(parser);
+    keepStdinDash(parser, argv, chosen);
     // A command that does not watch ctx.signal is cut off INTERRUPT_GRACE_MS after the signal.
     const interrupted = graceAfter(ctx.signal, () => watching);
     const outcome = await Promise.race([parser.parseAsync().then(() => null), interrupted]);

@@ -2,13 +2,14 @@
  * `tlsprobe replay`, run in-process through `run()` with captured output: the JSON contract, the
  * side-by-side text, exit codes (0 replayed, 3 unreachable, 2 usage) and one-line errors.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { HAS_CLI, runCli, tlsprobe as spawnCli } from '../helpers/cli.js';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { toHex } from '../../src/wire/hex.js';
 import { FIXTURES_DIR, loadHexFixture } from '../helpers/fixtures.js';
@@ -114,6 +115,29 @@ describe('tlsprobe replay', () => {
       /≠ ServerHello extensions\s+renegotiation_info ec_point_formats session_ticket extended_master_secret\s+-/,
     );
     expect(text.stdout).toMatch(/difference\(s\) between the captured and the live answer/);
+  });
+
+  it.skipIf(!HAS_CLI)('reads the capture or the hello from standard input (-), gzip-compressed or not', async () => {
+    const capture = makePcap([
+      { fromClient: true, payload: loadHexFixture('hello/openssl-s_client-tls12.hex') },
+      { fromClient: false, payload: loadHexFixture('server/openssl-s_server-tls12.hex') },
+    ]);
+    const file = join(dir, 'stdin-reference.pcap');
+    writeFileSync(file, capture);
+    const reference = JSON.parse((await spawnCli(['replay', file, '--to', at('tls13-only'), '--json'])).stdout);
+    for (const input of [capture, gzipSync(capture)]) {
+      const r = await spawnCli(['replay', '-', '--to', at('tls13-only'), '--json'], input);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.captured).toEqual(reference.captured);
+      expect(j.differences).toEqual(reference.differences);
+    }
+    const hello = await spawnCli(['replay', '-', '--to', at('modern'), '--json'], readFileSync(HELLO13));
+    expect(hello.code).toBe(0);
+    expect(JSON.parse(hello.stdout).live.outcome).toBe('negotiated');
+    const broken = await spawnCli(['replay', '-', '--to', at('modern')], gzipSync(capture).subarray(0, 30));
+    expect(broken.code).toBe(2);
+    expect(broken.stderr.trim()).toMatch(/^tlsprobe: standard input: corrupt gzip stream/);
   });
 
   it('exits 3 when the target cannot be reached', async () => {

@@ -2,6 +2,7 @@
  * `tlsprobe replay FILE --to HOST[:PORT]`: send a captured ClientHello, byte for byte, to a live
  * server and show its answer beside the captured one, difference by difference.
  */
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { isIP } from 'node:net';
@@ -10,7 +11,7 @@ import type { ServerAnswer } from '../../capture/replay-answer.js';
 import type { CapturedHello } from '../../capture/replay-input.js';
 import type { JsonObject } from '../../report/decode-view.js';
 import { ExitCode, UserError } from '../exit-codes.js';
-import { readFailureText } from '../io.js';
+import { MAX_INPUT_FILE, readFailureText } from '../io.js';
 import { escapeText } from '../../report/escape.js';
 import type { CliContext } from '../context.js';
 import { parseTarget, secondsOption } from '../target.js';
@@ -111,24 +112,27 @@ export function replayCommand(ctx: CliContext): CommandModule<object, ReplayArgs
       const { DecodeError } = await import('../../wire/errors.js');
       const { hexOrBinary, readInput } = await import('../io.js');
 
+      // Standard input or a pipe can be read once only: whole, up front (capped as every input file).
+      const name = args.file === '-' ? 'standard input' : args.file;
+      const whole = isStream(args.file) ? await wholeCapture(readInput(args.file), name) : null;
       let captured: CapturedHello;
-      if (detectReplayInput(await readHead(args.file)) === 'capture') {
+      if (detectReplayInput(whole ?? (await readHead(args.file))) === 'capture') {
         let found;
         try {
-          found = await findCapturedHello(args.file, connection !== undefined ? { connection } : {});
+          found = await findCapturedHello(whole ?? args.file, connection !== undefined ? { connection } : {});
         } catch (e) {
-          if (e instanceof DecodeError) throw new UserError(`${args.file}: not a readable capture: ${e.message}`);
+          if (e instanceof DecodeError) throw new UserError(`${name}: not a readable capture: ${e.message}`);
           throw e;
         }
-        if (!found.ok) throw new UserError(`${args.file}: ${found.message}`);
+        if (!found.ok) throw new UserError(`${name}: ${found.message}`);
         captured = found.hello;
       } else {
         if (connection !== undefined)
           throw new UserError('--connection applies to captures; this file holds one ClientHello');
         try {
-          captured = capturedHelloFromBytes(hexOrBinary(readInput(args.file)));
+          captured = capturedHelloFromBytes(hexOrBinary(whole ?? readInput(args.file)));
         } catch (e) {
-          if (e instanceof DecodeError) throw new UserError(`${args.file}: ${e.message}`);
+          if (e instanceof DecodeError) throw new UserError(`${name}: ${e.message}`);
           throw e;
         }
       }
@@ -176,6 +180,34 @@ async function replayLadderText(json: JsonObject): Promise<string> {
 }
 
 /** Returns the first bytes of FILE; throws UserError when it cannot be read. */
+/** True for `-` (standard input) and for a path that is not a regular file (a named pipe, /dev/stdin). */
+function isStream(file: string): boolean {
+  if (file === '-') return true;
+  try {
+    return !statSync(file).isFile();
+  } catch {
+    return false; // readHead reports why it cannot be read
+  }
+}
+
+/**
+ * Returns `bytes`, gunzipped when they start with the gzip magic, to at most MAX_INPUT_FILE bytes
+ * (a compressed input gets the same cap as a plain one); throws UserError beyond it or when corrupt.
+ */
+async function wholeCapture(bytes: Uint8Array, name: string): Promise<Uint8Array> {
+  const { isGzip } = await import('../../capture/source.js');
+  if (!isGzip(bytes)) return bytes;
+  const { gunzipSync } = await import('node:zlib');
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_INPUT_FILE });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE')
+      throw new UserError(`${name}: larger than ${MAX_INPUT_FILE} bytes once decompressed`);
+    throw new UserError(`${name}: corrupt gzip stream (${(e as Error).message})`);
+  }
+}
+
 async function readHead(file: string): Promise<Uint8Array> {
   try {
     const fh = await open(file, 'r');
