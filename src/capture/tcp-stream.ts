@@ -70,6 +70,19 @@ function unbuffer(st: TcpState, d: DirState, n: number): void {
   st.stats.bufferedBytes -= n;
 }
 
+/**
+ * The other side acknowledged this direction up to stream offset `acked`, beyond `next`, while later
+ * bytes wait in the buffer: the receiver has the hole's bytes, so the capture missed them and they
+ * will not come. The hole (up to `acked` or the first buffered run) is declared a gap now and the
+ * buffer delivered, instead of copying everything behind the hole into the buffer until a cap or
+ * the flow's end forces the same gap (a capture that dropped packets of a bulk transfer).
+ */
+export function ackedGap(st: TcpState, f: FlowState, dir: Direction, d: DirState, acked: number): void {
+  if (d.pieces.length === 0 || acked <= d.next || d.ended) return;
+  gap(st, f, dir, d, Math.min(acked, d.pieces[0]!.offset) - d.next, false);
+  drain(st, f, dir, d);
+}
+
 /** Declares every hole a gap and delivers everything buffered (up to the FIN, if one was seen). */
 export function flush(st: TcpState, f: FlowState, dir: Direction, d: DirState, forced: boolean): void {
   while (d.pieces.length > 0) {

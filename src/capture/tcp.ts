@@ -11,7 +11,8 @@
  *   sequence number seen carrying data or FIN. Bytes before offset 0 are not delivered.
  * - Retransmitted bytes (already delivered) are dropped; overlapping bytes keep their first
  *   arrival. Out-of-order bytes are buffered (copied) until the hole before them fills.
- * - Missing data is never invented: a hole becomes `onGap(offset, length)` when the direction's
+ * - Missing data is never invented: a hole becomes `onGap(offset, length)` when the receiver
+ *   acknowledges past it (it got the bytes; the capture dropped them), when the direction's
  *   buffer cap is hit, when the flow ends (RST, FIN past the hole) or at `finish()`, and the bytes
  *   after it are then delivered at their true offsets. Bytes the snap length cut off are gaps too.
  * - Roles: the sender of a SYN without ACK is the client, the sender of a SYN+ACK the server.
@@ -57,7 +58,7 @@ import {
   tableAdd,
   touch,
 } from './flow-table.js';
-import { accept, close, flush, maybeClose, maybeEndFin } from './tcp-stream.js';
+import { accept, ackedGap, close, flush, maybeClose, maybeEndFin } from './tcp-stream.js';
 
 // The layer's public shape is tcp-types.ts; importers keep importing it from here.
 export * from './tcp-types.js';
@@ -282,6 +283,13 @@ function push(st: TcpState, seg: TcpSegment): void {
     }
     if (length > 0) accept(st, f, dir, d, start, bytes, length, seg);
     maybeEndFin(st, f, dir, d);
+  }
+
+  if (seg.flags.ack && !seg.flags.syn) {
+    // What this side acknowledged of the other direction (unwrapped around its next byte).
+    const o = f.dirs[other];
+    if (o.base !== undefined && o.pieces.length > 0)
+      ackedGap(st, f, other, o, o.next + ((seg.ack - ((o.base + o.next) >>> 0)) | 0));
   }
 
   if (seg.flags.rst) {

@@ -224,6 +224,39 @@ describe('createReassembler', () => {
     ]);
   });
 
+  it('declares the hole a gap once the receiver acknowledges past it: the capture missed those bytes', () => {
+    const { r, log, bytes } = recorder();
+    const c = data(500);
+    const parts = split(c, 1001, [100, 100, 100, 100, 100]);
+    for (const x of [...handshake(1000, 5), parts[0], parts[1], parts[3], parts[4]]) r.push(x!);
+    // A duplicate ACK at the hole (the receiver lacks it too, a real loss): keep waiting.
+    r.push(seg('s', 6, { ack: 1001 + 200 }));
+    expect(log.gaps).toEqual([]);
+    expect(bytes(0, 'client').length).toBe(200);
+    // The receiver acknowledges [200, 400): it got the hole, which will not be in the capture.
+    r.push(seg('s', 6, { ack: 1001 + 400 }));
+    expect(log.gaps).toEqual([{ flow: 0, dir: 'client', offset: 200, length: 100 }]);
+    expect(log.events.slice(-3)).toEqual(['gap 0 client 200+100', 'data 0 client 300+100', 'data 0 client 400+100']);
+    expect(r.stats.forcedGaps).toBe(0);
+    expect(r.stats.bufferedBytes).toBe(0);
+    // The hole's bytes arriving now are old news, as after any gap.
+    r.push(parts[2]!);
+    r.finish();
+    expect(hex(bytes(0, 'client'))).toBe(hex(Buffer.concat([c.subarray(0, 200), c.subarray(300)])));
+  });
+
+  it('lets a hole fill from a retransmission when the receiver only acknowledges up to it', () => {
+    const { r, log, bytes } = recorder();
+    const c = data(300);
+    const parts = split(c, 1001, [100, 100, 100]);
+    for (const x of [...handshake(1000, 5), parts[0], parts[2]]) r.push(x!);
+    r.push(seg('s', 6, { ack: 1001 + 100 }));
+    r.push(parts[1]!);
+    r.finish();
+    expect(log.gaps).toEqual([]);
+    expect(hex(bytes(0, 'client'))).toBe(hex(c));
+  });
+
   it('declares a gap as soon as the per-direction buffer cap is exceeded', () => {
     const { r, log, bytes } = recorder({ maxBufferedBytesPerDirection: 250 });
     const c = data(600);
