@@ -55,10 +55,11 @@ export interface CaptureView {
   flush(): void;
   finish(s: CaptureSummary): void;
   /**
-   * The capture turned out unreadable: closes a JSON document already begun with `error` and
-   * returns true, or returns false when nothing was begun (the CLI's error path prints the error).
+   * The capture turned out unreadable (`bad-input`) or the run was interrupted (`interrupted`):
+   * closes a JSON document already begun with `error` and returns true, or returns false when
+   * nothing was begun (the CLI's error path prints the error).
    */
-  abort(problem: string): boolean;
+  abort(code: 'bad-input' | 'interrupted', problem: string): boolean;
 }
 
 /** The assessor of a JSON view, which always has one (the command makes it for these views). */
@@ -159,10 +160,10 @@ function jsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
       ctx.out(`  "summary": ${indent(JSON.stringify(summary, null, 2), 2).trimStart()}\n}`);
     },
     flush: () => undefined,
-    abort(problem) {
+    abort(code, problem) {
       if (shown === 0) return false;
       close();
-      ctx.out(`  "error": ${JSON.stringify({ code: 'bad-input', message: problem })}\n}`);
+      ctx.out(`  "error": ${JSON.stringify({ code, message: problem })}\n}`);
       return true;
     },
   };

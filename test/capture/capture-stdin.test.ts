@@ -72,6 +72,34 @@ describe.skipIf(!HAS_CLI)('tlsprobe capture from standard input and pipes', () =
     expect(r.stdout).toMatch(/^3 TLS connections in 3 TCP flows/m);
   });
 
+  it('Ctrl-C while reading ends the --json document with the error: one JSON document, exit 130', async () => {
+    const child = spawn(process.execPath, [CLI, 'capture', '-', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The first two of the three connections, then a wait for the first one to be printed.
+    const cut = Math.floor(bytes.length * 0.7);
+    child.stdin.write(bytes.subarray(0, cut));
+    for (let waited = 0; !stdout.includes('"index": 0') && waited < 30_000; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stdout).toContain('"index": 0');
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    // More input arrives: the reader notices the interruption at this chunk and stops.
+    child.stdin.end(bytes.subarray(cut));
+    const code = await closed;
+    assertNoStackTrace(stderr, ['capture', '-', '--json']);
+    expect(code).toBe(130);
+    expect(stderr.trim()).toBe('tlsprobe: interrupted (SIGINT)');
+    const j = JSON.parse(stdout) as { connections: { index: number }[]; error: unknown };
+    expect(j.error).toEqual({ code: 'interrupted', message: 'interrupted (SIGINT)' });
+    expect(j.connections.length).toBeGreaterThanOrEqual(1);
+    expect(j.connections.length).toBeLessThan(3);
+  }, 60_000);
+
   it('refuses a directory in one line (exit 2)', async () => {
     const r = await tlsprobe(['capture', dir]);
     expect(r.code).toBe(2);

@@ -66,6 +66,8 @@ async function* paced(
   for await (const chunk of source) {
     view.flush();
     if (ctx.outputDrained) await ctx.outputDrained();
+    // Interrupted (Ctrl-C): stop reading here, so the command closes what it printed (captureCommand).
+    if (ctx.signal?.aborted) throw ctx.signal.reason;
     yield chunk;
   }
 }
@@ -304,6 +306,8 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         ...(filterSni !== undefined ? { sni: filterSni } : {}),
         failed: args.failed,
       };
+      // Ctrl-C stops the reading between chunks (paced), and the view closes what it began.
+      ctx.watchesSignal?.();
       const view = createCaptureView(ctx, {
         mode: args.ndjson ? 'ndjson' : args.json ? 'json' : 'table',
         rows: args.rows,
@@ -338,8 +342,12 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       } catch (e) {
         if (e instanceof DecodeError) {
           const problem = `${captureName(args.file)}: not a readable pcap/pcapng capture: ${e.detail} (${e.code} at offset ${e.offset})`;
-          const printed = view.abort(problem);
+          const printed = view.abort('bad-input', problem);
           throw new CliError('bad-input', problem, { jsonPrinted: printed });
+        }
+        if (e instanceof CliError && e.code === 'interrupted') {
+          // The --json document already begun ends with the error instead of a second document.
+          throw new CliError('interrupted', e.message, { jsonPrinted: view.abort('interrupted', e.message) });
         }
         throw e;
       } finally {
