@@ -14,6 +14,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { DecodeError } from '../wire/errors.js';
+import { concatBytes } from '../wire/hex.js';
 
 /**
  * Size of each read from disk and of each decompressed chunk. 1 MiB amortises the per-chunk cost
@@ -87,7 +88,7 @@ export async function* captureBytes(
     headLength += next.value.length;
     if (headLength < GZIP_MAGIC.length && reused) head[head.length - 1] = next.value.slice();
   }
-  const first = head.length === 1 ? head[0]! : concat(head, headLength);
+  const first = head.length === 1 ? head[0]! : concatBytes(...head);
   const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => it };
   if (!isGzip(first)) {
     if (first.length > 0) yield first;
@@ -144,16 +145,6 @@ async function* readHandle(fh: FileHandle, reuse: boolean): AsyncGenerator<Uint8
       buf = new Uint8Array(READ_CHUNK_BYTES);
     }
   }
-}
-
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
