@@ -63,13 +63,28 @@ async function* paced(
   ctx: CliContext,
   view: CaptureView,
 ): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
+  const it = source[Symbol.asyncIterator]();
+  // Interrupted (Ctrl-C): stop at once, even while waiting on a pipe that stays silent, so the
+  // command closes what it printed (captureCommand).
+  const stopped = ctx.signal ? abortion(ctx.signal) : null;
+  for (;;) {
+    const next = await (stopped ? Promise.race([it.next(), stopped]) : it.next());
+    if (next.done) return;
     view.flush();
     if (ctx.outputDrained) await ctx.outputDrained();
-    // Interrupted (Ctrl-C): stop reading here, so the command closes what it printed (captureCommand).
     if (ctx.signal?.aborted) throw ctx.signal.reason;
-    yield chunk;
+    yield next.value;
   }
+}
+
+/** A promise that rejects with the signal's reason once it aborts (handled, so never unhandled). */
+function abortion(signal: AbortSignal): Promise<never> {
+  const p = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  p.catch(() => {});
+  return p;
 }
 
 /** Returns the yargs options of `capture`. */
