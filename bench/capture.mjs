@@ -18,8 +18,9 @@
 //      certificate, the chain checked with its signatures) on the 25 MB capture.
 //   4. `tlsprobe capture` (the table) and `capture --ndjson`, whole process, against tshark
 //      extracting two ServerHello fields, in one interleaved run (bench/lib/capture-cli-vs-tshark.mjs;
-//      issue 15's 15× and 5× targets). `--cli-only` runs only this part, `--before-dist DIR` adds an
-//      older build's CLI as a baseline.
+//      issue 15's 15× and 5× targets), on the default capture (64 connections in flight) and on one
+//      of a busy server (20,000 in flight). `--cli-only` runs only this part, `--before-dist DIR`
+//      adds an older build's CLI as a baseline.
 // Issue 7 target: at least 15× tshark's throughput, memory flat as the file grows.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,6 +31,8 @@ import { summarize } from './lib/harness.mjs';
 import { captureCliVersusTshark } from './lib/capture-cli-vs-tshark.mjs';
 
 const THROUGHPUT_TARGET = 15;
+/** Connections in flight at once in the second shape of part 4: a busy server's capture (issue 15: held-out shapes). */
+const BUSY_IN_FLIGHT = 20000;
 /** "Flat": the peak RSS at 100 MB of capture at most this much above the one at 25 MB. */
 const FLAT_RSS_GROWTH = 1.2;
 const r = reporter('capture');
@@ -220,6 +223,7 @@ const beforeArg = process.argv.indexOf('--before-dist');
 const beforeDist = beforeArg > 0 ? process.argv[beforeArg + 1] : null;
 if (process.argv.includes('--cli-only')) {
   await captureCliVersusTshark(r, { beforeDist });
+  await captureCliVersusTshark(r, { beforeDist, concurrency: BUSY_IN_FLIGHT });
   r.finish();
   process.exit();
 }
@@ -298,7 +302,8 @@ await versus(
   { noCache: true },
 );
 
-// 4. The CLI's table and --ndjson, whole process, against tshark.
+// 4. The CLI's table and --ndjson, whole process, against tshark (64 and 20,000 connections in flight).
 await captureCliVersusTshark(r, { beforeDist });
+await captureCliVersusTshark(r, { beforeDist, concurrency: BUSY_IN_FLIGHT });
 
 r.finish();

@@ -2,7 +2,8 @@
 // tshark, whole process each (issue 15, item 3): the CLI as a user runs it (the package's bin,
 // dist/bundle/tlsprobe.js, its output read through a pipe) and
 // `tshark -r FILE -Y 'tls.handshake.type==2' -T fields -e tcp.stream -e tls.handshake.ciphersuite`,
-// on a capture of TLS handshakes without a key log (100 MB, ~19k connections; 25 MB with --quick),
+// on a capture of TLS handshakes without a key log (100 MB, ~19k connections; 25 MB with --quick;
+// 64 connections in flight at once, or with `concurrency` as many as a busy server's capture holds),
 // median of interleaved runs (the three rotated each round). The NDJSON and tshark must find the
 // same ServerHellos (the same tcp.stream numbers with the same cipher suite), and the table must
 // count as many TLS connections as the NDJSON has lines. CPU (user+sys, from /usr/bin/time) is
@@ -99,10 +100,12 @@ function cliOf(dist) {
  * Reports both comparisons through `r` (bench/lib/env.mjs reporter); `beforeDist` adds an older
  * build as a baseline. Sets process.exitCode when the counts differ (a correctness statement).
  * @param {{ report: (e: object) => void }} r
- * @param {{ beforeDist?: string | null, runs?: number }} [opts]
+ * @param {{ beforeDist?: string | null, runs?: number, concurrency?: number }} [opts]
  */
-export async function captureCliVersusTshark(r, { beforeDist = null, runs = QUICK ? 3 : 5 } = {}) {
-  const cap = cachedCapture(QUICK ? 25 : 100, { secrets: false });
+export async function captureCliVersusTshark(r, { beforeDist = null, runs = QUICK ? 3 : 5, concurrency = 64 } = {}) {
+  const cap = cachedCapture(QUICK ? 25 : 100, { secrets: false, concurrency });
+  // The default shape (64 connections in flight) keeps its report ids; another names its own.
+  const shape = concurrency === 64 ? '' : `-${concurrency}-in-flight`;
   const run =
     (dist, ...view) =>
     () =>
@@ -160,8 +163,8 @@ export async function captureCliVersusTshark(r, { beforeDist = null, runs = QUIC
       });
     const bytes = view === 'ndjson' ? Buffer.byteLength(res.ndjson[0].stdout) : 0;
     r.report({
-      id: `capture/${view}-vs-tshark`,
-      title: `tlsprobe capture${flag} vs tshark, whole process (${(cap.bytes / 1e6).toFixed(0)} MB, ${cap.conversations} TLS connections, no key log; median of ${runs} interleaved runs)`,
+      id: `capture/${view}-vs-tshark${shape}`,
+      title: `tlsprobe capture${flag} vs tshark, whole process (${(cap.bytes / 1e6).toFixed(0)} MB, ${cap.conversations} TLS connections, ${concurrency} in flight at once, no key log; median of ${runs} interleaved runs)`,
       bytesPerOp: cap.bytes,
       ours: { name: `tlsprobe capture FILE${flag}`, median: wall(view) * 1e6 },
       baselines,

@@ -35,6 +35,7 @@ const SYNTH_VERSION = 1;
 /** TCP payload per segment: an Ethernet MSS (1500 − 20 IPv4 − 20 TCP). */
 const SEGMENT_BYTES = 1460;
 /** Connections whose packets are interleaved at any time. */
+/** Connections in flight at once, by default (a busy server's capture has thousands: `concurrency`). */
 const CONCURRENCY = 64;
 /** Microseconds between two packets of the capture. */
 const TICK_US = 7;
@@ -257,7 +258,12 @@ export function copyFacts(k) {
  * Writes a capture of about `targetBytes` to `path` (see the file comment); returns
  * { bytes, conversations, packets, tls13, tls12 }.
  */
-export function makeCapture(path, targetBytes, { conversations } = readConversations(), { secrets = true } = {}) {
+export function makeCapture(
+  path,
+  targetBytes,
+  { conversations } = readConversations(),
+  { secrets = true, concurrency = CONCURRENCY } = {},
+) {
   const templates = conversations.map(template);
   const keyLog = secrets ? `${conversations.flatMap((c) => c.keyLog).join('\n')}\n` : null;
   const file = pcapngFile(path);
@@ -274,7 +280,7 @@ export function makeCapture(path, targetBytes, { conversations } = readConversat
     versions[conversations[i].version]++;
     return { t: templates[i], next: 0, c: copyFacts(k) };
   };
-  for (let i = 0; i < CONCURRENCY; i++) slots.push(start());
+  for (let i = 0; i < concurrency; i++) slots.push(start());
   while (slots.length > 0) {
     for (let i = 0; i < slots.length; ) {
       const s = slots[i];
@@ -295,10 +301,10 @@ export function makeCapture(path, targetBytes, { conversations } = readConversat
  * kept in bench/out/captures/ (gitignored) with its facts in a .json beside it; older captures of the
  * same size (another input or layout) are deleted.
  */
-export function cachedCapture(mb, { secrets = true } = {}) {
+export function cachedCapture(mb, { secrets = true, concurrency = CONCURRENCY } = {}) {
   const input = readConversations();
   mkdirSync(CAPTURE_DIR, { recursive: true });
-  const kind = secrets ? 'handshakes' : 'handshakes-nokeys';
+  const kind = `${secrets ? 'handshakes' : 'handshakes-nokeys'}${concurrency === CONCURRENCY ? '' : `-${concurrency}inflight`}`;
   const base = `${kind}-${mb}MB-v${SYNTH_VERSION}-${input.hash}`;
   const path = join(CAPTURE_DIR, `${base}.pcapng`);
   const factsPath = join(CAPTURE_DIR, `${base}.json`);
@@ -307,7 +313,7 @@ export function cachedCapture(mb, { secrets = true } = {}) {
   for (const f of readdirSync(CAPTURE_DIR))
     if (f.startsWith(`${kind}-${mb}MB-`)) rmSync(join(CAPTURE_DIR, f), { force: true });
   const t0 = performance.now();
-  const facts = makeCapture(`${path}.tmp`, mb * 1e6, input, { secrets });
+  const facts = makeCapture(`${path}.tmp`, mb * 1e6, input, { secrets, concurrency });
   renameSync(`${path}.tmp`, path);
   const out = { ...facts, madeInMs: Math.round(performance.now() - t0) };
   writeFileSync(factsPath, JSON.stringify(out));
