@@ -79,6 +79,25 @@ const yargsPlugin = {
 };
 
 /**
+ * The bundle's src/x509/tldts-cjs.ts: a `require` of tldts that the bundler follows, so that tldts is
+ * inside the bundle as a CommonJS module that runs at the first call (esbuild's lazy `require_…()`
+ * wrapper), not when the chain checker's chunk loads.
+ */
+const TLDTS_IN_BUNDLE = "let tldts;\nexport function requireTldts() { tldts ??= require('tldts'); return tldts; }\n";
+
+/** @type {import('esbuild').Plugin} */
+const tldtsPlugin = {
+  name: 'tlsprobe-tldts',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]x509[\\/]tldts-cjs\.ts$/ }, () => ({
+      contents: TLDTS_IN_BUNDLE,
+      loader: 'js',
+      resolveDir: REPO,
+    }));
+  },
+};
+
+/**
  * Every output file starts (after the entry's own `#!` line, which esbuild keeps first) with a `require` (for the CommonJS parts, which require Node's own
  * modules) made from its own URL; ES modules have none of their own.
  */
@@ -105,7 +124,7 @@ export async function buildBundle(outdir) {
     sourcemap: 'linked',
     sourcesContent: false,
     banner: { js: BANNER },
-    plugins: [yargsPlugin],
+    plugins: [yargsPlugin, tldtsPlugin],
     metafile: true,
     logLevel: 'warning',
     legalComments: 'eof',
