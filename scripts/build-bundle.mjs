@@ -53,6 +53,37 @@ const YARGS_CHUNK = `module.exports = require('yargs/yargs');\n`;
  */
 const YARGS_DIR = `require('node:path').join(require('node:path').dirname(require.resolve('yargs/package.json')), 'build')`;
 
+/**
+ * Parts of yargs' platform shim (build/index.cjs, `cjsPlatformShim`) that only help, usage errors and
+ * `commandDir` use, required there when yargs itself loads: cliui with string-width, wrap-ansi,
+ * ansi-styles and color-convert (rendering help), get-caller-file and require-directory
+ * (`commandDir`). (node:assert stays: every parse calls its notStrictEqual.) In the bundle each is required at its first
+ * call instead, through a function that forwards the call: a probe that parses its command line and
+ * runs loads none of them; `--help` and a usage error load what they use. Each text must occur once.
+ */
+export const YARGS_LAZY = [
+  ['cliui:require("cliui")', 'cliui:(...a)=>require("cliui")(...a)'],
+  ['getCallerFile:require("get-caller-file")', 'getCallerFile:(...a)=>require("get-caller-file")(...a)'],
+  ['requireDirectory:require("require-directory")', 'requireDirectory:(...a)=>require("require-directory")(...a)'],
+  ['stringWidth:require("string-width")', 'stringWidth:(...a)=>require("string-width")(...a)'],
+];
+
+/** Returns yargs' build/index.cjs for the bundle: `__dirname` (YARGS_DIR) and YARGS_LAZY replaced. */
+export function yargsForBundle(text) {
+  const uses = text.split('__dirname').length - 1;
+  if (uses !== 1) throw new Error(`yargs' build/index.cjs uses __dirname ${uses} times (1 expected): review YARGS_DIR`);
+  let out = text.replace('__dirname', YARGS_DIR);
+  for (const [from, to] of YARGS_LAZY) {
+    const n = out.split(from).length - 1;
+    if (n !== 1)
+      throw new Error(
+        `yargs' build/index.cjs holds ${JSON.stringify(from)} ${n} times (1 expected): review YARGS_LAZY`,
+      );
+    out = out.replace(from, to);
+  }
+  return out;
+}
+
 /** @type {import('esbuild').Plugin} */
 const yargsPlugin = {
   name: 'tlsprobe-yargs',
@@ -68,13 +99,10 @@ const yargsPlugin = {
       loader: 'js',
       resolveDir: REPO,
     }));
-    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]index\.cjs$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      const uses = text.split('__dirname').length - 1;
-      if (uses !== 1)
-        throw new Error(`yargs' build/index.cjs uses __dirname ${uses} times (1 expected): review YARGS_DIR`);
-      return { contents: text.replace('__dirname', YARGS_DIR), loader: 'js' };
-    });
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]index\.cjs$/ }, (args) => ({
+      contents: yargsForBundle(readFileSync(args.path, 'utf8')),
+      loader: 'js',
+    }));
   },
 };
 
