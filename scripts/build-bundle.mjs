@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The bundled CLI: `npm run build` runs this after tsc. It bundles src/cli/main.ts and everything it
-// can load (every command, yargs' CommonJS build, pkijs, asn1js, cli-table3, tldts) into
+// can load (every command, yargs' CommonJS build, pkijs, asn1js, cli-table3; not tldts, required from
+// the installed package when a wildcard name is checked: see TLDTS_IN_BUNDLE) into
 // dist/bundle/: one entry file, `tlsprobe.js` (the package's `bin`), and a chunk per part that a
 // command imports lazily (`await import()` stays lazy: code splitting). A one-endpoint scan then
 // reads a handful of files instead of ~50 ES modules and ~20 CommonJS modules before its first
@@ -107,9 +108,11 @@ const yargsPlugin = {
 };
 
 /**
- * The bundle's src/x509/tldts-cjs.ts: a `require` of tldts that the bundler follows, so that tldts is
- * inside the bundle as a CommonJS module that runs at the first call (esbuild's lazy `require_…()`
- * wrapper), not when the chain checker's chunk loads.
+ * The bundle's src/x509/tldts-cjs.ts: tldts stays out of the bundle and is required from the
+ * installed package at the first call (it is a dependency, installed beside the bundle, where the
+ * bundle also finds yargs' message catalogues), as the unbundled CLI requires it. Inside, its ~180 KB
+ * of tables would be in the chain checker's chunk and compiled (~7 ms) by every chain check,
+ * wildcard or not; the bundler's lazy `require_…()` wrapper defers only their evaluation.
  */
 const TLDTS_IN_BUNDLE = "let tldts;\nexport function requireTldts() { tldts ??= require('tldts'); return tldts; }\n";
 
@@ -122,6 +125,7 @@ const tldtsPlugin = {
       loader: 'js',
       resolveDir: REPO,
     }));
+    b.onResolve({ filter: /^tldts$/ }, () => ({ path: 'tldts', external: true }));
   },
 };
 
