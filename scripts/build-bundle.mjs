@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The bundled CLI: `npm run build` runs this after tsc. It bundles src/cli/main.ts and everything it
-// can load (every command, yargs' CommonJS build, pkijs, asn1js, cli-table3, tldts) into
+// can load (every command, yargs' CommonJS build, pkijs, asn1js, cli-table3; not tldts, required from
+// the installed package when a wildcard name is checked: see TLDTS_IN_BUNDLE) into
 // dist/bundle/: one entry file, `tlsprobe.js` (the package's `bin`), and a chunk per part that a
 // command imports lazily (`await import()` stays lazy: code splitting). A one-endpoint scan then
 // reads a handful of files instead of ~50 ES modules and ~20 CommonJS modules before its first
@@ -53,6 +54,37 @@ const YARGS_CHUNK = `module.exports = require('yargs/yargs');\n`;
  */
 const YARGS_DIR = `require('node:path').join(require('node:path').dirname(require.resolve('yargs/package.json')), 'build')`;
 
+/**
+ * Parts of yargs' platform shim (build/index.cjs, `cjsPlatformShim`) that only help, usage errors and
+ * `commandDir` use, required there when yargs itself loads: cliui with string-width, wrap-ansi,
+ * ansi-styles and color-convert (rendering help), get-caller-file and require-directory
+ * (`commandDir`). (node:assert stays: every parse calls its notStrictEqual.) In the bundle each is required at its first
+ * call instead, through a function that forwards the call: a probe that parses its command line and
+ * runs loads none of them; `--help` and a usage error load what they use. Each text must occur once.
+ */
+export const YARGS_LAZY = [
+  ['cliui:require("cliui")', 'cliui:(...a)=>require("cliui")(...a)'],
+  ['getCallerFile:require("get-caller-file")', 'getCallerFile:(...a)=>require("get-caller-file")(...a)'],
+  ['requireDirectory:require("require-directory")', 'requireDirectory:(...a)=>require("require-directory")(...a)'],
+  ['stringWidth:require("string-width")', 'stringWidth:(...a)=>require("string-width")(...a)'],
+];
+
+/** Returns yargs' build/index.cjs for the bundle: `__dirname` (YARGS_DIR) and YARGS_LAZY replaced. */
+export function yargsForBundle(text) {
+  const uses = text.split('__dirname').length - 1;
+  if (uses !== 1) throw new Error(`yargs' build/index.cjs uses __dirname ${uses} times (1 expected): review YARGS_DIR`);
+  let out = text.replace('__dirname', YARGS_DIR);
+  for (const [from, to] of YARGS_LAZY) {
+    const n = out.split(from).length - 1;
+    if (n !== 1)
+      throw new Error(
+        `yargs' build/index.cjs holds ${JSON.stringify(from)} ${n} times (1 expected): review YARGS_LAZY`,
+      );
+    out = out.replace(from, to);
+  }
+  return out;
+}
+
 /** @type {import('esbuild').Plugin} */
 const yargsPlugin = {
   name: 'tlsprobe-yargs',
@@ -68,13 +100,32 @@ const yargsPlugin = {
       loader: 'js',
       resolveDir: REPO,
     }));
-    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]index\.cjs$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      const uses = text.split('__dirname').length - 1;
-      if (uses !== 1)
-        throw new Error(`yargs' build/index.cjs uses __dirname ${uses} times (1 expected): review YARGS_DIR`);
-      return { contents: text.replace('__dirname', YARGS_DIR), loader: 'js' };
-    });
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yargs[\\/]build[\\/]index\.cjs$/ }, (args) => ({
+      contents: yargsForBundle(readFileSync(args.path, 'utf8')),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * The bundle's src/x509/tldts-cjs.ts: tldts stays out of the bundle and is required from the
+ * installed package at the first call (it is a dependency, installed beside the bundle, where the
+ * bundle also finds yargs' message catalogues), as the unbundled CLI requires it. Inside, its ~180 KB
+ * of tables would be in the chain checker's chunk and compiled (~7 ms) by every chain check,
+ * wildcard or not; the bundler's lazy `require_…()` wrapper defers only their evaluation.
+ */
+const TLDTS_IN_BUNDLE = "let tldts;\nexport function requireTldts() { tldts ??= require('tldts'); return tldts; }\n";
+
+/** @type {import('esbuild').Plugin} */
+const tldtsPlugin = {
+  name: 'tlsprobe-tldts',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]x509[\\/]tldts-cjs\.ts$/ }, () => ({
+      contents: TLDTS_IN_BUNDLE,
+      loader: 'js',
+      resolveDir: REPO,
+    }));
+    b.onResolve({ filter: /^tldts$/ }, () => ({ path: 'tldts', external: true }));
   },
 };
 
@@ -105,7 +156,7 @@ export async function buildBundle(outdir) {
     sourcemap: 'linked',
     sourcesContent: false,
     banner: { js: BANNER },
-    plugins: [yargsPlugin],
+    plugins: [yargsPlugin, tldtsPlugin],
     metafile: true,
     logLevel: 'warning',
     legalComments: 'eof',

@@ -112,10 +112,16 @@ export async function startGnutls(files, priority = GNUTLS_PRIORITY) {
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // gnutls-serv writes a line to stderr per failed handshake, even with --quiet (~0.9 KB a probe,
+  // ~3 KB an sslscan run): unread, the pipe fills (64 KB) and gnutls-serv blocks in write(2), no
+  // longer accepting connections, after a few dozen runs. Read it; keep the end for the message.
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => (err = (err + d).slice(-2000)));
   let exited = null;
   child.once('exit', (code) => (exited = code));
   await waitForPort('127.0.0.1', port);
-  if (exited !== null) throw new Error(`gnutls-serv exited (${exited})`);
+  if (exited !== null) throw new Error(`gnutls-serv exited (${exited}): ${err}`);
   return { host: '127.0.0.1', port, stop: stopper(child) };
 }
 

@@ -5,7 +5,7 @@
 import type { JsonObject } from '../report/decode-view.js';
 import type { ScanResult } from '../probe/scan.js';
 import { parseCertificate } from '../x509/der.js';
-import { checkChain, type ChainReport } from '../x509/chain.js';
+import { checkChain, prepareAnchors, type ChainReport } from '../x509/chain.js';
 import { loadBundle, loadDocumentedRoots, loadOsRoots, loadSystemRoots, type TrustedRoot } from '../x509/roots.js';
 import { certInfoToJson, chainToJson } from '../report/chain-view.js';
 import { certificateToJson } from '../report/probe-view.js';
@@ -68,6 +68,21 @@ export function chainReport(ders: readonly Uint8Array[], host: string | undefine
     ...(roots ? { roots } : {}),
     ...(opts.maxIntermediates !== undefined ? { maxIntermediates: opts.maxIntermediates } : {}),
   });
+}
+
+/**
+ * Does ahead of time, for `chainReport` with these options, the work that does not depend on the
+ * chain: the trust anchors read, parsed and indexed (the documented roots and Node's store; with
+ * `--roots`, Node's store only: the file is read by the check itself, which reports what is wrong
+ * with it). Called while a scan waits on the network. Never throws: a failure here is met again,
+ * and reported, by the check.
+ */
+export function prepareChainCheck(opts: ChainOptions): void {
+  try {
+    prepareAnchors(opts.rootSet || opts.roots !== undefined ? { roots: opts.rootSet ?? [] } : {});
+  } catch {
+    // chainReport meets it again, at the point where it is reported.
+  }
 }
 
 /**

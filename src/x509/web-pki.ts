@@ -4,10 +4,10 @@
  * are allowed, and whether a server certificate names a host without the subject CN fallback.
  * Pure functions over `CertInfo` and strings; never throw.
  */
-import { getPublicSuffix } from 'tldts';
 import { parseIp } from '../wire/ip.js';
 import { OID_COMMON_NAME, lastValueOf } from './dn.js';
 import { matchesDnsPattern } from './hostname.js';
+import { requireTldts } from './tldts-cjs.js';
 import type { CertInfo } from './types.js';
 
 /** Smallest RSA modulus allowed (CA/B Forum Baseline Requirements, Section 6.1.5). */
@@ -137,7 +137,7 @@ export function dnsNameSyntaxError(name: string): string | null {
  */
 export function isPublicSuffix(domain: string): boolean {
   if (!domain.includes('.')) return true;
-  return getPublicSuffix(domain, { allowPrivateDomains: false }) === domain;
+  return requireTldts().getPublicSuffix(domain, { allowPrivateDomains: false }) === domain;
 }
 
 /** How a server certificate names a host. */

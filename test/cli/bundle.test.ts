@@ -6,12 +6,13 @@
  * (package.json, schemas/, data/roots/), and for yargs' messages in another language (its catalogues
  * are found from inside the bundle). A probe of the lab is compared on what its answers decide.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { REPO_ROOT, runNode } from '../helpers/cli.js';
+import { hasOpenssl, openssl } from '../x509/openssl-pki.js';
 
 const MAIN = join(REPO_ROOT, 'dist/cli/main.js');
 const BUNDLE = join(REPO_ROOT, 'dist/bundle/tlsprobe.js');
@@ -39,6 +40,47 @@ describe.skipIf(!HAS_BOTH)('the bundled CLI', () => {
       const [a, b] = await Promise.all([runNode([MAIN, ...args]), runNode([BUNDLE, ...args])]);
       expect(b).toEqual(a);
     }, 60_000);
+
+  it.skipIf(!hasOpenssl)(
+    'checks a wildcard name against the Public Suffix List as dist/cli/main.js does (tldts, required on first use)',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-bundle-wildcard-'));
+      try {
+        const pem = join(dir, 'wildcard.pem');
+        openssl([
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          join(dir, 'wildcard.key'),
+          '-out',
+          pem,
+          '-subj',
+          '/CN=wildcard',
+          '-days',
+          '2',
+          '-addext',
+          'subjectAltName=DNS:*.co.uk,DNS:*.example.co.uk',
+        ]);
+        // From another working directory: the bundle finds the installed tldts from its own place.
+        const args = ['chain', pem, '--json'];
+        const [a, b] = await Promise.all([
+          runNode([MAIN, ...args], undefined, { cwd: dir }),
+          runNode([BUNDLE, ...args], undefined, { cwd: dir }),
+        ]);
+        expect(a.stdout).toContain('is a wildcard over the public suffix co.uk');
+        expect(a.stdout).not.toContain('public suffix example.co.uk');
+        expect(b).toEqual(a);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 
   it('prints yargs messages in the language of the environment, as dist/cli/main.js does', async () => {
     const env = { ...process.env, LC_ALL: '', LC_MESSAGES: '', LANG: 'de_DE.UTF-8' };
@@ -126,7 +168,8 @@ describe('files shipped beside the code', () => {
       }
     };
     walk(join(REPO_ROOT, 'src'));
-    // yargs-cjs.ts: `createRequire` resolves yargs from its own place; the bundle replaces the module.
-    expect(found.sort()).toEqual(['src/cli/yargs-cjs.ts', 'src/io/package-file.ts']);
+    // yargs-cjs.ts and tldts-cjs.ts: `createRequire` resolves the package from its own place; the
+    // bundle replaces both modules.
+    expect(found.sort()).toEqual(['src/cli/yargs-cjs.ts', 'src/io/package-file.ts', 'src/x509/tldts-cjs.ts']);
   });
 });

@@ -254,15 +254,20 @@ async function probeHandler(ctx: CliContext, args: ProbeCommandArgs): Promise<vo
   // Checked once, before any connection: a bad option fails the run, not the first target.
   const optionsFor = (port: number) => scanOptionsFrom(args, port);
   const announce = optionsFor(443);
-  // Heavy modules load when a command runs, so `--help` starts fast; together, so their file
-  // reads overlap; the tables (cli-table3, ~20 ms to load) only for text output.
+  // Heavy modules load when a command runs, so `--help` starts fast. Before the first connection,
+  // only the scan; what only the end needs (the views, the chain check and its trust anchors, the
+  // tables for text output) loads and is prepared once the first connections are under way.
   const text = !args.json && !args.ndjson;
-  const [{ scan }, { scanToJson, unreachable }, { enrichWithChain }, textView] = await Promise.all([
-    import('../../probe/scan.js'),
-    import('../../report/probe-view.js'),
-    import('../chain-enrich.js'),
-    text ? import('../../report/probe-text.js') : null,
-  ]);
+  const { scan } = await import('../../probe/scan.js');
+  let reporting: Promise<Reporting> | null = null;
+  const report = (): Promise<Reporting> => {
+    if (reporting === null) {
+      reporting = loadReporting(text, args.roots);
+      // Awaited by every target after its scan; until then a failure must not count as unhandled.
+      reporting.catch(() => {});
+    }
+    return reporting;
+  };
   // Output paths are checked before any connection: a scan must not run only to fail at the end.
   if (args.pcap !== undefined)
     checkOutputPath(args.pcap, '--pcap', { existing: 'replace', inputs: args.roots ? [args.roots] : [] });
@@ -280,7 +285,7 @@ async function probeHandler(ctx: CliContext, args: ProbeCommandArgs): Promise<vo
     const options = optionsFor(spec.port);
     let result;
     try {
-      result = await scan(spec.host, {
+      const scanning = scan(spec.host, {
         ...options,
         ...(trace ? { trace } : {}),
         ...(signal ? { signal } : {}),
@@ -293,12 +298,17 @@ async function probeHandler(ctx: CliContext, args: ProbeCommandArgs): Promise<vo
             }
           : {}),
       });
+      // The scan's first connection starts within this turn of the event loop (a name's lookup,
+      // off the main thread, is under way): the rest loads and prepares while the scan waits.
+      setImmediate(() => void report());
+      result = await scanning;
     } catch (e) {
       if (signal?.aborted) return null;
       throw e;
     }
     // A scan the signal cut short is not a result: it is left out, as the targets not started.
     if (signal?.aborted) return null;
+    const { scanToJson, unreachable, enrichWithChain } = await report();
     const json = await enrichWithChain(scanToJson(result), result, {
       host: spec.host,
       at: args.at,
@@ -307,8 +317,10 @@ async function probeHandler(ctx: CliContext, args: ProbeCommandArgs): Promise<vo
     const connections = result.addresses.reduce((n, a) => n + a.connections, 0);
     const down = unreachable(result);
     const ladder = text && args.ladder ? await ladderText(json) : null;
+    const { renderProbeText } = await report();
     return {
       json,
+      text: renderProbeText ? renderProbeText(json) : '',
       ladder,
       traced: writer ? writer.tracedAttempts(result) : [],
       down,
@@ -320,7 +332,7 @@ async function probeHandler(ctx: CliContext, args: ProbeCommandArgs): Promise<vo
   const done = await probeTargets(ctx, specs, parallel, probeOne, {
     signal,
     ndjson: args.ndjson,
-    render: text ? (o) => textView!.renderProbeText(o.json) + (o.ladder ? `\n${o.ladder}` : '') : null,
+    render: text ? (o) => o.text + (o.ladder ? `\n${o.ladder}` : '') : null,
   });
   const writeFiles = () => writeProbeFiles(ctx, args, specs, done, writer);
   if (signal?.aborted) {
@@ -342,6 +354,29 @@ async function probeHandler(ctx: CliContext, args: ProbeCommandArgs): Promise<vo
       );
   }
   await writeFiles();
+}
+
+/** What a probe needs once a target's scan is done: its views, the chain check and (text output) the tables. */
+interface Reporting {
+  readonly scanToJson: typeof import('../../report/probe-view.js').scanToJson;
+  readonly unreachable: typeof import('../../report/probe-view.js').unreachable;
+  readonly enrichWithChain: typeof import('../chain-enrich.js').enrichWithChain;
+  /** The text view; null for --json and --ndjson. */
+  readonly renderProbeText: typeof import('../../report/probe-text.js').renderProbeText | null;
+}
+
+/**
+ * Loads what the end of a probe needs, together so that their file reads overlap, then prepares the
+ * chain check's trust anchors (`prepareChainCheck`): a scan calls it while its connections wait.
+ */
+async function loadReporting(text: boolean, roots: string | undefined): Promise<Reporting> {
+  const [{ scanToJson, unreachable }, { enrichWithChain, prepareChainCheck }, textView] = await Promise.all([
+    import('../../report/probe-view.js'),
+    import('../chain-enrich.js'),
+    text ? import('../../report/probe-text.js') : null,
+  ]);
+  prepareChainCheck({ roots });
+  return { scanToJson, unreachable, enrichWithChain, renderProbeText: textView?.renderProbeText ?? null };
 }
 
 /** What `probeTargets` needs of one target's outcome. */
