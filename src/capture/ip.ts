@@ -93,11 +93,12 @@ export function decodeIpv4(r: Reader, info: PacketInfo, state: DecodeState): Tcp
  * packet: two 4-byte views and two new strings per packet were the largest part of what the decoder
  * allocated (V8 heap sampling of a capture analysis), and the same string object for the same
  * address also makes the flow table's comparisons cheap. Cleared when full, so a scan of many
- * addresses costs only the rebuilds. 65,536 addresses (~3 MB): a busy server's capture has tens of
+ * addresses costs only the rebuilds. 32,768 addresses: a busy server's capture has tens of
  * thousands of clients in flight, and at 4,096 a capture with 20,000 rebuilt the texts of nearly
- * every packet (CPU −4%, wall −11% there, medians of 4 interleaved runs on a busy machine).
+ * every packet (CPU −4%, wall −11% there, medians of 4 interleaved runs on a busy machine). A full
+ * cache holds ~190 bytes per address (65,536 raised a 100,000-flow capture's peak RSS by ~12 MB).
  */
-const IPV4_TEXT_CACHE_SIZE = 65536;
+const IPV4_TEXT_CACHE_SIZE = 32768;
 const ipv4TextCache = new Map<number, string>();
 
 /** Returns the dotted text of a 32-bit IPv4 address. */
