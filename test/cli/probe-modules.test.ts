@@ -4,56 +4,32 @@
  * connections are under way, while they wait on the network; the Public Suffix List (tldts) only
  * when a wildcard name is checked, which the lab's certificates do not have.
  *
- * Module loads are seen through a loader hook (Node's `module.register`, on a thread of its own)
- * and the first connection through `net.Socket.prototype.connect` on the main thread; both write
- * the wall-clock time (timeOrigin + now, comparable across threads) to stderr.
+ * Module loads and the first connection are seen through test/helpers/module-trace.ts.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { REPO_ROOT, runNode } from '../helpers/cli.js';
+import { tracedModules, writeModuleTraceHook } from '../helpers/module-trace.js';
 
 /** tsc's output, one file per module (the bundle's chunks would hide which modules load). */
 const MAIN = join(REPO_ROOT, 'dist/cli/main.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-probe-modules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const hook = join(dir, 'hook.mjs');
-writeFileSync(
-  hook,
-  `import { register } from 'node:module';
-import net from 'node:net';
-register('data:text/javascript,' + encodeURIComponent(
-  'export async function load(url, context, next) { process.stderr.write("loaded " + (performance.timeOrigin + performance.now()) + " " + url + "\\\\n"); return next(url, context); }'));
-let first = true;
-const connect = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function (...args) {
-  if (first) process.stderr.write("connect " + (performance.timeOrigin + performance.now()) + "\\n");
-  first = false;
-  return connect.apply(this, args);
-};
-`,
-);
+const hook = writeModuleTraceHook(dir);
 
 /** The modules `probe ...args` loaded before and after its first connection (dist/cli/main.js, unbundled). */
 async function loadedBy(...args: string[]): Promise<{ before: string[]; after: string[] }> {
   const run = await runNode(['--import', hook, MAIN, 'probe', ...args]);
   expect(run.code, run.stderr).toBeLessThan(2);
-  const lines = run.stderr.split('\n');
-  const connect = lines.find((l) => l.startsWith('connect '));
-  expect(connect, run.stderr).toBeDefined();
-  const at = Number(connect!.split(' ')[1]);
-  const loads = lines
-    .filter((l) => l.startsWith('loaded ') && l.includes(' file:'))
-    .map((l) => {
-      const [, t, url] = l.split(' ');
-      return { t: Number(t), url: url! };
-    });
+  const { loads, connectAt } = tracedModules(run.stderr);
+  expect(connectAt, run.stderr).not.toBeNull();
   return {
-    before: loads.filter((x) => x.t < at).map((x) => x.url),
-    after: loads.filter((x) => x.t >= at).map((x) => x.url),
+    before: loads.filter((x) => x.at < connectAt!).map((x) => x.url),
+    after: loads.filter((x) => x.at >= connectAt!).map((x) => x.url),
   };
 }
 
