@@ -135,6 +135,8 @@ describe('tlsprobe replay', () => {
     const hello = await spawnCli(['replay', '-', '--to', at('modern'), '--json'], readFileSync(HELLO13));
     expect(hello.code).toBe(0);
     expect(JSON.parse(hello.stdout).live.outcome).toBe('negotiated');
+    const text = await spawnCli(['replay', '-', '--to', at('tls13-only')], capture);
+    expect(text.stdout).toMatch(/^Replayed connection 0 of standard input \(127\.0\.0\.1:50000 → 127\.0\.0\.2:443\)/);
     const broken = await spawnCli(['replay', '-', '--to', at('modern')], gzipSync(capture).subarray(0, 30));
     expect(broken.code).toBe(2);
     expect(broken.stderr.trim()).toMatch(/^tlsprobe: standard input: corrupt gzip stream/);

@@ -297,8 +297,8 @@ type J = JsonObject[string] | undefined;
 export function renderReplayText(j: JsonObject, extName: (type: number) => string): string {
   const lines: string[] = [];
   const target = j.target as JsonObject;
-  const from =
-    j.connection === null ? `${j.source}` : `connection ${j.connection} of ${j.source} (${j.client} → ${j.server})`;
+  const source = j.source === '-' ? 'standard input' : `${j.source}`;
+  const from = j.connection === null ? source : `connection ${j.connection} of ${source} (${j.client} → ${j.server})`;
   lines.push(`Replayed ${from} to ${target.host}:${target.port} (${target.address})`);
   const modified = j.modified as string[];
   lines.push(
