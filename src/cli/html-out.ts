@@ -171,11 +171,14 @@ export function refuseInputAsOutput(out: string, inputs: readonly (string | unde
   }
 }
 
-/** Writes the report to `file` (atomically, 0644: it holds no secret) and says so on stderr; throws UserError when it cannot. */
+/**
+ * Writes the report to `file` (atomically, 0644: it holds no secret), stamped with the command line
+ * and the time, and says so on stderr; throws UserError when it cannot.
+ */
 export async function writeHtmlReport(
   ctx: CliContext,
   file: string,
-  report: HtmlReport,
+  report: Omit<HtmlReport, 'command' | 'generatedAt'>,
   inputs: readonly (string | undefined)[],
 ): Promise<void> {
   if (file === '') throw new UserError('--html needs a FILE');
@@ -185,7 +188,11 @@ export async function writeHtmlReport(
     import('../io/atomic-file.js'),
   ]);
   try {
-    await writeFileAtomic(file, renderHtmlReport(report), 0o644);
+    await writeFileAtomic(
+      file,
+      renderHtmlReport({ ...report, command: commandLine(), generatedAt: new Date() }),
+      0o644,
+    );
   } catch (e) {
     throw new UserError(`cannot write ${file}: ${(e as Error).message}`);
   }

@@ -281,8 +281,6 @@ async function writeCaptureHtml(
     args.html!,
     {
       title: `tlsprobe capture: ${captureName(args.file)}`,
-      command: html.commandLine(),
-      generatedAt: new Date(),
       sections: [html.captureSection(captureName(args.file), json as never)],
       raw: json,
     },

@@ -66,8 +66,6 @@ async function listClients(ctx: CliContext, args: ClientsArgs): Promise<void> {
       args.html,
       {
         title: 'tlsprobe clients',
-        command: html.commandLine(),
-        generatedAt: new Date(),
         sections: [html.clientsSection(list as never)],
         raw: list,
       },
@@ -150,8 +148,6 @@ async function simulateClients(ctx: CliContext, args: ClientsArgs, targetArg: st
       args.html,
       {
         title: `tlsprobe clients: ${spec.host}:${spec.port}`,
-        command: html.commandLine(),
-        generatedAt: new Date(),
         sections: [html.clientsSection(json as never, attempts)],
         raw: json,
       },

@@ -269,8 +269,6 @@ async function diagnoseProfile(
       args.html,
       {
         title: `tlsprobe diagnose --profile ${expanded.profile.name}`,
-        command: html.commandLine(),
-        generatedAt: new Date(),
         sections: [section],
         raw,
       },
@@ -373,8 +371,6 @@ async function diagnoseTarget(
       args.html,
       {
         title: `tlsprobe diagnose: ${spec.host}:${spec.port}`,
-        command: html.commandLine(),
-        generatedAt: new Date(),
         sections: [section],
         raw: out,
       },

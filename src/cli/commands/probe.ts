@@ -462,8 +462,6 @@ async function writeProbeFiles(
       args.html,
       {
         title: `tlsprobe probe: ${specs.map((t) => `${t.host}:${t.port}`).join(', ')}`,
-        command: html.commandLine(),
-        generatedAt: new Date(),
         sections,
         raw: done.length === 1 ? done[0]!.json : done.map((o) => o.json),
       },
