@@ -117,13 +117,23 @@ function chosenCommand(argv: readonly string[]): CommandEntry | null {
 }
 
 /**
- * Gives back the `-` (standard input) that yargs turns into an empty string when it stands for a
- * positional argument (`capture -`, `chain -`, `registry -`): with a lone `-` on the command line,
- * an empty value of one of the command's positionals was that `-`.
+ * Gives back the `-` (standard input) that yargs turns into an empty string when it is the value of
+ * a string option (`probe --targets -`, `diagnose --client-hello -`) or stands for a positional
+ * argument (`capture -`, `chain -`, `registry -`): with a lone `-` on the command line, an empty value
+ * of such an option (the one named just before the `-`) or of one of the command's positionals was
+ * that `-`.
  */
 function keepStdinDash(parser: Parser, argv: readonly string[], chosen: CommandEntry | null): void {
-  if (chosen === null || !argv.includes('-')) return;
-  const names = [...chosen.command.matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!);
+  if (!argv.includes('-')) return;
+  const names = chosen ? [...chosen.command.matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1]!) : [];
+  argv.forEach((a, i) => {
+    const option = /^--?([^-=][^=]*)$/.exec(a);
+    if (option && argv[i + 1] === '-')
+      names.push(
+        option[1]!,
+        option[1]!.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()),
+      );
+  });
   parser.middleware((a) => {
     for (const name of names) {
       const v = a[name];

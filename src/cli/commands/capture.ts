@@ -196,13 +196,13 @@ function readUserFile(file: string, what: string): string {
 const errnoMessage = (e: unknown): string => readFailureText((e as NodeJS.ErrnoException).code, (e as Error).message);
 
 /**
- * `-` is standard input (yargs hands a lone `-` over as an empty string), and so is /dev/stdin: read
- * through the process's own stream, as that may be a socket (a parent's pipe), which cannot be opened.
+ * `-` is standard input, and so is /dev/stdin: read through the process's own stream, as that may be
+ * a socket (a parent's pipe), which cannot be opened.
  */
-const isStdin = (file: string): boolean => file === '-' || file === '' || file === '/dev/stdin';
+const isStdin = (file: string): boolean => file === '-' || file === '/dev/stdin';
 
 /** The capture's name in messages and reports. */
-const captureName = (file: string): string => (file === '-' || file === '' ? 'standard input' : file);
+const captureName = (file: string): string => (file === '-' ? 'standard input' : file);
 
 /**
  * Returns the size of the capture file (0 for standard input or a pipe, whose size is unknown), or

@@ -35,9 +35,7 @@ export function decodeCommand(ctx: CliContext): CommandModule<object, DecodeArgs
       if (args.file === undefined && args.hex === undefined)
         throw new UserError('give a FILE (or - for stdin) or --hex HEX');
       if (args.file !== undefined && args.hex !== undefined) throw new UserError('give either FILE or --hex, not both');
-      // yargs hands a lone `-` over as an empty string.
-      const file = args.file === '' ? '-' : args.file;
-      const bytes = args.hex !== undefined ? parseHexArgument(args.hex) : hexOrBinary(readInput(file!));
+      const bytes = args.hex !== undefined ? parseHexArgument(args.hex) : hexOrBinary(readInput(args.file!));
       let result;
       try {
         result = decode(bytes);

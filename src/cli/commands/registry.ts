@@ -114,7 +114,7 @@ export function registryCommand(ctx: CliContext): CommandModule<object, Registry
         os ??= live.detected?.version ?? null;
       } else {
         const file = args.file!;
-        const bytes = readInput(file === '' ? '-' : file);
+        const bytes = readInput(file);
         try {
           snapshot = parseRegistryText(bytes);
         } catch (e) {
