@@ -24,6 +24,7 @@ import { RECORD_HEADER_LENGTH } from '../tls/record.js';
 import { HANDSHAKE_TYPES, nameOf } from '../tls/registry.js';
 import type { Tls12Protection, Tls12Unsupported, Tls13Protection } from './decrypt.js';
 import type { Slab } from './slabs.js';
+import type { OrderTicket } from './report-order.js';
 
 /**
  * Plaintext handshake bytes parsed per direction. A full first flight with a long certificate chain
@@ -173,6 +174,8 @@ export interface Conn {
   tls12Keys: { readonly client: Tls12Protection; readonly server: Tls12Protection } | Tls12Unsupported | null;
   /** What the handshake parser needs to know (version, suite), made again when the ServerHello sets them. */
   context: HandshakeContext | null;
+  /** The connection's place in the report order, when connections are reported by index. */
+  ticket: OrderTicket | null;
 }
 
 export function newSide(dir: Direction): Side {
@@ -242,6 +245,7 @@ export function newConn(flow: Flow, keySource: KeySource, layers: ConnectionLaye
     decryptedMessages: [],
     tls12Keys: null,
     context: null,
+    ticket: null,
   };
 }
 

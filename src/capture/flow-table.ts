@@ -4,6 +4,7 @@
  * the flows in least-recently-active order (for eviction) and remembers closed flows for their late
  * segments.
  */
+import { type ClosedFlows, clearClosed, newClosedFlows, rememberClosed } from './closed-flows.js';
 import type {
   CloseReason,
   DirectionStats,
@@ -54,35 +55,14 @@ export interface FlowState {
   flags: FlagEvent[];
   stats: { client: DirectionStats; server: DirectionStats };
   closed: CloseReason | undefined;
+  /** See `Flow.attached`. */
+  attached: unknown;
   /** True while `close` flushes, so the flush cannot close the flow a second time. */
   closing: boolean;
   dirs: { client: DirState; server: DirState };
   /** Key in the flow table (canonical, orientation-free). */
   key: FlowKeyParts;
 }
-
-/**
- * What the table keeps of a flow once it is closed and reported: enough to recognise its late
- * segments (final ACKs, retransmitted FINs; counted as discarded on the flow's own stats) and a new
- * connection on the same port pair (a SYN with an ISN the flow did not use), so that neither starts
- * a flow of its own and the `tcp.stream` numbering stays Wireshark's. The flow's state is released:
- * ~0.9 KB of heap is kept per closed flow instead of ~1.9 KB (measured after a full GC, every 4,000
- * connections of a 100 MB capture), and at most `maxClosedFlows` of them, so a long capture's memory
- * stays flat. The `Flow` the consumer got is not touched.
- */
-export interface ClosedFlow {
-  readonly closed: CloseReason;
-  readonly key: FlowKeyParts;
-  readonly client: Endpoint;
-  readonly clientIsns: readonly number[];
-  readonly serverIsns: readonly number[];
-  readonly stats: { readonly client: DirectionStats; readonly server: DirectionStats };
-}
-
-/** A flow table entry: a live flow (has `dirs`), or what is left of a closed one. */
-export type TableEntry = FlowState | ClosedFlow;
-
-export const isLive = (e: TableEntry): e is FlowState => 'dirs' in e;
 
 export function newDirStats(): DirectionStats {
   return { deliveredBytes: 0, gaps: 0, gapBytes: 0, retransmittedBytes: 0, outOfOrderSegments: 0, discardedBytes: 0 };
@@ -102,9 +82,6 @@ export function newDir(stats: DirectionStats): DirState {
   };
 }
 
-/** ISNs remembered per direction: a handshake retried with new ISNs a few times, not a flood. */
-export const MAX_ISNS = 4;
-
 /**
  * A flow's place in the table, the same for both directions: the endpoint with the lower address
  * (then port) is `lo`. The table is three levels of maps (lo address, hi address, port pair), so a
@@ -119,25 +96,25 @@ export interface FlowKeyParts {
   readonly ports: number;
 }
 
-/** One table entry's place in the activity order (least recently active first), kept out of the flow objects. */
+/** A live flow's place in the activity order (least recently active first), kept out of the flow objects. */
 export interface Slot {
-  entry: TableEntry;
+  entry: FlowState;
   older: Slot | null;
   newer: Slot | null;
 }
 
-/** The flow table: lo address → hi address → port pair → slot (see `FlowKeyParts`), and the activity order. */
+/**
+ * The flow table. Live flows: lo address → hi address → port pair → slot (see `FlowKeyParts`), and
+ * their activity order. Closed flows are remembered apart, in flat arrays (closed-flows.ts).
+ */
 export interface FlowTable {
   readonly index: Map<string, Map<string, Map<number, Slot>>>;
   /** Slots in least-recently-active-first order (moved to the end on every segment). */
   oldest: Slot | null;
   newest: Slot | null;
+  /** Live flows in the table. */
   size: number;
-  /** Closed flows in the order they closed, from `closedHead` (forgotten ones are nulled out). */
-  closedOrder: (ClosedFlow | null)[];
-  closedHead: number;
-  /** Closed flows in the table. */
-  closedCount: number;
+  readonly closed: ClosedFlows;
 }
 
 /** What the reassembler's functions share: its events, caps, counters and flow table. */
@@ -148,18 +125,18 @@ export interface TcpState {
   readonly table: FlowTable;
 }
 
-export function newFlowTable(): FlowTable {
-  return { index: new Map(), oldest: null, newest: null, size: 0, closedOrder: [], closedHead: 0, closedCount: 0 };
+export function newFlowTable(maxClosedFlows: number): FlowTable {
+  return { index: new Map(), oldest: null, newest: null, size: 0, closed: newClosedFlows(maxClosedFlows) };
 }
 
 export function slotAt(t: FlowTable, lo: string, hi: string, ports: number): Slot | undefined {
   return t.index.get(lo)?.get(hi)?.get(ports);
 }
 
-/** The slot holding `e`, if `e` is in the table. */
-export function slotOf(t: FlowTable, e: TableEntry): Slot | undefined {
-  const slot = slotAt(t, e.key.lo, e.key.hi, e.key.ports);
-  return slot?.entry === e ? slot : undefined;
+/** The slot holding `f`, if `f` is in the table. */
+export function slotOf(t: FlowTable, f: FlowState): Slot | undefined {
+  const slot = slotAt(t, f.key.lo, f.key.hi, f.key.ports);
+  return slot?.entry === f ? slot : undefined;
 }
 
 function unlink(t: FlowTable, slot: Slot): void {
@@ -185,8 +162,8 @@ export function touch(t: FlowTable, slot: Slot): void {
   append(t, slot);
 }
 
-export function tableAdd(t: FlowTable, e: TableEntry): void {
-  const { lo, hi, ports } = e.key;
+export function tableAdd(t: FlowTable, f: FlowState): void {
+  const { lo, hi, ports } = f.key;
   let byHi = t.index.get(lo);
   if (!byHi) {
     byHi = new Map();
@@ -197,17 +174,17 @@ export function tableAdd(t: FlowTable, e: TableEntry): void {
     byPorts = new Map();
     byHi.set(hi, byPorts);
   }
-  const slot: Slot = { entry: e, older: null, newer: null };
+  const slot: Slot = { entry: f, older: null, newer: null };
   byPorts.set(ports, slot);
   append(t, slot);
   t.size++;
 }
 
-/** Removes `e` from the table; false when it was not there. */
-function tableDelete(t: FlowTable, e: TableEntry): boolean {
-  const slot = slotOf(t, e);
+/** Removes `f` from the live flows; false when it was not there. */
+function tableDelete(t: FlowTable, f: FlowState): boolean {
+  const slot = slotOf(t, f);
   if (!slot) return false;
-  const { lo, hi, ports } = e.key;
+  const { lo, hi, ports } = f.key;
   const byHi = t.index.get(lo)!;
   const byPorts = byHi.get(hi)!;
   byPorts.delete(ports);
@@ -220,35 +197,48 @@ function tableDelete(t: FlowTable, e: TableEntry): boolean {
   return true;
 }
 
-/** The table's entries, least recently active first. */
-export function entries(t: FlowTable): TableEntry[] {
-  const out: TableEntry[] = [];
+/** The live flows, least recently active first. */
+export function liveFlows(t: FlowTable): FlowState[] {
+  const out: FlowState[] = [];
   for (let slot = t.oldest; slot; slot = slot.newer) out.push(slot.entry);
   return out;
 }
 
-/** Removes an entry (live or closed) from the table. */
-export function drop(st: TcpState, e: TableEntry): void {
-  if (tableDelete(st.table, e) && !isLive(e)) st.table.closedCount--;
-  st.stats.trackedFlows = st.table.size;
+function countTracked(st: TcpState): void {
+  st.stats.trackedFlows = st.table.size + st.table.closed.size;
+}
+
+/** Removes a live flow from the table. */
+export function drop(st: TcpState, f: FlowState): void {
+  tableDelete(st.table, f);
+  countTracked(st);
 }
 
 /**
- * Replaces a closed flow's table entry by its `ClosedFlow` (in the same place of the activity
- * order), forgetting the oldest beyond the cap.
+ * Moves a flow closed by its own FINs or RST from the live flows to the closed ones (see
+ * closed-flows.ts). A flow no longer in the table (dropped or evicted) is not remembered.
  */
-export function remember(st: TcpState, slot: Slot, c: ClosedFlow): void {
+export function remember(st: TcpState, f: FlowState): void {
+  if (!tableDelete(st.table, f)) return;
+  rememberClosed(st.table.closed, {
+    lo: f.key.lo,
+    hi: f.key.hi,
+    ports: f.key.ports,
+    client: f.client,
+    clientIsns: f.dirs.client.isns,
+    serverIsns: f.dirs.server.isns,
+    stats: f.stats,
+  });
+  countTracked(st);
+}
+
+/** Forgets every flow, live and closed (the capture ended; live ones were closed first). */
+export function clearTable(st: TcpState): void {
   const t = st.table;
-  slot.entry = c;
-  t.closedOrder.push(c);
-  t.closedCount++;
-  while (t.closedCount > st.lim.maxClosedFlows && t.closedHead < t.closedOrder.length) {
-    const old = t.closedOrder[t.closedHead];
-    t.closedOrder[t.closedHead++] = null;
-    if (old && slotOf(t, old)) drop(st, old);
-  }
-  if (t.closedHead > 4096 && t.closedHead * 2 > t.closedOrder.length) {
-    t.closedOrder = t.closedOrder.slice(t.closedHead);
-    t.closedHead = 0;
-  }
+  t.index.clear();
+  t.oldest = null;
+  t.newest = null;
+  t.size = 0;
+  clearClosed(t.closed);
+  countTracked(st);
 }

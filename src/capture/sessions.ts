@@ -38,7 +38,6 @@ import { MAX_CERTIFICATES } from '../tls/certificate.js';
 import { MAX_RECORD_FRAGMENT, RECORD_HEADER_LENGTH, isKnownContentType } from '../tls/record.js';
 import { ContentType, HandshakeType } from '../tls/registry.js';
 import { createReportOrder } from './report-order.js';
-import type { OrderTicket } from './report-order.js';
 import { finish } from './classify.js';
 import {
   MAX_HANDSHAKE_BYTES_PER_DIRECTION,
@@ -83,6 +82,9 @@ export {
   MAX_TRANSCRIPT_BYTES,
 } from './connection.js';
 
+/** The connection state the analysis keeps on a flow (see `Flow.attached`). */
+const connOf = (flow: Flow): Conn | undefined => flow.attached as Conn | undefined;
+
 /** What the lower layers hand bytes back to (see `ConnectionLayers`). */
 const LAYERS: ConnectionLayers = {
   walk: (c, s, bytes) => walk(c, s, bytes),
@@ -101,7 +103,6 @@ export async function analyzeCapture(
   opts: AnalyzeOptions = {},
 ): Promise<AnalyzeResult> {
   const keys = keySource(opts.keyLog);
-  const conns = new Map<Flow, Conn>();
   const collected: ConnectionFacts[] = [];
   let reported = 0;
   let decrypted = 0;
@@ -111,13 +112,10 @@ export async function analyzeCapture(
     else collected.push(c);
   };
   const order = opts.order === 'index' && opts.onConnection ? createReportOrder<ConnectionFacts>(deliver) : null;
-  const tickets = new Map<Flow, OrderTicket>();
   const forget = (flow: Flow, facts: ConnectionFacts | null): void => {
-    conns.delete(flow);
-    if (order === null) return;
-    const t = tickets.get(flow);
-    tickets.delete(flow);
-    if (t) order.end(t, facts);
+    const c = connOf(flow);
+    flow.attached = undefined;
+    if (c?.ticket) order?.end(c.ticket, facts);
   };
   const report = (c: ConnectionFacts): void => {
     reported++;
@@ -129,11 +127,12 @@ export async function analyzeCapture(
     source,
     {
       onFlowStart(flow) {
-        conns.set(flow, newConn(flow, keys, LAYERS));
-        if (order !== null) tickets.set(flow, order.start(flow.id));
+        const c = newConn(flow, keys, LAYERS);
+        if (order !== null) c.ticket = order.start(flow.id);
+        flow.attached = c;
       },
       onData(flow, tcpDir, bytes, offset, origin) {
-        const c = conns.get(flow);
+        const c = connOf(flow);
         if (!c) return;
         const side = c.sides[c.swap ? other(tcpDir) : tcpDir];
         side.origin = origin;
@@ -153,7 +152,7 @@ export async function analyzeCapture(
         }
       },
       onGap(flow, tcpDir, offset, length) {
-        const c = conns.get(flow);
+        const c = connOf(flow);
         if (!c) return;
         const side = c.sides[c.swap ? other(tcpDir) : tcpDir];
         if (side.mode === 'records' || side.mode === 'detect') {
@@ -173,7 +172,7 @@ export async function analyzeCapture(
       },
       onEnd() {},
       onFlowClose(flow) {
-        const c = conns.get(flow);
+        const c = connOf(flow);
         if (!c) return;
         const facts = isTls(c) ? finish(c, keys.given) : null;
         if (facts) report(facts);

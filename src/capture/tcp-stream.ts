@@ -5,7 +5,7 @@
  */
 import type { CloseReason, Direction } from './tcp-types.js';
 import type { TcpSegment } from './tcp-header.js';
-import { type DirState, type FlowState, type Piece, type TcpState, isLive, remember, slotOf } from './flow-table.js';
+import { type DirState, type FlowState, type Piece, type TcpState, remember } from './flow-table.js';
 
 function deliver(
   st: TcpState,
@@ -119,16 +119,7 @@ export function close(st: TcpState, f: FlowState, reason: CloseReason): void {
   f.closing = false;
   st.events.onFlowClose?.(f, reason);
   // Still in the table (closed by its own FINs or RST): keep only what late segments need.
-  const slot = slotOf(st.table, f);
-  if (slot)
-    remember(st, slot, {
-      closed: reason,
-      key: f.key,
-      client: f.client,
-      clientIsns: f.dirs.client.isns,
-      serverIsns: f.dirs.server.isns,
-      stats: f.stats,
-    });
+  remember(st, f);
 }
 
 /** Buffers a copy of `[offset, offset + length)` of the segment (caller made sure it is new). */
@@ -161,7 +152,6 @@ function enforceCaps(st: TcpState, f: FlowState, dir: Direction, d: DirState): v
     let worst: { f: FlowState; dir: Direction; d: DirState } | undefined;
     for (let slot = st.table.oldest; slot; slot = slot.newer) {
       const g = slot.entry;
-      if (!isLive(g)) continue;
       for (const x of ['client', 'server'] as const) {
         const gd = g.dirs[x];
         if (!worst || gd.bufferedBytes > worst.d.bufferedBytes) worst = { f: g, dir: x, d: gd };

@@ -46,11 +46,10 @@ import {
 import {
   type FlowKeyParts,
   type FlowState,
-  MAX_ISNS,
   type TcpState,
+  clearTable,
   drop,
-  entries,
-  isLive,
+  liveFlows,
   newDir,
   newDirStats,
   newFlowTable,
@@ -58,6 +57,15 @@ import {
   tableAdd,
   touch,
 } from './flow-table.js';
+import {
+  MAX_ISNS,
+  closedHadIsn,
+  closedStats,
+  findClosed,
+  forgetClosed,
+  forgetOldestClosed,
+  isClosedClient,
+} from './closed-flows.js';
 import { accept, ackedGap, close, flush, maybeClose, maybeEndFin } from './tcp-stream.js';
 
 // The layer's public shape is tcp-types.ts; importers keep importing it from here.
@@ -69,16 +77,17 @@ export * from './tcp-types.js';
 
 /** Returns a reassembler reporting to `events`, bounded by `limits` (defaults: the constants above). */
 export function createReassembler(events: StreamEvents, limits: Partial<ReassemblerLimits> = {}): Reassembler {
+  const lim: ReassemblerLimits = {
+    maxBufferedBytesPerDirection: limits.maxBufferedBytesPerDirection ?? MAX_BUFFERED_BYTES_PER_DIRECTION,
+    maxBufferedSegmentsPerDirection: limits.maxBufferedSegmentsPerDirection ?? MAX_BUFFERED_SEGMENTS_PER_DIRECTION,
+    maxBufferedBytesTotal: limits.maxBufferedBytesTotal ?? MAX_BUFFERED_BYTES_TOTAL,
+    maxFlows: limits.maxFlows ?? MAX_FLOWS,
+    maxFlagEvents: limits.maxFlagEvents ?? MAX_FLAG_EVENTS,
+    maxClosedFlows: limits.maxClosedFlows ?? MAX_CLOSED_FLOWS,
+  };
   const st: TcpState = {
     events,
-    lim: {
-      maxBufferedBytesPerDirection: limits.maxBufferedBytesPerDirection ?? MAX_BUFFERED_BYTES_PER_DIRECTION,
-      maxBufferedSegmentsPerDirection: limits.maxBufferedSegmentsPerDirection ?? MAX_BUFFERED_SEGMENTS_PER_DIRECTION,
-      maxBufferedBytesTotal: limits.maxBufferedBytesTotal ?? MAX_BUFFERED_BYTES_TOTAL,
-      maxFlows: limits.maxFlows ?? MAX_FLOWS,
-      maxFlagEvents: limits.maxFlagEvents ?? MAX_FLAG_EVENTS,
-      maxClosedFlows: limits.maxClosedFlows ?? MAX_CLOSED_FLOWS,
-    },
+    lim,
     stats: {
       flows: 0,
       segments: 0,
@@ -94,7 +103,7 @@ export function createReassembler(events: StreamEvents, limits: Partial<Reassemb
       peakBufferedBytes: 0,
       trackedFlows: 0,
     },
-    table: newFlowTable(),
+    table: newFlowTable(lim.maxClosedFlows),
   };
   return { push: (seg) => push(st, seg), finish: () => finish(st), stats: st.stats };
 }
@@ -135,14 +144,17 @@ function newFlow(st: TcpState, seg: TcpSegment, key: FlowKeyParts): FlowState {
     flags: [],
     stats: { client: clientStats, server: serverStats },
     closed: undefined,
+    attached: undefined,
     closing: false,
     dirs: { client: newDir(clientStats), server: newDir(serverStats) },
     key,
   };
-  while (st.table.size >= st.lim.maxFlows) {
+  // Past the cap, closed flows are forgotten first (oldest close first), then live ones evicted.
+  while (st.table.size + st.table.closed.size >= st.lim.maxFlows) {
+    if (forgetOldestClosed(st.table.closed)) continue;
     const oldest = st.table.oldest!.entry;
     drop(st, oldest);
-    if (isLive(oldest) && !oldest.closed) {
+    if (!oldest.closed) {
       st.stats.evictedFlows++;
       close(st, oldest, 'evicted');
     }
@@ -187,22 +199,24 @@ function push(st: TcpState, seg: TcpSegment): void {
   const hi = srcFirst ? seg.dst : seg.src;
   const ports = srcFirst ? seg.srcPort * 65536 + seg.dstPort : seg.dstPort * 65536 + seg.srcPort;
   const slot = slotAt(st.table, lo, hi, ports);
-  const entry = slot?.entry;
-  if (entry !== undefined && !isLive(entry)) {
-    // A closed flow: a new connection on the same port pair (not one of its retransmitted SYNs),
-    // or a late segment of the old one, with nothing to deliver.
-    const fromClient = entry.client.addr === seg.src && entry.client.port === seg.srcPort;
-    if (seg.flags.syn && !(fromClient ? entry.clientIsns : entry.serverIsns).includes(seg.seq)) {
-      drop(st, entry);
-    } else {
-      const late = fromClient ? entry.stats.client : entry.stats.server;
-      late.discardedBytes += seg.payloadLength;
-      st.stats.discardedBytes += seg.payloadLength;
-      touch(st.table, slot!);
-      return;
+  if (slot === undefined) {
+    const closed = st.table.closed;
+    const p = findClosed(closed, lo, hi, ports);
+    if (p !== -1) {
+      // A closed flow: a new connection on the same port pair (not one of its retransmitted
+      // SYNs), or a late segment of the old one, with nothing to deliver.
+      const fromClient = isClosedClient(closed, p, seg.src, seg.srcPort);
+      if (seg.flags.syn && !closedHadIsn(closed, p, fromClient, seg.seq)) {
+        forgetClosed(closed, p);
+        st.stats.trackedFlows = st.table.size + closed.size;
+      } else {
+        closedStats(closed, p, fromClient).discardedBytes += seg.payloadLength;
+        st.stats.discardedBytes += seg.payloadLength;
+        return;
+      }
     }
   }
-  let f = entry !== undefined && isLive(entry) ? entry : undefined;
+  let f = slot?.entry;
   if (f && seg.flags.syn) {
     const fromClient = f.client.addr === seg.src && f.client.port === seg.srcPort;
     const c = fromClient ? f.dirs.client : f.dirs.server;
@@ -307,10 +321,11 @@ function push(st: TcpState, seg: TcpSegment): void {
 }
 
 function finish(st: TcpState): void {
-  for (const f of entries(st.table)) {
+  for (const f of liveFlows(st.table)) {
     drop(st, f);
-    if (isLive(f) && !f.closed) close(st, f, 'finish');
+    if (!f.closed) close(st, f, 'finish');
   }
+  clearTable(st);
 }
 
 // ---------------------------------------------------------------------------------------------
