@@ -213,7 +213,9 @@ class Assembler implements HandshakeAssembler {
         this.want = HANDSHAKE_HEADER_LENGTH + length;
         break;
       }
-      (out ??= []).push({ msgType: buf[pos]!, raw: buf.subarray(pos, end), offset: offsetOf(pos) });
+      const message = { msgType: buf[pos]!, raw: buf.subarray(pos, end), offset: offsetOf(pos) };
+      if (out === null) out = [message];
+      else out.push(message);
       pos = end;
     }
     this.pendingLength = buf.length - pos;

@@ -99,7 +99,7 @@ describe('closed flows', () => {
             [true, m.clientIsns],
             [false, m.serverIsns],
           ] as const) {
-            isns.forEach((isn, i) => expect(closedHadIsn(t, p, client, isn)).toBe(i < MAX_ISNS));
+            for (const [i, isn] of isns.entries()) expect(closedHadIsn(t, p, client, isn)).toBe(i < MAX_ISNS);
           }
           expect(closedStats(t, p, true)).toBe(m.stats.client);
           expect(closedStats(t, p, false)).toBe(m.stats.server);
