@@ -106,20 +106,25 @@ describe('openCaptureFile with reuseChunks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-reuse-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads a plain file through one buffer, the bytes in order', async () => {
-    const bytes = new Uint8Array(2 * READ_CHUNK_BYTES + 12345);
+  it('reads a plain file through two buffers in turn, each chunk intact until the next is asked for', async () => {
+    const bytes = new Uint8Array(3 * READ_CHUNK_BYTES + 12345);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) >>> 5;
     const path = join(dir, 'big.bin');
     writeFileSync(path, bytes);
     const copies: Uint8Array[] = [];
     const buffers = new Set<ArrayBufferLike>();
+    let at = 0;
     for await (const chunk of openCaptureFile(path, { reuseChunks: true })) {
       buffers.add(chunk.buffer);
+      // The next chunk is being read meanwhile (read-ahead): give it time to land, then check this one.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(Buffer.from(chunk).equals(Buffer.from(bytes.subarray(at, at + chunk.length)))).toBe(true);
+      at += chunk.length;
       copies.push(chunk.slice());
     }
     expect(Buffer.concat(copies).equals(Buffer.from(bytes))).toBe(true);
-    expect(copies.length).toBe(3);
-    expect(buffers.size).toBe(1);
+    expect(copies.length).toBe(4);
+    expect(buffers.size).toBe(2);
   });
 
   it('still reads gzip through zlib (fresh chunks) and a missing file fails as before', async () => {
