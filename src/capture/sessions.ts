@@ -9,8 +9,9 @@
  *                        general decoder otherwise (link-layer.ts, ip.ts, fragments.ts,
  *                        tcp-header.ts, decode-state.ts), both giving the same segment
  *   tcp.ts               per-flow, per-direction TCP reassembly → contiguous stream bytes, gaps
- *                        (flow-table.ts: flows and their table; tcp-stream.ts: one direction's
- *                        delivery and buffering; tcp-types.ts: the layer's public shape)
+ *                        (flow-table.ts: flows and their table; closed-flows.ts: closed flows
+ *                        kept for their late segments; tcp-stream.ts: one direction's delivery
+ *                        and buffering; tcp-types.ts: the layer's public shape)
  *   detect.ts            where TLS starts in each direction (on any port, after STARTTLS/proxies)
  *   sessions.ts          records → handshake messages → what each message says (this file)
  *   session-keys.ts      key log lookup, transcript, decryption of protected records
