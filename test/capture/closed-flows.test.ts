@@ -18,17 +18,8 @@ import {
   newClosedFlows,
   rememberClosed,
 } from '../../src/capture/closed-flows.js';
-import type { DirectionStats } from '../../src/capture/tcp-types.js';
+import { newDirStats as stats } from '../../src/capture/flow-table.js';
 import { Rng } from '../helpers/random.js';
-
-const stats = (): DirectionStats => ({
-  deliveredBytes: 0,
-  gaps: 0,
-  gapBytes: 0,
-  retransmittedBytes: 0,
-  outOfOrderSegments: 0,
-  discardedBytes: 0,
-});
 
 function closing(rng: Rng, addrs: number, ports: number): ClosingFlow {
   const lo = `10.0.0.${rng.int(addrs)}`;
