@@ -204,7 +204,8 @@ export function liveFlows(t: FlowTable): FlowState[] {
   return out;
 }
 
-function countTracked(st: TcpState): void {
+/** Sets the `trackedFlows` counter: live flows and remembered closed ones. */
+export function countTracked(st: TcpState): void {
   st.stats.trackedFlows = st.table.size + st.table.closed.size;
 }
 

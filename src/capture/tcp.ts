@@ -48,6 +48,7 @@ import {
   type FlowState,
   type TcpState,
   clearTable,
+  countTracked,
   drop,
   liveFlows,
   newDir,
@@ -160,7 +161,7 @@ function newFlow(st: TcpState, seg: TcpSegment, key: FlowKeyParts): FlowState {
     }
   }
   tableAdd(st.table, f);
-  st.stats.trackedFlows = st.table.size;
+  countTracked(st);
   st.events.onFlowStart?.(f);
   return f;
 }
@@ -208,7 +209,7 @@ function push(st: TcpState, seg: TcpSegment): void {
       const fromClient = isClosedClient(closed, p, seg.src, seg.srcPort);
       if (seg.flags.syn && !closedHadIsn(closed, p, fromClient, seg.seq)) {
         forgetClosed(closed, p);
-        st.stats.trackedFlows = st.table.size + closed.size;
+        countTracked(st);
       } else {
         closedStats(closed, p, fromClient).discardedBytes += seg.payloadLength;
         st.stats.discardedBytes += seg.payloadLength;

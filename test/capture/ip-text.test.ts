@@ -12,12 +12,13 @@ describe('ipv4Text', () => {
   it('gives the dotted text of 100,000 random addresses, in order and again shuffled', () => {
     const rng = new Rng(4);
     const addrs = Array.from({ length: 100_000 }, () => rng.int(2 ** 32) >>> 0);
-    for (const a of addrs) expect(ipv4Text(a)).toBe(dotted(a));
+    const wrong = (): number[] => addrs.filter((a) => ipv4Text(a) !== dotted(a));
+    expect(wrong()).toEqual([]);
     for (let i = addrs.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
       [addrs[i], addrs[j]] = [addrs[j]!, addrs[i]!];
     }
-    for (const a of addrs) expect(ipv4Text(a)).toBe(dotted(a));
+    expect(wrong()).toEqual([]);
   });
 
   it('gives the edges of the address space and the same string for the same address', () => {

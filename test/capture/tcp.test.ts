@@ -601,6 +601,48 @@ describe('closed flows', () => {
     r.finish();
   });
 
+  it('forgets closed flows before it evicts a live one when maxFlows is reached', () => {
+    const { r, log } = recorder({ maxFlows: 3 });
+    for (const s of [...connection(42001), ...connection(42002)]) r.push(s);
+    // Two closed flows and a live one fill the table; the next flow forgets the oldest closed one.
+    r.push({ ...seg('c', 1, { payload: data(5) }), srcPort: 42003 });
+    r.push({ ...seg('c', 1, { payload: data(5) }), srcPort: 42004 });
+    expect(r.stats).toMatchObject({ evictedFlows: 0, trackedFlows: 3 });
+    expect(log.closes).toEqual([
+      { flow: 0, reason: 'closed' },
+      { flow: 1, reason: 'closed' },
+    ]);
+    r.push(lateAck(42002)); // still remembered: absorbed
+    expect(log.flows).toHaveLength(4);
+    r.push(lateAck(42001)); // forgotten: a flow of its own, for which the other closed flow goes
+    expect(log.flows).toHaveLength(5);
+    expect(r.stats).toMatchObject({ evictedFlows: 0, trackedFlows: 3 });
+    r.push(lateAck(42002)); // forgotten too: its flow finds no closed flow left, so a live one is evicted
+    expect(log.flows).toHaveLength(6);
+    expect(r.stats).toMatchObject({ evictedFlows: 1, trackedFlows: 3 });
+    expect(log.closes.at(-1)).toEqual({ flow: 2, reason: 'evicted' });
+    r.finish();
+  });
+
+  it('absorbs a retransmitted SYN of a closed flow, and forgets the flow when its port pair opens again', () => {
+    const { r, log } = recorder();
+    const first = connection(43001);
+    const second = first.map((x) => ({ ...x, seq: (x.seq + 77_777) >>> 0, ack: (x.ack + 77_777) >>> 0 }));
+    for (const x of first) r.push(x);
+    r.push(first[0]!); // the closed flow's own SYN again: a late retransmission, no flow of its own
+    expect(log.flows).toHaveLength(1);
+    for (const x of second) r.push(x); // a SYN with another ISN: a new connection on the same ports
+    expect(log.flows).toHaveLength(2);
+    expect(log.closes).toEqual([
+      { flow: 0, reason: 'closed' },
+      { flow: 1, reason: 'closed' },
+    ]);
+    r.push({ ...lateAck(43001), seq: (1012 + 77_777) >>> 0, ack: (5022 + 77_777) >>> 0 });
+    expect(log.flows).toHaveLength(2); // the second connection is remembered in its turn
+    expect(r.stats.trackedFlows).toBe(1);
+    r.finish();
+  });
+
   it('keeps every closed flow under the default cap, so late ACKs never start flows', () => {
     const { r, log } = recorder();
     for (let p = 41000; p < 41050; p++) for (const s of connection(p)) r.push(s);
