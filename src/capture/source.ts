@@ -36,9 +36,10 @@ export interface OpenCaptureOptions {
   /**
    * Reads the chunks into the same buffers (two in turn for a regular file, read ahead; one for a
    * pipe) instead of a fresh one each: a chunk's bytes are valid only until the next chunk is asked
-   * for, so the consumer must copy what it keeps (`analyzeCapture` does). A fresh 1 MiB buffer per read costs its page faults each time (here ~190 ms of a
-   * 100 MB file's ~235 ms read, against ~30 ms into one reused buffer); the default stays fresh
-   * buffers, which any consumer may keep views into.
+   * for, so the consumer must copy what it keeps (`analyzeCapture` does). A fresh 1 MiB buffer per
+   * read costs its page faults each time (here ~190 ms of a 100 MB file's ~235 ms read, against
+   * ~30 ms into one reused buffer); the default stays fresh buffers, which any consumer may keep
+   * views into.
    */
   readonly reuseChunks?: boolean;
 }

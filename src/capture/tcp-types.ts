@@ -155,8 +155,8 @@ export const MAX_BUFFERED_BYTES_TOTAL = 64 * 1024 * 1024;
 /**
  * Flows tracked at once, live and remembered closed ones together. Past this the closed flows are
  * forgotten first (oldest close first), then the least recently active live flow is evicted
- * (flushed and closed). 100k flows of small state fit in well under 100 MB; a capture with more concurrent
- * flows is a scan or a flood, not TLS sessions worth reassembling all at once.
+ * (flushed and closed). 100k flows of small state fit in well under 100 MB; a capture with more
+ * concurrent flows is a scan or a flood, not TLS sessions worth reassembling all at once.
  */
 export const MAX_FLOWS = 100_000;
 
