@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../../src/lab/lab.js';
 import { REPO_ROOT, runNode } from '../helpers/cli.js';
-import { hasOpenssl, openssl } from '../x509/openssl-pki.js';
+import { hasOpenssl, selfSignedEc } from '../x509/openssl-pki.js';
 
 const MAIN = join(REPO_ROOT, 'dist/cli/main.js');
 const BUNDLE = join(REPO_ROOT, 'dist/bundle/tlsprobe.js');
@@ -47,25 +47,13 @@ describe.skipIf(!HAS_BOTH)('the bundled CLI', () => {
       const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-bundle-wildcard-'));
       try {
         const pem = join(dir, 'wildcard.pem');
-        openssl([
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          join(dir, 'wildcard.key'),
-          '-out',
-          pem,
-          '-subj',
-          '/CN=wildcard',
-          '-days',
-          '2',
-          '-addext',
-          'subjectAltName=DNS:*.co.uk,DNS:*.example.co.uk',
-        ]);
+        selfSignedEc({
+          key: join(dir, 'wildcard.key'),
+          out: pem,
+          subject: '/CN=wildcard',
+          san: 'DNS:*.co.uk,DNS:*.example.co.uk',
+          days: 2,
+        });
         // From another working directory: the bundle finds the installed tldts from its own place.
         const args = ['chain', pem, '--json'];
         const [a, b] = await Promise.all([

@@ -4,7 +4,6 @@
  * the terminal escaped (`\x1b`), from every text renderer: probe, diagnose, capture, decode,
  * replay, chain, registry, clients. Window title, screen clear, bell and the 8-bit CSI are tried.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +17,7 @@ import { HAS_CLI, tlsprobe } from '../helpers/cli.js';
 import { loadHexFixture } from '../helpers/fixtures.js';
 import { makePcap } from '../helpers/pcap-writer.js';
 import { HAS_OPENSSL, NO_OPENSSL } from '../helpers/servers.js';
+import { selfSignedEc } from '../x509/openssl-pki.js';
 
 /** OSC 0 (set the window title, ended by BEL), CSI 2J (clear the screen) in 7-bit and in 8-bit (C1) form, DEL. */
 const HOSTILE = 'evil\x1b]0;pwned\x07-\x1b[2J-\u009b2J-\x7f';
@@ -149,31 +149,7 @@ describe.skipIf(!HAS_CLI || !HAS_OPENSSL)(
     const certFile = join(dir, 'evil.pem');
     beforeAll(async () => {
       const key = join(dir, 'evil.key');
-      const made = spawnSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          key,
-          '-out',
-          certFile,
-          '-days',
-          '30',
-          '-utf8',
-          '-subj',
-          `/O=${HOSTILE}/CN=localhost`,
-          '-addext',
-          'subjectAltName=DNS:localhost',
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(made.status, made.stderr).toBe(0);
+      selfSignedEc({ key, out: certFile, subject: `/O=${HOSTILE}/CN=localhost`, san: 'DNS:localhost', days: 30 });
       server = createTlsServer({ key: readFileSync(key), cert: readFileSync(certFile), minVersion: 'TLSv1.2' }, (s) =>
         s.end(),
       );

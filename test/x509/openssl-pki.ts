@@ -22,6 +22,28 @@ export function opensslBytes(args: readonly string[], input?: Uint8Array): Uint8
   return new Uint8Array(r.stdout);
 }
 
+/** `openssl req` arguments for a new unencrypted P-256 key. */
+export const NEW_EC_P256_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'] as const;
+
+/**
+ * Makes a self-signed P-256 certificate with `openssl req -x509` (key at `key`, certificate at
+ * `out`); `subject` is openssl's `/O=…/CN=…` form (read as UTF-8), `san` a subjectAltName value.
+ */
+export function selfSignedEc(o: { key: string; out: string; subject: string; san: string; days: number }): void {
+  const where = ['-keyout', o.key, '-out', o.out, '-days', String(o.days)];
+  openssl([
+    'req',
+    '-x509',
+    ...NEW_EC_P256_KEY,
+    ...where,
+    '-utf8',
+    '-subj',
+    o.subject,
+    '-addext',
+    `subjectAltName=${o.san}`,
+  ]);
+}
+
 export type KeySpec = 'rsa2048' | 'rsa1024' | 'ec256' | 'ec384' | 'ed25519';
 
 const CONFIG = `

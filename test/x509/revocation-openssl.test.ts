@@ -20,7 +20,7 @@ import { checkRevocationOnline } from '../../src/probe/revocation-check.js';
 import { loadRootsFromPem } from '../../src/x509/roots.js';
 import type { CertInfo } from '../../src/x509/types.js';
 import { missingTool } from '../helpers/tools.js';
-import { hasOpenssl, openssl, opensslBytes } from './openssl-pki.js';
+import { NEW_EC_P256_KEY, hasOpenssl, openssl, opensslBytes } from './openssl-pki.js';
 
 const CONFIG = (dir: string): string => `
 [ca]
@@ -156,11 +156,7 @@ describe.skipIf(!hasOpenssl)('CRLs and OCSP responses made by openssl', () => {
     openssl([
       'req',
       '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
+      ...NEW_EC_P256_KEY,
       '-keyout',
       p(`${name}.key`),
       '-subj',
