@@ -47,6 +47,23 @@ describe('escapeText', () => {
     expect(hasRawControl(safe)).toBe(false);
     expect(JSON.parse(safe)).toEqual({ name: HOSTILE });
   });
+
+  it('escapes exactly DEL and C1 in JSON text, whatever else the text holds', () => {
+    // One character at a time past ASCII and around DEL and C1 (U+007F is one UTF-8 byte, like
+    // ASCII; U+0080–U+009F two, like the letters after them), then amid ASCII and wider text.
+    const samples = [0x20, 0x41, 0x7e, 0x7f, 0x80, 0x85, 0x9b, 0x9f, 0xa0, 0xe9, 0x2028, 0x6771, 0xd83d];
+    for (const c of samples) {
+      for (const around of ['', 'abc', '東京 ✓']) {
+        const json = JSON.stringify({ v: `${around}${String.fromCharCode(c)}${around}` });
+        const safe = escapeJsonText(json);
+        expect(hasRawControl(safe), c.toString(16)).toBe(false);
+        expect(JSON.parse(safe)).toEqual(JSON.parse(json));
+        const escaped = c >= 0x7f && c <= 0x9f;
+        expect(safe === json, c.toString(16)).toBe(!escaped);
+        if (escaped) expect(safe).toContain(`\\u00${c.toString(16)}`);
+      }
+    }
+  });
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-escape-'));
