@@ -117,6 +117,38 @@ describe('tlsprobe capture at scale', { timeout: 300_000 }, () => {
     expect(r.out).toMatch(/outcomes: negotiated 30, alert 10/);
   });
 
+  it('lists the rows by index when the connections end in another order', async () => {
+    // Connection 0 (port 1024) starts first and ends last (RST): the table lists it first, whether
+    // its rows are kept in the window (default, --rows 2) or printed as they come (--rows 0).
+    const segs: Segment[] = [{ fromClient: true, payload: hello, clientPort: 1024 }];
+    for (const clientPort of [1025, 1026, 1027]) {
+      segs.push({ fromClient: true, payload: hello, clientPort });
+      segs.push({ fromClient: false, payload: alert, clientPort });
+      segs.push({ fromClient: true, payload: new Uint8Array(0), clientPort, rst: true });
+    }
+    segs.push({ fromClient: false, payload: alert, clientPort: 1024 });
+    segs.push({ fromClient: true, payload: new Uint8Array(0), clientPort: 1024, rst: true });
+    const file = new Uint8Array(makePcap(segs));
+    const indexes = (out: string): number[] =>
+      out
+        .split('\n')
+        .map((l) => /^│ (\d+) /.exec(l)?.[1])
+        .filter((x) => x !== undefined)
+        .map(Number);
+    for (const rows of [[], ['--rows', '2'], ['--rows', '0']]) {
+      const r = await capture(file, ...rows);
+      expect(r.code).toBe(0);
+      expect(indexes(r.out), rows.join(' ') || 'default').toEqual(rows[1] === '2' ? [0, 1] : [0, 1, 2, 3]);
+    }
+    // --ndjson writes them as they end.
+    const nd = await capture(file, '--ndjson');
+    const ended = nd.out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { connections: { index: number }[] }).connections[0]!.index);
+    expect(ended).toEqual([1, 2, 3, 0]);
+  });
+
   it('streams --json as the text JSON.stringify makes of the whole document', async () => {
     const r = await capture(captureOf(5), '--json');
     expect(r.out).toBe(JSON.stringify(JSON.parse(r.out), null, 2));

@@ -9,6 +9,8 @@ export interface Segment {
   readonly payload: Uint8Array;
   /** The client's port, which names the TCP stream (default: the makePcap argument). */
   readonly clientPort?: number;
+  /** Sends it with RST (and ACK): the flow ends here (RFC 9293, Section 3.5.2). */
+  readonly rst?: boolean;
 }
 
 const CLIENT = [127, 0, 0, 1];
@@ -44,7 +46,7 @@ export function makePcap(segments: readonly Segment[], serverPort = 443, clientP
     tcp.writeUInt32BE(seg.fromClient ? seq.c : seq.s, 4);
     tcp.writeUInt32BE(seg.fromClient ? seq.s : seq.c, 8);
     tcp[12] = 5 << 4;
-    tcp[13] = 0x18; // PSH ACK
+    tcp[13] = seg.rst ? 0x14 : 0x18; // RST ACK, or PSH ACK
     tcp.writeUInt16BE(65535, 14);
     if (seg.fromClient) seq.c = (seq.c + payload.length) >>> 0;
     else seq.s = (seq.s + payload.length) >>> 0;
