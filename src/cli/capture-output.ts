@@ -50,6 +50,13 @@ export interface CaptureSummary {
 }
 
 export interface CaptureView {
+  /**
+   * The order the view needs connections in: `index` (as they started) when it writes them as
+   * they come in that order; `end` (as they end) when it orders them itself or needs no order.
+   * In index order the analysis holds an ended connection back while one that started before it
+   * is still open, up to MAX_ORDER_WINDOW of them (report-order.ts).
+   */
+  readonly order: 'index' | 'end';
   add(c: ConnectionFacts): void;
   /** Writes what is held back for a batched write (NDJSON lines); called between input chunks. */
   flush(): void;
@@ -103,6 +110,7 @@ function ndjsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView
     batch = '';
   };
   return {
+    order: 'end',
     add(c) {
       const certificates = assessor.certificates(c.certificates);
       const line = compactConnectionText(
@@ -139,6 +147,7 @@ function jsonView(ctx: CliContext, settings: CaptureViewSettings): CaptureView {
     held = null;
   };
   return {
+    order: 'index',
     add(c) {
       const text = indent(JSON.stringify(connectionJson(c, assessor), null, 2), 4);
       ctx.out(held === null ? head : `${held},`);
@@ -180,6 +189,9 @@ function tableView(ctx: CliContext, settings: CaptureViewSettings): CaptureView 
   const outcomes = new Map<CaptureOutcome, number>();
   let matched = 0;
   return {
+    // The window keeps its rows by index whatever order they come in (row-window.ts); rows printed
+    // as they come must come by index.
+    order: window ? 'end' : 'index',
     add(c) {
       matched++;
       outcomes.set(c.outcome, (outcomes.get(c.outcome) ?? 0) + 1);

@@ -344,8 +344,9 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       try {
         result = await analyzeCapture(progress.source, {
           ...(keyLog !== undefined ? { keyLog } : {}),
-          // --ndjson prints connections as they end; the JSON array and the table go by index.
-          order: args.ndjson ? 'end' : 'index',
+          // --ndjson prints connections as they end, the table's row window orders its rows itself;
+          // the JSON array, a table printed row by row and the HTML report go by index.
+          order: htmlRows !== null ? 'index' : view.order,
           onConnection: (c) => {
             if (!connectionMatches(c, filters)) return;
             view.add(c);
