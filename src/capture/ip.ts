@@ -224,7 +224,45 @@ export function decodeIpv6(r: Reader, info: PacketInfo, state: DecodeState): Tcp
   }
 }
 
+/**
+ * Texts of the IPv6 addresses seen last, for the same reasons and in the same kind of cache as
+ * `ipv4Text`'s: formatting the two addresses of every packet (RFC 5952: groups, the longest zero
+ * run) was a fifth of the analysis of an IPv6 capture (0.91 s against 0.71 s for the same capture
+ * in IPv4). Each slot holds its address as four 32-bit words; 16,384 slots cost ~0.4 MB.
+ */
+const IPV6_TEXT_SLOTS = 16384;
+const IPV6_TEXT_SHIFT = 32 - Math.log2(IPV6_TEXT_SLOTS);
+const ipv6SlotWords = new Int32Array(IPV6_TEXT_SLOTS * 4);
+const ipv6SlotTexts: (string | undefined)[] = new Array<string | undefined>(IPV6_TEXT_SLOTS).fill(undefined);
+
+/** The big-endian 32-bit word at `i` of `b`, as a signed number. */
+const word = (b: Uint8Array, i: number): number => (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
+
 /** Returns RFC 5952 text for a 16-octet IPv6 address (see formatIp in src/wire/ip.ts). */
 export function ipv6Text(b: Uint8Array): string {
-  return formatIp(b.length === 16 ? b : b.subarray(0, 16));
+  if (b.length < 16) return formatIp(b);
+  const w0 = word(b, 0);
+  const w1 = word(b, 4);
+  const w2 = word(b, 8);
+  const w3 = word(b, 12);
+  const slot =
+    Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f), 0x9e3779b1) >>>
+    IPV6_TEXT_SHIFT;
+  const at = slot * 4;
+  const cached = ipv6SlotTexts[slot];
+  if (
+    cached !== undefined &&
+    ipv6SlotWords[at] === w0 &&
+    ipv6SlotWords[at + 1] === w1 &&
+    ipv6SlotWords[at + 2] === w2 &&
+    ipv6SlotWords[at + 3] === w3
+  )
+    return cached;
+  const text = formatIp(b.length === 16 ? b : b.subarray(0, 16));
+  ipv6SlotWords[at] = w0;
+  ipv6SlotWords[at + 1] = w1;
+  ipv6SlotWords[at + 2] = w2;
+  ipv6SlotWords[at + 3] = w3;
+  ipv6SlotTexts[slot] = text;
+  return text;
 }
