@@ -240,11 +240,15 @@ const word = (b: Uint8Array, i: number): number => (b[i]! << 24) | (b[i + 1]! <<
 
 /** Returns RFC 5952 text for a 16-octet IPv6 address (see formatIp in src/wire/ip.ts). */
 export function ipv6Text(b: Uint8Array): string {
-  if (b.length < 16) return formatIp(b);
-  const w0 = word(b, 0);
-  const w1 = word(b, 4);
-  const w2 = word(b, 8);
-  const w3 = word(b, 12);
+  return b.length < 16 ? formatIp(b) : ipv6TextAt(b, 0);
+}
+
+/** Returns the text of the IPv6 address at `b[i, i + 16)` (the caller has checked it is there). */
+export function ipv6TextAt(b: Uint8Array, i: number): string {
+  const w0 = word(b, i);
+  const w1 = word(b, i + 4);
+  const w2 = word(b, i + 8);
+  const w3 = word(b, i + 12);
   const slot =
     Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f), 0x9e3779b1) >>>
     IPV6_TEXT_SHIFT;
@@ -258,7 +262,7 @@ export function ipv6Text(b: Uint8Array): string {
     ipv6SlotWords[at + 3] === w3
   )
     return cached;
-  const text = formatIp(b.length === 16 ? b : b.subarray(0, 16));
+  const text = formatIp(i === 0 && b.length === 16 ? b : b.subarray(i, i + 16));
   ipv6SlotWords[at] = w0;
   ipv6SlotWords[at + 1] = w1;
   ipv6SlotWords[at + 2] = w2;

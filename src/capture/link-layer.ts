@@ -42,7 +42,7 @@ export const EtherType = {
 
 /** BSD AF_INET, and the AF_INET6 values of NetBSD/OpenBSD (24), FreeBSD (28) and Darwin (30). */
 export const AF_INET = 2;
-const AF_INET6 = new Set([24, 28, 30]);
+export const AF_INET6: ReadonlySet<number> = new Set([24, 28, 30]);
 
 /**
  * Returns the TCP segment of a frame of link type `linkType` read by `r`, or null (counted in

@@ -18,8 +18,8 @@ import { isDecodeError } from '../wire/errors.js';
 import { Reader } from '../wire/reader.js';
 import { createDecodeState } from './decode-state.js';
 import type { DecodeState, PacketInfo } from './decode-state.js';
-import { IpProto, ipv4Text } from './ip.js';
-import { AF_INET, decodeLink, EtherType, LinkType } from './link-layer.js';
+import { IpProto, ipv4Text, ipv6TextAt } from './ip.js';
+import { AF_INET, AF_INET6, decodeLink, EtherType, LinkType } from './link-layer.js';
 import { tcpFlags } from './tcp-header.js';
 import type { TcpFlags, TcpSegment } from './tcp-header.js';
 
@@ -140,17 +140,13 @@ function ipv4Start(linkType: number, b: Uint8Array, base: number, end: number): 
     case LinkType.RAW:
     case LinkType.DLT_RAW_12:
     case LinkType.DLT_RAW_14:
+      // As in `decodeRawIp`: the version nibble says which.
+      return n >= 1 && b[base]! >> 4 === 4 ? base : -1;
     case LinkType.IPV4:
       return base;
     case LinkType.NULL:
-    case LinkType.LOOP: {
-      if (n < 4) return -1;
-      // As in `decodeLink`: the family in either byte order.
-      const be = be32(b, base);
-      const family =
-        be > 0xffff ? ((b[base + 3]! << 24) | (b[base + 2]! << 16) | (b[base + 1]! << 8) | b[base]!) >>> 0 : be;
-      return family === AF_INET ? base + 4 : -1;
-    }
+    case LinkType.LOOP:
+      return n >= 4 && loopbackFamily(b, base) === AF_INET ? base + 4 : -1;
     case LinkType.LINUX_SLL:
       return n >= 16 && be16(b, base + 14) === EtherType.ipv4 ? base + 16 : -1;
     case LinkType.LINUX_SLL2:
@@ -160,14 +156,45 @@ function ipv4Start(linkType: number, b: Uint8Array, base: number, end: number): 
   }
 }
 
+/** As in `decodeLink`: a loopback header's address family, in either byte order. */
+function loopbackFamily(b: Uint8Array, base: number): number {
+  const be = be32(b, base);
+  return be > 0xffff ? ((b[base + 3]! << 24) | (b[base + 2]! << 16) | (b[base + 1]! << 8) | b[base]!) >>> 0 : be;
+}
+
+/** Returns where the IPv6 header of the frame `b[base, end)` starts for the link layers of `ipv4Start`, or -1. */
+function ipv6Start(linkType: number, b: Uint8Array, base: number, end: number): number {
+  const n = end - base;
+  switch (linkType) {
+    case LinkType.ETHERNET:
+      return n >= 14 && be16(b, base + 12) === EtherType.ipv6 ? base + 14 : -1;
+    case LinkType.RAW:
+    case LinkType.DLT_RAW_12:
+    case LinkType.DLT_RAW_14:
+      return n >= 1 && b[base]! >> 4 === 6 ? base : -1;
+    case LinkType.IPV6:
+      return base;
+    case LinkType.NULL:
+    case LinkType.LOOP:
+      return n >= 4 && AF_INET6.has(loopbackFamily(b, base)) ? base + 4 : -1;
+    case LinkType.LINUX_SLL:
+      return n >= 16 && be16(b, base + 14) === EtherType.ipv6 ? base + 16 : -1;
+    case LinkType.LINUX_SLL2:
+      return n >= 20 && be16(b, base) === EtherType.ipv6 ? base + 20 : -1;
+    default:
+      return -1;
+  }
+}
+
 /**
- * Reads the most common packet by index instead of through `Reader`s: IPv4 with a 20-byte header,
- * not a fragment, Total Length set, carrying TCP whose 20-byte header was captured and whose data
- * offset is valid, on Ethernet without tags, raw IP, BSD loopback or Linux cooked capture. The frame
+ * Reads the most common packets by index instead of through `Reader`s: IPv4 with a 20-byte header,
+ * not a fragment, Total Length set, or IPv6 without extension headers, carrying TCP whose 20-byte
+ * header was captured and whose data offset is valid, on Ethernet without tags, raw IP, BSD loopback
+ * or Linux cooked capture. The frame
  * is `b[base, end)`. Returns `into` filled in, or a fresh segment when `into` is null; returns null
  * for anything else, and for every packet the general decoder would
  * count as malformed, so that `decodeGeneral` decides those with its own errors and counters. The
- * segment is field for field what `decodeIpv4` + `decodeTcp` make of the same bytes (the tests
+ * segment is field for field what `decodeIpv4`/`decodeIpv6` + `decodeTcp` make of the same bytes (the tests
  * compare both on captures and mutated frames).
  */
 function commonTcpSegment(
@@ -179,14 +206,28 @@ function commonTcpSegment(
   frame: number,
   into: ReusedSegment | null,
 ): TcpSegment | null {
-  const ip = ipv4Start(linkType, b, base, end);
-  if (ip < 0 || end - ip < 20) return null;
-  // RFC 791, Section 3.1: version 4, IHL 5; no More Fragments flag and fragment offset 0; TCP.
-  if (b[ip] !== 0x45 || (be16(b, ip + 6) & 0x3fff) !== 0 || b[ip + 9] !== IpProto.tcp) return null;
-  const totalLength = be16(b, ip + 2);
-  if (totalLength < 20) return null;
-  const segmentLength = totalLength - 20;
-  const t = ip + 20;
+  let ip = ipv4Start(linkType, b, base, end);
+  let ipVersion: 4 | 6 = 4;
+  let t: number;
+  let segmentLength: number;
+  if (ip >= 0) {
+    if (end - ip < 20) return null;
+    // RFC 791, Section 3.1: version 4, IHL 5; no More Fragments flag and fragment offset 0; TCP.
+    if (b[ip] !== 0x45 || (be16(b, ip + 6) & 0x3fff) !== 0 || b[ip + 9] !== IpProto.tcp) return null;
+    const totalLength = be16(b, ip + 2);
+    if (totalLength < 20) return null;
+    segmentLength = totalLength - 20;
+    t = ip + 20;
+  } else {
+    ip = ipv6Start(linkType, b, base, end);
+    // RFC 8200, Section 3: version 6; Next Header TCP (no extension headers).
+    if (ip < 0 || end - ip < 40 || b[ip]! >> 4 !== 6 || b[ip + 6] !== IpProto.tcp) return null;
+    ipVersion = 6;
+    t = ip + 40;
+    // As in `decodeIpv6`: Payload Length 0 (a Jumbo Payload, or TSO) means what was captured.
+    const declared = be16(b, ip + 4);
+    segmentLength = declared === 0 ? end - t : declared;
+  }
   const captured = Math.min(segmentLength, end - t);
   if (captured < 20) return null;
   // RFC 9293, Section 3.1.
@@ -202,10 +243,12 @@ function commonTcpSegment(
   // About half of a TLS conversation's segments are bare ACKs: they share one empty payload
   // instead of a view each (a view is an object the collector then has to sweep).
   const payload = capturedPayload > 0 ? b.subarray(start, start + capturedPayload) : NO_PAYLOAD;
+  const src = ipVersion === 4 ? ipv4Text(be32(b, ip + 12)) : ipv6TextAt(b, ip + 8);
+  const dst = ipVersion === 4 ? ipv4Text(be32(b, ip + 16)) : ipv6TextAt(b, ip + 24);
   if (into === null) {
     return {
-      src: ipv4Text(be32(b, ip + 12)),
-      dst: ipv4Text(be32(b, ip + 16)),
+      src,
+      dst,
       srcPort: be16(b, t),
       dstPort: be16(b, t + 2),
       seq: be32(b, t + 4),
@@ -216,11 +259,11 @@ function commonTcpSegment(
       payloadLength,
       timestampUs,
       frame,
-      ipVersion: 4,
+      ipVersion,
     };
   }
-  into.src = ipv4Text(be32(b, ip + 12));
-  into.dst = ipv4Text(be32(b, ip + 16));
+  into.src = src;
+  into.dst = dst;
   into.srcPort = be16(b, t);
   into.dstPort = be16(b, t + 2);
   into.seq = be32(b, t + 4);
@@ -236,6 +279,6 @@ function commonTcpSegment(
   into.payloadLength = payloadLength;
   into.timestampUs = timestampUs;
   into.frame = frame;
-  into.ipVersion = 4;
+  into.ipVersion = ipVersion;
   return into;
 }

@@ -1,5 +1,6 @@
 /**
- * decodePacket reads the most common packet (IPv4 without options or fragmentation, carrying TCP)
+ * decodePacket reads the most common packets (IPv4 without options or fragmentation, IPv6 without
+ * extension headers, carrying TCP)
  * by index instead of through Readers, and `decodePacketInto` reads it into a reused segment from
  * inside a larger buffer; these tests check that both give exactly what the general decoder
  * (`decodePacketWithReader`) gives, segment and counters, on hand-made frames of every link type,
@@ -17,7 +18,7 @@ import { openCaptureFile } from '../../src/capture/source.js';
 import { CORPUS_DIR, hasCorpus } from '../helpers/corpus.js';
 import { corpusCaptures } from './sessions-tshark.js';
 import { Rng } from '../helpers/random.js';
-import { ethernet, ipv4, loopback, sll, sll2, text, tcp } from './build.js';
+import { ethernet, ipv4, ipv6, loopback, sll, sll2, text, tcp } from './build.js';
 
 const withOptions = tcp({
   sport: 443,
@@ -56,6 +57,46 @@ const framings: readonly { linkType: number; frame: (ip: Uint8Array) => Uint8Arr
   { linkType: LinkType.LOOP, frame: (ip) => loopback(2, false, ip) },
   { linkType: LinkType.LINUX_SLL, frame: (ip) => sll(0x0800, ip) },
   { linkType: LinkType.LINUX_SLL2, frame: (ip) => sll2(0x0800, ip) },
+];
+
+/** The same segments over IPv6: plain, with an extension header, a fragment, not TCP, Payload Length 0. */
+const zeroLength = (ip: Uint8Array): Uint8Array => {
+  const out = ip.slice();
+  out[4] = 0;
+  out[5] = 0;
+  return out;
+};
+const packets6 = [
+  ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }, withData),
+  ipv6({ src: '2001:db8::2', dst: '2001:db8::1' }, withOptions),
+  ipv6({ src: 'fe80::1', dst: 'fe80::2', ext: [{ kind: 'hop-by-hop' }] }, withData),
+  ipv6({ src: 'fe80::1', dst: 'fe80::2', ext: [{ kind: 'fragment', offset: 0, more: true, id: 9 }] }, withData),
+  ipv6({ src: 'fe80::1', dst: 'fe80::2', next: 17 }, withData),
+  zeroLength(ipv6({ src: '2001:db8::1', dst: '2001:db8::2' }, withData)),
+];
+
+const framings6: readonly { linkType: number; frame: (ip: Uint8Array) => Uint8Array }[] = [
+  { linkType: LinkType.ETHERNET, frame: (ip) => ethernet(0x86dd, ip) },
+  { linkType: LinkType.ETHERNET, frame: (ip) => ethernet(0x86dd, ip, [[0x8100, 7]]) },
+  { linkType: LinkType.RAW, frame: (ip) => ip },
+  { linkType: 12, frame: (ip) => ip },
+  { linkType: 14, frame: (ip) => ip },
+  { linkType: LinkType.IPV6, frame: (ip) => ip },
+  // The BSD AF_INET6 values (24, 28, 30), in either byte order.
+  { linkType: LinkType.NULL, frame: (ip) => loopback(24, true, ip) },
+  { linkType: LinkType.NULL, frame: (ip) => loopback(28, false, ip) },
+  { linkType: LinkType.LOOP, frame: (ip) => loopback(30, false, ip) },
+  { linkType: LinkType.LINUX_SLL, frame: (ip) => sll(0x86dd, ip) },
+  { linkType: LinkType.LINUX_SLL2, frame: (ip) => sll2(0x86dd, ip) },
+  // IPv6 bytes where the link layer says IPv4, and the other way round: malformed, not read as such.
+  { linkType: LinkType.ETHERNET, frame: (ip) => ethernet(0x0800, ip) },
+  { linkType: LinkType.IPV4, frame: (ip) => ip },
+];
+
+/** Every framing with every packet of its IP version. */
+const families = [
+  { framings, packets },
+  { framings: framings6, packets: packets6 },
 ];
 
 /** True when both segments (or both nulls) have the same fields and payload bytes. */
@@ -103,36 +144,39 @@ function expectSame(
   }
 }
 
-describe('decodePacket on the common IPv4/TCP packet', () => {
+describe('decodePacket on the common IPv4/TCP and IPv6/TCP packets', () => {
   it('gives what the Reader-based decoder gives, for every link type and every cut of the frame', () => {
-    const a = createDecodeState();
-    const b = createDecodeState();
-    for (const { linkType, frame } of framings) {
-      for (const ip of packets) {
-        const data = frame(ip);
-        for (let n = 0; n <= data.length; n++) expectSame(linkType, data.subarray(0, n), a, b);
+    for (const family of families) {
+      const a = createDecodeState();
+      const b = createDecodeState();
+      for (const { linkType, frame } of family.framings) {
+        for (const ip of family.packets) {
+          const data = frame(ip);
+          for (let n = 0; n <= data.length; n++) expectSame(linkType, data.subarray(0, n), a, b);
+        }
       }
+      expect(a.stats.tcp).toBeGreaterThan(100);
+      expect(a.stats.malformed).toBeGreaterThan(100);
     }
-    expect(a.stats.tcp).toBeGreaterThan(100);
-    expect(a.stats.malformed).toBeGreaterThan(100);
   });
 
   it('gives what the Reader-based decoder gives for seeded mutations of header bytes', () => {
     const rng = new Rng(7);
     const a = createDecodeState();
     const b = createDecodeState();
-    for (let i = 0; i < 20_000; i++) {
-      const { linkType, frame } = rng.pick(framings);
-      const data = frame(rng.pick(packets)).slice();
-      // Mutate within the headers (link, IPv4, TCP), where the two readers could disagree.
+    for (let i = 0; i < 40_000; i++) {
+      const family = families[i % 2]!;
+      const { linkType, frame } = rng.pick(family.framings);
+      const data = frame(rng.pick(family.packets)).slice();
+      // Mutate within the headers (link, IP, TCP), where the two readers could disagree.
       for (let k = rng.int(3); k >= 0; k--)
-        data[rng.int(Math.min(data.length, 64))] = rng.bool()
+        data[rng.int(Math.min(data.length, 84))] = rng.bool()
           ? rng.u32() & 0xff
-          : rng.pick([0, 0x45, 6, 0x50, 0xff, 0x20]);
+          : rng.pick([0, 0x45, 0x60, 6, 0x50, 0xff, 0x20, 0x86, 0xdd, 0x08, 17, 24, 30]);
       const cut = rng.bool() ? data.subarray(0, rng.int(data.length + 1)) : data;
       expectSame(linkType, cut, a, b, i + 1);
     }
-    expect(a.stats.tcp).toBeGreaterThan(1000);
+    expect(a.stats.tcp).toBeGreaterThan(2000);
   });
 
   it('keeps the same counters when fragments and common packets interleave', () => {
@@ -184,6 +228,14 @@ describe('decodePacketInto', () => {
     expect(first).toBe(into);
     expect(second).not.toBe(into);
     expect(second).toEqual(decodePacketWithReader(LinkType.ETHERNET, tagged, { timestampUs: 2, frame: 2 }));
-    expect(state.stats.tcp).toBe(2);
+    // IPv6 without extension headers is common too; with one it is not.
+    const common6 = ethernet(0x86dd, packets6[0]!);
+    const ext6 = ethernet(0x86dd, packets6[2]!);
+    expect(decodePacketInto(into, LinkType.ETHERNET, common6, 0, common6.length, 3, 3, state)).toBe(into);
+    expect(into).toMatchObject({ src: '2001:db8::1', dst: '2001:db8::2', ipVersion: 6, srcPort: 50000 });
+    const third = decodePacketInto(into, LinkType.ETHERNET, ext6, 0, ext6.length, 4, 4, state);
+    expect(third).not.toBe(into);
+    expect(third).toMatchObject({ src: 'fe80::1', ipVersion: 6 });
+    expect(state.stats.tcp).toBe(4);
   });
 });
