@@ -136,7 +136,7 @@ function ipv4Start(linkType: number, b: Uint8Array, base: number, end: number): 
   const n = end - base;
   switch (linkType) {
     case LinkType.ETHERNET:
-      return n >= 14 && be16(b, base + 12) === EtherType.ipv4 ? base + 14 : -1;
+      return n >= 14 ? afterTags(b, be16(b, base + 12), base + 14, end, EtherType.ipv4) : -1;
     case LinkType.RAW:
     case LinkType.DLT_RAW_12:
     case LinkType.DLT_RAW_14:
@@ -148,12 +148,30 @@ function ipv4Start(linkType: number, b: Uint8Array, base: number, end: number): 
     case LinkType.LOOP:
       return n >= 4 && loopbackFamily(b, base) === AF_INET ? base + 4 : -1;
     case LinkType.LINUX_SLL:
-      return n >= 16 && be16(b, base + 14) === EtherType.ipv4 ? base + 16 : -1;
+      return n >= 16 ? afterTags(b, be16(b, base + 14), base + 16, end, EtherType.ipv4) : -1;
     case LinkType.LINUX_SLL2:
-      return n >= 20 && be16(b, base) === EtherType.ipv4 ? base + 20 : -1;
+      return n >= 20 ? afterTags(b, be16(b, base), base + 20, end, EtherType.ipv4) : -1;
     default:
       return -1;
   }
+}
+
+/**
+ * Returns where the payload of EtherType `type`, whose bytes start at `at`, begins once 802.1Q /
+ * 802.1ad tags (any depth) are peeled as `decodeEtherType` peels them, when the EtherType under
+ * them is `want`; -1 otherwise (PPPoE among them: the general decoder reads that), or when a tag
+ * runs past the frame.
+ */
+function afterTags(b: Uint8Array, type: number, at: number, end: number, want: number): number {
+  let t = type;
+  let i = at;
+  while (t === EtherType.vlan || t === EtherType.qinq || t === EtherType.qinqOld) {
+    // IEEE 802.1Q tag: TCI (2), then the inner EtherType.
+    if (end - i < 4) return -1;
+    t = be16(b, i + 2);
+    i += 4;
+  }
+  return t === want ? i : -1;
 }
 
 /** As in `decodeLink`: a loopback header's address family, in either byte order. */
@@ -167,7 +185,7 @@ function ipv6Start(linkType: number, b: Uint8Array, base: number, end: number): 
   const n = end - base;
   switch (linkType) {
     case LinkType.ETHERNET:
-      return n >= 14 && be16(b, base + 12) === EtherType.ipv6 ? base + 14 : -1;
+      return n >= 14 ? afterTags(b, be16(b, base + 12), base + 14, end, EtherType.ipv6) : -1;
     case LinkType.RAW:
     case LinkType.DLT_RAW_12:
     case LinkType.DLT_RAW_14:
@@ -178,9 +196,9 @@ function ipv6Start(linkType: number, b: Uint8Array, base: number, end: number): 
     case LinkType.LOOP:
       return n >= 4 && AF_INET6.has(loopbackFamily(b, base)) ? base + 4 : -1;
     case LinkType.LINUX_SLL:
-      return n >= 16 && be16(b, base + 14) === EtherType.ipv6 ? base + 16 : -1;
+      return n >= 16 ? afterTags(b, be16(b, base + 14), base + 16, end, EtherType.ipv6) : -1;
     case LinkType.LINUX_SLL2:
-      return n >= 20 && be16(b, base) === EtherType.ipv6 ? base + 20 : -1;
+      return n >= 20 ? afterTags(b, be16(b, base), base + 20, end, EtherType.ipv6) : -1;
     default:
       return -1;
   }
@@ -189,8 +207,8 @@ function ipv6Start(linkType: number, b: Uint8Array, base: number, end: number): 
 /**
  * Reads the most common packets by index instead of through `Reader`s: IPv4 with a 20-byte header,
  * not a fragment, Total Length set, or IPv6 without extension headers, carrying TCP whose 20-byte
- * header was captured and whose data offset is valid, on Ethernet without tags, raw IP, BSD loopback
- * or Linux cooked capture. The frame
+ * header was captured and whose data offset is valid, on Ethernet (802.1Q / 802.1ad tags peeled),
+ * raw IP, BSD loopback or Linux cooked capture. The frame
  * is `b[base, end)`. Returns `into` filled in, or a fresh segment when `into` is null; returns null
  * for anything else, and for every packet the general decoder would
  * count as malformed, so that `decodeGeneral` decides those with its own errors and counters. The

@@ -48,6 +48,15 @@ const packets = [
 const framings: readonly { linkType: number; frame: (ip: Uint8Array) => Uint8Array }[] = [
   { linkType: LinkType.ETHERNET, frame: (ip) => ethernet(0x0800, ip) },
   { linkType: LinkType.ETHERNET, frame: (ip) => ethernet(0x0800, ip, [[0x8100, 7]]) },
+  {
+    linkType: LinkType.ETHERNET,
+    frame: (ip) =>
+      ethernet(0x0800, ip, [
+        [0x88a8, 7],
+        [0x8100, 8],
+      ]),
+  },
+  { linkType: LinkType.ETHERNET, frame: (ip) => ethernet(0x0800, ip, [[0x9100, 7]]) },
   { linkType: LinkType.RAW, frame: (ip) => ip },
   { linkType: 12, frame: (ip) => ip },
   { linkType: 14, frame: (ip) => ip },
@@ -78,6 +87,14 @@ const packets6 = [
 const framings6: readonly { linkType: number; frame: (ip: Uint8Array) => Uint8Array }[] = [
   { linkType: LinkType.ETHERNET, frame: (ip) => ethernet(0x86dd, ip) },
   { linkType: LinkType.ETHERNET, frame: (ip) => ethernet(0x86dd, ip, [[0x8100, 7]]) },
+  {
+    linkType: LinkType.ETHERNET,
+    frame: (ip) =>
+      ethernet(0x86dd, ip, [
+        [0x88a8, 7],
+        [0x8100, 8],
+      ]),
+  },
   { linkType: LinkType.RAW, frame: (ip) => ip },
   { linkType: 12, frame: (ip) => ip },
   { linkType: 14, frame: (ip) => ip },
@@ -221,13 +238,14 @@ describe('decodePacketInto', () => {
   it('fills the one segment it is given for the common packet, and makes a fresh one for the others', () => {
     const state = createDecodeState();
     const into = newReusedSegment();
-    const common = ethernet(0x0800, packets[0]!);
-    const tagged = ethernet(0x0800, packets[0]!, [[0x8100, 7]]);
+    const common = ethernet(0x0800, packets[0]!, [[0x8100, 7]]);
+    // IPv4 options: not the common packet.
+    const other = ethernet(0x0800, packets[2]!);
     const first = decodePacketInto(into, LinkType.ETHERNET, common, 0, common.length, 1, 1, state);
-    const second = decodePacketInto(into, LinkType.ETHERNET, tagged, 0, tagged.length, 2, 2, state);
+    const second = decodePacketInto(into, LinkType.ETHERNET, other, 0, other.length, 2, 2, state);
     expect(first).toBe(into);
     expect(second).not.toBe(into);
-    expect(second).toEqual(decodePacketWithReader(LinkType.ETHERNET, tagged, { timestampUs: 2, frame: 2 }));
+    expect(second).toEqual(decodePacketWithReader(LinkType.ETHERNET, other, { timestampUs: 2, frame: 2 }));
     // IPv6 without extension headers is common too; with one it is not.
     const common6 = ethernet(0x86dd, packets6[0]!);
     const ext6 = ethernet(0x86dd, packets6[2]!);
