@@ -3,10 +3,10 @@
 // built; nothing is built here), each file in a fresh node process, and prints every figure with its
 // baseline(s) and ratio, then the targets of issues 7 and 16 as met / not met.
 //
-// Usage: npm run bench -- [--json [FILE]] [--quick] [--only tls,x509,cli,probe,capture,scale] [--dist DIR] [--profile]
+// Usage: npm run bench -- [--json [FILE]] [--quick] [--only tls,x509,cli,probe,capture,scale,shapes] [--dist DIR] [--profile]
 //   --json [FILE]  also write every figure as JSON (default bench/out/bench-<date>.json) and print where
 //   --quick        fewer samples, smaller loads: a smoke run (figures less stable)
-//   --only LIST    run only these groups (tls, x509, chain, cli, probe, scan, capture, scale)
+//   --only LIST    run only these groups (tls, x509, chain, cli, probe, scan, capture, scale, shapes)
 //   --dist DIR     the compiled library to measure (default dist/)
 //   --profile      instead of the benchmarks: `node --cpu-prof` of the certificate path, the hello
 //                  parse, decodeStream, `tlsprobe --help`, the capture analysis (25 MB, with and
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { usage as sharedUsage } from './lib/usage.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const GROUPS = ['tls', 'x509', 'chain', 'cli', 'probe', 'scan', 'capture', 'scale'];
+const GROUPS = ['tls', 'x509', 'chain', 'cli', 'probe', 'scan', 'capture', 'scale', 'shapes'];
 
 function parseArgs(argv) {
   /** @type {{ json: string | null, quick: boolean, only: string[], dist: string, profile: boolean }} */
