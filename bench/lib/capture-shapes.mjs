@@ -210,7 +210,8 @@ function bulk(file) {
     const send = (from, payload, flags = 0x18) => {
       const [src, dst, sport, dport] = from === 'client' ? [client, SERVER, port, 443] : [SERVER, client, 443, port];
       const to = from === 'client' ? 'server' : 'client';
-      file.packet((t += 10), ...frame(src, dst, sport, dport, seq[from], seq[to], flags, payload));
+      t += 10;
+      file.packet(t, ...frame(src, dst, sport, dport, seq[from], seq[to], flags, payload));
       seq[from] += payload.length;
     };
     send('client', hello);
