@@ -18,11 +18,11 @@
 // older build's CLI in the same interleaved rounds, as a second baseline.
 //
 // Usage: node bench/shapes.mjs [--quick] [--dist DIR] [--before-dist DIR] [--only NAME,…]
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { timed } from './lib/capture-cli-vs-tshark.mjs';
 import { SHAPES, cachedShape } from './lib/capture-shapes.mjs';
-import { DIST, QUICK, REPO, hasTool, reporter } from './lib/env.mjs';
+import { DIST, QUICK, hasTool, reporter } from './lib/env.mjs';
 import { summarize } from './lib/harness.mjs';
 
 const r = reporter('shapes');
@@ -32,35 +32,8 @@ const argValue = (flag) => {
 };
 const beforeDist = argValue('--before-dist') ?? null;
 const only = argValue('--only')?.split(',') ?? Object.keys(SHAPES);
-const TIME = '/usr/bin/time';
 const RUNS = QUICK ? 1 : 3;
 const TSHARK_ARGS = ['-Y', 'tls.handshake.type==2', '-T', 'fields', '-e', 'tcp.stream'];
-
-/**
- * Resolves with { wallMs, rssKiB, stdout } of `cmd args` (peak RSS when /usr/bin/time is there).
- * @returns {Promise<{ wallMs: number, rssKiB: number | null, stdout: string }>}
- */
-function timed(cmd, args) {
-  const hasTime = existsSync(TIME);
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(hasTime ? TIME : cmd, hasTime ? ['-f', 'tlsprobe-bench %M', cmd, ...args] : args, {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out = [];
-    let stderr = '';
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (code !== 0) return reject(new Error(`${cmd} exited ${code}: ${stderr.slice(0, 600)}`));
-      const m = /tlsprobe-bench (\d+)/.exec(stderr);
-      resolve({ wallMs, rssKiB: m ? Number(m[1]) : null, stdout: Buffer.concat(out).toString('utf8') });
-    });
-  });
-}
 
 /** The CLI a user runs from `dist`: the bundled bin when the build has one, else tsc's output. */
 const cliOf = (dist) =>
@@ -74,14 +47,14 @@ if (!hasTool('tshark')) {
   for (const name of only) {
     if (!SHAPES[name]) throw new Error(`unknown shape ${name}: ${Object.keys(SHAPES).join(', ')}`);
     const shape = cachedShape(name);
-    /** @type {Record<string, () => Promise<{ wallMs: number, rssKiB: number | null, stdout: string }>>} */
+    /** @type {Record<string, () => ReturnType<typeof timed>>} */
     const go = {
       ours: () => timed(process.execPath, [cliOf(DIST), 'capture', shape.path]),
       tshark: () => timed('tshark', ['-r', shape.path, ...TSHARK_ARGS]),
       ...(beforeDist ? { before: () => timed(process.execPath, [cliOf(beforeDist), 'capture', shape.path]) } : {}),
     };
     const names = Object.keys(go);
-    /** @type {Record<string, { wallMs: number, rssKiB: number | null, stdout: string }[]>} */
+    /** @type {Record<string, Awaited<ReturnType<typeof timed>>[]>} */
     const runs = Object.fromEntries(names.map((n) => [n, []]));
     for (let i = 0; i < RUNS; i++) {
       // The candidates rotated each round, so that none always runs first.

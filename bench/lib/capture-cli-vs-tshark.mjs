@@ -31,8 +31,12 @@ const TSHARK_ARGS = [
   'tls.handshake.ciphersuite',
 ];
 
-/** Resolves with { wallMs, cpuMs, rssKiB, stdout } of `cmd args`, timed by /usr/bin/time when it is there. */
-function timed(cmd, args) {
+/**
+ * Resolves with { wallMs, cpuMs, rssKiB, stdout } of `cmd args`, timed by /usr/bin/time when it is
+ * there (cpuMs and rssKiB null without it); rejects when it exits with another code than 0.
+ * @returns {Promise<{ wallMs: number, cpuMs: number | null, rssKiB: number | null, stdout: string }>}
+ */
+export function timed(cmd, args) {
   const hasTime = existsSync(TIME);
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();

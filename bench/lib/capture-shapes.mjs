@@ -2,18 +2,9 @@
 // kept in bench/out/captures/shapes/ (gitignored). Most are the capture benchmark's 30 MB capture
 // (bench/lib/capture-synth.mjs, no key log) with every frame rewritten; two are made from scratch.
 // Written with our own framing here, not by src/ (the code under test reads them).
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cachedCapture } from './capture-synth.mjs';
+import { bufferedOutput, cachedCapture } from './capture-synth.mjs';
 import { REPO } from './env.mjs';
 
 /** Bumped whenever a shape's making changes, so cached files are made again. */
@@ -40,43 +31,31 @@ function* pcapngFrames(path) {
 
 /** A classic pcap writer (Ethernet, µs); `close()` returns the bytes written. */
 function pcapFile(path) {
-  const fd = openSync(path, 'w');
-  const buf = Buffer.alloc(8 << 20);
-  let used = 0;
-  let total = 0;
-  const flush = () => {
-    writeSync(fd, buf, 0, used);
-    total += used;
-    used = 0;
-  };
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(262144, 16);
-  header.writeUInt32LE(1, 20);
-  header.copy(buf, 0);
-  used = 24;
+  const out = bufferedOutput(path);
+  const buf = out.buf;
+  const at = out.take(24);
+  buf.fill(0, at, at + 24);
+  buf.writeUInt32LE(0xa1b2c3d4, at);
+  buf.writeUInt16LE(2, at + 4);
+  buf.writeUInt16LE(4, at + 6);
+  buf.writeUInt32LE(262144, at + 16);
+  buf.writeUInt32LE(1, at + 20);
   return {
     /** @param {number} tsUs @param {Uint8Array[]} parts the frame, in pieces */
     packet(tsUs, ...parts) {
       const n = parts.reduce((s, x) => s + x.length, 0);
-      if (used + 16 + n > buf.length) flush();
-      buf.writeUInt32LE(Math.floor(tsUs / 1e6), used);
-      buf.writeUInt32LE(tsUs % 1e6, used + 4);
-      buf.writeUInt32LE(n, used + 8);
-      buf.writeUInt32LE(n, used + 12);
-      used += 16;
+      let o = out.take(16 + n);
+      buf.writeUInt32LE(Math.floor(tsUs / 1e6), o);
+      buf.writeUInt32LE(tsUs % 1e6, o + 4);
+      buf.writeUInt32LE(n, o + 8);
+      buf.writeUInt32LE(n, o + 12);
+      o += 16;
       for (const x of parts) {
-        buf.set(x, used);
-        used += x.length;
+        buf.set(x, o);
+        o += x.length;
       }
     },
-    close() {
-      flush();
-      closeSync(fd);
-      return total;
-    },
+    close: () => out.close(),
   };
 }
 

@@ -125,8 +125,12 @@ function template(conv) {
   return out;
 }
 
-/** Buffered little-endian pcapng writer (draft-ietf-opsawg-pcapng). */
-export function pcapngFile(path) {
+/**
+ * A file written through one 8 MiB buffer. `take(n)` returns where the next `n` bytes go in `buf`
+ * (writing out what the buffer holds first when they do not fit) and counts them as written;
+ * `close()` writes the rest and returns the bytes written in all.
+ */
+export function bufferedOutput(path) {
   const fd = openSync(path, 'w');
   const buf = Buffer.alloc(8 << 20);
   let used = 0;
@@ -136,43 +140,59 @@ export function pcapngFile(path) {
     total += used;
     used = 0;
   };
-  const room = (n) => {
-    if (used + n > buf.length) flush();
+  return {
+    buf,
+    /** @param {number} n */
+    take(n) {
+      if (used + n > buf.length) flush();
+      const at = used;
+      used += n;
+      return at;
+    },
+    close() {
+      flush();
+      closeSync(fd);
+      return total;
+    },
   };
+}
+
+/** Buffered little-endian pcapng writer (draft-ietf-opsawg-pcapng). */
+export function pcapngFile(path) {
+  const out = bufferedOutput(path);
+  const buf = out.buf;
   return {
     /** Section Header Block (Section 4.1): version 1.0, section length unknown. */
     header(keyLog) {
-      room(28 + 20);
-      buf.writeUInt32LE(0x0a0d0d0a, used);
-      buf.writeUInt32LE(28, used + 4);
-      buf.writeUInt32LE(0x1a2b3c4d, used + 8);
-      buf.writeUInt16LE(1, used + 12);
-      buf.writeUInt16LE(0, used + 14);
-      buf.writeInt32LE(-1, used + 16);
-      buf.writeInt32LE(-1, used + 20);
-      buf.writeUInt32LE(28, used + 24);
-      used += 28;
+      let at = out.take(28);
+      buf.writeUInt32LE(0x0a0d0d0a, at);
+      buf.writeUInt32LE(28, at + 4);
+      buf.writeUInt32LE(0x1a2b3c4d, at + 8);
+      buf.writeUInt16LE(1, at + 12);
+      buf.writeUInt16LE(0, at + 14);
+      buf.writeInt32LE(-1, at + 16);
+      buf.writeInt32LE(-1, at + 20);
+      buf.writeUInt32LE(28, at + 24);
       // Interface Description Block (Section 4.2): LINKTYPE_ETHERNET, snap length 262144.
-      buf.writeUInt32LE(1, used);
-      buf.writeUInt32LE(20, used + 4);
-      buf.writeUInt16LE(1, used + 8);
-      buf.writeUInt16LE(0, used + 10);
-      buf.writeUInt32LE(262144, used + 12);
-      buf.writeUInt32LE(20, used + 16);
-      used += 20;
+      at = out.take(20);
+      buf.writeUInt32LE(1, at);
+      buf.writeUInt32LE(20, at + 4);
+      buf.writeUInt16LE(1, at + 8);
+      buf.writeUInt16LE(0, at + 10);
+      buf.writeUInt32LE(262144, at + 12);
+      buf.writeUInt32LE(20, at + 16);
       if (keyLog === null) return;
       // Decryption Secrets Block (Section 4.7), secrets type TLSKEYLOG.
       const secrets = Buffer.from(keyLog, 'utf8');
       const len = 20 + ((secrets.length + 3) & ~3);
-      room(len);
-      buf.fill(0, used, used + len);
-      buf.writeUInt32LE(0x0a, used);
-      buf.writeUInt32LE(len, used + 4);
-      buf.writeUInt32LE(0x544c534b, used + 8);
-      buf.writeUInt32LE(secrets.length, used + 12);
-      secrets.copy(buf, used + 16);
-      buf.writeUInt32LE(len, used + len - 4);
-      used += len;
+      at = out.take(len);
+      buf.fill(0, at, at + len);
+      buf.writeUInt32LE(0x0a, at);
+      buf.writeUInt32LE(len, at + 4);
+      buf.writeUInt32LE(0x544c534b, at + 8);
+      buf.writeUInt32LE(secrets.length, at + 12);
+      secrets.copy(buf, at + 16);
+      buf.writeUInt32LE(len, at + len - 4);
     },
     /** Enhanced Packet Block (Section 4.3) of an Ethernet/IPv4/TCP frame; returns its size. */
     packet(tsUs, p, c) {
@@ -180,9 +200,9 @@ export function pcapngFile(path) {
       const tcpLength = (p.flags & SYN ? 24 : 20) + payloadLength;
       const frameLength = 14 + 20 + tcpLength;
       const blockLength = 32 + ((frameLength + 3) & ~3);
-      room(blockLength);
+      const at = out.take(blockLength);
       const b = buf;
-      let o = used;
+      let o = at;
       b.writeUInt32LE(6, o);
       b.writeUInt32LE(blockLength, o + 4);
       b.writeUInt32LE(0, o + 8);
@@ -227,16 +247,11 @@ export function pcapngFile(path) {
       const sum = wordSum(b, ip + 12, ip + 20) + 6 + tcpLength + wordSum(b, t, t + hlen) + p.payloadSum;
       b.writeUInt16BE(fold(sum), t + 16);
       o = t + tcpLength;
-      b.fill(0, o, used + blockLength - 4);
-      b.writeUInt32LE(blockLength, used + blockLength - 4);
-      used += blockLength;
+      b.fill(0, o, at + blockLength - 4);
+      b.writeUInt32LE(blockLength, at + blockLength - 4);
       return blockLength;
     },
-    close() {
-      flush();
-      closeSync(fd);
-      return total;
-    },
+    close: () => out.close(),
   };
 }
 

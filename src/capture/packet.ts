@@ -131,26 +131,36 @@ const be16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
 const be32 = (b: Uint8Array, i: number): number =>
   ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
 
-/** Returns where the IPv4 header of the frame `b[base, end)` starts for the link layers read here directly, or -1. */
-function ipv4Start(linkType: number, b: Uint8Array, base: number, end: number): number {
+/**
+ * Returns where the IP header of version `v` starts in the frame `b[base, end)`, for the link layers
+ * read here directly, or -1 (another version, another link layer, or a frame too short for its link
+ * header).
+ */
+function ipStart(v: 4 | 6, linkType: number, b: Uint8Array, base: number, end: number): number {
   const n = end - base;
+  const type = v === 4 ? EtherType.ipv4 : EtherType.ipv6;
   switch (linkType) {
     case LinkType.ETHERNET:
-      return n >= 14 ? afterTags(b, be16(b, base + 12), base + 14, end, EtherType.ipv4) : -1;
+      return n >= 14 ? afterTags(b, be16(b, base + 12), base + 14, end, type) : -1;
     case LinkType.RAW:
     case LinkType.DLT_RAW_12:
     case LinkType.DLT_RAW_14:
       // As in `decodeRawIp`: the version nibble says which.
-      return n >= 1 && b[base]! >> 4 === 4 ? base : -1;
+      return n >= 1 && b[base]! >> 4 === v ? base : -1;
     case LinkType.IPV4:
-      return base;
+      return v === 4 ? base : -1;
+    case LinkType.IPV6:
+      return v === 6 ? base : -1;
     case LinkType.NULL:
-    case LinkType.LOOP:
-      return n >= 4 && loopbackFamily(b, base) === AF_INET ? base + 4 : -1;
+    case LinkType.LOOP: {
+      if (n < 4) return -1;
+      const family = loopbackFamily(b, base);
+      return (v === 4 ? family === AF_INET : AF_INET6.has(family)) ? base + 4 : -1;
+    }
     case LinkType.LINUX_SLL:
-      return n >= 16 ? afterTags(b, be16(b, base + 14), base + 16, end, EtherType.ipv4) : -1;
+      return n >= 16 ? afterTags(b, be16(b, base + 14), base + 16, end, type) : -1;
     case LinkType.LINUX_SLL2:
-      return n >= 20 ? afterTags(b, be16(b, base), base + 20, end, EtherType.ipv4) : -1;
+      return n >= 20 ? afterTags(b, be16(b, base), base + 20, end, type) : -1;
     default:
       return -1;
   }
@@ -180,30 +190,6 @@ function loopbackFamily(b: Uint8Array, base: number): number {
   return be > 0xffff ? ((b[base + 3]! << 24) | (b[base + 2]! << 16) | (b[base + 1]! << 8) | b[base]!) >>> 0 : be;
 }
 
-/** Returns where the IPv6 header of the frame `b[base, end)` starts for the link layers of `ipv4Start`, or -1. */
-function ipv6Start(linkType: number, b: Uint8Array, base: number, end: number): number {
-  const n = end - base;
-  switch (linkType) {
-    case LinkType.ETHERNET:
-      return n >= 14 ? afterTags(b, be16(b, base + 12), base + 14, end, EtherType.ipv6) : -1;
-    case LinkType.RAW:
-    case LinkType.DLT_RAW_12:
-    case LinkType.DLT_RAW_14:
-      return n >= 1 && b[base]! >> 4 === 6 ? base : -1;
-    case LinkType.IPV6:
-      return base;
-    case LinkType.NULL:
-    case LinkType.LOOP:
-      return n >= 4 && AF_INET6.has(loopbackFamily(b, base)) ? base + 4 : -1;
-    case LinkType.LINUX_SLL:
-      return n >= 16 ? afterTags(b, be16(b, base + 14), base + 16, end, EtherType.ipv6) : -1;
-    case LinkType.LINUX_SLL2:
-      return n >= 20 ? afterTags(b, be16(b, base), base + 20, end, EtherType.ipv6) : -1;
-    default:
-      return -1;
-  }
-}
-
 /**
  * Reads the most common packets by index instead of through `Reader`s: IPv4 with a 20-byte header,
  * not a fragment, Total Length set, or IPv6 without extension headers, carrying TCP whose 20-byte
@@ -224,7 +210,7 @@ function commonTcpSegment(
   frame: number,
   into: ReusedSegment | null,
 ): TcpSegment | null {
-  let ip = ipv4Start(linkType, b, base, end);
+  let ip = ipStart(4, linkType, b, base, end);
   let ipVersion: 4 | 6 = 4;
   let t: number;
   let segmentLength: number;
@@ -237,7 +223,7 @@ function commonTcpSegment(
     segmentLength = totalLength - 20;
     t = ip + 20;
   } else {
-    ip = ipv6Start(linkType, b, base, end);
+    ip = ipStart(6, linkType, b, base, end);
     // RFC 8200, Section 3: version 6; Next Header TCP (no extension headers).
     if (ip < 0 || end - ip < 40 || b[ip]! >> 4 !== 6 || b[ip + 6] !== IpProto.tcp) return null;
     ipVersion = 6;
