@@ -1,0 +1,73 @@
+/**
+ * flow-table.ts: the live flows' index (lo address → hi address → port pair, a level with one flow
+ * under it being that flow's slot rather than a map), held to a plain model (a map by
+ * `lo|hi|ports`, and the order flows were added in) over random adds and drops. Few distinct
+ * addresses and ports, so every level goes from one flow to several and back.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FlowState, TcpState } from '../../src/capture/flow-table.js';
+import { countTracked, drop, liveFlows, newFlowTable, slotAt, slotOf, tableAdd } from '../../src/capture/flow-table.js';
+import { Rng } from '../helpers/random.js';
+
+/**
+ * A flow with only what the index reads: its key. The table never looks at the rest of a
+ * FlowState, so the test builds no more of it (hence the cast through unknown).
+ */
+function flow(lo: string, hi: string, ports: number): FlowState {
+  return { key: { lo, hi, ports } } as unknown as FlowState;
+}
+
+describe('the live flow table', () => {
+  it('finds exactly the flows the model holds, in the order they came, through 20,000 adds and drops', () => {
+    for (const [addrs, ports] of [
+      [1, 1],
+      [2, 3],
+      [3, 2],
+      [8, 8],
+    ] as const) {
+      const rng = new Rng(11 + addrs * 7 + ports);
+      const table = newFlowTable(16);
+      // drop() and countTracked() read the table and set the tracked-flows counter; nothing else of the state.
+      const st = { table, stats: { trackedFlows: 0 } } as unknown as TcpState;
+      const model = new Map<string, FlowState>();
+      const name = (k: FlowState['key']): string => `${k.lo}|${k.hi}|${k.ports}`;
+      const key = (): [string, string, number] => [
+        `10.0.0.${rng.int(addrs)}`,
+        `10.0.1.${rng.int(addrs)}`,
+        (1 + rng.int(ports)) * 65536 + 443,
+      ];
+      for (let i = 0; i < 5_000; i++) {
+        const [lo, hi, p] = key();
+        const held = model.get(`${lo}|${hi}|${p}`);
+        if (held) {
+          if (rng.bool()) {
+            drop(st, held);
+            model.delete(name(held.key));
+          }
+        } else if (rng.int(3) > 0) {
+          const f = flow(lo, hi, p);
+          expect(slotAt(table, lo, hi, p)).toBeUndefined();
+          // As the reassembler adds a flow (tcp.ts, newFlow).
+          tableAdd(table, f);
+          countTracked(st);
+          model.set(name(f.key), f);
+        }
+        // Every key of the small space: found exactly when the model holds it, and as that flow.
+        for (let a = 0; a < addrs; a++)
+          for (let b = 0; b < addrs; b++)
+            for (let q = 1; q <= ports; q++) {
+              const k = `10.0.0.${a}|10.0.1.${b}|${q * 65536 + 443}`;
+              expect(slotAt(table, `10.0.0.${a}`, `10.0.1.${b}`, q * 65536 + 443)?.entry, k).toBe(model.get(k));
+            }
+        expect(table.size).toBe(model.size);
+        expect(st.stats.trackedFlows).toBe(model.size);
+      }
+      // A Map iterates in insertion order: the order the live flows were added in.
+      expect(liveFlows(table)).toEqual([...model.values()]);
+      for (const f of model.values()) expect(slotOf(table, f)?.entry).toBe(f);
+      // A flow with the same key that is not the one in the table is not found as itself.
+      const [first] = model.values();
+      if (first) expect(slotOf(table, flow(first.key.lo, first.key.hi, first.key.ports))).toBeUndefined();
+    }
+  });
+});
