@@ -9,11 +9,9 @@ import type { FlowState, TcpState } from '../../src/capture/flow-table.js';
 import { countTracked, drop, liveFlows, newFlowTable, slotAt, slotOf, tableAdd } from '../../src/capture/flow-table.js';
 import { Rng } from '../helpers/random.js';
 
-/**
- * A flow with only what the index reads: its key. The table never looks at the rest of a
- * FlowState, so the test builds no more of it (hence the cast through unknown).
- */
+/** A flow with only what the index reads: its key. */
 function flow(lo: string, hi: string, ports: number): FlowState {
+  // The table never looks at the rest of a FlowState, so the test builds no more of it.
   return { key: { lo, hi, ports } } as unknown as FlowState;
 }
 
