@@ -22,14 +22,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { timed } from './lib/capture-cli-vs-tshark.mjs';
 import { SHAPES, cachedShape } from './lib/capture-shapes.mjs';
-import { DIST, QUICK, hasTool, reporter } from './lib/env.mjs';
+import { DIST, QUICK, argValue, hasTool, reporter } from './lib/env.mjs';
 import { summarize } from './lib/harness.mjs';
 
 const r = reporter('shapes');
-const argValue = (flag) => {
-  const i = process.argv.indexOf(flag);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
 const beforeDist = argValue('--before-dist') ?? null;
 const only = argValue('--only')?.split(',') ?? Object.keys(SHAPES);
 const RUNS = QUICK ? 1 : 3;

@@ -10,7 +10,8 @@ import { fmtNs, fmtRatio } from './harness.mjs';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const INPUTS = join(REPO, 'bench/inputs');
 
-function argValue(name) {
+/** The value after the command-line flag `name` (`--dist DIR`), or undefined. */
+export function argValue(name) {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
 }
