@@ -1,7 +1,7 @@
 /**
  * The TCP reassembler's memory of closed flows (internal to tcp.ts, tcp-stream.ts and
  * flow-table.ts): enough of each to recognise its late segments (final ACKs, retransmitted FINs,
- * data after a RST; counted as discarded on the flow's own stats) and a new connection on the same
+ * data after a RST; counted as discarded in the reassembler's totals) and a new connection on the same
  * port pair (a SYN with an ISN the flow did not use), so that neither starts a flow of its own and
  * the `tcp.stream` numbering stays Wireshark's. A closed flow is remembered until `capacity` more
  * flows have closed after it (a ring in close order), until a new connection uses its port pair, or
@@ -11,10 +11,17 @@
  * each object that does is copied out of the young generation, then left for a full collection.
  * Kept as ~10 objects per flow in the flow table's maps, the 8,192 closed flows remembered by
  * default made `tlsprobe capture` take 1.36 s on the 100 MB bench capture against 1.18 s this way
- * (9 interleaved runs each). What is kept per flow here is numbers and references to strings and
- * stats the flow already had: ~110 bytes of arrays, plus the flow's stats (~0.2 KB).
+ * (9 interleaved runs each). What is kept per flow here is numbers and references to the address
+ * strings the flow already had: ~110 bytes of arrays.
+ *
+ * A closed flow's stats are final (its facts were read when it closed), so its late segments count
+ * only in the reassembler's totals and nothing of the flow object is kept. Keeping its stats objects
+ * here for their `discardedBytes` meant that every flow's stats outlived thousands of flows, were
+ * copied to the old generation and left there for a full collection: 35 of the 82 MB promoted and
+ * then collected on a capture of 200,000 connections (V8 heap sampling), which grew the heap and the
+ * peak RSS with the number of connections.
  */
-import type { DirectionStats, Endpoint } from './tcp-types.js';
+import type { Endpoint } from './tcp-types.js';
 
 /** ISNs remembered per direction: a handshake retried with new ISNs a few times, not a flood. */
 export const MAX_ISNS = 4;
@@ -28,7 +35,6 @@ export interface ClosingFlow {
   readonly client: Endpoint;
   readonly clientIsns: readonly number[];
   readonly serverIsns: readonly number[];
-  readonly stats: { readonly client: DirectionStats; readonly server: DirectionStats };
 }
 
 /** The closed flows: a ring in close order, found by a chained hash of their port pair. */
@@ -46,7 +52,6 @@ export interface ClosedFlows {
   /** `MAX_ISNS` client ISNs, then `MAX_ISNS` server ISNs, per position; `isnCount` says how many. */
   readonly isns: Float64Array;
   readonly isnCount: Uint8Array;
-  readonly stats: ({ readonly client: DirectionStats; readonly server: DirectionStats } | undefined)[];
   /** Hash bucket → first position in its chain, or -1. */
   readonly buckets: Int32Array;
   /** Position → next position in its bucket's chain, or -1. */
@@ -68,7 +73,6 @@ export function newClosedFlows(capacity: number): ClosedFlows {
     clientIsLo: new Uint8Array(n),
     isns: new Float64Array(n * 2 * MAX_ISNS),
     isnCount: new Uint8Array(n * 2),
-    stats: new Array(n).fill(undefined),
     buckets: new Int32Array(b).fill(-1),
     chain: new Int32Array(n).fill(-1),
   };
@@ -109,12 +113,6 @@ export function closedHadIsn(t: ClosedFlows, p: number, client: boolean, seq: nu
   return false;
 }
 
-/** The closed flow's stats of one direction. */
-export function closedStats(t: ClosedFlows, p: number, client: boolean): DirectionStats {
-  const s = t.stats[p]!;
-  return client ? s.client : s.server;
-}
-
 /** Forgets the closed flow at position `p` (a new connection on its port pair, or the ring is full). */
 export function forgetClosed(t: ClosedFlows, p: number): void {
   const lo = t.lo[p];
@@ -129,7 +127,6 @@ export function forgetClosed(t: ClosedFlows, p: number): void {
   t.chain[p] = -1;
   t.lo[p] = undefined;
   t.hi[p] = undefined;
-  t.stats[p] = undefined;
   t.size--;
 }
 
@@ -159,7 +156,6 @@ export function rememberClosed(t: ClosedFlows, c: ClosingFlow): void {
   t.hi[p] = c.hi;
   t.ports[p] = c.ports;
   t.clientIsLo[p] = c.client.addr === c.lo && c.client.port === Math.floor(c.ports / 65536) ? 1 : 0;
-  t.stats[p] = c.stats;
   storeIsns(t, p * 2, c.clientIsns);
   storeIsns(t, p * 2 + 1, c.serverIsns);
   const b = bucket(t, c.lo, c.hi, c.ports);

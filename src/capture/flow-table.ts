@@ -268,7 +268,6 @@ export function remember(st: TcpState, f: FlowState): void {
     client: f.client,
     clientIsns: f.dirs.client.isns,
     serverIsns: f.dirs.server.isns,
-    stats: f.stats,
   });
   countTracked(st);
 }

@@ -58,6 +58,7 @@ export interface Flow extends FlowKey {
   readonly lastTimestampUs: number;
   /** SYN / SYN+ACK / FIN / RST segments, in capture order (at most `maxFlagEvents`). */
   readonly flags: readonly FlagEvent[];
+  /** Final once the flow is closed: later segments on its port pair count in the reassembler's totals only. */
   readonly stats: { readonly client: Readonly<DirectionStats>; readonly server: Readonly<DirectionStats> };
   /** Set when the flow was closed (both directions ended), evicted, replaced or finished. */
   readonly closed: CloseReason | undefined;

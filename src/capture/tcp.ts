@@ -61,7 +61,6 @@ import {
 import {
   MAX_ISNS,
   closedHadIsn,
-  closedStats,
   findClosed,
   forgetClosed,
   forgetOldestClosed,
@@ -211,7 +210,7 @@ function push(st: TcpState, seg: TcpSegment): void {
         forgetClosed(closed, p);
         countTracked(st);
       } else {
-        closedStats(closed, p, fromClient).discardedBytes += seg.payloadLength;
+        // The closed flow's own stats are final (closed-flows.ts): only the totals count this.
         st.stats.discardedBytes += seg.payloadLength;
         return;
       }

@@ -10,7 +10,6 @@ import {
   MAX_ISNS,
   clearClosed,
   closedHadIsn,
-  closedStats,
   findClosed,
   forgetClosed,
   forgetOldestClosed,
@@ -18,7 +17,6 @@ import {
   newClosedFlows,
   rememberClosed,
 } from '../../src/capture/closed-flows.js';
-import { newDirStats as stats } from '../../src/capture/flow-table.js';
 import { Rng } from '../helpers/random.js';
 
 function closing(rng: Rng, addrs: number, ports: number): ClosingFlow {
@@ -34,7 +32,6 @@ function closing(rng: Rng, addrs: number, ports: number): ClosingFlow {
     client: rng.bool() ? { addr: lo, port: loPort } : { addr: hi, port: hiPort },
     clientIsns: isns(),
     serverIsns: isns(),
-    stats: { client: stats(), server: stats() },
   };
 }
 
@@ -92,8 +89,6 @@ describe('closed flows', () => {
           ] as const) {
             for (const [i, isn] of isns.entries()) expect(closedHadIsn(t, p, client, isn)).toBe(i < MAX_ISNS);
           }
-          expect(closedStats(t, p, true)).toBe(m.stats.client);
-          expect(closedStats(t, p, false)).toBe(m.stats.server);
         }
       }
       clearClosed(t);
@@ -111,7 +106,6 @@ describe('closed flows', () => {
       client: { addr: '192.0.2.1', port: 50000 },
       clientIsns: [1000, 4_000_000_000],
       serverIsns: [7],
-      stats: { client: stats(), server: stats() },
     };
     rememberClosed(t, c);
     const p = findClosed(t, c.lo, c.hi, c.ports);
