@@ -7,7 +7,7 @@ import type { CaptureOutcome, ConnectionFacts, DecryptionFacts, EndFact } from '
 import type { Direction } from './tcp.js';
 import { clientSupportedVersions } from '../tls/client-hello.js';
 import { negotiatedVersion } from '../tls/server-hello.js';
-import { other, handshakeComplete } from './connection.js';
+import { other, handshakeComplete, lastMessage, messageEvents } from './connection.js';
 import type { Conn } from './connection.js';
 
 export function offered(c: Conn): { versions: (v: number) => boolean; suites: readonly number[] } | null {
@@ -41,8 +41,7 @@ export function endOf(c: Conn): EndFact {
   const map = (d: Direction): Direction => (c.swap ? other(d) : d);
   const ev = f.flags.find((x) => x.kind === 'rst') ?? f.flags.find((x) => x.kind === 'fin');
   const ts = ev ? ev.timestampUs : f.lastTimestampUs;
-  const before = ev ? c.messages.filter((m) => m.frame <= ev.frame) : c.messages;
-  const last = before[before.length - 1] ?? null;
+  const last = lastMessage(c, ev ? ev.frame : null);
   return {
     kind: ev ? (ev.kind as 'fin' | 'rst') : 'open',
     by: ev ? map(ev.from) : null,
@@ -107,7 +106,7 @@ export function finish(c: Conn, keysGiven: boolean): ConnectionFacts {
     certificatesDecrypted: c.certificatesDecrypted,
     clientCertificates: c.clientCertificates,
     alerts: c.alerts,
-    messages: c.messages,
+    messages: messageEvents(c),
     handshakeComplete: handshakeComplete(c),
     end,
     outcome: classify(c, end),

@@ -160,7 +160,8 @@ export interface Conn {
   alerts: AlertFact[];
   /** The first alert seen before the handshake completed: the reason it failed. */
   failureAlert: AlertFact | null;
-  messages: MessageEvent[];
+  /** The message log, packed (see `logMessage`); `messageEvents` reads it back. */
+  messageLog: number[];
   problems: ConnectionProblem[];
   serverEvidence: Uint8Array | null;
   clientBroken: boolean;
@@ -234,7 +235,7 @@ export function newConn(flow: Flow, keySource: KeySource, layers: ConnectionLaye
     clientCertificates: [],
     alerts: [],
     failureAlert: null,
-    messages: [],
+    messageLog: [],
     problems: [],
     serverEvidence: null,
     clientBroken: false,
@@ -261,9 +262,71 @@ export function problem(c: Conn, from: Direction, code: ConnectionProblem['code'
   if (c.problems.length < MAX_PROBLEMS_PER_CONNECTION) c.problems.push({ from, code, message });
 }
 
+/**
+ * Message types seen so far, by number: the message log stores the number. The set is bounded
+ * (handshake type names, a few record kinds): at most a few hundred entries.
+ */
+const messageTypes: string[] = [];
+const messageTypeIds = new Map<string, number>();
+
+function messageTypeId(type: string): number {
+  let id = messageTypeIds.get(type);
+  if (id === undefined) {
+    id = messageTypes.length;
+    messageTypes.push(type);
+    messageTypeIds.set(type, id);
+  }
+  return id;
+}
+
+/** Numbers per entry of `Conn.messageLog`: type id · 4 + 2 for the server + 1 when decrypted, frame, timestamp. */
+const LOG_STRIDE = 3;
+
+/**
+ * Logs a message, as three numbers rather than an object: a connection holds its log until it
+ * ends, so on a busy server's capture (20,000 connections in flight) an object per entry (and a
+ * boxed number for its timestamp) was promoted and collected for each message; an array of
+ * numbers is one object, with its numbers unboxed.
+ */
 export function logMessage(c: Conn, s: Side, type: string, decrypted: boolean): void {
-  if (c.messages.length < MAX_MESSAGES_PER_CONNECTION)
-    c.messages.push({ from: s.dir, type, decrypted, frame: s.origin.frame, timestampUs: s.origin.timestampUs });
+  const log = c.messageLog;
+  if (log.length >= MAX_MESSAGES_PER_CONNECTION * LOG_STRIDE) return;
+  log.push(
+    messageTypeId(type) * 4 + (s.dir === 'server' ? 2 : 0) + (decrypted ? 1 : 0),
+    s.origin.frame,
+    s.origin.timestampUs,
+  );
+}
+
+/** The message log as facts, in order. */
+export function messageEvents(c: Conn): MessageEvent[] {
+  const log = c.messageLog;
+  const out: MessageEvent[] = new Array(log.length / LOG_STRIDE);
+  for (let i = 0, j = 0; i < log.length; i += LOG_STRIDE, j++) {
+    const code = log[i]!;
+    out[j] = {
+      from: (code & 2) !== 0 ? 'server' : 'client',
+      type: messageTypes[code >> 2]!,
+      decrypted: (code & 1) !== 0,
+      frame: log[i + 1]!,
+      timestampUs: log[i + 2]!,
+    };
+  }
+  return out;
+}
+
+/** The last logged message in a frame up to `frame` (all of them when null), or null. */
+export function lastMessage(
+  c: Conn,
+  frame: number | null,
+): { readonly from: Direction; readonly type: string; readonly timestampUs: number } | null {
+  const log = c.messageLog;
+  for (let i = log.length - LOG_STRIDE; i >= 0; i -= LOG_STRIDE) {
+    if (frame !== null && log[i + 1]! > frame) continue;
+    const code = log[i]!;
+    return { from: (code & 2) !== 0 ? 'server' : 'client', type: messageTypes[code >> 2]!, timestampUs: log[i + 2]! };
+  }
+  return null;
 }
 
 export const tls13 = (c: Conn): boolean => c.version !== null && isTls13Version(c.version);
