@@ -438,10 +438,7 @@ export function feedHandshake(
     // a view of the capture (see `walk`): read them from a copy of their own.
     const raw =
       f.msgType === HandshakeType.client_hello || f.msgType === HandshakeType.server_hello ? factCopy(f.raw) : f.raw;
-    c.context ??= {
-      ...(c.version !== null ? { version: c.version } : {}),
-      ...(c.cipherSuite !== null ? { cipherSuite: c.cipherSuite } : {}),
-    };
+    c.context ??= handshakeContext(c);
     const ctx: HandshakeContext = c.context;
     let m: HandshakeMessage | null = null;
     try {
@@ -465,6 +462,15 @@ export function feedHandshake(
     onMessage(c, s, f.msgType, raw, m, decrypted);
   }
 }
+
+/** What the handshake parser needs to know, made without conditional spreads (each made objects to copy). */
+function handshakeContext(c: Conn): HandshakeContext {
+  if (c.version === null) return c.cipherSuite === null ? NO_CONTEXT : { cipherSuite: c.cipherSuite };
+  return c.cipherSuite === null ? { version: c.version } : { version: c.version, cipherSuite: c.cipherSuite };
+}
+
+/** Before a ServerHello: nothing is known. */
+const NO_CONTEXT: HandshakeContext = Object.freeze({});
 
 export function onMessage(
   c: Conn,
