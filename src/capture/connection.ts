@@ -13,7 +13,7 @@ import type {
   ServerHelloFact,
 } from './facts.js';
 import type { Hash } from 'node:crypto';
-import type { DataOrigin, Direction, Flow } from './tcp.js';
+import type { Direction, Flow } from './tcp.js';
 import type { CaptureMeta } from './pcap-format.js';
 import { createHandshakeAssembler } from '../tls/deframer.js';
 import type { HandshakeAssembler } from '../tls/deframer.js';
@@ -126,7 +126,9 @@ export interface Side {
   missed: boolean;
   decryptedRecords: number;
   finished: FinishedFact | null;
-  origin: DataOrigin;
+  /** Frame and capture time of the segment whose bytes are being read. */
+  frame: number;
+  timestampUs: number;
   bytes: number;
 }
 
@@ -211,7 +213,8 @@ export function newSide(dir: Direction): Side {
     missed: false,
     decryptedRecords: 0,
     finished: null,
-    origin: { frame: 0, timestampUs: 0 },
+    frame: 0,
+    timestampUs: 0,
     bytes: 0,
   };
 }
@@ -291,11 +294,7 @@ const LOG_STRIDE = 3;
 export function logMessage(c: Conn, s: Side, type: string, decrypted: boolean): void {
   const log = c.messageLog;
   if (log.length >= MAX_MESSAGES_PER_CONNECTION * LOG_STRIDE) return;
-  log.push(
-    messageTypeId(type) * 4 + (s.dir === 'server' ? 2 : 0) + (decrypted ? 1 : 0),
-    s.origin.frame,
-    s.origin.timestampUs,
-  );
+  log.push(messageTypeId(type) * 4 + (s.dir === 'server' ? 2 : 0) + (decrypted ? 1 : 0), s.frame, s.timestampUs);
 }
 
 /** The message log as facts, in order. */
@@ -378,8 +377,8 @@ export function addAlert(
     description,
     encrypted,
     decrypted,
-    frame: s.origin.frame,
-    timestampUs: s.origin.timestampUs,
+    frame: s.frame,
+    timestampUs: s.timestampUs,
   };
   if (c.alerts.length < MAX_ALERTS_PER_CONNECTION) c.alerts.push(a);
   if (c.failureAlert === null && !handshakeComplete(c)) c.failureAlert = a;

@@ -228,8 +228,8 @@ export function readSslV2Hello(c: Conn, s: Side, length: number): void {
       hello: { ...hello, raw: record },
       message: record,
       records: record,
-      frame: s.origin.frame,
-      timestampUs: s.origin.timestampUs,
+      frame: s.frame,
+      timestampUs: s.timestampUs,
     };
     logMessage(c, s, 'sslv2_client_hello', false);
     lookUpKeys(c, record.subarray(2));

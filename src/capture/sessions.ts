@@ -155,11 +155,12 @@ export async function analyzeCapture(
       onFlowStart(flow) {
         if (order !== null) flow.attached = order.start(flow.id);
       },
-      onData(flow, tcpDir, bytes, offset, origin) {
+      onData(flow, tcpDir, bytes, offset, frame, timestampUs) {
         const c = connFor(flow);
         if (!c) return;
         const side = c.sides[c.swap ? other(tcpDir) : tcpDir];
-        side.origin = origin;
+        side.frame = frame;
+        side.timestampUs = timestampUs;
         side.bytes += bytes.length;
         if (side.mode === 'detect') {
           if (side.pendingLength === 0) side.pendingOffset = offset;
@@ -508,8 +509,8 @@ export function onMessage(
         hello: m.body,
         message: raw,
         records,
-        frame: s.origin.frame,
-        timestampUs: s.origin.timestampUs,
+        frame: s.frame,
+        timestampUs: s.timestampUs,
       };
       if (c.clientHello === null) {
         c.clientHello = fact;
@@ -526,8 +527,8 @@ export function onMessage(
       const fact: ServerHelloFact = {
         hello: m.body,
         message: raw,
-        frame: s.origin.frame,
-        timestampUs: s.origin.timestampUs,
+        frame: s.frame,
+        timestampUs: s.timestampUs,
       };
       if (hrr) {
         if (c.helloRetryRequest === null && c.serverHello === null) {

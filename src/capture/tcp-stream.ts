@@ -21,7 +21,7 @@ function deliver(
   d.next += bytes.length;
   d.stats.deliveredBytes += bytes.length;
   st.stats.deliveredBytes += bytes.length;
-  st.events.onData(f, dir, bytes, offset, { frame, timestampUs: ts });
+  st.events.onData(f, dir, bytes, offset, frame, ts);
 }
 
 function gap(st: TcpState, f: FlowState, dir: Direction, d: DirState, length: number, forced: boolean): void {

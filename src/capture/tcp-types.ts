@@ -75,19 +75,14 @@ export interface Flow extends FlowKey {
 
 export type CloseReason = 'closed' | 'evicted' | 'replaced' | 'finish';
 
-/** Where a run of delivered bytes came from. */
-export interface DataOrigin {
-  /** Frame of the segment that carried these bytes. */
-  readonly frame: number;
-  readonly timestampUs: number;
-}
-
 export interface StreamEvents {
   /**
    * Contiguous stream bytes of one direction, starting at `streamOffset` (bytes since offset 0).
-   * `bytes` may be a view into the capture chunk: copy what you keep.
+   * `bytes` may be a view into the capture chunk: copy what you keep. `frame` and `timestampUs` are
+   * those of the segment that carried them (two numbers rather than an object: this is called for
+   * every segment with data).
    */
-  onData(flow: Flow, dir: Direction, bytes: Uint8Array, streamOffset: number, origin: DataOrigin): void;
+  onData(flow: Flow, dir: Direction, bytes: Uint8Array, streamOffset: number, frame: number, timestampUs: number): void;
   /** `length` bytes at `offset` were never seen and never will be; delivery resumes after them. */
   onGap(flow: Flow, dir: Direction, offset: number, length: number): void;
   /** The direction's stream ended (all bytes before its FIN delivered, or a RST aborted the flow). */

@@ -42,7 +42,8 @@ describe('message log', () => {
         frame += rng.int(3);
         ts += rng.int(5000);
         const s = rng.bool() ? c.sides.client : c.sides.server;
-        s.origin = { frame, timestampUs: ts };
+        s.frame = frame;
+        s.timestampUs = ts;
         const type = TYPES[rng.int(TYPES.length)]!;
         const decrypted = rng.bool();
         logMessage(c, s, type, decrypted);
@@ -67,7 +68,8 @@ describe('message log', () => {
   it('has no last message before the first one', () => {
     const c = conn();
     expect(lastMessage(c, null)).toBeNull();
-    c.sides.server.origin = { frame: 10, timestampUs: 5 };
+    c.sides.server.frame = 10;
+    c.sides.server.timestampUs = 5;
     logMessage(c, c.sides.server, 'alert', false);
     expect(lastMessage(c, 9)).toBeNull();
     expect(lastMessage(c, 10)).toEqual({ from: 'server', type: 'alert', timestampUs: 5 });

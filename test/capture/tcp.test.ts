@@ -665,7 +665,7 @@ describe('reassembleCapture', () => {
       {
         onFlowStart: (f) =>
           out.push(`start ${f.id} ${f.client.addr}:${f.client.port} ${f.server.addr}:${f.server.port} ${f.roles}`),
-        onData: (f, d, b, offset, o) => out.push(`data ${f.id} ${d} ${offset} ${o.frame} ${o.timestampUs} ${toHex(b)}`),
+        onData: (f, d, b, offset, frame, ts) => out.push(`data ${f.id} ${d} ${offset} ${frame} ${ts} ${toHex(b)}`),
         onGap: (f, d, offset, length) => out.push(`gap ${f.id} ${d} ${offset} ${length}`),
         onEnd: (f, d, how, ts, frame) => out.push(`end ${f.id} ${d} ${how} ${ts} ${frame}`),
         onFlowClose: (f, reason) =>
