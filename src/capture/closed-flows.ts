@@ -78,16 +78,20 @@ export function newClosedFlows(capacity: number): ClosedFlows {
   };
 }
 
-/** FNV-1a over both addresses' characters and the port pair, masked to the bucket count. */
-function bucket(t: ClosedFlows, lo: string, hi: string, ports: number): number {
+/** FNV-1a over both addresses' characters and the port pair (for the live flows' table too). */
+export function flowHash(lo: string, hi: string, ports: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < lo.length; i++) h = Math.imul(h ^ lo.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ 0x20, 0x01000193);
   for (let i = 0; i < hi.length; i++) h = Math.imul(h ^ hi.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (ports & 0xffff), 0x01000193);
   h = Math.imul(h ^ Math.floor(ports / 65536), 0x01000193);
-  return (h >>> 0) & (t.buckets.length - 1);
+  return h >>> 0;
 }
+
+/** The hash bucket of a port pair. */
+const bucket = (t: ClosedFlows, lo: string, hi: string, ports: number): number =>
+  flowHash(lo, hi, ports) & (t.buckets.length - 1);
 
 /** The position of the closed flow on this port pair, or -1. */
 export function findClosed(t: ClosedFlows, lo: string, hi: string, ports: number): number {

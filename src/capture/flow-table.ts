@@ -4,7 +4,7 @@
  * the flows in least-recently-active order (for eviction) and remembers closed flows for their late
  * segments.
  */
-import { type ClosedFlows, clearClosed, newClosedFlows, rememberClosed } from './closed-flows.js';
+import { type ClosedFlows, clearClosed, flowHash, newClosedFlows, rememberClosed } from './closed-flows.js';
 import type {
   CloseReason,
   DirectionStats,
@@ -96,32 +96,35 @@ export interface FlowKeyParts {
   readonly ports: number;
 }
 
-/** A live flow's place in the activity order (least recently active first), kept out of the flow objects. */
-export interface Slot {
-  entry: FlowState;
-  older: Slot | null;
-  newer: Slot | null;
-}
-
-/** The flows under one hi address: the only one's slot, or a map by port pair when there are more. */
-type ByPorts = Slot | Map<number, Slot>;
-/** The flows under one lo address: the only one's slot, or a map by hi address when there are more. */
-type ByHi = Slot | Map<string, ByPorts>;
-
 /**
- * The flow table. Live flows: lo address → hi address → port pair → slot (see `FlowKeyParts`), and
- * their activity order. Closed flows are remembered apart, in flat arrays (closed-flows.ts).
+ * The flow table. Live flows sit at positions of flat arrays: found by a chained hash of their key
+ * (`flowHash`, as closed flows are), and kept in activity order (least recently active first) by
+ * links between positions. Closed flows are remembered apart (closed-flows.ts).
  *
- * A level with a single flow under it is that flow's slot, not a map of one entry: each client
- * address usually has one flow at a time, so a map at each level for it cost two maps (~0.5 KB)
- * per flow, and a SYN flood from 500,000 clients kept 187,000 of them for the 100,000 flows it
- * held; a lookup then also takes one map read instead of three.
+ * Arrays rather than maps and objects: a flow table keeps its maps for the whole capture, so they
+ * live in the old generation, and V8 makes each table a map outgrows or rehashes in the generation
+ * of the one it replaces: with flows coming and going, every few dozen flows made a dead table for
+ * the full collector (10 of the 41 MB promoted and then collected on a capture of 200,000
+ * connections, V8 heap sampling), and each flow had a slot object for the activity order. Here a
+ * flow costs nothing to add or remove but its entries in the arrays, which grow by doubling.
  */
 export interface FlowTable {
-  readonly index: Map<string, ByHi>;
-  /** Slots in least-recently-active-first order (moved to the end on every segment). */
-  oldest: Slot | null;
-  newest: Slot | null;
+  /** Positions the arrays have room for. */
+  capacity: number;
+  /** Positions handed out so far (free ones below this are in `free`). */
+  used: number;
+  readonly free: number[];
+  entry: (FlowState | undefined)[];
+  ports: Float64Array;
+  /** Hash bucket → first position in its chain, or -1; position → next in its chain, or -1. */
+  buckets: Int32Array;
+  chain: Int32Array;
+  /** Position → the next less / more recently active position, or -1. */
+  older: Int32Array;
+  newer: Int32Array;
+  /** Least and most recently active positions, or -1. */
+  oldest: number;
+  newest: number;
   /** Live flows in the table. */
   size: number;
   readonly closed: ClosedFlows;
@@ -135,104 +138,134 @@ export interface TcpState {
   readonly table: FlowTable;
 }
 
+/** Positions a new table has room for; it doubles when full. */
+const INITIAL_CAPACITY = 256;
+
 export function newFlowTable(maxClosedFlows: number): FlowTable {
-  return { index: new Map(), oldest: null, newest: null, size: 0, closed: newClosedFlows(maxClosedFlows) };
+  const t: FlowTable = {
+    capacity: 0,
+    used: 0,
+    free: [],
+    entry: [],
+    ports: new Float64Array(0),
+    buckets: new Int32Array(0),
+    chain: new Int32Array(0),
+    older: new Int32Array(0),
+    newer: new Int32Array(0),
+    oldest: -1,
+    newest: -1,
+    size: 0,
+    closed: newClosedFlows(maxClosedFlows),
+  };
+  resize(t, INITIAL_CAPACITY);
+  return t;
 }
 
-export function slotAt(t: FlowTable, lo: string, hi: string, ports: number): Slot | undefined {
-  const byHi = t.index.get(lo);
-  if (byHi === undefined) return undefined;
-  const byPorts = byHi instanceof Map ? byHi.get(hi) : byHi.entry.key.hi === hi ? byHi : undefined;
-  if (byPorts === undefined) return undefined;
-  if (byPorts instanceof Map) return byPorts.get(ports);
-  return byPorts.entry.key.ports === ports ? byPorts : undefined;
+/** Gives the table room for `capacity` positions, keeping every position and link as it was. */
+function resize(t: FlowTable, capacity: number): void {
+  const grow = (a: Int32Array): Int32Array => {
+    const b = new Int32Array(capacity).fill(-1);
+    b.set(a);
+    return b;
+  };
+  const ports = new Float64Array(capacity);
+  ports.set(t.ports);
+  t.ports = ports;
+  t.chain = grow(t.chain);
+  t.older = grow(t.older);
+  t.newer = grow(t.newer);
+  t.entry.length = capacity;
+  t.capacity = capacity;
+  // Twice as many buckets as positions; every chain is made again.
+  t.buckets = new Int32Array(capacity * 2).fill(-1);
+  for (let p = 0; p < t.used; p++) {
+    const f = t.entry[p];
+    if (f === undefined) continue;
+    const b = bucketOf(t, f.key.lo, f.key.hi, f.key.ports);
+    t.chain[p] = t.buckets[b]!;
+    t.buckets[b] = p;
+  }
 }
 
-/** The slot holding `f`, if `f` is in the table. */
-export function slotOf(t: FlowTable, f: FlowState): Slot | undefined {
-  const slot = slotAt(t, f.key.lo, f.key.hi, f.key.ports);
-  return slot?.entry === f ? slot : undefined;
+const bucketOf = (t: FlowTable, lo: string, hi: string, ports: number): number =>
+  flowHash(lo, hi, ports) & (t.buckets.length - 1);
+
+/** The position of the live flow with this key, or -1. */
+export function slotAt(t: FlowTable, lo: string, hi: string, ports: number): number {
+  for (let p = t.buckets[bucketOf(t, lo, hi, ports)]!; p !== -1; p = t.chain[p]!) {
+    if (t.ports[p] !== ports) continue;
+    const k = t.entry[p]!.key;
+    if (k.lo === lo && k.hi === hi) return p;
+  }
+  return -1;
 }
 
-function unlink(t: FlowTable, slot: Slot): void {
-  if (slot.older) slot.older.newer = slot.newer;
-  else t.oldest = slot.newer;
-  if (slot.newer) slot.newer.older = slot.older;
-  else t.newest = slot.older;
-  slot.older = null;
-  slot.newer = null;
+/** The live flow at a position `slotAt` returned. */
+export const flowAt = (t: FlowTable, p: number): FlowState => t.entry[p]!;
+
+/** The position of `f`, if `f` is in the table (not merely a flow with its key), or -1. */
+export function slotOf(t: FlowTable, f: FlowState): number {
+  const p = slotAt(t, f.key.lo, f.key.hi, f.key.ports);
+  return p !== -1 && t.entry[p] === f ? p : -1;
 }
 
-function append(t: FlowTable, slot: Slot): void {
-  slot.older = t.newest;
-  if (t.newest) t.newest.newer = slot;
-  else t.oldest = slot;
-  t.newest = slot;
+function unlink(t: FlowTable, p: number): void {
+  const older = t.older[p]!;
+  const newer = t.newer[p]!;
+  if (older !== -1) t.newer[older] = newer;
+  else t.oldest = newer;
+  if (newer !== -1) t.older[newer] = older;
+  else t.newest = older;
+  t.older[p] = -1;
+  t.newer[p] = -1;
 }
 
-/** Marks the slot's flow as the most recently active. */
-export function touch(t: FlowTable, slot: Slot): void {
-  if (slot === t.newest) return;
-  unlink(t, slot);
-  append(t, slot);
+function append(t: FlowTable, p: number): void {
+  t.older[p] = t.newest;
+  t.newer[p] = -1;
+  if (t.newest !== -1) t.newer[t.newest] = p;
+  else t.oldest = p;
+  t.newest = p;
+}
+
+/** Marks the flow at position `p` as the most recently active. */
+export function touch(t: FlowTable, p: number): void {
+  if (p === t.newest) return;
+  unlink(t, p);
+  append(t, p);
 }
 
 /** Adds `f` (whose key is not in the table: the caller looked it up) as the most recently active flow. */
 export function tableAdd(t: FlowTable, f: FlowState): void {
-  const { lo, hi, ports } = f.key;
-  const slot: Slot = { entry: f, older: null, newer: null };
-  const byHi = t.index.get(lo);
-  if (byHi === undefined) t.index.set(lo, slot);
-  else {
-    const map = byHi instanceof Map ? byHi : new Map<string, ByPorts>([[byHi.entry.key.hi, byHi]]);
-    if (map !== byHi) t.index.set(lo, map);
-    const byPorts = map.get(hi);
-    if (byPorts === undefined) map.set(hi, slot);
-    else if (byPorts instanceof Map) byPorts.set(ports, slot);
-    else
-      map.set(
-        hi,
-        new Map([
-          [byPorts.entry.key.ports, byPorts],
-          [ports, slot],
-        ]),
-      );
+  let p = t.free.pop();
+  if (p === undefined) {
+    if (t.used === t.capacity) resize(t, t.capacity * 2);
+    p = t.used++;
   }
-  append(t, slot);
+  t.entry[p] = f;
+  t.ports[p] = f.key.ports;
+  const b = bucketOf(t, f.key.lo, f.key.hi, f.key.ports);
+  t.chain[p] = t.buckets[b]!;
+  t.buckets[b] = p;
+  append(t, p);
   t.size++;
 }
 
-/**
- * What a slot points at once its flow left the table. A map that outgrew its hash table leaves the
- * old one in place until a full collection (the likely V8 behaviour `Flow.attached` describes), and
- * a slot it still names would keep the flow and all its connection state alive through the young
- * generation's collections: with the flows' slots straight under the addresses' maps, that made the
- * 100 MB bench capture's collector time 155 → 227 ms. A slot keeps nothing once its flow is gone.
- * (The cast: a placeholder nothing reads; only `key` is ever looked at, and never on a dropped slot.)
- */
-const DROPPED = Object.freeze({ key: Object.freeze({ lo: '', hi: '', ports: -1 }) }) as unknown as FlowState;
-
 /** Removes `f` from the live flows; false when it was not there. */
 function tableDelete(t: FlowTable, f: FlowState): boolean {
-  const slot = slotOf(t, f);
-  if (!slot) return false;
-  const { lo, hi, ports } = f.key;
-  const byHi = t.index.get(lo)!;
-  if (!(byHi instanceof Map)) t.index.delete(lo);
+  const p = slotOf(t, f);
+  if (p === -1) return false;
+  const b = bucketOf(t, f.key.lo, f.key.hi, f.key.ports);
+  if (t.buckets[b] === p) t.buckets[b] = t.chain[p]!;
   else {
-    const byPorts = byHi.get(hi)!;
-    if (byPorts instanceof Map) byPorts.delete(ports);
-    // A level left with one flow becomes that flow's slot again (see `FlowTable`).
-    if (!(byPorts instanceof Map) || byPorts.size === 0) byHi.delete(hi);
-    else if (byPorts.size === 1) byHi.set(hi, byPorts.values().next().value!);
-    if (byHi.size === 0) t.index.delete(lo);
-    else if (byHi.size === 1) {
-      const only = byHi.values().next().value!;
-      if (!(only instanceof Map)) t.index.set(lo, only);
-    }
+    let q = t.buckets[b]!;
+    while (t.chain[q] !== p) q = t.chain[q]!;
+    t.chain[q] = t.chain[p]!;
   }
-  unlink(t, slot);
-  slot.entry = DROPPED;
+  t.chain[p] = -1;
+  unlink(t, p);
+  t.entry[p] = undefined;
+  t.free.push(p);
   t.size--;
   return true;
 }
@@ -240,7 +273,7 @@ function tableDelete(t: FlowTable, f: FlowState): boolean {
 /** The live flows, least recently active first. */
 export function liveFlows(t: FlowTable): FlowState[] {
   const out: FlowState[] = [];
-  for (let slot = t.oldest; slot; slot = slot.newer) out.push(slot.entry);
+  for (let p = t.oldest; p !== -1; p = t.newer[p]!) out.push(t.entry[p]!);
   return out;
 }
 
@@ -275,9 +308,15 @@ export function remember(st: TcpState, f: FlowState): void {
 /** Forgets every flow, live and closed (the capture ended; live ones were closed first). */
 export function clearTable(st: TcpState): void {
   const t = st.table;
-  t.index.clear();
-  t.oldest = null;
-  t.newest = null;
+  t.entry.fill(undefined);
+  t.buckets.fill(-1);
+  t.chain.fill(-1);
+  t.older.fill(-1);
+  t.newer.fill(-1);
+  t.free.length = 0;
+  t.used = 0;
+  t.oldest = -1;
+  t.newest = -1;
   t.size = 0;
   clearClosed(t.closed);
   countTracked(st);

@@ -150,8 +150,9 @@ function enforceCaps(st: TcpState, f: FlowState, dir: Direction, d: DirState): v
   }
   if (st.stats.bufferedBytes > st.lim.maxBufferedBytesTotal) {
     let worst: { f: FlowState; dir: Direction; d: DirState } | undefined;
-    for (let slot = st.table.oldest; slot; slot = slot.newer) {
-      const g = slot.entry;
+    const t = st.table;
+    for (let p = t.oldest; p !== -1; p = t.newer[p]!) {
+      const g = t.entry[p]!;
       for (const x of ['client', 'server'] as const) {
         const gd = g.dirs[x];
         if (!worst || gd.bufferedBytes > worst.d.bufferedBytes) worst = { f: g, dir: x, d: gd };

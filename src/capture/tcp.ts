@@ -55,6 +55,7 @@ import {
   newDirStats,
   newFlowTable,
   slotAt,
+  flowAt,
   tableAdd,
   touch,
 } from './flow-table.js';
@@ -152,7 +153,7 @@ function newFlow(st: TcpState, seg: TcpSegment, key: FlowKeyParts): FlowState {
   // Past the cap, closed flows are forgotten first (oldest close first), then live ones evicted.
   while (st.table.size + st.table.closed.size >= st.lim.maxFlows) {
     if (forgetOldestClosed(st.table.closed)) continue;
-    const oldest = st.table.oldest!.entry;
+    const oldest = flowAt(st.table, st.table.oldest);
     drop(st, oldest);
     if (!oldest.closed) {
       st.stats.evictedFlows++;
@@ -199,7 +200,7 @@ function push(st: TcpState, seg: TcpSegment): void {
   const hi = srcFirst ? seg.dst : seg.src;
   const ports = srcFirst ? seg.srcPort * 65536 + seg.dstPort : seg.dstPort * 65536 + seg.srcPort;
   const slot = slotAt(st.table, lo, hi, ports);
-  if (slot === undefined) {
+  if (slot === -1) {
     const closed = st.table.closed;
     const p = findClosed(closed, lo, hi, ports);
     if (p !== -1) {
@@ -216,7 +217,7 @@ function push(st: TcpState, seg: TcpSegment): void {
       }
     }
   }
-  let f = slot?.entry;
+  let f = slot === -1 ? undefined : flowAt(st.table, slot);
   if (f && seg.flags.syn) {
     const fromClient = f.client.addr === seg.src && f.client.port === seg.srcPort;
     const c = fromClient ? f.dirs.client : f.dirs.server;
@@ -233,7 +234,7 @@ function push(st: TcpState, seg: TcpSegment): void {
     }
   }
   if (!f) f = newFlow(st, seg, { lo, hi, ports });
-  else touch(st.table, slot!);
+  else touch(st.table, slot);
   f.lastTimestampUs = seg.timestampUs;
   const dir: Direction = f.client.addr === seg.src && f.client.port === seg.srcPort ? 'client' : 'server';
   const other: Direction = dir === 'client' ? 'server' : 'client';

@@ -1,12 +1,21 @@
 /**
- * flow-table.ts: the live flows' index (lo address → hi address → port pair, a level with one flow
- * under it being that flow's slot rather than a map), held to a plain model (a map by
- * `lo|hi|ports`, and the order flows were added in) over random adds and drops. Few distinct
- * addresses and ports, so every level goes from one flow to several and back.
+ * flow-table.ts: the live flows' index (positions in flat arrays, found by a chained hash, linked in
+ * activity order), held to a plain model (a map by `lo|hi|ports`, and the order flows were added
+ * in) over random adds and drops. Few distinct addresses and ports, so chains are long, positions
+ * are freed and reused, and the arrays grow past their first capacity.
  */
 import { describe, expect, it } from 'vitest';
 import type { FlowState, TcpState } from '../../src/capture/flow-table.js';
-import { countTracked, drop, liveFlows, newFlowTable, slotAt, slotOf, tableAdd } from '../../src/capture/flow-table.js';
+import {
+  countTracked,
+  drop,
+  flowAt,
+  liveFlows,
+  newFlowTable,
+  slotAt,
+  slotOf,
+  tableAdd,
+} from '../../src/capture/flow-table.js';
 import { Rng } from '../helpers/random.js';
 
 /** A flow with only what the index reads: its key. */
@@ -15,15 +24,17 @@ function flow(lo: string, hi: string, ports: number): FlowState {
   return { key: { lo, hi, ports } } as unknown as FlowState;
 }
 
-/** The slots the index holds at all its levels, each counted once: a slot left behind shows here. */
-function indexed(t: ReturnType<typeof newFlowTable>): number {
-  let n = 0;
-  const count = (v: object): void => {
-    if (v instanceof Map) for (const w of v.values()) count(w);
-    else n++;
-  };
-  for (const v of t.index.values()) count(v);
-  return n;
+/**
+ * The positions the hash chains reach and the activity order links, each counted once, and the
+ * positions holding a flow: a position left behind in a chain or a link shows here.
+ */
+function indexed(t: ReturnType<typeof newFlowTable>): { chained: number; linked: number; held: number } {
+  let chained = 0;
+  for (const head of t.buckets) for (let p = head; p !== -1; p = t.chain[p]!) chained++;
+  let linked = 0;
+  for (let p = t.oldest; p !== -1 && linked <= t.capacity; p = t.newer[p]!) linked++;
+  const held = t.entry.filter((f) => f !== undefined).length;
+  return { chained, linked, held };
 }
 
 describe('the live flow table', () => {
@@ -39,6 +50,8 @@ describe('the live flow table', () => {
       // drop() and countTracked() read the table and set the tracked-flows counter; nothing else of the state.
       const st = { table, stats: { trackedFlows: 0 } } as unknown as TcpState;
       const model = new Map<string, FlowState>();
+      const firstCapacity = table.capacity;
+      let most = 0;
       const wrong: string[] = [];
       const name = (k: FlowState['key']): string => `${k.lo}|${k.hi}|${k.ports}`;
       const key = (): [string, string, number] => [
@@ -56,7 +69,7 @@ describe('the live flow table', () => {
           }
         } else if (rng.int(3) > 0) {
           const f = flow(lo, hi, p);
-          expect(slotAt(table, lo, hi, p)).toBeUndefined();
+          expect(slotAt(table, lo, hi, p)).toBe(-1);
           // As the reassembler adds a flow (tcp.ts, newFlow).
           tableAdd(table, f);
           countTracked(st);
@@ -66,7 +79,8 @@ describe('the live flow table', () => {
         // when the model holds it, and as that flow (mismatches gathered, one expect at the end).
         const check = (a: string, b: string, q: number): void => {
           const k = `${a}|${b}|${q}`;
-          if (slotAt(table, a, b, q)?.entry !== model.get(k)) wrong.push(`${i}: ${k}`);
+          const at = slotAt(table, a, b, q);
+          if ((at === -1 ? undefined : flowAt(table, at)) !== model.get(k)) wrong.push(`${i}: ${k}`);
         };
         check(lo, hi, p);
         if (i % 25 === 0)
@@ -74,15 +88,24 @@ describe('the live flow table', () => {
             for (let b = 0; b < addrs; b++)
               for (let q = 1; q <= ports; q++) check(`10.0.0.${a}`, `10.0.1.${b}`, q * 65536 + 443);
         if (table.size !== model.size || st.stats.trackedFlows !== model.size) wrong.push(`${i}: size`);
-        if (i % 25 === 0 && indexed(table) !== model.size) wrong.push(`${i}: ${indexed(table)} slots indexed`);
+        most = Math.max(most, model.size);
+        if (i % 25 === 0) {
+          const n = indexed(table);
+          if (n.chained !== model.size || n.linked !== model.size || n.held !== model.size)
+            wrong.push(`${i}: ${JSON.stringify(n)} positions for ${model.size} flows`);
+        }
       }
       expect(wrong).toEqual([]);
+      // The largest key space holds more flows at once than a new table has room for: it grew.
+      if (addrs === 8) expect(most).toBeGreaterThan(firstCapacity);
+      // Freed positions are used again: no more were handed out than flows were ever held at once.
+      expect(table.used).toBeLessThanOrEqual(most);
       // A Map iterates in insertion order: the order the live flows were added in.
       expect(liveFlows(table)).toEqual([...model.values()]);
-      for (const f of model.values()) expect(slotOf(table, f)?.entry).toBe(f);
+      for (const f of model.values()) expect(flowAt(table, slotOf(table, f))).toBe(f);
       // A flow with the same key that is not the one in the table is not found as itself.
       const [first] = model.values();
-      if (first) expect(slotOf(table, flow(first.key.lo, first.key.hi, first.key.ports))).toBeUndefined();
+      if (first) expect(slotOf(table, flow(first.key.lo, first.key.hi, first.key.ports))).toBe(-1);
     }
   });
 });
