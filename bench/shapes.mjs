@@ -62,6 +62,11 @@ if (!hasTool('tshark')) {
       }
     }
     const wall = (who) => median(runs[who].map((x) => x.wallMs));
+    /** Median of `who`'s peak RSS over the rounds (one process's peak varies by tens of MB on the SYN flood). */
+    const rss = (who) => {
+      const kib = runs[who].map((x) => x.rssKiB);
+      return mib(kib.includes(null) ? null : median(kib));
+    };
     /** Median over rounds of `who`'s wall clock over ours in the same round. */
     const over = (who) => median(runs[who].map((x, i) => x.wallMs / runs.ours[i].wallMs));
     const ratio = over('tshark');
@@ -86,7 +91,7 @@ if (!hasTool('tshark')) {
       ],
       notes: [
         `wall: ours ${(wall('ours') / 1e3).toFixed(2)} s, tshark ${(wall('tshark') / 1e3).toFixed(2)} s${beforeDist ? `, before ${(wall('before') / 1e3).toFixed(2)} s` : ''}; ratio tshark/ours ${ratio.toFixed(2)}×`,
-        `peak RSS: ours ${mib(runs.ours[0].rssKiB)}, tshark ${mib(runs.tshark[0].rssKiB)}${beforeDist ? `, before ${mib(runs.before[0].rssKiB)}` : ''}`,
+        `peak RSS (median): ours ${rss('ours')}, tshark ${rss('tshark')}${beforeDist ? `, before ${rss('before')}` : ''}`,
         tls
           ? `found: ours ${tls[1]} TLS connections in ${tls[2]} TCP flows (${tls[3]} packets); tshark ${serverHellos} ServerHello frames`
           : `found: ours printed no summary line; tshark ${serverHellos} ServerHello frames`,
