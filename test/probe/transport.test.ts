@@ -27,6 +27,7 @@ import {
   startUnresponsiveListener,
 } from '../helpers/servers.js';
 import { leaked, resources } from '../helpers/resources.js';
+import { TIMER_EARLY_MS } from '../helpers/timers.js';
 
 /** A tiny raw server for one scripted behaviour; tracks its sockets so a test can wait for them to close. */
 interface RawServer {
@@ -145,7 +146,7 @@ describe('exchange', () => {
     expect(r.end).toBe('timeout');
     expect(r.errorCode).toBeNull();
     expect(r.received.length).toBe(0);
-    expect(r.elapsedMs).toBeGreaterThanOrEqual(200);
+    expect(r.elapsedMs).toBeGreaterThanOrEqual(200 - TIMER_EARLY_MS);
     // It ends near the limit, not at the 5 s default.
     expect(r.elapsedMs).toBeLessThan(3_000);
     await srv.idle();
@@ -167,7 +168,7 @@ describe('exchange', () => {
     const r = await exchange({ address: '127.0.0.1', port: srv.port, readTimeoutMs: 250 }, HELLO);
     expect(r.end).toBe('timeout');
     expect(toArray(r.received)).toEqual([0, 1, 2, 3, 4]);
-    expect(r.elapsedMs).toBeGreaterThanOrEqual(400 + 250);
+    expect(r.elapsedMs).toBeGreaterThanOrEqual(400 + 250 - TIMER_EARLY_MS);
     await srv.close();
   });
 
@@ -192,7 +193,7 @@ describe('exchange', () => {
         );
         expect(r.end).toBe('connect-timeout');
         expect(r.connectMs).toBeNull();
-        expect(r.elapsedMs).toBeGreaterThanOrEqual(300);
+        expect(r.elapsedMs).toBeGreaterThanOrEqual(300 - TIMER_EARLY_MS);
         expect(r.elapsedMs).toBeLessThan(5_000);
       } finally {
         await l.stop();
