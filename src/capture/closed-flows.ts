@@ -32,6 +32,8 @@ export interface ClosingFlow {
   readonly hi: string;
   /** lo port · 65536 + hi port. */
   readonly ports: number;
+  /** `flowHash` of lo, hi and ports. */
+  readonly hash: number;
   readonly client: Endpoint;
   readonly clientIsns: readonly number[];
   readonly serverIsns: readonly number[];
@@ -47,6 +49,8 @@ export interface ClosedFlows {
   readonly lo: (string | undefined)[];
   readonly hi: (string | undefined)[];
   readonly ports: Float64Array;
+  /** `flowHash` of each position's key, so forgetting one needs no hashing. */
+  readonly hashes: Uint32Array;
   /** 1 when the client is the lo endpoint (lo address, lo port), 0 when it is the hi one. */
   readonly clientIsLo: Uint8Array;
   /** `MAX_ISNS` client ISNs, then `MAX_ISNS` server ISNs, per position; `isnCount` says how many. */
@@ -70,6 +74,7 @@ export function newClosedFlows(capacity: number): ClosedFlows {
     lo: new Array<string | undefined>(n).fill(undefined),
     hi: new Array<string | undefined>(n).fill(undefined),
     ports: new Float64Array(n),
+    hashes: new Uint32Array(n),
     clientIsLo: new Uint8Array(n),
     isns: new Float64Array(n * 2 * MAX_ISNS),
     isnCount: new Uint8Array(n * 2),
@@ -78,7 +83,10 @@ export function newClosedFlows(capacity: number): ClosedFlows {
   };
 }
 
-/** FNV-1a over both addresses' characters and the port pair (for the live flows' table too). */
+/**
+ * FNV-1a over both addresses' characters and the port pair (for the live flows' table too). The
+ * reassembler computes it once per segment and hands it to both tables.
+ */
 export function flowHash(lo: string, hi: string, ports: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < lo.length; i++) h = Math.imul(h ^ lo.charCodeAt(i), 0x01000193);
@@ -89,14 +97,12 @@ export function flowHash(lo: string, hi: string, ports: number): number {
   return h >>> 0;
 }
 
-/** The hash bucket of a port pair. */
-const bucket = (t: ClosedFlows, lo: string, hi: string, ports: number): number =>
-  flowHash(lo, hi, ports) & (t.buckets.length - 1);
+const bucket = (t: ClosedFlows, hash: number): number => hash & (t.buckets.length - 1);
 
-/** The position of the closed flow on this port pair, or -1. */
-export function findClosed(t: ClosedFlows, lo: string, hi: string, ports: number): number {
+/** The position of the closed flow on this port pair (`hash` is `flowHash` of the three), or -1. */
+export function findClosed(t: ClosedFlows, lo: string, hi: string, ports: number, hash: number): number {
   if (t.size === 0) return -1;
-  for (let p = t.buckets[bucket(t, lo, hi, ports)]!; p !== -1; p = t.chain[p]!)
+  for (let p = t.buckets[bucket(t, hash)]!; p !== -1; p = t.chain[p]!)
     if (t.ports[p] === ports && t.lo[p] === lo && t.hi[p] === hi) return p;
   return -1;
 }
@@ -121,7 +127,7 @@ export function closedHadIsn(t: ClosedFlows, p: number, client: boolean, seq: nu
 export function forgetClosed(t: ClosedFlows, p: number): void {
   const lo = t.lo[p];
   if (lo === undefined) return;
-  const b = bucket(t, lo, t.hi[p]!, t.ports[p]!);
+  const b = bucket(t, t.hashes[p]!);
   if (t.buckets[b] === p) t.buckets[b] = t.chain[p]!;
   else {
     let q = t.buckets[b]!;
@@ -151,7 +157,7 @@ export function forgetOldestClosed(t: ClosedFlows): boolean {
 /** Remembers a closed flow, forgetting the oldest when the ring is full and any older one on its port pair. */
 export function rememberClosed(t: ClosedFlows, c: ClosingFlow): void {
   if (t.capacity === 0) return;
-  const same = findClosed(t, c.lo, c.hi, c.ports);
+  const same = findClosed(t, c.lo, c.hi, c.ports, c.hash);
   if (same !== -1) forgetClosed(t, same);
   const p = t.next;
   forgetClosed(t, p);
@@ -159,10 +165,11 @@ export function rememberClosed(t: ClosedFlows, c: ClosingFlow): void {
   t.lo[p] = c.lo;
   t.hi[p] = c.hi;
   t.ports[p] = c.ports;
+  t.hashes[p] = c.hash;
   t.clientIsLo[p] = c.client.addr === c.lo && c.client.port === Math.floor(c.ports / 65536) ? 1 : 0;
   storeIsns(t, p * 2, c.clientIsns);
   storeIsns(t, p * 2 + 1, c.serverIsns);
-  const b = bucket(t, c.lo, c.hi, c.ports);
+  const b = bucket(t, c.hash);
   t.chain[p] = t.buckets[b]!;
   t.buckets[b] = p;
   t.size++;

@@ -4,7 +4,7 @@
  * the flows in least-recently-active order (for eviction) and remembers closed flows for their late
  * segments.
  */
-import { type ClosedFlows, clearClosed, flowHash, newClosedFlows, rememberClosed } from './closed-flows.js';
+import { type ClosedFlows, clearClosed, newClosedFlows, rememberClosed } from './closed-flows.js';
 import type {
   CloseReason,
   DirectionStats,
@@ -94,6 +94,8 @@ export interface FlowKeyParts {
   readonly hi: string;
   /** lo port · 65536 + hi port. */
   readonly ports: number;
+  /** `flowHash(lo, hi, ports)`, computed once per segment (closed-flows.ts). */
+  readonly hash: number;
 }
 
 /**
@@ -181,18 +183,17 @@ function resize(t: FlowTable, capacity: number): void {
   for (let p = 0; p < t.used; p++) {
     const f = t.entry[p];
     if (f === undefined) continue;
-    const b = bucketOf(t, f.key.lo, f.key.hi, f.key.ports);
+    const b = bucketOf(t, f.key.hash);
     t.chain[p] = t.buckets[b]!;
     t.buckets[b] = p;
   }
 }
 
-const bucketOf = (t: FlowTable, lo: string, hi: string, ports: number): number =>
-  flowHash(lo, hi, ports) & (t.buckets.length - 1);
+const bucketOf = (t: FlowTable, hash: number): number => hash & (t.buckets.length - 1);
 
-/** The position of the live flow with this key, or -1. */
-export function slotAt(t: FlowTable, lo: string, hi: string, ports: number): number {
-  for (let p = t.buckets[bucketOf(t, lo, hi, ports)]!; p !== -1; p = t.chain[p]!) {
+/** The position of the live flow with this key (`hash` is `flowHash` of the three), or -1. */
+export function slotAt(t: FlowTable, lo: string, hi: string, ports: number, hash: number): number {
+  for (let p = t.buckets[bucketOf(t, hash)]!; p !== -1; p = t.chain[p]!) {
     if (t.ports[p] !== ports) continue;
     const k = t.entry[p]!.key;
     if (k.lo === lo && k.hi === hi) return p;
@@ -205,7 +206,7 @@ export const flowAt = (t: FlowTable, p: number): FlowState => t.entry[p]!;
 
 /** The position of `f`, if `f` is in the table (not merely a flow with its key), or -1. */
 export function slotOf(t: FlowTable, f: FlowState): number {
-  const p = slotAt(t, f.key.lo, f.key.hi, f.key.ports);
+  const p = slotAt(t, f.key.lo, f.key.hi, f.key.ports, f.key.hash);
   return p !== -1 && t.entry[p] === f ? p : -1;
 }
 
@@ -244,7 +245,7 @@ export function tableAdd(t: FlowTable, f: FlowState): void {
   }
   t.entry[p] = f;
   t.ports[p] = f.key.ports;
-  const b = bucketOf(t, f.key.lo, f.key.hi, f.key.ports);
+  const b = bucketOf(t, f.key.hash);
   t.chain[p] = t.buckets[b]!;
   t.buckets[b] = p;
   append(t, p);
@@ -255,7 +256,7 @@ export function tableAdd(t: FlowTable, f: FlowState): void {
 function tableDelete(t: FlowTable, f: FlowState): boolean {
   const p = slotOf(t, f);
   if (p === -1) return false;
-  const b = bucketOf(t, f.key.lo, f.key.hi, f.key.ports);
+  const b = bucketOf(t, f.key.hash);
   if (t.buckets[b] === p) t.buckets[b] = t.chain[p]!;
   else {
     let q = t.buckets[b]!;
@@ -298,6 +299,7 @@ export function remember(st: TcpState, f: FlowState): void {
     lo: f.key.lo,
     hi: f.key.hi,
     ports: f.key.ports,
+    hash: f.key.hash,
     client: f.client,
     clientIsns: f.dirs.client.isns,
     serverIsns: f.dirs.server.isns,

@@ -63,6 +63,7 @@ import {
   MAX_ISNS,
   closedHadIsn,
   findClosed,
+  flowHash,
   forgetClosed,
   forgetOldestClosed,
   isClosedClient,
@@ -199,10 +200,11 @@ function push(st: TcpState, seg: TcpSegment): void {
   const lo = srcFirst ? seg.src : seg.dst;
   const hi = srcFirst ? seg.dst : seg.src;
   const ports = srcFirst ? seg.srcPort * 65536 + seg.dstPort : seg.dstPort * 65536 + seg.srcPort;
-  const slot = slotAt(st.table, lo, hi, ports);
+  const hash = flowHash(lo, hi, ports);
+  const slot = slotAt(st.table, lo, hi, ports, hash);
   if (slot === -1) {
     const closed = st.table.closed;
-    const p = findClosed(closed, lo, hi, ports);
+    const p = findClosed(closed, lo, hi, ports, hash);
     if (p !== -1) {
       // A closed flow: a new connection on the same port pair (not one of its retransmitted
       // SYNs), or a late segment of the old one, with nothing to deliver.
@@ -233,7 +235,7 @@ function push(st: TcpState, seg: TcpSegment): void {
       swapRoles(f, 'syn');
     }
   }
-  if (!f) f = newFlow(st, seg, { lo, hi, ports });
+  if (!f) f = newFlow(st, seg, { lo, hi, ports, hash });
   else touch(st.table, slot);
   f.lastTimestampUs = seg.timestampUs;
   const dir: Direction = f.client.addr === seg.src && f.client.port === seg.srcPort ? 'client' : 'server';

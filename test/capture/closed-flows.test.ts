@@ -11,6 +11,7 @@ import {
   clearClosed,
   closedHadIsn,
   findClosed,
+  flowHash,
   forgetClosed,
   forgetOldestClosed,
   isClosedClient,
@@ -18,6 +19,10 @@ import {
   rememberClosed,
 } from '../../src/capture/closed-flows.js';
 import { Rng } from '../helpers/random.js';
+
+/** `findClosed` with the key's hash, as the reassembler computes it once per segment. */
+const found = (t: Parameters<typeof findClosed>[0], lo: string, hi: string, ports: number): number =>
+  findClosed(t, lo, hi, ports, flowHash(lo, hi, ports));
 
 function closing(rng: Rng, addrs: number, ports: number): ClosingFlow {
   const lo = `10.0.0.${rng.int(addrs)}`;
@@ -29,6 +34,7 @@ function closing(rng: Rng, addrs: number, ports: number): ClosingFlow {
     lo,
     hi,
     ports: loPort * 65536 + hiPort,
+    hash: flowHash(lo, hi, loPort * 65536 + hiPort),
     client: rng.bool() ? { addr: lo, port: loPort } : { addr: hi, port: hiPort },
     clientIsns: isns(),
     serverIsns: isns(),
@@ -58,7 +64,7 @@ describe('closed flows', () => {
         } else if (op < 8) {
           // A SYN on a remembered port pair forgets that flow.
           const c = closing(rng, 3, 6);
-          const p = findClosed(t, c.lo, c.hi, c.ports);
+          const p = found(t, c.lo, c.hi, c.ports);
           const i = model.findIndex((m) => sameKey(m, c));
           expect(p !== -1).toBe(i !== -1);
           if (p !== -1) {
@@ -70,14 +76,14 @@ describe('closed flows', () => {
           model.shift();
         } else {
           const c = closing(rng, 3, 6);
-          const p = findClosed(t, c.lo, c.hi, c.ports);
+          const p = found(t, c.lo, c.hi, c.ports);
           const m = model.find((x) => sameKey(x, c));
           expect(p !== -1).toBe(m !== undefined);
         }
         expect(t.size).toBe(model.length);
         if (capacity > 8 && step % 25 !== 0) continue;
         for (const m of model) {
-          const p = findClosed(t, m.lo, m.hi, m.ports);
+          const p = found(t, m.lo, m.hi, m.ports);
           expect(p).not.toBe(-1);
           expect(isClosedClient(t, p, m.client.addr, m.client.port)).toBe(true);
           const serverAddr = m.client.addr === m.lo ? m.hi : m.lo;
@@ -93,7 +99,7 @@ describe('closed flows', () => {
       }
       clearClosed(t);
       expect(t.size).toBe(0);
-      for (const m of model) expect(findClosed(t, m.lo, m.hi, m.ports)).toBe(-1);
+      for (const m of model) expect(found(t, m.lo, m.hi, m.ports)).toBe(-1);
     });
   }
 
@@ -103,16 +109,17 @@ describe('closed flows', () => {
       lo: '192.0.2.1',
       hi: '192.0.2.2',
       ports: 50000 * 65536 + 443,
+      hash: flowHash('192.0.2.1', '192.0.2.2', 50000 * 65536 + 443),
       client: { addr: '192.0.2.1', port: 50000 },
       clientIsns: [1000, 4_000_000_000],
       serverIsns: [7],
     };
     rememberClosed(t, c);
-    const p = findClosed(t, c.lo, c.hi, c.ports);
+    const p = found(t, c.lo, c.hi, c.ports);
     expect(closedHadIsn(t, p, true, 4_000_000_000)).toBe(true);
     expect(closedHadIsn(t, p, true, 7)).toBe(false);
     expect(closedHadIsn(t, p, false, 7)).toBe(true);
-    expect(findClosed(t, c.lo, c.hi, 50001 * 65536 + 443)).toBe(-1);
-    expect(findClosed(t, c.hi, c.lo, c.ports)).toBe(-1);
+    expect(found(t, c.lo, c.hi, 50001 * 65536 + 443)).toBe(-1);
+    expect(found(t, c.hi, c.lo, c.ports)).toBe(-1);
   });
 });
