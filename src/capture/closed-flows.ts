@@ -84,16 +84,23 @@ export function newClosedFlows(capacity: number): ClosedFlows {
 }
 
 /**
- * FNV-1a over both addresses' characters and the port pair (for the live flows' table too). The
- * reassembler computes it once per segment and hands it to both tables.
+ * A flow key's hash, for the live flows' table too: FNV-1a steps over the lo and hi addresses'
+ * hashes (`addressHash` of their texts, tcp-header.ts) and the port pair. The reassembler computes it
+ * once per segment and hands it to both tables.
  */
-export function flowHash(lo: string, hi: string, ports: number): number {
+export function flowHash(loHash: number, hiHash: number, ports: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < lo.length; i++) h = Math.imul(h ^ lo.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ 0x20, 0x01000193);
-  for (let i = 0; i < hi.length; i++) h = Math.imul(h ^ hi.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ loHash, 0x01000193);
+  h = Math.imul(h ^ hiHash, 0x01000193);
   h = Math.imul(h ^ (ports & 0xffff), 0x01000193);
   h = Math.imul(h ^ Math.floor(ports / 65536), 0x01000193);
+  // MurmurHash3's finaliser: the tables index by the low bits, which a multiply alone fills only
+  // from the inputs' low bits.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 

@@ -13,7 +13,7 @@ import { formatIp } from '../wire/ip.js';
 import { Reader } from '../wire/reader.js';
 import type { DecodeState, PacketInfo } from './decode-state.js';
 import { addFragment } from './fragments.js';
-import { decodeTcp } from './tcp-header.js';
+import { addressHash, decodeTcp } from './tcp-header.js';
 import type { TcpSegment } from './tcp-header.js';
 
 /** IP protocol / IPv6 Next Header numbers (IANA "Assigned Internet Protocol Numbers"). */
@@ -107,6 +107,8 @@ const IPV4_TEXT_SHIFT = 32 - Math.log2(IPV4_TEXT_SLOTS);
 /** The address in each slot, as a signed 32-bit number (any value, once `ipv4SlotTexts` has a text). */
 const ipv4SlotAddresses = new Int32Array(IPV4_TEXT_SLOTS);
 const ipv4SlotTexts: (string | undefined)[] = new Array<string | undefined>(IPV4_TEXT_SLOTS).fill(undefined);
+/** `addressHash` of each slot's text, computed when the text is made. */
+const ipv4SlotHashes = new Uint32Array(IPV4_TEXT_SLOTS);
 
 /** Returns the dotted text of a 32-bit IPv4 address. */
 export function ipv4Text(a: number): string {
@@ -117,7 +119,16 @@ export function ipv4Text(a: number): string {
   const text = `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
   ipv4SlotAddresses[slot] = key;
   ipv4SlotTexts[slot] = text;
+  ipv4SlotHashes[slot] = addressHash(text);
   return text;
+}
+
+/** Returns `addressHash(ipv4Text(a))`, from the cache when the text is there. */
+export function ipv4TextHash(a: number): number {
+  const key = a | 0;
+  const slot = Math.imul(key, 0x9e3779b1) >>> IPV4_TEXT_SHIFT;
+  if (ipv4SlotTexts[slot] === undefined || ipv4SlotAddresses[slot] !== key) ipv4Text(a);
+  return ipv4SlotHashes[slot]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,6 +245,8 @@ const IPV6_TEXT_SLOTS = 16384;
 const IPV6_TEXT_SHIFT = 32 - Math.log2(IPV6_TEXT_SLOTS);
 const ipv6SlotWords = new Int32Array(IPV6_TEXT_SLOTS * 4);
 const ipv6SlotTexts: (string | undefined)[] = new Array<string | undefined>(IPV6_TEXT_SLOTS).fill(undefined);
+/** `addressHash` of each slot's text, computed when the text is made. */
+const ipv6SlotHashes = new Uint32Array(IPV6_TEXT_SLOTS);
 
 /** The big-endian 32-bit word at `i` of `b`, as a signed number. */
 const word = (b: Uint8Array, i: number): number => (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
@@ -245,13 +258,11 @@ export function ipv6Text(b: Uint8Array): string {
 
 /** Returns the text of the IPv6 address at `b[i, i + 16)` (the caller has checked it is there). */
 export function ipv6TextAt(b: Uint8Array, i: number): string {
+  const slot = ipv6Slot(b, i);
   const w0 = word(b, i);
   const w1 = word(b, i + 4);
   const w2 = word(b, i + 8);
   const w3 = word(b, i + 12);
-  const slot =
-    Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f), 0x9e3779b1) >>>
-    IPV6_TEXT_SHIFT;
   const at = slot * 4;
   const cached = ipv6SlotTexts[slot];
   if (
@@ -268,5 +279,33 @@ export function ipv6TextAt(b: Uint8Array, i: number): string {
   ipv6SlotWords[at + 2] = w2;
   ipv6SlotWords[at + 3] = w3;
   ipv6SlotTexts[slot] = text;
+  ipv6SlotHashes[slot] = addressHash(text);
   return text;
+}
+
+/** The cache slot of the IPv6 address at `b[i, i + 16)`. */
+function ipv6Slot(b: Uint8Array, i: number): number {
+  const w0 = word(b, i);
+  const w1 = word(b, i + 4);
+  const w2 = word(b, i + 8);
+  const w3 = word(b, i + 12);
+  return (
+    Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f), 0x9e3779b1) >>>
+    IPV6_TEXT_SHIFT
+  );
+}
+
+/** Returns `addressHash(ipv6TextAt(b, i))`, from the cache when the text is there. */
+export function ipv6TextHashAt(b: Uint8Array, i: number): number {
+  const slot = ipv6Slot(b, i);
+  const at = slot * 4;
+  if (
+    ipv6SlotTexts[slot] === undefined ||
+    ipv6SlotWords[at] !== word(b, i) ||
+    ipv6SlotWords[at + 1] !== word(b, i + 4) ||
+    ipv6SlotWords[at + 2] !== word(b, i + 8) ||
+    ipv6SlotWords[at + 3] !== word(b, i + 12)
+  )
+    ipv6TextAt(b, i);
+  return ipv6SlotHashes[slot]!;
 }

@@ -18,7 +18,7 @@ import { isDecodeError } from '../wire/errors.js';
 import { Reader } from '../wire/reader.js';
 import { createDecodeState } from './decode-state.js';
 import type { DecodeState, PacketInfo } from './decode-state.js';
-import { IpProto, ipv4Text, ipv6TextAt } from './ip.js';
+import { IpProto, ipv4Text, ipv4TextHash, ipv6TextAt, ipv6TextHashAt } from './ip.js';
 import { AF_INET, AF_INET6, decodeLink, EtherType, LinkType } from './link-layer.js';
 import { tcpFlags } from './tcp-header.js';
 import type { TcpFlags, TcpSegment } from './tcp-header.js';
@@ -67,6 +67,8 @@ export function newReusedSegment(): ReusedSegment {
     timestampUs: 0,
     frame: 0,
     ipVersion: 4,
+    srcHash: 0,
+    dstHash: 0,
   };
 }
 
@@ -249,6 +251,9 @@ function commonTcpSegment(
   const payload = capturedPayload > 0 ? b.subarray(start, start + capturedPayload) : NO_PAYLOAD;
   const src = ipVersion === 4 ? ipv4Text(be32(b, ip + 12)) : ipv6TextAt(b, ip + 8);
   const dst = ipVersion === 4 ? ipv4Text(be32(b, ip + 16)) : ipv6TextAt(b, ip + 24);
+  // The texts' hashes for the flow tables, kept beside the texts (computed once per text made).
+  const srcHash = ipVersion === 4 ? ipv4TextHash(be32(b, ip + 12)) : ipv6TextHashAt(b, ip + 8);
+  const dstHash = ipVersion === 4 ? ipv4TextHash(be32(b, ip + 16)) : ipv6TextHashAt(b, ip + 24);
   if (into === null) {
     return {
       src,
@@ -264,10 +269,14 @@ function commonTcpSegment(
       timestampUs,
       frame,
       ipVersion,
+      srcHash,
+      dstHash,
     };
   }
   into.src = src;
   into.dst = dst;
+  into.srcHash = srcHash;
+  into.dstHash = dstHash;
   into.srcPort = be16(b, t);
   into.dstPort = be16(b, t + 2);
   into.seq = be32(b, t + 4);

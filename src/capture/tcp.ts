@@ -25,6 +25,7 @@
  */
 import { decodePacket, decodePacketInto, newReusedSegment } from './packet.js';
 import { createDecodeState, type DecodeStats, type FragmentLimits } from './decode-state.js';
+import { addressHash } from './tcp-header.js';
 import type { TcpSegment } from './tcp-header.js';
 import { readCapture, readCaptureRaw } from './pcap.js';
 import type { CaptureMeta, CapturedPacket, ReadCaptureOptions } from './pcap-format.js';
@@ -200,7 +201,9 @@ function push(st: TcpState, seg: TcpSegment): void {
   const lo = srcFirst ? seg.src : seg.dst;
   const hi = srcFirst ? seg.dst : seg.src;
   const ports = srcFirst ? seg.srcPort * 65536 + seg.dstPort : seg.dstPort * 65536 + seg.srcPort;
-  const hash = flowHash(lo, hi, ports);
+  const srcHash = seg.srcHash ?? addressHash(seg.src);
+  const dstHash = seg.dstHash ?? addressHash(seg.dst);
+  const hash = srcFirst ? flowHash(srcHash, dstHash, ports) : flowHash(dstHash, srcHash, ports);
   const slot = slotAt(st.table, lo, hi, ports, hash);
   if (slot === -1) {
     const closed = st.table.closed;
