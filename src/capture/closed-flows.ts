@@ -106,6 +106,27 @@ export function flowHash(loHash: number, hiHash: number, ports: number): number 
 
 const bucket = (t: ClosedFlows, hash: number): number => hash & (t.buckets.length - 1);
 
+/**
+ * Chained hashing over positions, shared by the closed flows and the live ones (flow-table.ts):
+ * `buckets` maps a bucket to the first position of its chain, `chain` a position to the next, -1
+ * ending both. Puts position `p` at the head of bucket `b`'s chain.
+ */
+export function chainIn(buckets: Int32Array, chain: Int32Array, b: number, p: number): void {
+  chain[p] = buckets[b]!;
+  buckets[b] = p;
+}
+
+/** Takes position `p` out of bucket `b`'s chain (it must be in it). */
+export function chainOut(buckets: Int32Array, chain: Int32Array, b: number, p: number): void {
+  if (buckets[b] === p) buckets[b] = chain[p]!;
+  else {
+    let q = buckets[b]!;
+    while (chain[q] !== p) q = chain[q]!;
+    chain[q] = chain[p]!;
+  }
+  chain[p] = -1;
+}
+
 /** The position of the closed flow on this port pair (`hash` is `flowHash` of the three), or -1. */
 export function findClosed(t: ClosedFlows, lo: string, hi: string, ports: number, hash: number): number {
   if (t.size === 0) return -1;
@@ -134,14 +155,7 @@ export function closedHadIsn(t: ClosedFlows, p: number, client: boolean, seq: nu
 export function forgetClosed(t: ClosedFlows, p: number): void {
   const lo = t.lo[p];
   if (lo === undefined) return;
-  const b = bucket(t, t.hashes[p]!);
-  if (t.buckets[b] === p) t.buckets[b] = t.chain[p]!;
-  else {
-    let q = t.buckets[b]!;
-    while (t.chain[q] !== p) q = t.chain[q]!;
-    t.chain[q] = t.chain[p]!;
-  }
-  t.chain[p] = -1;
+  chainOut(t.buckets, t.chain, bucket(t, t.hashes[p]!), p);
   t.lo[p] = undefined;
   t.hi[p] = undefined;
   t.size--;
@@ -176,9 +190,7 @@ export function rememberClosed(t: ClosedFlows, c: ClosingFlow): void {
   t.clientIsLo[p] = c.client.addr === c.lo && c.client.port === Math.floor(c.ports / 65536) ? 1 : 0;
   storeIsns(t, p * 2, c.clientIsns);
   storeIsns(t, p * 2 + 1, c.serverIsns);
-  const b = bucket(t, c.hash);
-  t.chain[p] = t.buckets[b]!;
-  t.buckets[b] = p;
+  chainIn(t.buckets, t.chain, bucket(t, c.hash), p);
   t.size++;
 }
 

@@ -4,7 +4,7 @@
  * the flows in least-recently-active order (for eviction) and remembers closed flows for their late
  * segments.
  */
-import { type ClosedFlows, clearClosed, newClosedFlows, rememberClosed } from './closed-flows.js';
+import { type ClosedFlows, chainIn, chainOut, clearClosed, newClosedFlows, rememberClosed } from './closed-flows.js';
 import type {
   CloseReason,
   DirectionStats,
@@ -183,9 +183,7 @@ function resize(t: FlowTable, capacity: number): void {
   for (let p = 0; p < t.used; p++) {
     const f = t.entry[p];
     if (f === undefined) continue;
-    const b = bucketOf(t, f.key.hash);
-    t.chain[p] = t.buckets[b]!;
-    t.buckets[b] = p;
+    chainIn(t.buckets, t.chain, bucketOf(t, f.key.hash), p);
   }
 }
 
@@ -245,9 +243,7 @@ export function tableAdd(t: FlowTable, f: FlowState): void {
   }
   t.entry[p] = f;
   t.ports[p] = f.key.ports;
-  const b = bucketOf(t, f.key.hash);
-  t.chain[p] = t.buckets[b]!;
-  t.buckets[b] = p;
+  chainIn(t.buckets, t.chain, bucketOf(t, f.key.hash), p);
   append(t, p);
   t.size++;
 }
@@ -256,14 +252,7 @@ export function tableAdd(t: FlowTable, f: FlowState): void {
 function tableDelete(t: FlowTable, f: FlowState): boolean {
   const p = slotOf(t, f);
   if (p === -1) return false;
-  const b = bucketOf(t, f.key.hash);
-  if (t.buckets[b] === p) t.buckets[b] = t.chain[p]!;
-  else {
-    let q = t.buckets[b]!;
-    while (t.chain[q] !== p) q = t.chain[q]!;
-    t.chain[q] = t.chain[p]!;
-  }
-  t.chain[p] = -1;
+  chainOut(t.buckets, t.chain, bucketOf(t, f.key.hash), p);
   unlink(t, p);
   t.entry[p] = undefined;
   t.free.push(p);
