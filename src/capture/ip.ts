@@ -258,21 +258,14 @@ export function ipv6Text(b: Uint8Array): string {
 
 /** Returns the text of the IPv6 address at `b[i, i + 16)` (the caller has checked it is there). */
 export function ipv6TextAt(b: Uint8Array, i: number): string {
-  const slot = ipv6Slot(b, i);
   const w0 = word(b, i);
   const w1 = word(b, i + 4);
   const w2 = word(b, i + 8);
   const w3 = word(b, i + 12);
-  const at = slot * 4;
+  const slot = ipv6Slot(w0, w1, w2, w3);
   const cached = ipv6SlotTexts[slot];
-  if (
-    cached !== undefined &&
-    ipv6SlotWords[at] === w0 &&
-    ipv6SlotWords[at + 1] === w1 &&
-    ipv6SlotWords[at + 2] === w2 &&
-    ipv6SlotWords[at + 3] === w3
-  )
-    return cached;
+  if (cached !== undefined && ipv6SlotHolds(slot, w0, w1, w2, w3)) return cached;
+  const at = slot * 4;
   const text = formatIp(i === 0 && b.length === 16 ? b : b.subarray(i, i + 16));
   ipv6SlotWords[at] = w0;
   ipv6SlotWords[at + 1] = w1;
@@ -283,29 +276,29 @@ export function ipv6TextAt(b: Uint8Array, i: number): string {
   return text;
 }
 
-/** The cache slot of the IPv6 address at `b[i, i + 16)`. */
-function ipv6Slot(b: Uint8Array, i: number): number {
-  const w0 = word(b, i);
-  const w1 = word(b, i + 4);
-  const w2 = word(b, i + 8);
-  const w3 = word(b, i + 12);
+/** The cache slot of the IPv6 address whose four words are given. */
+const ipv6Slot = (w0: number, w1: number, w2: number, w3: number): number =>
+  Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f), 0x9e3779b1) >>>
+  IPV6_TEXT_SHIFT;
+
+/** Whether `slot` holds the address whose four words are given (its text may still be unset). */
+function ipv6SlotHolds(slot: number, w0: number, w1: number, w2: number, w3: number): boolean {
+  const at = slot * 4;
   return (
-    Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f), 0x9e3779b1) >>>
-    IPV6_TEXT_SHIFT
+    ipv6SlotWords[at] === w0 &&
+    ipv6SlotWords[at + 1] === w1 &&
+    ipv6SlotWords[at + 2] === w2 &&
+    ipv6SlotWords[at + 3] === w3
   );
 }
 
 /** Returns `addressHash(ipv6TextAt(b, i))`, from the cache when the text is there. */
 export function ipv6TextHashAt(b: Uint8Array, i: number): number {
-  const slot = ipv6Slot(b, i);
-  const at = slot * 4;
-  if (
-    ipv6SlotTexts[slot] === undefined ||
-    ipv6SlotWords[at] !== word(b, i) ||
-    ipv6SlotWords[at + 1] !== word(b, i + 4) ||
-    ipv6SlotWords[at + 2] !== word(b, i + 8) ||
-    ipv6SlotWords[at + 3] !== word(b, i + 12)
-  )
-    ipv6TextAt(b, i);
+  const w0 = word(b, i);
+  const w1 = word(b, i + 4);
+  const w2 = word(b, i + 8);
+  const w3 = word(b, i + 12);
+  const slot = ipv6Slot(w0, w1, w2, w3);
+  if (ipv6SlotTexts[slot] === undefined || !ipv6SlotHolds(slot, w0, w1, w2, w3)) ipv6TextAt(b, i);
   return ipv6SlotHashes[slot]!;
 }
