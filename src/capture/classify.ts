@@ -7,7 +7,7 @@ import type { CaptureOutcome, ConnectionFacts, DecryptionFacts, EndFact } from '
 import type { Direction } from './tcp.js';
 import { clientSupportedVersions } from '../tls/client-hello.js';
 import { negotiatedVersion } from '../tls/server-hello.js';
-import { other, handshakeComplete, lastMessage, messageEvents } from './connection.js';
+import { other, handshakeComplete, lastMessage, messageEvents, clientHelloFact } from './connection.js';
 import type { Conn } from './connection.js';
 
 export function offered(c: Conn): { versions: (v: number) => boolean; suites: readonly number[] } | null {
@@ -95,9 +95,9 @@ export function finish(c: Conn, keysGiven: boolean): ConnectionFacts {
     startTimestampUs: f.firstTimestampUs,
     lastTimestampUs: f.lastTimestampUs,
     tlsOffset: { client: c.sides.client.tlsStart, server: c.sides.server.tlsStart },
-    clientHello: c.clientHello,
+    clientHello: clientHelloFact(c.clientHello),
     helloRetryRequest: c.helloRetryRequest,
-    retryClientHello: c.retryClientHello,
+    retryClientHello: clientHelloFact(c.retryClientHello),
     serverHello: c.serverHello,
     sslv2ServerHello: c.sslv2ServerHello,
     version: c.version,

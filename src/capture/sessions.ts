@@ -25,7 +25,7 @@
  * is walked record header by record header without being buffered; handshake bytes, messages,
  * alerts and decryption attempts per connection are capped by named constants (connection.ts).
  */
-import type { AnalyzeOptions, AnalyzeResult, ClientHelloFact, ConnectionFacts, ServerHelloFact } from './facts.js';
+import type { AnalyzeOptions, AnalyzeResult, ConnectionFacts, ServerHelloFact } from './facts.js';
 import { endpointText } from './facts.js';
 import { reassembleCapture } from './tcp.js';
 import type { Flow } from './tcp.js';
@@ -35,6 +35,7 @@ import type { HandshakeAssembler } from '../tls/deframer.js';
 import { readDraftServerHello, readHandshakeMessage } from '../tls/handshake.js';
 import type { HandshakeContext, HandshakeMessage } from '../tls/handshake.js';
 import { isHelloRetryRequest, negotiatedVersion } from '../tls/server-hello.js';
+import { viewClientHello } from '../tls/client-hello.js';
 import { MAX_CERTIFICATES } from '../tls/certificate.js';
 import { MAX_RECORD_FRAGMENT, RECORD_HEADER_LENGTH, isKnownContentType } from '../tls/record.js';
 import { ContentType, HandshakeType } from '../tls/registry.js';
@@ -52,6 +53,7 @@ import {
   logMessage,
   tls13,
   offersTls13,
+  HeldClientHello,
 } from './connection.js';
 import type { RecordInProgress, Side, Conn } from './connection.js';
 import { ownPending, isIgnorable, isTls, detect } from './detect.js';
@@ -441,9 +443,13 @@ export function feedHandshake(
       f.msgType === HandshakeType.client_hello || f.msgType === HandshakeType.server_hello ? factCopy(f.raw) : f.raw;
     c.context ??= handshakeContext(c);
     const ctx: HandshakeContext = c.context;
-    let m: HandshakeMessage | null = null;
+    let m: HandshakeMessage | typeof HELD | null = null;
     try {
-      m = readHandshakeMessage(new Reader(raw, '', 0), ctx);
+      if (f.msgType === HandshakeType.client_hello && s.dir === 'client') {
+        // The client's hellos are held as bytes, read when the facts are made (`HeldClientHello`).
+        viewClientHello(raw);
+        m = HELD;
+      } else m = readHandshakeMessage(new Reader(raw, '', 0), ctx);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       m = f.msgType === HandshakeType.server_hello ? readDraftServerHello(raw) : null;
@@ -473,14 +479,18 @@ function handshakeContext(c: Conn): HandshakeContext {
 /** Before a ServerHello: nothing is known. */
 const NO_CONTEXT: HandshakeContext = Object.freeze({});
 
+/** `onMessage`'s message for a client's ClientHello whose framing was checked: its fields are read later. */
+const HELD = 'held';
+
 export function onMessage(
   c: Conn,
   s: Side,
   msgType: number,
   raw: Uint8Array,
-  m: HandshakeMessage | null,
+  parsed: HandshakeMessage | typeof HELD | null,
   decrypted: boolean,
 ): void {
+  const m = parsed === HELD ? null : parsed;
   const hrr = m?.kind === 'server_hello' && isHelloRetryRequest(m.body);
   logMessage(c, s, hrr ? 'hello_retry_request' : handshakeName(msgType), decrypted);
   if (decrypted) c.decryptedMessages.push(handshakeName(msgType));
@@ -495,33 +505,28 @@ export function onMessage(
   if (msgType !== HandshakeType.hello_request)
     pushTranscript(c, raw, msgType === HandshakeType.client_hello || msgType === HandshakeType.server_hello);
 
+  if (parsed === HELD) {
+    const held = s.helloRecords;
+    // Each held record is a copy of its own already; a hello in one record needs no second copy.
+    const records = held ? (held.length === 1 ? held[0]! : factCopy(...held)) : factCopy(raw);
+    s.helloRecords = null;
+    // `raw` is already a copy of its own (feedHandshake).
+    const fact = new HeldClientHello(raw, records, s.frame, s.timestampUs);
+    if (c.clientHello === null) {
+      c.clientHello = fact;
+      lookUpKeys(c, raw);
+    } else if (c.retryClientHello === null && c.serverHello === null) {
+      // RFC 8446, Section 4.1.2: a second ClientHello before any ServerHello answers a
+      // HelloRetryRequest (even when the capture missed the server's side).
+      c.retryClientHello = fact;
+    }
+    return;
+  }
   if (!m) return;
   switch (m.kind) {
-    case 'client_hello': {
-      if (s.dir !== 'client') return;
-      const held = s.helloRecords;
-      // Each held record is a copy of its own already; a hello in one record needs no second copy.
-      const records = held ? (held.length === 1 ? held[0]! : factCopy(...held)) : factCopy(raw);
-      s.helloRecords = null;
-      // `raw` is already a copy of its own (feedHandshake).
-      const fact: ClientHelloFact = {
-        format: 'tls',
-        hello: m.body,
-        message: raw,
-        records,
-        frame: s.frame,
-        timestampUs: s.timestampUs,
-      };
-      if (c.clientHello === null) {
-        c.clientHello = fact;
-        lookUpKeys(c, raw);
-      } else if (c.retryClientHello === null && c.serverHello === null) {
-        // RFC 8446, Section 4.1.2: a second ClientHello before any ServerHello answers a
-        // HelloRetryRequest (even when the capture missed the server's side).
-        c.retryClientHello = fact;
-      }
+    case 'client_hello':
+      // A ClientHello the server sent (the client's are held, above): not a fact of this connection.
       return;
-    }
     case 'server_hello': {
       if (s.dir !== 'server') return;
       const fact: ServerHelloFact = {
