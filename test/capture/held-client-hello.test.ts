@@ -4,8 +4,9 @@
  * reading it whole, and reads it when the facts are made. That is only right when the check throws
  * exactly where and what the read it replaces throws (the problem line quotes the message), for
  * every whole message the handshake assembler can hand over, and when the hello read later is the
- * one the eager read gave. Both are checked here on the real hellos and thousands of mutations.
+ * one the eager read gave. Both are checked here on the fuzz seeds' real hellos and 3,000 mutations.
  */
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../src/capture/sessions.js';
@@ -17,7 +18,6 @@ import { Reader } from '../../src/wire/reader.js';
 import { toHex } from '../../src/wire/hex.js';
 import { FUZZ_SEED, fuzzRuns, inputArb } from '../fuzz/mutate.js';
 import { handshakeSeeds } from '../fuzz/seeds.js';
-import { join } from 'node:path';
 import { openCaptureFile } from '../../src/capture/source.js';
 import { FIXTURES_DIR, loadHexFixture } from '../helpers/fixtures.js';
 import { makePcap } from '../helpers/pcap-writer.js';
@@ -64,7 +64,7 @@ const seedMessages = async (): Promise<Uint8Array[]> =>
   (await handshakeSeeds()).filter((h) => h.raw[0] === 1).map((h) => asMessage(h.raw));
 
 describe('HeldClientHello', () => {
-  it('is checked on arrival exactly as the whole read checks it, on every real ClientHello and each strict prefix of its body', async () => {
+  it('is checked on arrival exactly as the whole read checks it, on the real ClientHellos of the fuzz seeds and each strict prefix of their bodies', async () => {
     const seeds = await seedMessages();
     expect(seeds.length).toBeGreaterThan(5);
     let rejected = 0;
