@@ -112,23 +112,33 @@ const ipv4SlotHashes = new Uint32Array(IPV4_TEXT_SLOTS);
 
 /** Returns the dotted text of a 32-bit IPv4 address. */
 export function ipv4Text(a: number): string {
+  return ipv4SlotTexts[ipv4Slot(a)]!;
+}
+
+/**
+ * Returns the cache slot holding IPv4 address `a`, its text (and the text's `addressHash`) made
+ * there first when it is not: `addressText(4, slot)` and `addressTextHash(4, slot)` read them. The
+ * common-case decoder takes both from one lookup.
+ */
+export function ipv4Slot(a: number): number {
   const key = a | 0;
   const slot = Math.imul(key, 0x9e3779b1) >>> IPV4_TEXT_SHIFT;
-  const cached = ipv4SlotTexts[slot];
-  if (cached !== undefined && ipv4SlotAddresses[slot] === key) return cached;
+  if (ipv4SlotTexts[slot] !== undefined && ipv4SlotAddresses[slot] === key) return slot;
   const text = `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
   ipv4SlotAddresses[slot] = key;
   ipv4SlotTexts[slot] = text;
   ipv4SlotHashes[slot] = addressHash(text);
-  return text;
+  return slot;
 }
 
-/** Returns `addressHash(ipv4Text(a))`, from the cache when the text is there. */
-export function ipv4TextHash(a: number): number {
-  const key = a | 0;
-  const slot = Math.imul(key, 0x9e3779b1) >>> IPV4_TEXT_SHIFT;
-  if (ipv4SlotTexts[slot] === undefined || ipv4SlotAddresses[slot] !== key) ipv4Text(a);
-  return ipv4SlotHashes[slot]!;
+/** The text in slot `slot` of the IPv4 (`v` 4) or IPv6 (`v` 6) cache, as `ipv4Slot`/`ipv6SlotAt` left it. */
+export function addressText(v: 4 | 6, slot: number): string {
+  return (v === 4 ? ipv4SlotTexts[slot] : ipv6SlotTexts[slot])!;
+}
+
+/** The `addressHash` of `addressText(v, slot)`, computed when the text was made. */
+export function addressTextHash(v: 4 | 6, slot: number): number {
+  return (v === 4 ? ipv4SlotHashes[slot] : ipv6SlotHashes[slot])!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,14 +268,30 @@ export function ipv6Text(b: Uint8Array): string {
 
 /** Returns the text of the IPv6 address at `b[i, i + 16)` (the caller has checked it is there). */
 export function ipv6TextAt(b: Uint8Array, i: number): string {
+  return ipv6SlotTexts[ipv6SlotAt(b, i)]!;
+}
+
+/**
+ * Returns the cache slot holding the IPv6 address at `b[i, i + 16)`, its text (and the text's
+ * `addressHash`) made there first when it is not; see `ipv4Slot`. The four words are read once.
+ */
+export function ipv6SlotAt(b: Uint8Array, i: number): number {
   const w0 = word(b, i);
   const w1 = word(b, i + 4);
   const w2 = word(b, i + 8);
   const w3 = word(b, i + 12);
-  const slot = ipv6Slot(w0, w1, w2, w3);
-  const cached = ipv6SlotTexts[slot];
-  if (cached !== undefined && ipv6SlotHolds(slot, w0, w1, w2, w3)) return cached;
+  const slot =
+    Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f), 0x9e3779b1) >>>
+    IPV6_TEXT_SHIFT;
   const at = slot * 4;
+  if (
+    ipv6SlotTexts[slot] !== undefined &&
+    ipv6SlotWords[at] === w0 &&
+    ipv6SlotWords[at + 1] === w1 &&
+    ipv6SlotWords[at + 2] === w2 &&
+    ipv6SlotWords[at + 3] === w3
+  )
+    return slot;
   const text = formatIp(i === 0 && b.length === 16 ? b : b.subarray(i, i + 16));
   ipv6SlotWords[at] = w0;
   ipv6SlotWords[at + 1] = w1;
@@ -273,32 +299,5 @@ export function ipv6TextAt(b: Uint8Array, i: number): string {
   ipv6SlotWords[at + 3] = w3;
   ipv6SlotTexts[slot] = text;
   ipv6SlotHashes[slot] = addressHash(text);
-  return text;
-}
-
-/** The cache slot of the IPv6 address whose four words are given. */
-const ipv6Slot = (w0: number, w1: number, w2: number, w3: number): number =>
-  Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f), 0x9e3779b1) >>>
-  IPV6_TEXT_SHIFT;
-
-/** Whether `slot` holds the address whose four words are given (its text may still be unset). */
-function ipv6SlotHolds(slot: number, w0: number, w1: number, w2: number, w3: number): boolean {
-  const at = slot * 4;
-  return (
-    ipv6SlotWords[at] === w0 &&
-    ipv6SlotWords[at + 1] === w1 &&
-    ipv6SlotWords[at + 2] === w2 &&
-    ipv6SlotWords[at + 3] === w3
-  );
-}
-
-/** Returns `addressHash(ipv6TextAt(b, i))`, from the cache when the text is there. */
-export function ipv6TextHashAt(b: Uint8Array, i: number): number {
-  const w0 = word(b, i);
-  const w1 = word(b, i + 4);
-  const w2 = word(b, i + 8);
-  const w3 = word(b, i + 12);
-  const slot = ipv6Slot(w0, w1, w2, w3);
-  if (ipv6SlotTexts[slot] === undefined || !ipv6SlotHolds(slot, w0, w1, w2, w3)) ipv6TextAt(b, i);
-  return ipv6SlotHashes[slot]!;
+  return slot;
 }

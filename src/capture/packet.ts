@@ -18,7 +18,7 @@ import { isDecodeError } from '../wire/errors.js';
 import { Reader } from '../wire/reader.js';
 import { createDecodeState } from './decode-state.js';
 import type { DecodeState, PacketInfo } from './decode-state.js';
-import { IpProto, ipv4Text, ipv4TextHash, ipv6TextAt, ipv6TextHashAt } from './ip.js';
+import { IpProto, addressText, addressTextHash, ipv4Slot, ipv6SlotAt } from './ip.js';
 import { AF_INET, AF_INET6, decodeLink, EtherType, LinkType } from './link-layer.js';
 import { tcpFlags } from './tcp-header.js';
 import type { TcpFlags, TcpSegment } from './tcp-header.js';
@@ -249,11 +249,14 @@ function commonTcpSegment(
   // About half of a TLS conversation's segments are bare ACKs: they share one empty payload
   // instead of a view each (a view is an object the collector then has to sweep).
   const payload = capturedPayload > 0 ? b.subarray(start, start + capturedPayload) : NO_PAYLOAD;
-  const src = ipVersion === 4 ? ipv4Text(be32(b, ip + 12)) : ipv6TextAt(b, ip + 8);
-  const dst = ipVersion === 4 ? ipv4Text(be32(b, ip + 16)) : ipv6TextAt(b, ip + 24);
-  // The texts' hashes for the flow tables, kept beside the texts (computed once per text made).
-  const srcHash = ipVersion === 4 ? ipv4TextHash(be32(b, ip + 12)) : ipv6TextHashAt(b, ip + 8);
-  const dstHash = ipVersion === 4 ? ipv4TextHash(be32(b, ip + 16)) : ipv6TextHashAt(b, ip + 24);
+  // One cache lookup per address gives its text and the text's hash for the flow tables (computed
+  // once per text made).
+  const srcSlot = ipVersion === 4 ? ipv4Slot(be32(b, ip + 12)) : ipv6SlotAt(b, ip + 8);
+  const dstSlot = ipVersion === 4 ? ipv4Slot(be32(b, ip + 16)) : ipv6SlotAt(b, ip + 24);
+  const src = addressText(ipVersion, srcSlot);
+  const dst = addressText(ipVersion, dstSlot);
+  const srcHash = addressTextHash(ipVersion, srcSlot);
+  const dstHash = addressTextHash(ipVersion, dstSlot);
   if (into === null) {
     return {
       src,
