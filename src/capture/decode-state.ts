@@ -34,6 +34,8 @@ export interface DecodeStats {
   fragmentsDropped: number;
   /** Fragments whose bytes overlapped bytes already held (first arrival kept). */
   fragmentOverlaps: number;
+  /** Packets whose TCP segment was inside a tunnel (IP in IP, GRE, VXLAN, …); also counted in `tcp`. */
+  decapsulated: number;
   /** Last malformed packet: frame and reason, for diagnostics. */
   lastMalformed?: { frame: number; reason: string };
 }
@@ -104,6 +106,7 @@ export function createDecodeState(limits: Partial<FragmentLimits> = {}): DecodeS
       reassembled: 0,
       fragmentsDropped: 0,
       fragmentOverlaps: 0,
+      decapsulated: 0,
     },
     limits: {
       maxDatagrams: limits.maxDatagrams ?? MAX_FRAGMENT_DATAGRAMS,

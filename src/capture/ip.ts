@@ -1,7 +1,8 @@
 /**
  * The IP layer of the general packet decoder: IPv4 (RFC 791) and IPv6 (RFC 8200) headers, IPv6
- * extension headers skipped (RFC 8200, Section 4), fragments handed to `fragments.ts`, and the TCP
- * payload handed to `tcp-header.ts`, with the addresses as text.
+ * extension headers skipped (RFC 8200, Section 4), fragments handed to `fragments.ts`, the TCP
+ * payload handed to `tcp-header.ts` with the addresses as text, and the payload of a protocol a
+ * tunnel rides on (IP in IP, UDP, GRE) to the `CarriedDecoder` that `link-layer.ts` passes down.
  *
  * Checksums are not verified: captures taken on the sending host carry checksums the NIC fills in
  * later. `decodeIpv4`/`decodeIpv6` read through a `Reader` and throw `DecodeError` for a header
@@ -19,7 +20,13 @@ import type { TcpSegment } from './tcp-header.js';
 /** IP protocol / IPv6 Next Header numbers (IANA "Assigned Internet Protocol Numbers"). */
 export const IpProto = {
   hopByHop: 0,
+  /** IPv4 in IP (RFC 2003). */
+  ipv4: 4,
   tcp: 6,
+  udp: 17,
+  /** IPv6 in IP (RFC 2473, RFC 4213). */
+  ipv6: 41,
+  gre: 47,
   routing: 43,
   fragment: 44,
   esp: 50,
@@ -31,6 +38,21 @@ export const IpProto = {
   shim6: 140,
 } as const;
 
+/**
+ * Reads what an IP packet carries when it is not TCP, for the protocols a tunnel rides on
+ * (`CARRIER_PROTOCOLS`): `link-layer.ts` gives one that decodes the packet inside the tunnel
+ * (`tunnels.ts`). Without one, those packets count as not TCP.
+ */
+export type CarriedDecoder = (
+  protocol: number,
+  payload: Reader,
+  info: PacketInfo,
+  state: DecodeState,
+) => TcpSegment | null;
+
+/** The IP protocols that can carry another packet: IP in IP, UDP (VXLAN, Geneve, GTP-U, …) and GRE. */
+export const CARRIER_PROTOCOLS: ReadonlySet<number> = new Set([IpProto.ipv4, IpProto.ipv6, IpProto.udp, IpProto.gre]);
+
 // ---------------------------------------------------------------------------------------------
 // IPv4
 // ---------------------------------------------------------------------------------------------
@@ -40,7 +62,12 @@ export const IpProto = {
  *   Version(4) IHL(4) | TOS(8) | Total Length(16) | Identification(16) | Flags(3) Fragment Offset(13)
  *   | TTL(8) | Protocol(8) | Header Checksum(16) | Source(32) | Destination(32) | Options | data
  */
-export function decodeIpv4(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment | null {
+export function decodeIpv4(
+  r: Reader,
+  info: PacketInfo,
+  state: DecodeState,
+  carried?: CarriedDecoder,
+): TcpSegment | null {
   const vihl = r.u8('ipv4/version_ihl');
   if (vihl >> 4 !== 4) r.fail('bad-value', `IPv4 header with version ${vihl >> 4}`, 'ipv4/version');
   const ihl = (vihl & 0x0f) * 4;
@@ -71,7 +98,8 @@ export function decodeIpv4(r: Reader, info: PacketInfo, state: DecodeState): Tcp
   const payload = r.bytes(Math.min(payloadLength, available), 'ipv4/payload');
   const moreFragments = (flagsFrag & 0x2000) !== 0;
   const fragmentOffset = (flagsFrag & 0x1fff) * 8;
-  if (protocol !== IpProto.tcp) {
+  const tcp = protocol === IpProto.tcp;
+  if (!tcp && (carried === undefined || !CARRIER_PROTOCOLS.has(protocol))) {
     state.stats.nonTcp++;
     return null;
   }
@@ -81,11 +109,17 @@ export function decodeIpv4(r: Reader, info: PacketInfo, state: DecodeState): Tcp
       state.stats.fragmentsDropped++;
       return null;
     }
-    const whole = addFragment(state, `4|${src}|${dst}|${id}`, protocol, fragmentOffset, moreFragments, payload, info);
+    // RFC 791, Section 3.2: a datagram is named by source, destination, protocol and identification.
+    const key = `4|${src}|${dst}|${protocol}|${id}`;
+    const whole = addFragment(state, key, protocol, fragmentOffset, moreFragments, payload, info);
     if (!whole) return null;
-    return decodeTcp(new Reader(whole.bytes, 'ipv4-reassembled'), src, dst, 4, whole.bytes.length, info);
+    const reassembled = new Reader(whole.bytes, 'ipv4-reassembled');
+    if (!tcp) return carried!(protocol, reassembled, info, state);
+    return decodeTcp(reassembled, src, dst, 4, whole.bytes.length, info);
   }
-  return decodeTcp(new Reader(payload, 'ipv4/payload', r.offset - payload.length), src, dst, 4, payloadLength, info);
+  const p = new Reader(payload, 'ipv4/payload', r.offset - payload.length);
+  if (!tcp) return carried!(protocol, p, info, state);
+  return decodeTcp(p, src, dst, 4, payloadLength, info);
 }
 
 /**
@@ -150,7 +184,12 @@ export function addressTextHash(v: 4 | 6, slot: number): number {
  *   Version(4) Traffic Class(8) Flow Label(20) | Payload Length(16) | Next Header(8) | Hop Limit(8)
  *   | Source Address(128) | Destination Address(128)
  */
-export function decodeIpv6(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment | null {
+export function decodeIpv6(
+  r: Reader,
+  info: PacketInfo,
+  state: DecodeState,
+  carried?: CarriedDecoder,
+): TcpSegment | null {
   const first = r.u32('ipv6/version_class_flow');
   if (first >>> 28 !== 6) r.fail('bad-value', `IPv6 header with version ${first >>> 28}`, 'ipv6/version');
   const declared = r.u16('ipv6/payload_length');
@@ -235,6 +274,15 @@ export function decodeIpv6(r: Reader, info: PacketInfo, state: DecodeState): Tcp
       case IpProto.esp:
         state.stats.encrypted++;
         return null;
+      case IpProto.ipv4:
+      case IpProto.ipv6:
+      case IpProto.udp:
+      case IpProto.gre:
+        if (carried === undefined) {
+          state.stats.nonTcp++;
+          return null;
+        }
+        return carried(next, p, info, state);
       // IpProto.noNext (RFC 8200, Section 4.7) ends the chain without TCP, as every other protocol does.
       default:
         state.stats.nonTcp++;

@@ -1,7 +1,9 @@
 /**
  * The link layer of the general packet decoder: peels the link header of each link type read here
  * (Ethernet with 802.1Q/802.1ad tags and PPPoE sessions, BSD loopback, raw IP, Linux cooked
- * capture v1 and v2) and hands the IP packet to `ip.ts`.
+ * capture v1 and v2) and hands the IP packet to `ip.ts`; when that packet is a tunnel's (IP in IP,
+ * GRE, VXLAN, Geneve, GTP-U, Teredo…: `tunnels.ts` reads their headers), decodes the packet inside
+ * it the same way, up to MAX_TUNNEL_DEPTH tunnels deep. MPLS label stacks are peeled too.
  *
  * Link types are draft-ietf-opsawg-pcaplinktype's. `decodeLink` reads through a `Reader` and throws
  * `DecodeError` for a header that runs past the frame (`packet.ts` catches it at the packet
@@ -10,8 +12,10 @@
  */
 import type { Reader } from '../wire/reader.js';
 import type { DecodeState, PacketInfo } from './decode-state.js';
-import { decodeIpv4, decodeIpv6 } from './ip.js';
+import { decodeIpv4, decodeIpv6, IpProto } from './ip.js';
+import type { CarriedDecoder } from './ip.js';
 import type { TcpSegment } from './tcp-header.js';
+import { Carried, readGre, readUdpTunnel } from './tunnels.js';
 
 /** Link types (draft-ietf-opsawg-pcaplinktype) decoded here. */
 export const LinkType = {
@@ -38,7 +42,25 @@ export const EtherType = {
   /** Pre-standard 802.1ad (Cisco, Juniper). */
   qinqOld: 0x9100,
   pppoeSession: 0x8864,
+  /** Transparent Ethernet Bridging: an Ethernet frame inside a tunnel (GRE, VXLAN, Geneve). */
+  teb: Carried.ethernet,
+  mpls: 0x8847,
+  mplsMulticast: 0x8848,
 } as const;
+
+/**
+ * Tunnels inside tunnels beyond this depth make the packet malformed: real ones nest two or three
+ * deep (GTP-U over VXLAN), and a crafted packet could nest one in another until its bytes run out.
+ */
+export const MAX_TUNNEL_DEPTH = 8;
+
+/** CARRIED[d] decodes what an IP packet d tunnels deep carries when it is not TCP. */
+const CARRIED: readonly CarriedDecoder[] = Array.from(
+  { length: MAX_TUNNEL_DEPTH + 1 },
+  (_, depth): CarriedDecoder =>
+    (protocol, payload, info, state) =>
+      decodeCarried(protocol, payload, info, state, depth),
+);
 
 /** BSD AF_INET, and the AF_INET6 values of NetBSD/OpenBSD (24), FreeBSD (28) and Darwin (30). */
 export const AF_INET = 2;
@@ -62,8 +84,8 @@ export function decodeLink(linkType: number, r: Reader, info: PacketInfo, state:
       const b = r.bytes(4, 'loopback/family');
       const be = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
       const family = be > 0xffff ? ((b[3]! << 24) | (b[2]! << 16) | (b[1]! << 8) | b[0]!) >>> 0 : be;
-      if (family === AF_INET) return decodeIpv4(r, info, state);
-      if (AF_INET6.has(family)) return decodeIpv6(r, info, state);
+      if (family === AF_INET) return decodeIpv4(r, info, state, CARRIED[0]);
+      if (AF_INET6.has(family)) return decodeIpv6(r, info, state, CARRIED[0]);
       state.stats.nonTcp++;
       return null;
     }
@@ -72,9 +94,9 @@ export function decodeLink(linkType: number, r: Reader, info: PacketInfo, state:
     case LinkType.DLT_RAW_14:
       return decodeRawIp(r, info, state);
     case LinkType.IPV4:
-      return decodeIpv4(r, info, state);
+      return decodeIpv4(r, info, state, CARRIED[0]);
     case LinkType.IPV6:
-      return decodeIpv6(r, info, state);
+      return decodeIpv6(r, info, state, CARRIED[0]);
     case LinkType.LINUX_SLL: {
       // packet type(2) ARPHRD type(2) address length(2) address(8) protocol type(2)
       r.skip(14, 'sll/header');
@@ -93,8 +115,12 @@ export function decodeLink(linkType: number, r: Reader, info: PacketInfo, state:
   }
 }
 
-/** Dispatches on an EtherType, peeling 802.1Q / 802.1ad tags (any depth) and PPPoE sessions. */
-function decodeEtherType(type: number, r: Reader, info: PacketInfo, state: DecodeState): TcpSegment | null {
+/**
+ * Dispatches on an EtherType (or `Carried.ipByVersion`), peeling 802.1Q / 802.1ad tags (any depth),
+ * PPPoE sessions, MPLS label stacks and the Ethernet header of a bridged frame; `depth` is the
+ * number of tunnels the bytes are inside.
+ */
+function decodeEtherType(type: number, r: Reader, info: PacketInfo, state: DecodeState, depth = 0): TcpSegment | null {
   let t = type;
   for (;;) {
     if (t === EtherType.vlan || t === EtherType.qinq || t === EtherType.qinqOld) {
@@ -108,23 +134,78 @@ function decodeEtherType(type: number, r: Reader, info: PacketInfo, state: Decod
       // (RFC 1661): 0x0021 IPv4, 0x0057 IPv6.
       r.skip(6, 'pppoe/header');
       const ppp = r.u16('ppp/protocol');
-      if (ppp === 0x0021) return decodeIpv4(r, info, state);
-      if (ppp === 0x0057) return decodeIpv6(r, info, state);
+      if (ppp === 0x0021) return decodeIpv4(r, info, state, CARRIED[depth]);
+      if (ppp === 0x0057) return decodeIpv6(r, info, state, CARRIED[depth]);
       state.stats.nonTcp++;
       return null;
     }
+    if (t === EtherType.teb) {
+      // A bridged Ethernet frame (no FCS): destination, source, EtherType.
+      r.skip(12, 'ethernet/addresses');
+      t = r.u16('ethernet/type');
+      continue;
+    }
+    if (t === EtherType.mpls || t === EtherType.mplsMulticast) {
+      // RFC 3032, Section 2.1: Label(20) TC(3) S(1) TTL(8) entries until S (bottom of stack); an
+      // IP packet then starts with its version (RFC 4385's pseudowire control word starts with 0).
+      let entry = r.u32('mpls/label_entry');
+      while ((entry & 0x100) === 0) entry = r.u32('mpls/label_entry');
+      t = Carried.ipByVersion;
+      continue;
+    }
+    if (t === Carried.ipByVersion) {
+      // An MPLS payload, GTP-U: the version nibble says which (anything else is not IP).
+      const version = (r.peek(1)[0] ?? 0) >> 4;
+      if (version === 4) t = EtherType.ipv4;
+      else if (version === 6) t = EtherType.ipv6;
+      else {
+        state.stats.nonTcp++;
+        return null;
+      }
+    }
     break;
   }
-  if (t === EtherType.ipv4) return decodeIpv4(r, info, state);
-  if (t === EtherType.ipv6) return decodeIpv6(r, info, state);
+  if (t === EtherType.ipv4) return decodeIpv4(r, info, state, CARRIED[depth]);
+  if (t === EtherType.ipv6) return decodeIpv6(r, info, state, CARRIED[depth]);
   state.stats.nonTcp++;
   return null;
+}
+
+/**
+ * Decodes the packet inside a tunnel whose outer IP packet, `depth` tunnels deep, carries
+ * `protocol` (IP in IP, UDP, GRE); counts the packet as not TCP when the tunnel carries nothing
+ * we read, and as decapsulated when the outermost tunnel gave a TCP segment.
+ */
+function decodeCarried(
+  protocol: number,
+  r: Reader,
+  info: PacketInfo,
+  state: DecodeState,
+  depth: number,
+): TcpSegment | null {
+  if (depth >= MAX_TUNNEL_DEPTH)
+    return r.fail('bad-value', `tunnels nested more than ${MAX_TUNNEL_DEPTH} deep`, 'tunnel');
+  const inner =
+    protocol === IpProto.udp
+      ? readUdpTunnel(r)
+      : protocol === IpProto.gre
+        ? readGre(r)
+        : protocol === IpProto.ipv4
+          ? EtherType.ipv4
+          : EtherType.ipv6;
+  if (inner === null) {
+    state.stats.nonTcp++;
+    return null;
+  }
+  const seg = decodeEtherType(inner, r, info, state, depth + 1);
+  if (seg !== null && depth === 0) state.stats.decapsulated++;
+  return seg;
 }
 
 /** Raw IP: the version nibble says which. */
 function decodeRawIp(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment | null {
   const version = (r.peek(1)[0] ?? 0) >> 4;
-  if (version === 4) return decodeIpv4(r, info, state);
-  if (version === 6) return decodeIpv6(r, info, state);
+  if (version === 4) return decodeIpv4(r, info, state, CARRIED[0]);
+  if (version === 6) return decodeIpv6(r, info, state, CARRIED[0]);
   return r.fail('bad-value', `raw IP packet with version ${version}`, 'ip/version');
 }

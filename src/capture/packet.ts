@@ -10,8 +10,9 @@
  * The common packet (Ethernet, raw IP, loopback or Linux cooked capture; IPv4 without options or
  * fragmentation; TCP) is read here by index, without a `Reader` or a view per packet
  * (`commonTcpSegment`); every other packet goes down the general decoder's layers:
- * `link-layer.ts` → `ip.ts` (with `fragments.ts` for reassembly) → `tcp-header.ts`, over the
- * per-capture `decode-state.ts`. Both paths give the same segment for the same bytes (the tests
+ * `link-layer.ts` → `ip.ts` (with `fragments.ts` for reassembly, and `tunnels.ts` for a packet
+ * inside another, back to `link-layer.ts`'s dispatch) → `tcp-header.ts`, over the per-capture
+ * `decode-state.ts`. Both paths give the same segment for the same bytes (the tests
  * compare them on captures and mutated frames).
  */
 import { isDecodeError } from '../wire/errors.js';

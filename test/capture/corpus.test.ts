@@ -65,16 +65,22 @@ async function oracle(file: string): Promise<Oracle> {
   const streams = new Map<string, { pair: string; bytes: Map<string, number> }>();
   const ambiguous = new Set<string>();
   for (const line of lines) {
-    const [, stream, len, re, fast, spurious, keepAlive, ip4s, ip6s, sport, ip4d, ip6d, dport, protocols] =
-      line.split('\t');
-    if (!stream) continue;
+    const cells = line.split('\t');
+    const protocols = cells[FIELDS.indexOf('frame.protocols')];
     // A TCP header quoted in an ICMP error is not stream data (and we do not decode it).
     if (/:icmp(v6)?:/.test(protocols ?? '')) continue;
-    const src = `${ip4s || ip6s}|${sport}`;
-    const dst = `${ip4d || ip6d}|${dport}`;
-    if (stream.includes(',') || src.includes(',') || dst.includes(',')) {
-      // Tunnelled TCP (GRE, Geneve, VXLAN, ...): several IP/TCP layers in one frame.
-      for (const s of stream.split(',')) ambiguous.add(s);
+    // Tunnelled TCP (GRE, Geneve, VXLAN, ...) has several IP layers in one frame: the TCP segment
+    // is the innermost one's, as tlsprobe decodes it. The last IP layer of each version is taken,
+    // the version the innermost layer has (frame.protocols lists the layers outermost first).
+    const last = (cell: string | undefined): string => (cell ?? '').split(',').pop() ?? '';
+    const [, stream, len, re, fast, spurious, keepAlive, ip4s, ip6s, sport, ip4d, ip6d, dport] = cells.map(last);
+    if (!stream) continue;
+    const innerV6 = (protocols ?? '').lastIndexOf(':ipv6:') > (protocols ?? '').lastIndexOf(':ip:');
+    const src = `${innerV6 ? ip6s : ip4s || ip6s}|${sport}`;
+    const dst = `${innerV6 ? ip6d : ip4d || ip6d}|${dport}`;
+    if ((cells[FIELDS.indexOf('tcp.stream')] ?? '').includes(',')) {
+      // TCP inside TCP (tshark reads one stream in another): neither side's bytes can be compared.
+      for (const s of (cells[FIELDS.indexOf('tcp.stream')] ?? '').split(',')) ambiguous.add(s);
       continue;
     }
     let s = streams.get(stream);

@@ -391,15 +391,37 @@ describe('IP fragment reassembly', () => {
     expect(toHex(decodePacket(LinkType.RAW, b, info, state)!.payload)).toBe(toHex(payload));
   });
 
-  it('does not buffer fragments of non-TCP datagrams', () => {
+  it('does not buffer fragments of datagrams that can carry no TCP (ICMP, SCTP)', () => {
     const state = createDecodeState();
-    decodePacket(
-      LinkType.RAW,
-      ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 17, moreFragments: true }, new Uint8Array(800)),
-      info,
-      state,
-    );
+    for (const protocol of [1, 132])
+      decodePacket(
+        LinkType.RAW,
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol, moreFragments: true }, new Uint8Array(800)),
+        info,
+        state,
+      );
     expect(state.fragments.size).toBe(0);
+    expect(state.stats.nonTcp).toBe(2);
+  });
+
+  it('reassembles fragments of UDP datagrams (a tunnel may be inside), and counts one that holds none as not TCP', () => {
+    const state = createDecodeState();
+    // A UDP datagram from port 5353 to 5353 (no tunnel's), 1,608 bytes, in two fragments.
+    const datagram = new Uint8Array(1608);
+    datagram.set([0x14, 0xe9, 0x14, 0xe9, 0x06, 0x48]);
+    const first = ipv4(
+      { src: '10.0.0.1', dst: '10.0.0.2', protocol: 17, moreFragments: true },
+      datagram.subarray(0, 800),
+    );
+    const second = ipv4(
+      { src: '10.0.0.1', dst: '10.0.0.2', protocol: 17, fragmentOffset: 800 },
+      datagram.subarray(800),
+    );
+    expect(decodePacket(LinkType.RAW, first, info, state)).toBeNull();
+    expect(state.fragments.size).toBe(1);
+    expect(decodePacket(LinkType.RAW, second, info, state)).toBeNull();
+    expect(state.fragments.size).toBe(0);
+    expect(state.stats).toMatchObject({ fragments: 0, reassembled: 1, nonTcp: 1, malformed: 0 });
   });
 
   it('drops the oldest datagram when maxDatagrams are pending', () => {
