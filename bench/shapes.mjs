@@ -7,6 +7,8 @@
 //   ipv4       the capture as it is, rewritten as a classic pcap (the reference for the others)
 //   ipv6       every packet carried in IPv6 instead of IPv4
 //   vlan       every frame with an 802.1Q tag
+//   vxlan      every frame inside VXLAN (UDP 4789), as a cloud's traffic mirroring delivers it
+//   gre        every IP packet inside GRE
 //   corrupted  0.05% of the bytes of every frame replaced (seeded), as a flaky link or disk leaves them
 //   bad-tcp    every second TCP header with an impossible data offset (malformed packets)
 //   syn-flood  500,000 SYNs from distinct clients, never answered (a scan or a flood; 100,000 flows

@@ -205,6 +205,36 @@ function bulk(file) {
   }
 }
 
+/** An outer Ethernet + IPv4 header (10.9.0.1 → 10.9.0.2) of `protocol` before `payloadLength` bytes. */
+function outerIpv4(protocol, payloadLength) {
+  const h = Buffer.alloc(34);
+  Buffer.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]).copy(h);
+  h[14] = 0x45;
+  h.writeUInt16BE(20 + payloadLength, 16);
+  h[22] = 64;
+  h[23] = protocol;
+  Buffer.from([10, 9, 0, 1, 10, 9, 0, 2]).copy(h, 26);
+  return h;
+}
+
+/** The frame inside VXLAN (RFC 7348: UDP to 4789, an 8-byte header with the I flag), as traffic mirroring sends it. */
+function inVxlan(f) {
+  const tunnel = Buffer.alloc(16);
+  tunnel.writeUInt16BE(54321, 0);
+  tunnel.writeUInt16BE(4789, 2);
+  tunnel.writeUInt16BE(16 + f.length, 4);
+  tunnel[8] = 0x08;
+  tunnel[13] = 1;
+  return Buffer.concat([outerIpv4(17, 16 + f.length), tunnel, f]);
+}
+
+/** The frame's IP packet inside GRE (RFC 2784, no options), as a router's GRE tunnel carries it. */
+function inGre(f) {
+  const ip = f.subarray(14);
+  const gre = Buffer.from([0, 0, f[12], f[13]]);
+  return Buffer.concat([outerIpv4(47, 4 + ip.length), gre, ip]);
+}
+
 /** The shapes: what each is, and how it is made. */
 export const SHAPES = {
   ipv4: { what: 'the 30 MB capture as a classic pcap', make: (f) => rewriteBase(f, (x) => x) },
@@ -214,6 +244,8 @@ export const SHAPES = {
     make: (f) =>
       rewriteBase(f, (x) => Buffer.concat([x.subarray(0, 12), Buffer.from([0x81, 0, 0, 100]), x.subarray(12)])),
   },
+  vxlan: { what: 'the same with every frame inside VXLAN', make: (f) => rewriteBase(f, inVxlan) },
+  gre: { what: 'the same with every IP packet inside GRE', make: (f) => rewriteBase(f, inGre) },
   corrupted: { what: 'the same with 0.05% of its bytes replaced', make: (f) => rewriteBase(f, corrupted) },
   'bad-tcp': { what: 'the same with every second TCP header malformed', make: (f) => rewriteBase(f, badTcp) },
   'syn-flood': { what: '500,000 unanswered SYNs from distinct clients', make: synFlood },
