@@ -1,7 +1,7 @@
 /**
  * The link layer of the general packet decoder: peels the link header of each link type read here
  * (Ethernet with 802.1Q/802.1ad tags and PPPoE sessions, BSD loopback, raw IP, Linux cooked
- * capture v1 and v2) and hands the IP packet to `ip.ts`; when that packet is a tunnel's (IP in IP,
+ * capture v1 and v2, Linux NFLOG, PPP and Cisco HDLC) and hands the IP packet to `ip.ts`; when that packet is a tunnel's (IP in IP,
  * GRE, VXLAN, Geneve, GTP-U, Teredo…: `tunnels.ts` reads their headers), decodes the packet inside
  * it the same way, up to MAX_TUNNEL_DEPTH tunnels deep. MPLS label stacks are peeled too.
  *
@@ -15,12 +15,20 @@ import type { DecodeState, PacketInfo } from './decode-state.js';
 import { decodeIpv4, decodeIpv6, IpProto } from './ip.js';
 import type { CarriedDecoder } from './ip.js';
 import type { TcpSegment } from './tcp-header.js';
-import { Carried, readGre, readUdpTunnel } from './tunnels.js';
+import { Carried, readGre, readPpp, readUdpTunnel } from './tunnels.js';
 
 /** Link types (draft-ietf-opsawg-pcaplinktype) decoded here. */
 export const LinkType = {
   NULL: 0,
   ETHERNET: 1,
+  /** PPP (RFC 1661), with or without RFC 1662's address and control bytes. */
+  PPP: 9,
+  /** PPP in HDLC-like framing (RFC 1662). */
+  PPP_HDLC: 50,
+  /** PPPoE (RFC 2516): the session header, then PPP. */
+  PPP_ETHER: 51,
+  /** Cisco HDLC: address, control, then an EtherType. */
+  C_HDLC: 104,
   /** DLT_RAW on most BSDs and Linux, found in old files instead of LINKTYPE_RAW. */
   DLT_RAW_12: 12,
   /** DLT_RAW on OpenBSD. */
@@ -30,6 +38,8 @@ export const LinkType = {
   LINUX_SLL: 113,
   IPV4: 228,
   IPV6: 229,
+  /** Linux netfilter's NFLOG (tcpdump -i nflog): the IP packet in a TLV. */
+  NFLOG: 239,
   LINUX_SLL2: 276,
 } as const;
 
@@ -109,10 +119,50 @@ export function decodeLink(linkType: number, r: Reader, info: PacketInfo, state:
       r.skip(18, 'sll2/header');
       return decodeEtherType(protocol, r, info, state);
     }
+    case LinkType.PPP:
+    case LinkType.PPP_HDLC: {
+      const inner = readPpp(r);
+      if (inner !== null) return decodeEtherType(inner, r, info, state);
+      state.stats.nonTcp++;
+      return null;
+    }
+    case LinkType.PPP_ETHER:
+      return decodeEtherType(EtherType.pppoeSession, r, info, state);
+    case LinkType.C_HDLC:
+      r.skip(2, 'chdlc/address_control');
+      return decodeEtherType(r.u16('chdlc/protocol'), r, info, state);
+    case LinkType.NFLOG:
+      return decodeNflog(r, info, state);
     default:
       state.stats.unsupportedLinkType++;
       return null;
   }
+}
+
+/** NFLOG's TLV type of the packet itself (NFULA_PAYLOAD, linux/netfilter/nfnetlink_log.h). */
+const NFULA_PAYLOAD = 9;
+
+/**
+ * LINKTYPE_NFLOG: family(1) version(1) resource id(2, network order), then TLVs of length(2)
+ * type(2) value, the length counting the 4-byte header, each padded to 4 bytes. Length and type are
+ * in the capturing host's byte order; the types are below 256, so the zero byte of the type says
+ * which order. The NFULA_PAYLOAD TLV holds the IP packet, without a link header.
+ */
+function decodeNflog(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment | null {
+  r.skip(4, 'nflog/header');
+  while (r.left >= 4) {
+    const h = r.peek(4);
+    const littleEndian = h[2] !== 0 || h[3] === 0;
+    const length = littleEndian ? h[0]! | (h[1]! << 8) : (h[0]! << 8) | h[1]!;
+    const type = (littleEndian ? h[2]! | (h[3]! << 8) : (h[2]! << 8) | h[3]!) & 0x7fff;
+    if (length < 4) return r.fail('length-out-of-range', `NFLOG TLV length ${length} below 4`, 'nflog/tlv_length');
+    r.skip(4, 'nflog/tlv_header');
+    if (type === NFULA_PAYLOAD) return decodeEtherType(Carried.ipByVersion, r, info, state);
+    r.skip(length - 4, 'nflog/tlv_value');
+    r.skip(Math.min((4 - (length % 4)) % 4, r.left), 'nflog/tlv_padding');
+  }
+  state.stats.nonTcp++;
+  return null;
 }
 
 /**

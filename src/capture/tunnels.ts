@@ -209,7 +209,7 @@ export function readGre(r: Reader): number | null {
  * RFC 1661/1662: optional Address and Control (0xff 0x03), then the protocol, one byte when
  * compressed (a protocol number's last byte is odd); 0x0021 IPv4, 0x0057 IPv6.
  */
-function readPpp(r: Reader): number | null {
+export function readPpp(r: Reader): number | null {
   const head = r.peek(2);
   if (head[0] === 0xff && head[1] === 0x03) r.skip(2, 'ppp/address_control');
   let protocol = r.u8('ppp/protocol');

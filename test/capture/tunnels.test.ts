@@ -17,50 +17,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDecodeState } from '../../src/capture/decode-state.js';
 import { MAX_TUNNEL_DEPTH } from '../../src/capture/link-layer.js';
 import { decodePacket } from '../../src/capture/packet.js';
-import { readCapture } from '../../src/capture/pcap.js';
 import { analyzeCapture } from '../../src/capture/sessions.js';
 import { clientServerName } from '../../src/tls/client-hello.js';
 import { corpusPath, hasCorpusFile } from '../helpers/corpus.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
+import { cat, ethernetFrames, innerIp, pcap, u16, u32, withoutFrames } from '../helpers/rewrap.js';
 import { hasTshark, NO_TSHARK, tshark } from './sessions-tshark.js';
 
-interface Frame {
-  readonly timestampUs: number;
-  readonly data: Uint8Array;
-}
-
-/** The Ethernet frames of a capture (other link types are left out: the wrappers below need Ethernet). */
-async function ethernetFrames(path: string): Promise<Frame[]> {
-  const frames: Frame[] = [];
-  await readCapture(readFileSync(path), (p) => {
-    if (p.linkType === 1) frames.push({ timestampUs: p.timestampUs, data: Uint8Array.from(p.data) });
-  });
-  return frames;
-}
-
-/** A classic pcap (Ethernet, microseconds) of `frames`. */
-function pcap(frames: readonly Uint8Array[], times: readonly number[]): Buffer {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(262_144, 16);
-  head.writeUInt32LE(1, 20);
-  const parts: Buffer[] = [head];
-  frames.forEach((f, i) => {
-    const rec = Buffer.alloc(16);
-    rec.writeUInt32LE(Math.floor(times[i]! / 1e6), 0);
-    rec.writeUInt32LE(times[i]! % 1e6, 4);
-    rec.writeUInt32LE(f.length, 8);
-    rec.writeUInt32LE(f.length, 12);
-    parts.push(rec, Buffer.from(f));
-  });
-  return Buffer.concat(parts);
-}
-
-const cat = (...parts: (Uint8Array | number[])[]): Uint8Array => Buffer.concat(parts.map((p) => Buffer.from(p)));
-const u16 = (n: number): number[] => [n >> 8, n & 0xff];
-const u32 = (n: number): number[] => [(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
 const MACS = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
 
 /** An outer Ethernet + IPv4 packet (192.0.2.1 → 192.0.2.2) of `protocol` around `payload`. */
@@ -82,17 +45,6 @@ function outer6(next: number, payload: Uint8Array): Uint8Array {
 
 const udp = (src: number, dst: number, payload: Uint8Array): Uint8Array =>
   cat(u16(src), u16(dst), u16(8 + payload.length), [0, 0], payload);
-
-/** The inner frame's EtherType and IP packet (after any 802.1Q tags). */
-function innerIp(frame: Uint8Array): { type: number; ip: Uint8Array } {
-  let i = 12;
-  let type = (frame[i]! << 8) | frame[i + 1]!;
-  while (type === 0x8100 || type === 0x88a8) {
-    i += 4;
-    type = (frame[i]! << 8) | frame[i + 1]!;
-  }
-  return { type, ip: frame.subarray(i + 2) };
-}
 
 /** Wraps one Ethernet frame; returns the frames that carry it (one, or two fragments). */
 type Wrap = (frame: Uint8Array) => Uint8Array[];
@@ -174,19 +126,6 @@ const TEREDO: Wrap = (f) => {
   // An origin indication (RFC 4380, Section 5.1.1) before the IPv6 packet.
   return [outer4(17, udp(3544, 50_001, cat([0, 0], u16(0xffff), [0x3f, 0, 0, 0xfe], ip)))];
 };
-
-/** Every `frame` key removed: a fragmented wrapping adds frames, and the numbers move. */
-function withoutFrames(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(withoutFrames);
-  if (x instanceof Uint8Array) return Buffer.from(x).toString('hex');
-  if (x && typeof x === 'object')
-    return Object.fromEntries(
-      Object.entries(x)
-        .filter(([k]) => k !== 'frame' && k !== 'frames')
-        .map(([k, v]) => [k, withoutFrames(v)]),
-    );
-  return x;
-}
 
 const FIXTURES = readdirSync(join(FIXTURES_DIR, 'pcap'))
   .filter((n) => n.endsWith('.pcapng'))
