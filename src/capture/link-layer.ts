@@ -1,7 +1,7 @@
 /**
  * The link layer of the general packet decoder: peels the link header of each link type read here
  * (Ethernet with 802.1Q/802.1ad tags and PPPoE sessions, BSD loopback, raw IP, Linux cooked
- * capture v1 and v2, Linux NFLOG, PPP and Cisco HDLC) and hands the IP packet to `ip.ts`; when that packet is a tunnel's (IP in IP,
+ * capture v1 and v2, Linux NFLOG, Apple PKTAP, PPP and Cisco HDLC) and hands the IP packet to `ip.ts`; when that packet is a tunnel's (IP in IP,
  * GRE, VXLAN, Geneve, GTP-U, Teredo…: `tunnels.ts` reads their headers), decodes the packet inside
  * it the same way, up to MAX_TUNNEL_DEPTH tunnels deep. MPLS label stacks are peeled too.
  *
@@ -40,6 +40,8 @@ export const LinkType = {
   IPV6: 229,
   /** Linux netfilter's NFLOG (tcpdump -i nflog): the IP packet in a TLV. */
   NFLOG: 239,
+  /** Apple's PKTAP (tcpdump -i pktap on macOS): a header naming the packet's own link type. */
+  PKTAP: 258,
   LINUX_SLL2: 276,
 } as const;
 
@@ -133,10 +135,38 @@ export function decodeLink(linkType: number, r: Reader, info: PacketInfo, state:
       return decodeEtherType(r.u16('chdlc/protocol'), r, info, state);
     case LinkType.NFLOG:
       return decodeNflog(r, info, state);
+    case LinkType.PKTAP:
+      return decodePktap(r, info, state);
     default:
       state.stats.unsupportedLinkType++;
       return null;
   }
+}
+
+/** PKTAP's record type of a packet (PTH_TYPE_PACKET); other records carry none. */
+const PKTAP_PACKET = 1;
+
+/**
+ * LINKTYPE_PKTAP: Apple's header (libpcap's pcap/pktap.h), in the capturing host's byte order,
+ * little-endian on every Mac: its length(4), the record type(4), the packet's DLT(4), then the
+ * interface name, process and the rest, up to the length; then the packet, of that DLT (the DLTs
+ * that appear there, DLT_NULL, DLT_EN10MB, DLT_RAW and DLT_PPP, have the LINKTYPE numbers here).
+ */
+function decodePktap(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment | null {
+  const h = r.peek(12);
+  if (h.length < 12) return r.fail('truncated', 'PKTAP header shorter than 12 bytes', 'pktap/header');
+  const le32 = (i: number): number => (h[i]! | (h[i + 1]! << 8) | (h[i + 2]! << 16) | (h[i + 3]! << 24)) >>> 0;
+  const length = le32(0);
+  const type = le32(4);
+  const dlt = le32(8);
+  if (length < 12) return r.fail('length-out-of-range', `PKTAP header length ${length} below 12`, 'pktap/length');
+  r.skip(length, 'pktap/header');
+  // A PKTAP header inside a PKTAP packet would let a crafted frame recurse: not a packet we read.
+  if (type !== PKTAP_PACKET || dlt === LinkType.PKTAP) {
+    state.stats.nonTcp++;
+    return null;
+  }
+  return decodeLink(dlt, r, info, state);
 }
 
 /** NFLOG's TLV type of the packet itself (NFULA_PAYLOAD, linux/netfilter/nfnetlink_log.h). */

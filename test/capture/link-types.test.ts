@@ -1,7 +1,7 @@
 /**
  * Link types beyond Ethernet: the real handshakes of fixtures/pcap rewritten as PPP (with and
  * without RFC 1662's address, control and a full protocol field), PPP in HDLC-like framing, PPPoE,
- * Cisco HDLC and Linux NFLOG (TLVs in either byte order) give the same connections, field for
+ * Cisco HDLC, Linux NFLOG (TLVs in either byte order) and Apple's PKTAP give the same connections, field for
  * field, as the Ethernet frames they came from; tshark finds the same ServerHellos in them.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { cat, ethernetFrames, innerIp, pcap, u16 } from '../helpers/rewrap.js';
 import { hasTshark, NO_TSHARK, tshark } from './sessions-tshark.js';
 
 /** The frame's IP packet under another link header: [link type, rewrite]. */
-type Rewrite = [number, (type: number, ip: Uint8Array) => Uint8Array];
+type Rewrite = [number, (type: number, ip: Uint8Array, frame: Uint8Array) => Uint8Array];
 
 const pppProtocol = (type: number): number[] => u16(type === 0x86dd ? 0x0057 : 0x0021);
 
@@ -37,7 +37,19 @@ function nflog(type: number, ip: Uint8Array, littleEndian: boolean): Uint8Array 
   );
 }
 
+/** Apple's PKTAP header (108 bytes, little-endian): length, record type 1 (a packet), the packet's DLT, the rest zero. */
+function pktap(dlt: number): Uint8Array {
+  const h = Buffer.alloc(108);
+  h.writeUInt32LE(108, 0);
+  h.writeUInt32LE(1, 4);
+  h.writeUInt32LE(dlt, 8);
+  h.write('en0', 12);
+  return h;
+}
+
 const REWRITES: Record<string, Rewrite> = {
+  'PKTAP around Ethernet': [LinkType.PKTAP, (_t, _ip, frame) => cat(pktap(1), frame)],
+  'PKTAP around raw IP (DLT_RAW, 12)': [LinkType.PKTAP, (_t, ip) => cat(pktap(12), ip)],
   PPP: [LinkType.PPP, (t, ip) => cat([0xff, 0x03], pppProtocol(t), ip)],
   'PPP without address and control, protocol compressed': [LinkType.PPP, (t, ip) => cat([pppProtocol(t)[1]!], ip)],
   'PPP in HDLC-like framing': [LinkType.PPP_HDLC, (t, ip) => cat([0xff, 0x03], pppProtocol(t), ip)],
@@ -57,7 +69,7 @@ async function rewritten(name: string, [linkType, rewrite]: Rewrite): Promise<{ 
   const times = frames.map((f) => f.timestampUs);
   const other = frames.map((f) => {
     const { type, ip } = innerIp(f.data);
-    return rewrite(type, ip);
+    return rewrite(type, ip, f.data);
   });
   return {
     bare: pcap(
