@@ -27,6 +27,7 @@ import type {
   ReadCaptureOptions,
 } from './pcap-format.js';
 import { isPcapMagic, pcapHeader, pcapRecord } from './pcap-records.js';
+import { describeNonCapture } from './file-kind.js';
 import { pcapngBlock } from './pcapng-blocks.js';
 
 /**
@@ -202,9 +203,10 @@ function parse(input: Input, buf: Uint8Array): number {
       s.meta.format = 'pcap';
       pos = pcapHeader(s, dv, 0);
     } else {
+      const what = describeNonCapture(buf);
       throw new DecodeError(
         'bad-value',
-        `not a pcap or pcapng file (magic 0x${hex32(m)})`,
+        `not a pcap or pcapng file (magic 0x${hex32(m)})${what === null ? '' : `: ${what}`}`,
         s.consumed,
         'capture/magic',
       );

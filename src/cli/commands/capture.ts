@@ -355,7 +355,12 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         });
       } catch (e) {
         if (e instanceof DecodeError) {
-          const problem = `${captureName(args.file)}: not a readable pcap/pcapng capture: ${e.detail} (${e.code} at offset ${e.offset})`;
+          // A file whose first bytes say nothing we know (the detail ends at its magic number) may
+          // still say what it is by its name (.etl).
+          const unknown = e.path === 'capture/magic' && /\(magic 0x[0-9a-f]{8}\)$/.test(e.detail) && args.file !== '-';
+          const byName = unknown ? (await import('../../capture/file-kind.js')).describeByName(args.file) : null;
+          const detail = byName === null ? e.detail : `${e.detail}: ${byName}`;
+          const problem = `${captureName(args.file)}: not a readable pcap/pcapng capture: ${detail} (${e.code} at offset ${e.offset})`;
           const printed = view.abort('bad-input', problem);
           throw new CliError('bad-input', problem, { jsonPrinted: printed });
         }
