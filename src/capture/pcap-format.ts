@@ -82,6 +82,7 @@ export interface CaptureWarning {
 
 export type CaptureWarningCode =
   | 'truncated-file'
+  | 'damaged-file'
   | 'unknown-interface'
   | 'caplen-exceeds-block'
   | 'bad-options'
@@ -110,6 +111,12 @@ export interface CaptureMeta {
   readonly skippedBlocks: number;
   /** True when the input ended in the middle of a record. */
   readonly truncated: boolean;
+  /**
+   * Where the framing broke after the first packet (a record length no tool writes, a block that
+   * runs backwards: a file overwritten, concatenated or corrupted), and why; null when it did not.
+   * The packets before it were delivered; nothing after it is read.
+   */
+  readonly damaged: { readonly offset: number; readonly reason: string } | null;
   /** Survivable oddities, at most `MAX_WARNINGS`. */
   readonly warnings: readonly CaptureWarning[];
 }
@@ -208,6 +215,7 @@ export interface MetaBuilder {
   packets: number;
   skippedBlocks: number;
   truncated: boolean;
+  damaged: { offset: number; reason: string } | null;
   warnings: CaptureWarning[];
 }
 
@@ -260,6 +268,7 @@ export function createParserState(
       packets: 0,
       skippedBlocks: 0,
       truncated: false,
+      damaged: null,
       warnings: [],
     },
     onPacket,

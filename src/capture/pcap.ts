@@ -6,8 +6,12 @@
  * `readCapture(source, onPacket)` resolves to the file's `CaptureMeta` after calling `onPacket` once
  * per packet record, in file order; it throws `DecodeError` when the input is not a capture file or
  * its framing is broken beyond recovery (a block length that runs backwards, a record larger than
- * any capture tool writes). A file that simply stops in the middle of a record (a killed tcpdump)
- * is not an error: the packets before it are delivered and `meta.truncated` is set.
+ * any capture tool writes) before its first packet. A file that simply stops in the middle of a
+ * record (a killed tcpdump) is not an error: the packets before it are delivered and
+ * `meta.truncated` is set. Nor is framing that breaks after the first packet (a file overwritten,
+ * concatenated or corrupted): the packets before it are delivered, `meta.damaged` says where and
+ * why, and nothing after it is read (tshark too shows the packets before such damage). With
+ * `strict`, both throw.
  *
  * The parser is a push parser (`createCaptureParser`) fed with chunks of any size; it keeps at most
  * one incomplete record between chunks, so memory does not grow with the file. Packet `data` is a
@@ -16,7 +20,7 @@
  * Layers below: `pcap-format.ts` (types, constants, parser state), `pcap-records.ts` (classic pcap,
  * draft-ietf-opsawg-pcap) and `pcapng-blocks.ts` (pcapng, draft-ietf-opsawg-pcapng).
  */
-import { DecodeError } from '../wire/errors.js';
+import { DecodeError, isDecodeError } from '../wire/errors.js';
 import { BlockType, createParserState, hex32, warn } from './pcap-format.js';
 import type {
   CaptureMeta,
@@ -115,7 +119,8 @@ function makeParser(input: Input): CaptureParser {
 /** Parses every complete record of what has arrived with `chunk`; keeps the incomplete rest. */
 function feed(input: Input, chunk: Uint8Array): void {
   if (input.ended) throw new TypeError('feed() after end()');
-  if (chunk.length === 0) return;
+  // Past damage nothing is read (the rest of the file cannot be framed).
+  if (chunk.length === 0 || input.state.meta.damaged !== null) return;
   const s = input.state;
   input.pending.push(chunk);
   input.pendingLength += chunk.length;
@@ -185,6 +190,7 @@ function join(parts: readonly Uint8Array[], total: number): Uint8Array {
  */
 function parse(input: Input, buf: Uint8Array): number {
   const s = input.state;
+  if (s.meta.damaged !== null) return buf.length;
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   if (!input.started) {
@@ -215,10 +221,30 @@ function parse(input: Input, buf: Uint8Array): number {
   }
   const step = s.meta.format === 'pcap' ? pcapRecord : pcapngBlock;
   for (;;) {
-    const used = step(s, buf, dv, pos, buf.length);
+    let used: number;
+    try {
+      used = step(s, buf, dv, pos, buf.length);
+    } catch (e) {
+      if (!damaged(input, e)) throw e;
+      return buf.length;
+    }
     if (used === 0) return pos;
     pos += used;
   }
+}
+
+/**
+ * Makes a framing error after the first packet the end of what is read (`meta.damaged`, and a
+ * warning) and returns true; returns false for any other error (before the first packet, in strict
+ * mode, or not the framing's: an error from `onPacket` passes through unchanged), to be thrown.
+ */
+function damaged(input: Input, e: unknown): boolean {
+  const s = input.state;
+  if (input.strict || s.meta.packets === 0 || !isDecodeError(e) || !/^pcap(ng)?\//.test(e.path)) return false;
+  const reason = `${e.detail} (${e.code})`;
+  s.meta.damaged = { offset: e.offset, reason };
+  warn(s, 'damaged-file', `the file is damaged at offset ${e.offset}: ${reason}; nothing after it is read`, e.offset);
+  return true;
 }
 
 /** Finishes the input: returns the metadata, with `truncated` set (or a throw when strict) for a cut record. */
@@ -234,7 +260,7 @@ function end(input: Input): CaptureMeta {
       'capture/header',
     );
   }
-  if (input.pendingLength > 0) {
+  if (input.pendingLength > 0 && s.meta.damaged === null) {
     const message = `input ends inside a record (${input.pendingLength} of ${s.want} bytes)`;
     if (input.strict) throw new DecodeError('truncated', message, s.consumed, 'capture/record');
     s.meta.truncated = true;

@@ -373,6 +373,18 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         if (progress.shown) process.stderr.write('\n');
       }
       const s = result.stats;
+      // Framing that broke after the first packet: what came before it is shown, then the error
+      // (exit 2). The JSON document ends with the error instead of the summary, as when reading fails.
+      const damage = result.meta.damaged;
+      const damageProblem =
+        damage === null
+          ? null
+          : `${captureName(args.file)}: damaged at offset ${damage.offset}, only the ${
+              result.meta.packets === 1 ? '1 packet before it was' : `${result.meta.packets} packets before it were`
+            } read: ${damage.reason}`;
+      if (damageProblem !== null && (args.json || args.ndjson)) {
+        throw new CliError('bad-input', damageProblem, { jsonPrinted: view.abort('bad-input', damageProblem) });
+      }
       view.finish({
         format: result.meta.format,
         packets: s.packets,
@@ -383,6 +395,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         truncated: result.meta.truncated,
         keyLogGiven: keyLog !== undefined,
       });
+      if (damageProblem !== null) throw new CliError('bad-input', damageProblem);
       if (htmlRows) await writeCaptureHtml(ctx, args, htmlRows, result);
       if (s.keyLogErrors > 0) ctx.err(`${s.keyLogErrors} key log line(s) could not be used`);
     },
