@@ -112,3 +112,31 @@ export const CORPUS_KEY_LOGS: Readonly<Record<string, string>> = {
   'illustrated-tls12/captures/capture.pcap': 'illustrated-tls12/captures/keylog.txt',
   'wireshark-wiki/uploads/__moin_import__/attachments/SampleCaptures/fix-ssl.pcap': 'wireshark-wiki/fix-ssl.keylog.txt',
 };
+
+/**
+ * "stream:suite" of every ServerHello (sorted): ours from `analyzeCapture` of the file's bytes, and
+ * tshark's (`-Y tls.handshake.type==2`, every suite of a frame).
+ */
+export async function serverHelloPairs(file: string): Promise<{ ours: string[]; theirs: string[] }> {
+  const { analyzeCapture } = await import('../../src/capture/sessions.js');
+  const { connections } = await analyzeCapture(readFileSync(file));
+  const ours = connections!.filter((c) => c.serverHello).map((c) => `${c.index}:${c.cipherSuite}`);
+  const text = await tshark(file, [
+    '-Y',
+    'tls.handshake.type==2',
+    '-T',
+    'fields',
+    '-e',
+    'tcp.stream',
+    '-e',
+    'tls.handshake.ciphersuite',
+  ]);
+  const theirs = text
+    .split('\n')
+    .filter((l) => l !== '')
+    .flatMap((l) => {
+      const [stream, suites] = l.split('\t');
+      return suites!.split(',').map((x) => `${stream}:${Number.parseInt(x, 16)}`);
+    });
+  return { ours: ours.sort(), theirs: theirs.sort() };
+}

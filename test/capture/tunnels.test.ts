@@ -22,7 +22,8 @@ import { clientServerName } from '../../src/tls/client-hello.js';
 import { corpusPath, hasCorpusFile } from '../helpers/corpus.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { cat, ethernetFrames, innerIp, pcap, u16, u32, withoutFrames } from '../helpers/rewrap.js';
-import { hasTshark, NO_TSHARK, tshark } from './sessions-tshark.js';
+import type { Frame } from '../helpers/rewrap.js';
+import { hasTshark, NO_TSHARK, serverHelloPairs } from './sessions-tshark.js';
 
 const MACS = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
 
@@ -119,6 +120,18 @@ const WRAPS: Record<string, Wrap> = {
   },
 };
 
+/** Every frame wrapped, each wrapping frame keeping the time of the frame it carries. */
+function wrapAll(frames: readonly Frame[], wrap: Wrap): { out: Uint8Array[]; times: number[] } {
+  const out: Uint8Array[] = [];
+  const times: number[] = [];
+  for (const f of frames)
+    for (const w of wrap(f.data)) {
+      out.push(w);
+      times.push(f.timestampUs);
+    }
+  return { out, times };
+}
+
 /** IPv6-only tunnels: Teredo carries IPv6 alone. */
 const TEREDO: Wrap = (f) => {
   const { type, ip } = innerIp(f);
@@ -160,13 +173,7 @@ describe('tunnels around real handshakes', () => {
       const hasV6 = frames.some((f) => innerIp(f.data).type === 0x86dd);
       const wraps = { ...WRAPS, ...(hasV6 ? { Teredo: TEREDO } : {}) };
       for (const [kind, wrap] of Object.entries(wraps)) {
-        const out: Uint8Array[] = [];
-        const outTimes: number[] = [];
-        for (const f of frames)
-          for (const w of wrap(f.data)) {
-            out.push(w);
-            outTimes.push(f.timestampUs);
-          }
+        const { out, times: outTimes } = wrapAll(frames, wrap);
         const wrapped = await analyse(out, outTimes, keyLog);
         const sameFrames = out.length === frames.length;
         expect(sameFrames ? wrapped.connections : withoutFrames(wrapped.connections), `${cap.name} in ${kind}`).toEqual(
@@ -180,44 +187,14 @@ describe('tunnels around real handshakes', () => {
   }
 });
 
-/** "stream:suite" of every ServerHello, as tshark and as we see them. */
-async function serverHellos(file: string): Promise<{ ours: string[]; theirs: string[] }> {
-  const { connections } = await analyzeCapture(readFileSync(file));
-  const ours = connections!.filter((c) => c.serverHello).map((c) => `${c.index}:${c.cipherSuite}`);
-  const text = await tshark(file, [
-    '-Y',
-    'tls.handshake.type==2',
-    '-T',
-    'fields',
-    '-e',
-    'tcp.stream',
-    '-e',
-    'tls.handshake.ciphersuite',
-  ]);
-  const theirs = text
-    .split('\n')
-    .filter((l) => l !== '')
-    .flatMap((l) => {
-      const [stream, suites] = l.split('\t');
-      return suites!.split(',').map((s) => `${stream}:${Number.parseInt(s, 16)}`);
-    });
-  return { ours: ours.sort(), theirs: theirs.sort() };
-}
-
 describe.skipIf(!hasTshark)('tshark finds the same ServerHellos inside the tunnels', () => {
   it('on the TLS 1.2 fixture in each tunnel', async () => {
     const frames = await ethernetFrames(join(FIXTURES_DIR, 'pcap', 'tls12-keylog.pcapng'));
     for (const [kind, wrap] of Object.entries(WRAPS)) {
-      const out: Uint8Array[] = [];
-      const times: number[] = [];
-      for (const f of frames)
-        for (const w of wrap(f.data)) {
-          out.push(w);
-          times.push(f.timestampUs);
-        }
+      const { out, times } = wrapAll(frames, wrap);
       const file = join(scratch, `${kind.replace(/[^a-z0-9]+/gi, '-')}.pcap`);
       writeFileSync(file, pcap(out, times));
-      const { ours, theirs } = await serverHellos(file);
+      const { ours, theirs } = await serverHelloPairs(file);
       expect(ours.length, kind).toBeGreaterThan(0);
       expect(ours, kind).toEqual(theirs);
     }
@@ -264,7 +241,7 @@ describe("Zeek's captures of TLS inside tunnels", () => {
       expect(r.stats.decode.tcp).toBeGreaterThan(0);
     });
     it.skipIf(!hasTshark)(`${name}: the same ServerHellos as tshark`, async () => {
-      const { ours, theirs } = await serverHellos(zeek(name));
+      const { ours, theirs } = await serverHelloPairs(zeek(name));
       expect(ours).toEqual(theirs);
     });
   }
