@@ -257,7 +257,12 @@ function push(st: TcpState, seg: TcpSegment): void {
     if (seg.flags.ack && o.base === undefined) o.base = seg.ack;
   }
   if (seg.flags.fin) record(st, f, 'fin', dir, seg);
-  if (seg.flags.rst) record(st, f, 'rst', dir, seg);
+  // RFC 9293, Section 3.10.7.3: a side in SYN-SENT answers an unacceptable ACK (a firewall's or a SYN
+  // proxy's, a stale one) with <SEQ=SEG.ACK><CTL=RST> and stays in SYN-SENT, sending its SYN again: a
+  // reset without ACK from the side that sent a SYN, before any SYN of the other side, ends nothing
+  // (Wireshark keeps the retried handshake in the same tcp.stream).
+  const aborts = seg.flags.rst && !(!seg.flags.ack && d.isns.length > 0 && f.dirs[other].isns.length === 0);
+  if (aborts) record(st, f, 'rst', dir, seg);
 
   if (d.ended) {
     d.stats.discardedBytes += seg.payloadLength;
@@ -312,7 +317,7 @@ function push(st: TcpState, seg: TcpSegment): void {
       ackedGap(st, f, other, o, o.next + ((seg.ack - ((o.base + o.next) >>> 0)) | 0));
   }
 
-  if (seg.flags.rst) {
+  if (aborts) {
     // RFC 9293, Section 3.10.7: a reset aborts the connection in both directions.
     for (const x of [dir, other] as const) {
       const xd = f.dirs[x];
