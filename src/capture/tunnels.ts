@@ -80,6 +80,14 @@ function readVxlan(r: Reader): number | null {
   return flags & 0x08 ? Carried.ethernet : null;
 }
 
+/** VXLAN-GPE's Next Protocol values read here. */
+const GPE_NEXT_PROTOCOL: ReadonlyMap<number, number> = new Map([
+  [1, Carried.ipv4],
+  [2, Carried.ipv6],
+  [3, Carried.ethernet],
+  [5, Carried.mpls],
+]);
+
 /**
  * draft-ietf-nvo3-vxlan-gpe, Section 3.1: Flags(8, P = 0x04) Reserved(16) Next Protocol(8) VNI(24)
  * Reserved(8). Next Protocol 1 IPv4, 2 IPv6, 3 Ethernet, 5 MPLS (without P: Ethernet, as VXLAN).
@@ -90,9 +98,7 @@ function readVxlanGpe(r: Reader): number | null {
   const next = r.u8('vxlan-gpe/next_protocol');
   r.skip(4, 'vxlan-gpe/vni');
   if ((flags & 0x04) === 0) return Carried.ethernet;
-  return (
-    ({ 1: Carried.ipv4, 2: Carried.ipv6, 3: Carried.ethernet, 5: Carried.mpls } as Record<number, number>)[next] ?? null
-  );
+  return GPE_NEXT_PROTOCOL.get(next) ?? null;
 }
 
 /**

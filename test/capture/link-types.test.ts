@@ -12,7 +12,7 @@ import { LinkType } from '../../src/capture/link-layer.js';
 import { analyzeCapture } from '../../src/capture/sessions.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { cat, ethernetFrames, innerIp, pcap, u16 } from '../helpers/rewrap.js';
-import { hasTshark, NO_TSHARK, serverHelloPairs } from './sessions-tshark.js';
+import { hasTshark, NEEDS_TSHARK, serverHelloPairs } from './sessions-tshark.js';
 
 /** The frame's IP packet under another link header: [link type, rewrite]. */
 type Rewrite = [number, (type: number, ip: Uint8Array, frame: Uint8Array) => Uint8Array];
@@ -99,7 +99,7 @@ describe('link types around real handshakes', () => {
   }
 });
 
-describe.skipIf(!hasTshark)('tshark reads the same ServerHellos in each link type', () => {
+describe.skipIf(!hasTshark)(`tshark reads the same ServerHellos in each link type ${NEEDS_TSHARK}`, () => {
   it('on the TLS 1.2 fixture', async () => {
     // tshark reads NFLOG's TLVs in the file's byte order (little-endian here).
     for (const [kind, rewrite] of Object.entries(REWRITES).filter(([k]) => k !== 'NFLOG, big-endian TLVs')) {
@@ -112,4 +112,3 @@ describe.skipIf(!hasTshark)('tshark reads the same ServerHellos in each link typ
     }
   });
 });
-if (!hasTshark) it.skip(NO_TSHARK, () => {});

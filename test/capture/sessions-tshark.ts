@@ -14,6 +14,9 @@ export const hasTshark = spawnSync('which', ['tshark']).status === 0;
 
 export const NO_TSHARK = 'tshark not found (Debian package tshark): tshark comparisons skipped';
 
+/** Ends the title of a test that needs tshark, so that its skip names the package to install. */
+export const NEEDS_TSHARK = '(needs tshark: Debian package tshark)';
+
 const tsharkVersion = hasTshark ? (spawnSync('tshark', ['--version']).stdout.toString().split('\n')[0] ?? '') : '';
 
 /** Where answers are cached between runs: the same place test/capture/corpus.test.ts uses. */

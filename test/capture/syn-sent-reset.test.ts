@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../src/capture/sessions.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { ethernetFrames, pcap, withoutFrames } from '../helpers/rewrap.js';
-import { hasTshark, serverHelloPairs } from './sessions-tshark.js';
+import { hasTshark, NEEDS_TSHARK, serverHelloPairs } from './sessions-tshark.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tlsprobe-syn-sent-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,7 +57,7 @@ describe('a reset from a side in SYN-SENT', () => {
     expect(b.connections![0]!.outcome).toBe('negotiated');
   });
 
-  it.skipIf(!hasTshark)('tshark finds the ServerHello in the same stream', async () => {
+  it.skipIf(!hasTshark)(`tshark finds the ServerHellos in the same streams ${NEEDS_TSHARK}`, async () => {
     const { stray } = await captures();
     const file = join(dir, 'stray-ack.pcap');
     writeFileSync(file, stray);

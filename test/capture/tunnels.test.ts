@@ -23,7 +23,7 @@ import { corpusPath, hasCorpusFile } from '../helpers/corpus.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { cat, ethernetFrames, innerIp, pcap, u16, u32, withoutFrames } from '../helpers/rewrap.js';
 import type { Frame } from '../helpers/rewrap.js';
-import { hasTshark, NO_TSHARK, serverHelloPairs } from './sessions-tshark.js';
+import { hasTshark, NEEDS_TSHARK, serverHelloPairs } from './sessions-tshark.js';
 
 const MACS = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
 
@@ -187,7 +187,7 @@ describe('tunnels around real handshakes', () => {
   }
 });
 
-describe.skipIf(!hasTshark)('tshark finds the same ServerHellos inside the tunnels', () => {
+describe.skipIf(!hasTshark)(`tshark finds the same ServerHellos inside the tunnels ${NEEDS_TSHARK}`, () => {
   it('on the TLS 1.2 fixture in each tunnel', async () => {
     const frames = await ethernetFrames(join(FIXTURES_DIR, 'pcap', 'tls12-keylog.pcapng'));
     for (const [kind, wrap] of Object.entries(WRAPS)) {
@@ -200,7 +200,6 @@ describe.skipIf(!hasTshark)('tshark finds the same ServerHellos inside the tunne
     }
   });
 });
-if (!hasTshark) it.skip(NO_TSHARK, () => {});
 
 describe("Zeek's captures of TLS inside tunnels", () => {
   const zeek = (n: string): string => join(FIXTURES_DIR, 'pcap', 'zeek', n);
@@ -240,7 +239,7 @@ describe("Zeek's captures of TLS inside tunnels", () => {
       expect(r.stats.decode.decapsulated).toBe(r.stats.decode.tcp);
       expect(r.stats.decode.tcp).toBeGreaterThan(0);
     });
-    it.skipIf(!hasTshark)(`${name}: the same ServerHellos as tshark`, async () => {
+    it.skipIf(!hasTshark)(`${name}: the same ServerHellos as tshark ${NEEDS_TSHARK}`, async () => {
       const { ours, theirs } = await serverHelloPairs(zeek(name));
       expect(ours).toEqual(theirs);
     });
