@@ -152,7 +152,8 @@ export function ipv4Text(a: number): string {
 /**
  * Returns the cache slot holding IPv4 address `a`, its text (and the text's `addressHash`) made
  * there first when it is not: `addressText(4, slot)` and `addressTextHash(4, slot)` read them. The
- * common-case decoder takes both from one lookup.
+ * common-case decoder takes both from one lookup. They stay valid until the next lookup only: two
+ * addresses may share a slot, and looking up the second replaces the first's text.
  */
 export function ipv4Slot(a: number): number {
   const key = a | 0;

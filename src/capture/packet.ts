@@ -251,12 +251,13 @@ function commonTcpSegment(
   // instead of a view each (a view is an object the collector then has to sweep).
   const payload = capturedPayload > 0 ? b.subarray(start, start + capturedPayload) : NO_PAYLOAD;
   // One cache lookup per address gives its text and the text's hash for the flow tables (computed
-  // once per text made).
+  // once per text made). The source's are read before the destination's lookup: both addresses may
+  // hash to the same slot, and the second lookup then overwrites the first's text.
   const srcSlot = ipVersion === 4 ? ipv4Slot(be32(b, ip + 12)) : ipv6SlotAt(b, ip + 8);
-  const dstSlot = ipVersion === 4 ? ipv4Slot(be32(b, ip + 16)) : ipv6SlotAt(b, ip + 24);
   const src = addressText(ipVersion, srcSlot);
-  const dst = addressText(ipVersion, dstSlot);
   const srcHash = addressTextHash(ipVersion, srcSlot);
+  const dstSlot = ipVersion === 4 ? ipv4Slot(be32(b, ip + 16)) : ipv6SlotAt(b, ip + 24);
+  const dst = addressText(ipVersion, dstSlot);
   const dstHash = addressTextHash(ipVersion, dstSlot);
   if (into === null) {
     return {
