@@ -14,6 +14,9 @@
 //   syn-flood  500,000 SYNs from distinct clients, never answered (a scan or a flood; 100,000 flows
 //              tracked at once, the oldest evicted)
 //   bulk       50 TLS 1.2 connections, each carrying 2 MB of application data after its handshake
+//   lossy-flows  60,000 connections, each with 1,400 bytes behind a hole that is never filled (84 MB
+//              waiting in all, over the reassembler's 64 MB cap)
+//   one-way    one direction of a 280 MB transfer, every 1,000th segment missing, no ACKs seen
 // There is no target here (the 15× and 5× targets are on the capture benchmark's file); each line
 // gives both tools' times, the ratio, peak RSS, and what each found (our TLS connections, tshark's
 // ServerHello frames), so that a shape on which we fall behind shows. `--before-dist DIR` runs an

@@ -205,6 +205,41 @@ function bulk(file) {
   }
 }
 
+/**
+ * 60,000 connections, each a handshake then one 1,400-byte client segment one byte after where
+ * its stream is (the capture dropped the byte before it), never filled: 84 MB waiting behind holes
+ * in all, over the reassembler's 64 MB total cap (a lossy capture of a busy server).
+ */
+function lossyFlows(file) {
+  const none = Buffer.alloc(0);
+  const payload = Buffer.alloc(1400, 0x17);
+  for (let i = 0; i < 60_000; i++) {
+    const client = [10, 2, (i >> 8) & 0xff, i & 0xff];
+    const port = 1024 + (i % 50_000);
+    const t = 1_700_000_000e6 + i * 40;
+    file.packet(t, ...frame(client, SERVER, port, 443, 1000, 0, 0x02, none));
+    file.packet(t + 10, ...frame(SERVER, client, 443, port, 5000, 1001, 0x12, none));
+    file.packet(t + 20, ...frame(client, SERVER, port, 443, 1001, 5001, 0x10, none));
+    file.packet(t + 30, ...frame(client, SERVER, port, 443, 1002, 5001, 0x18, payload));
+  }
+}
+
+/**
+ * One direction of a bulk transfer, as a capture on one leg of an asymmetric route sees it: a SYN,
+ * then 200,000 segments of 1,400 bytes, every 1,000th missing, and no ACK from the other side to
+ * tell that the hole will not be filled.
+ */
+function oneWay(file) {
+  const none = Buffer.alloc(0);
+  const payload = Buffer.alloc(1400, 0x17);
+  const client = [10, 3, 0, 1];
+  file.packet(1_700_000_000e6, ...frame(client, SERVER, 40000, 443, 999, 0, 0x02, none));
+  for (let i = 0; i < 200_000; i++) {
+    if (i % 1000 === 999) continue;
+    file.packet(1_700_000_000e6 + 10 + i * 10, ...frame(client, SERVER, 40000, 443, 1000 + i * 1400, 1, 0x10, payload));
+  }
+}
+
 /** An outer Ethernet + IPv4 header (10.9.0.1 → 10.9.0.2) of `protocol` before `payloadLength` bytes. */
 function outerIpv4(protocol, payloadLength) {
   const h = Buffer.alloc(34);
@@ -250,6 +285,8 @@ export const SHAPES = {
   'bad-tcp': { what: 'the same with every second TCP header malformed', make: (f) => rewriteBase(f, badTcp) },
   'syn-flood': { what: '500,000 unanswered SYNs from distinct clients', make: synFlood },
   bulk: { what: '50 TLS connections of 2 MB of application data each', make: bulk },
+  'lossy-flows': { what: '60,000 connections, each with a segment behind a hole', make: lossyFlows },
+  'one-way': { what: 'one direction of a bulk transfer, every 1,000th segment missing', make: oneWay },
 };
 
 /** Returns { path, bytes, what } of shape `name`, making it when it is not cached yet. */

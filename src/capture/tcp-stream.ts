@@ -139,6 +139,25 @@ function buffer(st: TcpState, d: DirState, piece: Piece): void {
   if (st.stats.bufferedBytes > st.stats.peakBufferedBytes) st.stats.peakBufferedBytes = st.stats.bufferedBytes;
 }
 
+/**
+ * Returns the index of the first of `pieces[from..]` (sorted by offset, not overlapping) that ends
+ * after stream offset `s`, or `pieces.length`. A binary search: segments that follow a hole arrive
+ * in order and each lands after every buffered run, so a walk from the front would make a
+ * direction's up to MAX_BUFFERED_SEGMENTS_PER_DIRECTION segments quadratic (a one-way capture that
+ * dropped a packet: each later segment walked the whole buffer).
+ */
+function firstRunEndingAfter(pieces: readonly Piece[], s: number, from: number): number {
+  let lo = from;
+  let hi = pieces.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const p = pieces[mid]!;
+    if (p.offset + p.length <= s) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Enforces the per-direction and global caps by declaring the oldest holes gaps. */
 function enforceCaps(st: TcpState, f: FlowState, dir: Direction, d: DirState): void {
   while (
@@ -148,17 +167,32 @@ function enforceCaps(st: TcpState, f: FlowState, dir: Direction, d: DirState): v
     gap(st, f, dir, d, d.pieces[0]!.offset - d.next, true);
     drain(st, f, dir, d);
   }
-  if (st.stats.bufferedBytes > st.lim.maxBufferedBytesTotal) {
-    let worst: { f: FlowState; dir: Direction; d: DirState } | undefined;
-    const t = st.table;
-    for (let p = t.oldest; p !== -1; p = t.newer[p]!) {
-      const g = t.entry[p]!;
-      for (const x of ['client', 'server'] as const) {
-        const gd = g.dirs[x];
-        if (!worst || gd.bufferedBytes > worst.d.bufferedBytes) worst = { f: g, dir: x, d: gd };
-      }
-    }
-    if (worst) flush(st, worst.f, worst.dir, worst.d, true);
+  if (st.stats.bufferedBytes > st.lim.maxBufferedBytesTotal) flushFullest(st);
+}
+
+/**
+ * Over the global cap: flushes the directions holding the most, fullest first, until the total is at
+ * most three quarters of the cap. One walk of the flow table serves the whole batch, and a batch
+ * frees at least a quarter of the cap, so the walks cost O(flows) per quarter-cap of buffered
+ * bytes. Flushing only the fullest one and walking again at the next buffered segment made a
+ * capture of many lossy flows quadratic (50,000 flows each holding one segment behind a hole:
+ * ~10,000 walks of 50,000 flows).
+ */
+function flushFullest(st: TcpState): void {
+  const holding: { f: FlowState; dir: Direction; d: DirState }[] = [];
+  const t = st.table;
+  for (let p = t.oldest; p !== -1; p = t.newer[p]!) {
+    const g = t.entry[p]!;
+    if (g.dirs.client.bufferedBytes > 0) holding.push({ f: g, dir: 'client', d: g.dirs.client });
+    if (g.dirs.server.bufferedBytes > 0) holding.push({ f: g, dir: 'server', d: g.dirs.server });
+  }
+  // Fullest first; among equals, the least recently active flow first (the walk's order).
+  holding.sort((a, b) => b.d.bufferedBytes - a.d.bufferedBytes);
+  const lowWater = Math.floor((st.lim.maxBufferedBytesTotal * 3) / 4);
+  for (const h of holding) {
+    if (st.stats.bufferedBytes <= lowWater) break;
+    // An earlier flush of the batch may have ended this flow (its data completed a close).
+    if (h.d.bufferedBytes > 0 && !h.f.closed) flush(st, h.f, h.dir, h.d, true);
   }
 }
 
@@ -228,7 +262,7 @@ export function accept(
       continue;
     }
     // Out of order: find the runs around `s`.
-    while (i < d.pieces.length && d.pieces[i]!.offset + d.pieces[i]!.length <= s) i++;
+    i = firstRunEndingAfter(d.pieces, s, i);
     const p = d.pieces[i];
     if (p && p.offset <= s) {
       // Inside a buffered run: its bytes win.

@@ -141,8 +141,9 @@ export const MAX_BUFFERED_BYTES_PER_DIRECTION = 8 * 1024 * 1024;
 export const MAX_BUFFERED_SEGMENTS_PER_DIRECTION = 4096;
 
 /**
- * Out-of-order bytes buffered across all flows. Beyond this the direction holding the most is
- * flushed (holes become gaps), so a capture with many lossy flows stays within a fixed budget:
+ * Out-of-order bytes buffered across all flows. Beyond this the directions holding the most are
+ * flushed (holes become gaps), fullest first, until at most three quarters of it remain, so a
+ * capture with many lossy flows stays within a fixed budget:
  * eight directions each holding a full MAX_BUFFERED_BYTES_PER_DIRECTION, a small slice of a
  * default Node heap, and far more than a healthy capture (a few windows in flight) ever needs.
  */

@@ -297,6 +297,30 @@ describe('createReassembler', () => {
     expect(r.stats.bufferedBytes).toBe(400);
   });
 
+  it('flushes the fullest directions down to three quarters of the total cap, in one batch', () => {
+    const { r, log } = recorder({ maxBufferedBytesTotal: 1000 });
+    const a = data(200);
+    // Ten flows, each holding 100 bytes behind a 10-byte hole (flow 5: 150), one after the other:
+    // the tenth takes the total to 1,050. The fullest goes first, then equal holdings oldest first,
+    // until at most 750 remain.
+    for (let k = 0; k < 10; k++) {
+      const mk = (seq: number, o: { payload?: Uint8Array; flags?: string }): TcpSegment => ({
+        ...seg('c', seq, o),
+        srcPort: 50_001 + k,
+      });
+      r.push(mk(999, { flags: 'S' }));
+      r.push(mk(1000 + 10, { payload: a.subarray(0, k === 5 ? 150 : 100) }));
+    }
+    // Flow 5 first, then flows 0 and 1: 1,050 - 150 - 200 = 700.
+    expect(log.gaps.map((g) => [g.flow, g.offset, g.length])).toEqual([
+      [5, 0, 10],
+      [0, 0, 10],
+      [1, 0, 10],
+    ]);
+    expect(r.stats.bufferedBytes).toBe(700);
+    expect(r.stats.forcedGaps).toBe(3);
+  });
+
   it('ends both directions on a RST mid-stream, with the RST time, frame and sender', () => {
     const { r, log, bytes } = recorder();
     const c = data(200);
