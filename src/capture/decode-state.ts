@@ -24,7 +24,10 @@ export interface DecodeStats {
   unsupportedLinkType: number;
   /** Malformed packets (a header runs past the data, a length field is impossible). */
   malformed: number;
-  /** IP fragments held for reassembly (not yet part of a whole datagram). */
+  /**
+   * IP fragments that are not part of a whole datagram: still held for reassembly, or dropped with
+   * their datagram (a cap, the timeout, an inconsistency).
+   */
   fragments: number;
   /** IPv6 packets with an ESP header (RFC 4303): the transport header is encrypted. */
   encrypted: number;
@@ -73,8 +76,15 @@ export const FRAGMENT_TIMEOUT_US = 30_000_000;
 export interface DecodeState {
   readonly stats: DecodeStats;
   readonly limits: FragmentLimits;
-  /** Datagrams being reassembled, oldest first (Map keeps insertion order). */
+  /** Datagrams being reassembled, by key. */
   readonly fragments: Map<string, PendingDatagram>;
+  /**
+   * The same datagrams in arrival order, oldest first from `head`, for the cap and the timeout
+   * (`fragments.ts`); an entry whose datagram has left `fragments` is skipped when met. Finding
+   * the oldest through the `Map`'s own order walked past every key deleted since its last rehash:
+   * up to ~1,000 steps per fragment on a capture of fragments that never complete.
+   */
+  readonly fragmentArrivals: { readonly order: PendingDatagram[]; head: number };
 }
 
 /** One fragment held for reassembly: its bytes (a copy) at `offset` in the datagram's payload. */
@@ -85,6 +95,8 @@ export interface Fragment {
 
 /** A datagram being reassembled (`fragments.ts`). */
 export interface PendingDatagram {
+  /** Its key in `DecodeState.fragments`. */
+  readonly key: string;
   readonly firstSeenUs: number;
   /** Payload length, known once the last fragment (MF = 0) arrived. */
   totalLength: number | undefined;
@@ -114,5 +126,6 @@ export function createDecodeState(limits: Partial<FragmentLimits> = {}): DecodeS
       timeoutUs: limits.timeoutUs ?? FRAGMENT_TIMEOUT_US,
     },
     fragments: new Map(),
+    fragmentArrivals: { order: [], head: 0 },
   };
 }

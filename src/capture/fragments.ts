@@ -8,7 +8,7 @@
  * (datagrams at once, fragments per datagram, a timeout in capture time). Overlapping bytes keep
  * their first arrival; a fragment that contradicts its datagram drops it and counts as malformed.
  */
-import type { DecodeState, Fragment, PacketInfo } from './decode-state.js';
+import type { DecodeState, Fragment, PacketInfo, PendingDatagram } from './decode-state.js';
 
 /** Largest reassembled datagram: the IPv4 total length is 16 bits (RFC 791, Section 3.1). */
 const MAX_DATAGRAM_BYTES = 65_535;
@@ -32,12 +32,12 @@ export function addFragment(
   let d = fragments.get(key);
   if (!d) {
     while (fragments.size >= limits.maxDatagrams) {
-      const oldest = fragments.keys().next().value as string;
-      fragments.delete(oldest);
+      fragments.delete(oldestDatagram(state)!.key);
       stats.fragmentsDropped++;
     }
-    d = { firstSeenUs: info.timestampUs, totalLength: undefined, pieces: [], nextHeader: undefined };
+    d = { key, firstSeenUs: info.timestampUs, totalLength: undefined, pieces: [], nextHeader: undefined };
     fragments.set(key, d);
+    state.fragmentArrivals.order.push(d);
   }
   if (nextHeader !== undefined && offset === 0) d.nextHeader = nextHeader;
   const end = offset + bytes.length;
@@ -104,12 +104,36 @@ function covers(pieces: readonly Fragment[], total: number): boolean {
   return reach >= total;
 }
 
-/** Drops datagrams older than the timeout (oldest first, so stop at the first young one). */
+/**
+ * Returns the oldest datagram still in the table (undefined when it is empty), first dropping from
+ * the arrival order the entries of datagrams that left it (completed, dropped, or replaced by a
+ * later datagram of the same key). Each entry is passed once: amortized O(1) per fragment.
+ */
+function oldestDatagram(state: DecodeState): PendingDatagram | undefined {
+  const arrivals = state.fragmentArrivals;
+  const { order } = arrivals;
+  while (arrivals.head < order.length) {
+    const d = order[arrivals.head]!;
+    if (state.fragments.get(d.key) === d) break;
+    arrivals.head++;
+  }
+  // The passed entries are released once they are half of the array.
+  if (arrivals.head > 64 && arrivals.head * 2 >= order.length) {
+    order.splice(0, arrivals.head);
+    arrivals.head = 0;
+  }
+  return order[arrivals.head];
+}
+
+/**
+ * Drops datagrams older than the timeout (oldest first, so stop at the first young one). Their
+ * fragments stay counted in `fragments`, as those of a datagram dropped for a cap do: each packet
+ * is counted in one of DecodeStats' per-packet counters.
+ */
 function expireFragments(state: DecodeState, nowUs: number): void {
-  for (const [key, d] of state.fragments) {
+  for (let d = oldestDatagram(state); d !== undefined; d = oldestDatagram(state)) {
     if (nowUs - d.firstSeenUs <= state.limits.timeoutUs) return;
-    state.fragments.delete(key);
-    state.stats.fragments -= d.pieces.length;
+    state.fragments.delete(d.key);
     state.stats.fragmentsDropped++;
   }
 }

@@ -434,6 +434,44 @@ describe('IP fragment reassembly', () => {
     expect(rest.map((f) => decodePacket(LinkType.RAW, f, info, state))).toEqual([null, null]);
   });
 
+  it('evicts the oldest datagram still pending: completed and dropped ones are passed over', () => {
+    const state = createDecodeState({ maxDatagrams: 2 });
+    const feed = (f: Uint8Array) => decodePacket(LinkType.RAW, f, info, state);
+    const [a1, a2, a3] = fragments4(1480, 1);
+    // Datagram 1 pending, then 2 pending; 1 completes; 3 arrives (room: no eviction).
+    feed(a1!);
+    feed(fragments4(1480, 2)[0]!);
+    feed(a2!);
+    expect(feed(a3!)).not.toBeNull();
+    feed(fragments4(1480, 3)[0]!);
+    expect(state.stats.fragmentsDropped).toBe(0);
+    // Datagram 1's key comes back; the table is full, so the oldest pending (2) goes, not 3 or the new 1.
+    feed(a1!);
+    expect(state.stats.fragmentsDropped).toBe(1);
+    expect([...state.fragments.keys()].length).toBe(2);
+    const rest = (id: number) => fragments4(1480, id).slice(1).map(feed);
+    expect(rest(2)).toEqual([null, null]);
+    expect(state.stats.reassembled).toBe(1);
+    // 2's late fragments started it again, evicting 3; 1 (arrived again) is still complete-able.
+    const again = fragments4(1480, 1);
+    expect(feed(again[1]!)).toBeNull();
+    expect(feed(again[2]!)).not.toBeNull();
+    expect(state.stats.reassembled).toBe(2);
+  });
+
+  it('counts the fragments of a timed-out datagram once, as it counts those of any dropped one', () => {
+    const state = createDecodeState({ timeoutUs: 1_000_000 });
+    const [a, b] = fragments4(1480, 1);
+    const packets = [a!, b!, ...fragments4(1480, 2)];
+    packets.forEach((f, i) => {
+      decodePacket(LinkType.RAW, f, { timestampUs: i === 0 ? 0 : 2_000_000 + i, frame: i + 1 }, state);
+    });
+    const s = state.stats;
+    expect(s).toMatchObject({ fragmentsDropped: 1, reassembled: 1, tcp: 1 });
+    // Packets: 2 of datagram 1 (held, then its datagram timed out), 3 of datagram 2 (one TCP segment).
+    expect(s.tcp + s.nonTcp + s.unsupportedLinkType + s.malformed + s.fragments + s.encrypted).toBe(packets.length - 2);
+  });
+
   it('drops a datagram whose fragments are older than the timeout', () => {
     const state = createDecodeState({ timeoutUs: 1_000_000 });
     const [a, b, c] = fragments4(1480);
