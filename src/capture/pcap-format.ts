@@ -101,6 +101,12 @@ export interface CaptureMeta {
    * Key logs that some tools put in the section comment are in `comments`, not here.
    */
   readonly keyLog: string;
+  /**
+   * The same text block by block: each key log Decryption Secrets Block's text (ending in a
+   * newline), in file order. A reader that follows the capture as it is parsed takes the blocks it
+   * has not read yet from here, instead of re-reading `keyLog` whole at every block.
+   */
+  readonly keyLogBlocks: readonly string[];
   /** Section Header Block `opt_comment` values, in file order. */
   readonly comments: readonly string[];
   /** Every Decryption Secrets Block seen, of any type. */
@@ -210,6 +216,7 @@ export interface MetaBuilder {
   byteOrder: 'big' | 'little';
   interfaces: CaptureInterface[];
   keyLog: string;
+  keyLogBlocks: string[];
   comments: string[];
   secrets: SecretsBlockInfo[];
   packets: number;
@@ -263,6 +270,7 @@ export function createParserState(
       byteOrder: 'big',
       interfaces: [],
       keyLog: '',
+      keyLogBlocks: [],
       comments: [],
       secrets: [],
       packets: 0,

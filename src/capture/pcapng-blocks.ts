@@ -346,7 +346,9 @@ function decryptionSecrets(s: ParserState, b: Body, blockAt: number): void {
   s.meta.secrets.push({ secretsType, length, offset: blockAt });
   if (secretsType === SECRETS_TYPE_TLS_KEY_LOG) {
     const text = utf8(b.buf.subarray(b.start + 8, b.start + 8 + length));
-    s.meta.keyLog += text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+    const block = text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+    s.meta.keyLog += block;
+    s.meta.keyLogBlocks.push(block);
   }
 }
 

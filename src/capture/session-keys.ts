@@ -12,7 +12,7 @@ import { concatBytes } from '../wire/hex.js';
 import { createHandshakeAssembler } from '../tls/deframer.js';
 import type { HandshakeAssembler } from '../tls/deframer.js';
 import { ContentType, ExtensionType } from '../tls/registry.js';
-import { parseKeyLog, KeyLogLabel } from '../tls/keylog.js';
+import { createKeyLog, parseKeyLog, KeyLogLabel } from '../tls/keylog.js';
 import type { KeyLog } from '../tls/keylog.js';
 import { decryptRecord } from '../tls/protection.js';
 import { digestBytes, finishedVerifyData, hashForSuite, messageHash } from '../tls/key-schedule.js';
@@ -30,28 +30,32 @@ import type { RecordInProgress, Side, Conn, KeySource, Transcript } from './conn
 
 export function keySource(text: string | undefined): KeySource {
   const fromOption: KeyLog | null = text === undefined ? null : parseKeyLog(text);
-  let embedded: KeyLog | null = null;
-  let embeddedLength = -1;
-  let commentCount = -1;
+  // Decryption Secrets Blocks (draft-ietf-opsawg-pcapng, Section 4.7), and key log lines some tools
+  // leave in the section comment, read as they arrive: only the blocks and comments not read yet
+  // (a capture written as keys were found, e.g. by an eBPF key logger, has a block per connection;
+  // reading every block again at each new one made 4,000 blocks take 35 s).
+  const embedded = createKeyLog();
+  let blocksRead = 0;
+  let commentsRead = 0;
   const src: { given: boolean } & KeySource = {
     given: fromOption !== null,
     lookup(cr, label) {
-      return fromOption?.lookup(cr, label) ?? embedded?.lookup(cr, label);
+      return fromOption?.lookup(cr, label) ?? embedded.lookup(cr, label);
     },
     refresh(meta) {
-      if (meta.keyLog.length === embeddedLength && meta.comments.length === commentCount) return;
-      embeddedLength = meta.keyLog.length;
-      commentCount = meta.comments.length;
-      // Decryption Secrets Blocks (draft-ietf-opsawg-pcapng, Section 4.7), and key log lines some
-      // tools leave in the section comment; lines that are not key log lines are skipped.
-      const commentLines = meta.comments
-        .flatMap((c) => c.split(/\r?\n/))
-        .filter((l) => /^[A-Z_0-9]+ [0-9a-fA-F]{64} [0-9a-fA-F]+\s*$/.test(l.trim()));
-      embedded = parseKeyLog(`${meta.keyLog}\n${commentLines.join('\n')}`);
+      if (meta.keyLogBlocks.length === blocksRead && meta.comments.length === commentsRead) return;
+      for (; blocksRead < meta.keyLogBlocks.length; blocksRead++) embedded.append(meta.keyLogBlocks[blocksRead]!);
+      for (; commentsRead < meta.comments.length; commentsRead++) {
+        // Lines that are not key log lines are skipped.
+        const keyLines = meta.comments[commentsRead]!.split(/\r?\n/).filter((l) =>
+          /^[A-Z_0-9]+ [0-9a-fA-F]{64} [0-9a-fA-F]+\s*$/.test(l.trim()),
+        );
+        if (keyLines.length > 0) embedded.append(`${keyLines.join('\n')}\n`);
+      }
       src.given = fromOption !== null || embedded.size > 0;
     },
     errors() {
-      return (fromOption?.errors.length ?? 0) + (embedded?.errors.length ?? 0);
+      return (fromOption?.errors.length ?? 0) + embedded.errors.length;
     },
   };
   return src;

@@ -92,12 +92,55 @@ function hexToBytes(hex: string): Uint8Array {
  * is ignored; one with a different secret is reported and the first secret kept.
  */
 export function parseKeyLog(text: string): KeyLog {
+  const log = createKeyLog();
+  log.append(text);
+  return log;
+}
+
+/** A key log that grows: `append` reads more lines into it, as `parseKeyLog` reads a whole text. */
+export interface GrowingKeyLog extends KeyLog {
+  /**
+   * Reads the lines of `text` after the ones read so far (line numbers go on from them; a text that
+   * does not end in a newline ends its last line). Costs what its own lines cost, however many
+   * were read before: a capture with a Decryption Secrets Block per connection adds each block.
+   */
+  append(text: string): void;
+}
+
+/** Returns an empty key log to `append` to. */
+export function createKeyLog(): GrowingKeyLog {
   const byKey = new Map<string, KeyLogEntry>();
   const entries: KeyLogEntry[] = [];
   const errors: KeyLogError[] = [];
-  const lines = text.split(/\r?\n/);
+  let linesRead = 0;
+  return {
+    append(text: string): void {
+      const lines = text.split(/\r?\n/);
+      // A final newline ends the last line rather than starting an empty one.
+      if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+      readLines(lines, linesRead, byKey, entries, errors);
+      linesRead += lines.length;
+    },
+    lookup(clientRandom: Uint8Array, label: string): Uint8Array | undefined {
+      return byKey.get(keyOf(toHex(clientRandom), label))?.secret.slice();
+    },
+    get size(): number {
+      return entries.length;
+    },
+    entries,
+    errors,
+  };
+}
+
+function readLines(
+  lines: readonly string[],
+  linesBefore: number,
+  byKey: Map<string, KeyLogEntry>,
+  entries: KeyLogEntry[],
+  errors: KeyLogError[],
+): void {
   for (let n = 0; n < lines.length; n++) {
-    const line = n + 1;
+    const line = linesBefore + n + 1;
     const trimmed = lines[n]!.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     const fields = trimmed.split(/\s+/);
@@ -145,14 +188,6 @@ export function parseKeyLog(text: string): KeyLog {
     byKey.set(key, entry);
     entries.push(entry);
   }
-  return {
-    lookup(clientRandom: Uint8Array, label: string): Uint8Array | undefined {
-      return byKey.get(keyOf(toHex(clientRandom), label))?.secret.slice();
-    },
-    size: entries.length,
-    entries,
-    errors,
-  };
 }
 
 /**
