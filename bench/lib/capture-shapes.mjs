@@ -1,6 +1,6 @@
 // The captures of bench/shapes.mjs: classic pcap files (little-endian, µs, Ethernet) made once and
 // kept in bench/out/captures/shapes/ (gitignored). Most are the capture benchmark's 30 MB capture
-// (bench/lib/capture-synth.mjs, no key log) with every frame rewritten; two are made from scratch.
+// (bench/lib/capture-synth.mjs, no key log) with every frame rewritten; four are made from scratch.
 // Written with our own framing here, not by src/ (the code under test reads them).
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
