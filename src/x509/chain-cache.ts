@@ -39,7 +39,9 @@ export function createChainCache(
   const known = new Map<string, Span[]>();
   return {
     check(ders, sha256s, host, at) {
-      const key = `${host === undefined ? '-' : `+${host}`} ${sha256s.join(' ')}`;
+      // The host's length first: a server name from the wire may hold spaces and hex, and without
+      // it "a <t1>" with the chain [t2] and "a" with [t1, t2] made the same key.
+      const key = `${host === undefined ? '-' : `+${host.length}:${host}`} ${sha256s.join(' ')}`;
       const t = at.getTime();
       let spans = known.get(key);
       const hit = spans?.find((s) => s.from <= t && t < s.until);

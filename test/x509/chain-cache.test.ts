@@ -95,4 +95,14 @@ describe('createChainCache', () => {
     expect(other.hostnameMatch).toBe(false);
     expect(a.hostnameMatch).toBe(true);
   });
+
+  it('tells apart a host that spells out a thumbprint from a longer chain (server names come from the wire)', () => {
+    const cache = createChainCache({ roots });
+    const t = certs[0]!.notBefore.getTime() + 60_000;
+    const whole = cache.check(ders, sha256s, 'capture.test', new Date(t));
+    // The leaf's thumbprint written into the host, with the rest of the chain after it.
+    const spelled = cache.check(ders.slice(1), sha256s.slice(1), `capture.test ${sha256s[0]}`, new Date(t));
+    expect(spelled).not.toBe(whole);
+    expect(spelled).toEqual(checkChain(ders.slice(1), { roots, host: `capture.test ${sha256s[0]}`, at: new Date(t) }));
+  });
 });
