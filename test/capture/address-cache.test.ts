@@ -45,28 +45,36 @@ function sharingSlotV6(other: string): string {
 const segment = tcp({ sport: 50_000, dport: 443, seq: 7, ack: 9, flags: 'AP', payload: new Uint8Array([22, 3, 1]) });
 
 describe('source and destination in the same address-cache slot', () => {
-  it('IPv4: each address keeps its own text, as the Reader-based decoder reads them', () => {
-    const dst = '10.255.0.1';
-    const src = sharingSlotV4(dst);
-    const frame = ethernet(0x0800, ipv4({ src, dst }, segment));
-    const info = { timestampUs: 1, frame: 1 };
-    const seg = decodePacket(LinkType.ETHERNET, frame, info);
-    expect(seg).toMatchObject({ src, dst });
-    expect(seg).toEqual(decodePacketWithReader(LinkType.ETHERNET, frame, info));
-    // And the other way round, with both texts now made.
-    const back = ethernet(0x0800, ipv4({ src: dst, dst: src }, segment));
-    expect(decodePacket(LinkType.ETHERNET, back, info)).toMatchObject({ src: dst, dst: src });
-  });
+  const versions = [
+    {
+      version: 'IPv4',
+      dst: '10.255.0.1',
+      sharing: sharingSlotV4,
+      frame: (src: string, dst: string) => ethernet(0x0800, ipv4({ src, dst }, segment)),
+    },
+    {
+      version: 'IPv6',
+      dst: '2001:db8::1',
+      sharing: sharingSlotV6,
+      frame: (src: string, dst: string) => ethernet(0x86dd, ipv6({ src, dst }, segment)),
+    },
+  ];
 
-  it('IPv6: each address keeps its own text, as the Reader-based decoder reads them', () => {
-    const dst = '2001:db8::1';
-    const src = sharingSlotV6(dst);
-    const frame = ethernet(0x86dd, ipv6({ src, dst }, segment));
-    const info = { timestampUs: 1, frame: 1 };
-    const seg = decodePacket(LinkType.ETHERNET, frame, info);
-    expect(seg).toMatchObject({ src, dst });
-    expect(seg).toEqual(decodePacketWithReader(LinkType.ETHERNET, frame, info));
-  });
+  for (const v of versions)
+    it(`${v.version}: each address keeps its own text, as the Reader-based decoder reads them`, () => {
+      const src = v.sharing(v.dst);
+      const info = { timestampUs: 1, frame: 1 };
+      for (const [a, b] of [
+        [src, v.dst],
+        // And the other way round, with both texts now made.
+        [v.dst, src],
+      ] as const) {
+        const frame = v.frame(a, b);
+        const seg = decodePacket(LinkType.ETHERNET, frame, info);
+        expect(seg).toMatchObject({ src: a, dst: b });
+        expect(seg).toEqual(decodePacketWithReader(LinkType.ETHERNET, frame, info));
+      }
+    });
 
   const fixture = join(FIXTURES_DIR, 'pcap', 'tls12-keylog.pcapng');
 
