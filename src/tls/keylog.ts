@@ -115,6 +115,8 @@ export function createKeyLog(): GrowingKeyLog {
   let linesRead = 0;
   return {
     append(text: string): void {
+      // An empty text (an empty Decryption Secrets Block) holds no line.
+      if (text === '') return;
       const lines = text.split(/\r?\n/);
       // A final newline ends the last line rather than starting an empty one.
       if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();

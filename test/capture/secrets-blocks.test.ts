@@ -129,7 +129,11 @@ describe('createKeyLog', () => {
     ]);
     for (const cut of [1, 2, 3, 5, all.length]) {
       const log = createKeyLog();
-      for (let i = 0; i < all.length; i += cut) log.append(`${all.slice(i, i + cut).join('\n')}\n`);
+      for (let i = 0; i < all.length; i += cut) {
+        log.append(`${all.slice(i, i + cut).join('\n')}\n`);
+        // An empty block between them holds no line: the line numbers stay those of the whole text.
+        log.append('');
+      }
       expect(log.entries).toEqual(whole.entries);
       expect(log.errors).toEqual(whole.errors);
       expect(log.size).toBe(whole.size);
