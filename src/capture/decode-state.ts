@@ -20,7 +20,7 @@ export interface DecodeStats {
   tcp: number;
   /** Well-formed packets that carry something other than TCP (ARP, UDP, ICMP, ...). */
   nonTcp: number;
-  /** Packets whose link type we do not decode. */
+  /** Packets whose link layer we do not decode: their link type, or an 802.11 fragment or A-MSDU. */
   unsupportedLinkType: number;
   /** Malformed packets (a header runs past the data, a length field is impossible). */
   malformed: number;
@@ -29,7 +29,7 @@ export interface DecodeStats {
    * their datagram (a cap, the timeout, an inconsistency).
    */
   fragments: number;
-  /** IPv6 packets with an ESP header (RFC 4303): the transport header is encrypted. */
+  /** Packets whose transport header is encrypted: IPv6 with an ESP header (RFC 4303), protected 802.11 data frames. */
   encrypted: number;
   /** Fragmented datagrams completed. */
   reassembled: number;

@@ -1,7 +1,8 @@
 /**
  * The link layer of the general packet decoder: peels the link header of each link type read here
  * (Ethernet with 802.1Q/802.1ad tags and PPPoE sessions, BSD loopback, raw IP, Linux cooked
- * capture v1 and v2, Linux NFLOG, Apple PKTAP, PPP and Cisco HDLC) and hands the IP packet to `ip.ts`; when that packet is a tunnel's (IP in IP,
+ * capture v1 and v2, Linux NFLOG, Apple PKTAP, PPP, Cisco HDLC, and IEEE 802.11 bare, after radiotap
+ * or after PPI) and hands the IP packet to `ip.ts`; when that packet is a tunnel's (IP in IP,
  * GRE, VXLAN, Geneve, GTP-U, Teredo…: `tunnels.ts` reads their headers), decodes the packet inside
  * it the same way, up to MAX_TUNNEL_DEPTH tunnels deep. MPLS label stacks are peeled too.
  *
@@ -29,6 +30,12 @@ export const LinkType = {
   PPP_ETHER: 51,
   /** Cisco HDLC: address, control, then an EtherType. */
   C_HDLC: 104,
+  /** IEEE 802.11 frames as a monitor-mode capture gives them, without a radio header. */
+  IEEE802_11: 105,
+  /** IEEE 802.11 frames, each after a radiotap header (how Linux and macOS capture in monitor mode). */
+  IEEE802_11_RADIOTAP: 127,
+  /** A Per-Packet Information header, naming the link type of the frame after it (802.11 in practice). */
+  PPI: 192,
   /** DLT_RAW on most BSDs and Linux, found in old files instead of LINKTYPE_RAW. */
   DLT_RAW_12: 12,
   /** DLT_RAW on OpenBSD. */
@@ -137,11 +144,93 @@ export function decodeLink(linkType: number, r: Reader, info: PacketInfo, state:
       return decodeNflog(r, info, state);
     case LinkType.PKTAP:
       return decodePktap(r, info, state);
+    case LinkType.IEEE802_11:
+      return decode80211(r, info, state);
+    case LinkType.IEEE802_11_RADIOTAP: {
+      // Radiotap: version(1, 0) pad(1) length(2, little-endian) of the whole header, then its fields.
+      const h = r.peek(4);
+      if (h.length < 4) return r.fail('truncated', 'radiotap header shorter than 4 bytes', 'radiotap/header');
+      if (h[0] !== 0) return r.fail('bad-value', `radiotap version ${h[0]}`, 'radiotap/version');
+      r.skip(h[2]! | (h[3]! << 8), 'radiotap/header');
+      return decode80211(r, info, state);
+    }
+    case LinkType.PPI: {
+      // PPI: version(1, 0) flags(1) length(2) DLT(4), both little-endian; fields up to the length.
+      const h = r.peek(8);
+      if (h.length < 8) return r.fail('truncated', 'PPI header shorter than 8 bytes', 'ppi/header');
+      if (h[0] !== 0) return r.fail('bad-value', `PPI version ${h[0]}`, 'ppi/version');
+      const dlt = (h[4]! | (h[5]! << 8) | (h[6]! << 16) | (h[7]! << 24)) >>> 0;
+      const length = h[2]! | (h[3]! << 8);
+      if (length < 8) return r.fail('length-out-of-range', `PPI header length ${length} below 8`, 'ppi/length');
+      r.skip(length, 'ppi/header');
+      if (WRAPPERS.has(dlt)) {
+        state.stats.nonTcp++;
+        return null;
+      }
+      return decodeLink(dlt, r, info, state);
+    }
     default:
       state.stats.unsupportedLinkType++;
       return null;
   }
 }
+
+/**
+ * An IEEE 802.11 MAC frame (IEEE 802.11-2020, Section 9.2): Frame Control(2: protocol version,
+ * type, subtype; then the flags To DS, From DS, More Fragments, Retry, Power Management, More Data,
+ * Protected Frame, +HTC), Duration(2), Address 1, 2, 3 (6 each), Sequence Control(2: fragment
+ * number in its low 4 bits, little-endian), Address 4 when To DS and From DS are both set, QoS
+ * Control(2) in the QoS data subtypes, HT Control(4) when +HTC is set in them; then the body, an
+ * LLC/SNAP header (IEEE 802.2: DSAP and SSAP 0xAA, control 3, an OUI) and the EtherType. A trailing
+ * FCS is left where it is: the IP header's lengths end the packet before it.
+ *
+ * Counted and not read: frames other than data carrying data (management, control, Null) as not
+ * TCP; a protected data frame (WEP, TKIP, CCMP: the capture holds the ciphertext) as encrypted; a
+ * fragment of an MSDU and an A-MSDU (several packets in one frame, each of which `decodeLink` would
+ * have to return) as a link layer not decoded.
+ */
+function decode80211(r: Reader, info: PacketInfo, state: DecodeState): TcpSegment | null {
+  const control = r.u8('802.11/frame_control');
+  const flags = r.u8('802.11/flags');
+  const type = (control >> 2) & 0x3;
+  const subtype = control >> 4;
+  // Version 0; type 2 (data); subtype bit 2 clear (the Null and CF-only subtypes carry no data).
+  if ((control & 0x3) !== 0 || type !== 2 || (subtype & 0x4) !== 0) {
+    state.stats.nonTcp++;
+    return null;
+  }
+  r.skip(20, '802.11/duration_addresses');
+  const fragmentNumber = r.u8('802.11/sequence_control') & 0xf;
+  r.skip(1, '802.11/sequence_control');
+  if ((flags & 0x3) === 0x3) r.skip(6, '802.11/address4');
+  let aggregate = false;
+  if ((subtype & 0x8) !== 0) {
+    // QoS Control: bit 7 of its first (low) byte is "A-MSDU Present".
+    aggregate = (r.u8('802.11/qos_control') & 0x80) !== 0;
+    r.skip(1, '802.11/qos_control');
+    if ((flags & 0x80) !== 0) r.skip(4, '802.11/ht_control');
+  }
+  if ((flags & 0x40) !== 0) {
+    state.stats.encrypted++;
+    return null;
+  }
+  if (aggregate || fragmentNumber !== 0 || (flags & 0x4) !== 0) {
+    state.stats.unsupportedLinkType++;
+    return null;
+  }
+  const llc = r.bytes(6, '802.11/llc');
+  if (llc[0] !== 0xaa || llc[1] !== 0xaa || llc[2] !== 0x03) {
+    state.stats.nonTcp++;
+    return null;
+  }
+  return decodeEtherType(r.u16('802.11/llc/type'), r, info, state);
+}
+
+/**
+ * Link types whose header names the link type of the frame after it. One inside another is not a
+ * packet we read: a crafted frame could nest them until its bytes run out, a call deeper each.
+ */
+const WRAPPERS: ReadonlySet<number> = new Set([LinkType.PKTAP, LinkType.PPI]);
 
 /** PKTAP's record type of a packet (PTH_TYPE_PACKET); other records carry none. */
 const PKTAP_PACKET = 1;
@@ -161,8 +250,7 @@ function decodePktap(r: Reader, info: PacketInfo, state: DecodeState): TcpSegmen
   const dlt = le32(8);
   if (length < 12) return r.fail('length-out-of-range', `PKTAP header length ${length} below 12`, 'pktap/length');
   r.skip(length, 'pktap/header');
-  // A PKTAP header inside a PKTAP packet would let a crafted frame recurse: not a packet we read.
-  if (type !== PKTAP_PACKET || dlt === LinkType.PKTAP) {
+  if (type !== PKTAP_PACKET || WRAPPERS.has(dlt)) {
     state.stats.nonTcp++;
     return null;
   }

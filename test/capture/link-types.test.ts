@@ -1,14 +1,19 @@
 /**
  * Link types beyond Ethernet: the real handshakes of fixtures/pcap rewritten as PPP (with and
  * without RFC 1662's address, control and a full protocol field), PPP in HDLC-like framing, PPPoE,
- * Cisco HDLC, Linux NFLOG (TLVs in either byte order) and Apple's PKTAP give the same connections, field for
- * field, as the Ethernet frames they came from; tshark finds the same ServerHellos in them.
+ * Cisco HDLC, Linux NFLOG (TLVs in either byte order), Apple's PKTAP, and IEEE 802.11 data frames
+ * (bare, after radiotap, after PPI; QoS, four addresses, HT Control, an FCS) give the same
+ * connections, field for field, as the Ethernet frames they came from; tshark finds the same
+ * ServerHellos in them. 802.11 frames that carry no packet we read are counted as such.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createDecodeState } from '../../src/capture/decode-state.js';
 import { LinkType } from '../../src/capture/link-layer.js';
+import { decodePacket } from '../../src/capture/packet.js';
 import { analyzeCapture } from '../../src/capture/sessions.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { cat, ethernetFrames, innerIp, pcap, u16 } from '../helpers/rewrap.js';
@@ -47,7 +52,58 @@ function pktap(dlt: number): Uint8Array {
   return h;
 }
 
+const BSSID = [2, 0, 0, 0, 0, 0x10];
+
+/**
+ * The frame as an IEEE 802.11 data frame from a station to its access point (To DS), or between two
+ * access points (`wds`: To DS and From DS, four addresses); `qos` makes it a QoS data frame, `htc`
+ * adds an HT Control field to that; then LLC/SNAP and the EtherType (IEEE 802.11-2020, 9.2-9.3).
+ */
+function dot11(
+  type: number,
+  ip: Uint8Array,
+  frame: Uint8Array,
+  o: { qos?: boolean; wds?: boolean; htc?: boolean } = {},
+): Uint8Array {
+  const [da, sa] = [frame.subarray(0, 6), frame.subarray(6, 12)];
+  const flags = (o.wds ? 0x03 : 0x01) | (o.htc ? 0x80 : 0);
+  return cat(
+    [o.qos ? 0x88 : 0x08, flags, 0x2c, 0x00],
+    BSSID,
+    sa,
+    da,
+    // Sequence Control: fragment 0, sequence number 1.
+    [0x10, 0x00],
+    o.wds ? sa : [],
+    o.qos ? [0x00, 0x00] : [],
+    o.htc ? [0, 0, 0, 0] : [],
+    [0xaa, 0xaa, 0x03, 0, 0, 0],
+    u16(type),
+    ip,
+  );
+}
+
+/** A radiotap header with the Flags field saying an FCS ends the frame, the frame, and its FCS (CRC-32, little-endian). */
+function radiotapWithFcs(frame: Uint8Array): Uint8Array {
+  const fcs = Buffer.alloc(4);
+  fcs.writeUInt32LE(crc32(frame));
+  return cat([0, 0, 9, 0, 0x02, 0, 0, 0, 0x10], frame, fcs);
+}
+
 const REWRITES: Record<string, Rewrite> = {
+  'IEEE 802.11 data': [LinkType.IEEE802_11, (t, ip, frame) => dot11(t, ip, frame)],
+  'IEEE 802.11 QoS data between access points (4 addresses)': [
+    LinkType.IEEE802_11,
+    (t, ip, frame) => dot11(t, ip, frame, { qos: true, wds: true }),
+  ],
+  'IEEE 802.11 QoS data with HT Control, after radiotap, with an FCS': [
+    LinkType.IEEE802_11_RADIOTAP,
+    (t, ip, frame) => radiotapWithFcs(dot11(t, ip, frame, { qos: true, htc: true })),
+  ],
+  'IEEE 802.11 data after PPI': [
+    LinkType.PPI,
+    (t, ip, frame) => cat([0, 0, 8, 0, LinkType.IEEE802_11, 0, 0, 0], dot11(t, ip, frame)),
+  ],
   'PKTAP around Ethernet': [LinkType.PKTAP, (_t, _ip, frame) => cat(pktap(1), frame)],
   'PKTAP around raw IP (DLT_RAW, 12)': [LinkType.PKTAP, (_t, ip) => cat(pktap(12), ip)],
   PPP: [LinkType.PPP, (t, ip) => cat([0xff, 0x03], pppProtocol(t), ip)],
@@ -109,6 +165,59 @@ describe.skipIf(!hasTshark)(`tshark reads the same ServerHellos in each link typ
       const { ours, theirs } = await serverHelloPairs(file);
       expect(ours.length, kind).toBeGreaterThan(0);
       expect(ours, kind).toEqual(theirs);
+    }
+  });
+});
+
+describe('IEEE 802.11 frames that carry no packet we read', () => {
+  it('are counted: protected, Null, management, fragments, A-MSDU, non-SNAP; nested wrappers are not followed', async () => {
+    const [first] = await ethernetFrames(join(FIXTURES_DIR, 'pcap', 'tls12-keylog.pcapng'));
+    const { type, ip } = innerIp(first!.data);
+    const data = dot11(type, ip, first!.data);
+    const qos = dot11(type, ip, first!.data, { qos: true });
+    const edit = (f: Uint8Array, at: number, set: (b: number) => number): Uint8Array => {
+      const c = Uint8Array.from(f);
+      c[at] = set(c[at]!);
+      return c;
+    };
+    const ppi = (dlt: number, inner: Uint8Array, length = 8): Uint8Array =>
+      cat([0, 0, length, 0, dlt & 0xff, dlt >> 8, 0, 0], new Array<number>(length - 8).fill(0), inner);
+    const cases: [string, number, Uint8Array, Partial<Record<string, number>>][] = [
+      ['the data frame itself', LinkType.IEEE802_11, data, { tcp: 1 }],
+      [
+        'protected (the capture holds ciphertext)',
+        LinkType.IEEE802_11,
+        edit(data, 1, (b) => b | 0x40),
+        { encrypted: 1 },
+      ],
+      ['a Null data frame', LinkType.IEEE802_11, edit(data, 0, () => 0x48), { nonTcp: 1 }],
+      ['a beacon (management)', LinkType.IEEE802_11, edit(data, 0, () => 0x80), { nonTcp: 1 }],
+      ['More Fragments set', LinkType.IEEE802_11, edit(data, 1, (b) => b | 0x04), { unsupportedLinkType: 1 }],
+      [
+        'a later fragment (fragment number 1)',
+        LinkType.IEEE802_11,
+        edit(data, 22, (b) => b | 0x01),
+        { unsupportedLinkType: 1 },
+      ],
+      [
+        'an A-MSDU (QoS Control bit 7)',
+        LinkType.IEEE802_11,
+        edit(qos, 24, (b) => b | 0x80),
+        { unsupportedLinkType: 1 },
+      ],
+      ['a body that is not LLC/SNAP', LinkType.IEEE802_11, edit(data, 24, () => 0x42), { nonTcp: 1 }],
+      ['radiotap of version 1', LinkType.IEEE802_11_RADIOTAP, cat([1, 0, 8, 0, 0, 0, 0, 0], data), { malformed: 1 }],
+      ['PPI with a header length below 8', LinkType.PPI, cat([0, 0, 4, 0, 105, 0, 0, 0], data), { malformed: 1 }],
+      ['PPI inside PPI', LinkType.PPI, ppi(LinkType.PPI, ppi(LinkType.IEEE802_11, data)), { nonTcp: 1 }],
+      ['PKTAP inside PPI', LinkType.PPI, ppi(LinkType.PKTAP, cat(pktap(1), first!.data)), { nonTcp: 1 }],
+      ['PPI inside PKTAP', LinkType.PKTAP, cat(pktap(LinkType.PPI), ppi(LinkType.IEEE802_11, data)), { nonTcp: 1 }],
+    ];
+    for (const [what, linkType, frame, counted] of cases) {
+      const state = createDecodeState();
+      const seg = decodePacket(linkType, frame, { timestampUs: 1, frame: 1 }, state);
+      expect(seg !== null, what).toBe(counted.tcp === 1);
+      const zero = { tcp: 0, nonTcp: 0, unsupportedLinkType: 0, malformed: 0, encrypted: 0 };
+      expect(state.stats, what).toMatchObject({ ...zero, ...counted });
     }
   });
 });

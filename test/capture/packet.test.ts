@@ -228,7 +228,7 @@ describe('decodePacket', () => {
 
   it('counts an unsupported link type', () => {
     const state = createDecodeState();
-    expect(decodePacket(105 /* IEEE 802.11 */, new Uint8Array(40), info, state)).toBeNull();
+    expect(decodePacket(195 /* IEEE 802.15.4 with FCS */, new Uint8Array(40), info, state)).toBeNull();
     expect(state.stats.unsupportedLinkType).toBe(1);
   });
 

@@ -88,7 +88,7 @@ const EXTENSION_CONTEXTS: readonly ExtensionContext[] = [
   'other',
 ];
 
-const LINK_TYPES: readonly number[] = [...Object.values(LinkType), 9, 105, 127, 0xffff];
+const LINK_TYPES: readonly number[] = [...Object.values(LinkType), 147, 195, 0xffff];
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
