@@ -147,11 +147,15 @@ export function decodeLink(linkType: number, r: Reader, info: PacketInfo, state:
     case LinkType.IEEE802_11:
       return decode80211(r, info, state);
     case LinkType.IEEE802_11_RADIOTAP: {
-      // Radiotap: version(1, 0) pad(1) length(2, little-endian) of the whole header, then its fields.
+      // Radiotap: version(1, 0) pad(1) length(2, little-endian) of the whole header, present
+      // flags(4 or more), then the fields they name.
       const h = r.peek(4);
       if (h.length < 4) return r.fail('truncated', 'radiotap header shorter than 4 bytes', 'radiotap/header');
       if (h[0] !== 0) return r.fail('bad-value', `radiotap version ${h[0]}`, 'radiotap/version');
-      r.skip(h[2]! | (h[3]! << 8), 'radiotap/header');
+      const length = h[2]! | (h[3]! << 8);
+      if (length < 8)
+        return r.fail('length-out-of-range', `radiotap header length ${length} below 8`, 'radiotap/length');
+      r.skip(length, 'radiotap/header');
       return decode80211(r, info, state);
     }
     case LinkType.PPI: {

@@ -207,6 +207,12 @@ describe('IEEE 802.11 frames that carry no packet we read', () => {
       ],
       ['a body that is not LLC/SNAP', LinkType.IEEE802_11, edit(data, 24, () => 0x42), { nonTcp: 1 }],
       ['radiotap of version 1', LinkType.IEEE802_11_RADIOTAP, cat([1, 0, 8, 0, 0, 0, 0, 0], data), { malformed: 1 }],
+      [
+        'radiotap with a header length below 8',
+        LinkType.IEEE802_11_RADIOTAP,
+        cat([0, 0, 4, 0], data),
+        { malformed: 1 },
+      ],
       ['PPI with a header length below 8', LinkType.PPI, cat([0, 0, 4, 0, 105, 0, 0, 0], data), { malformed: 1 }],
       ['PPI inside PPI', LinkType.PPI, ppi(LinkType.PPI, ppi(LinkType.IEEE802_11, data)), { nonTcp: 1 }],
       ['PKTAP inside PPI', LinkType.PPI, ppi(LinkType.PKTAP, cat(pktap(1), first!.data)), { nonTcp: 1 }],
