@@ -2,8 +2,10 @@
  * `tlsprobe capture FILE` (alias `pcap`) through the CLI entry with an injected context: the JSON
  * contract, NDJSON, filters, the table, key logs, and user errors (exit code 2, one line, no stack).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
 import { validateCliOutput } from '../helpers/schema.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
@@ -150,5 +152,48 @@ describe('tlsprobe capture', () => {
     expect((await cli('capture', pcap('silent.pcapng'), '--json', '--ndjson')).code).toBe(2);
     expect((await cli('capture', pcap('silent.pcapng'), '--keylog', pcap('nope.keys'))).code).toBe(2);
     expect((await cli('capture', pcap('silent.pcapng'), '--at', 'not a date')).code).toBe(2);
+  });
+});
+
+describe('packets the decoder does not read', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'tlsprobe-unread-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  /** A classic pcap of link type `linkType` holding `frames`. */
+  const file = (linkType: number, frames: readonly Uint8Array[]): string => {
+    const head = Buffer.alloc(24);
+    head.writeUInt32LE(0xa1b2c3d4, 0);
+    head.writeUInt16LE(2, 4);
+    head.writeUInt16LE(4, 6);
+    head.writeUInt32LE(65_535, 16);
+    head.writeUInt32LE(linkType, 20);
+    const parts = [head];
+    for (const f of frames) {
+      const rec = Buffer.alloc(16);
+      rec.writeUInt32LE(f.length, 8);
+      rec.writeUInt32LE(f.length, 12);
+      parts.push(rec, Buffer.from(f));
+    }
+    const path = join(scratch, `link-type-${linkType}.pcap`);
+    writeFileSync(path, Buffer.concat(parts));
+    return path;
+  };
+
+  it('are named on stderr: a link type not decoded, and protected Wi-Fi frames; every view, exit 0', async () => {
+    // IEEE 802.15.4 (195): not decoded. A protected 802.11 data frame (Protected Frame flag 0x40).
+    const lowpan = file(195, [new Uint8Array(40), new Uint8Array(40)]);
+    const wifi = file(105, [
+      Uint8Array.from([0x08, 0x41, ...new Array<number>(22).fill(0), ...new Array<number>(40).fill(7)]),
+    ]);
+    for (const view of [[], ['--json'], ['--ndjson']]) {
+      const a = await cli('capture', lowpan, ...view);
+      expect(a.code).toBe(0);
+      expect(a.err).toBe('2 packets not read: link type 195 is not decoded');
+      const b = await cli('capture', wifi, ...view);
+      expect(b.code).toBe(0);
+      expect(b.err).toMatch(/^1 packet not read: encrypted below TCP \(IPsec ESP, protected Wi-Fi frames\); decrypt/);
+    }
+    // A capture whose every packet is read says nothing more.
+    expect((await cli('capture', pcap('tls12-keylog.pcapng'))).err).toBe('');
   });
 });

@@ -395,6 +395,9 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         truncated: result.meta.truncated,
         keyLogGiven: keyLog !== undefined,
       });
+      const { unreadPacketsNotes } = await import('../../capture/link-layer.js');
+      const linkTypes = result.meta.interfaces.map((i) => i.linkType);
+      for (const note of unreadPacketsNotes(s.decode, linkTypes)) ctx.err(note);
       if (damageProblem !== null) throw new CliError('bad-input', damageProblem);
       if (htmlRows) await writeCaptureHtml(ctx, args, htmlRows, result);
       if (s.keyLogErrors > 0) ctx.err(`${s.keyLogErrors} key log line(s) could not be used`);
