@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
 import { validateCliOutput } from '../helpers/schema.js';
+import { pcap as pcapOf } from '../helpers/rewrap.js';
 import { FIXTURES_DIR } from '../helpers/fixtures.js';
 
 const pcap = (n: string): string => join(FIXTURES_DIR, 'pcap', n);
@@ -159,23 +160,17 @@ describe('packets the decoder does not read', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'tlsprobe-unread-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  /** A classic pcap of link type `linkType` holding `frames`. */
+  /** A classic pcap of link type `linkType` holding `frames`, written to the scratch folder. */
   const file = (linkType: number, frames: readonly Uint8Array[]): string => {
-    const head = Buffer.alloc(24);
-    head.writeUInt32LE(0xa1b2c3d4, 0);
-    head.writeUInt16LE(2, 4);
-    head.writeUInt16LE(4, 6);
-    head.writeUInt32LE(65_535, 16);
-    head.writeUInt32LE(linkType, 20);
-    const parts = [head];
-    for (const f of frames) {
-      const rec = Buffer.alloc(16);
-      rec.writeUInt32LE(f.length, 8);
-      rec.writeUInt32LE(f.length, 12);
-      parts.push(rec, Buffer.from(f));
-    }
     const path = join(scratch, `link-type-${linkType}.pcap`);
-    writeFileSync(path, Buffer.concat(parts));
+    writeFileSync(
+      path,
+      pcapOf(
+        frames,
+        frames.map(() => 0),
+        linkType,
+      ),
+    );
     return path;
   };
 
