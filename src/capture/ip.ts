@@ -100,7 +100,9 @@ export function decodeIpv4(
   const fragmentOffset = (flagsFrag & 0x1fff) * 8;
   const tcp = protocol === IpProto.tcp;
   if (!tcp && (carried === undefined || !CARRIER_PROTOCOLS.has(protocol))) {
-    state.stats.nonTcp++;
+    // RFC 4303: behind an ESP header the transport header is encrypted (counted as for IPv6).
+    if (protocol === IpProto.esp) state.stats.encrypted++;
+    else state.stats.nonTcp++;
     return null;
   }
   if (moreFragments || fragmentOffset !== 0) {

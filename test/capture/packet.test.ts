@@ -282,12 +282,20 @@ describe('decodePacket with IPv6 extension headers', () => {
     expect(Buffer.from(decodePacket(LinkType.RAW, pkt, info)!.payload).toString()).toBe('v6 payload');
   });
 
-  it('reports an encrypted (ESP) payload', () => {
+  it('reports an encrypted (ESP) payload, in IPv6 and in IPv4', () => {
     const state = createDecodeState();
     expect(
       decodePacket(LinkType.RAW, ipv6({ src: '::1', dst: '::2', next: 50 }, new Uint8Array(32)), info, state),
     ).toBeNull();
-    expect(state.stats.encrypted).toBe(1);
+    expect(
+      decodePacket(
+        LinkType.RAW,
+        ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 50 }, new Uint8Array(32)),
+        info,
+        state,
+      ),
+    ).toBeNull();
+    expect(state.stats).toMatchObject({ encrypted: 2, nonTcp: 0 });
   });
 });
 
