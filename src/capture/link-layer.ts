@@ -92,7 +92,7 @@ export function unreadPacketsNotes(
     const what =
       unknown.length > 0
         ? `link type ${unknown.join(', ')} is not decoded`
-        : 'IEEE 802.11 fragments and A-MSDUs are not decoded';
+        : 'their link layer is not decoded (an 802.11 fragment or A-MSDU, or a link type inside PKTAP or PPI)';
     notes.push(`${packets(stats.unsupportedLinkType)} not read: ${what}`);
   }
   if (stats.encrypted > 0)

@@ -160,9 +160,10 @@ describe('packets the decoder does not read', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'tlsprobe-unread-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+  let written = 0;
   /** A classic pcap of link type `linkType` holding `frames`, written to the scratch folder. */
   const file = (linkType: number, frames: readonly Uint8Array[]): string => {
-    const path = join(scratch, `link-type-${linkType}.pcap`);
+    const path = join(scratch, `capture-${++written}-link-type-${linkType}.pcap`);
     writeFileSync(
       path,
       pcapOf(
@@ -180,10 +181,19 @@ describe('packets the decoder does not read', () => {
     const wifi = file(105, [
       Uint8Array.from([0x08, 0x41, ...new Array<number>(22).fill(0), ...new Array<number>(40).fill(7)]),
     ]);
+    const amsdu = file(105, [
+      Uint8Array.from([0x88, 0x01, ...new Array<number>(22).fill(0), 0x80, 0, ...new Array<number>(40).fill(7)]),
+    ]);
     for (const view of [[], ['--json'], ['--ndjson']]) {
       const a = await cli('capture', lowpan, ...view);
       expect(a.code).toBe(0);
       expect(a.err).toBe('2 packets not read: link type 195 is not decoded');
+      // An A-MSDU (QoS data, A-MSDU Present): the link type is read, the frame is not.
+      const c = await cli('capture', amsdu, ...view);
+      expect(c.code).toBe(0);
+      expect(c.err).toBe(
+        '1 packet not read: their link layer is not decoded (an 802.11 fragment or A-MSDU, or a link type inside PKTAP or PPI)',
+      );
       const b = await cli('capture', wifi, ...view);
       expect(b.code).toBe(0);
       expect(b.err).toMatch(/^1 packet not read: encrypted below TCP \(IPsec ESP, protected Wi-Fi frames\); decrypt/);
