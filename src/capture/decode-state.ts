@@ -29,7 +29,10 @@ export interface DecodeStats {
    * their datagram (a cap, the timeout, an inconsistency).
    */
   fragments: number;
-  /** Packets whose transport header is encrypted: IPv4 or IPv6 with an ESP header (RFC 4303), protected 802.11 data frames. */
+  /**
+   * Packets whose transport header is encrypted: IPv4 or IPv6 with an ESP header (RFC 4303), ESP in
+   * UDP through NAT (RFC 3948, port 4500), protected 802.11 data frames.
+   */
   encrypted: number;
   /** Fragmented datagrams completed. */
   reassembled: number;

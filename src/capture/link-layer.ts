@@ -98,7 +98,7 @@ export function unreadPacketsNotes(
   if (stats.encrypted > 0)
     notes.push(
       `${packets(stats.encrypted)} not read: encrypted below TCP (IPsec ESP, protected Wi-Fi frames); ` +
-        'decrypt the capture first (Wireshark can, given the keys)',
+        "capture on the VPN's own interface, or decrypt the capture first (Wireshark can, given the keys)",
     );
   return notes;
 }
@@ -397,6 +397,10 @@ function decodeCarried(
           : EtherType.ipv6;
   if (inner === null) {
     state.stats.nonTcp++;
+    return null;
+  }
+  if (inner === Carried.esp) {
+    state.stats.encrypted++;
     return null;
   }
   const seg = decodeEtherType(inner, r, info, state, depth + 1);

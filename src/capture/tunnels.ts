@@ -22,6 +22,8 @@ export const Carried = {
   mpls: 0x8847,
   /** Not an EtherType (above 16 bits): the payload is IPv4 or IPv6, as its first nibble says. */
   ipByVersion: 0x1_0000,
+  /** Not an EtherType: IPsec ESP (RFC 4303), whose packet inside is encrypted. */
+  esp: 0x1_0001,
 } as const;
 
 /** IANA UDP ports of the tunnels read here. */
@@ -38,6 +40,8 @@ export const TunnelPort = {
   teredo: 3544,
   /** RFC 8086. */
   greInUdp: 4754,
+  /** RFC 3948: IPsec ESP in UDP, through NAT (and IKE on the same port). */
+  ipsecNatT: 4500,
 } as const;
 
 const TUNNEL_PORTS: ReadonlySet<number> = new Set(Object.values(TunnelPort));
@@ -67,9 +71,22 @@ export function readUdpTunnel(r: Reader): number | null {
       return readTeredo(r);
     case TunnelPort.greInUdp:
       return readGre(r);
+    case TunnelPort.ipsecNatT:
+      return readNatT(r);
     default:
       return null;
   }
+}
+
+/**
+ * RFC 3948, Section 2: on port 4500 a single 0xFF byte is a NAT-keepalive, four zero bytes (the
+ * Non-ESP Marker) start an IKE message, and anything else is an ESP packet, from its SPI.
+ */
+function readNatT(r: Reader): number | null {
+  const head = r.peek(4);
+  if (head.length < 4) return null;
+  if (head[0] === 0 && head[1] === 0 && head[2] === 0 && head[3] === 0) return null;
+  return Carried.esp;
 }
 
 /** RFC 7348, Section 5: Flags(8, I = 0x08) Reserved(24) VNI(24) Reserved(8), then an Ethernet frame. */

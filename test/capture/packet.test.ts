@@ -4,7 +4,7 @@
  * tshark (when installed), so the expected addresses/ports/payloads are not only our own opinion.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,9 +15,11 @@ import { decodePacket } from '../../src/capture/packet.js';
 import type { TcpSegment } from '../../src/capture/tcp-header.js';
 import { readCapture } from '../../src/capture/pcap.js';
 import { toHex } from '../../src/wire/hex.js';
+import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { Rng } from '../helpers/random.js';
 import { concat, epb, ethernet, idb, ipv4, ipv6, loopback, newBytes, shb, sll, sll2, text, tcp, v6 } from './build.js';
 import type { Ipv6Ext } from './build.js';
+import { NEEDS_TSHARK, tshark } from './sessions-tshark.js';
 
 const hasTshark = spawnSync('which', ['tshark']).status === 0;
 if (!hasTshark) console.warn('tshark not found: link-type cross-check skipped');
@@ -296,6 +298,44 @@ describe('decodePacket with IPv6 extension headers', () => {
       ),
     ).toBeNull();
     expect(state.stats).toMatchObject({ encrypted: 2, nonTcp: 0 });
+  });
+
+  it.skipIf(!hasTshark)(
+    `counts as encrypted the ESP packets tshark finds in a real IPsec capture ${NEEDS_TSHARK}`,
+    async () => {
+      const file = join(FIXTURES_DIR, 'pcap', 'suricata-verify', 'eve-flow-esp.pcap');
+      const theirs = (await tshark(file, ['-Y', 'esp', '-T', 'fields', '-e', 'frame.number']))
+        .split('\n')
+        .filter((l) => l !== '');
+      const state = createDecodeState();
+      let frame = 0;
+      await readCapture(readFileSync(file), (p) => {
+        decodePacket(p.linkType, p.data, { timestampUs: p.timestampUs, frame: ++frame }, state);
+      });
+      expect(theirs.length).toBe(8);
+      expect(state.stats).toMatchObject({ encrypted: theirs.length, nonTcp: frame - theirs.length, tcp: 0 });
+    },
+  );
+
+  it('reports ESP in UDP through NAT (RFC 3948, port 4500) as encrypted, and IKE and keepalives on that port as not TCP', () => {
+    const state = createDecodeState();
+    const udp4500 = (payload: number[]): Uint8Array =>
+      ipv4(
+        { src: '10.0.0.1', dst: '192.0.2.9', protocol: 17 },
+        Uint8Array.from([0x11, 0x94, 0x11, 0x94, 0, 8 + payload.length, 0, 0, ...payload]),
+      );
+    // An ESP packet: SPI 0x1234abcd, sequence number 1, then ciphertext.
+    decodePacket(
+      LinkType.RAW,
+      udp4500([0x12, 0x34, 0xab, 0xcd, 0, 0, 0, 1, ...new Array<number>(24).fill(9)]),
+      info,
+      state,
+    );
+    expect(state.stats).toMatchObject({ encrypted: 1, nonTcp: 0 });
+    // IKE after the Non-ESP Marker, and a NAT-keepalive.
+    decodePacket(LinkType.RAW, udp4500([0, 0, 0, 0, ...new Array<number>(28).fill(1)]), info, state);
+    decodePacket(LinkType.RAW, udp4500([0xff]), info, state);
+    expect(state.stats).toMatchObject({ encrypted: 1, nonTcp: 2, malformed: 0 });
   });
 });
 
