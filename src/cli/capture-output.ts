@@ -8,6 +8,8 @@
 import { fingerprintConnection } from '../capture/fingerprint.js';
 import type { Assessor } from '../capture/assess.js';
 import type { CaptureOutcome, ConnectionFacts } from '../capture/facts.js';
+import type { DecodeStats } from '../capture/decode-state.js';
+import { LinkType } from '../capture/link-layer.js';
 import {
   connectionRow,
   connectionToJson,
@@ -227,4 +229,35 @@ function tableView(ctx: CliContext, settings: CaptureViewSettings): CaptureView 
     flush: () => undefined,
     abort: () => false,
   };
+}
+
+/** Link types the packet decoder reads (capture/link-layer.ts). */
+const DECODED_LINK_TYPES: ReadonlySet<number> = new Set(Object.values(LinkType));
+
+/**
+ * Returns what to tell a user about the packets the decoder could not read, from its counters and
+ * the capture's interfaces: a line for those whose link layer is not decoded (naming the link types
+ * not read) and one for those encrypted below TCP; none when every packet was read. A capture that
+ * gives "0 TLS connections" says why.
+ */
+export function unreadPacketsNotes(
+  stats: Pick<DecodeStats, 'unsupportedLinkType' | 'encrypted'>,
+  linkTypes: readonly number[],
+): string[] {
+  const notes: string[] = [];
+  const packets = (n: number): string => `${n} packet${n === 1 ? '' : 's'}`;
+  if (stats.unsupportedLinkType > 0) {
+    const unknown = [...new Set(linkTypes.filter((t) => !DECODED_LINK_TYPES.has(t)))].sort((a, b) => a - b);
+    const what =
+      unknown.length > 0
+        ? `link type ${unknown.join(', ')} is not decoded`
+        : 'their link layer is not decoded (an 802.11 fragment or A-MSDU, or a link type inside PKTAP or PPI)';
+    notes.push(`${packets(stats.unsupportedLinkType)} not read: ${what}`);
+  }
+  if (stats.encrypted > 0)
+    notes.push(
+      `${packets(stats.encrypted)} not read: encrypted below TCP (IPsec ESP, protected Wi-Fi frames); ` +
+        "capture on the VPN's own interface, or decrypt the capture first (Wireshark can, given the keys)",
+    );
+  return notes;
 }

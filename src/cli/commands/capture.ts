@@ -310,7 +310,7 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
       const { captureBytes, openCaptureFile } = await import('../../capture/source.js');
       const { analyzeCapture } = await import('../../capture/sessions.js');
       const { connectionMatches } = await import('../../report/capture-view.js');
-      const { createCaptureView, connectionJson } = await import('../capture-output.js');
+      const { createCaptureView, connectionJson, unreadPacketsNotes } = await import('../capture-output.js');
       const { DecodeError } = await import('../../wire/errors.js');
       const assessor = await assessorFor(args);
       const filters = {
@@ -395,7 +395,6 @@ export function captureCommand(ctx: CliContext): CommandModule<object, CaptureAr
         truncated: result.meta.truncated,
         keyLogGiven: keyLog !== undefined,
       });
-      const { unreadPacketsNotes } = await import('../../capture/link-layer.js');
       const linkTypes = result.meta.interfaces.map((i) => i.linkType);
       for (const note of unreadPacketsNotes(s.decode, linkTypes)) ctx.err(note);
       if (damageProblem !== null) throw new CliError('bad-input', damageProblem);
